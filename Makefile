@@ -1,0 +1,43 @@
+# One entry point for every task. `make run` and `make test` work on a fresh clone:
+# they create the virtual environment and install what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config/watcher.yaml
+
+.PHONY: run run-once test lint typecheck format eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed  ## set up and run the daemon on config/watcher.yaml (Ctrl-C stops it)
+	$(BIN)/watcher run --config $(CONFIG)
+
+run-once: $(VENV)/.installed  ## poll every source once, deliver what is due, exit
+	$(BIN)/watcher run --once --config $(CONFIG)
+
+test: $(VENV)/.installed-dev  ## set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

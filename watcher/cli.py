@@ -1,0 +1,140 @@
+"""The `watcher` command.
+
+    watcher run [--once]        run the daemon (or one burst) on the config
+    watcher check-config [PATH] validate a config file, list every problem
+    watcher config-schema       print the JSON Schema of the config file
+    watcher classify PATH|-     show which signals a document carries, and why
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watcher.config import WatcherConfig
+from watcher.configfile import load_config
+from watcher.errors import ConfigError
+from watcher.log import configure_logging
+
+DEFAULT_CONFIG = "config/watcher.yaml"
+
+app = typer.Typer(
+    name="watcher",
+    help="Supply Watcher: supply-shock signals in rare earths and critical minerals, by email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="WATCHER_CONFIG",
+        help="The configuration file.",
+        show_default=True,
+    ),
+]
+
+
+def _load(path: Path) -> WatcherConfig:
+    """The validated config, or exit 2 with every problem printed to stderr."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"error: invalid configuration\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    once: Annotated[
+        bool, typer.Option("--once", help="Poll every source once, deliver what is due, exit.")
+    ] = False,
+) -> None:
+    """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
+    from watcher.service import Daemon, run_once
+
+    settings = _load(config)
+    configure_logging(settings.log.level, settings.log.format)
+    code = asyncio.run(run_once(settings) if once else Daemon(settings).run())
+    raise typer.Exit(code)
+
+
+@app.command("check-config")
+def check_config(
+    path: Annotated[Path, typer.Argument(help="Config file to check.")] = Path(DEFAULT_CONFIG),
+) -> None:
+    """Validate a configuration file; exit non-zero listing every problem."""
+    settings = _load(path)
+    from watcher.classify.engine import Classifier
+
+    Classifier.from_config(settings)
+    typer.echo(
+        f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
+        f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"
+    )
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration file (for editor validation)."""
+    schema = WatcherConfig.model_json_schema(by_alias=True)
+    typer.echo(json.dumps(schema, indent=2))
+
+
+@app.command()
+def classify(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files to classify, or - for standard input.")
+    ],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help='Batch mode: each input line {"id", "title", "body"} gives one output line.',
+        ),
+    ] = False,
+) -> None:
+    """Show the signals a document carries and why each fired."""
+    from watcher.classify.engine import Classifier
+    from watcher.classify.report import describe_signals
+    from watcher.sources.files import split_title
+
+    classifier = Classifier.from_config(_load(config))
+    if jsonl:
+        for name in inputs:
+            stream = sys.stdin if name == "-" else Path(name).open(encoding="utf-8")  # noqa: SIM115
+            with stream:
+                for number, line in enumerate(stream, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                        title, body = str(record.get("title") or ""), str(record.get("body") or "")
+                    except (json.JSONDecodeError, AttributeError) as exc:
+                        typer.echo(f"error: {name}:{number}: not a JSON object: {exc}", err=True)
+                        raise typer.Exit(2) from None
+                    signals = classifier.classify(title, body)
+                    out = {"id": record.get("id"), "signals": [s.as_dict() for s in signals]}
+                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        return
+    for name in inputs:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        title, body = split_title(text)
+        typer.echo(describe_signals(name, classifier.classify(title, body)))
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

@@ -1,0 +1,137 @@
+"""Frozen values passed between the pipeline's stages. No I/O here, no ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    """Which way a signal moves supply."""
+
+    TIGHTENING = "tightening"
+    EASING = "easing"
+
+
+class Severity(StrEnum):
+    """How much a signal matters; ordered from low to critical."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for low … 3 for critical, for comparisons."""
+        return _SEVERITY_ORDER.index(self)
+
+    def raised(self, steps: int = 1) -> Severity:
+        """This severity moved up by `steps`, capped at critical."""
+        return _SEVERITY_ORDER[min(self.rank + steps, len(_SEVERITY_ORDER) - 1)]
+
+
+_SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One report as a source delivered it, already reduced to plain text."""
+
+    source: str
+    title: str
+    body: str
+    link: str | None = None
+    guid: str | None = None
+    published: datetime | None = None
+    identity: str = ""
+    content_hash: str = ""
+
+    @property
+    def text(self) -> str:
+        """Title and body as one text; the title is its own first sentence."""
+        return f"{self.title}.\n{self.body}" if self.title else self.body
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A matched term inside an evidence sentence: [start, end) offsets and the concept."""
+
+    start: int
+    end: int
+    concept: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A sentence that made a rule fire, with the spans of the terms that matched."""
+
+    sentence: str
+    spans: tuple[Span, ...] = ()
+    in_title: bool = False
+
+    def marked(self, left: str = "[", right: str = "]") -> str:
+        """The sentence with every matched span wrapped in `left`/`right`."""
+        out: list[str] = []
+        pos = 0
+        for span in sorted(self.spans, key=lambda s: s.start):
+            if span.start < pos:
+                continue
+            out.append(self.sentence[pos : span.start])
+            out.append(f"{left}{self.sentence[span.start : span.end]}{right}")
+            pos = span.end
+        out.append(self.sentence[pos:])
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """What an evidence sentence talks about, by canonical name."""
+
+    elements: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """Plain lists, for JSON."""
+        return {
+            "elements": list(self.elements),
+            "products": list(self.products),
+            "countries": list(self.countries),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A supply-shock signal found in one item, with everything needed to explain it."""
+
+    type: str
+    direction: Direction
+    severity: Severity
+    score: float
+    rule: str
+    evidence: tuple[Evidence, ...]
+    entities: Entities = field(default_factory=Entities)
+    speculative: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape used by `watcher classify --jsonl` and stored on the signal row."""
+        return {
+            "type": self.type,
+            "direction": self.direction.value,
+            "severity": self.severity.value,
+            "score": round(self.score, 3),
+            "speculative": self.speculative,
+            "rule": self.rule,
+            "evidence": [
+                {
+                    "sentence": e.sentence,
+                    "marked": e.marked(),
+                    "in_title": e.in_title,
+                    "spans": [[s.start, s.end, s.concept] for s in e.spans],
+                }
+                for e in self.evidence
+            ],
+            "entities": self.entities.as_dict(),
+        }

@@ -1,0 +1,1 @@
+"""Notification: who gets which signal, rendering, transports, the outbox dispatcher."""

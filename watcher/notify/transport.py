@@ -1,0 +1,157 @@
+"""Hand a built message to the world: an SMTP relay (aiosmtplib) or the mail-drop folder.
+
+A transport is an async context manager: entering opens what a batch shares (one SMTP
+connection), `send` returns the server's reply, errors come as `TransientDeliveryError`
+(retry later) or `PermanentDeliveryError` (dead letter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import aiosmtplib
+
+from watcher.config import SmtpConfig, WatcherConfig
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+
+
+class Transport(Protocol):
+    """Sends messages within one `async with` batch."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def send(self, message: EmailMessage) -> str:
+        """Deliver `message`; return the server's reply or where it was written."""
+        ...
+
+
+def transport_for(config: WatcherConfig) -> Transport:
+    """SMTP when `smtp.host` is set, else the mail drop."""
+    if config.smtp.host:
+        return SmtpTransport(config.smtp)
+    return MailDrop(config.maildrop_dir)
+
+
+class MailDrop:
+    """Writes each message as an `.eml` file; the same Message-ID always gives the same file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def __aenter__(self) -> Self:
+        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def send(self, message: EmailMessage) -> str:
+        """Write atomically (temp file, fsync, rename), so a crash never leaves half a message."""
+        return await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: EmailMessage) -> str:
+        message_id = str(message["Message-ID"] or "")
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:16]
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        existing = sorted(self.folder.glob(f"*-{digest}.eml"))
+        target = existing[0] if existing else self.folder / f"{stamp}-{digest}.eml"
+        temp = target.with_suffix(".tmp")
+        try:
+            with temp.open("wb") as handle:
+                handle.write(message.as_bytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+            temp.replace(target)
+        except OSError as exc:
+            raise TransientDeliveryError(f"cannot write {target}: {exc}") from exc
+        return f"written to {target}"
+
+
+class SmtpTransport:
+    """One SMTP connection per batch, with the TLS mode the config asks for."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> Self:
+        cfg = self.config
+        assert cfg.host is not None
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout.total_seconds(),
+            use_tls=cfg.tls == "implicit",
+            start_tls=cfg.tls == "starttls",
+        )
+        try:
+            await client.connect()
+            if cfg.username:
+                await client.login(cfg.username, cfg.secret() or "")
+        except aiosmtplib.SMTPException as exc:
+            # a refused login or TLS is the relay's setup, not the recipient's: retry later
+            client.close()
+            raise TransientDeliveryError(f"SMTP session with {cfg.host}:{cfg.port}: {exc}") from exc
+        except OSError as exc:
+            client.close()
+            raise TransientDeliveryError(f"cannot reach {cfg.host}:{cfg.port}: {exc}") from exc
+        self._client = client
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
+
+    async def send(self, message: EmailMessage) -> str:
+        if self._client is None:
+            raise TransientDeliveryError("SMTP connection is not open")
+        try:
+            errors, reply = await self._client.send_message(message)
+        except aiosmtplib.SMTPException as exc:
+            raise _classify(exc, str(self.config.host)) from exc
+        except OSError as exc:
+            raise TransientDeliveryError(f"connection to {self.config.host} failed: {exc}") from exc
+        if errors:
+            # aiosmtplib reports refused recipients here when some were accepted
+            codes = [response.code for response in errors.values()]
+            detail = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in errors.items())
+            if all(code >= 500 for code in codes):
+                raise PermanentDeliveryError(f"recipient refused: {detail}")
+            raise TransientDeliveryError(f"recipient deferred: {detail}")
+        return reply
+
+
+def _classify(exc: aiosmtplib.SMTPException, where: str) -> TransientDeliveryError | PermanentDeliveryError:
+    """5xx replies are permanent; everything else (4xx, timeouts, disconnects) is transient."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        if codes and all(code >= 500 for code in codes):
+            return PermanentDeliveryError(f"{where} refused the recipient: {text}")
+        return TransientDeliveryError(f"{where} deferred the recipient: {text}")
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", str(exc))
+    if isinstance(code, int) and 500 <= code < 600:
+        return PermanentDeliveryError(f"{where} replied {code} {message}")
+    reason = f"{code} {message}" if code else f"{type(exc).__name__}: {message}"
+    return TransientDeliveryError(f"{where}: {reason}")

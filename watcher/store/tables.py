@@ -1,0 +1,125 @@
+"""Database tables. No `from __future__ import annotations` here: it breaks SQLModel (sqlmodel#196)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware values")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class SourceRow(SQLModel, table=True):
+    """A source's state between polls: cache validators and health."""
+
+    __tablename__ = "sources"
+
+    name: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    polls: int = 0
+    failures_total: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_at: datetime | None = _when()
+    last_poll_at: datetime | None = _when()
+    last_success_at: datetime | None = _when()
+    last_new_item_at: datetime | None = _when()
+
+
+class StoryRow(SQLModel, table=True):
+    """One news story; items from several sources may belong to it."""
+
+    __tablename__ = "stories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    first_seen: datetime = _when(nullable=False)
+
+
+class ItemRow(SQLModel, table=True):
+    """An item as last seen; a changed text bumps `revision`."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("source", "identity", name="uq_items_source_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    identity: str = Field(max_length=512)
+    guid: str | None = Field(default=None, sa_column=Column(Text))
+    link: str | None = Field(default=None, sa_column=Column(Text))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    published: datetime | None = _when()
+    fetched_at: datetime = _when(nullable=False, index=True)
+    content_hash: str = Field(max_length=64)
+    revision: int = 1
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+
+
+class SignalRow(SQLModel, table=True):
+    """A signal found in an item (one per item and type), with its explanation."""
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("item_id", "type", name="uq_signals_item_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id")
+    type: str = Field(max_length=64, index=True)
+    direction: str = Field(max_length=16)
+    severity: str = Field(max_length=16)
+    score: float
+    speculative: bool = False
+    rule: str = Field(max_length=64)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    entities: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = _when(nullable=False, index=True)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """The outbox: one row per (subscriber, story, signal type), sent at most once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscriber", "story_id", "signal_type", name="uq_deliveries_once"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber: str = Field(max_length=320)
+    story_id: int = Field(foreign_key="stories.id")
+    item_id: int = Field(foreign_key="items.id")
+    signal_id: int = Field(foreign_key="signals.id")
+    signal_type: str = Field(max_length=64)
+    message_id: str = Field(max_length=255, index=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False)
+    created_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    reply: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
