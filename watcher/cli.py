@@ -1,9 +1,9 @@
 """The `watcher` command.
 
-    watcher run [--once]        run the daemon (or one burst) on the config
-    watcher check-config [PATH] validate a config file, list every problem
-    watcher config-schema       print the JSON Schema of the config file
-    watcher classify PATH|-     show which signals a document carries, and why
+watcher run [--once]        run the daemon (or one burst) on the config
+watcher check-config [PATH] validate a config file, list every problem
+watcher config-schema       print the JSON Schema of the config file
+watcher classify PATH|-     show which signals a document carries, and why
 """
 
 from __future__ import annotations

@@ -180,8 +180,9 @@ def _apply_env(
                 target[part] = nxt
             target = nxt
         if not isinstance(target, dict):
-            problems.append(f"environment variable {var}: {'.'.join(map(str, path[:-1]))}"
-                            " is not a mapping")
+            problems.append(
+                f"environment variable {var}: {'.'.join(map(str, path[:-1]))} is not a mapping"
+            )
             continue
         target[path[-1]] = value
         origins.env[path] = var

@@ -28,7 +28,11 @@ def canonical_url(url: str) -> str:
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _TRACKING.match(k)
+        ]
     )
     return urlunsplit((scheme, host, parts.path or "/", query, ""))
 

@@ -135,3 +135,15 @@ class Signal:
             ],
             "entities": self.entities.as_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One email to send: a subscriber's due deliveries of one item, sharing a Message-ID."""
+
+    message_id: str
+    subscriber: str
+    delivery_ids: tuple[int, ...]
+    attempts: int
+    item: Item
+    signals: tuple[Signal, ...]

@@ -16,7 +16,8 @@ from watcher.items import Item
 from watcher.notify.route import recipients
 from watcher.runtime import Runtime
 from watcher.sources import fetch_source
-from watcher.store import repo
+from watcher.store.poll import ItemPlan, known_items, save_poll
+from watcher.store.source_state import load_validators, record_failure, record_success
 
 log = structlog.get_logger("watcher.pipeline")
 
@@ -43,11 +44,11 @@ class PollReport:
 async def poll_source(rt: Runtime, source: Source) -> PollReport:
     """Poll `source` once; a failure is recorded on its row and reported, never raised."""
     bound = log.bind(source=source.name, kind=source.kind)
-    validators = await repo.load_validators(rt.db, source.name)
+    validators = await load_validators(rt.db, source.name)
     try:
         result = await fetch_source(source, validators, rt.http, rt.config.http)
     except SourceError as exc:
-        failures = await repo.record_failure(
+        failures = await record_failure(
             rt.db, source=source.name, kind=source.kind, error=str(exc), now=rt.clock()
         )
         bound.warning("poll_failed", error=str(exc), consecutive_failures=failures)
@@ -55,19 +56,22 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
     for warning in result.warnings:
         bound.warning("source_warning", warning=warning)
     if result.not_modified:
-        await repo.record_success(rt.db, source=source.name, kind=source.kind, now=rt.clock())
+        await record_success(rt.db, source=source.name, kind=source.kind, now=rt.clock())
         bound.info("poll_finished", fetched=0, new=0, signals=0, queued=0, not_modified=True)
         return PollReport(source=source.name, not_modified=True)
 
     items = _unique([with_identity(item) for item in result.items])
-    known = await repo.known_items(rt.db, source.name, [i.identity for i in items])
-    changed = [i for i in items if i.identity not in known or
-               known[i.identity].content_hash != i.content_hash]
+    known = await known_items(rt.db, source.name, [i.identity for i in items])
+    changed = [
+        i
+        for i in items
+        if i.identity not in known or known[i.identity].content_hash != i.content_hash
+    ]
     plans = []
     for item in changed:
         signals = rt.classifier.classify(item.title, item.body)
         plans.append(
-            repo.ItemPlan(
+            ItemPlan(
                 item=item,
                 signals=signals,
                 recipients={
@@ -76,7 +80,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
                 },
             )
         )
-    counts = await repo.save_poll(
+    counts = await save_poll(
         rt.db,
         source=source.name,
         kind=source.kind,

@@ -10,6 +10,7 @@ running coroutine jobs on shutdown, hence the pause-and-drain.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from watcher.config import Source, WatcherConfig
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.pipeline import PollReport, poll_source
 from watcher.runtime import Runtime
-from watcher.store import repo
+from watcher.store.source_state import record_failure
 
 log = structlog.get_logger("watcher.service")
 DISPATCHER_JOB = "dispatcher"
@@ -36,7 +37,7 @@ async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
             return await poll_source(rt, source)
     except TimeoutError:
         error = f"poll took longer than {source.timeout} and was cancelled"
-        await repo.record_failure(
+        await record_failure(
             rt.db, source=source.name, kind=source.kind, error=error, now=rt.clock()
         )
         log.warning("poll_failed", source=source.name, error=error)
@@ -98,8 +99,9 @@ class Daemon:
             async with Runtime(self.config) as rt:
                 scheduler = self._schedule(rt)
                 scheduler.start()
-                log.info("service_started", sources=[s.name for s in self.config.sources
-                                                     if s.enabled])
+                log.info(
+                    "service_started", sources=[s.name for s in self.config.sources if s.enabled]
+                )
                 await self._stopping.wait()
                 scheduler.pause()
                 await self._drain()
@@ -120,7 +122,7 @@ class Daemon:
             if not source.enabled:
                 continue
             scheduler.add_job(
-                self._tracked(lambda s=source: self._poll(rt, s)),
+                self._tracked(functools.partial(self._poll, rt, source)),
                 IntervalTrigger(
                     seconds=source.every.total_seconds(),
                     jitter=int(source.jitter.total_seconds()) or None,

@@ -49,8 +49,12 @@ class Classifier:
         for name, terms in concepts.items():
             for term in terms:
                 self._matcher.add(term, name)
-        for kind, table in (("element", ELEMENTS), ("element", MINERALS), ("product", PRODUCTS),
-                            ("country", COUNTRIES)):
+        for kind, table in (
+            ("element", ELEMENTS),
+            ("element", MINERALS),
+            ("product", PRODUCTS),
+            ("country", COUNTRIES),
+        ):
             for canonical, terms in table.items():
                 for term in terms:
                     self._matcher.add(term, f"{kind}:{canonical}")
@@ -84,7 +88,6 @@ class Classifier:
                     _signal(name, rule, hits, text, sentences, per_sentence, has_title=bool(title))
                 )
         return signals
-
 
 
 def _layout(title: str, body: str) -> tuple[str, list[Sentence]]:
@@ -125,7 +128,8 @@ def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match], int]:
     for anchor in groups[0]:
         chosen = [anchor]
         for options in groups[1:]:
-            chosen.append(min(options, key=lambda m, a=anchor: abs(m.start - a.start)))
+            position = anchor.start
+            chosen.append(min(options, key=lambda m: abs(m.start - position)))
         spread = _distance(text, min(m.end for m in chosen), max(m.start for m in chosen))
         if best is None or spread < best[1]:
             best = (chosen, spread)
@@ -148,15 +152,18 @@ def _fire(rule: SignalRule, index: int, found: dict[str, list[Match]], text: str
         return None
     cues = {
         direction: [m for c in names for m in found.get(c, ())]
-        for direction, names in ((Direction.TIGHTENING, rule.tightening),
-                                 (Direction.EASING, rule.easing))
+        for direction, names in (
+            (Direction.TIGHTENING, rule.tightening),
+            (Direction.EASING, rule.easing),
+        )
     }
     protected = trigger + cues[Direction.TIGHTENING] + cues[Direction.EASING]
     protected += [m for c in rule.negation_exceptions for m in found.get(c, ())]
     for name in rule.negation:
         for neg in found.get(name, ()):
-            if any(p.start <= neg.start < p.end or neg.start <= p.start < neg.end
-                   for p in protected):
+            if any(
+                p.start <= neg.start < p.end or neg.start <= p.start < neg.end for p in protected
+            ):
                 continue  # part of a matched phrase ("not yet issued", "not only")
             if any(_near(text, neg, t, rule.negation_window) for t in trigger):
                 return None
@@ -241,6 +248,7 @@ def _evidence(hit: _Hit, text: str, sentence: Sentence, *, has_title: bool) -> E
 
 def _entities(per_sentence: list[dict[str, list[Match]]], used: Iterable[int]) -> Entities:
     """Entities of the evidence sentences; a kind they lack is taken from the whole item."""
+
     def collect(indexes: Iterable[int]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
         for index in indexes:

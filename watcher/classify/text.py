@@ -33,10 +33,54 @@ _FOLD = str.maketrans(
 )
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st co corp inc ltd plc no nos vs etc approx est fig jan feb mar apr
-    jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n e.u a.m p.m mt bn mln k.""".split()
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "co",
+        "corp",
+        "inc",
+        "ltd",
+        "plc",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "approx",
+        "est",
+        "fig",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+        "a.m",
+        "p.m",
+        "mt",
+        "bn",
+        "mln",
+        "k.",
+    }
 )
-_CANDIDATE = re.compile(r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u4e00-\u9fff])|[。！？；]+[”」』）]*")
+_CANDIDATE = re.compile(
+    r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u4e00-\u9fff])|[。！？；]+[”」』）]*"
+)
 _LIST_LINE = re.compile(r"^\s*(#{1,6}\s|[-*•]\s|\d+[.)]\s)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 

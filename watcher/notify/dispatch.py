@@ -15,9 +15,10 @@ import structlog
 
 from watcher.config import DispatcherConfig, WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.items import Outbound
 from watcher.notify.render import render_alert
 from watcher.notify.transport import Transport
-from watcher.store import repo
+from watcher.store import outbox
 from watcher.store.db import Sessions
 
 log = structlog.get_logger("watcher.dispatch")
@@ -37,7 +38,9 @@ class DispatchReport:
         return self.retried + self.dead
 
 
-def retry_delay(attempt: int, policy: DispatcherConfig, rng: random.Random | None = None) -> timedelta:
+def retry_delay(
+    attempt: int, policy: DispatcherConfig, rng: random.Random | None = None
+) -> timedelta:
     """Exponential backoff with full jitter: base × 2^(attempt-1), capped, × U(0.5, 1)."""
     rng = rng or random.Random()
     base = policy.backoff.total_seconds() * (2 ** max(attempt - 1, 0))
@@ -49,7 +52,7 @@ async def dispatch_due(
     db: Sessions, config: WatcherConfig, transport: Transport, now: datetime
 ) -> DispatchReport:
     """Send every due email once through `transport` (one connection for the batch)."""
-    batch = await repo.due_outbound(db, now=now, limit=config.dispatcher.batch)
+    batch = await outbox.due_outbound(db, now=now, limit=config.dispatcher.batch)
     if not batch:
         return DispatchReport()
     sent = retried = dead = 0
@@ -61,7 +64,7 @@ async def dispatch_due(
                 try:
                     reply = await open_transport.send(message)
                 except PermanentDeliveryError as exc:
-                    await repo.mark_dead(db, outbound.delivery_ids, error=str(exc))
+                    await outbox.mark_dead(db, outbound.delivery_ids, error=str(exc))
                     bound.error("alert_dead", error=str(exc))
                     dead += 1
                 except TransientDeliveryError as exc:
@@ -69,7 +72,7 @@ async def dispatch_due(
                     bound.warning("alert_deferred", error=str(exc), attempt=outbound.attempts + 1)
                     retried += 1
                 else:
-                    await repo.mark_sent(db, outbound.delivery_ids, reply=reply, now=now)
+                    await outbox.mark_sent(db, outbound.delivery_ids, reply=reply, now=now)
                     bound.info("alert_sent", signals=[s.type for s in outbound.signals])
                     sent += 1
     except TransientDeliveryError as exc:
@@ -83,12 +86,14 @@ async def dispatch_due(
 
 
 async def _retry(
-    db: Sessions, config: WatcherConfig, outbound: repo.Outbound, error: str, now: datetime
+    db: Sessions, config: WatcherConfig, outbound: Outbound, error: str, now: datetime
 ) -> None:
     attempt = outbound.attempts + 1
     if attempt >= config.dispatcher.max_attempts:
-        await repo.mark_dead(db, outbound.delivery_ids, error=f"gave up after {attempt} attempts: {error}")
+        await outbox.mark_dead(
+            db, outbound.delivery_ids, error=f"gave up after {attempt} attempts: {error}"
+        )
         return
-    await repo.mark_retry(
+    await outbox.mark_retry(
         db, outbound.delivery_ids, error=error, at=now + retry_delay(attempt, config.dispatcher)
     )

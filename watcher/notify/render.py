@@ -18,9 +18,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from watcher.config import WatcherConfig
-from watcher.items import Direction, Evidence, Signal
+from watcher.items import Direction, Evidence, Outbound, Signal
 from watcher.sources.html import one_line
-from watcher.store.repo import Outbound
 
 MAX_SUBJECT_TITLE = 120
 _ENV = jinja2.Environment(
@@ -59,7 +58,9 @@ def subject_for(outbound: Outbound, config: WatcherConfig) -> str:
     return " · ".join(parts)
 
 
-def render_alert(outbound: Outbound, config: WatcherConfig, now: datetime | None = None) -> EmailMessage:
+def render_alert(
+    outbound: Outbound, config: WatcherConfig, now: datetime | None = None
+) -> EmailMessage:
     """The complete RFC 5322 message for one outbound alert."""
     now = now or datetime.now(UTC)
     context = {

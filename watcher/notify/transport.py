@@ -141,7 +141,9 @@ class SmtpTransport:
         return reply
 
 
-def _classify(exc: aiosmtplib.SMTPException, where: str) -> TransientDeliveryError | PermanentDeliveryError:
+def _classify(
+    exc: aiosmtplib.SMTPException, where: str
+) -> TransientDeliveryError | PermanentDeliveryError:
     """5xx replies are permanent; everything else (4xx, timeouts, disconnects) is transient."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]

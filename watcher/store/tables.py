@@ -1,4 +1,7 @@
-"""Database tables. No `from __future__ import annotations` here: it breaks SQLModel (sqlmodel#196)."""
+"""Database tables.
+
+No `from __future__ import annotations` here: it breaks SQLModel tables (sqlmodel#196).
+"""
 
 from datetime import UTC, datetime
 from typing import Any

@@ -1,4 +1,4 @@
-"""Reads and writes of the pipeline, each one transaction; callers get plain values back."""
+"""What one poll writes: items, stories, signals and outbox rows, in one transaction."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watcher.items import Direction, Entities, Evidence, Item, Severity, Signal, Span
+from watcher.items import Item, Signal
 from watcher.sources.result import Validators
 from watcher.store.db import Sessions
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, SourceRow, StoryRow
-
-PENDING, SENT, DEAD = "pending", "sent", "dead"
-MAX_ERROR_CHARS = 2000
+from watcher.store.outbox import PENDING
+from watcher.store.source_state import source_row
+from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +44,6 @@ class ItemPlan:
     item: Item
     signals: Sequence[Signal]
     recipients: Mapping[str, Sequence[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Outbound:
-    """One email to send: a subscriber's due deliveries of one item, sharing a Message-ID."""
-
-    message_id: str
-    subscriber: str
-    delivery_ids: tuple[int, ...]
-    attempts: int
-    item: Item
-    signals: tuple[Signal, ...]
-
-
-async def load_validators(db: Sessions, source: str) -> Validators:
-    """The ETag / Last-Modified remembered for `source` (empty for a new source)."""
-    async with db() as session:
-        row = await session.get(SourceRow, source)
-    if row is None:
-        return Validators()
-    return Validators(etag=row.etag, last_modified=row.last_modified)
 
 
 async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
@@ -104,7 +80,7 @@ async def save_poll(
     """
     new = revised = signal_count = queued = 0
     async with db() as session, session.begin():
-        state = await _source_row(session, source, kind)
+        state = await source_row(session, source, kind)
         stored = await _items_by_identity(session, source, [p.item.identity for p in plans])
         for plan in plans:
             item, signals = plan.item, plan.signals
@@ -115,7 +91,8 @@ async def save_poll(
             else:
                 _revise_item(row, item, now)
                 revised += 1
-            assert row.id is not None and row.story_id is not None
+            assert row.id is not None
+            assert row.story_id is not None
             signal_ids = await _upsert_signals(session, row, signals, now)
             signal_count += len(signals)
             queued += await _queue(session, row, plan.recipients, signal_ids, domain, now)
@@ -129,108 +106,7 @@ async def save_poll(
     return SaveCounts(new=new, revised=revised, signals=signal_count, queued=queued)
 
 
-async def record_success(db: Sessions, *, source: str, kind: str, now: datetime) -> None:
-    """A poll that changed nothing (304, or no new item): only the source's health moves."""
-    async with db() as session, session.begin():
-        state = await _source_row(session, source, kind)
-        state.polls += 1
-        state.consecutive_failures = 0
-        state.last_poll_at = state.last_success_at = now
-        session.add(state)
-
-
-async def record_failure(
-    db: Sessions, *, source: str, kind: str, error: str, now: datetime
-) -> int:
-    """Count a failed poll on the source's row; returns its consecutive failures."""
-    async with db() as session, session.begin():
-        state = await _source_row(session, source, kind)
-        state.polls += 1
-        state.failures_total += 1
-        state.consecutive_failures += 1
-        state.last_error = error[:MAX_ERROR_CHARS]
-        state.last_poll_at = state.last_error_at = now
-        session.add(state)
-        return state.consecutive_failures
-
-
-async def due_outbound(db: Sessions, *, now: datetime, limit: int) -> list[Outbound]:
-    """Pending deliveries due by `now`, grouped into emails (one per Message-ID)."""
-    async with db() as session:
-        rows = (
-            await session.exec(
-                select(DeliveryRow, SignalRow, ItemRow)
-                .join(SignalRow, col(SignalRow.id) == DeliveryRow.signal_id)
-                .join(ItemRow, col(ItemRow.id) == DeliveryRow.item_id)
-                .where(DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now)
-                .order_by(col(DeliveryRow.id))
-                .limit(limit)
-            )
-        ).all()
-    groups: dict[str, list[tuple[DeliveryRow, SignalRow, ItemRow]]] = {}
-    for delivery, signal, item in rows:
-        groups.setdefault(delivery.message_id, []).append((delivery, signal, item))
-    out = []
-    for message_id, members in groups.items():
-        first_delivery, _, item_row = members[0]
-        out.append(
-            Outbound(
-                message_id=message_id,
-                subscriber=first_delivery.subscriber,
-                delivery_ids=tuple(d.id for d, _, _ in members if d.id is not None),
-                attempts=max(d.attempts for d, _, _ in members),
-                item=_item_value(item_row),
-                signals=tuple(_signal_value(s) for _, s, _ in members),
-            )
-        )
-    return out
-
-
-async def mark_sent(db: Sessions, ids: Sequence[int], *, reply: str, now: datetime) -> None:
-    """The email went out: never send these deliveries again."""
-    await _update(db, ids, status=SENT, sent_at=now, reply=reply[:MAX_ERROR_CHARS],
-                  attempts=DeliveryRow.attempts + 1)
-
-
-async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: datetime) -> None:
-    """A transient failure: try again at `at`."""
-    await _update(db, ids, next_attempt_at=at, last_error=error[:MAX_ERROR_CHARS],
-                  attempts=DeliveryRow.attempts + 1)
-
-
-async def mark_dead(db: Sessions, ids: Sequence[int], *, error: str) -> None:
-    """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
-    await _update(db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS],
-                  attempts=DeliveryRow.attempts + 1)
-
-
-async def count_deliveries(db: Sessions) -> dict[str, int]:
-    """Deliveries by status."""
-    async with db() as session:
-        rows = await session.exec(
-            select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
-        )
-        return {status: count for status, count in rows}
-
-
 # --- helpers -------------------------------------------------------------------------
-
-
-async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
-    if not ids:
-        return
-    async with db() as session, session.begin():
-        await session.exec(
-            update(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids))).values(**values)
-        )
-
-
-async def _source_row(session: AsyncSession, source: str, kind: str) -> SourceRow:
-    row = await session.get(SourceRow, source)
-    if row is None:
-        row = SourceRow(name=source, kind=kind)
-        session.add(row)
-    return row
 
 
 async def _items_by_identity(
@@ -287,8 +163,13 @@ async def _upsert_signals(
     for signal in signals:
         data = signal.as_dict()
         row = existing.get(signal.type) or SignalRow(
-            item_id=item.id or 0, type=signal.type, created_at=now, direction="", severity="",
-            score=0.0, rule=""
+            item_id=item.id or 0,
+            type=signal.type,
+            created_at=now,
+            direction="",
+            severity="",
+            score=0.0,
+            rule="",
         )
         row.story_id = item.story_id
         row.direction = signal.direction.value
@@ -322,9 +203,7 @@ async def _queue(
     message_ids: dict[str, str] = {}
     for signal_type, addresses in recipients.items():
         for address in addresses:
-            message_id = message_ids.setdefault(
-                address, f"<{uuid.uuid4().hex}.{item.id}@{domain}>"
-            )
+            message_id = message_ids.setdefault(address, f"<{uuid.uuid4().hex}.{item.id}@{domain}>")
             values.append(
                 {
                     "subscriber": address,
@@ -343,47 +222,10 @@ async def _queue(
         return 0
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(DeliveryRow).values(values).on_conflict_do_nothing(
-        index_elements=["subscriber", "story_id", "signal_type"]
+    statement = (
+        insert(DeliveryRow)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["subscriber", "story_id", "signal_type"])
     )
     result = await session.exec(statement)
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _item_value(row: ItemRow) -> Item:
-    return Item(
-        source=row.source,
-        title=row.title,
-        body=row.body,
-        link=row.link,
-        guid=row.guid,
-        published=row.published,
-        identity=row.identity,
-        content_hash=row.content_hash,
-    )
-
-
-def _signal_value(row: SignalRow) -> Signal:
-    evidence = tuple(
-        Evidence(
-            sentence=e["sentence"],
-            spans=tuple(Span(int(a), int(b), str(c)) for a, b, c in e.get("spans", [])),
-            in_title=bool(e.get("in_title")),
-        )
-        for e in row.evidence
-    )
-    entities = Entities(
-        elements=tuple(row.entities.get("elements", [])),
-        products=tuple(row.entities.get("products", [])),
-        countries=tuple(row.entities.get("countries", [])),
-    )
-    return Signal(
-        type=row.type,
-        direction=Direction(row.direction),
-        severity=Severity(row.severity),
-        score=row.score,
-        rule=row.rule,
-        evidence=evidence,
-        entities=entities,
-        speculative=row.speculative,
-    )

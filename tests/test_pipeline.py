@@ -1,0 +1,153 @@
+"""The spine end to end: real HTTP feed server, real SMTP server, SQLite in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from sqlmodel import select
+
+from tests.conftest import DATA, ROOT
+from tests.servers import FeedServer, Route, SmtpSink
+from watcher.config import WatcherConfig
+from watcher.runtime import Runtime
+from watcher.service import run_once
+from watcher.store.tables import ItemRow, SourceRow
+
+SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
+MakeConfig = Callable[..., WatcherConfig]
+
+
+def _smtp(sink: SmtpSink) -> dict[str, object]:
+    return {"host": "127.0.0.1", "port": sink.port, "tls": "none", "timeout": "5s"}
+
+
+async def test_feed_items_become_exactly_the_expected_emails(
+    feed_server: FeedServer, smtp_sink: SmtpSink, make_config: MakeConfig
+) -> None:
+    """A feed's signal-bearing items reach the SMTP server once each; a re-poll sends none."""
+    feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
+    config = make_config(
+        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml")}],
+        smtp=_smtp(smtp_sink),
+    )
+    assert await run_once(config) == 0
+    subjects = sorted(str(m["Subject"]) for m in smtp_sink.messages)
+    assert len(subjects) == 3, subjects
+    assert sum("Export control" in s for s in subjects) == 2
+    assert sum("Ore supply disruption" in s for s in subjects) == 1
+    assert all(m["To"] == "analyst@example.com" for m in smtp_sink.messages)
+
+    assert await run_once(config) == 0
+    assert len(smtp_sink.messages) == 3
+
+
+async def test_a_changed_feed_mails_only_the_new_item(
+    feed_server: FeedServer, smtp_sink: SmtpSink, make_config: MakeConfig
+) -> None:
+    """After new entries appear, the next poll mails just those."""
+    feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
+    config = make_config(
+        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml")}],
+        smtp=_smtp(smtp_sink),
+    )
+    await run_once(config)
+    before = len(smtp_sink.messages)
+    extra = b"""<item><title>Lynas halts concentrate output at Mount Weld after flooding</title>
+<link>https://example.com/news/lynas-flood</link><guid>new-1</guid>
+<description>Flooding at the Mount Weld mine halted rare earth concentrate output.</description>
+</item></channel>"""
+    feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED.replace(b"</channel>", extra))
+    assert await run_once(config) == 0
+    new = smtp_sink.messages[before:]
+    assert len(new) == 1
+    assert "Ore supply disruption" in str(new[0]["Subject"])
+    assert "Mount Weld" in str(new[0]["Subject"])
+
+
+async def test_items_missing_fields_are_stored_and_handled(
+    feed_server: FeedServer, make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """No guid, no link, no date, HTML and newlines in a title: stored, classified, no crash."""
+    feed_server.routes["/tricky.xml"] = Route((DATA / "feeds" / "tricky.xml").read_bytes())
+    config = make_config(
+        sources=[{"name": "tricky", "kind": "feed", "url": feed_server.url("/tricky.xml")}]
+    )
+    assert await run_once(config) == 0
+    async with Runtime(config) as rt, rt.db() as session:
+        items = (await session.exec(select(ItemRow).order_by(ItemRow.id))).all()
+    assert len(items) == 3
+    by_kind = {item.identity.split(":", 1)[0]: item for item in items}
+    assert by_kind["url"].identity == "url:https://tricky.example/news/border?id=7"
+    assert set(by_kind) == {"url", "hash"}
+    titles = [item.title for item in items]
+    assert "HTML in the title: recyclers short of NdFeB scrap" in titles
+    assert all("\n" not in t and "<" not in t for t in titles)
+    assert all("alert(1)" not in item.body for item in items)
+    assert all(item.published is None for item in items)
+    mails = sorted((tmp_path / "data" / "maildrop").glob("*.eml"))
+    assert len(mails) == 2  # the border closure and the scrap shortage; the price wrap is silent
+
+
+async def test_mail_drop_writes_parseable_multipart_messages(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """Without an SMTP host, alerts are .eml files a mail client opens: text + HTML."""
+    config = make_config(sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}])
+    assert await run_once(config) == 0
+    files = sorted((tmp_path / "data" / "maildrop").glob("*.eml"))
+    assert files
+    for path in files:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert message.get_content_type() == "multipart/alternative"
+        assert message["Message-ID"]
+        assert message["Date"]
+        assert message["From"]
+        assert str(message["Subject"]).startswith("[Supply Watch] ")
+        text = message.get_body(("plain",))
+        html = message.get_body(("html",))
+        assert text is not None
+        assert html is not None
+        assert "Why it fired" in text.get_content()
+        assert "<mark" in html.get_content()
+    again = await run_once(config)
+    assert again == 0
+    assert sorted((tmp_path / "data" / "maildrop").glob("*.eml")) == files
+
+
+async def test_one_failing_source_does_not_stop_the_others(
+    feed_server: FeedServer, smtp_sink: SmtpSink, make_config: MakeConfig
+) -> None:
+    """A 500 and a refused connection are counted on their rows; the good feed still mails."""
+    feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
+    feed_server.routes["/broken.xml"] = Route(b"oops", status=500)
+    config = make_config(
+        sources=[
+            {"name": "broken", "kind": "feed", "url": feed_server.url("/broken.xml")},
+            {"name": "offline", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml"},
+            {"name": "good", "kind": "feed", "url": feed_server.url("/feed.xml")},
+            {"name": "garbage", "kind": "feed", "url": feed_server.url("/garbage")},
+        ],
+        smtp=_smtp(smtp_sink),
+    )
+    feed_server.routes["/garbage"] = Route(b"\x00\x01 this is not a feed", headers={})
+    assert await run_once(config) == 1
+    assert len(smtp_sink.messages) == 3
+    async with Runtime(config) as rt, rt.db() as session:
+        rows = {r.name: r for r in (await session.exec(select(SourceRow))).all()}
+    assert rows["good"].consecutive_failures == 0
+    assert rows["good"].last_success_at
+    for name in ("broken", "offline", "garbage"):
+        assert rows[name].consecutive_failures == 1
+        assert rows[name].last_error
+    assert "HTTP 500" in (rows["broken"].last_error or "")
+    assert "not a feed" in (rows["garbage"].last_error or "")
+
+    assert await run_once(config) == 1
+    async with Runtime(config) as rt, rt.db() as session:
+        broken = await session.get(SourceRow, "broken")
+        items = (await session.exec(select(ItemRow))).all()
+    assert broken is not None
+    assert broken.consecutive_failures == 2
+    assert len(items) == 5  # the good feed's items are untouched by the failures
