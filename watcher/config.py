@@ -266,6 +266,10 @@ class WatcherConfig(Model):
     dispatcher: DispatcherConfig = DispatcherConfig()
     sources: list[Source] = Field(default_factory=list)
     subscribers: list[Subscriber] = Field(default_factory=list)
+    admins: list[EmailAddress] = Field(
+        default_factory=list,
+        description="addresses for operational notices (never market alerts)",
+    )
     concepts: dict[str, list[str]] = Field(default_factory=dict)
     signals: dict[SignalType, SignalRule] = Field(default_factory=dict)
 

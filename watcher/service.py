@@ -20,6 +20,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Source, WatcherConfig
+from watcher.errors import TransientDeliveryError
+from watcher.notify.admin import send_notices
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.pipeline import PollReport, poll_source
 from watcher.runtime import Runtime
@@ -45,7 +47,11 @@ async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
 
 
 async def dispatch_all(rt: Runtime) -> DispatchReport:
-    """Send batches until nothing is due now; returns the totals."""
+    """Send due admin notices, then alert batches until nothing is due now; returns totals."""
+    try:
+        await send_notices(rt.db, rt.config, rt.transport(), rt.clock())
+    except TransientDeliveryError as exc:
+        log.warning("admin_notices_deferred", error=str(exc))
     sent = retried = dead = 0
     for _ in range(MAX_DISPATCH_ROUNDS):
         report = await dispatch_due(rt.db, rt.config, rt.transport(), rt.clock())

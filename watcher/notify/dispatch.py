@@ -16,6 +16,7 @@ import structlog
 from watcher.config import DispatcherConfig, WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
 from watcher.items import Outbound
+from watcher.notify.admin import notify_admins
 from watcher.notify.render import render_alert
 from watcher.notify.transport import Transport
 from watcher.store import outbox
@@ -64,7 +65,7 @@ async def dispatch_due(
                 try:
                     reply = await open_transport.send(message)
                 except PermanentDeliveryError as exc:
-                    await outbox.mark_dead(db, outbound.delivery_ids, error=str(exc))
+                    await _bury(db, config, outbound, str(exc), now)
                     bound.error("alert_dead", error=str(exc))
                     dead += 1
                 except TransientDeliveryError as exc:
@@ -90,10 +91,28 @@ async def _retry(
 ) -> None:
     attempt = outbound.attempts + 1
     if attempt >= config.dispatcher.max_attempts:
-        await outbox.mark_dead(
-            db, outbound.delivery_ids, error=f"gave up after {attempt} attempts: {error}"
-        )
+        await _bury(db, config, outbound, f"gave up after {attempt} attempts: {error}", now)
         return
     await outbox.mark_retry(
         db, outbound.delivery_ids, error=error, at=now + retry_delay(attempt, config.dispatcher)
+    )
+
+
+async def _bury(
+    db: Sessions, config: WatcherConfig, outbound: Outbound, error: str, now: datetime
+) -> None:
+    """Make the email's deliveries dead letters and tell the admins once."""
+    await outbox.mark_dead(db, outbound.delivery_ids, error=error)
+    await notify_admins(
+        db,
+        config,
+        key=f"dead-letter:{outbound.message_id}",
+        subject=f"Alert to {outbound.subscriber} could not be delivered",
+        body=(
+            f"The alert {outbound.message_id} to {outbound.subscriber}"
+            f" ({', '.join(s.type for s in outbound.signals)}: {outbound.item.title})"
+            f" is a dead letter.\n\nReason: {error}\n\n"
+            "Fix the cause, then requeue it (see `watcher outbox`)."
+        ),
+        now=now,
     )

@@ -126,3 +126,25 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _when()
     reply: str | None = Field(default=None, sa_column=Column(Text))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class NoticeRow(SQLModel, table=True):
+    """An operational notice for the admins (source failing, dead letter); never a market alert.
+
+    `key` makes a notice idempotent: the same condition episode queues it once.
+    """
+
+    __tablename__ = "admin_notices"
+    __table_args__ = (UniqueConstraint("key", name="uq_admin_notices_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False)
+    created_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))

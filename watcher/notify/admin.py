@@ -1,0 +1,86 @@
+"""Operational notices for the admins: queue one (idempotent by key), render and send them.
+
+Admins get notices only (a source failing or recovered, a dead letter, a broken
+config); subscribers never do, and admins never get market alerts through this path.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import structlog
+
+from watcher.config import WatcherConfig
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.notify.render import safe_header_text
+from watcher.notify.transport import Transport
+from watcher.store import notices
+from watcher.store.db import Sessions
+from watcher.store.outbox import DEAD, PENDING, SENT
+
+log = structlog.get_logger("watcher.admin")
+
+
+async def notify_admins(
+    db: Sessions, config: WatcherConfig, *, key: str, subject: str, body: str, now: datetime
+) -> bool:
+    """Queue a notice for the admins unless `key` was queued before; True if queued now."""
+    queued = await notices.queue_notice(
+        db, key=key, subject=subject, body=body, domain=config.mail.domain, now=now
+    )
+    if queued:
+        log.info("admin_notice_queued", key=key, subject=subject)
+    return queued
+
+
+def render_notice(notice: notices.Notice, config: WatcherConfig, now: datetime) -> EmailMessage:
+    """A plain-text email to every admin."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = config.mail.sender
+    message["To"] = ", ".join(config.admins)
+    message["Subject"] = "[Supply Watcher ops] " + safe_header_text(notice.subject)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = notice.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        f"{notice.body}\n\n--\nOperational notice from Supply Watcher (key {notice.key}).\n"
+    )
+    return message
+
+
+async def send_notices(
+    db: Sessions, config: WatcherConfig, transport: Transport, now: datetime
+) -> int:
+    """Send due notices; without admins they are closed as sent to nobody. Returns sent count."""
+    due = await notices.due_notices(db, now=now, limit=config.dispatcher.batch)
+    if not due:
+        return 0
+    if not config.admins:
+        for notice in due:
+            await notices.mark_notice(db, notice.id, status=SENT, now=now, error="no admins")
+            log.warning("admin_notice_unsent", key=notice.key, reason="no admins configured")
+        return 0
+    sent = 0
+    async with transport as open_transport:
+        for notice in due:
+            try:
+                await open_transport.send(render_notice(notice, config, now))
+            except PermanentDeliveryError as exc:
+                await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
+            except TransientDeliveryError as exc:
+                retry = now + config.dispatcher.backoff * (2 ** min(notice.attempts, 10))
+                await notices.mark_notice(
+                    db,
+                    notice.id,
+                    status=PENDING,
+                    now=now,
+                    error=str(exc),
+                    retry_at=min(retry, now + config.dispatcher.backoff_max),
+                )
+            else:
+                await notices.mark_notice(db, notice.id, status=SENT, now=now)
+                sent += 1
+    return sent

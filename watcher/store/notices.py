@@ -1,0 +1,110 @@
+"""Admin notices: queued idempotently by key, sent by the dispatcher to `admins:`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from watcher.store.db import Sessions
+from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT
+from watcher.store.tables import NoticeRow
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One admin notice due for sending."""
+
+    id: int
+    key: str
+    subject: str
+    body: str
+    message_id: str
+    attempts: int
+
+
+async def queue_notice(
+    db: Sessions, *, key: str, subject: str, body: str, domain: str, now: datetime
+) -> bool:
+    """Queue a notice unless one with `key` exists; True when this call queued it."""
+    values: dict[str, Any] = {
+        "key": key[:255],
+        "subject": subject,
+        "body": body,
+        "message_id": f"<notice.{uuid.uuid4().hex}@{domain}>",
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    async with db() as session, session.begin():
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await session.exec(
+            insert(NoticeRow).values(values).on_conflict_do_nothing(index_elements=["key"])
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def due_notices(db: Sessions, *, now: datetime, limit: int) -> list[Notice]:
+    """Pending notices due by `now`, oldest first."""
+    async with db() as session:
+        rows = (
+            await session.exec(
+                select(NoticeRow)
+                .where(NoticeRow.status == PENDING, NoticeRow.next_attempt_at <= now)
+                .order_by(col(NoticeRow.id))
+                .limit(limit)
+            )
+        ).all()
+    return [
+        Notice(
+            id=row.id or 0,
+            key=row.key,
+            subject=row.subject,
+            body=row.body,
+            message_id=row.message_id,
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+async def mark_notice(
+    db: Sessions,
+    notice_id: int,
+    *,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record a send outcome: `sent`, `dead`, or `pending` again with `retry_at`."""
+    if status not in (PENDING, SENT, DEAD):
+        raise ValueError(f"unknown notice status {status!r}")
+    values: dict[str, Any] = {"status": status, "attempts": NoticeRow.attempts + 1}
+    if status == SENT:
+        values["sent_at"] = now
+    if error is not None:
+        values["last_error"] = error[:MAX_ERROR_CHARS]
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    async with db() as session, session.begin():
+        await session.exec(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(**values))
+
+
+async def list_notices(db: Sessions, *, statuses: Sequence[str] = (PENDING,)) -> list[NoticeRow]:
+    """Notices in the given statuses, newest first (for the CLI)."""
+    async with db() as session:
+        rows = await session.exec(
+            select(NoticeRow)
+            .where(col(NoticeRow.status).in_(list(statuses)))
+            .order_by(col(NoticeRow.id).desc())
+        )
+        return list(rows.all())
