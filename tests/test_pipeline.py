@@ -37,7 +37,7 @@ async def test_feed_items_become_exactly_the_expected_emails(
     assert len(subjects) == 3, subjects
     assert sum("Export control" in s for s in subjects) == 2
     assert sum("Ore supply disruption" in s for s in subjects) == 1
-    assert all(m["To"] == "analyst@example.com" for m in smtp_sink.messages)
+    assert all(m["To"].addresses[0].addr_spec == "analyst@example.com" for m in smtp_sink.messages)
 
     assert await run_once(config) == 0
     assert len(smtp_sink.messages) == 3

@@ -27,11 +27,17 @@ from pydantic import (
 from watcher.classify.matcher import TermError, parse_term
 from watcher.durations import parse_duration
 from watcher.items import Direction, Severity
+from watcher.schedule import check_timezone, parse_schedule
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 SourceName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SignalType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+def _check_schedule(value: str) -> str:
+    parse_schedule(value)
+    return value
 
 
 def _check_address(value: str) -> str:
@@ -157,7 +163,7 @@ class SignalRule(Model):
 
 
 class Subscriber(Model):
-    """Somebody who receives alerts, with their own filters."""
+    """Somebody who receives alerts, with their own filters, immediately or as a digest."""
 
     email: EmailAddress
     name: str = ""
@@ -175,6 +181,24 @@ class Subscriber(Model):
     countries: list[str] = Field(
         default_factory=list, description="only signals naming one of these countries"
     )
+    mode: Literal["immediate", "digest"] = Field(
+        default="immediate", description="one email per item, or one digest per schedule"
+    )
+    schedule: Annotated[str, AfterValidator(_check_schedule)] = Field(
+        default="daily 08:00",
+        description="digest times: 'daily 08:00', 'weekly mon 08:00' or a cron expression",
+    )
+    timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
+        default="UTC", description="IANA zone for the schedule and for times in emails"
+    )
+    send_empty_digest: bool = Field(
+        default=False, description="send a digest saying 'nothing new' rather than none"
+    )
+
+    @property
+    def address(self) -> str:
+        """The bare address (`a@b.c`), the key of this subscriber's outbox rows."""
+        return parseaddr(self.email)[1].lower()
 
 
 class SmtpConfig(Model):
@@ -187,6 +211,18 @@ class SmtpConfig(Model):
     password: SecretStr | None = Field(default=None, description="from WATCHER_SMTP__PASSWORD")
     password_file: Path | None = None
     timeout: Duration = timedelta(seconds=30)
+    ca_file: Path | None = Field(
+        default=None, description="PEM bundle to trust instead of the system's (private relays)"
+    )
+
+    @model_validator(mode="after")
+    def _login_needs_tls(self) -> SmtpConfig:
+        if self.username and self.tls == "none" and self.host not in (None, "127.0.0.1", "::1"):
+            raise ValueError(
+                "smtp: a username with tls: none would send the password in clear;"
+                " use starttls or implicit"
+            )
+        return self
 
     def secret(self) -> str | None:
         """The password, read from the environment value or the `password_file`."""
@@ -207,6 +243,18 @@ class MailConfig(Model):
     )
     domain: str = Field(default="supply-watcher.invalid", description="right side of Message-IDs")
     maildrop: Path | None = Field(default=None, description="default: <data_dir>/maildrop")
+    unsubscribe_mailto: EmailAddress | None = Field(
+        default=None, description="List-Unsubscribe mailto: address; default unsubscribe@<domain>"
+    )
+    unsubscribe_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = Field(
+        default=None,
+        description="https base URL for one-click unsubscribe (RFC 8058); ?address=… is added",
+    )
+
+    @property
+    def unsubscribe_address(self) -> str:
+        """Where unsubscribe requests by email go."""
+        return parseaddr(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")[1]
 
 
 class DispatcherConfig(Model):
@@ -217,6 +265,20 @@ class DispatcherConfig(Model):
     max_attempts: int = Field(default=10, ge=1)
     backoff: Duration = Field(default=timedelta(minutes=1), description="first retry delay")
     backoff_max: Duration = timedelta(hours=6)
+    lease: Duration = Field(
+        default=timedelta(minutes=5),
+        description="how long a claimed email is reserved for one dispatcher; after a crash"
+        " it is due again once this has passed",
+    )
+    rate_per_minute: int | None = Field(
+        default=None, ge=1, description="at most this many emails per minute (relay limits)"
+    )
+
+    @model_validator(mode="after")
+    def _lease_is_sane(self) -> DispatcherConfig:
+        if self.lease < timedelta(seconds=10):
+            raise ValueError("dispatcher.lease: must be at least 10s")
+        return self
 
 
 class HttpConfig(Model):
@@ -298,7 +360,11 @@ class WatcherConfig(Model):
                             f"signals.{signal}.{key}: unknown concept {concept!r}"
                             f" (define it under concepts:)"
                         )
+        addresses: set[str] = set()
         for index, sub in enumerate(self.subscribers):
+            if sub.address in addresses:
+                raise ValueError(f"subscribers.{index}.email: {sub.address} is listed twice")
+            addresses.add(sub.address)
             for signal in sub.signals or []:
                 if signal not in self.signals:
                     raise ValueError(
@@ -316,6 +382,11 @@ class WatcherConfig(Model):
     def maildrop_dir(self) -> Path:
         """Where emails go when no SMTP host is configured."""
         return self.mail.maildrop or self.data_dir / "maildrop"
+
+    def subscriber(self, address: str) -> Subscriber | None:
+        """The subscriber whose bare address is `address` (case-insensitive), if any."""
+        wanted = address.lower()
+        return next((s for s in self.subscribers if s.address == wanted), None)
 
     def signal_label(self, signal_type: str) -> str:
         """The human name of a signal type: its rule's label or the type made readable."""

@@ -9,6 +9,7 @@
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
+            └── UnsafeMessageError   the built message failed the header check
 
 Messages say what failed, where, and what to do.
 """
@@ -64,3 +65,7 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Never worth retrying (5xx reply): the delivery becomes a dead letter."""
+
+
+class UnsafeMessageError(PermanentDeliveryError):
+    """The built message has a header it should not have; it is never sent."""

@@ -75,9 +75,10 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
                 item=item,
                 signals=signals,
                 recipients={
-                    s.type: [sub.email for sub in recipients(rt.config.subscribers, s)]
+                    s.type: [sub.address for sub in recipients(rt.config.subscribers, s)]
                     for s in signals
                 },
+                modes={sub.address: sub.mode for sub in rt.config.subscribers},
             )
         )
     counts = await save_poll(

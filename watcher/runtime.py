@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
+from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport, transport_for
 from watcher.store.db import Sessions, create_engine, create_schema, sessions
 
@@ -33,10 +34,12 @@ class Runtime:
     engine: AsyncEngine = field(init=False)
     db: Sessions = field(init=False)
     http: httpx.AsyncClient = field(init=False)
+    pacer: Pacer = field(init=False)
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
         self.classifier = Classifier.from_config(self.config)
+        self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         self.engine = create_engine(self.config.database_url)
         self._stack.push_async_callback(self.engine.dispose)
         await create_schema(self.engine)

@@ -1,10 +1,17 @@
 """The daemon: schedules polls and the dispatcher, stops by draining.
 
 `run_once` does what is due and returns (the testable "burst" mode); `run_forever`
-keeps an APScheduler `AsyncIOScheduler` running one job per source plus the
-dispatcher until SIGTERM/SIGINT, then pauses the scheduler, lets in-flight work
-finish within the grace period and shuts down. APScheduler 3.x would cancel
-running coroutine jobs on shutdown, hence the pause-and-drain.
+keeps an APScheduler `AsyncIOScheduler` running one job per source, one cron job per
+digest subscriber, plus the dispatcher until SIGTERM/SIGINT, then pauses the
+scheduler, lets in-flight work finish within the grace period and shuts down.
+APScheduler 3.x would cancel running coroutine jobs on shutdown, hence the
+pause-and-drain.
+
+Digests: a period ends at each fire time of the subscriber's schedule. Both the cron
+job and `run_once` produce the digest of the latest period that has ended (at most
+once: the store's unique key), so `watcher run --once` from a system cron, a restart
+after a missed 08:00, and the daemon all agree. Periods missed entirely merge into
+the next digest; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -13,18 +20,22 @@ import asyncio
 import functools
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.config import Source, WatcherConfig
+from watcher.config import Source, Subscriber, WatcherConfig
 from watcher.errors import TransientDeliveryError
 from watcher.notify.admin import send_notices
+from watcher.notify.digest import dispatch_digests, produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.pipeline import PollReport, poll_source
 from watcher.runtime import Runtime
+from watcher.schedule import parse_schedule
 from watcher.store.source_state import record_failure
 
 log = structlog.get_logger("watcher.service")
@@ -47,18 +58,49 @@ async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
 
 
 async def dispatch_all(rt: Runtime) -> DispatchReport:
-    """Send due admin notices, then alert batches until nothing is due now; returns totals."""
+    """Send due admin notices, then alert and digest batches until nothing is due now."""
     try:
         await send_notices(rt.db, rt.config, rt.transport(), rt.clock())
     except TransientDeliveryError as exc:
         log.warning("admin_notices_deferred", error=str(exc))
-    sent = retried = dead = 0
-    for _ in range(MAX_DISPATCH_ROUNDS):
-        report = await dispatch_due(rt.db, rt.config, rt.transport(), rt.clock())
-        sent, retried, dead = sent + report.sent, retried + report.retried, dead + report.dead
-        if report.sent + report.retried + report.dead == 0 or report.sent == 0:
-            break
-    return DispatchReport(sent=sent, retried=retried, dead=dead)
+    total = DispatchReport()
+    for send in (dispatch_due, dispatch_digests):
+        for _ in range(MAX_DISPATCH_ROUNDS):
+            report = await send(rt.db, rt.config, rt.transport(), rt.clock, rt.pacer)
+            total += report
+            if report.sent == 0:
+                break
+    return total
+
+
+def digest_trigger(subscriber: Subscriber) -> CronTrigger:
+    """The cron trigger of a digest subscriber's schedule, in their time zone."""
+    fields = parse_schedule(subscriber.schedule)
+    return CronTrigger(**fields.as_kwargs(), timezone=ZoneInfo(subscriber.timezone))
+
+
+def last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The trigger's latest fire time at or before `now` (within the last year)."""
+    for days in (1 / 24, 1, 8, 32, 367):
+        fire = trigger.get_next_fire_time(None, now - timedelta(days=days))
+        if fire is None or fire > now:
+            continue
+        while (later := trigger.get_next_fire_time(None, fire + timedelta(seconds=1))) <= now:
+            fire = later
+        return fire.astimezone(UTC)  # type: ignore[no-any-return]
+    return None
+
+
+async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
+    """Produce the digest of every digest subscriber's latest ended period (once each)."""
+    now = rt.clock()
+    periods = {}
+    for subscriber in rt.config.subscribers:
+        if subscriber.mode == "digest" and only in (None, subscriber.address):
+            fire = last_fire(digest_trigger(subscriber), now)
+            if fire is not None:
+                periods[subscriber.address] = fire
+    return await produce_digests(rt.db, rt.config, periods, now)
 
 
 async def run_once(config: WatcherConfig) -> int:
@@ -66,6 +108,7 @@ async def run_once(config: WatcherConfig) -> int:
     async with Runtime(config) as rt:
         sources = [s for s in config.sources if s.enabled]
         reports = await asyncio.gather(*(poll_with_deadline(rt, s) for s in sources))
+        await produce_due_digests(rt)
         delivered = await dispatch_all(rt)
     failed = [r.source for r in reports if not r.ok]
     log.info(
@@ -104,6 +147,7 @@ class Daemon:
         try:
             async with Runtime(self.config) as rt:
                 scheduler = self._schedule(rt)
+                await produce_due_digests(rt)  # a period that ended while we were down
                 scheduler.start()
                 log.info(
                     "service_started", sources=[s.name for s in self.config.sources if s.enabled]
@@ -137,6 +181,14 @@ class Daemon:
                 name=f"poll {source.name}",
                 next_run_time=now,
             )
+        for subscriber in self.config.subscribers:
+            if subscriber.mode == "digest":
+                scheduler.add_job(
+                    self._tracked(functools.partial(self._digest, rt, subscriber.address)),
+                    digest_trigger(subscriber),
+                    id=f"digest:{subscriber.address}",
+                    name=f"digest {subscriber.address}",
+                )
         scheduler.add_job(
             self._tracked(lambda: self._dispatch(rt)),
             IntervalTrigger(seconds=self.config.dispatcher.every.total_seconds()),
@@ -169,6 +221,10 @@ class Daemon:
         report = await poll_with_deadline(rt, source)
         if report.queued and self._scheduler is not None and not self._stopping.is_set():
             # new alerts: wake the dispatcher now rather than at its next interval
+            self._scheduler.modify_job(DISPATCHER_JOB, next_run_time=datetime.now(UTC))
+
+    async def _digest(self, rt: Runtime, address: str | None) -> None:
+        if await produce_due_digests(rt, address) and self._scheduler is not None:
             self._scheduler.modify_job(DISPATCHER_JOB, next_run_time=datetime.now(UTC))
 
     async def _dispatch(self, rt: Runtime) -> None:

@@ -15,7 +15,7 @@ import structlog
 
 from watcher.config import WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
-from watcher.notify.render import safe_header_text
+from watcher.notify.headers import clean_title
 from watcher.notify.transport import Transport
 from watcher.store import notices
 from watcher.store.db import Sessions
@@ -41,7 +41,7 @@ def render_notice(notice: notices.Notice, config: WatcherConfig, now: datetime) 
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = config.mail.sender
     message["To"] = ", ".join(config.admins)
-    message["Subject"] = "[Supply Watcher ops] " + safe_header_text(notice.subject)
+    message["Subject"] = "[Supply Watcher ops] " + clean_title(notice.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = notice.message_id
     message["Auto-Submitted"] = "auto-generated"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
 from watcher.store.db import Sessions
-from watcher.store.outbox import PENDING
+from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import source_row
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
 
@@ -39,11 +39,16 @@ class SaveCounts:
 
 @dataclass(frozen=True, slots=True)
 class ItemPlan:
-    """An item to store, its signals, and who gets each signal type (addresses by type)."""
+    """An item to store, its signals, and who gets each signal type (addresses by type).
+
+    `modes` maps an address to `digest` when that subscriber reads digests; any other
+    address is mailed immediately.
+    """
 
     item: Item
     signals: Sequence[Signal]
     recipients: Mapping[str, Sequence[str]]
+    modes: Mapping[str, str] = field(default_factory=dict)
 
 
 async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
@@ -95,7 +100,7 @@ async def save_poll(
             assert row.story_id is not None
             signal_ids = await _upsert_signals(session, row, signals, now)
             signal_count += len(signals)
-            queued += await _queue(session, row, plan.recipients, signal_ids, domain, now)
+            queued += await _queue(session, row, plan, signal_ids, domain, now)
         state.polls += 1
         state.consecutive_failures = 0
         state.last_poll_at = state.last_success_at = now
@@ -189,7 +194,7 @@ async def _upsert_signals(
 async def _queue(
     session: AsyncSession,
     item: ItemRow,
-    recipients: Mapping[str, Sequence[str]],
+    plan: ItemPlan,
     signal_ids: dict[str, int],
     domain: str,
     now: datetime,
@@ -201,7 +206,7 @@ async def _queue(
     """
     values = []
     message_ids: dict[str, str] = {}
-    for signal_type, addresses in recipients.items():
+    for signal_type, addresses in plan.recipients.items():
         for address in addresses:
             message_id = message_ids.setdefault(address, f"<{uuid.uuid4().hex}.{item.id}@{domain}>")
             values.append(
@@ -211,6 +216,7 @@ async def _queue(
                     "item_id": item.id,
                     "signal_id": signal_ids[signal_type],
                     "signal_type": signal_type,
+                    "mode": plan.modes.get(address, IMMEDIATE),
                     "message_id": message_id,
                     "status": PENDING,
                     "attempts": 0,

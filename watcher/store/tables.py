@@ -103,13 +103,50 @@ class SignalRow(SQLModel, table=True):
     created_at: datetime = _when(nullable=False, index=True)
 
 
+class DigestRow(SQLModel, table=True):
+    """One digest email per (subscriber, period): the unique key makes producing it idempotent.
+
+    `period` is the schedule's fire time in UTC (ISO, minute precision); deliveries join
+    a digest through `DeliveryRow.digest_id` in the transaction that creates it, so its
+    content is fixed from then on and a retry sends the same email.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("subscriber", "period", name="uq_digests_once"),
+        Index("ix_digests_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber: str = Field(max_length=320)
+    period: str = Field(max_length=32)
+    period_end: datetime = _when(nullable=False)
+    message_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=16)
+    entries: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
+    created_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    reply: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (subscriber, story, signal type), sent at most once."""
+    """The outbox: one row per (subscriber, story, signal type), sent at most once.
+
+    `mode` is the subscriber's mode when the row was queued: `immediate` rows are sent by
+    the dispatcher on their own, `digest` rows wait for a digest (`digest_id`). A
+    dispatcher holds a row while `lease_until` is in the future (see `outbox.claim_rows`).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber", "story_id", "signal_type", name="uq_deliveries_once"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_digest", "subscriber", "mode", "digest_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +163,10 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _when()
     reply: str | None = Field(default=None, sa_column=Column(Text))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    mode: str = Field(default="immediate", max_length=16)
+    digest_id: int | None = Field(default=None, foreign_key="digests.id")
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
 
 
 class NoticeRow(SQLModel, table=True):
