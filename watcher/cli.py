@@ -4,6 +4,8 @@ watcher run [--once]        run the daemon (or one burst) on the config
 watcher check-config [PATH] validate a config file, list every problem
 watcher config-schema       print the JSON Schema of the config file
 watcher classify PATH|-     show which signals a document carries, and why
+watcher outbox [retry]      list unsent emails; requeue failed or dead ones
+watcher send-test ADDRESS   send a sample alert through the configured transport
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from watcher.cli_mail import outbox_app, send_test
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
 from watcher.errors import ConfigError
@@ -132,6 +135,10 @@ def classify(
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
         title, body = split_title(text)
         typer.echo(describe_signals(name, classifier.classify(title, body)))
+
+
+app.add_typer(outbox_app, name="outbox")
+app.command("send-test")(send_test)
 
 
 def main() -> None:

@@ -81,7 +81,12 @@ class MailDrop:
 
 
 class SmtpTransport:
-    """One SMTP connection per batch, with the TLS mode the config asks for."""
+    """One SMTP connection per batch, with the TLS mode the config asks for.
+
+    `tls: starttls` requires STARTTLS and `implicit` starts TLS before the greeting; with
+    either, a server that cannot do TLS is an error, never a plaintext session. Every
+    command has the configured timeout; the password is read when logging in only.
+    """
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -90,12 +95,15 @@ class SmtpTransport:
     async def __aenter__(self) -> Self:
         cfg = self.config
         assert cfg.host is not None
+        # start_tls=True makes STARTTLS mandatory (an error if the server does not offer
+        # it); False, not None, for the other modes: None would mean "if offered"
         client = aiosmtplib.SMTP(
             hostname=cfg.host,
             port=cfg.port,
             timeout=cfg.timeout.total_seconds(),
             use_tls=cfg.tls == "implicit",
             start_tls=cfg.tls == "starttls",
+            cert_bundle=str(cfg.ca_file) if cfg.ca_file else None,
         )
         try:
             await client.connect()
