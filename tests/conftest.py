@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.mailserver import MailServer
 from tests.servers import FeedServer, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
@@ -66,3 +67,19 @@ def make_config(write_config: WriteConfig) -> Callable[..., WatcherConfig]:
         return load_config(write_config(**sections), environ={})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate and key for 127.0.0.1, made once per test session."""
+    from tests.mailserver import make_certificate
+
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A scriptable plaintext aiosmtpd server on 127.0.0.1 (replies, refusals, holds)."""
+    server = MailServer().start()
+    yield server
+    server.stop()

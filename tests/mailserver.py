@@ -113,9 +113,11 @@ class ScriptedHandler:
 class MailServer:
     """aiosmtpd in a thread. `tls`: "starttls" (required, AUTH required), "implicit", "none"."""
 
-    def __init__(self, tls: str = "none", cert: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, tls: str = "none", cert: tuple[Path, Path] | None = None, port: int | None = None
+    ) -> None:
         self.handler = ScriptedHandler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.tls = tls
         kwargs: dict[str, Any] = {}
         if tls != "none":
