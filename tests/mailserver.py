@@ -2,7 +2,7 @@
 
 The certificate is self-signed and made here with `cryptography` (for 127.0.0.1 and
 localhost); clients trust it through `smtp.ca_file`. The handler can answer DATA with
-scripted replies, refuse recipients, or hold a message after receiving it (to kill a
+scripted replies, refuse recipients, or hold the reply to a message it has (to kill a
 dispatcher inside the window between the server's acceptance and the client's commit).
 """
 
@@ -73,7 +73,7 @@ class ScriptedHandler:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     data_replies: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
-    hold: bool = False
+    go_on: threading.Event = field(default_factory=threading.Event)
     received: threading.Event = field(default_factory=threading.Event)
     logins: list[str] = field(default_factory=list)
 
@@ -93,8 +93,8 @@ class ScriptedHandler:
         self.messages.append(parsed)
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         self.received.set()
-        while self.hold:  # the message is in; the client waits for a reply that never comes
-            await asyncio.sleep(0.05)
+        # the message is in; while `go_on` is clear, the client waits for the reply
+        await asyncio.to_thread(self.go_on.wait, 60)
         return f"250 2.0.0 Ok: queued as {len(self.messages)}"
 
     def authenticate(
@@ -117,6 +117,7 @@ class MailServer:
         self, tls: str = "none", cert: tuple[Path, Path] | None = None, port: int | None = None
     ) -> None:
         self.handler = ScriptedHandler()
+        self.handler.go_on.set()
         self.port = port or free_port()
         self.tls = tls
         kwargs: dict[str, Any] = {}
@@ -155,5 +156,5 @@ class MailServer:
         return self
 
     def stop(self) -> None:
-        self.handler.hold = False
+        self.handler.go_on.set()
         self._controller.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,25 +27,26 @@ async def test_kill_between_send_and_commit_resends_once_with_the_same_message_i
         sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
     )
     config = load_config(path, environ={})
-    mail_server.handler.hold = True  # keep the 250 back: the client cannot commit
+    mail_server.handler.go_on.clear()  # keep the 250 back: the client cannot commit
     log = path.parent / "child.log"
     with log.open("wb") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "watcher", "run", "--once", "--config", str(path)],
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "watcher", "run", "--once", "--config", str(path)),
             cwd=ROOT,
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=asyncio.subprocess.STDOUT,
         )
     try:
         received = await asyncio.to_thread(mail_server.handler.received.wait, 30)
         assert received, log.read_text()
         child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=10) == -signal.SIGKILL
+        assert await asyncio.wait_for(child.wait(), 10) == -signal.SIGKILL
     finally:
-        if child.poll() is None:
+        if child.returncode is None:
             child.kill()
-            child.wait()
-    mail_server.handler.hold = False
+            await child.wait()
+    mail_server.handler.go_on.set()
 
     [row] = await all_rows(config, DeliveryRow)
     assert (row.status, row.attempts) == ("pending", 0)

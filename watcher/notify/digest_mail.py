@@ -87,7 +87,9 @@ def _groups(
 
 def _line(entry: DigestEntry, subscriber: Subscriber) -> dict[str, object]:
     signal = entry.signal
-    evidence = evidence_view(signal.evidence[0]) if signal.evidence else None
+    # the headline is on the line already: prefer a sentence from the body as evidence
+    best = sorted(signal.evidence, key=lambda e: e.in_title)[:1]
+    evidence = evidence_view(best[0]) if best else None
     return {
         "headline": clean_title(entry.item.title or "(untitled report)", 200),
         "direction": signal.direction.value,
