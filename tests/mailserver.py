@@ -107,7 +107,7 @@ class ScriptedHandler:
         )
         if ok:
             self.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535
 
 
 class MailServer:
@@ -130,7 +130,10 @@ class MailServer:
             if tls == "starttls":
                 kwargs.update(tls_context=context, require_starttls=True)
             else:
-                kwargs["ssl_context"] = context
+                # the whole socket is TLS, but aiosmtpd only counts STARTTLS as TLS when
+                # deciding whether to offer AUTH: offer it anyway (and then it cannot be
+                # "required" without a warning); the tests check that the client logged in
+                kwargs.update(ssl_context=context, auth_require_tls=False, auth_required=False)
         self._controller = Controller(
             self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5, **kwargs
         )

@@ -21,6 +21,8 @@ import aiosmtplib
 from watcher.config import SmtpConfig, WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
 
+CLOSE_WAIT_SECONDS = 2.0
+
 
 class Transport(Protocol):
     """Sends messages within one `async with` batch."""
@@ -111,10 +113,10 @@ class SmtpTransport:
                 await client.login(cfg.username, cfg.secret() or "")
         except aiosmtplib.SMTPException as exc:
             # a refused login or TLS is the relay's setup, not the recipient's: retry later
-            client.close()
+            await _close(client)
             raise TransientDeliveryError(f"SMTP session with {cfg.host}:{cfg.port}: {exc}") from exc
         except OSError as exc:
-            client.close()
+            await _close(client)
             raise TransientDeliveryError(f"cannot reach {cfg.host}:{cfg.port}: {exc}") from exc
         self._client = client
         return self
@@ -123,12 +125,8 @@ class SmtpTransport:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            await client.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
+        if client is not None:
+            await _close(client, polite=True)
 
     async def send(self, message: EmailMessage) -> str:
         if self._client is None:
@@ -147,6 +145,28 @@ class SmtpTransport:
                 raise PermanentDeliveryError(f"recipient refused: {detail}")
             raise TransientDeliveryError(f"recipient deferred: {detail}")
         return reply
+
+
+async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
+    """QUIT (if `polite`) and close, then wait briefly until the socket is really closed.
+
+    Closing only schedules the close (a TLS one takes a few round trips); waiting for
+    the protocol's `connection_lost` means no socket outlives the batch, even when the
+    event loop ends right after (`watcher send-test`).
+    """
+    protocol = client.protocol
+    try:
+        if polite and client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass
+    client.close()
+    deadline = asyncio.get_running_loop().time() + CLOSE_WAIT_SECONDS
+    # aiosmtplib's protocol drops its transport in connection_lost
+    while protocol is not None and protocol.transport is not None:
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
 
 
 def _classify(
