@@ -70,6 +70,7 @@ class ScriptedHandler:
     """Records accepted messages; answers DATA from `data_replies` first, then 250."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     data_replies: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
@@ -91,6 +92,7 @@ class ScriptedHandler:
         parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(envelope.original_content or b"")
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         self.received.set()
         # the message is in; while `go_on` is clear, the client waits for the reply

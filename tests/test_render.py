@@ -98,6 +98,11 @@ async def test_an_alert_carries_the_intended_headers(
         unsubscribe
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # as sent: on one line, never RFC 2047 encoded words a mail client cannot follow
+    assert (
+        b"\r\nList-Unsubscribe: <https://watch.example/unsubscribe?address=analyst%40example.com>,"
+        b" <mailto:unsubscribe@watch.example?subject=unsubscribe%20analyst%40example.com>\r\n"
+    ) in mail_server.handler.raw[0]
     assert message["Auto-Submitted"] == "auto-generated"
     assert str(message["Subject"]).strip() == (
         "[Supply Watch] Export control · tightening · Dy, Tb · China bans dysprosium exports"

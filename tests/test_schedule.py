@@ -73,8 +73,20 @@ def test_subscriber_settings_are_checked_with_their_key_path(write_config: Write
         load_config(path, environ={})
 
 
-def test_the_shipped_config_documents_a_valid_digest_subscriber() -> None:
-    """config/watcher.yaml loads, and its subscribers use the documented options."""
-    config = load_config(Path(__file__).parent.parent / "config" / "watcher.yaml", environ={})
-    assert config.subscribers
-    assert {s.mode for s in config.subscribers} <= {"immediate", "digest"}
+def test_the_shipped_config_and_its_digest_example_are_valid(tmp_path: Path) -> None:
+    """config/watcher.yaml loads, and so does its commented weekly-digest subscriber."""
+    shipped = Path(__file__).parent.parent / "config"
+    assert load_config(shipped / "watcher.yaml", environ={}).subscribers
+    lines = (shipped / "watcher.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if "- email: buyer@example.com" in line)
+    example = [line.replace("  # ", "  ", 1) for line in lines[start:] if line.startswith("  # ")]
+    (tmp_path / "rules.yaml").write_text((shipped / "rules.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "watcher.yaml").write_text("\n".join([*lines, *example]) + "\n", encoding="utf-8")
+    config = load_config(tmp_path / "watcher.yaml", environ={})
+    buyer = config.subscriber("buyer@example.com")
+    assert buyer is not None
+    assert (buyer.mode, buyer.schedule, buyer.timezone) == (
+        "digest",
+        "weekly mon 08:00",
+        "Europe/Berlin",
+    )

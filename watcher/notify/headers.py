@@ -41,6 +41,30 @@ ALERT_HEADERS = frozenset(
 )
 
 
+class MailPolicy(email.policy.EmailPolicy):
+    """The SMTP policy (CRLF, 78-column folding), except for the List-* headers.
+
+    Python folds a token longer than a line into RFC 2047 encoded words, which turns a
+    long `List-Unsubscribe` URI into text no mail client can follow. RFC 2369 headers
+    are kept on one line instead (RFC 5322 allows up to 998 characters).
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _UNFOLDED:
+            return str(_WIDE.fold(name, value))
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _UNFOLDED:
+            return _WIDE.fold_binary(name, value)
+        return super().fold_binary(name, value)
+
+
+_UNFOLDED = frozenset({"list-id", "list-unsubscribe", "list-unsubscribe-post"})
+_WIDE = email.policy.SMTP.clone(max_line_length=998)
+MAIL_POLICY = MailPolicy(linesep="\r\n")
+
+
 def clean_title(text: str, limit: int = MAX_TITLE) -> str:
     """One printable line of at most `limit` characters (an ellipsis marks a cut)."""
     decoded = _decode_words(text)

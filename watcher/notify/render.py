@@ -8,7 +8,6 @@ link only when it is http(s) — a local document (`file://`) is shown as plain 
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -22,7 +21,13 @@ from markupsafe import Markup, escape
 
 from watcher.config import Subscriber, WatcherConfig
 from watcher.items import Direction, Evidence, Item, Outbound, Signal
-from watcher.notify.headers import check_headers, clean_title, list_headers, recipient
+from watcher.notify.headers import (
+    MAIL_POLICY,
+    check_headers,
+    clean_title,
+    list_headers,
+    recipient,
+)
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
@@ -80,7 +85,7 @@ def build_message(
     now: datetime,
 ) -> EmailMessage:
     """Text + HTML from `<template>.txt.j2` / `.html.j2` with the common headers, checked."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config.mail.sender
     message["To"] = recipient(subscriber)
     message["Date"] = format_datetime(now.astimezone(UTC))

@@ -131,8 +131,15 @@ class SmtpTransport:
     async def send(self, message: EmailMessage) -> str:
         if self._client is None:
             raise TransientDeliveryError("SMTP connection is not open")
+        # flatten with the message's own policy (aiosmtplib's send_message would refold
+        # with email.policy.SMTP and encode long List-Unsubscribe URIs); the envelope
+        # goes exactly to the To addresses
+        sender = _addresses(message, "From")[:1]
+        recipients = _addresses(message, "To")
+        if not sender or not recipients:
+            raise PermanentDeliveryError(f"{message['Message-ID']}: no From or To address")
         try:
-            errors, reply = await self._client.send_message(message)
+            errors, reply = await self._client.sendmail(sender[0], recipients, message.as_bytes())
         except aiosmtplib.SMTPException as exc:
             raise _classify(exc, str(self.config.host)) from exc
         except OSError as exc:
@@ -145,6 +152,12 @@ class SmtpTransport:
                 raise PermanentDeliveryError(f"recipient refused: {detail}")
             raise TransientDeliveryError(f"recipient deferred: {detail}")
         return reply
+
+
+def _addresses(message: EmailMessage, header: str) -> list[str]:
+    """The bare addresses in one header of `message`."""
+    value = message[header]
+    return [a.addr_spec for a in getattr(value, "addresses", ())]
 
 
 async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
