@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 from collections import Counter
@@ -209,3 +210,45 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap() -> None:
         delay = retry_delay(attempt, policy, rng).total_seconds()
         assert base / 2 <= delay <= base
     assert len({retry_delay(3, policy, rng) for _ in range(5)}) > 1
+
+
+async def test_concurrent_claimers_on_two_engines_split_the_rows(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """Like two replicas on one database: every email is claimed by exactly one of them."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        subscribers=[{"email": f"s{n}@example.com"} for n in range(8)],
+    )
+    clock = Clock()
+    async with Runtime(config, clock=clock) as one, Runtime(config, clock=clock) as two:
+        for source in config.sources:
+            await poll_source(one, source)
+        lease = timedelta(minutes=5)
+        batches = await asyncio.gather(
+            *(
+                outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=3)
+                for rt in (one, two, one, two, one, two, one, two, one, two)
+            )
+        )
+    claimed = [e.message_id for batch in batches for e in batch.emails]
+    assert len(claimed) == len(set(claimed)) == 24
+
+
+async def test_an_alert_for_a_removed_subscriber_is_not_sent(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Queued before the subscriber left the config: closed as dead, never mailed."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    sources = [feed_source(feed_server.url("/f"))]
+    async with Runtime(make_config(sources=sources)) as rt:
+        await poll_source(rt, rt.config.sources[0])
+    config = make_config(
+        sources=sources, smtp=mail_server.smtp_config(), subscribers=[{"email": "new@example.com"}]
+    )
+    report = await dispatch(config, Clock())
+    assert report.dead == 1
+    assert not mail_server.messages
+    [row] = await all_rows(config, DeliveryRow)
+    assert (row.status, row.last_error) == ("dead", "the address is no longer a subscriber")

@@ -157,3 +157,12 @@ async def test_the_pacer_spaces_sends_to_the_configured_rate() -> None:
     await unlimited.wait()
     await unlimited.wait()
     assert len(slept) == 3
+
+
+def test_a_login_in_plaintext_to_a_remote_relay_is_a_config_error(
+    write_config: WriteConfig,
+) -> None:
+    """`tls: none` with a username is refused unless the relay is on this machine."""
+    path = write_config(smtp={"host": "smtp.example.com", "tls": "none", "username": "u"})
+    with pytest.raises(ConfigError, match="password in clear"):
+        load_config(path, environ={})

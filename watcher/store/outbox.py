@@ -62,16 +62,17 @@ async def claim_rows(
         *where,
     ]
     async with db() as session, session.begin():
-        # PostgreSQL with several replicas: add `.with_for_update(skip_locked=True)` to this
-        # select so that claimers skip each other's rows instead of waiting on them.
+        # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade
+        # a read transaction (which fails at once under WAL when another writer won), and
+        # it re-checks `due` on each row, so two claimers never share a row.
+        # PostgreSQL with several replicas: add `.with_for_update(skip_locked=True)` to
+        # `pick` so that claimers skip each other's rows instead of waiting on them.
         pick = select(group).where(*due).order_by(col(table.id)).limit(limit)
-        groups = list(dict.fromkeys((await session.exec(pick)).all()))
-        if not groups:
-            return owner, until, []
         await session.exec(
             update(table)
-            .where(col(group).in_(groups), *due)
+            .where(col(group).in_(pick), *due)
             .values(lease_owner=owner, lease_until=until)
+            .execution_options(synchronize_session=False)
         )
         claimed = await session.exec(
             select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
