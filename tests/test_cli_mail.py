@@ -40,10 +40,8 @@ def watcher(*args: str) -> str:
 def test_outbox_lists_failed_and_dead_rows_and_retry_requeues_them(
     feed_server: FeedServer, mail_server: MailServer, write_config: WriteConfig
 ) -> None:
-    """A 451 row shows as failed, a 550 row as dead; `retry ID` and `--dead` deliver them.
-
-    Synchronous on purpose: the CLI runs its own event loop, as it does in a shell.
-    """
+    """A 451 row shows as failed, a 550 row as dead; `retry ID` and `--dead` deliver them."""
+    # synchronous on purpose: the CLI runs its own event loop, as it does in a shell
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
     path = write_config(
         sources=[feed_source(feed_server.url("/f"))],

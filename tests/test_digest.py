@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +27,7 @@ from tests.servers import FeedServer, Route
 from watcher.config import Subscriber, WatcherConfig
 from watcher.notify.digest import produce_digests
 from watcher.runtime import Runtime
-from watcher.service import digest_trigger, last_fire
+from watcher.service import Daemon, digest_trigger, last_fire
 from watcher.store.tables import DeliveryRow, DigestRow
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -166,3 +166,32 @@ def test_the_last_period_end_follows_the_schedule_in_its_time_zone(
     """daily, weekly and cron schedules (crontab's 0 = Sunday), DST days included."""
     subscriber = Subscriber(email="a@example.com", mode="digest", schedule=schedule, timezone=zone)
     assert last_fire(digest_trigger(subscriber), now) == expected
+
+
+async def test_the_daemon_schedules_digests_and_catches_up_a_missed_period(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """At start-up the daemon sends the digest of a period that ended while it was down."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, QUOTA)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        subscribers=[{**DIGEST_READER, "schedule": "0 6 * * *", "timezone": "Asia/Tokyo"}],
+        dispatcher={"every": "1s"},
+    )
+    await cycle(config, Clock(datetime.now(UTC) - timedelta(days=2)))  # queued two days ago
+    daemon = Daemon(config.model_copy(update={"sources": []}))
+    running = asyncio.create_task(daemon.run())
+    try:
+        for _ in range(200):
+            if mail_server.messages:
+                break
+            await asyncio.sleep(0.05)
+        assert daemon._scheduler is not None
+        job = daemon._scheduler.get_job("digest:digest@example.com")
+        assert str(job.trigger.timezone) == "Asia/Tokyo"
+    finally:
+        daemon.stop()
+        assert await asyncio.wait_for(running, 10) == 0
+    [digest] = mail_server.messages
+    assert "2 signals in 2 reports" in str(digest["Subject"])
