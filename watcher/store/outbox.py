@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from watcher.items import Outbound
 from watcher.store.db import Sessions
-from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, SignalRow
+from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow
 from watcher.store.values import item_value, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
@@ -38,7 +38,7 @@ class Batch:
 
 async def claim_rows(
     db: Sessions,
-    table: type[DeliveryRow] | type[DigestRow],
+    table: type[DeliveryRow] | type[DigestRow] | type[NoticeRow],
     *,
     group: Any,
     now: datetime,

@@ -189,3 +189,5 @@ class NoticeRow(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     sent_at: datetime | None = _when()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
