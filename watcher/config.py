@@ -27,7 +27,7 @@ from pydantic import (
 from watcher.classify.matcher import TermError, parse_term
 from watcher.durations import parse_duration
 from watcher.items import Direction, Severity
-from watcher.schedule import check_timezone, parse_schedule
+from watcher.notify.schedule import check_timezone, parse_schedule
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"

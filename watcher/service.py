@@ -33,9 +33,9 @@ from watcher.errors import TransientDeliveryError
 from watcher.notify.admin import send_notices
 from watcher.notify.digest import dispatch_digests, produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_due
+from watcher.notify.schedule import parse_schedule
 from watcher.pipeline import PollReport, poll_source
 from watcher.runtime import Runtime
-from watcher.schedule import parse_schedule
 from watcher.store.source_state import record_failure
 
 log = structlog.get_logger("watcher.service")

@@ -9,7 +9,7 @@ import pytest
 
 from watcher.configfile import load_config
 from watcher.errors import ConfigError
-from watcher.schedule import CronFields, parse_schedule
+from watcher.notify.schedule import CronFields, parse_schedule
 
 WriteConfig = Callable[..., Path]
 
