@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,6 +29,7 @@ class Route:
     body: bytes = b""
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/xml"})
+    delay: float = 0.0
 
 
 class FeedServer:
@@ -50,6 +52,8 @@ class FeedServer:
                     self.send_response(304)
                     self.end_headers()
                     return
+                if route.delay:
+                    time.sleep(route.delay)
                 self.send_response(route.status)
                 for key, value in route.headers.items():
                     self.send_header(key, value)
