@@ -46,7 +46,9 @@ def test_unknown_key_names_file_line_and_path(tmp_path: Path) -> None:
 
 def test_bad_interval_names_the_source(write_config: WriteConfig) -> None:
     """An interval that is not a duration names the source's key path and what is expected."""
-    path = write_config(sources=[{"name": "a", "kind": "feed", "url": "https://x.test/", "every": "soon"}])
+    path = write_config(
+        sources=[{"name": "a", "kind": "feed", "url": "https://x.test/", "every": "soon"}]
+    )
     message = _error(path)
     assert "sources.0.every" in message
     assert "duration" in message
@@ -54,7 +56,9 @@ def test_bad_interval_names_the_source(write_config: WriteConfig) -> None:
 
 def test_too_short_interval_is_refused(write_config: WriteConfig) -> None:
     """Polling faster than every 10 s is refused with the reason."""
-    path = write_config(sources=[{"name": "a", "kind": "feed", "url": "https://x.test/", "every": "1s"}])
+    path = write_config(
+        sources=[{"name": "a", "kind": "feed", "url": "https://x.test/", "every": "1s"}]
+    )
     assert "at least 10s" in _error(path)
 
 
