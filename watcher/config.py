@@ -240,6 +240,18 @@ class ServiceConfig(Model):
         default=timedelta(seconds=20),
         description="on SIGTERM, how long in-flight polls and sends may finish",
     )
+    reload_check: Duration = Field(
+        default=timedelta(seconds=5),
+        description="how often the config file is checked for changes (0s: only on SIGHUP)",
+    )
+
+
+class WebConfig(Model):
+    """The probe server: /healthz, /readyz, /metrics (never started by `run --once`)."""
+
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 in a container")
+    port: int = Field(default=8080, ge=0, le=65535)
 
 
 class LogConfig(Model):
@@ -260,6 +272,7 @@ class WatcherConfig(Model):
     database: DatabaseConfig = DatabaseConfig()
     log: LogConfig = LogConfig()
     service: ServiceConfig = ServiceConfig()
+    web: WebConfig = WebConfig()
     http: HttpConfig = HttpConfig()
     mail: MailConfig = MailConfig()
     smtp: SmtpConfig = SmtpConfig()
