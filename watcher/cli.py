@@ -21,13 +21,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
 from watcher.durations import parse_duration
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, StoreError
 from watcher.log import configure_logging
-from watcher.store.db import Sessions, create_engine, create_schema, sessions
+from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
 from watcher.store.listing import list_items, list_signals, list_sources
 
 T = TypeVar("T")
@@ -173,7 +174,7 @@ def _query(config: Path, work: Callable[[Sessions], Awaitable[T]]) -> T:
     async def go() -> T:
         engine = create_engine(settings.database_url)
         try:
-            await create_schema(engine)
+            await prepare_schema(engine, migrate=settings.database.migrate)
             return await work(sessions(engine))
         finally:
             await engine.dispose()
@@ -287,3 +288,52 @@ def items(
 
 def _short(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+# --- database ------------------------------------------------------------------------
+
+db_app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the configured database to the newest (or the given) revision."""
+    from watcher.store import migrate
+
+    async def go(engine: AsyncEngine) -> str | None:
+        await migrate.upgrade(engine, revision)
+        return await migrate.current(engine)
+
+    typer.echo(f"database at revision {_with_engine(config, go)}")
+
+
+@db_app.command("current")
+def db_current(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Print the database's revision and the newest one this version knows."""
+    from watcher.store import migrate
+
+    found = _with_engine(config, migrate.current)
+    typer.echo(f"database: {found or 'none (empty)'}  newest: {migrate.head()}")
+    if found != migrate.head():
+        raise typer.Exit(1)
+
+
+def _with_engine(config: Path, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    settings = _load(config)
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -231,6 +231,9 @@ class DatabaseConfig(Model):
     """Where state lives; default is an SQLite file under `data_dir`."""
 
     url: str | None = Field(default=None, description="SQLAlchemy async URL")
+    migrate: bool = Field(
+        default=True, description="bring the schema to the newest revision at start-up"
+    )
 
 
 class ServiceConfig(Model):

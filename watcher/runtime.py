@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.notify.transport import Transport, transport_for
-from watcher.store.db import Sessions, create_engine, create_schema, sessions
+from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
 
 
 def utcnow() -> datetime:
@@ -39,7 +39,7 @@ class Runtime:
         self.classifier = Classifier.from_config(self.config)
         self.engine = create_engine(self.config.database_url)
         self._stack.push_async_callback(self.engine.dispose)
-        await create_schema(self.engine)
+        await prepare_schema(self.engine, migrate=self.config.database.migrate)
         self.db = sessions(self.engine)
         http = self.config.http
         self.http = httpx.AsyncClient(
