@@ -85,7 +85,7 @@ async def count_deliveries(db: Sessions) -> dict[str, int]:
         rows = await session.exec(
             select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
         )
-        return dict(rows)
+        return dict(rows.all())
 
 
 # --- helpers -------------------------------------------------------------------------
