@@ -51,6 +51,7 @@ def write_config(tmp_path: Path) -> WriteConfig:
             "include": [str(RULES)],
             "data_dir": str(tmp_path / "data"),
             "log": {"level": "warning", "format": "json"},
+            "web": {"host": "127.0.0.1", "port": 0},
             "subscribers": [{"email": "analyst@example.com", "name": "Analyst"}],
             "sources": [],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -87,8 +88,11 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
+        self.delay = 0.0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.refuse_with:
             return self.refuse_with
         data = envelope.original_content or b""

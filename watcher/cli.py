@@ -76,7 +76,7 @@ def run(
 
     settings = _load(config)
     configure_logging(settings.log.level, settings.log.format)
-    code = asyncio.run(run_once(settings) if once else Daemon(settings).run())
+    code = asyncio.run(run_once(settings) if once else Daemon(settings, config).run())
     raise typer.Exit(code)
 
 

@@ -34,6 +34,7 @@ class PollReport:
     queued: int = 0
     not_modified: bool = False
     error: str | None = None
+    signal_kinds: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         revised=counts.revised,
         signals=counts.signals,
         queued=counts.queued,
+        signal_kinds=tuple((s.type, s.direction.value) for p in plans for s in p.signals),
     )
     bound.info(
         "poll_finished",
