@@ -19,12 +19,11 @@ from watcher.service import Daemon
 from watcher.store.tables import DeliveryRow, NoticeRow
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
+async def _until(predicate: Callable[[], bool]) -> None:
+    """Wait (at most 20 s) until `predicate()` holds."""
+    async with asyncio.timeout(20):
+        while not predicate():
+            await asyncio.sleep(0.05)
 
 
 def _mails(tmp_path: Path) -> list[Path]:
