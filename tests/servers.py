@@ -89,8 +89,10 @@ class RecordingHandler:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
         self.delay = 0.0
+        self.data_started = 0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_started += 1
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.refuse_with:

@@ -133,9 +133,8 @@ async def test_stopping_while_a_send_is_slow_finishes_the_send(
     )
     daemon = Daemon(load_config(path, environ={}), path)
     task = asyncio.create_task(daemon.run())
-    await _until(lambda: daemon._last_dispatch_at is None and len(daemon._in_flight) > 0)
-    await asyncio.sleep(2.0)  # the dispatcher is now inside a slow DATA exchange
-    daemon.stop()
+    await _until(lambda: smtp_sink.handler.data_started >= 2)
+    daemon.stop()  # the dispatcher is inside a slow DATA exchange right now
     assert await task == 0
     async with Runtime(daemon.config) as rt, rt.db() as session:
         rows = (await session.exec(select(DeliveryRow))).all()
