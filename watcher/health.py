@@ -10,6 +10,7 @@ from watcher.web import Handler, Response
 if TYPE_CHECKING:
     from watcher.service import Daemon
 
+HEALTH_PATH, READY_PATH, METRICS_PATH = "/healthz", "/readyz", "/metrics"
 JSON = "application/json"
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -29,4 +30,4 @@ def probe_routes(daemon: Daemon) -> dict[str, Handler]:
         await daemon.refresh_gauges()
         return 200, PROMETHEUS, daemon.metrics.render()
 
-    return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
+    return {HEALTH_PATH: healthz, READY_PATH: readyz, METRICS_PATH: metrics}
