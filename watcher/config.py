@@ -249,6 +249,14 @@ class ServiceConfig(Model):
     )
 
 
+class RetentionConfig(Model):
+    """How long rows nobody will read again are kept (signals and stories are kept)."""
+
+    items: Duration = Field(default=timedelta(days=180), description="items that carried no signal")
+    deliveries: Duration = Field(default=timedelta(days=90), description="sent deliveries")
+    every: Duration = Field(default=timedelta(days=1), description="how often to purge")
+
+
 class WebConfig(Model):
     """The probe server: /healthz, /readyz, /metrics (never started by `run --once`)."""
 
@@ -276,6 +284,7 @@ class WatcherConfig(Model):
     log: LogConfig = LogConfig()
     service: ServiceConfig = ServiceConfig()
     web: WebConfig = WebConfig()
+    retention: RetentionConfig = RetentionConfig()
     http: HttpConfig = HttpConfig()
     mail: MailConfig = MailConfig()
     smtp: SmtpConfig = SmtpConfig()
