@@ -34,12 +34,14 @@ from watcher.pipeline import PollReport, poll_source
 from watcher.reload import ConfigDiff, config_fingerprint, diff_configs
 from watcher.runtime import Runtime
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
+from watcher.store.retention import purge
 from watcher.store.source_state import record_failure
 from watcher.web import ProbeServer
 
 log = structlog.get_logger("watcher.service")
 DISPATCHER_JOB = "dispatcher"
 RELOAD_JOB = "reload-check"
+RETENTION_JOB = "retention"
 MAX_DISPATCH_ROUNDS = 1000
 
 
@@ -198,6 +200,12 @@ class Daemon:
         for source in self.config.sources:
             self._add_source_job(rt, source)
         self._add_dispatcher_job(rt)
+        scheduler.add_job(
+            self._tracked(functools.partial(self._purge, rt)),
+            IntervalTrigger(seconds=self.config.retention.every.total_seconds()),
+            id=RETENTION_JOB,
+            name="purge old rows",
+        )
         check = self.config.service.reload_check.total_seconds()
         if self.config_path is not None and check > 0:
             scheduler.add_job(
@@ -281,6 +289,16 @@ class Daemon:
         ):
             if count:
                 self.metrics.emails.labels(outcome).inc(count)
+
+    async def _purge(self, rt: Runtime) -> None:
+        retention = self.config.retention
+        purged = await purge(
+            rt.db,
+            now=rt.clock(),
+            items_after=retention.items,
+            deliveries_after=retention.deliveries,
+        )
+        log.info("retention_purged", items=purged.items, deliveries=purged.deliveries)
 
     # --- hot reload --------------------------------------------------------------------
 
