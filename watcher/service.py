@@ -25,12 +25,12 @@ from watcher.classify.engine import Classifier
 from watcher.config import Source, WatcherConfig
 from watcher.configfile import load_config
 from watcher.errors import ConfigError, TransientDeliveryError
-from watcher.health import probe_routes
 from watcher.log import configure_logging
 from watcher.metrics import Metrics
 from watcher.notify.admin import notify_admins, send_notices
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.pipeline import PollReport, poll_source
+from watcher.probes import probe_routes
 from watcher.reload import ConfigDiff, config_fingerprint, diff_configs
 from watcher.runtime import Runtime
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
