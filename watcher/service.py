@@ -1,10 +1,18 @@
 """The daemon: schedules polls and the dispatcher, stops by draining.
 
-`run_once` does what is due and returns (the testable "burst" mode); `run_forever`
-keeps an APScheduler `AsyncIOScheduler` running one job per source plus the
-dispatcher until SIGTERM/SIGINT, then pauses the scheduler, lets in-flight work
-finish within the grace period and shuts down. APScheduler 3.x would cancel
-running coroutine jobs on shutdown, hence the pause-and-drain.
+`run_once` polls every enabled source now and delivers what is due (the testable
+"burst" mode); `Daemon.run` keeps an APScheduler `AsyncIOScheduler` running until
+SIGTERM/SIGINT, then pauses the scheduler, lets in-flight work finish within the
+grace period and shuts down. APScheduler 3.x would cancel running coroutine jobs on
+shutdown, hence the pause-and-drain.
+
+Polls are not one APScheduler job per source. One *poller* job ticks every
+`polling.tick` and asks the database which sources are due (`next_poll_at` on each
+source row, written by every poll from its schedule, the server's hints and the
+failure backoff: `watcher.schedule`), claims each due row with a lease and starts its
+poll. So a source in backoff is simply not due, the plan survives restarts, and
+replicas sharing a database can later divide the sources between them by those rows
+(`watcher.store.due`) with no in-memory scheduler state to agree on.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import asyncio
 import functools
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,27 +31,35 @@ from watcher.config import Source, WatcherConfig
 from watcher.errors import TransientDeliveryError
 from watcher.notify.admin import send_notices
 from watcher.notify.dispatch import DispatchReport, dispatch_due
-from watcher.pipeline import PollReport, poll_source
+from watcher.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.runtime import Runtime
-from watcher.store.source_state import record_failure
+from watcher.schedule import schedule_key
+from watcher.store.due import claim_source, due_sources, sync_sources
+from watcher.store.source_state import load_state
 
 log = structlog.get_logger("watcher.service")
 DISPATCHER_JOB = "dispatcher"
+POLLER_JOB = "poller"
+POLL_LEASE_MARGIN = timedelta(seconds=30)
 MAX_DISPATCH_ROUNDS = 1000
 
 
 async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
     """`poll_source` bounded by the source's timeout; a hung poll counts as a failure."""
+    before = await load_state(rt.db, source.name)
     try:
         async with asyncio.timeout(source.timeout.total_seconds()):
             return await poll_source(rt, source)
-    except TimeoutError:
-        error = f"poll took longer than {source.timeout} and was cancelled"
-        await record_failure(
-            rt.db, source=source.name, kind=source.kind, error=error, now=rt.clock()
-        )
-        log.warning("poll_failed", source=source.name, error=error)
-        return PollReport(source=source.name, error=error)
+    except TimeoutError as exc:
+        return await record_poll_failure(rt, source, before, exc)
+
+
+async def prepare_sources(rt: Runtime) -> list[Source]:
+    """The enabled sources, each with its row (new rows due now, changed schedules re-planned)."""
+    sources = [s for s in rt.config.sources if s.enabled]
+    keys = {s.name: schedule_key(s) for s in sources}
+    await sync_sources(rt.db, sources, keys, rt.clock())
+    return sources
 
 
 async def dispatch_all(rt: Runtime) -> DispatchReport:
@@ -64,7 +80,7 @@ async def dispatch_all(rt: Runtime) -> DispatchReport:
 async def run_once(config: WatcherConfig) -> int:
     """Poll every enabled source once, deliver what is due; 0 if all went well, else 1."""
     async with Runtime(config) as rt:
-        sources = [s for s in config.sources if s.enabled]
+        sources = await prepare_sources(rt)
         reports = await asyncio.gather(*(poll_with_deadline(rt, s) for s in sources))
         delivered = await dispatch_all(rt)
     failed = [r.source for r in reports if not r.ok]
@@ -89,6 +105,8 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[object]] = set()
         self._scheduler: AsyncIOScheduler | None = None
+        self._sources: dict[str, Source] = {}
+        self._polling: dict[str, asyncio.Future[None]] = {}
 
     def stop(self) -> None:
         """Ask the daemon to drain and exit; safe to call more than once."""
@@ -103,6 +121,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop)
         try:
             async with Runtime(self.config) as rt:
+                self._sources = {s.name: s for s in await prepare_sources(rt)}
                 scheduler = self._schedule(rt)
                 scheduler.start()
                 log.info(
@@ -124,19 +143,13 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
         now = datetime.now(UTC)
-        for source in self.config.sources:
-            if not source.enabled:
-                continue
-            scheduler.add_job(
-                self._tracked(functools.partial(self._poll, rt, source)),
-                IntervalTrigger(
-                    seconds=source.every.total_seconds(),
-                    jitter=int(source.jitter.total_seconds()) or None,
-                ),
-                id=f"poll:{source.name}",
-                name=f"poll {source.name}",
-                next_run_time=now,
-            )
+        scheduler.add_job(
+            self._tracked(lambda: self._start_due_polls(rt)),
+            IntervalTrigger(seconds=self.config.polling.tick.total_seconds()),
+            id=POLLER_JOB,
+            name="start due polls",
+            next_run_time=now,
+        )
         scheduler.add_job(
             self._tracked(lambda: self._dispatch(rt)),
             IntervalTrigger(seconds=self.config.dispatcher.every.total_seconds()),
@@ -164,6 +177,23 @@ class Daemon:
                 self._in_flight.discard(task)
 
         return job
+
+    async def _start_due_polls(self, rt: Runtime) -> None:
+        """Claim the sources whose rows say they are due and start their polls."""
+        now = rt.clock()
+        room = self.config.http.max_connections - len(self._polling)
+        idle = [name for name in self._sources if name not in self._polling]
+        for name in (await due_sources(rt.db, idle, now))[: max(room, 0)]:
+            source = self._sources[name]
+            lease = now + source.timeout + POLL_LEASE_MARGIN
+            if self._stopping.is_set() or not await claim_source(rt.db, name, now, lease):
+                continue
+            job = self._tracked(functools.partial(self._poll, rt, source))
+            self._polling[name] = asyncio.ensure_future(job())
+            self._polling[name].add_done_callback(functools.partial(self._forget, name))
+
+    def _forget(self, name: str, _task: object) -> None:
+        self._polling.pop(name, None)
 
     async def _poll(self, rt: Runtime, source: Source) -> None:
         report = await poll_with_deadline(rt, source)
