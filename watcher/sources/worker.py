@@ -51,8 +51,8 @@ class ParserPool:
         """`fn(*args)` in a worker; `ParseError` when it overruns the deadline or crashes it."""
         for attempt in (1, 2):
             pool = self._pool
-            future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
             try:
+                future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
                 async with asyncio.timeout(self.deadline):
                     return await future
             except TimeoutError:
@@ -61,9 +61,10 @@ class ParserPool:
                     source, f"{what} took longer than {self.deadline:g}s; abandoned"
                 ) from None
             except BrokenProcessPool:
+                # the first time, the breakage may be another parse's: retry on a new pool
+                self._recycle(pool, reason="broken")
                 if attempt == 2:
                     raise ParseError(source, f"{what} crashed the parser process") from None
-                self._recycle(pool, reason="broken")
         raise AssertionError("unreachable")
 
     def _recycle(self, pool: ProcessPoolExecutor, reason: str) -> None:
