@@ -72,9 +72,7 @@ def route_for(path: Path) -> Route:
     headers = {"Content-Type": "application/xml"}
     for name, value in _HEADER.findall(head):
         key = name.decode("ascii", "replace")
-        headers["Content-Type" if key.lower() == "content-type" else key] = value.decode(
-            "latin-1"
-        )
+        headers["Content-Type" if key.lower() == "content-type" else key] = value.decode("latin-1")
     return Route(data, headers=headers)
 
 
@@ -120,8 +118,11 @@ async def run_corpus(tmp: Path, server: FeedServer, root: Path = CORPUS) -> Corp
         report.parser_restarts = rt.parsers.restarts
         async with rt.db() as session:
             counts = dict(
-                (await session.exec(select(ItemRow.source, func.count()).group_by(ItemRow.source)))
-                .all()
+                (
+                    await session.exec(
+                        select(ItemRow.source, func.count()).group_by(ItemRow.source)
+                    )
+                ).all()
             )
             rows = {r.name: r for r in (await session.exec(select(SourceRow))).all()}
     for index, path in enumerate(paths):

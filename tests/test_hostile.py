@@ -60,7 +60,9 @@ async def test_entities_never_expand_and_local_files_never_open(
     secret.write_text(MARKER, encoding="utf-8")
     feed_server.routes["/laughs"] = Route(BILLION_LAUGHS)
     feed_server.routes["/xxe"] = Route(_xxe(secret))
-    feed_server.routes["/path"] = Route(str(secret).encode(), headers={"Content-Type": "text/plain"})
+    feed_server.routes["/path"] = Route(
+        str(secret).encode(), headers={"Content-Type": "text/plain"}
+    )
     feed_server.routes["/uri"] = Route(secret.as_uri().encode())
     config = make_config(
         sources=[

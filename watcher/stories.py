@@ -94,18 +94,31 @@ def sketch_text(title: str, body: str) -> Sketch:
     )
 
 
+COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
+REWRITE = 0.25  # Jaccard of content words: the same facts in other sentences
+REWRITE_WITH_TITLE = (0.2, 0.5)  # a looser word Jaccard is enough when titles overlap this much
+
+
 def similarity(a: Sketch, b: Sketch) -> float:
-    """How alike two items are, 0–1; `same_story` is `similarity ≥ THRESHOLD`."""
+    """How alike two items are, scaled so that 1.0 or more means the same story.
+
+    The same story when the shorter text is mostly contained in the other (`COPY`), or
+    their content words overlap (`REWRITE`), or they overlap a little less but their
+    titles share half their words (`REWRITE_WITH_TITLE`). The thresholds were chosen on
+    tests/data/stories (see README.md there).
+    """
     if not a.shingle_count or not b.shingle_count:
         return 0.0
-    copy = max(_jaccard(a.shingles, b.shingles), 0.8 * _containment(a, b))
     words = _jaccard(a.words, b.words)
-    title = _overlap(a.title_words, b.title_words)
-    rewrite = 0.55 * words + 0.45 * title if words >= 0.15 else 0.0
-    return max(copy, rewrite)
+    words_min, title_min = REWRITE_WITH_TITLE
+    return max(
+        _containment(a, b) / COPY,
+        words / REWRITE,
+        min(words / words_min, _overlap(a.title_words, b.title_words) / title_min),
+    )
 
 
-THRESHOLD = 0.35
+THRESHOLD = 1.0
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
