@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
-.PHONY: run run-once test lint typecheck format eval bench clean
+.PHONY: run run-once test lint typecheck format eval eval-sources bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+
+eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feedparser corpus counts
+	$(BIN)/python -m bench.stories
+	$(BIN)/python -m bench.corpus
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.corpus import CORPUS, run_corpus
 from tests.servers import FeedServer
+from watcher.log import configure_logging
 
 
 def main() -> int:
@@ -16,6 +17,7 @@ def main() -> int:
     if not CORPUS.is_dir():
         print(f"skipped: no corpus at {CORPUS}", file=sys.stderr)
         return 0
+    configure_logging("error", "json")
     server = FeedServer().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,8 @@ from watcher.notify.route import recipients
 from watcher.runtime import Runtime
 from watcher.sources import fetch_source
 from watcher.sources.fulltext import add_full_text
-from watcher.store.poll import ItemPlan, known_items, known_links, save_poll
+from watcher.store.lookup import known_items, known_links
+from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import SourceState, load_state, record_failure, record_success
 
 log = structlog.get_logger("watcher.pipeline")
