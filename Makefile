@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
-.PHONY: run run-once test lint typecheck format eval bench lock clean
+
+.PHONY: run run-once test lint typecheck format eval eval-sources bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,9 @@ lock: $(VENV)/.installed-dev  ## re-pin requirements*.lock after changing pyproj
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
+eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feedparser corpus counts
+	$(BIN)/python -m bench.stories
+	$(BIN)/python -m bench.corpus
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

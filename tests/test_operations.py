@@ -14,8 +14,8 @@ from sqlmodel import select
 from tests.conftest import ROOT, WriteConfig
 from tests.servers import SmtpSink
 from watcher.configfile import load_config
+from watcher.daemon import Daemon
 from watcher.runtime import Runtime
-from watcher.service import Daemon
 from watcher.store.tables import DeliveryRow, NoticeRow
 
 
@@ -38,7 +38,11 @@ async def test_probes_and_metrics_of_a_running_daemon(
     write_config: WriteConfig, tmp_path: Path
 ) -> None:
     """/healthz and /readyz answer 200; /metrics counts polls, signals and emails sent."""
-    path = write_config(sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}])
+    path = write_config(
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ]
+    )
     daemon = Daemon(load_config(path, environ={}), path)
     task = asyncio.create_task(daemon.run())
     try:
@@ -84,9 +88,12 @@ async def test_a_config_edit_is_applied_without_restart(
     try:
         await _until(lambda: len(_mails(tmp_path)) == 1)
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["sources"].append({"name": "second", "kind": "files", "path": str(second)})
+        data["sources"].append(
+            {"name": "second", "kind": "files", "path": str(second), "backfill": "3650d"}
+        )
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
-        await _until(lambda: len(_mails(tmp_path)) == 9)
+        # eight seed alerts, less the quota report: the same story as first's, already sent
+        await _until(lambda: len(_mails(tmp_path)) == 8)
     finally:
         daemon.stop()
         assert await task == 0
@@ -99,7 +106,9 @@ async def test_an_invalid_edit_is_kept_out_and_admins_are_told(
 ) -> None:
     """A broken edit leaves the running config in force and queues one admin notice."""
     path = write_config(
-        sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}],
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ],
         admins=["ops@example.com"],
         service={"reload_check": "0.2s"},
     )
@@ -128,7 +137,9 @@ async def test_stopping_while_a_send_is_slow_finishes_the_send(
     """Stop during a slow SMTP exchange: the drain lets it finish and records it as sent."""
     smtp_sink.handler.delay = 1.5
     path = write_config(
-        sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}],
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ],
         smtp={"host": "127.0.0.1", "port": smtp_sink.port, "tls": "none", "timeout": "10s"},
     )
     daemon = Daemon(load_config(path, environ={}), path)

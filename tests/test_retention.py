@@ -28,7 +28,9 @@ async def test_purge_keeps_signals_stories_and_recent_rows(
     """Old quiet items and old sent deliveries go; signals, stories and recent rows stay."""
     config = make_config(
         database={"url": database_url},
-        sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}],
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ],
     )
     assert await run_once(config) == 0
     async with Runtime(config) as rt:

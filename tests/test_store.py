@@ -107,7 +107,9 @@ async def test_poll_and_deliver_end_to_end(make_config: MakeConfig, database_url
     """The seeds poll and mail on either engine; a second run adds nothing."""
     config = make_config(
         database={"url": database_url},
-        sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}],
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ],
     )
     assert await run_once(config) == 0
     assert await run_once(config) == 0
@@ -127,7 +129,7 @@ async def test_migrations_upgrade_an_empty_database(database_url: str) -> None:
         await engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0001"])
+@pytest.mark.parametrize("revision", ["0001", "0002"])
 async def test_migrations_upgrade_from_an_older_revision(database_url: str, revision: str) -> None:
     """A database left at an older revision upgrades to the newest one."""
     engine = create_engine(database_url)

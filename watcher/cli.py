@@ -72,7 +72,8 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.service import Daemon, run_once
+    from watcher.daemon import Daemon
+    from watcher.service import run_once
 
     settings = _load(config)
     configure_logging(settings.log.level, settings.log.format)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from watcher.web import Handler, Response
 
 if TYPE_CHECKING:
-    from watcher.service import Daemon
+    from watcher.daemon import Daemon
 
 HEALTH_PATH, READY_PATH, METRICS_PATH = "/healthz", "/readyz", "/metrics"
 JSON = "application/json"
