@@ -64,6 +64,7 @@ class Daemon:
         self._polling: dict[str, asyncio.Future[None]] = {}
         self._started_at = datetime.now(UTC)
         self._last_dispatch_at: datetime | None = None
+        self._dispatch_requested = False
         self._fingerprint = config_fingerprint(config_path) if config_path else ""
 
     def stop(self) -> None:
@@ -228,7 +229,9 @@ class Daemon:
         report = await poll_with_deadline(rt, source)
         self._record_poll(report, time.monotonic() - started)
         if report.queued and self._scheduler is not None and not self._stopping.is_set():
-            # new alerts: wake the dispatcher now rather than at its next interval
+            # new alerts: dispatch now rather than at the next interval; a dispatcher
+            # already running sees the flag and goes round once more
+            self._dispatch_requested = True
             self._scheduler.modify_job(DISPATCHER_JOB, next_run_time=datetime.now(UTC))
 
     def _record_poll(self, report: PollReport, seconds: float) -> None:
@@ -244,15 +247,19 @@ class Daemon:
     # --- delivery and housekeeping -------------------------------------------------------
 
     async def _dispatch(self, rt: Runtime) -> None:
-        report = await dispatch_all(rt)
-        self._last_dispatch_at = datetime.now(UTC)
-        for outcome, count in (
-            ("sent", report.sent),
-            ("failed", report.retried),
-            ("dead", report.dead),
-        ):
-            if count:
-                self.metrics.emails.labels(outcome).inc(count)
+        while True:
+            self._dispatch_requested = False
+            report = await dispatch_all(rt)
+            self._last_dispatch_at = datetime.now(UTC)
+            for outcome, count in (
+                ("sent", report.sent),
+                ("failed", report.retried),
+                ("dead", report.dead),
+            ):
+                if count:
+                    self.metrics.emails.labels(outcome).inc(count)
+            if not self._dispatch_requested or self._stopping.is_set():
+                return
 
     async def _purge(self, rt: Runtime) -> None:
         retention = self.config.retention
