@@ -5,18 +5,23 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
-.PHONY: run run-once test lint typecheck format eval bench clean
+
+.PHONY: run run-once test lint typecheck format eval eval-sources bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Pinned versions from the lock files (the Dockerfile and CI install the same), then the
+# project itself without re-resolving its dependencies.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed  ## set up and run the daemon on config/watcher.yaml (Ctrl-C stops it)
@@ -38,6 +43,14 @@ format: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+
+lock: $(VENV)/.installed-dev  ## re-pin requirements*.lock after changing pyproject.toml
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
+eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feedparser corpus counts
+	$(BIN)/python -m bench.stories
+	$(BIN)/python -m bench.corpus
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

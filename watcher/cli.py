@@ -14,16 +14,27 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.cli_mail import outbox_app, send_test
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
-from watcher.errors import ConfigError
+from watcher.durations import parse_duration
+from watcher.errors import ConfigError, StoreError
 from watcher.log import configure_logging
+from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
+from watcher.store.listing import list_items, list_signals, list_sources
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG = "config/watcher.yaml"
 
@@ -64,11 +75,12 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.service import Daemon, run_once
+    from watcher.daemon import Daemon
+    from watcher.service import run_once
 
     settings = _load(config)
     configure_logging(settings.log.level, settings.log.format)
-    code = asyncio.run(run_once(settings) if once else Daemon(settings).run())
+    code = asyncio.run(run_once(settings) if once else Daemon(settings, config).run())
     raise typer.Exit(code)
 
 
@@ -145,3 +157,191 @@ def main() -> None:
     """Console entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
+
+
+# --- looking inside ------------------------------------------------------------------
+
+SinceOption = Annotated[
+    str, typer.Option("--since", help="How far back, as a duration (e.g. 24h, 7d).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")]
+
+
+def _since(text: str) -> datetime:
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except ValueError as exc:
+        typer.echo(f"error: --since: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _query(config: Path, work: Callable[[Sessions], Awaitable[T]]) -> T:
+    """Open the configured database (without polling anything) and run `work` on it."""
+    settings = _load(config)
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            await prepare_schema(engine, migrate=settings.database.migrate)
+            return await work(sessions(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _emit(rows: list[dict[str, object]], columns: list[str], title: str, as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else escape(str(row.get(c))) for c in columns))
+    Console().print(table)
+
+
+@app.command()
+def sources(config: ConfigOption = Path(DEFAULT_CONFIG), as_json: JsonOption = False) -> None:
+    """Each source's health: last success, failures, last error."""
+    rows = _query(config, list_sources)
+    configured = {s.name: s for s in _load(config).sources}
+    out: list[dict[str, object]] = [
+        {
+            "name": row.name,
+            "kind": row.kind,
+            "configured": row.name in configured,
+            "polls": row.polls,
+            "failures": row.consecutive_failures,
+            "last_success": _short(row.last_success_at),
+            "last_new_item": _short(row.last_new_item_at),
+            "last_error": row.last_error,
+        }
+        for row in rows
+    ]
+    seen = {row.name for row in rows}
+    out += [
+        {"name": name, "kind": source.kind, "configured": True, "polls": 0, "failures": 0}
+        for name, source in configured.items()
+        if name not in seen
+    ]
+    columns = ["name", "kind", "polls", "failures", "last_success", "last_new_item", "last_error"]
+    _emit(out, columns, "Sources", as_json)
+
+
+@app.command()
+def signals(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    since: SinceOption = "7d",
+    signal_type: Annotated[
+        str | None, typer.Option("--type", help="Only this signal type.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Signals found recently, newest first, with their evidence."""
+    start = _since(since)
+    lines = _query(config, lambda db: list_signals(db, since=start, signal_type=signal_type))
+    out: list[dict[str, object]] = [
+        {
+            "when": _short(line.created_at),
+            "type": line.type,
+            "direction": line.direction,
+            "severity": line.severity,
+            "score": line.score,
+            "speculative": line.speculative,
+            "source": line.source,
+            "title": line.title,
+            "link": line.link,
+            "evidence": line.evidence,
+        }
+        for line in lines
+    ]
+    _emit(
+        out,
+        ["when", "type", "direction", "severity", "source", "title", "evidence"],
+        f"Signals since {since}",
+        as_json,
+    )
+
+
+@app.command()
+def items(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    since: SinceOption = "7d",
+    as_json: JsonOption = False,
+) -> None:
+    """Items fetched recently, newest first."""
+    start = _since(since)
+    rows = _query(config, lambda db: list_items(db, since=start))
+    out: list[dict[str, object]] = [
+        {
+            "fetched": _short(row.fetched_at),
+            "source": row.source,
+            "title": row.title,
+            "published": _short(row.published),
+            "revision": row.revision,
+            "link": row.link,
+        }
+        for row in rows
+    ]
+    _emit(
+        out,
+        ["fetched", "source", "title", "published", "revision"],
+        f"Items since {since}",
+        as_json,
+    )
+
+
+def _short(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+# --- database ------------------------------------------------------------------------
+
+db_app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the configured database to the newest (or the given) revision."""
+    from watcher.store import migrate
+
+    async def go(engine: AsyncEngine) -> str | None:
+        await migrate.upgrade(engine, revision)
+        return await migrate.current(engine)
+
+    typer.echo(f"database at revision {_with_engine(config, go)}")
+
+
+@db_app.command("current")
+def db_current(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Print the database's revision and the newest one this version knows."""
+    from watcher.store import migrate
+
+    found = _with_engine(config, migrate.current)
+    typer.echo(f"database: {found or 'none (empty)'}  newest: {migrate.head()}")
+    if found != migrate.head():
+        raise typer.Exit(1)
+
+
+def _with_engine(config: Path, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    settings = _load(config)
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -10,13 +11,16 @@ from typing import Any
 import structlog
 
 _SECRET_KEYS = {"password", "secret", "token", "authorization"}
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Never print a secret, whatever a caller bound."""
-    for key in list(event):
+    """Never print a secret, whatever a caller bound: secret keys and passwords in URLs."""
+    for key, value in list(event.items()):
         if key.lower() in _SECRET_KEYS:
             event[key] = "***"
+        elif isinstance(value, str) and "@" in value:
+            event[key] = _URL_PASSWORD.sub(r"\1***@", value)
     return event
 
 

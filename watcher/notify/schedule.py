@@ -1,16 +1,22 @@
 """Digest schedules: `daily 08:00`, `weekly mon 08:00`, or a five-field cron expression.
 
 `parse_schedule` validates the text and returns the cron fields in the form APScheduler
-3's `CronTrigger` takes. Day-of-week numbers are turned into names on the way: crontab
-counts 0 (and 7) as Sunday, APScheduler 3 counts 0 as Monday (apscheduler#286), and
-names mean the same to both. No APScheduler import here: only `service.py` schedules.
+3's `CronTrigger` takes (the daemon's digest jobs). Day-of-week numbers are turned into
+names on the way: crontab counts 0 (and 7) as Sunday, APScheduler 3 counts 0 as Monday
+(apscheduler#286), and names mean the same to both. `last_period_end` finds the latest
+fire time with cronsim (cron's own rules, as `watcher.schedule` uses for sources). The
+two agree because a schedule may not restrict both the day of month and the day of week
+(cron ORs those, APScheduler ANDs them).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -28,6 +34,10 @@ class CronFields:
     day: str
     month: str
     day_of_week: str
+
+    def expression(self) -> str:
+        """The five fields as one crontab line (weekdays by name)."""
+        return " ".join((self.minute, self.hour, self.day, self.month, self.day_of_week))
 
     def as_kwargs(self) -> dict[str, str]:
         """Keyword arguments for `CronTrigger(...)`."""
@@ -50,17 +60,33 @@ def parse_schedule(text: str) -> CronFields:
         hour, minute = _clock(words[2])
         return CronFields(str(minute), str(hour), "*", "*", _day_of_week(words[1]))
     if len(words) == 5:
-        return CronFields(
+        fields = CronFields(
             _field(words[0], "minute", 0, 59),
             _field(words[1], "hour", 0, 23),
             _field(words[2], "day of month", 1, 31),
             _field(words[3], "month", 1, 12, names=_MONTHS, first=1),
             _field(words[4], "day of week", 0, 7, names=_DAYS, first=0, as_names=True),
         )
+        if fields.day != "*" and fields.day_of_week != "*":
+            raise ValueError(
+                f"{text!r}: restrict the day of the month or the day of the week, not both"
+            )
+        try:
+            next(CronSim(fields.expression(), datetime(2000, 1, 1)))
+        except (CronSimError, StopIteration):
+            raise ValueError(f"{text!r} never fires") from None
+        return fields
     raise ValueError(
         f"{text!r} is not a schedule; expected 'daily 08:00', 'weekly mon 08:00'"
         " or a cron expression such as '0 8 * * mon-fri'"
     )
+
+
+def last_period_end(schedule: str, timezone: str, now: datetime) -> datetime:
+    """The schedule's latest fire time at or before `now`, in UTC (cron's DST rules)."""
+    local = now.astimezone(ZoneInfo(timezone)) + timedelta(seconds=1)
+    fire = next(CronSim(parse_schedule(schedule).expression(), local, reverse=True))
+    return fire.astimezone(UTC)
 
 
 def check_timezone(name: str) -> str:

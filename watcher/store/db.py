@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.errors import StoreError
+from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -45,11 +45,18 @@ def sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet; raise `StoreError` naming the database."""
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
-    except Exception as exc:
+async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
+    """Migrate the schema to the newest revision, or (migrate=False) insist it is there.
+
+    Raises `StoreError` naming the database and what to do.
+    """
+    if migrate:
+        await migrations.upgrade(engine)
+        return
+    found, wanted = await migrations.current(engine), migrations.head()
+    if found != wanted:
         url = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot prepare database {url}: {exc}") from exc
+        raise StoreError(
+            f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
+            " run `watcher db upgrade`"
+        )

@@ -193,7 +193,7 @@ async def count_deliveries(db: Sessions) -> dict[str, int]:
         rows = await session.exec(
             select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
         )
-        return dict(rows)
+        return dict(rows.all())
 
 
 async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:

@@ -6,7 +6,16 @@ No `from __future__ import annotations` here: it breaks SQLModel tables (sqlmode
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -35,7 +44,14 @@ def _when(nullable: bool = True, index: bool = False) -> Any:
 
 
 class SourceRow(SQLModel, table=True):
-    """A source's state between polls: cache validators and health."""
+    """A source's state between polls: cache validators, health and its next poll.
+
+    `next_poll_at` alone decides whether the source is due (NULL: due now); it also
+    serves as the poll's lease while a poll runs. `backoff_until` is set while the
+    source fails (the end of the current backoff), `failing_since` is the start of the
+    failure episode (it names the admin notices of that episode), `schedule` is the
+    schedule the row was planned with (a changed config re-plans the row).
+    """
 
     __tablename__ = "sources"
 
@@ -51,6 +67,11 @@ class SourceRow(SQLModel, table=True):
     last_poll_at: datetime | None = _when()
     last_success_at: datetime | None = _when()
     last_new_item_at: datetime | None = _when()
+    next_poll_at: datetime | None = _when(index=True)
+    backoff_until: datetime | None = _when()
+    failing_since: datetime | None = _when()
+    schedule: str | None = Field(default=None, max_length=255)
+    added_at: datetime | None = _when()
 
 
 class StoryRow(SQLModel, table=True):
@@ -81,6 +102,7 @@ class ItemRow(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     revision: int = 1
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class SignalRow(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations run with `make eval-sources` (not part of the test suite)."""

@@ -1,0 +1,114 @@
+"""The daemon as users run it: a real process, stopped with SIGTERM, drains and exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, WriteConfig
+from tests.servers import FeedServer, Route
+
+SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
+
+
+def _start(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("WATCHER_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "watcher", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_for(predicate: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _events(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path) -> None:
+    """The daemon mails the seeds, then on SIGTERM logs shutdown_complete and exits 0."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    config = write_config(
+        sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
+        log={"level": "info", "format": "json"},
+    )
+    maildrop = tmp_path / "data" / "maildrop"
+    process = _start(config)
+    try:
+        assert _wait_for(lambda: len(list(maildrop.glob("*.eml"))) >= 8, 30)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    names = [e["event"] for e in _events(output)]
+    assert "service_started" in names
+    assert names[-1] == "shutdown_complete"
+    assert len(list(maildrop.glob("*.eml"))) == 8
+
+
+def test_sigterm_waits_for_an_in_flight_poll(
+    write_config: WriteConfig, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A poll still waiting on a slow server finishes (within the grace) before the exit."""
+    feed_server.routes["/slow.xml"] = Route(SAMPLE_FEED, delay=3.0)
+    config = write_config(
+        sources=[{"name": "slow", "kind": "feed", "url": feed_server.url("/slow.xml")}],
+        log={"level": "info", "format": "json"},
+        service={"shutdown_grace": "20s"},
+    )
+    process = _start(config)
+    try:
+        assert _wait_for(lambda: bool(feed_server.requests), 20)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=40)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    events = _events(output)
+    names = [e["event"] for e in events]
+    assert "draining" in names
+    polls = [e for e in events if e["event"] == "poll_finished"]
+    assert polls
+    assert polls[0]["new"] == 5
+    assert names.index("poll_finished") < names.index("shutdown_complete")
+    assert "drain_incomplete" not in names
+
+
+def test_run_once_exit_code_reports_a_failed_source(write_config: WriteConfig) -> None:
+    """`watcher run --once` exits non-zero when a source failed, after doing the rest."""
+    config = write_config(
+        sources=[
+            {"name": "missing", "kind": "files", "path": "/nonexistent/folder"},
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"},
+        ]
+    )
+    env = {k: v for k, v in os.environ.items() if k != "WATCHER_CONFIG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "watcher", "run", "--once", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "does not exist" in result.stdout
