@@ -34,7 +34,7 @@ mail:
   domain: watch.example.com
   unsubscribe_url: https://watch.example.com/unsubscribe
 sources:
-  - {{name: seeds, kind: files, path: {seeds}}}
+  - {{name: seeds, kind: files, path: {seeds}, backfill: 3650d}}
 subscribers:
   - {{email: analyst@example.com, name: Example Analyst, timezone: Europe/Berlin}}
   - email: buyer@example.com
