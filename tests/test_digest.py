@@ -134,10 +134,10 @@ async def test_an_empty_digest_is_sent_only_when_configured(
 
 
 async def test_two_producers_of_one_period_make_one_digest(
-    make_config: MakeConfig,
+    make_config: MakeConfig, database_url: str
 ) -> None:
     """Concurrent producers on two engines (like two replicas) insert the period once."""
-    config = make_config(subscribers=[DIGEST_READER])
+    config = make_config(subscribers=[DIGEST_READER], database={"url": database_url})
     period = {"digest@example.com": datetime(2025, 7, 3, 6, 0, tzinfo=UTC)}
     now = datetime(2025, 7, 3, 6, 1, tzinfo=UTC)
     async with Runtime(config) as one, Runtime(config) as two:

@@ -180,11 +180,13 @@ async def test_transient_failures_stop_at_max_attempts_as_a_dead_letter(
 
 
 async def test_a_claim_leases_rows_until_the_lease_expires(
-    feed_server: FeedServer, make_config: MakeConfig
+    feed_server: FeedServer, make_config: MakeConfig, database_url: str
 ) -> None:
     """Claimed rows are invisible to a second claimer until released or the lease ends."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD)))
-    config = make_config(sources=[feed_source(feed_server.url("/f"))])
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], database={"url": database_url}
+    )
     clock = Clock()
     async with Runtime(config, clock=clock) as rt:
         for source in config.sources:
@@ -213,11 +215,12 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap() -> None:
 
 
 async def test_concurrent_claimers_on_two_engines_split_the_rows(
-    feed_server: FeedServer, make_config: MakeConfig
+    feed_server: FeedServer, make_config: MakeConfig, database_url: str
 ) -> None:
     """Like two replicas on one database: every email is claimed by exactly one of them."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
     config = make_config(
+        database={"url": database_url},
         sources=[feed_source(feed_server.url("/f"))],
         subscribers=[{"email": f"s{n}@example.com"} for n in range(8)],
     )

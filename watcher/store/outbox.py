@@ -64,10 +64,16 @@ async def claim_rows(
     async with db() as session, session.begin():
         # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade
         # a read transaction (which fails at once under WAL when another writer won), and
-        # it re-checks `due` on each row, so two claimers never share a row.
-        # PostgreSQL with several replicas: add `.with_for_update(skip_locked=True)` to
-        # `pick` so that claimers skip each other's rows instead of waiting on them.
-        pick = select(group).where(*due).order_by(col(table.id)).limit(limit)
+        # it re-checks `due` on each row, so two claimers never share a row. On PostgreSQL
+        # the pick skips rows another claimer has locked (FOR UPDATE SKIP LOCKED) rather
+        # than waiting for them and then finding them taken; SQLite ignores the clause.
+        pick = (
+            select(group)
+            .where(*due)
+            .order_by(col(table.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         await session.exec(
             update(table)
             .where(col(group).in_(pick), *due)
