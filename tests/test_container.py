@@ -127,9 +127,10 @@ def test_the_container_start_command_runs_and_stops(tmp_path: Path) -> None:
     )
     try:
         port = _probe_port(process)
-        deadline = time.monotonic() + 20
+        maildrop = tmp_path / "data" / "maildrop"
+        deadline = time.monotonic() + 30
         status = 0
-        while time.monotonic() < deadline and status != 200:
+        while time.monotonic() < deadline and (status != 200 or not list(maildrop.glob("*.eml"))):
             status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
             time.sleep(0.2)
         assert status == 200
@@ -139,7 +140,7 @@ def test_the_container_start_command_runs_and_stops(tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 0, output
     assert '"event": "shutdown_complete"' in output
-    assert list((tmp_path / "data" / "maildrop").glob("*.eml"))
+    assert list(maildrop.glob("*.eml"))
 
 
 def _probe_port(process: subprocess.Popen[str]) -> int:
