@@ -3,7 +3,8 @@
 watcher run [--once]        run the daemon (or one burst) on the config
 watcher check-config [PATH] validate a config file, list every problem
 watcher config-schema       print the JSON Schema of the config file
-watcher classify PATH|-     show which signals a document carries, and why
+watcher classify PATH|URL|- show which signals a document carries, and why
+watcher eval FILE           precision, recall, F1 and errors of the rules on a labelled set
 """
 
 from __future__ import annotations
@@ -132,6 +133,31 @@ def classify(
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
         title, body = split_title(text)
         typer.echo(describe_signals(name, classifier.classify(title, body)))
+
+
+@app.command("eval")
+def eval_(
+    path: Annotated[Path, typer.Argument(help="Labelled JSON-lines file.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    split: Annotated[
+        str, typer.Option("--split", help="dev, heldout or all (every item).")
+    ] = "all",
+    errors: Annotated[bool, typer.Option("--errors/--no-errors", help="List the errors.")] = True,
+) -> None:
+    """Score the rules on a labelled set: per-type P/R/F1, direction accuracy, errors."""
+    from watcher.classify.engine import Classifier
+    from watcher.classify.evaluate import evaluate, format_evaluation, load_examples
+
+    if split not in ("dev", "heldout", "all"):
+        typer.echo(f"error: --split must be dev, heldout or all, not {split!r}", err=True)
+        raise typer.Exit(2)
+    classifier = Classifier.from_config(_load(config))
+    try:
+        examples = load_examples(path)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_evaluation(evaluate(examples, classifier, split), errors=errors))
 
 
 def main() -> None:
