@@ -1,17 +1,15 @@
 """The rule engine: an item's sentences × the configured rules → explained signals.
 
-A rule fires on a sentence when all concepts of one of its `match` groups occur in it
-(within `within` words when set), the item mentions one of its `context` concepts,
-no `exclude` concept is in the sentence, and no negation cue stands within
-`negation_window` words of a matched term. Hedging cues mark the sentence speculative.
-Direction comes from the nearest direction cue, else the rule's default.
+`rules.fire` decides, sentence by sentence, whether a rule fires, which way and whether
+it is only speculative (negation, hedging and direction are explained there). This
+module lays the item out as sentences, finds every term in one pass, and folds a rule's
+hits into one signal with severity and score (`severity`), evidence and entities.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from watcher.classify.lexicon import (
     CASED_COUNTRIES,
@@ -21,23 +19,16 @@ from watcher.classify.lexicon import (
     PRODUCTS,
     SYMBOLS,
 )
-from watcher.classify.matcher import Match, TermMatcher, is_cjk
+from watcher.classify.matcher import Match, TermMatcher
+from watcher.classify.rules import Found, Hit, fire
+from watcher.classify.severity import Weight, grade, score
 from watcher.classify.text import Sentence, fold, fold_lower, split_sentences
 from watcher.config import SignalRule, WatcherConfig
 from watcher.items import Direction, Entities, Evidence, Signal, Span
 
 _ENTITY_KINDS = ("element", "product", "country")
+_CLOSING = " \"')]”’」』）"
 MAX_EVIDENCE = 3
-
-
-@dataclass(slots=True)
-class _Hit:
-    """One sentence on which a rule fired."""
-
-    sentence: int
-    spans: list[Match]
-    direction: Direction | None
-    hedged: bool
 
 
 class Classifier:
@@ -74,15 +65,16 @@ class Classifier:
         folded = fold(text)
         matches = self._matcher.find(folded, fold_lower(text))
         per_sentence, item_labels = _bucket(matches, sentences)
+        questions = [_is_question(text, s) for s in sentences]
         signals = []
         for name, rule in self.rules.items():
             if rule.context and not any(c in item_labels for c in rule.context):
                 continue
-            hits = [
-                hit
-                for index, found in enumerate(per_sentence)
-                if (hit := _fire(rule, index, found, folded)) is not None
-            ]
+            hits = []
+            for index, found in enumerate(per_sentence):
+                hit = fire(rule, index, found, folded, question=questions[index])
+                if hit is not None:
+                    hits.append(hit)
             if hits:
                 signals.append(
                     _signal(name, rule, hits, text, sentences, per_sentence, has_title=bool(title))
@@ -99,12 +91,15 @@ def _layout(title: str, body: str) -> tuple[str, list[Sentence]]:
     return text, [Sentence(0, len(title)), *split_sentences(body, offset=len(title) + 2)]
 
 
-def _bucket(
-    matches: list[Match], sentences: list[Sentence]
-) -> tuple[list[dict[str, list[Match]]], set[str]]:
+def _is_question(text: str, sentence: Sentence) -> bool:
+    """True when the sentence ends with a question mark: a question states no fact."""
+    return text[sentence.start : sentence.end].rstrip(_CLOSING).endswith(("?", "？"))
+
+
+def _bucket(matches: list[Match], sentences: list[Sentence]) -> tuple[list[Found], set[str]]:
     """Matches grouped by sentence and by label, plus every label seen in the item."""
     starts = [s.start for s in sentences]
-    per_sentence: list[dict[str, list[Match]]] = [{} for _ in sentences]
+    per_sentence: list[Found] = [{} for _ in sentences]
     labels: set[str] = set()
     for match in matches:
         labels.add(match.label)
@@ -114,93 +109,13 @@ def _bucket(
     return per_sentence, labels
 
 
-def _distance(text: str, left: int, right: int) -> int:
-    """Words between two offsets (two Chinese characters count as one word)."""
-    if right <= left:
-        return 0
-    gap = text[left:right]
-    return gap.count(" ") + sum(1 for c in gap if is_cjk(c)) // 2
-
-
-def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match], int]:
-    """One match per concept, chosen to lie as close together as possible, and their spread."""
-    best: tuple[list[Match], int] | None = None
-    for anchor in groups[0]:
-        chosen = [anchor]
-        for options in groups[1:]:
-            position = anchor.start
-            chosen.append(min(options, key=lambda m: abs(m.start - position)))
-        spread = _distance(text, min(m.end for m in chosen), max(m.start for m in chosen))
-        if best is None or spread < best[1]:
-            best = (chosen, spread)
-    assert best is not None
-    return best
-
-
-def _fire(rule: SignalRule, index: int, found: dict[str, list[Match]], text: str) -> _Hit | None:
-    """The rule's hit on one sentence, or None when it does not fire there."""
-    if not found or any(c in found for c in rule.exclude):
-        return None
-    trigger: list[Match] | None = None
-    for group in rule.match:
-        if all(c in found for c in group):
-            chosen, spread = _closest([found[c] for c in group], text)
-            if rule.within is None or spread <= rule.within:
-                trigger = chosen
-                break
-    if trigger is None:
-        return None
-    cues = {
-        direction: [m for c in names for m in found.get(c, ())]
-        for direction, names in (
-            (Direction.TIGHTENING, rule.tightening),
-            (Direction.EASING, rule.easing),
-        )
-    }
-    protected = trigger + cues[Direction.TIGHTENING] + cues[Direction.EASING]
-    protected += [m for c in rule.negation_exceptions for m in found.get(c, ())]
-    for name in rule.negation:
-        for neg in found.get(name, ()):
-            if any(
-                p.start <= neg.start < p.end or neg.start <= p.start < neg.end for p in protected
-            ):
-                continue  # part of a matched phrase ("not yet issued", "not only")
-            if any(_near(text, neg, t, rule.negation_window) for t in trigger):
-                return None
-    direction = _direction(cues, trigger, text)
-    hedged = any(c in found for c in rule.hedging)
-    spans = trigger + cues.get(direction, []) if direction else trigger
-    return _Hit(index, spans, direction, hedged)
-
-
-def _near(text: str, a: Match, b: Match, window: int) -> bool:
-    if a.end <= b.start:
-        return _distance(text, a.end, b.start) <= window
-    return _distance(text, b.end, a.start) <= window
-
-
-def _direction(
-    cues: dict[Direction, list[Match]], trigger: list[Match], text: str
-) -> Direction | None:
-    """The direction whose cue stands nearest the trigger terms; None without cues."""
-    best: tuple[int, Direction] | None = None
-    for direction, found in cues.items():
-        for cue in found:
-            gap = min(
-                _distance(text, min(cue.end, t.end), max(cue.start, t.start)) for t in trigger
-            )
-            if best is None or gap < best[0]:
-                best = (gap, direction)
-    return best[1] if best else None
-
-
 def _signal(
     name: str,
     rule: SignalRule,
-    hits: list[_Hit],
+    hits: list[Hit],
     text: str,
     sentences: list[Sentence],
-    per_sentence: list[dict[str, list[Match]]],
+    per_sentence: list[Found],
     *,
     has_title: bool,
 ) -> Signal:
@@ -208,36 +123,56 @@ def _signal(
     firm = [h for h in hits if not h.hedged]
     speculative = not firm
     chosen = firm or hits
-    votes = [h.direction for h in chosen if h.direction is not None]
-    direction = max(set(votes), key=votes.count) if votes else rule.direction
-    in_title = has_title and any(h.sentence == 0 for h in chosen)
-    steps = int(in_title) + int(len(chosen) >= 3)
-    severity = rule.severity.raised(steps)
-    score = min(1.0, 0.55 + 0.15 * in_title + 0.1 * min(len(chosen) - 1, 3))
-    if speculative:
-        severity = rule.severity.raised(-1) if rule.severity.rank > 0 else rule.severity
-        score *= 0.5
+    direction = _vote([h.direction for h in chosen if h.direction is not None]) or rule.direction
+    weight = Weight(
+        in_title=has_title and any(h.sentence == 0 for h in chosen),
+        sentences=sum(not (has_title and h.sentence == 0) for h in chosen),
+        speculative=speculative,
+    )
     evidence = tuple(
         _evidence(hit, text, sentences[hit.sentence], has_title=has_title)
-        for hit in chosen[:MAX_EVIDENCE]
+        for hit in _strongest(chosen, direction, has_title=has_title)
     )
-    used = {h.sentence for h in chosen}
     return Signal(
         type=name,
         direction=direction,
-        severity=severity,
-        score=round(score, 3),
+        severity=grade(rule.severity, weight),
+        score=score(weight),
         rule=name,
         evidence=evidence,
-        entities=_entities(per_sentence, used),
+        entities=_entities(per_sentence, {h.sentence for h in chosen}),
         speculative=speculative,
     )
 
 
-def _evidence(hit: _Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
+def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> list[Hit]:
+    """At most `MAX_EVIDENCE` hits, in text order: the headline, then those agreeing with
+    the signal's direction, then the tightest matches."""
+    ranked = sorted(
+        hits,
+        key=lambda h: (
+            not (has_title and h.sentence == 0),
+            h.direction not in (direction, None),
+            h.spread,
+            h.sentence,
+        ),
+    )
+    return sorted(ranked[:MAX_EVIDENCE], key=lambda h: h.sentence)
+
+
+def _vote(votes: list[Direction]) -> Direction | None:
+    """The direction most hits agree on; a tie goes to easing (an easing report names
+    the tightening it undoes, so its other sentences often read as tightening)."""
+    if not votes:
+        return None
+    easing = votes.count(Direction.EASING)
+    return Direction.EASING if 2 * easing >= len(votes) else Direction.TIGHTENING
+
+
+def _evidence(hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
     spans = tuple(
         Span(m.start - sentence.start, m.end - sentence.start, m.label)
-        for m in sorted(set(hit.spans), key=lambda m: m.start)
+        for m in sorted(set(hit.spans), key=lambda m: (m.start, m.end))
     )
     return Evidence(
         sentence=text[sentence.start : sentence.end],
@@ -246,7 +181,7 @@ def _evidence(hit: _Hit, text: str, sentence: Sentence, *, has_title: bool) -> E
     )
 
 
-def _entities(per_sentence: list[dict[str, list[Match]]], used: Iterable[int]) -> Entities:
+def _entities(per_sentence: list[Found], used: Iterable[int]) -> Entities:
     """Entities of the evidence sentences; a kind they lack is taken from the whole item."""
 
     def collect(indexes: Iterable[int]) -> dict[str, list[str]]:

@@ -56,7 +56,12 @@ class Example:
 
 @dataclass(frozen=True, slots=True)
 class Error:
-    """A disagreement on one item and type: `missed`, `false alarm` or `wrong direction`."""
+    """A disagreement on one item and type.
+
+    `missed`, `false alarm` and `wrong direction` count against precision, recall or
+    direction; `not speculative` (a speculative label the classifier did not flag as
+    speculative) only against speculative detection.
+    """
 
     id: str
     kind: str
@@ -167,36 +172,41 @@ def _score(score: TypeScore, example: Example, signal: Signal | None) -> Iterabl
     gold = [x for x in example.labels if x.type == score.type]
     if any(x.speculative for x in gold):
         score.speculative_gold += 1
-        score.speculative_found += int(signal is not None and signal.speculative)
+        if signal is not None and signal.speculative:
+            score.speculative_found += 1
+        else:
+            flagged = f"{signal.direction.value} (firm)" if signal is not None else "-"
+            yield _error(
+                example,
+                score.type,
+                "not speculative",
+                f"{gold[0].direction} (speculative)",
+                flagged,
+                signal,
+            )
         return
     firm = signal if signal is not None and not signal.speculative else None
     expected = gold[0].direction if gold else None
     got = firm.direction.value if firm is not None else None
-    evidence = tuple(e.marked() for e in firm.evidence) if firm is not None else ()
-
-    def error(kind: str) -> Error:
-        return Error(
-            id=example.id,
-            kind=kind,
-            type=score.type,
-            expected=expected or "-",
-            got=got or "-",
-            title=example.title,
-            evidence=evidence,
-        )
-
     if expected and got:
         score.tp += 1
         if expected == got:
             score.right_direction += 1
         else:
-            yield error("wrong direction")
+            yield _error(example, score.type, "wrong direction", expected, got, firm)
     elif expected:
         score.fn += 1
-        yield error("missed")
+        yield _error(example, score.type, "missed", expected, "-", None)
     elif got:
         score.fp += 1
-        yield error("false alarm")
+        yield _error(example, score.type, "false alarm", "-", got, firm)
+
+
+def _error(
+    example: Example, type_: str, kind: str, expected: str, got: str, signal: Signal | None
+) -> Error:
+    evidence = tuple(e.marked() for e in signal.evidence) if signal is not None else ()
+    return Error(example.id, kind, type_, expected, got, example.title, evidence)
 
 
 def format_evaluation(result: Evaluation, *, errors: bool = True) -> str:
@@ -222,11 +232,13 @@ def format_evaluation(result: Evaluation, *, errors: bool = True) -> str:
         f" · speculative detected {spec}/{spec_gold}"
     )
     if errors:
-        lines.append(f"errors ({len(result.errors)}):" if result.errors else "errors: none")
+        counted = sum(e.kind != "not speculative" for e in result.errors)
+        lines.append(
+            f"errors: {counted} (+ {len(result.errors) - counted} speculative labels not flagged)"
+        )
         for e in result.errors:
             lines.append(
-                f"  {e.id:<6}{e.kind:<16}{e.type}: expected {e.expected}, got {e.got}"
-                f"  | {e.title}"
+                f"  {e.id:<6}{e.kind:<16}{e.type}: expected {e.expected}, got {e.got}  | {e.title}"
             )
             lines.extend(f"        > {sentence}" for sentence in e.evidence)
     return "\n".join(lines)
