@@ -8,7 +8,6 @@ hits into one signal with severity and score (`severity`), evidence and entities
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
 from watcher.classify.lexicon import (
@@ -19,14 +18,31 @@ from watcher.classify.lexicon import (
     PRODUCTS,
     SYMBOLS,
 )
-from watcher.classify.matcher import Match, TermMatcher
-from watcher.classify.rules import Found, Hit, fire
+from watcher.classify.matcher import Match, Occurrence, TermMatcher
+from watcher.classify.rules import CompiledRule, Found, Hit
 from watcher.classify.severity import Weight, grade, score
-from watcher.classify.text import Sentence, fold, fold_lower, split_sentences
+from watcher.classify.text import Sentence, fold, lower_folded, split_sentences
 from watcher.config import SignalRule, WatcherConfig
 from watcher.items import Direction, Entities, Evidence, Signal, Span
 
 _ENTITY_KINDS = ("element", "product", "country")
+# (kind, table, matched case-sensitively): symbols and "US" are names only in capitals
+_ENTITY_TABLES = (
+    ("element", ELEMENTS, False),
+    ("element", MINERALS, False),
+    ("product", PRODUCTS, False),
+    ("country", COUNTRIES, False),
+    ("element", SYMBOLS, True),
+    ("country", CASED_COUNTRIES, True),
+)
+# entity label -> (rank in the lexicon, kind, canonical name)
+_ENTITY_LABELS = {
+    f"{kind}:{name}": (rank, kind, name)
+    for rank, (kind, name) in enumerate(
+        (kind, name) for kind, table, _ in _ENTITY_TABLES for name in table
+    )
+}
+_ENTITY_LABEL_SET = frozenset(_ENTITY_LABELS)
 _CLOSING = " \"')]”’」』）"
 MAX_EVIDENCE = 3
 
@@ -36,23 +52,15 @@ class Classifier:
 
     def __init__(self, concepts: Mapping[str, list[str]], rules: Mapping[str, SignalRule]) -> None:
         self.rules = dict(rules)
+        self._compiled = [(name, CompiledRule(rule)) for name, rule in self.rules.items()]
         self._matcher = TermMatcher()
         for name, terms in concepts.items():
             for term in terms:
                 self._matcher.add(term, name)
-        for kind, table in (
-            ("element", ELEMENTS),
-            ("element", MINERALS),
-            ("product", PRODUCTS),
-            ("country", COUNTRIES),
-        ):
+        for kind, table, cased in _ENTITY_TABLES:
             for canonical, terms in table.items():
                 for term in terms:
-                    self._matcher.add(term, f"{kind}:{canonical}")
-        for kind, table in (("element", SYMBOLS), ("country", CASED_COUNTRIES)):
-            for canonical, terms in table.items():
-                for term in terms:
-                    self._matcher.add(term, f"{kind}:{canonical}", cased=True)
+                    self._matcher.add(term, f"{kind}:{canonical}", cased=cased)
 
     @classmethod
     def from_config(cls, config: WatcherConfig) -> Classifier:
@@ -63,21 +71,27 @@ class Classifier:
         """Every signal the rules find in the item, one per signal type, in rule order."""
         text, sentences = _layout(title, body)
         folded = fold(text)
-        matches = self._matcher.find(folded, fold_lower(text))
-        per_sentence, item_labels = _bucket(matches, sentences)
-        questions = [_is_question(text, s) for s in sentences]
+        item = _Sentences(*self._matcher.bucket(folded, lower_folded(folded), sentences))
+        entities = _EntityIndex(item)
         signals = []
-        for name, rule in self.rules.items():
-            if rule.context and not any(c in item_labels for c in rule.context):
+        for name, compiled in self._compiled:
+            if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
+            firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
             hits = []
-            for index, found in enumerate(per_sentence):
-                hit = fire(rule, index, found, folded, question=questions[index])
+            for index, keys in enumerate(item.keys):
+                # the quick test of CompiledRule.may_fire, inlined: most sentences stop here
+                if firsts.isdisjoint(keys) or not exclude.isdisjoint(keys):
+                    continue
+                if not any(group <= keys for group in wanted):
+                    continue
+                hit = compiled.fire(index, item.found(index), keys, folded)
                 if hit is not None:
+                    hit.hedged = hit.hedged or _is_question(text, sentences[index])
                     hits.append(hit)
             if hits:
                 signals.append(
-                    _signal(name, rule, hits, text, sentences, per_sentence, has_title=bool(title))
+                    _signal(name, compiled.rule, hits, text, sentences, entities, bool(title))
                 )
         return signals
 
@@ -96,17 +110,59 @@ def _is_question(text: str, sentence: Sentence) -> bool:
     return text[sentence.start : sentence.end].rstrip(_CLOSING).endswith(("?", "？"))
 
 
-def _bucket(matches: list[Match], sentences: list[Sentence]) -> tuple[list[Found], set[str]]:
-    """Matches grouped by sentence and by label, plus every label seen in the item."""
-    starts = [s.start for s in sentences]
-    per_sentence: list[Found] = [{} for _ in sentences]
-    labels: set[str] = set()
-    for match in matches:
-        labels.add(match.label)
-        index = bisect_right(starts, match.start) - 1
-        if index >= 0 and match.end <= sentences[index].end:
-            per_sentence[index].setdefault(match.label, []).append(match)
-    return per_sentence, labels
+class _Sentences:
+    """An item's matches bucketed by sentence: the labels of each, and matches on demand."""
+
+    def __init__(self, occurrences: list[list[Occurrence]], keys: list[set[str]]) -> None:
+        self.occurrences = occurrences
+        self.keys = keys
+        self.labels: set[str] = set().union(*keys)
+        self._found: dict[int, Found] = {}
+
+    def found(self, index: int) -> Found:
+        """The matches of one sentence by concept (entity labels are left out)."""
+        found = self._found.get(index)
+        if found is None:
+            found = {}
+            for start, end, labels in self.occurrences[index]:
+                for label in labels:
+                    if label in _ENTITY_LABEL_SET:
+                        continue
+                    match = Match(start, end, label)
+                    if label in found:
+                        found[label].append(match)
+                    else:
+                        found[label] = [match]
+            self._found[index] = found
+        return found
+
+
+class _EntityIndex:
+    """The entities an item's sentences name, in lexicon order, worked out on demand."""
+
+    def __init__(self, item: _Sentences) -> None:
+        self._item = item
+        self._whole: dict[str, list[str]] | None = None
+
+    def _collect(self, labels: set[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
+        for _, kind, name in sorted(_ENTITY_LABELS[label] for label in labels & _ENTITY_LABEL_SET):
+            out[kind].append(name)
+        return out
+
+    def of(self, used: Iterable[int]) -> Entities:
+        """Entities of the `used` sentences; a kind they lack is taken from the whole item."""
+        found = self._collect(set().union(*(self._item.keys[i] for i in used)))
+        if not all(found.values()):
+            if self._whole is None:
+                self._whole = self._collect(self._item.labels)
+            for kind in _ENTITY_KINDS:
+                found[kind] = found[kind] or self._whole[kind]
+        return Entities(
+            elements=tuple(found["element"]),
+            products=tuple(found["product"]),
+            countries=tuple(found["country"]),
+        )
 
 
 def _signal(
@@ -115,8 +171,7 @@ def _signal(
     hits: list[Hit],
     text: str,
     sentences: list[Sentence],
-    per_sentence: list[Found],
-    *,
+    entities: _EntityIndex,
     has_title: bool,
 ) -> Signal:
     """Fold a rule's hits into one signal with severity, score, evidence and entities."""
@@ -140,7 +195,7 @@ def _signal(
         score=score(weight),
         rule=name,
         evidence=evidence,
-        entities=_entities(per_sentence, {h.sentence for h in chosen}),
+        entities=entities.of({h.sentence for h in chosen}),
         speculative=speculative,
     )
 
@@ -148,6 +203,8 @@ def _signal(
 def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> list[Hit]:
     """At most `MAX_EVIDENCE` hits, in text order: the headline, then those agreeing with
     the signal's direction, then the tightest matches."""
+    if len(hits) <= MAX_EVIDENCE:
+        return hits
     ranked = sorted(
         hits,
         key=lambda h: (
@@ -178,28 +235,4 @@ def _evidence(hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Ev
         sentence=text[sentence.start : sentence.end],
         spans=spans,
         in_title=has_title and hit.sentence == 0,
-    )
-
-
-def _entities(per_sentence: list[Found], used: Iterable[int]) -> Entities:
-    """Entities of the evidence sentences; a kind they lack is taken from the whole item."""
-
-    def collect(indexes: Iterable[int]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
-        for index in indexes:
-            for label in per_sentence[index]:
-                kind, _, canonical = label.partition(":")
-                if kind in out and canonical not in out[kind]:
-                    out[kind].append(canonical)
-        return out
-
-    found = collect(sorted(used))
-    whole = collect(range(len(per_sentence)))
-    for kind in _ENTITY_KINDS:
-        if not found[kind]:
-            found[kind] = whole[kind]
-    return Entities(
-        elements=tuple(found["element"]),
-        products=tuple(found["product"]),
-        countries=tuple(found["country"]),
     )

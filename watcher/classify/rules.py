@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watcher.classify.matcher import Match, is_cjk
+from watcher.classify.matcher import Match, count_cjk
 from watcher.config import SignalRule
 from watcher.items import Direction
 
@@ -51,7 +51,7 @@ def distance(text: str, left: int, right: int) -> int:
     if right <= left:
         return 0
     gap = text[left:right]
-    return gap.count(" ") + sum(1 for c in gap if is_cjk(c)) // 2
+    return gap.count(" ") + count_cjk(gap) // 2
 
 
 def gap(text: str, a: Match, b: Match) -> int:
@@ -61,40 +61,65 @@ def gap(text: str, a: Match, b: Match) -> int:
     return distance(text, b.end, a.start)
 
 
-def fire(rule: SignalRule, index: int, found: Found, text: str, *, question: bool) -> Hit | None:
-    """The rule's hit on one sentence, or None when it does not fire there."""
-    if not found or any(c in found for c in rule.exclude):
+class CompiledRule:
+    """A `SignalRule` with its concept lists as sets, for quick rejection of sentences."""
+
+    def __init__(self, rule: SignalRule) -> None:
+        self.rule = rule
+        self.groups = [(tuple(g), frozenset(g)) for g in rule.match]
+        self.group_sets = [wanted for _, wanted in self.groups]
+        self.context = frozenset(rule.context)
+        self.exclude = frozenset(rule.exclude)
+        self.mask = frozenset(rule.mask)
+        self.firsts = frozenset(g[0] for g in rule.match)
+        self.tightening = tuple(rule.tightening)
+        self.easing = tuple(rule.easing)
+        self.within = rule.within
+        self.window = rule.within or CUE_WINDOW
+
+    def may_fire(self, keys: set[str]) -> bool:
+        """False when a sentence with these concepts cannot fire the rule (a quick test)."""
+        if self.firsts.isdisjoint(keys) or not self.exclude.isdisjoint(keys):
+            return False
+        return any(wanted <= keys for _, wanted in self.groups)
+
+    def fire(self, index: int, found: Found, keys: set[str], text: str) -> Hit | None:
+        """The rule's hit on sentence `index` (its matches `found` by concept), or None.
+
+        `keys` are the concepts of `found`. Call it on sentences that pass `may_fire`.
+        """
+        if not self.mask.isdisjoint(keys):
+            found = _unmasked(self.mask, found)
+            keys = set(found)
+        rule = self.rule
+        tightening = [m for c in self.tightening if c in found for m in found[c]]
+        easing = [m for c in self.easing if c in found for m in found[c]]
+        flipped = _flipped(rule, found, easing, text) if easing and rule.not_easing else []
+        for names, wanted in self.groups:
+            if not wanted <= keys:
+                continue
+            trigger, spread = _closest([found[c] for c in names], text)
+            if trigger is None or (self.within is not None and spread > self.within):
+                continue
+            if _negated(rule, found, trigger, tightening + easing, flipped, text):
+                continue
+            window = self.window
+            near_easing = [
+                e for e in easing if e not in flipped and _near(text, e, trigger, window)
+            ]
+            near_tight = [t for t in tightening + flipped if _near(text, t, trigger, window)]
+            direction = (
+                Direction.EASING if near_easing else Direction.TIGHTENING if near_tight else None
+            )
+            cues = near_easing if direction is Direction.EASING else near_tight
+            hedged = _hedged(rule, found, trigger, text)
+            return Hit(index, trigger + cues, direction, hedged, spread)
         return None
-    if rule.mask:
-        found = _unmasked(rule.mask, found)
-    tightening = [m for c in rule.tightening for m in found.get(c, ())]
-    easing = [m for c in rule.easing for m in found.get(c, ())]
-    for group in rule.match:
-        if not all(c in found for c in group):
-            continue
-        trigger, spread = _closest([found[c] for c in group], text)
-        if trigger is None or (rule.within is not None and spread > rule.within):
-            continue
-        flipped = _flipped(rule, found, easing, text)
-        if _negated(rule, found, trigger, tightening + easing, flipped, text):
-            continue
-        window = rule.within or CUE_WINDOW
-        near_easing = [e for e in easing if e not in flipped and _near(text, e, trigger, window)]
-        near_tight = [t for t in tightening + flipped if _near(text, t, trigger, window)]
-        direction = (
-            Direction.EASING if near_easing else Direction.TIGHTENING if near_tight else None
-        )
-        cues = near_easing if direction is Direction.EASING else near_tight
-        hedged = question or _hedged(rule, found, trigger, text)
-        return Hit(index, trigger + cues, direction, hedged, spread)
-    return None
 
 
-def _unmasked(mask: list[str], found: Found) -> Found:
+def _unmasked(mask: frozenset[str], found: Found) -> Found:
     """`found` without the matches that lie inside a match of a mask concept."""
     masks = [m for c in mask for m in found.get(c, ())]
-    if not masks:
-        return found
     out: Found = {}
     for concept, matches in found.items():
         if concept not in mask:
@@ -108,21 +133,29 @@ def _unmasked(mask: list[str], found: Found) -> Found:
 
 def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, int]:
     """One match per concept, on distinct spans, as close together as possible; and the spread."""
-    best: tuple[list[Match], int] | None = None
+    if len(groups) == 1:
+        return [groups[0][0]], 0
+    best: list[Match] | None = None
+    best_spread = 0
     for anchor in groups[0]:
         chosen = [anchor]
         for options in groups[1:]:
-            taken = {(m.start, m.end) for m in chosen}
-            free = [m for m in options if (m.start, m.end) not in taken]
-            if not free:
+            pick: Match | None = None
+            pick_gap = 0
+            for option in options:
+                if any(option[:2] == c[:2] for c in chosen):
+                    continue  # one word cannot stand for two concepts
+                option_gap = abs(option.start - anchor.start)
+                if pick is None or option_gap < pick_gap:
+                    pick, pick_gap = option, option_gap
+            if pick is None:
                 break
-            chosen.append(min(free, key=lambda m: abs(m.start - anchor.start)))
+            chosen.append(pick)
         else:
-            first_end = min(m.end for m in chosen)
-            spread = distance(text, first_end, max(m.start for m in chosen))
-            if best is None or spread < best[1]:
-                best = (chosen, spread)
-    return (best[0], best[1]) if best else (None, 0)
+            spread = distance(text, min(m.end for m in chosen), max(m.start for m in chosen))
+            if best is None or spread < best_spread:
+                best, best_spread = chosen, spread
+    return best, best_spread
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
@@ -148,18 +181,19 @@ def _negated(
     text: str,
 ) -> bool:
     """True when a negation cue stands near the trigger and is not part of a matched phrase."""
+    negations = [m for c in rule.negation for m in found.get(c, ())]
+    if not negations:
+        return False
     protected = trigger + cues + [m for c in rule.negation_exceptions for m in found.get(c, ())]
-    for name in rule.negation:
-        for neg in found.get(name, ()):
-            if any(p.start <= neg.start and neg.end <= p.end for p in protected):
-                continue  # part of a matched phrase ("not yet issued", "not only")
-            if any(
-                neg.end <= f.start and distance(text, neg.end, f.start) <= FLIP_WINDOW
-                for f in flipped
-            ):
-                continue  # already read as "not eased" = tightening
-            if any(gap(text, neg, t) <= rule.negation_window for t in trigger):
-                return True
+    for neg in negations:
+        if any(p.start <= neg.start and neg.end <= p.end for p in protected):
+            continue  # part of a matched phrase ("not yet issued", "not only")
+        if any(
+            neg.end <= f.start and distance(text, neg.end, f.start) <= FLIP_WINDOW for f in flipped
+        ):
+            continue  # already read as "not eased" = tightening
+        if any(gap(text, neg, t) <= rule.negation_window for t in trigger):
+            return True
     return False
 
 
@@ -168,10 +202,9 @@ def _hedged(rule: SignalRule, found: Found, trigger: list[Match], text: str) -> 
     for name in rule.hedging:
         for cue in found.get(name, ()):
             for term in trigger:
-                if cue.end <= term.start and distance(text, cue.end, term.start) <= (
-                    rule.hedging_window
-                ):
-                    return True
-                if cue.start < term.end and term.start < cue.end:
+                if cue.end <= term.start:
+                    if distance(text, cue.end, term.start) <= rule.hedging_window:
+                        return True
+                elif cue.start < term.end:
                     return True  # the cue is part of the trigger ("export ban proposal")
     return False

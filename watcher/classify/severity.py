@@ -11,6 +11,7 @@ below its base instead. The result is capped at critical.
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 from watcher.items import Severity, Signal
 
@@ -19,8 +20,7 @@ SEVERAL_SOURCES = 2
 SPECULATIVE_FACTOR = 0.5
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Weight:
+class Weight(NamedTuple):
     """What the evidence of one signal amounts to."""
 
     in_title: bool = False
