@@ -39,5 +39,14 @@ format: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+LABELLED ?= tests/data/classify/devset.jsonl
+
+eval: $(VENV)/.installed  ## precision, recall, F1, direction accuracy and errors of the rules, per split
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split dev
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split heldout
+
+bench: $(VENV)/.installed  ## run every benchmark bench/bench_*.py (figures, not pass/fail)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
