@@ -78,8 +78,11 @@ def check_config(
     """Validate a configuration file; exit non-zero listing every problem."""
     settings = _load(path)
     from watcher.classify.engine import Classifier
+    from watcher.classify.lint import rule_warnings
 
-    Classifier.from_config(settings)
+    Classifier.from_config(settings, warn=False)
+    for problem in rule_warnings(settings):
+        typer.echo(f"warning: {problem}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
         f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import structlog
+
 from watcher.classify.lexicon import (
     CASED_COUNTRIES,
     COUNTRIES,
@@ -18,6 +20,7 @@ from watcher.classify.lexicon import (
     PRODUCTS,
     SYMBOLS,
 )
+from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher
 from watcher.classify.rules import CompiledRule, Found, Hit
 from watcher.classify.severity import Weight, grade, score
@@ -25,6 +28,7 @@ from watcher.classify.text import Sentence, fold, lower_folded, split_sentences
 from watcher.config import SignalRule, WatcherConfig
 from watcher.items import Direction, Entities, Evidence, Signal, Span
 
+log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")
 # (kind, table, matched case-sensitively): symbols and "US" are names only in capitals
 _ENTITY_TABLES = (
@@ -63,8 +67,12 @@ class Classifier:
                     self._matcher.add(term, f"{kind}:{canonical}", cased=cased)
 
     @classmethod
-    def from_config(cls, config: WatcherConfig) -> Classifier:
-        """The classifier for a validated configuration."""
+    def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Classifier:
+        """The classifier for a validated configuration; logs `rule_warning` for rules
+        that cannot do their job (see `lint`) unless `warn` is False."""
+        if warn:
+            for problem in rule_warnings(config):
+                log.warning("rule_warning", problem=problem)
         return cls(config.concepts, config.signals)
 
     def classify(self, title: str, body: str) -> list[Signal]:
