@@ -4,7 +4,9 @@ Items are built deterministically from a seed by joining sentences in the style 
 trade press until each body is about 1 KB: 30% drawn from sentences that carry a signal
 or a near-miss, the rest market colour naming the same metals, places and firms; one
 item in five is in Chinese. That is about the density of terms and signals of the
-labelled dev set; the output gives the signals per item next to the speed.
+labelled dev set, the headline figure; two lighter mixes follow (a feed where most
+sentences are market colour, and market colour only). The output gives the signals per
+item next to each speed.
 
 The figure is the median of several runs over the same items, in items per second of
 this process's CPU time (other processes on a shared machine do not count against it).
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_ITEMS_PER_SECOND = 5_000
 ITEM_BYTES = 1_000
 SIGNAL_SHARE = 0.3  # gives about as many signals per KB as the labelled dev set
+# the headline mix, then a feed where most reports carry no signal, then market colour only
+MIXES = (("dev-set density", SIGNAL_SHARE), ("feed-like", 0.1), ("no signal sentences", 0.0))
 CHINESE_SHARE = 0.2
 
 TITLES = [
@@ -108,10 +112,13 @@ ZH_OTHER_SENTENCES = [
 ]
 
 
-def build_items(count: int, seed: int = 20261126) -> list[tuple[str, str]]:
+def build_items(
+    count: int, seed: int = 20261126, signal_share: float = SIGNAL_SHARE
+) -> list[tuple[str, str]]:
     """`count` (title, body) pairs with bodies of about `ITEM_BYTES` bytes of UTF-8.
 
-    Each item is English or (one in `CHINESE_SHARE`) Chinese, as real reports are.
+    Each item is English or (one in `CHINESE_SHARE`) Chinese, as real reports are; each
+    sentence carries a signal or near-miss with probability `signal_share`.
     """
     rng = random.Random(seed)
     english = (TITLES, SIGNAL_SENTENCES, OTHER_SENTENCES, " ")
@@ -121,7 +128,7 @@ def build_items(count: int, seed: int = 20261126) -> list[tuple[str, str]]:
         titles, signal, other, joiner = chinese if rng.random() < CHINESE_SHARE else english
         parts: list[str] = []
         while len(joiner.join(parts).encode()) < ITEM_BYTES:
-            parts.append(rng.choice(signal if rng.random() < SIGNAL_SHARE else other))
+            parts.append(rng.choice(signal if rng.random() < signal_share else other))
         items.append((rng.choice(titles), joiner.join(parts)))
     return items
 
@@ -138,7 +145,7 @@ def measure(classifier: Classifier, items: list[tuple[str, str]]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the median items/s (with `--strict`, exit 1 when it is below the target)."""
+    """Print the median items/s per mix (`--strict`: exit 1 when the first is below target)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=4_000)
     parser.add_argument("--runs", type=int, default=5)
@@ -148,20 +155,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     classifier = Classifier.from_config(load_config(args.config))
-    items = build_items(args.items)
-    size = statistics.mean(len(body.encode()) for _, body in items)
-    measure(classifier, items[:200])  # warm up: automaton build, caches
-    rates = [measure(classifier, items) for _ in range(args.runs)]
-    median = statistics.median(rates)
-    signals = sum(len(classifier.classify(t, b)) for t, b in items) / len(items)
+    headline = 0.0
+    for name, share in MIXES:
+        items = build_items(args.items, signal_share=share)
+        size = statistics.mean(len(body.encode()) for _, body in items)
+        measure(classifier, items[:200])  # warm up: automaton build, caches
+        rates = [measure(classifier, items) for _ in range(args.runs)]
+        median = statistics.median(rates)
+        headline = headline or median
+        signals = sum(len(classifier.classify(t, b)) for t, b in items) / len(items)
+        print(
+            f"classify, {name}: {median:,.0f} items/s (median of {args.runs} runs of"
+            f" {len(items)} items of {size:,.0f} bytes, {signals:.1f} signals per item;"
+            f" min {min(rates):,.0f}, max {max(rates):,.0f})"
+        )
     reference = min(timeit.repeat("sum(range(10**6))", number=1, repeat=5, timer=time.process_time))
     print(
-        f"classify: {median:,.0f} items/s (median of {args.runs} runs of {len(items)} items,"
-        f" {size:,.0f} bytes and {signals:.1f} signals each, {len(classifier.rules)} rules;"
-        f" min {min(rates):,.0f}, max {max(rates):,.0f}; target {TARGET_ITEMS_PER_SECOND:,})"
+        f"target {TARGET_ITEMS_PER_SECOND:,} items/s at dev-set density;"
+        f" {len(classifier.rules)} rules; machine reference: sum(range(10**6)) takes"
+        f" {reference * 1000:.1f} ms of CPU"
     )
-    print(f"machine reference: sum(range(10**6)) takes {reference * 1000:.1f} ms of CPU")
-    return 1 if args.strict and median < TARGET_ITEMS_PER_SECOND else 0
+    return 1 if args.strict and headline < TARGET_ITEMS_PER_SECOND else 0
 
 
 if __name__ == "__main__":

@@ -91,7 +91,10 @@ class Classifier:
                 # the quick test of CompiledRule.may_fire, inlined: most sentences stop here
                 if firsts.isdisjoint(keys) or not exclude.isdisjoint(keys):
                     continue
-                if not any(group <= keys for group in wanted):
+                for group in wanted:
+                    if group <= keys:
+                        break
+                else:
                     continue
                 hit = compiled.fire(index, item.found(index), keys, folded)
                 if hit is not None:
@@ -237,7 +240,7 @@ def _vote(votes: list[Direction]) -> Direction | None:
 def _evidence(hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
     spans = tuple(
         Span(m.start - sentence.start, m.end - sentence.start, m.label)
-        for m in sorted(set(hit.spans), key=lambda m: (m.start, m.end))
+        for m in sorted(set(hit.spans))
     )
     return Evidence(
         sentence=text[sentence.start : sentence.end],

@@ -86,11 +86,12 @@ for _abbreviation in sorted(_ABBREVIATIONS):
     _BY_LENGTH.setdefault(len(_abbreviation), []).append(re.escape(_abbreviation))
 _NOT_AFTER = "".join(f"(?<!\\b(?:{'|'.join(words)})\\.)" for words in _BY_LENGTH.values())
 _FOLLOWED = r"[.!?]*[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9\u4e00-\u9fff])"
+# group 1 is the sentence's last character; the white space after it is consumed too
 _SENTENCE_END = re.compile(
-    r"[.!?。！？；]"
+    r"([.!?。！？；]"
     rf"(?:(?<=\.)(?i:{_NOT_AFTER})(?<!\b[A-Z]\.){_FOLLOWED}"
     rf"|(?<=[!?]){_FOLLOWED}"
-    r"|(?<=[。！？；])[。！？；]*[”」』）]*)"
+    r"|(?<=[。！？；])[。！？；]*[”」』）]*))\s*"
 )
 _LIST_LINE = re.compile(r"[ \t]*(#{1,6}\s|[-*•]\s|\d+[.)]\s)")  # match() anchors at pos
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -133,12 +134,14 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """
     out: list[Sentence] = []
     for para_start, para_end in _blocks(text):
-        start = para_start
-        for match in _SENTENCE_END.finditer(text, para_start, para_end):
-            end = match.end()
-            _append(out, text, start, end, offset)
-            start = end
-        _append(out, text, start, para_end, offset)
+        block = text[para_start:para_end]
+        start = para_start + len(block) - len(block.lstrip())
+        for match in _SENTENCE_END.finditer(text, start, para_end):
+            out.append(Sentence(start + offset, match.end(1) + offset))
+            start = match.end()
+        rest = text[start:para_end].rstrip()
+        if rest:
+            out.append(Sentence(start + offset, start + len(rest) + offset))
     return out
 
 
@@ -173,11 +176,3 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if block_start < end:
         out.append((block_start, end))
     return out
-
-
-def _append(out: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
-    chunk = text[start:end]
-    kept = chunk.strip()
-    if kept:
-        start += len(chunk) - len(chunk.lstrip())
-        out.append(Sentence(start + offset, start + len(kept) + offset))
