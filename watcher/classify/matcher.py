@@ -167,8 +167,12 @@ class TermMatcher:
     """
 
     def __init__(self) -> None:
-        # per case sensitivity: key -> (labels of exact terms, labels of `*` terms)
-        self._keys: dict[bool, dict[str, tuple[list[str], list[str]]]] = {False: {}, True: {}}
+        # per case sensitivity: key -> (labels of exact terms, labels of `*` terms); tuples
+        # of strings, which the garbage collector stops tracking (a rule set holds thousands)
+        self._keys: dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+            False: {},
+            True: {},
+        }
         self._automata: list[tuple[bool, ahocorasick.Automaton]] | None = None
         self._regexes: list[tuple[Regex, str]] = []
 
@@ -178,10 +182,12 @@ class TermMatcher:
             if isinstance(form, Regex):
                 self._regexes.append((form, label))
                 continue
-            exact, wild = self._keys[form.cased].setdefault(form.key, ([], []))
-            labels = wild if form.wildcard else exact
-            if label not in labels:
-                labels.append(label)
+            keys = self._keys[form.cased]
+            exact, wild = keys.get(form.key, ((), ()))
+            if form.wildcard and label not in wild:
+                keys[form.key] = (exact, (*wild, label))
+            elif not form.wildcard and label not in exact:
+                keys[form.key] = ((*exact, label), wild)
         self._automata = None
 
     @property
@@ -203,8 +209,8 @@ class TermMatcher:
                         len(key),
                         latin and _is_word_char(key[0]),
                         latin and (bool(wild) or _is_word_char(key[-1])),
-                        tuple(exact + wild),
-                        tuple(wild),
+                        exact + wild,
+                        wild,
                     ),
                 )
             automaton.make_automaton()
