@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.classify.matcher import TermError, parse_term
+from watcher.classify.terms import TermError, parse_term
 from watcher.durations import parse_duration
 from watcher.items import Direction, Severity
 
