@@ -132,30 +132,48 @@ def _unmasked(mask: frozenset[str], found: Found) -> Found:
 
 
 def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, int]:
-    """One match per concept, on distinct spans, as close together as possible; and the spread."""
+    """One match per concept, on distinct spans, as close together as possible; and the spread.
+
+    For each match of the first concept, every other concept contributes its match
+    nearest to it (the first of equals); the set with the smallest spread wins.
+    """
+    first = groups[0]
     if len(groups) == 1:
-        return [groups[0][0]], 0
+        return [first[0]], 0
+    rest = groups[1:]
     best: list[Match] | None = None
     best_spread = 0
-    for anchor in groups[0]:
+    for anchor in first:
         chosen = [anchor]
-        for options in groups[1:]:
+        first_end, last_start = anchor.end, anchor.start
+        for options in rest:
             pick: Match | None = None
             pick_gap = 0
             for option in options:
-                if any(option[:2] == c[:2] for c in chosen):
-                    continue  # one word cannot stand for two concepts
                 option_gap = abs(option.start - anchor.start)
-                if pick is None or option_gap < pick_gap:
-                    pick, pick_gap = option, option_gap
+                if pick is not None and option_gap >= pick_gap:
+                    continue
+                if _taken(option, chosen):
+                    continue  # one word cannot stand for two concepts
+                pick, pick_gap = option, option_gap
             if pick is None:
                 break
             chosen.append(pick)
+            first_end = min(first_end, pick.end)
+            last_start = max(last_start, pick.start)
         else:
-            spread = distance(text, min(m.end for m in chosen), max(m.start for m in chosen))
+            spread = distance(text, first_end, last_start)
             if best is None or spread < best_spread:
                 best, best_spread = chosen, spread
     return best, best_spread
+
+
+def _taken(option: Match, chosen: list[Match]) -> bool:
+    # a plain loop: a generator for one to three items costs more than the test
+    for match in chosen:  # noqa: SIM110
+        if match.start == option.start and match.end == option.end:
+            return True
+    return False
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
