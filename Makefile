@@ -48,9 +48,19 @@ lock: $(VENV)/.installed-dev  ## re-pin requirements*.lock after changing pyproj
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
+
 eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feedparser corpus counts
 	$(BIN)/python -m bench.stories
 	$(BIN)/python -m bench.corpus
+
+LABELLED ?= tests/data/classify/devset.jsonl
+
+eval: $(VENV)/.installed  ## precision, recall, F1, direction accuracy and errors of the rules, per split
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split dev
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split heldout
+
+bench: $(VENV)/.installed  ## run every benchmark bench/bench_*.py (figures, not pass/fail)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -103,7 +103,7 @@ async def test_an_alert_carries_the_intended_headers(
     ) in mail_server.handler.raw[0]
     assert message["Auto-Submitted"] == "auto-generated"
     assert str(message["Subject"]).strip() == (
-        "[Supply Watch] Export control · tightening · Dy, Tb · China bans dysprosium exports"
+        "[Supply Watch] Export control · tightening · Tb, Dy · China bans dysprosium exports"
     )
     assert message.get_content_type() == "multipart/alternative"
     assert {k.lower() for k in message} <= ALERT_HEADERS

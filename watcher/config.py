@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.classify.matcher import TermError, parse_term
+from watcher.classify.terms import TermError, parse_term
 from watcher.durations import parse_duration
 from watcher.items import Direction, Severity
 from watcher.notify.schedule import check_timezone, parse_schedule
@@ -202,9 +202,22 @@ class SignalRule(Model):
         default_factory=list,
         description="phrases that contain a negation word but do not negate ('not only')",
     )
-    hedging: list[str] = Field(default_factory=list)
+    mask: list[str] = Field(
+        default_factory=list,
+        description="phrases whose words do not count for this rule ('mining quota')",
+    )
+    hedging: list[str] = Field(
+        default_factory=list, description="cues that make a match speculative ('may', 'mulls')"
+    )
+    hedging_window: int = Field(
+        default=8, ge=1, description="a hedging cue counts this many words before a matched term"
+    )
     tightening: list[str] = Field(default_factory=list)
     easing: list[str] = Field(default_factory=list)
+    not_easing: list[str] = Field(
+        default_factory=list,
+        description="cues that, just before an easing cue, make it tightening ('not resumed')",
+    )
     direction: Direction = Field(
         default=Direction.TIGHTENING, description="direction when no cue decides"
     )
@@ -225,9 +238,11 @@ class SignalRule(Model):
             "exclude": self.exclude,
             "negation": self.negation,
             "negation_exceptions": self.negation_exceptions,
+            "mask": self.mask,
             "hedging": self.hedging,
             "tightening": self.tightening,
             "easing": self.easing,
+            "not_easing": self.not_easing,
         }
 
 
