@@ -63,7 +63,7 @@ async def produce_digest(
         "next_attempt_at": now,
         "created_at": now,
     }
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         created = await session.exec(
@@ -161,7 +161,7 @@ async def mark_digest(
         values["last_error"] = error[:MAX_ERROR_CHARS]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(update(DigestRow).where(col(DigestRow.id) == digest_id).values(values))
         if status in (SENT, DEAD):
             final: dict[str, Any] = {"status": status, "attempts": DeliveryRow.attempts + 1}
@@ -178,7 +178,7 @@ async def release_digests(db: Sessions, ids: Sequence[int], *, owner: str) -> No
     """Give back claimed digests that were not attempted."""
     if not ids:
         return
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(
             update(DigestRow)
             .where(col(DigestRow.id).in_(list(ids)), col(DigestRow.lease_owner) == owner)

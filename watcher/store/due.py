@@ -28,7 +28,7 @@ async def sync_sources(
 
     A re-planned row is due now unless it is backing off after failures.
     """
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         for source in sources:
             row = await session.get(SourceRow, source.name)
             if row is None:
@@ -60,7 +60,7 @@ async def due_sources(db: Sessions, names: Sequence[str], now: datetime) -> list
 
 async def claim_source(db: Sessions, name: str, now: datetime, lease_until: datetime) -> bool:
     """Take the due source `name` until `lease_until`; False when it is not due (any more)."""
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         result = await session.exec(
             update(SourceRow)
             .where(

@@ -43,7 +43,7 @@ async def queue_notice(
         "next_attempt_at": now,
         "created_at": now,
     }
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await session.exec(
@@ -104,7 +104,7 @@ async def mark_notice(
         values["last_error"] = error[:MAX_ERROR_CHARS]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(**values))
 
 

@@ -61,7 +61,7 @@ async def claim_rows(
         or_(col(table.lease_until).is_(None), col(table.lease_until) <= now),
         *where,
     ]
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade
         # a read transaction (which fails at once under WAL when another writer won), and
         # it re-checks `due` on each row, so two claimers never share a row. On PostgreSQL
@@ -185,7 +185,7 @@ async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
     """Give back claimed rows that were not attempted (no attempt is counted)."""
     if not ids:
         return
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(
             update(DeliveryRow)
             .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
@@ -206,7 +206,7 @@ async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
     """Record an outcome and drop the lease, in one transaction."""
     if not ids:
         return
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(
             update(DeliveryRow)
             .where(col(DeliveryRow.id).in_(list(ids)))

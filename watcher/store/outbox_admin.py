@@ -104,7 +104,7 @@ async def requeue(
         "lease_owner": None,
         "lease_until": None,
     }
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         if delivery_ids:
             linked = await session.exec(
                 select(DeliveryRow.digest_id).where(

@@ -16,7 +16,7 @@ from watcher.sources.result import Validators
 from watcher.store.db import Sessions
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
-from watcher.store.stories import load_candidates
+from watcher.store.stories import load_candidates, lock_story_assignment
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
 from watcher.stories import Candidate, Sketch, best_story, encode_sketch, sketch_text
 
@@ -65,10 +65,12 @@ async def save_poll(
     key (subscriber, story, signal type) means only a signal type new to the story mails.
     """
     new = revised = signal_count = queued = 0
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         state = await source_row(session, source, kind, now)
         stored = await _items_by_identity(session, source, [p.item.identity for p in plans])
         fresh = [p.item for p in plans if p.item.identity not in stored]
+        if fresh:
+            await lock_story_assignment(session)
         candidates = await _candidates(session, source, fresh, now, story_window)
         for plan in plans:
             item, signals = plan.item, plan.signals

@@ -30,7 +30,7 @@ async def purge(
     db: Sessions, *, now: datetime, items_after: timedelta, deliveries_after: timedelta
 ) -> Purged:
     """Delete signal-less items and sent deliveries older than their windows; one transaction."""
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         sent = await session.exec(
             delete(DeliveryRow).where(
                 col(DeliveryRow.status) == SENT,

@@ -64,7 +64,7 @@ async def record_success(
     validators: Validators | None = None,
 ) -> None:
     """A poll that stored nothing (304, or nothing changed): only health and schedule move."""
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         state = await source_row(session, source, kind, now)
         mark_success(state, now, next_poll_at)
         if validators is not None:
@@ -94,7 +94,7 @@ async def record_failure(
 
     `backoff_until` becomes the row's `next_poll_at`: the source is not due before.
     """
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         state = await source_row(session, source, kind, now)
         state.polls += 1
         state.failures_total += 1

@@ -91,3 +91,20 @@ async def also_reported_by(db: Sessions, story_id: int, item_id: int) -> list[Re
             seen.add(report.source)
             out.append(report)
     return out
+
+
+# An arbitrary constant naming the "assign stories" critical section (pg_advisory_xact_lock).
+STORY_LOCK_KEY = 0x5757_0001
+
+
+async def lock_story_assignment(session: AsyncSession) -> None:
+    """Serialise story assignment across replicas until this transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock (released at commit, so it works
+    behind transaction-pooling proxies, unlike session locks); two replicas polling two
+    sources of one story then cannot each start their own story. On SQLite the write
+    transaction's BEGIN IMMEDIATE already serialises writers.
+    """
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.exec(select(func.pg_advisory_xact_lock(STORY_LOCK_KEY)))
