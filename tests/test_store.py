@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -16,10 +17,12 @@ from watcher.dedup import with_identity
 from watcher.items import Item
 from watcher.notify.route import recipients
 from watcher.runtime import Runtime
+from watcher.schedule import schedule_key
 from watcher.service import run_once
 from watcher.sources.result import Validators
 from watcher.store import migrate
 from watcher.store.db import create_engine
+from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.outbox import count_deliveries
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
@@ -140,3 +143,28 @@ async def test_migrations_upgrade_from_an_older_revision(database_url: str, revi
         assert await migrate.current(engine) == migrate.head()
     finally:
         await engine.dispose()
+
+
+async def test_concurrent_claimers_take_each_due_source_once(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Three claimers racing over 30 due sources claim each exactly once, then none is due."""
+    sources = [
+        {"name": f"s{i:02d}", "kind": "feed", "url": f"https://s{i}.test/rss"} for i in range(30)
+    ]
+    config = make_config(database={"url": database_url}, sources=sources)
+    async with Runtime(config) as rt:
+        names = [s.name for s in config.sources]
+        keys = {s.name: schedule_key(s) for s in config.sources}
+        # replicas starting together create the rows at the same time without conflict
+        await asyncio.gather(*(sync_sources(rt.db, config.sources, keys, NOW) for _ in range(3)))
+        leases = {name: NOW + timedelta(minutes=5) for name in names}
+        claims = await asyncio.gather(
+            *(claim_due_sources(rt.db, names, NOW, leases, 12) for _ in range(3))
+        )
+        again = await claim_due_sources(rt.db, names, NOW, leases, 30)
+        expired = await claim_due_sources(rt.db, names, NOW + timedelta(minutes=6), leases, 30)
+    taken = [name for claim in claims for name in claim]
+    assert sorted(taken) == names
+    assert again == []
+    assert sorted(expired) == names  # a dead claimer's leases are taken over after expiry

@@ -44,7 +44,7 @@ from watcher.service import (
     prepare_sources,
     produce_due_digests,
 )
-from watcher.store.due import claim_source, due_sources
+from watcher.store.due import claim_due_sources
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
 from watcher.web import ProbeServer
@@ -235,17 +235,14 @@ class Daemon:
 
     async def _start_due_polls(self, rt: Runtime) -> None:
         """Claim the sources whose rows say they are due and start their polls."""
+        if self._stopping.is_set():
+            return
         now = rt.clock()
         room = self.config.http.max_connections - len(self._polling)
         idle = [name for name in self._sources if name not in self._polling]
-        for name in (await due_sources(rt.db, idle, now))[: max(room, 0)]:
-            source = self._sources.get(name)
-            if source is None:
-                continue
-            lease = now + source.timeout + POLL_LEASE_MARGIN
-            if self._stopping.is_set() or not await claim_source(rt.db, name, now, lease):
-                continue
-            job = self._tracked(functools.partial(self._poll, rt, source))
+        leases = {name: now + self._sources[name].timeout + POLL_LEASE_MARGIN for name in idle}
+        for name in await claim_due_sources(rt.db, idle, now, leases, room):
+            job = self._tracked(functools.partial(self._poll, rt, self._sources[name]))
             self._polling[name] = asyncio.ensure_future(job())
             self._polling[name].add_done_callback(functools.partial(self._forget, name))
 
