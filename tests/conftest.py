@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -99,16 +100,13 @@ def _pg_available() -> str | None:
     return None
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file, or a PostgreSQL database made for this test.
+@contextlib.contextmanager
+def _postgres_database() -> Iterator[str]:
+    """A PostgreSQL database made for one test and dropped after it.
 
-    Without a server the PostgreSQL case skips with the reason, except under CI=true,
-    where it fails: CI starts the server and must run these tests.
+    Without a server the test skips with the reason, except under CI=true, where it
+    fails: CI starts the server and must run these tests.
     """
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        return
     reason = _pg_available()
     if reason is not None:
         if os.environ.get("CI") == "true":
@@ -121,6 +119,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"postgresql+asyncpg://{host}/{name}"
     finally:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a PostgreSQL database made for this test."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    with _postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (for what only PostgreSQL can do)."""
+    with _postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -168,3 +168,14 @@ async def test_concurrent_claimers_take_each_due_source_once(
     assert sorted(taken) == names
     assert again == []
     assert sorted(expired) == names  # a dead claimer's leases are taken over after expiry
+
+
+async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    """Four processes' engines upgrading an empty database at once all end at head."""
+    engines = [create_engine(database_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
+        assert {await migrate.current(engine) for engine in engines} == {migrate.head()}
+    finally:
+        for engine in engines:
+            await engine.dispose()

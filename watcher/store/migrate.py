@@ -15,11 +15,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x5757_0002  # names the "migrate the schema" critical section
 
 
 def alembic_config() -> Config:
@@ -40,12 +42,17 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database to `revision` (default: the newest); `StoreError` on failure."""
 
     def run(connection: Any) -> None:
+        if connection.dialect.name == "postgresql":
+            # replicas starting together on an empty database: one migrates, the
+            # others wait here and then find the schema at head (released at commit)
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
     try:
-        async with engine.begin() as conn:
+        # on SQLite the write option makes it BEGIN IMMEDIATE: one migrator at a time
+        async with engine.execution_options(watcher_write=True).begin() as conn:
             await conn.run_sync(run)
     except Exception as exc:
         url = engine.url.render_as_string(hide_password=True)
