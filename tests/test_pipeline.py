@@ -156,3 +156,16 @@ async def test_one_failing_source_does_not_stop_the_others(
     assert broken is not None
     assert broken.consecutive_failures == 2
     assert len(items) == 5  # the good feed's items are untouched by the failures
+
+
+async def test_run_once_reports_progress_per_source(make_config: MakeConfig) -> None:
+    """The progress callback advances once per polled source, failed ones included."""
+    steps: list[int] = []
+    config = make_config(
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")},
+            {"name": "missing", "kind": "files", "path": "/nonexistent"},
+        ]
+    )
+    assert await run_once(config, steps.append) == 1
+    assert steps == [1, 1]

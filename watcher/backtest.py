@@ -10,7 +10,7 @@ deploying it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,13 +59,20 @@ class Backtest:
     types: list[TypeDiff]
 
 
-def compare(items: Iterable[StoredItem], classifier: Classifier) -> list[TypeDiff]:
+def compare(
+    items: Iterable[StoredItem],
+    classifier: Classifier,
+    advance: Callable[[int], None] | None = None,
+) -> list[TypeDiff]:
     """Per signal type, the stored signals against the classifier's, item by item.
 
     Types come in rule order, then types only the stored run knows, by name.
+    `advance(1)` is called per item (for a progress bar).
     """
     diffs = {name: TypeDiff(name) for name in classifier.rules}
     for stored in items:
+        if advance is not None:
+            advance(1)
         before = {s.type: s for s in stored.signals}
         after = {s.type: s for s in classifier.classify(stored.item.title, stored.item.body)}
         for name in sorted(before.keys() | after.keys()):
@@ -90,8 +97,16 @@ def _kind(old: Signal | None, new: Signal | None) -> str | None:
     return None
 
 
-async def run_backtest(config: WatcherConfig, window: timedelta, now: datetime) -> Backtest:
-    """Backtest `config`'s rules on the items its database holds from the last `window`."""
+async def run_backtest(
+    config: WatcherConfig,
+    window: timedelta,
+    now: datetime,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
+) -> Backtest:
+    """Backtest `config`'s rules on the items its database holds from the last `window`.
+
+    `progress(total)`, if given, returns the `advance` callback used per item.
+    """
     since = now - window
     engine = create_engine(config.database_url)
     try:
@@ -99,7 +114,8 @@ async def run_backtest(config: WatcherConfig, window: timedelta, now: datetime) 
         items = await items_fetched_since(sessions(engine), since)
     finally:
         await engine.dispose()
-    types = compare(items, Classifier.from_config(config))
+    advance = progress(len(items)) if progress is not None else None
+    types = compare(items, Classifier.from_config(config), advance)
     return Backtest(since=since, window=window, items=len(items), types=types)
 
 

@@ -14,6 +14,7 @@ watcher backtest --since D  what a rule change would do to the alerts of stored 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ from watcher.configfile import load_config
 from watcher.durations import parse_duration
 from watcher.errors import ConfigError, StoreError
 from watcher.log import configure_logging
+from watcher.progress import progress_bar
 from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
 from watcher.store.listing import list_items, list_signals, list_sources
 
@@ -83,7 +85,12 @@ def run(
 
     settings = _load(config)
     configure_logging(settings.log.level, settings.log.format)
-    code = asyncio.run(run_once(settings) if once else Daemon(settings, config).run())
+    if once:
+        enabled = sum(1 for source in settings.sources if source.enabled)
+        with progress_bar("Polling sources", enabled) as advance:
+            code = asyncio.run(run_once(settings, advance))
+    else:
+        code = asyncio.run(Daemon(settings, config).run())
     raise typer.Exit(code)
 
 
@@ -198,7 +205,12 @@ def backtest(
         typer.echo(f"error: --since: {exc}", err=True)
         raise typer.Exit(2) from None
     settings = _load(config)
-    result = asyncio.run(run_backtest(settings, window, datetime.now(UTC)))
+    with contextlib.ExitStack() as stack:
+
+        def progress(total: int) -> Callable[[int], None]:
+            return stack.enter_context(progress_bar("Classifying stored items", total))
+
+        result = asyncio.run(run_backtest(settings, window, datetime.now(UTC), progress))
     typer.echo(format_backtest(result, examples=examples))
 
 

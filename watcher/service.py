@@ -21,6 +21,7 @@ Periods missed entirely merge into the next digest; nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 
@@ -85,11 +86,21 @@ async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
     return await produce_digests(rt.db, rt.config, periods, now)
 
 
-async def run_once(config: WatcherConfig) -> int:
-    """Poll every enabled source once, deliver what is due; 0 if all went well, else 1."""
+async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None = None) -> int:
+    """Poll every enabled source once, deliver what is due; 0 if all went well, else 1.
+
+    `advance(1)` is called as each source's poll ends (for a progress bar).
+    """
+
+    async def poll(rt: Runtime, source: Source) -> PollReport:
+        report = await poll_with_deadline(rt, source)
+        if advance is not None:
+            advance(1)
+        return report
+
     async with Runtime(config) as rt:
         sources = await prepare_sources(rt)
-        reports = await asyncio.gather(*(poll_with_deadline(rt, s) for s in sources))
+        reports = await asyncio.gather(*(poll(rt, s) for s in sources))
         await produce_due_digests(rt)
         delivered = await dispatch_all(rt)
     failed = [r.source for r in reports if not r.ok]

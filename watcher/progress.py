@@ -1,0 +1,35 @@
+"""Progress bars for long operations, shown only when a person watches a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+Advance = Callable[[int], None]
+
+
+def _ignore(_steps: int) -> None:
+    return None
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Advance]:
+    """Yield `advance(steps)`: a rich bar on a terminal, nothing when output is piped.
+
+    Log lines printed meanwhile appear above the bar (rich redirects stdout).
+    """
+    if total <= 1 or not sys.stdout.isatty():
+        yield _ignore
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda steps: bar.advance(task, steps)
