@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,15 @@ def test_check_config_command_exits_non_zero_with_the_message(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "sources" in result.stderr
     assert "invalid configuration" in result.stderr
+
+
+def test_shipped_json_schema_is_current() -> None:
+    """config/watcher.schema.json is what `watcher config-schema` prints today."""
+    result = CliRunner().invoke(app, ["config-schema"])
+    assert result.exit_code == 0
+    shipped = (RULES.parent / "watcher.schema.json").read_text(encoding="utf-8")
+    assert json.loads(shipped) == json.loads(result.stdout), (
+        "run: watcher config-schema > config/watcher.schema.json"
+    )
+    first = (RULES.parent / "watcher.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./watcher.schema.json"
