@@ -92,8 +92,13 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
 
+    # as many polls at once as the HTTP client may have requests in flight: more would
+    # only queue on the database's connection pool (and time out there)
+    slots = asyncio.Semaphore(config.http.max_connections)
+
     async def poll(rt: Runtime, source: Source) -> PollReport:
-        report = await poll_with_deadline(rt, source)
+        async with slots:
+            report = await poll_with_deadline(rt, source)
         if advance is not None:
             advance(1)
         return report
