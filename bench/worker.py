@@ -105,7 +105,7 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
     cold |= {"farm": farm.counters(), "db": _database_counts(config)}
     cold["items_expected"] = n * params["m"]
     cold_peak = peak_rss()
-    idle: Result = {"skipped": "the cold round crashed"}
+    idle: Result = {}
     batch = params.get("prime_batch")
     if cold["error"] is not None and batch:
         for start in range(0, n, batch):
@@ -117,6 +117,8 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
         farm.reset()
         idle |= await _round(config)
         idle |= {"farm": farm.counters(), "db": _database_counts(config)}
+    else:
+        idle = {"skipped": "the cold round crashed"}
     return {
         "cold": cold,
         "idle": idle,
