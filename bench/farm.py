@@ -197,6 +197,7 @@ class FeedFarm:
         self.churn = 0
         self.port = 0
         self._server: asyncio.Server | None = None
+        self._handlers: dict[asyncio.Task[None] | None, asyncio.StreamWriter] = {}
         self._feeds = [
             _Feed(number=i, entries=initial_entries(spec, i), next_index=spec.m)
             for i in range(spec.n)
@@ -252,17 +253,31 @@ class FeedFarm:
         return self
 
     async def stop(self) -> None:
-        """Close the listening socket and every open connection."""
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(AttributeError):  # Python < 3.13 has no close_clients
-                self._server.close_clients()  # type: ignore[attr-defined]
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await self._server.wait_closed()
-            self._server = None
+        """Close the listening socket, then every open connection, and wait for their handlers."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        # closing a transport ends its handler's read with EOF: each handler finishes itself
+        for writer in list(self._handlers.values()):
+            writer.close()
+        tasks = {task for task in self._handlers if task is not None}
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._handlers[task] = writer
+        try:
+            await self._converse(reader, writer)
+        finally:
+            self._handlers.pop(task, None)
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read requests and answer them on one connection until either side closes it."""
         self.counters.connections += 1
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         request: h11.Request | None = None
