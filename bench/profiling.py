@@ -1,16 +1,27 @@
 """Profile one measured stretch of a worker, and rank where the time went.
 
-`Profiler.for_mode("py-spy" | "pyinstrument", out)` gives an object with `start()` and
-`stop()`. py-spy attaches to this very process (`--pid`, all threads, worker
-subprocesses too) only for the stretch, and writes collapsed stacks that
-`rank_stacks` turns into two rankings: by pipeline stage and by function (self and
-inclusive share of the samples). pyinstrument profiles the event loop's thread with
-async awareness and writes its text tree. Neither tool is a dependency of the project:
-`.venv/bin/pip install py-spy pyinstrument` before `python -m bench.run --profile ...`.
+`for_mode("py-spy" | "py-spy-gil" | "pyinstrument", out)` gives an object with `start()`
+and `stop()`. py-spy attaches to this very process (`--pid`, all threads, worker
+subprocesses too) only for the stretch, and writes collapsed stacks that `rank_stacks`
+ranks by thread, pipeline stage and function (self and inclusive share of the busy
+samples; a thread blocked on its queue, a lock or the selector counts as waiting).
+"py-spy" samples every thread that is not waiting, so a thread inside SQLite's C code
+(running a query or sleeping in the busy handler) or waiting for the GIL counts as
+busy; "py-spy-gil" samples only the thread holding the GIL: where the Python CPU goes.
+pyinstrument profiles the event loop's thread with async awareness, as a text tree.
+Neither tool is a dependency of the project: `.venv/bin/pip install py-spy pyinstrument`
+before `python -m bench.run --profile ...`.
+
+SQLAlchemy's asyncio layer runs the ORM in greenlets, whose stacks py-spy shows from
+the greenlet's start (`Session.flush`, `Session.exec`, ...), not under the service
+function that awaited them: the stage ranking counts them as store time all the same,
+and the "roots" ranking shows them.
 """
 
 from __future__ import annotations
 
+import functools
+import linecache
 import os
 import re
 import shutil
@@ -24,27 +35,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-# (stage, pattern on a frame's "function (file:line)"), tried from the innermost frame out
+# (stage, pattern on a frame "function (path:line)"), tried from the innermost frame out
 STAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (stage, re.compile(pattern))
     for stage, pattern in (
-        ("parse: feedparser", r"/feedparser/|sgmllib"),
-        ("parse: html to text", r"watcher/sources/html\.py|selectolax|nh3"),
-        ("parse: items", r"watcher/sources/"),
+        ("parse: feedparser", r"\((?:feedparser|feedparser_sgmllib|xml/sax)/"),
+        ("parse: html to text", r"watcher/sources/html\.py|\((?:selectolax|nh3)/"),
+        ("parse: entries to items", r"watcher/sources/"),
         ("classify", r"watcher/classify/"),
         ("dedup", r"watcher/dedup\.py"),
-        ("store: sqlite", r"aiosqlite/|sqlite3/|\(<built-in method execute"),
-        ("store: sqlalchemy/sqlmodel", r"/sqlalchemy/|/sqlmodel/|watcher/store/|greenlet"),
-        ("fetch: httpx/httpcore/h11", r"/httpx/|/httpcore/|/h11/|/anyio/"),
-        ("notify", r"watcher/notify/|aiosmtplib|/email/"),
-        ("logging", r"structlog|/logging/"),
-        ("config/pydantic", r"/pydantic|watcher/config"),
-        ("scheduler", r"apscheduler"),
-        ("threads: handoff", r"concurrent/futures|threading\.py|queue\.py"),
-        ("event loop", r"/asyncio/|selectors\.py"),
+        ("store: sqlite (C, in aiosqlite threads)", r"\(aiosqlite/|\(sqlite3/"),
+        ("store: sqlalchemy/sqlmodel", r"\((?:sqlalchemy|sqlmodel)/|watcher/store/|greenlet"),
+        ("fetch: httpx/httpcore/h11", r"\((?:httpx|httpcore|h11|anyio)/"),
+        ("notify", r"watcher/notify/|\((?:aiosmtplib|email)/"),
+        ("logging", r"\((?:structlog|logging)/"),
+        ("config", r"watcher/config"),
+        ("imports", r"<frozen importlib"),
+        ("scheduler", r"\(apscheduler/"),
+        ("pipeline/service", r"watcher/(?:pipeline|service|runtime)\.py"),
+        ("event loop", r"\(asyncio/|\(selectors\.py"),
     )
 )
+# a leaf frame on one of these source lines is a thread waiting, not working
+WAITING = re.compile(
+    r"\btx\.get\(\)|work_queue\.get\(block=True\)|_selector\.(?:poll|select)\(|"
+    r"\.wait\(|waiter\.acquire\(|time\.sleep\("
+)
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+_PROCESS = re.compile(r"^process (?P<pid>\d+):")
+_THREAD = re.compile(r"^thread \((?P<tid>\w+)\)(?:: (?P<name>.*))?$")
 
 
 class Profiler(Protocol):
@@ -59,19 +78,21 @@ def for_mode(mode: str | None, out: Path) -> Profiler | None:
     """The profiler for `mode` writing to `out` (a path stem), or None for no profiling."""
     if not mode:
         return None
-    if mode == "py-spy":
-        return PySpy(out)
+    if mode in ("py-spy", "py-spy-gil"):
+        return PySpy(out, gil=mode == "py-spy-gil")
     if mode == "pyinstrument":
         return PyInstrument(out)
-    raise ValueError(f"unknown profiler {mode!r}: use py-spy or pyinstrument")
+    raise ValueError(f"unknown profiler {mode!r}: use py-spy, py-spy-gil or pyinstrument")
 
 
 class PySpy:
     """`py-spy record --pid <this process>` for the stretch; collapsed stacks and a ranking."""
 
-    def __init__(self, out: Path, rate: int = 250) -> None:
-        self.raw = out.with_suffix(".collapsed.txt")
-        self.report = out.with_suffix(".ranking.txt")
+    def __init__(self, out: Path, *, gil: bool = False, rate: int = 250) -> None:
+        stem = out.name + ("-gil" if gil else "")
+        self.raw = out.with_name(stem + ".collapsed.txt")
+        self.report = out.with_name(stem + ".ranking.txt")
+        self.gil = gil
         self.rate = rate
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -81,6 +102,7 @@ class PySpy:
             [
                 exe,
                 "record",
+                *(["--gil"] if self.gil else []),
                 "--pid",
                 str(os.getpid()),
                 "--threads",
@@ -109,7 +131,8 @@ class PySpy:
             _, err = process.communicate()
         if not self.raw.exists():
             raise RuntimeError(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
-        self.report.write_text(format_ranking(rank_stacks(read_collapsed(self.raw))))
+        ranking = rank_stacks(read_collapsed(self.raw), main_pid=os.getpid())
+        self.report.write_text(format_ranking(ranking))
 
 
 class PyInstrument:
@@ -151,82 +174,123 @@ def stage_of(frames: list[str]) -> str:
     return "other"
 
 
+@functools.cache
+def _source_line(file: str, line: int) -> str:
+    """The source text of `file:line`, looking the relative path up on sys.path."""
+    for root in ["", *sys.path]:
+        candidate = Path(root) / file
+        if candidate.is_file():
+            return linecache.getline(str(candidate), line)
+    return ""
+
+
+def is_waiting(leaf: str) -> bool:
+    """True when the innermost Python frame is blocked on a queue, a lock or the selector."""
+    match = _FRAME.match(leaf)
+    if not match or not match["line"]:
+        return False
+    return bool(WAITING.search(_source_line(match["file"], int(match["line"]))))
+
+
 def _short(frame: str) -> str:
     match = _FRAME.match(frame)
-    if not match:
-        return frame
-    file = match["file"]
-    for marker in ("site-packages/", "/lib/python3.", "/work/"):
-        if marker in file:
-            file = file.split(marker, 1)[1]
-            if marker == "/lib/python3.":
-                file = file.split("/", 1)[-1]
-            break
-    return f"{match['function']} ({file})"
+    return f"{match['function']} ({match['file']})" if match else frame
 
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """Shares of the samples: per stage, per function (self), per function (inclusive)."""
+    """Shares of the busy samples by thread kind, stage and function; `waiting` is the rest."""
 
     samples: int
-    threads: dict[str, int]
+    waiting: int
+    threads: list[tuple[str, int]]
     stages: list[tuple[str, int]]
     self_time: list[tuple[str, int]]
     inclusive: list[tuple[str, int]]
+    service: list[tuple[str, int]]
+    roots: list[tuple[str, int]]
 
 
-def rank_stacks(stacks: Iterable[tuple[list[str], int]]) -> Ranking:
-    """Aggregate collapsed stacks into stage and function rankings."""
+def rank_stacks(stacks: Iterable[tuple[list[str], int]], main_pid: int | None = None) -> Ranking:
+    """Aggregate collapsed stacks; samples of threads that wait are counted apart."""
+    stacks = list(stacks)
+    if main_pid is None:
+        by_pid: Counter[int] = Counter()
+        for frames, count in stacks:
+            if frames and (match := _PROCESS.match(frames[0])):
+                by_pid[int(match["pid"])] += count
+        main_pid = by_pid.most_common(1)[0][0] if by_pid else None
+    threads: Counter[str] = Counter()
     stages: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    threads: Counter[str] = Counter()
-    total = 0
+    service: Counter[str] = Counter()
+    roots: Counter[str] = Counter()
+    busy = waiting = 0
     for frames, count in stacks:
-        total += count
-        thread = frames[0] if frames and frames[0].startswith(("thread", "process")) else ""
-        body = [f for f in frames if not f.startswith(("thread (", "process "))]
-        threads[_thread_kind(body, thread)] += count
+        pid, name, body = None, "", []
+        for frame in frames:
+            if match := _PROCESS.match(frame):
+                pid = int(match["pid"])
+            elif match := _THREAD.match(frame):
+                name = match["name"] or ""
+            else:
+                body.append(frame)
+        if not body or is_waiting(body[-1]):
+            waiting += count
+            continue
+        busy += count
+        threads[_thread_kind(pid, main_pid, name)] += count
         stages[stage_of(body)] += count
-        if body:
-            self_time[_short(body[-1])] += count
-        for name in {_short(f) for f in body}:
-            inclusive[name] += count
+        self_time[_short(body[-1])] += count
+        roots[_short(body[0])] += count
+        for function in {_short(f) for f in body}:
+            inclusive[function] += count
+            if "(watcher/" in function:
+                service[function] += count
     return Ranking(
-        samples=total,
-        threads=dict(threads),
+        samples=busy,
+        waiting=waiting,
+        threads=threads.most_common(),
         stages=stages.most_common(),
         self_time=self_time.most_common(25),
-        inclusive=inclusive.most_common(40),
+        inclusive=inclusive.most_common(45),
+        service=service.most_common(40),
+        roots=roots.most_common(10),
     )
 
 
-def _thread_kind(frames: list[str], thread: str) -> str:
-    text = ";".join(frames[:6])
-    if "aiosqlite" in text:
+def _thread_kind(pid: int | None, main_pid: int | None, name: str) -> str:
+    if pid is not None and main_pid is not None and pid != main_pid:
+        return "child processes"
+    if "_connection_worker_thread" in name:
         return "aiosqlite connection threads"
-    if "concurrent/futures/thread" in text or "_worker (concurrent" in text:
+    if name.startswith("asyncio_"):
         return "default executor threads (asyncio.to_thread)"
-    if "process" in thread:
-        return "worker processes"
-    return "event-loop thread" if frames else "unknown"
+    if name == "MainThread":
+        return "main thread (event loop)"
+    return f"thread {name}" if name else "unnamed thread"
 
 
 def format_ranking(ranking: Ranking) -> str:
-    """The ranking as plain text, percentages of all samples."""
+    """The ranking as plain text, in percent of the busy samples."""
     total = ranking.samples or 1
-    lines = [f"samples: {ranking.samples} (CPU only: py-spy without --idle)", "", "threads:"]
-    lines += [
-        f"  {100 * c / total:5.1f}%  {k}"
-        for k, c in sorted(ranking.threads.items(), key=lambda kv: -kv[1])
+
+    def block(title: str, pairs: Iterable[tuple[str, int]]) -> list[str]:
+        return ["", title, *(f"  {100 * c / total:5.1f}%  {k}" for k, c in pairs)]
+
+    lines = [
+        f"busy samples: {ranking.samples}; waiting samples left out: {ranking.waiting}",
+        "(percentages are of the busy samples, all threads and processes together)",
     ]
-    lines += ["", "stages (innermost frame that names one):"]
-    lines += [f"  {100 * c / total:5.1f}%  {k}" for k, c in ranking.stages]
-    lines += ["", "functions by self time:"]
-    lines += [f"  {100 * c / total:5.1f}%  {k}" for k, c in ranking.self_time]
-    lines += ["", "functions by inclusive time:"]
-    lines += [f"  {100 * c / total:5.1f}%  {k}" for k, c in ranking.inclusive]
+    lines += block("threads:", ranking.threads)
+    lines += block("stages (innermost frame that names one):", ranking.stages)
+    lines += block("the service's own functions, inclusive:", ranking.service)
+    lines += block(
+        "stack roots (greenlets of SQLAlchemy's async layer start their own):", ranking.roots
+    )
+    lines += block("functions by self time:", ranking.self_time)
+    lines += block("functions by inclusive time:", ranking.inclusive)
     return "\n".join(lines) + "\n"
 
 

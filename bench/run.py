@@ -99,10 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--profile",
-        choices=("py-spy", "pyinstrument"),
+        choices=("py-spy", "py-spy-gil", "pyinstrument"),
         default=None,
-        help="profile one cold round instead of benchmarking",
+        help="profile one round instead of benchmarking (see bench/README.md)",
     )
+    p.add_argument("--profile-round", choices=("cold", "idle"), default="cold")
     p.add_argument("--json", type=Path, default=None, help="where to write the raw results")
     p.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
     return p.parse_args(argv)
@@ -306,25 +307,28 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
 
 
 def profile(args: argparse.Namespace, tmp: Path) -> None:
-    """One cold round at N under the profiler; the reports are copied to bench/results/."""
+    """One round at N (cold or idle) under the profiler; reports are copied to bench/results/."""
     RESULTS.mkdir(exist_ok=True)
     spec = _spec(args, int(time.time()))
     with FarmProcess(spec, tmp / "farm.log") as farm:
         runner = Runner(args, tmp)
         params = _common(args) | {"farm_port": farm.port, "n": args.n, "m": args.m}
-        params["profile"] = args.profile
+        params |= {"profile": args.profile, "profile_round": args.profile_round}
+        params["prime_batch"] = args.prime_batch if args.profile_round == "idle" else None
         runner.run(Plan("profile", "cold_idle", 1, lambda _: params), 1.0)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for path in sorted((tmp / "profile-1").glob("profile-cold*")):
+    for path in sorted((tmp / "profile-1").glob("profile-*")):
         target = RESULTS / f"{stamp}-n{args.n}-{path.name}"
         shutil.copy(path, target)
         print(f"wrote {target}")
     for result in runner.results.get("profile", []):
-        cold = result["cold"]
-        print(
-            f"cold round: wall {cold['wall']:.2f} s, cpu {cold['cpu']:.2f} s,"
-            f" error: {cold['error']}, stored: {cold['db']}"
-        )
+        for name in ("cold", "idle"):
+            round_ = result[name]
+            if "wall" in round_:
+                print(
+                    f"{name} round: wall {round_['wall']:.2f} s, cpu {round_['cpu']:.2f} s,"
+                    f" error: {round_['error']}, db: {round_['db']}"
+                )
     for error in runner.errors:
         print(f"error: {error}")
 

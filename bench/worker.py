@@ -99,9 +99,10 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
     n = params["n"]
     urls = [farm.url(i) for i in range(n)]
     config = _config(params, workdir, urls)
-    profiler = for_mode(params.get("profile"), workdir / "profile-cold")
+    which = params.get("profile_round", "cold")
+    profiler = for_mode(params.get("profile"), workdir / f"profile-{which}")
     farm.reset()
-    cold = await _round(config, profiler)
+    cold = await _round(config, profiler if which == "cold" else None)
     cold |= {"farm": farm.counters(), "db": _database_counts(config)}
     cold["items_expected"] = n * params["m"]
     cold_peak = peak_rss()
@@ -118,7 +119,7 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
         idle = {"primed_in_batches": batch, "priming_seconds": extra}
     if cold["error"] is None or batch:
         farm.reset()
-        idle |= await _round(config)
+        idle |= await _round(config, profiler if which == "idle" else None)
         idle |= {"farm": farm.counters(), "db": _database_counts(config)}
     else:
         idle = {"skipped": "the cold round crashed"}
