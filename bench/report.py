@@ -221,6 +221,21 @@ SCENARIO_OF_ROW = {
 }
 
 
+SELECTION_OF_PREFIX = {"cold": "cold", "idle": "cold", "new": "new", "classify": "classify",
+                       "floor": "floor", "memory": "memory"}  # fmt: skip
+
+
+def selected(table: Sequence[Row], only: set[str]) -> list[Row]:
+    """The rows of the scenarios chosen with `--only` (memory.peak comes with cold)."""
+
+    def wanted(row: Row) -> bool:
+        if row.key == "memory.peak":
+            return "cold" in only
+        return SELECTION_OF_PREFIX[row.key.split(".")[0]] in only
+
+    return [row for row in table if wanted(row)]
+
+
 def _results_for(row: Row, results: dict[str, list[Result]]) -> list[Result]:
     prefix = row.key.split(".")[0]
     if prefix == "memory":

@@ -29,13 +29,13 @@ from typing import Any
 
 from bench.control import ROOT, FarmProcess
 from bench.farm import FarmSpec
-from bench.report import figures, render, rows
+from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("classify", "floor", "new", "cold", "memory")
 # share of --budget per scenario; the rest is farm start-up and slack
-SHARES = {"classify": 0.05, "floor": 0.07, "new": 0.18, "cold": 0.40, "memory": 0.25}
+SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.38, "memory": 0.25}
 Result = dict[str, Any]
 MIN_TIMEOUT = 60.0
 
@@ -286,7 +286,7 @@ class Scenarios:
                 self.sink.reset,
                 self._mailed,
             )
-            self.runner.run(plan, share + 0.05)
+            self.runner.run(plan, share)
 
 
 def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             profile(args, tmp)
             return 0
         runner, meta = bench(args, tmp)
-        table = rows(vars(args))
+        table = selected(rows(vars(args)), set(args.only.split(",")))
         figs = figures(table, runner.results)
         print()
         print(header(args, load_before))

@@ -82,7 +82,22 @@ async def _round(config: WatcherConfig, profiler: Profiler | None = None) -> Res
             error = f"{type(exc).__module__}.{type(exc).__name__}: {exc}".splitlines()[0][:300]
     if profiler is not None:
         profiler.stop()
+    if error is not None:
+        await _cancel_orphans()
     return {"exit": code, "error": error, "wall": watch.span.wall, "cpu": watch.span.cpu}
+
+
+async def _cancel_orphans() -> None:
+    """Cancel the polls a crashed `run_once` left running (gather does not cancel them).
+
+    They would otherwise go on writing to the database and hitting the farm during the
+    next measured round.
+    """
+    current = asyncio.current_task()
+    orphans = [task for task in asyncio.all_tasks() if task is not current]
+    for task in orphans:
+        task.cancel()
+    await asyncio.gather(*orphans, return_exceptions=True)
 
 
 # --- scenarios -----------------------------------------------------------------------
@@ -117,6 +132,7 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
             )
         extra = time.perf_counter() - primed
         idle = {"primed_in_batches": batch, "priming_seconds": extra}
+        idle["primed_db"] = _database_counts(config)
     if cold["error"] is None or batch:
         farm.reset()
         idle |= await _round(config, profiler if which == "idle" else None)
