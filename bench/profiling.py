@@ -44,7 +44,7 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("parse: entries to items", r"watcher/sources/"),
         ("classify", r"watcher/classify/"),
         ("dedup", r"watcher/dedup\.py"),
-        ("store: sqlite (C, in aiosqlite threads)", r"\(aiosqlite/|\(sqlite3/"),
+        ("store: aiosqlite + sqlite3", r"\(aiosqlite/|\(sqlite3/"),
         ("store: sqlalchemy/sqlmodel", r"\((?:sqlalchemy|sqlmodel)/|watcher/store/|greenlet"),
         ("fetch: httpx/httpcore/h11", r"\((?:httpx|httpcore|h11|anyio)/"),
         ("notify", r"watcher/notify/|\((?:aiosmtplib|email)/"),

@@ -68,6 +68,20 @@ def _from_round(path: tuple[str, ...], compute: Callable[[Result], float | None]
     return extract
 
 
+def _crashed(path: tuple[str, ...]) -> Extract:
+    """The wall time of a round that raised out of run_once, else None."""
+
+    def extract(result: Result) -> float | None:
+        value: Any = result
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, dict) and value.get("error"):
+            return float(value["wall"])
+        return None
+
+    return extract
+
+
 def _items_per_s(r: Result) -> float | None:
     stored = r.get("db", {}).get("items_stored")
     return stored / r["wall"] if stored and r["wall"] else None
@@ -155,6 +169,8 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
         Row("1 cold", "cold.wall", f"wall, N={n}×{m}, {knobs['latency_ms']:g} ms", "s",
             _from_round(cold, lambda r: r["wall"]),
             target="≤ 10 s and ≤ 1.3 × floor", check=_cold_vs_floor),
+        Row("1 cold", "cold.crash", "wall until run_once raised (crashed runs)", "s",
+            _crashed(cold), target="no crash", check=lambda *_: False),
         Row("1 cold", "cold.cpu", "CPU (process + children)", "s",
             _from_round(cold, lambda r: r["cpu"])),
         Row("1 cold", "cold.items_s", "items/s (stored ÷ wall)", "items/s",
@@ -281,3 +297,22 @@ def render(table: Sequence[Row], figs: dict[str, Summary | None]) -> str:
         cells = [row.scenario, row.label, median, spread, runs, row.target, met]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.report RESULTS.json`: print the table of a saved run again."""
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path((argv if argv is not None else sys.argv[1:])[0])
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    knobs = saved["knobs"]
+    table = selected(rows(knobs), set(knobs["only"].split(",")))
+    print(render(table, figures(table, saved["results"])))
+    for error in saved.get("errors", []):
+        print(f"- {error}")
+
+
+if __name__ == "__main__":
+    main()
