@@ -35,7 +35,7 @@ from bench.sink import SmtpSink
 RESULTS = Path(__file__).resolve().parent / "results"
 SCENARIOS = ("classify", "floor", "new", "cold", "memory")
 # share of --budget per scenario; the rest is farm start-up and slack
-SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.38, "memory": 0.25}
+SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.37, "memory": 0.26}
 Result = dict[str, Any]
 MIN_TIMEOUT = 60.0
 
@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--daemon-latency-ms", type=float, default=10.0)
     p.add_argument("--daemon-runs", type=int, default=1)
     p.add_argument("--classify-seconds", type=float, default=3.0)
-    p.add_argument("--budget", type=float, default=540.0, help="seconds for the whole bench")
+    p.add_argument("--budget", type=float, default=500.0, help="seconds for the whole bench")
     p.add_argument(
         "--only",
         default=",".join(SCENARIOS),
