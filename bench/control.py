@@ -15,7 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bench.farm import HOST, FarmSpec
+from bench.farm import HOST
+from bench.feeds import FarmSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0

@@ -26,41 +26,31 @@ import argparse
 import asyncio
 import contextlib
 import gzip
-import hashlib
 import json
 import os
-import re
 import signal
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape
 
 import h11
 
-from bench.textgen import make_item, publication_name
+from bench.feeds import (
+    Entry,
+    FarmSpec,
+    documents_digest,
+    http_date,
+    initial_entries,
+    render_feed,
+    write_documents,
+)
 
 HOST = "127.0.0.1"
 MAX_HEADER_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class FarmSpec:
-    """What the farm serves; the same spec (with the same `epoch`) gives the same bytes."""
-
-    n: int = 1000
-    m: int = 20
-    seed: int = 8
-    epoch: int = 1_790_000_000
-    signal_fraction: float = 0.25
-    latency: float = 0.1
-    gzip: bool = False
 
 
 @dataclass(slots=True)
@@ -79,16 +69,9 @@ class Counters:
 
 
 @dataclass(slots=True)
-class _Entry:
-    index: int
-    published: int
-    signal: bool | None
-
-
-@dataclass(slots=True)
 class _Feed:
     number: int
-    entries: list[_Entry]
+    entries: list[Entry]
     next_index: int
     version: int = 0
     modified: int = 0
@@ -96,96 +79,6 @@ class _Feed:
     body_gzip: bytes | None = None
     etag: str = ""
     last_modified: str = ""
-    churn_signal: list[bool] = field(default_factory=list)
-
-
-def render_feed(spec: FarmSpec, number: int, entries: Iterable[_Entry]) -> bytes:
-    """The RSS 2.0 document of one feed for `entries` (newest first)."""
-    name = publication_name(spec.seed, number)
-    site = f"https://news{number % 97}.example.com"
-    parts = []
-    newest = 0
-    for entry in entries:
-        item = make_item(
-            spec.seed,
-            number,
-            entry.index,
-            signal=entry.signal,
-            signal_fraction=spec.signal_fraction,
-        )
-        newest = max(newest, entry.published)
-        slug = "-".join(re.findall(r"[a-z0-9]+", item.title.lower())[:6])
-        if number % 2:
-            description = escape(item.body)
-        else:
-            # half the feeds carry HTML in the description, as much of the trade press does
-            words = item.body.split()
-            half = len(words) // 2
-            html = f"<p>{' '.join(words[:half])}</p><p>{' '.join(words[half:])}</p>"
-            description = escape(html)
-        parts.append(
-            "    <item>\n"
-            f"      <title>{escape(item.title)}</title>\n"
-            f"      <link>{site}/{slug}-{number}-{entry.index}</link>\n"
-            f'      <guid isPermaLink="false">farm-{spec.seed}-{number}-{entry.index}</guid>\n'
-            f"      <pubDate>{_http_date(entry.published)}</pubDate>\n"
-            f"      <description>{description}</description>\n"
-            "    </item>\n"
-        )
-    document = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0">\n  <channel>\n'
-        f"    <title>{escape(name)}</title>\n    <link>{site}/</link>\n"
-        f"    <description>Rare earth and critical minerals news from {escape(name)}"
-        "</description>\n    <language>en</language>\n"
-        f"    <lastBuildDate>{_http_date(newest or spec.epoch)}</lastBuildDate>\n"
-        f"{''.join(parts)}  </channel>\n</rss>\n"
-    )
-    return document.encode("utf-8")
-
-
-def initial_entries(spec: FarmSpec, number: int) -> list[_Entry]:
-    """A feed's entries before anything is published: M items, one a minute up to `epoch`."""
-    return [
-        _Entry(index=j, published=spec.epoch - (spec.m - 1 - j) * 60, signal=None)
-        for j in reversed(range(spec.m))
-    ]
-
-
-def initial_documents(spec: FarmSpec) -> list[bytes]:
-    """Every feed's document as the farm serves it right after start."""
-    return [render_feed(spec, i, initial_entries(spec, i)) for i in range(spec.n)]
-
-
-def write_documents(documents: Iterable[bytes], path: Path) -> None:
-    """Store documents as length-prefixed records (read back by `read_documents`)."""
-    with path.open("wb") as handle:
-        for document in documents:
-            handle.write(len(document).to_bytes(8, "big"))
-            handle.write(document)
-
-
-def read_documents(path: Path) -> list[bytes]:
-    """The documents `write_documents` stored, in order."""
-    data = path.read_bytes()
-    documents, position = [], 0
-    while position < len(data):
-        size = int.from_bytes(data[position : position + 8], "big")
-        documents.append(data[position + 8 : position + 8 + size])
-        position += 8 + size
-    return documents
-
-
-def documents_digest(documents: Iterable[bytes]) -> str:
-    """A SHA-256 over the documents, to check two processes built the same bytes."""
-    digest = hashlib.sha256()
-    for document in documents:
-        digest.update(len(document).to_bytes(8, "big"))
-        digest.update(document)
-    return digest.hexdigest()
-
-
-def _http_date(timestamp: int) -> str:
-    return format_datetime(datetime.fromtimestamp(timestamp, UTC), usegmt=True)
 
 
 class FeedFarm:
@@ -220,7 +113,7 @@ class FeedFarm:
         return k * len(self._feeds)
 
     def _publish_into(self, feed: _Feed, k: int, signal: bool | None, now: int) -> None:
-        fresh = [_Entry(index=feed.next_index + j, published=now, signal=signal) for j in range(k)]
+        fresh = [Entry(index=feed.next_index + j, published=now, signal=signal) for j in range(k)]
         feed.next_index += k
         feed.entries = (list(reversed(fresh)) + feed.entries)[: self.spec.m]
         self._render(feed, modified=now)
@@ -231,7 +124,7 @@ class FeedFarm:
         feed.body = render_feed(self.spec, feed.number, feed.entries)
         feed.body_gzip = gzip.compress(feed.body, 6) if self.spec.gzip else None
         feed.etag = f'"f{feed.number}-v{feed.version}"'
-        feed.last_modified = _http_date(modified)
+        feed.last_modified = http_date(modified)
 
     def documents(self) -> list[bytes]:
         """Every feed's current document."""

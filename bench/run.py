@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.control import ROOT, FarmProcess
-from bench.farm import FarmSpec
+from bench.feeds import FarmSpec
 from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 

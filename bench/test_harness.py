@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from bench.configs import bench_config
-from bench.farm import FarmSpec, FeedFarm, documents_digest, initial_documents
+from bench.farm import FeedFarm
+from bench.feeds import FarmSpec, documents_digest, initial_documents
 from bench.sink import SmtpSink
 from bench.textgen import make_item
 from watcher.classify.engine import Classifier

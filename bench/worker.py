@@ -25,7 +25,7 @@ from typing import Any
 from bench import bench_classify
 from bench.configs import bench_config, with_interval
 from bench.control import FarmControl
-from bench.farm import FarmSpec, documents_digest, initial_documents, read_documents
+from bench.feeds import FarmSpec, documents_digest, initial_documents, read_documents
 from bench.measure import MB, Stopwatch, children_peak_rss, current_rss, peak_rss
 from bench.profiling import Profiler, for_mode
 from watcher.config import WatcherConfig
