@@ -1,7 +1,6 @@
 # Supply Watcher: a small image that runs `watcher run` as a non-root user under tini.
 #   config: /app/config (mount your own, read-only is fine)   state: /data (volume)
 #   probes: http://<container>:8080/healthz, /readyz, /metrics
-# syntax=docker/dockerfile:1
 
 FROM python:3.12-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
-.PHONY: run run-once test lint typecheck format eval bench lock clean
+
+.PHONY: run run-once test lint typecheck format eval eval-sources bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,16 @@ lock: $(VENV)/.installed-dev  ## re-pin requirements*.lock after changing pyproj
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q -o requirements-dev.lock
+
+eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feedparser corpus counts
+	$(BIN)/python -m bench.stories
+	$(BIN)/python -m bench.corpus
+
+LABELLED ?= tests/data/classify/devset.jsonl
+
+eval: $(VENV)/.installed  ## precision, recall, F1, direction accuracy and errors of the rules, per split
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split dev
+	$(BIN)/watcher eval $(LABELLED) --config $(CONFIG) --split heldout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

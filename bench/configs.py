@@ -43,11 +43,14 @@ def bench_config(
     concurrency: int = 100,
     override: Mapping[str, Any] | None = None,
     source_override: Mapping[str, Any] | None = None,
+    poll_tick: float | None = None,
     name: str = "watcher.yaml",
 ) -> WatcherConfig:
     """A validated config polling `urls`; mails go to the sink at `smtp_port` when given.
 
     `override` is deep-merged over the whole file, `source_override` over every source.
+    `poll_tick` (seconds) sets `polling.tick`, how often a daemon that schedules from
+    the database looks for due sources, where the service has it.
     """
     source_base: dict[str, Any] = {"kind": "feed", "jitter": "0s"}
     source_model = schema.FeedSource
@@ -77,6 +80,9 @@ def bench_config(
             http[key] = concurrency
     if http:
         data["http"] = http
+    polling = getattr(schema, "PollingConfig", None)
+    if poll_tick is not None and polling is not None and has_field(polling, "tick"):
+        data["polling"] = {"tick": f"{poll_tick * 1000:.0f}ms"}
     merged = _merge(data, dict(override or {}))
     path = workdir / name
     workdir.mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,8 @@ def render_feed(spec: FarmSpec, number: int, entries: Iterable[Entry]) -> bytes:
             entry.index,
             signal=entry.signal,
             signal_fraction=spec.signal_fraction,
+            # published signal items are long: distinct stories need room to differ
+            words=(170, 200) if entry.signal else (60, 200),
         )
         newest = max(newest, entry.published)
         slug = "-".join(re.findall(r"[a-z0-9]+", item.title.lower())[:6])

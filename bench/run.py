@@ -13,10 +13,12 @@ that overruns its share is killed and reported. Raw results go to `bench/results
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -157,22 +159,27 @@ class Runner:
         out = workdir / "result.json"
         command = [sys.executable, "-m", "bench.worker", plan.worker, json.dumps(params), str(out)]
         with (workdir / "worker.log").open("wb") as log:
+            # its own process group: a killed worker takes its parse workers with it
+            process = subprocess.Popen(
+                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
             try:
-                done = subprocess.run(
-                    command,
-                    cwd=ROOT,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    timeout=timeout,
-                    check=False,
-                )
+                returncode = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
                 self.errors.append(f"{plan.name} run {index + 1}: killed after {timeout:.0f} s")
+                if out.exists():  # what the worker wrote before it was killed
+                    partial: Result = json.loads(out.read_text())
+                    return partial | {"killed": True}
                 return None
-        if done.returncode != 0 or not out.exists():
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # leftovers of a finished worker
+        if returncode != 0 or not out.exists():
             tail = (workdir / "worker.log").read_text(errors="replace").strip().splitlines()[-3:]
             self.errors.append(
-                f"{plan.name} run {index + 1}: worker exit {done.returncode}: {' / '.join(tail)}"
+                f"{plan.name} run {index + 1}: worker exit {returncode}: {' / '.join(tail)}"
             )
             return None
         result: Result = json.loads(out.read_text())
@@ -217,7 +224,7 @@ class Scenarios:
     def classify(self) -> None:
         args = self.args
         print("scenario 4: classification", flush=True)
-        params = {"seconds": args.classify_seconds, "seed": args.seed}
+        params = {"seconds": args.classify_seconds}
         self.runner.run(
             Plan("classify", "classify", args.runs, lambda _: params), SHARES["classify"]
         )

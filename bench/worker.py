@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import statistics
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -26,13 +27,21 @@ from bench import bench_classify
 from bench.configs import bench_config, with_interval
 from bench.control import FarmControl
 from bench.feeds import FarmSpec, documents_digest, initial_documents, read_documents
-from bench.measure import MB, Stopwatch, children_peak_rss, current_rss, peak_rss
+from bench.measure import MB, RssSampler, Stopwatch, children_peak_rss, peak_rss, tree_rss
 from bench.profiling import Profiler, for_mode
+from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
+from watcher.configfile import load_config
 from watcher.log import configure_logging
-from watcher.service import Daemon, run_once
+from watcher.service import run_once
+
+try:
+    from watcher.daemon import Daemon
+except ImportError:  # before the daemon moved out of watcher/service.py
+    from watcher.service import Daemon  # type: ignore[attr-defined,no-redef]
 
 Params = dict[str, Any]
+CONFIG = Path(__file__).resolve().parent.parent / "config" / "watcher.yaml"
 Result = dict[str, Any]
 
 
@@ -50,17 +59,27 @@ def _config(params: Params, workdir: Path, urls: list[str], **kwargs: Any) -> Wa
     )
 
 
-def _database_counts(config: WatcherConfig) -> dict[str, int]:
+def _database_counts(config: WatcherConfig) -> dict[str, int | None]:
     """Rows the rounds left behind (SQLite only; empty for another database)."""
     path = config.data_dir / "watcher.db"
     if config.database.url or not path.exists():
         return {}
     with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sources)")}
+        # rows may be created before their first poll: a success is what counts
+        ok = "last_success_at IS NOT NULL" if "last_success_at" in columns else "1"
+        delivery_columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+        emails = (
+            db.execute("SELECT count(DISTINCT message_id) FROM deliveries").fetchone()[0]
+            if "message_id" in delivery_columns
+            else None
+        )
         return {
+            "emails_queued": emails,
             "items_stored": db.execute("SELECT count(*) FROM items").fetchone()[0],
             "signals_stored": db.execute("SELECT count(*) FROM signals").fetchone()[0],
             "sources_ok": db.execute(
-                "SELECT count(*) FROM sources WHERE consecutive_failures = 0"
+                f"SELECT count(*) FROM sources WHERE consecutive_failures = 0 AND {ok}"
             ).fetchone()[0],
         }
 
@@ -116,14 +135,33 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
     config = _config(params, workdir, urls)
     which = params.get("profile_round", "cold")
     profiler = for_mode(params.get("profile"), workdir / f"profile-{which}")
+    with RssSampler() as sampler:
+        result = await _cold_then_idle(params, config, farm, profiler, which, sampler)
+    result["peak_tree_rss_after_idle_mb"] = sampler.peak_tree / MB
+    return result
+
+
+async def _cold_then_idle(
+    params: Params,
+    config: WatcherConfig,
+    farm: FarmControl,
+    profiler: Profiler | None,
+    which: str,
+    sampler: RssSampler,
+) -> Result:
+    """The body of `cold_and_idle`, under its RSS sampler."""
+    n = params["n"]
     farm.reset()
     cold = await _round(config, profiler if which == "cold" else None)
     cold |= {"farm": farm.counters(), "db": _database_counts(config)}
     cold["items_expected"] = n * params["m"]
     cold_peak = peak_rss()
+    cold_tree_peak = sampler.peak_tree
     idle: Result = {}
     batch = params.get("prime_batch")
     extra = 0.0
+    partial = {"cold": cold, "peak_rss_mb": cold_peak / MB, "peak_tree_rss_mb": cold_tree_peak / MB}
+    _checkpoint(params, partial | {"idle": {"skipped": "the run was killed before the idle round"}})
     if cold["error"] is not None and batch:
         primed = time.perf_counter()
         for start in range(0, n, batch):
@@ -143,6 +181,7 @@ async def cold_and_idle(params: Params, workdir: Path) -> Result:
         "cold": cold,
         "idle": idle,
         "peak_rss_mb": cold_peak / MB,
+        "peak_tree_rss_mb": cold_tree_peak / MB,
         "peak_rss_after_idle_mb": peak_rss() / MB,
         "children_peak_rss_mb": children_peak_rss() / MB,
         "extra_seconds": extra,
@@ -182,6 +221,7 @@ async def daemon_memory(params: Params, workdir: Path) -> Result:
         [farm.url(i) for i in range(n)],
         smtp_port=params["smtp_port"],
         subscribed=True,
+        poll_tick=params["interval"] / 4,
     )
     config = with_interval(config, timedelta(seconds=params["interval"]))
     checkpoints = sorted({10, *params["checkpoints"], rounds})
@@ -199,10 +239,12 @@ async def daemon_memory(params: Params, workdir: Path) -> Result:
             counters = await asyncio.to_thread(farm.counters)
             done_rounds = counters["requests"] / n
             while checkpoints and done_rounds >= checkpoints[0]:
+                own, tree = await asyncio.to_thread(tree_rss)
                 samples.append(
                     {
                         "round": checkpoints.pop(0),
-                        "rss_mb": current_rss() / MB,
+                        "rss_mb": tree / MB,
+                        "own_rss_mb": own / MB,
                         "seconds": time.perf_counter() - started,
                     }
                 )
@@ -220,6 +262,12 @@ async def daemon_memory(params: Params, workdir: Path) -> Result:
         "farm": farm.counters(),
         "db": _database_counts(config),
     }
+
+
+def _checkpoint(params: Params, result: Result) -> None:
+    """Write what is known so far, so a run killed later still reports it."""
+    if params.get("out"):
+        Path(params["out"]).write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
 _FLOOR_DOCS: list[bytes] = []
@@ -281,8 +329,31 @@ def parse_floor(params: Params, workdir: Path) -> Result:
 
 
 def classification(params: Params, workdir: Path) -> Result:
-    """Scenario 4: items/s on one core (see `bench.bench_classify`)."""
-    return bench_classify.measure(params.get("seconds", 3.0), params.get("seed", 8))
+    """Scenario 4: items per CPU-second on one core, with `bench/bench_classify.py`'s items.
+
+    ~1 KB items at the labelled dev set's density of signals (its headline mix), the
+    default rules of `config/watcher.yaml`; passes over the items until `seconds` have
+    gone by (at least three); the figure is the median pass.
+    """
+    items = bench_classify.build_items(
+        params.get("items", 2000), signal_share=bench_classify.SIGNAL_SHARE
+    )
+    classifier = Classifier.from_config(load_config(CONFIG, environ={}))
+    bench_classify.measure(classifier, items[:200])  # warm up: automaton, caches
+    rates: list[float] = []
+    started = time.perf_counter()
+    while len(rates) < 3 or time.perf_counter() - started < params.get("seconds", 3.0):
+        rates.append(bench_classify.measure(classifier, items))
+    wall = time.perf_counter() - started
+    signals = sum(len(classifier.classify(title, body)) for title, body in items)
+    return {
+        "items": len(items) * len(rates),
+        "passes": len(rates),
+        "items_per_cpu_s": statistics.median(rates),
+        "items_per_s": len(items) * len(rates) / wall,
+        "signals_per_item": signals / len(items),
+        "mean_bytes": statistics.mean(len(body.encode()) for _, body in items),
+    }
 
 
 AsyncScenario = Callable[[Params, Path], Coroutine[Any, Any, Result]]
@@ -298,7 +369,7 @@ SYNC: dict[str, SyncScenario] = {"parse_floor": parse_floor, "classify": classif
 def main() -> None:
     """`python -m bench.worker NAME PARAMS_JSON OUT_PATH`: run, write the JSON result."""
     name, raw, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    params: Params = json.loads(raw)
+    params: Params = json.loads(raw) | {"out": str(out)}
     workdir = Path(params["workdir"])
     workdir.mkdir(parents=True, exist_ok=True)
     configure_logging("warning", "json")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import yaml
 
+from tests.mailserver import MailServer
 from tests.servers import FeedServer, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
@@ -47,6 +52,7 @@ def write_config(tmp_path: Path) -> WriteConfig:
             "include": [str(RULES)],
             "data_dir": str(tmp_path / "data"),
             "log": {"level": "warning", "format": "json"},
+            "web": {"host": "127.0.0.1", "port": 0},
             "subscribers": [{"email": "analyst@example.com", "name": "Analyst"}],
             "sources": [],
         }
@@ -66,3 +72,68 @@ def make_config(write_config: WriteConfig) -> Callable[..., WatcherConfig]:
         return load_config(write_config(**sections), environ={})
 
     return make
+
+
+# --- databases ------------------------------------------------------------------------
+
+PG_ADMIN_DSN = os.environ.get("WATCHER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin(statement: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def _pg_available() -> str | None:
+    """None when the PostgreSQL server answers, else the reason it does not."""
+    try:
+        _pg_admin("SELECT 1")
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"no PostgreSQL server at {PG_ADMIN_DSN}: {exc}"
+    return None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a PostgreSQL database made for this test.
+
+    Without a server the PostgreSQL case skips with the reason, except under CI=true,
+    where it fails: CI starts the server and must run these tests.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    reason = _pg_available()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"watcher_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    host = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{host}/{name}"
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate and key for 127.0.0.1, made once per test session."""
+    from tests.mailserver import make_certificate
+
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A scriptable plaintext aiosmtpd server on 127.0.0.1 (replies, refusals, holds)."""
+    server = MailServer().start()
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -30,6 +31,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/xml"})
     delay: float = 0.0
+    drip: float = 0.0  # seconds between single bytes of the body (a slow server)
 
 
 class FeedServer:
@@ -38,17 +40,36 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
+                with server.lock:
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    self._answer()
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up (deadline, size cap): expected in tests
+                finally:
+                    with server.lock:
+                        server.active -= 1
+
+            def _answer(self) -> None:
                 route = server.routes.get(self.path)
                 if route is None:
                     self.send_error(404)
                     return
                 etag = route.headers.get("ETag")
-                if etag and self.headers.get("If-None-Match") == etag:
+                modified = route.headers.get("Last-Modified")
+                if (etag and self.headers.get("If-None-Match") == etag) or (
+                    modified and not etag and self.headers.get("If-Modified-Since") == modified
+                ):
                     self.send_response(304)
                     self.end_headers()
                     return
@@ -59,7 +80,14 @@ class FeedServer:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
-                self.wfile.write(route.body)
+                if not route.drip:
+                    self.wfile.write(route.body)
+                    return
+                for index in range(len(route.body)):
+                    if server.stopping.wait(route.drip):
+                        return
+                    self.wfile.write(route.body[index : index + 1])
+                    self.wfile.flush()
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -77,6 +105,7 @@ class FeedServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -87,8 +116,13 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
+        self.delay = 0.0
+        self.data_started = 0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_started += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.refuse_with:
             return self.refuse_with
         data = envelope.original_content or b""

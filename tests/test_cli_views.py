@@ -16,7 +16,7 @@ from watcher.service import run_once
 def _filled(write_config: WriteConfig) -> str:
     path = write_config(
         sources=[
-            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")},
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"},
             {"name": "missing", "kind": "files", "path": "/nonexistent"},
         ]
     )

@@ -47,7 +47,7 @@ def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     config = write_config(
-        sources=[{"name": "seeds", "kind": "files", "path": str(seeds)}],
+        sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
         log={"level": "info", "format": "json"},
     )
     maildrop = tmp_path / "data" / "maildrop"
@@ -98,7 +98,7 @@ def test_run_once_exit_code_reports_a_failed_source(write_config: WriteConfig) -
     config = write_config(
         sources=[
             {"name": "missing", "kind": "files", "path": "/nonexistent/folder"},
-            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")},
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"},
         ]
     )
     env = {k: v for k, v in os.environ.items() if k != "WATCHER_CONFIG"}

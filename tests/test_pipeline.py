@@ -17,6 +17,7 @@ from watcher.store.tables import ItemRow, SourceRow
 
 SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
 MakeConfig = Callable[..., WatcherConfig]
+OLD_OK = {"backfill": "3650d"}  # the sample feed is dated 2025; let its first poll alert
 
 
 def _smtp(sink: SmtpSink) -> dict[str, object]:
@@ -29,7 +30,7 @@ async def test_feed_items_become_exactly_the_expected_emails(
     """A feed's signal-bearing items reach the SMTP server once each; a re-poll sends none."""
     feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
     config = make_config(
-        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml")}],
+        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml"), **OLD_OK}],
         smtp=_smtp(smtp_sink),
     )
     assert await run_once(config) == 0
@@ -37,7 +38,7 @@ async def test_feed_items_become_exactly_the_expected_emails(
     assert len(subjects) == 3, subjects
     assert sum("Export control" in s for s in subjects) == 2
     assert sum("Ore supply disruption" in s for s in subjects) == 1
-    assert all(m["To"] == "analyst@example.com" for m in smtp_sink.messages)
+    assert all(m["To"].addresses[0].addr_spec == "analyst@example.com" for m in smtp_sink.messages)
 
     assert await run_once(config) == 0
     assert len(smtp_sink.messages) == 3
@@ -49,7 +50,7 @@ async def test_a_changed_feed_mails_only_the_new_item(
     """After new entries appear, the next poll mails just those."""
     feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
     config = make_config(
-        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml")}],
+        sources=[{"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml"), **OLD_OK}],
         smtp=_smtp(smtp_sink),
     )
     await run_once(config)
@@ -94,7 +95,11 @@ async def test_mail_drop_writes_parseable_multipart_messages(
     make_config: MakeConfig, tmp_path: Path
 ) -> None:
     """Without an SMTP host, alerts are .eml files a mail client opens: text + HTML."""
-    config = make_config(sources=[{"name": "seeds", "kind": "files", "path": str(ROOT / "seeds")}])
+    config = make_config(
+        sources=[
+            {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
+        ]
+    )
     assert await run_once(config) == 0
     files = sorted((tmp_path / "data" / "maildrop").glob("*.eml"))
     assert files
@@ -126,7 +131,7 @@ async def test_one_failing_source_does_not_stop_the_others(
         sources=[
             {"name": "broken", "kind": "feed", "url": feed_server.url("/broken.xml")},
             {"name": "offline", "kind": "feed", "url": "http://127.0.0.1:9/feed.xml"},
-            {"name": "good", "kind": "feed", "url": feed_server.url("/feed.xml")},
+            {"name": "good", "kind": "feed", "url": feed_server.url("/feed.xml"), **OLD_OK},
             {"name": "garbage", "kind": "feed", "url": feed_server.url("/garbage")},
         ],
         smtp=_smtp(smtp_sink),

@@ -2,4 +2,5 @@
 
 from watcher.cli import main
 
-main()
+if __name__ == "__main__":  # parser workers (forkserver) may import the main module
+    main()

@@ -4,6 +4,11 @@ watcher run [--once]        run the daemon (or one burst) on the config
 watcher check-config [PATH] validate a config file, list every problem
 watcher config-schema       print the JSON Schema of the config file
 watcher classify PATH|-     show which signals a document carries, and why
+watcher outbox [retry]      list unsent emails; requeue failed or dead ones
+watcher send-test ADDRESS   send a sample alert through the configured transport
+watcher classify PATH|URL|- show which signals a document carries, and why
+watcher eval FILE           precision, recall, F1 and errors of the rules on a labelled set
+watcher backtest --since D  what a rule change would do to the alerts of stored items
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from watcher.cli_mail import outbox_app, send_test
 from watcher.config import WatcherConfig
 from watcher.configfile import load_config
 from watcher.durations import parse_duration
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, StoreError
 from watcher.log import configure_logging
-from watcher.store.db import Sessions, create_engine, create_schema, sessions
+from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
 from watcher.store.listing import list_items, list_signals, list_sources
 
 T = TypeVar("T")
@@ -71,11 +78,12 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.service import Daemon, run_once
+    from watcher.daemon import Daemon
+    from watcher.service import run_once
 
     settings = _load(config)
     configure_logging(settings.log.level, settings.log.format)
-    code = asyncio.run(run_once(settings) if once else Daemon(settings).run())
+    code = asyncio.run(run_once(settings) if once else Daemon(settings, config).run())
     raise typer.Exit(code)
 
 
@@ -86,8 +94,11 @@ def check_config(
     """Validate a configuration file; exit non-zero listing every problem."""
     settings = _load(path)
     from watcher.classify.engine import Classifier
+    from watcher.classify.lint import rule_warnings
 
-    Classifier.from_config(settings)
+    Classifier.from_config(settings, warn=False)
+    for problem in rule_warnings(settings):
+        typer.echo(f"warning: {problem}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
         f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"
@@ -104,44 +115,95 @@ def config_schema() -> None:
 @app.command()
 def classify(
     inputs: Annotated[
-        list[str], typer.Argument(help="Files to classify, or - for standard input.")
+        list[str], typer.Argument(help="Files, http(s) URLs, or - for standard input.")
     ],
     config: ConfigOption = Path(DEFAULT_CONFIG),
     jsonl: Annotated[
         bool,
         typer.Option(
             "--jsonl",
-            help='Batch mode: each input line {"id", "title", "body"} gives one output line.',
+            help='Batch mode: each input line {"id", "title", "body"} gives one output line'
+            ' {"id", "signals": [...]}, in input order.',
         ),
     ] = False,
 ) -> None:
     """Show the signals a document carries and why each fired."""
     from watcher.classify.engine import Classifier
     from watcher.classify.report import describe_signals
-    from watcher.sources.files import split_title
+    from watcher.errors import SourceError
+    from watcher.inputs import read_document, read_records
 
-    classifier = Classifier.from_config(_load(config))
-    if jsonl:
+    settings = _load(config)
+    classifier = Classifier.from_config(settings)
+    try:
         for name in inputs:
-            stream = sys.stdin if name == "-" else Path(name).open(encoding="utf-8")  # noqa: SIM115
-            with stream:
-                for number, line in enumerate(stream, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                        title, body = str(record.get("title") or ""), str(record.get("body") or "")
-                    except (json.JSONDecodeError, AttributeError) as exc:
-                        typer.echo(f"error: {name}:{number}: not a JSON object: {exc}", err=True)
-                        raise typer.Exit(2) from None
-                    signals = classifier.classify(title, body)
-                    out = {"id": record.get("id"), "signals": [s.as_dict() for s in signals]}
-                    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        return
-    for name in inputs:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        title, body = split_title(text)
-        typer.echo(describe_signals(name, classifier.classify(title, body)))
+            if jsonl:
+                stream = sys.stdin if name == "-" else Path(name).open(encoding="utf-8")  # noqa: SIM115
+                with stream:
+                    for record_id, title, body in read_records(stream, name):
+                        signals = classifier.classify(title, body)
+                        out = {"id": record_id, "signals": [s.as_dict() for s in signals]}
+                        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+                continue
+            document = read_document(name, settings.http, stdin=sys.stdin)
+            signals = classifier.classify(document.title, document.body)
+            typer.echo(describe_signals(name, signals))
+    except (OSError, SourceError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("eval")
+def eval_(
+    path: Annotated[Path, typer.Argument(help="Labelled JSON-lines file.")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    split: Annotated[
+        str, typer.Option("--split", help="dev, heldout or all (every item).")
+    ] = "all",
+    errors: Annotated[bool, typer.Option("--errors/--no-errors", help="List the errors.")] = True,
+) -> None:
+    """Score the rules on a labelled set: per-type P/R/F1, direction accuracy, errors."""
+    from watcher.classify.engine import Classifier
+    from watcher.classify.evaluate import evaluate, format_evaluation, load_examples
+
+    if split not in ("dev", "heldout", "all"):
+        typer.echo(f"error: --split must be dev, heldout or all, not {split!r}", err=True)
+        raise typer.Exit(2)
+    classifier = Classifier.from_config(_load(config))
+    try:
+        examples = load_examples(path)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_evaluation(evaluate(examples, classifier, split), errors=errors))
+
+
+@app.command()
+def backtest(
+    since: Annotated[
+        str, typer.Option("--since", help="Window of stored items, by fetch time: 30d, 12h.")
+    ] = "30d",
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    examples: Annotated[int, typer.Option("--examples", min=0, help="Items shown per change.")] = 3,
+) -> None:
+    """Classify stored items again with this config's rules; show alerts that would change."""
+    from datetime import UTC, datetime
+
+    from watcher.backtest import format_backtest, run_backtest
+    from watcher.durations import parse_duration
+
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        typer.echo(f"error: --since: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = _load(config)
+    result = asyncio.run(run_backtest(settings, window, datetime.now(UTC)))
+    typer.echo(format_backtest(result, examples=examples))
+
+
+app.add_typer(outbox_app, name="outbox")
+app.command("send-test")(send_test)
 
 
 def main() -> None:
@@ -173,7 +235,7 @@ def _query(config: Path, work: Callable[[Sessions], Awaitable[T]]) -> T:
     async def go() -> T:
         engine = create_engine(settings.database_url)
         try:
-            await create_schema(engine)
+            await prepare_schema(engine, migrate=settings.database.migrate)
             return await work(sessions(engine))
         finally:
             await engine.dispose()
@@ -287,3 +349,52 @@ def items(
 
 def _short(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+# --- database ------------------------------------------------------------------------
+
+db_app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the configured database to the newest (or the given) revision."""
+    from watcher.store import migrate
+
+    async def go(engine: AsyncEngine) -> str | None:
+        await migrate.upgrade(engine, revision)
+        return await migrate.current(engine)
+
+    typer.echo(f"database at revision {_with_engine(config, go)}")
+
+
+@db_app.command("current")
+def db_current(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Print the database's revision and the newest one this version knows."""
+    from watcher.store import migrate
+
+    found = _with_engine(config, migrate.current)
+    typer.echo(f"database: {found or 'none (empty)'}  newest: {migrate.head()}")
+    if found != migrate.head():
+        raise typer.Exit(1)
+
+
+def _with_engine(config: Path, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    settings = _load(config)
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -8,11 +8,13 @@ silently ignored setting. Reading files, includes and environment overrides live
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,14 +26,20 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.classify.matcher import TermError, parse_term
+from watcher.classify.terms import TermError, parse_term
 from watcher.durations import parse_duration
 from watcher.items import Direction, Severity
+from watcher.notify.schedule import check_timezone, parse_schedule
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 SourceName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SignalType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+def _check_schedule(value: str) -> str:
+    parse_schedule(value)
+    return value
 
 
 def _check_address(value: str) -> str:
@@ -55,16 +63,30 @@ class Model(BaseModel):
 
 
 class SourceBase(Model):
-    """Settings every source has."""
+    """Settings every source has: when it is polled and how its items are treated."""
 
     name: SourceName
     every: Duration = Field(default=timedelta(minutes=15), description="poll interval")
+    cron: str | None = Field(
+        default=None, description='cron schedule instead of `every`, e.g. "0 8 * * 1-5"'
+    )
+    timezone: str = Field(default="UTC", description="the zone `cron` is read in (IANA name)")
     jitter: Duration = Field(
         default=timedelta(seconds=30), description="random delay added to each poll"
     )
     enabled: bool = True
     timeout: Duration = Field(
         default=timedelta(minutes=2), description="a poll taking longer is cancelled"
+    )
+    backfill: Duration = Field(
+        default=timedelta(hours=48),
+        description="on a source's first poll, only items published this recently alert",
+    )
+    expect_new_within: Duration | None = Field(
+        default=None, description="one admin notice when no new item arrives for this long"
+    )
+    identity: Literal["auto", "guid", "link", "hash"] = Field(
+        default="auto", description="what makes two entries the same item"
     )
 
     @field_validator("every")
@@ -74,12 +96,67 @@ class SourceBase(Model):
             raise ValueError("must be at least 10s (be polite to the sites you poll)")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
+        return value
 
-class FeedSource(SourceBase):
-    """An RSS, Atom or JSON feed over HTTP(S)."""
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronSim(value, datetime(2000, 1, 1))
+            except CronSimError as exc:
+                raise ValueError(f"{value!r} is not a cron expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> SourceBase:
+        if self.cron is not None and "every" in self.model_fields_set:
+            raise ValueError("give either `every` or `cron`, not both")
+        return self
+
+
+class HttpSourceBase(SourceBase):
+    """A source fetched over HTTP(S)."""
+
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    full_text: bool = Field(
+        default=False, description="fetch each new item's link and extract the article text"
+    )
+
+
+class FeedSource(HttpSourceBase):
+    """An RSS 0.9x/1.0/2.0, Atom or JSON Feed over HTTP(S)."""
 
     kind: Literal["feed"]
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class PageSelectors(Model):
+    """CSS selectors for an HTML listing page; all but `item` are relative to an item."""
+
+    item: str = Field(min_length=1, description="one match per listed item")
+    title: str = Field(default="a", description="the element whose text is the title")
+    link: str | None = Field(
+        default=None, description="the element whose href is the link (default: `title`)"
+    )
+    date: str | None = Field(default=None, description="text or datetime attribute")
+    summary: str | None = None
+    date_format: str | None = Field(
+        default=None, description="strptime format when the date is in an unusual form"
+    )
+
+
+class PageSource(HttpSourceBase):
+    """An HTML listing page without a feed, read with CSS selectors."""
+
+    kind: Literal["page"]
+    select: PageSelectors
 
 
 class FilesSource(SourceBase):
@@ -93,7 +170,8 @@ class FilesSource(SourceBase):
     )
 
 
-Source = Annotated[FeedSource | FilesSource, Field(discriminator="kind")]
+Source = Annotated[FeedSource | PageSource | FilesSource, Field(discriminator="kind")]
+HttpSource = FeedSource | PageSource
 
 
 # --- rules ---------------------------------------------------------------------------
@@ -124,9 +202,22 @@ class SignalRule(Model):
         default_factory=list,
         description="phrases that contain a negation word but do not negate ('not only')",
     )
-    hedging: list[str] = Field(default_factory=list)
+    mask: list[str] = Field(
+        default_factory=list,
+        description="phrases whose words do not count for this rule ('mining quota')",
+    )
+    hedging: list[str] = Field(
+        default_factory=list, description="cues that make a match speculative ('may', 'mulls')"
+    )
+    hedging_window: int = Field(
+        default=8, ge=1, description="a hedging cue counts this many words before a matched term"
+    )
     tightening: list[str] = Field(default_factory=list)
     easing: list[str] = Field(default_factory=list)
+    not_easing: list[str] = Field(
+        default_factory=list,
+        description="cues that, just before an easing cue, make it tightening ('not resumed')",
+    )
     direction: Direction = Field(
         default=Direction.TIGHTENING, description="direction when no cue decides"
     )
@@ -147,9 +238,11 @@ class SignalRule(Model):
             "exclude": self.exclude,
             "negation": self.negation,
             "negation_exceptions": self.negation_exceptions,
+            "mask": self.mask,
             "hedging": self.hedging,
             "tightening": self.tightening,
             "easing": self.easing,
+            "not_easing": self.not_easing,
         }
 
 
@@ -157,7 +250,7 @@ class SignalRule(Model):
 
 
 class Subscriber(Model):
-    """Somebody who receives alerts, with their own filters."""
+    """Somebody who receives alerts, with their own filters, immediately or as a digest."""
 
     email: EmailAddress
     name: str = ""
@@ -175,6 +268,24 @@ class Subscriber(Model):
     countries: list[str] = Field(
         default_factory=list, description="only signals naming one of these countries"
     )
+    mode: Literal["immediate", "digest"] = Field(
+        default="immediate", description="one email per item, or one digest per schedule"
+    )
+    schedule: Annotated[str, AfterValidator(_check_schedule)] = Field(
+        default="daily 08:00",
+        description="digest times: 'daily 08:00', 'weekly mon 08:00' or a cron expression",
+    )
+    timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
+        default="UTC", description="IANA zone for the schedule and for times in emails"
+    )
+    send_empty_digest: bool = Field(
+        default=False, description="send a digest saying 'nothing new' rather than none"
+    )
+
+    @property
+    def address(self) -> str:
+        """The bare address (`a@b.c`), the key of this subscriber's outbox rows."""
+        return parseaddr(self.email)[1].lower()
 
 
 class SmtpConfig(Model):
@@ -187,6 +298,18 @@ class SmtpConfig(Model):
     password: SecretStr | None = Field(default=None, description="from WATCHER_SMTP__PASSWORD")
     password_file: Path | None = None
     timeout: Duration = timedelta(seconds=30)
+    ca_file: Path | None = Field(
+        default=None, description="PEM bundle to trust instead of the system's (private relays)"
+    )
+
+    @model_validator(mode="after")
+    def _login_needs_tls(self) -> SmtpConfig:
+        if self.username and self.tls == "none" and self.host not in (None, "127.0.0.1", "::1"):
+            raise ValueError(
+                "smtp: a username with tls: none would send the password in clear;"
+                " use starttls or implicit"
+            )
+        return self
 
     def secret(self) -> str | None:
         """The password, read from the environment value or the `password_file`."""
@@ -207,6 +330,18 @@ class MailConfig(Model):
     )
     domain: str = Field(default="supply-watcher.invalid", description="right side of Message-IDs")
     maildrop: Path | None = Field(default=None, description="default: <data_dir>/maildrop")
+    unsubscribe_mailto: EmailAddress | None = Field(
+        default=None, description="List-Unsubscribe mailto: address; default unsubscribe@<domain>"
+    )
+    unsubscribe_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = Field(
+        default=None,
+        description="https base URL for one-click unsubscribe (RFC 8058); ?address=… is added",
+    )
+
+    @property
+    def unsubscribe_address(self) -> str:
+        """Where unsubscribe requests by email go."""
+        return parseaddr(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")[1]
 
 
 class DispatcherConfig(Model):
@@ -217,20 +352,79 @@ class DispatcherConfig(Model):
     max_attempts: int = Field(default=10, ge=1)
     backoff: Duration = Field(default=timedelta(minutes=1), description="first retry delay")
     backoff_max: Duration = timedelta(hours=6)
+    lease: Duration = Field(
+        default=timedelta(minutes=5),
+        description="how long a claimed email is reserved for one dispatcher; after a crash"
+        " it is due again once this has passed",
+    )
+    rate_per_minute: int | None = Field(
+        default=None, ge=1, description="at most this many emails per minute (relay limits)"
+    )
+
+    @model_validator(mode="after")
+    def _lease_is_sane(self) -> DispatcherConfig:
+        if self.lease < timedelta(seconds=10):
+            raise ValueError("dispatcher.lease: must be at least 10s")
+        return self
 
 
 class HttpConfig(Model):
-    """The shared HTTP client."""
+    """The shared HTTP client: limits that keep the watcher polite and bounded."""
 
     user_agent: str = "SupplyWatcher/0.1 (+https://github.com/supply-watcher)"
-    timeout: Duration = timedelta(seconds=20)
-    max_bytes: int = Field(default=10_000_000, ge=1024)
+    contact: EmailAddress | None = Field(
+        default=None, description="put in the User-Agent; default: the first of `admins`"
+    )
+    timeout: Duration = Field(
+        default=timedelta(seconds=20),
+        description="overall deadline of one request: redirects, headers and the whole body",
+    )
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = Field(
+        default=timedelta(seconds=15), description="longest wait for the next bytes"
+    )
+    max_bytes: int = Field(default=10_000_000, ge=1024, description="cap on the decoded body")
+    max_redirects: int = Field(default=5, ge=0, le=10)
+    max_connections: int = Field(default=20, ge=1, description="requests in flight, all hosts")
+    per_host: int = Field(default=2, ge=1, description="requests in flight to one host")
+
+
+class PollingConfig(Model):
+    """How polls are scheduled, parsed, backed off and watched over."""
+
+    tick: Duration = Field(
+        default=timedelta(seconds=5), description="how often the scheduler looks for due sources"
+    )
+    backoff: Duration = Field(default=timedelta(minutes=1), description="delay after a failure")
+    backoff_max: Duration = Field(
+        default=timedelta(hours=6), description="the doubling delay stops growing here"
+    )
+    max_hint: Duration = Field(
+        default=timedelta(hours=24),
+        description="a server's Retry-After, ttl or max-age never delays a poll longer",
+    )
+    alert_after_failures: int = Field(
+        default=5, ge=1, description="consecutive failures before the admins are told"
+    )
+    parse_timeout: Duration = Field(
+        default=timedelta(seconds=20), description="a document that takes longer is abandoned"
+    )
+    parse_workers: int = Field(default=2, ge=1, le=32)
+    full_text_items: int = Field(
+        default=20, ge=0, description="most article pages fetched per poll for `full_text`"
+    )
+    story_window: Duration = Field(
+        default=timedelta(days=7), description="near-duplicates this close in time share a story"
+    )
 
 
 class DatabaseConfig(Model):
     """Where state lives; default is an SQLite file under `data_dir`."""
 
     url: str | None = Field(default=None, description="SQLAlchemy async URL")
+    migrate: bool = Field(
+        default=True, description="bring the schema to the newest revision at start-up"
+    )
 
 
 class ServiceConfig(Model):
@@ -244,6 +438,14 @@ class ServiceConfig(Model):
         default=timedelta(seconds=5),
         description="how often the config file is checked for changes (0s: only on SIGHUP)",
     )
+
+
+class RetentionConfig(Model):
+    """How long rows nobody will read again are kept (signals and stories are kept)."""
+
+    items: Duration = Field(default=timedelta(days=180), description="items that carried no signal")
+    deliveries: Duration = Field(default=timedelta(days=90), description="sent deliveries")
+    every: Duration = Field(default=timedelta(days=1), description="how often to purge")
 
 
 class WebConfig(Model):
@@ -273,7 +475,9 @@ class WatcherConfig(Model):
     log: LogConfig = LogConfig()
     service: ServiceConfig = ServiceConfig()
     web: WebConfig = WebConfig()
+    retention: RetentionConfig = RetentionConfig()
     http: HttpConfig = HttpConfig()
+    polling: PollingConfig = PollingConfig()
     mail: MailConfig = MailConfig()
     smtp: SmtpConfig = SmtpConfig()
     dispatcher: DispatcherConfig = DispatcherConfig()
@@ -311,7 +515,11 @@ class WatcherConfig(Model):
                             f"signals.{signal}.{key}: unknown concept {concept!r}"
                             f" (define it under concepts:)"
                         )
+        addresses: set[str] = set()
         for index, sub in enumerate(self.subscribers):
+            if sub.address in addresses:
+                raise ValueError(f"subscribers.{index}.email: {sub.address} is listed twice")
+            addresses.add(sub.address)
             for signal in sub.signals or []:
                 if signal not in self.signals:
                     raise ValueError(
@@ -319,6 +527,20 @@ class WatcherConfig(Model):
                         f" (known: {', '.join(sorted(self.signals))})"
                     )
         return self
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header: the configured product string plus a contact address."""
+        contact = self.http.contact or (self.admins[0] if self.admins else None)
+        if contact is None:
+            return self.http.user_agent
+        _, address = parseaddr(contact)
+        agent = self.http.user_agent.strip()
+        if address in agent:
+            return agent
+        if agent.endswith(")"):
+            return f"{agent[:-1]}; mailto:{address})"
+        return f"{agent} (mailto:{address})"
 
     @property
     def database_url(self) -> str:
@@ -329,6 +551,11 @@ class WatcherConfig(Model):
     def maildrop_dir(self) -> Path:
         """Where emails go when no SMTP host is configured."""
         return self.mail.maildrop or self.data_dir / "maildrop"
+
+    def subscriber(self, address: str) -> Subscriber | None:
+        """The subscriber whose bare address is `address` (case-insensitive), if any."""
+        wanted = address.lower()
+        return next((s for s in self.subscribers if s.address == wanted), None)
 
     def signal_label(self, signal_type: str) -> str:
         """The human name of a signal type: its rule's label or the type made readable."""

@@ -208,12 +208,12 @@ def _describe(exc: ValidationError, origins: _Origins) -> list[str]:
         elif error["type"] == "union_tag_invalid":
             message = f"unknown kind; expected one of: {error['ctx']['expected_tags']}"
         elif error["type"] == "union_tag_not_found":
-            message = "missing `kind:` (feed or files)"
+            message = "missing `kind:` (feed, page or files)"
         out.append(f"{where}: {dotted}: {message}" if where else f"{dotted}: {message}")
     return out
 
 
-_UNION_TAGS = {"feed", "files"}
+_UNION_TAGS = {"feed", "page", "files"}
 
 
 def _get(data: Any, path: KeyPath) -> Any:

@@ -43,13 +43,21 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
-def with_identity(item: Item) -> Item:
-    """The item with `identity` (guid → canonical link → content hash) and `content_hash` set."""
+def with_identity(item: Item, mode: str = "auto") -> Item:
+    """The item with `identity` and `content_hash` set.
+
+    `auto` and `guid`: guid → canonical link → content hash; `link`: canonical link →
+    content hash (for feeds whose guids change); `hash`: the content hash alone (for
+    feeds with neither stable guids nor links). Story clustering across sources is
+    separate (`watcher.stories`).
+    """
     digest = content_hash(item.title, item.body)
-    if item.guid and item.guid.strip():
-        identity = "guid:" + item.guid.strip()
-    elif item.link and item.link.strip():
-        identity = "url:" + canonical_url(item.link)
+    guid = (item.guid or "").strip()
+    link = (item.link or "").strip()
+    if guid and mode in ("auto", "guid"):
+        identity = "guid:" + guid
+    elif link and mode != "hash":
+        identity = "url:" + canonical_url(link)
     else:
         identity = "hash:" + digest
     return replace(item, identity=identity[:512], content_hash=digest)

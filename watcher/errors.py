@@ -3,17 +3,22 @@
     WatcherError
     ├── ConfigError          the config file is missing, unreadable or invalid
     ├── SourceError          a source could not be fetched or parsed
-    │   ├── FetchError       network / HTTP failure
+    │   ├── FetchError       network / HTTP failure, limits (may carry Retry-After)
     │   └── ParseError       the document could not be turned into items
+    │       └── PageChangedError   a page's item selector suddenly matches nothing
     ├── StoreError           the database refused an operation
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
+            └── UnsafeMessageError   the built message failed the header check
 
 Messages say what failed, where, and what to do.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
 
 
 class WatcherError(Exception):
@@ -39,15 +44,34 @@ class SourceError(WatcherError):
 
     def __init__(self, source: str, message: str) -> None:
         self.source = source
+        self.detail = message
         super().__init__(f"source {source!r}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable, so an error raised in a parser worker process reaches the poll intact
+        return (type(self), (self.source, self.detail))
 
 
 class FetchError(SourceError):
-    """The document could not be fetched (network error, HTTP status, limits)."""
+    """The document could not be fetched (network error, HTTP status, limits).
+
+    `retry_after` is the server's own wish (429/503 `Retry-After`), when it gave one.
+    """
+
+    def __init__(self, source: str, message: str, retry_after: timedelta | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(source, message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.source, self.detail, self.retry_after))
 
 
 class ParseError(SourceError):
     """The fetched document could not be turned into items."""
+
+
+class PageChangedError(ParseError):
+    """A page source's item selector matched nothing: the site was probably redesigned."""
 
 
 class StoreError(WatcherError):
@@ -64,3 +88,7 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Never worth retrying (5xx reply): the delivery becomes a dead letter."""
+
+
+class UnsafeMessageError(PermanentDeliveryError):
+    """The built message has a header it should not have; it is never sent."""

@@ -147,3 +147,26 @@ class Outbound:
     attempts: int
     item: Item
     signals: tuple[Signal, ...]
+    also_reported_by: tuple[str, ...] = ()
+    """Names of the other sources with an item in the same story, without this item's."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One story's signal of one type in a digest, with the item that carried it."""
+
+    item: Item
+    signal: Signal
+    also_reported_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestOutbound:
+    """One digest email: a subscriber's queued signals up to `period_end`, fixed when built."""
+
+    digest_id: int
+    message_id: str
+    subscriber: str
+    period_end: datetime
+    attempts: int
+    entries: tuple[DigestEntry, ...]

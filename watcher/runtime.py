@@ -1,4 +1,4 @@
-"""The resources one running watcher shares: database, HTTP client, classifier, transport."""
+"""The resources one running watcher shares: database, HTTP client, parser workers, classifier."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
+from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport, transport_for
-from watcher.store.db import Sessions, create_engine, create_schema, sessions
+from watcher.sources.http import Fetcher
+from watcher.sources.worker import ParserPool
+from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
 
 
 def utcnow() -> datetime:
@@ -32,24 +34,23 @@ class Runtime:
     classifier: Classifier = field(init=False)
     engine: AsyncEngine = field(init=False)
     db: Sessions = field(init=False)
-    http: httpx.AsyncClient = field(init=False)
+    fetcher: Fetcher = field(init=False)
+    parsers: ParserPool = field(init=False)
+    pacer: Pacer = field(init=False)
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
         self.classifier = Classifier.from_config(self.config)
+        self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         self.engine = create_engine(self.config.database_url)
         self._stack.push_async_callback(self.engine.dispose)
-        await create_schema(self.engine)
+        await prepare_schema(self.engine, migrate=self.config.database.migrate)
         self.db = sessions(self.engine)
-        http = self.config.http
-        self.http = httpx.AsyncClient(
-            headers={"User-Agent": http.user_agent},
-            timeout=httpx.Timeout(http.timeout.total_seconds()),
-            follow_redirects=True,
-            max_redirects=5,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
-        )
-        self._stack.push_async_callback(self.http.aclose)
+        self.fetcher = Fetcher(self.config.http, self.config.user_agent)
+        self._stack.push_async_callback(self.fetcher.aclose)
+        polling = self.config.polling
+        self.parsers = ParserPool(polling.parse_workers, polling.parse_timeout.total_seconds())
+        self._stack.callback(self.parsers.close)
         return self
 
     async def __aexit__(

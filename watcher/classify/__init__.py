@@ -1,5 +1,8 @@
 """Classification: rules × item → signals, each explained by its evidence.
 
-`text` splits sentences, `matcher` finds every term in one pass, `lexicon` names the
-entities, `engine` applies the rules.
+`text` splits sentences and folds text, `matcher` finds every term in one pass,
+`lexicon` names the entities, `rules` decides per sentence whether a rule fires,
+`engine` folds that into signals, `severity` grades them, `report` explains them,
+`lint` warns of rules that cannot work, and `evaluate` measures the rules on a
+labelled set.
 """

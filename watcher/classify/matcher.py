@@ -1,29 +1,39 @@
 """Find every term of every concept in one pass over the text.
 
-Terms are literal phrases, case-insensitive, with `*` at the end for inflection
-(`delay*` matches delays, delayed). Latin terms respect word boundaries ("Dy" is not
-inside "Dynamic"); Chinese terms match anywhere. `re:` introduces a regular expression
-for the rare case that needs one (case-insensitive unless it says `(?-i:...)`).
-Literal terms go into one Aho–Corasick automaton, so the cost is one scan of the text
-however many terms there are.
+Latin terms respect word boundaries ("Dy" is not inside "Dynamic"); Chinese terms match
+anywhere. Literal terms go into one Aho–Corasick automaton (a second one for
+case-sensitive terms), so the cost is one scan of the text however many terms there
+are; a regular expression costs a scan of its own. The term syntax is in `terms`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import ahocorasick
 
-from watcher.classify.text import fold, fold_lower
+from watcher.classify.terms import MAX_EXPANSIONS, Regex, TermError, expand_braces, parse_term
+
+__all__ = [
+    "MAX_EXPANSIONS",
+    "Match",
+    "Occurrence",
+    "TermError",
+    "TermMatcher",
+    "count_cjk",
+    "expand_braces",
+    "is_cjk",
+    "parse_term",
+]
+
+_WORD_RUN = re.compile(r"[^\W_\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*")
+_CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-class TermError(ValueError):
-    """A term that cannot be compiled; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One occurrence of a term: [start, end) in the text and the label it belongs to."""
 
     start: int
@@ -43,104 +53,168 @@ def is_cjk(char: str) -> bool:
     )
 
 
+def count_cjk(text: str) -> int:
+    """How many CJK characters `text` holds (0 at once for ASCII)."""
+    return 0 if text.isascii() else len(_CJK_CHAR.findall(text))
+
+
 def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not is_cjk(char)
+    return char.isalnum() and (char < "\u3000" or not is_cjk(char))
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    label: str
-    length: int
-    wildcard: bool
-    bounded: bool
+Occurrence = tuple[int, int, tuple[str, ...]]
+"""[start, end) of a matched phrase and every label whose term it is."""
 
-
-def parse_term(term: str, *, cased: bool = False) -> re.Pattern[str] | tuple[str, bool]:
-    """A compiled `re:` term, or the normalised literal and whether it ends in `*`.
-
-    Raises `TermError` for an invalid regex, a misplaced `*` or an empty term.
-    """
-    raw = term.strip()
-    if raw.startswith("re:"):
-        try:
-            pattern = re.compile(raw[3:], re.IGNORECASE)
-        except re.error as exc:
-            raise TermError(f"invalid regular expression {raw[3:]!r}: {exc}") from None
-        if pattern.match(""):
-            raise TermError(f"regular expression {raw[3:]!r} matches the empty string")
-        return pattern
-    wildcard = raw.endswith("*")
-    body = raw[:-1] if wildcard else raw
-    if "*" in body:
-        raise TermError(f"{term!r}: '*' is allowed only at the end of a term")
-    key = " ".join((fold(body) if cased else fold_lower(body)).split())
-    if not key:
-        raise TermError(f"{term!r} is empty")
-    return key, wildcard
+Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
 
 
 class TermMatcher:
-    """Compiled terms of many labels; `find` returns every match in document order."""
+    """Compiled terms of many labels; `find` returns every match in document order.
+
+    Literal terms go into one automaton over the lower-cased text; case-sensitive terms
+    ("US", "Dy") into a second one over the text as written, where a two-letter symbol
+    rarely even starts a candidate.
+    """
 
     def __init__(self) -> None:
-        self._lower = ahocorasick.Automaton()
-        self._cased = ahocorasick.Automaton()
-        self._has_lower = False
-        self._has_cased = False
-        self._regexes: list[tuple[re.Pattern[str], str]] = []
-        self._built = False
+        # per case sensitivity: key -> (labels of exact terms, labels of `*` terms); tuples
+        # of strings, which the garbage collector stops tracking (a rule set holds thousands)
+        self._keys: dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+            False: {},
+            True: {},
+        }
+        self._automata: list[tuple[bool, ahocorasick.Automaton]] | None = None
+        self._regexes: list[tuple[Regex, str]] = []
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
         """Add `term` under `label`; raise `TermError` if it cannot match anything."""
-        parsed = parse_term(term, cased=cased)
-        if isinstance(parsed, re.Pattern):
-            self._regexes.append((parsed, label))
-            return
-        key, wildcard = parsed
-        bounded = not any(is_cjk(c) for c in key)
-        automaton = self._cased if cased else self._lower
-        entry = _Entry(label, len(key), wildcard, bounded)
-        existing = automaton.get(key, ())
-        automaton.add_word(key, (*existing, entry))
-        if cased:
-            self._has_cased = True
-        else:
-            self._has_lower = True
+        for form in parse_term(term, cased=cased):
+            if isinstance(form, Regex):
+                self._regexes.append((form, label))
+                continue
+            keys = self._keys[form.cased]
+            exact, wild = keys.get(form.key, ((), ()))
+            if form.wildcard and label not in wild:
+                keys[form.key] = (exact, (*wild, label))
+            elif not form.wildcard and label not in exact:
+                keys[form.key] = ((*exact, label), wild)
+        self._automata = None
 
-    def _build(self) -> None:
-        if self._has_lower:
-            self._lower.make_automaton()
-        if self._has_cased:
-            self._cased.make_automaton()
-        self._built = True
+    @property
+    def regex_count(self) -> int:
+        """How many terms need a regex scan of their own (each costs a pass over the text)."""
+        return len(self._regexes)
+
+    def _build(self) -> list[tuple[bool, ahocorasick.Automaton]]:
+        self._automata = []
+        for cased, keys in self._keys.items():
+            if not keys:
+                continue
+            automaton = ahocorasick.Automaton()
+            for key, (exact, wild) in keys.items():
+                latin = not any(is_cjk(c) for c in key)
+                automaton.add_word(
+                    key,
+                    (
+                        len(key),
+                        latin and _is_word_char(key[0]),
+                        latin and (bool(wild) or _is_word_char(key[-1])),
+                        exact + wild,
+                        wild,
+                    ),
+                )
+            automaton.make_automaton()
+            self._automata.append((cased, automaton))
+        return self._automata
+
+    def bucket(
+        self, folded: str, lowered: str, sentences: Sequence[Span]
+    ) -> tuple[list[list[Occurrence]], list[set[str]]]:
+        """The matched phrases inside each sentence, and the labels each sentence holds.
+
+        The text is given as `fold(text)` and its lower-cased form; `sentences` are
+        non-overlapping and sorted. A phrase that runs over a sentence's end is dropped.
+        """
+        found: list[list[Occurrence]] = [[] for _ in sentences]
+        keys: list[set[str]] = [set() for _ in sentences]
+        if sentences:
+            automata = self._automata if self._automata is not None else self._build()
+            for cased, automaton in automata:
+                _scan_into(automaton, folded if cased else lowered, sentences, found, keys)
+            if self._regexes:
+                self._bucket_regexes(folded, lowered, sentences, found, keys)
+        return found, keys
+
+    def _bucket_regexes(
+        self,
+        folded: str,
+        lowered: str,
+        sentences: Sequence[Span],
+        found: list[list[Occurrence]],
+        keys: list[set[str]],
+    ) -> None:
+        starts = [s[0] for s in sentences]
+        touched: set[int] = set()
+        for regex, label in self._regexes:
+            text = lowered if regex.on_lowered else folded
+            for match in regex.pattern.finditer(text):
+                index = bisect_right(starts, match.start()) - 1
+                if index >= 0 and match.end() <= sentences[index][1]:
+                    found[index].append((match.start(), match.end(), (label,)))
+                    keys[index].add(label)
+                    touched.add(index)
+        for index in touched:
+            found[index].sort(key=lambda o: (o[1], o[0]))
+
+    def occurrences(self, folded: str, lowered: str) -> list[Occurrence]:
+        """Every matched phrase, sorted by position, each with all its labels."""
+        found, _ = self.bucket(folded, lowered, [(0, len(lowered))])
+        return sorted(found[0])
 
     def find(self, folded: str, lowered: str) -> list[Match]:
-        """Every match in the text, given as `fold(text)` and `fold_lower(text)`."""
-        if not self._built:
-            self._build()
-        out: list[Match] = []
-        if self._has_lower:
-            self._scan(self._lower, lowered, out)
-        if self._has_cased:
-            self._scan(self._cased, folded, out)
-        for pattern, label in self._regexes:
-            out.extend(Match(m.start(), m.end(), label) for m in pattern.finditer(folded))
-        out.sort(key=lambda m: (m.start, -m.end))
-        return out
+        """Every match in the text, one per label, in document order."""
+        return [
+            Match(start, end, label)
+            for start, end, labels in self.occurrences(folded, lowered)
+            for label in labels
+        ]
 
-    @staticmethod
-    def _scan(automaton: ahocorasick.Automaton, text: str, out: list[Match]) -> None:
-        size = len(text)
-        for last, entries in automaton.iter(text):
-            for entry in entries:
-                start = last - entry.length + 1
-                end = last + 1
-                if entry.bounded:
-                    if start > 0 and _is_word_char(text[start - 1]):
-                        continue
-                    if entry.wildcard:
-                        while end < size and _is_word_char(text[end]):
-                            end += 1
-                    elif end < size and _is_word_char(text[end]):
-                        continue
-                out.append(Match(start, end, entry.label))
+
+def _scan_into(
+    automaton: ahocorasick.Automaton,
+    text: str,
+    sentences: Sequence[Span],
+    found: list[list[Occurrence]],
+    keys: list[set[str]],
+) -> None:
+    """Add the automaton's matches that respect word boundaries to their sentences."""
+    size = len(text)
+    count = len(sentences)
+    index = 0
+    sentence_start, sentence_end = sentences[0]
+    next_start = sentences[1][0] if count > 1 else size + 1
+    add, update = found[0].append, keys[0].update
+    for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
+        end = last + 1
+        start = end - length
+        if left_bound and start:
+            before = text[start - 1]
+            if before.isalnum() and (before < "\u3000" or not is_cjk(before)):
+                continue
+        stop = end
+        if right_bound and end < size:
+            after = text[end]
+            if after.isalnum() and (after < "\u3000" or not is_cjk(after)):
+                if not wild:
+                    continue
+                labels = wild  # only `*` terms run on into the rest of the word
+                stop = _WORD_RUN.match(text, end).end()  # type: ignore[union-attr]  # `*` matches empty
+        if last >= next_start:
+            while last >= next_start:
+                index += 1
+                next_start = sentences[index + 1][0] if index + 1 < count else size + 1
+            sentence_start, sentence_end = sentences[index]
+            add, update = found[index].append, keys[index].update
+        if sentence_start <= start and stop <= sentence_end:
+            add((start, stop, labels))
+            update(labels)

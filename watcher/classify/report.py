@@ -4,29 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from watcher.items import Signal
+from watcher.items import Evidence, Signal
 
 
 def describe_signals(name: str, signals: Sequence[Signal]) -> str:
-    """A block of text per signal: rule, direction, severity, score, evidence, entities."""
+    """A block of text per signal: rule, direction, severity, score, evidence, entities.
+
+    Matched terms are marked `[like this]` in the evidence, and each is listed with the
+    concept it belongs to, which is the why of the match.
+    """
     if not signals:
         return f"{name}: no signal"
     lines = [f"{name}: {len(signals)} signal{'s' if len(signals) != 1 else ''}"]
     for signal in signals:
-        flags = " (speculative)" if signal.speculative else ""
-        lines.append(
-            f"  {signal.type} · {signal.direction.value} · {signal.severity.value}"
-            f" · score {signal.score:.2f}{flags}  [rule {signal.rule}]"
-        )
-        for evidence in signal.evidence:
-            where = " (title)" if evidence.in_title else ""
-            lines.append(f"    > {evidence.marked()}{where}")
-        entities = signal.entities
-        for label, values in (
-            ("elements", entities.elements),
-            ("products", entities.products),
-            ("countries", entities.countries),
-        ):
-            if values:
-                lines.append(f"    {label}: {', '.join(values)}")
+        lines.extend(describe_signal(signal))
     return "\n".join(lines)
+
+
+def describe_signal(signal: Signal, indent: str = "  ") -> list[str]:
+    """The lines that explain one signal."""
+    flags = " (speculative)" if signal.speculative else ""
+    lines = [
+        f"{indent}{signal.type} · {signal.direction.value} · {signal.severity.value}"
+        f" · score {signal.score:.2f}{flags}  [rule {signal.rule}]"
+    ]
+    for evidence in signal.evidence:
+        where = " (title)" if evidence.in_title else ""
+        lines.append(f"{indent}  > {evidence.marked()}{where}")
+        lines.append(f"{indent}    matched: {matched_terms(evidence)}")
+    entities = signal.entities
+    for label, values in (
+        ("elements", entities.elements),
+        ("products", entities.products),
+        ("countries", entities.countries),
+    ):
+        if values:
+            lines.append(f"{indent}  {label}: {', '.join(values)}")
+    return lines
+
+
+def matched_terms(evidence: Evidence) -> str:
+    """`'term' (concept, …), …` for every matched span of the evidence, in text order."""
+    concepts: dict[tuple[int, int], list[str]] = {}
+    for span in sorted(evidence.spans, key=lambda s: (s.start, s.end)):
+        names = concepts.setdefault((span.start, span.end), [])
+        if span.concept not in names:
+            names.append(span.concept)
+    return ", ".join(
+        f"{evidence.sentence[start:end]!r} ({', '.join(names)})"
+        for (start, end), names in concepts.items()
+    )

@@ -7,29 +7,28 @@ normalisation here keeps the text's length (one character in, one character out)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-# Dashes, slashes between words and odd spaces become plain spaces; curly quotes straight.
-_FOLD = str.maketrans(
-    {
-        "\n": " ",
-        "\r": " ",
-        "\t": " ",
-        "\u00a0": " ",
-        "\u2009": " ",
-        "\u202f": " ",
-        "\u3000": " ",
-        "-": " ",
-        "\u2010": " ",
-        "\u2011": " ",
-        "\u2012": " ",
-        "\u2013": " ",
-        "\u2014": " ",
-        "\u2019": "'",
-        "\u2018": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-    }
+# Dashes and odd spaces become plain spaces; curly quotes straight. One character in,
+# one character out, so offsets in the folded text are offsets in the original.
+_FOLD_PAIRS = (
+    ("\n", " "),
+    ("\r", " "),
+    ("\t", " "),
+    ("\u00a0", " "),
+    ("\u2009", " "),
+    ("\u202f", " "),
+    ("\u3000", " "),
+    ("-", " "),
+    ("\u2010", " "),
+    ("\u2011", " "),
+    ("\u2012", " "),
+    ("\u2013", " "),
+    ("\u2014", " "),
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
 )
 
 _ABBREVIATIONS = frozenset(
@@ -75,32 +74,52 @@ _ABBREVIATIONS = frozenset(
         "mt",
         "bn",
         "mln",
-        "k.",
     }
 )
-_CANDIDATE = re.compile(
-    r"[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u4e00-\u9fff])|[。！？；]+[”」』）]*"
+# A sentence ends at . ! ? followed by white space and a capital, digit or ideograph, or at
+# Chinese 。！？；. A period right after an abbreviation (`U.S.`, `No.`, `Jan.`) or an
+# initial (`J. Smith`) ends nothing. One look-behind per abbreviation length (alternatives
+# of one width), checked only at a period; the leading character class lets the regex
+# engine jump from candidate to candidate, so the split is one fast scan.
+_BY_LENGTH: dict[int, list[str]] = {}
+for _abbreviation in sorted(_ABBREVIATIONS):
+    _BY_LENGTH.setdefault(len(_abbreviation), []).append(re.escape(_abbreviation))
+_NOT_AFTER = "".join(f"(?<!\\b(?:{'|'.join(words)})\\.)" for words in _BY_LENGTH.values())
+_FOLLOWED = r"[.!?]*[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9\u4e00-\u9fff])"
+# group 1 is the sentence's last character; the white space after it is consumed too
+_SENTENCE_END = re.compile(
+    r"([.!?。！？；]"
+    rf"(?:(?<=\.)(?i:{_NOT_AFTER})(?<!\b[A-Z]\.){_FOLLOWED}"
+    rf"|(?<=[!?]){_FOLLOWED}"
+    r"|(?<=[。！？；])[。！？；]*[”」』）]*))\s*"
 )
-_LIST_LINE = re.compile(r"^\s*(#{1,6}\s|[-*•]\s|\d+[.)]\s)")
+_LIST_LINE = re.compile(r"[ \t]*(#{1,6}\s|[-*•]\s|\d+[.)]\s)")  # match() anchors at pos
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def fold(text: str) -> str:
     """Spaces for dashes and line breaks, straight quotes; same length as `text`."""
-    return text.translate(_FOLD)
+    # str.replace per character beats str.translate, which is slow on non-ASCII text
+    for old, new in _FOLD_PAIRS:
+        if old in text:
+            text = text.replace(old, new)
+    return text
 
 
-def fold_lower(text: str) -> str:
-    """`fold` then lower-case, still the same length (odd characters are kept as they are)."""
-    folded = fold(text)
+def lower_folded(folded: str) -> str:
+    """Lower-case a folded text, keeping its length (odd characters are kept as they are)."""
     lowered = folded.lower()
     if len(lowered) == len(folded):
         return lowered
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+def fold_lower(text: str) -> str:
+    """`fold` then lower-case, still the same length as `text`."""
+    return lower_folded(fold(text))
+
+
+class Sentence(NamedTuple):
     """A sentence as offsets [start, end) into the text it was split from."""
 
     start: int
@@ -115,19 +134,21 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """
     out: list[Sentence] = []
     for para_start, para_end in _blocks(text):
-        start = para_start
-        for match in _CANDIDATE.finditer(text, para_start, para_end):
-            if match.group()[0] == "." and _is_abbreviation(text, start, match.start()):
-                continue
-            end = match.end()
-            _append(out, text, start, end, offset)
-            start = end
-        _append(out, text, start, para_end, offset)
+        block = text[para_start:para_end]
+        start = para_start + len(block) - len(block.lstrip())
+        for match in _SENTENCE_END.finditer(text, start, para_end):
+            out.append(Sentence(start + offset, match.end(1) + offset))
+            start = match.end()
+        rest = text[start:para_end].rstrip()
+        if rest:
+            out.append(Sentence(start + offset, start + len(rest) + offset))
     return out
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
     """Paragraphs split on blank lines; headings and list lines stand alone."""
+    if "\n" not in text:
+        return [(0, len(text))]
     blocks: list[tuple[int, int]] = []
     pos = 0
     for match in _BLANK_LINE.finditer(text):
@@ -155,23 +176,3 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if block_start < end:
         out.append((block_start, end))
     return out
-
-
-def _is_abbreviation(text: str, start: int, dot: int) -> bool:
-    """True when the period at `dot` closes an abbreviation or an initial, not a sentence."""
-    word_start = dot
-    while word_start > start and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start:dot].lower().lstrip("(\"'")
-    if word in _ABBREVIATIONS:
-        return True
-    return len(word) == 1 and word.isalpha() and text[word_start].isupper()
-
-
-def _append(out: list[Sentence], text: str, start: int, end: int, offset: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append(Sentence(start + offset, end + offset))

@@ -15,7 +15,7 @@ import structlog
 
 from watcher.config import WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
-from watcher.notify.render import safe_header_text
+from watcher.notify.headers import clean_title
 from watcher.notify.transport import Transport
 from watcher.store import notices
 from watcher.store.db import Sessions
@@ -41,7 +41,7 @@ def render_notice(notice: notices.Notice, config: WatcherConfig, now: datetime) 
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = config.mail.sender
     message["To"] = ", ".join(config.admins)
-    message["Subject"] = "[Supply Watcher ops] " + safe_header_text(notice.subject)
+    message["Subject"] = "[Supply Watcher ops] " + clean_title(notice.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = notice.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -55,7 +55,9 @@ async def send_notices(
     db: Sessions, config: WatcherConfig, transport: Transport, now: datetime
 ) -> int:
     """Send due notices; without admins they are closed as sent to nobody. Returns sent count."""
-    due = await notices.due_notices(db, now=now, limit=config.dispatcher.batch)
+    due = await notices.claim_notices(
+        db, now=now, lease=config.dispatcher.lease, limit=config.dispatcher.batch
+    )
     if not due:
         return 0
     if not config.admins:
@@ -64,23 +66,37 @@ async def send_notices(
             log.warning("admin_notice_unsent", key=notice.key, reason="no admins configured")
         return 0
     sent = 0
-    async with transport as open_transport:
-        for notice in due:
-            try:
-                await open_transport.send(render_notice(notice, config, now))
-            except PermanentDeliveryError as exc:
-                await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
-            except TransientDeliveryError as exc:
-                retry = now + config.dispatcher.backoff * (2 ** min(notice.attempts, 10))
-                await notices.mark_notice(
-                    db,
-                    notice.id,
-                    status=PENDING,
-                    now=now,
-                    error=str(exc),
-                    retry_at=min(retry, now + config.dispatcher.backoff_max),
-                )
-            else:
-                await notices.mark_notice(db, notice.id, status=SENT, now=now)
-                sent += 1
+    pending = list(due)
+    try:
+        async with transport as open_transport:
+            while pending:
+                notice = pending.pop(0)
+                try:
+                    await open_transport.send(render_notice(notice, config, now))
+                except PermanentDeliveryError as exc:
+                    await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
+                except TransientDeliveryError as exc:
+                    await _defer(db, config, notice, str(exc), now)
+                else:
+                    await notices.mark_notice(db, notice.id, status=SENT, now=now)
+                    sent += 1
+    except TransientDeliveryError as exc:
+        # the relay is unreachable: every notice not yet tried waits for a retry
+        for notice in pending:
+            await _defer(db, config, notice, str(exc), now)
+        raise
     return sent
+
+
+async def _defer(
+    db: Sessions, config: WatcherConfig, notice: notices.Notice, error: str, now: datetime
+) -> None:
+    retry = now + config.dispatcher.backoff * (2 ** min(notice.attempts, 10))
+    await notices.mark_notice(
+        db,
+        notice.id,
+        status=PENDING,
+        now=now,
+        error=error,
+        retry_at=min(retry, now + config.dispatcher.backoff_max),
+    )

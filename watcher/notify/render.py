@@ -1,46 +1,42 @@
-"""Build the email for an outbound alert: text and HTML parts, safe headers.
+"""Build the email for an outbound alert: a text part, an HTML part, safe headers.
 
-Text from feeds is untrusted: it is flattened to one line and stripped of control
-characters before it reaches a header, and autoescaped in the HTML part. Links are
-kept only for http(s).
+Text from feeds is untrusted. Titles reach the subject only through `clean_title`;
+the summary goes through nh3 (no tag but a few inline ones, links only http/https)
+before the HTML template, which autoescapes everything else; the item's link is a
+link only when it is http(s) — a local document (`file://`) is shown as plain text.
 """
 
 from __future__ import annotations
 
-import email.policy
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
+import nh3
 from markupsafe import Markup, escape
 
-from watcher.config import WatcherConfig
-from watcher.items import Direction, Evidence, Outbound, Signal
-from watcher.sources.html import one_line
+from watcher.config import Subscriber, WatcherConfig
+from watcher.items import Direction, Evidence, Item, Outbound, Signal
+from watcher.notify.headers import (
+    MAIL_POLICY,
+    check_headers,
+    clean_title,
+    list_headers,
+    recipient,
+)
+from watcher.sources.html import html_to_text, one_line
 
-MAX_SUBJECT_TITLE = 120
-_ENV = jinja2.Environment(
+SUMMARY_CHARS = 480
+_SUMMARY_TAGS = {"a", "b", "i", "em", "strong", "br"}
+TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("watcher.notify", "templates"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     undefined=jinja2.StrictUndefined,
-    trim_blocks=False,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _EvidenceView:
-    text_marked: str
-    html_marked: Markup
-    in_title: bool
-
-
-def safe_header_text(text: str, limit: int = MAX_SUBJECT_TITLE) -> str:
-    """One line, no control characters, at most `limit` characters (with an ellipsis)."""
-    flat = one_line("".join(c if c.isprintable() else " " for c in text))
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def subject_for(outbound: Outbound, config: WatcherConfig) -> str:
@@ -54,41 +50,73 @@ def subject_for(outbound: Outbound, config: WatcherConfig) -> str:
     parts = ["[Supply Watch] " + labels, direction]
     if elements:
         parts.append(", ".join(elements[:4]) + ("…" if len(elements) > 4 else ""))
-    parts.append(safe_header_text(outbound.item.title or "(untitled report)"))
+    parts.append(clean_title(outbound.item.title or "(untitled report)"))
     return " · ".join(parts)
 
 
 def render_alert(
-    outbound: Outbound, config: WatcherConfig, now: datetime | None = None
+    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
-    """The complete RFC 5322 message for one outbound alert."""
-    now = now or datetime.now(UTC)
+    """The complete, header-checked RFC 5322 message for one outbound alert."""
+    item = outbound.item
     context = {
-        "headline": safe_header_text(outbound.item.title or "(untitled report)", 300),
-        "signals": [_signal_view(s, config) for s in outbound.signals],
-        "source": outbound.item.source,
-        "published": _when(outbound.item.published),
-        "link": _safe_link(outbound.item.link),
-        "recipient": outbound.subscriber,
+        "headline": clean_title(item.title or "(untitled report)", 300),
+        "signals": [signal_view(s, config) for s in outbound.signals],
+        "also_reported_by": list(outbound.also_reported_by),
+        "recipient": subscriber.address,
+        **item_view(item, subscriber),
     }
-    message = EmailMessage(policy=email.policy.SMTP)
+    headers = {
+        "Subject": subject_for(outbound, config),
+        "Message-ID": outbound.message_id,
+        "X-Supply-Watcher-Signals": ", ".join(
+            f"{s.type}:{s.direction.value}" for s in outbound.signals
+        ),
+    }
+    return build_message(config, subscriber, headers, "alert", context, now)
+
+
+def build_message(
+    config: WatcherConfig,
+    subscriber: Subscriber,
+    headers: dict[str, str],
+    template: str,
+    context: Mapping[str, object],
+    now: datetime,
+) -> EmailMessage:
+    """Text + HTML from `<template>.txt.j2` / `.html.j2` with the common headers, checked."""
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config.mail.sender
-    message["To"] = _address(outbound.subscriber)
-    message["Subject"] = subject_for(outbound, config)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = outbound.message_id
+    message["To"] = recipient(subscriber)
+    message["Date"] = format_datetime(now.astimezone(UTC))
     message["Auto-Submitted"] = "auto-generated"
-    message["List-Id"] = f"Supply Watcher alerts <alerts.{config.mail.domain}>"
-    message["X-Supply-Watcher-Signals"] = ", ".join(
-        f"{s.type}:{s.direction.value}" for s in outbound.signals
-    )
-    message.set_content(_ENV.get_template("alert.txt.j2").render(context))
-    message.add_alternative(_ENV.get_template("alert.html.j2").render(context), subtype="html")
+    for name, value in {**list_headers(config.mail, subscriber.address), **headers}.items():
+        message[name] = value
+    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
+    message.set_content(TEMPLATES.get_template(f"{template}.txt.j2").render(context))
+    html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
+    message.add_alternative(html, subtype="html")
+    check_headers(message, subscriber.address)
     return message
 
 
-def _signal_view(signal: Signal, config: WatcherConfig) -> dict[str, object]:
+def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
+    """Source, published time in the subscriber's zone, safe link, sanitised summary."""
+    summary = sanitize_summary(item.body)
     return {
+        "source": item.source,
+        "published": local_time(item.published, subscriber.timezone),
+        "link": safe_link(item.link),
+        "document": local_document(item.link),
+        "summary_html": Markup(summary),
+        "summary_text": html_to_text(summary),
+    }
+
+
+def signal_view(signal: Signal, config: WatcherConfig) -> dict[str, object]:
+    """What the templates show of one signal."""
+    return {
+        "type": signal.type,
         "label": config.signal_label(signal.type),
         "rule": signal.rule,
         "direction": signal.direction.value,
@@ -96,14 +124,15 @@ def _signal_view(signal: Signal, config: WatcherConfig) -> dict[str, object]:
         "severity": signal.severity.value,
         "score": signal.score,
         "speculative": signal.speculative,
-        "evidence": [_evidence_view(e) for e in signal.evidence],
+        "evidence": [evidence_view(e) for e in signal.evidence],
         "elements": list(signal.entities.elements),
         "products": list(signal.entities.products),
         "countries": list(signal.entities.countries),
     }
 
 
-def _evidence_view(evidence: Evidence) -> _EvidenceView:
+def evidence_view(evidence: Evidence) -> dict[str, object]:
+    """The sentence with matched terms marked: `[term]` in text, `<mark>` in HTML."""
     html = Markup("")
     pos = 0
     sentence = evidence.sentence
@@ -111,27 +140,48 @@ def _evidence_view(evidence: Evidence) -> _EvidenceView:
         if span.start < pos:
             continue
         html += escape(sentence[pos : span.start])
-        html += Markup('<mark style="background:#fde68a;">{}</mark>').format(
+        html += Markup('<mark style="background:#fde68a;padding:0 2px;">{}</mark>').format(
             sentence[span.start : span.end]
         )
         pos = span.end
     html += escape(sentence[pos:])
-    return _EvidenceView(one_line(evidence.marked()), html, evidence.in_title)
+    return {"text": one_line(evidence.marked()), "html": html, "in_title": evidence.in_title}
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "date unknown"
+def sanitize_summary(body: str, limit: int = SUMMARY_CHARS) -> str:
+    """The start of the body as safe HTML: a few inline tags, links only http(s)."""
+    text = body.strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+    return nh3.clean(
+        text,
+        tags=_SUMMARY_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
-def _safe_link(link: str | None) -> str | None:
-    if link and link.lower().startswith(("http://", "https://", "file://")):
-        return link
+def safe_link(link: str | None) -> str | None:
+    """The link if it is http(s) with a host; anything else is never a link."""
+    if not link:
+        return None
+    parts = urlsplit(link.strip())
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and " " not in link.strip():
+        return link.strip()
     return None
 
 
-def _address(text: str) -> Address | str:
-    name, address = parseaddr(text)
-    username, _, domain = address.rpartition("@")
-    if username and domain:
-        return Address(display_name=name, username=username, domain=domain)
-    return address
+def local_document(link: str | None) -> str | None:
+    """The path of a `file://` link (the files source), shown as text, never linked."""
+    if link and link.lower().startswith("file://"):
+        return one_line(unquote(urlsplit(link).path))
+    return None
+
+
+def local_time(value: datetime | None, zone: str) -> str:
+    """`2025-06-02 10:30 CEST` in the subscriber's zone, or `date unknown`."""
+    if value is None:
+        return "date unknown"
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")

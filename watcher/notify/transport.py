@@ -21,6 +21,8 @@ import aiosmtplib
 from watcher.config import SmtpConfig, WatcherConfig
 from watcher.errors import PermanentDeliveryError, TransientDeliveryError
 
+CLOSE_WAIT_SECONDS = 2.0
+
 
 class Transport(Protocol):
     """Sends messages within one `async with` batch."""
@@ -81,7 +83,12 @@ class MailDrop:
 
 
 class SmtpTransport:
-    """One SMTP connection per batch, with the TLS mode the config asks for."""
+    """One SMTP connection per batch, with the TLS mode the config asks for.
+
+    `tls: starttls` requires STARTTLS and `implicit` starts TLS before the greeting; with
+    either, a server that cannot do TLS is an error, never a plaintext session. Every
+    command has the configured timeout; the password is read when logging in only.
+    """
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -90,12 +97,15 @@ class SmtpTransport:
     async def __aenter__(self) -> Self:
         cfg = self.config
         assert cfg.host is not None
+        # start_tls=True makes STARTTLS mandatory (an error if the server does not offer
+        # it); False, not None, for the other modes: None would mean "if offered"
         client = aiosmtplib.SMTP(
             hostname=cfg.host,
             port=cfg.port,
             timeout=cfg.timeout.total_seconds(),
             use_tls=cfg.tls == "implicit",
             start_tls=cfg.tls == "starttls",
+            cert_bundle=str(cfg.ca_file) if cfg.ca_file else None,
         )
         try:
             await client.connect()
@@ -103,10 +113,10 @@ class SmtpTransport:
                 await client.login(cfg.username, cfg.secret() or "")
         except aiosmtplib.SMTPException as exc:
             # a refused login or TLS is the relay's setup, not the recipient's: retry later
-            client.close()
+            await _close(client)
             raise TransientDeliveryError(f"SMTP session with {cfg.host}:{cfg.port}: {exc}") from exc
         except OSError as exc:
-            client.close()
+            await _close(client)
             raise TransientDeliveryError(f"cannot reach {cfg.host}:{cfg.port}: {exc}") from exc
         self._client = client
         return self
@@ -115,18 +125,21 @@ class SmtpTransport:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            await client.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
+        if client is not None:
+            await _close(client, polite=True)
 
     async def send(self, message: EmailMessage) -> str:
         if self._client is None:
             raise TransientDeliveryError("SMTP connection is not open")
+        # flatten with the message's own policy (aiosmtplib's send_message would refold
+        # with email.policy.SMTP and encode long List-Unsubscribe URIs); the envelope
+        # goes exactly to the To addresses
+        sender = _addresses(message, "From")[:1]
+        recipients = _addresses(message, "To")
+        if not sender or not recipients:
+            raise PermanentDeliveryError(f"{message['Message-ID']}: no From or To address")
         try:
-            errors, reply = await self._client.send_message(message)
+            errors, reply = await self._client.sendmail(sender[0], recipients, message.as_bytes())
         except aiosmtplib.SMTPException as exc:
             raise _classify(exc, str(self.config.host)) from exc
         except OSError as exc:
@@ -139,6 +152,34 @@ class SmtpTransport:
                 raise PermanentDeliveryError(f"recipient refused: {detail}")
             raise TransientDeliveryError(f"recipient deferred: {detail}")
         return reply
+
+
+def _addresses(message: EmailMessage, header: str) -> list[str]:
+    """The bare addresses in one header of `message`."""
+    value = message[header]
+    return [a.addr_spec for a in getattr(value, "addresses", ())]
+
+
+async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
+    """QUIT (if `polite`) and close, then wait briefly until the socket is really closed.
+
+    Closing only schedules the close (a TLS one takes a few round trips); waiting for
+    the protocol's `connection_lost` means no socket outlives the batch, even when the
+    event loop ends right after (`watcher send-test`).
+    """
+    protocol = client.protocol
+    try:
+        if polite and client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass
+    client.close()
+    deadline = asyncio.get_running_loop().time() + CLOSE_WAIT_SECONDS
+    # aiosmtplib's protocol drops its transport in connection_lost
+    while protocol is not None and protocol.transport is not None:
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
 
 
 def _classify(

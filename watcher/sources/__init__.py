@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import httpx
-
-from watcher.config import FeedSource, FilesSource, HttpConfig, Source
+from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources.feed import fetch_feed
 from watcher.sources.files import read_folder
+from watcher.sources.http import Fetcher
+from watcher.sources.page import fetch_page
 from watcher.sources.result import FetchResult, Validators
+from watcher.sources.worker import ParserPool
 
-__all__ = ["FetchResult", "Validators", "fetch_source"]
+__all__ = ["FetchResult", "Fetcher", "ParserPool", "Validators", "fetch_source"]
 
 
 async def fetch_source(
-    source: Source, validators: Validators, client: httpx.AsyncClient, http: HttpConfig
+    source: Source, validators: Validators, fetcher: Fetcher, pool: ParserPool
 ) -> FetchResult:
     """Fetch one source's current items; raises `SourceError` when the source fails."""
     if isinstance(source, FeedSource):
-        return await fetch_feed(source, validators, client, http)
+        return await fetch_feed(source, validators, fetcher, pool)
+    if isinstance(source, PageSource):
+        return await fetch_page(source, validators, fetcher, pool)
     if isinstance(source, FilesSource):
         return await read_folder(source)
     raise TypeError(f"unknown source kind {type(source).__name__}")

@@ -1,81 +1,97 @@
-"""RSS / Atom / JSON feeds: conditional GET with httpx, parsing with feedparser.
+"""RSS / Atom / JSON feeds: a conditional GET, then parsing in a worker process.
 
 feedparser always gets the fetched bytes (wrapped in `io.BytesIO`), never a URL or a
-path string: given a string it would open files or URLs by itself.
+path string: given a string it would open files or URLs by itself. Its DOCTYPE handling
+keeps only plain-text entities and its SAX parser has external entities switched off,
+so neither "billion laughs" nor `file://` entities expand (tests/test_hostile.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
-import httpx
 
-from watcher.config import FeedSource, HttpConfig
-from watcher.errors import FetchError, ParseError
+from watcher.config import FeedSource
+from watcher.errors import ParseError
 from watcher.items import Item
+from watcher.sources.charset import declared_in_document, guess_charset, header_charset
 from watcher.sources.html import html_to_text, one_line
-from watcher.sources.result import FetchResult, Validators
+from watcher.sources.http import Fetcher, HttpResult
+from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
+from watcher.sources.result import FetchResult, Parsed, Validators
+from watcher.sources.worker import ParserPool
 
 MAX_TITLE = 500
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
 
 
 async def fetch_feed(
-    source: FeedSource, validators: Validators, client: httpx.AsyncClient, http: HttpConfig
+    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: ParserPool
 ) -> FetchResult:
-    """GET the feed (conditionally) and parse it; 304 gives `not_modified`."""
-    headers = {}
-    if validators.etag:
-        headers["If-None-Match"] = validators.etag
-    if validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
-    try:
-        async with asyncio.timeout(http.timeout.total_seconds()):
-            response, body = await _get(client, source.url, headers, http.max_bytes, source.name)
-    except TimeoutError:
-        raise FetchError(
-            source.name, f"no complete answer from {source.url} within {http.timeout}"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise FetchError(source.name, f"{type(exc).__name__} for {source.url}: {exc}") from None
-    if response.status_code == 304:
-        return FetchResult(not_modified=True, validators=validators)
-    fresh = Validators(
-        etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified")
+    """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse."""
+    answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
+    if answer.not_modified:
+        return FetchResult(
+            not_modified=True, validators=_kept(validators, answer), min_interval=answer.max_age
+        )
+    parsed = await pool.run(
+        source.name,
+        f"parsing {answer.url}",
+        parse_document,
+        answer.body,
+        source.name,
+        answer.url,
+        answer.headers,
     )
-    items, warnings = await asyncio.to_thread(
-        parse_feed, body, source.name, str(response.url), dict(response.headers)
+    hints = [h for h in (answer.max_age, parsed.min_interval) if h is not None]
+    return FetchResult(
+        items=parsed.items,
+        validators=answer.validators,
+        warnings=parsed.warnings,
+        min_interval=max(hints, default=None),
     )
-    return FetchResult(items=items, validators=fresh, warnings=warnings)
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], limit: int, name: str
-) -> tuple[httpx.Response, bytes]:
-    async with client.stream("GET", url, headers=headers) as response:
-        if response.status_code == 304:
-            return response, b""
-        if response.status_code >= 400:
-            raise FetchError(name, f"HTTP {response.status_code} from {url}")
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > limit:
-                raise FetchError(name, f"body of {url} exceeds {limit} bytes; not read further")
-        return response, bytes(body)
+def _kept(old: Validators, answer: HttpResult) -> Validators:
+    """A 304 may carry fresh validators (RFC 9110 §15.4.5); otherwise keep the old ones."""
+    fresh = answer.validators
+    return Validators(
+        etag=fresh.etag or old.etag, last_modified=fresh.last_modified or old.last_modified
+    )
+
+
+def parse_document(
+    data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
+) -> Parsed:
+    """A JSON Feed or an XML feed document as items; runs in a parser worker."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if looks_like_json(data, headers.get("content-type", "")):
+        return parse_json_feed(data, source, base_url)
+    return parse_feed(data, source, base_url, headers)
 
 
 def parse_feed(
     data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
-) -> tuple[list[Item], list[str]]:
-    """Items of a feed document and parse warnings; `ParseError` if nothing usable is in it."""
+) -> Parsed:
+    """Items of an XML feed and its warnings; `ParseError` if nothing usable is in it."""
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
         response_headers.setdefault("content-location", base_url)
+    content_type = response_headers.get("content-type", "")
+    if not header_charset(content_type) and not declared_in_document(data):
+        guess = guess_charset(data)
+        if guess:
+            # an undeclared GBK/Big5/... feed: tell feedparser, which would assume cp1252
+            response_headers["content-type"] = (
+                f"{content_type or 'application/xml'}; charset={guess}"
+            )
     try:
         parsed = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo
@@ -89,7 +105,13 @@ def parse_feed(
             raise ParseError(source, f"not a feed ({reason})")
         warnings.append(reason)
     items = [item for entry in entries if (item := _entry_item(entry, source)) is not None]
-    return items, warnings
+    return Parsed(items=items, warnings=warnings, min_interval=_ttl(parsed.get("feed") or {}))
+
+
+def _ttl(feed: Any) -> timedelta | None:
+    """RSS 2.0 `<ttl>`: minutes the feed may be cached."""
+    value = str(feed.get("ttl") or "").strip()
+    return timedelta(minutes=int(value)) if value.isdigit() and int(value) < 10**6 else None
 
 
 def _entry_item(entry: Any, source: str) -> Item | None:

@@ -58,8 +58,7 @@ def _read_file(source: str, folder: Path, path: Path) -> list[Item]:
     data = path.read_bytes()
     relative = path.relative_to(folder).as_posix()
     if path.suffix.lower() in FEED_SUFFIXES:
-        items, _ = parse_feed(data, source)
-        return items
+        return parse_feed(data, source).items
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").lstrip("\ufeff")
     title, body = split_title(text)
     if not title:

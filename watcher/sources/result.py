@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from watcher.items import Item
 
@@ -16,10 +17,27 @@ class Validators:
 
 
 @dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a parser made of one document (returned from a worker process, so picklable).
+
+    `min_interval` is the document's own hint of how often to poll (RSS `ttl`).
+    """
+
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    min_interval: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
-    """The items a source offers now, or `not_modified` when the server said 304."""
+    """The items a source offers now, or `not_modified` when the server said 304.
+
+    `min_interval` is the longest of the server's hints (Cache-Control max-age, RSS ttl):
+    the scheduler polls no sooner than that.
+    """
 
     items: list[Item] = field(default_factory=list)
     not_modified: bool = False
     validators: Validators = Validators()
     warnings: list[str] = field(default_factory=list)
+    min_interval: timedelta | None = None

@@ -1,4 +1,12 @@
-"""The async engine: SQLite by default (WAL, busy timeout), PostgreSQL via URL."""
+"""The async engine and its sessions: SQLite by default, PostgreSQL via URL.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+`BEGIN IMMEDIATE`: it takes the write lock up front, so a transaction that reads and
+then writes never fails with "database is locked" when another writer committed in
+between (a deferred transaction cannot upgrade its snapshot; the busy handler does not
+help there). Reads stay deferred and concurrent. `Database.write()` opens such a write
+session; `Database()` (calling it) a read session.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,38 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.errors import StoreError
+from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-Sessions = async_sessionmaker[AsyncSession]
+WRITE_OPTION = "watcher_write"
+
+
+class Database:
+    """Session factories over one engine: call it for a read session, `.write()` to write."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._read = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._write = async_sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
+
+    def __call__(self) -> AsyncSession:
+        """A session for reading (deferred transactions on SQLite)."""
+        return self._read()
+
+    def write(self) -> AsyncSession:
+        """A session whose transactions take the write lock first (BEGIN IMMEDIATE on SQLite)."""
+        return self._write()
+
+
+Sessions = Database
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -27,11 +59,14 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # the driver must not open transactions by itself: `_sqlite_begin` does, as asked
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -40,16 +75,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def sessions(engine: AsyncEngine) -> Sessions:
-    """A session factory whose objects stay readable after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables that do not exist yet; raise `StoreError` naming the database."""
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
-    except Exception as exc:
+def sessions(engine: AsyncEngine) -> Database:
+    """Read and write session factories whose objects stay readable after commit."""
+    return Database(engine)
+
+
+async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
+    """Migrate the schema to the newest revision, or (migrate=False) insist it is there.
+
+    Raises `StoreError` naming the database and what to do.
+    """
+    if migrate:
+        await migrations.upgrade(engine)
+        return
+    found, wanted = await migrations.current(engine), migrations.head()
+    if found != wanted:
         url = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot prepare database {url}: {exc}") from exc
+        raise StoreError(
+            f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
+            " run `watcher db upgrade`"
+        )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from watcher.store.db import Sessions
-from watcher.store.tables import ItemRow, SignalRow, SourceRow
+from watcher.store.outbox import IMMEDIATE, PENDING
+from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, SourceRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,57 @@ class SignalLine:
     title: str
     link: str | None
     evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """How much waits in the outbox, and for how long the oldest due row has waited."""
+
+    pending: int
+    oldest_due_seconds: float
+
+
+async def outbox_stats(db: Sessions, now: datetime) -> OutboxStats:
+    """Pending deliveries and the age of the oldest one that is due."""
+    async with db() as session:
+        pending = (
+            await session.exec(
+                select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == PENDING)
+            )
+        ).one()
+        oldest = (
+            await session.exec(
+                select(func.min(DeliveryRow.created_at)).where(
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.next_attempt_at <= now,
+                    DeliveryRow.mode == IMMEDIATE,  # digest rows wait for their period
+                )
+            )
+        ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return OutboxStats(pending=int(pending), oldest_due_seconds=max(age, 0.0))
+
+
+async def count_failing_sources(db: Sessions) -> int:
+    """Sources whose most recent poll failed."""
+    async with db() as session:
+        return int(
+            (
+                await session.exec(
+                    select(func.count())
+                    .select_from(SourceRow)
+                    .where(SourceRow.consecutive_failures > 0)
+                )
+            ).one()
+        )
+
+
+async def ping(db: Sessions) -> None:
+    """Raise if the database does not answer a trivial query."""
+    async with db() as session:
+        await session.exec(select(1))
 
 
 async def list_sources(db: Sessions) -> list[SourceRow]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from watcher.store.db import Sessions
-from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT
+from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT, claim_rows
 from watcher.store.tables import NoticeRow
 
 
@@ -43,7 +43,7 @@ async def queue_notice(
         "next_attempt_at": now,
         "created_at": now,
     }
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         result = await session.exec(
@@ -52,15 +52,19 @@ async def queue_notice(
         return bool(getattr(result, "rowcount", 0))
 
 
-async def due_notices(db: Sessions, *, now: datetime, limit: int) -> list[Notice]:
-    """Pending notices due by `now`, oldest first."""
+async def claim_notices(
+    db: Sessions, *, now: datetime, lease: timedelta, limit: int
+) -> list[Notice]:
+    """Lease pending notices due by `now` (oldest first) so that only one sender has them."""
+    _, _, ids = await claim_rows(
+        db, NoticeRow, group=NoticeRow.id, now=now, lease=lease, limit=limit
+    )
+    if not ids:
+        return []
     async with db() as session:
         rows = (
             await session.exec(
-                select(NoticeRow)
-                .where(NoticeRow.status == PENDING, NoticeRow.next_attempt_at <= now)
-                .order_by(col(NoticeRow.id))
-                .limit(limit)
+                select(NoticeRow).where(col(NoticeRow.id).in_(ids)).order_by(col(NoticeRow.id))
             )
         ).all()
     return [
@@ -88,14 +92,19 @@ async def mark_notice(
     """Record a send outcome: `sent`, `dead`, or `pending` again with `retry_at`."""
     if status not in (PENDING, SENT, DEAD):
         raise ValueError(f"unknown notice status {status!r}")
-    values: dict[str, Any] = {"status": status, "attempts": NoticeRow.attempts + 1}
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": NoticeRow.attempts + 1,
+        "lease_owner": None,
+        "lease_until": None,
+    }
     if status == SENT:
         values["sent_at"] = now
     if error is not None:
         values["last_error"] = error[:MAX_ERROR_CHARS]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(**values))
 
 

@@ -1,52 +1,154 @@
-"""The outbox: deliveries due for sending, and the record of every attempt's outcome."""
+"""The outbox: claim due deliveries under a lease, and record every attempt's outcome.
+
+A dispatcher first *claims* due rows (`claim_rows`, the one place rows are reserved),
+then sends, then marks each email's rows in its own transaction. A kill before the
+mark leaves the rows leased; when the lease expires they are due again and the email
+is resent with the same Message-ID. Nothing is ever due and unreachable.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 
-from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
+from watcher.items import Outbound
 from watcher.store.db import Sessions
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
+from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow
+from watcher.store.values import item_value, signal_value
 
-PENDING, SENT, DEAD = "pending", "sent", "dead"
+PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
+IMMEDIATE, DIGEST = "immediate", "digest"
 MAX_ERROR_CHARS = 2000
 
 
-async def due_outbound(db: Sessions, *, now: datetime, limit: int) -> list[Outbound]:
-    """Pending deliveries due by `now`, grouped into emails (one per Message-ID)."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Emails one dispatcher holds until `until`; rows still held then may go to another."""
+
+    owner: str
+    until: datetime
+    emails: list[Outbound]
+
+
+async def claim_rows(
+    db: Sessions,
+    table: type[DeliveryRow] | type[DigestRow] | type[NoticeRow],
+    *,
+    group: Any,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    where: Sequence[Any] = (),
+) -> tuple[str, datetime, list[int]]:
+    """Lease up to `limit` due groups of rows of `table` in one transaction.
+
+    Due: pending, `next_attempt_at <= now`, no unexpired lease, and every `where`.
+    All due rows sharing a `group` value (an email's Message-ID) are claimed together.
+    Returns the lease owner token, its expiry and the claimed row ids. The update
+    re-checks the lease, so two claimers never hold one row even without row locks.
+    """
+    owner = uuid.uuid4().hex
+    until = now + lease
+    due = [
+        table.status == PENDING,
+        col(table.next_attempt_at) <= now,
+        or_(col(table.lease_until).is_(None), col(table.lease_until) <= now),
+        *where,
+    ]
+    async with db.write() as session, session.begin():
+        # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade
+        # a read transaction (which fails at once under WAL when another writer won), and
+        # it re-checks `due` on each row, so two claimers never share a row. On PostgreSQL
+        # the pick skips rows another claimer has locked (FOR UPDATE SKIP LOCKED) rather
+        # than waiting for them and then finding them taken; SQLite ignores the clause.
+        pick = (
+            select(group)
+            .where(*due)
+            .order_by(col(table.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        await session.exec(
+            update(table)
+            .where(col(group).in_(pick), *due)
+            .values(lease_owner=owner, lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = await session.exec(
+            select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
+        )
+        ids = [i for i in claimed.all() if i is not None]
+    return owner, until, ids
+
+
+async def claim_outbound(db: Sessions, *, now: datetime, lease: timedelta, limit: int) -> Batch:
+    """Claim due immediate deliveries, grouped into emails (one per Message-ID)."""
+    owner, until, ids = await claim_rows(
+        db,
+        DeliveryRow,
+        group=DeliveryRow.message_id,
+        now=now,
+        lease=lease,
+        limit=limit,
+        where=[DeliveryRow.mode == IMMEDIATE],
+    )
+    if not ids:
+        return Batch(owner, until, [])
     async with db() as session:
         rows = (
             await session.exec(
                 select(DeliveryRow, SignalRow, ItemRow)
                 .join(SignalRow, col(SignalRow.id) == DeliveryRow.signal_id)
                 .join(ItemRow, col(ItemRow.id) == DeliveryRow.item_id)
-                .where(DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now)
+                .where(col(DeliveryRow.id).in_(ids))
                 .order_by(col(DeliveryRow.id))
-                .limit(limit)
             )
         ).all()
+        others = await reporting_sources(session, {item.story_id for _, _, item in rows})
     groups: dict[str, list[tuple[DeliveryRow, SignalRow, ItemRow]]] = {}
     for delivery, signal, item in rows:
         groups.setdefault(delivery.message_id, []).append((delivery, signal, item))
-    out = []
+    emails = []
     for message_id, members in groups.items():
-        first_delivery, _, item_row = members[0]
-        out.append(
+        first, _, item_row = members[0]
+        emails.append(
             Outbound(
                 message_id=message_id,
-                subscriber=first_delivery.subscriber,
+                subscriber=first.subscriber,
                 delivery_ids=tuple(d.id for d, _, _ in members if d.id is not None),
                 attempts=max(d.attempts for d, _, _ in members),
-                item=_item_value(item_row),
-                signals=tuple(_signal_value(s) for _, s, _ in members),
+                item=item_value(item_row),
+                signals=tuple(signal_value(s) for _, s, _ in members),
+                also_reported_by=also_reported(others, item_row),
             )
         )
-    return out
+    return Batch(owner, until, emails)
+
+
+async def reporting_sources(session: Any, story_ids: set[int | None]) -> dict[int, set[str]]:
+    """The names of the sources with an item in each story."""
+    wanted = [s for s in story_ids if s is not None]
+    found: dict[int, set[str]] = {}
+    if not wanted:
+        return found
+    rows = await session.exec(
+        select(ItemRow.story_id, ItemRow.source).where(col(ItemRow.story_id).in_(wanted))
+    )
+    for story_id, source in rows:
+        found.setdefault(story_id, set()).add(source)
+    return found
+
+
+def also_reported(others: dict[int, set[str]], item: ItemRow) -> tuple[str, ...]:
+    """Sources of the item's story other than the item's own, sorted."""
+    names = others.get(item.story_id or 0, set()) - {item.source}
+    return tuple(sorted(names))
 
 
 async def mark_sent(db: Sessions, ids: Sequence[int], *, reply: str, now: datetime) -> None:
@@ -79,61 +181,34 @@ async def mark_dead(db: Sessions, ids: Sequence[int], *, error: str) -> None:
     )
 
 
+async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
+    """Give back claimed rows that were not attempted (no attempt is counted)."""
+    if not ids:
+        return
+    async with db.write() as session, session.begin():
+        await session.exec(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
 async def count_deliveries(db: Sessions) -> dict[str, int]:
     """Deliveries by status."""
     async with db() as session:
         rows = await session.exec(
             select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
         )
-        return dict(rows)
-
-
-# --- helpers -------------------------------------------------------------------------
+        return dict(rows.all())
 
 
 async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
+    """Record an outcome and drop the lease, in one transaction."""
     if not ids:
         return
-    async with db() as session, session.begin():
+    async with db.write() as session, session.begin():
         await session.exec(
-            update(DeliveryRow).where(col(DeliveryRow.id).in_(list(ids))).values(**values)
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id).in_(list(ids)))
+            .values(lease_owner=None, lease_until=None, **values)
         )
-
-
-def _item_value(row: ItemRow) -> Item:
-    return Item(
-        source=row.source,
-        title=row.title,
-        body=row.body,
-        link=row.link,
-        guid=row.guid,
-        published=row.published,
-        identity=row.identity,
-        content_hash=row.content_hash,
-    )
-
-
-def _signal_value(row: SignalRow) -> Signal:
-    evidence = tuple(
-        Evidence(
-            sentence=e["sentence"],
-            spans=tuple(Span(int(a), int(b), str(c)) for a, b, c in e.get("spans", [])),
-            in_title=bool(e.get("in_title")),
-        )
-        for e in row.evidence
-    )
-    entities = Entities(
-        elements=tuple(row.entities.get("elements", [])),
-        products=tuple(row.entities.get("products", [])),
-        countries=tuple(row.entities.get("countries", [])),
-    )
-    return Signal(
-        type=row.type,
-        direction=Direction(row.direction),
-        severity=Severity(row.severity),
-        score=row.score,
-        rule=row.rule,
-        evidence=evidence,
-        entities=entities,
-        speculative=row.speculative,
-    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -14,17 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
 from watcher.store.db import Sessions
-from watcher.store.outbox import PENDING
-from watcher.store.source_state import source_row
+from watcher.store.outbox import IMMEDIATE, PENDING
+from watcher.store.source_state import mark_success, source_row
+from watcher.store.stories import load_candidates, lock_story_assignment
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
-
-
-@dataclass(frozen=True, slots=True)
-class KnownItem:
-    """What the store remembers of an item, enough to tell new from changed."""
-
-    id: int
-    content_hash: str
+from watcher.stories import Candidate, Sketch, best_story, encode_sketch, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +33,16 @@ class SaveCounts:
 
 @dataclass(frozen=True, slots=True)
 class ItemPlan:
-    """An item to store, its signals, and who gets each signal type (addresses by type)."""
+    """An item to store, its signals, and who gets each signal type (addresses by type).
+
+    `modes` maps an address to `digest` when that subscriber reads digests; any other
+    address is mailed immediately.
+    """
 
     item: Item
     signals: Sequence[Signal]
     recipients: Mapping[str, Sequence[str]]
-
-
-async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
-    """The stored items of `source` among `identities`, by identity (one query per 500)."""
-    found: dict[str, KnownItem] = {}
-    async with db() as session:
-        for start in range(0, len(identities), 500):
-            chunk = list(identities[start : start + 500])
-            rows = await session.exec(
-                select(ItemRow.identity, ItemRow.id, ItemRow.content_hash).where(
-                    ItemRow.source == source, col(ItemRow.identity).in_(chunk)
-                )
-            )
-            for identity, item_id, digest in rows:
-                assert item_id is not None
-                found[identity] = KnownItem(item_id, digest)
-    return found
+    modes: Mapping[str, str] = field(default_factory=dict)
 
 
 async def save_poll(
@@ -72,33 +54,44 @@ async def save_poll(
     plans: Sequence[ItemPlan],
     domain: str,
     now: datetime,
+    next_poll_at: datetime | None = None,
+    story_window: timedelta = timedelta(days=7),
 ) -> SaveCounts:
     """Items, their signals and the deliveries they cause, plus the source's success: one commit.
 
-    A known identity with a new text is a revision: its row is updated, its signals
-    re-derived; the outbox's unique key means only a signal type new to the story mails.
+    A new item joins the story of a near-duplicate from another source within
+    `story_window` (`watcher.stories`), else starts its own. A known identity with a new
+    text is a revision: its row is updated, its signals re-derived. The outbox's unique
+    key (subscriber, story, signal type) means only a signal type new to the story mails.
     """
     new = revised = signal_count = queued = 0
-    async with db() as session, session.begin():
-        state = await source_row(session, source, kind)
+    async with db.write() as session, session.begin():
+        state = await source_row(session, source, kind, now)
         stored = await _items_by_identity(session, source, [p.item.identity for p in plans])
+        fresh = [p.item for p in plans if p.item.identity not in stored]
+        if fresh:
+            await lock_story_assignment(session)
+        candidates = await _candidates(session, source, fresh, now, story_window)
         for plan in plans:
             item, signals = plan.item, plan.signals
             row = stored.get(item.identity)
+            sketch = sketch_text(item.title, item.body)
             if row is None:
-                row = await _insert_item(session, item, now)
+                when = item.published or now
+                story_id = best_story(sketch, source, when, story_window, candidates)
+                row = await _insert_item(session, item, now, sketch, story_id)
+                assert row.story_id is not None
+                candidates.append(Candidate(row.story_id, source, when, sketch))
                 new += 1
             else:
-                _revise_item(row, item, now)
+                _revise_item(row, item, now, sketch)
                 revised += 1
             assert row.id is not None
             assert row.story_id is not None
             signal_ids = await _upsert_signals(session, row, signals, now)
             signal_count += len(signals)
-            queued += await _queue(session, row, plan.recipients, signal_ids, domain, now)
-        state.polls += 1
-        state.consecutive_failures = 0
-        state.last_poll_at = state.last_success_at = now
+            queued += await _queue(session, row, plan, signal_ids, domain, now)
+        mark_success(state, now, next_poll_at)
         state.etag, state.last_modified = validators.etag, validators.last_modified
         if new:
             state.last_new_item_at = now
@@ -122,10 +115,25 @@ async def _items_by_identity(
     return found
 
 
-async def _insert_item(session: AsyncSession, item: Item, now: datetime) -> ItemRow:
-    story = StoryRow(title=item.title, first_seen=now)
-    session.add(story)
-    await session.flush()
+async def _candidates(
+    session: AsyncSession, source: str, items: list[Item], now: datetime, window: timedelta
+) -> list[Candidate]:
+    if not items:
+        return []
+    times = [item.published or now for item in items]
+    return await load_candidates(
+        session, source=source, start=min(times) - window, end=max(times) + window
+    )
+
+
+async def _insert_item(
+    session: AsyncSession, item: Item, now: datetime, sketch: Sketch, story_id: int | None
+) -> ItemRow:
+    if story_id is None:
+        story = StoryRow(title=item.title, first_seen=now)
+        session.add(story)
+        await session.flush()
+        story_id = story.id
     row = ItemRow(
         source=item.source,
         identity=item.identity,
@@ -136,15 +144,17 @@ async def _insert_item(session: AsyncSession, item: Item, now: datetime) -> Item
         published=item.published,
         fetched_at=now,
         content_hash=item.content_hash,
-        story_id=story.id,
+        story_id=story_id,
+        fingerprint=encode_sketch(sketch),
     )
     session.add(row)
     await session.flush()
     return row
 
 
-def _revise_item(row: ItemRow, item: Item, now: datetime) -> None:
+def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> None:
     row.title, row.body, row.link = item.title, item.body, item.link
+    row.fingerprint = encode_sketch(sketch)
     row.published = item.published or row.published
     row.content_hash = item.content_hash
     row.fetched_at = now
@@ -189,7 +199,7 @@ async def _upsert_signals(
 async def _queue(
     session: AsyncSession,
     item: ItemRow,
-    recipients: Mapping[str, Sequence[str]],
+    plan: ItemPlan,
     signal_ids: dict[str, int],
     domain: str,
     now: datetime,
@@ -201,7 +211,7 @@ async def _queue(
     """
     values = []
     message_ids: dict[str, str] = {}
-    for signal_type, addresses in recipients.items():
+    for signal_type, addresses in plan.recipients.items():
         for address in addresses:
             message_id = message_ids.setdefault(address, f"<{uuid.uuid4().hex}.{item.id}@{domain}>")
             values.append(
@@ -211,6 +221,7 @@ async def _queue(
                     "item_id": item.id,
                     "signal_id": signal_ids[signal_type],
                     "signal_type": signal_type,
+                    "mode": plan.modes.get(address, IMMEDIATE),
                     "message_id": message_id,
                     "status": PENDING,
                     "attempts": 0,

@@ -6,7 +6,16 @@ No `from __future__ import annotations` here: it breaks SQLModel tables (sqlmode
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -35,7 +44,14 @@ def _when(nullable: bool = True, index: bool = False) -> Any:
 
 
 class SourceRow(SQLModel, table=True):
-    """A source's state between polls: cache validators and health."""
+    """A source's state between polls: cache validators, health and its next poll.
+
+    `next_poll_at` alone decides whether the source is due (NULL: due now); it also
+    serves as the poll's lease while a poll runs. `backoff_until` is set while the
+    source fails (the end of the current backoff), `failing_since` is the start of the
+    failure episode (it names the admin notices of that episode), `schedule` is the
+    schedule the row was planned with (a changed config re-plans the row).
+    """
 
     __tablename__ = "sources"
 
@@ -51,6 +67,11 @@ class SourceRow(SQLModel, table=True):
     last_poll_at: datetime | None = _when()
     last_success_at: datetime | None = _when()
     last_new_item_at: datetime | None = _when()
+    next_poll_at: datetime | None = _when(index=True)
+    backoff_until: datetime | None = _when()
+    failing_since: datetime | None = _when()
+    schedule: str | None = Field(default=None, max_length=255)
+    added_at: datetime | None = _when()
 
 
 class StoryRow(SQLModel, table=True):
@@ -81,6 +102,7 @@ class ItemRow(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     revision: int = 1
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class SignalRow(SQLModel, table=True):
@@ -103,13 +125,50 @@ class SignalRow(SQLModel, table=True):
     created_at: datetime = _when(nullable=False, index=True)
 
 
+class DigestRow(SQLModel, table=True):
+    """One digest email per (subscriber, period): the unique key makes producing it idempotent.
+
+    `period` is the schedule's fire time in UTC (ISO, minute precision); deliveries join
+    a digest through `DeliveryRow.digest_id` in the transaction that creates it, so its
+    content is fixed from then on and a retry sends the same email.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("subscriber", "period", name="uq_digests_once"),
+        Index("ix_digests_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber: str = Field(max_length=320)
+    period: str = Field(max_length=32)
+    period_end: datetime = _when(nullable=False)
+    message_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=16)
+    entries: int = 0
+    attempts: int = 0
+    next_attempt_at: datetime = _when(nullable=False)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
+    created_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    reply: str | None = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (subscriber, story, signal type), sent at most once."""
+    """The outbox: one row per (subscriber, story, signal type), sent at most once.
+
+    `mode` is the subscriber's mode when the row was queued: `immediate` rows are sent by
+    the dispatcher on their own, `digest` rows wait for a digest (`digest_id`). A
+    dispatcher holds a row while `lease_until` is in the future (see `outbox.claim_rows`).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber", "story_id", "signal_type", name="uq_deliveries_once"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_digest", "subscriber", "mode", "digest_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +185,10 @@ class DeliveryRow(SQLModel, table=True):
     sent_at: datetime | None = _when()
     reply: str | None = Field(default=None, sa_column=Column(Text))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    mode: str = Field(default="immediate", max_length=16)
+    digest_id: int | None = Field(default=None, foreign_key="digests.id")
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
 
 
 class NoticeRow(SQLModel, table=True):
@@ -148,3 +211,5 @@ class NoticeRow(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     sent_at: datetime | None = _when()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()

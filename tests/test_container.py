@@ -1,0 +1,164 @@
+"""What can be checked of the container without a Docker engine, and its start command run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dockerfile
+import httpx
+import yaml
+
+from tests.conftest import ROOT
+from watcher.probes import HEALTH_PATH
+
+INSTRUCTIONS = dockerfile.parse_file(str(ROOT / "Dockerfile"))
+
+
+def _final_stage() -> list[dockerfile.Command]:
+    starts = [i for i, c in enumerate(INSTRUCTIONS) if c.cmd == "FROM"]
+    return list(INSTRUCTIONS[starts[-1] :])
+
+
+def _one(cmd: str) -> dockerfile.Command:
+    found = [c for c in _final_stage() if c.cmd == cmd]
+    assert len(found) == 1, f"expected one {cmd} in the final stage, found {len(found)}"
+    return found[0]
+
+
+def _env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for command in _final_stage():
+        if command.cmd == "ENV":
+            pairs = command.value
+            env.update(dict(zip(pairs[::2], pairs[1::2], strict=True)))
+    return env
+
+
+def test_dockerfile_is_multi_stage_on_python_slim() -> None:
+    """Two stages on python:3.12-slim; dependencies come from the pinned lock file."""
+    bases = [c.value[0] for c in INSTRUCTIONS if c.cmd == "FROM"]
+    assert bases == ["python:3.12-slim", "python:3.12-slim"]
+    runs = " ".join(" ".join(c.value) for c in INSTRUCTIONS if c.cmd == "RUN")
+    assert "pip install -r requirements.lock" in runs
+    assert (ROOT / "requirements.lock").is_file()
+
+
+def test_runs_as_a_non_root_user_under_tini() -> None:
+    """USER is a named non-root user created in the image; tini is PID 1; SIGTERM stops it."""
+    user = _one("USER").value[0]
+    assert user not in ("root", "0")
+    assert any(
+        "useradd" in " ".join(c.value) and user in " ".join(c.value)
+        for c in _final_stage()
+        if c.cmd == "RUN"
+    )
+    entrypoint = _one("ENTRYPOINT")
+    assert entrypoint.json
+    assert entrypoint.value[:2] == ("/usr/bin/tini", "--")
+    assert "tini" in " ".join(" ".join(c.value) for c in _final_stage() if c.cmd == "RUN")
+    assert _one("STOPSIGNAL").value == ("SIGTERM",)
+    assert _one("VOLUME").value == ("/data",)
+    assert _env()["WATCHER_DATA_DIR"] == "/data"
+
+
+def test_entrypoint_command_exists_in_the_package() -> None:
+    """The command the image runs is the package's console script, with a known subcommand."""
+    command = list(_one("ENTRYPOINT").value[2:]) + list(_one("CMD").value)
+    assert command == ["watcher", "run"]
+    scripts = _pyproject()["project"]["scripts"]
+    assert scripts["watcher"] == "watcher.cli:main"
+    assert shutil.which("watcher", path=str(Path(sys.executable).parent)) is not None
+
+
+def test_healthcheck_url_matches_the_server_route() -> None:
+    """The HEALTHCHECK probes the port the image configures and a route the daemon serves."""
+    check = " ".join(_one("HEALTHCHECK").value)
+    match = re.search(r"http://127\.0\.0\.1:(\d+)(/\w+)", check)
+    assert match is not None
+    assert match.group(1) == _env()["WATCHER_WEB__PORT"]
+    assert _env()["WATCHER_WEB__HOST"] == "0.0.0.0"
+    assert match.group(2) == HEALTH_PATH
+    assert _one("EXPOSE").value == (match.group(1),)
+
+
+def test_no_secrets_in_the_image_layers() -> None:
+    """No password or secret is set in ENV or ARG; .dockerignore keeps local state out."""
+    for command in INSTRUCTIONS:
+        if command.cmd in ("ENV", "ARG"):
+            assert not any(re.search(r"PASSWORD|SECRET|TOKEN", v) for v in command.value[::2])
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".git", ".venv", "data"} <= set(ignored)
+
+
+def test_compose_file_names_its_services() -> None:
+    """docker-compose.yml is valid YAML with the watcher, Mailpit and a postgres profile."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"watcher", "mailpit", "postgres", "watcher-pg"} <= set(services)
+    assert services["postgres"]["profiles"] == ["postgres"]
+    assert services["watcher-pg"]["environment"]["WATCHER_DATABASE_URL"].startswith(
+        "postgresql+asyncpg://"
+    )
+    assert services["watcher"]["environment"]["WATCHER_SMTP__HOST"] == "mailpit"
+
+
+def test_the_container_start_command_runs_and_stops(tmp_path: Path) -> None:
+    """The image's command with the image's environment serves /healthz and exits 0 on SIGTERM."""
+    env = {**os.environ, **_env()}
+    env.pop("PATH", None)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env["WATCHER_CONFIG"] = str(ROOT / "config" / "watcher.yaml")
+    env["WATCHER_DATA_DIR"] = str(tmp_path / "data")
+    env["WATCHER_WEB__HOST"] = "127.0.0.1"
+    env["WATCHER_WEB__PORT"] = "0"  # the image's 8080 may be taken on this machine
+    command = list(_one("ENTRYPOINT").value) + list(_one("CMD").value)
+    if not Path(command[0]).exists():
+        command = command[2:]  # tini is the image's PID 1; the watcher runs the same without it
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        port = _probe_port(process)
+        maildrop = tmp_path / "data" / "maildrop"
+        deadline = time.monotonic() + 30
+        status = 0
+        while time.monotonic() < deadline and (status != 200 or not list(maildrop.glob("*.eml"))):
+            status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
+            time.sleep(0.2)
+        assert status == 200
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert '"event": "shutdown_complete"' in output
+    assert list(maildrop.glob("*.eml"))
+
+
+def _probe_port(process: subprocess.Popen[str]) -> int:
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event.get("event") == "probe_server_started":
+                return int(event["port"])
+    raise AssertionError("the daemon never reported its probe port")
+
+
+def _pyproject() -> dict[str, dict[str, dict[str, str]]]:
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)

@@ -1,0 +1,74 @@
+"""The default rules on trade-press wording and on the seed reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import DATA, ROOT, SHARED
+from watcher.classify.engine import Classifier
+from watcher.configfile import load_config
+from watcher.items import Direction, Signal
+from watcher.sources.files import split_title
+
+CASES: list[dict[str, Any]] = yaml.safe_load(
+    (DATA / "classify" / "default_rules.yaml").read_text(encoding="utf-8")
+)
+SEED_000 = SHARED / "seeds" / "000_2402a3fff184db4e.txt"
+SEED_01 = ROOT / "seeds" / "01-medium-heavy-oxide-output-may-2025.md"
+FOUR_TYPES = ["export_control", "quota_delay", "scrap_shortage", "ore_supply_disruption"]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    """The classifier of config/watcher.yaml (default rules included)."""
+    return Classifier.from_config(load_config(ROOT / "config" / "watcher.yaml", environ={}))
+
+
+def _summary(signals: list[Signal]) -> list[str]:
+    return [
+        f"{s.type}/{s.direction.value}{'/speculative' if s.speculative else ''}" for s in signals
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:60] for c in CASES])
+def test_default_vocabulary(classifier: Classifier, case: dict[str, Any]) -> None:
+    """The sentence gives exactly the listed signals with the default rules."""
+    assert _summary(classifier.classify("", case["text"])) == case["signals"]
+
+
+def _classify_file(classifier: Classifier, path: Any) -> dict[str, Signal]:
+    title, body = split_title(path.read_text(encoding="utf-8"))
+    return {s.type: s for s in classifier.classify(title, body)}
+
+
+def _evidence(signal: Signal) -> str:
+    return "\n".join(e.sentence for e in signal.evidence)
+
+
+@pytest.mark.skipif(not SEED_000.exists(), reason=f"shared seed report not found at {SEED_000}")
+def test_shared_seed_report_carries_four_tightening_signals(classifier: Classifier) -> None:
+    """The SMM note names all four signals, each tightening, with the sentences that say so."""
+    signals = _classify_file(classifier, SEED_000)
+    assert sorted(signals) == sorted(FOUR_TYPES)
+    assert all(s.direction is Direction.TIGHTENING and not s.speculative for s in signals.values())
+    assert "implementation of export control policies" in _evidence(signals["export_control"])
+    assert "delay in issuing mining quotas" in _evidence(signals["quota_delay"])
+    assert "shortage of NdFeB scrap" in _evidence(signals["scrap_shortage"])
+    ore = _evidence(signals["ore_supply_disruption"])
+    assert "unwilling to sell their ion-adsorption ore" in ore
+
+
+def test_seed_01_carries_four_tightening_signals(classifier: Classifier) -> None:
+    """The project's restatement of that note gives the same four signals and evidence."""
+    signals = _classify_file(classifier, SEED_01)
+    assert sorted(signals) == sorted(FOUR_TYPES)
+    assert all(s.direction is Direction.TIGHTENING and not s.speculative for s in signals.values())
+    assert "export controls led magnet makers to cut production" in _evidence(
+        signals["export_control"]
+    )
+    assert "delayed issuance of mining quotas" in _evidence(signals["quota_delay"])
+    assert "Recyclers were short of NdFeB scrap in May." in _evidence(signals["scrap_shortage"])
+    assert "held back their ion-adsorption ore" in _evidence(signals["ore_supply_disruption"])

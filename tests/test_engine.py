@@ -1,0 +1,69 @@
+"""Rule engine behaviour, table-driven from tests/data/classify/engine.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import DATA
+from watcher.classify.engine import Classifier
+from watcher.config import SignalRule
+from watcher.items import Severity
+
+TABLE: dict[str, Any] = yaml.safe_load(
+    (DATA / "classify" / "engine.yaml").read_text(encoding="utf-8")
+)
+CASES: list[dict[str, Any]] = TABLE["cases"]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    """The classifier of the hand-made rule set at the top of engine.yaml."""
+    config = TABLE["config"]
+    rules = {name: SignalRule.model_validate(rule) for name, rule in config["signals"].items()}
+    return Classifier(config["concepts"], rules)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_rule_behaviour(classifier: Classifier, case: dict[str, Any]) -> None:
+    """The item gives exactly the expected signals, with direction and any flags listed."""
+    signals = classifier.classify(case.get("title", ""), case["body"])
+    assert [s.type for s in signals] == [e["type"] for e in case["signals"]]
+    for signal, expected in zip(signals, case["signals"], strict=True):
+        assert signal.direction.value == expected["direction"]
+        if "speculative" in expected:
+            assert signal.speculative is expected["speculative"]
+        if "severity" in expected:
+            assert signal.severity is Severity(expected["severity"])
+
+
+def test_evidence_marks_the_matched_terms(classifier: Classifier) -> None:
+    """Evidence is the sentence, with spans on the trigger and the cue that set the direction."""
+    (signal,) = classifier.classify("", "Prices rose. Rare earth mines have not resumed.")
+    (evidence,) = signal.evidence
+    assert evidence.sentence == "Rare earth mines have not resumed."
+    assert evidence.marked() == "Rare earth [mines] have not [resumed]."
+    assert {s.concept for s in evidence.spans} == {"mine", "resume"}
+    assert signal.rule == "ore_supply_disruption"
+
+
+def test_scores_rank_weight_of_evidence(classifier: Classifier) -> None:
+    """A headline match scores above a body match, and a speculative one below both."""
+    (title,) = classifier.classify("Rare earth quota delayed", "")
+    (body,) = classifier.classify("", "The rare earth quota is delayed.")
+    (hedged,) = classifier.classify("", "The rare earth quota may be delayed.")
+    assert hedged.score < body.score < title.score <= 1.0
+
+
+def test_entities_come_from_the_evidence_sentences() -> None:
+    """Elements, products and countries named in the evidence (else in the item) are listed."""
+    rules = {"quota_delay": SignalRule.model_validate(TABLE["config"]["signals"]["quota_delay"])}
+    classifier = Classifier(TABLE["config"]["concepts"], rules)
+    (signal,) = classifier.classify(
+        "Myanmar note", "China's dysprosium (Dy) oxide quota is delayed. Tb is flat."
+    )
+    assert signal.entities.elements == ("Dy",)
+    assert signal.entities.products == ("oxide",)
+    assert set(signal.entities.countries) == {"China"}

@@ -1,0 +1,64 @@
+"""A signal type added in the configuration alone reaches a subscriber's mailbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.servers import SmtpSink
+from watcher.config import WatcherConfig
+from watcher.service import run_once
+
+PRODUCTION_CUT_CONCEPTS = {
+    "producer": ["magnet maker*", "producer*", "smelter*", "磁材企业"],
+    "output_cut": [
+        "{cut,cuts,cutting,slashed,reduced,trimmed} {production,output,operating rates}",
+        "production cut*",
+        "减产",
+    ],
+}
+PRODUCTION_CUT_RULE = {
+    "label": "Production cut",
+    "severity": "medium",
+    "match": [["producer", "output_cut"]],
+    "within": 8,
+    "context": ["critical_minerals"],
+    "negation": ["negation", "denial"],
+    "hedging": ["hedging"],
+}
+
+
+async def test_production_cut_in_config_reaches_the_subscriber(
+    tmp_path: Path, smtp_sink: SmtpSink, make_config: Callable[..., WatcherConfig]
+) -> None:
+    """Concepts and a rule in the config file make a new type that is classified and mailed."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "cut.md").write_text(
+        "# Ningbo magnet makers cut production\n\n"
+        "NdFeB magnet makers in Ningbo cut production by a fifth in May, traders said.\n",
+        encoding="utf-8",
+    )
+    (reports / "flat.md").write_text(
+        "# Dysprosium flat\n\nDysprosium oxide was unchanged on the week.\n", encoding="utf-8"
+    )
+    config = make_config(
+        sources=[{"name": "reports", "kind": "files", "path": str(reports)}],
+        concepts=PRODUCTION_CUT_CONCEPTS,
+        signals={"production_cut": PRODUCTION_CUT_RULE},
+        subscribers=[
+            {"email": "buyer@example.com", "signals": ["production_cut"]},
+            {"email": "other@example.com", "signals": ["export_control"]},
+        ],
+        smtp={"host": "127.0.0.1", "port": smtp_sink.port, "tls": "none", "timeout": "5s"},
+    )
+    assert "production_cut" in config.signals
+    assert "export_control" in config.signals  # the default rules are still there
+    assert await run_once(config) == 0
+    (message,) = smtp_sink.messages
+    assert message["To"] == "buyer@example.com"
+    assert str(message["Subject"]).startswith("[Supply Watch] Production cut · tightening")
+    assert "Ningbo magnet makers cut production" in str(message["Subject"])
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert "cut production" in text.get_content()

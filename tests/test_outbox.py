@@ -1,0 +1,257 @@
+"""The outbox against a real SMTP server: once per story and signal, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from tests.clock import Clock
+from tests.conftest import ROOT
+from tests.delivery import (
+    BAN,
+    FLOOD,
+    QUOTA,
+    all_rows,
+    cycle,
+    dispatch,
+    entries,
+    feed_source,
+    feed_xml,
+)
+from tests.mailserver import MailServer
+from tests.servers import FeedServer, Route, free_port
+from watcher.config import DispatcherConfig, WatcherConfig
+from watcher.notify.sender import retry_delay
+from watcher.pipeline import poll_source
+from watcher.runtime import Runtime
+from watcher.store import outbox
+from watcher.store.tables import DeliveryRow, NoticeRow
+
+MakeConfig = Callable[..., WatcherConfig]
+TWO_SUBSCRIBERS = [
+    {"email": "analyst@example.com", "name": "Analyst"},
+    {"email": "buyer@example.com", "name": "Buyer", "signals": ["export_control"]},
+]
+
+
+async def test_one_email_per_subscriber_story_and_signal_across_polls_and_restarts(
+    mail_server: MailServer, make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """Three runs (each a restart) and a revised document still mail each pair exactly once."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    config = make_config(
+        sources=[{"name": "seeds", "kind": "files", "path": str(seeds)}],
+        subscribers=TWO_SUBSCRIBERS,
+        smtp=mail_server.smtp_config(),
+    )
+    for _ in range(3):
+        await cycle(config)
+    deliveries = await all_rows(config, DeliveryRow)
+    assert deliveries
+    assert {d.status for d in deliveries} == {"sent"}
+    keys = Counter((d.subscriber, d.story_id, d.signal_type) for d in deliveries)
+    assert max(keys.values()) == 1
+    ids = [str(m["Message-ID"]) for m in mail_server.messages]
+    assert len(ids) == len(set(ids)) == len({d.message_id for d in deliveries})
+    assert {a for _, rcpts in mail_server.handler.envelopes for a in rcpts} == {
+        "analyst@example.com",
+        "buyer@example.com",
+    }
+
+    document = seeds / "02-export-control-notice.md"
+    document.write_text(document.read_text() + "\n\nUpdated: the notice takes effect at once.\n")
+    before = len(mail_server.messages)
+    await cycle(config)
+    assert len(mail_server.messages) == before  # a revision with the same signals mails nobody
+
+
+async def test_smtp_down_for_a_while_then_everything_arrives_once(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """Connection refused defers every alert; when the relay is back all arrive, none twice."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
+    port = free_port()
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp={"host": "127.0.0.1", "port": port, "tls": "none", "timeout": "2s"},
+    )
+    clock = Clock()
+    first = await cycle(config, clock)
+    assert (first.sent, first.retried) == (0, 3)
+    clock.advance(timedelta(minutes=5))
+    assert (await dispatch(config, clock)).retried == 3  # still down: another attempt each
+
+    server = MailServer(port=port).start()
+    try:
+        clock.advance(timedelta(hours=1))
+        report = await dispatch(config, clock)
+        clock.advance(timedelta(hours=1))
+        again = await cycle(config, clock)
+    finally:
+        server.stop()
+    assert report.sent == 3
+    assert again.sent == 0
+    assert len(server.messages) == 3
+    assert len({str(m["Message-ID"]) for m in server.messages}) == 3
+    rows = await all_rows(config, DeliveryRow)
+    assert {(r.status, r.attempts) for r in rows} == {("sent", 3)}
+
+
+async def test_451_on_first_attempt_is_delivered_on_a_retry_with_the_same_message_id(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """A 4xx reply is transient: the row waits with its error, then goes out on the retry."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
+    )
+    mail_server.handler.data_replies.append("451 4.3.0 Mailbox busy, try again later")
+    clock = Clock()
+    report = await cycle(config, clock)
+    assert (report.sent, report.retried) == (0, 1)
+    [row] = await all_rows(config, DeliveryRow)
+    assert row.status == "pending"
+    assert "451" in (row.last_error or "")
+    assert row.next_attempt_at > clock.now
+
+    assert (await dispatch(config, clock)).sent == 0  # not due yet
+    clock.advance(timedelta(minutes=2))
+    assert (await dispatch(config, clock)).sent == 1
+    [message] = mail_server.messages
+    assert message["Message-ID"] == row.message_id
+    [row] = await all_rows(config, DeliveryRow)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_550_makes_a_dead_letter_and_exactly_one_admin_notice(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """A 5xx for the recipient is permanent: dead with the reason, the admins told once."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        admins=["ops@example.com"],
+    )
+    mail_server.handler.refuse_rcpt["analyst@example.com"] = "550 5.1.1 No such mailbox"
+    clock = Clock()
+    for _ in range(3):
+        await cycle(config, clock)
+        clock.advance(timedelta(hours=1))
+    [row] = await all_rows(config, DeliveryRow)
+    assert row.status == "dead"
+    assert "550" in (row.last_error or "")
+    assert row.attempts == 1
+    [notice] = await all_rows(config, NoticeRow)
+    assert notice.status == "sent"
+    [email] = mail_server.messages
+    assert email["To"].addresses[0].addr_spec == "ops@example.com"
+    assert email["Subject"].strip().startswith("[Supply Watcher ops]")
+    assert row.message_id in email.get_body(("plain",)).get_content()
+    assert "Auto-Submitted" in email
+
+
+async def test_transient_failures_stop_at_max_attempts_as_a_dead_letter(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """A relay that keeps answering 4xx: the last allowed attempt turns the row dead."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        dispatcher={"max_attempts": 3},
+    )
+    mail_server.handler.data_replies.extend(["421 4.7.0 Busy"] * 5)
+    clock = Clock()
+    await cycle(config, clock)
+    for _ in range(4):
+        clock.advance(timedelta(hours=7))
+        await dispatch(config, clock)
+    [row] = await all_rows(config, DeliveryRow)
+    assert (row.status, row.attempts) == ("dead", 3)
+    assert "gave up after 3 attempts" in (row.last_error or "")
+    assert not mail_server.messages
+
+
+async def test_a_claim_leases_rows_until_the_lease_expires(
+    feed_server: FeedServer, make_config: MakeConfig, database_url: str
+) -> None:
+    """Claimed rows are invisible to a second claimer until released or the lease ends."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], database={"url": database_url}
+    )
+    clock = Clock()
+    async with Runtime(config, clock=clock) as rt:
+        for source in config.sources:
+            await poll_source(rt, source)
+        lease = timedelta(minutes=5)
+        first = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
+        second = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
+        assert len(first.emails) == 2
+        assert second.emails == []
+        await outbox.release(rt.db, first.emails[0].delivery_ids, owner=first.owner)
+        third = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
+        assert [e.message_id for e in third.emails] == [first.emails[0].message_id]
+        later = clock.now + lease + timedelta(seconds=1)
+        fourth = await outbox.claim_outbound(rt.db, now=later, lease=lease, limit=10)
+        assert len(fourth.emails) == 2
+
+
+def test_retry_delay_grows_exponentially_with_jitter_and_a_cap() -> None:
+    """Delays double per attempt within [½, 1] of the base and never pass backoff_max."""
+    policy = DispatcherConfig(backoff=timedelta(minutes=1), backoff_max=timedelta(hours=1))
+    rng = random.Random(7)
+    for attempt, base in [(1, 60), (2, 120), (3, 240), (5, 960), (12, 3600), (60, 3600)]:
+        delay = retry_delay(attempt, policy, rng).total_seconds()
+        assert base / 2 <= delay <= base
+    assert len({retry_delay(3, policy, rng) for _ in range(5)}) > 1
+
+
+async def test_concurrent_claimers_on_two_engines_split_the_rows(
+    feed_server: FeedServer, make_config: MakeConfig, database_url: str
+) -> None:
+    """Like two replicas on one database: every email is claimed by exactly one of them."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
+    config = make_config(
+        database={"url": database_url},
+        sources=[feed_source(feed_server.url("/f"))],
+        subscribers=[{"email": f"s{n}@example.com"} for n in range(8)],
+    )
+    clock = Clock()
+    async with Runtime(config, clock=clock) as one, Runtime(config, clock=clock) as two:
+        for source in config.sources:
+            await poll_source(one, source)
+        lease = timedelta(minutes=5)
+        batches = await asyncio.gather(
+            *(
+                outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=3)
+                for rt in (one, two, one, two, one, two, one, two, one, two)
+            )
+        )
+    claimed = [e.message_id for batch in batches for e in batch.emails]
+    assert len(claimed) == len(set(claimed)) == 24
+
+
+async def test_an_alert_for_a_removed_subscriber_is_not_sent(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Queued before the subscriber left the config: closed as dead, never mailed."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    sources = [feed_source(feed_server.url("/f"))]
+    async with Runtime(make_config(sources=sources)) as rt:
+        await poll_source(rt, rt.config.sources[0])
+    config = make_config(
+        sources=sources, smtp=mail_server.smtp_config(), subscribers=[{"email": "new@example.com"}]
+    )
+    report = await dispatch(config, Clock())
+    assert report.dead == 1
+    assert not mail_server.messages
+    [row] = await all_rows(config, DeliveryRow)
+    assert (row.status, row.last_error) == ("dead", "the address is no longer a subscriber")

@@ -1,0 +1,226 @@
+"""The alert email: its headers, and untrusted feed text that never shapes a header or HTML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from tests.delivery import BAN, Entry, cycle, entries, feed_source, feed_xml
+from tests.mailserver import MailServer
+from tests.servers import FeedServer, Route
+from watcher.config import WatcherConfig
+from watcher.errors import UnsafeMessageError
+from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
+from watcher.notify.headers import ALERT_HEADERS, check_headers
+from watcher.notify.render import render_alert
+from watcher.runtime import Runtime
+from watcher.service import dispatch_all, poll_with_deadline, prepare_sources
+from watcher.store.tables import ItemRow
+
+MakeConfig = Callable[..., WatcherConfig]
+NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)
+HOSTILE_TITLES = [
+    "China bans dysprosium exports\r\nBcc: evil@example.net",
+    "China bans dysprosium exports\nX-Injected: 1\n\n<b>body</b>",
+    "=?UTF-8?Q?China_bans_dysprosium_exports=0D=0ABcc:_evil@example.net?=",
+    "=?UTF-8?B?Q2hpbmEgYmFucwpCY2M6IGV2aWxAZXhhbXBsZS5uZXQ=?=",
+    "China bans dysprosium exports Bcc: evil@example.net",
+    "China bans dysprosium exports\u2028Bcc: evil@example.net\x85Cc: x@example.net",
+]
+
+
+def outbound(title: str = BAN[0], body: str = BAN[1], link: str | None = None) -> Outbound:
+    """An export-control alert about an item with the given title, body and link."""
+    sentence = BAN[1]
+    signal = Signal(
+        type="export_control",
+        direction=Direction.TIGHTENING,
+        severity=Severity.CRITICAL,
+        score=0.8,
+        rule="export_control",
+        evidence=(Evidence(sentence, (Span(6, 13, "impose"), Span(17, 27, "export_control"))),),
+        entities=Entities(("Dy", "Tb"), (), ("China",)),
+    )
+    item = Item(
+        source="wire",
+        title=title,
+        body=body,
+        link=link or "https://example.com/news/1",
+        published=datetime(2025, 7, 3, 8, 30, tzinfo=UTC),
+    )
+    return Outbound("<id.1@watch.example>", "analyst@example.com", (1,), 0, item, (signal,))
+
+
+def html_part(message: object) -> str:
+    """The HTML alternative of a message, as text."""
+    part = message.get_body(("html",))  # type: ignore[attr-defined]
+    assert part is not None
+    return str(part.get_content())
+
+
+def text_part(message: object) -> str:
+    """The plain-text alternative of a message."""
+    part = message.get_body(("plain",))  # type: ignore[attr-defined]
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_an_alert_carries_the_intended_headers(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """From, To, Date, Message-ID, List-Id, List-Unsubscribe (+ one-click), Auto-Submitted."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        mail={
+            "from": "Supply Watch <alerts@watch.example>",
+            "domain": "watch.example",
+            "unsubscribe_url": "https://watch.example/unsubscribe",
+        },
+    )
+    await cycle(config)
+    [message] = mail_server.messages
+    assert message["From"] == "Supply Watch <alerts@watch.example>"
+    assert message["To"] == "Analyst <analyst@example.com>"
+    assert message["Date"].datetime.tzinfo is not None
+    assert re.fullmatch(r"<[0-9a-f]{32}\.\d+@watch\.example>", message["Message-ID"])
+    assert message["List-Id"] == "Supply Watcher alerts <alerts.watch.example>"
+    unsubscribe = message["List-Unsubscribe"]
+    assert "<https://watch.example/unsubscribe?address=analyst%40example.com>" in unsubscribe
+    assert "<mailto:unsubscribe@watch.example?subject=unsubscribe%20analyst%40example.com>" in (
+        unsubscribe
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # as sent: on one line, never RFC 2047 encoded words a mail client cannot follow
+    assert (
+        b"\r\nList-Unsubscribe: <https://watch.example/unsubscribe?address=analyst%40example.com>,"
+        b" <mailto:unsubscribe@watch.example?subject=unsubscribe%20analyst%40example.com>\r\n"
+    ) in mail_server.handler.raw[0]
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert str(message["Subject"]).strip() == (
+        "[Supply Watch] Export control · tightening · Tb, Dy · China bans dysprosium exports"
+    )
+    assert message.get_content_type() == "multipart/alternative"
+    assert {k.lower() for k in message} <= ALERT_HEADERS
+
+
+def test_one_click_unsubscribe_is_offered_only_with_an_https_link(
+    make_config: MakeConfig,
+) -> None:
+    """Without `unsubscribe_url`, List-Unsubscribe is a mailto: and no -Post header is set."""
+    config = make_config()
+    message = render_alert(outbound(), config, config.subscribers[0], NOW)
+    assert message["List-Unsubscribe"].startswith("<mailto:unsubscribe@")
+    assert "List-Unsubscribe-Post" not in message
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_a_hostile_title_never_adds_a_header(make_config: MakeConfig, title: str) -> None:
+    """CR/LF, encoded newlines, Unicode separators and `Bcc:` text stay inside the subject."""
+    config = make_config()
+    message = render_alert(outbound(title=title), config, config.subscribers[0], NOW)
+    raw = message.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    names = [
+        line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line[:1] not in b" \t"
+    ]
+    assert {n.decode() for n in names} <= ALERT_HEADERS
+    assert not {b"bcc", b"cc", b"x-injected"} & set(names)
+    assert len(names) == len(set(names))
+    assert "\n" not in str(message["Subject"])
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES[:3])
+async def test_hostile_feed_titles_reach_only_the_subscriber(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig, title: str
+) -> None:
+    """Through a real feed and SMTP: one recipient in the envelope, no extra header."""
+    feed_server.routes["/f"] = Route(
+        feed_xml([Entry(title, BAN[1], "g1", "https://example.com/1")])
+        .replace(b"\r", b"&#13;")
+        .replace(b"\n", b"&#10;")
+    )
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
+    )
+    await cycle(config)
+    [message] = mail_server.messages
+    assert mail_server.handler.envelopes[0][1] == ["analyst@example.com"]
+    assert {k.lower() for k in message} <= ALERT_HEADERS
+    assert "Bcc" not in message
+
+
+def test_html_and_javascript_links_in_a_summary_never_reach_the_html_part(
+    make_config: MakeConfig,
+) -> None:
+    """Scripts, handlers, images and javascript: links are gone; an https link survives."""
+    body = (
+        f"{BAN[1]} <script>alert('x')</script><img src=https://tracker.example/p.gif>"
+        "<a href=\"javascript:alert('y')\">details</a> <a href='JaVaScRiPt:void(0)'>more</a>"
+        "<b onmouseover=\"alert('z')\">bold</b> <iframe src=https://evil.example></iframe>"
+        " <a href='https://example.com/ok'>source</a>"
+    )
+    config = make_config()
+    html = html_part(render_alert(outbound(body=body), config, config.subscribers[0], NOW))
+    lowered = html.lower()
+    for forbidden in ("<script", "javascript:", "<img", "onmouseover", "<iframe", "tracker."):
+        assert forbidden not in lowered, forbidden
+    assert not re.search(r"\bsrc\s*=", lowered)
+    assert '<a href="https://example.com/ok" rel="noopener noreferrer nofollow">' in html
+    assert "<b>bold</b>" in html
+
+
+def test_a_local_document_link_is_plain_text_and_times_are_in_the_subscribers_zone(
+    make_config: MakeConfig,
+) -> None:
+    """file:// links are never anchors; published time shows in the subscriber's time zone."""
+    config = make_config(subscribers=[{"email": "tokyo@example.com", "timezone": "Asia/Tokyo"}])
+    alert = outbound(link="file:///srv/seeds/02-export-control-notice.md")
+    message = render_alert(alert, config, config.subscribers[0], NOW)
+    html, text = html_part(message), text_part(message)
+    assert 'href="file:' not in html
+    assert "/srv/seeds/02-export-control-notice.md" in html
+    assert "Document:  /srv/seeds/02-export-control-notice.md (local file)" in text
+    assert "2025-07-03 17:30 JST" in text
+    assert "2025-07-03 17:30 JST" in html
+    assert "[imposed] an [export ban]" in text
+    assert "<mark" in html
+
+
+def test_the_header_check_refuses_a_message_with_an_extra_header(make_config: MakeConfig) -> None:
+    """A header outside the intended set (here Bcc) makes the message unsendable."""
+    config = make_config()
+    message = render_alert(outbound(), config, config.subscribers[0], NOW)
+    message["Bcc"] = "evil@example.net"
+    with pytest.raises(UnsafeMessageError, match="bcc"):
+        check_headers(message, "analyst@example.com")
+
+
+async def test_the_same_story_from_a_second_source_mails_once_naming_both(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Story clustering joins the second report: one email, 'Also reported by' the other."""
+    feed_server.routes["/a"] = Route(feed_xml(entries(BAN)))
+    feed_server.routes["/b"] = Route(feed_xml([Entry(BAN[0], BAN[1], "other-guid", None)]))
+    config = make_config(
+        sources=[
+            feed_source(feed_server.url("/a"), "wire-a"),
+            feed_source(feed_server.url("/b"), "wire-b"),
+        ],
+        smtp=mail_server.smtp_config(),
+    )
+    async with Runtime(config) as rt:
+        for source in await prepare_sources(rt):
+            await poll_with_deadline(rt, source)
+        async with rt.db() as session:
+            stories = {i.story_id for i in (await session.exec(select(ItemRow))).all()}
+        await dispatch_all(rt)
+    assert len(stories) == 1
+    [message] = mail_server.messages
+    assert "Also reported by: wire-b" in text_part(message)
+    assert "wire-b" in html_part(message)

@@ -1,0 +1,109 @@
+"""Bad rules are rejected at load with file, key path and reason; useless ones are warned of."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from watcher.classify.lint import rule_warnings
+from watcher.cli import app
+from watcher.configfile import load_config
+from watcher.errors import ConfigError
+
+WriteConfig = Callable[..., Path]
+RULE = {"match": [["ban"]], "context": ["metal"]}
+CONCEPTS = {"ban": ["export ban"], "metal": ["gallium"]}
+
+
+def _error(write_config: WriteConfig, **sections: Any) -> str:
+    path = write_config(include=[], **sections)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    return str(caught.value)
+
+
+def test_unknown_concept_is_rejected(write_config: WriteConfig) -> None:
+    """A rule naming an undefined concept fails with file:line, the key path and the name."""
+    message = _error(
+        write_config,
+        concepts=CONCEPTS,
+        signals={"export_control": {**RULE, "negation": ["nope"]}},
+    )
+    assert "watcher.yaml:" in message
+    assert "signals.export_control.negation: unknown concept 'nope'" in message
+
+
+def test_invalid_regex_is_rejected(write_config: WriteConfig) -> None:
+    """A broken `re:` term fails naming the concept, the term's index and the regex error."""
+    message = _error(
+        write_config,
+        concepts={**CONCEPTS, "ban": ["export ban", "re:(unclosed"]},
+        signals={"export_control": RULE},
+    )
+    assert "concepts.ban.1: invalid regular expression '(unclosed'" in message
+
+
+def test_empty_term_list_is_rejected(write_config: WriteConfig) -> None:
+    """A concept without terms fails: it could never match."""
+    message = _error(write_config, concepts={**CONCEPTS, "ban": []}, signals={"x": RULE})
+    assert "concepts.ban: the term list is empty" in message
+
+
+def test_unknown_severity_is_rejected(write_config: WriteConfig) -> None:
+    """A severity outside low/medium/high/critical fails listing the allowed values."""
+    message = _error(
+        write_config, concepts=CONCEPTS, signals={"export_control": {**RULE, "severity": "severe"}}
+    )
+    assert "signals.export_control.severity:" in message
+    assert "'low', 'medium', 'high' or 'critical'" in message
+
+
+def test_bad_brace_term_is_rejected(write_config: WriteConfig) -> None:
+    """Malformed braces in a term fail like any other bad term."""
+    message = _error(
+        write_config, concepts={**CONCEPTS, "ban": ["{export,import ban"]}, signals={"x": RULE}
+    )
+    assert "concepts.ban.0:" in message
+    assert "unbalanced or nested braces" in message
+
+
+def test_stop_word_concept_and_excluded_alternative_are_warned(write_config: WriteConfig) -> None:
+    """A concept of stop words only, and an alternative that its own exclude kills, warn."""
+    path = write_config(
+        include=[],
+        concepts={**CONCEPTS, "filler": ["the", "of the", "{a,an}"]},
+        signals={
+            "noise": {"match": [["filler", "ban"]], "context": ["metal"]},
+            "dead": {"match": [["ban"]], "exclude": ["ban"]},
+        },
+    )
+    warnings = rule_warnings(load_config(path, environ={}))
+    assert any(
+        w.startswith("signals.noise: concept 'filler' has only stop words") for w in warnings
+    )
+    assert "signals.dead.match.0: ban is also in exclude, so this alternative can never match" in (
+        warnings
+    )
+    assert "signals.dead: no match alternative can fire; the rule never matches" in warnings
+
+
+def test_check_config_prints_rule_warnings(write_config: WriteConfig) -> None:
+    """`watcher check-config` validates, then lists the warnings on stderr, and exits 0."""
+    path = write_config(
+        include=[], concepts=CONCEPTS, signals={"dead": {"match": [["ban"]], "exclude": ["ban"]}}
+    )
+    result = CliRunner().invoke(app, ["check-config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: signals.dead: no match alternative can fire" in result.stderr
+    assert ": OK" in result.stdout
+
+
+def test_default_rules_load_without_warnings() -> None:
+    """The shipped rules validate and raise no warning."""
+    from tests.conftest import ROOT
+
+    assert rule_warnings(load_config(ROOT / "config" / "watcher.yaml", environ={})) == []

@@ -1,0 +1,168 @@
+"""SMTP with TLS and AUTH against aiosmtpd on a self-signed certificate; send-test; pacing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.delivery import BAN, all_rows, cycle, entries, feed_source, feed_xml
+from tests.mailserver import PASSWORD, USERNAME, MailServer
+from tests.servers import FeedServer, Route
+from watcher.cli import app
+from watcher.config import WatcherConfig
+from watcher.configfile import load_config
+from watcher.errors import ConfigError, TransientDeliveryError
+from watcher.notify.pace import Pacer
+from watcher.notify.transport import SmtpTransport
+from watcher.store.tables import DeliveryRow
+
+MakeConfig = Callable[..., WatcherConfig]
+WriteConfig = Callable[..., Path]
+
+
+@pytest.fixture(params=["starttls", "implicit"])
+def tls_server(
+    request: pytest.FixtureRequest, certificate: tuple[Path, Path]
+) -> Iterator[MailServer]:
+    """aiosmtpd requiring STARTTLS (or speaking implicit TLS) and AUTH before mail."""
+    server = MailServer(tls=request.param, cert=certificate).start()
+    yield server
+    server.stop()
+
+
+async def test_alerts_go_out_over_tls_with_auth(
+    feed_server: FeedServer,
+    tls_server: MailServer,
+    certificate: tuple[Path, Path],
+    write_config: WriteConfig,
+) -> None:
+    """STARTTLS (587-style) and implicit TLS (465-style) both log in and deliver."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    path = write_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=tls_server.smtp_config(username=USERNAME, ca_file=str(certificate[0])),
+    )
+    config = load_config(path, environ={"WATCHER_SMTP__PASSWORD": PASSWORD})
+    report = await cycle(config)
+    assert report.sent == 1
+    assert tls_server.handler.logins == [USERNAME]
+    assert len(tls_server.messages) == 1
+
+
+async def test_starttls_required_never_falls_back_to_plaintext(
+    mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """`tls: starttls` against a server without STARTTLS is an error, and nothing is sent."""
+    config = make_config(smtp=mail_server.smtp_config(tls="starttls"))
+    with pytest.raises(TransientDeliveryError, match="STARTTLS"):
+        async with SmtpTransport(config.smtp):
+            pass
+    assert not mail_server.messages
+
+
+async def test_an_untrusted_certificate_is_refused(
+    tls_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Without `ca_file` the self-signed certificate fails verification: no session."""
+    config = make_config(smtp=tls_server.smtp_config(username=USERNAME))
+    with pytest.raises(TransientDeliveryError):
+        async with SmtpTransport(config.smtp):
+            pass
+
+
+async def test_a_wrong_password_defers_without_revealing_the_password(
+    feed_server: FeedServer,
+    certificate: tuple[Path, Path],
+    write_config: WriteConfig,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A refused login is transient; the password (from a *_FILE secret) is in no log or row."""
+    server = MailServer(tls="starttls", cert=certificate).start()
+    secret = tmp_path / "smtp-password"
+    secret.write_text("not-the-Password-42\n")
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    try:
+        path = write_config(
+            sources=[feed_source(feed_server.url("/f"))],
+            smtp=server.smtp_config(
+                username=USERNAME, ca_file=str(certificate[0]), password_file=str(secret)
+            ),
+            log={"level": "debug", "format": "json"},
+        )
+        config = load_config(path, environ={})
+        report = await cycle(config)
+    finally:
+        server.stop()
+    assert (report.sent, report.retried) == (0, 1)
+    [row] = await all_rows(config, DeliveryRow)
+    assert "535" in (row.last_error or "")
+    assert "not-the-Password-42" not in (row.last_error or "")
+    assert "not-the-Password-42" not in capsys.readouterr().out
+
+
+def test_a_password_in_the_config_file_is_refused(write_config: WriteConfig) -> None:
+    """Secrets come from the environment or a file, never from watcher.yaml."""
+    path = write_config(smtp={"host": "mail.example.com", "password": "hunter2"})
+    with pytest.raises(ConfigError, match="WATCHER_SMTP__PASSWORD"):
+        load_config(path, environ={})
+
+
+def test_send_test_prints_the_servers_reply(
+    tls_server: MailServer, certificate: tuple[Path, Path], write_config: WriteConfig
+) -> None:
+    """`watcher send-test ADDRESS` delivers a sample alert and shows what the server said."""
+    path = write_config(smtp=tls_server.smtp_config(username=USERNAME, ca_file=str(certificate[0])))
+    result = CliRunner().invoke(
+        app,
+        ["send-test", "me@example.org", "--config", str(path)],
+        env={"WATCHER_SMTP__PASSWORD": PASSWORD},
+    )
+    assert result.exit_code == 0, result.output
+    assert "server reply: 2.0.0 Ok: queued as 1" in result.output
+    [message] = tls_server.messages
+    assert message["To"].addresses[0].addr_spec == "me@example.org"
+    assert str(message["Subject"]).strip().startswith("[Supply Watch] Export control")
+
+
+def test_send_test_reports_a_refusal(mail_server: MailServer, write_config: WriteConfig) -> None:
+    """A refused test alert exits 1 with the server's answer."""
+    mail_server.handler.refuse_rcpt["me@example.org"] = "550 5.1.1 Unknown user"
+    path = write_config(smtp=mail_server.smtp_config())
+    result = CliRunner().invoke(app, ["send-test", "me@example.org", "--config", str(path)])
+    assert result.exit_code == 1
+    assert "550 5.1.1 Unknown user" in result.output
+
+
+async def test_the_pacer_spaces_sends_to_the_configured_rate() -> None:
+    """At 30 per minute, sends are 2 s apart on the (fake) monotonic clock."""
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(30, clock=lambda: now[0], sleep=sleep)
+    for _ in range(4):
+        await pacer.wait()
+    assert slept == [2.0, 2.0, 2.0]
+    now[0] += 10
+    await pacer.wait()
+    assert slept == [2.0, 2.0, 2.0]
+    unlimited = Pacer(None, clock=lambda: now[0], sleep=sleep)
+    await unlimited.wait()
+    await unlimited.wait()
+    assert len(slept) == 3
+
+
+def test_a_login_in_plaintext_to_a_remote_relay_is_a_config_error(
+    write_config: WriteConfig,
+) -> None:
+    """`tls: none` with a username is refused unless the relay is on this machine."""
+    path = write_config(smtp={"host": "smtp.example.com", "tls": "none", "username": "u"})
+    with pytest.raises(ConfigError, match="password in clear"):
+        load_config(path, environ={})

@@ -1,0 +1,74 @@
+"""Warnings about rules that load but cannot do their job.
+
+A bad rule (unknown concept, invalid regex, empty term list, unknown severity) is an
+error at load (see `watcher.config`). These are the rules that pass validation yet can
+never match, or match without meaning anything:
+
+- a `match` alternative that names a concept the rule also `exclude`s: every sentence
+  holding it is excluded, so the alternative never fires (and when every alternative is
+  like that, the rule never fires);
+- a concept made only of stop words ("the", "of", "的") used to match or as context:
+  it is in nearly every sentence, so it tells nothing apart.
+
+`watcher check-config` prints them; the service logs them when it builds its classifier.
+"""
+
+from __future__ import annotations
+
+from watcher.classify.terms import Literal, TermError, parse_term
+from watcher.config import WatcherConfig
+
+# fmt: off
+STOP_WORDS = frozenset((
+    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "from",
+    "with", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
+    "that", "these", "those", "there", "here", "he", "she", "they", "we", "you", "i", "not",
+    "no", "so", "if", "then", "than", "into", "onto", "over", "under", "about", "after",
+    "before", "up", "down", "out", "off", "very", "can", "will", "would", "should", "may",
+    "might", "must", "do", "does", "did", "has", "have", "had", "的", "了", "和", "与", "及", "是",
+    "在", "也", "都", "而", "或", "之", "其", "这", "那",
+))
+# fmt: on
+
+
+def rule_warnings(config: WatcherConfig) -> list[str]:
+    """One line per problem: the key path, what is wrong and what it means."""
+    hollow = {name for name, terms in config.concepts.items() if _only_stop_words(terms)}
+    warnings = []
+    for name, rule in config.signals.items():
+        dead = 0
+        for index, group in enumerate(rule.match):
+            excluded = [c for c in group if c in rule.exclude]
+            if excluded:
+                dead += 1
+                warnings.append(
+                    f"signals.{name}.match.{index}: {', '.join(excluded)} is also in exclude,"
+                    " so this alternative can never match"
+                )
+        if dead == len(rule.match):
+            warnings.append(
+                f"signals.{name}: no match alternative can fire; the rule never matches"
+            )
+        used = {c for group in rule.match for c in group} | set(rule.context)
+        for concept in sorted(used & hollow):
+            warnings.append(
+                f"signals.{name}: concept {concept!r} has only stop words"
+                f" ({', '.join(config.concepts[concept][:5])}); it is in nearly every sentence"
+                " and tells nothing apart"
+            )
+    return warnings
+
+
+def _only_stop_words(terms: list[str]) -> bool:
+    """True when every literal phrase of the terms is made of stop words alone."""
+    words: list[str] = []
+    for term in terms:
+        try:
+            forms = parse_term(term)
+        except TermError:
+            return False  # reported as an error at load
+        for form in forms:
+            if not isinstance(form, Literal):
+                return False
+            words.extend(form.key.split())
+    return bool(words) and all(word in STOP_WORDS for word in words)

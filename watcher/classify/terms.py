@@ -1,0 +1,111 @@
+"""Term syntax: what a term in a concept's list means, compiled for the matcher.
+
+A term is a literal phrase, case-insensitive, with `*` at the end for inflection
+(`delay*` matches delays, delayed). Braces spell several phrases at once:
+`{held,holding} back` is "held back" and "holding back", `{the ,}ban` is "the ban" and
+"ban", `in {2000..2018}` is nineteen phrases. `re:` introduces a regular expression for
+the rare case that needs one (case-insensitive unless it says `(?-i:...)`); one that
+only names a word (`re:(?-i:\\bUS\\b)`) becomes a literal, and one without capitals is
+marked to run on the lower-cased text, where it needs no IGNORECASE flag (that flag
+disables the regex engine's prefix search).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from watcher.classify.text import fold, fold_lower
+
+MAX_EXPANSIONS = 2_000
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_RANGE = re.compile(r"(\d+)\.\.(\d+)")
+_WORD_REGEX = re.compile(r"(\(\?-i:)?\\b([^\W_]+(?: [^\W_]+)*)\\b(\))?")
+_ESCAPE = re.compile(r"\\.")
+
+
+class TermError(ValueError):
+    """A term that cannot be compiled; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A compiled literal term: normalised key, `*` inflection, case sensitivity."""
+
+    key: str
+    wildcard: bool
+    cased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A compiled `re:` term and the text it runs on (lower-cased or as written)."""
+
+    pattern: re.Pattern[str]
+    on_lowered: bool
+
+
+def expand_braces(term: str) -> list[str]:
+    """Every phrase a term with `{a,b}` / `{1..9}` groups spells; raise `TermError` if malformed."""
+    parts: list[list[str]] = []
+    pos = 0
+    for match in _BRACES.finditer(term):
+        parts.append([term[pos : match.start()]])
+        inner = match.group(1)
+        span = _RANGE.fullmatch(inner)
+        if span:
+            low, high = int(span.group(1)), int(span.group(2))
+            if high < low:
+                raise TermError(f"{term!r}: range {{{inner}}} runs backwards")
+            parts.append([str(n) for n in range(low, high + 1)])
+        else:
+            parts.append(inner.split(","))
+        pos = match.end()
+    parts.append([term[pos:]])
+    if any("{" in p or "}" in p for options in parts for p in options):
+        raise TermError(f"{term!r}: unbalanced or nested braces")
+    total = 1
+    for options in parts:
+        total *= len(options)
+    if total > MAX_EXPANSIONS:
+        raise TermError(f"{term!r} spells {total} phrases; at most {MAX_EXPANSIONS}")
+    return ["".join(combo) for combo in itertools.product(*parts)]
+
+
+def parse_term(term: str, *, cased: bool = False) -> list[Literal | Regex]:
+    """The compiled forms of one term; raise `TermError` when it cannot match anything.
+
+    An invalid regex, a regex that matches the empty string, a misplaced `*`, malformed
+    braces and an empty term are errors.
+    """
+    raw = term.strip()
+    if raw.startswith("re:"):
+        return [_parse_regex(raw[3:])]
+    out: list[Literal | Regex] = []
+    for phrase in expand_braces(raw):
+        wildcard = phrase.endswith("*")
+        body = phrase[:-1] if wildcard else phrase
+        if "*" in body:
+            raise TermError(f"{term!r}: '*' is allowed only at the end of a term")
+        key = " ".join((fold(body) if cased else fold_lower(body)).split())
+        if not key:
+            raise TermError(f"{term!r} is empty" if raw else "an empty term")
+        out.append(Literal(key, wildcard, cased))
+    return out
+
+
+def _parse_regex(source: str) -> Literal | Regex:
+    try:
+        pattern = re.compile(source, re.IGNORECASE)
+    except re.error as exc:
+        raise TermError(f"invalid regular expression {source!r}: {exc}") from None
+    if pattern.match(""):
+        raise TermError(f"regular expression {source!r} matches the empty string")
+    word = _WORD_REGEX.fullmatch(source)
+    if word and bool(word.group(1)) == bool(word.group(3)):
+        cased = bool(word.group(1))
+        return Literal(word.group(2) if cased else word.group(2).lower(), False, cased)
+    if "(?-i" not in source and not any(c.isupper() for c in _ESCAPE.sub("", source)):
+        return Regex(re.compile(source), on_lowered=True)
+    return Regex(pattern, on_lowered=False)

@@ -1,0 +1,139 @@
+"""Mail commands of the `watcher` CLI.
+
+watcher outbox                 list pending, failed and dead deliveries and digests
+watcher outbox retry ID…       requeue deliveries (12) or digests (D3) now
+watcher outbox retry --dead    requeue every dead letter
+watcher send-test ADDRESS      send a sample alert through the configured transport
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watcher.config import Subscriber, WatcherConfig
+from watcher.errors import DeliveryError
+from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", envvar="WATCHER_CONFIG", help="The configuration file."),
+]
+DEFAULT_CONFIG = Path("config/watcher.yaml")
+
+outbox_app = typer.Typer(help="List the outbox; requeue failed or dead emails.")
+
+
+def _settings(path: Path) -> WatcherConfig:
+    from watcher.cli import _load  # the CLI's loader prints every problem and exits 2
+
+    return _load(path)
+
+
+@outbox_app.callback(invoke_without_command=True)
+def outbox(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """List pending, failed and dead deliveries and digests (sent ones are not shown)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from watcher.runtime import Runtime
+    from watcher.store.outbox_admin import list_outbox
+
+    async def run() -> None:
+        async with Runtime(_settings(config)) as rt:
+            entries = await list_outbox(rt.db, now=rt.clock())
+        if not entries:
+            typer.echo("The outbox is empty: everything due has been sent.")
+            return
+        typer.echo(f"{'ID':>6}  {'STATE':8} {'TRIES':>5}  {'NEXT ATTEMPT':16}  SUBSCRIBER / WHAT")
+        for e in entries:
+            when = e.next_attempt_at.strftime("%Y-%m-%d %H:%M") if e.next_attempt_at else "-"
+            typer.echo(f"{e.id:>6}  {e.state:8} {e.attempts:>5}  {when:16}  {e.subscriber}")
+            typer.echo(f"{'':41}{e.what}")
+            if e.error:
+                typer.echo(f"{'':41}last error: {e.error[:200]}")
+
+    asyncio.run(run())
+
+
+@outbox_app.command("retry")
+def retry(
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Delivery ids (12) or digests (D3).")
+    ] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Requeue every dead letter.")] = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Make failed or dead emails due now, with a fresh attempt budget."""
+    if not ids and not dead:
+        typer.echo("error: give delivery ids (see `watcher outbox`) or --dead", err=True)
+        raise typer.Exit(2)
+    from watcher.runtime import Runtime
+    from watcher.store.outbox_admin import requeue
+
+    async def run() -> int:
+        async with Runtime(_settings(config)) as rt:
+            return await requeue(rt.db, ids=ids or [], dead=dead, now=rt.clock())
+
+    count = asyncio.run(run())
+    typer.echo(f"requeued {count} row{'s' if count != 1 else ''}; the dispatcher sends them next")
+
+
+def send_test(
+    address: Annotated[str, typer.Argument(help="Where to send the sample alert.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Send a sample alert through the configured transport; print the server's reply."""
+    from watcher.notify.render import render_alert
+    from watcher.notify.transport import transport_for
+
+    settings = _settings(config)
+    try:
+        subscriber = Subscriber(email=address, name="Supply Watcher test")
+    except ValueError as exc:
+        typer.echo(f"error: {address!r} is not an email address ({exc})", err=True)
+        raise typer.Exit(2) from None
+    now = datetime.now(UTC)
+    message = render_alert(
+        sample_alert(settings, subscriber.address, now), settings, subscriber, now
+    )
+
+    async def send() -> str:
+        async with transport_for(settings) as transport:
+            return await transport.send(message)
+
+    try:
+        reply = asyncio.run(send())
+    except DeliveryError as exc:
+        typer.echo(f"error: the test alert was not accepted: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"sent {message['Message-ID']} to {subscriber.address}")
+    typer.echo(f"server reply: {reply}")
+
+
+def sample_alert(config: WatcherConfig, address: str, now: datetime) -> Outbound:
+    """An illustrative export-control alert, the same every time but for its Message-ID."""
+    sentence = "China imposed an export ban on dysprosium and terbium magnets to US buyers."
+    spans = (Span(8, 15, "impose"), Span(19, 29, "export_control"))
+    signal = Signal(
+        type="export_control" if "export_control" in config.signals else "sample",
+        direction=Direction.TIGHTENING,
+        severity=Severity.HIGH,
+        score=0.8,
+        rule="export_control",
+        evidence=(Evidence(sentence, spans),),
+        entities=Entities(("Dy", "Tb"), ("NdFeB magnet",), ("China", "United States")),
+    )
+    item = Item(
+        source="send-test",
+        title="Test alert: China bans dysprosium and terbium magnet exports to US buyers",
+        body=f"{sentence} This is a test message sent by `watcher send-test`.",
+        link="https://example.com/supply-watcher/send-test",
+        published=now,
+    )
+    message_id = f"<test.{uuid.uuid4().hex}@{config.mail.domain}>"
+    return Outbound(message_id, address, (), 0, item, (signal,), ("example-wire",))

@@ -1,0 +1,375 @@
+"""The long-running daemon: schedules polls, the dispatcher and housekeeping; stops by draining.
+
+APScheduler's `AsyncIOScheduler` wakes the loops: one *poller* job that starts the polls
+the database says are due (see `watcher.service`), the outbox dispatcher, one cron job
+per digest subscriber (in their time zone), retention and the config-file check. On
+SIGTERM/SIGINT it pauses the scheduler, lets in-flight work finish within the grace
+period and shuts down (APScheduler 3.x would cancel running coroutine jobs on shutdown,
+hence the pause-and-drain). SIGHUP, or a changed config
+file, re-reads the config: a valid one is applied without a restart, an invalid one is
+kept out and the admins are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.classify.engine import Classifier
+from watcher.config import Source, WatcherConfig
+from watcher.configfile import load_config
+from watcher.errors import ConfigError
+from watcher.log import configure_logging
+from watcher.metrics import Metrics
+from watcher.notify.admin import notify_admins
+from watcher.notify.schedule import parse_schedule
+from watcher.pipeline import PollReport
+from watcher.probes import probe_routes
+from watcher.reload import ConfigDiff, config_fingerprint, diff_configs
+from watcher.runtime import Runtime
+from watcher.service import (
+    dispatch_all,
+    poll_with_deadline,
+    prepare_sources,
+    produce_due_digests,
+)
+from watcher.store.due import claim_due_sources
+from watcher.store.listing import count_failing_sources, outbox_stats, ping
+from watcher.store.retention import purge
+from watcher.web import ProbeServer
+
+log = structlog.get_logger("watcher.daemon")
+DISPATCHER_JOB = "dispatcher"
+POLLER_JOB = "poller"
+RELOAD_JOB = "reload-check"
+RETENTION_JOB = "retention"
+POLL_LEASE_MARGIN = timedelta(seconds=30)
+
+
+class Daemon:
+    """The long-running service; `stop()` (or SIGTERM/SIGINT) ends `run()` with a drain."""
+
+    def __init__(self, config: WatcherConfig, config_path: Path | None = None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.metrics = Metrics()
+        self.probe: ProbeServer | None = None
+        self._stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._rt: Runtime | None = None
+        self._sources: dict[str, Source] = {}
+        self._polling: dict[str, asyncio.Future[None]] = {}
+        self._started_at = datetime.now(UTC)
+        self._last_dispatch_at: datetime | None = None
+        self._dispatch_requested = False
+        self._fingerprint = config_fingerprint(config_path) if config_path else ""
+
+    def stop(self) -> None:
+        """Ask the daemon to drain and exit; safe to call more than once."""
+        if not self._stopping.is_set():
+            log.info("shutdown_requested")
+        self._stopping.set()
+
+    async def run(self) -> int:
+        """Run until stopped; returns the process exit code (0 after a clean drain)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._reload_soon)
+        try:
+            async with Runtime(self.config) as rt:
+                self._rt = rt
+                self._sources = {s.name: s for s in await prepare_sources(rt)}
+                if self.config.web.enabled:
+                    self.probe = ProbeServer(
+                        self.config.web.host, self.config.web.port, probe_routes(self)
+                    )
+                    await self.probe.start()
+                scheduler = self._schedule(rt)
+                await produce_due_digests(rt)  # a period that ended while we were down
+                scheduler.start()
+                log.info("service_started", sources=sorted(self._sources))
+                await self._stopping.wait()
+                scheduler.pause()
+                await self._drain()
+                scheduler.shutdown(wait=False)
+                if self.probe is not None:
+                    await self.probe.close()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            self._rt = None
+        log.info("shutdown_complete")
+        return 0
+
+    # --- what the probes ask -------------------------------------------------------------
+
+    def health(self) -> tuple[bool, dict[str, object]]:
+        """Alive: the loop answers (this runs), the scheduler runs, the dispatcher is on time."""
+        now = datetime.now(UTC)
+        scheduler_ok = self._scheduler is not None and self._scheduler.running
+        allowed = self.config.dispatcher.every * 2 + timedelta(seconds=60)
+        since = now - (self._last_dispatch_at or self._started_at)
+        dispatcher_ok = since <= allowed
+        details: dict[str, object] = {
+            "scheduler": "running" if scheduler_ok else "stopped",
+            "dispatcher_last_run_seconds_ago": round(since.total_seconds(), 1),
+            "dispatcher_on_time": dispatcher_ok,
+            "polls_in_flight": len(self._polling),
+            "stopping": self._stopping.is_set(),
+        }
+        return scheduler_ok and dispatcher_ok, details
+
+    async def ready(self) -> tuple[bool, dict[str, object]]:
+        """Ready: config loaded and the database answers within 2 s."""
+        if self._rt is None:
+            return False, {"database": "not open"}
+        try:
+            async with asyncio.timeout(2):
+                await ping(self._rt.db)
+        except Exception as exc:  # any failure means not ready; the probe says why
+            return False, {"database": f"{type(exc).__name__}: {exc}"}
+        return True, {"database": "ok", "config": str(self.config_path or "(in memory)")}
+
+    async def refresh_gauges(self) -> None:
+        """Gauges that describe the database, read at scrape time."""
+        if self._rt is None:
+            return
+        stats = await outbox_stats(self._rt.db, datetime.now(UTC))
+        self.metrics.outbox_depth.set(stats.pending)
+        self.metrics.outbox_oldest.set(stats.oldest_due_seconds)
+        self.metrics.sources_failing.set(await count_failing_sources(self._rt.db))
+
+    # --- scheduling ----------------------------------------------------------------------
+
+    def _schedule(self, rt: Runtime) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        self._scheduler = scheduler
+        scheduler.add_job(
+            self._tracked(functools.partial(self._start_due_polls, rt)),
+            IntervalTrigger(seconds=self.config.polling.tick.total_seconds()),
+            id=POLLER_JOB,
+            name="start due polls",
+            next_run_time=datetime.now(UTC),
+        )
+        self._add_dispatcher_job(rt)
+        self._add_digest_jobs(rt)
+        scheduler.add_job(
+            self._tracked(functools.partial(self._purge, rt)),
+            IntervalTrigger(seconds=self.config.retention.every.total_seconds()),
+            id=RETENTION_JOB,
+            name="purge old rows",
+        )
+        check = self.config.service.reload_check.total_seconds()
+        if self.config_path is not None and check > 0:
+            scheduler.add_job(
+                self._tracked(self._check_config),
+                IntervalTrigger(seconds=check),
+                id=RELOAD_JOB,
+                name="check config file",
+            )
+        return scheduler
+
+    def _add_dispatcher_job(self, rt: Runtime) -> None:
+        assert self._scheduler is not None
+        self._scheduler.add_job(
+            self._tracked(functools.partial(self._dispatch, rt)),
+            IntervalTrigger(seconds=self.config.dispatcher.every.total_seconds()),
+            id=DISPATCHER_JOB,
+            name="dispatch outbox",
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+
+    def _add_digest_jobs(self, rt: Runtime) -> None:
+        """One cron job per digest subscriber, replacing the jobs of an earlier config."""
+        assert self._scheduler is not None
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("digest:"):
+                job.remove()
+        for subscriber in self.config.subscribers:
+            if subscriber.mode != "digest":
+                continue
+            fields = parse_schedule(subscriber.schedule)
+            self._scheduler.add_job(
+                self._tracked(functools.partial(self._digest, rt, subscriber.address)),
+                CronTrigger(**fields.as_kwargs(), timezone=ZoneInfo(subscriber.timezone)),
+                id=f"digest:{subscriber.address}",
+                name=f"digest for {subscriber.address}",
+            )
+
+    def _tracked(self, work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """A job that registers itself as in-flight and never lets an exception escape."""
+
+        async def job() -> None:
+            if self._stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                await work()
+            except Exception:
+                log.exception("job_crashed")
+            finally:
+                self._in_flight.discard(task)
+
+        return job
+
+    # --- polls ---------------------------------------------------------------------------
+
+    async def _start_due_polls(self, rt: Runtime) -> None:
+        """Claim the sources whose rows say they are due and start their polls."""
+        if self._stopping.is_set():
+            return
+        now = rt.clock()
+        room = self.config.http.max_connections - len(self._polling)
+        idle = [name for name in self._sources if name not in self._polling]
+        leases = {name: now + self._sources[name].timeout + POLL_LEASE_MARGIN for name in idle}
+        for name in await claim_due_sources(rt.db, idle, now, leases, room):
+            job = self._tracked(functools.partial(self._poll, rt, self._sources[name]))
+            self._polling[name] = asyncio.ensure_future(job())
+            self._polling[name].add_done_callback(functools.partial(self._forget, name))
+
+    def _forget(self, name: str, _task: object) -> None:
+        self._polling.pop(name, None)
+
+    async def _poll(self, rt: Runtime, source: Source) -> None:
+        started = time.monotonic()
+        report = await poll_with_deadline(rt, source)
+        self._record_poll(report, time.monotonic() - started)
+        if report.queued and self._scheduler is not None and not self._stopping.is_set():
+            # new alerts: dispatch now rather than at the next interval; a dispatcher
+            # already running sees the flag and goes round once more
+            self._dispatch_requested = True
+            self._scheduler.modify_job(DISPATCHER_JOB, next_run_time=datetime.now(UTC))
+
+    def _record_poll(self, report: PollReport, seconds: float) -> None:
+        m = self.metrics
+        outcome = "failed" if not report.ok else "not_modified" if report.not_modified else "ok"
+        m.polls.labels(report.source, outcome).inc()
+        m.poll_seconds.labels(report.source).observe(seconds)
+        if report.new:
+            m.items_new.labels(report.source).inc(report.new)
+        for signal_type, direction in report.signal_kinds:
+            m.signals.labels(signal_type, direction).inc()
+
+    # --- delivery and housekeeping -------------------------------------------------------
+
+    async def _dispatch(self, rt: Runtime) -> None:
+        while True:
+            self._dispatch_requested = False
+            report = await dispatch_all(rt)
+            self._last_dispatch_at = datetime.now(UTC)
+            for outcome, count in (
+                ("sent", report.sent),
+                ("failed", report.retried),
+                ("dead", report.dead),
+            ):
+                if count:
+                    self.metrics.emails.labels(outcome).inc(count)
+            if not self._dispatch_requested or self._stopping.is_set():
+                return
+
+    async def _digest(self, rt: Runtime, address: str) -> None:
+        produced = await produce_due_digests(rt, address)
+        if produced and self._scheduler is not None and not self._stopping.is_set():
+            self._dispatch_requested = True
+            self._scheduler.modify_job(DISPATCHER_JOB, next_run_time=datetime.now(UTC))
+
+    async def _purge(self, rt: Runtime) -> None:
+        retention = self.config.retention
+        purged = await purge(
+            rt.db,
+            now=rt.clock(),
+            items_after=retention.items,
+            deliveries_after=retention.deliveries,
+        )
+        log.info("retention_purged", items=purged.items, deliveries=purged.deliveries)
+
+    # --- hot reload ----------------------------------------------------------------------
+
+    def _reload_soon(self) -> None:
+        """SIGHUP: re-read the config on the loop, as a tracked job."""
+        if self._scheduler is not None and not self._stopping.is_set():
+            self._scheduler.add_job(self._tracked(functools.partial(self.reload, "sighup")))
+
+    async def _check_config(self) -> None:
+        if self.config_path is None:
+            return
+        fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
+        if fingerprint and fingerprint != self._fingerprint:
+            await self.reload("file changed")
+
+    async def reload(self, reason: str) -> bool:
+        """Re-read the config; apply it if valid (True), keep the running one if not."""
+        if self.config_path is None or self._rt is None:
+            return False
+        rt = self._rt
+        self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+            classifier = Classifier.from_config(new)
+        except (ConfigError, ValueError) as exc:
+            self.metrics.reloads.labels("rejected").inc()
+            log.error("config_reload_rejected", reason=reason, error=str(exc))
+            await notify_admins(
+                rt.db,
+                self.config,
+                key=f"config-rejected:{self._fingerprint}",
+                subject=f"Config change rejected: {self.config_path}",
+                body="The edited configuration was not applied; the previous one stays"
+                f" in force.\n\n{exc}",
+                now=rt.clock(),
+            )
+            return False
+        diff = diff_configs(self.config, new)
+        self.config = rt.config = new
+        rt.classifier = classifier
+        await self._apply(rt, diff)
+        self.metrics.reloads.labels("applied").inc()
+        log.info("config_reloaded", reason=reason, **diff.as_log())
+        return True
+
+    async def _apply(self, rt: Runtime, diff: ConfigDiff) -> None:
+        """Start polling added sources, forget removed ones, re-plan changed schedules."""
+        if diff.sources_added or diff.sources_removed or diff.sources_changed:
+            # rows of new or re-scheduled sources are (re)planned; in-flight polls finish
+            self._sources = {s.name: s for s in await prepare_sources(rt)}
+        if "dispatcher" in diff.settings_changed:
+            self._add_dispatcher_job(rt)
+        if diff.subscribers_changed:
+            self._add_digest_jobs(rt)
+        if "log" in diff.settings_changed:
+            configure_logging(self.config.log.level, self.config.log.format)
+
+    # --- stopping ------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        """Wait for in-flight jobs up to the grace period; cancel what is left."""
+        pending = set(self._in_flight)
+        if not pending:
+            return
+        grace = self.config.service.shutdown_grace.total_seconds()
+        log.info("draining", in_flight=len(pending), grace_seconds=grace)
+        _, still = await asyncio.wait(pending, timeout=grace)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still, timeout=5)
+            log.warning("drain_incomplete", cancelled=len(still))

@@ -1,0 +1,132 @@
+"""Headers built from trusted parts only, and a check of the message that was built.
+
+Feed text reaches a header only through `clean_title`: RFC 2047 encoded words are
+decoded first (so an encoded CR/LF is seen), then every control or separator
+character becomes a space, white space is collapsed and the length capped. After
+building, `check_headers` parses the serialised message again and refuses it unless
+its header names are exactly the intended ones, each once.
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.policy
+from collections import Counter
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from urllib.parse import quote
+
+from watcher.config import MailConfig, Subscriber
+from watcher.errors import UnsafeMessageError
+
+MAX_TITLE = 120
+
+ALERT_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "auto-submitted",
+        "list-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "x-supply-watcher-signals",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)
+
+
+class MailPolicy(email.policy.EmailPolicy):
+    """The SMTP policy (CRLF, 78-column folding), except for the List-* headers.
+
+    Python folds a token longer than a line into RFC 2047 encoded words, which turns a
+    long `List-Unsubscribe` URI into text no mail client can follow. RFC 2369 headers
+    are kept on one line instead (RFC 5322 allows up to 998 characters).
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _UNFOLDED:
+            return str(_WIDE.fold(name, value))
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _UNFOLDED:
+            return _WIDE.fold_binary(name, value)
+        return super().fold_binary(name, value)
+
+
+_UNFOLDED = frozenset({"list-id", "list-unsubscribe", "list-unsubscribe-post"})
+_WIDE = email.policy.SMTP.clone(max_line_length=998)
+MAIL_POLICY = MailPolicy(linesep="\r\n")
+
+
+def clean_title(text: str, limit: int = MAX_TITLE) -> str:
+    """One printable line of at most `limit` characters (an ellipsis marks a cut)."""
+    decoded = _decode_words(text)
+    printable = "".join(c if c.isprintable() else " " for c in decoded)
+    flat = " ".join(printable.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def recipient(subscriber: Subscriber) -> Address:
+    """The `To` address: the subscriber's bare address with their configured name."""
+    username, _, domain = subscriber.address.rpartition("@")
+    return Address(display_name=clean_title(subscriber.name, 80), username=username, domain=domain)
+
+
+def list_headers(mail: MailConfig, address: str) -> dict[str, str]:
+    """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI."""
+    mailto = f"mailto:{mail.unsubscribe_address}?subject={quote('unsubscribe ' + address)}"
+    headers = {
+        "List-Id": f"Supply Watcher alerts <alerts.{mail.domain}>",
+        "List-Unsubscribe": f"<{mailto}>",
+    }
+    if mail.unsubscribe_url:
+        joiner = "&" if "?" in mail.unsubscribe_url else "?"
+        url = f"{mail.unsubscribe_url}{joiner}address={quote(address, safe='')}"
+        headers["List-Unsubscribe"] = f"<{url}>, <{mailto}>"
+        # RFC 8058 §3.1: the one-click POST needs an HTTPS URI in List-Unsubscribe
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
+def check_headers(message: EmailMessage, to: str, allowed: frozenset[str] = ALERT_HEADERS) -> None:
+    """Raise `UnsafeMessageError` unless the serialised message has only `allowed` headers.
+
+    Each header appears at most once, the subject is one line and `To` is exactly `to`.
+    """
+    parsed = BytesParser(policy=email.policy.default).parsebytes(
+        message.as_bytes(), headersonly=True
+    )
+    names = Counter(name.lower() for name in parsed)
+    unexpected = sorted(set(names) - allowed)
+    repeated = sorted(name for name, count in names.items() if count > 1)
+    problems = []
+    if unexpected:
+        problems.append(f"unexpected headers {unexpected}")
+    if repeated:
+        problems.append(f"repeated headers {repeated}")
+    subject = str(parsed.get("Subject", ""))
+    if "\n" in subject or "\r" in subject:
+        problems.append("a line break in the subject")
+    recipients = parsed.get_all("To") or []
+    addresses = [a.addr_spec.lower() for h in recipients for a in getattr(h, "addresses", ())]
+    if addresses != [to.lower()]:
+        problems.append(f"To is {addresses}, expected [{to!r}]")
+    if problems:
+        raise UnsafeMessageError(f"refused to send {message['Message-ID']}: " + "; ".join(problems))
+
+
+def _decode_words(text: str) -> str:
+    """`=?UTF-8?Q?...?=` words decoded; text that is not valid encoded words is kept."""
+    if "=?" not in text:
+        return text
+    try:
+        return str(email.header.make_header(email.header.decode_header(text)))
+    except (email.errors.HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return text

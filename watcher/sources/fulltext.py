@@ -1,0 +1,69 @@
+"""`full_text: true`: fetch each new item's article page and extract its main text.
+
+Feeds often carry a teaser; classification deserves the article. The page is fetched
+with the same client and limits as any source (per-host slots keep us polite) and
+trafilatura extracts the text in a parser worker, under the same deadline. A failure
+keeps the teaser and becomes a warning: the poll never fails because of one article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+import trafilatura
+
+from watcher.errors import SourceError
+from watcher.items import Item
+from watcher.sources.charset import decode_html
+from watcher.sources.http import Fetcher
+from watcher.sources.worker import ParserPool
+
+ACCEPT = "text/html, application/xhtml+xml;q=0.9"
+
+
+async def add_full_text(
+    items: list[Item], source: str, fetcher: Fetcher, pool: ParserPool, limit: int
+) -> tuple[list[Item], list[str]]:
+    """`items` with bodies replaced by their article text where that is longer; warnings."""
+    warnings: list[str] = []
+    wanted = [i for i in items if i.link and urlsplit(i.link).scheme in ("http", "https")]
+    if len(wanted) > limit:
+        warnings.append(f"full text fetched for {limit} of {len(wanted)} items (limit)")
+        wanted = wanted[:limit]
+
+    async def enrich(item: Item) -> tuple[str, str | None]:
+        assert item.link is not None
+        try:
+            answer = await fetcher.get(item.link, source, accept=ACCEPT)
+            text = await pool.run(
+                source,
+                f"extracting {answer.url}",
+                extract_text,
+                answer.body,
+                answer.url,
+                answer.headers.get("content-type"),
+            )
+        except SourceError as exc:
+            warnings.append(f"full text of {item.link}: {exc}")
+            return item.identity, None
+        return item.identity, text
+
+    found = dict(await asyncio.gather(*(enrich(item) for item in wanted)))
+    out = []
+    for item in items:
+        text = found.get(item.identity)
+        out.append(replace(item, body=text) if text and len(text) > len(item.body) else item)
+    return out, warnings
+
+
+def extract_text(data: bytes, url: str, content_type: str | None) -> str | None:
+    """The main text of an article page (trafilatura), or None when it finds none."""
+    if not data:
+        return None
+    html = decode_html(data, content_type)
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True
+    )
+    return text.strip() if text else None

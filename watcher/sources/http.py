@@ -1,0 +1,192 @@
+"""The one HTTP client every source shares, with the limits that keep it polite and bounded.
+
+- concurrency: at most `http.max_connections` requests in flight, `http.per_host` per host;
+- time: connect and read timeouts per socket operation, plus one overall deadline per
+  request (redirects, headers and the whole body), so a server dripping one byte a
+  second cannot hold a poll open;
+- size: the decoded body is capped while it streams (`watcher.sources.inflate`);
+- redirects: followed by hand, at most `http.max_redirects`, only to http/https;
+- conditional GET: `If-None-Match` / `If-Modified-Since` from the stored validators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from watcher.config import HttpConfig
+from watcher.errors import FetchError
+from watcher.sources.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
+from watcher.sources.result import Validators
+
+REDIRECTS = {301, 302, 303, 307, 308}
+THROTTLED = {429, 503}
+NO_VALIDATORS = Validators()
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResult:
+    """A final answer: status 200-299 with its decoded body, or 304 with no body."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def not_modified(self) -> bool:
+        """True for 304 Not Modified."""
+        return self.status == 304
+
+    @property
+    def validators(self) -> Validators:
+        """The ETag / Last-Modified to send next time."""
+        return Validators(
+            etag=self.headers.get("etag"), last_modified=self.headers.get("last-modified")
+        )
+
+    @property
+    def max_age(self) -> timedelta | None:
+        """`Cache-Control: max-age` (RFC 9111 §5.2.2.1), when the server gave one."""
+        for directive in self.headers.get("cache-control", "").split(","):
+            name, _, value = directive.strip().partition("=")
+            if name.lower() == "max-age" and value.strip().strip('"').isdigit():
+                return timedelta(seconds=int(value.strip().strip('"')))
+        return None
+
+
+class Fetcher:
+    """GETs URLs for sources under the configured limits; one per running watcher."""
+
+    def __init__(self, config: HttpConfig, user_agent: str) -> None:
+        self.config = config
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(
+                config.read_timeout.total_seconds(),
+                connect=config.connect_timeout.total_seconds(),
+                pool=config.timeout.total_seconds(),
+            ),
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_connections,
+            ),
+        )
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await self.client.aclose()
+
+    async def get(
+        self, url: str, source: str, validators: Validators = NO_VALIDATORS, accept: str = "*/*"
+    ) -> HttpResult:
+        """The final answer for `url` (200-299 or 304); `FetchError` for anything else."""
+        deadline = self.config.timeout.total_seconds()
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._follow(url, source, _conditional(validators, accept))
+        except TimeoutError:
+            raise FetchError(
+                source, f"no complete answer from {url} within {deadline:g}s (overall deadline)"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(source, f"{type(exc).__name__} for {url}: {exc}") from None
+
+    async def _follow(self, url: str, source: str, headers: dict[str, str]) -> HttpResult:
+        current = url
+        for _ in range(self.config.max_redirects + 1):
+            scheme = urlsplit(current).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise FetchError(
+                    source, f"refused to follow a redirect to {current!r} (not http/https)"
+                )
+            async with (
+                self._slot(current),
+                self.client.stream("GET", current, headers=headers) as response,
+            ):
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                return await self._answer(response, source)
+        raise FetchError(
+            source, f"more than {self.config.max_redirects} redirects from {url} (a loop?)"
+        )
+
+    async def _answer(self, response: httpx.Response, source: str) -> HttpResult:
+        url = str(response.url)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        status = response.status_code
+        if status == 304:
+            return HttpResult(url=url, status=304, headers=headers)
+        if status in THROTTLED:
+            wait = retry_after(headers.get("retry-after"), datetime.now(UTC))
+            hint = f"; Retry-After {int(wait.total_seconds())}s" if wait else ""
+            raise FetchError(source, f"HTTP {status} from {url}{hint}", retry_after=wait)
+        if not 200 <= status < 300:
+            raise FetchError(source, f"HTTP {status} from {url}")
+        body = await self._read(response, source, url, headers.get("content-encoding", ""))
+        return HttpResult(url=url, status=status, headers=headers, body=body)
+
+    async def _read(self, response: httpx.Response, source: str, url: str, coding: str) -> bytes:
+        limit = self.config.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and not coding and int(declared) > limit:
+            raise FetchError(source, f"body of {url} is {declared} bytes, over the {limit} cap")
+        try:
+            decoder = BoundedDecoder(coding, limit)
+            body = bytearray()
+            async for raw in response.aiter_raw():
+                body += decoder.feed(raw)
+        except BodyTooLarge:
+            raise FetchError(
+                source, f"body of {url} exceeds {limit} bytes once decoded; not read further"
+            ) from None
+        except UnsupportedEncoding:
+            raise FetchError(source, f"{url} sent Content-Encoding {coding!r}") from None
+        except ValueError as exc:
+            raise FetchError(source, f"{url}: {exc}") from None
+        return bytes(body)
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        """Hold one of the host's `per_host` slots while a request to it runs."""
+        host = (urlsplit(url).hostname or "").lower()
+        gate = self._hosts.get(host)
+        if gate is None:
+            gate = self._hosts[host] = asyncio.Semaphore(self.config.per_host)
+        async with gate:
+            yield
+
+
+def _conditional(validators: Validators, accept: str) -> dict[str, str]:
+    headers = {"Accept": accept}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """`Retry-After` as a delay: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(timedelta(0), when - now)

@@ -1,0 +1,93 @@
+"""Parsing in worker processes with a deadline, so one pathological document cannot stall us.
+
+feedparser, lxml (under trafilatura) and the HTML parser are C-accelerated code with
+known slow paths; a thread cannot be stopped, a process can. Each parse runs in a
+`ProcessPoolExecutor`; one that overruns its deadline gets the pool's processes killed
+and a fresh pool started. Other parses that were running in the killed pool are retried
+once on the new one, so only the slow document fails.
+
+Workers come from a `forkserver` (never `fork` from this multi-threaded process), which
+imports the parsers once, so a new worker starts in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+import structlog
+
+from watcher.errors import ParseError
+
+T = TypeVar("T")
+log = structlog.get_logger("watcher.worker")
+PRELOAD = ["watcher.sources.feed", "watcher.sources.page", "watcher.sources.fulltext"]
+TASKS_PER_WORKER = 500  # recycle workers now and then: parsers may leak
+
+
+class ParserPool:
+    """Run picklable functions in worker processes, each call bounded by a deadline."""
+
+    def __init__(self, workers: int, deadline: float) -> None:
+        self.workers = workers
+        self.deadline = deadline
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
+        self._pool = self._start()
+        self.restarts = 0
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            max_tasks_per_child=TASKS_PER_WORKER,
+        )
+
+    async def run(self, source: str, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker; `ParseError` when it overruns the deadline or crashes it."""
+        for attempt in (1, 2):
+            pool = self._pool
+            try:
+                future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+                async with asyncio.timeout(self.deadline):
+                    return await future
+            except TimeoutError:
+                self._recycle(pool, reason="deadline")
+                raise ParseError(
+                    source, f"{what} took longer than {self.deadline:g}s; abandoned"
+                ) from None
+            except BrokenProcessPool:
+                # the first time, the breakage may be another parse's: retry on a new pool
+                self._recycle(pool, reason="broken")
+                if attempt == 2:
+                    raise ParseError(source, f"{what} crashed the parser process") from None
+        raise AssertionError("unreachable")
+
+    def _recycle(self, pool: ProcessPoolExecutor, reason: str) -> None:
+        """Kill `pool`'s processes and start a new pool, unless that already happened."""
+        if pool is not self._pool:
+            return
+        self.restarts += 1
+        log.warning("parser_pool_restarted", reason=reason, restarts=self.restarts)
+        self._kill(pool)
+        self._pool = self._start()
+
+    def close(self) -> None:
+        """Stop every worker now; running parses are abandoned."""
+        self._kill(self._pool)
+
+    @staticmethod
+    def _kill(pool: ProcessPoolExecutor) -> None:
+        # The executor has no public way to stop a running task; its process table is
+        # the documented-in-source handle (CPython Lib/concurrent/futures/process.py).
+        processes = dict(getattr(pool, "_processes", None) or {})
+        for process in processes.values():
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes.values():
+            process.join(timeout=5)

@@ -1,0 +1,110 @@
+"""Which sources are due, decided from their rows: the one place the scheduler asks.
+
+A source is due when its row's `next_poll_at` is NULL or not after now. Starting
+polls *claims* due rows in one transaction: `SELECT … FOR UPDATE SKIP LOCKED` picks
+rows no other replica is claiming at that moment (SQLite ignores the clause; its
+`BEGIN IMMEDIATE` write transaction serialises claimers instead), and the same
+transaction moves each row's `next_poll_at` to the end of a lease (the poll's timeout
+plus a margin). So two ticks, or two replicas, never poll one source at once, and a
+poll whose replica died is retried by another when its lease runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+
+from watcher.config import Source
+from watcher.store.db import Sessions
+from watcher.store.tables import SourceRow
+
+
+async def sync_sources(
+    db: Sessions, sources: Iterable[Source], keys: dict[str, str], now: datetime
+) -> None:
+    """Create rows for new sources (due now); re-plan rows whose schedule changed.
+
+    Safe when several replicas start at once: new rows are inserted with ON CONFLICT
+    DO NOTHING. A re-planned row is due now unless it is backing off after failures.
+    """
+    sources = list(sources)
+    if not sources:
+        return
+    async with db.write() as session, session.begin():
+        bind = session.bind
+        insert = (
+            postgresql.insert
+            if bind is not None and bind.dialect.name == "postgresql"
+            else sqlite.insert
+        )
+        await session.exec(
+            insert(SourceRow)
+            .values(
+                [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "added_at": now,
+                        "schedule": keys[s.name],
+                        "polls": 0,
+                        "failures_total": 0,
+                        "consecutive_failures": 0,
+                    }
+                    for s in sources
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        rows = await session.exec(
+            select(SourceRow).where(col(SourceRow.name).in_([s.name for s in sources]))
+        )
+        by_name = {row.name: row for row in rows}
+        for source in sources:
+            row = by_name[source.name]
+            if row.schedule == keys[source.name] and row.kind == source.kind:
+                continue
+            if row.backoff_until is None or row.backoff_until <= now:
+                row.next_poll_at = None
+            row.schedule = keys[source.name]
+            row.kind = source.kind
+            session.add(row)
+
+
+async def claim_due_sources(
+    db: Sessions, names: Sequence[str], now: datetime, leases: Mapping[str, datetime], limit: int
+) -> list[str]:
+    """Claim up to `limit` of `names` that are due, soonest first; each until its lease end.
+
+    Rows another replica is claiming right now are skipped, not waited for.
+    """
+    if not names or limit <= 0:
+        return []
+    async with db.write() as session, session.begin():
+        picked = list(
+            (
+                await session.exec(
+                    select(SourceRow.name)
+                    .where(
+                        col(SourceRow.name).in_(list(names)),
+                        or_(
+                            col(SourceRow.next_poll_at).is_(None),
+                            col(SourceRow.next_poll_at) <= now,
+                        ),
+                    )
+                    .order_by(col(SourceRow.next_poll_at).asc().nulls_first())
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+        for name in picked:
+            await session.exec(
+                update(SourceRow)
+                .where(col(SourceRow.name) == name)
+                .values(next_poll_at=leases[name])
+            )
+        return picked

@@ -1,0 +1,62 @@
+"""Schema migrations with Alembic, shipped in the package (`watcher/store/migrations`).
+
+`upgrade` brings a database to the newest revision (the service does this at start-up
+unless `database.migrate` is false); `current` tells where a database stands. Both run
+on the service's own async engine through `run_sync`, so they work on SQLite and
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from watcher.errors import StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the packaged migration scripts."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The newest revision the package knows."""
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default: the newest); `StoreError` on failure."""
+
+    def run(connection: Any) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(run)
+    except Exception as exc:
+        url = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot migrate database {url} to {revision}: {exc}") from exc
+
+
+async def current(engine: AsyncEngine) -> str | None:
+    """The database's revision, or None for a database never migrated."""
+
+    def read(connection: Any) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)

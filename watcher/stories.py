@@ -1,0 +1,208 @@
+"""Story clustering: near-duplicate items from different sources belong to one story.
+
+Each item gets a `Sketch`: bottom-k sketches (the k smallest 32-bit hashes) of two sets,
+its word 3-shingles (catch copies: syndication, reprints, trimmed teasers) and its
+content words (catch rewrites: the same names, numbers and facts in other sentences).
+From two sketches we estimate the Jaccard index and the containment of the smaller set
+in the larger; with the titles' word overlap they decide `same_story`. A new item joins
+the story of the most similar earlier item of another source within the time window.
+
+Chinese and Japanese text has no spaces: each CJK character is a token and character
+bigrams are its content words. Pure functions; the store keeps the sketch on the item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+K = 128
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_STOP = frozenset(
+    """
+    a about above after again against all also am an and any
+    are as at be because been before being below between both but
+    by can could did do does doing down during each few for
+    from further had has have having he her here hers him his
+    how i if in into is it its itself just more most
+    my no nor not now of off on once only or other
+    our out over own same she should so some such than that
+    the their them then there these they this those through to too
+    under until up very was we were what when where which while
+    who whom why will with would you your said says say according
+    per cent percent year week month new told reported report reports last
+    first week's
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """The fingerprint of one item's text: bottom-k hashes and true sizes of two sets."""
+
+    shingles: frozenset[int]
+    shingle_count: int
+    words: frozenset[int]
+    word_count: int
+    title_words: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An earlier item that a new one may join: its story, source, time and sketch."""
+
+    story_id: int
+    source: str
+    when: datetime
+    sketch: Sketch
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one."""
+    normal = unicodedata.normalize("NFKC", text).lower()
+    return [t.replace(",", "") for t in _TOKEN.findall(normal)]
+
+
+def content_words(toks: list[str]) -> set[str]:
+    """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
+    out = {
+        t for t in toks if not _CJK.fullmatch(t) and t not in _STOP and (len(t) > 2 or t.isdigit())
+    }
+    cjk = [t if _CJK.fullmatch(t) else "" for t in toks]
+    out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
+    return out
+
+
+def sketch_text(title: str, body: str) -> Sketch:
+    """The sketch of an item's title and body."""
+    toks = tokens(f"{title} {body}")
+    shingles = {" ".join(toks[i : i + 3]) for i in range(max(len(toks) - 2, 1))} if toks else set()
+    words = content_words(toks)
+    return Sketch(
+        shingles=_bottom(shingles),
+        shingle_count=len(shingles),
+        words=_bottom(words),
+        word_count=len(words),
+        title_words=frozenset(_hash(w) for w in content_words(tokens(title))),
+    )
+
+
+COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
+REWRITE = 0.25  # Jaccard of content words: the same facts in other sentences
+REWRITE_WITH_TITLE = (0.2, 0.5)  # a looser word Jaccard is enough when titles overlap this much
+
+
+def similarity(a: Sketch, b: Sketch) -> float:
+    """How alike two items are, scaled so that 1.0 or more means the same story.
+
+    The same story when the shorter text is mostly contained in the other (`COPY`), or
+    their content words overlap (`REWRITE`), or they overlap a little less but their
+    titles share half their words (`REWRITE_WITH_TITLE`). The thresholds were chosen on
+    tests/data/stories (see README.md there).
+    """
+    if not a.shingle_count or not b.shingle_count:
+        return 0.0
+    words = _jaccard(a.words, b.words)
+    words_min, title_min = REWRITE_WITH_TITLE
+    return max(
+        _containment(a, b) / COPY,
+        words / REWRITE,
+        min(words / words_min, _overlap(a.title_words, b.title_words) / title_min),
+    )
+
+
+THRESHOLD = 1.0
+
+
+def same_story(a: Sketch, b: Sketch) -> bool:
+    """True when two items report the same story."""
+    return similarity(a, b) >= THRESHOLD
+
+
+def best_story(
+    sketch: Sketch,
+    source: str,
+    when: datetime,
+    window: timedelta,
+    candidates: Iterable[Candidate],
+) -> int | None:
+    """The story of the most similar item of another source within `window` of `when`."""
+    best: tuple[float, int] | None = None
+    for candidate in candidates:
+        if candidate.source == source or abs(candidate.when - when) > window:
+            continue
+        score = similarity(sketch, candidate.sketch)
+        if score >= THRESHOLD and (best is None or score > best[0]):
+            best = (score, candidate.story_id)
+    return best[1] if best else None
+
+
+# --- sketch arithmetic ----------------------------------------------------------------
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=4).digest(), "big")
+
+
+def _bottom(values: set[str]) -> frozenset[int]:
+    return frozenset(sorted({_hash(v) for v in values})[:K])
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    """Bottom-k estimate of the Jaccard index (exact when both sets had ≤ k members)."""
+    if not a or not b:
+        return 0.0
+    union = sorted(a | b)[:K]
+    both = a & b
+    return sum(1 for h in union if h in both) / len(union)
+
+
+def _containment(a: Sketch, b: Sketch) -> float:
+    """Share of the smaller shingle set found in the larger: |A∩B| / min(|A|, |B|)."""
+    j = _jaccard(a.shingles, b.shingles)
+    common = j / (1 + j) * (a.shingle_count + b.shingle_count)
+    return min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
+
+
+def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+# --- storage ---------------------------------------------------------------------------
+
+_HEADER = struct.Struct("<BIIHHH")
+_VERSION = 1
+
+
+def encode_sketch(sketch: Sketch) -> bytes:
+    """The sketch as bytes for the item row."""
+    parts = [sorted(sketch.shingles), sorted(sketch.words), sorted(sketch.title_words)]
+    head = _HEADER.pack(_VERSION, sketch.shingle_count, sketch.word_count, *map(len, parts))
+    return head + struct.pack(f"<{sum(map(len, parts))}I", *parts[0], *parts[1], *parts[2])
+
+
+def decode_sketch(data: bytes) -> Sketch | None:
+    """The sketch stored by `encode_sketch`, or None for an unknown or damaged value."""
+    try:
+        version, n_shingles, n_words, k1, k2, k3 = _HEADER.unpack_from(data)
+        if version != _VERSION:
+            return None
+        values = struct.unpack_from(f"<{k1 + k2 + k3}I", data, _HEADER.size)
+    except struct.error:
+        return None
+    return Sketch(
+        shingles=frozenset(values[:k1]),
+        shingle_count=n_shingles,
+        words=frozenset(values[k1 : k1 + k2]),
+        word_count=n_words,
+        title_words=frozenset(values[k1 + k2 :]),
+    )
