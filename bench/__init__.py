@@ -1,1 +1,4 @@
-"""Benchmarks and evaluations run with `make eval-sources` (not part of the test suite)."""
+"""Benchmarks (`make bench`, see bench/README.md) and evaluations (`make eval-sources`).
+
+Not part of the test suite; `pytest bench` checks the benchmark harness itself.
+"""
