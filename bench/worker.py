@@ -195,6 +195,7 @@ async def new_items(params: Params, workdir: Path) -> Result:
     # priming round without subscribers: the feeds' existing items are stored, none mailed
     primer = _config(params, workdir, urls, smtp_port=params["smtp_port"], subscribed=False)
     prime = await _round(primer)
+    _checkpoint(params, {"prime": prime, "error": "killed after the priming round"})
     published = farm.publish(params["k"])
     config = _config(
         params, workdir, urls, smtp_port=params["smtp_port"], subscribed=True, name="mail.yaml"
