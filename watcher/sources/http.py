@@ -126,6 +126,9 @@ class Fetcher:
         headers = {k.lower(): v for k, v in response.headers.items()}
         status = response.status_code
         if status == 304:
+            # a 304 has no body (RFC 9110 §15.4.5); reading the empty rest lets httpcore
+            # keep the connection for the next poll instead of closing it
+            await response.aread()
             return HttpResult(url=url, status=304, headers=headers)
         if status in THROTTLED:
             wait = retry_after(headers.get("retry-after"), datetime.now(UTC))
