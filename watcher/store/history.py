@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 
-from watcher.items import Direction, Entities, Evidence, Item, Severity, Signal, Span
+from watcher.items import Item, Signal
 from watcher.store.db import Sessions
 from watcher.store.tables import ItemRow, SignalRow
+from watcher.store.values import item_value, signal_value
 
 CHUNK = 500
 
@@ -48,54 +48,14 @@ async def items_fetched_since(db: Sessions, since: datetime) -> list[StoredItem]
                 .order_by(col(SignalRow.id))
             )
             for signal in found:
-                signals.setdefault(signal.item_id, []).append(signal_from_row(signal))
+                signals.setdefault(signal.item_id, []).append(signal_value(signal))
     return [
         StoredItem(
             id=row.id,
-            item=item_from_row(row),
+            item=item_value(row),
             fetched_at=row.fetched_at,
             signals=tuple(signals.get(row.id, ())),
         )
         for row in rows
         if row.id is not None
     ]
-
-
-def item_from_row(row: ItemRow) -> Item:
-    """The `Item` a stored row holds."""
-    return Item(
-        source=row.source,
-        title=row.title,
-        body=row.body,
-        link=row.link,
-        guid=row.guid,
-        published=row.published,
-        identity=row.identity,
-        content_hash=row.content_hash,
-    )
-
-
-def signal_from_row(row: SignalRow) -> Signal:
-    """The `Signal` a stored row holds (evidence and entities from their JSON columns)."""
-    return Signal(
-        type=row.type,
-        direction=Direction(row.direction),
-        severity=Severity(row.severity),
-        score=row.score,
-        rule=row.rule,
-        evidence=tuple(_evidence(e) for e in row.evidence),
-        entities=Entities(
-            elements=tuple(row.entities.get("elements", [])),
-            products=tuple(row.entities.get("products", [])),
-            countries=tuple(row.entities.get("countries", [])),
-        ),
-        speculative=row.speculative,
-    )
-
-
-def _evidence(data: dict[str, Any]) -> Evidence:
-    return Evidence(
-        sentence=str(data.get("sentence", "")),
-        spans=tuple(Span(int(a), int(b), str(c)) for a, b, c in data.get("spans", [])),
-        in_title=bool(data.get("in_title")),
-    )
