@@ -44,6 +44,7 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("parse: entries to items", r"watcher/sources/"),
         ("classify", r"watcher/classify/"),
         ("dedup", r"watcher/dedup\.py"),
+        ("stories: clustering", r"watcher/stories\.py|watcher/store/stories\.py"),
         ("store: aiosqlite + sqlite3", r"\(aiosqlite/|\(sqlite3/"),
         ("store: sqlalchemy/sqlmodel", r"\((?:sqlalchemy|sqlmodel)/|watcher/store/|greenlet"),
         ("fetch: httpx/httpcore/h11", r"\((?:httpx|httpcore|h11|anyio)/"),
@@ -217,7 +218,7 @@ def rank_stacks(stacks: Iterable[tuple[list[str], int]], main_pid: int | None = 
     if main_pid is None:
         by_pid: Counter[int] = Counter()
         for frames, count in stacks:
-            if frames and (match := _PROCESS.match(frames[0])):
+            if frames and (match := _PROCESS.match(frames[0])):  # the root process
                 by_pid[int(match["pid"])] += count
         main_pid = by_pid.most_common(1)[0][0] if by_pid else None
     threads: Counter[str] = Counter()
@@ -228,14 +229,18 @@ def rank_stacks(stacks: Iterable[tuple[list[str], int]], main_pid: int | None = 
     roots: Counter[str] = Counter()
     busy = waiting = 0
     for frames, count in stacks:
-        pid, name, body = None, "", []
-        for frame in frames:
-            if match := _PROCESS.match(frame):
-                pid = int(match["pid"])
-            elif match := _THREAD.match(frame):
-                name = match["name"] or ""
-            else:
-                body.append(frame)
+        # "process <pid>:<command line>" may itself contain ';' (python -c "a; b"): the
+        # header is everything up to the thread frame
+        pid, name, body = None, "", frames
+        start = next((i for i, f in enumerate(frames) if _THREAD.match(f)), -1)
+        if start >= 0:
+            # a child's stacks are prefixed by its ancestors: the last process frame is it
+            for frame in frames[:start]:
+                if match := _PROCESS.match(frame):
+                    pid = int(match["pid"])
+            thread = _THREAD.match(frames[start])
+            name = (thread["name"] if thread else "") or ""
+            body = frames[start + 1 :]
         if not body or is_waiting(body[-1]):
             waiting += count
             continue

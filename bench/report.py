@@ -181,7 +181,7 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             target="≤ 10 s and ≤ 1.3 × floor", check=_cold_vs_floor),
         Row("1 cold", "cold.crash", "wall until run_once raised (crashed runs)", "s",
             _crashed(cold), target="no crash", check=lambda *_: False),
-        Row("1 cold", "cold.cpu", "CPU (process + children)", "s",
+        Row("1 cold", "cold.cpu", "CPU (the process tree)", "s",
             _from_round(cold, lambda r: r["cpu"])),
         Row("1 cold", "cold.items_s", "items/s (stored ÷ wall)", "items/s",
             _from_round(cold, _items_per_s), fmt="{:.0f}"),
