@@ -42,7 +42,10 @@ class Runtime:
     async def __aenter__(self) -> Self:
         self.classifier = Classifier.from_config(self.config)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
-        self.engine = create_engine(self.config.database_url)
+        # every poll in flight may hold a connection, plus the dispatcher and probes
+        self.engine = create_engine(
+            self.config.database_url, connections=self.config.http.max_connections + 5
+        )
         self._stack.push_async_callback(self.engine.dispose)
         await prepare_schema(self.engine, migrate=self.config.database.migrate)
         self.db = sessions(self.engine)

@@ -50,18 +50,26 @@ class Database:
 Sessions = Database
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`; an SQLite file's folder is created if missing."""
+def create_engine(url: str, connections: int = 5) -> AsyncEngine:
+    """An async engine for `url` holding up to `connections` pooled connections (+10 overflow).
+
+    The service sizes the pool to the polls it runs at once, so a poll never waits out
+    the pool's timeout behind the others. An SQLite file's folder is created if missing.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=connections,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=connections)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
