@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,6 +87,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(WRITE_OPTION)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys: list[str]) -> Any:
+    """`INSERT … ON CONFLICT (keys) DO NOTHING` of `rows` in the session's own dialect.
+
+    The unique key makes a second insert harmless: a re-poll, a retry or another replica.
+    """
+    bind = session.bind
+    postgres = bind is not None and bind.dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
+    return insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
 
 
 def sessions(engine: AsyncEngine) -> Database:

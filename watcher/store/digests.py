@@ -14,11 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from watcher.items import DigestEntry, DigestOutbound
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, insert_ignoring_conflicts
 from watcher.store.outbox import (
     DEAD,
     DIGEST,
@@ -64,13 +63,10 @@ async def produce_digest(
         "created_at": now,
     }
     async with db.write() as session, session.begin():
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         created = await session.exec(
-            insert(DigestRow)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["subscriber", "period"])
-            .returning(col(DigestRow.id))
+            insert_ignoring_conflicts(
+                session, DigestRow, values, ["subscriber", "period"]
+            ).returning(col(DigestRow.id))
         )
         digest_id = created.scalar_one_or_none()
         if digest_id is None:

@@ -15,11 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from watcher.config import Source
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, insert_ignoring_conflicts
 from watcher.store.tables import SourceRow
 
 
@@ -35,30 +34,19 @@ async def sync_sources(
     if not sources:
         return
     async with db.write() as session, session.begin():
-        bind = session.bind
-        insert = (
-            postgresql.insert
-            if bind is not None and bind.dialect.name == "postgresql"
-            else sqlite.insert
-        )
-        await session.exec(
-            insert(SourceRow)
-            .values(
-                [
-                    {
-                        "name": s.name,
-                        "kind": s.kind,
-                        "added_at": now,
-                        "schedule": keys[s.name],
-                        "polls": 0,
-                        "failures_total": 0,
-                        "consecutive_failures": 0,
-                    }
-                    for s in sources
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
+        new_rows = [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "added_at": now,
+                "schedule": keys[s.name],
+                "polls": 0,
+                "failures_total": 0,
+                "consecutive_failures": 0,
+            }
+            for s in sources
+        ]
+        await session.exec(insert_ignoring_conflicts(session, SourceRow, new_rows, ["name"]))
         rows = await session.exec(
             select(SourceRow).where(col(SourceRow.name).in_([s.name for s in sources]))
         )

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, insert_ignoring_conflicts
 from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT, claim_rows
 from watcher.store.tables import NoticeRow
 
@@ -44,11 +43,7 @@ async def queue_notice(
         "created_at": now,
     }
     async with db.write() as session, session.begin():
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await session.exec(
-            insert(NoticeRow).values(values).on_conflict_do_nothing(index_elements=["key"])
-        )
+        result = await session.exec(insert_ignoring_conflicts(session, NoticeRow, values, ["key"]))
         return bool(getattr(result, "rowcount", 0))
 
 

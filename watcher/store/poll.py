@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, insert_ignoring_conflicts
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
 from watcher.store.stories import load_candidates, lock_story_assignment
@@ -231,12 +230,9 @@ async def _queue(
             )
     if not values:
         return 0
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(DeliveryRow)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["subscriber", "story_id", "signal_type"])
+    result = await session.exec(
+        insert_ignoring_conflicts(
+            session, DeliveryRow, values, ["subscriber", "story_id", "signal_type"]
+        )
     )
-    result = await session.exec(statement)
     return int(getattr(result, "rowcount", 0) or 0)
