@@ -100,11 +100,6 @@ class TermMatcher:
                 keys[form.key] = ((*exact, label), wild)
         self._automata = None
 
-    @property
-    def regex_count(self) -> int:
-        """How many terms need a regex scan of their own (each costs a pass over the text)."""
-        return len(self._regexes)
-
     def _build(self) -> list[tuple[bool, ahocorasick.Automaton]]:
         self._automata = []
         for cased, keys in self._keys.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,14 +100,3 @@ async def mark_notice(
         values["next_attempt_at"] = retry_at
     async with db.write() as session, session.begin():
         await session.exec(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(**values))
-
-
-async def list_notices(db: Sessions, *, statuses: Sequence[str] = (PENDING,)) -> list[NoticeRow]:
-    """Notices in the given statuses, newest first (for the CLI)."""
-    async with db() as session:
-        rows = await session.exec(
-            select(NoticeRow)
-            .where(col(NoticeRow.status).in_(list(statuses)))
-            .order_by(col(NoticeRow.id).desc())
-        )
-        return list(rows.all())

@@ -49,11 +49,6 @@ async def load_state(db: Sessions, source: str) -> SourceState:
     )
 
 
-async def load_validators(db: Sessions, source: str) -> Validators:
-    """The ETag / Last-Modified remembered for `source` (empty for a new source)."""
-    return (await load_state(db, source)).validators
-
-
 async def record_success(
     db: Sessions,
     *,
