@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import ValidationError
 
-from watcher.config import WatcherConfig
+from watcher.config import Source, WatcherConfig
 from watcher.errors import ConfigError
 
 ENV_PREFIX = "WATCHER_"
@@ -213,7 +213,12 @@ def _describe(exc: ValidationError, origins: _Origins) -> list[str]:
     return out
 
 
-_UNION_TAGS = {"feed", "page", "files"}
+# The `kind` values of the source union: pydantic puts the matched tag into error paths.
+_UNION_TAGS = {
+    tag
+    for model in get_args(get_args(Source)[0])
+    for tag in get_args(model.model_fields["kind"].annotation)
+}
 
 
 def _get(data: Any, path: KeyPath) -> Any:
