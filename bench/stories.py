@@ -1,7 +1,9 @@
 """Story clustering, scored by pairs on tests/data/stories: `python -m bench.stories`.
 
-The items are clustered exactly as the store does it (`watcher.stories.best_story`
-over the earlier items of other sources within the window), in publication order.
+The items are clustered exactly as the store does it, in publication order: the earlier
+items of other sources within the window that share keys with the new one
+(`watcher.stories.shortlist`, hot keys left out), then `watcher.stories.best_story`
+over those.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Any
 
 import yaml
 
-from watcher.stories import Candidate, best_story, sketch_text
+from watcher.stories import (
+    Candidate,
+    Posting,
+    best_story,
+    hot_keys,
+    index_keys,
+    shortlist,
+    sketch_text,
+)
 
 SETS = Path(__file__).resolve().parent.parent / "tests" / "data" / "stories"
 DATA = SETS / "stories.yaml"
@@ -100,13 +110,28 @@ def cluster(items: list[LabelledItem]) -> list[int]:
     """A story number per item, assigned as the store would in publication order."""
     order = sorted(range(len(items)), key=lambda i: items[i].published)
     story_of = [0] * len(items)
-    seen: list[Candidate] = []
+    seen: dict[int, Candidate] = {}
+    filed: dict[int, list[Posting]] = {}
     for index in order:
         item = items[index]
         sketch = sketch_text(item.title, item.body)
-        found = best_story(sketch, item.source, item.published, WINDOW, seen)
+        keys = index_keys(sketch)
+        postings = {
+            key: [
+                p
+                for p in filed.get(key, ())
+                if seen[p.item_id].source != item.source
+                and abs(seen[p.item_id].when - item.published) <= WINDOW
+            ]
+            for key in keys
+        }
+        hot = hot_keys(postings)
+        candidates = [seen[i] for i in shortlist(keys, postings, hot)]
+        found = best_story(sketch, item.source, item.published, WINDOW, candidates)
         story_of[index] = found if found is not None else index + 1
-        seen.append(Candidate(story_of[index], item.source, item.published, sketch))
+        seen[index] = Candidate(story_of[index], item.source, item.published, sketch)
+        for key in keys - hot:
+            filed.setdefault(key, []).append(Posting(index, story_of[index]))
     return story_of
 
 

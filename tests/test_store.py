@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from tests.conftest import ROOT
@@ -26,6 +27,7 @@ from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.outbox import count_deliveries
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
+from watcher.stories import decode_sketch, index_keys, sketch_text
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -132,7 +134,7 @@ async def test_migrations_upgrade_an_empty_database(database_url: str) -> None:
         await engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003"])
 async def test_migrations_upgrade_from_an_older_revision(database_url: str, revision: str) -> None:
     """A database left at an older revision upgrades to the newest one."""
     engine = create_engine(database_url)
@@ -143,6 +145,37 @@ async def test_migrations_upgrade_from_an_older_revision(database_url: str, revi
         assert await migrate.current(engine) == migrate.head()
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_to_0004_resketches_items_and_files_their_keys(database_url: str) -> None:
+    """An item stored with a version-1 sketch gets the current sketch and its story keys."""
+    engine = create_engine(database_url)
+    title, body = "Lynas halts Mount Weld", "Flooding stopped the mine for three weeks. " * 5
+    try:
+        await migrate.upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO stories (id, title, first_seen) VALUES (1, :t, :now)"),
+                {"t": title, "now": NOW.replace(tzinfo=None)},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, source, identity, title, body, fetched_at,"
+                    " content_hash, revision, story_id, fingerprint) VALUES"
+                    " (1, 'wire', 'g1', :t, :b, :now, 'h', 1, 1, :old)"
+                ),
+                {"t": title, "b": body, "now": NOW.replace(tzinfo=None), "old": b"\x01old"},
+            )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            (fingerprint,) = (await conn.execute(text("SELECT fingerprint FROM items"))).one()
+            keys = (await conn.execute(text("SELECT key, story_id FROM story_keys"))).all()
+    finally:
+        await engine.dispose()
+    sketch = sketch_text(title, body)
+    assert decode_sketch(fingerprint) == sketch
+    assert {key for key, _ in keys} == index_keys(sketch)
+    assert {story for _, story in keys} == {1}
 
 
 async def test_concurrent_claimers_take_each_due_source_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -10,12 +11,27 @@ from sqlmodel import col, select
 from bench.stories import DATA, HELDOUT, cluster, load_items, score
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
+from watcher.dedup import with_identity
+from watcher.items import Item
 from watcher.pipeline import poll_source
 from watcher.runtime import Runtime
 from watcher.service import prepare_sources
-from watcher.store.stories import also_reported_by
-from watcher.store.tables import DeliveryRow, ItemRow
-from watcher.stories import decode_sketch, encode_sketch, same_story, sketch_text
+from watcher.sources.result import Validators
+from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.stories import also_reported_by, find_candidates
+from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
+from watcher.stories import (
+    HOT_STORIES,
+    MIN_SHARED_KEYS,
+    Posting,
+    decode_sketch,
+    encode_sketch,
+    hot_keys,
+    index_keys,
+    same_story,
+    shortlist,
+    sketch_text,
+)
 
 MakeConfig = Callable[..., WatcherConfig]
 
@@ -53,6 +69,126 @@ def test_chinese_reprints_match_and_different_news_does_not() -> None:
     )
     assert same_story(a, b)
     assert not same_story(a, c)
+
+
+LYNAS = (
+    "Lynas halts Mount Weld after flooding",
+    "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"
+    " Australia after heavy rain flooded the pit, and warned that concentrate shipments to"
+    " its Kuantan plant in Malaysia would be delayed by at least three weeks.",
+)
+REPRINT = (
+    "Flooding stops Mount Weld mine",
+    "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"
+    " Australia after heavy rain flooded the pit, and warned that concentrate shipments to"
+    " its Kuantan plant in Malaysia would be delayed.",
+)
+OTHER = (
+    "MP Materials raises NdPr output",
+    "MP Materials lifted neodymium-praseodymium oxide output at Mountain Pass to a record"
+    " in the third quarter and said its Fort Worth magnet plant had started trial runs.",
+)
+
+
+def test_a_reprint_shares_index_keys_and_other_news_does_not() -> None:
+    """The keys find a reprint (enough shared keys to be shortlisted) and not other news."""
+    original, reprint, other = (index_keys(sketch_text(*t)) for t in (LYNAS, REPRINT, OTHER))
+    assert len(original & reprint) >= MIN_SHARED_KEYS
+    assert len(original & other) < MIN_SHARED_KEYS
+    postings = {key: [Posting(1, 10)] for key in original}
+    for key in other:
+        postings.setdefault(key, []).append(Posting(2, 20))
+    assert shortlist(reprint, postings) == [1]
+    assert shortlist(reprint, postings, hot=original) == []  # hot keys do not count
+
+
+def test_a_key_of_many_stories_is_hot_and_a_key_of_one_big_story_is_not() -> None:
+    """Hot means many stories, not many items: a big story keeps its keys."""
+    many = [Posting(i, i) for i in range(HOT_STORIES)]
+    one_story = [Posting(i, 7) for i in range(HOT_STORIES * 3)]
+    few = many[: HOT_STORIES - 1]
+    assert hot_keys({1: many, 2: one_story, 3: few}) == {1}
+
+
+def _item(source: str, title: str, body: str, guid: str) -> Item:
+    return with_identity(Item(source=source, title=title, body=body, guid=guid, published=NOW))
+
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+async def _save(rt: Runtime, item: Item) -> None:
+    await save_poll(
+        rt.db,
+        source=item.source,
+        kind="feed",
+        validators=Validators(),
+        plans=[ItemPlan(item=item, signals=[], recipients={})],
+        domain="test.invalid",
+        now=NOW,
+    )
+
+
+async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A stored item is filed under its keys; another source's reprint joins its story."""
+    config = make_config(database={"url": database_url})
+    async with Runtime(config) as rt:
+        await _save(rt, _item("wire", *LYNAS, "w1"))
+        await _save(rt, _item("other", *OTHER, "o1"))
+        await _save(rt, _item("reprint", *REPRINT, "r1"))
+        async with rt.db() as session:
+            items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
+            filed = (
+                await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
+            ).all()
+    assert {k.key for k in filed} == index_keys(sketch_text(*LYNAS))
+    assert {k.story_id for k in filed} == {items["wire"].story_id}
+    assert items["reprint"].story_id == items["wire"].story_id
+    assert items["other"].story_id != items["wire"].story_id
+
+
+async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """The poll that sees a key span HOT_STORIES stories records it and skips it."""
+    config = make_config(database={"url": database_url})
+    sketch = sketch_text(*LYNAS)
+    common = min(index_keys(sketch))
+    async with Runtime(config) as rt:
+        for n in range(HOT_STORIES + 10):
+            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # ≥ 50 stories of random text
+            await _save(rt, _item(f"s{n}", f"Report {words[:8]}", f"{words} {words[::-1]}", "g"))
+        async with rt.db.write() as session, session.begin():
+            stored = (await session.exec(select(ItemRow))).all()
+            assert len({row.story_id for row in stored}) >= HOT_STORIES
+            for row in stored:
+                assert row.id is not None
+                assert row.story_id is not None
+                session.add(
+                    StoryKeyRow(
+                        key=common,
+                        item_id=row.id,
+                        story_id=row.story_id,
+                        source=row.source,
+                        moment=NOW,
+                    )
+                )
+        async with rt.db.write() as session, session.begin():
+            lookup = await find_candidates(
+                session, source="wire", sketches=[(sketch, NOW)], window=timedelta(days=7), now=NOW
+            )
+        assert common in lookup.hot
+        assert lookup.candidates == [[]]
+        await _save(rt, _item("wire", *LYNAS, "w1"))
+        async with rt.db() as session:
+            hot = (await session.exec(select(HotStoryKeyRow.key))).all()
+            wire_keys = (
+                await session.exec(select(StoryKeyRow.key).where(StoryKeyRow.source == "wire"))
+            ).all()
+    assert hot == [common]
+    assert set(wire_keys) == index_keys(sketch) - {common}
 
 
 def _feed(title: str, body: str, guid: str, when: datetime) -> bytes:

@@ -26,6 +26,7 @@ from watcher.sources.fulltext import add_full_text
 from watcher.store.lookup import known_items, known_links
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import SourceState, load_state, record_failure, record_success
+from watcher.stories import sketch_text
 
 log = structlog.get_logger("watcher.pipeline")
 
@@ -191,12 +192,14 @@ def _plan(rt: Runtime, source: Source, item: Item, before: SourceState, now: dat
     within `backfill` alert (an undated item counts as published now).
     """
     signals = rt.classifier.classify(item.title, item.body)
+    sketch = sketch_text(item.title, item.body)
     old = item.published is not None and now - item.published > source.backfill
     if before.never_succeeded and old:
-        return ItemPlan(item=item, signals=signals, recipients={})
+        return ItemPlan(item=item, signals=signals, recipients={}, sketch=sketch)
     return ItemPlan(
         item=item,
         signals=signals,
+        sketch=sketch,
         recipients={
             s.type: [sub.address for sub in recipients(rt.config.subscribers, s)] for s in signals
         },

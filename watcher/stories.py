@@ -7,23 +7,32 @@ From two sketches we estimate the Jaccard index and the containment of the small
 in the larger; with the titles' word overlap they decide `same_story`. A new item joins
 the story of the most similar earlier item of another source within the time window.
 
+Comparing a new item with every earlier one costs O(items²); instead each item is
+indexed under a few keys (`index_keys`: the smallest hashes of its two sets, so two
+items of one story very likely share some) and only items sharing at least
+`MIN_SHARED_KEYS` keys are compared (`shortlist`). A key that many different stories
+share (a stock phrase of the trade press) tells none apart: it is `hot` and left out.
+
 Chinese and Japanese text has no spaces: each CJK character is a token and character
 bigrams are its content words. Pure functions; the store keeps the sketch on the item.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import struct
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import xxhash
+
 K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset(
     """
@@ -66,17 +75,17 @@ class Candidate:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one."""
-    normal = unicodedata.normalize("NFKC", text).lower()
-    return [t.replace(",", "") for t in _TOKEN.findall(normal)]
+    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _TOKEN.findall(normal)
 
 
 def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
-    out = {
-        t for t in toks if not _CJK.fullmatch(t) and t not in _STOP and (len(t) > 2 or t.isdigit())
-    }
-    cjk = [t if _CJK.fullmatch(t) else "" for t in toks]
-    out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
+    # A CJK token is one character, so the length test already leaves it out here.
+    out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
+    if _CJK.search("".join(t for t in toks if len(t) == 1)):
+        cjk = [t if len(t) == 1 and _CJK.match(t) else "" for t in toks]
+        out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
     return out
 
 
@@ -144,15 +153,70 @@ def best_story(
     return best[1] if best else None
 
 
+# --- candidate lookup ------------------------------------------------------------------
+
+KEYS = 16  # an item is indexed under the KEYS smallest hashes of each of its two sets
+MIN_SHARED_KEYS = 2  # an earlier item is compared only when it shares this many keys
+HOT_STORIES = 50  # a key found in items of this many stories within the window is hot
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An earlier item filed under a key: its id and its story."""
+
+    item_id: int
+    story_id: int
+
+
+def index_keys(sketch: Sketch) -> frozenset[int]:
+    """The keys an item is filed under and looked up by.
+
+    The `KEYS` smallest hashes of its content words and of its 3-shingles. The smallest
+    hashes of the union of two sets are shared with probability about their Jaccard
+    index each, so two items of one story share several keys (a rewrite through its
+    words, a copy or a teaser through both) and unrelated items rarely share two.
+    """
+    return frozenset(sorted(sketch.words)[:KEYS] + sorted(sketch.shingles)[:KEYS])
+
+
+def hot_keys(postings: Mapping[int, Collection[Posting]]) -> frozenset[int]:
+    """Keys whose postings span `HOT_STORIES` stories or more: too common to tell stories apart.
+
+    Items of one big story may share a key a hundred times; it stays useful, since
+    every posting points at the same story.
+    """
+    return frozenset(
+        key
+        for key, found in postings.items()
+        if len(found) >= HOT_STORIES and len({p.story_id for p in found}) >= HOT_STORIES
+    )
+
+
+def shortlist(
+    keys: Iterable[int], postings: Mapping[int, Collection[Posting]], hot: Collection[int] = ()
+) -> list[int]:
+    """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
+
+    `postings` maps a key to the earlier items filed under it (missing: none); the
+    result is in no particular order and holds each id once.
+    """
+    shared: Counter[int] = Counter()
+    for key in keys:
+        if key not in hot:
+            shared.update({p.item_id for p in postings.get(key, ())})
+    return [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+
+
 # --- sketch arithmetic ----------------------------------------------------------------
 
 
 def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=4).digest(), "big")
+    return xxhash.xxh32_intdigest(text.encode("utf-8"))
 
 
 def _bottom(values: set[str]) -> frozenset[int]:
-    return frozenset(sorted({_hash(v) for v in values})[:K])
+    hashed = xxhash.xxh32_intdigest
+    return frozenset(sorted({hashed(v.encode("utf-8")) for v in values})[:K])
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -180,7 +244,7 @@ def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
 # --- storage ---------------------------------------------------------------------------
 
 _HEADER = struct.Struct("<BIIHHH")
-_VERSION = 1
+_VERSION = 2  # 2: xxHash32 (1 was a 4-byte BLAKE2b)
 
 
 def encode_sketch(sketch: Sketch) -> bytes:

@@ -6,10 +6,18 @@ then writes never fails with "database is locked" when another writer committed 
 between (a deferred transaction cannot upgrade its snapshot; the busy handler does not
 help there). Reads stay deferred and concurrent. `Database.write()` opens such a write
 session; `Database()` (calling it) a read session.
+
+SQLite has one writer at a time. Within the process, writers queue on an asyncio lock
+in arrival order instead of in SQLite's busy handler, which polls with growing sleeps
+and lets a writer starve past the busy timeout when a hundred polls want to write at
+once. The busy timeout still covers other processes (replicas, the CLI).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +46,27 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
+        self._writers: asyncio.Lock | None = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        )
 
     def __call__(self) -> AsyncSession:
         """A session for reading (deferred transactions on SQLite)."""
         return self._read()
 
-    def write(self) -> AsyncSession:
-        """A session whose transactions take the write lock first (BEGIN IMMEDIATE on SQLite)."""
-        return self._write()
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transactions take the write lock first (BEGIN IMMEDIATE on SQLite).
+
+        On SQLite the process's writers take turns (first come, first served) for as long
+        as their session is open; do not open a write session inside another.
+        """
+        if self._writers is None:
+            async with self._write() as session:
+                yield session
+            return
+        async with self._writers, self._write() as session:
+            yield session
 
 
 Sessions = Database

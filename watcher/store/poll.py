@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,9 +17,9 @@ from watcher.sources.result import Validators
 from watcher.store.db import Sessions, insert_ignoring_conflicts
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
-from watcher.store.stories import load_candidates, lock_story_assignment
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
-from watcher.stories import Candidate, Sketch, best_story, encode_sketch, sketch_text
+from watcher.store.stories import find_candidates, key_rows, lock_story_assignment
+from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryKeyRow, StoryRow
+from watcher.stories import Sketch, best_story, encode_sketch, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +37,15 @@ class ItemPlan:
     """An item to store, its signals, and who gets each signal type (addresses by type).
 
     `modes` maps an address to `digest` when that subscriber reads digests; any other
-    address is mailed immediately.
+    address is mailed immediately. `sketch` is the item's story sketch when the caller
+    made it already (outside the write transaction); otherwise `save_poll` makes it.
     """
 
     item: Item
     signals: Sequence[Signal]
     recipients: Mapping[str, Sequence[str]]
     modes: Mapping[str, str] = field(default_factory=dict)
+    sketch: Sketch | None = None
 
 
 async def save_poll(
@@ -62,43 +66,55 @@ async def save_poll(
     `story_window` (`watcher.stories`), else starts its own. A known identity with a new
     text is a revision: its row is updated, its signals re-derived. The outbox's unique
     key (subscriber, story, signal type) means only a signal type new to the story mails.
+    New items, their stories, keys, signals and deliveries are written in bulk: a few
+    statements per poll, however many items it brings.
     """
-    new = revised = signal_count = queued = 0
+    queued = 0
     async with db.write() as session, session.begin():
         state = await source_row(session, source, kind, now)
         stored = await _items_by_identity(session, source, [p.item.identity for p in plans])
-        fresh = [p.item for p in plans if p.item.identity not in stored]
+        fresh = [p for p in plans if p.item.identity not in stored]
+        rows: list[tuple[ItemPlan, _Stored]] = []
         if fresh:
             await lock_story_assignment(session)
-        candidates = await _candidates(session, source, fresh, now, story_window)
+            rows.extend(await _insert_fresh(session, source, fresh, now, story_window))
         for plan in plans:
-            item, signals = plan.item, plan.signals
-            row = stored.get(item.identity)
-            sketch = sketch_text(item.title, item.body)
-            if row is None:
-                when = item.published or now
-                story_id = best_story(sketch, source, when, story_window, candidates)
-                row = await _insert_item(session, item, now, sketch, story_id)
+            row = stored.get(plan.item.identity)
+            if row is not None:
+                _revise_item(row, plan.item, now, plan.sketch or _sketch(plan.item))
+                assert row.id is not None
                 assert row.story_id is not None
-                candidates.append(Candidate(row.story_id, source, when, sketch))
-                new += 1
-            else:
-                _revise_item(row, item, now, sketch)
-                revised += 1
-            assert row.id is not None
-            assert row.story_id is not None
-            signal_ids = await _upsert_signals(session, row, signals, now)
-            signal_count += len(signals)
-            queued += await _queue(session, row, plan, signal_ids, domain, now)
+                rows.append((plan, _Stored(row.id, row.story_id)))
+        if len(rows) > len(fresh):
+            await session.flush()
+        signal_ids = await _save_signals(session, rows, stored, now)
+        queued = await _queue(session, rows, signal_ids, domain, now)
         mark_success(state, now, next_poll_at)
         state.etag, state.last_modified = validators.etag, validators.last_modified
-        if new:
+        if fresh:
             state.last_new_item_at = now
         session.add(state)
-    return SaveCounts(new=new, revised=revised, signals=signal_count, queued=queued)
+    return SaveCounts(
+        new=len(fresh),
+        revised=len(plans) - len(fresh),
+        signals=sum(len(p.signals) for p in plans),
+        queued=queued,
+    )
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Where an item of this poll went: its row and its story."""
+
+    item_id: int
+    story_id: int
+
+
+def _sketch(item: Item) -> Sketch:
+    return sketch_text(item.title, item.body)
 
 
 async def _items_by_identity(
@@ -114,41 +130,72 @@ async def _items_by_identity(
     return found
 
 
-async def _candidates(
-    session: AsyncSession, source: str, items: list[Item], now: datetime, window: timedelta
-) -> list[Candidate]:
-    if not items:
-        return []
-    times = [item.published or now for item in items]
-    return await load_candidates(
-        session, source=source, start=min(times) - window, end=max(times) + window
+async def _insert_fresh(
+    session: AsyncSession,
+    source: str,
+    plans: list[ItemPlan],
+    now: datetime,
+    window: timedelta,
+) -> list[tuple[ItemPlan, _Stored]]:
+    """Place new items in stories and insert them, their new stories and their story keys."""
+    sketches = [p.sketch or _sketch(p.item) for p in plans]
+    moments = [p.item.published or now for p in plans]
+    lookup = await find_candidates(
+        session,
+        source=source,
+        sketches=list(zip(sketches, moments, strict=True)),
+        window=window,
+        now=now,
     )
+    story_ids: list[int | None] = [
+        best_story(sketch, source, when, window, candidates)
+        for sketch, when, candidates in zip(sketches, moments, lookup.candidates, strict=True)
+    ]
+    starting = [i for i, story in enumerate(story_ids) if story is None]
+    if starting:
+        created = await session.exec(
+            insert(StoryRow).returning(col(StoryRow.id), sort_by_parameter_order=True),
+            params=[{"title": plans[i].item.title, "first_seen": now} for i in starting],
+        )
+        for i, story_id in zip(starting, (row[0] for row in created), strict=True):
+            story_ids[i] = story_id
+    inserted = await session.exec(
+        insert(ItemRow).returning(col(ItemRow.id), sort_by_parameter_order=True),
+        params=[
+            _item_values(plan.item, now, sketch, story)
+            for plan, sketch, story in zip(plans, sketches, story_ids, strict=True)
+        ],
+    )
+    placed = [
+        _Stored(item_id, story)
+        for item_id, story in zip((row[0] for row in inserted), story_ids, strict=True)
+        if story is not None
+    ]
+    keys = [
+        row
+        for where, sketch, when in zip(placed, sketches, moments, strict=True)
+        for row in key_rows(where.item_id, where.story_id, source, when, sketch, lookup.hot)
+    ]
+    for start in range(0, len(keys), 2000):
+        await session.exec(insert(StoryKeyRow), params=keys[start : start + 2000])
+    return list(zip(plans, placed, strict=True))
 
 
-async def _insert_item(
-    session: AsyncSession, item: Item, now: datetime, sketch: Sketch, story_id: int | None
-) -> ItemRow:
-    if story_id is None:
-        story = StoryRow(title=item.title, first_seen=now)
-        session.add(story)
-        await session.flush()
-        story_id = story.id
-    row = ItemRow(
-        source=item.source,
-        identity=item.identity,
-        guid=item.guid,
-        link=item.link,
-        title=item.title,
-        body=item.body,
-        published=item.published,
-        fetched_at=now,
-        content_hash=item.content_hash,
-        story_id=story_id,
-        fingerprint=encode_sketch(sketch),
-    )
-    session.add(row)
-    await session.flush()
-    return row
+def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int | None) -> dict[str, Any]:
+    return {
+        "source": item.source,
+        "identity": item.identity,
+        "guid": item.guid,
+        "link": item.link,
+        "title": item.title,
+        "body": item.body,
+        "published": item.published,
+        "fetched_at": now,
+        "content_hash": item.content_hash,
+        "revision": 1,
+        "story_id": story_id,
+        "fingerprint": encode_sketch(sketch),
+    }
 
 
 def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> None:
@@ -160,79 +207,124 @@ def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> Non
     row.revision += 1
 
 
-async def _upsert_signals(
-    session: AsyncSession, item: ItemRow, signals: Sequence[Signal], now: datetime
-) -> dict[str, int]:
-    """Store the item's signals (replacing same-type ones of an earlier revision); ids by type."""
+async def _save_signals(
+    session: AsyncSession,
+    rows: list[tuple[ItemPlan, _Stored]],
+    stored: Mapping[str, ItemRow],
+    now: datetime,
+) -> dict[tuple[int, str], int]:
+    """Store every item's signals; signal ids by (item id, type).
+
+    A new item's signals are inserted in one statement; a revision's replace the
+    same-type signals of its earlier text.
+    """
+    ids: dict[tuple[int, str], int] = {}
+    fresh = [
+        (where, signal)
+        for plan, where in rows
+        if plan.item.identity not in stored
+        for signal in plan.signals
+    ]
+    if fresh:
+        inserted = await session.exec(
+            insert(SignalRow).returning(col(SignalRow.id), sort_by_parameter_order=True),
+            params=[_signal_values(where, signal, now) for where, signal in fresh],
+        )
+        for (where, signal), signal_id in zip(fresh, (row[0] for row in inserted), strict=True):
+            ids[where.item_id, signal.type] = signal_id
+    for plan, where in rows:
+        if plan.item.identity in stored:
+            ids.update(await _replace_signals(session, where, plan.signals, now))
+    return ids
+
+
+def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, Any]:
+    data = signal.as_dict()
+    return {
+        "item_id": where.item_id,
+        "story_id": where.story_id,
+        "type": signal.type,
+        "direction": signal.direction.value,
+        "severity": signal.severity.value,
+        "score": signal.score,
+        "speculative": signal.speculative,
+        "rule": signal.rule,
+        "evidence": list(data["evidence"]),  # type: ignore[call-overload]
+        "entities": signal.entities.as_dict(),
+        "created_at": now,
+    }
+
+
+async def _replace_signals(
+    session: AsyncSession, where: _Stored, signals: Sequence[Signal], now: datetime
+) -> dict[tuple[int, str], int]:
+    """A revised item's signals, replacing same-type ones of its earlier text; ids by type."""
     existing = {
         row.type: row
-        for row in await session.exec(select(SignalRow).where(SignalRow.item_id == item.id))
+        for row in await session.exec(select(SignalRow).where(SignalRow.item_id == where.item_id))
     }
-    ids: dict[str, int] = {}
+    ids: dict[tuple[int, str], int] = {}
     for signal in signals:
-        data = signal.as_dict()
-        row = existing.get(signal.type) or SignalRow(
-            item_id=item.id or 0,
-            type=signal.type,
-            created_at=now,
-            direction="",
-            severity="",
-            score=0.0,
-            rule="",
-        )
-        row.story_id = item.story_id
-        row.direction = signal.direction.value
-        row.severity = signal.severity.value
-        row.score = signal.score
-        row.speculative = signal.speculative
-        row.rule = signal.rule
-        row.evidence = list(data["evidence"])  # type: ignore[call-overload]
-        row.entities = signal.entities.as_dict()
+        values = _signal_values(where, signal, now)
+        row = existing.get(signal.type)
+        if row is None:
+            row = SignalRow(**values)
+        else:
+            for name, value in values.items():
+                if name != "created_at":
+                    setattr(row, name, value)
         session.add(row)
         await session.flush()
         assert row.id is not None
-        ids[signal.type] = row.id
+        ids[where.item_id, signal.type] = row.id
     return ids
 
 
 async def _queue(
     session: AsyncSession,
-    item: ItemRow,
-    plan: ItemPlan,
-    signal_ids: dict[str, int],
+    rows: list[tuple[ItemPlan, _Stored]],
+    signal_ids: Mapping[tuple[int, str], int],
     domain: str,
     now: datetime,
 ) -> int:
-    """Outbox rows for every (address, signal type); one already queued for the story is kept.
+    """Outbox rows for every item, address and signal type; one already queued is kept.
 
-    One Message-ID per subscriber and item: the signals of one item reach a subscriber
-    in one email, and the ID stays the same across retries.
+    One statement for the poll. One Message-ID per subscriber and item: the signals of
+    one item reach a subscriber in one email, and the ID stays the same across retries.
+    A story's (subscriber, signal type) is queued once (the outbox's unique key).
     """
     values = []
-    message_ids: dict[str, str] = {}
-    for signal_type, addresses in plan.recipients.items():
-        for address in addresses:
-            message_id = message_ids.setdefault(address, f"<{uuid.uuid4().hex}.{item.id}@{domain}>")
-            values.append(
-                {
-                    "subscriber": address,
-                    "story_id": item.story_id,
-                    "item_id": item.id,
-                    "signal_id": signal_ids[signal_type],
-                    "signal_type": signal_type,
-                    "mode": plan.modes.get(address, IMMEDIATE),
-                    "message_id": message_id,
-                    "status": PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+    for plan, where in rows:
+        message_ids: dict[str, str] = {}
+        for signal_type, addresses in plan.recipients.items():
+            for address in addresses:
+                message_id = message_ids.setdefault(
+                    address, f"<{uuid.uuid4().hex}.{where.item_id}@{domain}>"
+                )
+                values.append(
+                    {
+                        "subscriber": address,
+                        "story_id": where.story_id,
+                        "item_id": where.item_id,
+                        "signal_id": signal_ids[where.item_id, signal_type],
+                        "signal_type": signal_type,
+                        "mode": plan.modes.get(address, IMMEDIATE),
+                        "message_id": message_id,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+    queued = 0
+    for start in range(0, len(values), 500):
+        result = await session.exec(
+            insert_ignoring_conflicts(
+                session,
+                DeliveryRow,
+                values[start : start + 500],
+                ["subscriber", "story_id", "signal_type"],
             )
-    if not values:
-        return 0
-    result = await session.exec(
-        insert_ignoring_conflicts(
-            session, DeliveryRow, values, ["subscriber", "story_id", "signal_type"]
         )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        queued += int(getattr(result, "rowcount", 0) or 0)
+    return queued

@@ -1,19 +1,34 @@
-"""Stories in the store: which story a new item joins, and who else reported a story."""
+"""Stories in the store: which story a new item joins, and who else reported a story.
+
+New items are placed through the `story_keys` index (see `watcher.stories` for the
+keys, the shortlist and hot keys): a poll reads the postings of its items' keys, not
+every item of the window.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watcher.store.db import Sessions
-from watcher.store.tables import ItemRow, UTCDateTime
-from watcher.stories import Candidate, decode_sketch
+from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.store.tables import HotStoryKeyRow, ItemRow, StoryKeyRow, UTCDateTime
+from watcher.stories import (
+    Candidate,
+    Posting,
+    Sketch,
+    decode_sketch,
+    hot_keys,
+    index_keys,
+    shortlist,
+)
 
-MAX_CANDIDATES = 5000
+_CHUNK = 500  # bound parameters per IN list
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,32 +43,118 @@ class Report:
     fetched_at: datetime
 
 
-async def load_candidates(
-    session: AsyncSession, *, source: str, start: datetime, end: datetime
-) -> list[Candidate]:
-    """Items of other sources dated within [start, end] that new items may join.
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a poll needs to place its new items: earlier items to compare, keys to skip.
 
-    An item's date is its published time, else when it was first fetched.
+    `candidates[i]` are the earlier items of other sources that the i-th sketch looked
+    up shares enough keys with; `hot` are keys too common to file new items under.
     """
-    moment = func.coalesce(ItemRow.published, ItemRow.fetched_at, type_=UTCDateTime())
-    rows = await session.exec(
-        select(ItemRow.story_id, ItemRow.source, ItemRow.fingerprint, moment)
-        .where(
-            ItemRow.source != source,
-            col(ItemRow.fingerprint).is_not(None),
-            col(ItemRow.story_id).is_not(None),
-            moment >= start,
-            moment <= end,
+
+    candidates: list[list[Candidate]]
+    hot: frozenset[int]
+
+
+async def find_candidates(
+    session: AsyncSession,
+    *,
+    source: str,
+    sketches: Sequence[tuple[Sketch, datetime]],
+    window: timedelta,
+    now: datetime,
+) -> Lookup:
+    """The earlier items of other sources each (sketch, date) may join, within `window`.
+
+    Reads the postings of the sketches' keys (`story_keys`), leaves out hot keys (known
+    ones, and ones these postings show to be hot, which are recorded), shortlists the
+    items sharing enough keys (`watcher.stories.shortlist`) and reads only their sketches.
+    Call inside the poll's write transaction, after `lock_story_assignment`.
+    """
+    if not sketches:
+        return Lookup([], frozenset())
+    wanted = [index_keys(sketch) for sketch, _ in sketches]
+    times = [when for _, when in sketches]
+    start, end = min(times) - window, max(times) + window
+    every = sorted(set().union(*wanted))
+    hot = set(await _known_hot(session, every, now - window))
+    postings: dict[int, list[Posting]] = {}
+    for chunk in _chunks([k for k in every if k not in hot]):
+        rows = await session.exec(
+            select(StoryKeyRow.key, StoryKeyRow.item_id, StoryKeyRow.story_id).where(
+                col(StoryKeyRow.key).in_(chunk),
+                StoryKeyRow.source != source,
+                col(StoryKeyRow.moment) >= start,
+                col(StoryKeyRow.moment) <= end,
+            )
         )
-        .order_by(col(ItemRow.id).desc())
-        .limit(MAX_CANDIDATES)
-    )
-    candidates = []
-    for story_id, other, data, when in rows:
-        sketch = decode_sketch(data) if data else None
-        if sketch is not None and story_id is not None and when is not None:
-            candidates.append(Candidate(story_id=story_id, source=other, when=when, sketch=sketch))
-    return candidates
+        for key, item_id, story_id in rows:
+            postings.setdefault(key, []).append(Posting(item_id, story_id))
+    newly_hot = hot_keys(postings)
+    if newly_hot:
+        await session.exec(
+            insert_ignoring_conflicts(
+                session, HotStoryKeyRow, [{"key": k, "marked_at": now} for k in newly_hot], ["key"]
+            )
+        )
+        # an expired mark found hot again starts a new window
+        await session.exec(
+            update(HotStoryKeyRow)
+            .where(col(HotStoryKeyRow.key).in_(newly_hot), col(HotStoryKeyRow.marked_at) < now)
+            .values(marked_at=now)
+        )
+        hot |= newly_hot
+    shortlists = [shortlist(keys, postings, hot) for keys in wanted]
+    sketches_by_id = await _sketches(session, sorted(set().union(*map(set, shortlists))))
+    candidates = [[sketches_by_id[i] for i in ids if i in sketches_by_id] for ids in shortlists]
+    return Lookup(candidates, frozenset(hot))
+
+
+def key_rows(
+    item_id: int, story_id: int, source: str, moment: datetime, sketch: Sketch, hot: frozenset[int]
+) -> list[dict[str, object]]:
+    """The `story_keys` rows that file an item under its keys (hot keys aside)."""
+    return [
+        {"key": key, "item_id": item_id, "story_id": story_id, "source": source, "moment": moment}
+        for key in index_keys(sketch) - hot
+    ]
+
+
+async def _known_hot(session: AsyncSession, keys: list[int], since: datetime) -> list[int]:
+    found: list[int] = []
+    for chunk in _chunks(keys):
+        rows = await session.exec(
+            select(HotStoryKeyRow.key).where(
+                col(HotStoryKeyRow.key).in_(chunk), HotStoryKeyRow.marked_at >= since
+            )
+        )
+        found.extend(rows)
+    return found
+
+
+async def _sketches(session: AsyncSession, ids: list[int]) -> dict[int, Candidate]:
+    """The shortlisted items as candidates; an item whose sketch is unreadable is left out."""
+    moment = func.coalesce(ItemRow.published, ItemRow.fetched_at, type_=UTCDateTime())
+    out: dict[int, Candidate] = {}
+    connection = await session.connection()
+    for chunk in _chunks(ids):
+        rows = await connection.execute(
+            sa_select(
+                col(ItemRow.id),
+                col(ItemRow.story_id),
+                col(ItemRow.source),
+                col(ItemRow.fingerprint),
+                moment,
+            ).where(col(ItemRow.id).in_(chunk))
+        )
+        for item_id, story_id, other, data, when in rows:
+            sketch = decode_sketch(data) if data else None
+            if sketch is not None and story_id is not None and item_id is not None:
+                out[item_id] = Candidate(story_id=story_id, source=other, when=when, sketch=sketch)
+    return out
+
+
+def _chunks(values: list[int]) -> list[list[int]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
 async def story_reports(db: Sessions, story_id: int) -> list[Report]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Index,
@@ -103,6 +104,36 @@ class ItemRow(SQLModel, table=True):
     revision: int = 1
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
     fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class StoryKeyRow(SQLModel, table=True):
+    """An item filed under one of its story keys (`watcher.stories.index_keys`).
+
+    The index that finds the earlier items a new one may join without reading them
+    all: `moment` is the item's date (published, else first fetched), `source` and
+    `story_id` are copied from the item so a lookup needs no join.
+    """
+
+    __tablename__ = "story_keys"
+
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    item_id: int = Field(foreign_key="items.id", primary_key=True, index=True)
+    story_id: int
+    source: str = Field(max_length=64)
+    moment: datetime = _when(nullable=False)
+
+
+class HotStoryKeyRow(SQLModel, table=True):
+    """A story key too common to tell stories apart (`watcher.stories.hot_keys`).
+
+    Left out of lookups and filings until `marked_at` is a story window old; then it is
+    counted again.
+    """
+
+    __tablename__ = "hot_story_keys"
+
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    marked_at: datetime = _when(nullable=False)
 
 
 class SignalRow(SQLModel, table=True):
