@@ -147,6 +147,8 @@ def best_story(
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
+        if _bound(sketch, candidate.sketch) < THRESHOLD:
+            continue  # cannot reach the threshold: skip the exact estimate
         score = similarity(sketch, candidate.sketch)
         if score >= THRESHOLD and (best is None or score > best[0]):
             best = (score, candidate.story_id)
@@ -233,6 +235,31 @@ def _containment(a: Sketch, b: Sketch) -> float:
     j = _jaccard(a.shingles, b.shingles)
     common = j / (1 + j) * (a.shingle_count + b.shingle_count)
     return min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
+
+
+def _bound(a: Sketch, b: Sketch) -> float:
+    """An upper bound of `similarity(a, b)` from set intersections alone (no sorting).
+
+    The bottom-k Jaccard estimate counts shared hashes among the k smallest of the union,
+    so it is at most |A∩B| / min(k, |A∪B|); the containment grows with it.
+    """
+    if not a.shingle_count or not b.shingle_count:
+        return 0.0
+    words = _jaccard_bound(a.words, b.words)
+    shingles = _jaccard_bound(a.shingles, b.shingles)
+    common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
+    containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
+    words_min, title_min = REWRITE_WITH_TITLE
+    return max(
+        containment / COPY,
+        words / REWRITE,
+        min(words / words_min, _overlap(a.title_words, b.title_words) / title_min),
+    )
+
+
+def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
+    both = len(a & b)
+    return both / min(K, len(a) + len(b) - both) if both else 0.0
 
 
 def _overlap(a: frozenset[int], b: frozenset[int]) -> float:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -119,6 +119,31 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys
     postgres = bind is not None and bind.dialect.name == "postgresql"
     insert = postgresql.insert if postgres else sqlite.insert
     return insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+
+
+MAX_PARAMETERS = 999  # bound parameters per statement: SQLite's historical limit, safe everywhere
+
+
+async def insert_returning_ids(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Insert `rows` into `table` (integer key `id`) with few statements; their ids in order.
+
+    Multi-row `INSERT … VALUES … RETURNING id`: a database assigns an auto-increment key
+    to the rows of one statement in the order of its VALUES (SQLite gives each new row
+    the largest rowid so far + 1; a PostgreSQL sequence is drawn row by row), but the
+    order RETURNING lists them in is not promised, so each statement's ids are sorted.
+    (SQLAlchemy's own `sort_by_parameter_order` sends one statement per row on SQLite.)
+    """
+    if not rows:
+        return []
+    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
+    ids: list[int] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = list(rows[start : start + per_statement])
+        result = await session.exec(insert(table).values(chunk).returning(table.c.id))
+        ids.extend(sorted(row[0] for row in result))
+    return ids
 
 
 def sessions(engine: AsyncEngine) -> Database:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import col, select
+from sqlalchemy import Table, insert
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.store.db import Sessions, insert_ignoring_conflicts, insert_returning_ids
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
 from watcher.store.stories import find_candidates, key_rows, lock_story_assignment
@@ -113,6 +113,13 @@ class _Stored:
     story_id: int
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """The model's Core table: bulk inserts through it skip the ORM's per-row work."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
 def _sketch(item: Item) -> Sketch:
     return sketch_text(item.title, item.body)
 
@@ -153,31 +160,30 @@ async def _insert_fresh(
     ]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
-        created = await session.exec(
-            insert(StoryRow).returning(col(StoryRow.id), sort_by_parameter_order=True),
-            params=[{"title": plans[i].item.title, "first_seen": now} for i in starting],
+        created = await insert_returning_ids(
+            session,
+            _table(StoryRow),
+            [{"title": plans[i].item.title, "first_seen": now} for i in starting],
         )
-        for i, story_id in zip(starting, (row[0] for row in created), strict=True):
+        for i, story_id in zip(starting, created, strict=True):
             story_ids[i] = story_id
-    inserted = await session.exec(
-        insert(ItemRow).returning(col(ItemRow.id), sort_by_parameter_order=True),
-        params=[
+    stories = [story for story in story_ids if story is not None]
+    inserted = await insert_returning_ids(
+        session,
+        _table(ItemRow),
+        [
             _item_values(plan.item, now, sketch, story)
-            for plan, sketch, story in zip(plans, sketches, story_ids, strict=True)
+            for plan, sketch, story in zip(plans, sketches, stories, strict=True)
         ],
     )
-    placed = [
-        _Stored(item_id, story)
-        for item_id, story in zip((row[0] for row in inserted), story_ids, strict=True)
-        if story is not None
-    ]
+    placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
     keys = [
         row
         for where, sketch, when in zip(placed, sketches, moments, strict=True)
         for row in key_rows(where.item_id, where.story_id, source, when, sketch, lookup.hot)
     ]
     for start in range(0, len(keys), 2000):
-        await session.exec(insert(StoryKeyRow), params=keys[start : start + 2000])
+        await session.exec(insert(_table(StoryKeyRow)), params=keys[start : start + 2000])
     return list(zip(plans, placed, strict=True))
 
 
@@ -226,11 +232,12 @@ async def _save_signals(
         for signal in plan.signals
     ]
     if fresh:
-        inserted = await session.exec(
-            insert(SignalRow).returning(col(SignalRow.id), sort_by_parameter_order=True),
-            params=[_signal_values(where, signal, now) for where, signal in fresh],
+        inserted = await insert_returning_ids(
+            session,
+            _table(SignalRow),
+            [_signal_values(where, signal, now) for where, signal in fresh],
         )
-        for (where, signal), signal_id in zip(fresh, (row[0] for row in inserted), strict=True):
+        for (where, signal), signal_id in zip(fresh, inserted, strict=True):
             ids[where.item_id, signal.type] = signal_id
     for plan, where in rows:
         if plan.item.identity in stored:
