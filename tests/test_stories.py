@@ -158,7 +158,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
     common = min(index_keys(sketch))
     async with Runtime(config) as rt:
         for n in range(HOT_STORIES + 10):
-            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # ≥ 50 stories of random text
+            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_STORIES stories
             await _save(rt, _item(f"s{n}", f"Report {words[:8]}", f"{words} {words[::-1]}", "g"))
         async with rt.db.write() as session, session.begin():
             stored = (await session.exec(select(ItemRow))).all()

@@ -9,6 +9,7 @@ is due next (`watcher.schedule`), and the admin notices its health calls for
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from watcher.notify.route import recipients
 from watcher.runtime import Runtime
 from watcher.sources import fetch_source
 from watcher.sources.fulltext import add_full_text
-from watcher.store.lookup import known_items, known_links
+from watcher.store.lookup import KnownItem, known_items, known_links
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import SourceState, load_state, record_failure, record_success
 from watcher.stories import sketch_text
@@ -78,9 +79,13 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         return PollReport(source=source.name, not_modified=True)
 
     items = _unique([with_identity(item, source.identity) for item in result.items])
-    if source.identity == "auto":
-        items = await _keep_identities(rt, source.name, items)
-    known = await known_items(rt.db, source.name, [i.identity for i in items])
+    known: Mapping[str, KnownItem] = {}
+    if not before.never_succeeded:  # items are stored by successful polls only
+        known = await _known(rt, source.name, items)
+        if source.identity == "auto":
+            kept = await _keep_identities(rt, source.name, items, known)
+            if kept != items:
+                items, known = kept, await _known(rt, source.name, kept)
     changed = [
         i
         for i in items
@@ -207,13 +212,18 @@ def _plan(rt: Runtime, source: Source, item: Item, before: SourceState, now: dat
     )
 
 
-async def _keep_identities(rt: Runtime, source: str, items: list[Item]) -> list[Item]:
+async def _known(rt: Runtime, source: str, items: list[Item]) -> dict[str, KnownItem]:
+    return await known_items(rt.db, source, [i.identity for i in items])
+
+
+async def _keep_identities(
+    rt: Runtime, source: str, items: list[Item], known: Mapping[str, KnownItem]
+) -> list[Item]:
     """A known link under a new guid is the known item: some feeds mint guids per fetch.
 
     Only links that one entry alone carries count: feeds that point every entry at
-    the same page are left alone.
+    the same page are left alone. `known` are the stored items among `items`.
     """
-    known = await known_items(rt.db, source, [i.identity for i in items])
     links: Counter[str | None] = Counter(i.link for i in items if i.link)
     unknown = [i.link for i in items if i.identity not in known and i.link and links[i.link] == 1]
     if not unknown:

@@ -159,7 +159,7 @@ def best_story(
 
 KEYS = 16  # an item is indexed under the KEYS smallest hashes of each of its two sets
 MIN_SHARED_KEYS = 2  # an earlier item is compared only when it shares this many keys
-HOT_STORIES = 50  # a key found in items of this many stories within the window is hot
+HOT_STORIES = 25  # a key found in items of this many stories within the window is hot
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,28 +121,24 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys
     return insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
 
 
-MAX_PARAMETERS = 999  # bound parameters per statement: SQLite's historical limit, safe everywhere
-
-
 async def insert_returning_ids(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> list[int]:
-    """Insert `rows` into `table` (integer key `id`) with few statements; their ids in order.
+    """Insert `rows` into `table` (integer key `id`); their new ids, in the order of `rows`.
 
-    Multi-row `INSERT … VALUES … RETURNING id`: a database assigns an auto-increment key
-    to the rows of one statement in the order of its VALUES (SQLite gives each new row
-    the largest rowid so far + 1; a PostgreSQL sequence is drawn row by row), but the
-    order RETURNING lists them in is not promised, so each statement's ids are sorted.
+    One executemany, which SQLAlchemy sends as multi-row `INSERT … VALUES … RETURNING id`
+    batches ("insertmanyvalues") from one cached statement. A database assigns an
+    auto-increment key row by row in the order rows arrive (SQLite gives each new row
+    the largest rowid so far + 1; a PostgreSQL sequence is drawn row by row), so the
+    ids in ascending order are the rows' order, whatever order RETURNING lists them in.
     (SQLAlchemy's own `sort_by_parameter_order` sends one statement per row on SQLite.)
     """
     if not rows:
         return []
-    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
-    ids: list[int] = []
-    for start in range(0, len(rows), per_statement):
-        chunk = list(rows[start : start + per_statement])
-        result = await session.exec(insert(table).values(chunk).returning(table.c.id))
-        ids.extend(sorted(row[0] for row in result))
+    result = await session.exec(insert(table).returning(table.c.id), params=list(rows))
+    ids = sorted(row[0] for row in result)
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
     return ids
 
 
