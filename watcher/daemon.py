@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.analysis import Rules
 from watcher.classify.engine import Classifier
 from watcher.config import Source, WatcherConfig
 from watcher.configfile import load_config
@@ -340,7 +341,7 @@ class Daemon:
             return False
         diff = diff_configs(self.config, new)
         self.config = rt.config = new
-        rt.classifier = classifier
+        rt.classifier, rt.rules = classifier, Rules.from_config(new)
         await self._apply(rt, diff)
         self.metrics.reloads.labels("applied").inc()
         log.info("config_reloaded", reason=reason, **diff.as_log())

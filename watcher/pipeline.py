@@ -1,5 +1,8 @@
 """One poll of one source, start to end: fetch → identify → classify → store + queue.
 
+Parsing, classifying and sketching run in the parser workers (`watcher.analysis`); the
+event loop fetches, decides what is new and writes.
+
 This is the readable spine of the service; `service.py` only decides when it runs.
 Whatever happens, the poll ends by writing the source's row: its health and when it
 is due next (`watcher.schedule`), and the admin notices its health calls for
@@ -16,6 +19,7 @@ from datetime import datetime
 import structlog
 
 from watcher import health, schedule
+from watcher.analysis import Analysis, analyse
 from watcher.config import FilesSource, PageSource, Source
 from watcher.dedup import with_identity
 from watcher.errors import FetchError, PageChangedError, SourceError
@@ -27,7 +31,6 @@ from watcher.sources.fulltext import add_full_text
 from watcher.store.lookup import KnownItem, known_items, known_links
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import SourceState, load_state, record_failure, record_success
-from watcher.stories import sketch_text
 
 log = structlog.get_logger("watcher.pipeline")
 
@@ -97,8 +100,15 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         )
         for note in notes:
             bound.warning("full_text_failed", warning=note)
+    try:
+        analyses = await _analyse(rt, source, changed)
+    except SourceError as exc:
+        return await record_poll_failure(rt, source, before, exc)
     now = rt.clock()
-    plans = [_plan(rt, source, item, before, now) for item in changed]
+    plans = [
+        _plan(rt, source, item, analysis, before, now)
+        for item, analysis in zip(changed, analyses, strict=True)
+    ]
     counts = await save_poll(
         rt.db,
         source=source.name,
@@ -190,14 +200,23 @@ async def _after_success(
     )
 
 
-def _plan(rt: Runtime, source: Source, item: Item, before: SourceState, now: datetime) -> ItemPlan:
-    """Classify an item and route its signals; the backfill poll alerts only recent items.
+async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analysis]:
+    """Signals and story sketches of `items`, worked out in a parser worker."""
+    if not items:
+        return []
+    texts = [(item.title, item.body) for item in items]
+    return await rt.parsers.run(source.name, "classifying its items", analyse, rt.rules, texts)
+
+
+def _plan(
+    rt: Runtime, source: Source, item: Item, analysis: Analysis, before: SourceState, now: datetime
+) -> ItemPlan:
+    """Route an item's signals; the backfill poll alerts only recent items.
 
     On a source's first successful poll everything is stored, but only items published
     within `backfill` alert (an undated item counts as published now).
     """
-    signals = rt.classifier.classify(item.title, item.body)
-    sketch = sketch_text(item.title, item.body)
+    signals, sketch = analysis.signals, analysis.sketch
     old = item.published is not None and now - item.published > source.backfill
     if before.never_succeeded and old:
         return ItemPlan(item=item, signals=signals, recipients={}, sketch=sketch)

@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from watcher.analysis import Rules
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.notify.pace import Pacer
@@ -32,6 +33,7 @@ class Runtime:
     config: WatcherConfig
     clock: Callable[[], datetime] = utcnow
     classifier: Classifier = field(init=False)
+    rules: Rules = field(init=False)
     engine: AsyncEngine = field(init=False)
     db: Sessions = field(init=False)
     fetcher: Fetcher = field(init=False)
@@ -41,6 +43,7 @@ class Runtime:
 
     async def __aenter__(self) -> Self:
         self.classifier = Classifier.from_config(self.config)
+        self.rules = Rules.from_config(self.config)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes
         self.engine = create_engine(

@@ -25,7 +25,12 @@ from watcher.errors import ParseError
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
-PRELOAD = ["watcher.sources.feed", "watcher.sources.page", "watcher.sources.fulltext"]
+PRELOAD = [
+    "watcher.sources.feed",
+    "watcher.sources.page",
+    "watcher.sources.fulltext",
+    "watcher.analysis",
+]
 TASKS_PER_WORKER = 500  # recycle workers now and then: parsers may leak
 
 

@@ -32,6 +32,7 @@ from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CONNECTIONS = 8
 WRITE_OPTION = "watcher_write"
 
 
@@ -76,7 +77,10 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     """An async engine for `url` holding up to `connections` pooled connections (+10 overflow).
 
     The service sizes the pool to the polls it runs at once, so a poll never waits out
-    the pool's timeout behind the others. An SQLite file's folder is created if missing.
+    the pool's timeout behind the others. SQLite gets at most `SQLITE_CONNECTIONS`: its
+    statements take microseconds to milliseconds, writers take turns anyway, and every
+    connection costs a thread and its own page cache (a hundred of them held hundreds
+    of MB and re-read the same pages). An SQLite file's folder is created if missing.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -86,7 +90,8 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=connections,
+            pool_size=min(connections, SQLITE_CONNECTIONS),
+            max_overflow=0,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -1,0 +1,53 @@
+"""Classification and sketches in the parser workers give what the event loop would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from watcher.analysis import Analysis, Rules, analyse
+from watcher.classify.engine import Classifier
+from watcher.config import WatcherConfig
+from watcher.runtime import Runtime
+from watcher.stories import sketch_text
+
+MakeConfig = Callable[..., WatcherConfig]
+
+TEXTS = [
+    (
+        "China tightens export controls on dysprosium",
+        "Beijing imposed export licences on dysprosium and terbium oxide, halting shipments.",
+    ),
+    ("Lynas halts Mount Weld after flooding", "Heavy rain flooded the pit; mining has stopped."),
+    ("Quarterly results", "Revenue rose on higher prices."),
+]
+
+
+def _expected(config: WatcherConfig) -> list[tuple[list[str], object]]:
+    classifier = Classifier.from_config(config, warn=False)
+    return [([s.rule for s in classifier.classify(t, b)], sketch_text(t, b)) for t, b in TEXTS]
+
+
+def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:
+    return [([s.rule for s in r.signals], r.sketch) for r in results]
+
+
+async def test_a_worker_classifies_and_sketches_as_the_event_loop_would(
+    make_config: MakeConfig,
+) -> None:
+    """The same signals and sketches, computed in a real parser worker process."""
+    config = make_config()
+    async with Runtime(config) as rt:
+        results = await rt.parsers.run("test", "classifying", analyse, rt.rules, TEXTS)
+    assert _got(results) == _expected(config)
+    assert any(rules for rules, _ in _got(results))  # the texts do fire rules
+
+
+def test_new_rules_replace_the_classifier_a_worker_kept(make_config: MakeConfig) -> None:
+    """A config whose rules changed (a reload) is classified with the new rules."""
+    config = make_config()
+    fewer = config.model_copy(
+        update={"signals": {k: v for k, v in config.signals.items() if k != "export_control"}}
+    )
+    assert _got(analyse(Rules.from_config(config), TEXTS)) == _expected(config)
+    assert _got(analyse(Rules.from_config(fewer), TEXTS)) == _expected(fewer)
+    assert _expected(fewer) != _expected(config)

@@ -1,0 +1,61 @@
+"""Classify and sketch a poll's new items in the parser workers, off the event loop.
+
+Classification (`watcher.classify`) and story sketches (`watcher.stories`) are the
+CPU-heavy half of a poll after parsing; run in the event loop they would hold every
+other poll up and use one core of many. `analyse` runs in a `ParserPool` worker, under
+the same deadline as parsing. The rules travel as a `Rules` value: a digest and the
+pickled concepts and signals, about 20 KB; a worker builds its classifier once per
+digest (25 ms) and keeps it, so a reloaded config reaches the workers with the next
+poll, and a recycled worker rebuilds it on its first call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from watcher.classify.engine import Classifier
+from watcher.config import WatcherConfig
+from watcher.items import Signal
+from watcher.stories import Sketch, sketch_text
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The classification rules of a config, ready to send to a worker."""
+
+    digest: str
+    payload: bytes
+
+    @classmethod
+    def from_config(cls, config: WatcherConfig) -> Rules:
+        """The rules (concepts and signals) of a validated config."""
+        payload = pickle.dumps((config.concepts, config.signals), protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(hashlib.sha256(payload).hexdigest(), payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What an item's text says: its signals and its story sketch."""
+
+    signals: list[Signal]
+    sketch: Sketch
+
+
+_classifiers: dict[str, Classifier] = {}  # this process's classifier, by rules digest
+
+
+def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
+    """The signals and sketch of every (title, body), in order.
+
+    Runs in a worker process; `rules.payload` is unpickled only from this package's own
+    `Rules.from_config`, never from outside input.
+    """
+    classifier = _classifiers.get(rules.digest)
+    if classifier is None:
+        concepts, signals = pickle.loads(rules.payload)
+        _classifiers.clear()
+        classifier = _classifiers[rules.digest] = Classifier(concepts, signals)
+    return [Analysis(classifier.classify(t, b), sketch_text(t, b)) for t, b in texts]
