@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -185,20 +186,14 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     full, then to the pool with the most free slots.
     """
 
-    def __init__(
-        self,
-        max_connections: int,
-        *,
-        shard_size: int = SHARD_CONNECTIONS,
-        make_pool: Callable[[int], httpx.AsyncBaseTransport] | None = None,
-    ) -> None:
+    def __init__(self, max_connections: int, *, shard_size: int = SHARD_CONNECTIONS) -> None:
         count = -(-max_connections // shard_size)
         self.sizes = [
             max_connections // count + (1 if index < max_connections % count else 0)
             for index in range(count)
         ]
-        make = make_pool or _pool
-        self._pools = [make(size) for size in self.sizes]
+        tls = httpx.create_ssl_context()  # loading the CA bundle takes 20 ms: once only
+        self._pools = [_pool(size, tls) for size in self.sizes]
         self._busy = [0] * count
         self._slots = asyncio.Semaphore(max_connections)
 
@@ -244,9 +239,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         self._slots.release()
 
 
-def _pool(size: int) -> httpx.AsyncBaseTransport:
+def _pool(size: int, tls: ssl.SSLContext) -> httpx.AsyncBaseTransport:
     return httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        verify=tls, limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
     )
 
 
