@@ -41,11 +41,10 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._read = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(
-            engine.execution_options(**{WRITE_OPTION: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
+            self.write_engine, class_=AsyncSession, expire_on_commit=False
         )
         self._writers: asyncio.Lock | None = (
             asyncio.Lock() if engine.dialect.name == "sqlite" else None
@@ -68,6 +67,11 @@ class Database:
             return
         async with self._writers, self._write() as session:
             yield session
+
+    @property
+    def postgres(self) -> bool:
+        """True on PostgreSQL (the dialect decides the INSERT … ON CONFLICT syntax)."""
+        return self.engine.dialect.name == "postgresql"
 
 
 Sessions = Database
