@@ -27,7 +27,9 @@ from watcher.notify.headers import (
     clean_title,
     list_headers,
     recipient,
+    reused_header,
 )
+from watcher.notify.outgoing import Outgoing
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
@@ -58,6 +60,24 @@ def render_alert(
     outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
     """The complete, header-checked RFC 5322 message for one outbound alert."""
+    headers, context = _alert(outbound, config, subscriber)
+    return build_message(config, subscriber, headers, "alert", context, now)
+
+
+def render_alert_mail(
+    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
+) -> Outgoing:
+    """`render_alert` flattened once: the header check ran on the very bytes returned."""
+    headers, context = _alert(outbound, config, subscriber)
+    message = compose_message(config, subscriber, headers, "alert", context, now)
+    data = check_headers(message, subscriber.address)
+    return Outgoing.of(message, data)
+
+
+def _alert(
+    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber
+) -> tuple[dict[str, str], dict[str, object]]:
+    """The alert's own headers and its template context."""
     item = outbound.item
     context = {
         "headline": clean_title(item.title or "(untitled report)", 300),
@@ -73,7 +93,7 @@ def render_alert(
             f"{s.type}:{s.direction.value}" for s in outbound.signals
         ),
     }
-    return build_message(config, subscriber, headers, "alert", context, now)
+    return headers, context
 
 
 def build_message(
@@ -85,18 +105,38 @@ def build_message(
     now: datetime,
 ) -> EmailMessage:
     """Text + HTML from `<template>.txt.j2` / `.html.j2` with the common headers, checked."""
+    message = compose_message(config, subscriber, headers, template, context, now)
+    check_headers(message, subscriber.address)
+    return message
+
+
+def compose_message(
+    config: WatcherConfig,
+    subscriber: Subscriber,
+    headers: dict[str, str],
+    template: str,
+    context: Mapping[str, object],
+    now: datetime,
+) -> EmailMessage:
+    """`build_message` without the header check: check it (`check_headers`) before sending.
+
+    The headers every email to this subscriber repeats are parsed once
+    (`headers.reused_header`); `headers` (the message's own) are parsed each time.
+    """
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = config.mail.sender
-    message["To"] = recipient(subscriber)
+    message["From"] = reused_header("From", config.mail.sender)
+    message["To"] = reused_header("To", recipient(subscriber))
     message["Date"] = format_datetime(now.astimezone(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in {**list_headers(config.mail, subscriber.address), **headers}.items():
+    message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
+    for name, value in list_headers(config.mail, subscriber.address).items():
+        if name not in headers:
+            message[name] = reused_header(name, value)
+    for name, value in headers.items():
         message[name] = value
     context = {**context, "unsubscribe": config.mail.unsubscribe_address}
     message.set_content(TEMPLATES.get_template(f"{template}.txt.j2").render(context))
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     message.add_alternative(html, subtype="html")
-    check_headers(message, subscriber.address)
     return message
 
 
