@@ -31,6 +31,7 @@ from watcher.notify.admin import send_notices
 from watcher.notify.digest import dispatch_digests, produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.notify.schedule import last_period_end
+from watcher.notify.transport import SharedTransport
 from watcher.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.runtime import Runtime
 from watcher.schedule import schedule_key
@@ -60,18 +61,23 @@ async def prepare_sources(rt: Runtime) -> list[Source]:
 
 
 async def dispatch_all(rt: Runtime) -> DispatchReport:
-    """Send due admin notices, then alert and digest batches until nothing is due now."""
-    try:
-        await send_notices(rt.db, rt.config, rt.transport(), rt.clock())
-    except TransientDeliveryError as exc:
-        log.warning("admin_notices_deferred", error=str(exc))
+    """Send due admin notices, then alert and digest batches until nothing is due now.
+
+    The whole pass shares one connection (`SharedTransport`): opened by the first email,
+    reopened after a failure, not opened at all when nothing is due.
+    """
     total = DispatchReport()
-    for send in (dispatch_due, dispatch_digests):
-        for _ in range(MAX_DISPATCH_ROUNDS):
-            report = await send(rt.db, rt.config, rt.transport(), rt.clock, rt.pacer)
-            total += report
-            if report.sent == 0:
-                break
+    async with SharedTransport(rt.transport) as transport:
+        try:
+            await send_notices(rt.db, rt.config, transport, rt.clock())
+        except TransientDeliveryError as exc:
+            log.warning("admin_notices_deferred", error=str(exc))
+        for send in (dispatch_due, dispatch_digests):
+            for _ in range(MAX_DISPATCH_ROUNDS):
+                report = await send(rt.db, rt.config, transport, rt.clock, rt.pacer)
+                total += report
+                if report.sent == 0:
+                    break
     return total
 
 

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 import structlog
 
 from watcher.config import WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
 from watcher.notify.headers import clean_title
 from watcher.notify.transport import Transport
 from watcher.store import notices
@@ -70,14 +70,19 @@ async def send_notices(
     try:
         async with transport as open_transport:
             while pending:
-                notice = pending.pop(0)
+                notice = pending[0]
                 try:
                     await open_transport.send(render_notice(notice, config, now))
+                except TransportUnavailable:
+                    raise  # no session: this notice and the rest are deferred below
                 except PermanentDeliveryError as exc:
+                    pending.pop(0)
                     await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
                 except TransientDeliveryError as exc:
+                    pending.pop(0)
                     await _defer(db, config, notice, str(exc), now)
                 else:
+                    pending.pop(0)
                     await notices.mark_notice(db, notice.id, status=SENT, now=now)
                     sent += 1
     except TransientDeliveryError as exc:

@@ -1,15 +1,22 @@
 """Send a claimed batch of emails over one connection and record each outcome.
 
 Alerts and digests share this loop; each `Job` brings how to build its message and a
-`Record` that writes the outcome to its own rows. Every outcome is committed right
-after the transport answered, so the window in which a kill causes a resend is one
-send long, and the resend carries the same Message-ID.
+`Record` that writes the outcome to its own rows. A failure is committed right after
+the transport answered. An email the server accepted is marked sent either at once
+(`Record.sent`) or, when the caller gives `mark_sent`, together with the others
+accepted since the last mark: every `MARK_EVERY` emails or `MARK_SECONDS`, before the
+batch ends, and whatever ends it. A row is marked sent only after the server accepted
+its email; a kill in between leaves it leased, and once the lease expires the email
+goes out again with the same Message-ID (the one window SMTP cannot close), so the
+window is at most one mark's worth of emails.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,13 +25,16 @@ from typing import Protocol
 import structlog
 
 from watcher.config import DispatcherConfig, Subscriber, WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
 from watcher.notify.admin import notify_admins
+from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport
 from watcher.store.db import Sessions
 
 log = structlog.get_logger("watcher.dispatch")
+MARK_EVERY = 50
+MARK_SECONDS = 1.0
 
 
 class Record(Protocol):
@@ -44,8 +54,20 @@ class Job:
     subscriber: str
     attempts: int
     what: str
-    build: Callable[[Subscriber, datetime], EmailMessage]
+    build: Callable[[Subscriber, datetime], EmailMessage | Outgoing]
     record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An email the server accepted, not yet marked sent."""
+
+    job: Job
+    reply: str
+    at: datetime
+
+
+MarkSent = Callable[[Sequence[Accepted]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +108,27 @@ async def send_jobs(
     lease_until: datetime,
     clock: Callable[[], datetime],
     pacer: Pacer,
+    mark_sent: MarkSent | None = None,
 ) -> DispatchReport:
-    """Send `jobs` over one connection while the lease lasts; unsent jobs are given back."""
+    """Send `jobs` over one connection while the lease lasts; unsent jobs are given back.
+
+    Accepted emails are marked by `mark_sent` in groups (see the module docstring), or
+    one by one with `Record.sent` without it. If the transport cannot open a session,
+    every job not yet tried is deferred for a retry.
+    """
     report = DispatchReport()
     # stop early enough that a send never outlives the lease (another replica may take it)
     margin = min(config.smtp.timeout * 2, (lease_until - clock()) / 2)
     pending = list(jobs)
+    marks = _Marks(mark_sent)
     try:
         async with transport as open_transport:
             while pending and clock() < lease_until - margin:
-                job = pending.pop(0)
+                job = pending[0]
                 bound = log.bind(subscriber=job.subscriber, message_id=job.message_id)
                 subscriber = config.subscriber(job.subscriber)
                 if subscriber is None:
+                    pending.pop(0)
                     await job.record.dead("the address is no longer a subscriber")
                     bound.warning("alert_dropped", reason="not a subscriber any more")
                     report += DispatchReport(dead=1)
@@ -107,15 +137,20 @@ async def send_jobs(
                     message = job.build(subscriber, clock())
                     await pacer.wait()
                     reply = await open_transport.send(message)
+                except TransportUnavailable:
+                    raise  # no session: this job and the rest wait for a retry (below)
                 except PermanentDeliveryError as exc:
+                    pending.pop(0)
                     await bury(db, config, job, str(exc), clock())
                     bound.error("email_dead", error=str(exc), what=job.what)
                     report += DispatchReport(dead=1)
                 except TransientDeliveryError as exc:
+                    pending.pop(0)
                     report += await _defer(db, config, job, str(exc), clock())
                     bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
                 else:
-                    await job.record.sent(reply, clock())
+                    pending.pop(0)
+                    await marks.add(Accepted(job, reply, clock()))
                     bound.info("email_sent", what=job.what, reply=reply)
                     report += DispatchReport(sent=1)
     except TransientDeliveryError as exc:
@@ -125,9 +160,37 @@ async def send_jobs(
             report += await _defer(db, config, job, str(exc), clock())
         pending = []
     finally:
+        # accepted emails are marked even when the batch ends by an error or a cancel
+        await asyncio.shield(marks.flush())
         for job in pending:
             await job.record.release()
     return report
+
+
+class _Marks:
+    """Accepted emails waiting to be marked sent: by `mark_sent` in groups, else one by one."""
+
+    def __init__(self, mark_sent: MarkSent | None) -> None:
+        self._mark_sent = mark_sent
+        self._waiting: list[Accepted] = []
+        self._since = 0.0
+
+    async def add(self, accepted: Accepted) -> None:
+        """Mark now (one by one), or hold until MARK_EVERY are waiting or MARK_SECONDS passed."""
+        if self._mark_sent is None:
+            await accepted.job.record.sent(accepted.reply, accepted.at)
+            return
+        if not self._waiting:
+            self._since = time.monotonic()
+        self._waiting.append(accepted)
+        if len(self._waiting) >= MARK_EVERY or time.monotonic() - self._since >= MARK_SECONDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Mark every waiting email sent (one call of `mark_sent`)."""
+        waiting, self._waiting = self._waiting, []
+        if waiting and self._mark_sent is not None:
+            await self._mark_sent(waiting)
 
 
 async def bury(db: Sessions, config: WatcherConfig, job: Job, error: str, now: datetime) -> None:
