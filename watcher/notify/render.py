@@ -8,8 +8,12 @@ link only when it is http(s) — a local document (`file://`) is shown as plain 
 
 from __future__ import annotations
 
+import binascii
+import random
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
@@ -134,10 +138,68 @@ def compose_message(
     for name, value in headers.items():
         message[name] = value
     context = {**context, "unsubscribe": config.mail.unsubscribe_address}
-    message.set_content(TEMPLATES.get_template(f"{template}.txt.j2").render(context))
+    text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
-    message.add_alternative(html, subtype="html")
+    parts = [text_part(text, "plain"), text_part(html, "html")]
+    message["MIME-Version"] = reused_header("MIME-Version", "1.0")
+    message["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts)}"'
+    for part in parts:
+        message.attach(part)
     return message
+
+
+def text_part(text: str, subtype: str) -> EmailMessage:
+    """A `text/<subtype>; charset="utf-8"` part, encoded as `set_content(text)` would.
+
+    The same transfer encoding and payload as the `email` package's `set_content`
+    (`encode_text`), without parsing the part's two headers again for every email.
+    """
+    cte, payload = encode_text(text)
+    part = EmailMessage(policy=MAIL_POLICY)
+    part["Content-Type"] = reused_header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = reused_header("Content-Transfer-Encoding", cte)
+    part.set_payload(payload)
+    return part
+
+
+def encode_text(text: str) -> tuple[str, str]:
+    """(transfer encoding, payload) for UTF-8 `text`, chosen as `email.contentmanager` does.
+
+    7bit when ASCII in short lines, else 8bit when the lines are short (MAIL_POLICY's
+    `cte_type` is 8bit), else quoted-printable or base64, whichever is shorter on the
+    first ten lines.
+    """
+    limit = MAIL_POLICY.max_line_length or 78
+    lines = text.encode("utf-8").splitlines()
+    if max((len(line) for line in lines), default=0) <= limit:
+        body = b"\n".join(lines) + b"\n"
+        if body.isascii():
+            return "7bit", body.decode("ascii")
+        if MAIL_POLICY.cte_type == "8bit":
+            return "8bit", body.decode("ascii", "surrogateescape")
+    linesep = MAIL_POLICY.linesep.encode("ascii")
+    sniff = linesep.join(lines[:10]) + linesep
+    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), limit)
+    if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
+        if len(lines) <= 10:
+            return "quoted-printable", sniff_qp
+        body = b"\n".join(lines) + b"\n"
+        return "quoted-printable", quoprimime.body_encode(body.decode("latin-1"), limit)
+    data = linesep.join(lines) + linesep
+    step = limit // 4 * 3
+    encoded = "".join(
+        binascii.b2a_base64(data[i : i + step]).decode("ascii") for i in range(0, len(data), step)
+    )
+    return "base64", encoded
+
+
+def _boundary(parts: list[EmailMessage]) -> str:
+    """A multipart boundary (the `email` package's form) that no part's payload contains."""
+    payloads = [str(part.get_payload()) for part in parts]
+    while True:
+        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+        if not any("--" + boundary in payload for payload in payloads):
+            return boundary
 
 
 def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
