@@ -70,19 +70,17 @@ async def send_notices(
     try:
         async with transport as open_transport:
             while pending:
-                notice = pending[0]
+                notice = pending.pop(0)
                 try:
                     await open_transport.send(render_notice(notice, config, now))
                 except TransportUnavailable:
-                    raise  # no session: this notice and the rest are deferred below
+                    pending.insert(0, notice)  # not tried: deferred with the rest below
+                    raise
                 except PermanentDeliveryError as exc:
-                    pending.pop(0)
                     await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
                 except TransientDeliveryError as exc:
-                    pending.pop(0)
                     await _defer(db, config, notice, str(exc), now)
                 else:
-                    pending.pop(0)
                     await notices.mark_notice(db, notice.id, status=SENT, now=now)
                     sent += 1
     except TransientDeliveryError as exc:

@@ -124,11 +124,10 @@ async def send_jobs(
     try:
         async with transport as open_transport:
             while pending and clock() < lease_until - margin:
-                job = pending[0]
+                job = pending.pop(0)
                 bound = log.bind(subscriber=job.subscriber, message_id=job.message_id)
                 subscriber = config.subscriber(job.subscriber)
                 if subscriber is None:
-                    pending.pop(0)
                     await job.record.dead("the address is no longer a subscriber")
                     bound.warning("alert_dropped", reason="not a subscriber any more")
                     report += DispatchReport(dead=1)
@@ -138,18 +137,16 @@ async def send_jobs(
                     await pacer.wait()
                     reply = await open_transport.send(message)
                 except TransportUnavailable:
-                    raise  # no session: this job and the rest wait for a retry (below)
+                    pending.insert(0, job)  # not tried: it waits for a retry with the rest
+                    raise
                 except PermanentDeliveryError as exc:
-                    pending.pop(0)
                     await bury(db, config, job, str(exc), clock())
                     bound.error("email_dead", error=str(exc), what=job.what)
                     report += DispatchReport(dead=1)
                 except TransientDeliveryError as exc:
-                    pending.pop(0)
                     report += await _defer(db, config, job, str(exc), clock())
                     bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
                 else:
-                    pending.pop(0)
                     await marks.add(Accepted(job, reply, clock()))
                     bound.info("email_sent", what=job.what, reply=reply)
                     report += DispatchReport(sent=1)
