@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from watcher.config import WatcherConfig
 from watcher.runtime import Runtime
 from watcher.sources.result import Validators
 from watcher.store.coalesce import Coalescer
+from watcher.store.db import create_engine, prepare_schema, sessions
 from watcher.store.source_state import (
     SourceState,
     load_state,
@@ -121,3 +125,19 @@ async def test_a_failing_round_raises_in_each_of_its_callers_and_the_next_round_
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     assert await coalescer.submit(5) == 10  # the coalescer goes on after a failed round
+
+
+async def test_the_coalescers_do_not_keep_a_database_alive(tmp_path: Path) -> None:
+    """Each Runtime's database is freed after use: the per-database coalescers hold it weakly."""
+    refs = []
+    for n in range(3):
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'{n}.db'}")
+        await prepare_schema(engine)
+        db = sessions(engine)
+        await record_success(db, source="wire", kind="feed", now=NOW)
+        assert (await load_state(db, "wire")).polls == 1
+        refs.append(weakref.ref(db))
+        await engine.dispose()
+        del db, engine
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]

@@ -136,17 +136,28 @@ _COALESCERS: weakref.WeakKeyDictionary[Sessions, _Coalescers] = weakref.WeakKeyD
 def _coalescers(db: Sessions) -> _Coalescers:
     found = _COALESCERS.get(db)
     if found is None:
+        # a weak reference: the coalescers, kept by `_COALESCERS` for as long as the
+        # database lives, must not themselves keep it alive
+        database = weakref.ref(db)
 
         async def read(names: list[str]) -> list[SourceState]:
-            states = await load_states(db, names)
+            states = await load_states(_alive(database), names)
             return [states[name] for name in names]
 
         async def write(rows: list[dict[str, Any]]) -> list[None]:
-            await _upsert_successes(db, rows)
+            await _upsert_successes(_alive(database), rows)
             return [None] * len(rows)
 
         found = _COALESCERS[db] = _Coalescers(Coalescer(read), Coalescer(write))
     return found
+
+
+def _alive(database: weakref.ref[Sessions]) -> Sessions:
+    """The database a coalescer serves (alive while anyone submits to it)."""
+    db = database()
+    if db is None:
+        raise RuntimeError("the database of this source-state coalescer is gone")
+    return db
 
 
 async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
