@@ -2,8 +2,9 @@
 
 A run claims a batch under a lease (`outbox.claim_outbound`), sends it over one
 connection at the configured rate (`sender.send_jobs`), records each failure as soon
-as the transport answered and marks accepted emails' deliveries sent a few dozen at a
-time in one transaction (`outbox.mark_sent_many`). A crash between send and mark
+as the transport answered and marks accepted emails' deliveries sent in the background
+while the next email goes out, those accepted meanwhile together in one transaction
+(`outbox.mark_sent_many`). A crash between send and mark
 leaves the rows leased; once the lease expires they are due again and the alert goes
 out again with the same Message-ID — the one window SMTP cannot close.
 """

@@ -3,19 +3,19 @@
 Alerts and digests share this loop; each `Job` brings how to build its message and a
 `Record` that writes the outcome to its own rows. A failure is committed right after
 the transport answered. An email the server accepted is marked sent either at once
-(`Record.sent`) or, when the caller gives `mark_sent`, together with the others
-accepted since the last mark: every `MARK_EVERY` emails or `MARK_SECONDS`, before the
-batch ends, and whatever ends it. A row is marked sent only after the server accepted
-its email; a kill in between leaves it leased, and once the lease expires the email
-goes out again with the same Message-ID (the one window SMTP cannot close), so the
-window is at most one mark's worth of emails.
+(`Record.sent`) or, when the caller gives `mark_sent`, in the background while the
+next email goes out: the emails accepted while one mark transaction runs are marked
+together in the next (`watcher.store.coalesce`), and the batch ends only when all are
+marked. A row is marked sent only after the server accepted its email; a kill in
+between leaves it leased, and once the lease expires the email goes out again with
+the same Message-ID (the one window SMTP cannot close). The window is the send in
+flight plus the emails accepted during one mark transaction: a few, not a batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,11 +30,10 @@ from watcher.notify.admin import notify_admins
 from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport
+from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions
 
 log = structlog.get_logger("watcher.dispatch")
-MARK_EVERY = 50
-MARK_SECONDS = 1.0
 
 
 class Record(Protocol):
@@ -165,29 +164,37 @@ async def send_jobs(
 
 
 class _Marks:
-    """Accepted emails waiting to be marked sent: by `mark_sent` in groups, else one by one."""
+    """Accepted emails being marked sent: in the background by `mark_sent`, else one by one."""
 
     def __init__(self, mark_sent: MarkSent | None) -> None:
         self._mark_sent = mark_sent
-        self._waiting: list[Accepted] = []
-        self._since = 0.0
+        self._rounds: Coalescer[Accepted, None] = Coalescer(self._mark)
+        self._marking: list[asyncio.Future[None]] = []
 
     async def add(self, accepted: Accepted) -> None:
-        """Mark now (one by one), or hold until MARK_EVERY are waiting or MARK_SECONDS passed."""
+        """Mark `accepted` now (without `mark_sent`), or start marking it in the background.
+
+        Raises the error of an earlier background mark, if one failed.
+        """
         if self._mark_sent is None:
             await accepted.job.record.sent(accepted.reply, accepted.at)
             return
-        if not self._waiting:
-            self._since = time.monotonic()
-        self._waiting.append(accepted)
-        if len(self._waiting) >= MARK_EVERY or time.monotonic() - self._since >= MARK_SECONDS:
-            await self.flush()
+        for done in [m for m in self._marking if m.done()]:
+            self._marking.remove(done)
+            done.result()
+        self._marking.append(asyncio.ensure_future(self._rounds.submit(accepted)))
 
     async def flush(self) -> None:
-        """Mark every waiting email sent (one call of `mark_sent`)."""
-        waiting, self._waiting = self._waiting, []
-        if waiting and self._mark_sent is not None:
-            await self._mark_sent(waiting)
+        """Wait until every accepted email is marked; raise the first failed mark's error."""
+        marking, self._marking = self._marking, []
+        for outcome in await asyncio.gather(*marking, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _mark(self, accepted: list[Accepted]) -> list[None]:
+        assert self._mark_sent is not None
+        await self._mark_sent(accepted)
+        return [None] * len(accepted)
 
 
 async def bury(db: Sessions, config: WatcherConfig, job: Job, error: str, now: datetime) -> None:
