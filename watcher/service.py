@@ -36,15 +36,22 @@ from watcher.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.runtime import Runtime
 from watcher.schedule import schedule_key
 from watcher.store.due import sync_sources
-from watcher.store.source_state import load_state
+from watcher.store.source_state import SourceState, load_state, load_states
 
 log = structlog.get_logger("watcher.service")
 MAX_DISPATCH_ROUNDS = 1000
 
 
-async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
-    """`poll_source` bounded by the source's timeout; a hung poll counts as a failure."""
-    before = await load_state(rt.db, source.name)
+async def poll_with_deadline(
+    rt: Runtime, source: Source, before: SourceState | None = None
+) -> PollReport:
+    """`poll_source` bounded by the source's timeout; a hung poll counts as a failure.
+
+    `before` is the source's state to count a timeout against, when the caller has read
+    it already (`run_once` reads all sources' at once); otherwise it is read here.
+    """
+    if before is None:
+        before = await load_state(rt.db, source.name)
     try:
         async with asyncio.timeout(source.timeout.total_seconds()):
             return await poll_source(rt, source)
@@ -102,16 +109,17 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
     # only queue on the database's connection pool (and time out there)
     slots = asyncio.Semaphore(config.http.max_connections)
 
-    async def poll(rt: Runtime, source: Source) -> PollReport:
+    async def poll(rt: Runtime, source: Source, before: SourceState) -> PollReport:
         async with slots:
-            report = await poll_with_deadline(rt, source)
+            report = await poll_with_deadline(rt, source, before)
         if advance is not None:
             advance(1)
         return report
 
     async with Runtime(config) as rt:
         sources = await prepare_sources(rt)
-        reports = await asyncio.gather(*(poll(rt, s) for s in sources))
+        states = await load_states(rt.db, [s.name for s in sources])
+        reports = await asyncio.gather(*(poll(rt, s, states[s.name]) for s in sources))
         await produce_due_digests(rt)
         delivered = await dispatch_all(rt)
     failed = [r.source for r in reports if not r.ok]
