@@ -176,7 +176,6 @@ class SharedTransport:
         self._depth = 0
         self._inner: Transport | None = None
         self._down: str | None = None
-        self.connections = 0
 
     async def __aenter__(self) -> Self:
         self._depth += 1
@@ -209,7 +208,6 @@ class SharedTransport:
                 self._down = str(exc)
                 raise TransportUnavailable(self._down) from exc
             self._inner = transport
-            self.connections += 1
         return self._inner
 
     async def _close(self) -> None:
