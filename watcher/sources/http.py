@@ -81,6 +81,11 @@ class Fetcher:
             ),
             follow_redirects=False,
             transport=ShardedTransport(config.max_connections),
+            # for the proxy transports httpx mounts from HTTP(S)_PROXY (not sharded)
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_connections,
+            ),
         )
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
