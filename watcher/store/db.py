@@ -41,10 +41,11 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._read = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._write = async_sessionmaker(
-            self.write_engine, class_=AsyncSession, expire_on_commit=False
+            engine.execution_options(**{WRITE_OPTION: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
         )
         self._writers: asyncio.Lock | None = (
             asyncio.Lock() if engine.dialect.name == "sqlite" else None

@@ -187,7 +187,8 @@ async def mark_sent_many(
             lease_until=None,
         )
     )
-    async with db.write_engine.begin() as conn:
+    async with db.write() as session, session.begin():
+        conn = await session.connection()
         await conn.execute(statement, rows)
 
 

@@ -168,7 +168,8 @@ async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
     validators take two statements.
     """
     insert = postgresql.insert if db.postgres else sqlite.insert
-    async with db.write_engine.begin() as conn:
+    async with db.write() as session, session.begin():
+        conn = await session.connection()
         for with_validators in (True, False):
             group = [row for row in rows if ("etag" in row) == with_validators]
             if not group:
