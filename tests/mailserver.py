@@ -67,16 +67,23 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 @dataclass
 class ScriptedHandler:
-    """Records accepted messages; answers DATA from `data_replies` first, then 250."""
+    """Records accepted messages; answers DATA from `data_replies` first, then 250.
+
+    With `fail_after` set, the message after that many accepted ones is not accepted:
+    the server stops listening and drops the connection (a relay going down mid-batch).
+    """
 
     messages: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    peers: list[Any] = field(default_factory=list)  # the client end of each message's connection
     data_replies: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
     go_on: threading.Event = field(default_factory=threading.Event)
     received: threading.Event = field(default_factory=threading.Event)
     logins: list[str] = field(default_factory=list)
+    fail_after: int | None = None
+    listener: Any = None  # the asyncio server, closed by `fail_after`
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -87,6 +94,11 @@ class ScriptedHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.fail_after is not None and len(self.messages) >= self.fail_after:
+            self.listener.close()
+            assert server.transport is not None
+            server.transport.close()
+            return "421 4.3.2 Going down"
         if self.data_replies:
             return self.data_replies.pop(0)
         parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
@@ -94,6 +106,7 @@ class ScriptedHandler:
         self.messages.append(parsed)
         self.raw.append(envelope.original_content or b"")
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+        self.peers.append(session.peer)
         self.received.set()
         # the message is in; while `go_on` is clear, the client waits for the reply
         await asyncio.to_thread(self.go_on.wait, 60)
@@ -158,6 +171,7 @@ class MailServer:
 
     def start(self) -> MailServer:
         self._controller.start()
+        self.handler.listener = self._controller.server
         return self
 
     def stop(self) -> None:

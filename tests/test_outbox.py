@@ -15,7 +15,9 @@ from tests.conftest import ROOT
 from tests.delivery import (
     BAN,
     FLOOD,
+    MYANMAR,
     QUOTA,
+    SCRAP,
     all_rows,
     cycle,
     dispatch,
@@ -255,3 +257,59 @@ async def test_an_alert_for_a_removed_subscriber_is_not_sent(
     assert not mail_server.messages
     [row] = await all_rows(config, DeliveryRow)
     assert (row.status, row.last_error) == ("dead", "the address is no longer a subscriber")
+
+
+async def test_one_connection_carries_every_batch_of_a_dispatch_pass(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Three batches of one alert each (dispatcher.batch 1) go over a single SMTP session."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        dispatcher={"batch": 1},
+    )
+    report = await cycle(config)
+    assert report.sent == 3
+    assert len(mail_server.messages) == 3
+    assert len(set(mail_server.handler.peers)) == 1
+    rows = await all_rows(config, DeliveryRow)
+    assert {(r.status, r.attempts, r.lease_owner) for r in rows} == {("sent", 1, None)}
+    assert all(r.reply and r.reply.startswith("2.0.0 Ok: queued as") for r in rows)
+
+
+async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_it_once(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """Two accepted, then the relay drops: those two are sent, the rest retried, none doubled."""
+    pairs = (BAN, FLOOD, QUOTA, SCRAP, MYANMAR)
+    feed_server.routes["/f"] = Route(feed_xml(entries(*pairs)))
+    server = MailServer().start()
+    server.handler.fail_after = 2
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=server.smtp_config(timeout="2s")
+    )
+    clock = Clock()
+    try:
+        first = await cycle(config, clock)
+    finally:
+        server.stop()
+    assert (first.sent, first.retried, first.dead) == (2, 3, 0)
+    accepted = {str(m["Message-ID"]) for m in server.messages}
+    rows = await all_rows(config, DeliveryRow)
+    assert len(rows) == 5
+    assert {r.message_id for r in rows if r.status == "sent"} == accepted
+    waiting = [r for r in rows if r.status != "sent"]
+    assert {(r.status, r.attempts, r.lease_owner) for r in waiting} == {("pending", 1, None)}
+    assert all(r.last_error for r in waiting)
+
+    again = MailServer(port=server.port).start()
+    try:
+        clock.advance(timedelta(hours=1))
+        second = await dispatch(config, clock)
+    finally:
+        again.stop()
+    assert second.sent == 3
+    ids = [str(m["Message-ID"]) for m in server.messages + again.messages]
+    assert len(ids) == len(set(ids)) == 5
+    assert {r.status for r in await all_rows(config, DeliveryRow)} == {"sent"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.policy
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
 
 import pytest
 from sqlmodel import select
@@ -15,8 +18,9 @@ from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.errors import UnsafeMessageError
 from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
-from watcher.notify.headers import ALERT_HEADERS, check_headers
+from watcher.notify.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.render import render_alert
+from watcher.notify.render import text_part as make_text_part
 from watcher.runtime import Runtime
 from watcher.service import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.store.tables import ItemRow
@@ -224,3 +228,55 @@ async def test_the_same_story_from_a_second_source_mails_once_naming_both(
     [message] = mail_server.messages
     assert "Also reported by: wire-b" in text_part(message)
     assert "wire-b" in html_part(message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Short ASCII lines.\nTwo of them.\n",
+        "Dysprosium · terbium: export ban “effective at once”.\n",
+        "中国暂停向美国出口镝和铽。\n" * 3,
+        "A line far longer than the seventy-eight characters a line may have in a message body"
+        " before it must be encoded.\n",
+        (
+            "稀土出口管制收紧，镝和铽的出口许可证暂停发放，直至另行通知为止，影响所有买家。" * 3
+            + "\n"
+        )
+        * 12,
+        (
+            "Mostly ASCII with one – dash in a line that is much longer than seventy-eight"
+            " characters.\n"
+        )
+        * 12,
+    ],
+)
+def test_parts_are_encoded_exactly_as_the_email_package_would(text: str) -> None:
+    """Same transfer encoding, payload and headers as `EmailMessage.set_content(text)`."""
+    reference = EmailMessage(policy=MAIL_POLICY)
+    reference.set_content(text)
+    part = make_text_part(text, "plain")
+    assert part["Content-Transfer-Encoding"] == reference["Content-Transfer-Encoding"]
+    assert part.get_payload() == reference.get_payload()
+    assert str(part["Content-Type"]) == str(reference["Content-Type"])
+    assert part.get_content() == reference.get_content()
+
+
+def test_an_alert_is_multipart_alternative_with_a_boundary_no_part_contains(
+    make_config: MakeConfig,
+) -> None:
+    """Text then HTML under one multipart/alternative; both decode to what was rendered."""
+    config = make_config()
+    body = "=" * 40 + " a body full of equals signs " + "=" * 40
+    message = render_alert(outbound(body=body), config, config.subscribers[0], NOW)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["MIME-Version"] == "1.0"
+    boundary = message.get_boundary()
+    assert boundary
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(("--" + boundary) not in str(p.get_payload()) for p in parts)
+    parsed = message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert text_part(parsed).replace("\r\n", "\n") == text_part(message)  # sent with CRLF
+    assert "equals signs" in html_part(parsed)

@@ -86,6 +86,10 @@ class TransientDeliveryError(DeliveryError):
     """Worth retrying later: connection refused, timeout, 4xx reply."""
 
 
+class TransportUnavailable(TransientDeliveryError):
+    """The relay cannot be reached or refused the session: no email can go out just now."""
+
+
 class PermanentDeliveryError(DeliveryError):
     """Never worth retrying (5xx reply): the delivery becomes a dead letter."""
 

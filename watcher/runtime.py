@@ -65,5 +65,5 @@ class Runtime:
         await self._stack.aclose()
 
     def transport(self) -> Transport:
-        """A fresh transport for one dispatcher batch."""
+        """A fresh transport: one connection (`dispatch_all` opens one per dispatch pass)."""
         return transport_for(self.config)

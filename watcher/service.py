@@ -31,19 +31,27 @@ from watcher.notify.admin import send_notices
 from watcher.notify.digest import dispatch_digests, produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_due
 from watcher.notify.schedule import last_period_end
+from watcher.notify.transport import SharedTransport
 from watcher.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.runtime import Runtime
 from watcher.schedule import schedule_key
 from watcher.store.due import sync_sources
-from watcher.store.source_state import load_state
+from watcher.store.source_state import SourceState, load_state, load_states
 
 log = structlog.get_logger("watcher.service")
 MAX_DISPATCH_ROUNDS = 1000
 
 
-async def poll_with_deadline(rt: Runtime, source: Source) -> PollReport:
-    """`poll_source` bounded by the source's timeout; a hung poll counts as a failure."""
-    before = await load_state(rt.db, source.name)
+async def poll_with_deadline(
+    rt: Runtime, source: Source, before: SourceState | None = None
+) -> PollReport:
+    """`poll_source` bounded by the source's timeout; a hung poll counts as a failure.
+
+    `before` is the source's state to count a timeout against, when the caller has read
+    it already (`run_once` reads all sources' at once); otherwise it is read here.
+    """
+    if before is None:
+        before = await load_state(rt.db, source.name)
     try:
         async with asyncio.timeout(source.timeout.total_seconds()):
             return await poll_source(rt, source)
@@ -60,18 +68,23 @@ async def prepare_sources(rt: Runtime) -> list[Source]:
 
 
 async def dispatch_all(rt: Runtime) -> DispatchReport:
-    """Send due admin notices, then alert and digest batches until nothing is due now."""
-    try:
-        await send_notices(rt.db, rt.config, rt.transport(), rt.clock())
-    except TransientDeliveryError as exc:
-        log.warning("admin_notices_deferred", error=str(exc))
+    """Send due admin notices, then alert and digest batches until nothing is due now.
+
+    The whole pass shares one connection (`SharedTransport`): opened by the first email,
+    reopened after a failure, not opened at all when nothing is due.
+    """
     total = DispatchReport()
-    for send in (dispatch_due, dispatch_digests):
-        for _ in range(MAX_DISPATCH_ROUNDS):
-            report = await send(rt.db, rt.config, rt.transport(), rt.clock, rt.pacer)
-            total += report
-            if report.sent == 0:
-                break
+    async with SharedTransport(rt.transport) as transport:
+        try:
+            await send_notices(rt.db, rt.config, transport, rt.clock())
+        except TransientDeliveryError as exc:
+            log.warning("admin_notices_deferred", error=str(exc))
+        for send in (dispatch_due, dispatch_digests):
+            for _ in range(MAX_DISPATCH_ROUNDS):
+                report = await send(rt.db, rt.config, transport, rt.clock, rt.pacer)
+                total += report
+                if report.sent == 0:
+                    break
     return total
 
 
@@ -96,16 +109,17 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
     # only queue on the database's connection pool (and time out there)
     slots = asyncio.Semaphore(config.http.max_connections)
 
-    async def poll(rt: Runtime, source: Source) -> PollReport:
+    async def poll(rt: Runtime, source: Source, before: SourceState) -> PollReport:
         async with slots:
-            report = await poll_with_deadline(rt, source)
+            report = await poll_with_deadline(rt, source, before)
         if advance is not None:
             advance(1)
         return report
 
     async with Runtime(config) as rt:
         sources = await prepare_sources(rt)
-        reports = await asyncio.gather(*(poll(rt, s) for s in sources))
+        states = await load_states(rt.db, [s.name for s in sources])
+        reports = await asyncio.gather(*(poll(rt, s, states[s.name]) for s in sources))
         await produce_due_digests(rt)
         delivered = await dispatch_all(rt)
     failed = [r.source for r in reports if not r.ok]

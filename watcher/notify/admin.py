@@ -14,7 +14,7 @@ from email.utils import format_datetime
 import structlog
 
 from watcher.config import WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
 from watcher.notify.headers import clean_title
 from watcher.notify.transport import Transport
 from watcher.store import notices
@@ -73,6 +73,9 @@ async def send_notices(
                 notice = pending.pop(0)
                 try:
                     await open_transport.send(render_notice(notice, config, now))
+                except TransportUnavailable:
+                    pending.insert(0, notice)  # not tried: deferred with the rest below
+                    raise
                 except PermanentDeliveryError as exc:
                     await notices.mark_notice(db, notice.id, status=DEAD, now=now, error=str(exc))
                 except TransientDeliveryError as exc:

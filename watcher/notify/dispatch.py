@@ -1,10 +1,12 @@
 """The outbox dispatcher for immediate alerts: claim due emails, send them, record outcomes.
 
 A run claims a batch under a lease (`outbox.claim_outbound`), sends it over one
-connection at the configured rate (`sender.send_jobs`) and marks each email's
-deliveries as soon as the transport answered. A crash between send and mark leaves
-the rows leased; once the lease expires they are due again and the alert goes out
-again with the same Message-ID — the one window SMTP cannot close.
+connection at the configured rate (`sender.send_jobs`), records each failure as soon
+as the transport answered and marks accepted emails' deliveries sent in the background
+while the next email goes out, those accepted meanwhile together in one transaction
+(`outbox.mark_sent_many`). A crash between send and mark
+leaves the rows leased; once the lease expires they are due again and the alert goes
+out again with the same Message-ID — the one window SMTP cannot close.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from datetime import datetime
 from watcher.config import WatcherConfig
 from watcher.items import Outbound
 from watcher.notify.pace import Pacer
-from watcher.notify.render import render_alert
-from watcher.notify.sender import DispatchReport, Job, send_jobs
+from watcher.notify.render import render_alert_mail
+from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
 from watcher.notify.transport import Transport
 from watcher.store import outbox
 from watcher.store.db import Sessions
@@ -59,6 +61,13 @@ async def dispatch_due(
     if not batch.emails:
         return DispatchReport()
     jobs = [_job(db, config, outbound, batch.owner) for outbound in batch.emails]
+    deliveries = {outbound.message_id: outbound.delivery_ids for outbound in batch.emails}
+
+    async def mark_sent(accepted: Sequence[Accepted]) -> None:
+        await outbox.mark_sent_many(
+            db, [(deliveries[a.job.message_id], a.reply, a.at) for a in accepted]
+        )
+
     return await send_jobs(
         db,
         config,
@@ -67,6 +76,7 @@ async def dispatch_due(
         lease_until=batch.until,
         clock=clock,
         pacer=pacer or Pacer(policy.rate_per_minute),
+        mark_sent=mark_sent,
     )
 
 
@@ -77,6 +87,6 @@ def _job(db: Sessions, config: WatcherConfig, outbound: Outbound, owner: str) ->
         subscriber=outbound.subscriber,
         attempts=outbound.attempts,
         what=f"alert {signals}: {outbound.item.title[:120]!r}",
-        build=lambda subscriber, now: render_alert(outbound, config, subscriber, now),
+        build=lambda subscriber, now: render_alert_mail(outbound, config, subscriber, now),
         record=_Deliveries(db, outbound.delivery_ids, owner),
     )

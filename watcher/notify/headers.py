@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email.header
 import email.policy
+import functools
 from collections import Counter
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
+from typing import Any
 from urllib.parse import quote
 
 from watcher.config import MailConfig, Subscriber
@@ -95,14 +97,23 @@ def list_headers(mail: MailConfig, address: str) -> dict[str, str]:
     return headers
 
 
-def check_headers(message: EmailMessage, to: str, allowed: frozenset[str] = ALERT_HEADERS) -> None:
+def check_headers(message: EmailMessage, to: str, allowed: frozenset[str] = ALERT_HEADERS) -> bytes:
     """Raise `UnsafeMessageError` unless the serialised message has only `allowed` headers.
 
     Each header appears at most once, the subject is one line and `To` is exactly `to`.
+    Returns the serialised message that passed: send these very bytes.
     """
-    parsed = BytesParser(policy=email.policy.default).parsebytes(
-        message.as_bytes(), headersonly=True
-    )
+    raw = message.as_bytes()
+    check_serialized(raw, str(message["Message-ID"]), to, allowed)
+    return raw
+
+
+def check_serialized(
+    raw: bytes, message_id: str, to: str, allowed: frozenset[str] = ALERT_HEADERS
+) -> None:
+    """`check_headers` on a message already serialised (`raw`, as it will be sent)."""
+    head, separator, _ = raw.partition(b"\r\n\r\n")
+    parsed = BytesParser(policy=email.policy.default).parsebytes(head + separator, headersonly=True)
     names = Counter(name.lower() for name in parsed)
     unexpected = sorted(set(names) - allowed)
     repeated = sorted(name for name, count in names.items() if count > 1)
@@ -114,12 +125,43 @@ def check_headers(message: EmailMessage, to: str, allowed: frozenset[str] = ALER
     subject = str(parsed.get("Subject", ""))
     if "\n" in subject or "\r" in subject:
         problems.append("a line break in the subject")
-    recipients = parsed.get_all("To") or []
-    addresses = [a.addr_spec.lower() for h in recipients for a in getattr(h, "addresses", ())]
+    recipients = [value for name, value in parsed.raw_items() if name.lower() == "to"]
+    addresses = [a for value in recipients for a in _addresses_in(value)]
     if addresses != [to.lower()]:
         problems.append(f"To is {addresses}, expected [{to!r}]")
     if problems:
-        raise UnsafeMessageError(f"refused to send {message['Message-ID']}: " + "; ".join(problems))
+        raise UnsafeMessageError(f"refused to send {message_id}: " + "; ".join(problems))
+
+
+@functools.lru_cache(maxsize=1024)
+def _addresses_in(raw: str) -> tuple[str, ...]:
+    """The lower-cased addresses of a serialised To value, parsed as `parsed.get_all` would.
+
+    Cached: every email to one subscriber has the same To line.
+    """
+    header = email.policy.default.header_fetch_parse("To", raw)
+    return tuple(a.addr_spec.lower() for a in getattr(header, "addresses", ()))
+
+
+def reused_header(name: str, value: object) -> Any:
+    """`name: value` parsed by `MAIL_POLICY` once and reused for every later message.
+
+    For the headers every email to a subscriber repeats (From, To, List-*): parsing a
+    header value is most of the cost of setting it, and the parsed header is immutable.
+    Assigning the result (`message[name] = reused_header(name, value)`) is the same as
+    assigning `value`. Keyed by the value's text; at most `REUSED_HEADERS` are kept.
+    """
+    key = (name.lower(), str(value))
+    found = _REUSED.get(key)
+    if found is None:
+        if len(_REUSED) >= REUSED_HEADERS:
+            _REUSED.clear()
+        found = _REUSED[key] = MAIL_POLICY.header_store_parse(name, value)[1]
+    return found
+
+
+REUSED_HEADERS = 4096
+_REUSED: dict[tuple[str, str], Any] = {}
 
 
 def _decode_words(text: str) -> str:

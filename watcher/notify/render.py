@@ -8,8 +8,12 @@ link only when it is http(s) — a local document (`file://`) is shown as plain 
 
 from __future__ import annotations
 
+import binascii
+import random
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
@@ -27,7 +31,9 @@ from watcher.notify.headers import (
     clean_title,
     list_headers,
     recipient,
+    reused_header,
 )
+from watcher.notify.outgoing import Outgoing
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
@@ -58,6 +64,24 @@ def render_alert(
     outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
     """The complete, header-checked RFC 5322 message for one outbound alert."""
+    headers, context = _alert(outbound, config, subscriber)
+    return build_message(config, subscriber, headers, "alert", context, now)
+
+
+def render_alert_mail(
+    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
+) -> Outgoing:
+    """`render_alert` flattened once: the header check ran on the very bytes returned."""
+    headers, context = _alert(outbound, config, subscriber)
+    message = compose_message(config, subscriber, headers, "alert", context, now)
+    data = check_headers(message, subscriber.address)
+    return Outgoing.of(message, data)
+
+
+def _alert(
+    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber
+) -> tuple[dict[str, str], dict[str, object]]:
+    """The alert's own headers and its template context."""
     item = outbound.item
     context = {
         "headline": clean_title(item.title or "(untitled report)", 300),
@@ -73,7 +97,7 @@ def render_alert(
             f"{s.type}:{s.direction.value}" for s in outbound.signals
         ),
     }
-    return build_message(config, subscriber, headers, "alert", context, now)
+    return headers, context
 
 
 def build_message(
@@ -85,19 +109,97 @@ def build_message(
     now: datetime,
 ) -> EmailMessage:
     """Text + HTML from `<template>.txt.j2` / `.html.j2` with the common headers, checked."""
-    message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = config.mail.sender
-    message["To"] = recipient(subscriber)
-    message["Date"] = format_datetime(now.astimezone(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in {**list_headers(config.mail, subscriber.address), **headers}.items():
-        message[name] = value
-    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
-    message.set_content(TEMPLATES.get_template(f"{template}.txt.j2").render(context))
-    html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
-    message.add_alternative(html, subtype="html")
+    message = compose_message(config, subscriber, headers, template, context, now)
     check_headers(message, subscriber.address)
     return message
+
+
+def compose_message(
+    config: WatcherConfig,
+    subscriber: Subscriber,
+    headers: dict[str, str],
+    template: str,
+    context: Mapping[str, object],
+    now: datetime,
+) -> EmailMessage:
+    """`build_message` without the header check: check it (`check_headers`) before sending.
+
+    The headers every email to this subscriber repeats are parsed once
+    (`headers.reused_header`); `headers` (the message's own) are parsed each time.
+    """
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = reused_header("From", config.mail.sender)
+    message["To"] = reused_header("To", recipient(subscriber))
+    message["Date"] = format_datetime(now.astimezone(UTC))
+    message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
+    for name, value in list_headers(config.mail, subscriber.address).items():
+        if name not in headers:
+            message[name] = reused_header(name, value)
+    for name, value in headers.items():
+        message[name] = value
+    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
+    text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
+    html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
+    parts = [text_part(text, "plain"), text_part(html, "html")]
+    message["MIME-Version"] = reused_header("MIME-Version", "1.0")
+    message["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts)}"'
+    for part in parts:
+        message.attach(part)
+    return message
+
+
+def text_part(text: str, subtype: str) -> EmailMessage:
+    """A `text/<subtype>; charset="utf-8"` part, encoded as `set_content(text)` would.
+
+    The same transfer encoding and payload as the `email` package's `set_content`
+    (`encode_text`), without parsing the part's two headers again for every email.
+    """
+    cte, payload = encode_text(text)
+    part = EmailMessage(policy=MAIL_POLICY)
+    part["Content-Type"] = reused_header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = reused_header("Content-Transfer-Encoding", cte)
+    part.set_payload(payload)
+    return part
+
+
+def encode_text(text: str) -> tuple[str, str]:
+    """(transfer encoding, payload) for UTF-8 `text`, chosen as `email.contentmanager` does.
+
+    7bit when ASCII in short lines, else 8bit when the lines are short (MAIL_POLICY's
+    `cte_type` is 8bit), else quoted-printable or base64, whichever is shorter on the
+    first ten lines.
+    """
+    limit = MAIL_POLICY.max_line_length or 78
+    lines = text.encode("utf-8").splitlines()
+    if max((len(line) for line in lines), default=0) <= limit:
+        body = b"\n".join(lines) + b"\n"
+        if body.isascii():
+            return "7bit", body.decode("ascii")
+        if MAIL_POLICY.cte_type == "8bit":
+            return "8bit", body.decode("ascii", "surrogateescape")
+    linesep = MAIL_POLICY.linesep.encode("ascii")
+    sniff = linesep.join(lines[:10]) + linesep
+    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), limit)
+    if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
+        if len(lines) <= 10:
+            return "quoted-printable", sniff_qp
+        body = b"\n".join(lines) + b"\n"
+        return "quoted-printable", quoprimime.body_encode(body.decode("latin-1"), limit)
+    data = linesep.join(lines) + linesep
+    step = limit // 4 * 3
+    encoded = "".join(
+        binascii.b2a_base64(data[i : i + step]).decode("ascii") for i in range(0, len(data), step)
+    )
+    return "base64", encoded
+
+
+def _boundary(parts: list[EmailMessage]) -> str:
+    """A multipart boundary (the `email` package's form) that no part's payload contains."""
+    payloads = [str(part.get_payload()) for part in parts]
+    while True:
+        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+        if not any("--" + boundary in payload for payload in payloads):
+            return boundary
 
 
 def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:

@@ -1,15 +1,22 @@
 """Send a claimed batch of emails over one connection and record each outcome.
 
 Alerts and digests share this loop; each `Job` brings how to build its message and a
-`Record` that writes the outcome to its own rows. Every outcome is committed right
-after the transport answered, so the window in which a kill causes a resend is one
-send long, and the resend carries the same Message-ID.
+`Record` that writes the outcome to its own rows. A failure is committed right after
+the transport answered. An email the server accepted is marked sent either at once
+(`Record.sent`) or, when the caller gives `mark_sent`, in the background while the
+next email goes out: the emails accepted while one mark transaction runs are marked
+together in the next (`watcher.store.coalesce`), and the batch ends only when all are
+marked. A row is marked sent only after the server accepted its email; a kill in
+between leaves it leased, and once the lease expires the email goes out again with
+the same Message-ID (the one window SMTP cannot close). The window is the send in
+flight plus the emails accepted during one mark transaction: a few, not a batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,10 +25,12 @@ from typing import Protocol
 import structlog
 
 from watcher.config import DispatcherConfig, Subscriber, WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
 from watcher.notify.admin import notify_admins
+from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport
+from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions
 
 log = structlog.get_logger("watcher.dispatch")
@@ -44,8 +53,20 @@ class Job:
     subscriber: str
     attempts: int
     what: str
-    build: Callable[[Subscriber, datetime], EmailMessage]
+    build: Callable[[Subscriber, datetime], EmailMessage | Outgoing]
     record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An email the server accepted, not yet marked sent."""
+
+    job: Job
+    reply: str
+    at: datetime
+
+
+MarkSent = Callable[[Sequence[Accepted]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +107,19 @@ async def send_jobs(
     lease_until: datetime,
     clock: Callable[[], datetime],
     pacer: Pacer,
+    mark_sent: MarkSent | None = None,
 ) -> DispatchReport:
-    """Send `jobs` over one connection while the lease lasts; unsent jobs are given back."""
+    """Send `jobs` over one connection while the lease lasts; unsent jobs are given back.
+
+    Accepted emails are marked by `mark_sent` in groups (see the module docstring), or
+    one by one with `Record.sent` without it. If the transport cannot open a session,
+    every job not yet tried is deferred for a retry.
+    """
     report = DispatchReport()
     # stop early enough that a send never outlives the lease (another replica may take it)
     margin = min(config.smtp.timeout * 2, (lease_until - clock()) / 2)
     pending = list(jobs)
+    marks = _Marks(mark_sent)
     try:
         async with transport as open_transport:
             while pending and clock() < lease_until - margin:
@@ -107,6 +135,9 @@ async def send_jobs(
                     message = job.build(subscriber, clock())
                     await pacer.wait()
                     reply = await open_transport.send(message)
+                except TransportUnavailable:
+                    pending.insert(0, job)  # not tried: it waits for a retry with the rest
+                    raise
                 except PermanentDeliveryError as exc:
                     await bury(db, config, job, str(exc), clock())
                     bound.error("email_dead", error=str(exc), what=job.what)
@@ -115,7 +146,7 @@ async def send_jobs(
                     report += await _defer(db, config, job, str(exc), clock())
                     bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
                 else:
-                    await job.record.sent(reply, clock())
+                    await marks.add(Accepted(job, reply, clock()))
                     bound.info("email_sent", what=job.what, reply=reply)
                     report += DispatchReport(sent=1)
     except TransientDeliveryError as exc:
@@ -125,9 +156,45 @@ async def send_jobs(
             report += await _defer(db, config, job, str(exc), clock())
         pending = []
     finally:
+        # accepted emails are marked even when the batch ends by an error or a cancel
+        await asyncio.shield(marks.flush())
         for job in pending:
             await job.record.release()
     return report
+
+
+class _Marks:
+    """Accepted emails being marked sent: in the background by `mark_sent`, else one by one."""
+
+    def __init__(self, mark_sent: MarkSent | None) -> None:
+        self._mark_sent = mark_sent
+        self._rounds: Coalescer[Accepted, None] = Coalescer(self._mark)
+        self._marking: list[asyncio.Future[None]] = []
+
+    async def add(self, accepted: Accepted) -> None:
+        """Mark `accepted` now (without `mark_sent`), or start marking it in the background.
+
+        Raises the error of an earlier background mark, if one failed.
+        """
+        if self._mark_sent is None:
+            await accepted.job.record.sent(accepted.reply, accepted.at)
+            return
+        for done in [m for m in self._marking if m.done()]:
+            self._marking.remove(done)
+            done.result()
+        self._marking.append(asyncio.ensure_future(self._rounds.submit(accepted)))
+
+    async def flush(self) -> None:
+        """Wait until every accepted email is marked; raise the first failed mark's error."""
+        marking, self._marking = self._marking, []
+        for outcome in await asyncio.gather(*marking, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _mark(self, accepted: list[Accepted]) -> list[None]:
+        assert self._mark_sent is not None
+        await self._mark_sent(accepted)
+        return [None] * len(accepted)
 
 
 async def bury(db: Sessions, config: WatcherConfig, job: Job, error: str, now: datetime) -> None:

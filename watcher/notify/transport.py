@@ -2,7 +2,9 @@
 
 A transport is an async context manager: entering opens what a batch shares (one SMTP
 connection), `send` returns the server's reply, errors come as `TransientDeliveryError`
-(retry later) or `PermanentDeliveryError` (dead letter).
+(retry later; `TransportUnavailable` when no session could be opened at all) or
+`PermanentDeliveryError` (dead letter). `SharedTransport` keeps one connection for a
+whole dispatch pass, opened only when the first email goes out.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,7 +22,8 @@ from typing import Protocol, Self
 import aiosmtplib
 
 from watcher.config import SmtpConfig, WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError
+from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
+from watcher.notify.outgoing import Outgoing
 
 CLOSE_WAIT_SECONDS = 2.0
 
@@ -33,7 +37,7 @@ class Transport(Protocol):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage | Outgoing) -> str:
         """Deliver `message`; return the server's reply or where it was written."""
         ...
 
@@ -60,20 +64,20 @@ class MailDrop:
     ) -> None:
         return None
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage | Outgoing) -> str:
         """Write atomically (temp file, fsync, rename), so a crash never leaves half a message."""
-        return await asyncio.to_thread(self._write, message)
+        mail = message if isinstance(message, Outgoing) else Outgoing.of(message)
+        return await asyncio.to_thread(self._write, mail)
 
-    def _write(self, message: EmailMessage) -> str:
-        message_id = str(message["Message-ID"] or "")
-        digest = hashlib.sha256(message_id.encode()).hexdigest()[:16]
+    def _write(self, mail: Outgoing) -> str:
+        digest = hashlib.sha256(mail.message_id.encode()).hexdigest()[:16]
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         existing = sorted(self.folder.glob(f"*-{digest}.eml"))
         target = existing[0] if existing else self.folder / f"{stamp}-{digest}.eml"
         temp = target.with_suffix(".tmp")
         try:
             with temp.open("wb") as handle:
-                handle.write(message.as_bytes())
+                handle.write(mail.data)
                 handle.flush()
                 os.fsync(handle.fileno())
             temp.replace(target)
@@ -114,10 +118,10 @@ class SmtpTransport:
         except aiosmtplib.SMTPException as exc:
             # a refused login or TLS is the relay's setup, not the recipient's: retry later
             await _close(client)
-            raise TransientDeliveryError(f"SMTP session with {cfg.host}:{cfg.port}: {exc}") from exc
+            raise TransportUnavailable(f"SMTP session with {cfg.host}:{cfg.port}: {exc}") from exc
         except OSError as exc:
             await _close(client)
-            raise TransientDeliveryError(f"cannot reach {cfg.host}:{cfg.port}: {exc}") from exc
+            raise TransportUnavailable(f"cannot reach {cfg.host}:{cfg.port}: {exc}") from exc
         self._client = client
         return self
 
@@ -128,18 +132,19 @@ class SmtpTransport:
         if client is not None:
             await _close(client, polite=True)
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage | Outgoing) -> str:
+        """Send over the open connection; the envelope goes exactly to the To addresses."""
         if self._client is None:
             raise TransientDeliveryError("SMTP connection is not open")
-        # flatten with the message's own policy (aiosmtplib's send_message would refold
-        # with email.policy.SMTP and encode long List-Unsubscribe URIs); the envelope
-        # goes exactly to the To addresses
-        sender = _addresses(message, "From")[:1]
-        recipients = _addresses(message, "To")
-        if not sender or not recipients:
-            raise PermanentDeliveryError(f"{message['Message-ID']}: no From or To address")
+        # flattened with the message's own policy (aiosmtplib's send_message would refold
+        # with email.policy.SMTP and encode long List-Unsubscribe URIs)
+        mail = message if isinstance(message, Outgoing) else Outgoing.of(message)
+        if not mail.sender or not mail.recipients:
+            raise PermanentDeliveryError(f"{mail.message_id}: no From or To address")
         try:
-            errors, reply = await self._client.sendmail(sender[0], recipients, message.as_bytes())
+            errors, reply = await self._client.sendmail(
+                mail.sender, list(mail.recipients), mail.data
+            )
         except aiosmtplib.SMTPException as exc:
             raise _classify(exc, str(self.config.host)) from exc
         except OSError as exc:
@@ -154,10 +159,61 @@ class SmtpTransport:
         return reply
 
 
-def _addresses(message: EmailMessage, header: str) -> list[str]:
-    """The bare addresses in one header of `message`."""
-    value = message[header]
-    return [a.addr_spec for a in getattr(value, "addresses", ())]
+class SharedTransport:
+    """One connection for a whole dispatch pass: opened at the first send, reopened after a failure.
+
+    `async with` it around the pass; senders inside may enter it again (a nested entry
+    neither opens nor closes anything), so notices, alerts and digests share one
+    connection, and a pass with nothing to send opens none. A transient failure of a
+    send closes the connection (its session state is unknown after a timeout or a
+    refusal) and the next send opens a new one. If opening fails, that send raises
+    `TransportUnavailable`, and so does every later send of the pass, without trying
+    again: the relay is down for this pass.
+    """
+
+    def __init__(self, open_transport: Callable[[], Transport]) -> None:
+        self._open_transport = open_transport
+        self._depth = 0
+        self._inner: Transport | None = None
+        self._down: str | None = None
+
+    async def __aenter__(self) -> Self:
+        self._depth += 1
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            await self._close()
+
+    async def send(self, message: EmailMessage | Outgoing) -> str:
+        """Send over the pass's connection, opening it first if there is none."""
+        inner = await self._connected()
+        try:
+            return await inner.send(message)
+        except TransientDeliveryError:
+            await self._close()
+            raise
+
+    async def _connected(self) -> Transport:
+        if self._down is not None:
+            raise TransportUnavailable(self._down)
+        if self._inner is None:
+            transport = self._open_transport()
+            try:
+                await transport.__aenter__()
+            except TransientDeliveryError as exc:
+                self._down = str(exc)
+                raise TransportUnavailable(self._down) from exc
+            self._inner = transport
+        return self._inner
+
+    async def _close(self) -> None:
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            await inner.__aexit__(None, None, None)
 
 
 async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:

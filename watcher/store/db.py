@@ -69,6 +69,11 @@ class Database:
         async with self._writers, self._write() as session:
             yield session
 
+    @property
+    def postgres(self) -> bool:
+        """True on PostgreSQL (the dialect decides the INSERT … ON CONFLICT syntax)."""
+        return self.engine.dialect.name == "postgresql"
+
 
 Sessions = Database
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import col, select
 
 from watcher.items import Outbound
@@ -161,6 +161,35 @@ async def mark_sent(db: Sessions, ids: Sequence[int], *, reply: str, now: dateti
         reply=reply[:MAX_ERROR_CHARS],
         attempts=DeliveryRow.attempts + 1,
     )
+
+
+async def mark_sent_many(
+    db: Sessions, emails: Sequence[tuple[Sequence[int], str, datetime]]
+) -> None:
+    """`mark_sent` for several emails, each `(delivery ids, reply, when)`, in one transaction."""
+    rows = [
+        {"row_id": row_id, "sent": when, "reply_text": reply[:MAX_ERROR_CHARS]}
+        for ids, reply, when in emails
+        for row_id in ids
+    ]
+    if not rows:
+        return
+    table = DeliveryRow.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=SENT,
+            sent_at=bindparam("sent"),
+            reply=bindparam("reply_text"),
+            attempts=table.c.attempts + 1,
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
+    async with db.write() as session, session.begin():
+        conn = await session.connection()
+        await conn.execute(statement, rows)
 
 
 async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: datetime) -> None:

@@ -1,17 +1,44 @@
-"""Each source's state between polls: cache validators, health counters, next poll."""
+"""Each source's state between polls: cache validators, health counters, next poll.
+
+The poll that stores nothing (a 304, or nothing changed) is the common one, so its two
+database steps are plain SQL rather than ORM objects: `load_state` is a SELECT and
+`record_success` an upsert. The reads of polls that start at the same moment share one
+query, and the upserts of polls that end together one write transaction
+(`watcher.store.coalesce`), instead of a hundred transactions queueing one by one for
+connections and for SQLite's write lock.
+"""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.sources.result import Validators
+from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions
 from watcher.store.tables import SourceRow
 
 MAX_ERROR_CHARS = 2000
+SOURCES: Table = SourceRow.__table__  # type: ignore[attr-defined]
+_STATE_COLUMNS = (
+    SOURCES.c.name,
+    SOURCES.c.etag,
+    SOURCES.c.last_modified,
+    SOURCES.c.polls,
+    SOURCES.c.consecutive_failures,
+    SOURCES.c.failing_since,
+    SOURCES.c.last_success_at,
+    SOURCES.c.last_new_item_at,
+    SOURCES.c.added_at,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +60,26 @@ class SourceState:
 
 
 async def load_state(db: Sessions, source: str) -> SourceState:
-    """The row's state (an empty state for a source never seen)."""
-    async with db() as session:
-        row = await session.get(SourceRow, source)
-    if row is None:
-        return SourceState()
+    """The row's state (an empty state for a source never seen), as committed now.
+
+    Reads asked for at the same moment share one query (`load_states`).
+    """
+    return await _coalescers(db).reads.submit(source)
+
+
+async def load_states(db: Sessions, sources: Iterable[str]) -> dict[str, SourceState]:
+    """The state of each of `sources` in one query (an empty state for one never seen)."""
+    names = list(dict.fromkeys(sources))
+    found: dict[str, SourceState] = {}
+    async with db.engine.connect() as conn:
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            query = select(*_STATE_COLUMNS).where(SOURCES.c.name.in_(chunk))
+            found.update((row.name, _state(row)) for row in await conn.execute(query))
+    return {name: found.get(name, SourceState()) for name in names}
+
+
+def _state(row: Row[Any]) -> SourceState:
     return SourceState(
         validators=Validators(etag=row.etag, last_modified=row.last_modified),
         polls=row.polls,
@@ -58,13 +100,98 @@ async def record_success(
     next_poll_at: datetime | None = None,
     validators: Validators | None = None,
 ) -> None:
-    """A poll that stored nothing (304, or nothing changed): only health and schedule move."""
+    """A poll that stored nothing (304, or nothing changed): only health and schedule move.
+
+    The row is written as `mark_success` would (a new source's row is created) and
+    committed when this returns; `validators`, when given, replace the stored ones. A
+    database error raises here. Polls ending together share one transaction.
+    """
+    values: dict[str, Any] = {
+        "name": source,
+        "kind": kind,
+        "added_at": now,
+        "polls": 1,
+        "failures_total": 0,
+        "consecutive_failures": 0,
+        "last_poll_at": now,
+        "last_success_at": now,
+        "next_poll_at": next_poll_at,
+    }
+    if validators is not None:
+        values |= {"etag": validators.etag, "last_modified": validators.last_modified}
+    await _coalescers(db).writes.submit(values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Coalescers:
+    """The per-database coalescers of the state reads and success writes."""
+
+    reads: Coalescer[str, SourceState]
+    writes: Coalescer[dict[str, Any], None]
+
+
+_COALESCERS: weakref.WeakKeyDictionary[Sessions, _Coalescers] = weakref.WeakKeyDictionary()
+
+
+def _coalescers(db: Sessions) -> _Coalescers:
+    found = _COALESCERS.get(db)
+    if found is None:
+        # a weak reference: the coalescers, kept by `_COALESCERS` for as long as the
+        # database lives, must not themselves keep it alive
+        database = weakref.ref(db)
+
+        async def read(names: list[str]) -> list[SourceState]:
+            states = await load_states(_alive(database), names)
+            return [states[name] for name in names]
+
+        async def write(rows: list[dict[str, Any]]) -> list[None]:
+            await _upsert_successes(_alive(database), rows)
+            return [None] * len(rows)
+
+        found = _COALESCERS[db] = _Coalescers(Coalescer(read), Coalescer(write))
+    return found
+
+
+def _alive(database: weakref.ref[Sessions]) -> Sessions:
+    """The database a coalescer serves (alive while anyone submits to it)."""
+    db = database()
+    if db is None:
+        raise RuntimeError("the database of this source-state coalescer is gone")
+    return db
+
+
+async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (name) DO UPDATE for each row, in one write transaction.
+
+    An existing row gets `mark_success`'s changes (and the validators, when the row
+    carries them); a missing one is created with them. Rows with and without
+    validators take two statements.
+    """
+    insert = postgresql.insert if db.postgres else sqlite.insert
     async with db.write() as session, session.begin():
-        state = await source_row(session, source, kind, now)
-        mark_success(state, now, next_poll_at)
-        if validators is not None:
-            state.etag, state.last_modified = validators.etag, validators.last_modified
-        session.add(state)
+        conn = await session.connection()
+        for with_validators in (True, False):
+            group = [row for row in rows if ("etag" in row) == with_validators]
+            if not group:
+                continue
+            statement = insert(SOURCES)
+            changes: dict[str, Any] = {
+                "polls": SOURCES.c.polls + 1,
+                "consecutive_failures": 0,
+                "failing_since": None,
+                "backoff_until": None,
+                "last_poll_at": statement.excluded.last_poll_at,
+                "last_success_at": statement.excluded.last_success_at,
+                "next_poll_at": statement.excluded.next_poll_at,
+            }
+            if with_validators:
+                changes |= {
+                    "etag": statement.excluded.etag,
+                    "last_modified": statement.excluded.last_modified,
+                }
+            await conn.execute(
+                statement.on_conflict_do_update(index_elements=["name"], set_=changes), group
+            )
 
 
 def mark_success(state: SourceRow, now: datetime, next_poll_at: datetime | None) -> None:
