@@ -33,6 +33,13 @@ from watcher.store import tables  # noqa: F401  (registers the tables on the met
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
+# Prepared statements each pooled SQLite connection keeps (the sqlite3 module's default
+# is 128). Expanding IN lists and multi-row VALUES make a new SQL text for every length,
+# so a long-running daemon sees hundreds of distinct texts: with 128 per connection the
+# caches of a pool of connections held several MB more after every few dozen rounds
+# (issue 8's memory scenario). The texts that repeat are few; preparing the rest again
+# costs microseconds.
+SQLITE_CACHED_STATEMENTS = 16
 WRITE_OPTION = "watcher_write"
 
 
@@ -94,7 +101,10 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "cached_statements": SQLITE_CACHED_STATEMENTS,
+            },
             pool_size=min(connections, SQLITE_CONNECTIONS),
             max_overflow=0,
         )
