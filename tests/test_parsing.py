@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +47,24 @@ async def test_a_crashing_parser_is_a_parse_error_not_a_crash() -> None:
         with pytest.raises(ParseError, match="crashed the parser process"):
             await pool.run("boom", "parsing", slowparse.crash)
         assert await pool.run("ok", "parsing", slowparse.sleep_then, 0, "fine") == "fine"
+    finally:
+        pool.close()
+
+
+async def test_a_pool_that_has_had_its_share_is_replaced_and_nothing_hangs() -> None:
+    """Recycling by call count: a backlog bigger than the share all completes, new workers.
+
+    (`max_tasks_per_child` hangs here on CPython 3.11–3.13: python/cpython#115634.)
+    """
+    pool = ParserPool(workers=1, deadline=10, recycle_after=3)
+    try:
+        async with asyncio.timeout(60):
+            pids = await asyncio.gather(
+                *(pool.run(f"s{n}", "parsing", os.getpid) for n in range(10))
+            )
+        assert len(set(pids)) >= 3  # calls 1–3, 4–6, 7–9 and 10 went to four pools
+        assert os.getpid() not in pids
+        assert pool.restarts == 0  # recycling is not a failure
     finally:
         pool.close()
 

@@ -31,31 +31,47 @@ PRELOAD = [
     "watcher.sources.fulltext",
     "watcher.analysis",
 ]
-TASKS_PER_WORKER = 500  # recycle workers now and then: parsers may leak
+# Tasks one pool runs before a fresh pool takes over: parsers may leak in long-running
+# processes. Not `max_tasks_per_child`: with it, CPython 3.11–3.13 stops replacing
+# workers once one retires under a backlog and the queued parses hang
+# (python/cpython#115634), which the daemon hit after ~500 parses per worker.
+TASKS_PER_POOL = 1000
 
 
 class ParserPool:
-    """Run picklable functions in worker processes, each call bounded by a deadline."""
+    """Run picklable functions in worker processes, each call bounded by a deadline.
 
-    def __init__(self, workers: int, deadline: float) -> None:
+    After `recycle_after` calls the pool is replaced by a fresh one; the old one
+    finishes what it was given and its processes exit.
+    """
+
+    def __init__(self, workers: int, deadline: float, recycle_after: int = TASKS_PER_POOL) -> None:
         self.workers = workers
         self.deadline = deadline
+        self.recycle_after = recycle_after
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
         self._pool = self._start()
+        self._given = 0  # calls handed to the current pool
+        self._retired: list[ProcessPoolExecutor] = []
         self.restarts = 0
 
     def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=self._context,
-            max_tasks_per_child=TASKS_PER_WORKER,
-        )
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+
+    def _take_pool(self) -> ProcessPoolExecutor:
+        """The pool for the next call, replacing a pool that has had its share."""
+        if self._given >= self.recycle_after:
+            old, self._pool, self._given = self._pool, self._start(), 0
+            old.shutdown(wait=False)  # lets its calls finish, then its processes exit
+            self._retired = [p for p in self._retired if _alive(p)] + [old]
+        self._given += 1
+        return self._pool
 
     async def run(self, source: str, what: str, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` in a worker; `ParseError` when it overruns the deadline or crashes it."""
         for attempt in (1, 2):
-            pool = self._pool
+            pool = self._take_pool()
             try:
                 future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
                 async with asyncio.timeout(self.deadline):
@@ -79,11 +95,13 @@ class ParserPool:
         self.restarts += 1
         log.warning("parser_pool_restarted", reason=reason, restarts=self.restarts)
         self._kill(pool)
-        self._pool = self._start()
+        self._pool, self._given = self._start(), 0
 
     def close(self) -> None:
-        """Stop every worker now; running parses are abandoned."""
-        self._kill(self._pool)
+        """Stop every worker now, retired pools' too; running parses are abandoned."""
+        for pool in [*self._retired, self._pool]:
+            self._kill(pool)
+        self._retired = []
 
     @staticmethod
     def _kill(pool: ProcessPoolExecutor) -> None:
@@ -96,3 +114,9 @@ class ParserPool:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes.values():
             process.join(timeout=5)
+
+
+def _alive(pool: ProcessPoolExecutor) -> bool:
+    """True while any of a (shut down) pool's processes still runs."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    return any(process.is_alive() for process in processes.values())
