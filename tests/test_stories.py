@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
@@ -147,6 +148,23 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
     assert {k.story_id for k in filed} == {items["wire"].story_id}
     assert items["reprint"].story_id == items["wire"].story_id
     assert items["other"].story_id != items["wire"].story_id
+
+
+async def test_a_revised_item_is_filed_under_its_new_text(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A revision replaces the item's story keys with those of its new text."""
+    config = make_config(database={"url": database_url})
+    first = _item("wire", *LYNAS, "w1")
+    revised = with_identity(replace(first, title=OTHER[0], body=OTHER[1]))
+    assert revised.identity == first.identity
+    assert revised.content_hash != first.content_hash
+    async with Runtime(config) as rt:
+        await _save(rt, first)
+        await _save(rt, revised)
+        async with rt.db() as session:
+            keys = (await session.exec(select(StoryKeyRow.key))).all()
+    assert set(keys) == index_keys(sketch_text(*OTHER))
 
 
 async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, delete, insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,15 +78,8 @@ async def save_poll(
         if fresh:
             await lock_story_assignment(session)
             rows.extend(await _insert_fresh(session, source, fresh, now, story_window))
-        for plan in plans:
-            row = stored.get(plan.item.identity)
-            if row is not None:
-                _revise_item(row, plan.item, now, plan.sketch or _sketch(plan.item))
-                assert row.id is not None
-                assert row.story_id is not None
-                rows.append((plan, _Stored(row.id, row.story_id)))
-        if len(rows) > len(fresh):
-            await session.flush()
+        revised = [p for p in plans if p.item.identity in stored]
+        rows.extend(await _revise_items(session, source, revised, stored, now))
         signal_ids = await _save_signals(session, rows, stored, now)
         queued = await _queue(session, rows, signal_ids, domain, now)
         mark_success(state, now, next_poll_at)
@@ -202,6 +195,34 @@ def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int | None
         "story_id": story_id,
         "fingerprint": encode_sketch(sketch),
     }
+
+
+async def _revise_items(
+    session: AsyncSession,
+    source: str,
+    plans: list[ItemPlan],
+    stored: Mapping[str, ItemRow],
+    now: datetime,
+) -> list[tuple[ItemPlan, _Stored]]:
+    """Update revised items in place and file them under their new text's story keys."""
+    out: list[tuple[ItemPlan, _Stored]] = []
+    keys: list[dict[str, object]] = []
+    for plan in plans:
+        row = stored[plan.item.identity]
+        sketch = plan.sketch or _sketch(plan.item)
+        _revise_item(row, plan.item, now, sketch)
+        assert row.id is not None
+        assert row.story_id is not None
+        out.append((plan, _Stored(row.id, row.story_id)))
+        moment = row.published or row.fetched_at
+        keys.extend(key_rows(row.id, row.story_id, source, moment, sketch, frozenset()))
+    if out:
+        await session.flush()
+        await session.exec(
+            delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
+        )
+        await session.exec(insert(_table(StoryKeyRow)), params=keys)
+    return out
 
 
 def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> None:
