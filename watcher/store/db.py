@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _use_wal(database)
         engine = create_async_engine(
             url,
             connect_args={
@@ -112,6 +114,18 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=connections)
+
+
+def _use_wal(path: str) -> None:
+    """Put the database file in WAL mode (it stays so) before the pool opens it.
+
+    Switching a new file's journal mode needs its exclusive lock. Done by the first
+    pooled connection instead, it raced with the other replicas starting at once: one
+    connection switching while another held its migration's write lock waited out the
+    busy timeout and failed with "database is locked".
+    """
+    with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
