@@ -34,6 +34,11 @@ from watcher.store import tables  # noqa: F401  (registers the tables on the met
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
+# Per replica on PostgreSQL: at most 10 + 10. A poll holds a connection only for its
+# short transactions, and PostgreSQL refuses connections past `max_connections` (100 by
+# default): replicas sized to their HTTP limit (max_connections + 5, +10) could pass it.
+POSTGRES_CONNECTIONS = 10
+POSTGRES_OVERFLOW = 10
 # Prepared statements each pooled SQLite connection keeps (the sqlite3 module's default
 # is 128). Expanding IN lists and multi-row VALUES make a new SQL text for every length,
 # so a long-running daemon sees hundreds of distinct texts: with 128 per connection the
@@ -87,10 +92,11 @@ Sessions = Database
 
 
 def create_engine(url: str, connections: int = 5) -> AsyncEngine:
-    """An async engine for `url` holding up to `connections` pooled connections (+10 overflow).
+    """An async engine for `url` holding up to `connections` pooled connections.
 
-    The service sizes the pool to the polls it runs at once, so a poll never waits out
-    the pool's timeout behind the others. SQLite gets at most `SQLITE_CONNECTIONS`: its
+    The service asks for as many as the polls it runs at once. PostgreSQL gets at most
+    `POSTGRES_CONNECTIONS` (+ `POSTGRES_OVERFLOW`) per replica, so that many replicas
+    stay under the server's connection limit. SQLite gets at most `SQLITE_CONNECTIONS`: its
     statements take microseconds to milliseconds, writers take turns anyway, and every
     connection costs a thread and its own page cache (a hundred of them held hundreds
     of MB and re-read the same pages). An SQLite file's folder is created if missing.
@@ -113,7 +119,12 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=connections)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=min(connections, POSTGRES_CONNECTIONS),
+        max_overflow=POSTGRES_OVERFLOW,
+    )
 
 
 def _use_wal(path: str) -> None:
