@@ -105,7 +105,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="profile one round instead of benchmarking (see bench/README.md)",
     )
-    p.add_argument("--profile-round", choices=("cold", "idle"), default="cold")
+    p.add_argument("--profile-round", choices=("cold", "idle", "new"), default="cold")
     p.add_argument("--json", type=Path, default=None, help="where to write the raw results")
     p.add_argument("--keep", action="store_true", help="keep the temp folder (logs, databases)")
     return p.parse_args(argv)
@@ -314,23 +314,35 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
 
 
 def profile(args: argparse.Namespace, tmp: Path) -> None:
-    """One round at N (cold or idle) under the profiler; reports are copied to bench/results/."""
+    """One round under the profiler: cold or idle at N, or the new-items round at new-N.
+
+    The reports are copied to bench/results/.
+    """
     RESULTS.mkdir(exist_ok=True)
-    spec = _spec(args, int(time.time()))
-    with FarmProcess(spec, tmp / "farm.log") as farm:
+    new = args.profile_round == "new"
+    n = args.new_n if new else args.n
+    spec = _spec(args, int(time.time()), n=n)
+    with FarmProcess(spec, tmp / "farm.log") as farm, SmtpSink() as sink:
         runner = Runner(args, tmp)
-        params = _common(args) | {"farm_port": farm.port, "n": args.n, "m": args.m}
+        params = _common(args) | {"farm_port": farm.port, "n": n, "m": args.m}
         params |= {"profile": args.profile, "profile_round": args.profile_round}
-        params["prime_batch"] = args.prime_batch if args.profile_round == "idle" else None
-        runner.run(Plan("profile", "cold_idle", 1, lambda _: params), 1.0)
+        if new:
+            params |= {"k": args.k, "smtp_port": sink.port}
+            runner.run(Plan("profile", "new_items", 1, lambda _: params), 1.0)
+        else:
+            params["prime_batch"] = args.prime_batch if args.profile_round == "idle" else None
+            runner.run(Plan("profile", "cold_idle", 1, lambda _: params), 1.0)
+        mailed = sink.snapshot()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for path in sorted((tmp / "profile-1").glob("profile-*")):
-        target = RESULTS / f"{stamp}-n{args.n}-{path.name}"
+        target = RESULTS / f"{stamp}-n{n}-{path.name}"
         shutil.copy(path, target)
         print(f"wrote {target}")
+    if new:
+        print(f"sink: {mailed.messages} emails over {mailed.connections} connection(s)")
     for result in runner.results.get("profile", []):
-        for name in ("cold", "idle"):
-            round_ = result[name]
+        for name in ("new",) if new else ("cold", "idle"):
+            round_ = result if new else result[name]
             if "wall" in round_:
                 print(
                     f"{name} round: wall {round_['wall']:.2f} s, cpu {round_['cpu']:.2f} s,"

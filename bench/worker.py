@@ -201,8 +201,9 @@ async def new_items(params: Params, workdir: Path) -> Result:
         params, workdir, urls, smtp_port=params["smtp_port"], subscribed=True, name="mail.yaml"
     )
     farm.reset()
+    profiler = for_mode(params.get("profile"), workdir / "profile-new")
     started_at = time.time()
-    result = await _round(config)
+    result = await _round(config, profiler)
     return result | {
         "prime": prime,
         "published": published,
