@@ -6,9 +6,10 @@ import asyncio
 import random
 import shutil
 from collections import Counter
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tests.clock import Clock
 from tests.conftest import ROOT
@@ -28,7 +29,7 @@ from tests.delivery import (
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route, free_port
 from watcher.config import DispatcherConfig, WatcherConfig
-from watcher.notify.sender import retry_delay
+from watcher.notify.sender import Accepted, Job, Marks, retry_delay
 from watcher.pipeline import poll_source
 from watcher.runtime import Runtime
 from watcher.store import outbox
@@ -313,3 +314,36 @@ async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_i
     ids = [str(m["Message-ID"]) for m in server.messages + again.messages]
     assert len(ids) == len(set(ids)) == 5
     assert {r.status for r in await all_rows(config, DeliveryRow)} == {"sent"}
+
+
+async def test_no_more_than_the_limit_of_accepted_emails_wait_for_their_mark() -> None:
+    """A slow database holds the next send back: a crash can resend at most `limit` emails."""
+    release = asyncio.Event()
+    marked: list[str] = []
+
+    async def mark_sent(batch: Sequence[Accepted]) -> None:
+        await release.wait()
+        marked.extend(a.job.message_id for a in batch)
+
+    def accepted(n: int) -> Accepted:
+        job = Job(f"<{n}@test>", "analyst@example.com", 0, "alert", _no_build, _NO_RECORD)
+        return Accepted(job, "250 OK", datetime.now(UTC))
+
+    marks = Marks(mark_sent, limit=3)
+    for n in range(3):
+        await asyncio.wait_for(marks.add(accepted(n)), 1)  # within the limit: no wait
+    fourth = asyncio.create_task(marks.add(accepted(3)))
+    await asyncio.sleep(0.1)
+    assert not fourth.done()
+    assert marks.unmarked == 4
+    release.set()
+    await asyncio.wait_for(fourth, 5)
+    await marks.flush()
+    assert sorted(marked) == [f"<{n}@test>" for n in range(4)]
+
+
+def _no_build(subscriber: object, now: object) -> Any:
+    raise AssertionError("not built in this test")
+
+
+_NO_RECORD: Any = None  # the marks under test never touch the job's record

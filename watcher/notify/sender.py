@@ -119,7 +119,7 @@ async def send_jobs(
     # stop early enough that a send never outlives the lease (another replica may take it)
     margin = min(config.smtp.timeout * 2, (lease_until - clock()) / 2)
     pending = list(jobs)
-    marks = _Marks(mark_sent)
+    marks = Marks(mark_sent)
     try:
         async with transport as open_transport:
             while pending and clock() < lease_until - margin:
@@ -163,26 +163,44 @@ async def send_jobs(
     return report
 
 
-class _Marks:
-    """Accepted emails being marked sent: in the background by `mark_sent`, else one by one."""
+UNMARKED_LIMIT = 10  # accepted emails whose "sent" mark may still be on its way
 
-    def __init__(self, mark_sent: MarkSent | None) -> None:
+
+class Marks:
+    """Accepted emails being marked sent: in the background by `mark_sent`, else one by one.
+
+    At most `UNMARKED_LIMIT` accepted emails wait for their mark at any time: the next
+    send waits for the oldest marks when the database is slow. A crash resends at most
+    that many emails (with their Message-IDs), however slow the marks are.
+    """
+
+    def __init__(self, mark_sent: MarkSent | None, limit: int = UNMARKED_LIMIT) -> None:
         self._mark_sent = mark_sent
+        self._limit = limit
         self._rounds: Coalescer[Accepted, None] = Coalescer(self._mark)
         self._marking: list[asyncio.Future[None]] = []
 
     async def add(self, accepted: Accepted) -> None:
         """Mark `accepted` now (without `mark_sent`), or start marking it in the background.
 
-        Raises the error of an earlier background mark, if one failed.
+        Returns once no more than the limit of accepted emails are unmarked. Raises the
+        error of an earlier background mark, if one failed.
         """
         if self._mark_sent is None:
             await accepted.job.record.sent(accepted.reply, accepted.at)
             return
+        self._marking.append(asyncio.ensure_future(self._rounds.submit(accepted)))
+        waiting = [m for m in self._marking if not m.done()]
+        if len(waiting) > self._limit:
+            await asyncio.wait(waiting[: len(waiting) - self._limit])
         for done in [m for m in self._marking if m.done()]:
             self._marking.remove(done)
             done.result()
-        self._marking.append(asyncio.ensure_future(self._rounds.submit(accepted)))
+
+    @property
+    def unmarked(self) -> int:
+        """Accepted emails whose mark has not been committed yet."""
+        return sum(1 for m in self._marking if not m.done())
 
     async def flush(self) -> None:
         """Wait until every accepted email is marked; raise the first failed mark's error."""
