@@ -30,8 +30,13 @@ class Rules:
     payload: bytes
 
     @classmethod
-    def from_config(cls, config: WatcherConfig) -> Rules:
-        """The rules (concepts and signals) of a validated config."""
+    def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Rules:
+        """The rules (concepts and signals) of a validated config.
+
+        Builds the classifier once here, so rules it cannot build raise `ValueError` now
+        and not in every worker, and logs the rules' warnings unless `warn` is False.
+        """
+        Classifier.from_config(config, warn=warn)
         payload = pickle.dumps((config.concepts, config.signals), protocol=pickle.HIGHEST_PROTOCOL)
         return cls(hashlib.sha256(payload).hexdigest(), payload)
 

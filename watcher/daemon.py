@@ -27,7 +27,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.analysis import Rules
-from watcher.classify.engine import Classifier
 from watcher.config import Source, WatcherConfig
 from watcher.configfile import load_config
 from watcher.errors import ConfigError
@@ -325,7 +324,7 @@ class Daemon:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
-            classifier = Classifier.from_config(new)
+            rules = Rules.from_config(new)
         except (ConfigError, ValueError) as exc:
             self.metrics.reloads.labels("rejected").inc()
             log.error("config_reload_rejected", reason=reason, error=str(exc))
@@ -341,7 +340,7 @@ class Daemon:
             return False
         diff = diff_configs(self.config, new)
         self.config = rt.config = new
-        rt.classifier, rt.rules = classifier, Rules.from_config(new)
+        rt.rules = rules
         await self._apply(rt, diff)
         self.metrics.reloads.labels("applied").inc()
         log.info("config_reloaded", reason=reason, **diff.as_log())

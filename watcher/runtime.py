@@ -1,4 +1,4 @@
-"""The resources one running watcher shares: database, HTTP client, parser workers, classifier."""
+"""The resources one running watcher shares: database, HTTP client, parser workers, rules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.analysis import Rules
-from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import Transport, transport_for
@@ -32,7 +31,6 @@ class Runtime:
 
     config: WatcherConfig
     clock: Callable[[], datetime] = utcnow
-    classifier: Classifier = field(init=False)
     rules: Rules = field(init=False)
     engine: AsyncEngine = field(init=False)
     db: Sessions = field(init=False)
@@ -42,7 +40,6 @@ class Runtime:
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
-        self.classifier = Classifier.from_config(self.config)
         self.rules = Rules.from_config(self.config)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes

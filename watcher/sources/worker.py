@@ -105,18 +105,24 @@ class ParserPool:
 
     @staticmethod
     def _kill(pool: ProcessPoolExecutor) -> None:
-        # The executor has no public way to stop a running task; its process table is
-        # the documented-in-source handle (CPython Lib/concurrent/futures/process.py).
-        processes = dict(getattr(pool, "_processes", None) or {})
-        for process in processes.values():
+        processes = _processes(pool)
+        for process in processes:
             if process.is_alive():
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes.values():
+        for process in processes:
             process.join(timeout=5)
 
 
 def _alive(pool: ProcessPoolExecutor) -> bool:
     """True while any of a (shut down) pool's processes still runs."""
-    processes = dict(getattr(pool, "_processes", None) or {})
-    return any(process.is_alive() for process in processes.values())
+    return any(process.is_alive() for process in _processes(pool))
+
+
+def _processes(pool: ProcessPoolExecutor) -> list[Any]:
+    """The pool's worker processes (none once it has wound down).
+
+    The executor has no public way to stop a running task; its process table is the
+    documented-in-source handle (CPython Lib/concurrent/futures/process.py).
+    """
+    return list((getattr(pool, "_processes", None) or {}).values())

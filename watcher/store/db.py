@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,6 +47,8 @@ POSTGRES_OVERFLOW = 10
 # costs microseconds.
 SQLITE_CACHED_STATEMENTS = 16
 WRITE_OPTION = "watcher_write"
+IN_LIST = 500  # values per IN (...) list: well under every driver's parameter limit
+T = TypeVar("T")
 
 
 class Database:
@@ -155,15 +157,33 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def chunked(values: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """`values` in consecutive slices of at most `size` (for IN lists and multi-row VALUES)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys: list[str]) -> Any:
     """`INSERT … ON CONFLICT (keys) DO NOTHING` of `rows` in the session's own dialect.
 
     The unique key makes a second insert harmless: a re-poll, a retry or another replica.
     """
+    return _dialect_insert(session)(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+
+
+def insert_or_update(
+    session: AsyncSession, table: Any, rows: Any, keys: list[str], columns: list[str]
+) -> Any:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE` setting `columns` to the new rows' values."""
+    statement = _dialect_insert(session)(table).values(rows)
+    changes = {column: statement.excluded[column] for column in columns}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
     bind = session.bind
     postgres = bind is not None and bind.dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
-    return insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    return postgresql.insert if postgres else sqlite.insert
 
 
 async def insert_returning_ids(

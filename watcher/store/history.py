@@ -12,11 +12,9 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from watcher.items import Item, Signal
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, chunked
 from watcher.store.tables import ItemRow, SignalRow
 from watcher.store.values import item_value, signal_value
-
-CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +39,10 @@ async def items_fetched_since(db: Sessions, since: datetime) -> list[StoredItem]
         ).all()
         ids = [row.id for row in rows if row.id is not None]
         signals: dict[int, list[Signal]] = {}
-        for start in range(0, len(ids), CHUNK):
+        for chunk in chunked(ids):
             found = await session.exec(
                 select(SignalRow)
-                .where(col(SignalRow.item_id).in_(ids[start : start + CHUNK]))
+                .where(col(SignalRow.item_id).in_(chunk))
                 .order_by(col(SignalRow.id))
             )
             for signal in found:

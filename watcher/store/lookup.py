@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions
+from watcher.store.db import Sessions, chunked
 from watcher.store.tables import ItemRow
 
 
@@ -23,8 +23,7 @@ async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> d
     """The stored items of `source` among `identities`, by identity (one query per 500)."""
     found: dict[str, KnownItem] = {}
     async with db() as session:
-        for start in range(0, len(identities), 500):
-            chunk = list(identities[start : start + 500])
+        for chunk in chunked(identities):
             rows = await session.exec(
                 select(ItemRow.identity, ItemRow.id, ItemRow.content_hash).where(
                     ItemRow.source == source, col(ItemRow.identity).in_(chunk)
@@ -40,8 +39,7 @@ async def known_links(db: Sessions, source: str, links: Sequence[str]) -> dict[s
     """The identities of stored items of `source` by their link (to spot churning guids)."""
     found: dict[str, str] = {}
     async with db() as session:
-        for start in range(0, len(links), 500):
-            chunk = list(links[start : start + 500])
+        for chunk in chunked(links):
             rows = await session.exec(
                 select(ItemRow.link, ItemRow.identity).where(
                     ItemRow.source == source, col(ItemRow.link).in_(chunk)

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from watcher.items import Outbound
 from watcher.store.db import Sessions
-from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow
+from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow, table_of
 from watcher.store.values import item_value, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
@@ -174,7 +174,7 @@ async def mark_sent_many(
     ]
     if not rows:
         return
-    table = DeliveryRow.__table__  # type: ignore[attr-defined]
+    table = table_of(DeliveryRow)
     statement = (
         update(table)
         .where(table.c.id == bindparam("row_id"))

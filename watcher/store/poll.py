@@ -8,18 +8,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import delete, insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions, insert_ignoring_conflicts, insert_returning_ids
+from watcher.store.db import Sessions, chunked, insert_ignoring_conflicts, insert_returning_ids
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
 from watcher.store.stories import find_candidates, key_rows, lock_story_assignment
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryKeyRow, StoryRow
-from watcher.stories import Sketch, best_story, encode_sketch, sketch_text
+from watcher.store.tables import (
+    DeliveryRow,
+    ItemRow,
+    SignalRow,
+    StoryKeyRow,
+    StoryRow,
+    table_of,
+)
+from watcher.stories import Sketch, best_story, encode_sketch, index_keys, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +113,6 @@ class _Stored:
     story_id: int
 
 
-def _table(model: type[SQLModel]) -> Table:
-    """The model's Core table: bulk inserts through it skip the ORM's per-row work."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 def _sketch(item: Item) -> Sketch:
     return sketch_text(item.title, item.body)
 
@@ -121,8 +121,7 @@ async def _items_by_identity(
     session: AsyncSession, source: str, identities: list[str]
 ) -> dict[str, ItemRow]:
     found: dict[str, ItemRow] = {}
-    for start in range(0, len(identities), 500):
-        chunk = identities[start : start + 500]
+    for chunk in chunked(identities):
         rows = await session.exec(
             select(ItemRow).where(ItemRow.source == source, col(ItemRow.identity).in_(chunk))
         )
@@ -155,7 +154,7 @@ async def _insert_fresh(
     if starting:
         created = await insert_returning_ids(
             session,
-            _table(StoryRow),
+            table_of(StoryRow),
             [{"title": plans[i].item.title, "first_seen": now} for i in starting],
         )
         for i, story_id in zip(starting, created, strict=True):
@@ -163,7 +162,7 @@ async def _insert_fresh(
     stories = [story for story in story_ids if story is not None]
     inserted = await insert_returning_ids(
         session,
-        _table(ItemRow),
+        table_of(ItemRow),
         [
             _item_values(plan.item, now, sketch, story)
             for plan, sketch, story in zip(plans, sketches, stories, strict=True)
@@ -172,11 +171,11 @@ async def _insert_fresh(
     placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
     keys = [
         row
-        for where, sketch, when in zip(placed, sketches, moments, strict=True)
-        for row in key_rows(where.item_id, where.story_id, source, when, sketch, lookup.hot)
+        for where, filed, when in zip(placed, lookup.keys, moments, strict=True)
+        for row in key_rows(where.item_id, where.story_id, source, when, filed)
     ]
-    for start in range(0, len(keys), 2000):
-        await session.exec(insert(_table(StoryKeyRow)), params=keys[start : start + 2000])
+    if keys:
+        await session.exec(insert(table_of(StoryKeyRow)), params=keys)
     return list(zip(plans, placed, strict=True))
 
 
@@ -215,13 +214,13 @@ async def _revise_items(
         assert row.story_id is not None
         out.append((plan, _Stored(row.id, row.story_id)))
         moment = row.published or row.fetched_at
-        keys.extend(key_rows(row.id, row.story_id, source, moment, sketch, frozenset()))
+        keys.extend(key_rows(row.id, row.story_id, source, moment, index_keys(sketch)))
     if out:
         await session.flush()
         await session.exec(
             delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
         )
-        await session.exec(insert(_table(StoryKeyRow)), params=keys)
+        await session.exec(insert(table_of(StoryKeyRow)), params=keys)
     return out
 
 
@@ -255,7 +254,7 @@ async def _save_signals(
     if fresh:
         inserted = await insert_returning_ids(
             session,
-            _table(SignalRow),
+            table_of(SignalRow),
             [_signal_values(where, signal, now) for where, signal in fresh],
         )
         for (where, signal), signal_id in zip(fresh, inserted, strict=True):
@@ -345,13 +344,10 @@ async def _queue(
                     }
                 )
     queued = 0
-    for start in range(0, len(values), 500):
+    for chunk in chunked(values):
         result = await session.exec(
             insert_ignoring_conflicts(
-                session,
-                DeliveryRow,
-                values[start : start + 500],
-                ["subscriber", "story_id", "signal_type"],
+                session, DeliveryRow, chunk, ["subscriber", "story_id", "signal_type"]
             )
         )
         queued += int(getattr(result, "rowcount", 0) or 0)

@@ -23,11 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.sources.result import Validators
 from watcher.store.coalesce import Coalescer
-from watcher.store.db import Sessions
-from watcher.store.tables import SourceRow
+from watcher.store.db import Sessions, chunked
+from watcher.store.tables import SourceRow, table_of
 
 MAX_ERROR_CHARS = 2000
-SOURCES: Table = SourceRow.__table__  # type: ignore[attr-defined]
+SOURCES: Table = table_of(SourceRow)
 _STATE_COLUMNS = (
     SOURCES.c.name,
     SOURCES.c.etag,
@@ -72,8 +72,7 @@ async def load_states(db: Sessions, sources: Iterable[str]) -> dict[str, SourceS
     names = list(dict.fromkeys(sources))
     found: dict[str, SourceState] = {}
     async with db.engine.connect() as conn:
-        for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
+        for chunk in chunked(names):
             query = select(*_STATE_COLUMNS).where(SOURCES.c.name.in_(chunk))
             found.update((row.name, _state(row)) for row in await conn.execute(query))
     return {name: found.get(name, SourceState()) for name in names}

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.store.db import Sessions, chunked, insert_or_update
 from watcher.store.tables import HotStoryKeyRow, ItemRow, StoryKeyRow, UTCDateTime
 from watcher.stories import (
     Candidate,
@@ -27,8 +27,6 @@ from watcher.stories import (
     index_keys,
     shortlist,
 )
-
-_CHUNK = 500  # bound parameters per IN list
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +46,12 @@ class Lookup:
     """What a poll needs to place its new items: earlier items to compare, keys to skip.
 
     `candidates[i]` are the earlier items of other sources that the i-th sketch looked
-    up shares enough keys with; `hot` are keys too common to file new items under.
+    up shares enough keys with, `keys[i]` the keys to file it under (hot ones left
+    out); `hot` are the keys too common to file new items under.
     """
 
     candidates: list[list[Candidate]]
+    keys: list[frozenset[int]]
     hot: frozenset[int]
 
 
@@ -71,14 +71,14 @@ async def find_candidates(
     Call inside the poll's write transaction, after `lock_story_assignment`.
     """
     if not sketches:
-        return Lookup([], frozenset())
+        return Lookup([], [], frozenset())
     wanted = [index_keys(sketch) for sketch, _ in sketches]
     times = [when for _, when in sketches]
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*wanted))
     hot = set(await _known_hot(session, every, now - window))
     postings: dict[int, list[Posting]] = {}
-    for chunk in _chunks([k for k in every if k not in hot]):
+    for chunk in chunked([k for k in every if k not in hot]):
         rows = await session.exec(
             select(StoryKeyRow.key, StoryKeyRow.item_id, StoryKeyRow.story_id).where(
                 col(StoryKeyRow.key).in_(chunk),
@@ -91,37 +91,29 @@ async def find_candidates(
             postings.setdefault(key, []).append(Posting(item_id, story_id))
     newly_hot = hot_keys(postings)
     if newly_hot:
-        await session.exec(
-            insert_ignoring_conflicts(
-                session, HotStoryKeyRow, [{"key": k, "marked_at": now} for k in newly_hot], ["key"]
-            )
-        )
-        # an expired mark found hot again starts a new window
-        await session.exec(
-            update(HotStoryKeyRow)
-            .where(col(HotStoryKeyRow.key).in_(newly_hot), col(HotStoryKeyRow.marked_at) < now)
-            .values(marked_at=now)
-        )
+        # a new mark, or an expired one found hot again: either starts a new window
+        marks = [{"key": key, "marked_at": now} for key in newly_hot]
+        await session.exec(insert_or_update(session, HotStoryKeyRow, marks, ["key"], ["marked_at"]))
         hot |= newly_hot
     shortlists = [shortlist(keys, postings, hot) for keys in wanted]
     sketches_by_id = await _sketches(session, sorted(set().union(*map(set, shortlists))))
     candidates = [[sketches_by_id[i] for i in ids if i in sketches_by_id] for ids in shortlists]
-    return Lookup(candidates, frozenset(hot))
+    return Lookup(candidates, [keys - hot for keys in wanted], frozenset(hot))
 
 
 def key_rows(
-    item_id: int, story_id: int, source: str, moment: datetime, sketch: Sketch, hot: frozenset[int]
+    item_id: int, story_id: int, source: str, moment: datetime, keys: frozenset[int]
 ) -> list[dict[str, object]]:
-    """The `story_keys` rows that file an item under its keys (hot keys aside)."""
+    """The `story_keys` rows that file an item under `keys`."""
     return [
         {"key": key, "item_id": item_id, "story_id": story_id, "source": source, "moment": moment}
-        for key in index_keys(sketch) - hot
+        for key in keys
     ]
 
 
 async def _known_hot(session: AsyncSession, keys: list[int], since: datetime) -> list[int]:
     found: list[int] = []
-    for chunk in _chunks(keys):
+    for chunk in chunked(keys):
         rows = await session.exec(
             select(HotStoryKeyRow.key).where(
                 col(HotStoryKeyRow.key).in_(chunk), HotStoryKeyRow.marked_at >= since
@@ -136,7 +128,7 @@ async def _sketches(session: AsyncSession, ids: list[int]) -> dict[int, Candidat
     moment = func.coalesce(ItemRow.published, ItemRow.fetched_at, type_=UTCDateTime())
     out: dict[int, Candidate] = {}
     connection = await session.connection()
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         rows = await connection.execute(
             sa_select(
                 col(ItemRow.id),
@@ -151,10 +143,6 @@ async def _sketches(session: AsyncSession, ids: list[int]) -> dict[int, Candidat
             if sketch is not None and story_id is not None and item_id is not None:
                 out[item_id] = Candidate(story_id=story_id, source=other, when=when, sketch=sketch)
     return out
-
-
-def _chunks(values: list[int]) -> list[list[int]]:
-    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
 async def story_reports(db: Sessions, story_id: int) -> list[Report]:

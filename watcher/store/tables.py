@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     LargeBinary,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -42,6 +43,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _when(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table: bulk statements through it skip the ORM's per-row work."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 class SourceRow(SQLModel, table=True):
