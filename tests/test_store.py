@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -176,6 +177,46 @@ async def test_upgrading_to_0004_resketches_items_and_files_their_keys(database_
     assert decode_sketch(fingerprint) == sketch
     assert {key for key, _ in keys} == index_keys(sketch)
     assert {story for _, story in keys} == {1}
+
+
+async def test_story_keys_on_sqlite_are_rebuilt_without_rowid_and_keep_their_rows(
+    tmp_path: Path,
+) -> None:
+    """0005 makes story_keys one B-tree on SQLite; the postings filed before it survive."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}")
+    schema = text("SELECT sql FROM sqlite_schema WHERE name = 'story_keys'")
+    try:
+        await migrate.upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO stories (id, title, first_seen) VALUES (1, 't', :now)"),
+                {"now": NOW.replace(tzinfo=None)},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, source, identity, title, body, fetched_at,"
+                    " content_hash, revision, story_id) VALUES (1, 'wire', 'g1', 't', 'b',"
+                    " :now, 'h', 1, 1)"
+                ),
+                {"now": NOW.replace(tzinfo=None)},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO story_keys (key, item_id, story_id, source, moment)"
+                    " VALUES (7, 1, 1, 'wire', :now), (9, 1, 1, 'wire', :now)"
+                ),
+                {"now": NOW.replace(tzinfo=None)},
+            )
+            assert "WITHOUT ROWID" not in (await conn.execute(schema)).scalar_one()
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert "WITHOUT ROWID" in (await conn.execute(schema)).scalar_one()
+            rows = (await conn.execute(text("SELECT key, item_id FROM story_keys"))).all()
+            indexes = (await conn.execute(text("PRAGMA index_list(story_keys)"))).all()
+    finally:
+        await engine.dispose()
+    assert sorted(tuple(row) for row in rows) == [(7, 1), (9, 1)]
+    assert "ix_story_keys_item_id" in {row[1] for row in indexes}
 
 
 async def test_concurrent_claimers_take_each_due_source_once(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.items import Signal
-from watcher.stories import Sketch, sketch_text
+from watcher.stories import Sketch, index_keys, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +43,18 @@ class Rules:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """What an item's text says: its signals and its story sketch."""
+    """What an item's text says: its signals, its story sketch and that sketch's story keys."""
 
     signals: list[Signal]
     sketch: Sketch
+    keys: frozenset[int]
 
 
 _classifiers: dict[str, Classifier] = {}  # this process's classifier, by rules digest
 
 
 def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
-    """The signals and sketch of every (title, body), in order.
+    """The signals, sketch and story keys of every (title, body), in order.
 
     Runs in a worker process; `rules.payload` is unpickled only from this package's own
     `Rules.from_config`, never from outside input.
@@ -63,4 +64,8 @@ def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
         concepts, signals = pickle.loads(rules.payload)
         _classifiers.clear()
         classifier = _classifiers[rules.digest] = Classifier(concepts, signals)
-    return [Analysis(classifier.classify(t, b), sketch_text(t, b)) for t, b in texts]
+    out = []
+    for title, body in texts:
+        sketch = sketch_text(title, body)
+        out.append(Analysis(classifier.classify(title, body), sketch, index_keys(sketch)))
+    return out

@@ -216,14 +216,15 @@ def _plan(
     On a source's first successful poll everything is stored, but only items published
     within `backfill` alert (an undated item counts as published now).
     """
-    signals, sketch = analysis.signals, analysis.sketch
+    signals, sketch, keys = analysis.signals, analysis.sketch, analysis.keys
     old = item.published is not None and now - item.published > source.backfill
     if before.never_succeeded and old:
-        return ItemPlan(item=item, signals=signals, recipients={}, sketch=sketch)
+        return ItemPlan(item=item, signals=signals, recipients={}, sketch=sketch, keys=keys)
     return ItemPlan(
         item=item,
         signals=signals,
         sketch=sketch,
+        keys=keys,
         recipients={
             s.type: [sub.address for sub in recipients(rt.config.subscribers, s)] for s in signals
         },

@@ -8,22 +8,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions, chunked, insert_ignoring_conflicts, insert_returning_ids
+from watcher.store.db import Sessions, chunked, insert_ignoring_conflicts
+from watcher.store.driver import Convert, Driver, insert_ids, marks, run_driver
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import mark_success, source_row
-from watcher.store.stories import find_candidates, key_rows, lock_story_assignment
+from watcher.store.stories import INSERT_KEYS, key_rows, lock_story_assignment, lookup
 from watcher.store.tables import (
     DeliveryRow,
     ItemRow,
     SignalRow,
     StoryKeyRow,
-    StoryRow,
+    UTCDateTime,
     table_of,
 )
 from watcher.stories import Sketch, best_story, encode_sketch, index_keys, sketch_text
@@ -44,8 +45,9 @@ class ItemPlan:
     """An item to store, its signals, and who gets each signal type (addresses by type).
 
     `modes` maps an address to `digest` when that subscriber reads digests; any other
-    address is mailed immediately. `sketch` is the item's story sketch when the caller
-    made it already (outside the write transaction); otherwise `save_poll` makes it.
+    address is mailed immediately. `sketch` is the item's story sketch and `keys` its
+    story keys (`watcher.stories.index_keys`) when the caller made them already (outside
+    the write transaction); otherwise `save_poll` makes them.
     """
 
     item: Item
@@ -53,6 +55,7 @@ class ItemPlan:
     recipients: Mapping[str, Sequence[str]]
     modes: Mapping[str, str] = field(default_factory=dict)
     sketch: Sketch | None = None
+    keys: frozenset[int] | None = None
 
 
 async def save_poll(
@@ -79,15 +82,25 @@ async def save_poll(
     queued = 0
     async with db.write() as session, session.begin():
         state = await source_row(session, source, kind, now)
-        stored = await _items_by_identity(session, source, [p.item.identity for p in plans])
+        identities = [p.item.identity for p in plans]
+        stored = await run_driver(session, lambda driver: _stored_ids(driver, source, identities))
         fresh = [p for p in plans if p.item.identity not in stored]
         rows: list[tuple[ItemPlan, _Stored]] = []
+        signal_ids: dict[tuple[int, str], int] = {}
         if fresh:
             await lock_story_assignment(session)
-            rows.extend(await _insert_fresh(session, source, fresh, now, story_window))
+            placed, signal_ids = await run_driver(
+                session, lambda driver: _insert_fresh(driver, source, fresh, now, story_window)
+            )
+            rows.extend(placed)
         revised = [p for p in plans if p.item.identity in stored]
-        rows.extend(await _revise_items(session, source, revised, stored, now))
-        signal_ids = await _save_signals(session, rows, stored, now)
+        if revised:
+            items = await _items_by_id(session, [stored[p.item.identity] for p in revised])
+            ordered = [items[stored[p.item.identity]] for p in revised]
+            placed = await _revise_items(session, source, revised, ordered, now)
+            for plan, where in placed:
+                signal_ids.update(await _replace_signals(session, where, plan.signals, now))
+            rows.extend(placed)
         queued = await _queue(session, rows, signal_ids, domain, now)
         mark_success(state, now, next_poll_at)
         state.etag, state.last_modified = validators.etag, validators.last_modified
@@ -117,110 +130,182 @@ def _sketch(item: Item) -> Sketch:
     return sketch_text(item.title, item.body)
 
 
-async def _items_by_identity(
-    session: AsyncSession, source: str, identities: list[str]
-) -> dict[str, ItemRow]:
-    found: dict[str, ItemRow] = {}
+def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str, int]:
+    """The ids of the source's stored items among `identities`, by identity."""
+    found: dict[str, int] = {}
     for chunk in chunked(identities):
-        rows = await session.exec(
-            select(ItemRow).where(ItemRow.source == source, col(ItemRow.identity).in_(chunk))
+        rows = driver.fetch(
+            "SELECT identity, id FROM items WHERE source = ?"
+            f" AND identity IN ({marks(len(chunk))})",
+            [source, *chunk],
         )
-        found.update({row.identity: row for row in rows})
+        found.update((identity, item_id) for identity, item_id in rows)
     return found
 
 
-async def _insert_fresh(
-    session: AsyncSession,
+async def _items_by_id(session: AsyncSession, ids: list[int]) -> dict[int, ItemRow]:
+    found: dict[int, ItemRow] = {}
+    for chunk in chunked(ids):
+        rows = await session.exec(select(ItemRow).where(col(ItemRow.id).in_(chunk)))
+        found.update({row.id: row for row in rows if row.id is not None})
+    return found
+
+
+ITEM_COLUMNS = (
+    "source",
+    "identity",
+    "guid",
+    "link",
+    "title",
+    "body",
+    "published",
+    "fetched_at",
+    "content_hash",
+    "revision",
+    "story_id",
+    "fingerprint",
+)
+SIGNAL_COLUMNS = (
+    "item_id",
+    "story_id",
+    "type",
+    "direction",
+    "severity",
+    "score",
+    "speculative",
+    "rule",
+    "evidence",
+    "entities",
+    "created_at",
+)
+
+
+def _insert_fresh(
+    driver: Driver,
     source: str,
     plans: list[ItemPlan],
     now: datetime,
     window: timedelta,
-) -> list[tuple[ItemPlan, _Stored]]:
-    """Place new items in stories and insert them, their new stories and their story keys."""
+) -> tuple[list[tuple[ItemPlan, _Stored]], dict[tuple[int, str], int]]:
+    """Place new items in stories; insert them, their new stories, story keys and signals.
+
+    Returns where each plan's item went and the new signals' ids by (item id, type).
+    """
     sketches = [p.sketch or _sketch(p.item) for p in plans]
     moments = [p.item.published or now for p in plans]
-    lookup = await find_candidates(
-        session,
+    found = lookup(
+        driver,
         source=source,
-        sketches=list(zip(sketches, moments, strict=True)),
+        wanted=[
+            (p.keys if p.keys is not None else index_keys(sketch), when)
+            for p, sketch, when in zip(plans, sketches, moments, strict=True)
+        ],
         window=window,
         now=now,
     )
     story_ids: list[int | None] = [
         best_story(sketch, source, when, window, candidates)
-        for sketch, when, candidates in zip(sketches, moments, lookup.candidates, strict=True)
+        for sketch, when, candidates in zip(sketches, moments, found.candidates, strict=True)
     ]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
-        created = await insert_returning_ids(
-            session,
-            table_of(StoryRow),
-            [{"title": plans[i].item.title, "first_seen": now} for i in starting],
+        first_seen = driver.to_db(UTCDateTime())(now)
+        created = insert_ids(
+            driver,
+            "stories",
+            ("title", "first_seen"),
+            [(plans[i].item.title, first_seen) for i in starting],
         )
         for i, story_id in zip(starting, created, strict=True):
             story_ids[i] = story_id
     stories = [story for story in story_ids if story is not None]
-    inserted = await insert_returning_ids(
-        session,
-        table_of(ItemRow),
+    convert = _converters(driver, ItemRow, ITEM_COLUMNS)
+    inserted = insert_ids(
+        driver,
+        "items",
+        ITEM_COLUMNS,
         [
-            _item_values(plan.item, now, sketch, story)
+            _convert(convert, _item_values(plan.item, now, sketch, story))
             for plan, sketch, story in zip(plans, sketches, stories, strict=True)
         ],
     )
     placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
-    keys = [
-        row
-        for where, filed, when in zip(placed, lookup.keys, moments, strict=True)
-        for row in key_rows(where.item_id, where.story_id, source, when, filed)
-    ]
-    if keys:
-        await session.exec(insert(table_of(StoryKeyRow)), params=keys)
-    return list(zip(plans, placed, strict=True))
+    moment = driver.to_db(UTCDateTime())
+    driver.execute_many(
+        INSERT_KEYS,
+        [
+            row
+            for where, filed, when in zip(placed, found.keys, moments, strict=True)
+            for row in key_rows(where.item_id, where.story_id, source, moment(when), filed)
+        ],
+    )
+    rows = list(zip(plans, placed, strict=True))
+    return rows, _insert_signals(driver, rows, now)
 
 
-def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int | None) -> dict[str, Any]:
-    return {
-        "source": item.source,
-        "identity": item.identity,
-        "guid": item.guid,
-        "link": item.link,
-        "title": item.title,
-        "body": item.body,
-        "published": item.published,
-        "fetched_at": now,
-        "content_hash": item.content_hash,
-        "revision": 1,
-        "story_id": story_id,
-        "fingerprint": encode_sketch(sketch),
-    }
+def _converters(driver: Driver, model: type[Any], columns: Sequence[str]) -> list[Convert]:
+    table = table_of(model)
+    return [driver.to_db(table.c[name]) for name in columns]
+
+
+def _convert(converters: Sequence[Convert], row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(convert(value) for convert, value in zip(converters, row, strict=True))
+
+
+def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> tuple[Any, ...]:
+    """An item's row in the order of `ITEM_COLUMNS`."""
+    return (
+        item.source,
+        item.identity,
+        item.guid,
+        item.link,
+        item.title,
+        item.body,
+        item.published,
+        now,
+        item.content_hash,
+        1,
+        story_id,
+        encode_sketch(sketch),
+    )
 
 
 async def _revise_items(
     session: AsyncSession,
     source: str,
     plans: list[ItemPlan],
-    stored: Mapping[str, ItemRow],
+    stored: Sequence[ItemRow],
     now: datetime,
 ) -> list[tuple[ItemPlan, _Stored]]:
-    """Update revised items in place and file them under their new text's story keys."""
+    """Update revised items in place and file them under their new text's story keys.
+
+    `stored[i]` is the row of `plans[i]`'s item.
+    """
     out: list[tuple[ItemPlan, _Stored]] = []
-    keys: list[dict[str, object]] = []
-    for plan in plans:
-        row = stored[plan.item.identity]
+    filings: list[tuple[int, int, datetime, frozenset[int]]] = []
+    for plan, row in zip(plans, stored, strict=True):
         sketch = plan.sketch or _sketch(plan.item)
         _revise_item(row, plan.item, now, sketch)
         assert row.id is not None
         assert row.story_id is not None
         out.append((plan, _Stored(row.id, row.story_id)))
-        moment = row.published or row.fetched_at
-        keys.extend(key_rows(row.id, row.story_id, source, moment, index_keys(sketch)))
-    if out:
-        await session.flush()
-        await session.exec(
-            delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
-        )
-        await session.exec(insert(table_of(StoryKeyRow)), params=keys)
+        keys = plan.keys if plan.keys is not None else index_keys(sketch)
+        filings.append((row.id, row.story_id, row.published or row.fetched_at, keys))
+    await session.flush()
+    await session.exec(
+        delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
+    )
+
+    def refile(driver: Driver) -> None:
+        moment = driver.to_db(UTCDateTime())
+        rows = [
+            row
+            for item_id, story_id, when, keys in filings
+            for row in key_rows(item_id, story_id, source, moment(when), keys)
+        ]
+        driver.execute_many(INSERT_KEYS, rows)
+
+    await run_driver(session, refile)
     return out
 
 
@@ -233,36 +318,25 @@ def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> Non
     row.revision += 1
 
 
-async def _save_signals(
-    session: AsyncSession,
-    rows: list[tuple[ItemPlan, _Stored]],
-    stored: Mapping[str, ItemRow],
-    now: datetime,
+def _insert_signals(
+    driver: Driver, rows: list[tuple[ItemPlan, _Stored]], now: datetime
 ) -> dict[tuple[int, str], int]:
-    """Store every item's signals; signal ids by (item id, type).
-
-    A new item's signals are inserted in one statement; a revision's replace the
-    same-type signals of its earlier text.
-    """
-    ids: dict[tuple[int, str], int] = {}
-    fresh = [
-        (where, signal)
-        for plan, where in rows
-        if plan.item.identity not in stored
-        for signal in plan.signals
-    ]
-    if fresh:
-        inserted = await insert_returning_ids(
-            session,
-            table_of(SignalRow),
-            [_signal_values(where, signal, now) for where, signal in fresh],
-        )
-        for (where, signal), signal_id in zip(fresh, inserted, strict=True):
-            ids[where.item_id, signal.type] = signal_id
-    for plan, where in rows:
-        if plan.item.identity in stored:
-            ids.update(await _replace_signals(session, where, plan.signals, now))
-    return ids
+    """Insert the signals of new items in one statement; their ids by (item id, type)."""
+    fresh = [(where, signal) for plan, where in rows for signal in plan.signals]
+    convert = _converters(driver, SignalRow, SIGNAL_COLUMNS)
+    inserted = insert_ids(
+        driver,
+        "signals",
+        SIGNAL_COLUMNS,
+        [
+            _convert(convert, [values[name] for name in SIGNAL_COLUMNS])
+            for values in (_signal_values(where, signal, now) for where, signal in fresh)
+        ],
+    )
+    return {
+        (where.item_id, signal.type): signal_id
+        for (where, signal), signal_id in zip(fresh, inserted, strict=True)
+    }
 
 
 def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Stories in the store: which story a new item joins, and who else reported a story.
 
 New items are placed through the `story_keys` index (see `watcher.stories` for the
-keys, the shortlist and hot keys): a poll reads the postings of its items' keys, not
-every item of the window.
+keys, the shortlist and hot keys): a poll reads the postings of its items' keys and
+the sketches of the few items they shortlist, not every item of the window.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watcher.store.db import Sessions, chunked, insert_or_update
-from watcher.store.tables import HotStoryKeyRow, ItemRow, StoryKeyRow, UTCDateTime
+from watcher.store.db import Sessions, chunked
+from watcher.store.driver import Driver, marks, run_driver
+from watcher.store.tables import ItemRow, UTCDateTime
 from watcher.stories import (
     Candidate,
     Posting,
@@ -45,12 +46,14 @@ class Report:
 class Lookup:
     """What a poll needs to place its new items: earlier items to compare, keys to skip.
 
-    `candidates[i]` are the earlier items of other sources that the i-th sketch looked
-    up shares enough keys with, `keys[i]` the keys to file it under (hot ones left
+    `shortlists[i]` are the ids of the earlier items of other sources that the i-th
+    sketch looked up shares enough keys with, `candidates[i]` those items (an item with
+    an unreadable sketch left out), `keys[i]` the keys to file it under (hot ones left
     out); `hot` are the keys too common to file new items under.
     """
 
     candidates: list[list[Candidate]]
+    shortlists: list[list[int]]
     keys: list[frozenset[int]]
     hot: frozenset[int]
 
@@ -63,85 +66,107 @@ async def find_candidates(
     window: timedelta,
     now: datetime,
 ) -> Lookup:
-    """The earlier items of other sources each (sketch, date) may join, within `window`.
+    """`lookup` on the session's connection (see there)."""
+    return await run_driver(
+        session,
+        lambda driver: lookup(
+            driver,
+            source=source,
+            wanted=[(index_keys(sketch), when) for sketch, when in sketches],
+            window=window,
+            now=now,
+        ),
+    )
 
-    Reads the postings of the sketches' keys (`story_keys`), leaves out hot keys (known
-    ones, and ones these postings show to be hot, which are recorded), shortlists the
-    items sharing enough keys (`watcher.stories.shortlist`) and reads only their sketches.
-    Call inside the poll's write transaction, after `lock_story_assignment`.
+
+def lookup(
+    driver: Driver,
+    *,
+    source: str,
+    wanted: Sequence[tuple[frozenset[int], datetime]],
+    window: timedelta,
+    now: datetime,
+) -> Lookup:
+    """The earlier items of other sources each new item may join, within `window`.
+
+    `wanted` holds each new item's keys (`watcher.stories.index_keys`) and date. Reads
+    the postings of those keys (`story_keys`), leaves out hot keys (known ones, and ones
+    these postings show to be hot, which are recorded), shortlists the items sharing
+    enough keys (`watcher.stories.shortlist`) and reads only their sketches. Call inside
+    the poll's write transaction, after `lock_story_assignment`.
     """
-    if not sketches:
-        return Lookup([], [], frozenset())
-    wanted = [index_keys(sketch) for sketch, _ in sketches]
-    times = [when for _, when in sketches]
-    start, end = min(times) - window, max(times) + window
-    every = sorted(set().union(*wanted))
-    hot = set(await _known_hot(session, every, now - window))
+    if not wanted:
+        return Lookup([], [], [], frozenset())
+    to_db = driver.to_db(UTCDateTime())
+    times = [when for _, when in wanted]
+    start, end = to_db(min(times) - window), to_db(max(times) + window)
+    every = sorted(set().union(*(keys for keys, _ in wanted)))
+    hot = set(_known_hot(driver, every, to_db(now - window)))
     postings: dict[int, list[Posting]] = {}
     for chunk in chunked([k for k in every if k not in hot]):
-        rows = await session.exec(
-            select(StoryKeyRow.key, StoryKeyRow.item_id, StoryKeyRow.story_id).where(
-                col(StoryKeyRow.key).in_(chunk),
-                StoryKeyRow.source != source,
-                col(StoryKeyRow.moment) >= start,
-                col(StoryKeyRow.moment) <= end,
-            )
+        rows = driver.fetch(
+            f'SELECT "key", item_id, story_id FROM story_keys WHERE "key" IN ({marks(len(chunk))})'
+            " AND source != ? AND moment >= ? AND moment <= ?",
+            [*chunk, source, start, end],
         )
         for key, item_id, story_id in rows:
             postings.setdefault(key, []).append(Posting(item_id, story_id))
     newly_hot = hot_keys(postings)
     if newly_hot:
         # a new mark, or an expired one found hot again: either starts a new window
-        marks = [{"key": key, "marked_at": now} for key in newly_hot]
-        await session.exec(insert_or_update(session, HotStoryKeyRow, marks, ["key"], ["marked_at"]))
+        marked = to_db(now)
+        driver.execute_many(
+            'INSERT INTO hot_story_keys ("key", marked_at) VALUES (?, ?)'
+            ' ON CONFLICT ("key") DO UPDATE SET marked_at = excluded.marked_at',
+            [(key, marked) for key in sorted(newly_hot)],
+        )
         hot |= newly_hot
-    shortlists = [shortlist(keys, postings, hot) for keys in wanted]
-    sketches_by_id = await _sketches(session, sorted(set().union(*map(set, shortlists))))
+    shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
+    sketches_by_id = _sketches(driver, sorted(set().union(*map(set, shortlists))))
     candidates = [[sketches_by_id[i] for i in ids if i in sketches_by_id] for ids in shortlists]
-    return Lookup(candidates, [keys - hot for keys in wanted], frozenset(hot))
+    return Lookup(candidates, shortlists, [keys - hot for keys, _ in wanted], frozenset(hot))
 
 
 def key_rows(
-    item_id: int, story_id: int, source: str, moment: datetime, keys: frozenset[int]
-) -> list[dict[str, object]]:
-    """The `story_keys` rows that file an item under `keys`."""
-    return [
-        {"key": key, "item_id": item_id, "story_id": story_id, "source": source, "moment": moment}
-        for key in keys
-    ]
+    item_id: int, story_id: int, source: str, moment: Any, keys: frozenset[int]
+) -> list[tuple[int, int, int, str, Any]]:
+    """The `story_keys` rows (`INSERT_KEYS`) filing an item under `keys`; `moment` converted."""
+    return [(key, item_id, story_id, source, moment) for key in keys]
 
 
-async def _known_hot(session: AsyncSession, keys: list[int], since: datetime) -> list[int]:
+INSERT_KEYS = (
+    'INSERT INTO story_keys ("key", item_id, story_id, source, moment) VALUES (?, ?, ?, ?, ?)'
+)
+
+
+def _known_hot(driver: Driver, keys: list[int], since: Any) -> list[int]:
     found: list[int] = []
     for chunk in chunked(keys):
-        rows = await session.exec(
-            select(HotStoryKeyRow.key).where(
-                col(HotStoryKeyRow.key).in_(chunk), HotStoryKeyRow.marked_at >= since
-            )
+        rows = driver.fetch(
+            f'SELECT "key" FROM hot_story_keys WHERE "key" IN ({marks(len(chunk))})'
+            " AND marked_at >= ?",
+            [*chunk, since],
         )
-        found.extend(rows)
+        found.extend(row[0] for row in rows)
     return found
 
 
-async def _sketches(session: AsyncSession, ids: list[int]) -> dict[int, Candidate]:
+def _sketches(driver: Driver, ids: list[int]) -> dict[int, Candidate]:
     """The shortlisted items as candidates; an item whose sketch is unreadable is left out."""
-    moment = func.coalesce(ItemRow.published, ItemRow.fetched_at, type_=UTCDateTime())
+    from_db = driver.from_db(UTCDateTime())
     out: dict[int, Candidate] = {}
-    connection = await session.connection()
     for chunk in chunked(ids):
-        rows = await connection.execute(
-            sa_select(
-                col(ItemRow.id),
-                col(ItemRow.story_id),
-                col(ItemRow.source),
-                col(ItemRow.fingerprint),
-                moment,
-            ).where(col(ItemRow.id).in_(chunk))
+        rows = driver.fetch(
+            "SELECT id, story_id, source, fingerprint, coalesce(published, fetched_at)"
+            f" FROM items WHERE id IN ({marks(len(chunk))})",
+            chunk,
         )
         for item_id, story_id, other, data, when in rows:
-            sketch = decode_sketch(data) if data else None
-            if sketch is not None and story_id is not None and item_id is not None:
-                out[item_id] = Candidate(story_id=story_id, source=other, when=when, sketch=sketch)
+            sketch = decode_sketch(bytes(data)) if data else None
+            if sketch is not None and story_id is not None:
+                out[item_id] = Candidate(
+                    story_id=story_id, source=other, when=from_db(when), sketch=sketch
+                )
     return out
 
 

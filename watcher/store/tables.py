@@ -119,10 +119,12 @@ class StoryKeyRow(SQLModel, table=True):
 
     The index that finds the earlier items a new one may join without reading them
     all: `moment` is the item's date (published, else first fetched), `source` and
-    `story_id` are copied from the item so a lookup needs no join.
+    `story_id` are copied from the item so a lookup needs no join. On SQLite the table
+    is its primary key's B-tree (WITHOUT ROWID): a lookup by key finds whole postings.
     """
 
     __tablename__ = "story_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     item_id: int = Field(foreign_key="items.id", primary_key=True, index=True)

@@ -1,0 +1,121 @@
+"""Statements sent to the database driver as they are, for the poll's hot path.
+
+SQLAlchemy caches a statement's compiled form, but still builds, checks and converts
+every row's parameters and wraps every result row in Python. A cold poll writes
+hundreds of rows (an item's story keys) and reads hundreds of postings, and that
+per-row work was most of a poll's time on the event loop (issue 8's profile). `Driver`
+hands the same SQL to the connection's DBAPI cursor: the column types' own converters
+run once per value that needs one, and rows come back as the driver's tuples.
+
+SQL is written with `?` placeholders and translated to the driver's style once per
+text (`$1, $2, …` for asyncpg). Use a `Driver` only inside `AsyncConnection.run_sync`
+(`run_driver`), in the transaction of the session it came from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Connection
+from sqlalchemy.types import TypeEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
+Convert = Callable[[Any], Any]
+_PLACEHOLDER = re.compile(r"\?")
+PARAMETERS = 5_000  # parameters per statement: well under SQLite's and asyncpg's limits
+
+
+class Driver:
+    """The DBAPI cursor of one connection, with the dialect's value converters."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.dialect = connection.dialect
+        self._numbered = connection.dialect.paramstyle in ("numeric_dollar", "numeric")
+        self._mark = "$" if connection.dialect.paramstyle == "numeric_dollar" else ":"
+        self._cursor = connection.connection.cursor()
+        self._texts: dict[str, str] = {}
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """The rows `sql` returns, as the driver gives them (tuples or records)."""
+        self._cursor.execute(self._text(sql), tuple(params))
+        return list(self._cursor.fetchall())
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`sql` once per row of parameters (the driver's executemany)."""
+        if rows:
+            self._cursor.executemany(self._text(sql), [tuple(row) for row in rows])
+
+    def to_db(self, type_: TypeEngine[Any] | Column[Any]) -> Convert:
+        """What turns a Python value into the value the driver takes for `type_`."""
+        engine_type = type_.type if isinstance(type_, Column) else type_
+        process = engine_type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        return process if process is not None else _same
+
+    def from_db(self, type_: TypeEngine[Any]) -> Convert:
+        """What turns the driver's value for `type_` into the Python value."""
+        process = type_.dialect_impl(self.dialect).result_processor(self.dialect, None)
+        return process if process is not None else _same
+
+    def _text(self, sql: str) -> str:
+        text = self._texts.get(sql)
+        if text is None:
+            if self._numbered:
+                counter = itertools.count(1)
+                text = _PLACEHOLDER.sub(lambda _: f"{self._mark}{next(counter)}", sql)
+            else:
+                text = sql
+            self._texts[sql] = text
+        return text
+
+
+def marks(count: int) -> str:
+    """`?, ?, …` for an IN list of `count` values."""
+    return ", ".join("?" * count)
+
+
+def values(rows: int, columns: int) -> str:
+    """`(?, ?), (?, ?), …`: the VALUES of a multi-row INSERT."""
+    row = f"({marks(columns)})"
+    return ", ".join(itertools.repeat(row, rows))
+
+
+def flat(rows: Iterable[Sequence[T]]) -> list[T]:
+    """The parameters of a multi-row statement: its rows' values, one after another."""
+    return [value for row in rows for value in row]
+
+
+def insert_ids(
+    driver: Driver, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Insert `rows` (values in the order of `columns`, converted) into `table`; their new ids.
+
+    Multi-row `INSERT … VALUES … RETURNING id`. A database assigns an auto-increment key
+    row by row in the order rows arrive (SQLite gives each new row the largest rowid so
+    far + 1; a PostgreSQL sequence is drawn row by row), so the ids in ascending order
+    are the rows' order, whatever order RETURNING lists them in.
+    """
+    ids: list[int] = []
+    names = ", ".join(f'"{name}"' for name in columns)
+    per = max(1, PARAMETERS // len(columns))
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        rows_sql = values(len(chunk), len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES {rows_sql} RETURNING id"
+        ids.extend(row[0] for row in driver.fetch(sql, flat(chunk)))
+    if len(ids) != len(rows):
+        raise RuntimeError(f"inserted {len(rows)} rows into {table}, got {len(ids)} ids")
+    return sorted(ids)
+
+
+async def run_driver(session: AsyncSession, work: Callable[[Driver], T]) -> T:
+    """`work(driver)` on the session's connection, inside its transaction."""
+    connection = await session.connection()
+    return await connection.run_sync(lambda sync: work(Driver(sync)))
+
+
+def _same(value: Any) -> Any:
+    return value
