@@ -60,8 +60,34 @@ def _stat_fields(pid: int) -> list[str] | None:
 
 
 def descendants(root: int | None = None) -> list[int]:
-    """The live processes below `root` (default: this process), at any depth."""
+    """The live processes below `root` (default: this process), at any depth.
+
+    Reads each process's `task/*/children` (a few small files per process of the tree);
+    where the kernel has no such files, scans every process's `stat` instead.
+    """
     root = os.getpid() if root is None else root
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"{PROC}/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"{PROC}/{pid}/task/{task}/children", encoding="ascii") as handle:
+                    children = [int(child) for child in handle.read().split()]
+            except FileNotFoundError:
+                return _descendants_by_scan(root)
+            except (OSError, ValueError):
+                continue
+            found.extend(children)
+            todo.extend(children)
+    return found
+
+
+def _descendants_by_scan(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     try:
         entries = os.listdir(PROC)

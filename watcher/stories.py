@@ -32,7 +32,7 @@ import xxhash
 
 K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d)")
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d)")  # a comma between digits; "," first: a fast scan
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset(
     """
@@ -83,7 +83,7 @@ def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
     # A CJK token is one character, so the length test already leaves it out here.
     out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
-    if _CJK.search("".join(t for t in toks if len(t) == 1)):
+    if _CJK.search("".join(toks)):  # a CJK character is always a token of its own
         cjk = [t if len(t) == 1 and _CJK.match(t) else "" for t in toks]
         out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
     return out
@@ -92,7 +92,11 @@ def content_words(toks: list[str]) -> set[str]:
 def sketch_text(title: str, body: str) -> Sketch:
     """The sketch of an item's title and body."""
     toks = tokens(f"{title} {body}")
-    shingles = {" ".join(toks[i : i + 3]) for i in range(max(len(toks) - 2, 1))} if toks else set()
+    if len(toks) >= 3:
+        triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
+        shingles = {f"{a} {b} {c}" for a, b, c in triples}
+    else:
+        shingles = {" ".join(toks)} if toks else set()
     words = content_words(toks)
     return Sketch(
         shingles=_bottom(shingles),
@@ -217,8 +221,7 @@ def _hash(text: str) -> int:
 
 
 def _bottom(values: set[str]) -> frozenset[int]:
-    hashed = xxhash.xxh32_intdigest
-    return frozenset(sorted({hashed(v.encode("utf-8")) for v in values})[:K])
+    return frozenset(sorted(set(map(xxhash.xxh32_intdigest, map(str.encode, values))))[:K])
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:

@@ -14,13 +14,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions, chunked, insert_ignoring_conflicts
-from watcher.store.driver import Convert, Driver, insert_ids, marks, run_driver
+from watcher.store.db import Sessions, chunked
+from watcher.store.driver import (
+    PARAMETERS,
+    Convert,
+    Driver,
+    flat,
+    insert_ids,
+    marks,
+    run_driver,
+)
+from watcher.store.driver import (
+    values as rows_of,
+)
 from watcher.store.outbox import IMMEDIATE, PENDING
-from watcher.store.source_state import mark_success, source_row
+from watcher.store.source_state import save_success
 from watcher.store.stories import INSERT_KEYS, key_rows, lock_story_assignment, lookup
 from watcher.store.tables import (
-    DeliveryRow,
     ItemRow,
     SignalRow,
     StoryKeyRow,
@@ -79,20 +89,18 @@ async def save_poll(
     New items, their stories, keys, signals and deliveries are written in bulk: a few
     statements per poll, however many items it brings.
     """
-    queued = 0
+    identities = [p.item.identity for p in plans]
     async with db.write() as session, session.begin():
-        state = await source_row(session, source, kind, now)
-        identities = [p.item.identity for p in plans]
-        stored = await run_driver(session, lambda driver: _stored_ids(driver, source, identities))
-        fresh = [p for p in plans if p.item.identity not in stored]
-        rows: list[tuple[ItemPlan, _Stored]] = []
-        signal_ids: dict[tuple[int, str], int] = {}
-        if fresh:
-            await lock_story_assignment(session)
-            placed, signal_ids = await run_driver(
-                session, lambda driver: _insert_fresh(driver, source, fresh, now, story_window)
-            )
-            rows.extend(placed)
+
+        def store_fresh(driver: Driver) -> tuple[dict[str, int], _Placed]:
+            stored = _stored_ids(driver, source, identities)
+            fresh = [p for p in plans if p.item.identity not in stored]
+            if not fresh:
+                return stored, ([], {})
+            lock_story_assignment(driver)
+            return stored, _insert_fresh(driver, source, fresh, now, story_window)
+
+        stored, (rows, signal_ids) = await run_driver(session, store_fresh)
         revised = [p for p in plans if p.item.identity in stored]
         if revised:
             items = await _items_by_id(session, [stored[p.item.identity] for p in revised])
@@ -101,15 +109,25 @@ async def save_poll(
             for plan, where in placed:
                 signal_ids.update(await _replace_signals(session, where, plan.signals, now))
             rows.extend(placed)
-        queued = await _queue(session, rows, signal_ids, domain, now)
-        mark_success(state, now, next_poll_at)
-        state.etag, state.last_modified = validators.etag, validators.last_modified
-        if fresh:
-            state.last_new_item_at = now
-        session.add(state)
+        fresh_count = len(plans) - len(revised)
+
+        def finish(driver: Driver) -> int:
+            queued = _queue(driver, rows, signal_ids, domain, now)
+            save_success(
+                driver,
+                source=source,
+                kind=kind,
+                now=now,
+                next_poll_at=next_poll_at,
+                validators=validators,
+                new_items=fresh_count > 0,
+            )
+            return queued
+
+        queued = await run_driver(session, finish)
     return SaveCounts(
-        new=len(fresh),
-        revised=len(plans) - len(fresh),
+        new=fresh_count,
+        revised=len(revised),
         signals=sum(len(p.signals) for p in plans),
         queued=queued,
     )
@@ -124,6 +142,10 @@ class _Stored:
 
     item_id: int
     story_id: int
+
+
+# where each item went, and the ids of its signals by (item id, type)
+_Placed = tuple[list[tuple["ItemPlan", _Stored]], dict[tuple[int, str], int]]
 
 
 def _sketch(item: Item) -> Sketch:
@@ -381,8 +403,23 @@ async def _replace_signals(
     return ids
 
 
-async def _queue(
-    session: AsyncSession,
+DELIVERY_COLUMNS = (
+    "subscriber",
+    "story_id",
+    "item_id",
+    "signal_id",
+    "signal_type",
+    "mode",
+    "message_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def _queue(
+    driver: Driver,
     rows: list[tuple[ItemPlan, _Stored]],
     signal_ids: Mapping[tuple[int, str], int],
     domain: str,
@@ -390,10 +427,12 @@ async def _queue(
 ) -> int:
     """Outbox rows for every item, address and signal type; one already queued is kept.
 
-    One statement for the poll. One Message-ID per subscriber and item: the signals of
-    one item reach a subscriber in one email, and the ID stays the same across retries.
-    A story's (subscriber, signal type) is queued once (the outbox's unique key).
+    One statement for the poll; returns how many rows it added. One Message-ID per
+    subscriber and item: the signals of one item reach a subscriber in one email, and
+    the ID stays the same across retries. A story's (subscriber, signal type) is queued
+    once (the outbox's unique key).
     """
+    when = driver.to_db(UTCDateTime())(now)
     values = []
     for plan, where in rows:
         message_ids: dict[str, str] = {}
@@ -403,26 +442,29 @@ async def _queue(
                     address, f"<{uuid.uuid4().hex}.{where.item_id}@{domain}>"
                 )
                 values.append(
-                    {
-                        "subscriber": address,
-                        "story_id": where.story_id,
-                        "item_id": where.item_id,
-                        "signal_id": signal_ids[where.item_id, signal_type],
-                        "signal_type": signal_type,
-                        "mode": plan.modes.get(address, IMMEDIATE),
-                        "message_id": message_id,
-                        "status": PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
+                    (
+                        address,
+                        where.story_id,
+                        where.item_id,
+                        signal_ids[where.item_id, signal_type],
+                        signal_type,
+                        plan.modes.get(address, IMMEDIATE),
+                        message_id,
+                        PENDING,
+                        0,
+                        when,
+                        when,
+                    )
                 )
+    names = ", ".join(DELIVERY_COLUMNS)
     queued = 0
-    for chunk in chunked(values):
-        result = await session.exec(
-            insert_ignoring_conflicts(
-                session, DeliveryRow, chunk, ["subscriber", "story_id", "signal_type"]
-            )
+    per = PARAMETERS // len(DELIVERY_COLUMNS)
+    for start in range(0, len(values), per):
+        chunk = values[start : start + per]
+        added = driver.fetch(
+            f"INSERT INTO deliveries ({names}) VALUES {rows_of(len(chunk), len(DELIVERY_COLUMNS))}"
+            " ON CONFLICT (subscriber, story_id, signal_type) DO NOTHING RETURNING id",
+            flat(chunk),
         )
-        queued += int(getattr(result, "rowcount", 0) or 0)
+        queued += len(added)
     return queued

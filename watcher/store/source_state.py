@@ -24,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from watcher.sources.result import Validators
 from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions, chunked
-from watcher.store.tables import SourceRow, table_of
+from watcher.store.driver import Driver
+from watcher.store.tables import SourceRow, UTCDateTime, table_of
 
 MAX_ERROR_CHARS = 2000
 SOURCES: Table = table_of(SourceRow)
@@ -101,7 +102,7 @@ async def record_success(
 ) -> None:
     """A poll that stored nothing (304, or nothing changed): only health and schedule move.
 
-    The row is written as `mark_success` would (a new source's row is created) and
+    The row is written as `save_success` would (a new source's row is created) and
     committed when this returns; `validators`, when given, replace the stored ones. A
     database error raises here. Polls ending together share one transaction.
     """
@@ -162,7 +163,7 @@ def _alive(database: weakref.ref[Sessions]) -> Sessions:
 async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT (name) DO UPDATE for each row, in one write transaction.
 
-    An existing row gets `mark_success`'s changes (and the validators, when the row
+    An existing row gets `save_success`'s changes (and the validators, when the row
     carries them); a missing one is created with them. Rows with and without
     validators take two statements.
     """
@@ -193,13 +194,52 @@ async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
             )
 
 
-def mark_success(state: SourceRow, now: datetime, next_poll_at: datetime | None) -> None:
-    """Set a row's health after a successful poll: the failure episode, if any, is over."""
-    state.polls += 1
-    state.consecutive_failures = 0
-    state.failing_since = state.backoff_until = None
-    state.last_poll_at = state.last_success_at = now
-    state.next_poll_at = next_poll_at
+_SUCCESS = (
+    "INSERT INTO sources (name, kind, added_at, polls, failures_total, consecutive_failures,"
+    " last_poll_at, last_success_at, next_poll_at, etag, last_modified, last_new_item_at)"
+    " VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+    " polls = sources.polls + 1, consecutive_failures = 0, failing_since = NULL,"
+    " backoff_until = NULL, last_poll_at = excluded.last_poll_at,"
+    " last_success_at = excluded.last_success_at, next_poll_at = excluded.next_poll_at,"
+    " etag = excluded.etag, last_modified = excluded.last_modified,"
+    " last_new_item_at = coalesce(excluded.last_new_item_at, sources.last_new_item_at)"
+)
+
+
+def save_success(
+    driver: Driver,
+    *,
+    source: str,
+    kind: str,
+    now: datetime,
+    next_poll_at: datetime | None,
+    validators: Validators,
+    new_items: bool,
+) -> None:
+    """A successful poll that stored items, in the transaction that stores them.
+
+    The failure episode, if any, is over; the validators replace the stored ones;
+    `last_new_item_at` moves to `now` when the poll brought new items. A new source's
+    row is created.
+    """
+    to_db = driver.to_db(UTCDateTime())
+    when = to_db(now)
+    driver.execute_many(
+        _SUCCESS,
+        [
+            (
+                source,
+                kind,
+                when,
+                when,
+                when,
+                to_db(next_poll_at),
+                validators.etag,
+                validators.last_modified,
+                when if new_items else None,
+            )
+        ],
+    )
 
 
 async def record_failure(

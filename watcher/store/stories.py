@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -211,7 +210,7 @@ async def also_reported_by(db: Sessions, story_id: int, item_id: int) -> list[Re
 STORY_LOCK_KEY = 0x5757_0001
 
 
-async def lock_story_assignment(session: AsyncSession) -> None:
+def lock_story_assignment(driver: Driver) -> None:
     """Serialise story assignment across replicas until this transaction ends.
 
     On PostgreSQL a transaction-level advisory lock (released at commit, so it works
@@ -219,6 +218,5 @@ async def lock_story_assignment(session: AsyncSession) -> None:
     sources of one story then cannot each start their own story. On SQLite the write
     transaction's BEGIN IMMEDIATE already serialises writers.
     """
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        await session.exec(select(func.pg_advisory_xact_lock(STORY_LOCK_KEY)))
+    if driver.dialect.name == "postgresql":
+        driver.fetch("SELECT pg_advisory_xact_lock(?)", [STORY_LOCK_KEY])
