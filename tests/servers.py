@@ -32,6 +32,10 @@ class Route:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/xml"})
     delay: float = 0.0
     drip: float = 0.0  # seconds between single bytes of the body (a slow server)
+    # answer only once `after` is set, or after `after_timeout` s; `released` tells which
+    after: threading.Event | None = None
+    after_timeout: float = 0.0
+    released: bool | None = None
 
 
 class FeedServer:
@@ -75,6 +79,8 @@ class FeedServer:
                     return
                 if route.delay:
                     time.sleep(route.delay)
+                if route.after is not None:
+                    route.released = route.after.wait(route.after_timeout)
                 self.send_response(route.status)
                 for key, value in route.headers.items():
                     self.send_header(key, value)
@@ -118,6 +124,7 @@ class RecordingHandler:
         self.refuse_with: str | None = None
         self.delay = 0.0
         self.data_started = 0
+        self.accepted = threading.Event()  # set by the first accepted message
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.data_started += 1
@@ -129,6 +136,7 @@ class RecordingHandler:
         parsed = message_from_bytes(data, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        self.accepted.set()
         return "250 Message accepted for delivery"
 
 

@@ -44,6 +44,37 @@ async def test_feed_items_become_exactly_the_expected_emails(
     assert len(smtp_sink.messages) == 3
 
 
+QUIET_FEED = (
+    b"<rss version='2.0'><channel><title>Quiet</title><item><title>Copper prices steady</title>"
+    b"<guid>q1</guid><description>Prices held in thin trade.</description></item>"
+    b"</channel></rss>"
+)
+
+
+async def test_run_once_mails_alerts_while_slower_polls_still_run(
+    feed_server: FeedServer, smtp_sink: SmtpSink, make_config: MakeConfig
+) -> None:
+    """An alert goes out once its poll has queued it, not after the round's slowest poll.
+
+    The quiet feed answers only after the sink accepted a message (or after 20 s): the
+    alerts of the sample feed must reach the sink while that poll is still waiting.
+    """
+    slow = Route(QUIET_FEED, after=smtp_sink.handler.accepted, after_timeout=20)
+    feed_server.routes["/feed.xml"] = Route(SAMPLE_FEED)
+    feed_server.routes["/quiet.xml"] = slow
+    quiet = {"name": "quiet", "kind": "feed", "url": feed_server.url("/quiet.xml")}
+    config = make_config(
+        sources=[
+            {"name": "sample", "kind": "feed", "url": feed_server.url("/feed.xml"), **OLD_OK},
+            quiet | {"timeout": "1m"},
+        ],
+        smtp=_smtp(smtp_sink),
+    )
+    assert await run_once(config) == 0
+    assert slow.released is True  # the quiet poll was answered because mail had gone out
+    assert len(smtp_sink.messages) == 3  # and every alert went out once, early or late
+
+
 async def test_a_changed_feed_mails_only_the_new_item(
     feed_server: FeedServer, smtp_sink: SmtpSink, make_config: MakeConfig
 ) -> None:

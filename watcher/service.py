@@ -21,7 +21,7 @@ Periods missed entirely merge into the next digest; nothing is dropped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -67,25 +67,68 @@ async def prepare_sources(rt: Runtime) -> list[Source]:
     return sources
 
 
-async def dispatch_all(rt: Runtime) -> DispatchReport:
+async def dispatch_all(rt: Runtime, shared: SharedTransport | None = None) -> DispatchReport:
     """Send due admin notices, then alert and digest batches until nothing is due now.
 
-    The whole pass shares one connection (`SharedTransport`): opened by the first email,
-    reopened after a failure, not opened at all when nothing is due.
+    The whole pass shares one connection (`SharedTransport`, or `shared` when the caller
+    holds one): opened by the first email, reopened after a failure, not opened at all
+    when nothing is due.
     """
     total = DispatchReport()
-    async with SharedTransport(rt.transport) as transport:
+    async with shared or SharedTransport(rt.transport) as transport:
         try:
             await send_notices(rt.db, rt.config, transport, rt.clock())
         except TransientDeliveryError as exc:
             log.warning("admin_notices_deferred", error=str(exc))
         for send in (dispatch_due, dispatch_digests):
-            for _ in range(MAX_DISPATCH_ROUNDS):
-                report = await send(rt.db, rt.config, transport, rt.clock, rt.pacer)
-                total += report
-                if report.sent == 0:
-                    break
+            total += await _dispatch_rounds(rt, transport, send)
     return total
+
+
+async def _dispatch_rounds(
+    rt: Runtime, transport: SharedTransport, send: Callable[..., Awaitable[DispatchReport]]
+) -> DispatchReport:
+    """`send` batches until one sends nothing (at most `MAX_DISPATCH_ROUNDS`)."""
+    total = DispatchReport()
+    for _ in range(MAX_DISPATCH_ROUNDS):
+        report = await send(rt.db, rt.config, transport, rt.clock, rt.pacer)
+        total += report
+        if report.sent == 0:
+            break
+    return total
+
+
+class _EarlySender:
+    """Sends the alerts a `run_once` queues while its other polls still run.
+
+    `queued()` after a poll queued alerts wakes it; it sends batches of due alerts
+    (`dispatch_due`) until none is left, then waits for the next wake. `finish()` lets
+    the batch in progress end (an email is never cut off mid-send) and returns what was
+    sent; `run_once` then sends the rest as usual.
+    """
+
+    def __init__(self, rt: Runtime, transport: SharedTransport) -> None:
+        self._rt, self._transport = rt, transport
+        self._wake = asyncio.Event()
+        self._done = False
+        self._task = asyncio.create_task(self._run())
+
+    def queued(self) -> None:
+        self._wake.set()
+
+    async def finish(self) -> DispatchReport:
+        self._done = True
+        self._wake.set()
+        return await self._task
+
+    async def _run(self) -> DispatchReport:
+        total = DispatchReport()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._done:
+                return total
+            total += await _dispatch_rounds(self._rt, self._transport, dispatch_due)
 
 
 async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
@@ -102,6 +145,8 @@ async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
 async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None = None) -> int:
     """Poll every enabled source once, deliver what is due; 0 if all went well, else 1.
 
+    Alerts go out as their polls queue them, over one SMTP connection for the whole run,
+    while the other polls go on; digests and admin notices once every poll has ended.
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
 
@@ -112,16 +157,22 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
     async def poll(rt: Runtime, source: Source, before: SourceState) -> PollReport:
         async with slots:
             report = await poll_with_deadline(rt, source, before)
+        if report.queued:
+            early.queued()
         if advance is not None:
             advance(1)
         return report
 
-    async with Runtime(config) as rt:
+    async with Runtime(config) as rt, SharedTransport(rt.transport) as transport:
         sources = await prepare_sources(rt)
         states = await load_states(rt.db, [s.name for s in sources])
-        reports = await asyncio.gather(*(poll(rt, s, states[s.name]) for s in sources))
+        early = _EarlySender(rt, transport)
+        try:
+            reports = await asyncio.gather(*(poll(rt, s, states[s.name]) for s in sources))
+        finally:
+            sent_early = await early.finish()
         await produce_due_digests(rt)
-        delivered = await dispatch_all(rt)
+        delivered = sent_early + await dispatch_all(rt, transport)
     failed = [r.source for r in reports if not r.ok]
     log.info(
         "run_once_finished",
