@@ -8,13 +8,6 @@ once on the new one, so only the slow document fails.
 
 Workers come from a `forkserver` (never `fork` from this multi-threaded process), which
 imports the parsers once, so a new worker starts in milliseconds.
-
-A new worker also imports the main module, as every child of the `spawn` and
-`forkserver` methods does (`multiprocessing.spawn.prepare`); the main module of the
-`watcher` command imports the whole service. So the forkserver preloads the main module
-and the service (`watcher.cli`) too: a worker then finds them imported. Without that,
-every worker of every pool compiled the service anew, about a second of CPU each on the
-build machine with `PYTHONDONTWRITEBYTECODE` (issue 8's profile).
 """
 
 from __future__ import annotations
@@ -33,8 +26,6 @@ from watcher.errors import ParseError
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
 PRELOAD = [
-    "__main__",  # a script's main module (`python -m` runs are re-imported by name)
-    "watcher.cli",  # everything the `watcher` command imports
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",

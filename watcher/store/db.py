@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -171,40 +171,10 @@ def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys
     return _dialect_insert(session)(table).values(rows).on_conflict_do_nothing(index_elements=keys)
 
 
-def insert_or_update(
-    session: AsyncSession, table: Any, rows: Any, keys: list[str], columns: list[str]
-) -> Any:
-    """`INSERT … ON CONFLICT (keys) DO UPDATE` setting `columns` to the new rows' values."""
-    statement = _dialect_insert(session)(table).values(rows)
-    changes = {column: statement.excluded[column] for column in columns}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
-
-
 def _dialect_insert(session: AsyncSession) -> Any:
     bind = session.bind
     postgres = bind is not None and bind.dialect.name == "postgresql"
     return postgresql.insert if postgres else sqlite.insert
-
-
-async def insert_returning_ids(
-    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
-) -> list[int]:
-    """Insert `rows` into `table` (integer key `id`); their new ids, in the order of `rows`.
-
-    One executemany, which SQLAlchemy sends as multi-row `INSERT … VALUES … RETURNING id`
-    batches ("insertmanyvalues") from one cached statement. A database assigns an
-    auto-increment key row by row in the order rows arrive (SQLite gives each new row
-    the largest rowid so far + 1; a PostgreSQL sequence is drawn row by row), so the
-    ids in ascending order are the rows' order, whatever order RETURNING lists them in.
-    (SQLAlchemy's own `sort_by_parameter_order` sends one statement per row on SQLite.)
-    """
-    if not rows:
-        return []
-    result = await session.exec(insert(table).returning(table.c.id), params=list(rows))
-    ids = sorted(row[0] for row in result)
-    if len(ids) != len(rows):
-        raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
-    return ids
 
 
 def sessions(engine: AsyncEngine) -> Database:
