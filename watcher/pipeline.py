@@ -216,19 +216,20 @@ def _plan(
     On a source's first successful poll everything is stored, but only items published
     within `backfill` alert (an undated item counts as published now).
     """
-    signals, sketch, keys = analysis.signals, analysis.sketch, analysis.keys
     old = item.published is not None and now - item.published > source.backfill
-    if before.never_succeeded and old:
-        return ItemPlan(item=item, signals=signals, recipients={}, sketch=sketch, keys=keys)
+    alerts = not (before.never_succeeded and old)
+    subscribers = rt.config.subscribers
     return ItemPlan(
         item=item,
-        signals=signals,
-        sketch=sketch,
-        keys=keys,
+        signals=analysis.signals,
+        sketch=analysis.sketch,
+        keys=analysis.keys,
         recipients={
-            s.type: [sub.address for sub in recipients(rt.config.subscribers, s)] for s in signals
+            s.type: [sub.address for sub in recipients(subscribers, s)]
+            for s in analysis.signals
+            if alerts
         },
-        modes={sub.address: sub.mode for sub in rt.config.subscribers},
+        modes={sub.address: sub.mode for sub in subscribers},
     )
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection
+from sqlalchemy import Column, Connection, Table
 from sqlalchemy.types import TypeEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
 _PLACEHOLDER = re.compile(r"\?")
+_NUMBERED = {"numeric_dollar": "$", "numeric": ":"}  # paramstyles that number placeholders
 PARAMETERS = 5_000  # parameters per statement: well under SQLite's and asyncpg's limits
 
 
@@ -34,10 +35,8 @@ class Driver:
 
     def __init__(self, connection: Connection) -> None:
         self.dialect = connection.dialect
-        self._numbered = connection.dialect.paramstyle in ("numeric_dollar", "numeric")
-        self._mark = "$" if connection.dialect.paramstyle == "numeric_dollar" else ":"
+        self._mark = _NUMBERED.get(connection.dialect.paramstyle)
         self._cursor = connection.connection.cursor()
-        self._texts: dict[str, str] = {}
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
         """The rows `sql` returns, as the driver gives them (tuples or records)."""
@@ -61,15 +60,10 @@ class Driver:
         return process if process is not None else _same
 
     def _text(self, sql: str) -> str:
-        text = self._texts.get(sql)
-        if text is None:
-            if self._numbered:
-                counter = itertools.count(1)
-                text = _PLACEHOLDER.sub(lambda _: f"{self._mark}{next(counter)}", sql)
-            else:
-                text = sql
-            self._texts[sql] = text
-        return text
+        if self._mark is None:
+            return sql
+        counter = itertools.count(1)
+        return _PLACEHOLDER.sub(lambda _: f"{self._mark}{next(counter)}", sql)
 
 
 def marks(count: int) -> str:
@@ -83,32 +77,42 @@ def values(rows: int, columns: int) -> str:
     return ", ".join(itertools.repeat(row, rows))
 
 
-def flat(rows: Iterable[Sequence[T]]) -> list[T]:
-    """The parameters of a multi-row statement: its rows' values, one after another."""
-    return [value for row in rows for value in row]
+def insert_rows(
+    driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = "RETURNING id"
+) -> list[Sequence[Any]]:
+    """Insert `rows` (column → Python value, the same columns in each) into `table`.
 
-
-def insert_ids(
-    driver: Driver, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> list[int]:
-    """Insert `rows` (values in the order of `columns`, converted) into `table`; their new ids.
-
-    Multi-row `INSERT … VALUES … RETURNING id`. A database assigns an auto-increment key
-    row by row in the order rows arrive (SQLite gives each new row the largest rowid so
-    far + 1; a PostgreSQL sequence is drawn row by row), so the ids in ascending order
-    are the rows' order, whatever order RETURNING lists them in.
+    Multi-row `INSERT … VALUES …` statements followed by `tail` (a RETURNING clause, an
+    ON CONFLICT clause); values are converted by the columns' own types. Returns the rows
+    the statements return.
     """
-    ids: list[int] = []
-    names = ", ".join(f'"{name}"' for name in columns)
-    per = max(1, PARAMETERS // len(columns))
+    if not rows:
+        return []
+    names = list(rows[0])
+    fields = [(name, driver.to_db(table.c[name])) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    per = max(1, PARAMETERS // len(names))
+    found: list[Sequence[Any]] = []
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
-        rows_sql = values(len(chunk), len(columns))
-        sql = f"INSERT INTO {table} ({names}) VALUES {rows_sql} RETURNING id"
-        ids.extend(row[0] for row in driver.fetch(sql, flat(chunk)))
+        sql = f"INSERT INTO {table.name} ({columns}) VALUES {values(len(chunk), len(names))}"
+        params = [convert(row[name]) for row in chunk for name, convert in fields]
+        found.extend(driver.fetch(f"{sql} {tail}", params))
+    return found
+
+
+def insert_ids(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert `rows` into `table` (integer key `id`); their new ids, in the order of `rows`.
+
+    A database assigns an auto-increment key row by row in the order rows arrive (SQLite
+    gives each new row the largest rowid so far + 1; a PostgreSQL sequence is drawn row
+    by row), so the ids in ascending order are the rows' order, whatever order RETURNING
+    lists them in.
+    """
+    ids = sorted(row[0] for row in insert_rows(driver, table, rows))
     if len(ids) != len(rows):
-        raise RuntimeError(f"inserted {len(rows)} rows into {table}, got {len(ids)} ids")
-    return sorted(ids)
+        raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
+    return ids
 
 
 async def run_driver(session: AsyncSession, work: Callable[[Driver], T]) -> T:

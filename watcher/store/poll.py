@@ -15,26 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
 from watcher.store.db import Sessions, chunked
-from watcher.store.driver import (
-    PARAMETERS,
-    Convert,
-    Driver,
-    flat,
-    insert_ids,
-    marks,
-    run_driver,
-)
-from watcher.store.driver import (
-    values as rows_of,
-)
+from watcher.store.driver import Driver, insert_ids, insert_rows, marks, run_driver
 from watcher.store.outbox import IMMEDIATE, PENDING
-from watcher.store.source_state import save_success
-from watcher.store.stories import INSERT_KEYS, key_rows, lock_story_assignment, lookup
+from watcher.store.source_state import Success, save_successes
+from watcher.store.stories import Filing, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import (
+    DeliveryRow,
     ItemRow,
     SignalRow,
     StoryKeyRow,
-    UTCDateTime,
+    StoryRow,
     table_of,
 )
 from watcher.stories import Sketch, best_story, encode_sketch, index_keys, sketch_text
@@ -113,14 +103,8 @@ async def save_poll(
 
         def finish(driver: Driver) -> int:
             queued = _queue(driver, rows, signal_ids, domain, now)
-            save_success(
-                driver,
-                source=source,
-                kind=kind,
-                now=now,
-                next_poll_at=next_poll_at,
-                validators=validators,
-                new_items=fresh_count > 0,
+            save_successes(
+                driver, [Success(source, kind, now, next_poll_at, validators, fresh_count > 0)]
             )
             return queued
 
@@ -152,6 +136,10 @@ def _sketch(item: Item) -> Sketch:
     return sketch_text(item.title, item.body)
 
 
+def _keys(plan: ItemPlan, sketch: Sketch) -> frozenset[int]:
+    return plan.keys if plan.keys is not None else index_keys(sketch)
+
+
 def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str, int]:
     """The ids of the source's stored items among `identities`, by identity."""
     found: dict[str, int] = {}
@@ -173,42 +161,13 @@ async def _items_by_id(session: AsyncSession, ids: list[int]) -> dict[int, ItemR
     return found
 
 
-ITEM_COLUMNS = (
-    "source",
-    "identity",
-    "guid",
-    "link",
-    "title",
-    "body",
-    "published",
-    "fetched_at",
-    "content_hash",
-    "revision",
-    "story_id",
-    "fingerprint",
-)
-SIGNAL_COLUMNS = (
-    "item_id",
-    "story_id",
-    "type",
-    "direction",
-    "severity",
-    "score",
-    "speculative",
-    "rule",
-    "evidence",
-    "entities",
-    "created_at",
-)
-
-
 def _insert_fresh(
     driver: Driver,
     source: str,
     plans: list[ItemPlan],
     now: datetime,
     window: timedelta,
-) -> tuple[list[tuple[ItemPlan, _Stored]], dict[tuple[int, str], int]]:
+) -> _Placed:
     """Place new items in stories; insert them, their new stories, story keys and signals.
 
     Returns where each plan's item went and the new signals' ids by (item id, type).
@@ -219,8 +178,8 @@ def _insert_fresh(
         driver,
         source=source,
         wanted=[
-            (p.keys if p.keys is not None else index_keys(sketch), when)
-            for p, sketch, when in zip(plans, sketches, moments, strict=True)
+            (_keys(plan, sketch), when)
+            for plan, sketch, when in zip(plans, sketches, moments, strict=True)
         ],
         window=window,
         now=now,
@@ -231,65 +190,50 @@ def _insert_fresh(
     ]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
-        first_seen = driver.to_db(UTCDateTime())(now)
         created = insert_ids(
             driver,
-            "stories",
-            ("title", "first_seen"),
-            [(plans[i].item.title, first_seen) for i in starting],
+            table_of(StoryRow),
+            [{"title": plans[i].item.title, "first_seen": now} for i in starting],
         )
         for i, story_id in zip(starting, created, strict=True):
             story_ids[i] = story_id
     stories = [story for story in story_ids if story is not None]
-    convert = _converters(driver, ItemRow, ITEM_COLUMNS)
     inserted = insert_ids(
         driver,
-        "items",
-        ITEM_COLUMNS,
+        table_of(ItemRow),
         [
-            _convert(convert, _item_values(plan.item, now, sketch, story))
+            _item_values(plan.item, now, sketch, story)
             for plan, sketch, story in zip(plans, sketches, stories, strict=True)
         ],
     )
     placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
-    moment = driver.to_db(UTCDateTime())
-    driver.execute_many(
-        INSERT_KEYS,
+    file_keys(
+        driver,
+        source,
         [
-            row
-            for where, filed, when in zip(placed, found.keys, moments, strict=True)
-            for row in key_rows(where.item_id, where.story_id, source, moment(when), filed)
+            Filing(where.item_id, where.story_id, when, keys)
+            for where, keys, when in zip(placed, found.keys, moments, strict=True)
         ],
     )
     rows = list(zip(plans, placed, strict=True))
     return rows, _insert_signals(driver, rows, now)
 
 
-def _converters(driver: Driver, model: type[Any], columns: Sequence[str]) -> list[Convert]:
-    table = table_of(model)
-    return [driver.to_db(table.c[name]) for name in columns]
-
-
-def _convert(converters: Sequence[Convert], row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(convert(value) for convert, value in zip(converters, row, strict=True))
-
-
-def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> tuple[Any, ...]:
-    """An item's row in the order of `ITEM_COLUMNS`."""
-    return (
-        item.source,
-        item.identity,
-        item.guid,
-        item.link,
-        item.title,
-        item.body,
-        item.published,
-        now,
-        item.content_hash,
-        1,
-        story_id,
-        encode_sketch(sketch),
-    )
+def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> dict[str, Any]:
+    return {
+        "source": item.source,
+        "identity": item.identity,
+        "guid": item.guid,
+        "link": item.link,
+        "title": item.title,
+        "body": item.body,
+        "published": item.published,
+        "fetched_at": now,
+        "content_hash": item.content_hash,
+        "revision": 1,
+        "story_id": story_id,
+        "fingerprint": encode_sketch(sketch),
+    }
 
 
 async def _revise_items(
@@ -304,30 +248,21 @@ async def _revise_items(
     `stored[i]` is the row of `plans[i]`'s item.
     """
     out: list[tuple[ItemPlan, _Stored]] = []
-    filings: list[tuple[int, int, datetime, frozenset[int]]] = []
+    filings: list[Filing] = []
     for plan, row in zip(plans, stored, strict=True):
         sketch = plan.sketch or _sketch(plan.item)
         _revise_item(row, plan.item, now, sketch)
         assert row.id is not None
         assert row.story_id is not None
         out.append((plan, _Stored(row.id, row.story_id)))
-        keys = plan.keys if plan.keys is not None else index_keys(sketch)
-        filings.append((row.id, row.story_id, row.published or row.fetched_at, keys))
+        filings.append(
+            Filing(row.id, row.story_id, row.published or row.fetched_at, _keys(plan, sketch))
+        )
     await session.flush()
     await session.exec(
         delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
     )
-
-    def refile(driver: Driver) -> None:
-        moment = driver.to_db(UTCDateTime())
-        rows = [
-            row
-            for item_id, story_id, when, keys in filings
-            for row in key_rows(item_id, story_id, source, moment(when), keys)
-        ]
-        driver.execute_many(INSERT_KEYS, rows)
-
-    await run_driver(session, refile)
+    await run_driver(session, lambda driver: file_keys(driver, source, filings))
     return out
 
 
@@ -345,15 +280,10 @@ def _insert_signals(
 ) -> dict[tuple[int, str], int]:
     """Insert the signals of new items in one statement; their ids by (item id, type)."""
     fresh = [(where, signal) for plan, where in rows for signal in plan.signals]
-    convert = _converters(driver, SignalRow, SIGNAL_COLUMNS)
     inserted = insert_ids(
         driver,
-        "signals",
-        SIGNAL_COLUMNS,
-        [
-            _convert(convert, [values[name] for name in SIGNAL_COLUMNS])
-            for values in (_signal_values(where, signal, now) for where, signal in fresh)
-        ],
+        table_of(SignalRow),
+        [_signal_values(where, signal, now) for where, signal in fresh],
     )
     return {
         (where.item_id, signal.type): signal_id
@@ -403,21 +333,6 @@ async def _replace_signals(
     return ids
 
 
-DELIVERY_COLUMNS = (
-    "subscriber",
-    "story_id",
-    "item_id",
-    "signal_id",
-    "signal_type",
-    "mode",
-    "message_id",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-)
-
-
 def _queue(
     driver: Driver,
     rows: list[tuple[ItemPlan, _Stored]],
@@ -432,7 +347,6 @@ def _queue(
     the ID stays the same across retries. A story's (subscriber, signal type) is queued
     once (the outbox's unique key).
     """
-    when = driver.to_db(UTCDateTime())(now)
     values = []
     for plan, where in rows:
         message_ids: dict[str, str] = {}
@@ -442,29 +356,24 @@ def _queue(
                     address, f"<{uuid.uuid4().hex}.{where.item_id}@{domain}>"
                 )
                 values.append(
-                    (
-                        address,
-                        where.story_id,
-                        where.item_id,
-                        signal_ids[where.item_id, signal_type],
-                        signal_type,
-                        plan.modes.get(address, IMMEDIATE),
-                        message_id,
-                        PENDING,
-                        0,
-                        when,
-                        when,
-                    )
+                    {
+                        "subscriber": address,
+                        "story_id": where.story_id,
+                        "item_id": where.item_id,
+                        "signal_id": signal_ids[where.item_id, signal_type],
+                        "signal_type": signal_type,
+                        "mode": plan.modes.get(address, IMMEDIATE),
+                        "message_id": message_id,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
                 )
-    names = ", ".join(DELIVERY_COLUMNS)
-    queued = 0
-    per = PARAMETERS // len(DELIVERY_COLUMNS)
-    for start in range(0, len(values), per):
-        chunk = values[start : start + per]
-        added = driver.fetch(
-            f"INSERT INTO deliveries ({names}) VALUES {rows_of(len(chunk), len(DELIVERY_COLUMNS))}"
-            " ON CONFLICT (subscriber, story_id, signal_type) DO NOTHING RETURNING id",
-            flat(chunk),
-        )
-        queued += len(added)
-    return queued
+    added = insert_rows(
+        driver,
+        table_of(DeliveryRow),
+        values,
+        "ON CONFLICT (subscriber, story_id, signal_type) DO NOTHING RETURNING id",
+    )
+    return len(added)

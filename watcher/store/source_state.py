@@ -11,20 +11,19 @@ connections and for SQLite's write lock.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.sources.result import Validators
 from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions, chunked
-from watcher.store.driver import Driver
+from watcher.store.driver import Driver, run_driver
 from watcher.store.tables import SourceRow, UTCDateTime, table_of
 
 MAX_ERROR_CHARS = 2000
@@ -102,24 +101,11 @@ async def record_success(
 ) -> None:
     """A poll that stored nothing (304, or nothing changed): only health and schedule move.
 
-    The row is written as `save_success` would (a new source's row is created) and
-    committed when this returns; `validators`, when given, replace the stored ones. A
-    database error raises here. Polls ending together share one transaction.
+    The row is written by `save_successes` (a new source's row is created) and committed
+    when this returns; `validators`, when given, replace the stored ones. A database
+    error raises here. Polls ending together share one transaction.
     """
-    values: dict[str, Any] = {
-        "name": source,
-        "kind": kind,
-        "added_at": now,
-        "polls": 1,
-        "failures_total": 0,
-        "consecutive_failures": 0,
-        "last_poll_at": now,
-        "last_success_at": now,
-        "next_poll_at": next_poll_at,
-    }
-    if validators is not None:
-        values |= {"etag": validators.etag, "last_modified": validators.last_modified}
-    await _coalescers(db).writes.submit(values)
+    await _coalescers(db).writes.submit(Success(source, kind, now, next_poll_at, validators))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +113,7 @@ class _Coalescers:
     """The per-database coalescers of the state reads and success writes."""
 
     reads: Coalescer[str, SourceState]
-    writes: Coalescer[dict[str, Any], None]
+    writes: Coalescer[Success, None]
 
 
 _COALESCERS: weakref.WeakKeyDictionary[Sessions, _Coalescers] = weakref.WeakKeyDictionary()
@@ -144,9 +130,10 @@ def _coalescers(db: Sessions) -> _Coalescers:
             states = await load_states(_alive(database), names)
             return [states[name] for name in names]
 
-        async def write(rows: list[dict[str, Any]]) -> list[None]:
-            await _upsert_successes(_alive(database), rows)
-            return [None] * len(rows)
+        async def write(successes: list[Success]) -> list[None]:
+            async with _alive(database).write() as session, session.begin():
+                await run_driver(session, lambda driver: save_successes(driver, successes))
+            return [None] * len(successes)
 
         found = _COALESCERS[db] = _Coalescers(Coalescer(read), Coalescer(write))
     return found
@@ -160,86 +147,66 @@ def _alive(database: weakref.ref[Sessions]) -> Sessions:
     return db
 
 
-async def _upsert_successes(db: Sessions, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (name) DO UPDATE for each row, in one write transaction.
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A successful poll of `source`, as its row records it.
 
-    An existing row gets `save_success`'s changes (and the validators, when the row
-    carries them); a missing one is created with them. Rows with and without
-    validators take two statements.
+    `validators` replace the stored ones when given (None: keep them); `new_items` moves
+    `last_new_item_at` to `now`.
     """
-    insert = postgresql.insert if db.postgres else sqlite.insert
-    async with db.write() as session, session.begin():
-        conn = await session.connection()
-        for with_validators in (True, False):
-            group = [row for row in rows if ("etag" in row) == with_validators]
-            if not group:
-                continue
-            statement = insert(SOURCES)
-            changes: dict[str, Any] = {
-                "polls": SOURCES.c.polls + 1,
-                "consecutive_failures": 0,
-                "failing_since": None,
-                "backoff_until": None,
-                "last_poll_at": statement.excluded.last_poll_at,
-                "last_success_at": statement.excluded.last_success_at,
-                "next_poll_at": statement.excluded.next_poll_at,
-            }
-            if with_validators:
-                changes |= {
-                    "etag": statement.excluded.etag,
-                    "last_modified": statement.excluded.last_modified,
-                }
-            await conn.execute(
-                statement.on_conflict_do_update(index_elements=["name"], set_=changes), group
-            )
+
+    source: str
+    kind: str
+    now: datetime
+    next_poll_at: datetime | None
+    validators: Validators | None = None
+    new_items: bool = False
 
 
-_SUCCESS = (
-    "INSERT INTO sources (name, kind, added_at, polls, failures_total, consecutive_failures,"
-    " last_poll_at, last_success_at, next_poll_at, etag, last_modified, last_new_item_at)"
-    " VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-    " polls = sources.polls + 1, consecutive_failures = 0, failing_since = NULL,"
-    " backoff_until = NULL, last_poll_at = excluded.last_poll_at,"
-    " last_success_at = excluded.last_success_at, next_poll_at = excluded.next_poll_at,"
-    " etag = excluded.etag, last_modified = excluded.last_modified,"
-    " last_new_item_at = coalesce(excluded.last_new_item_at, sources.last_new_item_at)"
-)
+def _success_sql(validators: bool) -> str:
+    """The upsert of a success: a new row, or the failure episode over on the stored one."""
+    kept = "excluded" if validators else "sources"
+    return (
+        "INSERT INTO sources (name, kind, added_at, polls, failures_total,"
+        " consecutive_failures, last_poll_at, last_success_at, next_poll_at, etag,"
+        " last_modified, last_new_item_at) VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET polls = sources.polls + 1,"
+        " consecutive_failures = 0, failing_since = NULL, backoff_until = NULL,"
+        " last_poll_at = excluded.last_poll_at, last_success_at = excluded.last_success_at,"
+        f" next_poll_at = excluded.next_poll_at, etag = {kept}.etag,"
+        f" last_modified = {kept}.last_modified,"
+        " last_new_item_at = coalesce(excluded.last_new_item_at, sources.last_new_item_at)"
+    )
 
 
-def save_success(
-    driver: Driver,
-    *,
-    source: str,
-    kind: str,
-    now: datetime,
-    next_poll_at: datetime | None,
-    validators: Validators,
-    new_items: bool,
-) -> None:
-    """A successful poll that stored items, in the transaction that stores them.
+def save_successes(driver: Driver, successes: Sequence[Success]) -> None:
+    """Record each success on its source's row, in the driver's transaction.
 
-    The failure episode, if any, is over; the validators replace the stored ones;
-    `last_new_item_at` moves to `now` when the poll brought new items. A new source's
-    row is created.
+    The failure episode, if any, is over; a new source's row is created. Successes with
+    and without validators take one statement each.
     """
     to_db = driver.to_db(UTCDateTime())
-    when = to_db(now)
-    driver.execute_many(
-        _SUCCESS,
-        [
-            (
-                source,
-                kind,
-                when,
-                when,
-                when,
-                to_db(next_poll_at),
-                validators.etag,
-                validators.last_modified,
-                when if new_items else None,
+    for validators in (True, False):
+        rows = []
+        for success in successes:
+            if (success.validators is not None) != validators:
+                continue
+            when = to_db(success.now)
+            kept = success.validators or Validators()
+            rows.append(
+                (
+                    success.source,
+                    success.kind,
+                    when,
+                    when,
+                    when,
+                    to_db(success.next_poll_at),
+                    kept.etag,
+                    kept.last_modified,
+                    when if success.new_items else None,
+                )
             )
-        ],
-    )
+        driver.execute_many(_success_sql(validators), rows)
 
 
 async def record_failure(

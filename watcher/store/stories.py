@@ -45,14 +45,13 @@ class Report:
 class Lookup:
     """What a poll needs to place its new items: earlier items to compare, keys to skip.
 
-    `shortlists[i]` are the ids of the earlier items of other sources that the i-th
-    sketch looked up shares enough keys with, `candidates[i]` those items (an item with
-    an unreadable sketch left out), `keys[i]` the keys to file it under (hot ones left
-    out); `hot` are the keys too common to file new items under.
+    `candidates[i]` are the earlier items of other sources that the i-th sketch looked
+    up shares enough keys with (an item with an unreadable sketch left out), `keys[i]`
+    the keys to file it under (hot ones left out); `hot` are the keys too common to
+    file new items under.
     """
 
     candidates: list[list[Candidate]]
-    shortlists: list[list[int]]
     keys: list[frozenset[int]]
     hot: frozenset[int]
 
@@ -95,7 +94,7 @@ def lookup(
     the poll's write transaction, after `lock_story_assignment`.
     """
     if not wanted:
-        return Lookup([], [], [], frozenset())
+        return Lookup([], [], frozenset())
     to_db = driver.to_db(UTCDateTime())
     times = [when for _, when in wanted]
     start, end = to_db(min(times) - window), to_db(max(times) + window)
@@ -123,19 +122,33 @@ def lookup(
     shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
     sketches_by_id = _sketches(driver, sorted(set().union(*map(set, shortlists))))
     candidates = [[sketches_by_id[i] for i in ids if i in sketches_by_id] for ids in shortlists]
-    return Lookup(candidates, shortlists, [keys - hot for keys, _ in wanted], frozenset(hot))
+    return Lookup(candidates, [keys - hot for keys, _ in wanted], frozenset(hot))
 
 
-def key_rows(
-    item_id: int, story_id: int, source: str, moment: Any, keys: frozenset[int]
-) -> list[tuple[int, int, int, str, Any]]:
-    """The `story_keys` rows (`INSERT_KEYS`) filing an item under `keys`; `moment` converted."""
-    return [(key, item_id, story_id, source, moment) for key in keys]
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """An item to file under its story keys: its row, its story, its date and the keys."""
+
+    item_id: int
+    story_id: int
+    moment: datetime
+    keys: frozenset[int]
 
 
-INSERT_KEYS = (
-    'INSERT INTO story_keys ("key", item_id, story_id, source, moment) VALUES (?, ?, ?, ?, ?)'
-)
+def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
+    """File each item of `source` under its keys (`story_keys` rows, one statement).
+
+    A poll files hundreds of keys; an item's date is converted once for all its keys.
+    """
+    to_db = driver.to_db(UTCDateTime())
+    rows: list[tuple[int, int, int, str, Any]] = []
+    for filing in filings:
+        moment = to_db(filing.moment)
+        rows.extend((key, filing.item_id, filing.story_id, source, moment) for key in filing.keys)
+    driver.execute_many(
+        'INSERT INTO story_keys ("key", item_id, story_id, source, moment) VALUES (?, ?, ?, ?, ?)',
+        rows,
+    )
 
 
 def _known_hot(driver: Driver, keys: list[int], since: Any) -> list[int]:
