@@ -374,7 +374,7 @@ def main() -> None:
     params: Params = json.loads(raw) | {"out": str(out)}
     workdir = Path(params["workdir"])
     workdir.mkdir(parents=True, exist_ok=True)
-    configure_logging("warning", "json")
+    configure_logging(os.environ.get("BENCH_LOG_LEVEL", "warning"), "json")
     if name in ASYNC:
         result = asyncio.run(ASYNC[name](params, workdir))
     elif name in SYNC:

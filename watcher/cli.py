@@ -248,7 +248,11 @@ def _query(config: Path, work: Callable[[Sessions], Awaitable[T]]) -> T:
         engine = create_engine(settings.database_url)
         try:
             await prepare_schema(engine, migrate=settings.database.migrate)
-            return await work(sessions(engine))
+            db = sessions(engine)
+            try:
+                return await work(db)
+            finally:
+                await db.close()
         finally:
             await engine.dispose()
 

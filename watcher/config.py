@@ -7,6 +7,7 @@ silently ignored setting. Reading files, includes and environment overrides live
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -285,7 +286,13 @@ class Subscriber(Model):
     @property
     def address(self) -> str:
         """The bare address (`a@b.c`), the key of this subscriber's outbox rows."""
-        return parseaddr(self.email)[1].lower()
+        return _bare_address(self.email)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bare_address(email: str) -> str:
+    """`Name <A@b.c>` → `a@b.c` (asked for by every email and outbox row: parsed once)."""
+    return parseaddr(email)[1].lower()
 
 
 class SmtpConfig(Model):

@@ -49,11 +49,13 @@ class Runtime:
         self._stack.push_async_callback(self.engine.dispose)
         await prepare_schema(self.engine, migrate=self.config.database.migrate)
         self.db = sessions(self.engine)
+        self._stack.push_async_callback(self.db.close)
         self.fetcher = Fetcher(self.config.http, self.config.user_agent)
         self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling
         self.parsers = ParserPool(polling.parse_workers, polling.parse_timeout.total_seconds())
         self._stack.callback(self.parsers.close)
+        await self.parsers.start()
         return self
 
     async def __aexit__(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.header
 import email.policy
 import functools
+import re
 from collections import Counter
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -51,15 +52,41 @@ class MailPolicy(email.policy.EmailPolicy):
     are kept on one line instead (RFC 5322 allows up to 998 characters).
     """
 
+    def header_max_count(self, name: str) -> int | None:
+        """How many `name` headers a message may have (the registry's answer, looked up once).
+
+        The registry makes a new header class on every lookup; `Message.__setitem__`
+        asks for every header set.
+        """
+        return _max_count(name.lower())
+
     def fold(self, name: str, value: str) -> str:
         if name.lower() in _UNFOLDED:
             return str(_WIDE.fold(name, value))
         return str(super().fold(name, value))
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() in _UNFOLDED:
-            return _WIDE.fold_binary(name, value)
-        return super().fold_binary(name, value)
+        """As the SMTP policy folds it; a header made by `reused_header` is folded once.
+
+        (The generator folds a message's parts with a clone of this policy: the folding
+        settings are part of the cache key.)
+        """
+        reused = _REUSED.get((name.lower(), str(value))) is value
+        key = (name.lower(), str(value), self.linesep, self.max_line_length, self.utf8)
+        if reused and key in _FOLDED:
+            return _FOLDED[key]
+        if key[0] in _UNFOLDED:
+            folded = _WIDE.fold_binary(name, value)
+        else:
+            folded = super().fold_binary(name, value)
+        if reused:
+            _FOLDED[key] = folded
+        return folded
+
+
+@functools.lru_cache(maxsize=256)
+def _max_count(name: str) -> int | None:
+    return email.policy.default.header_max_count(name)
 
 
 _UNFOLDED = frozenset({"list-id", "list-unsubscribe", "list-unsubscribe-post"})
@@ -113,7 +140,10 @@ def check_serialized(
 ) -> None:
     """`check_headers` on a message already serialised (`raw`, as it will be sent)."""
     head, separator, _ = raw.partition(b"\r\n\r\n")
-    parsed = BytesParser(policy=email.policy.default).parsebytes(head + separator, headersonly=True)
+    # compat32 keeps each value as its raw text (no header objects to build)
+    parsed = BytesParser(policy=email.policy.compat32).parsebytes(
+        head + separator, headersonly=True
+    )
     names = Counter(name.lower() for name in parsed)
     unexpected = sorted(set(names) - allowed)
     repeated = sorted(name for name, count in names.items() if count > 1)
@@ -122,7 +152,7 @@ def check_serialized(
         problems.append(f"unexpected headers {unexpected}")
     if repeated:
         problems.append(f"repeated headers {repeated}")
-    subject = str(parsed.get("Subject", ""))
+    subject = _UNFOLD.sub("", str(parsed.get("Subject", "")))
     if "\n" in subject or "\r" in subject:
         problems.append("a line break in the subject")
     recipients = [value for name, value in parsed.raw_items() if name.lower() == "to"]
@@ -156,12 +186,16 @@ def reused_header(name: str, value: object) -> Any:
     if found is None:
         if len(_REUSED) >= REUSED_HEADERS:
             _REUSED.clear()
+            _FOLDED.clear()
         found = _REUSED[key] = MAIL_POLICY.header_store_parse(name, value)[1]
     return found
 
 
 REUSED_HEADERS = 4096
 _REUSED: dict[tuple[str, str], Any] = {}
+# reused headers folded, by name, value and the folding policy's settings
+_FOLDED: dict[tuple[str, str, str, int | None, bool], bytes] = {}
+_UNFOLD = re.compile(r"\r\n(?=[ \t])")  # RFC 5322 unfolding: a line break before white space
 
 
 def _decode_words(text: str) -> str:

@@ -37,6 +37,8 @@ from watcher.notify.outgoing import Outgoing
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
+# an alert's own headers whose values repeat across emails: parsed and folded once
+REPEATING = frozenset({"X-Supply-Watcher-Signals"})
 _SUMMARY_TAGS = {"a", "b", "i", "em", "strong", "br"}
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("watcher.notify", "templates"),
@@ -124,25 +126,29 @@ def compose_message(
 ) -> EmailMessage:
     """`build_message` without the header check: check it (`check_headers`) before sending.
 
-    The headers every email to this subscriber repeats are parsed once
-    (`headers.reused_header`); `headers` (the message's own) are parsed each time.
+    The headers every email to this subscriber repeats are parsed and folded once
+    (`headers.reused_header`), and so are the Date (to the second), the multipart
+    boundary's Content-Type and those of `headers` named in `REPEATING`; the rest of
+    `headers` (Subject, Message-ID) are parsed each time.
     """
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = reused_header("From", config.mail.sender)
     message["To"] = reused_header("To", recipient(subscriber))
-    message["Date"] = format_datetime(now.astimezone(UTC))
+    # to the second: the emails of one second share the parsed header
+    message["Date"] = reused_header("Date", format_datetime(now.astimezone(UTC)))
     message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
     for name, value in list_headers(config.mail, subscriber.address).items():
         if name not in headers:
             message[name] = reused_header(name, value)
     for name, value in headers.items():
-        message[name] = value
+        message[name] = reused_header(name, value) if name in REPEATING else value
     context = {**context, "unsubscribe": config.mail.unsubscribe_address}
     text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     parts = [text_part(text, "plain"), text_part(html, "html")]
     message["MIME-Version"] = reused_header("MIME-Version", "1.0")
-    message["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts)}"'
+    content_type = f'multipart/alternative; boundary="{_boundary(parts)}"'
+    message["Content-Type"] = reused_header("Content-Type", content_type)
     for part in parts:
         message.attach(part)
     return message
@@ -194,12 +200,24 @@ def encode_text(text: str) -> tuple[str, str]:
 
 
 def _boundary(parts: list[EmailMessage]) -> str:
-    """A multipart boundary (the `email` package's form) that no part's payload contains."""
+    """A multipart boundary (the `email` package's form) that no part's payload contains.
+
+    The process's own random boundary, unless a payload contains it: then a fresh one.
+    A boundary need only be unique within its message, and one that repeats makes the
+    Content-Type header one parsed and folded once (`reused_header`).
+    """
     payloads = [str(part.get_payload()) for part in parts]
-    while True:
-        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
-        if not any("--" + boundary in payload for payload in payloads):
-            return boundary
+    boundary = _BOUNDARY
+    while any("--" + boundary in payload for payload in payloads):
+        boundary = _new_boundary()
+    return boundary
+
+
+def _new_boundary() -> str:
+    return "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+
+
+_BOUNDARY = _new_boundary()
 
 
 def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:

@@ -8,12 +8,22 @@ once on the new one, so only the slow document fails.
 
 Workers come from a `forkserver` (never `fork` from this multi-threaded process), which
 imports the parsers once, so a new worker starts in milliseconds.
+
+A new worker also imports the main module, as every child of the `spawn` and
+`forkserver` methods does (`multiprocessing.spawn.prepare`), and the main module of the
+`watcher` command (or of `python -m bench.worker`) imports the whole service: about a
+second of CPU per worker, paid again by every pool. So the forkserver imports the main
+module too (`preload_modules`), once per process, and a worker finds it imported. The
+forkserver's imports take that second once; `ParserPool.start` waits for them on a
+thread, so the event loop never blocks on the first worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,7 +35,7 @@ from watcher.errors import ParseError
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
-PRELOAD = [
+PARSERS = [
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",
@@ -36,6 +46,20 @@ PRELOAD = [
 # workers once one retires under a backlog and the queued parses hang
 # (python/cpython#115634), which the daemon hit after ~500 parses per worker.
 TASKS_PER_POOL = 1000
+
+
+def preload_modules() -> list[str]:
+    """What the forkserver imports for every worker: the main module, then the parsers.
+
+    `"__main__"` makes the forkserver import a main module run as a script (the
+    `watcher` command) from its path. A main module run as `python -m NAME` is imported
+    by that name instead: the worker then only re-runs its body, its imports are done.
+    `python -m PACKAGE` (its `__main__`) is never imported by a worker.
+    """
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = getattr(spec, "name", None)
+    by_name = [name] if name and name != "__main__" and not name.endswith(".__main__") else []
+    return ["__main__", *by_name, *PARSERS]
 
 
 class ParserPool:
@@ -50,19 +74,29 @@ class ParserPool:
         self.deadline = deadline
         self.recycle_after = recycle_after
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
-        self._pool = self._start()
+        self._context.set_forkserver_preload(preload_modules())
+        self._pool = self._new_pool()
         self._given = 0  # calls handed to the current pool
         self._retired: list[ProcessPoolExecutor] = []
         self.restarts = 0
 
-    def _start(self) -> ProcessPoolExecutor:
+    async def start(self) -> None:
+        """Start a first worker on a thread and wait for it to answer.
+
+        The first worker of a process waits for the forkserver's imports (about a second
+        for the whole service); later workers are forked from it in milliseconds. Call it
+        before the first `run` so that wait never blocks the event loop.
+        """
+        pool = self._pool
+        await asyncio.to_thread(lambda: pool.submit(os.getpid).result())
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
 
     def _take_pool(self) -> ProcessPoolExecutor:
         """The pool for the next call, replacing a pool that has had its share."""
         if self._given >= self.recycle_after:
-            old, self._pool, self._given = self._pool, self._start(), 0
+            old, self._pool, self._given = self._pool, self._new_pool(), 0
             old.shutdown(wait=False)  # lets its calls finish, then its processes exit
             self._retired = [p for p in self._retired if _alive(p)] + [old]
         self._given += 1
@@ -95,7 +129,7 @@ class ParserPool:
         self.restarts += 1
         log.warning("parser_pool_restarted", reason=reason, restarts=self.restarts)
         self._kill(pool)
-        self._pool, self._given = self._start(), 0
+        self._pool, self._given = self._new_pool(), 0
 
     def close(self) -> None:
         """Stop every worker now, retired pools' too; running parses are abandoned."""

@@ -5,7 +5,10 @@ SQLite runs in WAL mode with a busy timeout, and every write transaction starts 
 then writes never fails with "database is locked" when another writer committed in
 between (a deferred transaction cannot upgrade its snapshot; the busy handler does not
 help there). Reads stay deferred and concurrent. `Database.write()` opens such a write
-session; `Database()` (calling it) a read session.
+session; `Database()` (calling it) a read session. For the hot paths,
+`Database.run_write(work)` and `run_read(work)` run a function of a synchronous
+connection as one transaction; on an SQLite file whole on a thread
+(`watcher.store.sqlite_threads`): the writer thread, or one of the reader threads.
 
 SQLite has one writer at a time. Within the process, writers queue on an asyncio lock
 in arrival order instead of in SQLite's busy handler, which polls with growing sleeps
@@ -18,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -31,9 +34,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from watcher.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
+from watcher.store.sqlite_threads import SqliteThreads
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
+READER_THREADS = 2  # threads (and connections) of `Database.run_read` on an SQLite file
 # Per replica on PostgreSQL: at most 10 + 10. A poll holds a connection only for its
 # short transactions, and PostgreSQL refuses connections past `max_connections` (100 by
 # default): replicas sized to their HTTP limit (max_connections + 5, +10) could pass it.
@@ -62,9 +67,11 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
-        self._writers: asyncio.Lock | None = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        )
+        sqlite = engine.dialect.name == "sqlite"
+        self._writers: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        file = sqlite and (engine.url.database or ":memory:") != ":memory:"
+        self._writer = _threads(engine, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
+        self._readers = _threads(engine, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
 
     def __call__(self) -> AsyncSession:
         """A session for reading (deferred transactions on SQLite)."""
@@ -83,6 +90,40 @@ class Database:
             return
         async with self._writers, self._write() as session:
             yield session
+
+    async def run_write(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in one write transaction, committed when it returns.
+
+        `work` gets a synchronous `Connection` (use it with `Driver`, or an ORM `Session`
+        bound to it) and must not await. On an SQLite file the transaction runs on the
+        writer thread in its turn among the process's writers; elsewhere in a write
+        session, through the async driver. An exception rolls the transaction back.
+        """
+        if self._writer is not None:
+            assert self._writers is not None
+            async with self._writers:
+                return await self._writer.run(work)
+        async with self.write() as session, session.begin():
+            connection = await session.connection()
+            return await connection.run_sync(work)
+
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in one read transaction (one snapshot); `work` must not write.
+
+        On an SQLite file on a reader thread (`READER_THREADS` of them), elsewhere in a
+        read session through the async driver.
+        """
+        if self._readers is not None:
+            return await self._readers.run(work)
+        async with self() as session:
+            connection = await session.connection()
+            return await connection.run_sync(work)
+
+    async def close(self) -> None:
+        """Close the threads' connections, if any (the engine is the caller's to dispose)."""
+        for threads in (self._writer, self._readers):
+            if threads is not None:
+                await threads.close()
 
     @property
     def postgres(self) -> bool:
@@ -111,10 +152,7 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
             _use_wal(database)
         engine = create_async_engine(
             url,
-            connect_args={
-                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                "cached_statements": SQLITE_CACHED_STATEMENTS,
-            },
+            connect_args=_connect_args(),
             pool_size=min(connections, SQLITE_CONNECTIONS),
             max_overflow=0,
         )
@@ -139,6 +177,23 @@ def _use_wal(path: str) -> None:
     """
     with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
+
+
+def _threads(engine: AsyncEngine, threads: int, begin: str, name: str) -> SqliteThreads:
+    """`threads` threads with a connection each to the engine's SQLite file."""
+    return SqliteThreads(
+        engine.url,
+        threads=threads,
+        begin=begin,
+        connect_args=_connect_args(),
+        on_connect=_sqlite_pragmas,
+        name=name,
+    )
+
+
+def _connect_args() -> dict[str, Any]:
+    """The sqlite3 module's connection arguments (aiosqlite passes them on)."""
+    return {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "cached_statements": SQLITE_CACHED_STATEMENTS}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

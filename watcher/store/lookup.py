@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlmodel import col, select
 
 from watcher.store.db import Sessions, chunked
@@ -21,26 +22,29 @@ class KnownItem:
 
 async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
     """The stored items of `source` among `identities`, by identity (one query per 500)."""
-    found: dict[str, KnownItem] = {}
-    async with db() as session:
+
+    def read(connection: Connection) -> dict[str, KnownItem]:
+        found: dict[str, KnownItem] = {}
         for chunk in chunked(identities):
-            rows = await session.exec(
+            rows = connection.execute(
                 select(ItemRow.identity, ItemRow.id, ItemRow.content_hash).where(
                     ItemRow.source == source, col(ItemRow.identity).in_(chunk)
                 )
             )
             for identity, item_id, digest in rows:
-                assert item_id is not None
                 found[identity] = KnownItem(item_id, digest)
-    return found
+        return found
+
+    return await db.run_read(read)
 
 
 async def known_links(db: Sessions, source: str, links: Sequence[str]) -> dict[str, str]:
     """The identities of stored items of `source` by their link (to spot churning guids)."""
-    found: dict[str, str] = {}
-    async with db() as session:
+
+    def read(connection: Connection) -> dict[str, str]:
+        found: dict[str, str] = {}
         for chunk in chunked(links):
-            rows = await session.exec(
+            rows = connection.execute(
                 select(ItemRow.link, ItemRow.identity).where(
                     ItemRow.source == source, col(ItemRow.link).in_(chunk)
                 )
@@ -48,4 +52,6 @@ async def known_links(db: Sessions, source: str, links: Sequence[str]) -> dict[s
             for link, identity in rows:
                 if link is not None:
                     found.setdefault(link, identity)
-    return found
+        return found
+
+    return await db.run_read(read)

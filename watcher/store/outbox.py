@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import Connection, bindparam, func, or_, update
 from sqlmodel import col, select
 
 from watcher.items import Outbound
@@ -61,29 +61,31 @@ async def claim_rows(
         or_(col(table.lease_until).is_(None), col(table.lease_until) <= now),
         *where,
     ]
-    async with db.write() as session, session.begin():
-        # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade
-        # a read transaction (which fails at once under WAL when another writer won), and
-        # it re-checks `due` on each row, so two claimers never share a row. On PostgreSQL
-        # the pick skips rows another claimer has locked (FOR UPDATE SKIP LOCKED) rather
-        # than waiting for them and then finding them taken; SQLite ignores the clause.
-        pick = (
-            select(group)
-            .where(*due)
-            .order_by(col(table.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        await session.exec(
-            update(table)
-            .where(col(group).in_(pick), *due)
-            .values(lease_owner=owner, lease_until=until)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = await session.exec(
-            select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
-        )
-        ids = [i for i in claimed.all() if i is not None]
+    # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade a
+    # read transaction (which fails at once under WAL when another writer won), and it
+    # re-checks `due` on each row, so two claimers never share a row. On PostgreSQL the
+    # pick skips rows another claimer has locked (FOR UPDATE SKIP LOCKED) rather than
+    # waiting for them and then finding them taken; SQLite ignores the clause.
+    pick = (
+        select(group)
+        .where(*due)
+        .order_by(col(table.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    take = (
+        update(table)
+        .where(col(group).in_(pick), *due)
+        .values(lease_owner=owner, lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    taken = select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
+
+    def claim(connection: Connection) -> list[int]:
+        connection.execute(take)
+        return [i for i in connection.execute(taken).scalars() if i is not None]
+
+    ids = await db.run_write(claim)
     return owner, until, ids
 
 
@@ -187,9 +189,7 @@ async def mark_sent_many(
             lease_until=None,
         )
     )
-    async with db.write() as session, session.begin():
-        conn = await session.connection()
-        await conn.execute(statement, rows)
+    await db.run_write(lambda connection: connection.execute(statement, rows))
 
 
 async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: datetime) -> None:
@@ -214,12 +214,12 @@ async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
     """Give back claimed rows that were not attempted (no attempt is counted)."""
     if not ids:
         return
-    async with db.write() as session, session.begin():
-        await session.exec(
-            update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+    statement = (
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+    await db.run_write(lambda connection: connection.execute(statement))
 
 
 async def count_deliveries(db: Sessions) -> dict[str, int]:
@@ -235,9 +235,9 @@ async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
     """Record an outcome and drop the lease, in one transaction."""
     if not ids:
         return
-    async with db.write() as session, session.begin():
-        await session.exec(
-            update(DeliveryRow)
-            .where(col(DeliveryRow.id).in_(list(ids)))
-            .values(lease_owner=None, lease_until=None, **values)
-        )
+    statement = (
+        update(DeliveryRow)
+        .where(col(DeliveryRow.id).in_(list(ids)))
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+    await db.run_write(lambda connection: connection.execute(statement))

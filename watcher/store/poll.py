@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Connection, delete
+from sqlmodel import Session, col, select
 
 from watcher.items import Item, Signal
 from watcher.sources.result import Validators
 from watcher.store.db import Sessions, chunked
-from watcher.store.driver import Driver, insert_ids, insert_rows, marks, run_driver
+from watcher.store.driver import Driver, insert_ids, insert_rows, marks
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import Success, save_successes
 from watcher.store.stories import Filing, file_keys, lock_story_assignment, lookup
@@ -77,41 +76,39 @@ async def save_poll(
     text is a revision: its row is updated, its signals re-derived. The outbox's unique
     key (subscriber, story, signal type) means only a signal type new to the story mails.
     New items, their stories, keys, signals and deliveries are written in bulk: a few
-    statements per poll, however many items it brings.
+    statements per poll, however many items it brings, in one `Database.run_write`
+    (on SQLite, whole on the writer thread).
     """
     identities = [p.item.identity for p in plans]
-    async with db.write() as session, session.begin():
 
-        def store_fresh(driver: Driver) -> tuple[dict[str, int], _Placed]:
-            stored = _stored_ids(driver, source, identities)
-            fresh = [p for p in plans if p.item.identity not in stored]
-            if not fresh:
-                return stored, ([], {})
+    def write(connection: Connection) -> tuple[int, int]:
+        driver = Driver(connection)
+        stored = _stored_ids(driver, source, identities)
+        fresh = [p for p in plans if p.item.identity not in stored]
+        rows: list[tuple[ItemPlan, _Stored]] = []
+        signal_ids: dict[tuple[int, str], int] = {}
+        if fresh:
             lock_story_assignment(driver)
-            return stored, _insert_fresh(driver, source, fresh, now, story_window)
-
-        stored, (rows, signal_ids) = await run_driver(session, store_fresh)
+            rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window)
         revised = [p for p in plans if p.item.identity in stored]
         if revised:
-            items = await _items_by_id(session, [stored[p.item.identity] for p in revised])
-            ordered = [items[stored[p.item.identity]] for p in revised]
-            placed = await _revise_items(session, source, revised, ordered, now)
-            for plan, where in placed:
-                signal_ids.update(await _replace_signals(session, where, plan.signals, now))
+            with Session(bind=connection) as session:
+                items = _items_by_id(session, [stored[p.item.identity] for p in revised])
+                ordered = [items[stored[p.item.identity]] for p in revised]
+                placed = _revise_items(session, driver, source, revised, ordered, now)
+                for plan, where in placed:
+                    signal_ids.update(_replace_signals(session, where, plan.signals, now))
             rows.extend(placed)
-        fresh_count = len(plans) - len(revised)
+        queued = _queue(driver, rows, signal_ids, domain, now)
+        save_successes(
+            driver, [Success(source, kind, now, next_poll_at, validators, len(fresh) > 0)]
+        )
+        return len(revised), queued
 
-        def finish(driver: Driver) -> int:
-            queued = _queue(driver, rows, signal_ids, domain, now)
-            save_successes(
-                driver, [Success(source, kind, now, next_poll_at, validators, fresh_count > 0)]
-            )
-            return queued
-
-        queued = await run_driver(session, finish)
+    revised, queued = await db.run_write(write)
     return SaveCounts(
-        new=fresh_count,
-        revised=len(revised),
+        new=len(plans) - revised,
+        revised=revised,
         signals=sum(len(p.signals) for p in plans),
         queued=queued,
     )
@@ -153,10 +150,10 @@ def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str,
     return found
 
 
-async def _items_by_id(session: AsyncSession, ids: list[int]) -> dict[int, ItemRow]:
+def _items_by_id(session: Session, ids: list[int]) -> dict[int, ItemRow]:
     found: dict[int, ItemRow] = {}
     for chunk in chunked(ids):
-        rows = await session.exec(select(ItemRow).where(col(ItemRow.id).in_(chunk)))
+        rows = session.exec(select(ItemRow).where(col(ItemRow.id).in_(chunk)))
         found.update({row.id: row for row in rows if row.id is not None})
     return found
 
@@ -236,8 +233,9 @@ def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> di
     }
 
 
-async def _revise_items(
-    session: AsyncSession,
+def _revise_items(
+    session: Session,
+    driver: Driver,
     source: str,
     plans: list[ItemPlan],
     stored: Sequence[ItemRow],
@@ -258,11 +256,11 @@ async def _revise_items(
         filings.append(
             Filing(row.id, row.story_id, row.published or row.fetched_at, _keys(plan, sketch))
         )
-    await session.flush()
-    await session.exec(
+    session.flush()
+    session.exec(
         delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
     )
-    await run_driver(session, lambda driver: file_keys(driver, source, filings))
+    file_keys(driver, source, filings)
     return out
 
 
@@ -308,13 +306,13 @@ def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, A
     }
 
 
-async def _replace_signals(
-    session: AsyncSession, where: _Stored, signals: Sequence[Signal], now: datetime
+def _replace_signals(
+    session: Session, where: _Stored, signals: Sequence[Signal], now: datetime
 ) -> dict[tuple[int, str], int]:
     """A revised item's signals, replacing same-type ones of its earlier text; ids by type."""
     existing = {
         row.type: row
-        for row in await session.exec(select(SignalRow).where(SignalRow.item_id == where.item_id))
+        for row in session.exec(select(SignalRow).where(SignalRow.item_id == where.item_id))
     }
     ids: dict[tuple[int, str], int] = {}
     for signal in signals:
@@ -327,7 +325,7 @@ async def _replace_signals(
                 if name != "created_at":
                     setattr(row, name, value)
         session.add(row)
-        await session.flush()
+        session.flush()
         assert row.id is not None
         ids[where.item_id, signal.type] = row.id
     return ids

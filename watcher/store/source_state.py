@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.engine import Row
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.sources.result import Validators
 from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions, chunked
-from watcher.store.driver import Driver, run_driver
+from watcher.store.driver import Driver
 from watcher.store.tables import SourceRow, UTCDateTime, table_of
 
 MAX_ERROR_CHARS = 2000
@@ -70,11 +70,15 @@ async def load_state(db: Sessions, source: str) -> SourceState:
 async def load_states(db: Sessions, sources: Iterable[str]) -> dict[str, SourceState]:
     """The state of each of `sources` in one query (an empty state for one never seen)."""
     names = list(dict.fromkeys(sources))
-    found: dict[str, SourceState] = {}
-    async with db.engine.connect() as conn:
+
+    def read(connection: Connection) -> dict[str, SourceState]:
+        found: dict[str, SourceState] = {}
         for chunk in chunked(names):
             query = select(*_STATE_COLUMNS).where(SOURCES.c.name.in_(chunk))
-            found.update((row.name, _state(row)) for row in await conn.execute(query))
+            found.update((row.name, _state(row)) for row in connection.execute(query))
+        return found
+
+    found = await db.run_read(read)
     return {name: found.get(name, SourceState()) for name in names}
 
 
@@ -131,8 +135,7 @@ def _coalescers(db: Sessions) -> _Coalescers:
             return [states[name] for name in names]
 
         async def write(successes: list[Success]) -> list[None]:
-            async with _alive(database).write() as session, session.begin():
-                await run_driver(session, lambda driver: save_successes(driver, successes))
+            await _alive(database).run_write(lambda c: save_successes(Driver(c), successes))
             return [None] * len(successes)
 
         found = _COALESCERS[db] = _Coalescers(Coalescer(read), Coalescer(write))
