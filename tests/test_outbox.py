@@ -279,6 +279,37 @@ async def test_one_connection_carries_every_batch_of_a_dispatch_pass(
     assert all(r.reply and r.reply.startswith("2.0.0 Ok: queued as") for r in rows)
 
 
+async def test_a_dispatch_pass_sends_as_many_emails_at_once_as_it_has_connections(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """dispatcher.connections 3: three emails in flight over three sessions, a fourth waits."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA, SCRAP, MYANMAR)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        dispatcher={"connections": 3},
+    )
+    mail_server.handler.go_on.clear()  # the server holds its reply to every message
+    running = asyncio.create_task(cycle(config))
+    try:
+        for _ in range(200):
+            if len(mail_server.messages) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # time for a fourth message, if one could go out
+        assert len(mail_server.messages) == 3
+        assert len(set(mail_server.handler.peers)) == 3
+    finally:
+        mail_server.handler.go_on.set()
+    report = await asyncio.wait_for(running, 30)
+    assert (report.sent, report.retried, report.dead) == (5, 0, 0)
+    ids = [str(m["Message-ID"]) for m in mail_server.messages]
+    assert len(ids) == len(set(ids)) == 5
+    assert len(set(mail_server.handler.peers)) == 3  # the later emails reused the sessions
+    rows = await all_rows(config, DeliveryRow)
+    assert {(r.status, r.attempts, r.lease_owner) for r in rows} == {("sent", 1, None)}
+
+
 async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_it_once(
     feed_server: FeedServer, make_config: MakeConfig
 ) -> None:

@@ -367,6 +367,12 @@ class DispatcherConfig(Model):
     rate_per_minute: int | None = Field(
         default=None, ge=1, description="at most this many emails per minute (relay limits)"
     )
+    connections: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="SMTP connections a dispatch pass may use at once (emails in flight)",
+    )
 
     @model_validator(mode="after")
     def _lease_is_sane(self) -> DispatcherConfig:

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.analysis import Rules
 from watcher.config import WatcherConfig
+from watcher.memory import limit_malloc_arenas
 from watcher.notify.pace import Pacer
-from watcher.notify.transport import Transport, transport_for
+from watcher.notify.transport import SharedTransport, Transport, transport_for
 from watcher.sources.http import Fetcher
 from watcher.sources.worker import ParserPool
 from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
@@ -40,6 +41,7 @@ class Runtime:
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
+        limit_malloc_arenas()  # before the database and parser threads start
         self.rules = Rules.from_config(self.config)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes
@@ -64,5 +66,9 @@ class Runtime:
         await self._stack.aclose()
 
     def transport(self) -> Transport:
-        """A fresh transport: one connection (`dispatch_all` opens one per dispatch pass)."""
+        """A fresh transport: one connection."""
         return transport_for(self.config)
+
+    def shared_transport(self) -> SharedTransport:
+        """The connections of one dispatch pass: up to `dispatcher.connections` at once."""
+        return SharedTransport(self.transport, self.config.dispatcher.connections)

@@ -70,12 +70,12 @@ async def prepare_sources(rt: Runtime) -> list[Source]:
 async def dispatch_all(rt: Runtime, shared: SharedTransport | None = None) -> DispatchReport:
     """Send due admin notices, then alert and digest batches until nothing is due now.
 
-    The whole pass shares one connection (`SharedTransport`, or `shared` when the caller
-    holds one): opened by the first email, reopened after a failure, not opened at all
-    when nothing is due.
+    The whole pass shares its connections (`Runtime.shared_transport`, or `shared` when
+    the caller holds one): opened as emails need them, reopened after a failure, not
+    opened at all when nothing is due.
     """
     total = DispatchReport()
-    async with shared or SharedTransport(rt.transport) as transport:
+    async with shared or rt.shared_transport() as transport:
         try:
             await send_notices(rt.db, rt.config, transport, rt.clock())
         except TransientDeliveryError as exc:
@@ -163,7 +163,7 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
             advance(1)
         return report
 
-    async with Runtime(config) as rt, SharedTransport(rt.transport) as transport:
+    async with Runtime(config) as rt, rt.shared_transport() as transport:
         sources = await prepare_sources(rt)
         states = await load_states(rt.db, [s.name for s in sources])
         early = _EarlySender(rt, transport)

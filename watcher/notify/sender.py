@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from watcher.errors import PermanentDeliveryError, TransientDeliveryError, Trans
 from watcher.notify.admin import notify_admins
 from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
-from watcher.notify.transport import Transport
+from watcher.notify.transport import SharedTransport, Transport
 from watcher.store.coalesce import Coalescer
 from watcher.store.db import Sessions
 
@@ -109,58 +110,94 @@ async def send_jobs(
     pacer: Pacer,
     mark_sent: MarkSent | None = None,
 ) -> DispatchReport:
-    """Send `jobs` over one connection while the lease lasts; unsent jobs are given back.
+    """Send `jobs` while the lease lasts; unsent jobs are given back.
 
-    Accepted emails are marked by `mark_sent` in groups (see the module docstring), or
-    one by one with `Record.sent` without it. If the transport cannot open a session,
-    every job not yet tried is deferred for a retry.
+    Over a `SharedTransport`, as many emails go out at once as it has connections
+    (each connection sends one after another; the next job goes to the first one
+    free), else one after another over `transport`'s one connection. Accepted emails
+    are marked by `mark_sent` in groups (see the module docstring), or one by one with
+    `Record.sent` without it. If the transport cannot open a session, every job not yet
+    tried is deferred for a retry.
     """
-    report = DispatchReport()
     # stop early enough that a send never outlives the lease (another replica may take it)
     margin = min(config.smtp.timeout * 2, (lease_until - clock()) / 2)
-    pending = list(jobs)
+    pending = deque(jobs)
     marks = Marks(mark_sent)
+
+    async def lane(open_transport: Transport) -> DispatchReport:
+        report = DispatchReport()
+        while pending and clock() < lease_until - margin:
+            job = pending.popleft()
+            try:
+                report += await _send_one(db, config, open_transport, job, clock, pacer, marks)
+            except TransientDeliveryError:
+                pending.appendleft(job)  # not tried: it waits for a retry with the rest
+                raise
+        return report
+
+    report = DispatchReport()
     try:
         async with transport as open_transport:
-            while pending and clock() < lease_until - margin:
-                job = pending.pop(0)
-                bound = log.bind(subscriber=job.subscriber, message_id=job.message_id)
-                subscriber = config.subscriber(job.subscriber)
-                if subscriber is None:
-                    await job.record.dead("the address is no longer a subscriber")
-                    bound.warning("alert_dropped", reason="not a subscriber any more")
-                    report += DispatchReport(dead=1)
-                    continue
-                try:
-                    message = job.build(subscriber, clock())
-                    await pacer.wait()
-                    reply = await open_transport.send(message)
-                except TransportUnavailable:
-                    pending.insert(0, job)  # not tried: it waits for a retry with the rest
-                    raise
-                except PermanentDeliveryError as exc:
-                    await bury(db, config, job, str(exc), clock())
-                    bound.error("email_dead", error=str(exc), what=job.what)
-                    report += DispatchReport(dead=1)
-                except TransientDeliveryError as exc:
-                    report += await _defer(db, config, job, str(exc), clock())
-                    bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
-                else:
-                    await marks.add(Accepted(job, reply, clock()))
-                    bound.info("email_sent", what=job.what, reply=reply)
-                    report += DispatchReport(sent=1)
+            lanes = [lane(open_transport) for _ in range(_lanes(transport, len(pending)))]
+            for outcome in await asyncio.gather(*lanes, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                report += outcome
     except TransientDeliveryError as exc:
         # the connection itself failed: every email not yet tried waits for a retry
         log.warning("transport_unavailable", error=str(exc), deferred=len(pending))
-        for job in pending:
-            report += await _defer(db, config, job, str(exc), clock())
-        pending = []
+        while pending:
+            report += await _defer(db, config, pending.popleft(), str(exc), clock())
     finally:
         # accepted emails are marked even when the batch ends by an error or a cancel
         await asyncio.shield(marks.flush())
         for job in pending:
             await job.record.release()
     return report
+
+
+def _lanes(transport: Transport, jobs: int) -> int:
+    """How many emails go out at once: the shared transport's connections (at most `jobs`)."""
+    connections = transport.connections if isinstance(transport, SharedTransport) else 1
+    return max(1, min(connections, jobs))
+
+
+async def _send_one(
+    db: Sessions,
+    config: WatcherConfig,
+    transport: Transport,
+    job: Job,
+    clock: Callable[[], datetime],
+    pacer: Pacer,
+    marks: Marks,
+) -> DispatchReport:
+    """Build and send one email and record its outcome; a failed connection raises.
+
+    Raises `TransientDeliveryError` (`TransportUnavailable` included) when the
+    connection failed: the email was not sent and the caller gives it back.
+    """
+    bound = log.bind(subscriber=job.subscriber, message_id=job.message_id)
+    subscriber = config.subscriber(job.subscriber)
+    if subscriber is None:
+        await job.record.dead("the address is no longer a subscriber")
+        bound.warning("alert_dropped", reason="not a subscriber any more")
+        return DispatchReport(dead=1)
+    try:
+        message = job.build(subscriber, clock())
+        await pacer.wait()
+        reply = await transport.send(message)
+    except TransportUnavailable:
+        raise
+    except PermanentDeliveryError as exc:
+        await bury(db, config, job, str(exc), clock())
+        bound.error("email_dead", error=str(exc), what=job.what)
+        return DispatchReport(dead=1)
+    except TransientDeliveryError as exc:
+        bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
+        return await _defer(db, config, job, str(exc), clock())
+    await marks.add(Accepted(job, reply, clock()))
+    bound.info("email_sent", what=job.what, reply=reply)
+    return DispatchReport(sent=1)
 
 
 UNMARKED_LIMIT = 10  # accepted emails whose "sent" mark may still be on its way

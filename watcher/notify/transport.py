@@ -3,8 +3,8 @@
 A transport is an async context manager: entering opens what a batch shares (one SMTP
 connection), `send` returns the server's reply, errors come as `TransientDeliveryError`
 (retry later; `TransportUnavailable` when no session could be opened at all) or
-`PermanentDeliveryError` (dead letter). `SharedTransport` keeps one connection for a
-whole dispatch pass, opened only when the first email goes out.
+`PermanentDeliveryError` (dead letter). `SharedTransport` keeps a few connections for a
+whole dispatch pass, each opened only when an email needs it.
 """
 
 from __future__ import annotations
@@ -160,21 +160,28 @@ class SmtpTransport:
 
 
 class SharedTransport:
-    """One connection for a whole dispatch pass: opened at the first send, reopened after a failure.
+    """Up to `connections` connections for a whole dispatch pass, each opened when needed.
 
     `async with` it around the pass; senders inside may enter it again (a nested entry
-    neither opens nor closes anything), so notices, alerts and digests share one
-    connection, and a pass with nothing to send opens none. A transient failure of a
-    send closes the connection (its session state is unknown after a timeout or a
-    refusal) and the next send opens a new one. If opening fails, that send raises
+    neither opens nor closes anything), so notices, alerts and digests share the
+    connections, and a pass with nothing to send opens none. A send takes an idle
+    connection, or opens one while fewer than `connections` are open, or waits for one
+    to be free: `connections` sends can be in flight at once. A transient failure of a
+    send closes its connection (its session state is unknown after a timeout or a
+    refusal) and a later send opens a new one. If opening fails, that send raises
     `TransportUnavailable`, and so does every later send of the pass, without trying
     again: the relay is down for this pass.
     """
 
-    def __init__(self, open_transport: Callable[[], Transport]) -> None:
+    def __init__(self, open_transport: Callable[[], Transport], connections: int = 1) -> None:
+        if connections < 1:
+            raise ValueError("a shared transport needs at least one connection")
         self._open_transport = open_transport
+        self.connections = connections
         self._depth = 0
-        self._inner: Transport | None = None
+        self._free = asyncio.Semaphore(connections)
+        self._idle: list[Transport] = []
+        self._spoilt: list[Transport] = []  # cut off mid-send: closed with the rest
         self._down: str | None = None
 
     async def __aenter__(self) -> Self:
@@ -186,34 +193,41 @@ class SharedTransport:
     ) -> None:
         self._depth -= 1
         if self._depth == 0:
-            await self._close()
+            open_ones = self._idle + self._spoilt
+            self._idle, self._spoilt = [], []
+            for inner in open_ones:
+                await inner.__aexit__(None, None, None)
 
     async def send(self, message: EmailMessage | Outgoing) -> str:
-        """Send over the pass's connection, opening it first if there is none."""
-        inner = await self._connected()
-        try:
-            return await inner.send(message)
-        except TransientDeliveryError:
-            await self._close()
-            raise
+        """Send over a free connection of the pass, opening one first if none is idle."""
+        async with self._free:
+            inner = await self._connected()
+            try:
+                reply = await inner.send(message)
+            except TransientDeliveryError:
+                await inner.__aexit__(None, None, None)
+                raise
+            except PermanentDeliveryError:
+                self._idle.append(inner)  # the relay refused this email; the session is fine
+                raise
+            except BaseException:
+                self._spoilt.append(inner)  # cancelled mid-send: its session state is unknown
+                raise
+            self._idle.append(inner)
+            return reply
 
     async def _connected(self) -> Transport:
         if self._down is not None:
             raise TransportUnavailable(self._down)
-        if self._inner is None:
-            transport = self._open_transport()
-            try:
-                await transport.__aenter__()
-            except TransientDeliveryError as exc:
-                self._down = str(exc)
-                raise TransportUnavailable(self._down) from exc
-            self._inner = transport
-        return self._inner
-
-    async def _close(self) -> None:
-        inner, self._inner = self._inner, None
-        if inner is not None:
-            await inner.__aexit__(None, None, None)
+        if self._idle:
+            return self._idle.pop()
+        transport = self._open_transport()
+        try:
+            await transport.__aenter__()
+        except TransientDeliveryError as exc:
+            self._down = str(exc)
+            raise TransportUnavailable(self._down) from exc
+        return transport
 
 
 async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
