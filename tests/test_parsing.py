@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
+import types
 from datetime import UTC, datetime, timedelta
+from importlib.machinery import ModuleSpec
 
 import pytest
 
@@ -14,7 +17,7 @@ from tests import slowparse
 from watcher.errors import ParseError
 from watcher.sources.charset import decode_html
 from watcher.sources.feed import parse_document
-from watcher.sources.worker import ParserPool
+from watcher.sources.worker import ParserPool, preload_modules
 
 CHINESE = "中国暂停镝和铽出口，镕铸厂因配额延迟减产"  # 镕 is in GBK but not in GB2312
 
@@ -67,6 +70,21 @@ async def test_a_pool_that_has_had_its_share_is_replaced_and_nothing_hangs() -> 
         assert pool.restarts == 0  # recycling is not a failure
     finally:
         pool.close()
+
+
+def test_the_forkserver_preloads_the_service_and_a_main_module_run_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workers find their imports done: the service always, `python -m NAME`'s main by NAME."""
+    main = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    main.__spec__ = ModuleSpec("bench.worker", None)
+    assert preload_modules()[:3] == ["__main__", "bench.worker", "watcher.cli"]
+    main.__spec__ = ModuleSpec("watcher.__main__", None)  # `python -m watcher`: never re-run
+    assert preload_modules()[:2] == ["__main__", "watcher.cli"]
+    main.__spec__ = None  # a script run by its path (the `watcher` command)
+    assert preload_modules()[:2] == ["__main__", "watcher.cli"]
+    assert {"watcher.sources.feed", "watcher.analysis"} <= set(preload_modules())
 
 
 def test_json_feed_items_are_read() -> None:
