@@ -81,7 +81,10 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         bound.info("poll_finished", fetched=0, new=0, signals=0, queued=0, not_modified=True)
         return PollReport(source=source.name, not_modified=True)
 
-    items = _unique([with_identity(item, source.identity) for item in result.items])
+    # feeds' items come identified from the parser worker; pages' and files' are done here
+    items = _unique(
+        [i if i.content_hash else with_identity(i, source.identity) for i in result.items]
+    )
     known: Mapping[str, KnownItem] = {}
     if not before.never_succeeded:  # items are stored by successful polls only
         known = await _known(rt, source.name, items)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import calendar
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 
 from watcher.config import FeedSource
+from watcher.dedup import with_identity
 from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.charset import declared_in_document, guess_charset, header_charset
@@ -49,6 +51,7 @@ async def fetch_feed(
         source.name,
         answer.url,
         answer.headers,
+        source.identity,
     )
     hints = [h for h in (answer.max_age, parsed.min_interval) if h is not None]
     return FetchResult(
@@ -68,13 +71,25 @@ def _kept(old: Validators, answer: HttpResult) -> Validators:
 
 
 def parse_document(
-    data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
+    data: bytes,
+    source: str,
+    base_url: str = "",
+    headers: dict[str, str] | None = None,
+    identity: str | None = None,
 ) -> Parsed:
-    """A JSON Feed or an XML feed document as items; runs in a parser worker."""
+    """A JSON Feed or an XML feed document as items; runs in a parser worker.
+
+    With `identity` (the source's mode), the items come with their identity and content
+    hash (`watcher.dedup.with_identity`), worked out here rather than in the service.
+    """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if looks_like_json(data, headers.get("content-type", "")):
-        return parse_json_feed(data, source, base_url)
-    return parse_feed(data, source, base_url, headers)
+        parsed = parse_json_feed(data, source, base_url)
+    else:
+        parsed = parse_feed(data, source, base_url, headers)
+    if identity is None:
+        return parsed
+    return replace(parsed, items=[with_identity(item, identity) for item in parsed.items])
 
 
 def parse_feed(

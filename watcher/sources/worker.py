@@ -25,6 +25,7 @@ import asyncio
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +48,12 @@ PARSERS = [
 # workers once one retires under a backlog and the queued parses hang
 # (python/cpython#115634), which the daemon hit after ~500 parses per worker.
 TASKS_PER_POOL = 1000
+# A worker re-runs a main module preloaded by name (`preload_modules`) as `__mp_main__`,
+# and runpy warns that the module was imported already: on purpose here. The filter is
+# inherited by the forkserver's workers, which import this module.
+warnings.filterwarnings(
+    "ignore", message=r"'.*' found in sys\.modules after import of package", category=RuntimeWarning
+)
 
 
 def preload_modules() -> list[str]:
