@@ -10,15 +10,15 @@ session; `Database()` (calling it) a read session. For the hot paths,
 connection as one transaction; on an SQLite file whole on a thread
 (`watcher.store.sqlite_threads`): the writer thread, or one of the reader threads.
 
-SQLite has one writer at a time. Within the process, writers queue on an asyncio lock
-in arrival order instead of in SQLite's busy handler, which polls with growing sleeps
-and lets a writer starve past the busy timeout when a hundred polls want to write at
-once. The busy timeout still covers other processes (replicas, the CLI).
+SQLite has one writer at a time. Within the process, writers take turns on an asyncio
+lock in arrival order, the outbox's short writes first (`watcher.store.turns`), instead
+of in SQLite's busy handler, which polls with growing sleeps and lets a writer starve
+past the busy timeout when a hundred polls want to write at once. The busy timeout
+still covers other processes (replicas, the CLI).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -35,6 +35,7 @@ from watcher.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
 from watcher.store.sqlite_threads import SqliteThreads
+from watcher.store.turns import Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
@@ -68,7 +69,7 @@ class Database:
             expire_on_commit=False,
         )
         sqlite = engine.dialect.name == "sqlite"
-        self._writers: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        self._writers: Turns | None = Turns() if sqlite else None
         file = sqlite and (engine.url.database or ":memory:") != ":memory:"
         self._writer = _threads(engine, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
         self._readers = _threads(engine, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
@@ -88,20 +89,21 @@ class Database:
             async with self._write() as session:
                 yield session
             return
-        async with self._writers, self._write() as session:
+        async with self._writers.turn(), self._write() as session:
             yield session
 
-    async def run_write(self, work: Callable[[Connection], T]) -> T:
+    async def run_write(self, work: Callable[[Connection], T], *, urgent: bool = False) -> T:
         """`work(connection)` in one write transaction, committed when it returns.
 
         `work` gets a synchronous `Connection` (use it with `Driver`, or an ORM `Session`
         bound to it) and must not await. On an SQLite file the transaction runs on the
-        writer thread in its turn among the process's writers; elsewhere in a write
-        session, through the async driver. An exception rolls the transaction back.
+        writer thread in its turn among the process's writers (`urgent` ones, the
+        outbox's short writes, go before the others: `watcher.store.turns`); elsewhere
+        in a write session, through the async driver. An exception rolls it back.
         """
         if self._writer is not None:
             assert self._writers is not None
-            async with self._writers:
+            async with self._writers.turn(urgent):
                 return await self._writer.run(work)
         async with self.write() as session, session.begin():
             connection = await session.connection()

@@ -85,7 +85,7 @@ async def claim_rows(
         connection.execute(take)
         return [i for i in connection.execute(taken).scalars() if i is not None]
 
-    ids = await db.run_write(claim)
+    ids = await db.run_write(claim, urgent=True)
     return owner, until, ids
 
 
@@ -189,7 +189,7 @@ async def mark_sent_many(
             lease_until=None,
         )
     )
-    await db.run_write(lambda connection: connection.execute(statement, rows))
+    await db.run_write(lambda connection: connection.execute(statement, rows), urgent=True)
 
 
 async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: datetime) -> None:
@@ -219,7 +219,7 @@ async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
         .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None)
     )
-    await db.run_write(lambda connection: connection.execute(statement))
+    await db.run_write(lambda connection: connection.execute(statement), urgent=True)
 
 
 async def count_deliveries(db: Sessions) -> dict[str, int]:
@@ -240,4 +240,4 @@ async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
         .where(col(DeliveryRow.id).in_(list(ids)))
         .values(lease_owner=None, lease_until=None, **values)
     )
-    await db.run_write(lambda connection: connection.execute(statement))
+    await db.run_write(lambda connection: connection.execute(statement), urgent=True)
