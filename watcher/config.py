@@ -575,4 +575,9 @@ class WatcherConfig(Model):
         rule = self.signals.get(signal_type)
         if rule is not None and rule.label:
             return rule.label
-        return re.sub(r"_+", " ", signal_type).capitalize()
+        return readable_signal_type(signal_type)
+
+
+def readable_signal_type(signal_type: str) -> str:
+    """`export_control` → `Export control`: the label of a type whose rule has none."""
+    return re.sub(r"_+", " ", signal_type).capitalize()

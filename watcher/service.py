@@ -21,6 +21,7 @@ Periods missed entirely merge into the next digest; nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -80,7 +81,7 @@ async def dispatch_all(rt: Runtime, shared: SharedTransport | None = None) -> Di
             await send_notices(rt.db, rt.config, transport, rt.clock())
         except TransientDeliveryError as exc:
             log.warning("admin_notices_deferred", error=str(exc))
-        for send in (dispatch_due, dispatch_digests):
+        for send in (_alerts(rt), dispatch_digests):
             total += await _dispatch_rounds(rt, transport, send)
     return total
 
@@ -96,6 +97,11 @@ async def _dispatch_rounds(
         if report.sent == 0:
             break
     return total
+
+
+def _alerts(rt: Runtime) -> Callable[..., Awaitable[DispatchReport]]:
+    """`dispatch_due` rendering the alerts in the runtime's worker processes."""
+    return functools.partial(dispatch_due, workers=rt.parsers)
 
 
 class _EarlySender:
@@ -128,7 +134,7 @@ class _EarlySender:
             self._wake.clear()
             if self._done:
                 return total
-            total += await _dispatch_rounds(self._rt, self._transport, dispatch_due)
+            total += await _dispatch_rounds(self._rt, self._transport, _alerts(self._rt))
 
 
 async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 
 import structlog
 
@@ -110,6 +111,11 @@ def _job(db: Sessions, config: WatcherConfig, digest: DigestOutbound, owner: str
         subscriber=digest.subscriber,
         attempts=digest.attempts,
         what=f"digest of {len(digest.entries)} signals up to {digest.period_end:%Y-%m-%d %H:%M}Z",
-        build=lambda subscriber, now: render_digest(digest, config, subscriber, now),
+        build=lambda subscriber, now: _rendered(render_digest(digest, config, subscriber, now)),
         record=_DigestRecord(db, digest.digest_id, owner),
     )
+
+
+async def _rendered(message: EmailMessage) -> EmailMessage:
+    """A digest rendered here, as the awaitable a `Job` builds."""
+    return message

@@ -11,16 +11,19 @@ out again with the same Message-ID — the one window SMTP cannot close.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.config import WatcherConfig
+from watcher.config import Subscriber, WatcherConfig
+from watcher.errors import ParseError, TransientDeliveryError
 from watcher.items import Outbound
+from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
-from watcher.notify.render import render_alert_mail
+from watcher.notify.render import AlertStyle, render_alert_mail
 from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
 from watcher.notify.transport import Transport
+from watcher.sources.worker import ParserPool
 from watcher.store import outbox
 from watcher.store.db import Sessions
 
@@ -54,13 +57,20 @@ async def dispatch_due(
     transport: Transport,
     clock: Callable[[], datetime],
     pacer: Pacer | None = None,
+    *,
+    workers: ParserPool | None = None,
 ) -> DispatchReport:
-    """Claim and send one batch of due alerts (one connection); report what happened."""
+    """Claim and send one batch of due alerts; report what happened.
+
+    With `workers`, each alert is rendered in a worker process (from an `AlertStyle`)
+    while the event loop sends the ones before it; without, on the loop.
+    """
     policy = config.dispatcher
     batch = await outbox.claim_outbound(db, now=clock(), lease=policy.lease, limit=policy.batch)
     if not batch.emails:
         return DispatchReport()
-    jobs = [_job(db, config, outbound, batch.owner) for outbound in batch.emails]
+    render = _renderer(config, workers)
+    jobs = [_job(db, outbound, batch.owner, render) for outbound in batch.emails]
     deliveries = {outbound.message_id: outbound.delivery_ids for outbound in batch.emails}
 
     async def mark_sent(accepted: Sequence[Accepted]) -> None:
@@ -80,13 +90,43 @@ async def dispatch_due(
     )
 
 
-def _job(db: Sessions, config: WatcherConfig, outbound: Outbound, owner: str) -> Job:
+Render = Callable[[Outbound, Subscriber, datetime], Awaitable[Outgoing]]
+
+
+def _renderer(config: WatcherConfig, workers: ParserPool | None) -> Render:
+    """How the batch's alerts are rendered: in `workers` if given, else here."""
+    if workers is None:
+
+        async def here(outbound: Outbound, subscriber: Subscriber, now: datetime) -> Outgoing:
+            return render_alert_mail(outbound, config, subscriber, now)
+
+        return here
+    style = AlertStyle.of(config)
+
+    async def there(outbound: Outbound, subscriber: Subscriber, now: datetime) -> Outgoing:
+        try:
+            return await workers.run(
+                outbound.subscriber,
+                f"rendering alert {outbound.message_id}",
+                render_alert_mail,
+                outbound,
+                style,
+                subscriber,
+                now,
+            )
+        except ParseError as exc:  # the worker overran its deadline or died: try later
+            raise TransientDeliveryError(str(exc)) from exc
+
+    return there
+
+
+def _job(db: Sessions, outbound: Outbound, owner: str, render: Render) -> Job:
     signals = ", ".join(s.type for s in outbound.signals)
     return Job(
         message_id=outbound.message_id,
         subscriber=outbound.subscriber,
         attempts=outbound.attempts,
         what=f"alert {signals}: {outbound.item.title[:120]!r}",
-        build=lambda subscriber, now: render_alert_mail(outbound, config, subscriber, now),
+        build=lambda subscriber, now: render(outbound, subscriber, now),
         record=_Deliveries(db, outbound.delivery_ids, owner),
     )

@@ -1,5 +1,9 @@
 """Build the email for an outbound alert: a text part, an HTML part, safe headers.
 
+Rendering needs only the config's mail section and signal labels (`MailSettings`):
+the dispatcher renders alerts in the worker processes from an `AlertStyle`, the digest
+from the config itself.
+
 Text from feeds is untrusted. Titles reach the subject only through `clean_title`;
 the summary goes through nh3 (no tag but a few inline ones, links only http/https)
 before the HTML template, which autoescapes everything else; the item's link is a
@@ -12,10 +16,12 @@ import binascii
 import random
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -23,7 +29,7 @@ import jinja2
 import nh3
 from markupsafe import Markup, escape
 
-from watcher.config import Subscriber, WatcherConfig
+from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
 from watcher.items import Direction, Evidence, Item, Outbound, Signal
 from watcher.notify.headers import (
     MAIL_POLICY,
@@ -47,7 +53,33 @@ TEMPLATES = jinja2.Environment(
 )
 
 
-def subject_for(outbound: Outbound, config: WatcherConfig) -> str:
+class MailSettings(Protocol):
+    """What rendering needs of the config (a `WatcherConfig` is one)."""
+
+    @property
+    def mail(self) -> MailConfig: ...
+
+    def signal_label(self, signal_type: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStyle:
+    """A config's `MailSettings` alone: small enough to send with every alert to a worker."""
+
+    mail: MailConfig
+    labels: Mapping[str, str]
+
+    @classmethod
+    def of(cls, config: WatcherConfig) -> AlertStyle:
+        """The mail section and every configured signal type's label."""
+        return cls(config.mail, {t: config.signal_label(t) for t in config.signals})
+
+    def signal_label(self, signal_type: str) -> str:
+        """As `WatcherConfig.signal_label`."""
+        return self.labels.get(signal_type) or readable_signal_type(signal_type)
+
+
+def subject_for(outbound: Outbound, config: MailSettings) -> str:
     """`[Supply Watch] Export control · tightening · Dy, Tb · <title>`."""
     labels = ", ".join(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
     directions = {s.direction for s in outbound.signals}
@@ -63,7 +95,7 @@ def subject_for(outbound: Outbound, config: WatcherConfig) -> str:
 
 
 def render_alert(
-    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
+    outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
     """The complete, header-checked RFC 5322 message for one outbound alert."""
     headers, context = _alert(outbound, config, subscriber)
@@ -71,7 +103,7 @@ def render_alert(
 
 
 def render_alert_mail(
-    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber, now: datetime
+    outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> Outgoing:
     """`render_alert` flattened once: the header check ran on the very bytes returned."""
     headers, context = _alert(outbound, config, subscriber)
@@ -81,7 +113,7 @@ def render_alert_mail(
 
 
 def _alert(
-    outbound: Outbound, config: WatcherConfig, subscriber: Subscriber
+    outbound: Outbound, config: MailSettings, subscriber: Subscriber
 ) -> tuple[dict[str, str], dict[str, object]]:
     """The alert's own headers and its template context."""
     item = outbound.item
@@ -103,7 +135,7 @@ def _alert(
 
 
 def build_message(
-    config: WatcherConfig,
+    config: MailSettings,
     subscriber: Subscriber,
     headers: dict[str, str],
     template: str,
@@ -117,7 +149,7 @@ def build_message(
 
 
 def compose_message(
-    config: WatcherConfig,
+    config: MailSettings,
     subscriber: Subscriber,
     headers: dict[str, str],
     template: str,
@@ -233,7 +265,7 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     }
 
 
-def signal_view(signal: Signal, config: WatcherConfig) -> dict[str, object]:
+def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
     """What the templates show of one signal."""
     return {
         "type": signal.type,

@@ -54,7 +54,7 @@ class Job:
     subscriber: str
     attempts: int
     what: str
-    build: Callable[[Subscriber, datetime], EmailMessage | Outgoing]
+    build: Callable[[Subscriber, datetime], Awaitable[EmailMessage | Outgoing]]
     record: Record
 
 
@@ -183,7 +183,7 @@ async def _send_one(
         bound.warning("alert_dropped", reason="not a subscriber any more")
         return DispatchReport(dead=1)
     try:
-        message = job.build(subscriber, clock())
+        message = await job.build(subscriber, clock())
         await pacer.wait()
         reply = await transport.send(message)
     except TransportUnavailable:
