@@ -29,9 +29,12 @@ from tests.delivery import (
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route, free_port
 from watcher.config import DispatcherConfig, WatcherConfig
+from watcher.notify.dispatch import dispatch_due
 from watcher.notify.sender import Accepted, Job, Marks, retry_delay
 from watcher.pipeline import poll_source
 from watcher.runtime import Runtime
+from watcher.service import poll_with_deadline, prepare_sources
+from watcher.sources.worker import ParserPool
 from watcher.store import outbox
 from watcher.store.tables import DeliveryRow, NoticeRow
 
@@ -308,6 +311,29 @@ async def test_a_dispatch_pass_sends_as_many_emails_at_once_as_it_has_connection
     assert len(set(mail_server.handler.peers)) == 3  # the later emails reused the sessions
     rows = await all_rows(config, DeliveryRow)
     assert {(r.status, r.attempts, r.lease_owner) for r in rows} == {("sent", 1, None)}
+
+
+async def test_an_alert_whose_rendering_overruns_the_worker_deadline_waits_for_a_retry(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """A render worker that does not answer in time costs a retry, not the alert."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
+    )
+    async with Runtime(config, clock=Clock()) as rt:
+        for source in await prepare_sources(rt):
+            await poll_with_deadline(rt, source)
+        hurried = ParserPool(1, deadline=1e-6)  # no worker can answer within a microsecond
+        try:
+            report = await dispatch_due(rt.db, rt.config, rt.transport(), rt.clock, workers=hurried)
+        finally:
+            hurried.close()
+    assert (report.sent, report.retried, report.dead) == (0, 1, 0)
+    assert mail_server.messages == []
+    [row] = await all_rows(config, DeliveryRow)
+    assert (row.status, row.attempts, row.lease_owner) == ("pending", 1, None)
+    assert "rendering alert" in (row.last_error or "")
 
 
 async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_it_once(

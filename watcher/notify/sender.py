@@ -1,4 +1,4 @@
-"""Send a claimed batch of emails over one connection and record each outcome.
+"""Send a claimed batch of emails over the pass's connections and record each outcome.
 
 Alerts and digests share this loop; each `Job` brings how to build its message and a
 `Record` that writes the outcome to its own rows. A failure is committed right after
@@ -8,8 +8,9 @@ next email goes out: the emails accepted while one mark transaction runs are mar
 together in the next (`watcher.store.coalesce`), and the batch ends only when all are
 marked. A row is marked sent only after the server accepted its email; a kill in
 between leaves it leased, and once the lease expires the email goes out again with
-the same Message-ID (the one window SMTP cannot close). The window is the send in
-flight plus the emails accepted during one mark transaction: a few, not a batch.
+the same Message-ID (the one window SMTP cannot close). The window is the sends in
+flight (one per connection) plus at most `UNMARKED_LIMIT` accepted emails waiting for
+their mark: a few, not a batch.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ async def send_jobs(
             job = pending.popleft()
             try:
                 report += await _send_one(db, config, open_transport, job, clock, pacer, marks)
-            except TransientDeliveryError:
+            except TransportUnavailable:
                 pending.appendleft(job)  # not tried: it waits for a retry with the rest
                 raise
         return report
@@ -171,10 +172,10 @@ async def _send_one(
     pacer: Pacer,
     marks: Marks,
 ) -> DispatchReport:
-    """Build and send one email and record its outcome; a failed connection raises.
+    """Build and send one email and record its outcome.
 
-    Raises `TransientDeliveryError` (`TransportUnavailable` included) when the
-    connection failed: the email was not sent and the caller gives it back.
+    Raises `TransportUnavailable` when no connection could be opened: the email was
+    not tried, and the caller gives it back.
     """
     bound = log.bind(subscriber=job.subscriber, message_id=job.message_id)
     subscriber = config.subscriber(job.subscriber)
