@@ -8,7 +8,7 @@ from watcher.analysis import Analysis, Rules, analyse
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.runtime import Runtime
-from watcher.stories import sketch_text
+from watcher.stories import decode_sketch, sketch_text
 
 MakeConfig = Callable[..., WatcherConfig]
 
@@ -28,7 +28,7 @@ def _expected(config: WatcherConfig) -> list[tuple[list[str], object]]:
 
 
 def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:
-    return [([s.rule for s in r.signals], r.sketch) for r in results]
+    return [([s.rule for s in r.signals], decode_sketch(r.fingerprint)) for r in results]
 
 
 async def test_a_worker_classifies_and_sketches_as_the_event_loop_would(

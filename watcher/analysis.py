@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.items import Signal
-from watcher.stories import Sketch, index_keys, sketch_text
+from watcher.stories import encode_sketch, index_keys, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +43,15 @@ class Rules:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """What an item's text says: its signals, its story sketch and that sketch's story keys."""
+    """What an item's text says: its signals, its story sketch and that sketch's story keys.
+
+    The sketch travels encoded (`watcher.stories.encode_sketch`), as the item row stores
+    it: bytes cost little to send back from a worker, and a poll decodes only the
+    sketches it compares (an item with no candidate story is never decoded).
+    """
 
     signals: list[Signal]
-    sketch: Sketch
+    fingerprint: bytes
     keys: frozenset[int]
 
 
@@ -67,5 +72,6 @@ def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
     out = []
     for title, body in texts:
         sketch = sketch_text(title, body)
-        out.append(Analysis(classifier.classify(title, body), sketch, index_keys(sketch)))
+        keys = index_keys(sketch)
+        out.append(Analysis(classifier.classify(title, body), encode_sketch(sketch), keys))
     return out

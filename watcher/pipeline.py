@@ -225,7 +225,7 @@ def _plan(
     return ItemPlan(
         item=item,
         signals=analysis.signals,
-        sketch=analysis.sketch,
+        fingerprint=analysis.fingerprint,
         keys=analysis.keys,
         recipients={
             s.type: [sub.address for sub in recipients(subscribers, s)]

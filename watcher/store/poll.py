@@ -26,7 +26,15 @@ from watcher.store.tables import (
     StoryRow,
     table_of,
 )
-from watcher.stories import Sketch, best_story, encode_sketch, index_keys, sketch_text
+from watcher.stories import (
+    Candidate,
+    Sketch,
+    best_story,
+    decode_sketch,
+    encode_sketch,
+    index_keys,
+    sketch_text,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +52,25 @@ class ItemPlan:
     """An item to store, its signals, and who gets each signal type (addresses by type).
 
     `modes` maps an address to `digest` when that subscriber reads digests; any other
-    address is mailed immediately. `sketch` is the item's story sketch and `keys` its
-    story keys (`watcher.stories.index_keys`) when the caller made them already (outside
-    the write transaction); otherwise `save_poll` makes them.
+    address is mailed immediately. `fingerprint` is the item's story sketch, encoded
+    (`watcher.stories.encode_sketch`), and `keys` its story keys
+    (`watcher.stories.index_keys`), when the caller made them already (a parser worker
+    did); otherwise `save_poll` makes both.
     """
 
     item: Item
     signals: Sequence[Signal]
     recipients: Mapping[str, Sequence[str]]
     modes: Mapping[str, str] = field(default_factory=dict)
-    sketch: Sketch | None = None
+    fingerprint: bytes | None = None
     keys: frozenset[int] | None = None
+
+    def sketched(self) -> tuple[bytes, frozenset[int], Sketch | None]:
+        """(fingerprint, story keys, the sketch if it had to be made here)."""
+        if self.fingerprint is not None and self.keys is not None:
+            return self.fingerprint, self.keys, None
+        sketch = sketch_text(self.item.title, self.item.body)
+        return encode_sketch(sketch), index_keys(sketch), sketch
 
 
 async def save_poll(
@@ -129,12 +145,15 @@ class _Stored:
 _Placed = tuple[list[tuple["ItemPlan", _Stored]], dict[tuple[int, str], int]]
 
 
-def _sketch(item: Item) -> Sketch:
-    return sketch_text(item.title, item.body)
-
-
-def _keys(plan: ItemPlan, sketch: Sketch) -> frozenset[int]:
-    return plan.keys if plan.keys is not None else index_keys(sketch)
+def _best_story(
+    sketch: Sketch | None,
+    source: str,
+    when: datetime,
+    window: timedelta,
+    candidates: Sequence[Candidate],
+) -> int | None:
+    """`best_story`, or None when the item's own fingerprint could not be read."""
+    return None if sketch is None else best_story(sketch, source, when, window, candidates)
 
 
 def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str, int]:
@@ -169,21 +188,22 @@ def _insert_fresh(
 
     Returns where each plan's item went and the new signals' ids by (item id, type).
     """
-    sketches = [p.sketch or _sketch(p.item) for p in plans]
+    sketched = [plan.sketched() for plan in plans]
     moments = [p.item.published or now for p in plans]
     found = lookup(
         driver,
         source=source,
-        wanted=[
-            (_keys(plan, sketch), when)
-            for plan, sketch, when in zip(plans, sketches, moments, strict=True)
-        ],
+        wanted=[(keys, when) for (_, keys, _), when in zip(sketched, moments, strict=True)],
         window=window,
         now=now,
     )
     story_ids: list[int | None] = [
-        best_story(sketch, source, when, window, candidates)
-        for sketch, when, candidates in zip(sketches, moments, found.candidates, strict=True)
+        _best_story(made or decode_sketch(fingerprint), source, when, window, candidates)
+        if candidates
+        else None
+        for (fingerprint, _, made), when, candidates in zip(
+            sketched, moments, found.candidates, strict=True
+        )
     ]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
@@ -199,8 +219,8 @@ def _insert_fresh(
         driver,
         table_of(ItemRow),
         [
-            _item_values(plan.item, now, sketch, story)
-            for plan, sketch, story in zip(plans, sketches, stories, strict=True)
+            _item_values(plan.item, now, fingerprint, story)
+            for plan, (fingerprint, _, _), story in zip(plans, sketched, stories, strict=True)
         ],
     )
     placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
@@ -216,7 +236,7 @@ def _insert_fresh(
     return rows, _insert_signals(driver, rows, now)
 
 
-def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> dict[str, Any]:
+def _item_values(item: Item, now: datetime, fingerprint: bytes, story_id: int) -> dict[str, Any]:
     return {
         "source": item.source,
         "identity": item.identity,
@@ -229,7 +249,7 @@ def _item_values(item: Item, now: datetime, sketch: Sketch, story_id: int) -> di
         "content_hash": item.content_hash,
         "revision": 1,
         "story_id": story_id,
-        "fingerprint": encode_sketch(sketch),
+        "fingerprint": fingerprint,
     }
 
 
@@ -248,14 +268,12 @@ def _revise_items(
     out: list[tuple[ItemPlan, _Stored]] = []
     filings: list[Filing] = []
     for plan, row in zip(plans, stored, strict=True):
-        sketch = plan.sketch or _sketch(plan.item)
-        _revise_item(row, plan.item, now, sketch)
+        fingerprint, keys, _ = plan.sketched()
+        _revise_item(row, plan.item, now, fingerprint)
         assert row.id is not None
         assert row.story_id is not None
         out.append((plan, _Stored(row.id, row.story_id)))
-        filings.append(
-            Filing(row.id, row.story_id, row.published or row.fetched_at, _keys(plan, sketch))
-        )
+        filings.append(Filing(row.id, row.story_id, row.published or row.fetched_at, keys))
     session.flush()
     session.exec(
         delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
@@ -264,9 +282,9 @@ def _revise_items(
     return out
 
 
-def _revise_item(row: ItemRow, item: Item, now: datetime, sketch: Sketch) -> None:
+def _revise_item(row: ItemRow, item: Item, now: datetime, fingerprint: bytes) -> None:
     row.title, row.body, row.link = item.title, item.body, item.link
-    row.fingerprint = encode_sketch(sketch)
+    row.fingerprint = fingerprint
     row.published = item.published or row.published
     row.content_hash = item.content_hash
     row.fetched_at = now
