@@ -74,10 +74,7 @@ async def claim_rows(
         .with_for_update(skip_locked=True)
     )
     take = (
-        update(table)
-        .where(col(group).in_(pick), *due)
-        .values(lease_owner=owner, lease_until=until)
-        .execution_options(synchronize_session=False)
+        update(table).where(col(group).in_(pick), *due).values(lease_owner=owner, lease_until=until)
     )
     taken = select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
 
