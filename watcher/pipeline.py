@@ -21,7 +21,6 @@ import structlog
 from watcher import health, schedule
 from watcher.analysis import Analysis, analyse
 from watcher.config import FilesSource, PageSource, Source
-from watcher.dedup import with_identity
 from watcher.errors import FetchError, PageChangedError, SourceError
 from watcher.items import Item
 from watcher.notify.route import recipients
@@ -81,10 +80,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         bound.info("poll_finished", fetched=0, new=0, signals=0, queued=0, not_modified=True)
         return PollReport(source=source.name, not_modified=True)
 
-    # feeds' items come identified from the parser worker; pages' and files' are done here
-    items = _unique(
-        [i if i.content_hash else with_identity(i, source.identity) for i in result.items]
-    )
+    items = _unique(result.items)
     known: Mapping[str, KnownItem] = {}
     if not before.never_succeeded:  # items are stored by successful polls only
         known = await _known(rt, source.name, items)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import calendar
 import io
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 
 from watcher.config import FeedSource
-from watcher.dedup import with_identity
 from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.charset import declared_in_document, guess_charset, header_charset
@@ -75,21 +73,16 @@ def parse_document(
     source: str,
     base_url: str = "",
     headers: dict[str, str] | None = None,
-    identity: str | None = None,
+    identity: str = "auto",
 ) -> Parsed:
-    """A JSON Feed or an XML feed document as items; runs in a parser worker.
+    """A JSON Feed or an XML feed document as items identified by the `identity` mode.
 
-    With `identity` (the source's mode), the items come with their identity and content
-    hash (`watcher.dedup.with_identity`), worked out here rather than in the service.
+    Runs in a parser worker.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if looks_like_json(data, headers.get("content-type", "")):
-        parsed = parse_json_feed(data, source, base_url)
-    else:
-        parsed = parse_feed(data, source, base_url, headers)
-    if identity is None:
-        return parsed
-    return replace(parsed, items=[with_identity(item, identity) for item in parsed.items])
+        return parse_json_feed(data, source, base_url).identified(identity)
+    return parse_feed(data, source, base_url, headers).identified(identity)
 
 
 def parse_feed(

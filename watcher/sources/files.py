@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watcher.config import FilesSource
+from watcher.dedup import with_identity
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
 from watcher.sources.feed import parse_feed
@@ -43,7 +44,7 @@ def _read_folder(source: FilesSource) -> FetchResult:
             items.extend(_read_file(source.name, folder, path))
         except (OSError, ParseError) as exc:
             warnings.append(f"{path}: {exc}")
-    return FetchResult(items=items, warnings=warnings)
+    return FetchResult(items=[with_identity(i, source.identity) for i in items], warnings=warnings)
 
 
 def _skipped(relative: Path) -> bool:

@@ -42,6 +42,7 @@ async def fetch_page(
         answer.url,
         answer.headers.get("content-type"),
         source.select,
+        source.identity,
     )
     return FetchResult(
         items=parsed.items,
@@ -52,9 +53,17 @@ async def fetch_page(
 
 
 def parse_page(
-    data: bytes, source: str, url: str, content_type: str | None, select: PageSelectors
+    data: bytes,
+    source: str,
+    url: str,
+    content_type: str | None,
+    select: PageSelectors,
+    identity: str = "auto",
 ) -> Parsed:
-    """The items the selectors find; `PageChangedError` when the item selector finds none."""
+    """The items the selectors find, identified by the `identity` mode; runs in a worker.
+
+    `PageChangedError` when the item selector finds none.
+    """
     tree = LexborHTMLParser(decode_html(data, content_type))
     base = _base(tree, url)
     nodes = tree.css(select.item)
@@ -70,7 +79,7 @@ def parse_page(
     warnings = [] if items else [f"{len(nodes)} elements matched but none had a title or link"]
     if len(nodes) > MAX_ITEMS:
         warnings.append(f"{len(nodes)} items matched; only the first {MAX_ITEMS} were read")
-    return Parsed(items=items, warnings=warnings)
+    return Parsed(items=items, warnings=warnings).identified(identity)
 
 
 def _base(tree: LexborHTMLParser, url: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from watcher.dedup import with_identity
 from watcher.items import Item
 
 
@@ -27,10 +28,20 @@ class Parsed:
     warnings: list[str] = field(default_factory=list)
     min_interval: timedelta | None = None
 
+    def identified(self, mode: str) -> Parsed:
+        """The same, each item with its identity and content hash (`with_identity`).
+
+        Parsers call it in the worker, so the service's event loop does not hash.
+        """
+        return replace(self, items=[with_identity(item, mode) for item in self.items])
+
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     """The items a source offers now, or `not_modified` when the server said 304.
+
+    The items come with their identity and content hash, by the source's `identity`
+    mode (`watcher.dedup.with_identity`).
 
     `min_interval` is the longest of the server's hints (Cache-Control max-age, RSS ttl):
     the scheduler polls no sooner than that.
