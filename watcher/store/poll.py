@@ -28,7 +28,6 @@ from watcher.store.tables import (
 )
 from watcher.stories import (
     Candidate,
-    Sketch,
     best_story,
     decode_sketch,
     encode_sketch,
@@ -65,12 +64,12 @@ class ItemPlan:
     fingerprint: bytes | None = None
     keys: frozenset[int] | None = None
 
-    def sketched(self) -> tuple[bytes, frozenset[int], Sketch | None]:
-        """(fingerprint, story keys, the sketch if it had to be made here)."""
+    def sketched(self) -> tuple[bytes, frozenset[int]]:
+        """The item's fingerprint and story keys, made here if the caller did not."""
         if self.fingerprint is not None and self.keys is not None:
-            return self.fingerprint, self.keys, None
+            return self.fingerprint, self.keys
         sketch = sketch_text(self.item.title, self.item.body)
-        return encode_sketch(sketch), index_keys(sketch), sketch
+        return encode_sketch(sketch), index_keys(sketch)
 
 
 async def save_poll(
@@ -145,14 +144,15 @@ class _Stored:
 _Placed = tuple[list[tuple["ItemPlan", _Stored]], dict[tuple[int, str], int]]
 
 
-def _best_story(
-    sketch: Sketch | None,
+def _story_of(
+    fingerprint: bytes,
     source: str,
     when: datetime,
     window: timedelta,
     candidates: Sequence[Candidate],
 ) -> int | None:
-    """`best_story`, or None when the item's own fingerprint could not be read."""
+    """The story the item joins (`best_story`); its fingerprint is decoded only to compare."""
+    sketch = decode_sketch(fingerprint) if candidates else None
     return None if sketch is None else best_story(sketch, source, when, window, candidates)
 
 
@@ -193,15 +193,13 @@ def _insert_fresh(
     found = lookup(
         driver,
         source=source,
-        wanted=[(keys, when) for (_, keys, _), when in zip(sketched, moments, strict=True)],
+        wanted=[(keys, when) for (_, keys), when in zip(sketched, moments, strict=True)],
         window=window,
         now=now,
     )
     story_ids: list[int | None] = [
-        _best_story(made or decode_sketch(fingerprint), source, when, window, candidates)
-        if candidates
-        else None
-        for (fingerprint, _, made), when, candidates in zip(
+        _story_of(fingerprint, source, when, window, candidates)
+        for (fingerprint, _), when, candidates in zip(
             sketched, moments, found.candidates, strict=True
         )
     ]
@@ -220,7 +218,7 @@ def _insert_fresh(
         table_of(ItemRow),
         [
             _item_values(plan.item, now, fingerprint, story)
-            for plan, (fingerprint, _, _), story in zip(plans, sketched, stories, strict=True)
+            for plan, (fingerprint, _), story in zip(plans, sketched, stories, strict=True)
         ],
     )
     placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
@@ -268,7 +266,7 @@ def _revise_items(
     out: list[tuple[ItemPlan, _Stored]] = []
     filings: list[Filing] = []
     for plan, row in zip(plans, stored, strict=True):
-        fingerprint, keys, _ = plan.sketched()
+        fingerprint, keys = plan.sketched()
         _revise_item(row, plan.item, now, fingerprint)
         assert row.id is not None
         assert row.story_id is not None
