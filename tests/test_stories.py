@@ -18,8 +18,10 @@ from watcher.pipeline import poll_source
 from watcher.runtime import Runtime
 from watcher.service import prepare_sources
 from watcher.sources.result import Validators
+from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
-from watcher.store.stories import also_reported_by, find_candidates
+from watcher.store.stories import also_reported_by
+from watcher.store.stories import lookup as find
 from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 from watcher.stories import (
     HOT_STORIES,
@@ -193,10 +195,15 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
                         moment=NOW,
                     )
                 )
-        async with rt.db.write() as session, session.begin():
-            lookup = await find_candidates(
-                session, source="wire", sketches=[(sketch, NOW)], window=timedelta(days=7), now=NOW
+        lookup = await rt.db.run_write(
+            lambda connection: find(
+                Driver(connection),
+                source="wire",
+                wanted=[(index_keys(sketch), NOW)],
+                window=timedelta(days=7),
+                now=NOW,
             )
+        )
         assert common in lookup.hot
         assert lookup.candidates == [[]]
         await _save(rt, _item("wire", *LYNAS, "w1"))

@@ -8,8 +8,8 @@ hands the same SQL to the connection's DBAPI cursor: the column types' own conve
 run once per value that needs one, and rows come back as the driver's tuples.
 
 SQL is written with `?` placeholders and translated to the driver's style once per
-text (`$1, $2, …` for asyncpg). Use a `Driver` only inside `AsyncConnection.run_sync`
-(`run_driver`), in the transaction of the session it came from.
+text (`$1, $2, …` for asyncpg). Make a `Driver` of the connection `Database.run_write`
+or `run_read` hands its work, and use it inside that transaction only.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.types import TypeEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-T = TypeVar("T")
 Convert = Callable[[Any], Any]
 _PLACEHOLDER = re.compile(r"\?")
 _NUMBERED = {"numeric_dollar": "$", "numeric": ":"}  # paramstyles that number placeholders
@@ -113,12 +111,6 @@ def insert_ids(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]]) 
     if len(ids) != len(rows):
         raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
     return ids
-
-
-async def run_driver(session: AsyncSession, work: Callable[[Driver], T]) -> T:
-    """`work(driver)` on the session's connection, inside its transaction."""
-    connection = await session.connection()
-    return await connection.run_sync(lambda sync: work(Driver(sync)))
 
 
 def _same(value: Any) -> Any:

@@ -13,18 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from watcher.store.db import Sessions, chunked
-from watcher.store.driver import Driver, marks, run_driver
+from watcher.store.driver import Driver, marks
 from watcher.store.tables import ItemRow, UTCDateTime
 from watcher.stories import (
     Candidate,
     Posting,
-    Sketch,
     decode_sketch,
     hot_keys,
-    index_keys,
     shortlist,
 )
 
@@ -54,27 +51,6 @@ class Lookup:
     candidates: list[list[Candidate]]
     keys: list[frozenset[int]]
     hot: frozenset[int]
-
-
-async def find_candidates(
-    session: AsyncSession,
-    *,
-    source: str,
-    sketches: Sequence[tuple[Sketch, datetime]],
-    window: timedelta,
-    now: datetime,
-) -> Lookup:
-    """`lookup` on the session's connection (see there)."""
-    return await run_driver(
-        session,
-        lambda driver: lookup(
-            driver,
-            source=source,
-            wanted=[(index_keys(sketch), when) for sketch, when in sketches],
-            window=window,
-            now=now,
-        ),
-    )
 
 
 def lookup(
