@@ -71,17 +71,19 @@ class MailPolicy(email.policy.EmailPolicy):
         (The generator folds a message's parts with a clone of this policy: the folding
         settings are part of the cache key.)
         """
-        reused = _REUSED.get((name.lower(), str(value))) is value
-        key = (name.lower(), str(value), self.linesep, self.max_line_length, self.utf8)
-        if reused and key in _FOLDED:
-            return _FOLDED[key]
-        if key[0] in _UNFOLDED:
-            folded = _WIDE.fold_binary(name, value)
-        else:
-            folded = super().fold_binary(name, value)
-        if reused:
-            _FOLDED[key] = folded
+        text = str(value)
+        if _REUSED.get((name.lower(), text)) is not value:
+            return self._fold_binary(name, value)
+        key = (name.lower(), text, self.linesep, self.max_line_length, self.utf8)
+        folded = _FOLDED.get(key)
+        if folded is None:
+            folded = _FOLDED[key] = self._fold_binary(name, value)
         return folded
+
+    def _fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _UNFOLDED:
+            return _WIDE.fold_binary(name, value)
+        return super().fold_binary(name, value)
 
 
 @functools.lru_cache(maxsize=256)
