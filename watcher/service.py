@@ -151,8 +151,9 @@ async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
 async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None = None) -> int:
     """Poll every enabled source once, deliver what is due; 0 if all went well, else 1.
 
-    Alerts go out as their polls queue them, over one SMTP connection for the whole run,
-    while the other polls go on; digests and admin notices once every poll has ended.
+    Alerts go out as their polls queue them, over the run's SMTP connections (up to
+    `dispatcher.connections`), while the other polls go on; digests and admin notices
+    once every poll has ended.
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
 

@@ -86,7 +86,7 @@ async def dispatch_digests(
     clock: Callable[[], datetime],
     pacer: Pacer | None = None,
 ) -> DispatchReport:
-    """Claim and send one batch of produced digests (one connection)."""
+    """Claim and send one batch of produced digests over `transport`."""
     policy = config.dispatcher
     owner, until, batch = await digests.claim_digests(
         db, now=clock(), lease=policy.lease, limit=policy.batch
