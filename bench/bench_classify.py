@@ -26,7 +26,7 @@ import timeit
 from pathlib import Path
 
 from watcher.classify.engine import Classifier
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_ITEMS_PER_SECOND = 5_000

@@ -2,7 +2,7 @@
 
 `bench_config` writes a YAML file into the scenario's temp folder (the default rules
 from `config/rules.yaml` included, state under `<workdir>/data`) and loads it with
-`watcher.configfile.load_config`, so the service validates it exactly as in
+`watcher.config.load.load_config`, so the service validates it exactly as in
 production. Options that only some versions of the service have (`backfill`,
 `http.per_host`, `http.max_connections`, `web`, ...) are set only when the schema in
 `watcher/config.py` has them, so the harness runs on every branch of the service.
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from watcher import config as schema
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "config" / "rules.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.corpus import CORPUS, run_corpus
 from tests.servers import FeedServer
-from watcher.log import configure_logging
+from watcher.ops.log import configure_logging
 
 
 def main() -> int:

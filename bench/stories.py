@@ -2,7 +2,7 @@
 
 The items are clustered exactly as the store does it, in publication order: the earlier
 items of other sources within the window that share keys with the new one
-(`watcher.stories.shortlist`, hot keys left out), then `watcher.stories.best_story`
+(`watcher.domain.stories.shortlist`, hot keys left out), then `watcher.domain.stories.best_story`
 over those.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from watcher.stories import (
+from watcher.domain.stories import (
     Candidate,
     Posting,
     best_story,

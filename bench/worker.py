@@ -3,8 +3,8 @@
 `bench.run` starts one worker per run so every figure (CPU time, peak RSS) belongs to
 a process that did nothing else, and no run inherits another's caches. PARAMS is a
 JSON object; the worker writes its figures as JSON to OUT. The service is driven
-through its public entry points: `watcher.service.run_once(config)` for rounds,
-`watcher.service.Daemon(config).run()` for the long-running daemon.
+through its public entry points: `watcher.service.rounds.run_once(config)` for rounds,
+`watcher.service.rounds.Daemon(config).run()` for the long-running daemon.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ from bench.measure import MB, RssSampler, Stopwatch, children_peak_rss, peak_rss
 from bench.profiling import Profiler, for_mode
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
-from watcher.log import configure_logging
-from watcher.service import run_once
+from watcher.config.load import load_config
+from watcher.ops.log import configure_logging
+from watcher.service.rounds import run_once
 
 try:
-    from watcher.daemon import Daemon
+    from watcher.service.daemon import Daemon
 except ImportError:  # before the daemon moved out of watcher/service.py
-    from watcher.service import Daemon  # type: ignore[attr-defined,no-redef]
+    from watcher.service.rounds import Daemon  # type: ignore[attr-defined,no-redef]
 
 Params = dict[str, Any]
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "watcher.yaml"

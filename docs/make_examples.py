@@ -18,9 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
-from watcher.runtime import Runtime
-from watcher.service import dispatch_all, poll_with_deadline, produce_due_digests
+from watcher.config.load import load_config
+from watcher.service.runtime import Runtime
+from watcher.service.rounds import dispatch_all, poll_with_deadline, produce_due_digests
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "examples"

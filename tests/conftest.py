@@ -17,7 +17,7 @@ import yaml
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, SmtpSink
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -22,9 +22,9 @@ from sqlmodel import select
 
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
-from watcher.runtime import Runtime
-from watcher.service import poll_with_deadline, prepare_sources
+from watcher.config.load import load_config
+from watcher.service.rounds import poll_with_deadline, prepare_sources
+from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow, SourceRow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,13 +12,13 @@ from sqlmodel import SQLModel, select
 from tests.clock import Clock
 from watcher.config import WatcherConfig
 from watcher.notify.sender import DispatchReport
-from watcher.runtime import Runtime
-from watcher.service import (
+from watcher.service.rounds import (
     dispatch_all,
     poll_with_deadline,
     prepare_sources,
     produce_due_digests,
 )
+from watcher.service.runtime import Runtime
 
 Row = TypeVar("Row", bound=SQLModel)
 

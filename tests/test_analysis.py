@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from watcher.analysis import Analysis, Rules, analyse
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
-from watcher.stories import decode_sketch, sketch_text
+from watcher.domain.stories import decode_sketch, sketch_text
+from watcher.service.analysis import Analysis, Rules, analyse
+from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
 

@@ -11,11 +11,19 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from watcher.backtest import APPEARS, CHANGES, DISAPPEARS, format_backtest, run_backtest
 from watcher.cli import app
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
-from watcher.service import run_once
+from watcher.config.load import load_config
+from watcher.service.backtest import (
+    APPEARS,
+    CHANGES,
+    DISAPPEARS,
+    Backtest,
+    format_backtest,
+    run_backtest,
+)
+from watcher.service.rounds import run_once
+from watcher.store.db import open_database
 
 DOCUMENTS = {
     "scrap.md": "# Recyclers short of NdFeB swarf\n\nRecyclers in Ganzhou are short of swarf.\n",
@@ -38,6 +46,12 @@ PRODUCTION_CUT = {
         }
     },
 }
+
+
+async def _backtest(config: WatcherConfig, window: timedelta, now: datetime) -> Backtest:
+    """`run_backtest` on the config's own database."""
+    async with open_database(config.database_url) as db:
+        return await run_backtest(db, config, window, now)
 
 
 def _poll(tmp_path: Path, write_config: Callable[..., Path]) -> tuple[Path, dict[str, Any]]:
@@ -64,7 +78,7 @@ async def test_unchanged_rules_change_nothing(
     path, _ = _poll(tmp_path, write_config)
     config = load_config(path, environ={})
     assert await run_once(config) == 0
-    result = await run_backtest(config, timedelta(days=30), datetime.now(UTC))
+    result = await _backtest(config, timedelta(days=30), datetime.now(UTC))
     assert result.items == len(DOCUMENTS)
     by_type = {d.type: d for d in result.types}
     assert by_type["scrap_shortage"].stored == by_type["scrap_shortage"].now == 1
@@ -80,7 +94,7 @@ async def test_a_rule_edit_shows_alerts_that_appear_and_disappear(
     path, data = _poll(tmp_path, write_config)
     assert await run_once(load_config(path, environ={})) == 0
     edited = _variant(tmp_path, data, **PRODUCTION_CUT)
-    result = await run_backtest(edited, timedelta(days=30), datetime.now(UTC))
+    result = await _backtest(edited, timedelta(days=30), datetime.now(UTC))
     by_type = {d.type: d for d in result.types}
     (appeared,) = by_type["production_cut"].of_kind(APPEARS)
     assert appeared.item.item.title == "Magnet makers cut production"
@@ -106,7 +120,7 @@ async def test_the_window_counts_from_fetch_time(
     config = load_config(path, environ={})
     assert await run_once(config) == 0
     later = datetime.now(UTC) + timedelta(days=40)
-    result = await run_backtest(config, timedelta(days=30), later)
+    result = await _backtest(config, timedelta(days=30), later)
     assert result.items == 0
 
 

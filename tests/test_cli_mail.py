@@ -24,7 +24,7 @@ from tests.delivery import (
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
 from watcher.cli import app
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 from watcher.store.tables import DeliveryRow
 
 WriteConfig = Callable[..., Path]

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import ROOT, WriteConfig
 from watcher.cli import app
-from watcher.configfile import load_config
-from watcher.service import run_once
+from watcher.config.load import load_config
+from watcher.service.rounds import run_once
 
 
 def _filled(write_config: WriteConfig) -> str:

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.conftest import RULES, WriteConfig
 from watcher.cli import app
-from watcher.configfile import load_config
-from watcher.errors import ConfigError
+from watcher.config.load import load_config
+from watcher.domain.errors import ConfigError
 
 
 def _error(path: Path, environ: dict[str, str] | None = None) -> str:

@@ -17,7 +17,7 @@ import httpx
 import yaml
 
 from tests.conftest import ROOT
-from watcher.probes import HEALTH_PATH
+from watcher.service.probes import HEALTH_PATH
 
 INSTRUCTIONS = dockerfile.parse_file(str(ROOT / "Dockerfile"))
 

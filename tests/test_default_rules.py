@@ -9,8 +9,8 @@ import yaml
 
 from tests.conftest import DATA, ROOT, SHARED
 from watcher.classify.engine import Classifier
-from watcher.configfile import load_config
-from watcher.items import Direction, Signal
+from watcher.config.load import load_config
+from watcher.domain.items import Direction, Signal
 from watcher.sources.files import split_title
 
 CASES: list[dict[str, Any]] = yaml.safe_load(

@@ -25,10 +25,10 @@ from tests.delivery import (
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
 from watcher.config import Subscriber, WatcherConfig
-from watcher.daemon import Daemon
+from watcher.domain.cron import last_period_end
 from watcher.notify.digest import produce_digests
-from watcher.notify.schedule import last_period_end
-from watcher.runtime import Runtime
+from watcher.service.daemon import Daemon
+from watcher.service.runtime import Runtime
 from watcher.store.tables import DeliveryRow, DigestRow
 
 MakeConfig = Callable[..., WatcherConfig]

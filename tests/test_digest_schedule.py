@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.configfile import load_config
-from watcher.errors import ConfigError
-from watcher.notify.schedule import CronFields, parse_schedule
+from watcher.config.load import load_config
+from watcher.domain.cron import CronFields, parse_schedule
+from watcher.domain.errors import ConfigError
 
 WriteConfig = Callable[..., Path]
 

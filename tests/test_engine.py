@@ -10,7 +10,7 @@ import yaml
 from tests.conftest import DATA
 from watcher.classify.engine import Classifier
 from watcher.config import SignalRule
-from watcher.items import Severity
+from watcher.domain.items import Severity
 
 TABLE: dict[str, Any] = yaml.safe_load(
     (DATA / "classify" / "engine.yaml").read_text(encoding="utf-8")

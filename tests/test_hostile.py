@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
-from watcher.service import run_once
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow, SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.servers import FeedServer, Route
 from watcher.config import HttpConfig
-from watcher.errors import FetchError
+from watcher.domain.errors import FetchError
 from watcher.sources.http import Fetcher, ShardedTransport, retry_after
 from watcher.sources.result import Validators
 

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.delivery import BAN, all_rows, cycle, dispatch, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 from watcher.store.tables import DeliveryRow
 
 

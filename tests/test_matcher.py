@@ -9,7 +9,7 @@ import yaml
 
 from tests.conftest import DATA
 from watcher.classify.matcher import MAX_EXPANSIONS, TermError, TermMatcher, expand_braces
-from watcher.classify.text import fold, fold_lower
+from watcher.domain.folding import fold, fold_lower
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "matcher.yaml").read_text(encoding="utf-8")

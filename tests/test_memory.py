@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from watcher.memory import limit_malloc_arenas
+from watcher.ops.memory import limit_malloc_arenas
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 

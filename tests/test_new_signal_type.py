@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.servers import SmtpSink
 from watcher.config import WatcherConfig
-from watcher.service import run_once
+from watcher.service.rounds import run_once
 
 PRODUCTION_CUT_CONCEPTS = {
     "producer": ["magnet maker*", "producer*", "smelter*", "磁材企业"],

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from tests.conftest import ROOT, WriteConfig
 from tests.servers import SmtpSink
-from watcher.configfile import load_config
-from watcher.daemon import Daemon
-from watcher.runtime import Runtime
+from watcher.config.load import load_config
+from watcher.service.daemon import Daemon
+from watcher.service.runtime import Runtime
 from watcher.store.tables import DeliveryRow, NoticeRow
 
 

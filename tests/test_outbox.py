@@ -28,13 +28,13 @@ from tests.delivery import (
 )
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route, free_port
+from watcher.concurrency.pool import ParserPool
 from watcher.config import DispatcherConfig, WatcherConfig
 from watcher.notify.dispatch import dispatch_due
 from watcher.notify.sender import Accepted, Job, Marks, retry_delay
-from watcher.pipeline import poll_source
-from watcher.runtime import Runtime
-from watcher.service import poll_with_deadline, prepare_sources
-from watcher.sources.worker import ParserPool
+from watcher.service.pipeline import poll_source
+from watcher.service.rounds import poll_with_deadline, prepare_sources
+from watcher.service.runtime import Runtime
 from watcher.store import outbox
 from watcher.store.tables import DeliveryRow, NoticeRow
 

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from tests.conftest import DATA
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
-from watcher.service import run_once
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow, NoticeRow, SourceRow
 
 LISTING = (DATA / "pages" / "listing.html").read_bytes()

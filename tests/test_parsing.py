@@ -14,10 +14,10 @@ from importlib.machinery import ModuleSpec
 import pytest
 
 from tests import slowparse
-from watcher.errors import ParseError
+from watcher.concurrency.pool import ParserPool, preload_modules
+from watcher.domain.errors import ParseError
 from watcher.sources.charset import decode_html
 from watcher.sources.feed import parse_document
-from watcher.sources.worker import ParserPool, preload_modules
 
 CHINESE = "中国暂停镝和铽出口，镕铸厂因配额延迟减产"  # 镕 is in GBK but not in GB2312
 
@@ -84,7 +84,7 @@ def test_the_forkserver_preloads_the_service_and_a_main_module_run_by_name(
     assert preload_modules()[:2] == ["__main__", "watcher.cli"]
     main.__spec__ = None  # a script run by its path (the `watcher` command)
     assert preload_modules()[:2] == ["__main__", "watcher.cli"]
-    assert {"watcher.sources.feed", "watcher.analysis"} <= set(preload_modules())
+    assert {"watcher.sources.feed", "watcher.service.analysis"} <= set(preload_modules())
 
 
 def test_json_feed_items_are_read() -> None:

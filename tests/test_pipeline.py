@@ -11,8 +11,8 @@ from sqlmodel import select
 from tests.conftest import DATA, ROOT
 from tests.servers import FeedServer, Route, SmtpSink
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
-from watcher.service import run_once
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow, SourceRow
 
 SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()

@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.pipeline import poll_source
-from watcher.runtime import Runtime
-from watcher.service import prepare_sources
+from watcher.service.pipeline import poll_source
+from watcher.service.rounds import prepare_sources
+from watcher.service.runtime import Runtime
 from watcher.store.tables import DeliveryRow, ItemRow, NoticeRow, SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]

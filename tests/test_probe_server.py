@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from watcher.web import ProbeServer, Response
+from watcher.ops.web import ProbeServer, Response
 
 
 async def _ok() -> Response:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from watcher.config import WatcherConfig
-from watcher.reload import config_fingerprint, diff_configs
+from watcher.service.reload import config_fingerprint, diff_configs
 
 MakeConfig = Callable[..., WatcherConfig]
 FEED = {"name": "a", "kind": "feed", "url": "https://a.test/rss"}

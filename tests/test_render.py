@@ -16,13 +16,22 @@ from tests.delivery import BAN, Entry, cycle, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.errors import UnsafeMessageError
-from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
+from watcher.domain.errors import UnsafeMessageError
+from watcher.domain.items import (
+    Direction,
+    Entities,
+    Evidence,
+    Item,
+    Outbound,
+    Severity,
+    Signal,
+    Span,
+)
 from watcher.notify.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.render import render_alert
 from watcher.notify.render import text_part as make_text_part
-from watcher.runtime import Runtime
-from watcher.service import dispatch_all, poll_with_deadline, prepare_sources
+from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
+from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow
 
 MakeConfig = Callable[..., WatcherConfig]

@@ -9,8 +9,8 @@ from sqlmodel import func, select
 
 from tests.conftest import ROOT
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
-from watcher.service import run_once
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.store.retention import purge
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
 

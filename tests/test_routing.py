@@ -23,7 +23,7 @@ from tests.delivery import (
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
 from watcher.config import Subscriber, WatcherConfig
-from watcher.items import Direction, Entities, Severity, Signal
+from watcher.domain.items import Direction, Entities, Severity, Signal
 from watcher.notify.route import wants
 
 MakeConfig = Callable[..., WatcherConfig]

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from watcher.classify.lint import rule_warnings
 from watcher.cli import app
-from watcher.configfile import load_config
-from watcher.errors import ConfigError
+from watcher.config.load import load_config
+from watcher.domain.errors import ConfigError
 
 WriteConfig = Callable[..., Path]
 RULE = {"match": [["ban"]], "context": ["metal"]}

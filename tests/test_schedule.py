@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from watcher.config import FeedSource, PollingConfig
-from watcher.schedule import after_failure, after_success, backoff_delay, next_slot
+from watcher.domain.polling import after_failure, after_success, backoff_delay, next_slot
 
 NOW = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)  # Friday 07:30 in Shanghai
 POLLING = PollingConfig()

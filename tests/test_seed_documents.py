@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import ROOT
 from watcher.classify.engine import Classifier
-from watcher.configfile import load_config
+from watcher.config.load import load_config
 from watcher.sources.files import split_title
 
 TIGHT, EASE = "tightening", "easing"

@@ -10,10 +10,10 @@ import pytest
 
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.daemon import Daemon
-from watcher.errors import ConfigError
-from watcher.runtime import Runtime
-from watcher.service import prepare_sources
+from watcher.domain.errors import ConfigError
+from watcher.service.daemon import Daemon
+from watcher.service.rounds import prepare_sources
+from watcher.service.runtime import Runtime
 from watcher.store.tables import SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]

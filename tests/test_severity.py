@@ -7,8 +7,8 @@ import pytest
 from tests.conftest import ROOT
 from watcher.classify.engine import Classifier
 from watcher.classify.severity import Weight, for_sources, grade, score, weight_of
-from watcher.configfile import load_config
-from watcher.items import Severity
+from watcher.config.load import load_config
+from watcher.domain.items import Severity
 
 
 @pytest.mark.parametrize(

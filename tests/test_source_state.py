@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from watcher.concurrency.coalesce import Coalescer
 from watcher.config import WatcherConfig
-from watcher.runtime import Runtime
+from watcher.service.runtime import Runtime
 from watcher.sources.result import Validators
-from watcher.store.coalesce import Coalescer
-from watcher.store.db import create_engine, prepare_schema, sessions
+from watcher.store.db import Database, create_engine, prepare_schema
 from watcher.store.source_state import (
     SourceState,
     load_state,
@@ -133,7 +133,7 @@ async def test_the_coalescers_do_not_keep_a_database_alive(tmp_path: Path) -> No
     for n in range(3):
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'{n}.db'}")
         await prepare_schema(engine)
-        db = sessions(engine)
+        db = Database(engine)
         await record_success(db, source="wire", kind="feed", now=NOW)
         assert (await load_state(db, "wire")).polls == 1
         refs.append(weakref.ref(db))

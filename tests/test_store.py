@@ -15,12 +15,13 @@ from sqlmodel import func, select
 from tests.conftest import ROOT
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
-from watcher.dedup import with_identity
-from watcher.items import Item
+from watcher.domain.identity import with_identity
+from watcher.domain.items import Item
+from watcher.domain.polling import schedule_key
+from watcher.domain.stories import decode_sketch, index_keys, sketch_text
 from watcher.notify.route import recipients
-from watcher.runtime import Runtime
-from watcher.schedule import schedule_key
-from watcher.service import run_once
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.sources.result import Validators
 from watcher.store import migrate
 from watcher.store.db import create_engine
@@ -28,7 +29,6 @@ from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.outbox import count_deliveries
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
-from watcher.stories import decode_sketch, index_keys, sketch_text
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -12,18 +12,9 @@ from sqlmodel import col, select
 from bench.stories import DATA, HELDOUT, cluster, load_items, score
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
-from watcher.dedup import with_identity
-from watcher.items import Item
-from watcher.pipeline import poll_source
-from watcher.runtime import Runtime
-from watcher.service import prepare_sources
-from watcher.sources.result import Validators
-from watcher.store.driver import Driver
-from watcher.store.poll import ItemPlan, save_poll
-from watcher.store.stories import also_reported_by
-from watcher.store.stories import lookup as find
-from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
-from watcher.stories import (
+from watcher.domain.identity import with_identity
+from watcher.domain.items import Item
+from watcher.domain.stories import (
     HOT_STORIES,
     MIN_SHARED_KEYS,
     Posting,
@@ -35,6 +26,15 @@ from watcher.stories import (
     shortlist,
     sketch_text,
 )
+from watcher.service.pipeline import poll_source
+from watcher.service.rounds import prepare_sources
+from watcher.service.runtime import Runtime
+from watcher.sources.result import Validators
+from watcher.store.driver import Driver
+from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.story_index import also_reported_by
+from watcher.store.story_index import lookup as find
+from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 
 MakeConfig = Callable[..., WatcherConfig]
 

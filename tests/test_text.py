@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.text import fold, fold_lower, split_sentences
+from watcher.classify.text import split_sentences
+from watcher.domain.folding import fold, fold_lower
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "sentences.yaml").read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ from tests.mailserver import PASSWORD, USERNAME, MailServer
 from tests.servers import FeedServer, Route
 from watcher.cli import app
 from watcher.config import WatcherConfig
-from watcher.configfile import load_config
-from watcher.errors import ConfigError, TransientDeliveryError
+from watcher.config.load import load_config
+from watcher.domain.errors import ConfigError, TransientDeliveryError
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import SmtpTransport
 from watcher.store.tables import DeliveryRow

@@ -24,9 +24,10 @@ from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher
 from watcher.classify.rules import CompiledRule, Found, Hit
 from watcher.classify.severity import Weight, grade, score
-from watcher.classify.text import Sentence, fold, lower_folded, split_sentences
+from watcher.classify.text import Sentence, split_sentences
 from watcher.config import SignalRule, WatcherConfig
-from watcher.items import Direction, Entities, Evidence, Signal, Span
+from watcher.domain.folding import fold, lower_folded
+from watcher.domain.items import Direction, Entities, Evidence, Signal, Span
 
 log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")

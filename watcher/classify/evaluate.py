@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from watcher.items import Signal
+from watcher.domain.items import Signal
 
 
 class Predictor(Protocol):

@@ -15,8 +15,8 @@ never match, or match without meaning anything:
 
 from __future__ import annotations
 
-from watcher.classify.terms import Literal, TermError, parse_term
 from watcher.config import WatcherConfig
+from watcher.domain.terms import Literal, TermError, parse_term
 
 # fmt: off
 STOP_WORDS = frozenset((

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from watcher.classify.terms import MAX_EXPANSIONS, Regex, TermError, expand_braces, parse_term
+from watcher.domain.terms import MAX_EXPANSIONS, Regex, TermError, expand_braces, parse_term
 
 __all__ = [
     "MAX_EXPANSIONS",

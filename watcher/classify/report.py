@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from watcher.items import Evidence, Signal
+from watcher.domain.items import Evidence, Signal
 
 
 def describe_signals(name: str, signals: Sequence[Signal]) -> str:

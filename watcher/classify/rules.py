@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from watcher.classify.matcher import Match, count_cjk
 from watcher.config import SignalRule
-from watcher.items import Direction
+from watcher.domain.items import Direction
 
 Found = dict[str, list[Match]]
 FLIP_WINDOW = 3  # "not been approved", "have still not been approved", "yet to reopen"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
-from watcher.items import Severity, Signal
+from watcher.domain.items import Severity, Signal
 
 SEVERAL_SENTENCES = 3
 SEVERAL_SOURCES = 2

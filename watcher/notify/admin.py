@@ -14,18 +14,22 @@ from email.utils import format_datetime
 import structlog
 
 from watcher.config import WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
+from watcher.domain.errors import (
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    TransportUnavailable,
+)
 from watcher.notify.headers import clean_title
 from watcher.notify.transport import Transport
 from watcher.store import notices
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 from watcher.store.outbox import DEAD, PENDING, SENT
 
 log = structlog.get_logger("watcher.admin")
 
 
 async def notify_admins(
-    db: Sessions, config: WatcherConfig, *, key: str, subject: str, body: str, now: datetime
+    db: Database, config: WatcherConfig, *, key: str, subject: str, body: str, now: datetime
 ) -> bool:
     """Queue a notice for the admins unless `key` was queued before; True if queued now."""
     queued = await notices.queue_notice(
@@ -52,7 +56,7 @@ def render_notice(notice: notices.Notice, config: WatcherConfig, now: datetime) 
 
 
 async def send_notices(
-    db: Sessions, config: WatcherConfig, transport: Transport, now: datetime
+    db: Database, config: WatcherConfig, transport: Transport, now: datetime
 ) -> int:
     """Send due notices; without admins they are closed as sent to nobody. Returns sent count."""
     due = await notices.claim_notices(
@@ -92,7 +96,7 @@ async def send_notices(
 
 
 async def _defer(
-    db: Sessions, config: WatcherConfig, notice: notices.Notice, error: str, now: datetime
+    db: Database, config: WatcherConfig, notice: notices.Notice, error: str, now: datetime
 ) -> None:
     retry = now + config.dispatcher.backoff * (2 ** min(notice.attempts, 10))
     await notices.mark_notice(

@@ -16,20 +16,20 @@ from email.message import EmailMessage
 import structlog
 
 from watcher.config import WatcherConfig
-from watcher.items import DigestOutbound
+from watcher.domain.items import DigestOutbound
 from watcher.notify.digest_mail import render_digest
 from watcher.notify.pace import Pacer
 from watcher.notify.sender import DispatchReport, Job, send_jobs
 from watcher.notify.transport import Transport
 from watcher.store import digests
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 from watcher.store.outbox import DEAD, PENDING, SENT
 
 log = structlog.get_logger("watcher.digest")
 
 
 async def produce_digests(
-    db: Sessions, config: WatcherConfig, periods: Mapping[str, datetime], now: datetime
+    db: Database, config: WatcherConfig, periods: Mapping[str, datetime], now: datetime
 ) -> int:
     """Produce each subscriber's digest for the period ending at `periods[address]`.
 
@@ -62,7 +62,7 @@ async def produce_digests(
 
 @dataclass(frozen=True, slots=True)
 class _DigestRecord:
-    db: Sessions
+    db: Database
     digest_id: int
     owner: str
 
@@ -80,7 +80,7 @@ class _DigestRecord:
 
 
 async def dispatch_digests(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     transport: Transport,
     clock: Callable[[], datetime],
@@ -105,7 +105,7 @@ async def dispatch_digests(
     )
 
 
-def _job(db: Sessions, config: WatcherConfig, digest: DigestOutbound, owner: str) -> Job:
+def _job(db: Database, config: WatcherConfig, digest: DigestOutbound, owner: str) -> Job:
     return Job(
         message_id=digest.message_id,
         subscriber=digest.subscriber,

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from watcher.config import Subscriber, WatcherConfig
-from watcher.items import DigestEntry, DigestOutbound, Severity
+from watcher.domain.items import DigestEntry, DigestOutbound, Severity
 from watcher.notify.headers import clean_title
 from watcher.notify.render import build_message, evidence_view, item_view
 

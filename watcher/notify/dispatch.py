@@ -15,17 +15,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher.concurrency.pool import ParserPool
 from watcher.config import Subscriber, WatcherConfig
-from watcher.errors import ParseError, TransientDeliveryError
-from watcher.items import Outbound
+from watcher.domain.errors import ParseError, TransientDeliveryError
+from watcher.domain.items import Outbound
 from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
 from watcher.notify.render import AlertStyle, render_alert_mail
 from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
 from watcher.notify.transport import Transport
-from watcher.sources.worker import ParserPool
 from watcher.store import outbox
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 
 __all__ = ["DispatchReport", "dispatch_due"]
 
@@ -34,7 +34,7 @@ __all__ = ["DispatchReport", "dispatch_due"]
 class _Deliveries:
     """Outcomes of one alert email, written to its delivery rows."""
 
-    db: Sessions
+    db: Database
     ids: Sequence[int]
     owner: str
 
@@ -52,7 +52,7 @@ class _Deliveries:
 
 
 async def dispatch_due(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     transport: Transport,
     clock: Callable[[], datetime],
@@ -120,7 +120,7 @@ def _renderer(config: WatcherConfig, workers: ParserPool | None) -> Render:
     return there
 
 
-def _job(db: Sessions, outbound: Outbound, owner: str, render: Render) -> Job:
+def _job(db: Database, outbound: Outbound, owner: str, render: Render) -> Job:
     signals = ", ".join(s.type for s in outbound.signals)
     return Job(
         message_id=outbound.message_id,

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from watcher.config import MailConfig, Subscriber
-from watcher.errors import UnsafeMessageError
+from watcher.domain.errors import UnsafeMessageError
 
 MAX_TITLE = 120
 

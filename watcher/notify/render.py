@@ -30,7 +30,7 @@ import nh3
 from markupsafe import Markup, escape
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
-from watcher.items import Direction, Evidence, Item, Outbound, Signal
+from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
 from watcher.notify.headers import (
     MAIL_POLICY,
     check_headers,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from watcher.config import Subscriber
-from watcher.items import Signal
+from watcher.domain.items import Signal
 
 
 def wants(subscriber: Subscriber, signal: Signal) -> bool:

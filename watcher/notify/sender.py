@@ -5,7 +5,7 @@ Alerts and digests share this loop; each `Job` brings how to build its message a
 the transport answered. An email the server accepted is marked sent either at once
 (`Record.sent`) or, when the caller gives `mark_sent`, in the background while the
 next email goes out: the emails accepted while one mark transaction runs are marked
-together in the next (`watcher.store.coalesce`), and the batch ends only when all are
+together in the next (`watcher.concurrency.coalesce`), and the batch ends only when all are
 marked. A row is marked sent only after the server accepted its email; a kill in
 between leaves it leased, and once the lease expires the email goes out again with
 the same Message-ID (the one window SMTP cannot close). The window is the sends in
@@ -26,14 +26,18 @@ from typing import Protocol
 
 import structlog
 
+from watcher.concurrency.coalesce import Coalescer
 from watcher.config import DispatcherConfig, Subscriber, WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
+from watcher.domain.errors import (
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    TransportUnavailable,
+)
 from watcher.notify.admin import notify_admins
 from watcher.notify.outgoing import Outgoing
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import SharedTransport, Transport
-from watcher.store.coalesce import Coalescer
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 
 log = structlog.get_logger("watcher.dispatch")
 
@@ -101,7 +105,7 @@ def retry_delay(
 
 
 async def send_jobs(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     transport: Transport,
     jobs: list[Job],
@@ -124,26 +128,31 @@ async def send_jobs(
     margin = min(config.smtp.timeout * 2, (lease_until - clock()) / 2)
     pending = deque(jobs)
     marks = Marks(mark_sent)
+    # every lane adds each outcome here as it happens: a lane that stops on a dead relay
+    # keeps what it counted, and so do the lanes still running beside it
+    report = DispatchReport()
 
-    async def lane(open_transport: Transport) -> DispatchReport:
-        report = DispatchReport()
+    async def lane(open_transport: Transport) -> None:
+        nonlocal report
         while pending and clock() < lease_until - margin:
             job = pending.popleft()
             try:
-                report += await _send_one(db, config, open_transport, job, clock, pacer, marks)
+                outcome = await _send_one(db, config, open_transport, job, clock, pacer, marks)
             except TransportUnavailable:
                 pending.appendleft(job)  # not tried: it waits for a retry with the rest
                 raise
-        return report
+            report += outcome  # after the await: `report +=` would read it before
 
-    report = DispatchReport()
     try:
         async with transport as open_transport:
             lanes = [lane(open_transport) for _ in range(_lanes(transport, len(pending)))]
-            for outcome in await asyncio.gather(*lanes, return_exceptions=True):
-                if isinstance(outcome, BaseException):
-                    raise outcome
-                report += outcome
+            failures = [
+                outcome
+                for outcome in await asyncio.gather(*lanes, return_exceptions=True)
+                if isinstance(outcome, BaseException)
+            ]
+            if failures:
+                raise failures[0]
     except TransientDeliveryError as exc:
         # the connection itself failed: every email not yet tried waits for a retry
         log.warning("transport_unavailable", error=str(exc), deferred=len(pending))
@@ -164,7 +173,7 @@ def _lanes(transport: Transport, jobs: int) -> int:
 
 
 async def _send_one(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     transport: Transport,
     job: Job,
@@ -253,7 +262,7 @@ class Marks:
         return [None] * len(accepted)
 
 
-async def bury(db: Sessions, config: WatcherConfig, job: Job, error: str, now: datetime) -> None:
+async def bury(db: Database, config: WatcherConfig, job: Job, error: str, now: datetime) -> None:
     """Make the email a dead letter and tell the admins once (keyed by its Message-ID)."""
     await job.record.dead(error)
     await notify_admins(
@@ -271,7 +280,7 @@ async def bury(db: Sessions, config: WatcherConfig, job: Job, error: str, now: d
 
 
 async def _defer(
-    db: Sessions, config: WatcherConfig, job: Job, error: str, now: datetime
+    db: Database, config: WatcherConfig, job: Job, error: str, now: datetime
 ) -> DispatchReport:
     attempt = job.attempts + 1
     if attempt >= config.dispatcher.max_attempts:

@@ -22,7 +22,11 @@ from typing import Protocol, Self
 import aiosmtplib
 
 from watcher.config import SmtpConfig, WatcherConfig
-from watcher.errors import PermanentDeliveryError, TransientDeliveryError, TransportUnavailable
+from watcher.domain.errors import (
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    TransportUnavailable,
+)
 from watcher.notify.outgoing import Outgoing
 
 CLOSE_WAIT_SECONDS = 2.0

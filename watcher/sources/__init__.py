@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from watcher.concurrency.pool import ParserPool
 from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources.feed import fetch_feed
 from watcher.sources.files import read_folder
 from watcher.sources.http import Fetcher
 from watcher.sources.page import fetch_page
 from watcher.sources.result import FetchResult, Validators
-from watcher.sources.worker import ParserPool
 
 __all__ = ["FetchResult", "Fetcher", "ParserPool", "Validators", "fetch_source"]
 

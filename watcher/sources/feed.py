@@ -15,15 +15,15 @@ from typing import Any
 
 import feedparser
 
+from watcher.concurrency.pool import ParserPool
 from watcher.config import FeedSource
-from watcher.errors import ParseError
-from watcher.items import Item
+from watcher.domain.errors import ParseError
+from watcher.domain.items import Item
 from watcher.sources.charset import declared_in_document, guess_charset, header_charset
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher, HttpResult
 from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
 from watcher.sources.result import FetchResult, Parsed, Validators
-from watcher.sources.worker import ParserPool
 
 MAX_TITLE = 500
 ACCEPT = (

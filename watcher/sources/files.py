@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watcher.config import FilesSource
-from watcher.dedup import with_identity
-from watcher.errors import FetchError, ParseError
-from watcher.items import Item
+from watcher.domain.errors import FetchError, ParseError
+from watcher.domain.identity import with_identity
+from watcher.domain.items import Item
 from watcher.sources.feed import parse_feed
 from watcher.sources.html import one_line
 from watcher.sources.result import FetchResult

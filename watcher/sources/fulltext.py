@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
-from watcher.errors import SourceError
-from watcher.items import Item
+from watcher.concurrency.pool import ParserPool
+from watcher.domain.errors import SourceError
+from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
 from watcher.sources.http import Fetcher
-from watcher.sources.worker import ParserPool
 
 ACCEPT = "text/html, application/xhtml+xml;q=0.9"
 

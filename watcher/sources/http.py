@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from watcher.config import HttpConfig
-from watcher.errors import FetchError
+from watcher.domain.errors import FetchError
 from watcher.sources.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 from watcher.sources.result import Validators
 

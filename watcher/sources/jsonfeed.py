@@ -12,8 +12,8 @@ from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from watcher.errors import ParseError
-from watcher.items import Item
+from watcher.domain.errors import ParseError
+from watcher.domain.items import Item
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.result import Parsed
 

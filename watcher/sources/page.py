@@ -11,15 +11,15 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from watcher.concurrency.pool import ParserPool
 from watcher.config import PageSelectors, PageSource
-from watcher.errors import PageChangedError
-from watcher.items import Item
+from watcher.domain.errors import PageChangedError
+from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
 from watcher.sources.dates import parse_date
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher
 from watcher.sources.result import FetchResult, Parsed, Validators
-from watcher.sources.worker import ParserPool
 
 MAX_TITLE = 500
 MAX_ITEMS = 500

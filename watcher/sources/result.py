@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from watcher.dedup import with_identity
-from watcher.items import Item
+from watcher.domain.identity import with_identity
+from watcher.domain.items import Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class FetchResult:
     """The items a source offers now, or `not_modified` when the server said 304.
 
     The items come with their identity and content hash, by the source's `identity`
-    mode (`watcher.dedup.with_identity`).
+    mode (`watcher.domain.identity.with_identity`).
 
     `min_interval` is the longest of the server's hints (Cache-Control max-age, RSS ttl):
     the scheduler polls no sooner than that.

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from watcher.errors import StoreError
+from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
 from watcher.store.sqlite_threads import SqliteThreads
@@ -133,9 +133,6 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
 
-Sessions = Database
-
-
 def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     """An async engine for `url` holding up to `connections` pooled connections.
 
@@ -234,9 +231,25 @@ def _dialect_insert(session: AsyncSession) -> Any:
     return postgresql.insert if postgres else sqlite.insert
 
 
-def sessions(engine: AsyncEngine) -> Database:
-    """Read and write session factories whose objects stay readable after commit."""
-    return Database(engine)
+@contextlib.asynccontextmanager
+async def open_database(
+    url: str, *, migrate: bool = True, connections: int = 5
+) -> AsyncIterator[Database]:
+    """The database at `url`, its schema ready, closed (threads, pool) when the block ends.
+
+    The one way the service, the CLI and the tools open a database: `migrate` brings the
+    schema to the newest revision, else a database not at it raises `StoreError`.
+    """
+    engine = create_engine(url, connections=connections)
+    try:
+        await prepare_schema(engine, migrate=migrate)
+        db = Database(engine)
+        try:
+            yield db
+        finally:
+            await db.close()
+    finally:
+        await engine.dispose()
 
 
 async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from watcher.items import DigestEntry, DigestOutbound
-from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.domain.items import DigestEntry, DigestOutbound
+from watcher.store.db import Database, insert_ignoring_conflicts
 from watcher.store.outbox import (
     DEAD,
     DIGEST,
@@ -39,7 +39,7 @@ def period_key(period_end: datetime) -> str:
 
 
 async def produce_digest(
-    db: Sessions,
+    db: Database,
     *,
     subscriber: str,
     period_end: datetime,
@@ -93,7 +93,7 @@ async def produce_digest(
 
 
 async def claim_digests(
-    db: Sessions, *, now: datetime, lease: timedelta, limit: int
+    db: Database, *, now: datetime, lease: timedelta, limit: int
 ) -> tuple[str, datetime, list[DigestOutbound]]:
     """Lease due digests and load their entries; returns (owner, lease expiry, digests)."""
     owner, until, ids = await claim_rows(
@@ -132,7 +132,7 @@ async def claim_digests(
 
 
 async def mark_digest(
-    db: Sessions,
+    db: Database,
     digest_id: int,
     *,
     status: str,
@@ -170,7 +170,7 @@ async def mark_digest(
             )
 
 
-async def release_digests(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
+async def release_digests(db: Database, ids: Sequence[int], *, owner: str) -> None:
     """Give back claimed digests that were not attempted."""
     if not ids:
         return

@@ -18,12 +18,12 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from watcher.config import Source
-from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.store.db import Database, insert_ignoring_conflicts
 from watcher.store.tables import SourceRow
 
 
 async def sync_sources(
-    db: Sessions, sources: Iterable[Source], keys: dict[str, str], now: datetime
+    db: Database, sources: Iterable[Source], keys: dict[str, str], now: datetime
 ) -> None:
     """Create rows for new sources (due now); re-plan rows whose schedule changed.
 
@@ -63,7 +63,7 @@ async def sync_sources(
 
 
 async def claim_due_sources(
-    db: Sessions, names: Sequence[str], now: datetime, leases: Mapping[str, datetime], limit: int
+    db: Database, names: Sequence[str], now: datetime, leases: Mapping[str, datetime], limit: int
 ) -> list[str]:
     """Claim up to `limit` of `names` that are due, soonest first; each until its lease end.
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from watcher.items import Item, Signal
-from watcher.store.db import Sessions, chunked
+from watcher.domain.items import Item, Signal
+from watcher.store.db import Database, chunked
 from watcher.store.tables import ItemRow, SignalRow
 from watcher.store.values import item_value, signal_value
 
@@ -27,7 +27,7 @@ class StoredItem:
     signals: tuple[Signal, ...]
 
 
-async def items_fetched_since(db: Sessions, since: datetime) -> list[StoredItem]:
+async def items_fetched_since(db: Database, since: datetime) -> list[StoredItem]:
     """Items fetched at or after `since` (oldest first), each with its stored signals."""
     async with db() as session:
         rows = (

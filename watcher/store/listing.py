@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, func, select
 
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, SourceRow
 
@@ -36,7 +36,7 @@ class OutboxStats:
     oldest_due_seconds: float
 
 
-async def outbox_stats(db: Sessions, now: datetime) -> OutboxStats:
+async def outbox_stats(db: Database, now: datetime) -> OutboxStats:
     """Pending deliveries and the age of the oldest one that is due."""
     async with db() as session:
         pending = (
@@ -59,7 +59,7 @@ async def outbox_stats(db: Sessions, now: datetime) -> OutboxStats:
     return OutboxStats(pending=int(pending), oldest_due_seconds=max(age, 0.0))
 
 
-async def count_failing_sources(db: Sessions) -> int:
+async def count_failing_sources(db: Database) -> int:
     """Sources whose most recent poll failed."""
     async with db() as session:
         return int(
@@ -73,20 +73,20 @@ async def count_failing_sources(db: Sessions) -> int:
         )
 
 
-async def ping(db: Sessions) -> None:
+async def ping(db: Database) -> None:
     """Raise if the database does not answer a trivial query."""
     async with db() as session:
         await session.exec(select(1))
 
 
-async def list_sources(db: Sessions) -> list[SourceRow]:
+async def list_sources(db: Database) -> list[SourceRow]:
     """Every source's state row, by name."""
     async with db() as session:
         return list((await session.exec(select(SourceRow).order_by(col(SourceRow.name)))).all())
 
 
 async def list_signals(
-    db: Sessions, *, since: datetime, signal_type: str | None = None, limit: int = 500
+    db: Database, *, since: datetime, signal_type: str | None = None, limit: int = 500
 ) -> list[SignalLine]:
     """Signals stored since `since`, newest first, optionally of one type."""
     query = (
@@ -117,7 +117,7 @@ async def list_signals(
     ]
 
 
-async def list_items(db: Sessions, *, since: datetime, limit: int = 500) -> list[ItemRow]:
+async def list_items(db: Database, *, since: datetime, limit: int = 500) -> list[ItemRow]:
     """Items fetched since `since`, newest first."""
     async with db() as session:
         rows = await session.exec(

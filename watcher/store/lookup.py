@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions, chunked
+from watcher.store.db import Database, chunked
 from watcher.store.tables import ItemRow
 
 
@@ -20,7 +20,7 @@ class KnownItem:
     content_hash: str
 
 
-async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
+async def known_items(db: Database, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
     """The stored items of `source` among `identities`, by identity (one query per 500)."""
 
     def read(connection: Connection) -> dict[str, KnownItem]:
@@ -38,7 +38,7 @@ async def known_items(db: Sessions, source: str, identities: Sequence[str]) -> d
     return await db.run_read(read)
 
 
-async def known_links(db: Sessions, source: str, links: Sequence[str]) -> dict[str, str]:
+async def known_links(db: Database, source: str, links: Sequence[str]) -> dict[str, str]:
     """The identities of stored items of `source` by their link (to spot churning guids)."""
 
     def read(connection: Connection) -> dict[str, str]:

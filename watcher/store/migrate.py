@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from watcher.errors import StoreError
+from watcher.domain.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x5757_0002  # names the "migrate the schema" critical section

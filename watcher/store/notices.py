@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions, insert_ignoring_conflicts
+from watcher.store.db import Database, insert_ignoring_conflicts
 from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT, claim_rows
 from watcher.store.tables import NoticeRow
 
@@ -28,7 +28,7 @@ class Notice:
 
 
 async def queue_notice(
-    db: Sessions, *, key: str, subject: str, body: str, domain: str, now: datetime
+    db: Database, *, key: str, subject: str, body: str, domain: str, now: datetime
 ) -> bool:
     """Queue a notice unless one with `key` exists; True when this call queued it."""
     values: dict[str, Any] = {
@@ -47,7 +47,7 @@ async def queue_notice(
 
 
 async def claim_notices(
-    db: Sessions, *, now: datetime, lease: timedelta, limit: int
+    db: Database, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Notice]:
     """Lease pending notices due by `now` (oldest first) so that only one sender has them."""
     _, _, ids = await claim_rows(
@@ -75,7 +75,7 @@ async def claim_notices(
 
 
 async def mark_notice(
-    db: Sessions,
+    db: Database,
     notice_id: int,
     *,
     status: str,

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, update
 from sqlmodel import col, select
 
-from watcher.items import Outbound
-from watcher.store.db import Sessions
+from watcher.domain.items import Outbound
+from watcher.store.db import Database
 from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow, table_of
 from watcher.store.values import item_value, signal_value
 
@@ -37,7 +37,7 @@ class Batch:
 
 
 async def claim_rows(
-    db: Sessions,
+    db: Database,
     table: type[DeliveryRow] | type[DigestRow] | type[NoticeRow],
     *,
     group: Any,
@@ -86,7 +86,7 @@ async def claim_rows(
     return owner, until, ids
 
 
-async def claim_outbound(db: Sessions, *, now: datetime, lease: timedelta, limit: int) -> Batch:
+async def claim_outbound(db: Database, *, now: datetime, lease: timedelta, limit: int) -> Batch:
     """Claim due immediate deliveries, grouped into emails (one per Message-ID)."""
     owner, until, ids = await claim_rows(
         db,
@@ -150,7 +150,7 @@ def also_reported(others: dict[int, set[str]], item: ItemRow) -> tuple[str, ...]
     return tuple(sorted(names))
 
 
-async def mark_sent(db: Sessions, ids: Sequence[int], *, reply: str, now: datetime) -> None:
+async def mark_sent(db: Database, ids: Sequence[int], *, reply: str, now: datetime) -> None:
     """The email went out: never send these deliveries again."""
     await _update(
         db,
@@ -163,7 +163,7 @@ async def mark_sent(db: Sessions, ids: Sequence[int], *, reply: str, now: dateti
 
 
 async def mark_sent_many(
-    db: Sessions, emails: Sequence[tuple[Sequence[int], str, datetime]]
+    db: Database, emails: Sequence[tuple[Sequence[int], str, datetime]]
 ) -> None:
     """`mark_sent` for several emails, each `(delivery ids, reply, when)`, in one transaction."""
     rows = [
@@ -189,7 +189,7 @@ async def mark_sent_many(
     await db.run_write(lambda connection: connection.execute(statement, rows), urgent=True)
 
 
-async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: datetime) -> None:
+async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: datetime) -> None:
     """A transient failure: try again at `at`."""
     await _update(
         db,
@@ -200,14 +200,14 @@ async def mark_retry(db: Sessions, ids: Sequence[int], *, error: str, at: dateti
     )
 
 
-async def mark_dead(db: Sessions, ids: Sequence[int], *, error: str) -> None:
+async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
     await _update(
         db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DeliveryRow.attempts + 1
     )
 
 
-async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
+async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
     """Give back claimed rows that were not attempted (no attempt is counted)."""
     if not ids:
         return
@@ -219,7 +219,7 @@ async def release(db: Sessions, ids: Sequence[int], *, owner: str) -> None:
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)
 
 
-async def count_deliveries(db: Sessions) -> dict[str, int]:
+async def count_deliveries(db: Database) -> dict[str, int]:
     """Deliveries by status."""
     async with db() as session:
         rows = await session.exec(
@@ -228,7 +228,7 @@ async def count_deliveries(db: Sessions) -> dict[str, int]:
         return dict(rows.all())
 
 
-async def _update(db: Sessions, ids: Sequence[int], **values: Any) -> None:
+async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:
     """Record an outcome and drop the lease, in one transaction."""
     if not ids:
         return

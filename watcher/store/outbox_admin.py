@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 from watcher.store.outbox import DEAD, DIGEST, PENDING
 from watcher.store.tables import DeliveryRow, DigestRow, ItemRow
 
@@ -37,7 +37,7 @@ def state_of(status: str, attempts: int, lease_until: datetime | None, now: date
     return "failed" if attempts else "pending"
 
 
-async def list_outbox(db: Sessions, *, now: datetime, limit: int = 500) -> list[OutboxEntry]:
+async def list_outbox(db: Database, *, now: datetime, limit: int = 500) -> list[OutboxEntry]:
     """Unsent deliveries and digests (pending, failed, dead), oldest first."""
     out: list[OutboxEntry] = []
     async with db() as session:
@@ -88,7 +88,7 @@ async def list_outbox(db: Sessions, *, now: datetime, limit: int = 500) -> list[
 
 
 async def requeue(
-    db: Sessions, *, ids: Sequence[str] = (), dead: bool = False, now: datetime
+    db: Database, *, ids: Sequence[str] = (), dead: bool = False, now: datetime
 ) -> int:
     """Make the given rows (or every dead one) due now with a fresh attempt budget.
 

@@ -11,13 +11,21 @@ from typing import Any
 from sqlalchemy import Connection, delete
 from sqlmodel import Session, col, select
 
-from watcher.items import Item, Signal
+from watcher.domain.items import Item, Signal
+from watcher.domain.stories import (
+    Candidate,
+    best_story,
+    decode_sketch,
+    encode_sketch,
+    index_keys,
+    sketch_text,
+)
 from watcher.sources.result import Validators
-from watcher.store.db import Sessions, chunked
+from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver, insert_ids, insert_rows, marks
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import Success, save_successes
-from watcher.store.stories import Filing, file_keys, lock_story_assignment, lookup
+from watcher.store.story_index import Filing, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import (
     DeliveryRow,
     ItemRow,
@@ -25,14 +33,6 @@ from watcher.store.tables import (
     StoryKeyRow,
     StoryRow,
     table_of,
-)
-from watcher.stories import (
-    Candidate,
-    best_story,
-    decode_sketch,
-    encode_sketch,
-    index_keys,
-    sketch_text,
 )
 
 
@@ -52,8 +52,8 @@ class ItemPlan:
 
     `modes` maps an address to `digest` when that subscriber reads digests; any other
     address is mailed immediately. `fingerprint` is the item's story sketch, encoded
-    (`watcher.stories.encode_sketch`), and `keys` its story keys
-    (`watcher.stories.index_keys`), when the caller made them already (a parser worker
+    (`watcher.domain.stories.encode_sketch`), and `keys` its story keys
+    (`watcher.domain.stories.index_keys`), when the caller made them already (a parser worker
     did); otherwise `save_poll` makes both.
     """
 
@@ -73,7 +73,7 @@ class ItemPlan:
 
 
 async def save_poll(
-    db: Sessions,
+    db: Database,
     *,
     source: str,
     kind: str,
@@ -87,7 +87,7 @@ async def save_poll(
     """Items, their signals and the deliveries they cause, plus the source's success: one commit.
 
     A new item joins the story of a near-duplicate from another source within
-    `story_window` (`watcher.stories`), else starts its own. A known identity with a new
+    `story_window` (`watcher.domain.stories`), else starts its own. A known identity with a new
     text is a revision: its row is updated, its signals re-derived. The outbox's unique
     key (subscriber, story, signal type) means only a signal type new to the story mails.
     New items, their stories, keys, signals and deliveries are written in bulk: a few

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 from watcher.store.outbox import SENT
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryKeyRow
 
@@ -28,7 +28,7 @@ class Purged:
 
 
 async def purge(
-    db: Sessions, *, now: datetime, items_after: timedelta, deliveries_after: timedelta
+    db: Database, *, now: datetime, items_after: timedelta, deliveries_after: timedelta
 ) -> Purged:
     """Delete signal-less items and sent deliveries older than their windows; one transaction."""
     async with db.write() as session, session.begin():

@@ -4,7 +4,7 @@ The poll that stores nothing (a 304, or nothing changed) is the common one, so i
 database steps are plain SQL rather than ORM objects: `load_state` is a SELECT and
 `record_success` an upsert. The reads of polls that start at the same moment share one
 query, and the upserts of polls that end together one write transaction
-(`watcher.store.coalesce`), instead of a hundred transactions queueing one by one for
+(`watcher.concurrency.coalesce`), instead of a hundred transactions queueing one by one for
 connections and for SQLite's write lock.
 """
 
@@ -20,9 +20,9 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.engine import Row
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from watcher.concurrency.coalesce import Coalescer
 from watcher.sources.result import Validators
-from watcher.store.coalesce import Coalescer
-from watcher.store.db import Sessions, chunked
+from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
 from watcher.store.tables import SourceRow, UTCDateTime, table_of
 
@@ -59,7 +59,7 @@ class SourceState:
         return self.last_success_at is None
 
 
-async def load_state(db: Sessions, source: str) -> SourceState:
+async def load_state(db: Database, source: str) -> SourceState:
     """The row's state (an empty state for a source never seen), as committed now.
 
     Reads asked for at the same moment share one query (`load_states`).
@@ -67,7 +67,7 @@ async def load_state(db: Sessions, source: str) -> SourceState:
     return await _coalescers(db).reads.submit(source)
 
 
-async def load_states(db: Sessions, sources: Iterable[str]) -> dict[str, SourceState]:
+async def load_states(db: Database, sources: Iterable[str]) -> dict[str, SourceState]:
     """The state of each of `sources` in one query (an empty state for one never seen)."""
     names = list(dict.fromkeys(sources))
 
@@ -95,7 +95,7 @@ def _state(row: Row[Any]) -> SourceState:
 
 
 async def record_success(
-    db: Sessions,
+    db: Database,
     *,
     source: str,
     kind: str,
@@ -120,10 +120,10 @@ class _Coalescers:
     writes: Coalescer[Success, None]
 
 
-_COALESCERS: weakref.WeakKeyDictionary[Sessions, _Coalescers] = weakref.WeakKeyDictionary()
+_COALESCERS: weakref.WeakKeyDictionary[Database, _Coalescers] = weakref.WeakKeyDictionary()
 
 
-def _coalescers(db: Sessions) -> _Coalescers:
+def _coalescers(db: Database) -> _Coalescers:
     found = _COALESCERS.get(db)
     if found is None:
         # a weak reference: the coalescers, kept by `_COALESCERS` for as long as the
@@ -142,7 +142,7 @@ def _coalescers(db: Sessions) -> _Coalescers:
     return found
 
 
-def _alive(database: weakref.ref[Sessions]) -> Sessions:
+def _alive(database: weakref.ref[Database]) -> Database:
     """The database a coalescer serves (alive while anyone submits to it)."""
     db = database()
     if db is None:
@@ -213,7 +213,7 @@ def save_successes(driver: Driver, successes: Sequence[Success]) -> None:
 
 
 async def record_failure(
-    db: Sessions,
+    db: Database,
     *,
     source: str,
     kind: str,

@@ -115,7 +115,7 @@ class ItemRow(SQLModel, table=True):
 
 
 class StoryKeyRow(SQLModel, table=True):
-    """An item filed under one of its story keys (`watcher.stories.index_keys`).
+    """An item filed under one of its story keys (`watcher.domain.stories.index_keys`).
 
     The index that finds the earlier items a new one may join without reading them
     all: `moment` is the item's date (published, else first fetched), `source` and
@@ -134,7 +134,7 @@ class StoryKeyRow(SQLModel, table=True):
 
 
 class HotStoryKeyRow(SQLModel, table=True):
-    """A story key too common to tell stories apart (`watcher.stories.hot_keys`).
+    """A story key too common to tell stories apart (`watcher.domain.stories.hot_keys`).
 
     Left out of lookups and filings until `marked_at` is a story window old; then it is
     counted again.

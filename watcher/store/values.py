@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watcher.items import Direction, Entities, Evidence, Item, Severity, Signal, Span
+from watcher.domain.items import Direction, Entities, Evidence, Item, Severity, Signal, Span
 from watcher.store.tables import ItemRow, SignalRow
 
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-26 18:05:00
 Items stored before this revision carry version-1 sketches (BLAKE2b hashes), which
 version 2 cannot compare with: every item that has a sketch is sketched again from its
 stored title and body and filed under its story keys, in batches. This reads the
-current `watcher.stories` on purpose: the point is to bring old rows to the sketch the
+current `watcher.domain.stories` on purpose: the point is to bring old rows to the sketch the
 running code compares with.
 """
 
@@ -19,7 +19,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 import watcher.store.tables
-from watcher.stories import encode_sketch, index_keys, sketch_text
+from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 
 revision: str = "0004"
 down_revision: str | None = "0003"

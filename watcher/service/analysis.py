@@ -1,6 +1,6 @@
 """Classify and sketch a poll's new items in the parser workers, off the event loop.
 
-Classification (`watcher.classify`) and story sketches (`watcher.stories`) are the
+Classification (`watcher.classify`) and story sketches (`watcher.domain.stories`) are the
 CPU-heavy half of a poll after parsing; run in the event loop they would hold every
 other poll up and use one core of many. `analyse` runs in a `ParserPool` worker, under
 the same deadline as parsing. The rules travel as a `Rules` value: a digest and the
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
-from watcher.items import Signal
-from watcher.stories import encode_sketch, index_keys, sketch_text
+from watcher.domain.items import Signal
+from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Rules:
 class Analysis:
     """What an item's text says: its signals, its story sketch and that sketch's story keys.
 
-    The sketch travels encoded (`watcher.stories.encode_sketch`), as the item row stores
+    The sketch travels encoded (`watcher.domain.stories.encode_sketch`), as the item row stores
     it: bytes cost little to send back from a worker, and a poll decodes only the
     sketches it compares (an item with no candidate story is never decoded).
     """

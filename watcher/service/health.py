@@ -16,13 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from watcher.config import Source, WatcherConfig
-from watcher.durations import format_duration
+from watcher.domain.durations import format_duration
 from watcher.notify.admin import notify_admins
-from watcher.store.db import Sessions
+from watcher.store.db import Database
 
 
 async def source_failed(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     source: Source,
     *,
@@ -52,7 +52,7 @@ async def source_failed(
 
 
 async def source_recovered(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     source: Source,
     *,
@@ -77,7 +77,7 @@ async def source_recovered(
 
 
 async def check_silence(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     source: Source,
     *,
@@ -106,7 +106,7 @@ async def check_silence(
 
 
 async def page_changed(
-    db: Sessions,
+    db: Database,
     config: WatcherConfig,
     source: Source,
     *,

@@ -1,12 +1,12 @@
 """What one round of the service does, shared by `run --once` and the daemon.
 
 `run_once` polls every enabled source now and delivers what is due (the testable
-"burst" mode); `watcher.daemon.Daemon` runs the same steps on a schedule.
+"burst" mode); `watcher.service.daemon.Daemon` runs the same steps on a schedule.
 
 Polls are not one APScheduler job per source. One *poller* job ticks every
 `polling.tick` and asks the database which sources are due (`next_poll_at` on each
 source row, written by every poll from its schedule, the server's hints and the
-failure backoff: `watcher.schedule`), claims each due row with a lease and starts its
+failure backoff: `watcher.domain.polling`), claims each due row with a lease and starts its
 poll. So a source in backoff is simply not due, the plan survives restarts, and
 replicas sharing a database can later divide the sources between them by those rows
 (`watcher.store.due`) with no in-memory scheduler state to agree on.
@@ -27,15 +27,15 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from watcher.config import Source, WatcherConfig
-from watcher.errors import TransientDeliveryError
+from watcher.domain.cron import last_period_end
+from watcher.domain.errors import TransientDeliveryError
+from watcher.domain.polling import schedule_key
 from watcher.notify.admin import send_notices
 from watcher.notify.digest import dispatch_digests, produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_due
-from watcher.notify.schedule import last_period_end
 from watcher.notify.transport import SharedTransport
-from watcher.pipeline import PollReport, poll_source, record_poll_failure
-from watcher.runtime import Runtime
-from watcher.schedule import schedule_key
+from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
+from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
 from watcher.store.source_state import SourceState, load_state, load_states
 

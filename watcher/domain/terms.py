@@ -16,7 +16,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from watcher.classify.text import fold, fold_lower
+from watcher.domain.folding import fold, fold_lower
 
 MAX_EXPANSIONS = 2_000
 _BRACES = re.compile(r"\{([^{}]*)\}")

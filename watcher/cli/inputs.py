@@ -19,7 +19,7 @@ import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from watcher.config import HttpConfig
-from watcher.errors import FetchError, ParseError
+from watcher.domain.errors import FetchError, ParseError
 from watcher.sources.files import split_title
 from watcher.sources.html import html_to_text, one_line
 

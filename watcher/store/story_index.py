@@ -1,6 +1,6 @@
 """Stories in the store: which story a new item joins, and who else reported a story.
 
-New items are placed through the `story_keys` index (see `watcher.stories` for the
+New items are placed through the `story_keys` index (see `watcher.domain.stories` for the
 keys, the shortlist and hot keys): a poll reads the postings of its items' keys and
 the sketches of the few items they shortlist, not every item of the window.
 """
@@ -14,16 +14,16 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from watcher.store.db import Sessions, chunked
-from watcher.store.driver import Driver, marks
-from watcher.store.tables import ItemRow, UTCDateTime
-from watcher.stories import (
+from watcher.domain.stories import (
     Candidate,
     Posting,
     decode_sketch,
     hot_keys,
     shortlist,
 )
+from watcher.store.db import Database, chunked
+from watcher.store.driver import Driver, marks
+from watcher.store.tables import ItemRow, UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +63,10 @@ def lookup(
 ) -> Lookup:
     """The earlier items of other sources each new item may join, within `window`.
 
-    `wanted` holds each new item's keys (`watcher.stories.index_keys`) and date. Reads
+    `wanted` holds each new item's keys (`watcher.domain.stories.index_keys`) and date. Reads
     the postings of those keys (`story_keys`), leaves out hot keys (known ones, and ones
     these postings show to be hot, which are recorded), shortlists the items sharing
-    enough keys (`watcher.stories.shortlist`) and reads only their sketches. Call inside
+    enough keys (`watcher.domain.stories.shortlist`) and reads only their sketches. Call inside
     the poll's write transaction, after `lock_story_assignment`.
     """
     if not wanted:
@@ -158,7 +158,7 @@ def _sketches(driver: Driver, ids: list[int]) -> dict[int, Candidate]:
     return out
 
 
-async def story_reports(db: Sessions, story_id: int) -> list[Report]:
+async def story_reports(db: Database, story_id: int) -> list[Report]:
     """Every item of the story, first seen first: the sources that reported it."""
     async with db() as session:
         rows = await session.exec(
@@ -179,7 +179,7 @@ async def story_reports(db: Sessions, story_id: int) -> list[Report]:
         ]
 
 
-async def also_reported_by(db: Sessions, story_id: int, item_id: int) -> list[Report]:
+async def also_reported_by(db: Database, story_id: int, item_id: int) -> list[Report]:
     """The story's items from sources other than item `item_id`'s, one per source.
 
     For "also reported by" in an alert or digest about item `item_id`.

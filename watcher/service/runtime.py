@@ -9,16 +9,14 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from watcher.analysis import Rules
+from watcher.concurrency.pool import ParserPool
 from watcher.config import WatcherConfig
-from watcher.memory import limit_malloc_arenas
 from watcher.notify.pace import Pacer
 from watcher.notify.transport import SharedTransport, Transport, transport_for
+from watcher.ops.memory import limit_malloc_arenas
+from watcher.service.analysis import Rules
 from watcher.sources.http import Fetcher
-from watcher.sources.worker import ParserPool
-from watcher.store.db import Sessions, create_engine, prepare_schema, sessions
+from watcher.store.db import Database, open_database
 
 
 def utcnow() -> datetime:
@@ -33,8 +31,7 @@ class Runtime:
     config: WatcherConfig
     clock: Callable[[], datetime] = utcnow
     rules: Rules = field(init=False)
-    engine: AsyncEngine = field(init=False)
-    db: Sessions = field(init=False)
+    db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
     parsers: ParserPool = field(init=False)
     pacer: Pacer = field(init=False)
@@ -45,13 +42,13 @@ class Runtime:
         self.rules = Rules.from_config(self.config)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes
-        self.engine = create_engine(
-            self.config.database_url, connections=self.config.http.max_connections + 5
+        self.db = await self._stack.enter_async_context(
+            open_database(
+                self.config.database_url,
+                migrate=self.config.database.migrate,
+                connections=self.config.http.max_connections + 5,
+            )
         )
-        self._stack.push_async_callback(self.engine.dispose)
-        await prepare_schema(self.engine, migrate=self.config.database.migrate)
-        self.db = sessions(self.engine)
-        self._stack.push_async_callback(self.db.close)
         self.fetcher = Fetcher(self.config.http, self.config.user_agent)
         self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling

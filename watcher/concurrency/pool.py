@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from watcher.errors import ParseError
+from watcher.domain.errors import ParseError
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
@@ -41,7 +41,7 @@ PARSERS = [
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",
-    "watcher.analysis",
+    "watcher.service.analysis",
 ]
 # Tasks one pool runs before a fresh pool takes over: parsers may leak in long-running
 # processes. Not `max_tasks_per_child`: with it, CPython 3.11–3.13 stops replacing

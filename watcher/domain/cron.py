@@ -4,7 +4,7 @@
 3's `CronTrigger` takes (the daemon's digest jobs). Day-of-week numbers are turned into
 names on the way: crontab counts 0 (and 7) as Sunday, APScheduler 3 counts 0 as Monday
 (apscheduler#286), and names mean the same to both. `last_period_end` finds the latest
-fire time with cronsim (cron's own rules, as `watcher.schedule` uses for sources). The
+fire time with cronsim (cron's own rules, as `watcher.domain.polling` uses for sources). The
 two agree because a schedule may not restrict both the day of month and the day of week
 (cron ORs those, APScheduler ANDs them).
 """

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from watcher.items import Item
+from watcher.domain.items import Item
 
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|ref|ref_src|igshid|yclid)$",
@@ -49,7 +49,7 @@ def with_identity(item: Item, mode: str = "auto") -> Item:
     `auto` and `guid`: guid → canonical link → content hash; `link`: canonical link →
     content hash (for feeds whose guids change); `hash`: the content hash alone (for
     feeds with neither stable guids nor links). Story clustering across sources is
-    separate (`watcher.stories`).
+    separate (`watcher.domain.stories`).
     """
     digest = content_hash(item.title, item.body)
     guid = (item.guid or "").strip()

@@ -1,12 +1,12 @@
 """One poll of one source, start to end: fetch → identify → classify → store + queue.
 
-Parsing, classifying and sketching run in the parser workers (`watcher.analysis`); the
+Parsing, classifying and sketching run in the parser workers (`watcher.service.analysis`); the
 event loop fetches, decides what is new and writes.
 
 This is the readable spine of the service; `service.py` only decides when it runs.
 Whatever happens, the poll ends by writing the source's row: its health and when it
-is due next (`watcher.schedule`), and the admin notices its health calls for
-(`watcher.health`).
+is due next (`watcher.domain.polling`), and the admin notices its health calls for
+(`watcher.service.health`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from datetime import datetime
 
 import structlog
 
-from watcher import health, schedule
-from watcher.analysis import Analysis, analyse
 from watcher.config import FilesSource, PageSource, Source
-from watcher.errors import FetchError, PageChangedError, SourceError
-from watcher.items import Item
+from watcher.domain import polling
+from watcher.domain.errors import FetchError, PageChangedError, SourceError
+from watcher.domain.items import Item
 from watcher.notify.route import recipients
-from watcher.runtime import Runtime
+from watcher.service import health
+from watcher.service.analysis import Analysis, analyse
+from watcher.service.runtime import Runtime
 from watcher.sources import fetch_source
 from watcher.sources.fulltext import add_full_text
 from watcher.store.lookup import KnownItem, known_items, known_links
@@ -71,9 +72,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
             source=source.name,
             kind=source.kind,
             now=now,
-            next_poll_at=schedule.after_success(
-                source, rt.config.polling, now, result.min_interval
-            ),
+            next_poll_at=polling.after_success(source, rt.config.polling, now, result.min_interval),
             validators=result.validators,
         )
         await _after_success(rt, source, before, now)
@@ -116,7 +115,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         plans=plans,
         domain=rt.config.mail.domain,
         now=now,
-        next_poll_at=schedule.after_success(source, rt.config.polling, now, result.min_interval),
+        next_poll_at=polling.after_success(source, rt.config.polling, now, result.min_interval),
         story_window=rt.config.polling.story_window,
     )
     await _after_success(rt, source, before, now, new_items=counts.new)
@@ -148,7 +147,7 @@ async def record_poll_failure(
     error = str(exc) if isinstance(exc, SourceError) else f"poll took longer than {source.timeout}"
     failures = before.consecutive_failures + 1
     retry_after = exc.retry_after if isinstance(exc, FetchError) else None
-    retry_at = schedule.after_failure(rt.config.polling, now, failures, retry_after)
+    retry_at = polling.after_failure(rt.config.polling, now, failures, retry_after)
     failures = await record_failure(
         rt.db, source=source.name, kind=source.kind, error=error, now=now, backoff_until=retry_at
     )

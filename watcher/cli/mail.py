@@ -1,4 +1,4 @@
-"""Mail commands of the `watcher` CLI.
+"""Mail commands: look at and requeue the outbox, send a test alert.
 
 watcher outbox                 list pending, failed and dead deliveries and digests
 watcher outbox retry ID…       requeue deliveries (12) or digests (D3) now
@@ -11,28 +11,25 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit, with_database
 from watcher.config import Subscriber, WatcherConfig
-from watcher.errors import DeliveryError
-from watcher.items import Direction, Entities, Evidence, Item, Outbound, Severity, Signal, Span
-
-ConfigOption = Annotated[
-    Path,
-    typer.Option("--config", "-c", envvar="WATCHER_CONFIG", help="The configuration file."),
-]
-DEFAULT_CONFIG = Path("config/watcher.yaml")
+from watcher.domain.errors import DeliveryError
+from watcher.domain.items import (
+    Direction,
+    Entities,
+    Evidence,
+    Item,
+    Outbound,
+    Severity,
+    Signal,
+    Span,
+)
 
 outbox_app = typer.Typer(help="List the outbox; requeue failed or dead emails.")
-
-
-def _settings(path: Path) -> WatcherConfig:
-    from watcher.cli import _load  # the CLI's loader prints every problem and exits 2
-
-    return _load(path)
 
 
 @outbox_app.callback(invoke_without_command=True)
@@ -40,24 +37,19 @@ def outbox(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """List pending, failed and dead deliveries and digests (sent ones are not shown)."""
     if ctx.invoked_subcommand is not None:
         return
-    from watcher.runtime import Runtime
     from watcher.store.outbox_admin import list_outbox
 
-    async def run() -> None:
-        async with Runtime(_settings(config)) as rt:
-            entries = await list_outbox(rt.db, now=rt.clock())
-        if not entries:
-            typer.echo("The outbox is empty: everything due has been sent.")
-            return
-        typer.echo(f"{'ID':>6}  {'STATE':8} {'TRIES':>5}  {'NEXT ATTEMPT':16}  SUBSCRIBER / WHAT")
-        for e in entries:
-            when = e.next_attempt_at.strftime("%Y-%m-%d %H:%M") if e.next_attempt_at else "-"
-            typer.echo(f"{e.id:>6}  {e.state:8} {e.attempts:>5}  {when:16}  {e.subscriber}")
-            typer.echo(f"{'':41}{e.what}")
-            if e.error:
-                typer.echo(f"{'':41}last error: {e.error[:200]}")
-
-    asyncio.run(run())
+    entries = with_database(load_or_exit(config), lambda db: list_outbox(db, now=datetime.now(UTC)))
+    if not entries:
+        typer.echo("The outbox is empty: everything due has been sent.")
+        return
+    typer.echo(f"{'ID':>6}  {'STATE':8} {'TRIES':>5}  {'NEXT ATTEMPT':16}  SUBSCRIBER / WHAT")
+    for e in entries:
+        when = e.next_attempt_at.strftime("%Y-%m-%d %H:%M") if e.next_attempt_at else "-"
+        typer.echo(f"{e.id:>6}  {e.state:8} {e.attempts:>5}  {when:16}  {e.subscriber}")
+        typer.echo(f"{'':41}{e.what}")
+        if e.error:
+            typer.echo(f"{'':41}last error: {e.error[:200]}")
 
 
 @outbox_app.command("retry")
@@ -72,14 +64,12 @@ def retry(
     if not ids and not dead:
         typer.echo("error: give delivery ids (see `watcher outbox`) or --dead", err=True)
         raise typer.Exit(2)
-    from watcher.runtime import Runtime
     from watcher.store.outbox_admin import requeue
 
-    async def run() -> int:
-        async with Runtime(_settings(config)) as rt:
-            return await requeue(rt.db, ids=ids or [], dead=dead, now=rt.clock())
-
-    count = asyncio.run(run())
+    count = with_database(
+        load_or_exit(config),
+        lambda db: requeue(db, ids=ids or [], dead=dead, now=datetime.now(UTC)),
+    )
     typer.echo(f"requeued {count} row{'s' if count != 1 else ''}; the dispatcher sends them next")
 
 
@@ -91,7 +81,7 @@ def send_test(
     from watcher.notify.render import render_alert
     from watcher.notify.transport import transport_for
 
-    settings = _settings(config)
+    settings = load_or_exit(config)
     try:
         subscriber = Subscriber(email=address, name="Supply Watcher test")
     except ValueError as exc:

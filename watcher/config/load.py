@@ -21,8 +21,8 @@ from typing import Any, get_args
 import yaml
 from pydantic import ValidationError
 
-from watcher.config import Source, WatcherConfig
-from watcher.errors import ConfigError
+from watcher.config.schema import Source, WatcherConfig
+from watcher.domain.errors import ConfigError
 
 ENV_PREFIX = "WATCHER_"
 _ENV_NOT_KEYS = {"WATCHER_CONFIG"}

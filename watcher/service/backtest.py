@@ -1,11 +1,10 @@
 """Backtest a rule change: classify stored items again and compare with what was stored.
 
-`run_backtest` reads the items fetched within the window from the configuration's
-database, classifies each with the configuration's rules, and reports per signal type
-which signals would appear (the rules find one the stored run did not), disappear
-(stored, no longer found) or change (same type, other direction or speculative flag),
-with examples. Nothing is written: a user sees the effect of a rule edit before
-deploying it.
+`run_backtest` reads the items fetched within the window from the database, classifies
+each with the configuration's rules, and reports per signal type which signals would
+appear (the rules find one the stored run did not), disappear (stored, no longer
+found) or change (same type, other direction or speculative flag), with examples.
+Nothing is written: a user sees the effect of a rule edit before deploying it.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from datetime import datetime, timedelta
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
-from watcher.durations import format_duration
-from watcher.items import Signal
-from watcher.store.db import create_engine, prepare_schema, sessions
+from watcher.domain.durations import format_duration
+from watcher.domain.items import Signal
+from watcher.store.db import Database
 from watcher.store.history import StoredItem, items_fetched_since
 
 APPEARS, DISAPPEARS, CHANGES = "appears", "disappears", "changes"
@@ -98,22 +97,18 @@ def _kind(old: Signal | None, new: Signal | None) -> str | None:
 
 
 async def run_backtest(
+    db: Database,
     config: WatcherConfig,
     window: timedelta,
     now: datetime,
     progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> Backtest:
-    """Backtest `config`'s rules on the items its database holds from the last `window`.
+    """Backtest `config`'s rules on the items `db` holds from the last `window`.
 
     `progress(total)`, if given, returns the `advance` callback used per item.
     """
     since = now - window
-    engine = create_engine(config.database_url)
-    try:
-        await prepare_schema(engine, migrate=config.database.migrate)  # empty db: "no items"
-        items = await items_fetched_since(sessions(engine), since)
-    finally:
-        await engine.dispose()
+    items = await items_fetched_since(db, since)
     advance = progress(len(items)) if progress is not None else None
     types = compare(items, Classifier.from_config(config), advance)
     return Backtest(since=since, window=window, items=len(items), types=types)

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from watcher.web import Handler, Response
-
-if TYPE_CHECKING:
-    from watcher.daemon import Daemon
+from watcher.ops.metrics import Metrics
+from watcher.ops.web import Handler, Response
 
 HEALTH_PATH, READY_PATH, METRICS_PATH = "/healthz", "/readyz", "/metrics"
 JSON = "application/json"
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def probe_routes(daemon: Daemon) -> dict[str, Handler]:
+class Probed(Protocol):
+    """What the probes ask of the running service (`watcher.service.daemon.Daemon`)."""
+
+    metrics: Metrics
+
+    def health(self) -> tuple[bool, dict[str, object]]:
+        """Whether the service is alive, with the details that say why."""
+        ...
+
+    async def ready(self) -> tuple[bool, dict[str, object]]:
+        """Whether the service can do its work now, with the details that say why."""
+        ...
+
+    async def refresh_gauges(self) -> None:
+        """Read the gauges that describe the database, before a scrape."""
+        ...
+
+
+def probe_routes(daemon: Probed) -> dict[str, Handler]:
     """`/healthz`, `/readyz` and `/metrics` for `daemon`."""
 
     async def healthz() -> Response:

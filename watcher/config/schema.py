@@ -2,7 +2,7 @@
 
 Every model forbids unknown keys, so a typo is an error that names the key, never a
 silently ignored setting. Reading files, includes and environment overrides live in
-`watcher.configfile`; this module only says what a valid configuration is.
+`watcher.config.load`; this module only says what a valid configuration is.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from watcher.classify.terms import TermError, parse_term
-from watcher.durations import parse_duration
-from watcher.items import Direction, Severity
-from watcher.notify.schedule import check_timezone, parse_schedule
+from watcher.domain.cron import check_timezone, parse_schedule
+from watcher.domain.durations import parse_duration
+from watcher.domain.items import Direction, Severity
+from watcher.domain.terms import TermError, parse_term
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"

@@ -1,7 +1,7 @@
 """The long-running daemon: schedules polls, the dispatcher and housekeeping; stops by draining.
 
 APScheduler's `AsyncIOScheduler` wakes the loops: one *poller* job that starts the polls
-the database says are due (see `watcher.service`), the outbox dispatcher, one cron job
+the database says are due (see `watcher.service.rounds`), the outbox dispatcher, one cron job
 per digest subscriber (in their time zone), retention and the config-file check. On
 SIGTERM/SIGINT it pauses the scheduler, lets in-flight work finish within the grace
 period and shuts down (APScheduler 3.x would cancel running coroutine jobs on shutdown,
@@ -26,28 +26,28 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.analysis import Rules
 from watcher.config import Source, WatcherConfig
-from watcher.configfile import load_config
-from watcher.errors import ConfigError
-from watcher.log import configure_logging
-from watcher.metrics import Metrics
+from watcher.config.load import load_config
+from watcher.domain.cron import parse_schedule
+from watcher.domain.errors import ConfigError
 from watcher.notify.admin import notify_admins
-from watcher.notify.schedule import parse_schedule
-from watcher.pipeline import PollReport
-from watcher.probes import probe_routes
-from watcher.reload import ConfigDiff, config_fingerprint, diff_configs
-from watcher.runtime import Runtime
-from watcher.service import (
+from watcher.ops.log import configure_logging
+from watcher.ops.metrics import Metrics
+from watcher.ops.web import ProbeServer
+from watcher.service.analysis import Rules
+from watcher.service.pipeline import PollReport
+from watcher.service.probes import probe_routes
+from watcher.service.reload import ConfigDiff, config_fingerprint, diff_configs
+from watcher.service.rounds import (
     dispatch_all,
     poll_with_deadline,
     prepare_sources,
     produce_due_digests,
 )
+from watcher.service.runtime import Runtime
 from watcher.store.due import claim_due_sources
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
-from watcher.web import ProbeServer
 
 log = structlog.get_logger("watcher.daemon")
 DISPATCHER_JOB = "dispatcher"

@@ -1,6 +1,6 @@
 """When a source is polled next: its schedule, the server's hints, and failure backoff.
 
-Pure functions of the config, the outcome of a poll and the clock; the result is
+Pure functions of the source's schedule, the outcome of a poll and the clock; the result is
 written to the source's row (`next_poll_at`, `backoff_until`) and the scheduler only
 ever asks the row whether a source is due, so the plan survives restarts and can be
 shared by replicas.
@@ -8,8 +8,9 @@ shared by replicas.
 - success: the next slot of `every` or `cron` (in the source's time zone) plus a random
   jitter, but never sooner than the server asked (`Cache-Control: max-age`, RSS `ttl`),
   a hint capped at `polling.max_hint` so a silly value cannot silence a source;
-- failure: `polling.backoff` doubled per consecutive failure up to `polling.backoff_max`,
-  and no sooner than a 429/503 `Retry-After` (also capped). A source is never given up:
+- failure: the shared retry policy (`watcher.domain.retry`: `polling.backoff` doubled per
+  consecutive failure up to `polling.backoff_max`), and no sooner than a 429/503
+  `Retry-After` (also capped). A source is never given up:
   at the cap it is still tried every `backoff_max`, and one success resets it.
 """
 
@@ -17,23 +18,47 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from watcher.config import PollingConfig, Source
+from watcher.domain.retry import RetryPolicy, retry_delay
 
 _random = random.SystemRandom()
 
 
-def schedule_key(source: Source) -> str:
+class Schedule(Protocol):
+    """A source's poll schedule: `every` or a `cron` line in `timezone`, plus jitter."""
+
+    @property
+    def every(self) -> timedelta: ...
+
+    @property
+    def cron(self) -> str | None: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def jitter(self) -> timedelta: ...
+
+
+class PollPolicy(RetryPolicy, Protocol):
+    """The polling settings: the retry policy and the cap on a server's hints."""
+
+    @property
+    def max_hint(self) -> timedelta: ...
+
+
+def schedule_key(source: Schedule) -> str:
     """A fingerprint of the source's schedule; when it changes the row is re-planned."""
     if source.cron:
         return f"cron={source.cron} tz={source.timezone} jitter={source.jitter}"
     return f"every={source.every} jitter={source.jitter}"
 
 
-def next_slot(source: Source, now: datetime, rng: random.Random = _random) -> datetime:
+def next_slot(source: Schedule, now: datetime, rng: random.Random = _random) -> datetime:
     """The source's next regular poll after `now` (aware UTC), jitter added."""
     jitter = timedelta(seconds=rng.uniform(0, source.jitter.total_seconds()))
     if source.cron:
@@ -45,8 +70,8 @@ def next_slot(source: Source, now: datetime, rng: random.Random = _random) -> da
 
 
 def after_success(
-    source: Source,
-    polling: PollingConfig,
+    source: Schedule,
+    polling: PollPolicy,
     now: datetime,
     hint: timedelta | None = None,
     rng: random.Random = _random,
@@ -58,14 +83,13 @@ def after_success(
     return max(slot, now + min(hint, polling.max_hint))
 
 
-def backoff_delay(polling: PollingConfig, failures: int) -> timedelta:
-    """`backoff` × 2^(failures−1), capped at `backoff_max`."""
-    exponent = min(max(failures - 1, 0), 40)
-    return min(polling.backoff * (1 << exponent), polling.backoff_max)
+def backoff_delay(polling: PollPolicy, failures: int) -> timedelta:
+    """`backoff` × 2^(failures−1), capped at `backoff_max` (`watcher.domain.retry`)."""
+    return retry_delay(polling, failures)
 
 
 def after_failure(
-    polling: PollingConfig, now: datetime, failures: int, retry_after: timedelta | None = None
+    polling: PollPolicy, now: datetime, failures: int, retry_after: timedelta | None = None
 ) -> datetime:
     """`next_poll_at` (= `backoff_until`) after the `failures`-th failure in a row."""
     delay = backoff_delay(polling, failures)

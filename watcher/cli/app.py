@@ -1,0 +1,102 @@
+"""The `watcher` command: every subcommand, registered on one Typer app.
+
+watcher run [--once]           run the daemon (or one burst) on the config
+watcher check-config [PATH]    validate a config file, list every problem
+watcher config-schema          print the JSON Schema of the config file
+watcher classify PATH|URL|-    show which signals a document carries, and why
+watcher eval FILE              precision, recall, F1 and errors of the rules on a labelled set
+watcher backtest --since D     what a rule change would do to the alerts of stored items
+watcher sources | signals | items   look inside the store
+watcher outbox [retry]         list unsent emails; requeue failed or dead ones
+watcher send-test ADDRESS      send a sample alert through the configured transport
+watcher db upgrade | current   migrate the database, show its revision
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watcher.cli import mail, rules, views
+from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit
+from watcher.cli.db import db_app
+from watcher.cli.progress import progress_bar
+from watcher.config import WatcherConfig
+from watcher.ops.log import configure_logging
+
+app = typer.Typer(
+    name="watcher",
+    help="Supply Watcher: supply-shock signals in rare earths and critical minerals, by email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    once: Annotated[
+        bool, typer.Option("--once", help="Poll every source once, deliver what is due, exit.")
+    ] = False,
+) -> None:
+    """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
+    from watcher.service.daemon import Daemon
+    from watcher.service.rounds import run_once
+
+    settings = load_or_exit(config)
+    configure_logging(settings.log.level, settings.log.format)
+    if once:
+        enabled = sum(1 for source in settings.sources if source.enabled)
+        with progress_bar("Polling sources", enabled) as advance:
+            code = asyncio.run(run_once(settings, advance))
+    else:
+        code = asyncio.run(Daemon(settings, config).run())
+    raise typer.Exit(code)
+
+
+@app.command("check-config")
+def check_config(
+    path: Annotated[Path, typer.Argument(help="Config file to check.")] = DEFAULT_CONFIG,
+) -> None:
+    """Validate a configuration file; exit non-zero listing every problem."""
+    settings = load_or_exit(path)
+    from watcher.classify.engine import Classifier
+    from watcher.classify.lint import rule_warnings
+
+    Classifier.from_config(settings, warn=False)
+    for problem in rule_warnings(settings):
+        typer.echo(f"warning: {problem}", err=True)
+    typer.echo(
+        f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
+        f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"
+    )
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration file (for editor validation)."""
+    schema = WatcherConfig.model_json_schema(by_alias=True)
+    typer.echo(json.dumps(schema, indent=2))
+
+
+app.command()(rules.classify)
+app.command("eval")(rules.eval_)
+app.command()(rules.backtest)
+app.command()(views.sources)
+app.command()(views.signals)
+app.command()(views.items)
+app.add_typer(mail.outbox_app, name="outbox")
+app.command("send-test")(mail.send_test)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

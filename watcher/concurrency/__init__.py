@@ -1,0 +1,1 @@
+"""Shared concurrency machinery the stages use: a CPU worker pool and request coalescing."""

@@ -1,0 +1,1 @@
+"""Operations: logging, metrics, the probe HTTP server and the process's memory settings."""

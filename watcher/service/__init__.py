@@ -1,0 +1,1 @@
+"""Orchestration: one poll, one round, the daemon, and the resources they share."""
