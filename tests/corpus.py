@@ -20,6 +20,7 @@ import yaml
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
@@ -124,7 +125,7 @@ async def run_corpus(tmp: Path, server: FeedServer, root: Path = CORPUS) -> Corp
         # the same runtime (client, parser workers, database) still serves a plain feed
         report.healthy_after = (await poll_with_deadline(rt, config.sources[-1])).new == 1
         report.parser_restarts = rt.parsers.restarts
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             counts = dict(
                 (
                     await session.exec(

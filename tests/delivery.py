@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from sqlmodel import SQLModel, select
 
 from tests.clock import Clock
+from tests.orm import reading
 from watcher.config import WatcherConfig
 from watcher.notify.sender import DispatchReport
 from watcher.service.rounds import (
@@ -105,5 +106,5 @@ async def dispatch(config: WatcherConfig, clock: Clock) -> DispatchReport:
 
 async def all_rows(config: WatcherConfig, table: type[Row]) -> list[Row]:
     """Every row of `table`, by id."""
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         return list((await session.exec(select(table))).all())

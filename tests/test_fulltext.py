@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlmodel import col, select
 
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
@@ -45,7 +46,7 @@ async def test_full_text_replaces_teasers_and_survives_missing_pages(
     )
     assert await run_once(config) == 0
     assert await run_once(config) == 0
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         items = (await session.exec(select(ItemRow).order_by(col(ItemRow.id)))).all()
     article, missing = items
     assert "separation plants in Jiangxi" in article.body

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
@@ -44,7 +45,7 @@ def _xxe(secret: Path) -> bytes:
 
 
 async def _everything_stored(config: WatcherConfig) -> str:
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         items = (await session.exec(select(ItemRow))).all()
         rows = (await session.exec(select(SourceRow))).all()
     texts = [f"{i.title}\n{i.body}\n{i.link}" for i in items]
@@ -79,7 +80,7 @@ async def test_entities_never_expand_and_local_files_never_open(
     maildrop = tmp_path / "data" / "maildrop"
     for mail in maildrop.glob("*.eml") if maildrop.exists() else []:
         assert MARKER not in mail.read_text(encoding="utf-8", errors="replace")
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         rows = {r.name: r for r in (await session.exec(select(SourceRow))).all()}
     for name in ("path", "uri"):
         assert "not a feed" in (rows[name].last_error or ""), rows[name].last_error

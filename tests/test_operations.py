@@ -12,6 +12,7 @@ import yaml
 from sqlmodel import select
 
 from tests.conftest import ROOT, WriteConfig
+from tests.orm import reading
 from tests.servers import SmtpSink
 from watcher.config.load import load_config
 from watcher.service.daemon import Daemon
@@ -125,7 +126,7 @@ async def test_an_invalid_edit_is_kept_out_and_admins_are_told(
         daemon.stop()
         assert await task == 0
     assert daemon.config.smtp.port == 587
-    async with Runtime(daemon.config) as rt, rt.db() as session:
+    async with Runtime(daemon.config) as rt, reading(rt.db) as session:
         notices = (await session.exec(select(NoticeRow))).all()
     assert len(notices) == 1
     assert "smtp.port" in notices[0].body
@@ -147,7 +148,7 @@ async def test_stopping_while_a_send_is_slow_finishes_the_send(
     await _until(lambda: smtp_sink.handler.data_started >= 2)
     daemon.stop()  # the dispatcher is inside a slow DATA exchange right now
     assert await task == 0
-    async with Runtime(daemon.config) as rt, rt.db() as session:
+    async with Runtime(daemon.config) as rt, reading(rt.db) as session:
         rows = (await session.exec(select(DeliveryRow))).all()
     sent = [r for r in rows if r.status == "sent"]
     assert sent

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from tests.conftest import DATA
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
@@ -36,7 +37,7 @@ async def test_a_listing_page_becomes_items(
     feed_server.routes["/mines/index.html"] = Route(LISTING, headers={"Content-Type": "text/html"})
     config = make_config(sources=[_page(feed_server)])
     assert await run_once(config) == 0
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         items = (await session.exec(select(ItemRow).order_by(col(ItemRow.id)))).all()
     assert [i.title for i in items] == [
         "Export licences required for dysprosium and terbium oxides",
@@ -68,7 +69,7 @@ async def test_a_page_that_stops_matching_tells_the_admins(
     feed_server.routes[route] = Route(redesigned, headers={"Content-Type": "text/html"})
     assert await run_once(config) == 1
     assert await run_once(config) == 1
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         notices = (await session.exec(select(NoticeRow))).all()
         row = await session.get(SourceRow, "mines")
     assert [n.subject for n in notices] == ["Page source mines no longer matches its selectors"]

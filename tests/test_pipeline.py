@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from tests.conftest import DATA, ROOT
+from tests.orm import reading
 from tests.servers import FeedServer, Route, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
@@ -107,7 +108,7 @@ async def test_items_missing_fields_are_stored_and_handled(
         sources=[{"name": "tricky", "kind": "feed", "url": feed_server.url("/tricky.xml")}]
     )
     assert await run_once(config) == 0
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         items = (await session.exec(select(ItemRow).order_by(ItemRow.id))).all()
     assert len(items) == 3
     by_kind = {item.identity.split(":", 1)[0]: item for item in items}
@@ -170,7 +171,7 @@ async def test_one_failing_source_does_not_stop_the_others(
     feed_server.routes["/garbage"] = Route(b"\x00\x01 this is not a feed", headers={})
     assert await run_once(config) == 1
     assert len(smtp_sink.messages) == 3
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         rows = {r.name: r for r in (await session.exec(select(SourceRow))).all()}
     assert rows["good"].consecutive_failures == 0
     assert rows["good"].last_success_at
@@ -181,7 +182,7 @@ async def test_one_failing_source_does_not_stop_the_others(
     assert "not a feed" in (rows["garbage"].last_error or "")
 
     assert await run_once(config) == 1
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         broken = await session.get(SourceRow, "broken")
         items = (await session.exec(select(ItemRow))).all()
     assert broken is not None

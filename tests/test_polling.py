@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.pipeline import poll_source
@@ -48,7 +49,7 @@ def _source(feed_server: FeedServer, **extra: Any) -> dict[str, Any]:
 
 
 async def _row(rt: Runtime, name: str = "wire") -> SourceRow:
-    async with rt.db() as session:
+    async with reading(rt.db) as session:
         row = await session.get(SourceRow, name)
     assert row is not None
     return row
@@ -125,7 +126,7 @@ async def test_admins_hear_once_per_failure_episode_and_on_recovery(
         for _ in range(2):
             clock.advance(hours=1)
             await poll_source(rt, config.sources[0])
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             subjects = [n.subject for n in (await session.exec(select(NoticeRow))).all()]
     assert subjects == [
         "Source wire is failing (2 polls in a row)",
@@ -149,7 +150,7 @@ async def test_a_silent_source_raises_one_notice(
         for _ in range(3):
             clock.advance(hours=6)
             await poll_source(rt, config.sources[0])
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             notices = (await session.exec(select(NoticeRow))).all()
     assert [n.subject for n in notices] == ["Source wire has been silent for 1d2h"]
 
@@ -170,7 +171,7 @@ async def test_the_first_poll_alerts_only_recent_items(
         feed_server.routes["/feed"] = Route(_rss(old, recent, later))
         second = await poll_source(rt, config.sources[0])
         assert (second.new, second.queued) == (1, 1)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             deliveries = (await session.exec(select(DeliveryRow))).all()
     assert len(deliveries) == 2
 
@@ -186,7 +187,7 @@ async def test_churning_guids_do_not_make_old_items_new(
         await poll_source(rt, config.sources[0])
         feed_server.routes["/feed"] = Route(_rss(("a2", "https://w.example/x", "Ban", T0)))
         again = await poll_source(rt, config.sources[0])
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             items = (await session.exec(select(ItemRow).order_by(col(ItemRow.id)))).all()
     assert again.new == 0
     assert len(items) == 1
@@ -203,6 +204,6 @@ async def test_identity_by_link_ignores_guids(
     async with Runtime(config, clock=Clock()) as rt:
         await prepare_sources(rt)
         await poll_source(rt, config.sources[0])
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             items = (await session.exec(select(ItemRow))).all()
     assert [i.identity for i in items] == ["url:https://w.example/a"]

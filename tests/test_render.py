@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from tests.delivery import BAN, Entry, cycle, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
+from tests.orm import reading
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.domain.errors import UnsafeMessageError
@@ -230,7 +231,7 @@ async def test_the_same_story_from_a_second_source_mails_once_naming_both(
     async with Runtime(config) as rt:
         for source in await prepare_sources(rt):
             await poll_with_deadline(rt, source)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             stories = {i.story_id for i in (await session.exec(select(ItemRow))).all()}
         await dispatch_all(rt)
     assert len(stories) == 1

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import func, select
 
 from tests.conftest import ROOT
+from tests.orm import reading
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
@@ -18,7 +19,7 @@ MakeConfig = Callable[..., WatcherConfig]
 
 
 async def _count(rt: Runtime, table: type) -> int:
-    async with rt.db() as session:
+    async with reading(rt.db) as session:
         return int((await session.exec(select(func.count()).select_from(table))).one())
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.orm import reading, writing
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.domain.errors import ConfigError
@@ -36,7 +37,7 @@ async def test_the_daemon_polls_due_rows_and_skips_sources_in_backoff(
     )
     async with Runtime(config) as rt:
         await prepare_sources(rt)
-        async with rt.db() as session, session.begin():
+        async with writing(rt.db) as session:
             held = await session.get(SourceRow, "held")
             assert held is not None
             held.next_poll_at = held.backoff_until = datetime.now(UTC) + timedelta(hours=1)
@@ -50,7 +51,7 @@ async def test_the_daemon_polls_due_rows_and_skips_sources_in_backoff(
     assert paths.count("/due") == 1
     assert paths.count("/failing") == 1  # backing off for 1 minute, not retried every tick
     assert "/held" not in paths
-    async with Runtime(config) as rt, rt.db() as session:
+    async with Runtime(config) as rt, reading(rt.db) as session:
         due = await session.get(SourceRow, "due")
     assert due is not None
     assert due.next_poll_at is not None
@@ -64,7 +65,7 @@ async def test_a_changed_schedule_replans_the_row(
     daily = make_config(sources=[{"name": "s", "kind": "files", "path": ".", "every": "1d"}])
     async with Runtime(daily) as rt:
         await prepare_sources(rt)
-        async with rt.db() as session, session.begin():
+        async with writing(rt.db) as session:
             row = await session.get(SourceRow, "s")
             assert row is not None
             row.next_poll_at = datetime.now(UTC) + timedelta(days=1)
@@ -72,7 +73,7 @@ async def test_a_changed_schedule_replans_the_row(
     quick = make_config(sources=[{"name": "s", "kind": "files", "path": ".", "every": "15m"}])
     async with Runtime(quick) as rt:
         await prepare_sources(rt)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             row = await session.get(SourceRow, "s")
     assert row is not None
     assert row.next_poll_at is None

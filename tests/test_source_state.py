@@ -128,7 +128,7 @@ async def test_a_failing_round_raises_in_each_of_its_callers_and_the_next_round_
 
 
 async def test_the_coalescers_do_not_keep_a_database_alive(tmp_path: Path) -> None:
-    """Each Runtime's database is freed after use: the per-database coalescers hold it weakly."""
+    """Each Runtime's database is freed after use: its own coalescers do not keep it alive."""
     refs = []
     for n in range(3):
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'{n}.db'}")

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from tests.conftest import ROOT
+from tests.orm import count_deliveries, reading
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
@@ -26,7 +27,6 @@ from watcher.sources.result import Validators
 from watcher.store import migrate
 from watcher.store.db import create_engine
 from watcher.store.due import claim_due_sources, sync_sources
-from watcher.store.outbox import count_deliveries
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
 
@@ -72,7 +72,7 @@ async def test_saving_the_same_item_twice_queues_once(
     async with Runtime(config) as rt:
         assert await _save(rt, item) == (1, 0, 1)
         assert await _save(rt, item) == (0, 1, 0)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             items = (await session.exec(select(func.count()).select_from(ItemRow))).one()
             signals = (await session.exec(select(func.count()).select_from(SignalRow))).one()
         assert (items, signals) == (1, 1)
@@ -102,7 +102,7 @@ async def test_a_revision_alerts_only_for_a_new_signal_type(
     async with Runtime(config) as rt:
         await _save(rt, first)
         assert await _save(rt, edited) == (0, 1, 1)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             types = sorted((await session.exec(select(DeliveryRow.signal_type))).all())
             revision = (await session.exec(select(ItemRow.revision))).one()
     assert types == ["export_control", "quota_delay"]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from bench.stories import DATA, HELDOUT, cluster, load_items, score
+from tests.orm import reading, writing
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
@@ -31,8 +32,8 @@ from watcher.service.rounds import prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.sources.result import Validators
 from watcher.store.driver import Driver
+from watcher.store.outbox import reporting_sources
 from watcher.store.poll import ItemPlan, save_poll
-from watcher.store.story_index import also_reported_by
 from watcher.store.story_index import lookup as find
 from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 
@@ -141,7 +142,7 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
         await _save(rt, _item("wire", *LYNAS, "w1"))
         await _save(rt, _item("other", *OTHER, "o1"))
         await _save(rt, _item("reprint", *REPRINT, "r1"))
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
             filed = (
                 await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
@@ -164,7 +165,7 @@ async def test_a_revised_item_is_filed_under_its_new_text(
     async with Runtime(config) as rt:
         await _save(rt, first)
         await _save(rt, revised)
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             keys = (await session.exec(select(StoryKeyRow.key))).all()
     assert set(keys) == index_keys(sketch_text(*OTHER))
 
@@ -180,7 +181,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
         for n in range(HOT_STORIES + 10):
             words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_STORIES stories
             await _save(rt, _item(f"s{n}", f"Report {words[:8]}", f"{words} {words[::-1]}", "g"))
-        async with rt.db.write() as session, session.begin():
+        async with writing(rt.db) as session:
             stored = (await session.exec(select(ItemRow))).all()
             assert len({row.story_id for row in stored}) >= HOT_STORIES
             for row in stored:
@@ -207,7 +208,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
         assert common in lookup.hot
         assert lookup.candidates == [[]]
         await _save(rt, _item("wire", *LYNAS, "w1"))
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             hot = (await session.exec(select(HotStoryKeyRow.key))).all()
             wire_keys = (
                 await session.exec(select(StoryKeyRow.key).where(StoryKeyRow.source == "wire"))
@@ -249,12 +250,13 @@ async def test_a_syndicated_story_alerts_once_and_lists_the_other_source(
         await prepare_sources(rt)
         for source in config.sources:  # one after the other: no race between the two inserts
             assert (await poll_source(rt, source)).ok
-        async with rt.db() as session:
+        async with reading(rt.db) as session:
             items = (await session.exec(select(ItemRow).order_by(col(ItemRow.id)))).all()
             deliveries = (await session.exec(select(DeliveryRow))).all()
         assert len(items) == 2
         assert items[0].story_id == items[1].story_id
         assert items[0].story_id is not None
         assert len(deliveries) == len({d.signal_type for d in deliveries}) >= 1
-        others = await also_reported_by(rt.db, items[0].story_id, item_id=items[0].id or 0)
-    assert [(r.source, r.link) for r in others] == [("reprint", "https://x.example/b1")]
+        story = items[0].story_id
+        reporting = await rt.db.run_read(lambda c: reporting_sources(c, {story}))
+    assert reporting == {story: {"wire", "reprint"}}

@@ -1,14 +1,13 @@
-"""The async engine and its sessions: SQLite by default, PostgreSQL via URL.
+"""The database: SQLite by default, PostgreSQL via URL; transactions as functions.
 
 SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
 `BEGIN IMMEDIATE`: it takes the write lock up front, so a transaction that reads and
 then writes never fails with "database is locked" when another writer committed in
 between (a deferred transaction cannot upgrade its snapshot; the busy handler does not
-help there). Reads stay deferred and concurrent. `Database.write()` opens such a write
-session; `Database()` (calling it) a read session. For the hot paths,
-`Database.run_write(work)` and `run_read(work)` run a function of a synchronous
-connection as one transaction; on an SQLite file whole on a thread
-(`watcher.store.sqlite_threads`): the writer thread, or one of the reader threads.
+help there). Reads stay deferred and concurrent. `Database.run_write(work)` and
+`run_read(work)` run a function of a synchronous connection as one transaction; on an
+SQLite file whole on a thread (`watcher.store.sqlite_threads`): the writer thread, or
+one of the reader threads.
 
 SQLite has one writer at a time. Within the process, writers take turns on an asyncio
 lock in arrival order, the outbox's short writes first (`watcher.store.turns`), instead
@@ -21,16 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
@@ -49,7 +48,7 @@ POSTGRES_OVERFLOW = 10
 # is 128). Expanding IN lists and multi-row VALUES make a new SQL text for every length,
 # so a long-running daemon sees hundreds of distinct texts: with 128 per connection the
 # caches of a pool of connections held several MB more after every few dozen rounds
-# (issue 8's memory scenario). The texts that repeat are few; preparing the rest again
+# (the daemon's memory bench). The texts that repeat are few; preparing the rest again
 # costs microseconds.
 SQLITE_CACHED_STATEMENTS = 16
 WRITE_OPTION = "watcher_write"
@@ -58,68 +57,64 @@ T = TypeVar("T")
 
 
 class Database:
-    """Session factories over one engine: call it for a read session, `.write()` to write."""
+    """One database, used one way: a function of a connection, run as one transaction.
+
+    Every store function is `async def f(db, ...)` that hands `run_read` or `run_write`
+    a function of a synchronous `Connection` (Core statements built from
+    `watcher.store.tables`). The database also owns the coalescers its callers share
+    (`coalescer`).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._read = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        self._write = async_sessionmaker(
-            engine.execution_options(**{WRITE_OPTION: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
-        )
+        self._writing = engine.execution_options(**{WRITE_OPTION: True})
         sqlite = engine.dialect.name == "sqlite"
         self._writers: Turns | None = Turns() if sqlite else None
         file = sqlite and (engine.url.database or ":memory:") != ":memory:"
         self._writer = _threads(engine, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
         self._readers = _threads(engine, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
-
-    def __call__(self) -> AsyncSession:
-        """A session for reading (deferred transactions on SQLite)."""
-        return self._read()
-
-    @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transactions take the write lock first (BEGIN IMMEDIATE on SQLite).
-
-        On SQLite the process's writers take turns (first come, first served) for as long
-        as their session is open; do not open a write session inside another.
-        """
-        if self._writers is None:
-            async with self._write() as session:
-                yield session
-            return
-        async with self._writers.turn(), self._write() as session:
-            yield session
+        self._coalescers: dict[str, Coalescer[Any, Any]] = {}
 
     async def run_write(self, work: Callable[[Connection], T], *, urgent: bool = False) -> T:
         """`work(connection)` in one write transaction, committed when it returns.
 
-        `work` gets a synchronous `Connection` (use it with `Driver`, or an ORM `Session`
-        bound to it) and must not await. On an SQLite file the transaction runs on the
-        writer thread in its turn among the process's writers (`urgent` ones, the
-        outbox's short writes, go before the others: `watcher.store.turns`); elsewhere
-        in a write session, through the async driver. An exception rolls it back.
+        `work` gets a synchronous `Connection` and must not await. On SQLite the process's
+        writers take turns (`urgent` ones, the outbox's short writes, go before the
+        others: `watcher.store.turns`), and on an SQLite file the transaction runs whole on
+        the writer thread; elsewhere through the async driver. An exception rolls it back.
         """
         if self._writer is not None:
             assert self._writers is not None
             async with self._writers.turn(urgent):
                 return await self._writer.run(work)
-        async with self.write() as session, session.begin():
-            connection = await session.connection()
+        if self._writers is not None:
+            async with self._writers.turn(urgent):
+                return await self._write_async(work)
+        return await self._write_async(work)
+
+    async def _write_async(self, work: Callable[[Connection], T]) -> T:
+        async with self._writing.begin() as connection:
             return await connection.run_sync(work)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one read transaction (one snapshot); `work` must not write.
 
-        On an SQLite file on a reader thread (`READER_THREADS` of them), elsewhere in a
-        read session through the async driver.
+        On an SQLite file on a reader thread (`READER_THREADS` of them), elsewhere through
+        the async driver.
         """
         if self._readers is not None:
             return await self._readers.run(work)
-        async with self() as session:
-            connection = await session.connection()
+        async with self.engine.connect() as connection:
             return await connection.run_sync(work)
+
+    def coalescer(
+        self, name: str, handle: Callable[[Database, list[Any]], Awaitable[list[Any]]]
+    ) -> Coalescer[Any, Any]:
+        """This database's coalescer `name`, made with `handle(db, requests)` on first use."""
+        found = self._coalescers.get(name)
+        if found is None:
+            found = self._coalescers[name] = Coalescer(lambda requests: handle(self, requests))
+        return found
 
     async def close(self) -> None:
         """Close the threads' connections, if any (the engine is the caller's to dispose)."""
@@ -217,18 +212,14 @@ def chunked(values: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Any, rows: Any, keys: list[str]) -> Any:
-    """`INSERT … ON CONFLICT (keys) DO NOTHING` of `rows` in the session's own dialect.
+def insert_ignoring(connection: Connection, table: Table, keys: Sequence[str]) -> Any:
+    """`INSERT … ON CONFLICT (keys) DO NOTHING` into `table`, in the connection's dialect.
 
     The unique key makes a second insert harmless: a re-poll, a retry or another replica.
+    Add `.values(...)` (and `.returning(...)`) to it.
     """
-    return _dialect_insert(session)(table).values(rows).on_conflict_do_nothing(index_elements=keys)
-
-
-def _dialect_insert(session: AsyncSession) -> Any:
-    bind = session.bind
-    postgres = bind is not None and bind.dialect.name == "postgresql"
-    return postgresql.insert if postgres else sqlite.insert
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 @contextlib.asynccontextmanager

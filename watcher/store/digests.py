@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlalchemy import Connection, Row, RowMapping, select, update
 
 from watcher.domain.items import DigestEntry, DigestOutbound
-from watcher.store.db import Database, insert_ignoring_conflicts
+from watcher.store.db import Database, insert_ignoring
 from watcher.store.outbox import (
     DEAD,
     DIGEST,
@@ -29,8 +28,8 @@ from watcher.store.outbox import (
     claim_rows,
     reporting_sources,
 )
-from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, SignalRow
-from watcher.store.values import item_value, signal_value
+from watcher.store.tables import DELIVERIES, DIGESTS, ITEMS, SIGNALS
+from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
 
 def period_key(period_end: datetime) -> str:
@@ -62,34 +61,36 @@ async def produce_digest(
         "next_attempt_at": now,
         "created_at": now,
     }
-    async with db.write() as session, session.begin():
-        created = await session.exec(
-            insert_ignoring_conflicts(
-                session, DigestRow, values, ["subscriber", "period"]
-            ).returning(col(DigestRow.id))
+    d = DELIVERIES.c
+
+    def produce(connection: Connection) -> int | None:
+        created = connection.execute(
+            insert_ignoring(connection, DIGESTS, ["subscriber", "period"])
+            .values(values)
+            .returning(DIGESTS.c.id)
         )
         digest_id = created.scalar_one_or_none()
         if digest_id is None:
             return None
-        attached = await session.exec(
-            update(DeliveryRow)
+        attached = connection.execute(
+            update(DELIVERIES)
             .where(
-                col(DeliveryRow.subscriber) == subscriber,
-                col(DeliveryRow.mode) == DIGEST,
-                col(DeliveryRow.status) == PENDING,
-                col(DeliveryRow.digest_id).is_(None),
-                col(DeliveryRow.created_at) <= period_end,
+                d.subscriber == subscriber,
+                d.mode == DIGEST,
+                d.status == PENDING,
+                d.digest_id.is_(None),
+                d.created_at <= period_end,
             )
             .values(digest_id=digest_id)
         )
-        entries = int(getattr(attached, "rowcount", 0) or 0)
+        entries = int(attached.rowcount or 0)
         status = PENDING if entries or keep_empty else EMPTY
-        await session.exec(
-            update(DigestRow)
-            .where(col(DigestRow.id) == digest_id)
-            .values(entries=entries, status=status)
+        connection.execute(
+            update(DIGESTS).where(DIGESTS.c.id == digest_id).values(entries=entries, status=status)
         )
-    return entries
+        return entries
+
+    return await db.run_write(produce)
 
 
 async def claim_digests(
@@ -97,36 +98,48 @@ async def claim_digests(
 ) -> tuple[str, datetime, list[DigestOutbound]]:
     """Lease due digests and load their entries; returns (owner, lease expiry, digests)."""
     owner, until, ids = await claim_rows(
-        db, DigestRow, group=DigestRow.id, now=now, lease=lease, limit=limit
+        db, DIGESTS, group=DIGESTS.c.id, now=now, lease=lease, limit=limit
     )
     if not ids:
         return owner, until, []
-    async with db() as session:
-        digests = (await session.exec(select(DigestRow).where(col(DigestRow.id).in_(ids)))).all()
-        rows = (
-            await session.exec(
-                select(DeliveryRow.digest_id, SignalRow, ItemRow)
-                .join(SignalRow, col(SignalRow.id) == DeliveryRow.signal_id)
-                .join(ItemRow, col(ItemRow.id) == DeliveryRow.item_id)
-                .where(col(DeliveryRow.digest_id).in_(ids))
-                .order_by(col(DeliveryRow.id))
-            )
+    entries_query = labelled(
+        select(DELIVERIES.c.digest_id, SIGNALS, ITEMS)
+        .join(SIGNALS, SIGNALS.c.id == DELIVERIES.c.signal_id)
+        .join(ITEMS, ITEMS.c.id == DELIVERIES.c.item_id)
+        .where(DELIVERIES.c.digest_id.in_(ids))
+        .order_by(DELIVERIES.c.id)
+    )
+
+    def read(
+        connection: Connection,
+    ) -> tuple[Sequence[Row[Any]], list[RowMapping], dict[int, set[str]]]:
+        digests = connection.execute(
+            select(DIGESTS).where(DIGESTS.c.id.in_(ids)).order_by(DIGESTS.c.id)
         ).all()
-        others = await reporting_sources(session, {item.story_id for _, _, item in rows})
+        rows = [row._mapping for row in connection.execute(entries_query)]
+        others = reporting_sources(connection, {row["items_story_id"] for row in rows})
+        return digests, rows, others
+
+    digests, rows, others = await db.run_read(read)
     entries: dict[int, list[DigestEntry]] = {}
-    for digest_id, signal, item in rows:
-        entry = DigestEntry(item_value(item), signal_value(signal), also_reported(others, item))
-        entries.setdefault(digest_id or 0, []).append(entry)
+    for row in rows:
+        item = item_value(row, ITEM_PREFIX)
+        entry = DigestEntry(
+            item,
+            signal_value(row, SIGNAL_PREFIX),
+            also_reported(others, row["items_story_id"], item.source),
+        )
+        entries.setdefault(row["deliveries_digest_id"] or 0, []).append(entry)
     out = [
         DigestOutbound(
-            digest_id=d.id or 0,
+            digest_id=d.id,
             message_id=d.message_id,
             subscriber=d.subscriber,
             period_end=d.period_end,
             attempts=d.attempts,
-            entries=tuple(entries.get(d.id or 0, [])),
+            entries=tuple(entries.get(d.id, [])),
         )
-        for d in sorted(digests, key=lambda d: d.id or 0)
+        for d in digests
     ]
     return owner, until, out
 
@@ -147,7 +160,7 @@ async def mark_digest(
     """
     values: dict[str, Any] = {
         "status": status,
-        "attempts": DigestRow.attempts + 1,
+        "attempts": DIGESTS.c.attempts + 1,
         "lease_owner": None,
         "lease_until": None,
     }
@@ -157,26 +170,29 @@ async def mark_digest(
         values["last_error"] = error[:MAX_ERROR_CHARS]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    async with db.write() as session, session.begin():
-        await session.exec(update(DigestRow).where(col(DigestRow.id) == digest_id).values(values))
+
+    def mark(connection: Connection) -> None:
+        connection.execute(update(DIGESTS).where(DIGESTS.c.id == digest_id).values(values))
         if status in (SENT, DEAD):
-            final: dict[str, Any] = {"status": status, "attempts": DeliveryRow.attempts + 1}
+            final: dict[str, Any] = {"status": status, "attempts": DELIVERIES.c.attempts + 1}
             if status == SENT:
                 final.update(sent_at=now, reply=f"in digest {digest_id}")
             else:
                 final["last_error"] = f"digest {digest_id} is a dead letter"
-            await session.exec(
-                update(DeliveryRow).where(col(DeliveryRow.digest_id) == digest_id).values(final)
+            connection.execute(
+                update(DELIVERIES).where(DELIVERIES.c.digest_id == digest_id).values(final)
             )
+
+    await db.run_write(mark)
 
 
 async def release_digests(db: Database, ids: Sequence[int], *, owner: str) -> None:
     """Give back claimed digests that were not attempted."""
     if not ids:
         return
-    async with db.write() as session, session.begin():
-        await session.exec(
-            update(DigestRow)
-            .where(col(DigestRow.id).in_(list(ids)), col(DigestRow.lease_owner) == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+    statement = (
+        update(DIGESTS)
+        .where(DIGESTS.c.id.in_(list(ids)), DIGESTS.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+    await db.run_write(lambda connection: connection.execute(statement))

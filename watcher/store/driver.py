@@ -1,15 +1,18 @@
-"""Statements sent to the database driver as they are, for the poll's hot path.
+"""Core statements sent to the database driver as they are, for the poll's hot path.
 
 SQLAlchemy caches a statement's compiled form, but still builds, checks and converts
 every row's parameters and wraps every result row in Python. A cold poll writes
 hundreds of rows (an item's story keys) and reads hundreds of postings, and that
-per-row work was most of a poll's time on the event loop (issue 8's profile). `Driver`
-hands the same SQL to the connection's DBAPI cursor: the column types' own converters
-run once per value that needs one, and rows come back as the driver's tuples.
+per-row work was most of a poll's time on the event loop. `Driver` compiles a Core
+statement (built from `watcher.store.tables`, with named `bindparam`s) once per dialect,
+then hands its SQL to the connection's DBAPI cursor: the parameters' own type
+converters run once per value that needs one, and rows come back as the driver's
+tuples, with the selected columns' converters applied.
 
-SQL is written with `?` placeholders and translated to the driver's style once per
-text (`$1, $2, …` for asyncpg). Make a `Driver` of the connection `Database.run_write`
-or `run_read` hands its work, and use it inside that transaction only.
+Private to the few store functions on a poll's hot path (`poll`, `story_index`,
+`source_state`); the rest of the store runs Core statements on the connection. Make a
+`Driver` of the connection `Database.run_write` or `run_read` hands its work, and use it
+inside that transaction only.
 """
 
 from __future__ import annotations
@@ -17,34 +20,127 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Column, Connection, Table, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeEngine
 
 Convert = Callable[[Any], Any]
+_POSTCOMPILE = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 _PLACEHOLDER = re.compile(r"\?")
 _NUMBERED = {"numeric_dollar": "$", "numeric": ":"}  # paramstyles that number placeholders
 PARAMETERS = 5_000  # parameters per statement: well under SQLite's and asyncpg's limits
 
 
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement's SQL with `?` placeholders, its parameters in order, its converters."""
+
+    sql: str
+    names: tuple[str, ...]
+    expanding: frozenset[str]
+    to_db: Mapping[str, Convert]
+    literals: Mapping[str, Any]
+    from_db: tuple[Convert | None, ...]
+
+
+_COMPILED: dict[tuple[str, int], tuple[Executable, _Compiled]] = {}
+
+
 class Driver:
-    """The DBAPI cursor of one connection, with the dialect's value converters."""
+    """The DBAPI cursor of one connection, running Core statements compiled once."""
 
     def __init__(self, connection: Connection) -> None:
         self.dialect = connection.dialect
         self._mark = _NUMBERED.get(connection.dialect.paramstyle)
         self._cursor = connection.connection.cursor()
 
-    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        """The rows `sql` returns, as the driver gives them (tuples or records)."""
-        self._cursor.execute(self._text(sql), tuple(params))
-        return list(self._cursor.fetchall())
+    def fetch(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[Sequence[Any]]:
+        """The rows `statement` returns for `params` (by bindparam name), converted."""
+        compiled = self._compiled(statement)
+        sql, values = self._bind(compiled, params or {})
+        self._cursor.execute(sql, values)
+        rows = self._cursor.fetchall()
+        if not any(compiled.from_db):
+            return list(rows)
+        convert = compiled.from_db
+        return [
+            tuple(v if c is None or v is None else c(v) for v, c in zip(row, convert, strict=True))
+            for row in rows
+        ]
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """`sql` once per row of parameters (the driver's executemany)."""
-        if rows:
-            self._cursor.executemany(self._text(sql), [tuple(row) for row in rows])
+    def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`statement` once per mapping of parameters (the driver's executemany)."""
+        if not rows:
+            return
+        compiled = self._compiled(statement)
+        if compiled.expanding:
+            raise ValueError("execute_many takes no expanding IN parameters")
+        sql = self._numbered(compiled.sql)
+        self._cursor.executemany(sql, [self._values(compiled, row) for row in rows])
+
+    def insert_rows(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        ignoring: UniqueConstraint | None = None,
+        returning: Column[Any] | None = None,
+    ) -> list[Any]:
+        """Insert `rows` (column name → Python value, the same columns in each) into `table`.
+
+        Multi-row `INSERT … VALUES …`, the columns taken from the table and their values
+        converted by the columns' own types. With `ignoring`, a row that breaks that
+        unique constraint is skipped (ON CONFLICT DO NOTHING). Returns the `returning`
+        column of each inserted row (in no particular order), else nothing.
+        """
+        if not rows:
+            return []
+        columns = [table.c[name] for name in rows[0]]
+        convert = [self.to_db(column) for column in columns]
+        names = ", ".join(self.dialect.identifier_preparer.quote(c.name) for c in columns)
+        tail = ""
+        if ignoring is not None:
+            keys = ", ".join(self.dialect.identifier_preparer.quote(c.name) for c in ignoring)
+            tail += f" ON CONFLICT ({keys}) DO NOTHING"
+        if returning is not None:
+            tail += f" RETURNING {self.dialect.identifier_preparer.quote(returning.name)}"
+        per = max(1, PARAMETERS // len(columns))
+        found: list[Any] = []
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            row_marks = f"({_marks(len(columns))})"
+            sql = (
+                f"INSERT INTO {table.name} ({names}) VALUES"
+                f" {', '.join(itertools.repeat(row_marks, len(chunk)))}{tail}"
+            )
+            values = [
+                c(row[column.name])
+                for row in chunk
+                for column, c in zip(columns, convert, strict=True)
+            ]
+            self._cursor.execute(self._numbered(sql), values)
+            if returning is not None:
+                found.extend(row[0] for row in self._cursor.fetchall())
+        return found
+
+    def insert_ids(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Insert `rows` into `table` (integer key `id`); their new ids, in the order of `rows`.
+
+        A database assigns an auto-increment key row by row in the order rows arrive
+        (SQLite gives each new row the largest rowid so far + 1; a PostgreSQL sequence is
+        drawn row by row), so the ids in ascending order are the rows' order, whatever
+        order RETURNING lists them in.
+        """
+        ids = sorted(self.insert_rows(table, rows, returning=table.c.id))
+        if len(ids) != len(rows):
+            raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
+        return ids
 
     def to_db(self, type_: TypeEngine[Any] | Column[Any]) -> Convert:
         """What turns a Python value into the value the driver takes for `type_`."""
@@ -52,65 +148,76 @@ class Driver:
         process = engine_type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return process if process is not None else _same
 
-    def from_db(self, type_: TypeEngine[Any]) -> Convert:
-        """What turns the driver's value for `type_` into the Python value."""
-        process = type_.dialect_impl(self.dialect).result_processor(self.dialect, None)
-        return process if process is not None else _same
+    # --- compiling and binding ----------------------------------------------------------
 
-    def _text(self, sql: str) -> str:
+    def _compiled(self, statement: Executable) -> _Compiled:
+        key = (self.dialect.name, id(statement))
+        cached = _COMPILED.get(key)
+        if cached is not None and cached[0] is statement:
+            return cached[1]
+        compiled = _compile(statement, self.dialect)
+        _COMPILED[key] = (statement, compiled)  # keeps `statement` alive: its id stays its own
+        return compiled
+
+    def _bind(self, compiled: _Compiled, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql = compiled.sql
+        values: list[Any] = []
+        for name in compiled.names:
+            convert = compiled.to_db[name]
+            if name in compiled.expanding:
+                items = list(params[name])
+                if not items:
+                    raise ValueError(f"empty IN list for {name!r}")
+                sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({_marks(len(items))})", 1)
+                values.extend(convert(v) for v in items)
+            else:
+                values.append(convert(_value(compiled, params, name)))
+        return self._numbered(sql), values
+
+    def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+        return [compiled.to_db[n](_value(compiled, params, n)) for n in compiled.names]
+
+    def _numbered(self, sql: str) -> str:
         if self._mark is None:
             return sql
         counter = itertools.count(1)
         return _PLACEHOLDER.sub(lambda _: f"{self._mark}{next(counter)}", sql)
 
 
-def marks(count: int) -> str:
-    """`?, ?, …` for an IN list of `count` values."""
+def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+    """`statement` compiled for `dialect` with `?` placeholders (renumbered for asyncpg)."""
+    qmark = type(dialect)(paramstyle="qmark")  # type: ignore[call-arg]
+    compiled = statement.compile(dialect=qmark)  # type: ignore[attr-defined]
+    binds = compiled.binds
+    names = tuple(compiled.positiontup or ())
+    to_db = {}
+    for name in names:
+        process = binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        to_db[name] = process if process is not None else _same
+    literals = {n: b.effective_value for n, b in binds.items() if not b.required}
+    columns = getattr(statement, "exported_columns", ())
+    from_db = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    return _Compiled(
+        sql=compiled.string,
+        names=names,
+        expanding=frozenset(n for n in names if binds[n].expanding),
+        to_db=to_db,
+        literals=literals,
+        from_db=from_db,
+    )
+
+
+def _value(compiled: _Compiled, params: Mapping[str, Any], name: str) -> Any:
+    if name in params:
+        return params[name]
+    if name in compiled.literals:
+        return compiled.literals[name]
+    raise KeyError(f"no value for the parameter {name!r} of: {compiled.sql}")
+
+
+def _marks(count: int) -> str:
+    """`?, ?, …`: `count` placeholders."""
     return ", ".join("?" * count)
-
-
-def values(rows: int, columns: int) -> str:
-    """`(?, ?), (?, ?), …`: the VALUES of a multi-row INSERT."""
-    row = f"({marks(columns)})"
-    return ", ".join(itertools.repeat(row, rows))
-
-
-def insert_rows(
-    driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]], tail: str = "RETURNING id"
-) -> list[Sequence[Any]]:
-    """Insert `rows` (column → Python value, the same columns in each) into `table`.
-
-    Multi-row `INSERT … VALUES …` statements followed by `tail` (a RETURNING clause, an
-    ON CONFLICT clause); values are converted by the columns' own types. Returns the rows
-    the statements return.
-    """
-    if not rows:
-        return []
-    names = list(rows[0])
-    fields = [(name, driver.to_db(table.c[name])) for name in names]
-    columns = ", ".join(f'"{name}"' for name in names)
-    per = max(1, PARAMETERS // len(names))
-    found: list[Sequence[Any]] = []
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        sql = f"INSERT INTO {table.name} ({columns}) VALUES {values(len(chunk), len(names))}"
-        params = [convert(row[name]) for row in chunk for name, convert in fields]
-        found.extend(driver.fetch(f"{sql} {tail}", params))
-    return found
-
-
-def insert_ids(driver: Driver, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Insert `rows` into `table` (integer key `id`); their new ids, in the order of `rows`.
-
-    A database assigns an auto-increment key row by row in the order rows arrive (SQLite
-    gives each new row the largest rowid so far + 1; a PostgreSQL sequence is drawn row
-    by row), so the ids in ascending order are the rows' order, whatever order RETURNING
-    lists them in.
-    """
-    ids = sorted(row[0] for row in insert_rows(driver, table, rows))
-    if len(ids) != len(rows):
-        raise RuntimeError(f"inserted {len(rows)} rows into {table.name}, got {len(ids)} ids")
-    return ids
 
 
 def _same(value: Any) -> Any:

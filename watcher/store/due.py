@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import Connection, or_, select, update
 
 from watcher.config import Source
-from watcher.store.db import Database, insert_ignoring_conflicts
-from watcher.store.tables import SourceRow
+from watcher.store.db import Database, insert_ignoring
+from watcher.store.tables import SOURCES
 
 
 async def sync_sources(
@@ -33,33 +32,38 @@ async def sync_sources(
     sources = list(sources)
     if not sources:
         return
-    async with db.write() as session, session.begin():
-        new_rows = [
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "added_at": now,
-                "schedule": keys[s.name],
-                "polls": 0,
-                "failures_total": 0,
-                "consecutive_failures": 0,
-            }
-            for s in sources
-        ]
-        await session.exec(insert_ignoring_conflicts(session, SourceRow, new_rows, ["name"]))
-        rows = await session.exec(
-            select(SourceRow).where(col(SourceRow.name).in_([s.name for s in sources]))
+    new_rows = [
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "added_at": now,
+            "schedule": keys[s.name],
+            "polls": 0,
+            "failures_total": 0,
+            "consecutive_failures": 0,
+        }
+        for s in sources
+    ]
+    c = SOURCES.c
+
+    def sync(connection: Connection) -> None:
+        connection.execute(insert_ignoring(connection, SOURCES, ["name"]).values(new_rows))
+        rows = connection.execute(
+            select(c.name, c.schedule, c.kind, c.backoff_until).where(
+                c.name.in_([s.name for s in sources])
+            )
         )
         by_name = {row.name: row for row in rows}
         for source in sources:
             row = by_name[source.name]
             if row.schedule == keys[source.name] and row.kind == source.kind:
                 continue
+            values: dict[str, object] = {"schedule": keys[source.name], "kind": source.kind}
             if row.backoff_until is None or row.backoff_until <= now:
-                row.next_poll_at = None
-            row.schedule = keys[source.name]
-            row.kind = source.kind
-            session.add(row)
+                values["next_poll_at"] = None
+            connection.execute(update(SOURCES).where(c.name == source.name).values(values))
+
+    await db.run_write(sync)
 
 
 async def claim_due_sources(
@@ -71,28 +75,21 @@ async def claim_due_sources(
     """
     if not names or limit <= 0:
         return []
-    async with db.write() as session, session.begin():
-        picked = list(
-            (
-                await session.exec(
-                    select(SourceRow.name)
-                    .where(
-                        col(SourceRow.name).in_(list(names)),
-                        or_(
-                            col(SourceRow.next_poll_at).is_(None),
-                            col(SourceRow.next_poll_at) <= now,
-                        ),
-                    )
-                    .order_by(col(SourceRow.next_poll_at).asc().nulls_first())
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-        )
+    c = SOURCES.c
+    pick = (
+        select(c.name)
+        .where(c.name.in_(list(names)), or_(c.next_poll_at.is_(None), c.next_poll_at <= now))
+        .order_by(c.next_poll_at.asc().nulls_first())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+    def claim(connection: Connection) -> list[str]:
+        picked = list(connection.execute(pick).scalars())
         for name in picked:
-            await session.exec(
-                update(SourceRow)
-                .where(col(SourceRow.name) == name)
-                .values(next_poll_at=leases[name])
+            connection.execute(
+                update(SOURCES).where(c.name == name).values(next_poll_at=leases[name])
             )
         return picked
+
+    return await db.run_write(claim)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlalchemy import Connection, select
 
 from watcher.domain.items import Item, Signal
 from watcher.store.db import Database, chunked
-from watcher.store.tables import ItemRow, SignalRow
+from watcher.store.tables import ITEMS, SIGNALS
 from watcher.store.values import item_value, signal_value
 
 
@@ -29,31 +29,28 @@ class StoredItem:
 
 async def items_fetched_since(db: Database, since: datetime) -> list[StoredItem]:
     """Items fetched at or after `since` (oldest first), each with its stored signals."""
-    async with db() as session:
-        rows = (
-            await session.exec(
-                select(ItemRow)
-                .where(ItemRow.fetched_at >= since)
-                .order_by(col(ItemRow.fetched_at), col(ItemRow.id))
-            )
+
+    def read(connection: Connection) -> list[StoredItem]:
+        rows = connection.execute(
+            select(ITEMS)
+            .where(ITEMS.c.fetched_at >= since)
+            .order_by(ITEMS.c.fetched_at, ITEMS.c.id)
         ).all()
-        ids = [row.id for row in rows if row.id is not None]
         signals: dict[int, list[Signal]] = {}
-        for chunk in chunked(ids):
-            found = await session.exec(
-                select(SignalRow)
-                .where(col(SignalRow.item_id).in_(chunk))
-                .order_by(col(SignalRow.id))
+        for chunk in chunked([row.id for row in rows]):
+            found = connection.execute(
+                select(SIGNALS).where(SIGNALS.c.item_id.in_(chunk)).order_by(SIGNALS.c.id)
             )
             for signal in found:
-                signals.setdefault(signal.item_id, []).append(signal_value(signal))
-    return [
-        StoredItem(
-            id=row.id,
-            item=item_value(row),
-            fetched_at=row.fetched_at,
-            signals=tuple(signals.get(row.id, ())),
-        )
-        for row in rows
-        if row.id is not None
-    ]
+                signals.setdefault(signal.item_id, []).append(signal_value(signal._mapping))
+        return [
+            StoredItem(
+                id=row.id,
+                item=item_value(row._mapping),
+                fetched_at=row.fetched_at,
+                signals=tuple(signals.get(row.id, ())),
+            )
+            for row in rows
+        ]
+
+    return await db.run_read(read)

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlalchemy import Connection, func, select
 
 from watcher.store.db import Database
 from watcher.store.outbox import IMMEDIATE, PENDING
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, SourceRow
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, SOURCES
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    """A source's health as its row records it."""
+
+    name: str
+    kind: str
+    polls: int
+    consecutive_failures: int
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    """A stored item, as `watcher items` lists it."""
+
+    fetched_at: datetime
+    source: str
+    title: str
+    published: datetime | None
+    revision: int
+    link: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,92 +63,100 @@ class OutboxStats:
 
 async def outbox_stats(db: Database, now: datetime) -> OutboxStats:
     """Pending deliveries and the age of the oldest one that is due."""
-    async with db() as session:
-        pending = (
-            await session.exec(
-                select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == PENDING)
-            )
-        ).one()
-        oldest = (
-            await session.exec(
-                select(func.min(DeliveryRow.created_at)).where(
-                    DeliveryRow.status == PENDING,
-                    DeliveryRow.next_attempt_at <= now,
-                    DeliveryRow.mode == IMMEDIATE,  # digest rows wait for their period
-                )
-            )
-        ).one()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    age = (now - oldest).total_seconds() if oldest is not None else 0.0
-    return OutboxStats(pending=int(pending), oldest_due_seconds=max(age, 0.0))
+    d = DELIVERIES.c
+    pending = select(func.count()).select_from(DELIVERIES).where(d.status == PENDING)
+    oldest = select(func.min(d.created_at)).where(
+        d.status == PENDING,
+        d.next_attempt_at <= now,
+        d.mode == IMMEDIATE,  # digest rows wait for their period
+    )
+
+    def read(connection: Connection) -> tuple[int, datetime | None]:
+        return connection.execute(pending).scalar_one(), connection.execute(oldest).scalar()
+
+    count, first = await db.run_read(read)
+    age = (now - first).total_seconds() if first is not None else 0.0
+    return OutboxStats(pending=int(count), oldest_due_seconds=max(age, 0.0))
 
 
 async def count_failing_sources(db: Database) -> int:
     """Sources whose most recent poll failed."""
-    async with db() as session:
-        return int(
-            (
-                await session.exec(
-                    select(func.count())
-                    .select_from(SourceRow)
-                    .where(SourceRow.consecutive_failures > 0)
-                )
-            ).one()
-        )
+    query = select(func.count()).select_from(SOURCES).where(SOURCES.c.consecutive_failures > 0)
+    return int(await db.run_read(lambda connection: connection.execute(query).scalar_one()))
 
 
 async def ping(db: Database) -> None:
     """Raise if the database does not answer a trivial query."""
-    async with db() as session:
-        await session.exec(select(1))
+    await db.run_read(lambda connection: connection.execute(select(1)).scalar_one())
 
 
-async def list_sources(db: Database) -> list[SourceRow]:
-    """Every source's state row, by name."""
-    async with db() as session:
-        return list((await session.exec(select(SourceRow).order_by(col(SourceRow.name)))).all())
+async def list_sources(db: Database) -> list[SourceLine]:
+    """Every source's health, by name."""
+    c = SOURCES.c
+    query = select(
+        c.name,
+        c.kind,
+        c.polls,
+        c.consecutive_failures,
+        c.last_success_at,
+        c.last_new_item_at,
+        c.last_error,
+    ).order_by(c.name)
+    rows = await db.run_read(lambda connection: connection.execute(query).all())
+    return [SourceLine(*row) for row in rows]
 
 
 async def list_signals(
     db: Database, *, since: datetime, signal_type: str | None = None, limit: int = 500
 ) -> list[SignalLine]:
     """Signals stored since `since`, newest first, optionally of one type."""
+    s, i = SIGNALS.c, ITEMS.c
     query = (
-        select(SignalRow, ItemRow)
-        .join(ItemRow, col(ItemRow.id) == SignalRow.item_id)
-        .where(SignalRow.created_at >= since)
-        .order_by(col(SignalRow.created_at).desc(), col(SignalRow.id).desc())
+        select(
+            s.created_at,
+            s.type,
+            s.direction,
+            s.severity,
+            s.score,
+            s.speculative,
+            i.source,
+            i.title,
+            i.link,
+            s.evidence,
+        )
+        .join(ITEMS, i.id == s.item_id)
+        .where(s.created_at >= since)
+        .order_by(s.created_at.desc(), s.id.desc())
         .limit(limit)
     )
     if signal_type:
-        query = query.where(SignalRow.type == signal_type)
-    async with db() as session:
-        rows = (await session.exec(query)).all()
+        query = query.where(s.type == signal_type)
+    rows = await db.run_read(lambda connection: connection.execute(query).all())
     return [
         SignalLine(
-            created_at=signal.created_at,
-            type=signal.type,
-            direction=signal.direction,
-            severity=signal.severity,
-            score=signal.score,
-            speculative=signal.speculative,
-            source=item.source,
-            title=item.title,
-            link=item.link,
-            evidence=str(signal.evidence[0]["marked"]) if signal.evidence else "",
+            created_at=row.created_at,
+            type=row.type,
+            direction=row.direction,
+            severity=row.severity,
+            score=row.score,
+            speculative=row.speculative,
+            source=row.source,
+            title=row.title,
+            link=row.link,
+            evidence=str(row.evidence[0]["marked"]) if row.evidence else "",
         )
-        for signal, item in rows
+        for row in rows
     ]
 
 
-async def list_items(db: Database, *, since: datetime, limit: int = 500) -> list[ItemRow]:
+async def list_items(db: Database, *, since: datetime, limit: int = 500) -> list[ItemLine]:
     """Items fetched since `since`, newest first."""
-    async with db() as session:
-        rows = await session.exec(
-            select(ItemRow)
-            .where(ItemRow.fetched_at >= since)
-            .order_by(col(ItemRow.fetched_at).desc(), col(ItemRow.id).desc())
-            .limit(limit)
-        )
-        return list(rows.all())
+    i = ITEMS.c
+    query = (
+        select(i.fetched_at, i.source, i.title, i.published, i.revision, i.link)
+        .where(i.fetched_at >= since)
+        .order_by(i.fetched_at.desc(), i.id.desc())
+        .limit(limit)
+    )
+    rows = await db.run_read(lambda connection: connection.execute(query).all())
+    return [ItemLine(*row) for row in rows]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-from sqlmodel import col, select
+from sqlalchemy import Connection, select
 
 from watcher.store.db import Database, chunked
-from watcher.store.tables import ItemRow
+from watcher.store.tables import ITEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +26,8 @@ async def known_items(db: Database, source: str, identities: Sequence[str]) -> d
         found: dict[str, KnownItem] = {}
         for chunk in chunked(identities):
             rows = connection.execute(
-                select(ItemRow.identity, ItemRow.id, ItemRow.content_hash).where(
-                    ItemRow.source == source, col(ItemRow.identity).in_(chunk)
+                select(ITEMS.c.identity, ITEMS.c.id, ITEMS.c.content_hash).where(
+                    ITEMS.c.source == source, ITEMS.c.identity.in_(chunk)
                 )
             )
             for identity, item_id, digest in rows:
@@ -45,8 +44,8 @@ async def known_links(db: Database, source: str, links: Sequence[str]) -> dict[s
         found: dict[str, str] = {}
         for chunk in chunked(links):
             rows = connection.execute(
-                select(ItemRow.link, ItemRow.identity).where(
-                    ItemRow.source == source, col(ItemRow.link).in_(chunk)
+                select(ITEMS.c.link, ITEMS.c.identity).where(
+                    ITEMS.c.source == source, ITEMS.c.link.in_(chunk)
                 )
             )
             for link, identity in rows:

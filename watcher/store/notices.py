@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, select
+from sqlalchemy import Connection, select, update
 
-from watcher.store.db import Database, insert_ignoring_conflicts
+from watcher.store.db import Database, insert_ignoring
 from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT, claim_rows
-from watcher.store.tables import NoticeRow
+from watcher.store.tables import NOTICES
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +26,9 @@ class Notice:
     attempts: int
 
 
-async def queue_notice(
-    db: Database, *, key: str, subject: str, body: str, domain: str, now: datetime
-) -> bool:
-    """Queue a notice unless one with `key` exists; True when this call queued it."""
-    values: dict[str, Any] = {
+def notice_values(key: str, subject: str, body: str, domain: str, now: datetime) -> dict[str, Any]:
+    """The row of a new notice, due now."""
+    return {
         "key": key[:255],
         "subject": subject,
         "body": body,
@@ -41,37 +38,45 @@ async def queue_notice(
         "next_attempt_at": now,
         "created_at": now,
     }
-    async with db.write() as session, session.begin():
-        result = await session.exec(insert_ignoring_conflicts(session, NoticeRow, values, ["key"]))
-        return bool(getattr(result, "rowcount", 0))
+
+
+def insert_notices(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert notice rows (`notice_values`) whose key is new; how many were new."""
+    if not rows:
+        return 0
+    result = connection.execute(insert_ignoring(connection, NOTICES, ["key"]).values(rows))
+    return int(result.rowcount or 0)
+
+
+async def queue_notice(
+    db: Database, *, key: str, subject: str, body: str, domain: str, now: datetime
+) -> bool:
+    """Queue a notice unless one with `key` exists; True when this call queued it."""
+    values = notice_values(key, subject, body, domain, now)
+    return bool(await db.run_write(lambda connection: insert_notices(connection, [values])))
 
 
 async def claim_notices(
     db: Database, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Notice]:
     """Lease pending notices due by `now` (oldest first) so that only one sender has them."""
-    _, _, ids = await claim_rows(
-        db, NoticeRow, group=NoticeRow.id, now=now, lease=lease, limit=limit
-    )
+    _, _, ids = await claim_rows(db, NOTICES, group=NOTICES.c.id, now=now, lease=lease, limit=limit)
     if not ids:
         return []
-    async with db() as session:
-        rows = (
-            await session.exec(
-                select(NoticeRow).where(col(NoticeRow.id).in_(ids)).order_by(col(NoticeRow.id))
-            )
-        ).all()
-    return [
-        Notice(
-            id=row.id or 0,
-            key=row.key,
-            subject=row.subject,
-            body=row.body,
-            message_id=row.message_id,
-            attempts=row.attempts,
+    query = (
+        select(
+            NOTICES.c.id,
+            NOTICES.c.key,
+            NOTICES.c.subject,
+            NOTICES.c.body,
+            NOTICES.c.message_id,
+            NOTICES.c.attempts,
         )
-        for row in rows
-    ]
+        .where(NOTICES.c.id.in_(ids))
+        .order_by(NOTICES.c.id)
+    )
+    rows = await db.run_read(lambda connection: connection.execute(query).all())
+    return [Notice(*row) for row in rows]
 
 
 async def mark_notice(
@@ -88,7 +93,7 @@ async def mark_notice(
         raise ValueError(f"unknown notice status {status!r}")
     values: dict[str, Any] = {
         "status": status,
-        "attempts": NoticeRow.attempts + 1,
+        "attempts": NOTICES.c.attempts + 1,
         "lease_owner": None,
         "lease_until": None,
     }
@@ -98,5 +103,5 @@ async def mark_notice(
         values["last_error"] = error[:MAX_ERROR_CHARS]
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
-    async with db.write() as session, session.begin():
-        await session.exec(update(NoticeRow).where(col(NoticeRow.id) == notice_id).values(**values))
+    statement = update(NOTICES).where(NOTICES.c.id == notice_id).values(**values)
+    await db.run_write(lambda connection: connection.execute(statement))

@@ -14,13 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, update
-from sqlmodel import col, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Table,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 
 from watcher.domain.items import Outbound
 from watcher.store.db import Database
-from watcher.store.tables import DeliveryRow, DigestRow, ItemRow, NoticeRow, SignalRow, table_of
-from watcher.store.values import item_value, signal_value
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
+from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
 IMMEDIATE, DIGEST = "immediate", "digest"
@@ -38,27 +47,30 @@ class Batch:
 
 async def claim_rows(
     db: Database,
-    table: type[DeliveryRow] | type[DigestRow] | type[NoticeRow],
+    table: Table,
     *,
-    group: Any,
+    group: Column[Any],
     now: datetime,
     lease: timedelta,
     limit: int,
-    where: Sequence[Any] = (),
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[str, datetime, list[int]]:
     """Lease up to `limit` due groups of rows of `table` in one transaction.
 
-    Due: pending, `next_attempt_at <= now`, no unexpired lease, and every `where`.
-    All due rows sharing a `group` value (an email's Message-ID) are claimed together.
-    Returns the lease owner token, its expiry and the claimed row ids. The update
-    re-checks the lease, so two claimers never hold one row even without row locks.
+    `table` is an outbox-like table (deliveries, digests, notices: status, attempts,
+    `next_attempt_at` and a lease). Due: pending, `next_attempt_at <= now`, no unexpired
+    lease, and every `where`. All due rows sharing a `group` value (an email's
+    Message-ID) are claimed together. Returns the lease owner token, its expiry and the
+    claimed row ids. The update re-checks the lease, so two claimers never hold one row
+    even without row locks.
     """
     owner = uuid.uuid4().hex
     until = now + lease
+    c = table.c
     due = [
-        table.status == PENDING,
-        col(table.next_attempt_at) <= now,
-        or_(col(table.lease_until).is_(None), col(table.lease_until) <= now),
+        c.status == PENDING,
+        c.next_attempt_at <= now,
+        or_(c.lease_until.is_(None), c.lease_until <= now),
         *where,
     ]
     # One UPDATE that picks and takes: it writes first, so SQLite never has to upgrade a
@@ -66,17 +78,9 @@ async def claim_rows(
     # re-checks `due` on each row, so two claimers never share a row. On PostgreSQL the
     # pick skips rows another claimer has locked (FOR UPDATE SKIP LOCKED) rather than
     # waiting for them and then finding them taken; SQLite ignores the clause.
-    pick = (
-        select(group)
-        .where(*due)
-        .order_by(col(table.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    take = (
-        update(table).where(col(group).in_(pick), *due).values(lease_owner=owner, lease_until=until)
-    )
-    taken = select(table.id).where(table.lease_owner == owner).order_by(col(table.id))
+    pick = select(group).where(*due).order_by(c.id).limit(limit).with_for_update(skip_locked=True)
+    take = update(table).where(group.in_(pick), *due).values(lease_owner=owner, lease_until=until)
+    taken = select(c.id).where(c.lease_owner == owner).order_by(c.id)
 
     def claim(connection: Connection) -> list[int]:
         connection.execute(take)
@@ -90,63 +94,69 @@ async def claim_outbound(db: Database, *, now: datetime, lease: timedelta, limit
     """Claim due immediate deliveries, grouped into emails (one per Message-ID)."""
     owner, until, ids = await claim_rows(
         db,
-        DeliveryRow,
-        group=DeliveryRow.message_id,
+        DELIVERIES,
+        group=DELIVERIES.c.message_id,
         now=now,
         lease=lease,
         limit=limit,
-        where=[DeliveryRow.mode == IMMEDIATE],
+        where=[DELIVERIES.c.mode == IMMEDIATE],
     )
     if not ids:
         return Batch(owner, until, [])
-    async with db() as session:
-        rows = (
-            await session.exec(
-                select(DeliveryRow, SignalRow, ItemRow)
-                .join(SignalRow, col(SignalRow.id) == DeliveryRow.signal_id)
-                .join(ItemRow, col(ItemRow.id) == DeliveryRow.item_id)
-                .where(col(DeliveryRow.id).in_(ids))
-                .order_by(col(DeliveryRow.id))
-            )
-        ).all()
-        others = await reporting_sources(session, {item.story_id for _, _, item in rows})
-    groups: dict[str, list[tuple[DeliveryRow, SignalRow, ItemRow]]] = {}
-    for delivery, signal, item in rows:
-        groups.setdefault(delivery.message_id, []).append((delivery, signal, item))
+    query = labelled(
+        select(DELIVERIES, SIGNALS, ITEMS)
+        .join(SIGNALS, SIGNALS.c.id == DELIVERIES.c.signal_id)
+        .join(ITEMS, ITEMS.c.id == DELIVERIES.c.item_id)
+        .where(DELIVERIES.c.id.in_(ids))
+        .order_by(DELIVERIES.c.id)
+    )
+
+    def read(connection: Connection) -> tuple[list[RowMapping], dict[int, set[str]]]:
+        rows = [row._mapping for row in connection.execute(query)]
+        stories = {row["items_story_id"] for row in rows}
+        return rows, reporting_sources(connection, stories)
+
+    rows, others = await db.run_read(read)
+    groups: dict[str, list[RowMapping]] = {}
+    for row in rows:
+        groups.setdefault(row["deliveries_message_id"], []).append(row)
     emails = []
     for message_id, members in groups.items():
-        first, _, item_row = members[0]
+        first = members[0]
+        item = item_value(first, ITEM_PREFIX)
         emails.append(
             Outbound(
                 message_id=message_id,
-                subscriber=first.subscriber,
-                delivery_ids=tuple(d.id for d, _, _ in members if d.id is not None),
-                attempts=max(d.attempts for d, _, _ in members),
-                item=item_value(item_row),
-                signals=tuple(signal_value(s) for _, s, _ in members),
-                also_reported_by=also_reported(others, item_row),
+                subscriber=first["deliveries_subscriber"],
+                delivery_ids=tuple(m["deliveries_id"] for m in members),
+                attempts=max(m["deliveries_attempts"] for m in members),
+                item=item,
+                signals=tuple(signal_value(m, SIGNAL_PREFIX) for m in members),
+                also_reported_by=also_reported(others, first["items_story_id"], item.source),
             )
         )
     return Batch(owner, until, emails)
 
 
-async def reporting_sources(session: Any, story_ids: set[int | None]) -> dict[int, set[str]]:
+def reporting_sources(connection: Connection, story_ids: set[int | None]) -> dict[int, set[str]]:
     """The names of the sources with an item in each story."""
     wanted = [s for s in story_ids if s is not None]
     found: dict[int, set[str]] = {}
     if not wanted:
         return found
-    rows = await session.exec(
-        select(ItemRow.story_id, ItemRow.source).where(col(ItemRow.story_id).in_(wanted))
+    rows = connection.execute(
+        select(ITEMS.c.story_id, ITEMS.c.source).where(ITEMS.c.story_id.in_(wanted))
     )
     for story_id, source in rows:
         found.setdefault(story_id, set()).add(source)
     return found
 
 
-def also_reported(others: dict[int, set[str]], item: ItemRow) -> tuple[str, ...]:
-    """Sources of the item's story other than the item's own, sorted."""
-    names = others.get(item.story_id or 0, set()) - {item.source}
+def also_reported(
+    others: dict[int, set[str]], story_id: int | None, source: str
+) -> tuple[str, ...]:
+    """Sources of the story other than `source` (the item's own), sorted."""
+    names = others.get(story_id or 0, set()) - {source}
     return tuple(sorted(names))
 
 
@@ -158,7 +168,7 @@ async def mark_sent(db: Database, ids: Sequence[int], *, reply: str, now: dateti
         status=SENT,
         sent_at=now,
         reply=reply[:MAX_ERROR_CHARS],
-        attempts=DeliveryRow.attempts + 1,
+        attempts=DELIVERIES.c.attempts + 1,
     )
 
 
@@ -173,15 +183,14 @@ async def mark_sent_many(
     ]
     if not rows:
         return
-    table = table_of(DeliveryRow)
     statement = (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == bindparam("row_id"))
         .values(
             status=SENT,
             sent_at=bindparam("sent"),
             reply=bindparam("reply_text"),
-            attempts=table.c.attempts + 1,
+            attempts=DELIVERIES.c.attempts + 1,
             lease_owner=None,
             lease_until=None,
         )
@@ -196,14 +205,14 @@ async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: dateti
         ids,
         next_attempt_at=at,
         last_error=error[:MAX_ERROR_CHARS],
-        attempts=DeliveryRow.attempts + 1,
+        attempts=DELIVERIES.c.attempts + 1,
     )
 
 
 async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
     await _update(
-        db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DeliveryRow.attempts + 1
+        db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DELIVERIES.c.attempts + 1
     )
 
 
@@ -212,20 +221,11 @@ async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
     if not ids:
         return
     statement = (
-        update(DeliveryRow)
-        .where(col(DeliveryRow.id).in_(list(ids)), col(DeliveryRow.lease_owner) == owner)
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(list(ids)), DELIVERIES.c.lease_owner == owner)
         .values(lease_owner=None, lease_until=None)
     )
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)
-
-
-async def count_deliveries(db: Database) -> dict[str, int]:
-    """Deliveries by status."""
-    async with db() as session:
-        rows = await session.exec(
-            select(DeliveryRow.status, func.count()).group_by(col(DeliveryRow.status))
-        )
-        return dict(rows.all())
 
 
 async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:
@@ -233,8 +233,8 @@ async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:
     if not ids:
         return
     statement = (
-        update(DeliveryRow)
-        .where(col(DeliveryRow.id).in_(list(ids)))
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(list(ids)))
         .values(lease_owner=None, lease_until=None, **values)
     )
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)

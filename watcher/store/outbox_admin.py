@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import Connection, Row, or_, select, update
 
 from watcher.store.db import Database
 from watcher.store.outbox import DEAD, DIGEST, PENDING
-from watcher.store.tables import DeliveryRow, DigestRow, ItemRow
+from watcher.store.tables import DELIVERIES, DIGESTS, ITEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,51 +38,48 @@ def state_of(status: str, attempts: int, lease_until: datetime | None, now: date
 
 async def list_outbox(db: Database, *, now: datetime, limit: int = 500) -> list[OutboxEntry]:
     """Unsent deliveries and digests (pending, failed, dead), oldest first."""
+    d, g = DELIVERIES.c, DIGESTS.c
+    deliveries = (
+        select(DELIVERIES, ITEMS.c.title)
+        .join(ITEMS, ITEMS.c.id == d.item_id)
+        .where(d.status.in_([PENDING, DEAD]), or_(d.digest_id.is_(None), d.status == DEAD))
+        .order_by(d.id)
+        .limit(limit)
+    )
+    digests = select(DIGESTS).where(g.status.in_([PENDING, DEAD])).order_by(g.id).limit(limit)
+
+    def read(connection: Connection) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+        return connection.execute(deliveries).all(), connection.execute(digests).all()
+
+    delivery_rows, digest_rows = await db.run_read(read)
     out: list[OutboxEntry] = []
-    async with db() as session:
-        rows = await session.exec(
-            select(DeliveryRow, ItemRow.title)
-            .join(ItemRow, col(ItemRow.id) == DeliveryRow.item_id)
-            .where(
-                col(DeliveryRow.status).in_([PENDING, DEAD]),
-                or_(col(DeliveryRow.digest_id).is_(None), col(DeliveryRow.status) == DEAD),
+    for row in delivery_rows:
+        state = state_of(row.status, row.attempts, row.lease_until, now)
+        if row.mode == DIGEST and row.status == PENDING:
+            state = "digest"  # waits for the subscriber's next digest
+        out.append(
+            OutboxEntry(
+                id=str(row.id),
+                state=state,
+                attempts=row.attempts,
+                next_attempt_at=row.next_attempt_at if row.mode != DIGEST else None,
+                subscriber=row.subscriber,
+                what=f"{row.signal_type}: {row.title[:70]}",
+                error=row.last_error,
             )
-            .order_by(col(DeliveryRow.id))
-            .limit(limit)
         )
-        for row, title in rows:
-            state = state_of(row.status, row.attempts, row.lease_until, now)
-            if row.mode == DIGEST and row.status == PENDING:
-                state = "digest"  # waits for the subscriber's next digest
-            out.append(
-                OutboxEntry(
-                    id=str(row.id),
-                    state=state,
-                    attempts=row.attempts,
-                    next_attempt_at=row.next_attempt_at if row.mode != DIGEST else None,
-                    subscriber=row.subscriber,
-                    what=f"{row.signal_type}: {title[:70]}",
-                    error=row.last_error,
-                )
-            )
-        digests = await session.exec(
-            select(DigestRow)
-            .where(col(DigestRow.status).in_([PENDING, DEAD]))
-            .order_by(col(DigestRow.id))
-            .limit(limit)
+    out.extend(
+        OutboxEntry(
+            id=f"D{digest.id}",
+            state=state_of(digest.status, digest.attempts, digest.lease_until, now),
+            attempts=digest.attempts,
+            next_attempt_at=digest.next_attempt_at,
+            subscriber=digest.subscriber,
+            what=f"digest {digest.period}, {digest.entries} signals",
+            error=digest.last_error,
         )
-        for digest in digests:
-            out.append(
-                OutboxEntry(
-                    id=f"D{digest.id}",
-                    state=state_of(digest.status, digest.attempts, digest.lease_until, now),
-                    attempts=digest.attempts,
-                    next_attempt_at=digest.next_attempt_at,
-                    subscriber=digest.subscriber,
-                    what=f"digest {digest.period}, {digest.entries} signals",
-                    error=digest.last_error,
-                )
-            )
+        for digest in digest_rows
+    )
     return out
 
 
@@ -104,31 +100,32 @@ async def requeue(
         "lease_owner": None,
         "lease_until": None,
     }
-    async with db.write() as session, session.begin():
+    d, g = DELIVERIES.c, DIGESTS.c
+
+    def requeue_rows(connection: Connection) -> int:
         if delivery_ids:
-            linked = await session.exec(
-                select(DeliveryRow.digest_id).where(
-                    col(DeliveryRow.id).in_(delivery_ids), col(DeliveryRow.digest_id).is_not(None)
-                )
+            linked = connection.execute(
+                select(d.digest_id).where(d.id.in_(delivery_ids), d.digest_id.is_not(None))
             )
-            digest_ids.extend(d for d in linked if d is not None)
-        digest_filter = col(DigestRow.status) == DEAD if dead else col(DigestRow.id).in_(digest_ids)
-        digest_hits = await session.exec(
-            update(DigestRow)
-            .where(digest_filter, col(DigestRow.status).in_([PENDING, DEAD]))
-            .values(fresh)
-            .returning(col(DigestRow.id))
+            digest_ids.extend(i for i in linked.scalars() if i is not None)
+        digest_filter = g.status == DEAD if dead else g.id.in_(digest_ids)
+        requeued_digests = list(
+            connection.execute(
+                update(DIGESTS)
+                .where(digest_filter, g.status.in_([PENDING, DEAD]))
+                .values(fresh)
+                .returning(g.id)
+            ).scalars()
         )
-        requeued_digests = list(digest_hits.scalars().all())
-        delivery_filter = (
-            col(DeliveryRow.status) == DEAD if dead else col(DeliveryRow.id).in_(delivery_ids)
-        )
-        hits = await session.exec(
-            update(DeliveryRow)
+        delivery_filter = d.status == DEAD if dead else d.id.in_(delivery_ids)
+        hits = connection.execute(
+            update(DELIVERIES)
             .where(
-                or_(delivery_filter, col(DeliveryRow.digest_id).in_(requeued_digests)),
-                col(DeliveryRow.status).in_([PENDING, DEAD]),
+                or_(delivery_filter, d.digest_id.in_(requeued_digests)),
+                d.status.in_([PENDING, DEAD]),
             )
             .values(fresh)
         )
-        return int(getattr(hits, "rowcount", 0) or 0) + len(requeued_digests)
+        return int(hits.rowcount or 0) + len(requeued_digests)
+
+    return await db.run_write(requeue_rows)

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from watcher.domain.items import Item, Signal
 from watcher.domain.stories import (
@@ -22,18 +21,11 @@ from watcher.domain.stories import (
 )
 from watcher.sources.result import Validators
 from watcher.store.db import Database, chunked
-from watcher.store.driver import Driver, insert_ids, insert_rows, marks
+from watcher.store.driver import Driver
 from watcher.store.outbox import IMMEDIATE, PENDING
 from watcher.store.source_state import Success, save_successes
 from watcher.store.story_index import Filing, file_keys, lock_story_assignment, lookup
-from watcher.store.tables import (
-    DeliveryRow,
-    ItemRow,
-    SignalRow,
-    StoryKeyRow,
-    StoryRow,
-    table_of,
-)
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +99,10 @@ async def save_poll(
             rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window)
         revised = [p for p in plans if p.item.identity in stored]
         if revised:
-            with Session(bind=connection) as session:
-                items = _items_by_id(session, [stored[p.item.identity] for p in revised])
-                ordered = [items[stored[p.item.identity]] for p in revised]
-                placed = _revise_items(session, driver, source, revised, ordered, now)
-                for plan, where in placed:
-                    signal_ids.update(_replace_signals(session, where, plan.signals, now))
+            ids = [stored[p.item.identity] for p in revised]
+            placed = _revise_items(connection, driver, source, revised, ids, now)
+            for plan, where in placed:
+                signal_ids.update(_replace_signals(connection, where, plan.signals, now))
             rows.extend(placed)
         queued = _queue(driver, rows, signal_ids, domain, now)
         save_successes(
@@ -156,24 +146,18 @@ def _story_of(
     return None if sketch is None else best_story(sketch, source, when, window, candidates)
 
 
+STORED_IDS = select(ITEMS.c.identity, ITEMS.c.id).where(
+    ITEMS.c.source == bindparam("source"),
+    ITEMS.c.identity.in_(bindparam("identities", expanding=True)),
+)
+
+
 def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str, int]:
     """The ids of the source's stored items among `identities`, by identity."""
     found: dict[str, int] = {}
     for chunk in chunked(identities):
-        rows = driver.fetch(
-            "SELECT identity, id FROM items WHERE source = ?"
-            f" AND identity IN ({marks(len(chunk))})",
-            [source, *chunk],
-        )
+        rows = driver.fetch(STORED_IDS, {"source": source, "identities": chunk})
         found.update((identity, item_id) for identity, item_id in rows)
-    return found
-
-
-def _items_by_id(session: Session, ids: list[int]) -> dict[int, ItemRow]:
-    found: dict[int, ItemRow] = {}
-    for chunk in chunked(ids):
-        rows = session.exec(select(ItemRow).where(col(ItemRow.id).in_(chunk)))
-        found.update({row.id: row for row in rows if row.id is not None})
     return found
 
 
@@ -205,17 +189,15 @@ def _insert_fresh(
     ]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
-        created = insert_ids(
-            driver,
-            table_of(StoryRow),
+        created = driver.insert_ids(
+            STORIES,
             [{"title": plans[i].item.title, "first_seen": now} for i in starting],
         )
         for i, story_id in zip(starting, created, strict=True):
             story_ids[i] = story_id
     stories = [story for story in story_ids if story is not None]
-    inserted = insert_ids(
-        driver,
-        table_of(ItemRow),
+    inserted = driver.insert_ids(
+        ITEMS,
         [
             _item_values(plan.item, now, fingerprint, story)
             for plan, (fingerprint, _), story in zip(plans, sketched, stories, strict=True)
@@ -252,41 +234,48 @@ def _item_values(item: Item, now: datetime, fingerprint: bytes, story_id: int) -
 
 
 def _revise_items(
-    session: Session,
+    connection: Connection,
     driver: Driver,
     source: str,
     plans: list[ItemPlan],
-    stored: Sequence[ItemRow],
+    ids: Sequence[int],
     now: datetime,
 ) -> list[tuple[ItemPlan, _Stored]]:
     """Update revised items in place and file them under their new text's story keys.
 
-    `stored[i]` is the row of `plans[i]`'s item.
+    `ids[i]` is the row id of `plans[i]`'s item. A revision keeps the item's story and
+    its published date when the new text has none.
     """
+    i = ITEMS.c
+    found = {}
+    for chunk in chunked(ids):
+        rows = connection.execute(select(i.id, i.story_id, i.published).where(i.id.in_(chunk)))
+        found.update({row.id: row for row in rows})
     out: list[tuple[ItemPlan, _Stored]] = []
     filings: list[Filing] = []
-    for plan, row in zip(plans, stored, strict=True):
+    for plan, item_id in zip(plans, ids, strict=True):
         fingerprint, keys = plan.sketched()
-        _revise_item(row, plan.item, now, fingerprint)
-        assert row.id is not None
-        assert row.story_id is not None
-        out.append((plan, _Stored(row.id, row.story_id)))
-        filings.append(Filing(row.id, row.story_id, row.published or row.fetched_at, keys))
-    session.flush()
-    session.exec(
-        delete(StoryKeyRow).where(col(StoryKeyRow.item_id).in_([w.item_id for _, w in out]))
-    )
+        row, item = found[item_id], plan.item
+        published = item.published or row.published
+        connection.execute(
+            update(ITEMS)
+            .where(i.id == item_id)
+            .values(
+                title=item.title,
+                body=item.body,
+                link=item.link,
+                fingerprint=fingerprint,
+                published=published,
+                content_hash=item.content_hash,
+                fetched_at=now,
+                revision=i.revision + 1,
+            )
+        )
+        out.append((plan, _Stored(item_id, row.story_id)))
+        filings.append(Filing(item_id, row.story_id, published or now, keys))
+    connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
     file_keys(driver, source, filings)
     return out
-
-
-def _revise_item(row: ItemRow, item: Item, now: datetime, fingerprint: bytes) -> None:
-    row.title, row.body, row.link = item.title, item.body, item.link
-    row.fingerprint = fingerprint
-    row.published = item.published or row.published
-    row.content_hash = item.content_hash
-    row.fetched_at = now
-    row.revision += 1
 
 
 def _insert_signals(
@@ -294,9 +283,8 @@ def _insert_signals(
 ) -> dict[tuple[int, str], int]:
     """Insert the signals of new items in one statement; their ids by (item id, type)."""
     fresh = [(where, signal) for plan, where in rows for signal in plan.signals]
-    inserted = insert_ids(
-        driver,
-        table_of(SignalRow),
+    inserted = driver.insert_ids(
+        SIGNALS,
         [_signal_values(where, signal, now) for where, signal in fresh],
     )
     return {
@@ -323,27 +311,24 @@ def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, A
 
 
 def _replace_signals(
-    session: Session, where: _Stored, signals: Sequence[Signal], now: datetime
+    connection: Connection, where: _Stored, signals: Sequence[Signal], now: datetime
 ) -> dict[tuple[int, str], int]:
     """A revised item's signals, replacing same-type ones of its earlier text; ids by type."""
-    existing = {
-        row.type: row
-        for row in session.exec(select(SignalRow).where(SignalRow.item_id == where.item_id))
-    }
+    s = SIGNALS.c
+    rows = connection.execute(select(s.type, s.id).where(s.item_id == where.item_id))
+    existing: dict[str, int] = {kind: signal_id for kind, signal_id in rows}  # noqa: C416
     ids: dict[tuple[int, str], int] = {}
     for signal in signals:
         values = _signal_values(where, signal, now)
-        row = existing.get(signal.type)
-        if row is None:
-            row = SignalRow(**values)
+        signal_id = existing.get(signal.type)
+        if signal_id is None:
+            signal_id = connection.execute(
+                insert(SIGNALS).values(values).returning(s.id)
+            ).scalar_one()
         else:
-            for name, value in values.items():
-                if name != "created_at":
-                    setattr(row, name, value)
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        ids[where.item_id, signal.type] = row.id
+            del values["created_at"]
+            connection.execute(update(SIGNALS).where(s.id == signal_id).values(values))
+        ids[where.item_id, signal.type] = signal_id
     return ids
 
 
@@ -384,10 +369,10 @@ def _queue(
                         "created_at": now,
                     }
                 )
-    added = insert_rows(
-        driver,
-        table_of(DeliveryRow),
+    added = driver.insert_rows(
+        DELIVERIES,
         values,
-        "ON CONFLICT (subscriber, story_id, signal_type) DO NOTHING RETURNING id",
+        ignoring=unique_key(DELIVERIES, "uq_deliveries_once"),
+        returning=DELIVERIES.c.id,
     )
     return len(added)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists
-from sqlmodel import col, select
+from sqlalchemy import Connection, delete, exists, select
 
 from watcher.store.db import Database
 from watcher.store.outbox import SENT
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryKeyRow
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORY_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,25 +30,22 @@ async def purge(
     db: Database, *, now: datetime, items_after: timedelta, deliveries_after: timedelta
 ) -> Purged:
     """Delete signal-less items and sent deliveries older than their windows; one transaction."""
-    async with db.write() as session, session.begin():
-        sent = await session.exec(
-            delete(DeliveryRow).where(
-                col(DeliveryRow.status) == SENT,
-                col(DeliveryRow.sent_at) < now - deliveries_after,
-            )
-        )
-        unread = (
-            col(ItemRow.fetched_at) < now - items_after,
-            ~exists().where(col(SignalRow.item_id) == col(ItemRow.id)),
-            ~exists().where(col(DeliveryRow.item_id) == col(ItemRow.id)),
-        )
-        await session.exec(
-            delete(StoryKeyRow).where(
-                col(StoryKeyRow.item_id).in_(select(col(ItemRow.id)).where(*unread))
-            )
-        )
-        quiet = await session.exec(delete(ItemRow).where(*unread))
-    return Purged(
-        items=int(getattr(quiet, "rowcount", 0) or 0),
-        deliveries=int(getattr(sent, "rowcount", 0) or 0),
+    unread = (
+        ITEMS.c.fetched_at < now - items_after,
+        ~exists().where(SIGNALS.c.item_id == ITEMS.c.id),
+        ~exists().where(DELIVERIES.c.item_id == ITEMS.c.id),
     )
+
+    def purge_rows(connection: Connection) -> Purged:
+        sent = connection.execute(
+            delete(DELIVERIES).where(
+                DELIVERIES.c.status == SENT, DELIVERIES.c.sent_at < now - deliveries_after
+            )
+        )
+        connection.execute(
+            delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(select(ITEMS.c.id).where(*unread)))
+        )
+        quiet = connection.execute(delete(ITEMS).where(*unread))
+        return Purged(items=int(quiet.rowcount or 0), deliveries=int(sent.rowcount or 0))
+
+    return await db.run_write(purge_rows)

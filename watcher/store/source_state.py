@@ -3,31 +3,30 @@
 The poll that stores nothing (a 304, or nothing changed) is the common one, so its two
 database steps are plain SQL rather than ORM objects: `load_state` is a SELECT and
 `record_success` an upsert. The reads of polls that start at the same moment share one
-query, and the upserts of polls that end together one write transaction
-(`watcher.concurrency.coalesce`), instead of a hundred transactions queueing one by one for
-connections and for SQLite's write lock.
+query, and the upserts of polls that end together one write transaction (the database's
+coalescers, `watcher.concurrency.coalesce`), instead of a hundred transactions queueing
+one by one for connections and for SQLite's write lock.
 """
 
 from __future__ import annotations
 
-import weakref
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.sql.base import Executable
 
-from watcher.concurrency.coalesce import Coalescer
 from watcher.sources.result import Validators
-from watcher.store.db import Database, chunked
+from watcher.store.db import Database, chunked, insert_ignoring
 from watcher.store.driver import Driver
-from watcher.store.tables import SourceRow, UTCDateTime, table_of
+from watcher.store.tables import SOURCES, UTCDateTime
 
 MAX_ERROR_CHARS = 2000
-SOURCES: Table = table_of(SourceRow)
 _STATE_COLUMNS = (
     SOURCES.c.name,
     SOURCES.c.etag,
@@ -64,7 +63,8 @@ async def load_state(db: Database, source: str) -> SourceState:
 
     Reads asked for at the same moment share one query (`load_states`).
     """
-    return await _coalescers(db).reads.submit(source)
+    state: SourceState = await db.coalescer("source-state-reads", _read_states).submit(source)
+    return state
 
 
 async def load_states(db: Database, sources: Iterable[str]) -> dict[str, SourceState]:
@@ -109,45 +109,18 @@ async def record_success(
     when this returns; `validators`, when given, replace the stored ones. A database
     error raises here. Polls ending together share one transaction.
     """
-    await _coalescers(db).writes.submit(Success(source, kind, now, next_poll_at, validators))
+    success = Success(source, kind, now, next_poll_at, validators)
+    await db.coalescer("source-success-writes", _write_successes).submit(success)
 
 
-@dataclass(frozen=True, slots=True)
-class _Coalescers:
-    """The per-database coalescers of the state reads and success writes."""
-
-    reads: Coalescer[str, SourceState]
-    writes: Coalescer[Success, None]
+async def _read_states(db: Database, names: list[str]) -> list[SourceState]:
+    states = await load_states(db, names)
+    return [states[name] for name in names]
 
 
-_COALESCERS: weakref.WeakKeyDictionary[Database, _Coalescers] = weakref.WeakKeyDictionary()
-
-
-def _coalescers(db: Database) -> _Coalescers:
-    found = _COALESCERS.get(db)
-    if found is None:
-        # a weak reference: the coalescers, kept by `_COALESCERS` for as long as the
-        # database lives, must not themselves keep it alive
-        database = weakref.ref(db)
-
-        async def read(names: list[str]) -> list[SourceState]:
-            states = await load_states(_alive(database), names)
-            return [states[name] for name in names]
-
-        async def write(successes: list[Success]) -> list[None]:
-            await _alive(database).run_write(lambda c: save_successes(Driver(c), successes))
-            return [None] * len(successes)
-
-        found = _COALESCERS[db] = _Coalescers(Coalescer(read), Coalescer(write))
-    return found
-
-
-def _alive(database: weakref.ref[Database]) -> Database:
-    """The database a coalescer serves (alive while anyone submits to it)."""
-    db = database()
-    if db is None:
-        raise RuntimeError("the database of this source-state coalescer is gone")
-    return db
+async def _write_successes(db: Database, successes: list[Success]) -> list[None]:
+    await db.run_write(lambda connection: save_successes(Driver(connection), successes))
+    return [None] * len(successes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +139,45 @@ class Success:
     new_items: bool = False
 
 
-def _success_sql(validators: bool) -> str:
-    """The upsert of a success: a new row, or the failure episode over on the stored one."""
-    kept = "excluded" if validators else "sources"
-    return (
-        "INSERT INTO sources (name, kind, added_at, polls, failures_total,"
-        " consecutive_failures, last_poll_at, last_success_at, next_poll_at, etag,"
-        " last_modified, last_new_item_at) VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET polls = sources.polls + 1,"
-        " consecutive_failures = 0, failing_since = NULL, backoff_until = NULL,"
-        " last_poll_at = excluded.last_poll_at, last_success_at = excluded.last_success_at,"
-        f" next_poll_at = excluded.next_poll_at, etag = {kept}.etag,"
-        f" last_modified = {kept}.last_modified,"
-        " last_new_item_at = coalesce(excluded.last_new_item_at, sources.last_new_item_at)"
+@functools.cache
+def _success_upsert(dialect: str, validators: bool) -> Executable:
+    """The upsert of a success: a new row, or the failure episode over on the stored one.
+
+    With `validators` the row takes the poll's cache validators, else keeps its own.
+    """
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    c = SOURCES.c
+    when = bindparam("now", type_=UTCDateTime())
+    statement = insert_of(SOURCES).values(
+        name=bindparam("source"),
+        kind=bindparam("kind"),
+        added_at=when,
+        polls=1,
+        failures_total=0,
+        consecutive_failures=0,
+        last_poll_at=when,
+        last_success_at=when,
+        next_poll_at=bindparam("next_poll_at", type_=UTCDateTime()),
+        etag=bindparam("etag"),
+        last_modified=bindparam("last_modified"),
+        last_new_item_at=bindparam("new_item_at", type_=UTCDateTime()),
+    )
+    new = statement.excluded
+    kept = new if validators else c
+    return statement.on_conflict_do_update(
+        index_elements=[c.name],
+        set_={
+            "polls": c.polls + 1,
+            "consecutive_failures": 0,
+            "failing_since": None,
+            "backoff_until": None,
+            "last_poll_at": new.last_poll_at,
+            "last_success_at": new.last_success_at,
+            "next_poll_at": new.next_poll_at,
+            "etag": kept.etag,
+            "last_modified": kept.last_modified,
+            "last_new_item_at": func.coalesce(new.last_new_item_at, c.last_new_item_at),
+        },
     )
 
 
@@ -188,28 +187,24 @@ def save_successes(driver: Driver, successes: Sequence[Success]) -> None:
     The failure episode, if any, is over; a new source's row is created. Successes with
     and without validators take one statement each.
     """
-    to_db = driver.to_db(UTCDateTime())
     for validators in (True, False):
         rows = []
         for success in successes:
             if (success.validators is not None) != validators:
                 continue
-            when = to_db(success.now)
             kept = success.validators or Validators()
             rows.append(
-                (
-                    success.source,
-                    success.kind,
-                    when,
-                    when,
-                    when,
-                    to_db(success.next_poll_at),
-                    kept.etag,
-                    kept.last_modified,
-                    when if success.new_items else None,
-                )
+                {
+                    "source": success.source,
+                    "kind": success.kind,
+                    "now": success.now,
+                    "next_poll_at": success.next_poll_at,
+                    "etag": kept.etag,
+                    "last_modified": kept.last_modified,
+                    "new_item_at": success.now if success.new_items else None,
+                }
             )
-        driver.execute_many(_success_sql(validators), rows)
+        driver.execute_many(_success_upsert(driver.dialect.name, validators), rows)
 
 
 async def record_failure(
@@ -225,25 +220,34 @@ async def record_failure(
 
     `backoff_until` becomes the row's `next_poll_at`: the source is not due before.
     """
-    async with db.write() as session, session.begin():
-        state = await source_row(session, source, kind, now)
-        state.polls += 1
-        state.failures_total += 1
-        state.consecutive_failures += 1
-        state.failing_since = state.failing_since or now
-        state.last_error = error[:MAX_ERROR_CHARS]
-        state.last_poll_at = state.last_error_at = now
-        state.backoff_until = state.next_poll_at = backoff_until
-        session.add(state)
-        return state.consecutive_failures
+    c = SOURCES.c
+    new = {
+        "name": source,
+        "kind": kind,
+        "added_at": now,
+        "polls": 0,
+        "failures_total": 0,
+        "consecutive_failures": 0,
+    }
+    count = (
+        update(SOURCES)
+        .where(c.name == source)
+        .values(
+            polls=c.polls + 1,
+            failures_total=c.failures_total + 1,
+            consecutive_failures=c.consecutive_failures + 1,
+            failing_since=func.coalesce(c.failing_since, now),
+            last_error=error[:MAX_ERROR_CHARS],
+            last_poll_at=now,
+            last_error_at=now,
+            backoff_until=backoff_until,
+            next_poll_at=backoff_until,
+        )
+        .returning(c.consecutive_failures)
+    )
 
+    def record(connection: Connection) -> int:
+        connection.execute(insert_ignoring(connection, SOURCES, ["name"]).values(new))
+        return int(connection.execute(count).scalar_one())
 
-async def source_row(
-    session: AsyncSession, source: str, kind: str, now: datetime | None = None
-) -> SourceRow:
-    """The source's row, created (not yet flushed) when the source is new."""
-    row = await session.get(SourceRow, source)
-    if row is None:
-        row = SourceRow(name=source, kind=kind, added_at=now)
-        session.add(row)
-    return row
+    return await db.run_write(record)

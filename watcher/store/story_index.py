@@ -1,4 +1,4 @@
-"""Stories in the store: which story a new item joins, and who else reported a story.
+"""Stories in the store: which story a new item joins, through the story-key index.
 
 New items are placed through the `story_keys` index (see `watcher.domain.stories` for the
 keys, the shortlist and hot keys): a poll reads the postings of its items' keys and
@@ -7,12 +7,14 @@ the sketches of the few items they shortlist, not every item of the window.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import BigInteger, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
     Candidate,
@@ -21,21 +23,9 @@ from watcher.domain.stories import (
     hot_keys,
     shortlist,
 )
-from watcher.store.db import Database, chunked
-from watcher.store.driver import Driver, marks
-from watcher.store.tables import ItemRow, UTCDateTime
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """One source's item within a story, for "also reported by"."""
-
-    item_id: int
-    source: str
-    title: str
-    link: str | None
-    published: datetime | None
-    fetched_at: datetime
+from watcher.store.db import chunked
+from watcher.store.driver import Driver
+from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +43,49 @@ class Lookup:
     hot: frozenset[int]
 
 
+_K = STORY_KEYS.c
+POSTINGS = select(_K.key, _K.item_id, _K.story_id).where(
+    _K.key.in_(bindparam("keys", expanding=True)),
+    _K.source != bindparam("source"),
+    _K.moment >= bindparam("start"),
+    _K.moment <= bindparam("end"),
+)
+KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
+    HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
+    HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
+)
+SKETCHES = select(
+    ITEMS.c.id,
+    ITEMS.c.story_id,
+    ITEMS.c.source,
+    ITEMS.c.fingerprint,
+    func.coalesce(ITEMS.c.published, ITEMS.c.fetched_at).label("moment"),
+).where(ITEMS.c.id.in_(bindparam("ids", expanding=True)))
+FILE_KEY = insert(STORY_KEYS).values(
+    key=bindparam("key"),
+    item_id=bindparam("item_id"),
+    story_id=bindparam("story_id"),
+    source=bindparam("source"),
+    moment=bindparam("moment"),
+)
+# An arbitrary constant naming the "assign stories" critical section (pg_advisory_xact_lock).
+STORY_LOCK_KEY = 0x5757_0001
+STORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", STORY_LOCK_KEY, BigInteger)))
+
+
+@functools.cache
+def _mark_hot(dialect: str) -> Executable:
+    """Mark a key hot now: a new mark, or an expired one found hot again (a new window)."""
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_of(HOT_STORY_KEYS).values(
+        key=bindparam("key"), marked_at=bindparam("marked_at")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[HOT_STORY_KEYS.c.key],
+        set_={"marked_at": statement.excluded.marked_at},
+    )
+
+
 def lookup(
     driver: Driver,
     *,
@@ -63,36 +96,28 @@ def lookup(
 ) -> Lookup:
     """The earlier items of other sources each new item may join, within `window`.
 
-    `wanted` holds each new item's keys (`watcher.domain.stories.index_keys`) and date. Reads
-    the postings of those keys (`story_keys`), leaves out hot keys (known ones, and ones
-    these postings show to be hot, which are recorded), shortlists the items sharing
-    enough keys (`watcher.domain.stories.shortlist`) and reads only their sketches. Call inside
-    the poll's write transaction, after `lock_story_assignment`.
+    `wanted` holds each new item's keys (`watcher.domain.stories.index_keys`) and date.
+    Reads the postings of those keys (`story_keys`), leaves out hot keys (known ones, and
+    ones these postings show to be hot, which are recorded), shortlists the items sharing
+    enough keys (`watcher.domain.stories.shortlist`) and reads only their sketches. Call
+    inside the poll's write transaction, after `lock_story_assignment`.
     """
     if not wanted:
         return Lookup([], [], frozenset())
-    to_db = driver.to_db(UTCDateTime())
     times = [when for _, when in wanted]
-    start, end = to_db(min(times) - window), to_db(max(times) + window)
+    start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
-    hot = set(_known_hot(driver, every, to_db(now - window)))
+    hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[Posting]] = {}
     for chunk in chunked([k for k in every if k not in hot]):
-        rows = driver.fetch(
-            f'SELECT "key", item_id, story_id FROM story_keys WHERE "key" IN ({marks(len(chunk))})'
-            " AND source != ? AND moment >= ? AND moment <= ?",
-            [*chunk, source, start, end],
-        )
+        rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
         for key, item_id, story_id in rows:
             postings.setdefault(key, []).append(Posting(item_id, story_id))
     newly_hot = hot_keys(postings)
     if newly_hot:
-        # a new mark, or an expired one found hot again: either starts a new window
-        marked = to_db(now)
         driver.execute_many(
-            'INSERT INTO hot_story_keys ("key", marked_at) VALUES (?, ?)'
-            ' ON CONFLICT ("key") DO UPDATE SET marked_at = excluded.marked_at',
-            [(key, marked) for key in sorted(newly_hot)],
+            _mark_hot(driver.dialect.name),
+            [{"key": key, "marked_at": now} for key in sorted(newly_hot)],
         )
         hot |= newly_hot
     shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
@@ -112,91 +137,37 @@ class Filing:
 
 
 def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
-    """File each item of `source` under its keys (`story_keys` rows, one statement).
+    """File each item of `source` under its keys (`story_keys` rows, one statement)."""
+    rows = [
+        {
+            "key": key,
+            "item_id": filing.item_id,
+            "story_id": filing.story_id,
+            "source": source,
+            "moment": filing.moment,
+        }
+        for filing in filings
+        for key in filing.keys
+    ]
+    driver.execute_many(FILE_KEY, rows)
 
-    A poll files hundreds of keys; an item's date is converted once for all its keys.
-    """
-    to_db = driver.to_db(UTCDateTime())
-    rows: list[tuple[int, int, int, str, Any]] = []
-    for filing in filings:
-        moment = to_db(filing.moment)
-        rows.extend((key, filing.item_id, filing.story_id, source, moment) for key in filing.keys)
-    driver.execute_many(
-        'INSERT INTO story_keys ("key", item_id, story_id, source, moment) VALUES (?, ?, ?, ?, ?)',
-        rows,
-    )
 
-
-def _known_hot(driver: Driver, keys: list[int], since: Any) -> list[int]:
+def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
     found: list[int] = []
     for chunk in chunked(keys):
-        rows = driver.fetch(
-            f'SELECT "key" FROM hot_story_keys WHERE "key" IN ({marks(len(chunk))})'
-            " AND marked_at >= ?",
-            [*chunk, since],
-        )
-        found.extend(row[0] for row in rows)
+        found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
     return found
 
 
 def _sketches(driver: Driver, ids: list[int]) -> dict[int, Candidate]:
     """The shortlisted items as candidates; an item whose sketch is unreadable is left out."""
-    from_db = driver.from_db(UTCDateTime())
     out: dict[int, Candidate] = {}
     for chunk in chunked(ids):
-        rows = driver.fetch(
-            "SELECT id, story_id, source, fingerprint, coalesce(published, fetched_at)"
-            f" FROM items WHERE id IN ({marks(len(chunk))})",
-            chunk,
-        )
-        for item_id, story_id, other, data, when in rows:
+        for item_id, story_id, other, data, when in driver.fetch(SKETCHES, {"ids": chunk}):
             sketch = decode_sketch(bytes(data)) if data else None
             if sketch is not None and story_id is not None:
-                out[item_id] = Candidate(
-                    story_id=story_id, source=other, when=from_db(when), sketch=sketch
-                )
+                out[item_id] = Candidate(story_id=story_id, source=other, when=when, sketch=sketch)
     return out
-
-
-async def story_reports(db: Database, story_id: int) -> list[Report]:
-    """Every item of the story, first seen first: the sources that reported it."""
-    async with db() as session:
-        rows = await session.exec(
-            select(ItemRow)
-            .where(ItemRow.story_id == story_id)
-            .order_by(col(ItemRow.fetched_at), col(ItemRow.id))
-        )
-        return [
-            Report(
-                item_id=row.id or 0,
-                source=row.source,
-                title=row.title,
-                link=row.link,
-                published=row.published,
-                fetched_at=row.fetched_at,
-            )
-            for row in rows
-        ]
-
-
-async def also_reported_by(db: Database, story_id: int, item_id: int) -> list[Report]:
-    """The story's items from sources other than item `item_id`'s, one per source.
-
-    For "also reported by" in an alert or digest about item `item_id`.
-    """
-    reports = await story_reports(db, story_id)
-    own = next((r.source for r in reports if r.item_id == item_id), None)
-    seen: set[str] = set()
-    out = []
-    for report in reports:
-        if report.source != own and report.source not in seen:
-            seen.add(report.source)
-            out.append(report)
-    return out
-
-
-# An arbitrary constant naming the "assign stories" critical section (pg_advisory_xact_lock).
-STORY_LOCK_KEY = 0x5757_0001
 
 
 def lock_story_assignment(driver: Driver) -> None:
@@ -208,4 +179,4 @@ def lock_story_assignment(driver: Driver) -> None:
     transaction's BEGIN IMMEDIATE already serialises writers.
     """
     if driver.dialect.name == "postgresql":
-        driver.fetch("SELECT pg_advisory_xact_lock(?)", [STORY_LOCK_KEY])
+        driver.fetch(STORY_LOCK)

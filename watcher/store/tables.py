@@ -52,6 +52,14 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+def unique_key(table: Table, name: str) -> UniqueConstraint:
+    """The unique constraint `name` of `table` (for ON CONFLICT targets)."""
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.name == name:
+            return constraint
+    raise LookupError(f"{table.name} has no unique constraint {name}")
+
+
 class SourceRow(SQLModel, table=True):
     """A source's state between polls: cache validators, health and its next poll.
 
@@ -254,3 +262,15 @@ class NoticeRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _when()
+
+
+# The Core tables every store statement is built from.
+SOURCES = table_of(SourceRow)
+STORIES = table_of(StoryRow)
+ITEMS = table_of(ItemRow)
+STORY_KEYS = table_of(StoryKeyRow)
+HOT_STORY_KEYS = table_of(HotStoryKeyRow)
+SIGNALS = table_of(SignalRow)
+DIGESTS = table_of(DigestRow)
+DELIVERIES = table_of(DeliveryRow)
+NOTICES = table_of(NoticeRow)

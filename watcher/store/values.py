@@ -1,26 +1,41 @@
-"""Rows back into the frozen values the other stages use (no ORM row leaves `store/`)."""
+"""Rows back into the frozen values the other stages use (no row object leaves `store/`).
+
+Queries that join several tables label their columns `<table>_<column>`
+(`LABEL_STYLE_TABLENAME_PLUS_COL`); pass the table's prefix to read its part of a row.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import RowMapping, Select
+from sqlalchemy.sql import LABEL_STYLE_TABLENAME_PLUS_COL
+
 from watcher.domain.items import Direction, Entities, Evidence, Item, Severity, Signal, Span
-from watcher.store.tables import ItemRow, SignalRow
+
+ITEM_PREFIX, SIGNAL_PREFIX = "items_", "signals_"
 
 
-def item_value(row: ItemRow) -> Item:
-    """The `Item` an item row stores."""
+def labelled(query: Select[Any]) -> Select[Any]:
+    """`query` with its columns named `<table>_<column>`, so joined tables never clash."""
+    return query.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+
+
+def item_value(row: RowMapping, prefix: str = "") -> Item:
+    """The `Item` an item row stores (`row` a row's mapping; `prefix` as in `labelled`)."""
     return Item(
-        source=row.source,
-        title=row.title,
-        body=row.body,
-        link=row.link,
-        guid=row.guid,
-        published=row.published,
-        identity=row.identity,
-        content_hash=row.content_hash,
+        source=row[f"{prefix}source"],
+        title=row[f"{prefix}title"],
+        body=row[f"{prefix}body"],
+        link=row[f"{prefix}link"],
+        guid=row[f"{prefix}guid"],
+        published=row[f"{prefix}published"],
+        identity=row[f"{prefix}identity"],
+        content_hash=row[f"{prefix}content_hash"],
     )
 
 
-def signal_value(row: SignalRow) -> Signal:
+def signal_value(row: RowMapping, prefix: str = "") -> Signal:
     """The `Signal` a signal row stores, evidence spans included."""
     evidence = tuple(
         Evidence(
@@ -28,20 +43,21 @@ def signal_value(row: SignalRow) -> Signal:
             spans=tuple(Span(int(a), int(b), str(c)) for a, b, c in e.get("spans", [])),
             in_title=bool(e.get("in_title")),
         )
-        for e in row.evidence
+        for e in row[f"{prefix}evidence"]
     )
+    found = row[f"{prefix}entities"]
     entities = Entities(
-        elements=tuple(row.entities.get("elements", [])),
-        products=tuple(row.entities.get("products", [])),
-        countries=tuple(row.entities.get("countries", [])),
+        elements=tuple(found.get("elements", [])),
+        products=tuple(found.get("products", [])),
+        countries=tuple(found.get("countries", [])),
     )
     return Signal(
-        type=row.type,
-        direction=Direction(row.direction),
-        severity=Severity(row.severity),
-        score=row.score,
-        rule=row.rule,
+        type=row[f"{prefix}type"],
+        direction=Direction(row[f"{prefix}direction"]),
+        severity=Severity(row[f"{prefix}severity"]),
+        score=row[f"{prefix}score"],
+        rule=row[f"{prefix}rule"],
         evidence=evidence,
         entities=entities,
-        speculative=row.speculative,
+        speculative=row[f"{prefix}speculative"],
     )
