@@ -4,7 +4,7 @@
 a process that did nothing else, and no run inherits another's caches. PARAMS is a
 JSON object; the worker writes its figures as JSON to OUT. The service is driven
 through its public entry points: `watcher.service.rounds.run_once(config)` for rounds,
-`watcher.service.rounds.Daemon(config).run()` for the long-running daemon.
+`watcher.service.daemon.Daemon(config).run()` for the long-running daemon.
 """
 
 from __future__ import annotations
@@ -33,12 +33,8 @@ from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
 from watcher.ops.log import configure_logging
+from watcher.service.daemon import Daemon
 from watcher.service.rounds import run_once
-
-try:
-    from watcher.service.daemon import Daemon
-except ImportError:  # before the daemon moved out of watcher/service.py
-    from watcher.service.rounds import Daemon  # type: ignore[attr-defined,no-redef]
 
 Params = dict[str, Any]
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "watcher.yaml"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
-from watcher.service.runtime import Runtime
 from watcher.service.rounds import dispatch_all, poll_with_deadline, produce_due_digests
+from watcher.service.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "examples"

@@ -20,6 +20,7 @@ from watcher.service.rounds import (
     produce_due_digests,
 )
 from watcher.service.runtime import Runtime
+from watcher.store.db import open_database
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -106,5 +107,5 @@ async def dispatch(config: WatcherConfig, clock: Clock) -> DispatchReport:
 
 async def all_rows(config: WatcherConfig, table: type[Row]) -> list[Row]:
     """Every row of `table`, by id."""
-    async with Runtime(config) as rt, reading(rt.db) as session:
+    async with open_database(config.database_url) as db, reading(db) as session:
         return list((await session.exec(select(table))).all())

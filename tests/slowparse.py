@@ -1,8 +1,12 @@
-"""Functions a parser worker runs in the tests (importable, so they pickle by reference)."""
+"""Functions a worker runs in the tests (importable, so they pickle by reference)."""
 
 from __future__ import annotations
 
+import os
+import re
 import time
+from pathlib import Path
+from typing import Any
 
 
 def sleep_then(seconds: float, value: str) -> str:
@@ -13,6 +17,31 @@ def sleep_then(seconds: float, value: str) -> str:
 
 def crash() -> None:
     """Kill the worker process outright, as a segfaulting C parser would."""
-    import os
-
     os._exit(1)
+
+
+def pid_after(seconds: float) -> int:
+    """Sleep, then return this worker's process id."""
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def mark_then_sleep(path: str, seconds: float, value: str) -> str:
+    """Create the file `path` (the test's sign that the task started), sleep, return `value`."""
+    Path(path).touch()
+    time.sleep(seconds)
+    return value
+
+
+def stuck_in_c(path: str) -> None:
+    """Create `path`, then backtrack in the regex engine, in C with the GIL held, for ages."""
+    Path(path).touch()
+    re.match(r"(a+)+$", "a" * 64 + "b")
+
+
+def slow_render(*args: Any) -> Any:
+    """Render an alert email after 30 s: a stand-in for a render that hangs."""
+    from watcher.notify.channels.mail.alert import render_alert_mail
+
+    time.sleep(30)
+    return render_alert_mail(*args)

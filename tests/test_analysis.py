@@ -34,10 +34,10 @@ def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:
 async def test_a_worker_classifies_and_sketches_as_the_event_loop_would(
     make_config: MakeConfig,
 ) -> None:
-    """The same signals and sketches, computed in a real parser worker process."""
+    """The same signals and sketches, computed in a real worker process."""
     config = make_config()
     async with Runtime(config) as rt:
-        results = await rt.parsers.run("test", "classifying", analyse, rt.rules, TEXTS)
+        results = await rt.parsers.run("classifying", analyse, rt.rules, TEXTS)
     assert _got(results) == _expected(config)
     assert any(rules for rules, _ in _got(results))  # the texts do fire rules
 

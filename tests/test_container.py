@@ -1,4 +1,7 @@
-"""What can be checked of the container without a Docker engine, and its start command run."""
+"""What can be checked of the container from its files, and its start command run as a process.
+
+tests/test_image.py builds the image and runs it; these need neither buildah nor root.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import httpx
 import yaml
 
 from tests.conftest import ROOT
+from watcher.config.load import load_config
 from watcher.service.probes import HEALTH_PATH
 
 INSTRUCTIONS = dockerfile.parse_file(str(ROOT / "Dockerfile"))
@@ -42,31 +46,46 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_dockerfile_is_multi_stage_on_python_slim() -> None:
-    """Two stages on python:3.12-slim; dependencies come from the pinned lock file."""
+def test_dockerfile_is_multi_stage_on_debian_slim_from_the_locks() -> None:
+    """Two stages on debian:trixie-slim; pins from requirements.lock, or the EXTRAS lock."""
     bases = [c.value[0] for c in INSTRUCTIONS if c.cmd == "FROM"]
-    assert bases == ["python:3.12-slim", "python:3.12-slim"]
+    assert bases == ["debian:trixie-slim", "debian:trixie-slim"]
+    assert [c.value for c in INSTRUCTIONS if c.cmd == "ARG"] == [('EXTRAS=""',)]
     runs = " ".join(" ".join(c.value) for c in INSTRUCTIONS if c.cmd == "RUN")
-    assert "pip install -r requirements.lock" in runs
-    assert (ROOT / "requirements.lock").is_file()
+    assert 'lock="/src/requirements${EXTRAS:+-$EXTRAS}.lock"' in runs
+    assert 'pip install --no-compile -r "$lock"' in runs
+    copied = [v for c in INSTRUCTIONS if c.cmd == "COPY" for v in c.value]
+    for lock in ("requirements.lock", "requirements-fulltext.lock"):
+        assert lock in copied
+        assert (ROOT / lock).is_file()
 
 
-def test_runs_as_a_non_root_user_under_tini() -> None:
-    """USER is a named non-root user created in the image; tini is PID 1; SIGTERM stops it."""
-    user = _one("USER").value[0]
-    assert user not in ("root", "0")
-    assert any(
-        "useradd" in " ".join(c.value) and user in " ".join(c.value)
-        for c in _final_stage()
-        if c.cmd == "RUN"
-    )
-    entrypoint = _one("ENTRYPOINT")
-    assert entrypoint.json
-    assert entrypoint.value[:2] == ("/usr/bin/tini", "--")
-    assert "tini" in " ".join(" ".join(c.value) for c in _final_stage() if c.cmd == "RUN")
-    assert _one("STOPSIGNAL").value == ("SIGTERM",)
-    assert _one("VOLUME").value == ("/data",)
-    assert _env()["WATCHER_DATA_DIR"] == "/data"
+def test_the_fulltext_lock_is_the_runtime_lock_and_the_extra() -> None:
+    """requirements-fulltext.lock pins all of requirements.lock alike, plus trafilatura."""
+    runtime = _pins(ROOT / "requirements.lock")
+    fulltext = _pins(ROOT / "requirements-fulltext.lock")
+    assert "trafilatura" not in runtime
+    assert "trafilatura" in fulltext
+    assert {name: fulltext.get(name) for name in runtime} == runtime, "run `make lock`"
+
+
+def test_the_image_config_is_a_starting_point_and_compose_mounts_the_demo() -> None:
+    """The image's config watches nothing and mails nobody; compose runs the demo config."""
+    image_config = load_config(ROOT / "config" / "container.yaml", environ={})
+    assert image_config.sources == []
+    assert image_config.subscribers == []
+    copy = next(c for c in _final_stage() if c.cmd == "COPY" and "container.yaml" in c.value[0])
+    assert copy.value == ("config/container.yaml", "./config/watcher.yaml")
+    assert _one("WORKDIR").value == ("/app",)
+    assert _env()["WATCHER_CONFIG"] == "/app/config/watcher.yaml"
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    for name in ("watcher", "watcher-pg"):
+        service = compose["services"][name]
+        assert service["environment"]["WATCHER_CONFIG"] == "/app/config/watcher.yaml"
+        assert {"./config:/app/config:ro", "./seeds:/app/seeds:ro"} <= set(service["volumes"])
+    demo = load_config(ROOT / "config" / "watcher.yaml", environ={})
+    assert demo.subscribers
+    assert [s.name for s in demo.sources] == ["seeds"]
 
 
 def test_entrypoint_command_exists_in_the_package() -> None:
@@ -162,3 +181,8 @@ def _pyproject() -> dict[str, dict[str, dict[str, str]]]:
 
     with (ROOT / "pyproject.toml").open("rb") as handle:
         return tomllib.load(handle)
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    return dict(line.split(" ;")[0].split("==") for line in lines if line[:1].isalnum())

@@ -28,10 +28,12 @@ from tests.delivery import (
 )
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route, free_port
-from watcher.concurrency.pool import ParserPool
+from watcher.concurrency.pool import WorkerPool
 from watcher.config import DispatcherConfig, WatcherConfig
-from watcher.notify.dispatch import dispatch_due
-from watcher.notify.sender import Accepted, Job, Marks, retry_delay
+from watcher.domain.retry import retry_delay
+from watcher.notify.channels.mail import MailChannel
+from watcher.notify.dispatch import dispatch_alerts
+from watcher.notify.sender import Accepted, Job, Marks
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
@@ -198,15 +200,23 @@ async def test_a_claim_leases_rows_until_the_lease_expires(
         for source in config.sources:
             await poll_source(rt, source)
         lease = timedelta(minutes=5)
-        first = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
-        second = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
+        first = await outbox.claim_outbound(
+            rt.db, channel="email", now=clock.now, lease=lease, limit=10
+        )
+        second = await outbox.claim_outbound(
+            rt.db, channel="email", now=clock.now, lease=lease, limit=10
+        )
         assert len(first.emails) == 2
         assert second.emails == []
         await outbox.release(rt.db, first.emails[0].delivery_ids, owner=first.owner)
-        third = await outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=10)
+        third = await outbox.claim_outbound(
+            rt.db, channel="email", now=clock.now, lease=lease, limit=10
+        )
         assert [e.message_id for e in third.emails] == [first.emails[0].message_id]
         later = clock.now + lease + timedelta(seconds=1)
-        fourth = await outbox.claim_outbound(rt.db, now=later, lease=lease, limit=10)
+        fourth = await outbox.claim_outbound(
+            rt.db, channel="email", now=later, lease=lease, limit=10
+        )
         assert len(fourth.emails) == 2
 
 
@@ -215,9 +225,9 @@ def test_retry_delay_grows_exponentially_with_jitter_and_a_cap() -> None:
     policy = DispatcherConfig(backoff=timedelta(minutes=1), backoff_max=timedelta(hours=1))
     rng = random.Random(7)
     for attempt, base in [(1, 60), (2, 120), (3, 240), (5, 960), (12, 3600), (60, 3600)]:
-        delay = retry_delay(attempt, policy, rng).total_seconds()
+        delay = retry_delay(policy, attempt, rng).total_seconds()
         assert base / 2 <= delay <= base
-    assert len({retry_delay(3, policy, rng) for _ in range(5)}) > 1
+    assert len({retry_delay(policy, 3, rng) for _ in range(5)}) > 1
 
 
 async def test_concurrent_claimers_on_two_engines_split_the_rows(
@@ -237,7 +247,7 @@ async def test_concurrent_claimers_on_two_engines_split_the_rows(
         lease = timedelta(minutes=5)
         batches = await asyncio.gather(
             *(
-                outbox.claim_outbound(rt.db, now=clock.now, lease=lease, limit=3)
+                outbox.claim_outbound(rt.db, channel="email", now=clock.now, lease=lease, limit=3)
                 for rt in (one, two, one, two, one, two, one, two, one, two)
             )
         )
@@ -317,6 +327,8 @@ async def test_an_alert_whose_rendering_overruns_the_worker_deadline_waits_for_a
     feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
 ) -> None:
     """A render worker that does not answer in time costs a retry, not the alert."""
+    from tests.slowparse import slow_render
+
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     config = make_config(
         sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
@@ -324,9 +336,10 @@ async def test_an_alert_whose_rendering_overruns_the_worker_deadline_waits_for_a
     async with Runtime(config, clock=Clock()) as rt:
         for source in await prepare_sources(rt):
             await poll_with_deadline(rt, source)
-        hurried = ParserPool(1, deadline=1e-6)  # no worker can answer within a microsecond
+        hurried = WorkerPool(1, deadline=0.5)  # the render below takes 30 s
         try:
-            report = await dispatch_due(rt.db, rt.config, rt.transport(), rt.clock, workers=hurried)
+            mail = MailChannel(rt.config, hurried, renderer=slow_render)
+            report = await dispatch_alerts(rt.dispatcher(), mail, mail.transport())
         finally:
             hurried.close()
     assert (report.sent, report.retried, report.dead) == (0, 1, 0)
@@ -399,7 +412,7 @@ async def test_no_more_than_the_limit_of_accepted_emails_wait_for_their_mark() -
     assert sorted(marked) == [f"<{n}@test>" for n in range(4)]
 
 
-def _no_build(subscriber: object, now: object) -> Any:
+def _no_build(now: object) -> Any:
     raise AssertionError("not built in this test")
 
 

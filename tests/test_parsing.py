@@ -1,23 +1,23 @@
-"""Parsing: worker deadlines, JSON Feed, encodings (GB2312/GBK/GB18030), bozo feeds."""
+"""Parsing: JSON Feed, encodings (GB2312/GBK/GB18030), bozo feeds, very long feeds."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 import time
-import types
 from datetime import UTC, datetime, timedelta
-from importlib.machinery import ModuleSpec
 
 import pytest
 
-from tests import slowparse
-from watcher.concurrency.pool import ParserPool, preload_modules
+from tests.servers import FeedServer, Route
+from watcher.concurrency.pool import WorkerPool
+from watcher.config import FeedSource, HttpConfig
 from watcher.domain.errors import ParseError
+from watcher.sources import fetch_source
 from watcher.sources.charset import decode_html
 from watcher.sources.feed import parse_document
+from watcher.sources.http import Fetcher
+from watcher.sources.result import Validators
+from watcher.sources.trim import MAX_ITEMS, trim_feed
 
 CHINESE = "中国暂停镝和铽出口，镕铸厂因配额延迟减产"  # 镕 is in GBK but not in GB2312
 
@@ -27,64 +27,6 @@ def _rss(title: str, declaration: str = "") -> str:
         f"<?xml version='1.0'{declaration}?><rss version='2.0'><channel><title>t</title>"
         f"<ttl>90</ttl><item><title>{title}</title><guid>g1</guid></item></channel></rss>"
     )
-
-
-async def test_a_parse_over_the_deadline_is_killed_and_the_pool_recovers() -> None:
-    """A hanging parse fails after the deadline; the next parse works in a fresh worker."""
-    pool = ParserPool(workers=1, deadline=0.5)
-    try:
-        started = time.monotonic()
-        with pytest.raises(ParseError, match=r"longer than 0\.5s"):
-            await pool.run("slow", "parsing", slowparse.sleep_then, 30, "never")
-        assert time.monotonic() - started < 5
-        assert await pool.run("ok", "parsing", slowparse.sleep_then, 0, "fine") == "fine"
-        assert pool.restarts == 1
-    finally:
-        pool.close()
-
-
-async def test_a_crashing_parser_is_a_parse_error_not_a_crash() -> None:
-    """A worker that dies (a C parser's segfault) is a named ParseError; the pool goes on."""
-    pool = ParserPool(workers=1, deadline=5)
-    try:
-        with pytest.raises(ParseError, match="crashed the parser process"):
-            await pool.run("boom", "parsing", slowparse.crash)
-        assert await pool.run("ok", "parsing", slowparse.sleep_then, 0, "fine") == "fine"
-    finally:
-        pool.close()
-
-
-async def test_a_pool_that_has_had_its_share_is_replaced_and_nothing_hangs() -> None:
-    """Recycling by call count: a backlog bigger than the share all completes, new workers.
-
-    (`max_tasks_per_child` hangs here on CPython 3.11–3.13: python/cpython#115634.)
-    """
-    pool = ParserPool(workers=1, deadline=10, recycle_after=3)
-    try:
-        async with asyncio.timeout(60):
-            pids = await asyncio.gather(
-                *(pool.run(f"s{n}", "parsing", os.getpid) for n in range(10))
-            )
-        assert len(set(pids)) >= 3  # calls 1–3, 4–6, 7–9 and 10 went to four pools
-        assert os.getpid() not in pids
-        assert pool.restarts == 0  # recycling is not a failure
-    finally:
-        pool.close()
-
-
-def test_the_forkserver_preloads_the_service_and_a_main_module_run_by_name(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Workers find their imports done: the service always, `python -m NAME`'s main by NAME."""
-    main = types.ModuleType("__main__")
-    monkeypatch.setitem(sys.modules, "__main__", main)
-    main.__spec__ = ModuleSpec("bench.worker", None)
-    assert preload_modules()[:3] == ["__main__", "bench.worker", "watcher.cli"]
-    main.__spec__ = ModuleSpec("watcher.__main__", None)  # `python -m watcher`: never re-run
-    assert preload_modules()[:2] == ["__main__", "watcher.cli"]
-    main.__spec__ = None  # a script run by its path (the `watcher` command)
-    assert preload_modules()[:2] == ["__main__", "watcher.cli"]
-    assert {"watcher.sources.feed", "watcher.service.analysis"} <= set(preload_modules())
 
 
 def test_json_feed_items_are_read() -> None:
@@ -161,3 +103,83 @@ def test_a_bozo_feed_with_entries_is_a_warning_not_a_failure() -> None:
     parsed = parse_document(data, "bozo")
     assert [i.title for i in parsed.items] == ["Tom & Jerry mine"]
     assert parsed.warnings
+
+
+def _long_rss(count: int, doctype: str = "") -> bytes:
+    """A valid RSS 2.0 feed of `count` items (about 300 bytes each), item 0 first."""
+    items = "".join(
+        f"<item><title>Notice {n}: gallium export quota revised</title>"
+        f"<link>https://ministry.example/n/{n}</link><guid isPermaLink='false'>n{n}</guid>"
+        f"<pubDate>Tue, 24 Nov 2026 08:{n % 60:02d}:00 GMT</pubDate>"
+        f"<description>Notice {n} on licences for rare earth exports.</description></item>"
+        for n in range(count)
+    )
+    return (
+        f"<?xml version='1.0' encoding='utf-8'?>{doctype}<rss version='2.0'><channel>"
+        f"<title>Ministry</title><link>https://ministry.example/</link><ttl>60</ttl>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_long_feed_is_read_at_both_ends_with_a_warning() -> None:
+    """Past MAX_ITEMS entries, the first and last halves are read and the warning counts them."""
+    parsed = parse_document(_long_rss(MAX_ITEMS + 10), "ministry")
+    guids = [item.guid for item in parsed.items]
+    half = MAX_ITEMS // 2
+    assert guids == [f"n{n}" for n in [*range(half), *range(half + 10, MAX_ITEMS + 10)]]
+    assert parsed.warnings == [
+        f"the feed lists {MAX_ITEMS + 10} entries; {MAX_ITEMS} were taken, the first {half}"
+        f" and the last {half} (at most {MAX_ITEMS} per poll)"
+    ]
+    assert parsed.min_interval == timedelta(minutes=60)  # the channel is intact
+
+
+@pytest.mark.parametrize(
+    ("document", "why"),
+    [
+        (_long_rss(MAX_ITEMS), "not more than MAX_ITEMS entries"),
+        (_long_rss(MAX_ITEMS + 1, "<!DOCTYPE rss>"), "a DOCTYPE: left to feedparser"),
+        (_long_rss(MAX_ITEMS + 1).replace(b"</channel>", b""), "not well-formed"),
+        (_long_rss(MAX_ITEMS + 1).replace(b"utf-8", b"gbk"), "an encoding expat cannot read"),
+    ],
+)
+def test_a_feed_that_need_not_or_cannot_be_cut_is_left_whole(document: bytes, why: str) -> None:
+    """No cut, and no warning, when the feed is short enough or cannot be cut safely."""
+    assert trim_feed(document) == (document, None), why
+
+
+def test_a_long_json_feed_is_read_at_both_ends_with_a_warning() -> None:
+    """JSON Feed items past MAX_ITEMS: the same halves and the same warning."""
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [{"id": n, "content_text": f"notice {n}"} for n in range(MAX_ITEMS + 2)],
+    }
+    parsed = parse_document(json.dumps(document).encode(), "api")
+    assert len(parsed.items) == MAX_ITEMS
+    assert (parsed.items[0].guid, parsed.items[-1].guid) == ("0", str(MAX_ITEMS + 1))
+    assert parsed.warnings[0].startswith(f"the feed lists {MAX_ITEMS + 2} entries; {MAX_ITEMS}")
+
+
+async def test_a_20000_item_feed_is_read_within_the_parse_deadline(
+    feed_server: FeedServer,
+) -> None:
+    """A valid 20,000-item RSS feed (about 6 MB) is fetched and parsed well inside 20 s."""
+    document = _long_rss(20_000)
+    assert len(document) > 5_000_000
+    feed_server.routes["/all"] = Route(document)
+    source = FeedSource(name="ministry", kind="feed", url=feed_server.url("/all"))
+    fetcher = Fetcher(HttpConfig(), "SupplyWatcher-test/1")
+    pool = WorkerPool(1, deadline=20)  # the default polling.parse_timeout
+    try:
+        await pool.start()
+        started = time.monotonic()
+        result = await fetch_source(source, Validators(), fetcher, pool)
+        elapsed = time.monotonic() - started
+    finally:
+        pool.close()
+        await fetcher.aclose()
+    assert len(result.items) == MAX_ITEMS
+    assert result.items[0].guid == "n0"
+    assert result.items[-1].guid == "n19999"
+    assert result.warnings[0].startswith(f"the feed lists 20000 entries; {MAX_ITEMS} were taken")
+    assert elapsed < 20 / 2  # 2.3 s here; half the deadline leaves a slow machine room

@@ -28,9 +28,9 @@ from watcher.domain.items import (
     Signal,
     Span,
 )
-from watcher.notify.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
-from watcher.notify.render import render_alert
-from watcher.notify.render import text_part as make_text_part
+from watcher.notify.channels.mail.alert import render_alert
+from watcher.notify.channels.mail.alert import text_part as make_text_part
+from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow

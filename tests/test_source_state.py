@@ -18,6 +18,7 @@ from watcher.sources.result import Validators
 from watcher.store.db import Database, create_engine, prepare_schema
 from watcher.store.source_state import (
     SourceState,
+    Success,
     load_state,
     load_states,
     record_failure,
@@ -36,7 +37,7 @@ async def test_a_success_ends_the_failure_episode_and_keeps_or_replaces_validato
     async with Runtime(config) as rt:
         assert await load_state(rt.db, "wire") == SourceState()
         first = Validators(etag='"v1"', last_modified="Wed, 25 Nov 2026 10:00:00 GMT")
-        await record_success(rt.db, source="wire", kind="feed", now=NOW, validators=first)
+        await record_success(rt.db, Success("wire", "feed", NOW, None, first))
         state = await load_state(rt.db, "wire")
         assert (state.polls, state.validators, state.added_at) == (1, first, NOW)
         assert state.last_success_at == NOW
@@ -56,9 +57,7 @@ async def test_a_success_ends_the_failure_episode_and_keeps_or_replaces_validato
         assert (failing.consecutive_failures, failing.failing_since) == (3, later)
 
         again = later + timedelta(hours=2)
-        await record_success(
-            rt.db, source="wire", kind="feed", now=again, next_poll_at=again + timedelta(hours=1)
-        )
+        await record_success(rt.db, Success("wire", "feed", again, again + timedelta(hours=1)))
         state = await load_state(rt.db, "wire")
         assert (state.polls, state.consecutive_failures, state.failing_since) == (5, 0, None)
         assert state.last_success_at == again
@@ -66,7 +65,7 @@ async def test_a_success_ends_the_failure_episode_and_keeps_or_replaces_validato
         assert state.added_at == NOW
 
         fresh = Validators(etag='"v2"')
-        await record_success(rt.db, source="wire", kind="feed", now=again, validators=fresh)
+        await record_success(rt.db, Success("wire", "feed", again, None, fresh))
         assert (await load_state(rt.db, "wire")).validators == fresh
 
 
@@ -79,9 +78,7 @@ async def test_concurrent_polls_share_transactions_and_every_row_is_written(
 
     async def poll(name: str, now: datetime) -> SourceState:
         before = await load_state(rt.db, name)
-        await record_success(
-            rt.db, source=name, kind="feed", now=now, validators=Validators(etag=f'"{name}"')
-        )
+        await record_success(rt.db, Success(name, "feed", now, None, Validators(etag=f'"{name}"')))
         return before
 
     async with Runtime(config) as rt:
@@ -134,7 +131,7 @@ async def test_the_coalescers_do_not_keep_a_database_alive(tmp_path: Path) -> No
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'{n}.db'}")
         await prepare_schema(engine)
         db = Database(engine)
-        await record_success(db, source="wire", kind="feed", now=NOW)
+        await record_success(db, Success("wire", "feed", NOW, None))
         assert (await load_state(db, "wire")).polls == 1
         refs.append(weakref.ref(db))
         await engine.dispose()

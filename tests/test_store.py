@@ -17,7 +17,7 @@ from tests.orm import count_deliveries, reading
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
-from watcher.domain.items import Item
+from watcher.domain.items import Item, Recipient
 from watcher.domain.polling import schedule_key
 from watcher.domain.stories import decode_sketch, index_keys, sketch_text
 from watcher.notify.route import recipients
@@ -28,6 +28,7 @@ from watcher.store import migrate
 from watcher.store.db import create_engine
 from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.source_state import Success
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -39,19 +40,18 @@ def _plan(config: WatcherConfig, item: Item) -> ItemPlan:
     return ItemPlan(
         item=item,
         signals=signals,
-        recipients={s.type: [r.email for r in recipients(config.subscribers, s)] for s in signals},
+        recipients={
+            s.type: [Recipient(r.address) for r in recipients(config.subscribers, s)]
+            for s in signals
+        },
     )
 
 
 async def _save(rt: Runtime, item: Item) -> tuple[int, int, int]:
     counts = await save_poll(
         rt.db,
-        source="wire",
-        kind="feed",
-        validators=Validators(),
+        success=Success("wire", "feed", NOW, None, Validators(), domain="test.invalid"),
         plans=[_plan(rt.config, item)],
-        domain="test.invalid",
-        now=NOW,
     )
     return counts.new, counts.revised, counts.queued
 

@@ -34,6 +34,7 @@ from watcher.sources.result import Validators
 from watcher.store.driver import Driver
 from watcher.store.outbox import reporting_sources
 from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.source_state import Success
 from watcher.store.story_index import lookup as find
 from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 
@@ -124,12 +125,8 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 async def _save(rt: Runtime, item: Item) -> None:
     await save_poll(
         rt.db,
-        source=item.source,
-        kind="feed",
-        validators=Validators(),
+        success=Success(item.source, "feed", NOW, None, Validators(), domain="test.invalid"),
         plans=[ItemPlan(item=item, signals=[], recipients={})],
-        domain="test.invalid",
-        now=NOW,
     )
 
 

@@ -15,8 +15,8 @@ from watcher.cli import app
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
 from watcher.domain.errors import ConfigError, TransientDeliveryError
+from watcher.notify.channels.mail.transport import SmtpTransport
 from watcher.notify.pace import Pacer
-from watcher.notify.transport import SmtpTransport
 from watcher.store.tables import DeliveryRow
 
 MakeConfig = Callable[..., WatcherConfig]

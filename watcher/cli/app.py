@@ -68,8 +68,15 @@ def check_config(
     settings = load_or_exit(path)
     from watcher.classify.engine import Classifier
     from watcher.classify.lint import rule_warnings
+    from watcher.domain.errors import ConfigError
+    from watcher.notify.channel import check_channels
 
     Classifier.from_config(settings, warn=False)
+    try:
+        check_channels(settings)
+    except ConfigError as exc:
+        typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
+        raise typer.Exit(2) from None
     for problem in rule_warnings(settings):
         typer.echo(f"warning: {problem}", err=True)
     typer.echo(

@@ -78,8 +78,8 @@ def send_test(
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Send a sample alert through the configured transport; print the server's reply."""
-    from watcher.notify.render import render_alert
-    from watcher.notify.transport import transport_for
+    from watcher.notify.channels.mail.alert import render_alert
+    from watcher.notify.channels.mail.transport import transport_for
 
     settings = load_or_exit(config)
     try:

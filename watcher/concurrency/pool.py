@@ -1,172 +1,396 @@
-"""Parsing in worker processes with a deadline, so one pathological document cannot stall us.
+"""CPU-bound tasks in worker processes, each bounded by a deadline that counts from its start.
 
-feedparser, lxml (under trafilatura) and the HTML parser are C-accelerated code with
-known slow paths; a thread cannot be stopped, a process can. Each parse runs in a
-`ProcessPoolExecutor`; one that overruns its deadline gets the pool's processes killed
-and a fresh pool started. Other parses that were running in the killed pool are retried
-once on the new one, so only the slow document fails.
+Parsing (feedparser, lexbor, lxml under trafilatura), classification and alert rendering
+are C-accelerated code with known slow paths, and they would hold the event loop; a
+thread cannot be stopped, a process can. `WorkerPool.run(what, fn, *args)` runs
+`fn(*args)` in a worker process:
 
-Workers come from a `forkserver` (never `fork` from this multi-threaded process), which
-imports the parsers once, so a new worker starts in milliseconds.
+- a task that *runs* longer than the deadline gets its worker killed and raises
+  `TaskTimeout`; time spent waiting for a free worker is never counted;
+- a task whose worker dies raises `TaskCrashed`; an exception raised by `fn` itself
+  propagates unchanged (with the worker's traceback as a note);
+- nothing else is disturbed: the other tasks keep their workers and finish;
+- a caller cancelled while it waits leaves the pool as it was: a task not yet handed
+  to a worker is dropped, a running one finishes within its deadline unobserved.
 
-A new worker also imports the main module, as every child of the `spawn` and
-`forkserver` methods does (`multiprocessing.spawn.prepare`), and the main module of the
-`watcher` command (or of `python -m bench.worker`) imports the whole service: about a
-second of CPU per worker, paid again by every pool. So the forkserver imports the main
-module and the service too (`preload_modules`), once per process, and a worker finds
-them imported: a new pool's first answer came in ~12 ms instead of ~0.6 s. The
-forkserver's imports take that second once; `ParserPool.start` waits for them on a
-thread, so the event loop never blocks on the first worker.
+Why pebble. It is made for this: `ProcessPool.schedule(fn, timeout=...)` measures the
+timeout from the moment a worker acknowledges the task (`TaskManager.task_start`, not
+from submission) and stops only that worker (SIGTERM, SIGKILL after 3 s), replacing
+it; `max_tasks` retires a worker after that many tasks without CPython's
+`max_tasks_per_child` hang (python/cpython#115634); it takes an initializer and a
+multiprocessing context, so the forkserver stays. loky was the other candidate; its
+`timeout` is the idle time after which workers exit, and the only way to stop a running
+task is `shutdown(kill_workers=True)`, which kills every worker: the failure this pool
+replaces. Known pebble issues and how this pool stays clear of them:
+noxdafox/pebble#153 (open): killing a worker for a cancelled task can race with that
+worker taking the next task, which then hangs until its own deadline; #144: a task
+cancelled after it reached the pipe still starts. So a caller's cancellation never
+cancels the pebble task, and pebble is handed at most two tasks per worker, one running
+and one queued (`QUEUED_PER_WORKER`); the rest wait here, where a cancelled caller's
+task simply leaves the queue, and pebble's pipe holds little (#147: a join that hung on
+a full pipe of cancelled tasks). The same race remains for a task that ends within
+pebble's 0.1 s look at its deadline: the worker's next task may then fail at its own
+deadline; rare, and bounded. #163 (fixed by lock timeouts): a worker dying while it
+holds the channel lock; a task pebble loses so, with no outcome `LOST_AFTER` seconds
+past two deadlines (its own, one it may wait behind), fails as `TaskCrashed`. pebble's
+timeout reads `time.time()`, so a wall-clock step can shift one deadline; and a task
+stuck in C code outlives SIGTERM, so its kill takes 3 s more. An idle worker that dies
+breaks a pebble pool ("All workers expired"): `run` then starts a fresh one and re-runs
+once the tasks the broken pool dropped.
+
+Workers come from a `forkserver` (never `fork` this multi-threaded process), which
+imports `preload` once, so a new worker starts in milliseconds. Every worker also runs
+the main module again (`multiprocessing.spawn.prepare`), and CPython 3.11 never hands
+the forkserver the main script's path, so its `"__main__"` preload does nothing. For
+the `watcher` console script that re-run imports the whole command line: a replacement
+worker (after a deadline, a crash, its 1,000th task) answered in 0.37 s instead of
+8 ms. The pool names no module of this service to fix that. `main_module_imports`
+names, for any program, what the re-run will import: the main module itself when it
+was run by name (`python -m NAME`; a package's `__main__` is never re-run), else the
+modules the script's top-level names come from (the console script's `main` comes
+from `watcher.cli.app`). "The modules of the main module's package" would not do: a
+script has no package. The forkserver imports those too, so the re-run finds them
+imported. `start()` waits for the forkserver's imports on a thread, never on the loop.
+
+Every child dies with the service, however the service dies (SIGKILL included):
+- workers: multiprocessing keeps, in the parent, the write end of a pipe whose read end
+  is the worker's `parent_process().sentinel`; a parent's death closes it. Each worker's
+  initializer (`_die_with_parent`) sets O_ASYNC and F_SETSIG=SIGKILL on that read end,
+  so the kernel itself SIGKILLs the worker at that end-of-file: no thread and no GIL,
+  so a worker stuck in C code dies too. (PR_SET_PDEATHSIG would fire on the death of
+  a worker's parent, which is the forkserver, not the service.)
+- the forkserver: it exits when every holder of its "alive" pipe has closed it: the
+  service and the workers (stdlib);
+- the resource tracker: it exits when the service, the forkserver and the workers
+  have all closed its pipe (stdlib).
+
+`close()` kills the workers at once (SIGKILL, no 3 s grace) and, when it closes the
+process's last open pool and no other multiprocessing child is left, stops the
+forkserver; a later pool starts a fresh one. The resource tracker, stdlib's one per
+process, stays until the service exits: stopped early, the finalizers of pebble's
+semaphores would only start it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import pickle
+import select
+import signal
 import sys
+import threading
+import traceback
+import types
 import warnings
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pebble
 import structlog
 
-from watcher.domain.errors import ParseError
+from watcher.domain.errors import TaskCrashed, TaskTimeout, WorkerError
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
-PARSERS = [
-    "watcher.sources.feed",
-    "watcher.sources.page",
-    "watcher.sources.fulltext",
-    "watcher.service.analysis",
-]
-# Tasks one pool runs before a fresh pool takes over: parsers may leak in long-running
-# processes. Not `max_tasks_per_child`: with it, CPython 3.11–3.13 stops replacing
-# workers once one retires under a backlog and the queued parses hang
-# (python/cpython#115634), which the daemon hit after ~500 parses per worker.
-TASKS_PER_POOL = 1000
-# A worker re-runs a main module preloaded by name (`preload_modules`) as `__mp_main__`,
-# and runpy warns that the module was imported already: on purpose here. The filter is
-# inherited by the forkserver's workers, which import this module.
+STOP_WAIT = 5.0  # seconds `close` waits for killed workers and pebble's threads
+# A task with no outcome this long after its deadline, on top of the deadline of a task
+# it may wait behind, was lost by pebble (a worker that died between taking a task and
+# acknowledging it; 60 s is pebble's channel-lock wait and covers SIGTERM's 3 s grace)
+LOST_AFTER = 60.0
+# Tasks handed to pebble per worker: the one it runs and the next, so a worker need not
+# wait for a busy event loop to hand it work (as ProcessPoolExecutor queues ahead). 200
+# polls whose loop work alone is 3.0 s took 3.13–3.21 s on the old executor, 3.35–3.43 s
+# with one task per worker, 3.24–3.30 s with two.
+QUEUED_PER_WORKER = 2
+
+# A worker re-runs a main module preloaded by name as `__mp_main__`, and runpy warns
+# that the module was imported already: on purpose here. The forkserver imports this
+# module (`_preload`), so the filter is in place in every worker it forks.
 warnings.filterwarnings(
     "ignore", message=r"'.*' found in sys\.modules after import of package", category=RuntimeWarning
 )
 
-
-def preload_modules() -> list[str]:
-    """What the forkserver imports for every worker: the main module, the service, the parsers.
-
-    A main module run as `python -m NAME` is imported by that name: a worker then only
-    re-runs its body, its imports are done (`python -m PACKAGE`, its `__main__`, is
-    never imported by a worker). A main module run as a script (the `watcher` command)
-    is run again by every worker from its path; `"__main__"` would have the forkserver
-    do that once, but CPython 3.11 never hands the forkserver the path, so the service
-    (`watcher.cli`, all the `watcher` command imports) is preloaded by name as well.
-    """
-    spec = getattr(sys.modules["__main__"], "__spec__", None)
-    name = getattr(spec, "name", None)
-    by_name = [name] if name and name != "__main__" and not name.endswith(".__main__") else []
-    return ["__main__", *by_name, "watcher.cli", *PARSERS]
+_preload: list[str] = ["__main__"]  # what the forkserver imports: every pool's wishes
+_lock = threading.Lock()
+_open_pools = 0  # started and not closed, in this process: the last `close` stops the forkserver
 
 
-class ParserPool:
-    """Run picklable functions in worker processes, each call bounded by a deadline.
+class WorkerPool:
+    """Run picklable functions in worker processes, each call bounded by `deadline` seconds.
 
-    After `recycle_after` calls the pool is replaced by a fresh one; the old one
-    finishes what it was given and its processes exit.
+    Call `start` before the first `run`, and `close` when done. `restarts` counts the
+    workers killed for overrunning their deadline or found dead under a task.
     """
 
-    def __init__(self, workers: int, deadline: float, recycle_after: int = TASKS_PER_POOL) -> None:
+    def __init__(
+        self,
+        workers: int,
+        deadline: float,
+        *,
+        preload: Sequence[str] = (),
+        tasks_per_worker: int = 1000,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("a worker pool needs at least one worker")
         self.workers = workers
         self.deadline = deadline
-        self.recycle_after = recycle_after
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(preload_modules())
-        self._pool = self._new_pool()
-        self._given = 0  # calls handed to the current pool
-        self._retired: list[ProcessPoolExecutor] = []
+        self.tasks_per_worker = tasks_per_worker
         self.restarts = 0
+        self._context = multiprocessing.get_context("forkserver")
+        with _lock:
+            # set before the forkserver starts; one started earlier keeps its imports
+            _preload.extend(
+                m for m in [*main_module_imports(), *preload, __name__] if m not in _preload
+            )
+            self._context.set_forkserver_preload(list(_preload))
+        self._pool: pebble.ProcessPool | None = None
+        self._pool_lock = threading.Lock()
+        self._slots = asyncio.Semaphore(workers * QUEUED_PER_WORKER)  # tasks handed to pebble
+        self._running: set[Future[Any]] = set()
+        self._started = False
+        self._closed = False
 
     async def start(self) -> None:
-        """Start a first worker on a thread and wait for it to answer.
+        """Start the workers and wait, on a thread, until one answers.
 
-        The first worker of a process waits for the forkserver's imports (about a second
-        for the whole service); later workers are forked from it in milliseconds. Call it
-        before the first `run` so that wait never blocks the event loop.
+        The first worker waits for the forkserver's imports (about half a second for the
+        parsers); later ones are forked from it in milliseconds. Call it before the first
+        `run`, so that wait never blocks the event loop.
         """
-        pool = self._pool
-        await asyncio.to_thread(lambda: pool.submit(os.getpid).result())
+        await asyncio.to_thread(self._first_answer)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+    def _first_answer(self) -> None:
+        what = "starting a worker"
+        try:
+            self._schedule(what, os.getpid, ()).result(timeout=self.deadline + LOST_AFTER)
+        except BrokenProcessPool:
+            raise TaskCrashed(what) from None
+        except TimeoutError:
+            raise TaskTimeout(what, self.deadline + LOST_AFTER) from None
 
-    def _take_pool(self) -> ProcessPoolExecutor:
-        """The pool for the next call, replacing a pool that has had its share."""
-        if self._given >= self.recycle_after:
-            old, self._pool, self._given = self._pool, self._new_pool(), 0
-            old.shutdown(wait=False)  # lets its calls finish, then its processes exit
-            self._retired = [p for p in self._retired if _alive(p)] + [old]
-        self._given += 1
-        return self._pool
+    async def run(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker, as `what` ("parsing https://x/feed") in errors and logs.
 
-    async def run(self, source: str, what: str, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in a worker; `ParseError` when it overruns the deadline or crashes it."""
+        `TaskTimeout` when it ran longer than the deadline, `TaskCrashed` when its worker
+        died; an exception `fn` raises is raised here.
+        """
         for attempt in (1, 2):
-            pool = self._take_pool()
+            outcome = await self._submit(what, fn, args)
+            # a cancelled caller leaves here; the task goes on, its outcome unobserved
+            await asyncio.wait([outcome], timeout=2 * self.deadline + LOST_AFTER)
+            if not outcome.done():
+                outcome.cancel()  # and pebble's task, killing its worker if it has one
+                self._lost(what, "lost")
+                raise TaskCrashed(what)
             try:
-                future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-                async with asyncio.timeout(self.deadline):
-                    return await future
-            except TimeoutError:
-                self._recycle(pool, reason="deadline")
-                raise ParseError(
-                    source, f"{what} took longer than {self.deadline:g}s; abandoned"
-                ) from None
+                answer = outcome.result()
+            except asyncio.CancelledError:
+                raise WorkerError(what, f"{what}: abandoned, the worker pool closed") from None
             except BrokenProcessPool:
-                # the first time, the breakage may be another parse's: retry on a new pool
-                self._recycle(pool, reason="broken")
-                if attempt == 2:
-                    raise ParseError(source, f"{what} crashed the parser process") from None
+                if attempt == 1:
+                    # the pebble pool broke under this task (an idle worker died, say):
+                    # it never ran to an end, so it runs once more on a fresh pool
+                    continue
+                self._lost(what, "broken")
+                raise TaskCrashed(what) from None
+            except TimeoutError:
+                self._lost(what, "deadline")
+                raise TaskTimeout(what, self.deadline) from None
+            except pebble.ProcessExpired as exc:
+                self._lost(what, "crashed", exitcode=exc.exitcode)
+                raise TaskCrashed(what, exc.exitcode) from None
+            if isinstance(answer, _Raised):
+                raise answer.error
+            return answer  # type: ignore[no-any-return]  # what `fn` returned, so a T
         raise AssertionError("unreachable")
 
-    def _recycle(self, pool: ProcessPoolExecutor, reason: str) -> None:
-        """Kill `pool`'s processes and start a new pool, unless that already happened."""
-        if pool is not self._pool:
-            return
+    async def _submit(
+        self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]
+    ) -> asyncio.Future[Any]:
+        """Wait for a free worker, hand it the task; the task's outcome as an asyncio future."""
+        await self._slots.acquire()
+        try:
+            future = self._schedule(what, _call, (fn, args))
+        except BaseException:
+            self._slots.release()
+            raise
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        outcome = asyncio.wrap_future(future)
+        outcome.add_done_callback(self._ended)
+        return outcome
+
+    def _ended(self, outcome: asyncio.Future[Any]) -> None:
+        """A task ended: its worker is free (whether or not its caller still waits)."""
+        self._slots.release()
+        if not outcome.cancelled():
+            outcome.exception()  # seen, so an abandoned task's failure is not logged as lost
+
+    def _schedule(self, what: str, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T]:
+        """Hand `fn(*args)` to pebble, on a fresh pool if the current one broke just now."""
+        pool = self._live_pool(what)
+        try:
+            return pool.schedule(fn, args, timeout=self.deadline)
+        except RuntimeError:
+            if pool.active:
+                raise
+            return self._live_pool(what).schedule(fn, args, timeout=self.deadline)
+
+    def _live_pool(self, what: str) -> pebble.ProcessPool:
+        """The pebble pool, started on first use and replaced when it broke."""
+        global _open_pools
+        with self._pool_lock:
+            if self._closed:
+                raise WorkerError(what, f"{what}: the worker pool is closed")
+            pool = self._pool
+            if pool is not None and pool.active:
+                return pool
+            if pool is not None:
+                log.warning("worker_pool_replaced", reason="broken")
+                _stop(pool)
+            pool = self._pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                max_tasks=self.tasks_per_worker,
+                initializer=_die_with_parent,
+                context=self._context,
+            )
+            if not self._started:
+                self._started = True
+                with _lock:
+                    _open_pools += 1
+            return pool
+
+    def _lost(self, what: str, reason: str, exitcode: int | None = None) -> None:
         self.restarts += 1
-        log.warning("parser_pool_restarted", reason=reason, restarts=self.restarts)
-        self._kill(pool)
-        self._pool, self._given = self._new_pool(), 0
+        log.warning(
+            "worker_killed", what=what, reason=reason, exitcode=exitcode, restarts=self.restarts
+        )
 
     def close(self) -> None:
-        """Stop every worker now, retired pools' too; running parses are abandoned."""
-        for pool in [*self._retired, self._pool]:
-            self._kill(pool)
-        self._retired = []
+        """Stop every worker now; running tasks are abandoned (their callers get `WorkerError`).
 
-    @staticmethod
-    def _kill(pool: ProcessPoolExecutor) -> None:
-        processes = _processes(pool)
-        for process in processes:
-            if process.is_alive():
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.join(timeout=5)
+        The forkserver stops too once no other pool of this process is open.
+        """
+        global _open_pools
+        with self._pool_lock:
+            if self._closed:
+                return
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop(pool)
+        for future in list(self._running):
+            future.cancel()
+        if self._started:
+            with _lock:
+                _open_pools -= 1
+                if _open_pools == 0 and not multiprocessing.active_children():
+                    _stop_forkserver()
 
 
-def _alive(pool: ProcessPoolExecutor) -> bool:
-    """True while any of a (shut down) pool's processes still runs."""
-    return any(process.is_alive() for process in _processes(pool))
+def main_module_imports() -> list[str]:
+    """What a worker's re-run of the main module imports, for the forkserver to import first.
 
-
-def _processes(pool: ProcessPoolExecutor) -> list[Any]:
-    """The pool's worker processes (none once it has wound down).
-
-    The executor has no public way to stop a running task; its process table is the
-    documented-in-source handle (CPython Lib/concurrent/futures/process.py).
+    `python -m NAME`: NAME itself (a package's `__main__` is never re-run). A script
+    (the `watcher` console script): the modules its top-level names come from.
     """
-    return list((getattr(pool, "_processes", None) or {}).values())
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = getattr(spec, "name", None)
+    if name:
+        return [] if name == "__main__" or name.endswith(".__main__") else [name]
+    if main is None or getattr(main, "__file__", None) is None:
+        return []  # an interactive session: nothing is re-run
+    found = {_module_of(value) for value in vars(main).values()}
+    return sorted(m for m in found if m and m not in ("__main__", "builtins"))
+
+
+def _module_of(value: object) -> str | None:
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):
+        return value.__module__
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """An exception `fn` raised, carried back as a value (so pebble's own errors stand apart)."""
+
+    error: BaseException
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """Run in the worker: `fn(*args)`, or what it raised, with the worker's traceback."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        exc.add_note(f"in a worker process:\n{traceback.format_exc()}")
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            # one that cannot travel would break the pool's result pipe: send its text
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        return _Raised(exc)
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel SIGKILLs this worker when the service dies.
+
+    The read end of the pipe multiprocessing keeps from the parent
+    (`parent_process().sentinel`) reads end-of-file once the parent is gone; O_ASYNC
+    with F_SETSIG makes the kernel signal that end-of-file to us as SIGKILL. Linux
+    only (F_SETSIG); elsewhere a worker ends when its next read of the task pipe fails.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None or not hasattr(fcntl, "F_SETSIG"):
+        return
+    fd = parent.sentinel
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGKILL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    if select.select([fd], [], [], 0)[0]:
+        os._exit(0)  # the parent died before the watch was set
+
+
+def _stop(pool: pebble.ProcessPool) -> None:
+    """Kill a pebble pool's workers at once, then let pebble wind down its threads."""
+    pool.stop()  # type: ignore[no-untyped-call]  # pebble 5.2 leaves `stop` unannotated
+    workers = _processes(pool)
+    for worker in workers:
+        worker.kill()
+    for worker in workers:
+        worker.join(STOP_WAIT)
+    # pebble's join stops any worker it started meanwhile (SIGTERM first) and closes its
+    # pipes; bounded, since its scheduler thread may sit in a send that never ends
+    joiner = threading.Thread(target=pool.join, name="worker-pool-join", daemon=True)
+    joiner.start()
+    joiner.join(STOP_WAIT)
+
+
+def _processes(pool: pebble.ProcessPool) -> list[multiprocessing.process.BaseProcess]:
+    """The pool's worker processes.
+
+    pebble has no public way to kill them at once (its `stop` sends SIGTERM and waits 3 s
+    per worker); its worker table is the handle (pebble/pool/process.py, 5.x).
+    """
+    manager = getattr(getattr(pool, "_pool_manager", None), "worker_manager", None)
+    return list(getattr(manager, "workers", {}).values())
+
+
+def _stop_forkserver() -> None:
+    """Stop this process's forkserver; the next worker started starts a fresh one.
+
+    `ForkServer._stop` is what CPython's own tests call; there is no public stop.
+    """
+    server = multiprocessing.forkserver._forkserver
+    stop = getattr(server, "_stop", None)
+    if stop is not None:
+        stop()

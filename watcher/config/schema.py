@@ -36,6 +36,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 SourceName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SignalType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
 
 
 def _check_schedule(value: str) -> str:
@@ -172,7 +173,6 @@ class FilesSource(SourceBase):
 
 
 Source = Annotated[FeedSource | PageSource | FilesSource, Field(discriminator="kind")]
-HttpSource = FeedSource | PageSource
 
 
 # --- rules ---------------------------------------------------------------------------
@@ -281,6 +281,11 @@ class Subscriber(Model):
     )
     send_empty_digest: bool = Field(
         default=False, description="send a digest saying 'nothing new' rather than none"
+    )
+    channels: dict[ChannelName, list[Annotated[str, Field(min_length=1)]]] = Field(
+        default_factory=dict,
+        description="other channels this subscriber is reached on: channel name → endpoints"
+        " (email reaches every subscriber at its address)",
     )
 
     @property

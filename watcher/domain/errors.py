@@ -6,6 +6,9 @@
     │   ├── FetchError       network / HTTP failure, limits (may carry Retry-After)
     │   └── ParseError       the document could not be turned into items
     │       └── PageChangedError   a page's item selector suddenly matches nothing
+    ├── WorkerError          a task in the CPU worker pool did not finish
+    │   ├── TaskTimeout      it ran longer than the pool's deadline; its worker was killed
+    │   └── TaskCrashed      its worker process died under it
     ├── StoreError           the database refused an operation
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
@@ -72,6 +75,44 @@ class ParseError(SourceError):
 
 class PageChangedError(ParseError):
     """A page source's item selector matched nothing: the site was probably redesigned."""
+
+
+class WorkerError(WatcherError):
+    """A task sent to the CPU worker pool (`watcher.concurrency.pool`) did not finish.
+
+    `what` names the task ("parsing https://x/feed"); callers turn this into their
+    stage's error (a source's `ParseError`, a delivery's retry).
+    """
+
+    def __init__(self, what: str, message: str) -> None:
+        self.what = what
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, str(self)))
+
+
+class TaskTimeout(WorkerError):
+    """The task ran (not waited) longer than the pool's deadline; only its worker was killed."""
+
+    def __init__(self, what: str, deadline: float) -> None:
+        self.deadline = deadline
+        super().__init__(what, f"{what} took longer than {deadline:g}s; abandoned")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.deadline))
+
+
+class TaskCrashed(WorkerError):
+    """The worker process running the task died (a crashing C extension, the OOM killer)."""
+
+    def __init__(self, what: str, exitcode: int | None = None) -> None:
+        self.exitcode = exitcode
+        code = f" (exit code {exitcode})" if exitcode is not None else ""
+        super().__init__(what, f"{what} crashed its worker process{code}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.exitcode))
 
 
 class StoreError(WatcherError):

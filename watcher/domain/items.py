@@ -138,8 +138,26 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
+class Recipient:
+    """One place an alert goes: a subscriber on a channel, at one of its targets there.
+
+    `mode` is `digest` when the alert waits for the subscriber's digest, else
+    `immediate`.
+    """
+
+    subscriber: str
+    channel: str = "email"
+    target: str = "email"
+    mode: str = "immediate"
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
-    """One email to send: a subscriber's due deliveries of one item, sharing a Message-ID."""
+    """One alert to send: a subscriber's due deliveries of one item on one channel target.
+
+    The deliveries share `message_id`: the email's Message-ID, the alert's stable ID on
+    other channels.
+    """
 
     message_id: str
     subscriber: str
@@ -149,6 +167,8 @@ class Outbound:
     signals: tuple[Signal, ...]
     also_reported_by: tuple[str, ...] = ()
     """Names of the other sources with an item in the same story, without this item's."""
+    channel: str = "email"
+    target: str = "email"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,132 +1,365 @@
-"""The outbox dispatcher for immediate alerts: claim due emails, send them, record outcomes.
+"""The outbox dispatcher: claim what is due, hand it to the send loop, record the outcomes.
 
-A run claims a batch under a lease (`outbox.claim_outbound`), sends it over one
-connection at the configured rate (`sender.send_jobs`), records each failure as soon
-as the transport answered and marks accepted emails' deliveries sent in the background
-while the next email goes out, those accepted meanwhile together in one transaction
-(`outbox.mark_sent_many`). A crash between send and mark
-leaves the rows leased; once the lease expires they are due again and the alert goes
-out again with the same Message-ID — the one window SMTP cannot close.
+A dispatch pass sends admin notices, then alerts on every channel, then digests, each
+kind batch by batch until nothing is due now, over one transport per channel for the
+whole pass (opened only when something is sent). A batch is claimed under a lease
+(`watcher.store.outbox.claim_rows`); its messages go through the one send loop
+(`watcher.notify.sender.send_jobs`) with the one retry policy; accepted alerts are
+marked sent in the background while the next goes out (`outbox.mark_sent_many`). A
+crash between send and mark leaves the rows leased; once the lease expires they are
+due again and the alert goes out again with the same ID.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.concurrency.pool import ParserPool
-from watcher.config import Subscriber, WatcherConfig
-from watcher.domain.errors import ParseError, TransientDeliveryError
-from watcher.domain.items import Outbound
-from watcher.notify.outgoing import Outgoing
-from watcher.notify.pace import Pacer
-from watcher.notify.render import AlertStyle, render_alert_mail
-from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
-from watcher.notify.transport import Transport
-from watcher.store import outbox
-from watcher.store.db import Database
+import structlog
 
-__all__ = ["DispatchReport", "dispatch_due"]
+from watcher.config import Subscriber, WatcherConfig
+from watcher.domain.items import DigestOutbound, Outbound
+from watcher.notify.admin import notify_admins
+from watcher.notify.channel import EMAIL, Channel, Transport
+from watcher.notify.channels.mail.digest import render_digest
+from watcher.notify.channels.mail.notice import render_notice
+from watcher.notify.pace import Pacer
+from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
+from watcher.store import digests, notices, outbox
+from watcher.store.db import Database
+from watcher.store.outbox import DEAD, PENDING, SENT
+
+__all__ = ["DispatchReport", "dispatch_alerts", "dispatch_pass"]
+log = structlog.get_logger("watcher.dispatch")
+MAX_ROUNDS = 1000  # batches of one kind per pass: a bound, never reached in practice
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
-class _Deliveries:
-    """Outcomes of one alert email, written to its delivery rows."""
+class Dispatcher:
+    """What every batch of a pass shares: the store, the config, the clock, the rate."""
 
     db: Database
-    ids: Sequence[int]
-    owner: str
-
-    async def sent(self, reply: str, now: datetime) -> None:
-        await outbox.mark_sent(self.db, self.ids, reply=reply, now=now)
-
-    async def retry(self, error: str, at: datetime) -> None:
-        await outbox.mark_retry(self.db, self.ids, error=error, at=at)
-
-    async def dead(self, error: str) -> None:
-        await outbox.mark_dead(self.db, self.ids, error=error)
-
-    async def release(self) -> None:
-        await outbox.release(self.db, self.ids, owner=self.owner)
+    config: WatcherConfig
+    clock: Clock
+    pacer: Pacer
 
 
-async def dispatch_due(
-    db: Database,
-    config: WatcherConfig,
-    transport: Transport,
-    clock: Callable[[], datetime],
-    pacer: Pacer | None = None,
-    *,
-    workers: ParserPool | None = None,
+async def dispatch_pass(
+    dispatcher: Dispatcher,
+    channels: Mapping[str, Channel],
+    transports: Mapping[str, Transport] | None = None,
 ) -> DispatchReport:
-    """Claim and send one batch of due alerts; report what happened.
+    """Send due admin notices, alerts on every channel and digests until nothing is due now.
 
-    With `workers`, each alert is rendered in a worker process (from an `AlertStyle`)
-    while the event loop sends the ones before it; without, on the loop.
+    Each channel's transport serves the whole pass (`transports`, when the caller holds
+    them open for longer, e.g. a whole `run --once`).
     """
-    policy = config.dispatcher
-    batch = await outbox.claim_outbound(db, now=clock(), lease=policy.lease, limit=policy.batch)
+    transports = transports or {name: c.transport() for name, c in channels.items()}
+    mail, mail_transport = channels[EMAIL], transports[EMAIL]
+    total = DispatchReport()
+    async with contextlib.AsyncExitStack() as stack:
+        for transport in transports.values():
+            await stack.enter_async_context(transport)  # nested entries open nothing yet
+        total += await _rounds(lambda: dispatch_notices(dispatcher, mail, mail_transport))
+        total += await dispatch_alert_rounds(dispatcher, channels, transports)
+        total += await _rounds(lambda: dispatch_digests(dispatcher, mail, mail_transport))
+    return total
+
+
+async def dispatch_alert_rounds(
+    dispatcher: Dispatcher, channels: Mapping[str, Channel], transports: Mapping[str, Transport]
+) -> DispatchReport:
+    """Alert batches on every channel until none is due now."""
+    total = DispatchReport()
+    for name, channel in channels.items():
+        total += await _rounds(
+            functools.partial(dispatch_alerts, dispatcher, channel, transports[name])
+        )
+    return total
+
+
+async def _rounds(send: Callable[[], Awaitable[DispatchReport]]) -> DispatchReport:
+    """`send()` batches until one sends nothing (at most `MAX_ROUNDS`)."""
+    total = DispatchReport()
+    for _ in range(MAX_ROUNDS):
+        report = await send()
+        total += report
+        if report.sent == 0:
+            break
+    return total
+
+
+# --- alerts --------------------------------------------------------------------------
+
+
+async def dispatch_alerts(
+    dispatcher: Dispatcher, channel: Channel, transport: Transport
+) -> DispatchReport:
+    """Claim and send one batch of due alerts on `channel`; report what happened."""
+    d = dispatcher
+    policy = d.config.dispatcher
+    batch = await outbox.claim_outbound(
+        d.db, channel=channel.name, now=d.clock(), lease=policy.lease, limit=policy.batch
+    )
     if not batch.emails:
         return DispatchReport()
-    render = _renderer(config, workers)
-    jobs = [_job(db, outbound, batch.owner, render) for outbound in batch.emails]
+    jobs: list[Job] = []
+    gone = DispatchReport()
+    for outbound in batch.emails:
+        what = f"alert {', '.join(s.type for s in outbound.signals)}: {outbound.item.title[:120]!r}"
+        record = _Deliveries(d, outbound, batch.owner, what)
+        job = _alert_job(d, channel, outbound, what, record)
+        if job is None:
+            await record.dead("the address is no longer a subscriber", d.clock())
+            log.warning("alert_dropped", subscriber=outbound.subscriber, reason="not subscribed")
+            gone += DispatchReport(dead=1)
+        else:
+            jobs.append(job)
     deliveries = {outbound.message_id: outbound.delivery_ids for outbound in batch.emails}
 
     async def mark_sent(accepted: Sequence[Accepted]) -> None:
         await outbox.mark_sent_many(
-            db, [(deliveries[a.job.message_id], a.reply, a.at) for a in accepted]
+            d.db, [(deliveries[a.job.message_id], a.reply, a.at) for a in accepted]
         )
 
-    return await send_jobs(
-        db,
-        config,
+    return gone + await send_jobs(
+        policy,
         transport,
         jobs,
         lease_until=batch.until,
-        clock=clock,
-        pacer=pacer or Pacer(policy.rate_per_minute),
+        clock=d.clock,
+        pacer=d.pacer,
+        send_timeout=channel.send_timeout,
         mark_sent=mark_sent,
     )
 
 
-Render = Callable[[Outbound, Subscriber, datetime], Awaitable[Outgoing]]
+def _alert_job(
+    d: Dispatcher, channel: Channel, outbound: Outbound, what: str, record: _Deliveries
+) -> Job | None:
+    """The job of one alert; None when its subscriber or endpoint is no longer configured."""
+    subscriber = d.config.subscriber(outbound.subscriber)
+    if subscriber is None:
+        return None
+    endpoint = channel.targets(subscriber).get(outbound.target)
+    if endpoint is None:
+        return None
 
+    async def build(now: datetime) -> object:
+        return await channel.render(outbound, subscriber, endpoint, now)
 
-def _renderer(config: WatcherConfig, workers: ParserPool | None) -> Render:
-    """How the batch's alerts are rendered: in `workers` if given, else here."""
-    if workers is None:
-
-        async def here(outbound: Outbound, subscriber: Subscriber, now: datetime) -> Outgoing:
-            return render_alert_mail(outbound, config, subscriber, now)
-
-        return here
-    style = AlertStyle.of(config)
-
-    async def there(outbound: Outbound, subscriber: Subscriber, now: datetime) -> Outgoing:
-        try:
-            return await workers.run(
-                outbound.subscriber,
-                f"rendering alert {outbound.message_id}",
-                render_alert_mail,
-                outbound,
-                style,
-                subscriber,
-                now,
-            )
-        except ParseError as exc:  # the worker overran its deadline or died: try later
-            raise TransientDeliveryError(str(exc)) from exc
-
-    return there
-
-
-def _job(db: Database, outbound: Outbound, owner: str, render: Render) -> Job:
-    signals = ", ".join(s.type for s in outbound.signals)
     return Job(
         message_id=outbound.message_id,
-        subscriber=outbound.subscriber,
+        recipient=outbound.subscriber,
         attempts=outbound.attempts,
-        what=f"alert {signals}: {outbound.item.title[:120]!r}",
-        build=lambda subscriber, now: render(outbound, subscriber, now),
-        record=_Deliveries(db, outbound.delivery_ids, owner),
+        what=what,
+        build=build,
+        record=record,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Deliveries:
+    """Outcomes of one alert message, written to its delivery rows."""
+
+    d: Dispatcher
+    outbound: Outbound
+    owner: str
+    what: str
+
+    async def sent(self, reply: str, now: datetime) -> None:
+        await outbox.mark_sent(self.d.db, self.outbound.delivery_ids, reply=reply, now=now)
+
+    async def retry(self, error: str, at: datetime) -> None:
+        await outbox.mark_retry(self.d.db, self.outbound.delivery_ids, error=error, at=at)
+
+    async def dead(self, error: str, now: datetime) -> None:
+        await outbox.mark_dead(self.d.db, self.outbound.delivery_ids, error=error)
+        o = self.outbound
+        await _tell_admins(self.d, o.subscriber, o.message_id, self.what, error, now)
+
+    async def release(self) -> None:
+        await outbox.release(self.d.db, self.outbound.delivery_ids, owner=self.owner)
+
+
+# --- digests -------------------------------------------------------------------------
+
+
+async def dispatch_digests(
+    dispatcher: Dispatcher, mail: Channel, transport: Transport
+) -> DispatchReport:
+    """Claim and send one batch of produced digests (email only)."""
+    d = dispatcher
+    policy = d.config.dispatcher
+    owner, until, batch = await digests.claim_digests(
+        d.db, now=d.clock(), lease=policy.lease, limit=policy.batch
+    )
+    if not batch:
+        return DispatchReport()
+    jobs: list[Job] = []
+    gone = DispatchReport()
+    for digest in batch:
+        record = _DigestRecord(d, digest, owner)
+        subscriber = d.config.subscriber(digest.subscriber)
+        if subscriber is None:
+            await record.dead("the address is no longer a subscriber", d.clock())
+            gone += DispatchReport(dead=1)
+            continue
+        jobs.append(_digest_job(d, digest, subscriber, record))
+    return gone + await send_jobs(
+        policy,
+        transport,
+        jobs,
+        lease_until=until,
+        clock=d.clock,
+        pacer=d.pacer,
+        send_timeout=mail.send_timeout,
+    )
+
+
+def _digest_job(
+    d: Dispatcher, digest: DigestOutbound, subscriber: Subscriber, record: _DigestRecord
+) -> Job:
+    async def build(now: datetime) -> object:
+        return render_digest(digest, d.config, subscriber, now)
+
+    return Job(
+        message_id=digest.message_id,
+        recipient=digest.subscriber,
+        attempts=digest.attempts,
+        what=record.what,
+        build=build,
+        record=record,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _DigestRecord:
+    """Outcomes of one digest, written to it and (when final) to its deliveries."""
+
+    d: Dispatcher
+    digest: DigestOutbound
+    owner: str
+
+    @property
+    def what(self) -> str:
+        entries, end = len(self.digest.entries), self.digest.period_end
+        return f"digest of {entries} signals up to {end:%Y-%m-%d %H:%M}Z"
+
+    async def sent(self, reply: str, now: datetime) -> None:
+        await digests.mark_digest(
+            self.d.db, self.digest.digest_id, status=SENT, now=now, reply=reply
+        )
+
+    async def retry(self, error: str, at: datetime) -> None:
+        await digests.mark_digest(
+            self.d.db, self.digest.digest_id, status=PENDING, error=error, retry_at=at
+        )
+
+    async def dead(self, error: str, now: datetime) -> None:
+        g = self.digest
+        await digests.mark_digest(self.d.db, g.digest_id, status=DEAD, error=error)
+        await _tell_admins(self.d, g.subscriber, g.message_id, self.what, error, now)
+
+    async def release(self) -> None:
+        await digests.release_digests(self.d.db, [self.digest.digest_id], owner=self.owner)
+
+
+# --- admin notices -------------------------------------------------------------------
+
+
+async def dispatch_notices(
+    dispatcher: Dispatcher, mail: Channel, transport: Transport
+) -> DispatchReport:
+    """Claim and send one batch of due admin notices (email, to every admin).
+
+    Without admins a notice is closed as sent to nobody. A notice that cannot be
+    delivered becomes a dead letter like any email, but tells nobody (it was for the
+    admins).
+    """
+    d = dispatcher
+    policy = d.config.dispatcher
+    owner, until, due = await notices.claim_notices(
+        d.db, now=d.clock(), lease=policy.lease, limit=policy.batch
+    )
+    if not due:
+        return DispatchReport()
+    if not d.config.admins:
+        for notice in due:
+            await notices.mark_notice(
+                d.db, notice.id, status=SENT, now=d.clock(), error="no admins"
+            )
+            log.warning("admin_notice_unsent", key=notice.key, reason="no admins configured")
+        return DispatchReport()
+    jobs = [
+        Job(
+            message_id=notice.message_id,
+            recipient="admins",
+            attempts=notice.attempts,
+            what=f"admin notice {notice.key}",
+            build=_notice_builder(d, notice),
+            record=_NoticeRecord(d, notice.id, owner),
+        )
+        for notice in due
+    ]
+    return await send_jobs(
+        policy,
+        transport,
+        jobs,
+        lease_until=until,
+        clock=d.clock,
+        pacer=d.pacer,
+        send_timeout=mail.send_timeout,
+    )
+
+
+def _notice_builder(
+    d: Dispatcher, notice: notices.Notice
+) -> Callable[[datetime], Awaitable[object]]:
+    async def build(now: datetime) -> object:
+        return render_notice(notice, d.config, now)
+
+    return build
+
+
+@dataclass(frozen=True, slots=True)
+class _NoticeRecord:
+    d: Dispatcher
+    notice_id: int
+    owner: str
+
+    async def sent(self, reply: str, now: datetime) -> None:
+        await notices.mark_notice(self.d.db, self.notice_id, status=SENT, now=now)
+
+    async def retry(self, error: str, at: datetime) -> None:
+        await notices.mark_notice(
+            self.d.db, self.notice_id, status=PENDING, now=at, error=error, retry_at=at
+        )
+
+    async def dead(self, error: str, now: datetime) -> None:
+        await notices.mark_notice(self.d.db, self.notice_id, status=DEAD, now=now, error=error)
+
+    async def release(self) -> None:
+        await notices.release_notices(self.d.db, [self.notice_id], owner=self.owner)
+
+
+async def _tell_admins(
+    d: Dispatcher, subscriber: str, message_id: str, what: str, error: str, now: datetime
+) -> None:
+    """A dead letter's notice for the admins, once per message (keyed by its ID)."""
+    await notify_admins(
+        d.db,
+        d.config,
+        key=f"dead-letter:{message_id}",
+        subject=f"Email to {subscriber} could not be delivered",
+        body=(
+            f"The email {message_id} to {subscriber} ({what}) is a dead letter."
+            f"\n\nReason: {error}\n\n"
+            "Fix the cause, then requeue it: `watcher outbox retry --dead`."
+        ),
+        now=now,
     )

@@ -1,11 +1,12 @@
-"""Which subscribers want a signal: pure filters from each subscriber's config."""
+"""Which subscribers want a signal, and where it goes: pure filters from the config."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from watcher.config import Subscriber
-from watcher.domain.items import Signal
+from watcher.domain.items import Recipient, Signal
+from watcher.notify.channel import Channel, recipients_of
 
 
 def wants(subscriber: Subscriber, signal: Signal) -> bool:
@@ -28,6 +29,13 @@ def wants(subscriber: Subscriber, signal: Signal) -> bool:
 def recipients(subscribers: Iterable[Subscriber], signal: Signal) -> list[Subscriber]:
     """The subscribers that want `signal`, in config order."""
     return [s for s in subscribers if wants(s, signal)]
+
+
+def route(
+    subscribers: Iterable[Subscriber], signal: Signal, channels: Mapping[str, Channel]
+) -> list[Recipient]:
+    """Every channel target of every subscriber that wants `signal`."""
+    return [r for s in recipients(subscribers, signal) for r in recipients_of(s, channels)]
 
 
 def _overlaps(wanted: Iterable[str], found: Iterable[str]) -> bool:

@@ -2,11 +2,10 @@
 
 glibc gives each thread that contends for the allocator an arena of its own (up to
 eight per core), and memory freed in one arena is not reused by another. The service's
-threads (the database driver's, the SQLite writer and readers, the parser pool's
-feeder) each fragment one: at N=1,000 sources the service process peaked at 203 MB RSS
-with glibc's default and at 169 MB with two arenas, the wall time unchanged (issue 8's
-memory scenario). This is the limit the `MALLOC_ARENA_MAX` environment variable sets;
-set that variable to choose another (it is then left alone).
+threads (the database driver's, the SQLite writer and readers, the worker pool's
+feeder) each fragment one, and the service's peak RSS grows with them (bench/README.md
+has the measurements). This is the limit the `MALLOC_ARENA_MAX` environment variable
+sets; set that variable to choose another (it is then left alone).
 """
 
 from __future__ import annotations

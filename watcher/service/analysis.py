@@ -2,7 +2,7 @@
 
 Classification (`watcher.classify`) and story sketches (`watcher.domain.stories`) are the
 CPU-heavy half of a poll after parsing; run in the event loop they would hold every
-other poll up and use one core of many. `analyse` runs in a `ParserPool` worker, under
+other poll up and use one core of many. `analyse` runs in a `WorkerPool` worker, under
 the same deadline as parsing. The rules travel as a `Rules` value: a digest and the
 pickled concepts and signals, about 20 KB; a worker builds its classifier once per
 digest (25 ms) and keeps it, so a reloaded config reaches the workers with the next

@@ -31,6 +31,7 @@ from watcher.config.load import load_config
 from watcher.domain.cron import parse_schedule
 from watcher.domain.errors import ConfigError
 from watcher.notify.admin import notify_admins
+from watcher.notify.channel import check_channels
 from watcher.ops.log import configure_logging
 from watcher.ops.metrics import Metrics
 from watcher.ops.web import ProbeServer
@@ -325,6 +326,7 @@ class Daemon:
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
             rules = Rules.from_config(new)
+            check_channels(new)
         except (ConfigError, ValueError) as exc:
             self.metrics.reloads.labels("rejected").inc()
             log.error("config_reload_rejected", reason=reason, error=str(exc))
@@ -339,8 +341,8 @@ class Daemon:
             )
             return False
         diff = diff_configs(self.config, new)
-        self.config = rt.config = new
-        rt.rules = rules
+        self.config = new
+        rt.reconfigure(new, rules)
         await self._apply(rt, diff)
         self.metrics.reloads.labels("applied").inc()
         log.info("config_reloaded", reason=reason, **diff.as_log())

@@ -1,36 +1,44 @@
-"""One poll of one source, start to end: fetch → identify → classify → store + queue.
+"""One poll of one source, start to end: fetch → identify → classify → route → store.
 
-Parsing, classifying and sketching run in the parser workers (`watcher.service.analysis`); the
-event loop fetches, decides what is new and writes.
+Parsing, classifying and sketching run in the worker processes (`watcher.service.analysis`);
+the event loop fetches, decides what is new and writes.
 
-This is the readable spine of the service; `service.py` only decides when it runs.
-Whatever happens, the poll ends by writing the source's row: its health and when it
-is due next (`watcher.domain.polling`), and the admin notices its health calls for
-(`watcher.service.health`).
+This is the readable spine of the service; `watcher.service.rounds` and the daemon only
+decide when it runs. Whatever happens, the poll ends by writing the source's row (its
+health and when it is due next, `watcher.domain.polling`) together with the admin
+notices its health calls for (`watcher.service.health`), in the same transaction as
+its items.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
 
-from watcher.config import FilesSource, PageSource, Source
+from watcher.config import Source
 from watcher.domain import polling
-from watcher.domain.errors import FetchError, PageChangedError, SourceError
+from watcher.domain.errors import FetchError, PageChangedError, ParseError, SourceError, WorkerError
 from watcher.domain.items import Item
-from watcher.notify.route import recipients
+from watcher.notify.route import route
 from watcher.service import health
 from watcher.service.analysis import Analysis, analyse
 from watcher.service.runtime import Runtime
-from watcher.sources import fetch_source
+from watcher.sources import fetch_source, wants_full_text
 from watcher.sources.fulltext import add_full_text
-from watcher.store.lookup import KnownItem, known_items, known_links
+from watcher.sources.result import FetchResult
+from watcher.store.lookup import KnownItem, known
 from watcher.store.poll import ItemPlan, save_poll
-from watcher.store.source_state import SourceState, load_state, record_failure, record_success
+from watcher.store.source_state import (
+    SourceState,
+    Success,
+    load_state,
+    record_failure,
+    record_success,
+)
 
 log = structlog.get_logger("watcher.pipeline")
 
@@ -56,7 +64,12 @@ class PollReport:
 
 
 async def poll_source(rt: Runtime, source: Source) -> PollReport:
-    """Poll `source` once; a failure is recorded on its row and reported, never raised."""
+    """Poll `source` once; a failure is recorded on its row and reported, never raised.
+
+    Reads the store twice (the source's state before fetching, the known items after)
+    and writes once: items, signals, outbox rows, the source's row and the admin notices
+    its health calls for, in one transaction.
+    """
     bound = log.bind(source=source.name, kind=source.kind)
     before = await load_state(rt.db, source.name)
     try:
@@ -67,32 +80,21 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         bound.warning("source_warning", warning=warning)
     if result.not_modified:
         now = rt.clock()
-        await record_success(
-            rt.db,
-            source=source.name,
-            kind=source.kind,
-            now=now,
-            next_poll_at=polling.after_success(source, rt.config.polling, now, result.min_interval),
-            validators=result.validators,
-        )
-        await _after_success(rt, source, before, now)
+        queued = await record_success(rt.db, _success(rt, source, before, result, now))
+        _log_notices(queued)
         bound.info("poll_finished", fetched=0, new=0, signals=0, queued=0, not_modified=True)
         return PollReport(source=source.name, not_modified=True)
 
     items = _unique(result.items)
     known: Mapping[str, KnownItem] = {}
     if not before.never_succeeded:  # items are stored by successful polls only
-        known = await _known(rt, source.name, items)
-        if source.identity == "auto":
-            kept = await _keep_identities(rt, source.name, items, known)
-            if kept != items:
-                items, known = kept, await _known(rt, source.name, kept)
+        items, known = await _known(rt, source, items)
     changed = [
         i
         for i in items
         if i.identity not in known or known[i.identity].content_hash != i.content_hash
     ]
-    if changed and not isinstance(source, FilesSource) and source.full_text:
+    if changed and wants_full_text(source):
         changed, notes = await add_full_text(
             changed, source.name, rt.fetcher, rt.parsers, rt.config.polling.full_text_items
         )
@@ -107,18 +109,14 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         _plan(rt, source, item, analysis, before, now)
         for item, analysis in zip(changed, analyses, strict=True)
     ]
+    fresh = any(i.identity not in known for i in changed)
     counts = await save_poll(
         rt.db,
-        source=source.name,
-        kind=source.kind,
-        validators=result.validators,
+        success=_success(rt, source, before, result, now, new_items=fresh),
         plans=plans,
-        domain=rt.config.mail.domain,
-        now=now,
-        next_poll_at=polling.after_success(source, rt.config.polling, now, result.min_interval),
         story_window=rt.config.polling.story_window,
     )
-    await _after_success(rt, source, before, now, new_items=counts.new)
+    _log_notices(counts.notices)
     report = PollReport(
         source=source.name,
         fetched=len(items),
@@ -142,14 +140,30 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
 async def record_poll_failure(
     rt: Runtime, source: Source, before: SourceState, exc: SourceError | TimeoutError
 ) -> PollReport:
-    """Write a failed poll to the row (backoff included) and tell the admins if it is time."""
+    """Write a failed poll to the row (backoff included) with the notices it calls for."""
     now = rt.clock()
     error = str(exc) if isinstance(exc, SourceError) else f"poll took longer than {source.timeout}"
     failures = before.consecutive_failures + 1
     retry_after = exc.retry_after if isinstance(exc, FetchError) else None
     retry_at = polling.after_failure(rt.config.polling, now, failures, retry_after)
-    failures = await record_failure(
-        rt.db, source=source.name, kind=source.kind, error=error, now=now, backoff_until=retry_at
+    notices = health.after_failure(
+        rt.config,
+        source,
+        failures=failures,
+        failing_since=before.failing_since or now,
+        error=error,
+        retry_at=retry_at,
+        page_changed=isinstance(exc, PageChangedError),  # only page sources raise it
+    )
+    queued = await record_failure(
+        rt.db,
+        source=source.name,
+        kind=source.kind,
+        error=error,
+        now=now,
+        backoff_until=retry_at,
+        notices=notices,
+        domain=rt.config.mail.domain,
     )
     log.warning(
         "poll_failed",
@@ -159,51 +173,54 @@ async def record_poll_failure(
         consecutive_failures=failures,
         retry_at=retry_at.isoformat(),
     )
-    since = before.failing_since or now
-    if isinstance(exc, PageChangedError) and isinstance(source, PageSource):
-        await health.page_changed(
-            rt.db, rt.config, source, error=error, failing_since=since, now=now
-        )
-    await health.source_failed(
-        rt.db,
-        rt.config,
-        source,
-        failures=failures,
-        failing_since=since,
-        error=error,
-        retry_at=retry_at,
-        now=now,
-    )
+    _log_notices(queued)
     return PollReport(source=source.name, error=error)
 
 
-async def _after_success(
-    rt: Runtime, source: Source, before: SourceState, now: datetime, new_items: int = 0
-) -> None:
-    await health.source_recovered(
-        rt.db,
+def _success(
+    rt: Runtime,
+    source: Source,
+    before: SourceState,
+    result: FetchResult,
+    now: datetime,
+    new_items: bool = False,
+) -> Success:
+    """The poll's success as the source's row records it, with the notices it calls for."""
+    notices = health.after_success(
         rt.config,
         source,
         failures=before.consecutive_failures,
         failing_since=before.failing_since,
-        now=now,
-    )
-    await health.check_silence(
-        rt.db,
-        rt.config,
-        source,
         last_new_item_at=now if new_items else before.last_new_item_at,
         added_at=before.added_at or now,
         now=now,
     )
+    return Success(
+        source=source.name,
+        kind=source.kind,
+        now=now,
+        next_poll_at=polling.after_success(source, rt.config.polling, now, result.min_interval),
+        validators=result.validators,
+        new_items=new_items,
+        notices=tuple(notices),
+        domain=rt.config.mail.domain,
+    )
+
+
+def _log_notices(keys: Sequence[str]) -> None:
+    for key in keys:
+        log.info("admin_notice_queued", key=key)
 
 
 async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analysis]:
-    """Signals and story sketches of `items`, worked out in a parser worker."""
+    """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails."""
     if not items:
         return []
     texts = [(item.title, item.body) for item in items]
-    return await rt.parsers.run(source.name, "classifying its items", analyse, rt.rules, texts)
+    try:
+        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts)
+    except WorkerError as exc:
+        raise ParseError(source.name, str(exc)) from exc
 
 
 def _plan(
@@ -216,44 +233,41 @@ def _plan(
     """
     old = item.published is not None and now - item.published > source.backfill
     alerts = not (before.never_succeeded and old)
-    subscribers = rt.config.subscribers
     return ItemPlan(
         item=item,
         signals=analysis.signals,
         fingerprint=analysis.fingerprint,
         keys=analysis.keys,
         recipients={
-            s.type: [sub.address for sub in recipients(subscribers, s)]
-            for s in analysis.signals
-            if alerts
+            s.type: route(rt.config.subscribers, s, rt.channels) for s in analysis.signals if alerts
         },
-        modes={sub.address: sub.mode for sub in subscribers},
     )
 
 
-async def _known(rt: Runtime, source: str, items: list[Item]) -> dict[str, KnownItem]:
-    return await known_items(rt.db, source, [i.identity for i in items])
+async def _known(
+    rt: Runtime, source: Source, items: list[Item]
+) -> tuple[list[Item], dict[str, KnownItem]]:
+    """The stored items among `items` (one read), and `items` with churned guids undone.
 
-
-async def _keep_identities(
-    rt: Runtime, source: str, items: list[Item], known: Mapping[str, KnownItem]
-) -> list[Item]:
-    """A known link under a new guid is the known item: some feeds mint guids per fetch.
-
-    Only links that one entry alone carries count: feeds that point every entry at
-    the same page are left alone. `known` are the stored items among `items`.
+    Some feeds mint a new guid for the same entry at every fetch: with `identity: auto`
+    a known link under a new guid is the known item. Only links that one entry alone
+    carries count: feeds that point every entry at the same page are left alone.
     """
-    links: Counter[str | None] = Counter(i.link for i in items if i.link)
-    unknown = [i.link for i in items if i.identity not in known and i.link and links[i.link] == 1]
-    if not unknown:
-        return items
-    by_link = await known_links(rt.db, source, unknown)
+    links: Counter[str] = Counter(i.link for i in items if i.link)
+    unique = [link for link, count in links.items() if count == 1]
+    if source.identity != "auto":
+        unique = []
+    found = await known(rt.db, source.name, [i.identity for i in items], unique)
+    stored = dict(found.items)
     out = []
     for item in items:
-        stored = by_link.get(item.link or "") if links[item.link] == 1 else None
-        churned = item.identity not in known and stored is not None and stored not in known
-        out.append(replace(item, identity=stored) if churned and stored else item)
-    return out
+        match = found.by_link.get(item.link or "") if links[item.link or ""] == 1 else None
+        if match is not None and item.identity not in stored and match[0] not in stored:
+            identity, known_item = match
+            stored[identity] = known_item
+            item = replace(item, identity=identity)
+        out.append(item)
+    return out, stored
 
 
 def _unique(items: list[Item]) -> list[Item]:

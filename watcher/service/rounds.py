@@ -21,26 +21,23 @@ Periods missed entirely merge into the next digest; nothing is dropped.
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Callable, Mapping
 
 import structlog
 
 from watcher.config import Source, WatcherConfig
 from watcher.domain.cron import last_period_end
-from watcher.domain.errors import TransientDeliveryError
 from watcher.domain.polling import schedule_key
-from watcher.notify.admin import send_notices
-from watcher.notify.digest import dispatch_digests, produce_digests
-from watcher.notify.dispatch import DispatchReport, dispatch_due
-from watcher.notify.transport import SharedTransport
+from watcher.notify.channel import Transport
+from watcher.notify.digest import produce_digests
+from watcher.notify.dispatch import DispatchReport, dispatch_alert_rounds, dispatch_pass
 from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
 from watcher.store.source_state import SourceState, load_state, load_states
 
 log = structlog.get_logger("watcher.service")
-MAX_DISPATCH_ROUNDS = 1000
 
 
 async def poll_with_deadline(
@@ -68,53 +65,29 @@ async def prepare_sources(rt: Runtime) -> list[Source]:
     return sources
 
 
-async def dispatch_all(rt: Runtime, shared: SharedTransport | None = None) -> DispatchReport:
-    """Send due admin notices, then alert and digest batches until nothing is due now.
+async def dispatch_all(
+    rt: Runtime, transports: Mapping[str, Transport] | None = None
+) -> DispatchReport:
+    """Send due admin notices, then alerts on every channel and digests until nothing is due.
 
-    The whole pass shares its connections (`Runtime.shared_transport`, or `shared` when
-    the caller holds one): opened as emails need them, reopened after a failure, not
+    The whole pass shares one transport per channel (or `transports`, when the caller
+    holds them open longer): opened as messages need them, reopened after a failure, not
     opened at all when nothing is due.
     """
-    total = DispatchReport()
-    async with shared or rt.shared_transport() as transport:
-        try:
-            await send_notices(rt.db, rt.config, transport, rt.clock())
-        except TransientDeliveryError as exc:
-            log.warning("admin_notices_deferred", error=str(exc))
-        for send in (_alerts(rt), dispatch_digests):
-            total += await _dispatch_rounds(rt, transport, send)
-    return total
-
-
-async def _dispatch_rounds(
-    rt: Runtime, transport: SharedTransport, send: Callable[..., Awaitable[DispatchReport]]
-) -> DispatchReport:
-    """`send` batches until one sends nothing (at most `MAX_DISPATCH_ROUNDS`)."""
-    total = DispatchReport()
-    for _ in range(MAX_DISPATCH_ROUNDS):
-        report = await send(rt.db, rt.config, transport, rt.clock, rt.pacer)
-        total += report
-        if report.sent == 0:
-            break
-    return total
-
-
-def _alerts(rt: Runtime) -> Callable[..., Awaitable[DispatchReport]]:
-    """`dispatch_due` rendering the alerts in the runtime's worker processes."""
-    return functools.partial(dispatch_due, workers=rt.parsers)
+    return await dispatch_pass(rt.dispatcher(), rt.channels, transports)
 
 
 class _EarlySender:
     """Sends the alerts a `run_once` queues while its other polls still run.
 
-    `queued()` after a poll queued alerts wakes it; it sends batches of due alerts
-    (`dispatch_due`) until none is left, then waits for the next wake. `finish()` lets
-    the batch in progress end (an email is never cut off mid-send) and returns what was
+    `queued()` after a poll queued alerts wakes it; it sends batches of due alerts on
+    every channel until none is left, then waits for the next wake. `finish()` lets the
+    batch in progress end (a message is never cut off mid-send) and returns what was
     sent; `run_once` then sends the rest as usual.
     """
 
-    def __init__(self, rt: Runtime, transport: SharedTransport) -> None:
-        self._rt, self._transport = rt, transport
+    def __init__(self, rt: Runtime, transports: Mapping[str, Transport]) -> None:
+        self._rt, self._transports = rt, transports
         self._wake = asyncio.Event()
         self._done = False
         self._task = asyncio.create_task(self._run())
@@ -134,7 +107,8 @@ class _EarlySender:
             self._wake.clear()
             if self._done:
                 return total
-            total += await _dispatch_rounds(self._rt, self._transport, _alerts(self._rt))
+            rt = self._rt
+            total += await dispatch_alert_rounds(rt.dispatcher(), rt.channels, self._transports)
 
 
 async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
@@ -151,9 +125,9 @@ async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
 async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None = None) -> int:
     """Poll every enabled source once, deliver what is due; 0 if all went well, else 1.
 
-    Alerts go out as their polls queue them, over the run's SMTP connections (up to
-    `dispatcher.connections`), while the other polls go on; digests and admin notices
-    once every poll has ended.
+    Alerts go out as their polls queue them, over the run's transports (for email up to
+    `dispatcher.connections` SMTP connections), while the other polls go on; digests and
+    admin notices once every poll has ended.
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
 
@@ -170,16 +144,19 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
             advance(1)
         return report
 
-    async with Runtime(config) as rt, rt.shared_transport() as transport:
+    async with Runtime(config) as rt, contextlib.AsyncExitStack() as stack:
+        transports = {name: channel.transport() for name, channel in rt.channels.items()}
+        for transport in transports.values():
+            await stack.enter_async_context(transport)
         sources = await prepare_sources(rt)
         states = await load_states(rt.db, [s.name for s in sources])
-        early = _EarlySender(rt, transport)
+        early = _EarlySender(rt, transports)
         try:
             reports = await asyncio.gather(*(poll(rt, s, states[s.name]) for s in sources))
         finally:
             sent_early = await early.finish()
         await produce_due_digests(rt)
-        delivered = sent_early + await dispatch_all(rt, transport)
+        delivered = sent_early + await dispatch_all(rt, transports)
     failed = [r.source for r in reports if not r.ok]
     log.info(
         "run_once_finished",

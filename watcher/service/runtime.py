@@ -1,22 +1,34 @@
-"""The resources one running watcher shares: database, HTTP client, parser workers, rules."""
+"""The resources one running watcher shares: database, HTTP client, workers, rules, channels."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from watcher.concurrency.pool import ParserPool
+from watcher.concurrency.pool import WorkerPool
 from watcher.config import WatcherConfig
+from watcher.notify.channel import Channel, ChannelKind, channels_for
+from watcher.notify.dispatch import Dispatcher
 from watcher.notify.pace import Pacer
-from watcher.notify.transport import SharedTransport, Transport, transport_for
 from watcher.ops.memory import limit_malloc_arenas
 from watcher.service.analysis import Rules
 from watcher.sources.http import Fetcher
 from watcher.store.db import Database, open_database
+
+# What the workers run, imported once by the forkserver so a new worker starts in
+# milliseconds (a name it cannot import is skipped: the worker imports on first use)
+WORKER_MODULES = (
+    "watcher.sources.feed",
+    "watcher.sources.page",
+    "watcher.sources.fulltext",
+    "trafilatura",  # the optional `fulltext` extra; fulltext.py imports it when it runs
+    "watcher.service.analysis",
+    "watcher.notify.channels.mail.alert",
+)
 
 
 def utcnow() -> datetime:
@@ -30,16 +42,19 @@ class Runtime:
 
     config: WatcherConfig
     clock: Callable[[], datetime] = utcnow
+    extra_channels: Sequence[ChannelKind] = ()
     rules: Rules = field(init=False)
+    channels: dict[str, Channel] = field(init=False)
     db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
-    parsers: ParserPool = field(init=False)
+    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering alerts
     pacer: Pacer = field(init=False)
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
         limit_malloc_arenas()  # before the database and parser threads start
         self.rules = Rules.from_config(self.config)
+        self.channels = channels_for(self.config, None, self.extra_channels)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes
         self.db = await self._stack.enter_async_context(
@@ -52,20 +67,24 @@ class Runtime:
         self.fetcher = Fetcher(self.config.http, self.config.user_agent)
         self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling
-        self.parsers = ParserPool(polling.parse_workers, polling.parse_timeout.total_seconds())
+        self.parsers = WorkerPool(
+            polling.parse_workers, polling.parse_timeout.total_seconds(), preload=WORKER_MODULES
+        )
         self._stack.callback(self.parsers.close)
         await self.parsers.start()
+        self.channels = channels_for(self.config, self.parsers, self.extra_channels)
         return self
+
+    def reconfigure(self, config: WatcherConfig, rules: Rules) -> None:
+        """Run on `config` (already validated, its `rules` built) from now on."""
+        self.channels = channels_for(config, self.parsers, self.extra_channels)
+        self.config, self.rules = config, rules
+
+    def dispatcher(self) -> Dispatcher:
+        """What a dispatch pass needs: the store, the config, the clock and the rate."""
+        return Dispatcher(self.db, self.config, self.clock, self.pacer)
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._stack.aclose()
-
-    def transport(self) -> Transport:
-        """A fresh transport: one connection."""
-        return transport_for(self.config)
-
-    def shared_transport(self) -> SharedTransport:
-        """The connections of one dispatch pass: up to `dispatcher.connections` at once."""
-        return SharedTransport(self.transport, self.config.dispatcher.connections)

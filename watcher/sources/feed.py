@@ -15,7 +15,7 @@ from typing import Any
 
 import feedparser
 
-from watcher.concurrency.pool import ParserPool
+from watcher.concurrency.pool import WorkerPool
 from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
@@ -23,7 +23,9 @@ from watcher.sources.charset import declared_in_document, guess_charset, header_
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher, HttpResult
 from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
+from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
+from watcher.sources.trim import trim_feed
 
 MAX_TITLE = 500
 ACCEPT = (
@@ -33,7 +35,7 @@ ACCEPT = (
 
 
 async def fetch_feed(
-    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: ParserPool
+    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: WorkerPool
 ) -> FetchResult:
     """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse."""
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
@@ -41,7 +43,8 @@ async def fetch_feed(
         return FetchResult(
             not_modified=True, validators=_kept(validators, answer), min_interval=answer.max_age
         )
-    parsed = await pool.run(
+    parsed = await parse_in_worker(
+        pool,
         source.name,
         f"parsing {answer.url}",
         parse_document,
@@ -89,6 +92,7 @@ def parse_feed(
     data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
 ) -> Parsed:
     """Items of an XML feed and its warnings; `ParseError` if nothing usable is in it."""
+    data, trimmed = trim_feed(data)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
         response_headers.setdefault("content-location", base_url)
@@ -105,7 +109,7 @@ def parse_feed(
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo
         raise ParseError(source, f"feedparser failed: {type(exc).__name__}: {exc}") from None
     entries = parsed.get("entries") or []
-    warnings: list[str] = []
+    warnings = [trimmed] if trimmed else []
     if parsed.get("bozo"):
         problem = parsed.get("bozo_exception")
         reason = f"{type(problem).__name__}: {problem}" if problem else "malformed document"

@@ -2,33 +2,43 @@
 
 Feeds often carry a teaser; classification deserves the article. The page is fetched
 with the same client and limits as any source (per-host slots keep us polite) and
-trafilatura extracts the text in a parser worker, under the same deadline. A failure
+trafilatura extracts the text in a worker process, under the same deadline. A failure
 keeps the teaser and becomes a warning: the poll never fails because of one article.
+trafilatura is the optional `fulltext` extra; without it (the default container image)
+the items keep their feed text and the poll warns, naming the extra.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-import trafilatura
-
-from watcher.concurrency.pool import ParserPool
+from watcher.concurrency.pool import WorkerPool
 from watcher.domain.errors import SourceError
 from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
 from watcher.sources.http import Fetcher
+from watcher.sources.offload import parse_in_worker
 
 ACCEPT = "text/html, application/xhtml+xml;q=0.9"
+INSTALLED = importlib.util.find_spec("trafilatura") is not None
+NOT_INSTALLED = (
+    "full text needs trafilatura, the optional `fulltext` extra: pip install"
+    " 'supply-watcher[fulltext]', or build the image with --build-arg EXTRAS=fulltext;"
+    " the feed text is kept"
+)
 
 
 async def add_full_text(
-    items: list[Item], source: str, fetcher: Fetcher, pool: ParserPool, limit: int
+    items: list[Item], source: str, fetcher: Fetcher, pool: WorkerPool, limit: int
 ) -> tuple[list[Item], list[str]]:
     """`items` with bodies replaced by their article text where that is longer; warnings."""
     warnings: list[str] = []
     wanted = [i for i in items if i.link and urlsplit(i.link).scheme in ("http", "https")]
+    if wanted and not INSTALLED:
+        return items, [NOT_INSTALLED]
     if len(wanted) > limit:
         warnings.append(f"full text fetched for {limit} of {len(wanted)} items (limit)")
         wanted = wanted[:limit]
@@ -37,7 +47,8 @@ async def add_full_text(
         assert item.link is not None
         try:
             answer = await fetcher.get(item.link, source, accept=ACCEPT)
-            text = await pool.run(
+            text = await parse_in_worker(
+                pool,
                 source,
                 f"extracting {answer.url}",
                 extract_text,
@@ -60,6 +71,8 @@ async def add_full_text(
 
 def extract_text(data: bytes, url: str, content_type: str | None) -> str | None:
     """The main text of an article page (trafilatura), or None when it finds none."""
+    import trafilatura  # the optional extra, imported where it runs: in the worker
+
     if not data:
         return None
     html = decode_html(data, content_type)

@@ -16,6 +16,7 @@ from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.result import Parsed
+from watcher.sources.trim import take_ends
 
 MAX_TITLE = 500
 
@@ -69,10 +70,11 @@ def parse_json_feed(data: bytes, source: str, base_url: str = "") -> Parsed:
         raise ParseError(source, f"not a JSON Feed: {where}: {first['msg']}") from None
     base = feed.home_page_url or base_url
     items: list[Item] = []
-    warnings: list[str] = []
-    for index, raw in enumerate(feed.items):
+    taken, trimmed = take_ends(len(feed.items))
+    warnings = [trimmed] if trimmed else []
+    for index in taken:
         try:
-            entry = _Entry.model_validate(raw)
+            entry = _Entry.model_validate(feed.items[index])
         except ValidationError as exc:
             warnings.append(f"items.{index}: {exc.errors()[0]['msg']}")
             continue

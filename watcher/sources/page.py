@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from watcher.concurrency.pool import ParserPool
+from watcher.concurrency.pool import WorkerPool
 from watcher.config import PageSelectors, PageSource
 from watcher.domain.errors import PageChangedError
 from watcher.domain.items import Item
@@ -19,6 +19,7 @@ from watcher.sources.charset import decode_html
 from watcher.sources.dates import parse_date
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher
+from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
 
 MAX_TITLE = 500
@@ -27,13 +28,14 @@ ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 async def fetch_page(
-    source: PageSource, validators: Validators, fetcher: Fetcher, pool: ParserPool
+    source: PageSource, validators: Validators, fetcher: Fetcher, pool: WorkerPool
 ) -> FetchResult:
     """GET the listing page (conditionally) and read its items with the source's selectors."""
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
     if answer.not_modified:
         return FetchResult(not_modified=True, validators=validators, min_interval=answer.max_age)
-    parsed = await pool.run(
+    parsed = await parse_in_worker(
+        pool,
         source.name,
         f"parsing {answer.url}",
         parse_page,

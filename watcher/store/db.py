@@ -124,7 +124,7 @@ class Database:
 
     @property
     def postgres(self) -> bool:
-        """True on PostgreSQL (the dialect decides the INSERT … ON CONFLICT syntax)."""
+        """True on PostgreSQL."""
         return self.engine.dialect.name == "postgresql"
 
 

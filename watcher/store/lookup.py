@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
@@ -19,38 +19,43 @@ class KnownItem:
     content_hash: str
 
 
-async def known_items(db: Database, source: str, identities: Sequence[str]) -> dict[str, KnownItem]:
-    """The stored items of `source` among `identities`, by identity (one query per 500)."""
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A source's stored items among a poll's: by identity, and by link.
 
-    def read(connection: Connection) -> dict[str, KnownItem]:
-        found: dict[str, KnownItem] = {}
+    `by_link` maps a link to the identity and item of the first stored item with it (to
+    spot feeds that mint a new guid for the same story at every fetch).
+    """
+
+    items: dict[str, KnownItem] = field(default_factory=dict)
+    by_link: dict[str, tuple[str, KnownItem]] = field(default_factory=dict)
+
+
+async def known(
+    db: Database, source: str, identities: Sequence[str], links: Sequence[str] = ()
+) -> Known:
+    """The stored items of `source` among `identities`, and among `links`: one snapshot."""
+    i = ITEMS.c
+
+    def read(connection: Connection) -> Known:
+        found = Known()
         for chunk in chunked(identities):
             rows = connection.execute(
-                select(ITEMS.c.identity, ITEMS.c.id, ITEMS.c.content_hash).where(
-                    ITEMS.c.source == source, ITEMS.c.identity.in_(chunk)
+                select(i.identity, i.id, i.content_hash).where(
+                    i.source == source, i.identity.in_(chunk)
                 )
             )
             for identity, item_id, digest in rows:
-                found[identity] = KnownItem(item_id, digest)
-        return found
-
-    return await db.run_read(read)
-
-
-async def known_links(db: Database, source: str, links: Sequence[str]) -> dict[str, str]:
-    """The identities of stored items of `source` by their link (to spot churning guids)."""
-
-    def read(connection: Connection) -> dict[str, str]:
-        found: dict[str, str] = {}
+                found.items[identity] = KnownItem(item_id, digest)
         for chunk in chunked(links):
             rows = connection.execute(
-                select(ITEMS.c.link, ITEMS.c.identity).where(
-                    ITEMS.c.source == source, ITEMS.c.link.in_(chunk)
-                )
+                select(i.link, i.identity, i.id, i.content_hash)
+                .where(i.source == source, i.link.in_(chunk))
+                .order_by(i.id)
             )
-            for link, identity in rows:
+            for link, identity, item_id, digest in rows:
                 if link is not None:
-                    found.setdefault(link, identity)
+                    found.by_link.setdefault(link, (identity, KnownItem(item_id, digest)))
         return found
 
     return await db.run_read(read)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from watcher.domain.notices import AdminNotice
 from watcher.store.db import Database, insert_ignoring
 from watcher.store.outbox import DEAD, MAX_ERROR_CHARS, PENDING, SENT, claim_rows
 from watcher.store.tables import NOTICES
@@ -26,43 +28,56 @@ class Notice:
     attempts: int
 
 
-def notice_values(key: str, subject: str, body: str, domain: str, now: datetime) -> dict[str, Any]:
-    """The row of a new notice, due now."""
-    return {
-        "key": key[:255],
-        "subject": subject,
-        "body": body,
-        "message_id": f"<notice.{uuid.uuid4().hex}@{domain}>",
-        "status": PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
+def insert_notices(
+    connection: Connection, notices: Sequence[AdminNotice], *, domain: str, now: datetime
+) -> list[str]:
+    """Queue each notice whose key is new, in the connection's transaction; the new keys.
 
-
-def insert_notices(connection: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert notice rows (`notice_values`) whose key is new; how many were new."""
-    if not rows:
-        return 0
-    result = connection.execute(insert_ignoring(connection, NOTICES, ["key"]).values(rows))
-    return int(result.rowcount or 0)
+    A notice is due now; its Message-ID is minted here, under `domain`.
+    """
+    if not notices:
+        return []
+    rows = [
+        {
+            "key": notice.key[:255],
+            "subject": notice.subject,
+            "body": notice.body,
+            "message_id": f"<notice.{uuid.uuid4().hex}@{domain}>",
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for notice in notices
+    ]
+    statement = insert_ignoring(connection, NOTICES, ["key"]).values(rows)
+    return list(connection.execute(statement.returning(NOTICES.c.key)).scalars())
 
 
 async def queue_notice(
     db: Database, *, key: str, subject: str, body: str, domain: str, now: datetime
 ) -> bool:
     """Queue a notice unless one with `key` exists; True when this call queued it."""
-    values = notice_values(key, subject, body, domain, now)
-    return bool(await db.run_write(lambda connection: insert_notices(connection, [values])))
+    notice = AdminNotice(key, subject, body)
+
+    def queue(connection: Connection) -> list[str]:
+        return insert_notices(connection, [notice], domain=domain, now=now)
+
+    return bool(await db.run_write(queue))
 
 
 async def claim_notices(
     db: Database, *, now: datetime, lease: timedelta, limit: int
-) -> list[Notice]:
-    """Lease pending notices due by `now` (oldest first) so that only one sender has them."""
-    _, _, ids = await claim_rows(db, NOTICES, group=NOTICES.c.id, now=now, lease=lease, limit=limit)
+) -> tuple[str, datetime, list[Notice]]:
+    """Lease pending notices due by `now` (oldest first) so that only one sender has them.
+
+    Returns the lease owner token, its expiry and the notices.
+    """
+    owner, until, ids = await claim_rows(
+        db, NOTICES, group=NOTICES.c.id, now=now, lease=lease, limit=limit
+    )
     if not ids:
-        return []
+        return owner, until, []
     query = (
         select(
             NOTICES.c.id,
@@ -76,7 +91,7 @@ async def claim_notices(
         .order_by(NOTICES.c.id)
     )
     rows = await db.run_read(lambda connection: connection.execute(query).all())
-    return [Notice(*row) for row in rows]
+    return owner, until, [Notice(*row) for row in rows]
 
 
 async def mark_notice(
@@ -104,4 +119,16 @@ async def mark_notice(
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
     statement = update(NOTICES).where(NOTICES.c.id == notice_id).values(**values)
+    await db.run_write(lambda connection: connection.execute(statement))
+
+
+async def release_notices(db: Database, ids: list[int], *, owner: str) -> None:
+    """Give back claimed notices that were not attempted (no attempt is counted)."""
+    if not ids:
+        return
+    statement = (
+        update(NOTICES)
+        .where(NOTICES.c.id.in_(ids), NOTICES.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
     await db.run_write(lambda connection: connection.execute(statement))

@@ -90,8 +90,10 @@ async def claim_rows(
     return owner, until, ids
 
 
-async def claim_outbound(db: Database, *, now: datetime, lease: timedelta, limit: int) -> Batch:
-    """Claim due immediate deliveries, grouped into emails (one per Message-ID)."""
+async def claim_outbound(
+    db: Database, *, channel: str, now: datetime, lease: timedelta, limit: int
+) -> Batch:
+    """Claim due immediate deliveries on `channel`, grouped into messages (one per ID)."""
     owner, until, ids = await claim_rows(
         db,
         DELIVERIES,
@@ -99,7 +101,7 @@ async def claim_outbound(db: Database, *, now: datetime, lease: timedelta, limit
         now=now,
         lease=lease,
         limit=limit,
-        where=[DELIVERIES.c.mode == IMMEDIATE],
+        where=[DELIVERIES.c.mode == IMMEDIATE, DELIVERIES.c.channel == channel],
     )
     if not ids:
         return Batch(owner, until, [])
@@ -128,6 +130,8 @@ async def claim_outbound(db: Database, *, now: datetime, lease: timedelta, limit
             Outbound(
                 message_id=message_id,
                 subscriber=first["deliveries_subscriber"],
+                channel=first["deliveries_channel"],
+                target=first["deliveries_target"],
                 delivery_ids=tuple(m["deliveries_id"] for m in members),
                 attempts=max(m["deliveries_attempts"] for m in members),
                 item=item,

@@ -1,16 +1,16 @@
-"""What one poll writes: items, stories, signals and outbox rows, in one transaction."""
+"""What one poll writes in one transaction: items, stories, signals, outbox rows, its row."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from watcher.domain.items import Item, Signal
+from watcher.domain.items import Item, Recipient, Signal
 from watcher.domain.stories import (
     Candidate,
     best_story,
@@ -19,10 +19,9 @@ from watcher.domain.stories import (
     index_keys,
     sketch_text,
 )
-from watcher.sources.result import Validators
 from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
-from watcher.store.outbox import IMMEDIATE, PENDING
+from watcher.store.outbox import PENDING
 from watcher.store.source_state import Success, save_successes
 from watcher.store.story_index import Filing, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
@@ -30,20 +29,21 @@ from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS
 
 @dataclass(frozen=True, slots=True)
 class SaveCounts:
-    """What one poll's transaction wrote."""
+    """What one poll's transaction wrote (`notices`: the keys of admin notices queued)."""
 
     new: int = 0
     revised: int = 0
     signals: int = 0
     queued: int = 0
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ItemPlan:
     """An item to store, its signals, and who gets each signal type (addresses by type).
 
-    `modes` maps an address to `digest` when that subscriber reads digests; any other
-    address is mailed immediately. `fingerprint` is the item's story sketch, encoded
+    `recipients` maps each signal type to where it goes (subscriber, channel, target,
+    mode). `fingerprint` is the item's story sketch, encoded
     (`watcher.domain.stories.encode_sketch`), and `keys` its story keys
     (`watcher.domain.stories.index_keys`), when the caller made them already (a parser worker
     did); otherwise `save_poll` makes both.
@@ -51,8 +51,7 @@ class ItemPlan:
 
     item: Item
     signals: Sequence[Signal]
-    recipients: Mapping[str, Sequence[str]]
-    modes: Mapping[str, str] = field(default_factory=dict)
+    recipients: Mapping[str, Sequence[Recipient]]
     fingerprint: bytes | None = None
     keys: frozenset[int] | None = None
 
@@ -67,28 +66,25 @@ class ItemPlan:
 async def save_poll(
     db: Database,
     *,
-    source: str,
-    kind: str,
-    validators: Validators,
+    success: Success,
     plans: Sequence[ItemPlan],
-    domain: str,
-    now: datetime,
-    next_poll_at: datetime | None = None,
     story_window: timedelta = timedelta(days=7),
 ) -> SaveCounts:
-    """Items, their signals and the deliveries they cause, plus the source's success: one commit.
+    """Items, signals, deliveries, the source's success and its notices: one commit.
 
     A new item joins the story of a near-duplicate from another source within
-    `story_window` (`watcher.domain.stories`), else starts its own. A known identity with a new
-    text is a revision: its row is updated, its signals re-derived. The outbox's unique
-    key (subscriber, story, signal type) means only a signal type new to the story mails.
-    New items, their stories, keys, signals and deliveries are written in bulk: a few
-    statements per poll, however many items it brings, in one `Database.run_write`
-    (on SQLite, whole on the writer thread).
+    `story_window` (`watcher.domain.stories`), else starts its own. A known identity with
+    a new text is a revision: its row is updated, its signals re-derived. The outbox's
+    unique key (recipient, story, signal type) means only a signal type new to the story
+    is sent. New items, their stories, keys, signals and deliveries are written in bulk:
+    a few statements per poll, however many items it brings, in one `Database.run_write`
+    (on SQLite, whole on the writer thread), with the source's row (`success`, whose
+    `new_items` this poll decides) and the admin notices the success calls for.
     """
+    source, now, domain = success.source, success.now, success.domain
     identities = [p.item.identity for p in plans]
 
-    def write(connection: Connection) -> tuple[int, int]:
+    def write(connection: Connection) -> tuple[int, int, list[str]]:
         driver = Driver(connection)
         stored = _stored_ids(driver, source, identities)
         fresh = [p for p in plans if p.item.identity not in stored]
@@ -105,17 +101,16 @@ async def save_poll(
                 signal_ids.update(_replace_signals(connection, where, plan.signals, now))
             rows.extend(placed)
         queued = _queue(driver, rows, signal_ids, domain, now)
-        save_successes(
-            driver, [Success(source, kind, now, next_poll_at, validators, len(fresh) > 0)]
-        )
-        return len(revised), queued
+        notices = save_successes(connection, [replace(success, new_items=bool(fresh))])
+        return len(revised), queued, notices
 
-    revised, queued = await db.run_write(write)
+    revised, queued, notices = await db.run_write(write)
     return SaveCounts(
         new=len(plans) - revised,
         revised=revised,
         signals=sum(len(p.signals) for p in plans),
         queued=queued,
+        notices=tuple(notices),
     )
 
 
@@ -339,29 +334,31 @@ def _queue(
     domain: str,
     now: datetime,
 ) -> int:
-    """Outbox rows for every item, address and signal type; one already queued is kept.
+    """Outbox rows for every item, recipient and signal type; one already queued is kept.
 
-    One statement for the poll; returns how many rows it added. One Message-ID per
-    subscriber and item: the signals of one item reach a subscriber in one email, and
-    the ID stays the same across retries. A story's (subscriber, signal type) is queued
-    once (the outbox's unique key).
+    One statement for the poll; returns how many rows it added. One message ID per
+    recipient (subscriber, channel, target) and item: the signals of one item reach a
+    recipient in one message, and the ID stays the same across retries. A story's
+    (recipient, signal type) is queued once (the outbox's unique key).
     """
     values = []
     for plan, where in rows:
-        message_ids: dict[str, str] = {}
-        for signal_type, addresses in plan.recipients.items():
-            for address in addresses:
+        message_ids: dict[Recipient, str] = {}
+        for signal_type, recipients in plan.recipients.items():
+            for recipient in recipients:
                 message_id = message_ids.setdefault(
-                    address, f"<{uuid.uuid4().hex}.{where.item_id}@{domain}>"
+                    recipient, f"<{uuid.uuid4().hex}.{where.item_id}@{domain}>"
                 )
                 values.append(
                     {
-                        "subscriber": address,
+                        "subscriber": recipient.subscriber,
+                        "channel": recipient.channel,
+                        "target": recipient.target,
                         "story_id": where.story_id,
                         "item_id": where.item_id,
                         "signal_id": signal_ids[where.item_id, signal_type],
                         "signal_type": signal_type,
-                        "mode": plan.modes.get(address, IMMEDIATE),
+                        "mode": recipient.mode,
                         "message_id": message_id,
                         "status": PENDING,
                         "attempts": 0,

@@ -21,9 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
+from watcher.domain.notices import AdminNotice
 from watcher.sources.result import Validators
 from watcher.store.db import Database, chunked, insert_ignoring
 from watcher.store.driver import Driver
+from watcher.store.notices import insert_notices
 from watcher.store.tables import SOURCES, UTCDateTime
 
 MAX_ERROR_CHARS = 2000
@@ -94,23 +96,16 @@ def _state(row: Row[Any]) -> SourceState:
     )
 
 
-async def record_success(
-    db: Database,
-    *,
-    source: str,
-    kind: str,
-    now: datetime,
-    next_poll_at: datetime | None = None,
-    validators: Validators | None = None,
-) -> None:
+async def record_success(db: Database, success: Success) -> list[str]:
     """A poll that stored nothing (304, or nothing changed): only health and schedule move.
 
-    The row is written by `save_successes` (a new source's row is created) and committed
-    when this returns; `validators`, when given, replace the stored ones. A database
-    error raises here. Polls ending together share one transaction.
+    The row and the success's admin notices are written by `save_successes` (a new
+    source's row is created) and committed when this returns; returns the keys of the
+    notices queued now (not before). A database error raises here. Polls ending together
+    share one transaction.
     """
-    success = Success(source, kind, now, next_poll_at, validators)
-    await db.coalescer("source-success-writes", _write_successes).submit(success)
+    keys: list[str] = await db.coalescer("source-success-writes", _write_successes).submit(success)
+    return keys
 
 
 async def _read_states(db: Database, names: list[str]) -> list[SourceState]:
@@ -118,17 +113,18 @@ async def _read_states(db: Database, names: list[str]) -> list[SourceState]:
     return [states[name] for name in names]
 
 
-async def _write_successes(db: Database, successes: list[Success]) -> list[None]:
-    await db.run_write(lambda connection: save_successes(Driver(connection), successes))
-    return [None] * len(successes)
+async def _write_successes(db: Database, successes: list[Success]) -> list[list[str]]:
+    new = set(await db.run_write(lambda connection: save_successes(connection, successes)))
+    return [[n.key for n in s.notices if n.key in new] for s in successes]
 
 
 @dataclass(frozen=True, slots=True)
 class Success:
-    """A successful poll of `source`, as its row records it.
+    """A successful poll of `source`, as its row records it, with the notices it calls for.
 
     `validators` replace the stored ones when given (None: keep them); `new_items` moves
-    `last_new_item_at` to `now`.
+    `last_new_item_at` to `now`. `notices` are queued in the same transaction, their
+    Message-IDs under `domain`.
     """
 
     source: str
@@ -137,6 +133,8 @@ class Success:
     next_poll_at: datetime | None
     validators: Validators | None = None
     new_items: bool = False
+    notices: tuple[AdminNotice, ...] = ()
+    domain: str = "localhost"
 
 
 @functools.cache
@@ -181,12 +179,14 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
     )
 
 
-def save_successes(driver: Driver, successes: Sequence[Success]) -> None:
-    """Record each success on its source's row, in the driver's transaction.
+def save_successes(connection: Connection, successes: Sequence[Success]) -> list[str]:
+    """Record each success on its source's row and queue its notices, in one transaction.
 
     The failure episode, if any, is over; a new source's row is created. Successes with
-    and without validators take one statement each.
+    and without validators take one statement each. Returns the keys of the notices
+    queued now.
     """
+    driver = Driver(connection)
     for validators in (True, False):
         rows = []
         for success in successes:
@@ -205,6 +205,13 @@ def save_successes(driver: Driver, successes: Sequence[Success]) -> None:
                 }
             )
         driver.execute_many(_success_upsert(driver.dialect.name, validators), rows)
+    queued: list[str] = []
+    for success in successes:
+        if success.notices:
+            queued += insert_notices(
+                connection, success.notices, domain=success.domain, now=success.now
+            )
+    return queued
 
 
 async def record_failure(
@@ -215,10 +222,13 @@ async def record_failure(
     error: str,
     now: datetime,
     backoff_until: datetime | None = None,
-) -> int:
-    """Count a failed poll on the source's row; returns its consecutive failures.
+    notices: Sequence[AdminNotice] = (),
+    domain: str = "localhost",
+) -> list[str]:
+    """Count a failed poll on the source's row and queue its notices, in one transaction.
 
     `backoff_until` becomes the row's `next_poll_at`: the source is not due before.
+    Returns the keys of the notices queued now (their Message-IDs under `domain`).
     """
     c = SOURCES.c
     new = {
@@ -243,11 +253,11 @@ async def record_failure(
             backoff_until=backoff_until,
             next_poll_at=backoff_until,
         )
-        .returning(c.consecutive_failures)
     )
 
-    def record(connection: Connection) -> int:
+    def record(connection: Connection) -> list[str]:
         connection.execute(insert_ignoring(connection, SOURCES, ["name"]).values(new))
-        return int(connection.execute(count).scalar_one())
+        connection.execute(count)
+        return insert_notices(connection, notices, domain=domain, now=now)
 
     return await db.run_write(record)

@@ -4,9 +4,9 @@ SQLite has one writer at a time, so how long a write transaction lasts is how ma
 process can make. Through the async driver (aiosqlite), each statement of a transaction
 is a round trip through the event loop: the transaction waits for the loop's turn once
 per statement. With a hundred polls fetching, parsing and mailing on that loop, a poll's
-few milliseconds of SQL held the write lock for about 30 ms, and the writers' queue
-was the new-items round's bottleneck (issue 8: the lock was held 95 % of the round).
-A poll's reads (which of its items are known) paid the same hops.
+few milliseconds of SQL held the write lock many times longer, and the writers' queue
+became a busy round's bottleneck. A poll's reads (which of its items are known) paid
+the same hops.
 
 `SqliteThreads` runs a whole transaction, a function of a synchronous SQLAlchemy
 `Connection`, on one of its threads over a connection of its own to the same file (the

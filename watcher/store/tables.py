@@ -206,22 +206,34 @@ class DigestRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (subscriber, story, signal type), sent at most once.
+    """The outbox: one row per (subscriber, channel, target, story, signal type), sent once.
 
+    `channel` is how the alert goes (`email`, or a channel the subscriber names), `target`
+    which of the subscriber's endpoints on that channel (`watcher.notify.channel`).
     `mode` is the subscriber's mode when the row was queued: `immediate` rows are sent by
     the dispatcher on their own, `digest` rows wait for a digest (`digest_id`). A
     dispatcher holds a row while `lease_until` is in the future (see `outbox.claim_rows`).
+    `message_id` names one message (one subscriber, item and target), also the alert's
+    stable ID on channels other than email.
     """
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("subscriber", "story_id", "signal_type", name="uq_deliveries_once"),
+        UniqueConstraint(
+            "subscriber", "channel", "target", "story_id", "signal_type", name="uq_deliveries_once"
+        ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_digest", "subscriber", "mode", "digest_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber: str = Field(max_length=320)
+    channel: str = Field(
+        default="email", max_length=32, sa_column_kwargs={"server_default": "email"}
+    )
+    target: str = Field(
+        default="email", max_length=64, sa_column_kwargs={"server_default": "email"}
+    )
     story_id: int = Field(foreign_key="stories.id")
     item_id: int = Field(foreign_key="items.id")
     signal_id: int = Field(foreign_key="signals.id")

@@ -3,9 +3,8 @@
 A hundred polls may be queued to write when the dispatcher wants to claim a batch or
 mark a sent email. Those writes take a millisecond each, and an email waits for them
 (at most ten accepted emails may wait for their mark): queued behind every poll's
-transaction, the alerts of a busy round went out only after its last poll (issue 8's
-new-items round). `Turns` serves urgent waiters before the others, each kind in order
-of arrival.
+transaction, the alerts of a busy round would go out only after its last poll. `Turns`
+serves urgent waiters before the others, each kind in order of arrival.
 """
 
 from __future__ import annotations

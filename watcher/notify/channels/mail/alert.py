@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
 from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
-from watcher.notify.headers import (
+from watcher.notify.channels.mail.headers import (
     MAIL_POLICY,
     check_headers,
     clean_title,
@@ -39,7 +39,7 @@ from watcher.notify.headers import (
     recipient,
     reused_header,
 )
-from watcher.notify.outgoing import Outgoing
+from watcher.notify.channels.mail.outgoing import Outgoing
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
@@ -47,7 +47,7 @@ SUMMARY_CHARS = 480
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
 _SUMMARY_TAGS = {"a", "b", "i", "em", "strong", "br"}
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("watcher.notify", "templates"),
+    loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     undefined=jinja2.StrictUndefined,
 )

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.items import DigestEntry, DigestOutbound, Severity
-from watcher.notify.headers import clean_title
-from watcher.notify.render import build_message, evidence_view, item_view
+from watcher.notify.channels.mail.alert import build_message, evidence_view, item_view
+from watcher.notify.channels.mail.headers import clean_title
 
 _SEVERITIES = sorted(Severity, key=lambda s: s.rank, reverse=True)
 

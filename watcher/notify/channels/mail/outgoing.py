@@ -1,7 +1,7 @@
 """A message serialised once, as the relay gets it, with its envelope.
 
 Building an email with the `email` package and flattening it are the costly steps of
-sending one; the header check (`watcher.notify.headers.check_serialized`) and the
+sending one; the header check (`watcher.notify.channels.mail.headers.check_serialized`) and the
 transport both need the flat bytes, so the dispatcher flattens once and hands both the
 same `Outgoing`: what was checked is exactly what is sent.
 """

@@ -27,7 +27,7 @@ from watcher.domain.errors import (
     TransientDeliveryError,
     TransportUnavailable,
 )
-from watcher.notify.outgoing import Outgoing
+from watcher.notify.channels.mail.outgoing import Outgoing
 
 CLOSE_WAIT_SECONDS = 2.0
 

@@ -1,0 +1,1 @@
+"""The channels: one module or package each, exporting `CHANNEL` (`watcher.notify.channel`)."""

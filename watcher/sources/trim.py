@@ -1,0 +1,94 @@
+"""A very long feed is read in part: its first and last items, so a poll's work stays bounded.
+
+Measured on the 2-core build machine (2026-12-04): a valid 20,000-item RSS feed of
+6.0 MB took feedparser 4.2 s of CPU and the whole parse task 5.5 s; classifying its
+items 2.4–4.5 s; storing them 4.4 s (new) to 13.4 s (all revised) on the event loop.
+That fits the 20 s parse deadline here, but not on the ~5.5× slower machine the README
+reports (about 30 s), and feedparser's cost is linear in the entries. So a feed of more
+than `MAX_ITEMS` entries is cut *before* feedparser sees it: 5,000 entries parse in
+0.75 s here (about 4 s on the slow machine), and finding where to cut, one expat pass
+with a Python call per element, takes 0.09 s for the 6 MB.
+
+Both ends are kept, half each: most feeds list the newest entry first, some the oldest,
+and either way the newest entries are among those read. The entries between are
+dropped from the document (they are complete siblings of the kept ones, so what is left
+is as well-formed as before) and a warning says how many were taken.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+from xml.parsers import expat
+
+MAX_ITEMS = 5_000
+ENTRY_NAMES = frozenset({"item", "entry"})  # RSS 0.9x/1.0/2.0 and Atom, any prefix
+
+
+class _Unsafe(Exception):
+    """The document declares a DOCTYPE: left to feedparser's own handling of entities."""
+
+
+def trim_feed(data: bytes, limit: int = MAX_ITEMS) -> tuple[bytes, str | None]:
+    """`data` with only its first and last `limit // 2` entries, and a warning saying so.
+
+    Unchanged, and no warning, when it has no more than `limit` entries or cannot be cut
+    safely: not well-formed, a DOCTYPE, an encoding expat cannot read (an undeclared
+    GBK feed), or entries that are not siblings of one another.
+    """
+    if data.count(b"item>") + data.count(b"entry>") <= limit:  # every entry's end tag
+        return data, None
+    starts = _entry_starts(data)
+    if starts is None or len(starts) <= limit:
+        return data, None
+    head = limit // 2
+    tail = limit - head
+    cut = data[: starts[head]] + data[starts[len(starts) - tail] :]
+    return cut, taken_warning(len(starts), head, tail)
+
+
+def take_ends(count: int, limit: int = MAX_ITEMS) -> tuple[list[int], str | None]:
+    """The positions of the entries to read out of `count`, and the warning if some are not."""
+    if count <= limit:
+        return list(range(count)), None
+    head = limit // 2
+    tail = limit - head
+    return [*range(head), *range(count - tail, count)], taken_warning(count, head, tail)
+
+
+def taken_warning(count: int, head: int, tail: int) -> str:
+    """What a source's warning says when only part of a long feed was read."""
+    return (
+        f"the feed lists {count} entries; {head + tail} were taken, the first {head}"
+        f" and the last {tail} (at most {head + tail} per poll)"
+    )
+
+
+def _entry_starts(data: bytes) -> list[int] | None:
+    """Byte offsets of every entry's start tag, or None when the feed cannot be cut."""
+    starts: list[int] = []
+    parents: set[int] = set()
+    open_elements: list[int] = []
+    numbers = itertools.count()
+    parser = expat.ParserCreate()
+
+    def start(name: str, attributes: Any) -> None:
+        if name.rpartition(":")[2] in ENTRY_NAMES:
+            starts.append(parser.CurrentByteIndex)
+            parents.add(open_elements[-1] if open_elements else -1)
+        open_elements.append(next(numbers))
+
+    def end(name: str) -> None:
+        open_elements.pop()
+
+    def doctype(*args: Any) -> None:
+        raise _Unsafe
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except (expat.ExpatError, ValueError, _Unsafe):
+        return None
+    return starts if len(parents) == 1 else None
