@@ -74,6 +74,7 @@ def test_jsonl_gives_one_line_per_record_in_order() -> None:
     assert set(signal) == {
         "type",
         "direction",
+        "direction_uncertain",
         "severity",
         "score",
         "speculative",
@@ -108,3 +109,19 @@ def test_html_file_is_read_as_html(tmp_path: Path) -> None:
     code, out, _ = _run(str(path))
     assert code == 0
     assert "ore_supply_disruption · tightening" in out
+
+
+def test_traditional_chinese_suspension_notice_is_easing_with_glosses(tmp_path: Path) -> None:
+    """A traditional-Chinese notice suspending export controls is export_control, easing,
+    and each Chinese term is glossed in English."""
+    path = tmp_path / "notice.md"
+    path.write_text(
+        "# 商務部暫停實施稀土出口管制措施\n\n"
+        "中國商務部與海關總署聯合發布公告，決定自即日起暫停實施6項涉及稀土出口管制的公告。\n",
+        encoding="utf-8",
+    )
+    code, out, _ = _run(str(path))
+    assert code == 0
+    assert "export_control · easing · medium" in out
+    assert "'暫停實施' = suspend a measure (export_ease_event)" in out
+    assert "'出口管制' = export controls (export_control_phrase)" in out

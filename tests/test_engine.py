@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ def test_rule_behaviour(classifier: Classifier, case: dict[str, Any]) -> None:
             assert signal.speculative is expected["speculative"]
         if "severity" in expected:
             assert signal.severity is Severity(expected["severity"])
+        assert signal.direction_uncertain is expected.get("uncertain", False)
 
 
 def test_evidence_marks_the_matched_terms(classifier: Classifier) -> None:
@@ -67,3 +69,24 @@ def test_entities_come_from_the_evidence_sentences() -> None:
     assert signal.entities.elements == ("Dy",)
     assert signal.entities.products == ("oxide",)
     assert set(signal.entities.countries) == {"China"}
+
+
+def test_chinese_terms_carry_the_english_gloss(classifier: Classifier) -> None:
+    """A Chinese span carries its term's gloss (else its concept's); English spans none."""
+    (signal,) = classifier.classify("", "商務部暫停實施稀土出口禁止措施。")
+    (evidence,) = signal.evidence
+    glosses = {evidence.sentence[s.start : s.end]: s.gloss for s in evidence.spans}
+    assert glosses["暫停實施"] == "suspend a measure"
+    assert evidence.marked(glossed=True).startswith("[商務部][暫停實施] (suspend a measure)")
+    assert classifier.gloss("suspend_controls") == "controls suspended"
+    assert classifier.gloss("suspend_controls", "暂停实施") == "suspend a measure"
+    (english,) = classifier.classify("", "China suspended the controls on rare earth exports.")
+    assert all(s.gloss == "" for e in english.evidence for s in e.spans)
+
+
+def test_published_date_makes_an_old_year_background(classifier: Classifier) -> None:
+    """With the item's date, a sentence about a year well before it is background."""
+    body = "In 2010 China put controls on rare earth exports."
+    assert classifier.classify("", body) != []  # undated: its only year is its own
+    assert classifier.classify("", body, published=date(2025, 1, 6)) == []
+    assert classifier.classify("", body, published=date(2011, 1, 6)) != []

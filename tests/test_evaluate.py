@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from watcher.classify.engine import Classifier
 from watcher.classify.evaluate import Evaluation, evaluate, format_evaluation, load_examples
 from watcher.cli import app
 from watcher.config import SignalRule
+from watcher.domain.items import Direction, Severity, Signal
 
 TINY = DATA / "classify" / "tiny_eval.jsonl"
 CONCEPTS = {
@@ -106,3 +109,42 @@ def test_eval_command_runs_on_a_split(write_config: Callable[..., Path]) -> None
     assert result.exit_code == 0, result.output
     assert "== split dev: 8 items ==" in result.stdout
     assert "macro-F1 0.875" in result.stdout
+
+
+class _Fixed:
+    """A predictor that returns set signals per title, to pin the item-level measures."""
+
+    def __init__(self, answers: dict[str, list[tuple[str, str]]]) -> None:
+        self.answers = answers
+
+    def classify(self, title: str, body: str, published: date | None = None) -> list[Signal]:
+        return [
+            Signal(kind, Direction(direction), Severity.MEDIUM, 0.5, kind, ())
+            for kind, direction in self.answers.get(title, [])
+        ]
+
+
+def test_easing_sent_as_tightening_and_languages(tmp_path: Path) -> None:
+    """An easing item with any firm tightening signal is counted; figures split by `lang`."""
+    rows = [
+        {"id": "a", "lang": "en", "title": "A", "labels": [{"type": "x", "direction": "easing"}]},
+        {"id": "b", "lang": "en", "title": "B", "labels": [{"type": "x", "direction": "easing"}]},
+        {
+            "id": "c",
+            "lang": "zh",
+            "title": "C",
+            "labels": [{"type": "x", "direction": "tightening"}],
+        },
+        {"id": "d", "lang": "zh", "title": "D", "labels": []},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    predictor = _Fixed({"A": [("x", "easing")], "B": [("y", "tightening")], "C": [("x", "easing")]})
+    result = evaluate(load_examples(path), predictor)
+    assert result.easing_as_tightening == ["b"]
+    assert sorted(result.languages) == ["en", "zh"]
+    assert result.languages["zh"].types[0].tp == 1
+    assert result.languages["zh"].direction_accuracy == 0.0
+    text = format_evaluation(result, errors=False)
+    assert "easing sent as tightening 1" in text
+    assert "  zh          2 items · macro-F1" in text

@@ -52,6 +52,8 @@ def test_sentences_bucket_matches_and_drop_ones_across_a_boundary() -> None:
         ("{a,{b,c}}", "unbalanced or nested braces"),
         ("{9..1}", "runs backwards"),
         ("{1..50} {1..50}", f"at most {MAX_EXPANSIONS}"),
+        ("a ... b ... c", "joins exactly two phrases"),
+        ("... b", "joins exactly two phrases"),
     ],
 )
 def test_bad_terms_are_rejected(term: str, reason: str) -> None:

@@ -107,3 +107,27 @@ def test_default_rules_load_without_warnings() -> None:
     from tests.conftest import ROOT
 
     assert rule_warnings(load_config(ROOT / "config" / "watcher.yaml", environ={})) == []
+
+
+def test_a_concept_may_carry_glosses(write_config: WriteConfig) -> None:
+    """A concept written as {gloss, terms, glosses} loads, its terms match as a list's do."""
+    concepts = {
+        **CONCEPTS,
+        "ban": {
+            "gloss": "export ban",
+            "terms": ["export ban", "出口禁令"],
+            "glosses": {"出口禁令": "ban"},
+        },
+    }
+    config = load_config(
+        write_config(include=[], concepts=concepts, signals={"x": RULE}), environ={}
+    )
+    assert config.signals["x"].match == [["ban"]]
+    assert rule_warnings(config) == []
+
+
+def test_a_gloss_for_an_unknown_term_is_rejected(write_config: WriteConfig) -> None:
+    """`glosses` may only name the concept's own terms."""
+    concepts = {**CONCEPTS, "ban": {"terms": ["export ban"], "glosses": {"禁令": "ban"}}}
+    message = _error(write_config, concepts=concepts, signals={"x": RULE})
+    assert "'禁令' is not one of the concept's terms" in message

@@ -6,9 +6,17 @@ import pytest
 
 from tests.conftest import ROOT
 from watcher.classify.engine import Classifier
-from watcher.classify.severity import Weight, for_sources, grade, score, weight_of
+from watcher.classify.severity import (
+    EASING_CAP,
+    Weight,
+    for_sources,
+    grade,
+    raised_for_sources,
+    score,
+    weight_of,
+)
 from watcher.config.load import load_config
-from watcher.domain.items import Severity
+from watcher.domain.items import Direction, Severity
 
 
 @pytest.mark.parametrize(
@@ -22,10 +30,14 @@ from watcher.domain.items import Severity
         (Severity.LOW, Weight(sources=2), Severity.MEDIUM),
         (Severity.HIGH, Weight(in_title=True, speculative=True), Severity.MEDIUM),
         (Severity.LOW, Weight(speculative=True), Severity.LOW),
+        (Severity.HIGH, Weight(capped=True), Severity.MEDIUM),
+        (Severity.MEDIUM, Weight(in_title=True, sentences=3, capped=True), Severity.MEDIUM),
+        (Severity.LOW, Weight(in_title=True, capped=True), Severity.MEDIUM),
     ],
 )
 def test_grade(base: Severity, weight: Weight, expected: Severity) -> None:
-    """Headline, three body sentences and two sources each raise one step; speculation lowers."""
+    """Headline, three body sentences and two sources each raise one step; speculation
+    lowers; an easing (capped) signal never goes above medium."""
     assert grade(base, weight) is expected
 
 
@@ -38,14 +50,54 @@ def test_score_grows_with_evidence_and_halves_when_speculative() -> None:
 
 
 def test_sources_hook_regrades_a_classified_signal() -> None:
-    """`for_sources` re-grades a signal when clustering finds its story in several sources."""
+    """`for_sources` raises a signal one step when clustering finds its story in several sources."""
     config = load_config(ROOT / "config" / "watcher.yaml", environ={})
     classifier = Classifier.from_config(config)
     (signal,) = classifier.classify("", "The rare earth quota is delayed.")
     base = config.signals[signal.rule].severity
     assert grade(base, weight_of(signal)) is signal.severity  # the hook sees what engine saw
     assert signal.severity is Severity.MEDIUM
-    again = for_sources(signal, base, sources=3)
+    again = for_sources(signal, sources=3)
     assert again.severity is Severity.HIGH
     assert again.score > signal.score
     assert again.evidence == signal.evidence
+    assert for_sources(signal, sources=1) == signal
+
+
+@pytest.mark.parametrize(
+    ("severity", "sources", "direction", "flags", "expected"),
+    [
+        (Severity.MEDIUM, 1, Direction.TIGHTENING, {}, Severity.MEDIUM),
+        (Severity.MEDIUM, 2, Direction.TIGHTENING, {}, Severity.HIGH),
+        (Severity.CRITICAL, 5, Direction.TIGHTENING, {}, Severity.CRITICAL),
+        (Severity.LOW, 2, Direction.EASING, {}, Severity.MEDIUM),
+        (Severity.MEDIUM, 9, Direction.EASING, {}, EASING_CAP),
+        (Severity.MEDIUM, 3, Direction.TIGHTENING, {"uncertain": True}, EASING_CAP),
+        (Severity.LOW, 3, Direction.TIGHTENING, {"speculative": True}, Severity.LOW),
+    ],
+)
+def test_raised_for_sources_never_lifts_easing_to_a_tightening_severity(
+    severity: Severity,
+    sources: int,
+    direction: Direction,
+    flags: dict[str, bool],
+    expected: Severity,
+) -> None:
+    """Two or more sources raise one step; easing or uncertain stop at medium; rumours stay."""
+    assert raised_for_sources(severity, sources, direction, **flags) is expected
+
+
+def test_an_easing_item_is_never_graded_above_medium() -> None:
+    """A headline suspension of controls repeated in the body stays at medium severity."""
+    config = load_config(ROOT / "config" / "watcher.yaml", environ={})
+    classifier = Classifier.from_config(config)
+    title = "China suspends rare earth export controls"
+    body = (
+        "China suspended its rare earth export controls on Monday. The suspension of the"
+        " export controls runs for a year. Exporters said the suspended controls had cut"
+        " shipments by half."
+    )
+    (signal,) = classifier.classify(title, body)
+    assert signal.direction is Direction.EASING
+    assert signal.severity is Severity.MEDIUM
+    assert for_sources(signal, sources=4).severity is Severity.MEDIUM

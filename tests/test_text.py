@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.text import split_sentences
-from watcher.domain.folding import fold, fold_lower
+from watcher.classify.text import clause_breaks, split_sentences
+from watcher.domain.folding import fold, fold_lower, simplify
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "sentences.yaml").read_text(encoding="utf-8")
@@ -37,6 +38,8 @@ def test_offsets_are_shifted() -> None:
         ("“quoted” ‘single’", "\"quoted\" 'single'"),
         ("en–dash em—dash", "en dash em dash"),
         ("稀土\u3000出口", "稀土 出口"),
+        ("暫停實施出口管制", "暂停实施出口管制"),
+        ("緬甸礦區仍未復工。", "缅甸矿区仍未复工。"),
     ],
 )
 def test_fold_keeps_length(text: str, folded: str) -> None:
@@ -50,3 +53,34 @@ def test_fold_lower_keeps_length_of_odd_characters() -> None:
     text = "İstanbul Dy"
     assert len(fold_lower(text)) == len(text)
     assert fold_lower(text).endswith("dy")
+
+
+def test_simplify_keeps_simplified_and_latin_text_as_it_is() -> None:
+    """Text without traditional characters comes back unchanged (and is not converted)."""
+    for text in ("Export controls on gallium.", "商务部暂停实施出口管制", ""):
+        assert simplify(text) == text
+
+
+def test_simplify_keeps_length_on_long_mixed_text() -> None:
+    """Every traditional ideograph maps to one simplified one, so offsets never move."""
+    text = "中國商務部宣佈，對鎵、鍺相關物項實施出口管制（2023年8月1日起）。" * 20
+    assert len(simplify(text)) == len(text)
+    assert simplify(text).startswith("中国商务部宣布")
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        (
+            "Rebels closed crossings, cutting off exports.",
+            ["Rebels closed crossings", ", cutting off exports."],
+        ),
+        ("Output was 60,000 t; exports fell", ["Output was 60,000 t", "; exports fell"]),
+        ("Mines closed but trucks still cross", ["Mines closed ", "but trucks still cross"]),
+        ("矿区停产，原料偏紧", ["矿区停产", "，原料偏紧"]),
+    ],
+)
+def test_clause_breaks(text: str, clauses: list[str]) -> None:
+    """Commas before a space, semicolons, 'but' and Chinese commas end a clause."""
+    cuts = [0, *clause_breaks(text, 0, len(text)), len(text)]
+    assert [text[a:b] for a, b in itertools.pairwise(cuts)] == clauses

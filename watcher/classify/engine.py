@@ -3,15 +3,20 @@
 `rules.fire` decides, sentence by sentence, whether a rule fires, which way and whether
 it is only speculative (negation, hedging and direction are explained there). This
 module lays the item out as sentences, finds every term in one pass, and folds a rule's
-hits into one signal with severity and score (`severity`), evidence and entities.
+hits into one signal: background sentences count only beside news (`background`), the
+item's direction comes from its lead (`direction`), and severity and score from the
+weight of the evidence (`severity`), with evidence, glosses and entities.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 import structlog
 
+from watcher.classify.background import is_dated_background, names_a_year, reference_year
+from watcher.classify.direction import item_direction, lead_end
 from watcher.classify.lexicon import (
     CASED_COUNTRIES,
     COUNTRIES,
@@ -21,12 +26,13 @@ from watcher.classify.lexicon import (
     SYMBOLS,
 )
 from watcher.classify.lint import rule_warnings
-from watcher.classify.matcher import Match, Occurrence, TermMatcher
-from watcher.classify.rules import CompiledRule, Found, Hit
-from watcher.classify.severity import Weight, grade, score
+from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
+from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
+from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.config import SignalRule, WatcherConfig
-from watcher.domain.folding import fold, lower_folded
+from watcher.config.schema import Concept, ConceptSpec, concept_terms
+from watcher.domain.folding import fold, fold_lower, lower_folded
 from watcher.domain.items import Direction, Entities, Evidence, Signal, Span
 
 log = structlog.get_logger("watcher.classify")
@@ -55,13 +61,37 @@ MAX_EVIDENCE = 3
 class Classifier:
     """Compiled concepts and rules; `classify` is pure and safe to share across tasks."""
 
-    def __init__(self, concepts: Mapping[str, list[str]], rules: Mapping[str, SignalRule]) -> None:
+    def __init__(
+        self,
+        concepts: Mapping[str, ConceptSpec | Mapping[str, object]],
+        rules: Mapping[str, SignalRule],
+    ) -> None:
         self.rules = dict(rules)
         self._compiled = [(name, CompiledRule(rule)) for name, rule in self.rules.items()]
+        # the concepts some rule looks at inside a sentence (not only as item context)
+        self._in_sentences = frozenset(
+            concept
+            for rule in self.rules.values()
+            for field, names in rule.concepts().items()
+            if field != "context"
+            for concept in names
+        )
         self._matcher = TermMatcher()
-        for name, terms in concepts.items():
-            for term in terms:
+        self._glosses: dict[str, str] = {}
+        self._term_glosses: dict[str, dict[str, str]] = {}
+        self._gloss_cache: dict[tuple[str, str], str] = {}
+        for name, spec in concepts.items():
+            if isinstance(spec, Mapping):  # not validated yet (a test's or a tool's rules)
+                spec = Concept.model_validate(spec)
+            for term in concept_terms(spec):
                 self._matcher.add(term, name)
+            if isinstance(spec, Concept):
+                if spec.gloss:
+                    self._glosses[name] = spec.gloss
+                if spec.glosses:
+                    self._term_glosses[name] = {
+                        fold_lower(term): gloss for term, gloss in spec.glosses.items()
+                    }
         for kind, table, cased in _ENTITY_TABLES:
             for canonical, terms in table.items():
                 for term in terms:
@@ -76,36 +106,164 @@ class Classifier:
                 log.warning("rule_warning", problem=problem)
         return cls(config.concepts, config.signals)
 
-    def classify(self, title: str, body: str) -> list[Signal]:
-        """Every signal the rules find in the item, one per signal type, in rule order."""
+    def gloss(self, concept: str, term: str = "") -> str:
+        """The English gloss of `term` (as matched, any script) of `concept`: the term's own
+        gloss, else the concept's, else ""."""
+        key = (concept, term)
+        found = self._gloss_cache.get(key)
+        if found is None:
+            own = self._term_glosses.get(concept, {}).get(fold_lower(term)) if term else None
+            found = self._gloss_cache[key] = own or self._glosses.get(concept, "")
+        return found
+
+    def classify(self, title: str, body: str, published: date | None = None) -> list[Signal]:
+        """Every signal the rules find in the item, one per signal type, in rule order.
+
+        `published` (the item's date, when known) tells old events from news.
+        """
         text, sentences = _layout(title, body)
+        has_title = len(text) != len(body)
+        asks = "?" in text or "？" in text
         folded = fold(text)
-        item = _Sentences(*self._matcher.bucket(folded, lower_folded(folded), sentences))
+        lowered = lower_folded(folded)
+        item = _Sentences(*self._matcher.bucket(folded, lowered, sentences), self._in_sentences)
         entities = _EntityIndex(item)
+        clauses: dict[int, Clauses] = {}
+        # sentence -> dated background (see `background`), worked out at its first hit
+        dated: dict[int, bool] = {}
+        year: list[int | None] = []  # the item's year, worked out when a hit names a year
         signals = []
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
             firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
+            mask = compiled.mask
             hits = []
             for index, keys in enumerate(item.keys):
                 # the quick test of CompiledRule.may_fire, inlined: most sentences stop here
-                if firsts.isdisjoint(keys) or not exclude.isdisjoint(keys):
+                if firsts.isdisjoint(keys):
                     continue
                 for group in wanted:
                     if group <= keys:
                         break
                 else:
                     continue
-                hit = compiled.fire(index, item.found(index), keys, folded)
+                if not exclude.isdisjoint(keys) and (
+                    mask.isdisjoint(keys) or compiled.excluded(item.found(index), keys)
+                ):
+                    continue
+                sentence = sentences[index]
+                if index not in clauses:
+                    clauses[index] = Clauses(
+                        text, sentence.start, sentence.end, may_ask=asks, lowered=lowered
+                    )
+                hit = compiled.fire(index, item.found(index), keys, folded, clauses[index])
                 if hit is not None:
-                    hit.hedged = hit.hedged or _is_question(text, sentences[index])
+                    hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
+                    if not hit.background:
+                        if index not in dated:
+                            dated[index] = names_a_year(text, sentence) and (
+                                is_dated_background(text, sentence, _year(year, text, published))
+                            )
+                        hit.background = dated[index]
                     hits.append(hit)
-            if hits:
+            news = [h for h in hits if not h.background]
+            if news:
+                eased = bool(compiled.lead_easing) and any(
+                    not compiled.lead_easing.isdisjoint(keys)
+                    and compiled.lead_vetoes.isdisjoint(keys)
+                    for keys in item.keys[: lead_end(has_title)]
+                )
                 signals.append(
-                    _signal(name, compiled.rule, hits, text, sentences, entities, bool(title))
+                    self._signal(
+                        name, compiled.rule, news, text, sentences, entities, has_title, eased
+                    )
                 )
         return signals
+
+    def _signal(
+        self,
+        name: str,
+        rule: SignalRule,
+        hits: list[Hit],
+        text: str,
+        sentences: list[Sentence],
+        entities: _EntityIndex,
+        has_title: bool,
+        lead_eased: bool = False,
+    ) -> Signal:
+        """Fold a rule's hits into one signal with severity, score, evidence and entities."""
+        firm = [h for h in hits if not h.hedged]
+        speculative = not firm
+        chosen = firm or hits
+        lead = lead_end(has_title)
+        found, uncertain = item_direction(chosen, lead, lead_eased=lead_eased)
+        direction = found or rule.direction
+        weight = Weight(
+            in_title=has_title and any(h.sentence == 0 for h in chosen),
+            sentences=sum(not (has_title and h.sentence == 0) for h in chosen),
+            speculative=speculative,
+            capped=is_capped(direction, uncertain),
+        )
+        evidence = tuple(
+            self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
+            for hit in _strongest(chosen, direction, has_title=has_title)
+        )
+        return Signal(
+            type=name,
+            direction=direction,
+            severity=grade(rule.severity, weight),
+            score=score(weight),
+            rule=name,
+            evidence=evidence,
+            entities=entities.of({h.sentence for h in chosen}),
+            speculative=speculative,
+            direction_uncertain=uncertain,
+        )
+
+    def _cjk_gloss(self, match: Match, text: str) -> str:
+        term = text[match.start : match.end]
+        return self.gloss(match.label, term) if count_cjk(term) else ""
+
+    def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
+        spans = tuple(
+            Span(
+                m.start - sentence.start,
+                m.end - sentence.start,
+                m.label,
+                self.gloss(m.label, text[m.start : m.end])
+                if count_cjk(text[m.start : m.end])
+                else "",
+            )
+            for m in _innermost(hit.spans)
+        )
+        return Evidence(
+            sentence=text[sentence.start : sentence.end],
+            spans=spans,
+            in_title=has_title and hit.sentence == 0,
+        )
+
+
+def _year(cache: list[int | None], text: str, published: date | None) -> int | None:
+    """The item's reference year (see `background`), computed once per item."""
+    if not cache:
+        cache.append(reference_year(text, published))
+    return cache[0]
+
+
+def _innermost(spans: list[Match]) -> list[Match]:
+    """The spans in text order, less those around another span of their concept (an
+    `A ... B` cue around its verb shows as the verb)."""
+    unique = sorted(set(spans))
+    if len(unique) < 2 or len({m.label for m in unique}) == len(unique):
+        return unique  # no concept twice: nothing can be around its own kind
+    return [
+        m
+        for m in unique
+        if not any(
+            o != m and o.label == m.label and m.start <= o.start and o.end <= m.end for o in unique
+        )
+    ]
 
 
 def _layout(title: str, body: str) -> tuple[str, list[Sentence]]:
@@ -125,20 +283,25 @@ def _is_question(text: str, sentence: Sentence) -> bool:
 class _Sentences:
     """An item's matches bucketed by sentence: the labels of each, and matches on demand."""
 
-    def __init__(self, occurrences: list[list[Occurrence]], keys: list[set[str]]) -> None:
+    def __init__(
+        self, occurrences: list[list[Occurrence]], keys: list[set[str]], used: frozenset[str]
+    ) -> None:
         self.occurrences = occurrences
         self.keys = keys
         self.labels: set[str] = set().union(*keys)
+        self._used = used
         self._found: dict[int, Found] = {}
 
     def found(self, index: int) -> Found:
-        """The matches of one sentence by concept (entity labels are left out)."""
+        """The matches of one sentence by concept, for the concepts rules look at in a
+        sentence (not entities, `...` sides or concepts used only as item context)."""
         found = self._found.get(index)
         if found is None:
             found = {}
+            used = self._used
             for start, end, labels in self.occurrences[index]:
                 for label in labels:
-                    if label in _ENTITY_LABEL_SET:
+                    if label not in used:
                         continue
                     match = Match(start, end, label)
                     if label in found:
@@ -177,41 +340,6 @@ class _EntityIndex:
         )
 
 
-def _signal(
-    name: str,
-    rule: SignalRule,
-    hits: list[Hit],
-    text: str,
-    sentences: list[Sentence],
-    entities: _EntityIndex,
-    has_title: bool,
-) -> Signal:
-    """Fold a rule's hits into one signal with severity, score, evidence and entities."""
-    firm = [h for h in hits if not h.hedged]
-    speculative = not firm
-    chosen = firm or hits
-    direction = _vote([h.direction for h in chosen if h.direction is not None]) or rule.direction
-    weight = Weight(
-        in_title=has_title and any(h.sentence == 0 for h in chosen),
-        sentences=sum(not (has_title and h.sentence == 0) for h in chosen),
-        speculative=speculative,
-    )
-    evidence = tuple(
-        _evidence(hit, text, sentences[hit.sentence], has_title=has_title)
-        for hit in _strongest(chosen, direction, has_title=has_title)
-    )
-    return Signal(
-        type=name,
-        direction=direction,
-        severity=grade(rule.severity, weight),
-        score=score(weight),
-        rule=name,
-        evidence=evidence,
-        entities=entities.of({h.sentence for h in chosen}),
-        speculative=speculative,
-    )
-
-
 def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> list[Hit]:
     """At most `MAX_EVIDENCE` hits, in text order: the headline, then those agreeing with
     the signal's direction, then the tightest matches."""
@@ -227,24 +355,3 @@ def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> lis
         ),
     )
     return sorted(ranked[:MAX_EVIDENCE], key=lambda h: h.sentence)
-
-
-def _vote(votes: list[Direction]) -> Direction | None:
-    """The direction most hits agree on; a tie goes to easing (an easing report names
-    the tightening it undoes, so its other sentences often read as tightening)."""
-    if not votes:
-        return None
-    easing = votes.count(Direction.EASING)
-    return Direction.EASING if 2 * easing >= len(votes) else Direction.TIGHTENING
-
-
-def _evidence(hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
-    spans = tuple(
-        Span(m.start - sentence.start, m.end - sentence.start, m.label)
-        for m in sorted(set(hit.spans))
-    )
-    return Evidence(
-        sentence=text[sentence.start : sentence.end],
-        spans=spans,
-        in_title=has_title and hit.sentence == 0,
-    )

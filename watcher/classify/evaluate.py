@@ -1,7 +1,9 @@
 """Measure the rules against a labelled set: per-type precision, recall, F1, direction, errors.
 
 The labelled file is JSON lines, one item per line: `id`, `split`, `title`, `body` and
-`labels`, a list of `{"type", "direction"}` with `"speculative": true` where it applies.
+`labels`, a list of `{"type", "direction"}` with `"speculative": true` where it applies;
+optionally `lang` (figures are also given per language) and `published` (an ISO date,
+passed to the classifier so it can tell background from news).
 
 Semantics, per signal type T (the types are every type labelled anywhere in the file):
 
@@ -13,6 +15,11 @@ Semantics, per signal type T (the types are every type labelled anywhere in the 
   nothing predicted precision is 1, with nothing to find recall is 1;
 - **direction accuracy** = over true positives, the share whose direction is right;
 - **macro-F1** = the mean of the per-type F1;
+- **easing sent as tightening** = items whose news is easing (at least one gold label
+  easing, none tightening, speculative ones aside) for which the classifier gives any
+  non-speculative tightening signal, of whatever type: the alert that costs the
+  product an analyst's trust. `uncertain` counts the signals that said their direction
+  was uncertain, and how many of those had it wrong;
 - **speculative detection** counts the gold speculative labels for which the classifier
   gave a speculative signal of that type (reported apart from the main counts).
 """
@@ -22,16 +29,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from watcher.domain.items import Signal
+from watcher.domain.items import Direction, Signal
 
 
 class Predictor(Protocol):
     """Anything that classifies a title and body, like `Classifier`."""
 
-    def classify(self, title: str, body: str) -> list[Signal]: ...
+    def classify(self, title: str, body: str, published: date | None = None) -> list[Signal]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,14 @@ class Example:
     title: str
     body: str
     labels: tuple[Label, ...]
+    lang: str = ""
+    published: date | None = None
+
+    @property
+    def is_easing_news(self) -> bool:
+        """True when the item's firm labels are all easing (and there is one)."""
+        firm = [x.direction for x in self.labels if not x.speculative]
+        return bool(firm) and all(d == Direction.EASING.value for d in firm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +124,27 @@ class TypeScore:
 
 @dataclass(slots=True)
 class Evaluation:
-    """The scores of one slice of the labelled set."""
+    """The scores of one slice of the labelled set (and of each language in it)."""
 
     split: str
     items: int
     types: list[TypeScore]
     errors: list[Error] = field(default_factory=list)
+    easing_as_tightening: list[str] = field(default_factory=list)
+    """Ids of easing items that got a firm tightening signal."""
+    uncertain: int = 0
+    uncertain_wrong: int = 0
+    languages: dict[str, Evaluation] = field(default_factory=dict)
 
     @property
     def macro_f1(self) -> float:
         """Mean of the per-type F1."""
         return sum(t.f1 for t in self.types) / len(self.types) if self.types else 0.0
+
+    @property
+    def min_precision(self) -> float:
+        """The lowest precision of any type."""
+        return min((t.precision for t in self.types), default=0.0)
 
     @property
     def direction_accuracy(self) -> float:
@@ -140,6 +166,7 @@ def load_examples(path: Path) -> list[Example]:
                     Label(str(x["type"]), str(x["direction"]), bool(x.get("speculative")))
                     for x in row.get("labels", [])
                 )
+                published = row.get("published")
                 examples.append(
                     Example(
                         id=str(row["id"]),
@@ -147,24 +174,51 @@ def load_examples(path: Path) -> list[Example]:
                         title=str(row.get("title") or ""),
                         body=str(row.get("body") or ""),
                         labels=labels,
+                        lang=str(row.get("lang") or ""),
+                        published=date.fromisoformat(published[:10]) if published else None,
                     )
                 )
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a labelled item: {exc!r}") from None
     return examples
 
 
 def evaluate(examples: Sequence[Example], predictor: Predictor, split: str = "all") -> Evaluation:
-    """Classify the examples of `split` (`all` for every one) and score them by type."""
+    """Classify the examples of `split` (`all` for every one) and score them by type.
+
+    With more than one language among them, `languages` holds the same scores per language.
+    """
     types = sorted({label.type for example in examples for label in example.labels})
     chosen = [e for e in examples if split == "all" or e.split == split]
+    outcomes = [(e, predictor.classify(e.title, e.body, published=e.published)) for e in chosen]
+    result = _score_all(split, types, outcomes)
+    languages = sorted({e.lang for e in chosen if e.lang})
+    if len(languages) > 1:
+        for lang in languages:
+            mine = [(e, s) for e, s in outcomes if e.lang == lang]
+            result.languages[lang] = _score_all(split, types, mine)
+    return result
+
+
+def _score_all(
+    split: str, types: list[str], outcomes: Sequence[tuple[Example, list[Signal]]]
+) -> Evaluation:
     scores = {name: TypeScore(name) for name in types}
-    errors: list[Error] = []
-    for example in chosen:
-        signals = {s.type: s for s in predictor.classify(example.title, example.body)}
+    result = Evaluation(split=split, items=len(outcomes), types=list(scores.values()))
+    for example, found in outcomes:
+        signals = {s.type: s for s in found}
         for name in types:
-            errors.extend(_score(scores[name], example, signals.get(name)))
-    return Evaluation(split=split, items=len(chosen), types=list(scores.values()), errors=errors)
+            result.errors.extend(_score(scores[name], example, signals.get(name)))
+        if example.is_easing_news and any(
+            s.direction is Direction.TIGHTENING and not s.speculative for s in found
+        ):
+            result.easing_as_tightening.append(example.id)
+        for signal in found:
+            if signal.direction_uncertain and not signal.speculative:
+                result.uncertain += 1
+                gold = [x for x in example.labels if x.type == signal.type and not x.speculative]
+                result.uncertain_wrong += bool(gold) and gold[0].direction != signal.direction
+    return result
 
 
 def _score(score: TypeScore, example: Example, signal: Signal | None) -> Iterable[Error]:
@@ -206,11 +260,13 @@ def _error(
     example: Example, type_: str, kind: str, expected: str, got: str, signal: Signal | None
 ) -> Error:
     evidence = tuple(e.marked() for e in signal.evidence) if signal is not None else ()
+    if signal is not None and signal.direction_uncertain:
+        got = f"{got} (uncertain)"
     return Error(example.id, kind, type_, expected, got, example.title, evidence)
 
 
 def format_evaluation(result: Evaluation, *, errors: bool = True) -> str:
-    """The scores as a table, then the errors (one block per item and type)."""
+    """The scores as a table, a summary line, one line per language, then the errors."""
     lines = [
         f"== split {result.split}: {result.items} items ==",
         f"{'type':<24}{'TP':>4}{'FP':>4}{'FN':>4}{'prec':>8}{'recall':>8}{'F1':>8}"
@@ -221,16 +277,13 @@ def format_evaluation(result: Evaluation, *, errors: bool = True) -> str:
             f"{t.type:<24}{t.tp:>4}{t.fp:>4}{t.fn:>4}{t.precision:>8.3f}{t.recall:>8.3f}"
             f"{t.f1:>8.3f}{t.direction_accuracy:>9.3f}{t.speculative_found:>4}/{t.speculative_gold}"
         )
-    tp = sum(t.tp for t in result.types)
-    right = sum(t.right_direction for t in result.types)
-    spec = sum(t.speculative_found for t in result.types)
-    spec_gold = sum(t.speculative_gold for t in result.types)
-    lines.append(
-        f"macro-F1 {result.macro_f1:.3f} · min precision"
-        f" {min((t.precision for t in result.types), default=0.0):.3f}"
-        f" · direction accuracy {result.direction_accuracy:.3f} ({right}/{tp})"
-        f" · speculative detected {spec}/{spec_gold}"
-    )
+    lines.append(_summary(result))
+    for lang, part in result.languages.items():
+        per_type = " ".join(
+            f"{t.type}={t.precision:.2f}/{t.recall:.2f}/{t.f1:.2f}" for t in part.types
+        )
+        lines.append(f"  {lang:<8} {part.items:>4} items · {_summary(part)}")
+        lines.append(f"  {'':<8} P/R/F1 {per_type}")
     if errors:
         counted = sum(e.kind != "not speculative" for e in result.errors)
         lines.append(
@@ -241,4 +294,20 @@ def format_evaluation(result: Evaluation, *, errors: bool = True) -> str:
                 f"  {e.id:<6}{e.kind:<16}{e.type}: expected {e.expected}, got {e.got}  | {e.title}"
             )
             lines.extend(f"        > {sentence}" for sentence in e.evidence)
+        if result.easing_as_tightening:
+            lines.append(f"easing sent as tightening: {', '.join(result.easing_as_tightening)}")
     return "\n".join(lines)
+
+
+def _summary(result: Evaluation) -> str:
+    tp = sum(t.tp for t in result.types)
+    right = sum(t.right_direction for t in result.types)
+    spec = sum(t.speculative_found for t in result.types)
+    spec_gold = sum(t.speculative_gold for t in result.types)
+    return (
+        f"macro-F1 {result.macro_f1:.3f} · min precision {result.min_precision:.3f}"
+        f" · direction accuracy {result.direction_accuracy:.3f} ({right}/{tp})"
+        f" · easing sent as tightening {len(result.easing_as_tightening)}"
+        f" · uncertain {result.uncertain} ({result.uncertain_wrong} wrong)"
+        f" · speculative detected {spec}/{spec_gold}"
+    )

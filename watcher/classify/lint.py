@@ -16,6 +16,7 @@ never match, or match without meaning anything:
 from __future__ import annotations
 
 from watcher.config import WatcherConfig
+from watcher.config.schema import concept_terms
 from watcher.domain.terms import Literal, TermError, parse_term
 
 # fmt: off
@@ -33,7 +34,9 @@ STOP_WORDS = frozenset((
 
 def rule_warnings(config: WatcherConfig) -> list[str]:
     """One line per problem: the key path, what is wrong and what it means."""
-    hollow = {name for name, terms in config.concepts.items() if _only_stop_words(terms)}
+    hollow = {
+        name for name, spec in config.concepts.items() if _only_stop_words(concept_terms(spec))
+    }
     warnings = []
     for name, rule in config.signals.items():
         dead = 0
@@ -51,10 +54,10 @@ def rule_warnings(config: WatcherConfig) -> list[str]:
             )
         used = {c for group in rule.match for c in group} | set(rule.context)
         for concept in sorted(used & hollow):
+            terms = ", ".join(concept_terms(config.concepts[concept])[:5])
             warnings.append(
-                f"signals.{name}: concept {concept!r} has only stop words"
-                f" ({', '.join(config.concepts[concept][:5])}); it is in nearly every sentence"
-                " and tells nothing apart"
+                f"signals.{name}: concept {concept!r} has only stop words ({terms}); it is in"
+                " nearly every sentence and tells nothing apart"
             )
     return warnings
 

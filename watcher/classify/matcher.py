@@ -1,7 +1,11 @@
 """Find every term of every concept in one pass over the text.
 
 Latin terms respect word boundaries ("Dy" is not inside "Dynamic"); Chinese terms match
-anywhere. Literal terms go into one Aho–Corasick automaton (a second one for
+anywhere. A `*` stands for an ending of at most `MAX_ENDING` letters, `MAX_LONG_ENDING`
+after a stem of `LONG_STEM` letters or more (-s, -ed, -ing, -ions; -ement after
+"requir"): a longer run makes another word ("production cap*" is not "production
+capacity", "ceas*" is not "ceasefire"), so a term that needs one spells it out.
+Literal terms go into one Aho–Corasick automaton (a second one for
 case-sensitive terms), so the cost is one scan of the text however many terms there
 are; a regular expression costs a scan of its own. The term syntax is in `terms`.
 """
@@ -15,10 +19,22 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from watcher.domain.terms import MAX_EXPANSIONS, Regex, TermError, expand_braces, parse_term
+from watcher.domain.terms import (
+    GAP_WORDS,
+    MAX_EXPANSIONS,
+    Gapped,
+    Literal,
+    Regex,
+    TermError,
+    expand_braces,
+    parse_term,
+)
 
 __all__ = [
+    "LONG_STEM",
+    "MAX_ENDING",
     "MAX_EXPANSIONS",
+    "MAX_LONG_ENDING",
     "Match",
     "Occurrence",
     "TermError",
@@ -26,10 +42,16 @@ __all__ = [
     "count_cjk",
     "expand_braces",
     "is_cjk",
+    "is_side",
     "parse_term",
 ]
 
+MAX_ENDING = 4
+MAX_LONG_ENDING = 6
+LONG_STEM = 6
 _WORD_RUN = re.compile(r"[^\W_\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*")
+# what ends a clause for an `A ... B` term (the folded text has no dashes left)
+_CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：]")
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -56,6 +78,11 @@ def is_cjk(char: str) -> bool:
 def count_cjk(text: str) -> int:
     """How many CJK characters `text` holds (0 at once for ASCII)."""
     return 0 if text.isascii() else len(_CJK_CHAR.findall(text))
+
+
+def is_side(label: str) -> bool:
+    """True for the internal label of one side of an `A ... B` term (not a concept)."""
+    return isinstance(label, str) and label.startswith("\x00")
 
 
 def _is_word_char(char: str) -> bool:
@@ -85,20 +112,39 @@ class TermMatcher:
         }
         self._automata: list[tuple[bool, ahocorasick.Automaton]] | None = None
         self._regexes: list[tuple[Regex, str]] = []
+        # `A ... B` terms: (label, label of the A side, label of the B side); the sides
+        # are matched as literals under those internal labels and joined per sentence
+        self._gaps: list[tuple[str, str, str]] = []
+        self._sides: set[str] = set()
+        self._firsts: set[str] = set()
+        self._by_first: dict[str, list[tuple[str, str, str]]] = {}
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
         """Add `term` under `label`; raise `TermError` if it cannot match anything."""
         for form in parse_term(term, cased=cased):
             if isinstance(form, Regex):
                 self._regexes.append((form, label))
-                continue
-            keys = self._keys[form.cased]
-            exact, wild = keys.get(form.key, ((), ()))
-            if form.wildcard and label not in wild:
-                keys[form.key] = (exact, (*wild, label))
-            elif not form.wildcard and label not in exact:
-                keys[form.key] = ((*exact, label), wild)
+            elif isinstance(form, Gapped):
+                first, second = f"\x00{len(self._gaps)}<", f"\x00{len(self._gaps)}>"
+                self._gaps.append((label, first, second))
+                self._by_first[first] = [(label, first, second)]
+                self._firsts.add(first)
+                self._sides.update((first, second))
+                for literal in form.first:
+                    self._add_literal(literal, first)
+                for literal in form.second:
+                    self._add_literal(literal, second)
+            else:
+                self._add_literal(form, label)
         self._automata = None
+
+    def _add_literal(self, form: Literal, label: str) -> None:
+        keys = self._keys[form.cased]
+        exact, wild = keys.get(form.key, ((), ()))
+        if form.wildcard and label not in wild:
+            keys[form.key] = (exact, (*wild, label))
+        elif not form.wildcard and label not in exact:
+            keys[form.key] = ((*exact, label), wild)
 
     def _build(self) -> list[tuple[bool, ahocorasick.Automaton]]:
         self._automata = []
@@ -115,7 +161,13 @@ class TermMatcher:
                         latin and _is_word_char(key[0]),
                         latin and (bool(wild) or _is_word_char(key[-1])),
                         exact + wild,
-                        wild,
+                        # the labels a longer word keeps, and how much longer it may be
+                        (
+                            wild,
+                            MAX_LONG_ENDING if len(key.split()[-1]) >= LONG_STEM else MAX_ENDING,
+                        )
+                        if wild
+                        else None,
                     ),
                 )
             automaton.make_automaton()
@@ -138,7 +190,46 @@ class TermMatcher:
                 _scan_into(automaton, folded if cased else lowered, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
+            if self._gaps:
+                for index, labels in enumerate(keys):
+                    if not self._sides.isdisjoint(labels):
+                        self._join_gaps(folded, found[index], labels)
         return found, keys
+
+    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
+        """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
+        words in the same clause) and take the sides' labels out of `labels`; the side
+        matches stay in `found` under their internal labels (`is_side` tells them)."""
+        present = [
+            gap
+            for first in self._firsts.intersection(labels)
+            for gap in self._by_first[first]
+            if gap[2] in labels
+        ]
+        labels.difference_update(self._sides.intersection(labels))  # iterates `labels`
+        if not present:
+            return
+        sides: dict[str, list[tuple[int, int]]] = {}
+        for start, end, names in found:
+            for name in names:
+                if name in self._sides:
+                    sides.setdefault(name, []).append((start, end))
+        added = False
+        for label, first, second in present:
+            for a_start, a_end in sides[first]:
+                for b_start, b_end in sides[second]:
+                    between = folded[a_end:b_start]
+                    if (
+                        b_start >= a_end
+                        and between.count(" ") + count_cjk(between) // 2 <= GAP_WORDS + 1
+                        and _CLAUSE_MARK.search(between) is None
+                    ):
+                        found.append((a_start, b_end, (label,)))
+                        labels.add(label)
+                        added = True
+                        break
+        if added:
+            found.sort(key=lambda o: (o[1], o[0]))
 
     def _bucket_regexes(
         self,
@@ -164,7 +255,12 @@ class TermMatcher:
     def occurrences(self, folded: str, lowered: str) -> list[Occurrence]:
         """Every matched phrase, sorted by position, each with all its labels."""
         found, _ = self.bucket(folded, lowered, [(0, len(lowered))])
-        return sorted(found[0])
+        out = []
+        for start, end, labels in sorted(found[0]):
+            named = tuple(label for label in labels if not is_side(label))
+            if named:
+                out.append((start, end, named))
+        return out
 
     def find(self, folded: str, lowered: str) -> list[Match]:
         """Every match in the text, one per label, in document order."""
@@ -200,10 +296,12 @@ def _scan_into(
         if right_bound and end < size:
             after = text[end]
             if after.isalnum() and (after < "\u3000" or not is_cjk(after)):
-                if not wild:
+                if wild is None:
                     continue
-                labels = wild  # only `*` terms run on into the rest of the word
+                labels, ending = wild  # only `*` terms run on into the rest of the word
                 stop = _WORD_RUN.match(text, end).end()  # type: ignore[union-attr]  # `*` matches empty
+                if stop - end > ending:
+                    continue  # another word: `cap*` is not "capacity", `ceas*` not "ceasefire"
         if last >= next_start:
             while last >= next_start:
                 index += 1

@@ -2,36 +2,44 @@
 
 The sentence's matches arrive grouped by concept. The rule fires on the first `match`
 alternative whose concepts all occur (on distinct words, within `within` words of each
-other) and that no negation cue cancels. Words inside a phrase of a `mask` concept do
-not count for the rule ("mining" in "mining quota" is no mine; "lifted" in "lifted
-offers" raises no quota). Then:
+other, and with `scope: clause` in one clause; `anywhere` concepts may stand anywhere in
+the sentence) and that no negation cue cancels. Words inside a phrase of a `mask`
+concept do not count for the rule ("mining" in "mining quota" is no mine; "lifted" in
+"lifted offers" raises no quota). Then:
 
-- **negation**: a cue of a `negation` concept within `negation_window` words of a
-  trigger term cancels that alternative (the next one is tried), unless the cue is part
-  of a matched phrase ("not yet" in a "late" concept) or of a `negation_exceptions`
-  phrase ("not only"). A cue of a `not_easing` concept standing just before an easing
-  cue ("not resumed", "yet to reopen", "no licences approved") turns that cue into a
-  tightening one and cancels nothing.
+- **negation**: a cue of a `negation` concept in the trigger's clause, within
+  `negation_window` words of a trigger term, cancels that alternative (the next one is
+  tried), unless the cue is part of a matched phrase ("not yet" in a "late" concept) or
+  of a `negation_exceptions` phrase ("not only"). A cue of a `not_easing` concept up to
+  `not_easing_window` words before an easing cue in its clause ("not resumed", "yet to
+  reopen", "no notice on when they can reopen", "very few companies supply enough")
+  turns that cue into a tightening one and cancels nothing.
 - **hedging**: a hedging cue counts when it stands before a trigger term, at most
-  `hedging_window` words from it ("may suspend", "is considering closing"), so a
-  forecast tacked onto a fact ("…, which could leave plants short") does not make the
-  fact speculative. A question is always speculative.
-- **direction**: easing when an easing cue stands within `within` words of the
-  trigger, because an easing sentence usually names the tightening it undoes ("mines
-  suspended in May have resumed", "the shortage has eased"); else tightening when a
-  tightening cue does; else None, and the rule's default direction applies.
+  `hedging_window` words from it ("may suspend", "is considering closing"), or right
+  after one in its clause ("controls could be widened"), so a forecast tacked onto a fact
+  ("…, which could leave plants short") does not make the fact speculative. A question
+  is always speculative.
+- **direction**: the cues of each direction are first cleared of those inside a longer
+  cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
+  easing cue stands within `within` words of the trigger, because an easing sentence
+  names the tightening it undoes ("mines suspended in May have resumed", "the shortage
+  has eased"); else tightening when a tightening cue does; else None, and the rule's
+  default direction applies.
+- **background**: a `background` cue in the sentence marks the hit as background
+  (history, an earlier event): the engine counts it only beside news.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from watcher.classify.matcher import Match, count_cjk
+from watcher.classify.text import clause_breaks
 from watcher.config import SignalRule
 from watcher.domain.items import Direction
 
 Found = dict[str, list[Match]]
-FLIP_WINDOW = 3  # "not been approved", "have still not been approved", "yet to reopen"
 CUE_WINDOW = 12  # how far a direction cue may stand from the trigger without `within`
 
 
@@ -44,6 +52,7 @@ class Hit:
     direction: Direction | None
     hedged: bool
     spread: int = 0
+    background: bool = False
 
 
 def distance(text: str, left: int, right: int) -> int:
@@ -61,6 +70,61 @@ def gap(text: str, a: Match, b: Match) -> int:
     return distance(text, b.end, a.start)
 
 
+class Clauses:
+    """A sentence's clauses, worked out on first use: `same(a, b)` says whether two
+    matches share one; `questions` are the clauses that end with a question mark."""
+
+    __slots__ = ("_breaks", "_lowered", "_questions", "_span", "_text")
+
+    def __init__(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        *,
+        may_ask: bool = True,
+        lowered: str | None = None,
+    ) -> None:
+        self._text = text
+        self._lowered = lowered
+        self._span = (start, end)
+        self._breaks: list[int] | None = None
+        # `may_ask` False: the text has no question mark, so no clause is a question
+        self._questions: frozenset[int] | None = None if may_ask else frozenset()
+
+    @property
+    def breaks(self) -> list[int]:
+        """Offsets where the sentence's clauses end."""
+        if self._breaks is None:
+            self._breaks = clause_breaks(self._text, *self._span, self._lowered)
+        return self._breaks
+
+    @property
+    def questions(self) -> frozenset[int]:
+        """The numbers of the clauses that end with a question mark."""
+        if self._questions is None:
+            start, end = self._span
+            marks = (
+                [i for i in range(start, end) if self._text[i] in "?？"]
+                if ("?" in self._text[start:end] or "？" in self._text[start:end])
+                else []
+            )
+            self._questions = frozenset(self.of(q) for q in marks)
+        return self._questions
+
+    def of(self, offset: int) -> int:
+        """The number of the clause that holds `offset`."""
+        return bisect_right(self.breaks, offset)
+
+    def same(self, a: Match, b: Match) -> bool:
+        """True when no clause break lies between the two matches."""
+        return self.of(a.start) == self.of(b.start)
+
+    def asks(self, match: Match) -> bool:
+        """True when the match stands in a clause that is a question."""
+        return self.of(match.start) in self.questions
+
+
 class CompiledRule:
     """A `SignalRule` with its concept lists as sets, for quick rejection of sentences."""
 
@@ -68,25 +132,55 @@ class CompiledRule:
         self.rule = rule
         self.groups = [(tuple(g), frozenset(g)) for g in rule.match]
         self.group_sets = [wanted for _, wanted in self.groups]
+        anywhere = set(rule.anywhere)
+        # per alternative: its concepts, those bound by `within`/`scope`, those free
+        self.alternatives = []
+        for names, wanted in self.groups:
+            bound = tuple(c for c in names if c not in anywhere) or names[:1]
+            loose = tuple(c for c in names if c not in bound)
+            self.alternatives.append((wanted, bound, loose))
         self.context = frozenset(rule.context)
         self.exclude = frozenset(rule.exclude)
         self.mask = frozenset(rule.mask)
+        self.background = frozenset(rule.background)
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
+        self.events = tuple(rule.easing_events)
+        self.lead_easing = frozenset(rule.lead_easing)
+        self.not_easing = frozenset(rule.not_easing)
+        self.negators = frozenset(rule.negation) | frozenset(rule.denial)
+        self.hedges = frozenset(rule.hedging)
+        self.lead_vetoes = frozenset(rule.not_easing) | frozenset(rule.negation)
         self.within = rule.within
         self.window = rule.within or CUE_WINDOW
+        self.by_clause = rule.scope == "clause"
 
     def may_fire(self, keys: set[str]) -> bool:
-        """False when a sentence with these concepts cannot fire the rule (a quick test)."""
-        if self.firsts.isdisjoint(keys) or not self.exclude.isdisjoint(keys):
+        """False when a sentence with these concepts cannot fire the rule (a quick test;
+        an excluded concept inside a mask phrase is left to `excluded`)."""
+        if self.firsts.isdisjoint(keys):
+            return False
+        if not self.exclude.isdisjoint(keys) and self.mask.isdisjoint(keys):
             return False
         return any(wanted <= keys for _, wanted in self.groups)
 
-    def fire(self, index: int, found: Found, keys: set[str], text: str) -> Hit | None:
+    def excluded(self, found: Found, keys: set[str]) -> bool:
+        """True when an `exclude` concept stands in the sentence outside every `mask`
+        phrase ("steel" is excluded, "stainless steel" masked)."""
+        if self.exclude.isdisjoint(keys):
+            return False
+        if self.mask.isdisjoint(keys):
+            return True
+        return not self.exclude.isdisjoint(_unmasked(self.mask, found))
+
+    def fire(
+        self, index: int, found: Found, keys: set[str], text: str, clauses: Clauses
+    ) -> Hit | None:
         """The rule's hit on sentence `index` (its matches `found` by concept), or None.
 
-        `keys` are the concepts of `found`. Call it on sentences that pass `may_fire`.
+        `keys` are the concepts of `found`; `clauses` tells the sentence's clauses apart.
+        Call it on sentences that pass `may_fire`.
         """
         if not self.mask.isdisjoint(keys):
             found = _unmasked(self.mask, found)
@@ -94,27 +188,92 @@ class CompiledRule:
         rule = self.rule
         tightening = [m for c in self.tightening if c in found for m in found[c]]
         easing = [m for c in self.easing if c in found for m in found[c]]
-        flipped = _flipped(rule, found, easing, text) if easing and rule.not_easing else []
-        for names, wanted in self.groups:
+        if tightening and easing:
+            tightening, easing = (
+                _outside(tightening, easing, easing=False),
+                _outside(easing, tightening, easing=True),
+            )
+        if clauses.questions:  # a cue in a question states nothing ("When will it recover?")
+            tightening = [m for m in tightening if not clauses.asks(m)]
+            easing = [m for m in easing if not clauses.asks(m)]
+        flipped = (
+            _flipped(rule, found, easing, text, clauses)
+            if easing and not self.not_easing.isdisjoint(keys)
+            else []
+        )
+        negatable = not self.negators.isdisjoint(keys)
+        hedgeable = not self.hedges.isdisjoint(keys)
+        for wanted, bound, loose in self.alternatives:
             if not wanted <= keys:
                 continue
-            trigger, spread = _closest([found[c] for c in names], text)
+            trigger, spread = _closest(
+                [found[c] for c in bound], text, clauses if self.by_clause else None
+            )
             if trigger is None or (self.within is not None and spread > self.within):
                 continue
-            if _negated(rule, found, trigger, tightening + easing, flipped, text):
+            free = [_free(found[c], trigger) for c in loose] if loose else []
+            if None in free:
                 continue
-            window = self.window
-            near_easing = [
-                e for e in easing if e not in flipped and _near(text, e, trigger, window)
-            ]
-            near_tight = [t for t in tightening + flipped if _near(text, t, trigger, window)]
-            direction = (
-                Direction.EASING if near_easing else Direction.TIGHTENING if near_tight else None
+            if negatable and _negated(
+                rule, found, trigger, tightening + easing, flipped, text, clauses
+            ):
+                continue
+            picked = trigger + [m for m in free if m is not None] if free else trigger
+            if tightening or easing:
+                direction, cues = self._direction(
+                    found, picked, tightening, easing, flipped, text, clauses
+                )
+            else:
+                direction, cues = None, []
+            hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
+                clauses.questions and all(clauses.asks(t) for t in trigger)
             )
-            cues = near_easing if direction is Direction.EASING else near_tight
-            hedged = _hedged(rule, found, trigger, text)
-            return Hit(index, trigger + cues, direction, hedged, spread)
+            background = not self.background.isdisjoint(keys)
+            return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
+
+    def _direction(
+        self,
+        found: Found,
+        trigger: list[Match],
+        tightening: list[Match],
+        easing: list[Match],
+        flipped: list[Match],
+        text: str,
+        clauses: Clauses,
+    ) -> tuple[Direction | None, list[Match]]:
+        """The sentence's direction and the cues that set it.
+
+        An easing event near the trigger (resumed, lifted, eased) outranks any tightening
+        cue: an easing report names what it undoes. Otherwise the cue nearest the trigger
+        decides (cues in the trigger's clauses first), a tie going to easing.
+        """
+        window = self.window
+        near_easing = [e for e in easing if e not in flipped and _near(text, e, trigger, window)]
+        near_tight = [t for t in tightening + flipped if _near(text, t, trigger, window)]
+        if not near_easing and not near_tight:
+            return None, []
+        if near_easing:
+            events = [m for c in self.events if c in found for m in found[c]]
+            strong = [e for e in near_easing if e in events]
+            if strong:
+                return Direction.EASING, strong
+        if not near_easing or not near_tight:
+            direction = Direction.EASING if near_easing else Direction.TIGHTENING
+            return direction, near_easing or near_tight
+        own = {clauses.of(t.start) for t in trigger}
+        local = [m for m in near_easing + near_tight if clauses.of(m.start) in own]
+        if local:
+            near_easing = [m for m in near_easing if m in local]
+            near_tight = [m for m in near_tight if m in local]
+            if not near_easing or not near_tight:
+                direction = Direction.EASING if near_easing else Direction.TIGHTENING
+                return direction, near_easing or near_tight
+        ease = min(_reach(text, m, trigger) for m in near_easing)
+        tight = min(_reach(text, m, trigger) for m in near_tight)
+        if ease <= tight:
+            return Direction.EASING, [m for m in near_easing if _reach(text, m, trigger) == ease]
+        return Direction.TIGHTENING, [m for m in near_tight if _reach(text, m, trigger) == tight]
 
 
 def _unmasked(mask: frozenset[str], found: Found) -> Found:
@@ -131,11 +290,28 @@ def _unmasked(mask: frozenset[str], found: Found) -> Found:
     return out
 
 
-def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, int]:
+def _outside(cues: list[Match], others: list[Match], *, easing: bool) -> list[Match]:
+    """The cues that no cue of the other direction overrides: a longer cue around them
+    ("suspend exports" around "suspend"). Two cues from one verb ("suspended its
+    prohibition" and "suspended its prohibition on exports") leave the easing one: an
+    easing event outranks the tightening it names."""
+    return [c for c in cues if not any(_overrides(o, c, easing) for o in others)]
+
+
+def _overrides(other: Match, cue: Match, easing: bool) -> bool:
+    if other.start == cue.start and other.end != cue.end:
+        return not easing
+    return other.start <= cue.start and cue.end <= other.end and other != cue
+
+
+def _closest(
+    groups: list[list[Match]], text: str, clauses: Clauses | None
+) -> tuple[list[Match] | None, int]:
     """One match per concept, on distinct spans, as close together as possible; and the spread.
 
     For each match of the first concept, every other concept contributes its match
-    nearest to it (the first of equals); the set with the smallest spread wins.
+    nearest to it (the first of equals), from the anchor's clause when `clauses` is
+    given; the set with the smallest spread wins.
     """
     first = groups[0]
     if len(groups) == 1:
@@ -145,6 +321,7 @@ def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, 
     best_spread = 0
     for anchor in first:
         chosen = [anchor]
+        clause = clauses.of(anchor.start) if clauses is not None else 0
         first_end, last_start = anchor.end, anchor.start
         for options in rest:
             pick: Match | None = None
@@ -155,6 +332,8 @@ def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, 
                     continue
                 if _taken(option, chosen):
                     continue  # one word cannot stand for two concepts
+                if clauses is not None and clauses.of(option.start) != clause:
+                    continue
                 pick, pick_gap = option, option_gap
             if pick is None:
                 break
@@ -166,6 +345,11 @@ def _closest(groups: list[list[Match]], text: str) -> tuple[list[Match] | None, 
             if best is None or spread < best_spread:
                 best, best_spread = chosen, spread
     return best, best_spread
+
+
+def _free(options: list[Match], chosen: list[Match]) -> Match | None:
+    """The first of `options` that is not one of the `chosen` spans."""
+    return next((m for m in options if not _taken(m, chosen)), None)
 
 
 def _taken(option: Match, chosen: list[Match]) -> bool:
@@ -180,13 +364,28 @@ def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
     return any(gap(text, cue, t) <= window for t in trigger)
 
 
-def _flipped(rule: SignalRule, found: Found, easing: list[Match], text: str) -> list[Match]:
-    """Easing cues that a `not_easing` cue just before them turns into tightening ones."""
+def _reach(text: str, cue: Match, trigger: list[Match]) -> int:
+    """Words from the cue to the nearest trigger term (0 when it is one or inside one)."""
+    return min(gap(text, cue, t) for t in trigger)
+
+
+def _flipped(
+    rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
+) -> list[Match]:
+    """Easing cues that a `not_easing` cue before them, in their clause, makes tightening."""
     nots = [m for c in rule.not_easing for m in found.get(c, ())]
+    if not nots:
+        return []
+    window = rule.not_easing_window
     return [
         cue
         for cue in easing
-        if any(n.end <= cue.start and distance(text, n.end, cue.start) <= FLIP_WINDOW for n in nots)
+        if any(
+            n.end <= cue.start
+            and distance(text, n.end, cue.start) <= window
+            and clauses.same(n, cue)
+            for n in nots
+        )
     ]
 
 
@@ -197,26 +396,35 @@ def _negated(
     cues: list[Match],
     flipped: list[Match],
     text: str,
+    clauses: Clauses,
 ) -> bool:
-    """True when a negation cue stands near the trigger and is not part of a matched phrase."""
+    """True when a negation cue stands near the trigger, in its clause, outside a phrase."""
     negations = [m for c in rule.negation for m in found.get(c, ())]
-    if not negations:
+    denials = [m for c in rule.denial for m in found.get(c, ())]
+    if not negations and not denials:
         return False
     protected = trigger + cues + [m for c in rule.negation_exceptions for m in found.get(c, ())]
+    for denial in denials:
+        if not any(p.start <= denial.start and denial.end <= p.end for p in protected) and any(
+            denial.end <= t.start and clauses.same(denial, t) for t in trigger
+        ):
+            return True  # "denied reports that ... plans export cuts"
+    window = rule.not_easing_window
     for neg in negations:
         if any(p.start <= neg.start and neg.end <= p.end for p in protected):
             continue  # part of a matched phrase ("not yet issued", "not only")
-        if any(
-            neg.end <= f.start and distance(text, neg.end, f.start) <= FLIP_WINDOW for f in flipped
-        ):
+        if any(neg.end <= f.start and distance(text, neg.end, f.start) <= window for f in flipped):
             continue  # already read as "not eased" = tightening
-        if any(gap(text, neg, t) <= rule.negation_window for t in trigger):
+        if any(gap(text, neg, t) <= rule.negation_window and clauses.same(neg, t) for t in trigger):
             return True
     return False
 
 
-def _hedged(rule: SignalRule, found: Found, trigger: list[Match], text: str) -> bool:
-    """True when a hedging cue stands before a trigger term, within `hedging_window` words."""
+def _hedged(
+    rule: SignalRule, found: Found, trigger: list[Match], text: str, clauses: Clauses
+) -> bool:
+    """True when a hedging cue stands before a trigger term (within `hedging_window`
+    words) or right after one in its clause (within `hedging_after` words)."""
     for name in rule.hedging:
         for cue in found.get(name, ()):
             for term in trigger:
@@ -225,4 +433,8 @@ def _hedged(rule: SignalRule, found: Found, trigger: list[Match], text: str) -> 
                         return True
                 elif cue.start < term.end:
                     return True  # the cue is part of the trigger ("export ban proposal")
+                elif distance(text, term.end, cue.start) <= rule.hedging_after and clauses.same(
+                    term, cue
+                ):
+                    return True  # "controls could be widened"
     return False

@@ -1,4 +1,4 @@
-"""Sentences: where each begins and ends in the text, as offsets.
+"""Sentences and their clauses: where each begins and ends in the text, as offsets.
 
 Offsets matter: evidence spans are reported in the original sentence, so sentences are
 slices of the text (see `watcher.domain.folding` for the normalisation the matcher runs on).
@@ -132,3 +132,30 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if block_start < end:
         out.append((block_start, end))
     return out
+
+
+# Where a clause ends inside a sentence: a comma or colon before white space or an
+# ideograph (not the one in 60,000), a semicolon, a dash, the Chinese marks, and the
+# conjunctions that join two statements ("…, cutting off exports" is not "controls on
+# exports"; "…closed, but trucks still cross" is two facts).
+_CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：–—]|[ \t\n]-+[ \t\n]")
+# run on the lower-cased text: without IGNORECASE the engine jumps between first letters
+_CLAUSE_WORD = re.compile(
+    r"\b(?:but|while|whereas|although|though|however)\b|但|不过|不過|然而|儘管|尽管|雖然|虽然"
+)
+
+
+def clause_breaks(text: str, start: int, end: int, lowered: str | None = None) -> list[int]:
+    """Offsets (into `text`) where a clause of the sentence [start, end) ends, in order.
+
+    `lowered` is the text lower-cased with its length kept, when the caller has it.
+    """
+    breaks = [m.start() for m in _CLAUSE_MARK.finditer(text, start, end)]
+    if lowered is None:
+        low = text.lower()
+        lowered = low if len(low) == len(text) else text
+    words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+    if words:
+        breaks.extend(words)
+        breaks.sort()
+    return breaks

@@ -178,6 +178,36 @@ Source = Annotated[FeedSource | PageSource | FilesSource, Field(discriminator="k
 # --- rules ---------------------------------------------------------------------------
 
 
+class Concept(Model):
+    """A concept written as a mapping: its terms, and the English gloss alerts show
+    beside a matched term in another script ("暫停實施 (suspend)")."""
+
+    terms: list[str] = Field(min_length=1, description="the concept's terms (term syntax)")
+    gloss: str | None = Field(
+        default=None, description="English gloss of the concept, shown beside Chinese terms"
+    )
+    glosses: dict[str, str] = Field(
+        default_factory=dict,
+        description="a gloss for one term (written as in `terms`) instead of the concept's",
+    )
+
+    @model_validator(mode="after")
+    def _glossed_terms_exist(self) -> Concept:
+        for term in self.glosses:
+            if term not in self.terms:
+                raise ValueError(f"glosses: {term!r} is not one of the concept's terms")
+        return self
+
+
+ConceptSpec = list[str] | Concept
+"""A concept: a plain list of terms, or a `Concept` mapping with glosses."""
+
+
+def concept_terms(spec: ConceptSpec) -> list[str]:
+    """The terms of a concept, however it is written."""
+    return spec.terms if isinstance(spec, Concept) else spec
+
+
 class SignalRule(Model):
     """How one signal type is recognised; concepts are named term lists from `concepts:`."""
 
@@ -190,6 +220,16 @@ class SignalRule(Model):
     within: int | None = Field(
         default=None, ge=1, description="the matched terms must lie within this many words"
     )
+    scope: Literal["sentence", "clause"] = Field(
+        default="sentence",
+        description="clause: the matched terms must also lie in one clause (commas,"
+        " semicolons, dashes, brackets and 'but'/'while' end a clause)",
+    )
+    anywhere: list[str] = Field(
+        default_factory=list,
+        description="match concepts that may stand anywhere in the sentence (the authority"
+        " that said it), outside `within` and `scope`",
+    )
     context: list[str] = Field(
         default_factory=list,
         description="at least one of these concepts must occur somewhere in the item",
@@ -197,8 +237,18 @@ class SignalRule(Model):
     exclude: list[str] = Field(
         default_factory=list, description="a sentence with any of these concepts never matches"
     )
+    background: list[str] = Field(
+        default_factory=list,
+        description="cues that frame a sentence as background (history, an earlier event):"
+        " its match only counts beside a sentence that reports news",
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
+    denial: list[str] = Field(
+        default_factory=list,
+        description="cues that cancel a match standing after them anywhere in their clause"
+        " ('denied reports in two papers that the government plans export cuts')",
+    )
     negation_exceptions: list[str] = Field(
         default_factory=list,
         description="phrases that contain a negation word but do not negate ('not only')",
@@ -213,11 +263,34 @@ class SignalRule(Model):
     hedging_window: int = Field(
         default=8, ge=1, description="a hedging cue counts this many words before a matched term"
     )
+    hedging_after: int = Field(
+        default=0,
+        ge=0,
+        description="a hedging cue also counts up to this many words after a matched term,"
+        " in its clause ('controls could be widened': 1); 0 = never",
+    )
     tightening: list[str] = Field(default_factory=list)
     easing: list[str] = Field(default_factory=list)
+    easing_events: list[str] = Field(
+        default_factory=list,
+        description="easing cues that report an event (resumed, lifted, eased): near the"
+        " match they outrank any tightening cue; other cues compete by nearness",
+    )
     not_easing: list[str] = Field(
         default_factory=list,
         description="cues that, just before an easing cue, make it tightening ('not resumed')",
+    )
+    lead_easing: list[str] = Field(
+        default_factory=list,
+        description="cues that, in the headline or lead sentence and not negated there, make"
+        " the item's signal easing even where the rule fires only later ('suspends"
+        " Article 2 of Announcement No. 46')",
+    )
+    not_easing_window: int = Field(
+        default=3,
+        ge=1,
+        description="how many words a `not_easing` cue may stand before the easing cue, in"
+        " its clause ('no notice on when they can reopen')",
     )
     direction: Direction = Field(
         default=Direction.TIGHTENING, description="direction when no cue decides"
@@ -235,15 +308,20 @@ class SignalRule(Model):
         """Every concept name this rule refers to, by the field that names it."""
         return {
             "match": [c for group in self.match for c in group],
+            "anywhere": self.anywhere,
             "context": self.context,
             "exclude": self.exclude,
+            "background": self.background,
             "negation": self.negation,
+            "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
             "mask": self.mask,
             "hedging": self.hedging,
             "tightening": self.tightening,
             "easing": self.easing,
+            "easing_events": self.easing_events,
             "not_easing": self.not_easing,
+            "lead_easing": self.lead_easing,
         }
 
 
@@ -505,7 +583,7 @@ class WatcherConfig(Model):
         default_factory=list,
         description="addresses for operational notices (never market alerts)",
     )
-    concepts: dict[str, list[str]] = Field(default_factory=dict)
+    concepts: dict[str, ConceptSpec] = Field(default_factory=dict)
     signals: dict[SignalType, SignalRule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -515,9 +593,10 @@ class WatcherConfig(Model):
             if source.name in seen:
                 raise ValueError(f"sources: the name {source.name!r} is used twice")
             seen.add(source.name)
-        for name, terms in self.concepts.items():
+        for name, spec in self.concepts.items():
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"concepts.{name}: a concept name is lower_snake_case")
+            terms = concept_terms(spec)
             if not terms:
                 raise ValueError(f"concepts.{name}: the term list is empty")
             for index, term in enumerate(terms):

@@ -2,9 +2,20 @@
 
 Offsets matter: evidence spans are reported in the original sentence, so every
 normalisation here keeps the text's length (one character in, one character out).
+
+Besides dashes, odd spaces and curly quotes, traditional Chinese is written in
+simplified characters (OpenCC's `t2s` conversion, phrase-aware), so a rule names each
+Chinese term once: 暫停實施 is matched by 暂停实施. OpenCC converts character for
+character in practice; where a phrase would change the length, that run of ideographs
+is converted one character at a time instead, so offsets never move.
 """
 
 from __future__ import annotations
+
+import re
+from functools import cache
+
+import opencc
 
 # Dashes and odd spaces become plain spaces; curly quotes straight. One character in,
 # one character out, so offsets in the folded text are offsets in the original.
@@ -27,15 +38,61 @@ _FOLD_PAIRS = (
     ("\u201c", '"'),
     ("\u201d", '"'),
 )
+# the ideograph blocks OpenCC's character tables cover (CJK unified, extension A,
+# compatibility ideographs)
+_IDEOGRAPH_RANGES = ((0x3400, 0xA000), (0xF900, 0xFB00))
+_IDEOGRAPH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+class _Simplifier:
+    """Traditional → simplified Chinese with OpenCC, keeping the text's length."""
+
+    def __init__(self) -> None:
+        self._convert = opencc.OpenCC("t2s").convert
+        chars = [chr(c) for low, high in _IDEOGRAPH_RANGES for c in range(low, high)]
+        # one character a line, so no two characters convert as a phrase
+        converted = self._convert("\n".join(chars)).split("\n")
+        self.chars: dict[str, str] = {
+            a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1
+        }
+        # a text with none of these characters is already simplified: one regex scan
+        # (a character class is a bitmap test) instead of a call into OpenCC
+        self.traditional = re.compile(f"[{''.join(sorted(self.chars))}]")
+
+    def simplify(self, text: str) -> str:
+        """`text` in simplified characters, the same length as `text`."""
+        if text.isascii() or self.traditional.search(text) is None:
+            return text
+        out: str = self._convert(text)
+        if len(out) == len(text):
+            return out
+        return _IDEOGRAPH_RUN.sub(self._run, text)
+
+    def _run(self, match: re.Match[str]) -> str:
+        run = match.group()
+        out: str = self._convert(run)
+        if len(out) == len(run):
+            return out
+        return "".join(self.chars.get(c, c) for c in run)
+
+
+@cache
+def _simplifier() -> _Simplifier:
+    return _Simplifier()
+
+
+def simplify(text: str) -> str:
+    """Traditional Chinese characters in `text` written as simplified; same length."""
+    return _simplifier().simplify(text)
 
 
 def fold(text: str) -> str:
-    """Spaces for dashes and line breaks, straight quotes; same length as `text`."""
+    """Spaces for dashes and line breaks, straight quotes, simplified Chinese; same length."""
     # str.replace per character beats str.translate, which is slow on non-ASCII text
     for old, new in _FOLD_PAIRS:
         if old in text:
             text = text.replace(old, new)
-    return text
+    return simplify(text)
 
 
 def lower_folded(folded: str) -> str:

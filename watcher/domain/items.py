@@ -56,11 +56,17 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A matched term inside an evidence sentence: [start, end) offsets and the concept."""
+    """A matched term inside an evidence sentence: [start, end) offsets and the concept.
+
+    `gloss` is the concept's English gloss for a term in another script (a Chinese term
+    is glossed "suspend" or "export controls"), so a reader without Chinese sees why
+    the rule fired; empty for English terms and concepts without one.
+    """
 
     start: int
     end: int
     concept: str
+    gloss: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +77,9 @@ class Evidence:
     spans: tuple[Span, ...] = ()
     in_title: bool = False
 
-    def marked(self, left: str = "[", right: str = "]") -> str:
-        """The sentence with every matched span wrapped in `left`/`right`."""
+    def marked(self, left: str = "[", right: str = "]", *, glossed: bool = False) -> str:
+        """The sentence with every matched span wrapped in `left`/`right`; with `glossed`,
+        a span's English gloss follows it: "[暫停實施] (suspend a measure)"."""
         out: list[str] = []
         pos = 0
         for span in sorted(self.spans, key=lambda s: s.start):
@@ -80,6 +87,8 @@ class Evidence:
                 continue
             out.append(self.sentence[pos : span.start])
             out.append(f"{left}{self.sentence[span.start : span.end]}{right}")
+            if glossed and span.gloss:
+                out.append(f" ({span.gloss})")
             pos = span.end
         out.append(self.sentence[pos:])
         return "".join(out)
@@ -114,27 +123,40 @@ class Signal:
     evidence: tuple[Evidence, ...]
     entities: Entities = field(default_factory=Entities)
     speculative: bool = False
+    direction_uncertain: bool = False
+    """True when the item's sentences disagree on the direction and none settles it: the
+    direction is the classifier's best reading, and the severity is capped as for easing."""
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape used by `watcher classify --jsonl` and stored on the signal row."""
+        """The JSON shape used by `watcher classify --jsonl` and stored on the signal row.
+
+        Each evidence entry's `glosses` maps a glossed span's concept to its gloss (only
+        when a span has one), beside `spans` as `[start, end, concept]`.
+        """
         return {
             "type": self.type,
             "direction": self.direction.value,
+            "direction_uncertain": self.direction_uncertain,
             "severity": self.severity.value,
             "score": round(self.score, 3),
             "speculative": self.speculative,
             "rule": self.rule,
-            "evidence": [
-                {
-                    "sentence": e.sentence,
-                    "marked": e.marked(),
-                    "in_title": e.in_title,
-                    "spans": [[s.start, s.end, s.concept] for s in e.spans],
-                }
-                for e in self.evidence
-            ],
+            "evidence": [_evidence_dict(e) for e in self.evidence],
             "entities": self.entities.as_dict(),
         }
+
+
+def _evidence_dict(evidence: Evidence) -> dict[str, object]:
+    out: dict[str, object] = {
+        "sentence": evidence.sentence,
+        "marked": evidence.marked(),
+        "in_title": evidence.in_title,
+        "spans": [[s.start, s.end, s.concept] for s in evidence.spans],
+    }
+    glosses = {s.concept: s.gloss for s in evidence.spans if s.gloss}
+    if glosses:
+        out["glosses"] = glosses
+    return out
 
 
 @dataclass(frozen=True, slots=True)

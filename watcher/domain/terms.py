@@ -1,13 +1,18 @@
 """Term syntax: what a term in a concept's list means, compiled for the matcher.
 
 A term is a literal phrase, case-insensitive, with `*` at the end for inflection
-(`delay*` matches delays, delayed). Braces spell several phrases at once:
-`{held,holding} back` is "held back" and "holding back", `{the ,}ban` is "the ban" and
-"ban", `in {2000..2018}` is nineteen phrases. `re:` introduces a regular expression for
-the rare case that needs one (case-insensitive unless it says `(?-i:...)`); one that
-only names a word (`re:(?-i:\\bUS\\b)`) becomes a literal, and one without capitals is
-marked to run on the lower-cased text, where it needs no IGNORECASE flag (that flag
-disables the regex engine's prefix search).
+(`delay*` matches delays, delayed; a short ending, so `cap*` is not "capacity": see
+`watcher.classify.matcher`). Chinese terms may be written in either script (they are
+matched on simplified text). `A ... B` is two phrases in one clause, B after A with at
+most `GAP_WORDS` words between ("suspend* ... {control,controls}" matches "suspend the
+implementation of six export control announcements", not "suspended, cutting off
+controls"): the verb-object pairs that a fixed phrase cannot spell. Braces spell
+several phrases at once: `{held,holding} back` is "held back" and "holding back",
+`{the ,}ban` is "the ban" and "ban", `in {2000..2018}` is nineteen phrases. `re:`
+introduces a regular expression for the rare case that needs one (case-insensitive
+unless it says `(?-i:...)`); one that only names a word (`re:(?-i:\\bUS\\b)`) becomes a
+literal, and one without capitals is marked to run on the lower-cased text, where it
+needs no IGNORECASE flag (that flag disables the regex engine's prefix search).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from dataclasses import dataclass
 from watcher.domain.folding import fold, fold_lower
 
 MAX_EXPANSIONS = 2_000
+GAP = " ... "
+GAP_WORDS = 10
 _BRACES = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"(\d+)\.\.(\d+)")
 _WORD_REGEX = re.compile(r"(\(\?-i:)?\\b([^\W_]+(?: [^\W_]+)*)\\b(\))?")
@@ -36,6 +43,14 @@ class Literal:
     key: str
     wildcard: bool
     cased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Gapped:
+    """A compiled `A ... B` term: the literals of each side."""
+
+    first: tuple[Literal, ...]
+    second: tuple[Literal, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +88,26 @@ def expand_braces(term: str) -> list[str]:
     return ["".join(combo) for combo in itertools.product(*parts)]
 
 
-def parse_term(term: str, *, cased: bool = False) -> list[Literal | Regex]:
+def parse_term(term: str, *, cased: bool = False) -> list[Literal | Regex | Gapped]:
     """The compiled forms of one term; raise `TermError` when it cannot match anything.
 
     An invalid regex, a regex that matches the empty string, a misplaced `*`, malformed
-    braces and an empty term are errors.
+    braces, an empty term and more than one `...` are errors.
     """
     raw = term.strip()
     if raw.startswith("re:"):
         return [_parse_regex(raw[3:])]
-    out: list[Literal | Regex] = []
+    if GAP in f" {raw} ":
+        sides = f" {raw} ".split(GAP)
+        if len(sides) != 2 or not sides[0].strip() or not sides[1].strip():
+            raise TermError(f"{term!r}: '...' joins exactly two phrases")
+        first, second = (_literals(term, side.strip(), cased) for side in sides)
+        return [Gapped(tuple(first), tuple(second))]
+    return list(_literals(term, raw, cased))
+
+
+def _literals(term: str, raw: str, cased: bool) -> list[Literal]:
+    out: list[Literal] = []
     for phrase in expand_braces(raw):
         wildcard = phrase.endswith("*")
         body = phrase[:-1] if wildcard else phrase
