@@ -43,8 +43,8 @@ imports `preload` once, so a new worker starts in milliseconds. Every worker als
 the main module again (`multiprocessing.spawn.prepare`), and CPython 3.11 never hands
 the forkserver the main script's path, so its `"__main__"` preload does nothing. For
 the `watcher` console script that re-run imports the whole command line: a replacement
-worker (after a deadline, a crash, its 1,000th task) answered in 0.37 s instead of
-8 ms. The pool names no module of this service to fix that. `main_module_imports`
+worker (after a deadline, a crash, its 1,000th task) would take a large fraction of a
+second instead of milliseconds. The pool names no module of this service to fix that. `main_module_imports`
 names, for any program, what the re-run will import: the main module itself when it
 was run by name (`python -m NAME`; a package's `__main__` is never re-run), else the
 modules the script's top-level names come from (the console script's `main` comes
@@ -105,9 +105,8 @@ STOP_WAIT = 5.0  # seconds `close` waits for killed workers and pebble's threads
 # acknowledging it; 60 s is pebble's channel-lock wait and covers SIGTERM's 3 s grace)
 LOST_AFTER = 60.0
 # Tasks handed to pebble per worker: the one it runs and the next, so a worker need not
-# wait for a busy event loop to hand it work (as ProcessPoolExecutor queues ahead). 200
-# polls whose loop work alone is 3.0 s took 3.13–3.21 s on the old executor, 3.35–3.43 s
-# with one task per worker, 3.24–3.30 s with two.
+# wait for a busy event loop to hand it work (as ProcessPoolExecutor queues ahead); more
+# would sit in pebble's pipe, out of reach of a caller's cancel.
 QUEUED_PER_WORKER = 2
 
 # A worker re-runs a main module preloaded by name as `__mp_main__`, and runpy warns

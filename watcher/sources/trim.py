@@ -1,13 +1,10 @@
 """A very long feed is read in part: its first and last items, so a poll's work stays bounded.
 
-Measured on the 2-core build machine (2026-12-04): a valid 20,000-item RSS feed of
-6.0 MB took feedparser 4.2 s of CPU and the whole parse task 5.5 s; classifying its
-items 2.4–4.5 s; storing them 4.4 s (new) to 13.4 s (all revised) on the event loop.
-That fits the 20 s parse deadline here, but not on the ~5.5× slower machine the README
-reports (about 30 s), and feedparser's cost is linear in the entries. So a feed of more
-than `MAX_ITEMS` entries is cut *before* feedparser sees it: 5,000 entries parse in
-0.75 s here (about 4 s on the slow machine), and finding where to cut, one expat pass
-with a Python call per element, takes 0.09 s for the 6 MB.
+feedparser's cost, and the classification and storing that follow, grow with the
+entries: a valid feed of tens of thousands of entries (several MB) takes seconds of
+parse alone and can overrun the parse deadline on a slow machine, every poll. So a
+feed of more than `MAX_ITEMS` entries is cut *before* feedparser sees it; finding where
+to cut is one expat pass, a small part of a parse.
 
 Both ends are kept, half each: most feeds list the newest entry first, some the oldest,
 and either way the newest entries are among those read. The entries between are
