@@ -152,24 +152,3 @@ def mail_server() -> Iterator[MailServer]:
     server = MailServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def warm_forkserver() -> Iterator[None]:
-    """One worker pool open all session, so the forkserver stays up between Runtimes.
-
-    `WorkerPool.close` stops the forkserver when it closes the process's last open pool;
-    the daemon closes its one pool at exit, but the suite opens about 110 Runtimes, and
-    each would start a cold forkserver (about 0.6 s of imports).
-    """
-    from watcher.concurrency.pool import WorkerPool
-
-    try:
-        from watcher.service.runtime import WORKER_MODULES
-    except ImportError:  # only a speed-up: the tests that need the runtime fail on their own
-        yield
-        return
-    pool = WorkerPool(1, deadline=60, preload=WORKER_MODULES)
-    asyncio.run(pool.start())
-    yield
-    pool.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
@@ -12,19 +13,27 @@ from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
 
-TEXTS = [
+TODAY = date(2026, 12, 4)
+TEXTS: list[tuple[str, str, date | None]] = [
     (
         "China tightens export controls on dysprosium",
         "Beijing imposed export licences on dysprosium and terbium oxide, halting shipments.",
+        TODAY,
     ),
-    ("Lynas halts Mount Weld after flooding", "Heavy rain flooded the pit; mining has stopped."),
-    ("Quarterly results", "Revenue rose on higher prices."),
+    (
+        "Lynas halts Mount Weld after flooding",
+        "Heavy rain flooded the pit; mining has stopped.",
+        TODAY,
+    ),
+    ("Quarterly results", "Revenue rose on higher prices.", None),
 ]
 
 
 def _expected(config: WatcherConfig) -> list[tuple[list[str], object]]:
     classifier = Classifier.from_config(config, warn=False)
-    return [([s.rule for s in classifier.classify(t, b)], sketch_text(t, b)) for t, b in TEXTS]
+    return [
+        ([s.rule for s in classifier.classify(t, b, d)], sketch_text(t, b)) for t, b, d in TEXTS
+    ]
 
 
 def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:

@@ -242,8 +242,10 @@ async def test_sigkill_of_the_owner_leaves_no_child(tmp_path: Path) -> None:
             await child.wait()
 
 
-async def test_close_stops_the_workers_and_the_forkserver_now(tmp_path: Path) -> None:
-    """`close` kills the workers, one stuck in C code included, and stops the forkserver."""
+async def test_close_stops_the_workers_now_and_the_forkserver_with_the_process(
+    tmp_path: Path,
+) -> None:
+    """`close` kills the workers at once, one stuck in C code included; the rest exit with it."""
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.poolowner", str(tmp_path), "close",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE,
@@ -253,9 +255,11 @@ async def test_close_stops_the_workers_and_the_forkserver_now(tmp_path: Path) ->
         seen = await _read_until(child.stdout, "CLOSED")
         seconds, *left = seen["CLOSED"]
         assert float(seconds) < 5
-        stopped = [int(p) for p in seen["DESCENDANTS"] if "resource_tracker" not in command(int(p))]
-        assert not set(stopped) & {int(p) for p in left}
+        workers = {int(p) for p in seen["WORKERS"]}
+        assert not workers & {int(p) for p in left}  # the workers are gone at once
+        family = {int(p) for p in seen["DESCENDANTS"]}
         assert await asyncio.wait_for(child.wait(), 30) == 0
+        await _all_gone(family)  # the forkserver and the tracker left with the process
     finally:
         if child.returncode is None:
             child.kill()

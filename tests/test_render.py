@@ -12,10 +12,12 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import select
 
-from tests.delivery import BAN, Entry, cycle, entries, feed_source, feed_xml
+from tests.delivery import BAN, QUOTA, Entry, cycle, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.orm import reading
 from tests.servers import FeedServer, Route
+from watcher.classify.engine import Classifier
+from watcher.classify.severity import raised_for_sources
 from watcher.config import WatcherConfig
 from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import (
@@ -218,9 +220,9 @@ def test_the_header_check_refuses_a_message_with_an_extra_header(make_config: Ma
 async def test_the_same_story_from_a_second_source_mails_once_naming_both(
     feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
 ) -> None:
-    """Story clustering joins the second report: one email, 'Also reported by' the other."""
-    feed_server.routes["/a"] = Route(feed_xml(entries(BAN)))
-    feed_server.routes["/b"] = Route(feed_xml([Entry(BAN[0], BAN[1], "other-guid", None)]))
+    """One email naming the other source, its severity raised because two carry the story."""
+    feed_server.routes["/a"] = Route(feed_xml(entries(QUOTA)))
+    feed_server.routes["/b"] = Route(feed_xml([Entry(QUOTA[0], QUOTA[1], "other-guid", None)]))
     config = make_config(
         sources=[
             feed_source(feed_server.url("/a"), "wire-a"),
@@ -238,6 +240,31 @@ async def test_the_same_story_from_a_second_source_mails_once_naming_both(
     [message] = mail_server.messages
     assert "Also reported by: wire-b" in text_part(message)
     assert "wire-b" in html_part(message)
+    # two sources carry the story: the alert's severity is one step above one source's
+    [alone] = Classifier.from_config(config).classify(QUOTA[0], QUOTA[1])
+    raised = raised_for_sources(alone.severity, 2, alone.direction)
+    assert raised != alone.severity
+    assert f"severity {raised.value}" in text_part(message)
+
+
+async def test_a_chinese_term_is_glossed_in_english_in_the_alert(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """A reader without Chinese sees what a matched Chinese term means, in both parts."""
+    title = "商務部公告暫停實施稀土出口管制措施"
+    body = "中國商務部宣布，自即日起暫停實施對稀土相關物項的出口管制措施。"
+    feed_server.routes["/zh"] = Route(feed_xml([Entry(title, body, "zh-1", None)]))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/zh"), "cn-wire")], smtp=mail_server.smtp_config()
+    )
+    [signal] = Classifier.from_config(config).classify(title, body)
+    glossed = [s for e in signal.evidence for s in e.spans if s.gloss]
+    assert glossed  # the rules gloss the Chinese terms this item matches
+    await cycle(config)
+    [message] = mail_server.messages
+    for span in glossed:
+        assert f"({span.gloss})" in text_part(message)
+        assert f"({span.gloss})" in html_part(message)
 
 
 @pytest.mark.parametrize(

@@ -41,16 +41,17 @@ once the tasks the broken pool dropped.
 Workers come from a `forkserver` (never `fork` this multi-threaded process), which
 imports `preload` once, so a new worker starts in milliseconds. Every worker also runs
 the main module again (`multiprocessing.spawn.prepare`), and CPython 3.11 never hands
-the forkserver the main script's path, so its `"__main__"` preload does nothing. For
-the `watcher` console script that re-run imports the whole command line: a replacement
+the forkserver the main script's path, so its `"__main__"` preload does nothing. For the
+`watcher` console script that re-run imports the whole command line: a replacement
 worker (after a deadline, a crash, its 1,000th task) would take a large fraction of a
-second instead of milliseconds. The pool names no module of this service to fix that. `main_module_imports`
-names, for any program, what the re-run will import: the main module itself when it
-was run by name (`python -m NAME`; a package's `__main__` is never re-run), else the
-modules the script's top-level names come from (the console script's `main` comes
-from `watcher.cli.app`). "The modules of the main module's package" would not do: a
-script has no package. The forkserver imports those too, so the re-run finds them
-imported. `start()` waits for the forkserver's imports on a thread, never on the loop.
+second instead of milliseconds. The pool names no module of this service to fix that.
+`main_module_imports` names, for any program, what the re-run will import: the main
+module itself when it was run by name (`python -m NAME`; a package's `__main__` is never
+re-run), else the modules the script's top-level names come from (the console script's
+`main` comes from `watcher.cli.app`). "The modules of the main module's package" would
+not do: a script has no package. The forkserver imports those too, so the re-run finds
+them imported. `start()` waits for the forkserver's imports on a thread, never on the
+loop.
 
 Every child dies with the service, however the service dies (SIGKILL included):
 - workers: multiprocessing keeps, in the parent, the write end of a pipe whose read end
@@ -64,11 +65,10 @@ Every child dies with the service, however the service dies (SIGKILL included):
 - the resource tracker: it exits when the service, the forkserver and the workers
   have all closed its pipe (stdlib).
 
-`close()` kills the workers at once (SIGKILL, no 3 s grace) and, when it closes the
-process's last open pool and no other multiprocessing child is left, stops the
-forkserver; a later pool starts a fresh one. The resource tracker, stdlib's one per
-process, stays until the service exits: stopped early, the finalizers of pebble's
-semaphores would only start it again.
+`close()` kills the pool's workers at once (SIGKILL, no 3 s grace). The forkserver and
+the resource tracker, stdlib's one of each per process, stay until the process exits:
+a later pool (the next `Runtime` of a test, a bench round, a reload) forks its workers
+from the warm forkserver in milliseconds instead of paying its imports again.
 """
 
 from __future__ import annotations
@@ -118,7 +118,6 @@ warnings.filterwarnings(
 
 _preload: list[str] = ["__main__"]  # what the forkserver imports: every pool's wishes
 _lock = threading.Lock()
-_open_pools = 0  # started and not closed, in this process: the last `close` stops the forkserver
 
 
 class WorkerPool:
@@ -153,7 +152,6 @@ class WorkerPool:
         self._pool_lock = threading.Lock()
         self._slots = asyncio.Semaphore(workers * QUEUED_PER_WORKER)  # tasks handed to pebble
         self._running: set[Future[Any]] = set()
-        self._started = False
         self._closed = False
 
     async def start(self) -> None:
@@ -244,7 +242,6 @@ class WorkerPool:
 
     def _live_pool(self, what: str) -> pebble.ProcessPool:
         """The pebble pool, started on first use and replaced when it broke."""
-        global _open_pools
         with self._pool_lock:
             if self._closed:
                 raise WorkerError(what, f"{what}: the worker pool is closed")
@@ -260,10 +257,6 @@ class WorkerPool:
                 initializer=_die_with_parent,
                 context=self._context,
             )
-            if not self._started:
-                self._started = True
-                with _lock:
-                    _open_pools += 1
             return pool
 
     def _lost(self, what: str, reason: str, exitcode: int | None = None) -> None:
@@ -275,9 +268,8 @@ class WorkerPool:
     def close(self) -> None:
         """Stop every worker now; running tasks are abandoned (their callers get `WorkerError`).
 
-        The forkserver stops too once no other pool of this process is open.
+        The process's forkserver stays, for the next pool; it exits with the process.
         """
-        global _open_pools
         with self._pool_lock:
             if self._closed:
                 return
@@ -287,11 +279,6 @@ class WorkerPool:
             _stop(pool)
         for future in list(self._running):
             future.cancel()
-        if self._started:
-            with _lock:
-                _open_pools -= 1
-                if _open_pools == 0 and not multiprocessing.active_children():
-                    _stop_forkserver()
 
 
 def main_module_imports() -> list[str]:
@@ -382,14 +369,3 @@ def _processes(pool: pebble.ProcessPool) -> list[multiprocessing.process.BasePro
     """
     manager = getattr(getattr(pool, "_pool_manager", None), "worker_manager", None)
     return list(getattr(manager, "workers", {}).values())
-
-
-def _stop_forkserver() -> None:
-    """Stop this process's forkserver; the next worker started starts a fresh one.
-
-    `ForkServer._stop` is what CPython's own tests call; there is no public stop.
-    """
-    server = multiprocessing.forkserver._forkserver
-    stop = getattr(server, "_stop", None)
-    if stop is not None:
-        stop()

@@ -13,6 +13,7 @@ due again and the alert goes out again with the same ID.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from datetime import datetime
 
 import structlog
 
+from watcher.classify.severity import for_sources
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.items import DigestOutbound, Outbound
 from watcher.notify.admin import notify_admins
@@ -96,6 +98,27 @@ async def _rounds(send: Callable[[], Awaitable[DispatchReport]]) -> DispatchRepo
 # --- alerts --------------------------------------------------------------------------
 
 
+def _graded(outbound: Outbound) -> Outbound:
+    """The alert with its signals' severity raised for a story several sources carry.
+
+    Graded when sent, so it counts every source known by then (`also_reported_by`);
+    never raises an easing, uncertain or speculative signal past its cap
+    (`watcher.classify.severity.for_sources`).
+    """
+    sources = 1 + len(outbound.also_reported_by)
+    signals = tuple(for_sources(s, sources) for s in outbound.signals)
+    return dataclasses.replace(outbound, signals=signals)
+
+
+def _graded_digest(digest: DigestOutbound) -> DigestOutbound:
+    """The digest with each entry graded as `_graded` grades an alert."""
+    entries = tuple(
+        dataclasses.replace(e, signal=for_sources(e.signal, 1 + len(e.also_reported_by)))
+        for e in digest.entries
+    )
+    return dataclasses.replace(digest, entries=entries)
+
+
 async def dispatch_alerts(
     dispatcher: Dispatcher, channel: Channel, transport: Transport
 ) -> DispatchReport:
@@ -109,7 +132,7 @@ async def dispatch_alerts(
         return DispatchReport()
     jobs: list[Job] = []
     gone = DispatchReport()
-    for outbound in batch.emails:
+    for outbound in map(_graded, batch.emails):
         what = f"alert {', '.join(s.type for s in outbound.signals)}: {outbound.item.title[:120]!r}"
         record = _Deliveries(d, outbound, batch.owner, what)
         job = _alert_job(d, channel, outbound, what, record)
@@ -202,7 +225,7 @@ async def dispatch_digests(
         return DispatchReport()
     jobs: list[Job] = []
     gone = DispatchReport()
-    for digest in batch:
+    for digest in map(_graded_digest, batch):
         record = _DigestRecord(d, digest, owner)
         subscriber = d.config.subscriber(digest.subscriber)
         if subscriber is None:

@@ -15,6 +15,7 @@ import hashlib
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
@@ -58,8 +59,11 @@ class Analysis:
 _classifiers: dict[str, Classifier] = {}  # this process's classifier, by rules digest
 
 
-def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
-    """The signals, sketch and story keys of every (title, body), in order.
+def analyse(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list[Analysis]:
+    """The signals, sketch and story keys of every (title, body, date), in order.
+
+    The date (the item's publication, else when it was fetched) tells the classifier an
+    old event from news.
 
     Runs in a worker process; `rules.payload` is unpickled only from this package's own
     `Rules.from_config`, never from outside input.
@@ -70,8 +74,9 @@ def analyse(rules: Rules, texts: Sequence[tuple[str, str]]) -> list[Analysis]:
         _classifiers.clear()
         classifier = _classifiers[rules.digest] = Classifier(concepts, signals)
     out = []
-    for title, body in texts:
+    for title, body, when in texts:
         sketch = sketch_text(title, body)
         keys = index_keys(sketch)
-        out.append(Analysis(classifier.classify(title, body), encode_sketch(sketch), keys))
+        signals = classifier.classify(title, body, when)
+        out.append(Analysis(signals, encode_sketch(sketch), keys))
     return out

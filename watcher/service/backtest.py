@@ -73,7 +73,9 @@ def compare(
         if advance is not None:
             advance(1)
         before = {s.type: s for s in stored.signals}
-        after = {s.type: s for s in classifier.classify(stored.item.title, stored.item.body)}
+        item = stored.item
+        when = (item.published or stored.fetched_at).date()
+        after = {s.type: s for s in classifier.classify(item.title, item.body, when)}
         for name in sorted(before.keys() | after.keys()):
             diff = diffs.setdefault(name, TypeDiff(name))
             old, new = before.get(name), after.get(name)

@@ -216,7 +216,8 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails."""
     if not items:
         return []
-    texts = [(item.title, item.body) for item in items]
+    today = rt.clock().date()
+    texts = [(i.title, i.body, i.published.date() if i.published else today) for i in items]
     try:
         return await rt.parsers.run("classifying its items", analyse, rt.rules, texts)
     except WorkerError as exc:

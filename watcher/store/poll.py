@@ -298,6 +298,7 @@ def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, A
         "severity": signal.severity.value,
         "score": signal.score,
         "speculative": signal.speculative,
+        "direction_uncertain": signal.direction_uncertain,
         "rule": signal.rule,
         "evidence": list(data["evidence"]),  # type: ignore[call-overload]
         "entities": signal.entities.as_dict(),

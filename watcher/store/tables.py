@@ -18,6 +18,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -168,6 +171,9 @@ class SignalRow(SQLModel, table=True):
     severity: str = Field(max_length=16)
     score: float
     speculative: bool = False
+    direction_uncertain: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
     rule: str = Field(max_length=64)
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     entities: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -40,7 +40,10 @@ def signal_value(row: RowMapping, prefix: str = "") -> Signal:
     evidence = tuple(
         Evidence(
             sentence=e["sentence"],
-            spans=tuple(Span(int(a), int(b), str(c)) for a, b, c in e.get("spans", [])),
+            spans=tuple(
+                Span(int(a), int(b), str(c), str(e.get("glosses", {}).get(c, "")))
+                for a, b, c in e.get("spans", [])
+            ),
             in_title=bool(e.get("in_title")),
         )
         for e in row[f"{prefix}evidence"]
@@ -60,4 +63,5 @@ def signal_value(row: RowMapping, prefix: str = "") -> Signal:
         evidence=evidence,
         entities=entities,
         speculative=row[f"{prefix}speculative"],
+        direction_uncertain=row[f"{prefix}direction_uncertain"],
     )

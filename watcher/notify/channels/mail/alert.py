@@ -276,6 +276,7 @@ def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
         "severity": signal.severity.value,
         "score": signal.score,
         "speculative": signal.speculative,
+        "direction_uncertain": signal.direction_uncertain,
         "evidence": [evidence_view(e) for e in signal.evidence],
         "elements": list(signal.entities.elements),
         "products": list(signal.entities.products),
@@ -295,9 +296,12 @@ def evidence_view(evidence: Evidence) -> dict[str, object]:
         html += Markup('<mark style="background:#fde68a;padding:0 2px;">{}</mark>').format(
             sentence[span.start : span.end]
         )
+        if span.gloss:  # a term in another script: what it means, in English
+            html += Markup(' <span style="color:#6b7280;">({})</span>').format(span.gloss)
         pos = span.end
     html += escape(sentence[pos:])
-    return {"text": one_line(evidence.marked()), "html": html, "in_title": evidence.in_title}
+    text = one_line(evidence.marked(glossed=True))
+    return {"text": text, "html": html, "in_title": evidence.in_title}
 
 
 def sanitize_summary(body: str, limit: int = SUMMARY_CHARS) -> str:
