@@ -17,8 +17,8 @@ import pytest
 
 from tests import slowparse
 from tests.conftest import ROOT
-from tests.procs import alive, children, command, descendants
 from tests.delivery import BAN, entries, feed_xml
+from tests.procs import alive, children, command, descendants
 from tests.servers import FeedServer, Route
 from watcher.concurrency.pool import WorkerPool, main_module_imports
 from watcher.domain.errors import ParseError, TaskCrashed, TaskTimeout, WorkerError
