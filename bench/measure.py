@@ -223,3 +223,8 @@ def tree_pss(root: int) -> int:
         pss = _pss(pid)
         total += pss if pss is not None else _rss(pid)
     return total
+
+
+def process_tree_cpu(root: int) -> float:
+    """User + system CPU seconds of `root` and its live descendants (and what they reaped)."""
+    return _tree_cpu([root, *descendants(root)])

@@ -11,7 +11,7 @@ whatever the tree's shape and however short-lived its members were.
 
 OUT.json gets `wall` (start → the command's exit, seconds), `cpu` (user + system of the
 tree), `user`, `system`, `exit` (the command's exit status; negative for a signal) and
-`leftovers` (processes still running when the command exited, killed by this one).
+`leftovers` (processes still running 2 s after the command exited, killed by this one).
 Peak memory is sampled by the caller, which sees this process's descendants in /proc.
 """
 
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+GRACE = 2.0  # seconds the command's helpers get to end on their own after it exits
 
 
 def _subreaper() -> None:
@@ -54,8 +55,21 @@ def _children() -> dict[int, str]:
     return found
 
 
-def _reap_all() -> int:
-    """Kill every remaining descendant and reap them all; how many were still running."""
+def _reap_all(grace: float = GRACE) -> int:
+    """Reap every remaining descendant; how many still ran `grace` s after the command ended.
+
+    Helpers that end on their own when the command has gone (a forkserver, a resource
+    tracker: they notice their pipe closing) get `grace` seconds to do so; what is
+    still running then is killed and counted.
+    """
+    deadline = time.monotonic() + grace
+    while (children := _children()) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        if all(state == "Z" for state in _children().values()):
+            continue
+        time.sleep(0.02)
     leftovers = 0
     while children := _children():
         running = [pid for pid, state in children.items() if state != "Z"]
