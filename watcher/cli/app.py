@@ -46,16 +46,18 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.service.daemon import Daemon
-    from watcher.service.rounds import run_once
-
     settings = load_or_exit(config)
     configure_logging(settings.log.level, settings.log.format)
+    # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
     if once:
+        from watcher.service.rounds import run_once
+
         enabled = sum(1 for source in settings.sources if source.enabled)
         with progress_bar("Polling sources", enabled) as advance:
             code = asyncio.run(run_once(settings, advance))
     else:
+        from watcher.service.daemon import Daemon
+
         code = asyncio.run(Daemon(settings, config).run())
     raise typer.Exit(code)
 
