@@ -181,10 +181,9 @@ def _merge_includes(main: _Document, origins: _Origins, problems: list[_Problem]
         except ConfigError as exc:
             line = main.lines.get(("include", index), 0)
             reason = "; ".join(exc.problems)
+            included = main.path.parent / str(name)
             problems.append(
-                origins.problem(
-                    main, line, f"include.{index}: {main.path.parent / str(name)}: {reason}"
-                )
+                origins.problem(main, line, f"include.{index}: cannot include {included}: {reason}")
             )
             continue
         origins.claim(("include", index), doc)

@@ -85,12 +85,13 @@ def _concept_problems(concepts: Mapping[str, Any]) -> Iterator[Problem]:
         prefix: KeyPath
         if isinstance(spec, list):
             terms, prefix = spec, ("concepts", str(name))
+            if not terms:
+                yield prefix, "the term list is empty"
         elif isinstance(spec, Mapping) and isinstance(spec.get("terms"), list):
+            # an empty `terms:` is the schema's problem (min_length), reported once there
             terms, prefix = spec["terms"], ("concepts", str(name), "terms")
         else:
             continue
-        if not terms:
-            yield prefix, "the term list is empty"
         for index, term in enumerate(terms):
             if not isinstance(term, str):
                 continue
