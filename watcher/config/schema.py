@@ -79,7 +79,11 @@ class SourceBase(Model):
     cron: str | None = Field(
         default=None, description='cron schedule instead of `every`, e.g. "0 8 * * 1-5"'
     )
-    timezone: str = Field(default="UTC", description="the zone `cron` is read in (IANA name)")
+    timezone: str = Field(
+        default="UTC",
+        description="the zone `cron` is read in, and dates the source states without one"
+        " (IANA name)",
+    )
     jitter: Duration = Field(
         default=timedelta(seconds=30), description="random delay added to each poll"
     )
