@@ -117,6 +117,7 @@ def check_config(
     settings = load_or_exit(path)
     from watcher.classify.engine import Classifier
     from watcher.classify.lint import rule_warnings
+    from watcher.config.advice import config_warnings
     from watcher.domain.errors import ConfigError
     from watcher.notify.channel import check_channels
 
@@ -126,7 +127,7 @@ def check_config(
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
         raise typer.Exit(2) from None
-    for problem in rule_warnings(settings):
+    for problem in [*config_warnings(settings), *rule_warnings(settings)]:
         typer.echo(f"warning: {problem}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"

@@ -220,6 +220,8 @@ def _item_values(item: Item, now: datetime, fingerprint: bytes, story_id: int) -
         "title": item.title,
         "body": item.body,
         "published": item.published,
+        "published_day": item.published_day,
+        "date_from": item.date_from or None,
         "fetched_at": now,
         "content_hash": item.content_hash,
         "revision": 1,
@@ -252,6 +254,11 @@ def _revise_items(
         fingerprint, keys = plan.sketched()
         row, item = found[item_id], plan.item
         published = item.published or row.published
+        dating = (
+            {"published_day": item.published_day, "date_from": item.date_from or None}
+            if item.published is not None
+            else {}
+        )
         connection.execute(
             update(ITEMS)
             .where(i.id == item_id)
@@ -261,6 +268,7 @@ def _revise_items(
                 link=item.link,
                 fingerprint=fingerprint,
                 published=published,
+                **dating,
                 content_hash=item.content_hash,
                 fetched_at=now,
                 revision=i.revision + 1,

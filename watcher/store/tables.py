@@ -3,7 +3,7 @@
 No `from __future__ import annotations` here: it breaks SQLModel tables (sqlmodel#196).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -118,6 +118,10 @@ class ItemRow(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     published: datetime | None = _when()
+    published_day: date | None = Field(default=None, description="a date without time of day")
+    date_from: str | None = Field(
+        default=None, max_length=16, description="where the date was read"
+    )
     fetched_at: datetime = _when(nullable=False, index=True)
     content_hash: str = Field(max_length=64)
     revision: int = 1

@@ -257,7 +257,7 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     summary = sanitize_summary(item.body)
     return {
         "source": item.source,
-        "published": local_time(item.published, subscriber.timezone),
+        "published": published_text(item, subscriber.timezone),
         "link": safe_link(item.link),
         "document": local_document(item.link),
         "summary_html": Markup(summary),
@@ -333,6 +333,31 @@ def local_document(link: str | None) -> str | None:
     if link and link.lower().startswith("file://"):
         return one_line(unquote(urlsplit(link).path))
     return None
+
+
+# How the email says where a date was read (`Item.date_from`); the source's own date
+# field needs no note.
+_DATE_FROM = {
+    "front matter": "from the document's front matter",
+    "dateline": "from the document's dateline",
+    "text": "the first date the document states",
+    "file time": "file time: the document states no date",
+}
+
+
+def published_text(item: Item, zone: str) -> str:
+    """The item's date as the email shows it, and where it was read when that matters.
+
+    A day without a time of day is shown as that day (`2025-05-31`), as the source
+    stated it, never converted to a time; a time is shown in the subscriber's zone.
+    """
+    shown = (
+        item.published_day.isoformat()
+        if item.published_day is not None
+        else local_time(item.published, zone)
+    )
+    note = _DATE_FROM.get(item.date_from)
+    return f"{shown} ({note})" if note and item.published is not None else shown
 
 
 def local_time(value: datetime | None, zone: str) -> str:
