@@ -8,6 +8,7 @@ silently ignored setting. Reading files, includes and environment overrides live
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -60,6 +61,15 @@ def _check_address(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_check_address)]
+
+
+def _network(text: str) -> bool:
+    """Whether `text` is an IP address or network."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 class Model(BaseModel):
@@ -498,6 +508,24 @@ class HttpConfig(Model):
     max_redirects: int = Field(default=5, ge=0, le=10)
     max_connections: int = Field(default=20, ge=1, description="requests in flight, all hosts")
     per_host: int = Field(default=2, ge=1, description="requests in flight to one host")
+    allow_internal: tuple[str, ...] = Field(
+        default=(),
+        description="internal hosts or networks article links (full_text) may reach, e.g."
+        " `intranet.example` or `10.1.2.0/24`; every other loopback, private, link-local,"
+        " multicast or metadata address is refused",
+    )
+
+    @field_validator("allow_internal")
+    @classmethod
+    def _check_allow_internal(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            text = entry.strip()
+            odd = any(c.isspace() or c in "/:@" for c in text)
+            if not text or (odd and not _network(text)):
+                raise ValueError(
+                    f"{entry!r} is neither a host name nor an IP address or network (a.b.c.d/n)"
+                )
+        return entries
 
 
 class PollingConfig(Model):

@@ -4,6 +4,7 @@
     ├── ConfigError          the config file is missing, unreadable or invalid
     ├── SourceError          a source could not be fetched or parsed
     │   ├── FetchError       network / HTTP failure, limits (may carry Retry-After)
+    │   │   └── LinkRefused  an untrusted link (or its redirect) leads to an internal address
     │   └── ParseError       the document could not be turned into items
     │       └── PageChangedError   a page's item selector suddenly matches nothing
     ├── WorkerError          a task in the CPU worker pool did not finish
@@ -68,6 +69,13 @@ class FetchError(SourceError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.source, self.detail, self.retry_after))
+
+
+class LinkRefused(FetchError):
+    """An article link from a feed, or a redirect hop of it, leads to an internal address.
+
+    Nothing was sent to that address; `http.allow_internal` lists the exceptions.
+    """
 
 
 class ParseError(SourceError):

@@ -289,6 +289,8 @@ class Daemon:
             m.items_new.labels(report.source).inc(report.new)
         for signal_type, direction in report.signal_kinds:
             m.signals.labels(signal_type, direction).inc()
+        if report.links_refused:
+            m.links_refused.labels(report.source).inc(report.links_refused)
 
     # --- delivery and housekeeping -------------------------------------------------------
 

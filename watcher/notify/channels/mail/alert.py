@@ -16,7 +16,7 @@ import binascii
 import random
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
@@ -27,12 +27,15 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import nh3
+import structlog
 from markupsafe import Markup, escape
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
+from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
 from watcher.notify.channels.mail.headers import (
     MAIL_POLICY,
+    WITHHELD_TITLE,
     check_headers,
     clean_title,
     list_headers,
@@ -42,6 +45,7 @@ from watcher.notify.channels.mail.headers import (
 from watcher.notify.channels.mail.outgoing import Outgoing
 from watcher.sources.html import html_to_text, one_line
 
+log = structlog.get_logger(__name__)
 SUMMARY_CHARS = 480
 # an alert's own headers whose values repeat across emails: parsed and folded once
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
@@ -98,18 +102,36 @@ def render_alert(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
     """The complete, header-checked RFC 5322 message for one outbound alert."""
-    headers, context = _alert(outbound, config, subscriber)
-    return build_message(config, subscriber, headers, "alert", context, now)
+    return _checked_alert(outbound, config, subscriber, now)[0]
 
 
 def render_alert_mail(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> Outgoing:
     """`render_alert` flattened once: the header check ran on the very bytes returned."""
+    message, data = _checked_alert(outbound, config, subscriber, now)
+    return Outgoing.of(message, data)
+
+
+def _checked_alert(
+    outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
+) -> tuple[EmailMessage, bytes]:
+    """The alert and its checked bytes; if its title fails the check, the alert without it.
+
+    A feed must not be able to suppress its own alert with a title that makes the
+    message unsafe: the title is replaced by `WITHHELD_TITLE` and the check runs again
+    (`UnsafeMessageError` only if the message is unsafe without the feed's title too).
+    """
     headers, context = _alert(outbound, config, subscriber)
     message = compose_message(config, subscriber, headers, "alert", context, now)
-    data = check_headers(message, subscriber.address)
-    return Outgoing.of(message, data)
+    try:
+        return message, check_headers(message, subscriber.address)
+    except UnsafeMessageError as error:
+        log.warning("alert_title_withheld", message_id=outbound.message_id, reason=str(error))
+    untitled = replace(outbound, item=replace(outbound.item, title=WITHHELD_TITLE))
+    headers, context = _alert(untitled, config, subscriber)
+    message = compose_message(config, subscriber, headers, "alert", context, now)
+    return message, check_headers(message, subscriber.address)
 
 
 def _alert(
