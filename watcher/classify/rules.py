@@ -114,7 +114,10 @@ class Clauses:
 
     def of(self, offset: int) -> int:
         """The number of the clause that holds `offset`."""
-        return bisect_right(self.breaks, offset)
+        breaks = self._breaks
+        if breaks is None:
+            breaks = self.breaks
+        return bisect_right(breaks, offset) if breaks else 0
 
     def same(self, a: Match, b: Match) -> bool:
         """True when no clause break lies between the two matches."""
@@ -361,7 +364,11 @@ def _taken(option: Match, chosen: list[Match]) -> bool:
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
-    return any(gap(text, cue, t) <= window for t in trigger)
+    # a plain loop: a generator for one to three terms costs more than the test
+    for term in trigger:  # noqa: SIM110
+        if gap(text, cue, term) <= window:
+            return True
+    return False
 
 
 def _reach(text: str, cue: Match, trigger: list[Match]) -> int:
