@@ -25,8 +25,10 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
   default direction applies.
-- **background**: a `background` cue in the sentence marks the hit as background
-  (history, an earlier event): the engine counts it only beside news.
+- **background**: a `background` cue in the sentence, or a `frame` cue just before a
+  trigger term in its clause ("as Beijing tightens its export controls", "amid",
+  "since"), marks the hit as background (history, an earlier event, the setting of other
+  news): the engine counts it only beside news.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ class CompiledRule:
         self.exclude = frozenset(rule.exclude)
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
+        self.frames = frozenset(rule.frame)
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
@@ -231,7 +234,9 @@ class CompiledRule:
             hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
                 clauses.questions and all(clauses.asks(t) for t in trigger)
             )
-            background = not self.background.isdisjoint(keys)
+            background = not self.background.isdisjoint(keys) or (
+                not self.frames.isdisjoint(keys) and _framed(rule, found, trigger, text, clauses)
+            )
             return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
 
@@ -424,6 +429,26 @@ def _negated(
             continue  # already read as "not eased" = tightening
         if any(gap(text, neg, t) <= rule.negation_window and clauses.same(neg, t) for t in trigger):
             return True
+    return False
+
+
+def _framed(
+    rule: SignalRule, found: Found, trigger: list[Match], text: str, clauses: Clauses
+) -> bool:
+    """True when a frame cue stands up to `frame_window` words before a trigger term, in
+    its clause, or around it (受出口管制影响): the match is the setting of other news ("as
+    Beijing tightens its export controls, buyers ...")."""
+    for name in rule.frame:
+        for cue in found.get(name, ()):
+            for term in trigger:
+                if cue.start <= term.start and term.end <= cue.end:
+                    return True
+                if (
+                    cue.end <= term.start
+                    and distance(text, cue.end, term.start) <= rule.frame_window
+                    and clauses.same(cue, term)
+                ):
+                    return True
     return False
 
 
