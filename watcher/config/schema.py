@@ -263,6 +263,15 @@ class SignalRule(Model):
         description="cues that frame a sentence as background (history, an earlier event):"
         " its match only counts beside a sentence that reports news",
     )
+    frame: list[str] = Field(
+        default_factory=list,
+        description="cues that, up to `frame_window` words before a matched term in its"
+        " clause, make the match the setting of other news ('as Beijing tightens its export"
+        " controls', 'amid', 'since'): background, like a `background` cue",
+    )
+    frame_window: int = Field(
+        default=4, ge=1, description="how many words a `frame` cue may stand before a term"
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
     denial: list[str] = Field(
@@ -333,6 +342,7 @@ class SignalRule(Model):
             "context": self.context,
             "exclude": self.exclude,
             "background": self.background,
+            "frame": self.frame,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
