@@ -26,9 +26,23 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import xxhash
+
+from watcher.domain.story_facts import (
+    COUNTRY,
+    DAY,
+    FIGURE,
+    KINDS,
+    MATERIAL,
+    MONTH,
+    ORDINAL,
+    SIGNAL,
+    YEAR,
+    facts_of,
+    kind_of,
+)
 
 K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
@@ -61,6 +75,7 @@ class Sketch:
     words: frozenset[int]
     word_count: int
     title_words: frozenset[int]
+    facts: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +104,14 @@ def content_words(toks: list[str]) -> set[str]:
     return out
 
 
-def sketch_text(title: str, body: str) -> Sketch:
-    """The sketch of an item's title and body."""
+def sketch_text(
+    title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
+) -> Sketch:
+    """The sketch of an item's title and body, with its facts (`watcher.domain.story_facts`).
+
+    `when` is its publication date (weekdays it names become days), `signals` the
+    (type, direction) pairs the classifier found in it.
+    """
     toks = tokens(f"{title} {body}")
     if len(toks) >= 3:
         triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
@@ -104,6 +125,7 @@ def sketch_text(title: str, body: str) -> Sketch:
         words=_bottom(words),
         word_count=len(words),
         title_words=frozenset(_hash(w) for w in content_words(tokens(title))),
+        facts=facts_of(title, body, when, signals),
     )
 
 
@@ -132,11 +154,44 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 THRESHOLD = 1.0
+JOIN = 0.8  # `similarity` at which two items with no contradicting fact report one event
+# Kinds of facts that tell two events apart when the two items name different values
+# (`watcher.domain.story_facts`): another element, day, month, batch or year.
+CONTRADICTING = (MATERIAL, DAY, MONTH, ORDINAL, YEAR)
+# Kinds of facts that make a joined item news: it is sent as an update of its story.
+NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY)
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
-    """True when two items report the same story."""
-    return similarity(a, b) >= THRESHOLD
+    """True when two items report the same event (`contradictions` and `JOIN`)."""
+    return not contradictions(a, b) and similarity(a, b) >= JOIN
+
+
+def contradictions(a: Sketch, b: Sketch) -> list[str]:
+    """The kinds of facts on which two items disagree: each names values, none shared.
+
+    `CONTRADICTING` kinds always count; signals count too (both have signals and share
+    no type and direction), and figures count when one text is mostly a copy of the
+    other (a template: the same frame, other numbers). In rewrites of one event the
+    outlets pick different figures, so there figures only make news (`news`).
+    """
+    out = [KINDS[kind] for kind in (*CONTRADICTING, SIGNAL) if _disjoint(a.facts, b.facts, kind)]
+    if _disjoint(a.facts, b.facts, FIGURE) and _containment(a, b) >= COPY:
+        out.append(KINDS[FIGURE])
+    return out
+
+
+def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:
+    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks."""
+    return frozenset(f for f in sketch.facts if kind_of(f) in NEWS and f not in known)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The story a new item joins, and the facts it adds to it (empty: nothing new)."""
+
+    story_id: int
+    adds: frozenset[int]
 
 
 def best_story(
@@ -145,18 +200,34 @@ def best_story(
     when: datetime,
     window: timedelta,
     candidates: Iterable[Candidate],
-) -> int | None:
-    """The story of the most similar item of another source within `window` of `when`."""
+) -> Placement | None:
+    """The story of the most similar item of another source within `window` of `when`.
+
+    Only an item that reports the same event counts (`same_story`). The placement says
+    which facts the new item adds to what the compared items of that story carry.
+    """
     best: tuple[float, int] | None = None
+    known: dict[int, set[int]] = {}
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
-        if _bound(sketch, candidate.sketch) < THRESHOLD:
-            continue  # cannot reach the threshold: skip the exact estimate
+        known.setdefault(candidate.story_id, set()).update(candidate.sketch.facts)
+        if _bound(sketch, candidate.sketch) < JOIN or contradictions(sketch, candidate.sketch):
+            continue  # cannot reach the threshold, or another event: no exact estimate
         score = similarity(sketch, candidate.sketch)
-        if score >= THRESHOLD and (best is None or score > best[0]):
+        if score >= JOIN and (best is None or score > best[0]):
             best = (score, candidate.story_id)
-    return best[1] if best else None
+    if best is None:
+        return None
+    return Placement(best[1], news(sketch, frozenset(known[best[1]])))
+
+
+def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
+    mine = {f for f in a if kind_of(f) == kind}
+    if not mine:
+        return False
+    theirs = {f for f in b if kind_of(f) == kind}
+    return bool(theirs) and not (mine & theirs)
 
 
 # --- candidate lookup ------------------------------------------------------------------
@@ -273,24 +344,29 @@ def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
 
 # --- storage ---------------------------------------------------------------------------
 
-_HEADER = struct.Struct("<BIIHHH")
-_VERSION = 2  # 2: xxHash32 (1 was a 4-byte BLAKE2b)
+_HEADER = struct.Struct("<BIIHHHH")
+_VERSION = 3  # 3: with facts; 2: xxHash32 without facts (1 was a 4-byte BLAKE2b)
 
 
 def encode_sketch(sketch: Sketch) -> bytes:
     """The sketch as bytes for the item row."""
-    parts = [sorted(sketch.shingles), sorted(sketch.words), sorted(sketch.title_words)]
+    parts = [
+        sorted(sketch.shingles),
+        sorted(sketch.words),
+        sorted(sketch.title_words),
+        sorted(sketch.facts),
+    ]
     head = _HEADER.pack(_VERSION, sketch.shingle_count, sketch.word_count, *map(len, parts))
-    return head + struct.pack(f"<{sum(map(len, parts))}I", *parts[0], *parts[1], *parts[2])
+    return head + struct.pack(f"<{sum(map(len, parts))}I", *itertools.chain(*parts))
 
 
 def decode_sketch(data: bytes) -> Sketch | None:
     """The sketch stored by `encode_sketch`, or None for an unknown or damaged value."""
     try:
-        version, n_shingles, n_words, k1, k2, k3 = _HEADER.unpack_from(data)
+        version, n_shingles, n_words, k1, k2, k3, k4 = _HEADER.unpack_from(data)
         if version != _VERSION:
             return None
-        values = struct.unpack_from(f"<{k1 + k2 + k3}I", data, _HEADER.size)
+        values = struct.unpack_from(f"<{k1 + k2 + k3 + k4}I", data, _HEADER.size)
     except struct.error:
         return None
     return Sketch(
@@ -298,5 +374,6 @@ def decode_sketch(data: bytes) -> Sketch | None:
         shingle_count=n_shingles,
         words=frozenset(values[k1 : k1 + k2]),
         word_count=n_words,
-        title_words=frozenset(values[k1 + k2 :]),
+        title_words=frozenset(values[k1 + k2 : k1 + k2 + k3]),
+        facts=frozenset(values[k1 + k2 + k3 :]),
     )
