@@ -290,3 +290,20 @@ def _material_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
 @cache
 def _country_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
     return _terms(COUNTRIES)
+
+
+def described(
+    title: str,
+    body: str,
+    wanted: Iterable[int],
+    when: date | None = None,
+    signals: Iterable[tuple[str, str]] = (),
+) -> str:
+    """The facts among `wanted` of an item's text, readable: "figure 12%; material Ga"."""
+    chosen = set(wanted)
+    found = {
+        (kind, value)
+        for kind, value in fact_values(title, body, when, signals)
+        if fact(kind, value) in chosen
+    }
+    return "; ".join(f"{KINDS[kind]} {value}" for kind, value in sorted(found))
