@@ -26,8 +26,9 @@ from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
 from watcher.domain.stories import (
-    HOT_STORIES,
+    HOT_ITEMS,
     MIN_SHARED_KEYS,
+    SHORTLIST,
     Posting,
     decode_sketch,
     encode_sketch,
@@ -127,12 +128,25 @@ def test_a_reprint_shares_index_keys_and_other_news_does_not() -> None:
     assert shortlist(reprint, postings, hot=original) == []  # hot keys do not count
 
 
-def test_a_key_of_many_stories_is_hot_and_a_key_of_one_big_story_is_not() -> None:
-    """Hot means many stories, not many items: a big story keeps its keys."""
-    many = [Posting(i, i) for i in range(HOT_STORIES)]
-    one_story = [Posting(i, 7) for i in range(HOT_STORIES * 3)]
-    few = many[: HOT_STORIES - 1]
-    assert hot_keys({1: many, 2: one_story, 3: few}) == {1}
+def test_a_key_of_many_items_is_hot_even_in_one_big_story() -> None:
+    """Hot means many items, not many stories: a template's big story cannot grow the cost."""
+    many = [Posting(i, i) for i in range(HOT_ITEMS)]
+    one_story = [Posting(i, 7) for i in range(HOT_ITEMS)]
+    few = many[: HOT_ITEMS - 1]
+    assert hot_keys({1: many, 2: one_story, 3: few}) == {1, 2}
+
+
+def test_the_shortlist_is_capped_and_keeps_the_closest_items() -> None:
+    """However many earlier items share keys, at most SHORTLIST are compared: the closest."""
+    keys = list(range(1, 11))
+    postings = {key: [Posting(i, i) for i in range(SHORTLIST * 3)] for key in keys}
+    for key in keys:
+        postings[key].append(Posting(10_000, 10_000))
+    for key in keys[2:]:
+        postings[key] = postings[key][SHORTLIST * 2 :]  # the first 2 * SHORTLIST share 2 keys
+    found = shortlist(keys, postings)
+    assert len(found) == SHORTLIST
+    assert found[0] == 10_000  # shares every key: first
 
 
 def _item(source: str, title: str, body: str, guid: str) -> Item:
@@ -190,17 +204,17 @@ async def test_a_revised_item_is_filed_under_its_new_text(
 async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
     make_config: MakeConfig, database_url: str
 ) -> None:
-    """The poll that sees a key span HOT_STORIES stories records it and skips it."""
+    """The poll that sees a key filed under HOT_ITEMS items records it and skips it."""
     config = make_config(database={"url": database_url})
     sketch = sketch_text(*LYNAS)
     common = min(index_keys(sketch))
     async with Runtime(config) as rt:
-        for n in range(HOT_STORIES + 10):
-            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_STORIES stories
+        for n in range(HOT_ITEMS + 10):
+            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_ITEMS items
             await _save(rt, _item(f"s{n}", f"Report {words[:8]}", f"{words} {words[::-1]}", "g"))
         async with writing(rt.db) as session:
             stored = (await session.exec(select(ItemRow))).all()
-            assert len({row.story_id for row in stored}) >= HOT_STORIES
+            assert len(stored) >= HOT_ITEMS
             for row in stored:
                 assert row.id is not None
                 assert row.story_id is not None

@@ -10,8 +10,10 @@ the story of the most similar earlier item of another source within the time win
 Comparing a new item with every earlier one costs O(items²); instead each item is
 indexed under a few keys (`index_keys`: the smallest hashes of its two sets, so two
 items of one story very likely share some) and only items sharing at least
-`MIN_SHARED_KEYS` keys are compared (`shortlist`). A key that many different stories
-share (a stock phrase of the trade press) tells none apart: it is `hot` and left out.
+`MIN_SHARED_KEYS` keys are compared (`shortlist`, at most `SHORTLIST` of them). A key
+filed under many items (a stock phrase of the trade press, a template's frame) tells
+none apart: it is `hot` and left out, so a lookup costs at most `HOT_ITEMS` postings
+per key whatever the shape of the data.
 
 Chinese and Japanese text has no spaces: each CJK character is a token and character
 bigrams are its content words. Pure functions; the store keeps the sketch on the item.
@@ -234,7 +236,8 @@ def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
 
 KEYS = 16  # an item is indexed under the KEYS smallest hashes of each of its two sets
 MIN_SHARED_KEYS = 2  # an earlier item is compared only when it shares this many keys
-HOT_STORIES = 25  # a key found in items of this many stories within the window is hot
+HOT_ITEMS = 64  # a key filed under this many items of other sources within the window is hot
+SHORTLIST = 24  # at most this many earlier items are compared with a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,16 +260,15 @@ def index_keys(sketch: Sketch) -> frozenset[int]:
 
 
 def hot_keys(postings: Mapping[int, Collection[Posting]]) -> frozenset[int]:
-    """Keys whose postings span `HOT_STORIES` stories or more: too common to tell stories apart.
+    """Keys filed under `HOT_ITEMS` items or more: too common to look up item by item.
 
-    Items of one big story may share a key a hundred times; it stays useful, since
-    every posting points at the same story.
+    Counted by items, not stories: when a template makes every item join a few big
+    stories (or wrongly joined ones), a key of one big story would otherwise be read
+    and compared for every new item, and the cost of a poll would grow with the window.
+    A hot key is left out of lookups and no longer filed, so no key costs more than
+    `HOT_ITEMS` postings per lookup.
     """
-    return frozenset(
-        key
-        for key, found in postings.items()
-        if len(found) >= HOT_STORIES and len({p.story_id for p in found}) >= HOT_STORIES
-    )
+    return frozenset(key for key, found in postings.items() if len(found) >= HOT_ITEMS)
 
 
 def shortlist(
@@ -274,14 +276,17 @@ def shortlist(
 ) -> list[int]:
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
-    `postings` maps a key to the earlier items filed under it (missing: none); the
-    result is in no particular order and holds each id once.
+    `postings` maps a key to the earlier items filed under it (missing: none). At most
+    `SHORTLIST` ids, those sharing the most keys first (ties: the latest item first);
+    each id once.
     """
     shared: Counter[int] = Counter()
     for key in keys:
         if key not in hot:
             shared.update({p.item_id for p in postings.get(key, ())})
-    return [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found = [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found.sort(key=lambda item_id: (shared[item_id], item_id), reverse=True)
+    return found[:SHORTLIST]
 
 
 # --- sketch arithmetic ----------------------------------------------------------------
