@@ -91,7 +91,7 @@ def subject_for(outbound: Outbound, config: MailSettings) -> str:
     elements: list[str] = []
     for signal in outbound.signals:
         elements.extend(e for e in signal.entities.elements if e not in elements)
-    parts = ["[Supply Watch] " + labels, direction]
+    parts = ["[Supply Watch] " + labels + (" (update)" if outbound.story_news else ""), direction]
     if elements:
         parts.append(", ".join(elements[:4]) + ("…" if len(elements) > 4 else ""))
     parts.append(clean_title(outbound.item.title or "(untitled report)"))
@@ -143,6 +143,8 @@ def _alert(
         "headline": clean_title(item.title or "(untitled report)", 300),
         "signals": [signal_view(s, config) for s in outbound.signals],
         "also_reported_by": list(outbound.also_reported_by),
+        "carried_by": 1 + len(outbound.also_reported_by),
+        "story_news": outbound.story_news,
         "recipient": subscriber.address,
         **item_view(item, subscriber),
     }
