@@ -10,6 +10,7 @@
     │   ├── TaskTimeout      it ran longer than the pool's deadline; its worker was killed
     │   └── TaskCrashed      its worker process died under it
     ├── StoreError           the database refused an operation
+    ├── TokenError           a signed link is forged, tampered with or expired
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
@@ -137,3 +138,7 @@ class PermanentDeliveryError(DeliveryError):
 
 class UnsafeMessageError(PermanentDeliveryError):
     """The built message has a header it should not have; it is never sent."""
+
+
+class TokenError(WatcherError):
+    """A signed link that is forged, tampered with, expired or for another purpose."""
