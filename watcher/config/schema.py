@@ -701,6 +701,16 @@ class WatcherConfig(Model):
                             f"signals.{signal}.{key}: unknown concept {concept!r}"
                             f" (define it under concepts:)"
                         )
+        if (
+            self.public.enabled
+            and self.web.enabled
+            and self.public.port == self.web.port != 0
+            and self.public.host == self.web.host
+        ):
+            raise ValueError(
+                f"public.port: {self.public.port} is the probes' port (web.port);"
+                " the public endpoint is served separately"
+            )
         addresses: set[str] = set()
         for index, sub in enumerate(self.subscribers):
             if sub.address in addresses:

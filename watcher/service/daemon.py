@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -50,6 +51,9 @@ from watcher.store.due import claim_due_sources
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
 
+if TYPE_CHECKING:
+    from watcher.public.server import PublicServer
+
 log = structlog.get_logger("watcher.daemon")
 DISPATCHER_JOB = "dispatcher"
 POLLER_JOB = "poller"
@@ -66,6 +70,7 @@ class Daemon:
         self.config_path = config_path
         self.metrics = Metrics()
         self.probe: ProbeServer | None = None
+        self.public: PublicServer | None = None
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[object]] = set()
         self._scheduler: AsyncIOScheduler | None = None
@@ -98,6 +103,8 @@ class Daemon:
                         self.config.web.host, self.config.web.port, probe_routes(self)
                     )
                     await self.probe.start()
+                if self.config.public.enabled:
+                    await self._start_public(rt)
                 scheduler = self._schedule(rt)
                 await produce_due_digests(rt)  # a period that ended while we were down
                 scheduler.start()
@@ -108,12 +115,23 @@ class Daemon:
                 scheduler.shutdown(wait=False)
                 if self.probe is not None:
                     await self.probe.close()
+                if self.public is not None:
+                    await self.public.close()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             self._rt = None
         log.info("shutdown_complete")
         return 0
+
+    async def _start_public(self, rt: Runtime) -> None:
+        """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
+        from watcher.public.app import Site
+        from watcher.public.server import PublicServer
+
+        site = Site(rt.db, lambda: self.config, rt.clock)
+        self.public = PublicServer(site, self.config.public.host, self.config.public.port)
+        await self.public.start()
 
     # --- what the probes ask -------------------------------------------------------------
 
