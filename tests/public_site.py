@@ -13,9 +13,7 @@ from watcher.store.db import open_database
 
 
 @asynccontextmanager
-async def public_site(
-    config: WatcherConfig, clock: Callable[[], datetime]
-) -> AsyncIterator[str]:
+async def public_site(config: WatcherConfig, clock: Callable[[], datetime]) -> AsyncIterator[str]:
     """Serve the endpoint on 127.0.0.1:<free port>; yields its base URL; stops it after."""
     async with open_database(config.database_url) as db:
         server = PublicServer(Site(db, lambda: config, clock), "127.0.0.1", 0)

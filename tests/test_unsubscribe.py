@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from tests.clock import Clock
 from tests.delivery import BAN, FLOOD, all_rows, cycle, entries, feed_source, feed_xml
 from tests.public_site import public_site
-from tests.servers import FeedServer, Route
+from tests.servers import FeedServer, Route, free_port
 from watcher.cli import app
 from watcher.config.load import load_config
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
@@ -241,11 +241,14 @@ def test_subscribers_lists_the_opt_out_and_resubscribe_takes_it_back(
         sources=[feed_source(feed_server.url("/f"))],
         public=_public(tmp_path),
         subscribers=[
-            {"email": ANALYST, "channels": {"webhook": ["https://hooks.example/a?key=s3cret"]}},
+            {
+                "email": ANALYST,
+                "channels": {"webhook": [f"http://127.0.0.1:{free_port()}/a?key=s3"]},
+            },
             {"email": "buyer@example.com"},
         ],
     )
-    config = load_config(path, environ={})
+    config = load_config(path, environ={"WATCHER_WEBHOOK__SECRET": "k"})
     out = _cli("subscribers", "unsubscribe", ANALYST, "--config", str(path))
     assert f"{ANALYST} unsubscribed" in out
     rows = {
