@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 
 @dataclass(frozen=True)
@@ -76,13 +73,3 @@ class Receiver:
         self.hold.set()
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A running receiver, stopped after the test."""
-    server = Receiver()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -211,7 +211,7 @@ async def test_a_replayed_click_keeps_the_first_opt_out(make_config: Any, tmp_pa
 async def test_links_signed_with_the_previous_key_work_until_the_grace_ends(
     make_config: Any, tmp_path: Path
 ) -> None:
-    """After a rotation an old link still unsubscribes; after `previous_valid_until` it is refused."""
+    """After a rotation an old link still works; after `previous_valid_until` it is refused."""
     clock = Clock()
     old_key = tmp_path / "old.key"
     old_key.write_text("the-key-before\n", encoding="utf-8")

@@ -25,7 +25,7 @@ import pytest
 from tests.clock import Clock
 from tests.conftest import ROOT
 from tests.delivery import BAN, FLOOD, all_rows, cycle, dispatch, entries, feed_source, feed_xml
-from tests.receiver import Receiver, receiver  # noqa: F401 (the fixture)
+from tests.receiver import Receiver
 from tests.servers import FeedServer, Route, free_port
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
