@@ -9,6 +9,7 @@ watcher eval FILE              precision, recall, F1 and errors of the rules on 
 watcher backtest --since D     what a rule change would do to the alerts of stored items
 watcher sources | signals | items   look inside the store
 watcher outbox [retry]         list unsent emails; requeue failed or dead ones
+watcher subscribers [resubscribe ADDRESS]   subscribers, their opt-outs; undo one
 watcher send-test ADDRESS      send a sample alert through the configured transport
 watcher db upgrade | current   migrate the database, show its revision
 """
@@ -28,6 +29,7 @@ from watcher.cli import mail, rules, views
 from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit
 from watcher.cli.db import db_app
 from watcher.cli.progress import progress_bar
+from watcher.cli.subscribers import subscribers_app
 from watcher.config import WatcherConfig
 from watcher.ops.log import configure_logging
 
@@ -149,6 +151,7 @@ app.command()(views.sources)
 app.command()(views.signals)
 app.command()(views.items)
 app.add_typer(mail.outbox_app, name="outbox")
+app.add_typer(subscribers_app, name="subscribers")
 app.command("send-test")(mail.send_test)
 app.add_typer(db_app, name="db")
 

@@ -34,7 +34,12 @@ from watcher.domain.errors import ConfigError
 ENV_PREFIX = "WATCHER_"
 _ENV_NOT_KEYS = {"WATCHER_CONFIG"}
 _ENV_ALIASES = {"WATCHER_DATABASE_URL": ("database", "url")}
-_SECRET_KEYS = {("smtp", "password")}
+_SECRET_KEYS = {
+    ("smtp", "password"),
+    ("public", "secret"),
+    ("public", "previous_secret"),
+    ("webhook", "secret"),
+}
 _MERGED_SECTIONS = ("concepts", "signals")
 
 KeyPath = tuple[str | int, ...]

@@ -12,6 +12,7 @@
     │   └── TaskCrashed      its worker process died under it
     ├── StoreError           the database refused an operation (or cannot be opened)
     ├── ServiceError         the service cannot start as configured (a probe port taken)
+    ├── TokenError           a signed link is forged, tampered with or expired
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
@@ -150,3 +151,7 @@ class UnsafeMessageError(PermanentDeliveryError):
 
 class ServiceError(WatcherError):
     """The service cannot start as configured (a port taken, say); the message says why."""
+
+
+class TokenError(WatcherError):
+    """A signed link that is forged, tampered with, expired or for another purpose."""

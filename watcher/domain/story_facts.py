@@ -4,7 +4,7 @@ Trade-press text is templated: the same frame every day or week, different numbe
 dates and places. Word overlap alone cannot tell Monday's price note from Tuesday's, so
 each item's text yields `facts`, small typed values compared slot by slot:
 
-- `MATERIAL`: the elements and minerals named (`watcher.classify.lexicon`), canonical;
+- `MATERIAL`: the elements and minerals named (`watcher.domain.vocabulary`), canonical;
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
@@ -28,8 +28,8 @@ from functools import cache
 
 import xxhash
 
-from watcher.classify.lexicon import COUNTRIES, ELEMENTS, MINERALS
 from watcher.domain.folding import simplify
+from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
 MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR = range(1, 9)
 KINDS = {

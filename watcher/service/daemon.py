@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -50,6 +51,9 @@ from watcher.store.due import claim_due_sources, next_poll_due
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
 
+if TYPE_CHECKING:
+    from watcher.public.server import PublicServer
+
 log = structlog.get_logger("watcher.daemon")
 DISPATCHER_JOB = "dispatcher"
 POLLER_JOB = "poller"
@@ -66,6 +70,7 @@ class Daemon:
         self.config_path = config_path
         self.metrics = Metrics()
         self.probe: ProbeServer | None = None
+        self.public: PublicServer | None = None
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[object]] = set()
         self._scheduler: AsyncIOScheduler | None = None
@@ -95,6 +100,8 @@ class Daemon:
                 self._sources = {s.name: s for s in await prepare_sources(rt)}
                 if self.config.web.enabled:
                     self.probe = await start_probe_server(self.config.web, probe_routes(self))
+                if self.config.public.enabled:
+                    await self._start_public(rt)
                 scheduler = self._schedule(rt)
                 await produce_due_digests(rt)  # a period that ended while we were down
                 due = await next_poll_due(rt.db, sorted(self._sources), rt.clock())
@@ -106,6 +113,8 @@ class Daemon:
                 scheduler.shutdown(wait=False)
                 if self.probe is not None:
                     await self.probe.close()
+                if self.public is not None:
+                    await self.public.close()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
@@ -134,6 +143,15 @@ class Daemon:
             probes=f"http://{self.probe.host}:{self.probe.port}/healthz" if self.probe else "off",
             source_names=sorted(self._sources),
         )
+
+    async def _start_public(self, rt: Runtime) -> None:
+        """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
+        from watcher.public.app import Site
+        from watcher.public.server import PublicServer
+
+        site = Site(rt.db, lambda: self.config, rt.clock)
+        self.public = PublicServer(site, self.config.public.host, self.config.public.port)
+        await self.public.start()
 
     # --- what the probes ask -------------------------------------------------------------
 

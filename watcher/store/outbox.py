@@ -32,6 +32,7 @@ from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
 from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
+CANCELLED = "cancelled"  # the subscriber opted out (`watcher.store.optouts`)
 IMMEDIATE, DIGEST = "immediate", "digest"
 MAX_ERROR_CHARS = 2000
 
@@ -219,6 +220,11 @@ async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     await _update(
         db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DELIVERIES.c.attempts + 1
     )
+
+
+async def mark_cancelled(db: Database, ids: Sequence[int]) -> None:
+    """Not sent because the subscriber opted out: never sent, never a dead letter."""
+    await _update(db, ids, status=CANCELLED)
 
 
 async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:

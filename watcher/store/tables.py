@@ -299,6 +299,22 @@ class NoticeRow(SQLModel, table=True):
     lease_until: datetime | None = _when()
 
 
+class OptOutRow(SQLModel, table=True):
+    """A subscriber's own choice, which outranks the config: `unsubscribed` or `subscribed`.
+
+    `since` is when the state was set, `how` by what (`one-click`, `confirm-page`, `cli`),
+    `list` the mailing list the link was for (`alerts`, `digest`).
+    """
+
+    __tablename__ = "optouts"
+
+    address: str = Field(primary_key=True, max_length=320)
+    state: str = Field(max_length=16)
+    since: datetime = _when(nullable=False)
+    how: str = Field(max_length=64)
+    list: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+
+
 # The Core tables every store statement is built from.
 SOURCES = table_of(SourceRow)
 STORIES = table_of(StoryRow)
@@ -309,3 +325,4 @@ SIGNALS = table_of(SignalRow)
 DIGESTS = table_of(DigestRow)
 DELIVERIES = table_of(DeliveryRow)
 NOTICES = table_of(NoticeRow)
+OPTOUTS = table_of(OptOutRow)

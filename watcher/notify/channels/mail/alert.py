@@ -43,6 +43,7 @@ from watcher.notify.channels.mail.headers import (
     reused_header,
 )
 from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,8 @@ class MailSettings(Protocol):
 
     def signal_label(self, signal_type: str) -> str: ...
 
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AlertStyle:
@@ -72,15 +75,22 @@ class AlertStyle:
 
     mail: MailConfig
     labels: Mapping[str, str]
+    links: Links | None = None
 
     @classmethod
     def of(cls, config: WatcherConfig) -> AlertStyle:
-        """The mail section and every configured signal type's label."""
-        return cls(config.mail, {t: config.signal_label(t) for t in config.signals})
+        """The mail section, every configured signal type's label, the link signer."""
+        return cls(
+            config.mail, {t: config.signal_label(t) for t in config.signals}, Links.of(config)
+        )
 
     def signal_label(self, signal_type: str) -> str:
         """As `WatcherConfig.signal_label`."""
         return self.labels.get(signal_type) or readable_signal_type(signal_type)
+
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
+        """As `WatcherConfig.unsubscribe_link`."""
+        return None if self.links is None else self.links.unsubscribe(address, list_name, now)
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
@@ -193,12 +203,22 @@ def compose_message(
     # to the second: the emails of one second share the parsed header
     message["Date"] = reused_header("Date", format_datetime(now.astimezone(UTC)))
     message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
-    for name, value in list_headers(config.mail, subscriber.address).items():
+    link = config.unsubscribe_link(
+        subscriber.address, "digest" if template == "digest" else "alerts", now
+    )
+    for name, value in list_headers(config.mail, subscriber.address, link).items():
         if name not in headers:
-            message[name] = reused_header(name, value)
+            # a signed link differs from email to email: parsed each time
+            message[name] = (
+                value if link and name == "List-Unsubscribe" else reused_header(name, value)
+            )
     for name, value in headers.items():
         message[name] = reused_header(name, value) if name in REPEATING else value
-    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
+    context = {
+        **context,
+        "unsubscribe": config.mail.unsubscribe_address,
+        "unsubscribe_link": link or "",
+    }
     text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     parts = [text_part(text, "plain"), text_part(html, "html")]
