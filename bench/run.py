@@ -31,13 +31,15 @@ from typing import Any
 
 from bench.control import ROOT, FarmProcess
 from bench.feeds import FarmSpec
+from bench.http_clients import compare as compare_clients
+from bench.http_clients import render as render_clients
 from bench.peer import render as render_peer
 from bench.peer import run_peer
 from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("classify", "floor", "new", "cold", "memory", "peer")
+SCENARIOS = ("classify", "floor", "new", "cold", "memory", "peer", "http")
 # share of --budget per scenario; the rest is farm start-up and slack
 SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.37, "memory": 0.26}
 Result = dict[str, Any]
@@ -317,13 +319,23 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
             scenarios.new_items()
         if "memory" in only:
             scenarios.memory()
+        meta: Result = {"farm_digest": scenarios.farm_digest}
         if "peer" in only:
             print(f"scenario 7: the peer (rss2email), N={args.peer_n}", flush=True)
             peer = run_peer(args, tmp, sink)
             runner.results["peer"] = [peer.as_dict()]
             runner.errors.extend(peer.problems)
-            return runner, {"farm_digest": scenarios.farm_digest, "peer": render_peer(args, peer)}
-    return runner, {"farm_digest": scenarios.farm_digest}
+            meta["peer"] = render_peer(args, peer)
+    if "http" in only:
+        print("scenario 8: HTTP clients, CPU per conditional GET", flush=True)
+        try:
+            clients = compare_clients(1000, 50, args.runs)
+        except (OSError, subprocess.SubprocessError, ValueError, RuntimeError) as exc:
+            runner.errors.append(f"http clients: {type(exc).__name__}: {exc}")
+        else:
+            runner.results["http_clients"] = [clients]
+            meta["http"] = render_clients(clients, 1000, 50)
+    return runner, meta
 
 
 def profile(args: argparse.Namespace, tmp: Path) -> None:
@@ -397,9 +409,10 @@ def main(argv: list[str] | None = None) -> int:
         print(header(args, load_before))
         print()
         print(render(table, figs))
-        if "peer" in meta:
-            print()
-            print(meta["peer"])
+        for extra in ("peer", "http"):
+            if extra in meta:
+                print()
+                print(meta[extra])
         for result in runner.results.get("parse_floor", []):
             if not result.get("digest_matches", True):
                 runner.errors.append("parse floor: documents differ from the farm's")
