@@ -126,7 +126,8 @@ def test_send_test_prints_the_servers_reply(
     assert "server reply: 2.0.0 Ok: queued as 1" in result.output
     [message] = tls_server.messages
     assert message["To"].addresses[0].addr_spec == "me@example.org"
-    assert str(message["Subject"]).strip().startswith("[Supply Watch] Export control")
+    assert str(message["Subject"]).strip().startswith("Test alert: China bans dysprosium")
+    assert str(message["Subject"]).strip().endswith(" · Export control")
 
 
 def test_send_test_reports_a_refusal(mail_server: MailServer, write_config: WriteConfig) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import PurePosixPath
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -40,6 +41,12 @@ from watcher.notify.channels.mail.headers import (
     reused_header,
 )
 from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.notify.channels.mail.presentation import (
+    accent,
+    severity_colour,
+    severity_marks,
+    subject_line,
+)
 from watcher.sources.html import html_to_text, one_line
 
 SUMMARY_CHARS = 480
@@ -80,18 +87,10 @@ class AlertStyle:
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
-    """`[Supply Watch] Export control · tightening · Dy, Tb · <title>`."""
-    labels = ", ".join(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
-    directions = {s.direction for s in outbound.signals}
-    direction = directions.pop().value if len(directions) == 1 else "mixed"
-    elements: list[str] = []
-    for signal in outbound.signals:
-        elements.extend(e for e in signal.entities.elements if e not in elements)
-    parts = ["[Supply Watch] " + labels, direction]
-    if elements:
-        parts.append(", ".join(elements[:4]) + ("…" if len(elements) > 4 else ""))
-    parts.append(clean_title(outbound.item.title or "(untitled report)"))
-    return " · ".join(parts)
+    """`<headline> · Export control +1`: the headline first, within `SUBJECT_CHARS`."""
+    labels = list(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
+    title = clean_title(outbound.item.title or "(untitled report)", 300)
+    return subject_line(title, labels, {s.direction for s in outbound.signals})
 
 
 def render_alert(
@@ -120,6 +119,8 @@ def _alert(
     context = {
         "headline": clean_title(item.title or "(untitled report)", 300),
         "signals": [signal_view(s, config) for s in outbound.signals],
+        "accent": accent(outbound.signals),
+        "update": update_note(outbound, config),
         "also_reported_by": list(outbound.also_reported_by),
         "recipient": subscriber.address,
         **item_view(item, subscriber),
@@ -265,9 +266,22 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     }
 
 
+def update_note(outbound: Outbound, config: MailSettings) -> str | None:
+    """For a revised report: `Updated: now also reports Scrap shortage (alerted earlier: …)`."""
+    if outbound.revision <= 1:
+        return None
+    new = ", ".join(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
+    if not outbound.earlier_types:
+        return f"Updated: the revised report now reports {new}"
+    earlier = ", ".join(config.signal_label(t) for t in outbound.earlier_types)
+    return f"Updated: now also reports {new} (alerted earlier: {earlier})"
+
+
 def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
     """What the templates show of one signal."""
     return {
+        "marks": severity_marks(signal.severity),
+        "colour": severity_colour(signal.severity, signal.direction),
         "type": signal.type,
         "label": config.signal_label(signal.type),
         "rule": signal.rule,
@@ -329,9 +343,10 @@ def safe_link(link: str | None) -> str | None:
 
 
 def local_document(link: str | None) -> str | None:
-    """The path of a `file://` link (the files source), shown as text, never linked."""
+    """The file name of a `file://` link (the files source): shown as text, never linked,
+    and never the server's folder, which means nothing to a reader."""
     if link and link.lower().startswith("file://"):
-        return one_line(unquote(urlsplit(link).path))
+        return one_line(PurePosixPath(unquote(urlsplit(link).path)).name) or None
     return None
 
 
