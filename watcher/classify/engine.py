@@ -221,25 +221,17 @@ class Classifier:
             direction_uncertain=uncertain,
         )
 
-    def _cjk_gloss(self, match: Match, text: str) -> str:
-        term = text[match.start : match.end]
-        return self.gloss(match.label, term) if count_cjk(term) else ""
-
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
-        spans = tuple(
-            Span(
-                m.start - sentence.start,
-                m.end - sentence.start,
-                m.label,
-                self.gloss(m.label, text[m.start : m.end])
-                if count_cjk(text[m.start : m.end])
-                else "",
-            )
-            for m in _innermost(hit.spans)
-        )
+        base = sentence.start
+        spans = []
+        for m in _innermost(hit.spans):
+            term = text[m.start : m.end]
+            # only a term in another script gets a gloss; most terms are ASCII
+            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(m.label, term)
+            spans.append(Span(m.start - base, m.end - base, m.label, gloss))
         return Evidence(
             sentence=text[sentence.start : sentence.end],
-            spans=spans,
+            spans=tuple(spans),
             in_title=has_title and hit.sentence == 0,
         )
 

@@ -61,6 +61,10 @@ def signals(
     """Signals found recently, newest first, with their evidence."""
     start = since(since_)
     settings = load_or_exit(config)
+    if signal_type is not None and signal_type not in settings.signals:
+        known = ", ".join(sorted(settings.signals))
+        typer.echo(f"error: --type {signal_type!r} is not a signal type; known: {known}", err=True)
+        raise typer.Exit(2)
     lines = with_database(
         settings, lambda db: list_signals(db, since=start, signal_type=signal_type)
     )

@@ -197,6 +197,9 @@ class Outbound:
     """Names of the other sources with an item in the same story, without this item's."""
     channel: str = "email"
     target: str = "email"
+    story_news: str = ""
+    """What this item adds to a story already alerted ("figure 12%; day 03-04"): the alert
+    is an update of that story. Empty for a story's first report."""
 
 
 @dataclass(frozen=True, slots=True)
