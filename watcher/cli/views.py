@@ -17,7 +17,7 @@ from watcher.cli.common import (
     since,
     with_database,
 )
-from watcher.domain.entity_names import did_you_mean
+from watcher.domain.spelling import did_you_mean
 from watcher.store.listing import list_items, list_signals, list_sources
 
 

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ValidationError
 
 from watcher.config.references import reference_problems
 from watcher.config.schema import REFERENCES_CHECKED, Source, WatcherConfig
-from watcher.domain.entity_names import did_you_mean
 from watcher.domain.errors import ConfigError
+from watcher.domain.spelling import did_you_mean, nearest
 
 ENV_PREFIX = "WATCHER_"
 _ENV_NOT_KEYS = {"WATCHER_CONFIG"}
@@ -290,17 +290,16 @@ def _guess_kinds(
         kind = source["kind"]
         if not isinstance(kind, str) or kind in _UNION_TAGS:
             continue
-        hint = did_you_mean(kind, sorted(_UNION_TAGS))
-        if not hint:
+        close = nearest(kind, sorted(_UNION_TAGS))
+        if not close:
             continue  # no near kind: the schema's own message lists the kinds
         problems.append(
             origins.at(
                 ("sources", index, "kind"),
-                f"unknown kind {kind!r}{hint} (expected one of: {_KIND_LIST})",
+                f"unknown kind {kind!r}{did_you_mean(kind, close)} (expected one of: {_KIND_LIST})",
             )
         )
-        nearest = hint.split("'")[1]
-        guessed[index] = {**source, "kind": nearest}
+        guessed[index] = {**source, "kind": close[0]}
     return {**data, "sources": guessed}
 
 
