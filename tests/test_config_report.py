@@ -228,3 +228,11 @@ def test_signals_with_a_misspelt_type_is_an_error(write_config: WriteConfig) -> 
     assert expected in typo.stderr
     known = CliRunner().invoke(app, ["signals", "--config", path, "--type", "export_control"])
     assert known.exit_code == 0, known.output
+
+
+def test_a_signal_type_in_the_wrong_case_is_one_problem(write_config: WriteConfig) -> None:
+    """`Export_Control` breaks the type pattern and names no type: one line, with the hint."""
+    path = write_config(subscribers=[{"email": "a@example.com", "signals": ["Export_Control"]}])
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert "unknown signal type 'Export_Control'; did you mean 'export_control'?" in problems[0]

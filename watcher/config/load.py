@@ -311,6 +311,8 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], origins: _Origins) 
         if not _this_branch(raw_loc, data):
             continue
         loc = tuple(p for p in raw_loc if not _is_branch_tag(p))
+        if _reported_as_reference(loc, error["type"]):
+            continue
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             known = _known_keys(raw_loc[:-1])
@@ -327,6 +329,17 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], origins: _Origins) 
             message = "expected a list of terms, or a mapping with `terms:`"
         out.append(origins.at(loc, message))
     return out
+
+
+def _reported_as_reference(loc: KeyPath, error_type: str) -> bool:
+    """A subscriber's signal type spelt against the pattern is also an unknown type, which
+    `reference_problems` reports with the nearest known one: one problem, not two."""
+    return (
+        error_type == "string_pattern_mismatch"
+        and len(loc) == 4
+        and loc[0] == "subscribers"
+        and loc[2] == "signals"
+    )
 
 
 def _is_branch_tag(part: str | int) -> bool:
