@@ -191,6 +191,8 @@ class Outbound:
     """Names of the other sources with an item in the same story, without this item's."""
     channel: str = "email"
     target: str = "email"
+    queued_at: datetime | None = None
+    """When the oldest of its deliveries was queued (a grace period counts from here)."""
 
 
 @dataclass(frozen=True, slots=True)

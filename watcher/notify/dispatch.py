@@ -137,9 +137,7 @@ async def dispatch_alerts(
         record = _Deliveries(d, outbound, batch.owner, what)
         job = _alert_job(d, channel, outbound, what, record)
         if job is None:
-            await record.dead("the address is no longer a subscriber", d.clock())
-            log.warning("alert_dropped", subscriber=outbound.subscriber, reason="not subscribed")
-            gone += DispatchReport(dead=1)
+            gone += await _not_subscribed(d, record, outbound.subscriber, outbound.queued_at)
         else:
             jobs.append(job)
     deliveries = {outbound.message_id: outbound.delivery_ids for outbound in batch.emails}
@@ -159,6 +157,32 @@ async def dispatch_alerts(
         send_timeout=channel.send_timeout,
         mark_sent=mark_sent,
     )
+
+
+async def _not_subscribed(
+    d: Dispatcher, record: _Deliveries | _DigestRecord, address: str, queued_at: datetime | None
+) -> DispatchReport:
+    """Mail for an address that is not (or no longer) configured: wait, then a dead letter.
+
+    A config edit may drop a subscriber for a moment (a half-saved file, a typo fixed a
+    minute later): the mail waits `dispatcher.unsubscribed_grace` from when it was queued,
+    looked at again every `dispatcher.backoff`, and goes out if the address comes back.
+    """
+    now = d.clock()
+    policy = d.config.dispatcher
+    until = (queued_at or now) + policy.unsubscribed_grace
+    if now < until:
+        reason = (
+            f"{address} is not a configured subscriber now; kept until {until:%Y-%m-%d %H:%M}Z"
+            " in case the config brings it back"
+        )
+        await record.wait(reason, min(now + policy.backoff, until))
+        log.warning("mail_waiting", subscriber=address, reason="not subscribed", until=until)
+        return DispatchReport(retried=1)
+    grace = policy.unsubscribed_grace
+    await record.dead(f"the address is no longer a subscriber (waited {grace})", now)
+    log.warning("alert_dropped", subscriber=address, reason="not subscribed")
+    return DispatchReport(dead=1)
 
 
 def _alert_job(
@@ -200,6 +224,9 @@ class _Deliveries:
     async def retry(self, error: str, at: datetime) -> None:
         await outbox.mark_retry(self.d.db, self.outbound.delivery_ids, error=error, at=at)
 
+    async def wait(self, reason: str, at: datetime) -> None:
+        await outbox.postpone(self.d.db, self.outbound.delivery_ids, reason=reason, at=at)
+
     async def dead(self, error: str, now: datetime) -> None:
         await outbox.mark_dead(self.d.db, self.outbound.delivery_ids, error=error)
         o = self.outbound
@@ -229,8 +256,7 @@ async def dispatch_digests(
         record = _DigestRecord(d, digest, owner)
         subscriber = d.config.subscriber(digest.subscriber)
         if subscriber is None:
-            await record.dead("the address is no longer a subscriber", d.clock())
-            gone += DispatchReport(dead=1)
+            gone += await _not_subscribed(d, record, digest.subscriber, digest.period_end)
             continue
         jobs.append(_digest_job(d, digest, subscriber, record))
     return gone + await send_jobs(
@@ -281,6 +307,11 @@ class _DigestRecord:
     async def retry(self, error: str, at: datetime) -> None:
         await digests.mark_digest(
             self.d.db, self.digest.digest_id, status=PENDING, error=error, retry_at=at
+        )
+
+    async def wait(self, reason: str, at: datetime) -> None:
+        await digests.mark_digest(
+            self.d.db, self.digest.digest_id, status=PENDING, error=reason, retry_at=at
         )
 
     async def dead(self, error: str, now: datetime) -> None:
