@@ -46,17 +46,22 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
+    from watcher.domain.errors import StoreError
     from watcher.service.daemon import Daemon
     from watcher.service.rounds import run_once
 
     settings = load_or_exit(config)
     configure_logging(settings.log.level, settings.log.format)
-    if once:
-        enabled = sum(1 for source in settings.sources if source.enabled)
-        with progress_bar("Polling sources", enabled) as advance:
-            code = asyncio.run(run_once(settings, advance))
-    else:
-        code = asyncio.run(Daemon(settings, config).run())
+    try:
+        if once:
+            enabled = sum(1 for source in settings.sources if source.enabled)
+            with progress_bar("Polling sources", enabled) as advance:
+                code = asyncio.run(run_once(settings, advance))
+        else:
+            code = asyncio.run(Daemon(settings, config).run())
+    except StoreError as exc:  # the database cannot be opened: one line says why
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ import structlog
 from watcher.classify.severity import for_sources
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.items import DigestOutbound, Outbound
+from watcher.domain.notices import GROUP_MARK, notice_group
 from watcher.notify.admin import notify_admins
 from watcher.notify.channel import EMAIL, Channel, Transport
 from watcher.notify.channels.mail.digest import render_digest
@@ -356,9 +358,9 @@ async def dispatch_notices(
             attempts=notice.attempts,
             what=f"admin notice {notice.key}",
             build=_notice_builder(d, notice),
-            record=_NoticeRecord(d, notice.id, owner),
+            record=_NoticeRecord(d, ids, owner),
         )
-        for notice in due
+        for notice, ids in _grouped(due)
     ]
     return await send_jobs(
         policy,
@@ -369,6 +371,37 @@ async def dispatch_notices(
         pacer=d.pacer,
         send_timeout=mail.send_timeout,
     )
+
+
+def _grouped(due: Sequence[notices.Notice]) -> list[tuple[notices.Notice, tuple[int, ...]]]:
+    """Each due notice alone, except those of one cause (`notice_group`): one email for them.
+
+    The merged notice keeps the first one's Message-ID (a resend after a crash regroups
+    what is still due) and lists every notice's body.
+    """
+    groups: dict[str, list[notices.Notice]] = {}
+    out: list[tuple[notices.Notice, tuple[int, ...]]] = []
+    for notice in due:
+        group = notice_group(notice.key)
+        if group is None:
+            out.append((notice, (notice.id,)))
+        else:
+            groups.setdefault(group, []).append(notice)
+    for group, members in groups.items():
+        first = members[0]
+        if len(members) == 1:
+            out.append((first, (first.id,)))
+            continue
+        merged = dataclasses.replace(
+            first,
+            key=group,
+            subject=f"{first.subject} ({len(members)} times, one cause)",
+            body=f"{len(members)} notices with one cause:\n\n"
+            + "\n\n----\n\n".join(m.body for m in members),
+            attempts=max(m.attempts for m in members),
+        )
+        out.append((merged, tuple(m.id for m in members)))
+    return out
 
 
 def _notice_builder(
@@ -382,33 +415,43 @@ def _notice_builder(
 
 @dataclass(frozen=True, slots=True)
 class _NoticeRecord:
+    """Outcomes of one notice email, written to every notice it carries."""
+
     d: Dispatcher
-    notice_id: int
+    notice_ids: tuple[int, ...]
     owner: str
 
     async def sent(self, reply: str, now: datetime) -> None:
-        await notices.mark_notice(self.d.db, self.notice_id, status=SENT, now=now)
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(self.d.db, notice_id, status=SENT, now=now)
 
     async def retry(self, error: str, at: datetime) -> None:
-        await notices.mark_notice(
-            self.d.db, self.notice_id, status=PENDING, now=at, error=error, retry_at=at
-        )
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(
+                self.d.db, notice_id, status=PENDING, now=at, error=error, retry_at=at
+            )
 
     async def dead(self, error: str, now: datetime) -> None:
-        await notices.mark_notice(self.d.db, self.notice_id, status=DEAD, now=now, error=error)
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(self.d.db, notice_id, status=DEAD, now=now, error=error)
 
     async def release(self) -> None:
-        await notices.release_notices(self.d.db, [self.notice_id], owner=self.owner)
+        await notices.release_notices(self.d.db, list(self.notice_ids), owner=self.owner)
 
 
 async def _tell_admins(
     d: Dispatcher, subscriber: str, message_id: str, what: str, error: str, now: datetime
 ) -> None:
-    """A dead letter's notice for the admins, once per message (keyed by its ID)."""
+    """A dead letter's notice for the admins, once per message (keyed by its ID).
+
+    The key's cause (address and error) groups the dead letters of one bouncing address
+    into one email (`watcher.domain.notices.notice_group`).
+    """
+    cause = hashlib.sha256(f"{subscriber}\n{error}".encode()).hexdigest()[:16]
     await notify_admins(
         d.db,
         d.config,
-        key=f"dead-letter:{message_id}",
+        key=f"dead-letter:{cause}{GROUP_MARK}{message_id}",
         subject=f"Email to {subscriber} could not be delivered",
         body=(
             f"The email {message_id} to {subscriber} ({what}) is a dead letter."

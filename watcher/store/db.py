@@ -27,12 +27,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
+from watcher.store.failures import describe_url, store_failure
 from watcher.store.sqlite_threads import SqliteThreads
 from watcher.store.turns import Turns
 
@@ -231,9 +233,15 @@ async def open_database(
     The one way the service, the CLI and the tools open a database: `migrate` brings the
     schema to the newest revision, else a database not at it raises `StoreError`.
     """
-    engine = create_engine(url, connections=connections)
     try:
-        await prepare_schema(engine, migrate=migrate)
+        engine = create_engine(url, connections=connections)
+    except (OSError, sqlite3.Error) as exc:  # the SQLite file's folder, its WAL switch
+        raise store_failure(url, exc) from exc
+    try:
+        try:
+            await prepare_schema(engine, migrate=migrate)
+        except (OSError, sqlite3.Error, DBAPIError) as exc:
+            raise store_failure(url, exc) from exc
         db = Database(engine)
         try:
             yield db
@@ -253,7 +261,7 @@ async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
         return
     found, wanted = await migrations.current(engine), migrations.head()
     if found != wanted:
-        url = engine.url.render_as_string(hide_password=True)
+        url = describe_url(engine.url)
         raise StoreError(
             f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
             " run `watcher db upgrade`"

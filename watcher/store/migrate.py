@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from watcher.domain.errors import StoreError
+from watcher.store.failures import store_failure
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x5757_0002  # names the "migrate the schema" critical section
@@ -55,8 +55,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         async with engine.execution_options(watcher_write=True).begin() as conn:
             await conn.run_sync(run)
     except Exception as exc:
-        url = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot migrate database {url} to {revision}: {exc}") from exc
+        raise store_failure(engine.url, exc, f"migrate (to {revision}) the database") from exc
 
 
 async def current(engine: AsyncEngine) -> str | None:
