@@ -1,12 +1,10 @@
-"""Small leaks and noise: URL secrets masked, admin notices grouped, one-line start-up errors."""
+"""Small leaks and noise: URL secrets masked (in start-up errors too), admin notices grouped."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import structlog
@@ -89,46 +87,6 @@ def test_a_start_up_error_masks_a_query_password(write_config: WriteConfig) -> N
     assert name in line
     assert "password=***" in line
     assert "Traceback" not in result.output
-
-
-def test_a_corrupt_database_file_is_one_line_naming_it(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
-    """A data folder whose watcher.db is not SQLite: exit 1, the file and what to do."""
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "watcher.db").write_bytes(b"this is not an SQLite database, just bytes\n" * 100)
-    path = write_config()
-    result = CliRunner().invoke(app, ["run", "--once", "--config", str(path)])
-    assert result.exit_code == 1, result.output
-    assert result.stderr.strip().splitlines() == [
-        f"error: the database file {data / 'watcher.db'} is not a usable SQLite database"
-        " (file is not a database): restore it from a backup, or move it aside to start"
-        " with an empty one"
-    ]
-
-
-def _unwritable_folder(tmp_path: Path) -> Path:
-    """A folder this process cannot create files in: read-only for a user, sysfs for root."""
-    if os.geteuid() != 0:
-        folder = tmp_path / "readonly"
-        folder.mkdir(mode=0o555)
-        return folder / "data"
-    return Path("/sys/watcher-test-data")  # sysfs: not even root may create a folder here
-
-
-def test_a_data_folder_that_cannot_be_written_is_one_line(
-    write_config: WriteConfig, tmp_path: Path
-) -> None:
-    """data_dir not writable: exit 1, naming the folder and what to change."""
-    folder = _unwritable_folder(tmp_path)
-    path = write_config(data_dir=str(folder))
-    result = CliRunner().invoke(app, ["run", "--once", "--config", str(path)])
-    assert result.exit_code == 1, result.output
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: cannot write the database file {folder / 'watcher.db'}")
-    assert f"the data folder {folder} must exist and be writable" in line
-    assert "point data_dir elsewhere" in line
 
 
 async def test_dead_letters_of_one_cause_make_one_admin_notice(

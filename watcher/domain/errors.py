@@ -10,7 +10,9 @@
     ├── WorkerError          a task in the CPU worker pool did not finish
     │   ├── TaskTimeout      it ran longer than the pool's deadline; its worker was killed
     │   └── TaskCrashed      its worker process died under it
-    ├── StoreError           the database refused an operation
+    ├── StoreError           the database refused an operation (or cannot be opened)
+    ├── ServiceError         the service cannot start as configured (a probe port taken)
+    ├── TokenError           a signed link is forged, tampered with or expired
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
@@ -145,3 +147,11 @@ class PermanentDeliveryError(DeliveryError):
 
 class UnsafeMessageError(PermanentDeliveryError):
     """The built message has a header it should not have; it is never sent."""
+
+
+class ServiceError(WatcherError):
+    """The service cannot start as configured (a port taken, say); the message says why."""
+
+
+class TokenError(WatcherError):
+    """A signed link that is forged, tampered with, expired or for another purpose."""

@@ -32,7 +32,7 @@ from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.notice import render_notice
 from watcher.notify.pace import Pacer
 from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
-from watcher.store import digests, notices, outbox
+from watcher.store import digests, notices, optouts, outbox
 from watcher.store.db import Database
 from watcher.store.outbox import DEAD, PENDING, SENT
 
@@ -134,7 +134,13 @@ async def dispatch_alerts(
         return DispatchReport()
     jobs: list[Job] = []
     gone = DispatchReport()
+    stopped = await optouts.opted_out(d.db, {o.subscriber for o in batch.emails})
     for outbound in map(_graded, batch.emails):
+        if outbound.subscriber in stopped:
+            # the subscriber's own opt-out outranks the config: cancelled, not a dead letter
+            await outbox.mark_cancelled(d.db, outbound.delivery_ids)
+            log.info("alert_cancelled", subscriber=outbound.subscriber, reason="unsubscribed")
+            continue
         what = f"alert {', '.join(s.type for s in outbound.signals)}: {outbound.item.title[:120]!r}"
         record = _Deliveries(d, outbound, batch.owner, what)
         job = _alert_job(d, channel, outbound, what, record)
@@ -254,8 +260,13 @@ async def dispatch_digests(
         return DispatchReport()
     jobs: list[Job] = []
     gone = DispatchReport()
+    stopped = await optouts.opted_out(d.db, {g.subscriber for g in batch})
     for digest in map(_graded_digest, batch):
         record = _DigestRecord(d, digest, owner)
+        if digest.subscriber in stopped:
+            await digests.mark_digest(d.db, digest.digest_id, status=outbox.CANCELLED)
+            log.info("digest_cancelled", subscriber=digest.subscriber, reason="unsubscribed")
+            continue
         subscriber = d.config.subscriber(digest.subscriber)
         if subscriber is None:
             gone += await _not_subscribed(d, record, digest.subscriber, digest.period_end)

@@ -27,14 +27,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
-from watcher.store.failures import describe_url, store_failure
+from watcher.store.failures import OPEN_ERRORS, describe_url, folder_failure, open_failure
 from watcher.store.sqlite_threads import SqliteThreads
 from watcher.store.turns import Turns
 
@@ -144,8 +143,14 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            _use_wal(database)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise folder_failure(str(Path(database).parent), exc) from None
+            try:
+                _use_wal(database)
+            except sqlite3.Error as exc:
+                raise open_failure(database, exc) from None
         engine = create_async_engine(
             url,
             connect_args=_connect_args(),
@@ -233,15 +238,13 @@ async def open_database(
     The one way the service, the CLI and the tools open a database: `migrate` brings the
     schema to the newest revision, else a database not at it raises `StoreError`.
     """
-    try:
-        engine = create_engine(url, connections=connections)
-    except (OSError, sqlite3.Error) as exc:  # the SQLite file's folder, its WAL switch
-        raise store_failure(url, exc) from exc
+    engine = create_engine(url, connections=connections)
     try:
         try:
             await prepare_schema(engine, migrate=migrate)
-        except (OSError, sqlite3.Error, DBAPIError) as exc:
-            raise store_failure(url, exc) from exc
+        except OPEN_ERRORS as exc:
+            shown = describe_url(engine.url)
+            raise open_failure(shown, exc) from None
         db = Database(engine)
         try:
             yield db

@@ -1,66 +1,62 @@
-"""A database that cannot be opened, told in one line: which file or URL, why, what to do.
+"""Why a database could not be opened, as one line that says what to do.
 
-Opening the store is the first thing every command does; a corrupt SQLite file, a data
-folder the user cannot write, or an unreachable PostgreSQL server must end the command
-with a `StoreError` an operator can act on, never a traceback. URLs are shown with every
-secret masked (`watcher.domain.masking`).
+A corrupt SQLite file, a data folder the service cannot create or write, a PostgreSQL
+server that does not answer: each becomes a `StoreError` whose message names the
+database and the way out, instead of a driver's traceback.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from watcher.domain.errors import StoreError
 from watcher.domain.masking import mask_secrets
 
-_CORRUPT = ("file is not a database", "malformed", "file is encrypted")
-_UNWRITABLE = ("readonly", "read-only", "unable to open database file", "permission denied")
+_CORRUPT = ("file is not a database", "database disk image is malformed")
+_NOT_WRITABLE = ("readonly database", "unable to open database file", "read-only file system")
 
 
 def describe_url(url: str | URL) -> str:
-    """The database URL as it may be printed: password and secret parameters masked."""
+    """A database URL as it may be printed: its password and secret parameters masked.
+
+    SQLAlchemy's `hide_password` covers the user-info only; asyncpg also takes
+    `?password=` (and `sslpassword`) as query parameters.
+    """
     parsed = make_url(url) if isinstance(url, str) else url
     return mask_secrets(parsed.render_as_string(hide_password=True))
 
 
-def store_failure(
-    url: str | URL, exc: BaseException, doing: str = "open the database"
-) -> StoreError:
-    """The `StoreError` for `exc`, raised while trying to `doing` the database at `url`."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    reason = _reason(exc)
+def folder_failure(folder: str, exc: OSError) -> StoreError:
+    """The data folder (or the SQLite file's folder) cannot be created."""
+    reason = exc.strerror or str(exc)
+    return StoreError(
+        f"cannot create the database folder {folder}: {reason}; set data_dir"
+        " (WATCHER_DATA_DIR) or database.url to a place this user can write"
+    )
+
+
+def open_failure(database: str, exc: BaseException) -> StoreError:
+    """The database at `database` (a path or a URL without password) cannot be used."""
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = mask_secrets(" ".join(str(original).split()) or type(original).__name__)
     lowered = reason.lower()
-    database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
-        path = Path(database)
-        if any(word in lowered for word in _CORRUPT):
-            return StoreError(
-                f"the database file {path} is not a usable SQLite database ({reason}):"
-                " restore it from a backup, or move it aside to start with an empty one"
-            )
-        if isinstance(exc, OSError) or any(word in lowered for word in _UNWRITABLE):
-            folder = Path(exc.filename) if isinstance(exc, OSError) and exc.filename else path
-            return StoreError(
-                f"cannot write the database file {path} ({reason}): the data folder"
-                f" {path.parent} must exist and be writable by this user (uid {os.getuid()});"
-                f" fix the permissions of {folder} or point data_dir elsewhere"
-            )
-    return StoreError(f"cannot {doing} {describe_url(parsed)}: {reason}")
+    if any(mark in lowered for mark in _CORRUPT):
+        return StoreError(
+            f"database {database} is not a readable SQLite database ({reason}): move the"
+            " file aside to start with an empty one, or point data_dir / database.url"
+            " elsewhere"
+        )
+    if any(mark in lowered for mark in _NOT_WRITABLE):
+        return StoreError(
+            f"cannot write the database {database} ({reason}): the file and its folder"
+            " must be writable by this user; set data_dir (WATCHER_DATA_DIR) or"
+            " database.url to a writable place"
+        )
+    return StoreError(f"cannot open the database {database}: {reason}")
 
 
-def _reason(exc: BaseException) -> str:
-    """The driver's own message, without SQLAlchemy's SQL echo and links; secrets masked."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        exc = exc.orig
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror
-    elif isinstance(exc, sqlite3.Error):
-        text = str(exc)
-    else:
-        text = str(exc).split("\n[SQL:", 1)[0].split("\n(Background", 1)[0]
-    return mask_secrets(" ".join(text.split()) or type(exc).__name__)
+OPEN_ERRORS = (sqlite3.Error, SQLAlchemyError, OSError)
+"""What opening or migrating a database raises when the database itself is unusable."""

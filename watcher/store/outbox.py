@@ -32,6 +32,7 @@ from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
 from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
+CANCELLED = "cancelled"  # the subscriber opted out (`watcher.store.optouts`)
 IMMEDIATE, DIGEST = "immediate", "digest"
 MAX_ERROR_CHARS = 2000
 
@@ -137,6 +138,7 @@ async def claim_outbound(
                 item=item,
                 signals=tuple(signal_value(m, SIGNAL_PREFIX) for m in members),
                 also_reported_by=also_reported(others, first["items_story_id"], item.source),
+                story_news=(first["items_story_news"] or "") if first["deliveries_edition"] else "",
                 queued_at=min(_aware(m["deliveries_created_at"]) for m in members),
             )
         )
@@ -224,6 +226,11 @@ async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     await _update(
         db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DELIVERIES.c.attempts + 1
     )
+
+
+async def mark_cancelled(db: Database, ids: Sequence[int]) -> None:
+    """Not sent because the subscriber opted out: never sent, never a dead letter."""
+    await _update(db, ids, status=CANCELLED)
 
 
 async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:

@@ -43,6 +43,7 @@ from watcher.notify.channels.mail.headers import (
     reused_header,
 )
 from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,8 @@ class MailSettings(Protocol):
 
     def signal_label(self, signal_type: str) -> str: ...
 
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AlertStyle:
@@ -72,15 +75,22 @@ class AlertStyle:
 
     mail: MailConfig
     labels: Mapping[str, str]
+    links: Links | None = None
 
     @classmethod
     def of(cls, config: WatcherConfig) -> AlertStyle:
-        """The mail section and every configured signal type's label."""
-        return cls(config.mail, {t: config.signal_label(t) for t in config.signals})
+        """The mail section, every configured signal type's label, the link signer."""
+        return cls(
+            config.mail, {t: config.signal_label(t) for t in config.signals}, Links.of(config)
+        )
 
     def signal_label(self, signal_type: str) -> str:
         """As `WatcherConfig.signal_label`."""
         return self.labels.get(signal_type) or readable_signal_type(signal_type)
+
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
+        """As `WatcherConfig.unsubscribe_link`."""
+        return None if self.links is None else self.links.unsubscribe(address, list_name, now)
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
@@ -91,7 +101,7 @@ def subject_for(outbound: Outbound, config: MailSettings) -> str:
     elements: list[str] = []
     for signal in outbound.signals:
         elements.extend(e for e in signal.entities.elements if e not in elements)
-    parts = ["[Supply Watch] " + labels, direction]
+    parts = ["[Supply Watch] " + labels + (" (update)" if outbound.story_news else ""), direction]
     if elements:
         parts.append(", ".join(elements[:4]) + ("…" if len(elements) > 4 else ""))
     parts.append(clean_title(outbound.item.title or "(untitled report)"))
@@ -143,6 +153,8 @@ def _alert(
         "headline": clean_title(item.title or "(untitled report)", 300),
         "signals": [signal_view(s, config) for s in outbound.signals],
         "also_reported_by": list(outbound.also_reported_by),
+        "carried_by": 1 + len(outbound.also_reported_by),
+        "story_news": outbound.story_news,
         "recipient": subscriber.address,
         **item_view(item, subscriber),
     }
@@ -191,12 +203,22 @@ def compose_message(
     # to the second: the emails of one second share the parsed header
     message["Date"] = reused_header("Date", format_datetime(now.astimezone(UTC)))
     message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
-    for name, value in list_headers(config.mail, subscriber.address).items():
+    link = config.unsubscribe_link(
+        subscriber.address, "digest" if template == "digest" else "alerts", now
+    )
+    for name, value in list_headers(config.mail, subscriber.address, link).items():
         if name not in headers:
-            message[name] = reused_header(name, value)
+            # a signed link differs from email to email: parsed each time
+            message[name] = (
+                value if link and name == "List-Unsubscribe" else reused_header(name, value)
+            )
     for name, value in headers.items():
         message[name] = reused_header(name, value) if name in REPEATING else value
-    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
+    context = {
+        **context,
+        "unsubscribe": config.mail.unsubscribe_address,
+        "unsubscribe_link": link or "",
+    }
     text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     parts = [text_part(text, "plain"), text_part(html, "html")]
@@ -279,7 +301,7 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     summary = sanitize_summary(item.body)
     return {
         "source": item.source,
-        "published": local_time(item.published, subscriber.timezone),
+        "published": published_text(item, subscriber.timezone),
         "link": safe_link(item.link),
         "document": local_document(item.link),
         "summary_html": Markup(summary),
@@ -355,6 +377,31 @@ def local_document(link: str | None) -> str | None:
     if link and link.lower().startswith("file://"):
         return one_line(unquote(urlsplit(link).path))
     return None
+
+
+# How the email says where a date was read (`Item.date_from`); the source's own date
+# field needs no note.
+_DATE_FROM = {
+    "front matter": "from the document's front matter",
+    "dateline": "from the document's dateline",
+    "text": "the first date the document states",
+    "file time": "file time: the document states no date",
+}
+
+
+def published_text(item: Item, zone: str) -> str:
+    """The item's date as the email shows it, and where it was read when that matters.
+
+    A day without a time of day is shown as that day (`2025-05-31`), as the source
+    stated it, never converted to a time; a time is shown in the subscriber's zone.
+    """
+    shown = (
+        item.published_day.isoformat()
+        if item.published_day is not None
+        else local_time(item.published, zone)
+    )
+    note = _DATE_FROM.get(item.date_from)
+    return f"{shown} ({note})" if note and item.published is not None else shown
 
 
 def local_time(value: datetime | None, zone: str) -> str:

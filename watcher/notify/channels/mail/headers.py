@@ -131,14 +131,21 @@ def recipient(subscriber: Subscriber) -> Address:
     return Address(display_name=clean_title(subscriber.name, 80), username=username, domain=domain)
 
 
-def list_headers(mail: MailConfig, address: str) -> dict[str, str]:
-    """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI."""
+def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:
+    """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI.
+
+    `link` is the signed one-click URL of the public endpoint (`watcher.public.links`);
+    without it, the unsigned `mail.unsubscribe_url` (if set) is offered instead.
+    """
     mailto = f"mailto:{mail.unsubscribe_address}?subject={quote('unsubscribe ' + address)}"
     headers = {
         "List-Id": f"Supply Watcher alerts <alerts.{mail.domain}>",
         "List-Unsubscribe": f"<{mailto}>",
     }
-    if mail.unsubscribe_url:
+    if link and link.startswith("https://"):
+        headers["List-Unsubscribe"] = f"<{link}>, <{mailto}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif mail.unsubscribe_url:
         joiner = "&" if "?" in mail.unsubscribe_url else "?"
         url = f"{mail.unsubscribe_url}{joiner}address={quote(address, safe='')}"
         headers["List-Unsubscribe"] = f"<{url}>, <{mailto}>"
