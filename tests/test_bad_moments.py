@@ -90,7 +90,7 @@ def test_a_start_up_error_masks_a_query_password(write_config: WriteConfig) -> N
 
 
 async def test_dead_letters_of_one_cause_make_one_admin_notice(
-    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig, database_url: str
 ) -> None:
     """Four alerts to a bouncing address: four dead letters, one notice email listing them."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN, FLOOD, QUOTA, SCRAP)))
@@ -98,6 +98,7 @@ async def test_dead_letters_of_one_cause_make_one_admin_notice(
         sources=[feed_source(feed_server.url("/f"))],
         smtp=mail_server.smtp_config(),
         admins=["ops@example.com"],
+        database={"url": database_url},
     )
     mail_server.handler.refuse_rcpt["analyst@example.com"] = "550 5.1.1 No such mailbox"
     clock = Clock()

@@ -127,13 +127,14 @@ async def test_an_explicitly_empty_section_is_applied(
 
 
 async def test_mail_for_a_subscriber_who_comes_back_is_sent(
-    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig, database_url: str
 ) -> None:
     """Queued, subscriber gone from the config, back a minute later: the alert goes out once."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     sources = [feed_source(feed_server.url("/f"))]
     clock = Clock()
-    with_analyst = make_config(sources=sources, smtp=mail_server.smtp_config())
+    database = {"url": database_url}
+    with_analyst = make_config(sources=sources, smtp=mail_server.smtp_config(), database=database)
     async with Runtime(with_analyst, clock=clock) as rt:
         await poll_source(rt, rt.config.sources[0])
     without = make_config(
@@ -141,6 +142,7 @@ async def test_mail_for_a_subscriber_who_comes_back_is_sent(
         smtp=mail_server.smtp_config(),
         subscribers=[],
         allow_empty=["subscribers"],
+        database=database,
     )
     report = await dispatch(without, clock)
     assert (report.sent, report.dead, report.retried) == (0, 0, 1)
