@@ -204,6 +204,8 @@ class Outbound:
     story_news: str = ""
     """What this item adds to a story already alerted ("figure 12%; day 03-04"): the alert
     is an update of that story. Empty for a story's first report."""
+    queued_at: datetime | None = None
+    """When the oldest of its deliveries was queued (a grace period counts from here)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -156,6 +156,7 @@ async def claim_outbound(
                         - {m["deliveries_signal_type"] for m in members}
                     )
                 ),
+                queued_at=min(_aware(m["deliveries_created_at"]) for m in members),
             )
         )
     return Batch(owner, until, emails)
@@ -253,6 +254,11 @@ async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: dateti
     )
 
 
+async def postpone(db: Database, ids: Sequence[int], *, reason: str, at: datetime) -> None:
+    """Not attempted, only put off until `at` (its recipient is missing just now)."""
+    await _update(db, ids, next_attempt_at=at, last_error=reason[:MAX_ERROR_CHARS])
+
+
 async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
     await _update(
@@ -275,6 +281,11 @@ async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
         .values(lease_owner=None, lease_until=None)
     )
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite hands back naive UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:
