@@ -41,6 +41,7 @@ from watcher.domain.story_facts import (
     MONTH,
     ORDINAL,
     SIGNAL,
+    SIGNAL_TYPE,
     YEAR,
     facts_of,
     kind_of,
@@ -156,12 +157,12 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 THRESHOLD = 1.0
-JOIN = 0.8  # `similarity` at which two items with no contradicting fact report one event
+JOIN = 0.6  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name different values
 # (`watcher.domain.story_facts`): another element, day, month, batch or year.
-CONTRADICTING = (MATERIAL, DAY, MONTH, ORDINAL, YEAR)
+CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
-NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY)
+NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY, MONTH, ORDINAL)
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
@@ -177,7 +178,9 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     other (a template: the same frame, other numbers). In rewrites of one event the
     outlets pick different figures, so there figures only make news (`news`).
     """
-    out = [KINDS[kind] for kind in (*CONTRADICTING, SIGNAL) if _disjoint(a.facts, b.facts, kind)]
+    out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
+    if _each_has_own(a.facts, b.facts, DAY):
+        out.append(KINDS[DAY])
     if _disjoint(a.facts, b.facts, FIGURE) and _containment(a, b) >= COPY:
         out.append(KINDS[FIGURE])
     return out
@@ -205,23 +208,50 @@ def best_story(
 ) -> Placement | None:
     """The story of the most similar item of another source within `window` of `when`.
 
-    Only an item that reports the same event counts (`same_story`). The placement says
+    Only an item that reports the same event counts (`same_story`), and only a story
+    none of whose compared items contradicts the new one: a teaser that names no
+    figure must not chain Monday's note to Tuesday's. Two items that name no day and
+    were published `UNDATED_APART` or more apart are two events. The placement says
     which facts the new item adds to what the compared items of that story carry.
     """
-    best: tuple[float, int] | None = None
+    scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
+    barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
-        known.setdefault(candidate.story_id, set()).update(candidate.sketch.facts)
-        if _bound(sketch, candidate.sketch) < JOIN or contradictions(sketch, candidate.sketch):
-            continue  # cannot reach the threshold, or another event: no exact estimate
+        story = candidate.story_id
+        known.setdefault(story, set()).update(candidate.sketch.facts)
+        apart = abs(candidate.when - when) >= UNDATED_APART
+        if contradictions(sketch, candidate.sketch) or (
+            apart and _undated(sketch) and _undated(candidate.sketch)
+        ):
+            barred.add(story)
+            continue
+        if _bound(sketch, candidate.sketch) < JOIN:
+            continue  # cannot reach the threshold: skip the exact estimate
         score = similarity(sketch, candidate.sketch)
-        if score >= JOIN and (best is None or score > best[0]):
-            best = (score, candidate.story_id)
-    if best is None:
+        if score >= JOIN and score > scores.get(story, 0.0):
+            scores[story] = score
+    eligible = [(score, story) for story, score in scores.items() if story not in barred]
+    if not eligible:
         return None
-    return Placement(best[1], news(sketch, frozenset(known[best[1]])))
+    _, story = max(eligible)
+    return Placement(story, news(sketch, frozenset(known[story])))
+
+
+UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two events
+
+
+def _undated(sketch: Sketch) -> bool:
+    return not any(kind_of(f) == DAY for f in sketch.facts)
+
+
+def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
+    """True when each of two items names a value of `kind` the other does not name."""
+    mine = {f for f in a if kind_of(f) == kind}
+    theirs = {f for f in b if kind_of(f) == kind}
+    return bool(mine - theirs) and bool(theirs - mine)
 
 
 def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:

@@ -11,8 +11,11 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号".
+- `ACTOR`: who acts: capitalised names in the body (companies, ministries, places),
+  lower-cased;
 - `YEAR`: years named ("2023", "2023年");
-- `SIGNAL`: the supply-shock signal types and directions the classifier found.
+- `SIGNAL`: the supply-shock signal types and directions the classifier found, and
+  `SIGNAL_TYPE` the types alone.
 
 Each fact is a 32-bit value: its kind in the top 4 bits, a hash of its value below, so
 facts travel in the item's sketch beside the word hashes. Pure functions.
@@ -31,7 +34,7 @@ import xxhash
 from watcher.classify.lexicon import COUNTRIES, ELEMENTS, MINERALS
 from watcher.domain.folding import simplify
 
-MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR = range(1, 9)
+MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, ACTOR = range(1, 11)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -41,6 +44,8 @@ KINDS = {
     ORDINAL: "ordinal",
     SIGNAL: "signal",
     YEAR: "year",
+    SIGNAL_TYPE: "signal type",
+    ACTOR: "actor",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -72,6 +77,14 @@ _MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![
 _YEAR = re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CAPITALISED = re.compile(r"\b([A-Z][A-Za-z]{2,}|[A-Z]{3,})\b")
+_NOT_ACTORS = frozenset(
+    """
+    the this that these those and but for with from after before under over its their
+    reuters bloomberg xinhua associated press afp news agency times journal wire
+    monday tuesday wednesday thursday friday saturday sunday
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
 _WEEKDAY = re.compile(
     r"\b(?:on|late on|early on|last)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|(?:周|星期)([一二三四五六日])",
@@ -120,15 +133,16 @@ _FIGURE = re.compile(
     re.I,
 )
 _SCALES = {
-    "million": "e6",
-    "mln": "e6",
-    "billion": "e9",
-    "bn": "e9",
-    "thousand": "e3",
-    "k": "e3",
-    "万": "e4",
-    "亿": "e8",
+    "million": 6,
+    "mln": 6,
+    "billion": 9,
+    "bn": 9,
+    "thousand": 3,
+    "k": 3,
+    "万": 4,
+    "亿": 8,
 }
+_MONEY = frozenset({"cny", "usd", "eur", "gbp"})
 _UNITS = {
     "%": "%",
     "percent": "%",
@@ -195,7 +209,9 @@ def fact_values(
     the last such day on or before it, a `DAY` like any other.
     """
     text = unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
+    out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     if when is not None:
         for match in _WEEKDAY.finditer(text):
             name = match.group(1)
@@ -235,6 +251,24 @@ def fact_values(
     return out
 
 
+def _actors(body: str) -> set[str]:
+    """Capitalised words of the body that name someone: not a sentence's first word, not
+    a month, weekday, country, material or news agency ("Lynas", "Solvay", "Kachin")."""
+    out = set()
+    for match in _CAPITALISED.finditer(body):
+        word = match.group(1)
+        lowered = word.lower()
+        before = body[: match.start(1)].rstrip(" \"'“‘(")
+        if not before or before[-1] in ".!?:;\n—-":
+            continue
+        if lowered in _NOT_ACTORS or lowered in _MONTHS or lowered[:3] in _WEEKDAYS:
+            continue
+        if _named(lowered, _country_terms()) or _named(lowered, _material_terms()):
+            continue
+        out.add(lowered)
+    return out
+
+
 def _days(text: str) -> set[tuple[int, int]]:
     out: set[tuple[int, int]] = set()
     for match in _DAY_MONTH.finditer(text):
@@ -249,20 +283,35 @@ def _days(text: str) -> set[tuple[int, int]]:
 
 
 def _figures(text: str) -> set[str]:
-    """Numbers that count something (a unit, a currency or a scale), normalised."""
+    """Numbers that count something (a unit, a currency or a scale), normalised.
+
+    Two significant digits and the kind of unit ("%", "t", "kg"; money of any
+    currency is one kind), so "18,125 tonnes" and "1.8万吨", or "$8.5 billion" and
+    "8.5 billion dollars", are one figure.
+    """
     out = set()
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
         if not (currency or unit or scale):
             continue
-        number = match.group("num").replace(",", "")
         try:
-            value = float(number)
+            value = float(match.group("num").replace(",", ""))
         except ValueError:
             continue
+        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
         what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
-        out.add(f"{value:g}{_SCALES.get((scale or '').lower(), '')}{what}")
+        unit = "" if what in _MONEY else what
+        out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
     return out
+
+
+def _rounded(value: float) -> str:
+    """`value` to two significant digits, readable: 18125 → "18000", 8.5e9 → "8.5 billion"."""
+    rounded = float(f"{value:.2g}")
+    for scale, word in ((1e9, " billion"), (1e6, " million")):
+        if rounded >= scale:
+            return f"{rounded / scale:g}{word}"
+    return f"{rounded:.0f}" if rounded >= 100 else f"{rounded:g}"
 
 
 def _named(lowered: str, terms: tuple[tuple[re.Pattern[str], str], ...]) -> set[str]:
