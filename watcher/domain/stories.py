@@ -40,6 +40,7 @@ from watcher.domain.story_facts import (
     MATERIAL,
     MONTH,
     ORDINAL,
+    PLACE,
     SIGNAL,
     SIGNAL_TYPE,
     YEAR,
@@ -181,8 +182,13 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
     if _each_has_own(a.facts, b.facts, DAY):
         out.append(KINDS[DAY])
-    if _disjoint(a.facts, b.facts, FIGURE) and _containment(a, b) >= COPY:
+    copy = _containment(a, b) >= COPY
+    if (copy and _each_has_own(a.facts, b.facts, FIGURE)) or _each_has_own(
+        a.facts, b.facts, FIGURE, FIGURES_APART
+    ):
         out.append(KINDS[FIGURE])
+    if copy and _each_has_own(a.facts, b.facts, PLACE):
+        out.append(KINDS[PLACE])
     return out
 
 
@@ -243,15 +249,22 @@ def best_story(
 UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two events
 
 
+FIGURES_APART = 2  # figures each item names and the other lacks that make two events
+
+
+def _count(sketch: Sketch, kind: int) -> int:
+    return sum(1 for f in sketch.facts if kind_of(f) == kind)
+
+
 def _undated(sketch: Sketch) -> bool:
     return not any(kind_of(f) == DAY for f in sketch.facts)
 
 
-def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
-    """True when each of two items names a value of `kind` the other does not name."""
+def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int, least: int = 1) -> bool:
+    """True when each of two items names `least` values of `kind` the other does not."""
     mine = {f for f in a if kind_of(f) == kind}
     theirs = {f for f in b if kind_of(f) == kind}
-    return bool(mine - theirs) and bool(theirs - mine)
+    return len(mine - theirs) >= least and len(theirs - mine) >= least
 
 
 def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:

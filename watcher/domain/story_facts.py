@@ -11,8 +11,8 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号".
-- `ACTOR`: who acts: capitalised names in the body (companies, ministries, places),
-  lower-cased;
+- `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
+  port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
 - `SIGNAL`: the supply-shock signal types and directions the classifier found, and
   `SIGNAL_TYPE` the types alone.
@@ -34,7 +34,7 @@ import xxhash
 from watcher.classify.lexicon import COUNTRIES, ELEMENTS, MINERALS
 from watcher.domain.folding import simplify
 
-MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, ACTOR = range(1, 11)
+MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, PLACE = range(1, 11)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -45,7 +45,7 @@ KINDS = {
     SIGNAL: "signal",
     YEAR: "year",
     SIGNAL_TYPE: "signal type",
-    ACTOR: "actor",
+    PLACE: "place",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -77,12 +77,11 @@ _MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![
 _YEAR = re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CAPITALISED = re.compile(r"\b([A-Z][A-Za-z]{2,}|[A-Z]{3,})\b")
-_NOT_ACTORS = frozenset(
+_PLACE = re.compile(r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
+_NOT_PLACES = frozenset(
     """
-    the this that these those and but for with from after before under over its their
-    reuters bloomberg xinhua associated press afp news agency times journal wire
-    monday tuesday wednesday thursday friday saturday sunday
+    the this that these those its their his her our a an all some
+    reuters bloomberg xinhua afp december
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _WEEKDAY = re.compile(
@@ -248,20 +247,18 @@ def fact_values(
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
     out.update((FIGURE, figure) for figure in _figures(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
+    out.update((PLACE, place) for place in _places(text))
     return out
 
 
-def _actors(body: str) -> set[str]:
-    """Capitalised words of the body that name someone: not a sentence's first word, not
-    a month, weekday, country, material or news agency ("Lynas", "Solvay", "Kachin")."""
+def _places(text: str) -> set[str]:
+    """Capitalised names after "in", "at", "near" or "from": "Tianjin", "Mount Weld"."""
     out = set()
-    for match in _CAPITALISED.finditer(body):
-        word = match.group(1)
-        lowered = word.lower()
-        before = body[: match.start(1)].rstrip(" \"'“‘(")
-        if not before or before[-1] in ".!?:;\n—-":
-            continue
-        if lowered in _NOT_ACTORS or lowered in _MONTHS or lowered[:3] in _WEEKDAYS:
+    for match in _PLACE.finditer(text):
+        name = match.group(1).strip()
+        lowered = name.lower()
+        first = lowered.split()[0]
+        if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
             continue
         if _named(lowered, _country_terms()) or _named(lowered, _material_terms()):
             continue
