@@ -282,8 +282,8 @@ def _days(text: str) -> set[tuple[int, int]]:
 def _figures(text: str) -> set[str]:
     """Numbers that count something (a unit, a currency or a scale), normalised.
 
-    Two significant digits and the kind of unit ("%", "t", "kg"; money of any
-    currency is one kind), so "18,125 tonnes" and "1.8万吨", or "$8.5 billion" and
+    Three significant digits and the kind of unit ("%", "t", "kg"; money of any
+    currency is one kind), so "18,010 tonnes" and "1.8万吨", or "$8.5 billion" and
     "8.5 billion dollars", are one figure.
     """
     out = set()
@@ -303,8 +303,11 @@ def _figures(text: str) -> set[str]:
 
 
 def _rounded(value: float) -> str:
-    """`value` to two significant digits, readable: 18125 → "18000", 8.5e9 → "8.5 billion"."""
-    rounded = float(f"{value:.2g}")
+    """`value` to three significant digits, readable: 18125 → "18100", 8.5e9 → "8.5 billion".
+
+    Two digits made coincidences: 17,760 and 17,990 yuan were one price.
+    """
+    rounded = float(f"{value:.3g}")
     for scale, word in ((1e9, " billion"), (1e6, " million")):
         if rounded >= scale:
             return f"{rounded / scale:g}{word}"
