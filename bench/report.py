@@ -172,6 +172,14 @@ def _eq(expected: float) -> Check:
     return lambda value, _: value == expected
 
 
+def _equals(key: str) -> Check:
+    def check(value: float, figures: dict[str, Summary | None]) -> bool | None:
+        other = figures.get(key)
+        return None if other is None else value == other.median
+
+    return check
+
+
 def _cold_vs_floor(value: float, figures: dict[str, Summary | None]) -> bool | None:
     floor = figures.get("floor.wall")
     return None if floor is None else value <= min(10.0, 1.3 * floor.median)
@@ -254,6 +262,17 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             "MB/100 rounds", _rss_slope, fmt="{:+.2f}"),
         Row("5 memory", "memory.rounds", "daemon rounds completed", "rounds",
             _get("rounds_done"), fmt="{:.0f}", target=f"= {rounds}", check=_ge(rounds)),
+        Row("7 templated", "stories.off", f"cold wall, N={knobs.get('stories_n', 200)}×{m}"
+            " templated notes, story_window 0s", "s", _get("off", "wall")),
+        Row("7 templated", "stories.default", "cold wall, default story window (7 days)", "s",
+            _get("default", "wall")),
+        Row("7 templated", "stories.ratio", "default window ÷ window 0s", "×", _get("ratio"),
+            target="≤ 1.2", check=_le(1.2)),
+        Row("7 templated", "stories.stored", "items stored (default window)", "items",
+            _get("default", "db", "items_stored"), fmt="{:.0f}"),
+        Row("7 templated", "stories.stories", "stories (each item is another event)",
+            "stories", _get("default", "db", "stories"), fmt="{:.0f}",
+            target="= items stored", check=_equals("stories.stored")),
         Row("6 parse floor", "floor.wall", f"feedparser alone, {n} docs, all cores", "s",
             _get("wall")),
         Row("6 parse floor", "floor.cpu", "CPU of the pool workers", "s", _get("cpu")),
@@ -268,11 +287,12 @@ SCENARIO_OF_ROW = {
     "new": "new_items",
     "classify": "classify",
     "floor": "parse_floor",
+    "stories": "stories_cold",
 }
 
 
 SELECTION_OF_PREFIX = {"cold": "cold", "idle": "cold", "new": "new", "classify": "classify",
-                       "floor": "floor", "memory": "memory"}  # fmt: skip
+                       "floor": "floor", "memory": "memory", "stories": "stories"}  # fmt: skip
 
 
 def selected(table: Sequence[Row], only: set[str]) -> list[Row]:

@@ -39,9 +39,16 @@ from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("classify", "floor", "new", "cold", "memory", "peer", "http")
+SCENARIOS = ("classify", "floor", "new", "cold", "memory", "stories", "peer", "http")
 # share of --budget per scenario; the rest is farm start-up and slack
-SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.37, "memory": 0.26}
+SHARES = {
+    "classify": 0.03,
+    "floor": 0.08,
+    "new": 0.15,
+    "cold": 0.31,
+    "memory": 0.22,
+    "stories": 0.16,
+}
 Result = dict[str, Any]
 MIN_TIMEOUT = 60.0
 
@@ -93,7 +100,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--peer-busy", type=int, default=0, help="CPU-bound processes beside the peer scenario"
     )
-    p.add_argument("--budget", type=float, default=500.0, help="seconds for the whole bench")
+    p.add_argument(
+        "--stories-n", type=int, default=200, help="feeds of templated notes (scenario 7)"
+    )
+    p.add_argument("--budget", type=float, default=600.0, help="seconds for the whole bench")
     p.add_argument(
         "--only",
         default=",".join(SCENARIOS),
@@ -304,6 +314,16 @@ class Scenarios:
             )
             self.runner.run(plan, share)
 
+    def stories(self) -> None:
+        """Scenario 7: the templated farm's cold round, clustering off and on."""
+        args = self.args
+        print(f"scenario 7: templated notes, cold round, N={args.stories_n}", flush=True)
+        spec = _spec(args, self.epoch, n=args.stories_n, template=True)
+        with FarmProcess(spec, self.farm_log) as farm:
+            params = _common(args) | {"farm_port": farm.port, "n": args.stories_n, "m": args.m}
+            plan = Plan("stories_cold", "stories_cold", args.runs, lambda _: params)
+            self.runner.run(plan, SHARES["stories"])
+
 
 def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
     """Every selected scenario; returns the runner (results, errors) and the farm's digest."""
@@ -319,15 +339,17 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
             scenarios.new_items()
         if "memory" in only:
             scenarios.memory()
+        if "stories" in only:
+            scenarios.stories()
         meta: Result = {"farm_digest": scenarios.farm_digest}
         if "peer" in only:
-            print(f"scenario 7: the peer (rss2email), N={args.peer_n}", flush=True)
+            print(f"scenario 8: the peer (rss2email), N={args.peer_n}", flush=True)
             peer = run_peer(args, tmp, sink)
             runner.results["peer"] = [peer.as_dict()]
             runner.errors.extend(peer.problems)
             meta["peer"] = render_peer(args, peer)
     if "http" in only:
-        print("scenario 8: HTTP clients, CPU per conditional GET", flush=True)
+        print("scenario 9: HTTP clients, CPU per conditional GET", flush=True)
         try:
             clients = compare_clients(1000, 50, args.runs)
         except (OSError, subprocess.SubprocessError, ValueError, RuntimeError) as exc:
