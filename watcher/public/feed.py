@@ -134,13 +134,13 @@ def _content(label: str, signal: Signal, item: Item) -> str:
 
 
 def marked(evidence: Evidence) -> str:
-    """The evidence sentence as HTML, each matched span in `<mark>`."""
+    """The evidence sentence as HTML, each matched span in `<strong>` (feed readers keep it)."""
     text, out, at = evidence.sentence, [], 0
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < at or span.end > len(text):
             continue
         out.append(escape(text[at : span.start]))
-        out.append(f"<mark>{escape(text[span.start : span.end])}</mark>")
+        out.append(f"<strong>{escape(text[span.start : span.end])}</strong>")
         at = span.end
     out.append(escape(text[at:]))
     return "".join(out)

@@ -23,6 +23,7 @@ from watcher.domain.errors import ConfigError, TokenError
 if TYPE_CHECKING:
     from itsdangerous import URLSafeTimedSerializer
 
+SKEW = timedelta(minutes=5)  # clock difference tolerated between signer and checker
 UNSUBSCRIBE = "unsubscribe"
 FEED = "feed"
 
@@ -69,10 +70,12 @@ class Tokens:
         keys = [self.key]
         if self.previous and self.previous_until and now < self.previous_until:
             keys.insert(0, self.previous)  # itsdangerous signs with the last, accepts any
-        serializer = _serializer(keys, purpose, now)
+        # checked SKEW ahead with SKEW more age allowed: the same expiry, but a link signed
+        # by a replica whose clock runs a little ahead is not "from the future"
+        serializer = _serializer(keys, purpose, now + SKEW)
         try:
             payload, signed = serializer.loads(
-                token, max_age=int(self.max_age.total_seconds()), return_timestamp=True
+                token, max_age=int((self.max_age + SKEW).total_seconds()), return_timestamp=True
             )
         except SignatureExpired:
             raise TokenError(
