@@ -31,11 +31,13 @@ from typing import Any
 
 from bench.control import ROOT, FarmProcess
 from bench.feeds import FarmSpec
+from bench.peer import render as render_peer
+from bench.peer import run_peer
 from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("classify", "floor", "new", "cold", "memory")
+SCENARIOS = ("classify", "floor", "new", "cold", "memory", "peer")
 # share of --budget per scenario; the rest is farm start-up and slack
 SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.37, "memory": 0.26}
 Result = dict[str, Any]
@@ -84,6 +86,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--daemon-latency-ms", type=float, default=10.0)
     p.add_argument("--daemon-runs", type=int, default=1)
     p.add_argument("--classify-seconds", type=float, default=3.0)
+    p.add_argument("--peer-n", type=int, default=200, help="feeds in the peer scenario")
+    p.add_argument("--peer-pairs", type=int, default=1, help="interleaved pairs (peer scenario)")
+    p.add_argument(
+        "--peer-busy", type=int, default=0, help="CPU-bound processes beside the peer scenario"
+    )
     p.add_argument("--budget", type=float, default=500.0, help="seconds for the whole bench")
     p.add_argument(
         "--only",
@@ -310,6 +317,12 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
             scenarios.new_items()
         if "memory" in only:
             scenarios.memory()
+        if "peer" in only:
+            print(f"scenario 7: the peer (rss2email), N={args.peer_n}", flush=True)
+            peer = run_peer(args, tmp, sink)
+            runner.results["peer"] = [peer.as_dict()]
+            runner.errors.extend(peer.problems)
+            return runner, {"farm_digest": scenarios.farm_digest, "peer": render_peer(args, peer)}
     return runner, {"farm_digest": scenarios.farm_digest}
 
 
@@ -384,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         print(header(args, load_before))
         print()
         print(render(table, figs))
+        if "peer" in meta:
+            print()
+            print(meta["peer"])
         for result in runner.results.get("parse_floor", []):
             if not result.get("digest_matches", True):
                 runner.errors.append("parse floor: documents differ from the farm's")

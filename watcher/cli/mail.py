@@ -17,7 +17,13 @@ from typing import Annotated
 
 import typer
 
-from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit, with_database
+from watcher.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    load_or_exit,
+    short_time,
+    with_database,
+)
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import DeliveryError
 from watcher.domain.items import (
@@ -31,7 +37,9 @@ from watcher.domain.items import (
     Span,
 )
 
-outbox_app = typer.Typer(help="List the outbox; requeue failed or dead emails.")
+outbox_app = typer.Typer(
+    help="List the outbox; requeue failed or dead emails.", rich_markup_mode=None
+)
 
 
 @outbox_app.callback(invoke_without_command=True)
@@ -45,13 +53,13 @@ def outbox(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
     if not entries:
         typer.echo("The outbox is empty: everything due has been sent.")
         return
-    typer.echo(f"{'ID':>6}  {'STATE':8} {'TRIES':>5}  {'NEXT ATTEMPT':16}  SUBSCRIBER / WHAT")
+    typer.echo(f"{'ID':>6}  {'STATE':8} {'TRIES':>5}  {'NEXT ATTEMPT':20}  SUBSCRIBER / WHAT")
     for e in entries:
-        when = e.next_attempt_at.strftime("%Y-%m-%d %H:%M") if e.next_attempt_at else "-"
-        typer.echo(f"{e.id:>6}  {e.state:8} {e.attempts:>5}  {when:16}  {e.subscriber}")
-        typer.echo(f"{'':41}{e.what}")
+        when = short_time(e.next_attempt_at) or "-"
+        typer.echo(f"{e.id:>6}  {e.state:8} {e.attempts:>5}  {when:20}  {e.subscriber}")
+        typer.echo(f"{'':45}{e.what}")
         if e.error:
-            typer.echo(f"{'':41}last error: {e.error[:200]}")
+            typer.echo(f"{'':45}last error: {e.error[:200]}")
 
 
 @outbox_app.command("retry")
@@ -66,13 +74,26 @@ def retry(
     if not ids and not dead:
         typer.echo("error: give delivery ids (see `watcher outbox`) or --dead", err=True)
         raise typer.Exit(2)
-    from watcher.store.outbox_admin import requeue
+    from watcher.store.outbox_admin import parse_outbox_id, requeue
 
-    count = with_database(
+    malformed = [i for i in ids or [] if parse_outbox_id(i) is None]
+    if malformed:
+        typer.echo(
+            f"error: not an outbox id: {', '.join(malformed)} (a delivery is 12, a digest D3;"
+            " see `watcher outbox`)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    done = with_database(
         load_or_exit(config),
         lambda db: requeue(db, ids=ids or [], dead=dead, now=datetime.now(UTC)),
     )
-    typer.echo(f"requeued {count} row{'s' if count != 1 else ''}; the dispatcher sends them next")
+    typer.echo(
+        f"requeued {done.rows} row{'s' if done.rows != 1 else ''}; the dispatcher sends them next"
+    )
+    if done.unknown:
+        typer.echo(f"error: no outbox row with id {', '.join(done.unknown)}", err=True)
+        raise typer.Exit(1)
 
 
 def send_test(

@@ -8,6 +8,7 @@ silently ignored setting. Reading files, includes and environment overrides live
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -23,20 +24,27 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from watcher.config.references import reference_problems
 from watcher.domain.cron import check_timezone, parse_schedule
 from watcher.domain.durations import parse_duration
+from watcher.domain.entity_names import canonical_country, canonical_element
 from watcher.domain.items import Direction, Severity
-from watcher.domain.terms import TermError, parse_term
 
+# Validation context key: the caller has run `reference_problems` on the data already.
+REFERENCES_CHECKED = "references_checked"
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 SourceName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SignalType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+# A filter value read with the classifier's vocabulary: `neodymium`, `nd` and `钕` are `Nd`.
+ElementName = Annotated[str, AfterValidator(canonical_element)]
+CountryName = Annotated[str, AfterValidator(canonical_country)]
 
 
 def _check_schedule(value: str) -> str:
@@ -53,6 +61,15 @@ def _check_address(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_check_address)]
+
+
+def _network(text: str) -> bool:
+    """Whether `text` is an IP address or network."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 class Model(BaseModel):
@@ -72,7 +89,11 @@ class SourceBase(Model):
     cron: str | None = Field(
         default=None, description='cron schedule instead of `every`, e.g. "0 8 * * 1-5"'
     )
-    timezone: str = Field(default="UTC", description="the zone `cron` is read in (IANA name)")
+    timezone: str = Field(
+        default="UTC",
+        description="the zone `cron` is read in, and dates the source states without one"
+        " (IANA name)",
+    )
     jitter: Duration = Field(
         default=timedelta(seconds=30), description="random delay added to each poll"
     )
@@ -242,6 +263,15 @@ class SignalRule(Model):
         description="cues that frame a sentence as background (history, an earlier event):"
         " its match only counts beside a sentence that reports news",
     )
+    frame: list[str] = Field(
+        default_factory=list,
+        description="cues that, up to `frame_window` words before a matched term in its"
+        " clause, make the match the setting of other news ('as Beijing tightens its export"
+        " controls', 'amid', 'since'): background, like a `background` cue",
+    )
+    frame_window: int = Field(
+        default=4, ge=1, description="how many words a `frame` cue may stand before a term"
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
     denial: list[str] = Field(
@@ -312,6 +342,7 @@ class SignalRule(Model):
             "context": self.context,
             "exclude": self.exclude,
             "background": self.background,
+            "frame": self.frame,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
@@ -339,11 +370,15 @@ class SignalFilter(Model):
         default_factory=lambda: [Direction.TIGHTENING, Direction.EASING], min_length=1
     )
     include_speculative: bool = False
-    elements: list[str] = Field(
-        default_factory=list, description="only signals naming one of these elements"
+    elements: list[ElementName] = Field(
+        default_factory=list,
+        description="only signals naming one of these elements: names, symbols or Chinese"
+        " names (neodymium = Nd = 钕); read as the classifier's canonical names",
     )
-    countries: list[str] = Field(
-        default_factory=list, description="only signals naming one of these countries"
+    countries: list[CountryName] = Field(
+        default_factory=list,
+        description="only signals naming one of these countries: names, adjectives,"
+        " abbreviations or Chinese names (China = PRC = 中国)",
     )
 
 
@@ -569,6 +604,24 @@ class HttpConfig(Model):
     max_redirects: int = Field(default=5, ge=0, le=10)
     max_connections: int = Field(default=20, ge=1, description="requests in flight, all hosts")
     per_host: int = Field(default=2, ge=1, description="requests in flight to one host")
+    allow_internal: tuple[str, ...] = Field(
+        default=(),
+        description="internal hosts or networks article links (full_text) may reach, e.g."
+        " `intranet.example` or `10.1.2.0/24`; every other loopback, private, link-local,"
+        " multicast or metadata address is refused",
+    )
+
+    @field_validator("allow_internal")
+    @classmethod
+    def _check_allow_internal(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            text = entry.strip()
+            odd = any(c.isspace() or c in "/:@" for c in text)
+            if not text or (odd and not _network(text)):
+                raise ValueError(
+                    f"{entry!r} is neither a host name nor an IP address or network (a.b.c.d/n)"
+                )
+        return entries
 
 
 class PollingConfig(Model):
@@ -676,31 +729,9 @@ class WatcherConfig(Model):
     signals: dict[SignalType, SignalRule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _names_resolve(self) -> WatcherConfig:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.name in seen:
-                raise ValueError(f"sources: the name {source.name!r} is used twice")
-            seen.add(source.name)
-        for name, spec in self.concepts.items():
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-                raise ValueError(f"concepts.{name}: a concept name is lower_snake_case")
-            terms = concept_terms(spec)
-            if not terms:
-                raise ValueError(f"concepts.{name}: the term list is empty")
-            for index, term in enumerate(terms):
-                try:
-                    parse_term(term)
-                except TermError as exc:
-                    raise ValueError(f"concepts.{name}.{index}: {exc}") from None
-        for signal, rule in self.signals.items():
-            for key, names in rule.concepts().items():
-                for concept in names:
-                    if concept not in self.concepts:
-                        raise ValueError(
-                            f"signals.{signal}.{key}: unknown concept {concept!r}"
-                            f" (define it under concepts:)"
-                        )
+    def _names_resolve(self, info: ValidationInfo) -> WatcherConfig:
+        """Names are unique and resolve (`watcher.config.references`); `load_config` checks
+        the raw data itself, so its problems sit beside the schema's, and says so."""
         if (
             self.public.enabled
             and self.web.enabled
@@ -711,17 +742,13 @@ class WatcherConfig(Model):
                 f"public.port: {self.public.port} is the probes' port (web.port);"
                 " the public endpoint is served separately"
             )
-        addresses: set[str] = set()
-        for index, sub in enumerate(self.subscribers):
-            if sub.address in addresses:
-                raise ValueError(f"subscribers.{index}.email: {sub.address} is listed twice")
-            addresses.add(sub.address)
-            for signal in sub.signals or []:
-                if signal not in self.signals:
-                    raise ValueError(
-                        f"subscribers.{index}.signals: unknown signal type {signal!r}"
-                        f" (known: {', '.join(sorted(self.signals))})"
-                    )
+        if info.context and info.context.get(REFERENCES_CHECKED):
+            return self
+        problems = reference_problems(self.model_dump(by_alias=True))
+        if problems:
+            raise ValueError(
+                "\n".join(f"{'.'.join(map(str, path))}: {message}" for path, message in problems)
+            )
         return self
 
     @property

@@ -28,7 +28,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     """Route structlog (and stdlib logging) to stdout in the chosen format."""
     json_lines = fmt == "json" or (fmt == "auto" and not sys.stdout.isatty())
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     )

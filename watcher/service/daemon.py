@@ -38,7 +38,7 @@ from watcher.ops.metrics import Metrics
 from watcher.ops.web import ProbeServer
 from watcher.service.analysis import Rules
 from watcher.service.pipeline import PollReport
-from watcher.service.probes import probe_routes
+from watcher.service.probes import probe_routes, start_probe_server
 from watcher.service.reload import ConfigDiff, config_fingerprint, diff_configs
 from watcher.service.rounds import (
     dispatch_all,
@@ -47,7 +47,7 @@ from watcher.service.rounds import (
     produce_due_digests,
 )
 from watcher.service.runtime import Runtime
-from watcher.store.due import claim_due_sources
+from watcher.store.due import claim_due_sources, next_poll_due
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
 
@@ -99,16 +99,14 @@ class Daemon:
                 self._rt = rt
                 self._sources = {s.name: s for s in await prepare_sources(rt)}
                 if self.config.web.enabled:
-                    self.probe = ProbeServer(
-                        self.config.web.host, self.config.web.port, probe_routes(self)
-                    )
-                    await self.probe.start()
+                    self.probe = await start_probe_server(self.config.web, probe_routes(self))
                 if self.config.public.enabled:
                     await self._start_public(rt)
                 scheduler = self._schedule(rt)
                 await produce_due_digests(rt)  # a period that ended while we were down
+                due = await next_poll_due(rt.db, sorted(self._sources), rt.clock())
                 scheduler.start()
-                log.info("service_started", sources=sorted(self._sources))
+                self._announce(due, rt.clock())
                 await self._stopping.wait()
                 scheduler.pause()
                 await self._drain()
@@ -123,6 +121,28 @@ class Daemon:
             self._rt = None
         log.info("shutdown_complete")
         return 0
+
+    def _announce(self, due: datetime | None, now: datetime) -> None:
+        """The start-up line: where mail goes, how much is watched, when the next poll is."""
+        smtp = self.config.smtp
+        mail = (
+            f"SMTP {smtp.host}:{smtp.port} ({smtp.tls})"
+            if smtp.host
+            else f"mail drop {self.config.maildrop_dir} (no smtp.host)"
+        )
+        log.info(
+            "service_started",
+            mail_to=mail,
+            sources=len(self._sources),
+            subscribers=len(self.config.subscribers),
+            next_poll="none (no enabled source)"
+            if due is None
+            else "now"
+            if due <= now
+            else f"{due.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            probes=f"http://{self.probe.host}:{self.probe.port}/healthz" if self.probe else "off",
+            source_names=sorted(self._sources),
+        )
 
     async def _start_public(self, rt: Runtime) -> None:
         """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
@@ -287,6 +307,8 @@ class Daemon:
             m.items_new.labels(report.source).inc(report.new)
         for signal_type, direction in report.signal_kinds:
             m.signals.labels(signal_type, direction).inc()
+        if report.links_refused:
+            m.links_refused.labels(report.source).inc(report.links_refused)
 
     # --- delivery and housekeeping -------------------------------------------------------
 

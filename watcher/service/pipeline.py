@@ -56,6 +56,7 @@ class PollReport:
     not_modified: bool = False
     error: str | None = None
     signal_kinds: tuple[tuple[str, str], ...] = ()
+    links_refused: int = 0  # article links leading to internal addresses (never fetched)
 
     @property
     def ok(self) -> bool:
@@ -95,11 +96,16 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         if i.identity not in known or known[i.identity].content_hash != i.content_hash
     ]
     if changed and wants_full_text(source):
-        changed, notes = await add_full_text(
+        changed, full = await add_full_text(
             changed, source.name, rt.fetcher, rt.parsers, rt.config.polling.full_text_items
         )
-        for note in notes:
+        for note in full.warnings:
             bound.warning("full_text_failed", warning=note)
+        for refusal in full.refused:
+            bound.warning("article_link_refused", reason=refusal)
+        refused = len(full.refused)
+    else:
+        refused = 0
     try:
         analyses = await _analyse(rt, source, changed)
     except SourceError as exc:
@@ -125,6 +131,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         signals=counts.signals,
         queued=counts.queued,
         signal_kinds=tuple((s.type, s.direction.value) for p in plans for s in p.signals),
+        links_refused=refused,
     )
     bound.info(
         "poll_finished",

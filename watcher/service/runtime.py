@@ -47,7 +47,7 @@ class Runtime:
     channels: dict[str, Channel] = field(init=False)
     db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
-    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering alerts
+    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering; starts on first use
     pacer: Pacer = field(init=False)
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
@@ -71,7 +71,6 @@ class Runtime:
             polling.parse_workers, polling.parse_timeout.total_seconds(), preload=WORKER_MODULES
         )
         self._stack.callback(self.parsers.close)
-        await self.parsers.start()
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)
         return self
 

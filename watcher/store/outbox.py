@@ -138,6 +138,7 @@ async def claim_outbound(
                 item=item,
                 signals=tuple(signal_value(m, SIGNAL_PREFIX) for m in members),
                 also_reported_by=also_reported(others, first["items_story_id"], item.source),
+                story_news=(first["items_story_news"] or "") if first["deliveries_edition"] else "",
             )
         )
     return Batch(owner, until, emails)

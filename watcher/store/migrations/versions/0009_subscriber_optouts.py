@@ -1,7 +1,7 @@
 """optouts: subscribers who unsubscribed (or subscribed again), since when and how
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 07:30:00
 
 An opt-out recorded here outranks the config: a subscriber listed in the config but
@@ -17,7 +17,7 @@ from alembic import op
 import watcher.store.tables
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
