@@ -18,7 +18,17 @@ import yaml
 from watcher.config import WatcherConfig
 
 RESTART_KEYS = ("data_dir", "database", "http", "web")
-LIVE_KEYS = ("log", "mail", "smtp", "dispatcher", "service", "admins")
+LIVE_KEYS = (
+    "log",
+    "mail",
+    "smtp",
+    "dispatcher",
+    "service",
+    "admins",
+    "public",
+    "webhook",
+    "apprise",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +87,15 @@ def diff_configs(old: WatcherConfig, new: WatcherConfig) -> ConfigDiff:
         ),
         restart_required=tuple(
             k for k in RESTART_KEYS if hasattr(new, k) and getattr(old, k) != getattr(new, k)
-        ),
+        )
+        + (("public",) if _listener(old) != _listener(new) else ()),
     )
+
+
+def _listener(config: WatcherConfig) -> tuple[bool, str, int]:
+    """Where the public endpoint listens: a change needs a restart (its links and feeds
+    apply live)."""
+    return config.public.enabled, config.public.host, config.public.port
 
 
 def config_fingerprint(path: Path) -> str:
