@@ -310,3 +310,21 @@ def test_a_new_key_written_to_the_key_file_signs_the_next_link(
         ).address
         == ANALYST
     )
+
+
+async def test_an_oversized_post_is_refused_and_changes_nothing(
+    make_config: Any, tmp_path: Path
+) -> None:
+    """A valid token with a megabyte of body: 413, no opt-out (the endpoint reads a few KB)."""
+    config = make_config(public=_public(tmp_path))
+    clock = Clock()
+    tokens = Tokens.of(config.public)
+    assert tokens is not None
+    token = tokens.sign(ANALYST, UNSUBSCRIBE, clock.now, "alerts")
+    async with public_site(config, clock) as base, httpx.AsyncClient() as client:
+        reply = await client.post(
+            f"{base}/unsubscribe", params={"token": token}, content=b"x=" + b"a" * 1_000_000
+        )
+    assert reply.status_code == 413
+    async with open_database(config.database_url) as db:
+        assert await optouts.all_optouts(db) == {}
