@@ -80,6 +80,7 @@ async def test_a_subscribers_feed_is_valid_atom_with_their_signals_and_evidence(
     parsed = feedparser.parse(reply.content)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
+    assert parsed.feed.links[0].href == out.output.strip()  # rel=self: the reader's URL
     assert [e.title.split(" · ")[0] for e in parsed.entries] == ["Export control"]
     [entry] = parsed.entries
     assert entry.title.endswith(BAN[0])

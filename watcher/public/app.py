@@ -113,7 +113,7 @@ async def _feed(
         config,
         title=title,
         feed_id=feed_tag(config, name),
-        self_url=str(request.url),
+        self_url=_public_url(config, request),
         now=site.clock(),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=_HEADERS)
@@ -132,6 +132,14 @@ def _claim(site: Site, request: Request, purpose: str) -> Claim | Response:
     except TokenError as exc:
         log.warning("token_refused", purpose=purpose, reason=str(exc))
         return _refused(403, str(exc))
+
+
+def _public_url(config: WatcherConfig, request: Request) -> str:
+    """The URL readers use for this request: under `public.base_url` behind a proxy."""
+    if not config.public.base_url:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{config.public.base_url.rstrip('/')}{request.url.path}{query}"
 
 
 async def _small_body(request: Request) -> bytes | None:
