@@ -63,6 +63,10 @@ def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path
     assert "service_started" in names
     assert names[-1] == "shutdown_complete"
     assert len(list(maildrop.glob("*.eml"))) == 8
+    started = next(e for e in _events(output) if e["event"] == "service_started")
+    # where mail goes, how much is watched, when the first poll is due
+    assert started["mail_to"] == f"mail drop {maildrop} (no smtp.host)"
+    assert (started["sources"], started["subscribers"], started["next_poll"]) == (1, 1, "now")
 
 
 def test_sigterm_waits_for_an_in_flight_poll(

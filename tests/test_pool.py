@@ -17,8 +17,9 @@ import pytest
 
 from tests import slowparse
 from tests.conftest import ROOT
+from tests.delivery import BAN, entries, feed_xml
 from tests.procs import alive, children, command, descendants
-from tests.servers import FeedServer
+from tests.servers import FeedServer, Route
 from watcher.concurrency.pool import WorkerPool, main_module_imports
 from watcher.domain.errors import ParseError, TaskCrashed, TaskTimeout, WorkerError
 from watcher.sources.feed import parse_document
@@ -269,7 +270,11 @@ async def test_close_stops_the_workers_now_and_the_forkserver_with_the_process(
 async def test_sigkill_of_watcher_run_leaves_no_child(
     feed_server: FeedServer, write_config: Callable[..., Path]
 ) -> None:
-    """`watcher run` killed with SIGKILL: its forkserver, workers and resource tracker die too."""
+    """`watcher run` killed with SIGKILL: its forkserver, workers and resource tracker die too.
+
+    The workers start with the first parse, so the source serves a feed.
+    """
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     path = write_config(sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}])
     log = path.parent / "daemon.log"
     with log.open("wb") as output:
@@ -293,3 +298,39 @@ async def test_sigkill_of_watcher_run_leaves_no_child(
         if daemon.returncode is None:
             daemon.kill()
             await daemon.wait()
+
+
+async def test_ctrl_c_on_watcher_run_exits_zero_without_stray_tracebacks(
+    feed_server: FeedServer, write_config: Callable[..., Path]
+) -> None:
+    """SIGINT to the whole process group (Ctrl-C): exit 0, no `Process ForkServerProcess-N:`."""
+    path = write_config(
+        sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}],
+        log={"format": "json"},
+    )
+    log = path.parent / "daemon.log"
+    with log.open("wb") as output:
+        daemon = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "watcher", "run", "--config", str(path),
+            cwd=ROOT, stdout=output, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+
+        def workers_up() -> bool:
+            assert daemon.returncode is None, log.read_text()[-3000:]
+            servers = [p for p in children(daemon.pid) if "forkserver" in command(p)]
+            return bool(servers) and len(children(servers[0])) >= 2
+
+        await _until(workers_up, f"the daemon's two workers; log: {log}", within=60)
+        family = descendants(daemon.pid)
+        os.killpg(daemon.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        assert await asyncio.wait_for(daemon.wait(), 60) == 0, log.read_text()[-3000:]
+        await _all_gone(family)
+    finally:
+        if daemon.returncode is None:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            await daemon.wait()
+    output_text = log.read_text()
+    assert "Traceback" not in output_text
+    assert "ForkServerProcess" not in output_text
+    assert '"event": "shutdown_complete"' in output_text

@@ -17,14 +17,6 @@ import structlog
 
 from watcher.classify.background import is_dated_background, names_a_year, reference_year
 from watcher.classify.direction import item_direction, lead_end
-from watcher.classify.lexicon import (
-    CASED_COUNTRIES,
-    COUNTRIES,
-    ELEMENTS,
-    MINERALS,
-    PRODUCTS,
-    SYMBOLS,
-)
 from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
@@ -34,6 +26,14 @@ from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
 from watcher.domain.items import Direction, Entities, Evidence, Signal, Span
+from watcher.domain.vocabulary import (
+    CASED_COUNTRIES,
+    COUNTRIES,
+    ELEMENTS,
+    MINERALS,
+    PRODUCTS,
+    SYMBOLS,
+)
 
 log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")

@@ -1,13 +1,15 @@
 """The `watcher` command: every subcommand, registered on one Typer app.
 
+watcher --version              the installed version
 watcher run [--once]           run the daemon (or one burst) on the config
-watcher check-config [PATH]    validate a config file, list every problem
+watcher check-config [PATH]    validate a config file (or --config PATH), list every problem
 watcher config-schema          print the JSON Schema of the config file
 watcher classify PATH|URL|-    show which signals a document carries, and why
 watcher eval FILE              precision, recall, F1 and errors of the rules on a labelled set
 watcher backtest --since D     what a rule change would do to the alerts of stored items
 watcher sources | signals | items   look inside the store
 watcher outbox [retry]         list unsent emails; requeue failed or dead ones
+watcher subscribers [resubscribe ADDRESS]   subscribers, their opt-outs; undo one
 watcher send-test ADDRESS      send a sample alert through the configured transport
 watcher db upgrade | current   migrate the database, show its revision
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +29,7 @@ from watcher.cli import mail, rules, views
 from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit
 from watcher.cli.db import db_app
 from watcher.cli.progress import progress_bar
+from watcher.cli.subscribers import subscribers_app
 from watcher.config import WatcherConfig
 from watcher.ops.log import configure_logging
 
@@ -35,7 +39,39 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help and errors: flags read as flags (Typer's rich help shows `--once <bool>`)
+    # and an error is one line a pipe or a log keeps
+    rich_markup_mode=None,
 )
+
+
+def installed_version() -> str:
+    """The version of the installed `supply-watcher` distribution."""
+    try:
+        return version("supply-watcher")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(f"watcher (supply-watcher) {installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Supply Watcher: supply-shock signals in rare earths and critical minerals, by email."""
 
 
 @app.command()
@@ -46,28 +82,44 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.service.daemon import Daemon
-    from watcher.service.rounds import run_once
+    from watcher.domain.errors import ServiceError, StoreError
 
     settings = load_or_exit(config)
     configure_logging(settings.log.level, settings.log.format)
-    if once:
-        enabled = sum(1 for source in settings.sources if source.enabled)
-        with progress_bar("Polling sources", enabled) as advance:
-            code = asyncio.run(run_once(settings, advance))
-    else:
-        code = asyncio.run(Daemon(settings, config).run())
+    try:
+        # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
+        if once:
+            from watcher.service.rounds import run_once
+
+            enabled = sum(1 for source in settings.sources if source.enabled)
+            with progress_bar("Polling sources", enabled) as advance:
+                code = asyncio.run(run_once(settings, advance))
+        else:
+            from watcher.service.daemon import Daemon
+
+            code = asyncio.run(Daemon(settings, config).run())
+    except (ServiceError, StoreError) as exc:  # cannot start: one line, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 
 @app.command("check-config")
 def check_config(
-    path: Annotated[Path, typer.Argument(help="Config file to check.")] = DEFAULT_CONFIG,
+    path: Annotated[
+        Path | None, typer.Argument(help="Config file to check (or --config PATH).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Validate a configuration file; exit non-zero listing every problem."""
+    if path is not None and config != DEFAULT_CONFIG and path != config:
+        typer.echo(f"error: two config files given: {path} and --config {config}", err=True)
+        raise typer.Exit(2)
+    path = path or config
     settings = load_or_exit(path)
     from watcher.classify.engine import Classifier
     from watcher.classify.lint import rule_warnings
+    from watcher.config.advice import config_warnings
     from watcher.domain.errors import ConfigError
     from watcher.notify.channel import check_channels
 
@@ -77,8 +129,12 @@ def check_config(
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
         raise typer.Exit(2) from None
-    for problem in rule_warnings(settings):
+    from watcher.service.reload import emptiness_problem
+
+    for problem in [*config_warnings(settings), *rule_warnings(settings)]:
         typer.echo(f"warning: {problem}", err=True)
+    if settings.empty_sections():
+        typer.echo(f"warning: {emptiness_problem(settings.empty_sections())}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
         f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"
@@ -99,6 +155,7 @@ app.command()(views.sources)
 app.command()(views.signals)
 app.command()(views.items)
 app.add_typer(mail.outbox_app, name="outbox")
+app.add_typer(subscribers_app, name="subscribers")
 app.command("send-test")(mail.send_test)
 app.add_typer(db_app, name="db")
 

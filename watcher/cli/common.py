@@ -45,13 +45,42 @@ SinceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines for scripts.")]
 
 
-def load_or_exit(path: Path) -> WatcherConfig:
-    """The validated config, or exit 2 with every problem printed to stderr."""
+def load_or_exit(path: Path, *, look_further: bool = False) -> WatcherConfig:
+    """The validated config, or exit 2 with every problem printed to stderr.
+
+    When `path` is the default and no such file is here, the error says how to name
+    one; with `look_further` (commands that only read the rules, such as `classify`)
+    the default is first looked for above this folder and in the project this package
+    was installed from (`find_config`).
+    """
+    if path == DEFAULT_CONFIG and not path.exists():
+        found = find_config() if look_further else None
+        if found is None:
+            typer.echo(
+                f"error: no config file {DEFAULT_CONFIG} in {Path.cwd()}: run from the"
+                " project folder, give --config PATH, or set WATCHER_CONFIG",
+                err=True,
+            )
+            raise typer.Exit(2)
+        typer.echo(f"using {found}", err=True)
+        path = found
     try:
         return load_config(path)
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """`config/watcher.yaml` in `start` (default: here) or a folder above it, else in the
+    project folder this package was installed from (an editable install); None if neither."""
+    here = (start or Path.cwd()).resolve()
+    project = Path(__file__).resolve().parents[2]
+    for folder in (here, *here.parents, project):
+        candidate = folder / DEFAULT_CONFIG
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def with_database(settings: WatcherConfig, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -78,19 +107,37 @@ def since(text: str) -> datetime:
 
 
 def emit(rows: list[dict[str, object]], columns: list[str], title: str, as_json: bool) -> None:
-    """`rows` as JSON lines (every field) or as a table of `columns`."""
+    """`rows` as JSON lines (every field), else a table of `columns`.
+
+    On a terminal the table is drawn (long cells wrap, never cut); into a pipe or a file
+    it is tab-separated with a header line, every value whole, for `cut`, `sort`, `awk`.
+    """
     if as_json:
         for row in rows:
             sys.stdout.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
         return
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
+    if not sys.stdout.isatty():
+        sys.stdout.write("\t".join(columns) + "\n")
+        for line in cells:
+            sys.stdout.write("\t".join(one_cell(value) for value in line) + "\n")
+        return
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else escape(str(row.get(c))) for c in columns))
+        table.add_column(column, overflow="fold")
+    for line in cells:
+        table.add_row(*(escape(value) for value in line))
     Console().print(table)
 
 
+def one_cell(value: str) -> str:
+    """A value on one line with no tab, so that a tab-separated row stays one row."""
+    return " ".join(value.split())
+
+
 def short_time(value: datetime | None) -> str | None:
-    """A stored time to the minute, for tables."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else None
+    """A stored time to the minute with its zone (`2026-12-05 07:10 UTC`), for tables."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

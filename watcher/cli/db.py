@@ -16,7 +16,9 @@ from watcher.store.db import create_engine
 
 T = TypeVar("T")
 
-db_app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema: migrate, show the revision.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @db_app.command("upgrade")

@@ -37,7 +37,7 @@ def classify(
     from watcher.cli.inputs import read_document, read_records
     from watcher.domain.errors import SourceError
 
-    settings = load_or_exit(config)
+    settings = load_or_exit(config, look_further=True)
     classifier = Classifier.from_config(settings)
     try:
         for name in inputs:
@@ -72,7 +72,7 @@ def eval_(
     if split not in ("dev", "heldout", "all"):
         typer.echo(f"error: --split must be dev, heldout or all, not {split!r}", err=True)
         raise typer.Exit(2)
-    classifier = Classifier.from_config(load_or_exit(config))
+    classifier = Classifier.from_config(load_or_exit(config, look_further=True))
     try:
         examples = load_examples(path)
     except (OSError, ValueError) as exc:

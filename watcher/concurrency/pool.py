@@ -65,6 +65,13 @@ Every child dies with the service, however the service dies (SIGKILL included):
 - the resource tracker: it exits when the service, the forkserver and the workers
   have all closed its pipe (stdlib).
 
+Ctrl-C on a terminal sends SIGINT to the whole foreground process group, helpers
+included; the service alone handles it (by draining). The forkserver is started with
+SIGINT ignored (`_start_forkserver`; an ignored signal stays ignored across exec, and
+Python then installs no KeyboardInterrupt handler), and the workers it forks inherit
+that: no helper dies of a KeyboardInterrupt or prints a `Process ForkServerProcess-N:`
+traceback, not even in the moments before the forkserver and pebble ignore it themselves.
+
 `close()` kills the pool's workers at once (SIGKILL, no 3 s grace). The forkserver and
 the resource tracker, stdlib's one of each per process, stay until the process exits:
 a later pool (the next `Runtime` of a test, a bench round, a reload) forks its workers
@@ -123,8 +130,9 @@ _lock = threading.Lock()
 class WorkerPool:
     """Run picklable functions in worker processes, each call bounded by `deadline` seconds.
 
-    Call `start` before the first `run`, and `close` when done. `restarts` counts the
-    workers killed for overrunning their deadline or found dead under a task.
+    The workers start with the first `run` (or earlier, with `start`); call `close` when
+    done. `restarts` counts the workers killed for overrunning their deadline or found
+    dead under a task.
     """
 
     def __init__(
@@ -153,15 +161,22 @@ class WorkerPool:
         self._slots = asyncio.Semaphore(workers * QUEUED_PER_WORKER)  # tasks handed to pebble
         self._running: set[Future[Any]] = set()
         self._closed = False
+        self._started = False
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
         """Start the workers and wait, on a thread, until one answers.
 
         The first worker waits for the forkserver's imports (about half a second for the
-        parsers); later ones are forked from it in milliseconds. Call it before the first
-        `run`, so that wait never blocks the event loop.
+        parsers); later ones are forked from it in milliseconds. The wait is on a thread,
+        never on the event loop. `run` calls it when the pool has not started yet, so a
+        process that never needs a worker never starts one.
         """
-        await asyncio.to_thread(self._first_answer)
+        async with self._starting:
+            if not self._started:
+                _start_forkserver()
+                await asyncio.to_thread(self._first_answer)
+                self._started = True
 
     def _first_answer(self) -> None:
         what = "starting a worker"
@@ -212,6 +227,8 @@ class WorkerPool:
         self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]
     ) -> asyncio.Future[Any]:
         """Wait for a free worker, hand it the task; the task's outcome as an asyncio future."""
+        if not self._started:
+            await self.start()
         await self._slots.acquire()
         try:
             future = self._schedule(what, _call, (fn, args))
@@ -251,6 +268,7 @@ class WorkerPool:
             if pool is not None:
                 log.warning("worker_pool_replaced", reason="broken")
                 _stop(pool)
+            _start_forkserver()
             pool = self._pool = pebble.ProcessPool(
                 max_workers=self.workers,
                 max_tasks=self.tasks_per_worker,
@@ -325,6 +343,22 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             # one that cannot travel would break the pool's result pipe: send its text
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         return _Raised(exc)
+
+
+def _start_forkserver() -> None:
+    """Start the process's forkserver, if it is not running, with SIGINT ignored in it.
+
+    Only the main thread may change a signal's handler: elsewhere the forkserver starts
+    as the stdlib starts it (`start()` calls this on the event loop's thread first).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _die_with_parent() -> None:

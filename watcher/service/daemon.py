@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -37,8 +38,14 @@ from watcher.ops.metrics import Metrics
 from watcher.ops.web import ProbeServer
 from watcher.service.analysis import Rules
 from watcher.service.pipeline import PollReport
-from watcher.service.probes import probe_routes
-from watcher.service.reload import ConfigDiff, config_fingerprint, diff_configs
+from watcher.service.probes import probe_routes, start_probe_server
+from watcher.service.reload import (
+    ConfigDiff,
+    config_fingerprint,
+    diff_configs,
+    emptied_sections,
+    emptiness_problem,
+)
 from watcher.service.rounds import (
     dispatch_all,
     poll_with_deadline,
@@ -46,9 +53,12 @@ from watcher.service.rounds import (
     produce_due_digests,
 )
 from watcher.service.runtime import Runtime
-from watcher.store.due import claim_due_sources
+from watcher.store.due import claim_due_sources, next_poll_due
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
+
+if TYPE_CHECKING:
+    from watcher.public.server import PublicServer
 
 log = structlog.get_logger("watcher.daemon")
 DISPATCHER_JOB = "dispatcher"
@@ -66,6 +76,7 @@ class Daemon:
         self.config_path = config_path
         self.metrics = Metrics()
         self.probe: ProbeServer | None = None
+        self.public: PublicServer | None = None
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[object]] = set()
         self._scheduler: AsyncIOScheduler | None = None
@@ -94,26 +105,59 @@ class Daemon:
                 self._rt = rt
                 self._sources = {s.name: s for s in await prepare_sources(rt)}
                 if self.config.web.enabled:
-                    self.probe = ProbeServer(
-                        self.config.web.host, self.config.web.port, probe_routes(self)
-                    )
-                    await self.probe.start()
+                    self.probe = await start_probe_server(self.config.web, probe_routes(self))
+                if self.config.public.enabled:
+                    await self._start_public(rt)
                 scheduler = self._schedule(rt)
                 await produce_due_digests(rt)  # a period that ended while we were down
+                due = await next_poll_due(rt.db, sorted(self._sources), rt.clock())
                 scheduler.start()
-                log.info("service_started", sources=sorted(self._sources))
+                self._announce(due, rt.clock())
                 await self._stopping.wait()
                 scheduler.pause()
                 await self._drain()
                 scheduler.shutdown(wait=False)
                 if self.probe is not None:
                     await self.probe.close()
+                if self.public is not None:
+                    await self.public.close()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             self._rt = None
         log.info("shutdown_complete")
         return 0
+
+    def _announce(self, due: datetime | None, now: datetime) -> None:
+        """The start-up line: where mail goes, how much is watched, when the next poll is."""
+        smtp = self.config.smtp
+        mail = (
+            f"SMTP {smtp.host}:{smtp.port} ({smtp.tls})"
+            if smtp.host
+            else f"mail drop {self.config.maildrop_dir} (no smtp.host)"
+        )
+        log.info(
+            "service_started",
+            mail_to=mail,
+            sources=len(self._sources),
+            subscribers=len(self.config.subscribers),
+            next_poll="none (no enabled source)"
+            if due is None
+            else "now"
+            if due <= now
+            else f"{due.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            probes=f"http://{self.probe.host}:{self.probe.port}/healthz" if self.probe else "off",
+            source_names=sorted(self._sources),
+        )
+
+    async def _start_public(self, rt: Runtime) -> None:
+        """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
+        from watcher.public.app import Site
+        from watcher.public.server import PublicServer
+
+        site = Site(rt.db, lambda: self.config, rt.clock)
+        self.public = PublicServer(site, self.config.public.host, self.config.public.port)
+        await self.public.start()
 
     # --- what the probes ask -------------------------------------------------------------
 
@@ -269,6 +313,8 @@ class Daemon:
             m.items_new.labels(report.source).inc(report.new)
         for signal_type, direction in report.signal_kinds:
             m.signals.labels(signal_type, direction).inc()
+        if report.links_refused:
+            m.links_refused.labels(report.source).inc(report.links_refused)
 
     # --- delivery and housekeeping -------------------------------------------------------
 
@@ -325,6 +371,9 @@ class Daemon:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
+            emptied = emptied_sections(self.config, new)
+            if emptied:
+                raise ConfigError([emptiness_problem(emptied)], str(self.config_path))
             rules = Rules.from_config(new)
             check_channels(new)
         except (ConfigError, ValueError) as exc:

@@ -33,6 +33,7 @@ from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
+from watcher.store.failures import OPEN_ERRORS, describe_url, folder_failure, open_failure
 from watcher.store.sqlite_threads import SqliteThreads
 from watcher.store.turns import Turns
 
@@ -142,8 +143,14 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            _use_wal(database)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise folder_failure(str(Path(database).parent), exc) from None
+            try:
+                _use_wal(database)
+            except sqlite3.Error as exc:
+                raise open_failure(database, exc) from None
         engine = create_async_engine(
             url,
             connect_args=_connect_args(),
@@ -233,7 +240,11 @@ async def open_database(
     """
     engine = create_engine(url, connections=connections)
     try:
-        await prepare_schema(engine, migrate=migrate)
+        try:
+            await prepare_schema(engine, migrate=migrate)
+        except OPEN_ERRORS as exc:
+            shown = describe_url(engine.url)
+            raise open_failure(shown, exc) from None
         db = Database(engine)
         try:
             yield db
@@ -253,7 +264,7 @@ async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
         return
     found, wanted = await migrations.current(engine), migrations.head()
     if found != wanted:
-        url = engine.url.render_as_string(hide_password=True)
+        url = describe_url(engine.url)
         raise StoreError(
             f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
             " run `watcher db upgrade`"

@@ -93,3 +93,21 @@ async def claim_due_sources(
         return picked
 
     return await db.run_write(claim)
+
+
+async def next_poll_due(db: Database, names: Sequence[str], now: datetime) -> datetime | None:
+    """When the first of `names` is due (`now` if one is due already); None without sources."""
+    if not names:
+        return None
+    c = SOURCES.c
+    rows = select(c.next_poll_at).where(c.name.in_(list(names)))
+
+    def read(connection: Connection) -> datetime | None:
+        times: list[datetime | None] = list(connection.execute(rows).scalars())
+        planned = [t if t.tzinfo else t.replace(tzinfo=now.tzinfo) for t in times if t]
+        if not times or len(planned) < len(times):
+            return now
+        return max(min(planned), now)
+
+    due: datetime | None = await db.run_read(read)
+    return due

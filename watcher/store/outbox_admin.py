@@ -83,16 +83,34 @@ async def list_outbox(db: Database, *, now: datetime, limit: int = 500) -> list[
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    """What `requeue` did: rows made due, and the ids given that name no row at all."""
+
+    rows: int
+    unknown: tuple[str, ...]
+
+
+def parse_outbox_id(text: str) -> tuple[str, int] | None:
+    """`12` → ("delivery", 12), `D3` → ("digest", 3); None for anything else."""
+    if text.isdigit():
+        return "delivery", int(text)
+    if text[:1] in "Dd" and text[1:].isdigit():
+        return "digest", int(text[1:])
+    return None
+
+
 async def requeue(
     db: Database, *, ids: Sequence[str] = (), dead: bool = False, now: datetime
-) -> int:
+) -> Requeued:
     """Make the given rows (or every dead one) due now with a fresh attempt budget.
 
-    `ids` are delivery ids (`12`) or digest ids (`D3`); a delivery that is part of a
-    digest requeues its digest. Sent rows are never requeued. Returns the rows requeued.
+    `ids` are delivery ids (`12`) or digest ids (`D3`; see `parse_outbox_id`); a delivery
+    that is part of a digest requeues its digest. Sent rows are never requeued.
     """
-    delivery_ids = [int(i) for i in ids if i.isdigit()]
-    digest_ids = [int(i[1:]) for i in ids if i[:1] in "Dd" and i[1:].isdigit()]
+    parsed = {text: parse_outbox_id(text) for text in ids}
+    delivery_ids = [p[1] for p in parsed.values() if p and p[0] == "delivery"]
+    digest_ids = [p[1] for p in parsed.values() if p and p[0] == "digest"]
     fresh: dict[str, Any] = {
         "status": PENDING,
         "attempts": 0,
@@ -102,7 +120,13 @@ async def requeue(
     }
     d, g = DELIVERIES.c, DIGESTS.c
 
-    def requeue_rows(connection: Connection) -> int:
+    def requeue_rows(connection: Connection) -> Requeued:
+        known_deliveries = set(
+            connection.execute(select(d.id).where(d.id.in_(delivery_ids))).scalars()
+        )
+        known_digests = set(connection.execute(select(g.id).where(g.id.in_(digest_ids))).scalars())
+        known = {"delivery": known_deliveries, "digest": known_digests}
+        unknown = tuple(text for text, p in parsed.items() if p is None or p[1] not in known[p[0]])
         if delivery_ids:
             linked = connection.execute(
                 select(d.digest_id).where(d.id.in_(delivery_ids), d.digest_id.is_not(None))
@@ -126,6 +150,6 @@ async def requeue(
             )
             .values(fresh)
         )
-        return int(hits.rowcount or 0) + len(requeued_digests)
+        return Requeued(int(hits.rowcount or 0) + len(requeued_digests), unknown)
 
     return await db.run_write(requeue_rows)
