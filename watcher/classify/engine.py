@@ -25,7 +25,7 @@ from watcher.classify.text import Sentence, split_sentences
 from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
-from watcher.domain.items import Direction, Entities, Evidence, Signal, Span
+from watcher.domain.items import Direction, Entities, Evidence, Severity, Signal, Span
 from watcher.domain.vocabulary import (
     CASED_COUNTRIES,
     COUNTRIES,
@@ -56,6 +56,22 @@ _ENTITY_LABELS = {
 _ENTITY_LABEL_SET = frozenset(_ENTITY_LABELS)
 _CLOSING = " \"')]”’」』）"
 MAX_EVIDENCE = 3
+_new_match = tuple.__new__
+# Spans are built on the hot path: a frozen dataclass's __init__ sets each field through
+# object.__setattr__; setting the slots directly once is the same value at half the cost
+_new_object = object.__new__
+_SET_SPAN = tuple(getattr(Span, field).__set__ for field in ("start", "end", "concept", "gloss"))
+
+
+def _span(start: int, end: int, concept: str, gloss: str) -> Span:
+    """`Span(start, end, concept, gloss)`, built without the frozen `__init__`."""
+    span: Span = _new_object(Span)
+    set_start, set_end, set_concept, set_gloss = _SET_SPAN
+    set_start(span, start)
+    set_end(span, end)
+    set_concept(span, concept)
+    set_gloss(span, gloss)
+    return span
 
 
 class Classifier:
@@ -80,6 +96,8 @@ class Classifier:
         self._glosses: dict[str, str] = {}
         self._term_glosses: dict[str, dict[str, str]] = {}
         self._gloss_cache: dict[tuple[str, str], str] = {}
+        # (base severity, weight) -> (severity, score): a handful of combinations recur
+        self._grades: dict[tuple[Severity, Weight], tuple[Severity, float]] = {}
         for name, spec in concepts.items():
             if isinstance(spec, Mapping):  # not validated yet (a test's or a tool's rules)
                 spec = Concept.model_validate(spec)
@@ -211,11 +229,17 @@ class Classifier:
             self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
             for hit in _strongest(chosen, direction, has_title=has_title)
         )
+        graded = self._grades.get((rule.severity, weight))
+        if graded is None:
+            graded = self._grades[(rule.severity, weight)] = (
+                grade(rule.severity, weight),
+                score(weight),
+            )
         return Signal(
             type=name,
             direction=direction,
-            severity=grade(rule.severity, weight),
-            score=score(weight),
+            severity=graded[0],
+            score=graded[1],
             rule=name,
             evidence=evidence,
             entities=entities.of({h.sentence for h in chosen}),
@@ -230,7 +254,7 @@ class Classifier:
             term = text[m.start : m.end]
             # only a term in another script gets a gloss; most terms are ASCII
             gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(m.label, term)
-            spans.append(Span(m.start - base, m.end - base, m.label, gloss))
+            spans.append(_span(m.start - base, m.end - base, m.label, gloss))
         return Evidence(
             sentence=text[sentence.start : sentence.end],
             spans=tuple(spans),
@@ -297,7 +321,7 @@ class _Sentences:
                 for label in labels:
                     if label not in used:
                         continue
-                    match = Match(start, end, label)
+                    match: Match = _new_match(Match, (start, end, label))
                     if label in found:
                         found[label].append(match)
                     else:
@@ -312,11 +336,19 @@ class _EntityIndex:
     def __init__(self, item: _Sentences) -> None:
         self._item = item
         self._whole: dict[str, list[str]] | None = None
+        # the item's entity labels in lexicon order, sorted once for all its signals
+        self._ordered = [
+            (label, kind, name)
+            for (_, kind, name), label in sorted(
+                (_ENTITY_LABELS[label], label) for label in item.labels & _ENTITY_LABEL_SET
+            )
+        ]
 
     def _collect(self, labels: set[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
-        for _, kind, name in sorted(_ENTITY_LABELS[label] for label in labels & _ENTITY_LABEL_SET):
-            out[kind].append(name)
+        for label, kind, name in self._ordered:
+            if label in labels:
+                out[kind].append(name)
         return out
 
     def of(self, used: Iterable[int]) -> Entities:
