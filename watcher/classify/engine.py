@@ -219,11 +219,10 @@ class Classifier:
         lead = lead_end(has_title)
         found, uncertain = item_direction(chosen, lead, lead_eased=lead_eased)
         direction = found or rule.direction
+        # hits come one per sentence in text order: only the first can be the headline
+        in_title = has_title and chosen[0].sentence == 0
         weight = Weight(
-            in_title=has_title and any(h.sentence == 0 for h in chosen),
-            sentences=sum(not (has_title and h.sentence == 0) for h in chosen),
-            speculative=speculative,
-            capped=is_capped(direction, uncertain),
+            in_title, len(chosen) - in_title, 1, speculative, is_capped(direction, uncertain)
         )
         evidence = tuple(
             self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
