@@ -214,3 +214,17 @@ def summarise(values: Sequence[float]) -> Summary | None:
     if not values:
         return None
     return Summary(statistics.median(values), min(values), max(values), len(values))
+
+
+def tree_pss(root: int) -> int:
+    """PSS of every live process below `root` (not `root` itself), summed, in bytes."""
+    total = 0
+    for pid in descendants(root):
+        pss = _pss(pid)
+        total += pss if pss is not None else _rss(pid)
+    return total
+
+
+def process_tree_cpu(root: int) -> float:
+    """User + system CPU seconds of `root` and its live descendants (and what they reaped)."""
+    return _tree_cpu([root, *descendants(root)])

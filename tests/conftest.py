@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.mailserver import MailServer
+from tests.receiver import Receiver
 from tests.servers import FeedServer, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
@@ -31,6 +32,16 @@ def feed_server() -> Iterator[FeedServer]:
     server = FeedServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An HTTP receiver recording every POST (webhooks, Apprise), stopped after the test."""
+    server = Receiver()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

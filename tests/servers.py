@@ -39,9 +39,10 @@ class Route:
 
 
 class FeedServer:
-    """A threaded HTTP server on 127.0.0.1:<free port>; routes can change while it runs."""
+    """A threaded HTTP server on `host` (127.0.0.1):<free port>; routes can change while it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.stopping = threading.Event()
@@ -98,13 +99,13 @@ class FeedServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def start(self) -> FeedServer:
         self._thread.start()

@@ -123,7 +123,7 @@ def test_rule_with_unknown_concept_names_the_rule(tmp_path: Path) -> None:
         "concepts:\n  a: [alpha]\nsignals:\n  odd:\n    match: [[a, missing]]\n", encoding="utf-8"
     )
     message = _error(path)
-    assert "signals.odd.match: unknown concept 'missing'" in message
+    assert "signals.odd.match.0.1: unknown concept 'missing'" in message
 
 
 def test_error_in_included_file_names_that_file(tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ async def test_full_text_replaces_teasers_and_survives_missing_pages(
     feed_server.routes["/feed"] = Route(_feed(feed_server))
     feed_server.routes["/article"] = Route(ARTICLE, headers={"Content-Type": "text/html"})
     config = make_config(
-        sources=[{"name": "s", "kind": "feed", "url": feed_server.url("/feed"), "full_text": True}]
+        sources=[{"name": "s", "kind": "feed", "url": feed_server.url("/feed"), "full_text": True}],
+        http={"allow_internal": ["127.0.0.1"]},  # the article server is on loopback
     )
     assert await run_once(config) == 0
     assert await run_once(config) == 0

@@ -17,8 +17,9 @@ import pytest
 
 from tests import slowparse
 from tests.conftest import ROOT
+from tests.delivery import BAN, entries, feed_xml
 from tests.procs import alive, children, command, descendants
-from tests.servers import FeedServer
+from tests.servers import FeedServer, Route
 from watcher.concurrency.pool import WorkerPool, main_module_imports
 from watcher.domain.errors import ParseError, TaskCrashed, TaskTimeout, WorkerError
 from watcher.sources.feed import parse_document
@@ -269,7 +270,11 @@ async def test_close_stops_the_workers_now_and_the_forkserver_with_the_process(
 async def test_sigkill_of_watcher_run_leaves_no_child(
     feed_server: FeedServer, write_config: Callable[..., Path]
 ) -> None:
-    """`watcher run` killed with SIGKILL: its forkserver, workers and resource tracker die too."""
+    """`watcher run` killed with SIGKILL: its forkserver, workers and resource tracker die too.
+
+    The workers start with the first parse, so the source serves a feed.
+    """
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     path = write_config(sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}])
     log = path.parent / "daemon.log"
     with log.open("wb") as output:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
@@ -34,6 +36,7 @@ from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.channels.mail.alert import text_part as make_text_part
 from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.channels.mail.presentation import severity_marks
+from watcher.public.tokens import UNSUBSCRIBE, Tokens
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow
@@ -318,3 +321,27 @@ def test_an_alert_is_multipart_alternative_with_a_boundary_no_part_contains(
     assert isinstance(parsed, EmailMessage)
     assert text_part(parsed).replace("\r\n", "\n") == text_part(message)  # sent with CRLF
     assert "equals signs" in html_part(parsed)
+
+
+def test_a_signed_one_click_link_is_in_the_headers_and_both_footers(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """With the public endpoint's URL and key: the signed link in one header line and the body."""
+    key = tmp_path / "links.key"
+    key.write_text("render-key\n", encoding="utf-8")
+    config = make_config(
+        public={"base_url": "https://watch.example", "secret_file": str(key)},
+        mail={"unsubscribe_url": "https://legacy.example/unsub"},
+    )
+    message = render_alert(outbound(), config, config.subscribers[0], NOW)
+    link, mailto = (p.strip().strip("<>") for p in str(message["List-Unsubscribe"]).split(","))
+    assert link.startswith("https://watch.example/unsubscribe?token=")
+    assert mailto.startswith("mailto:unsubscribe@")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    tokens = Tokens.of(config.public)
+    assert tokens is not None
+    claim = tokens.check(parse_qs(urlsplit(link).query)["token"][0], UNSUBSCRIBE, NOW)
+    assert (claim.address, claim.list) == ("analyst@example.com", "alerts")
+    assert link in text_part(message)
+    assert f'href="{link}"' in html_part(message)
+    assert f"List-Unsubscribe: <{link}>, <mailto:".encode() in message.as_bytes(policy=MAIL_POLICY)

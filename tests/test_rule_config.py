@@ -34,7 +34,7 @@ def test_unknown_concept_is_rejected(write_config: WriteConfig) -> None:
         signals={"export_control": {**RULE, "negation": ["nope"]}},
     )
     assert "watcher.yaml:" in message
-    assert "signals.export_control.negation: unknown concept 'nope'" in message
+    assert "signals.export_control.negation.0: unknown concept 'nope'" in message
 
 
 def test_invalid_regex_is_rejected(write_config: WriteConfig) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.conftest import ROOT
@@ -16,7 +18,8 @@ from watcher.classify.severity import (
     weight_of,
 )
 from watcher.config.load import load_config
-from watcher.domain.items import Direction, Severity
+from watcher.domain.items import Direction, Item, Outbound, Severity
+from watcher.notify.dispatch import _graded
 
 
 @pytest.mark.parametrize(
@@ -101,3 +104,24 @@ def test_an_easing_item_is_never_graded_above_medium() -> None:
     assert signal.direction is Direction.EASING
     assert signal.severity is Severity.MEDIUM
     assert for_sources(signal, sources=4).severity is Severity.MEDIUM
+
+
+def test_an_alert_is_graded_for_the_sources_its_story_has_when_sent() -> None:
+    """The dispatcher raises an alert's signal one step when clustering lists another
+    source for its story, and leaves a story of one source as classified."""
+    config = load_config(ROOT / "config" / "watcher.yaml", environ={})
+    classifier = Classifier.from_config(config)
+    (signal,) = classifier.classify("", "The rare earth quota is delayed.")
+    alone = Outbound(
+        message_id="<m@x>",
+        subscriber="analyst",
+        delivery_ids=(1,),
+        attempts=0,
+        item=Item(source="wire", title="", body="The rare earth quota is delayed."),
+        signals=(signal,),
+    )
+    assert _graded(alone).signals == (signal,)
+    carried = dataclasses.replace(alone, also_reported_by=("reprint",))
+    (raised,) = _graded(carried).signals
+    assert raised.severity is Severity.HIGH
+    assert signal.severity is Severity.MEDIUM

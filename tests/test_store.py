@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -133,6 +135,32 @@ async def test_migrations_upgrade_an_empty_database(database_url: str) -> None:
         await migrate.upgrade(engine)  # a second upgrade is a no-op
     finally:
         await engine.dispose()
+
+
+def test_the_head_read_from_the_script_headers_is_alembics() -> None:
+    """The cheap head (script headers, no Alembic import) names the revision Alembic would."""
+    assert migrate._head_from_headers() == migrate._head_from_alembic()
+
+
+def test_a_database_at_head_starts_without_importing_alembic(tmp_path: Path) -> None:
+    """Opening a database already at head confirms it without Alembic; a fresh one migrates."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
+    program = (
+        "import asyncio, sys\n"
+        "from watcher.store.db import open_database\n"
+        "async def main():\n"
+        f"    async with open_database({url!r}) as db:\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["True", "False"]  # the first run migrated an empty file; the second did not
 
 
 @pytest.mark.parametrize("revision", ["0001", "0002", "0003"])

@@ -9,15 +9,28 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bench.stories import DATA, HELDOUT, cluster, load_items, score
+from bench.stories import (
+    DATA,
+    HELDOUT,
+    cluster,
+    default_classifier,
+    load_items,
+    load_real,
+    real_sketches,
+    score,
+    score_pairs,
+)
+from tests.clock import Clock
 from tests.orm import reading, writing
 from tests.servers import FeedServer, Route
+from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
 from watcher.domain.stories import (
-    HOT_STORIES,
+    HOT_ITEMS,
     MIN_SHARED_KEYS,
+    SHORTLIST,
     Posting,
     decode_sketch,
     encode_sketch,
@@ -27,6 +40,7 @@ from watcher.domain.stories import (
     shortlist,
     sketch_text,
 )
+from watcher.notify.route import route
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import prepare_sources
 from watcher.service.runtime import Runtime
@@ -41,15 +55,25 @@ from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyR
 MakeConfig = Callable[..., WatcherConfig]
 
 
-def test_clustering_meets_the_precision_and_recall_targets() -> None:
-    """Pairs precision ≥ 0.95 and recall ≥ 0.90 on the tuning and the held-out set."""
+def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
+    """Pairs precision ≥ 0.90 and recall ≥ 0.95 on the synthetic tuning and held-out sets."""
     for path in (DATA, HELDOUT):
         items = load_items(path)
         result = score(items, cluster(items))
         print(f"\n{path.name}: precision {result.precision:.3f} recall {result.recall:.3f}")
-        assert result.precision >= 0.95, path.name
-        assert result.recall >= 0.90, path.name
+        assert result.precision >= 0.90, path.name
+        assert result.recall >= 0.95, path.name
     assert len({i.story for i in load_items(DATA)}) >= 40
+
+
+def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
+    """Real pairs, dev split: precision ≥ 0.95, at most 2 missed alerts (see README)."""
+    items, pairs = load_real()
+    sketches = real_sketches(items, default_classifier())
+    result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
+    assert result.pairs >= 150
+    assert result.precision >= 0.95
+    assert result.missed <= 2
 
 
 def test_sketches_survive_the_database_round_trip() -> None:
@@ -107,12 +131,25 @@ def test_a_reprint_shares_index_keys_and_other_news_does_not() -> None:
     assert shortlist(reprint, postings, hot=original) == []  # hot keys do not count
 
 
-def test_a_key_of_many_stories_is_hot_and_a_key_of_one_big_story_is_not() -> None:
-    """Hot means many stories, not many items: a big story keeps its keys."""
-    many = [Posting(i, i) for i in range(HOT_STORIES)]
-    one_story = [Posting(i, 7) for i in range(HOT_STORIES * 3)]
-    few = many[: HOT_STORIES - 1]
-    assert hot_keys({1: many, 2: one_story, 3: few}) == {1}
+def test_a_key_of_many_items_is_hot_even_in_one_big_story() -> None:
+    """Hot means many items, not many stories: a template's big story cannot grow the cost."""
+    many = [Posting(i, i) for i in range(HOT_ITEMS)]
+    one_story = [Posting(i, 7) for i in range(HOT_ITEMS)]
+    few = many[: HOT_ITEMS - 1]
+    assert hot_keys({1: many, 2: one_story, 3: few}) == {1, 2}
+
+
+def test_the_shortlist_is_capped_and_keeps_the_closest_items() -> None:
+    """However many earlier items share keys, at most SHORTLIST are compared: the closest."""
+    keys = list(range(1, 11))
+    postings = {key: [Posting(i, i) for i in range(SHORTLIST * 3)] for key in keys}
+    for key in keys:
+        postings[key].append(Posting(10_000, 10_000))
+    for key in keys[2:]:
+        postings[key] = postings[key][SHORTLIST * 2 :]  # the first 2 * SHORTLIST share 2 keys
+    found = shortlist(keys, postings)
+    assert len(found) == SHORTLIST
+    assert found[0] == 10_000  # shares every key: first
 
 
 def _item(source: str, title: str, body: str, guid: str) -> Item:
@@ -170,17 +207,17 @@ async def test_a_revised_item_is_filed_under_its_new_text(
 async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
     make_config: MakeConfig, database_url: str
 ) -> None:
-    """The poll that sees a key span HOT_STORIES stories records it and skips it."""
+    """The poll that sees a key filed under HOT_ITEMS items records it and skips it."""
     config = make_config(database={"url": database_url})
     sketch = sketch_text(*LYNAS)
     common = min(index_keys(sketch))
     async with Runtime(config) as rt:
-        for n in range(HOT_STORIES + 10):
-            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_STORIES stories
+        for n in range(HOT_ITEMS + 10):
+            words = uuid.uuid5(uuid.NAMESPACE_URL, str(n)).hex  # random text: ≥ HOT_ITEMS items
             await _save(rt, _item(f"s{n}", f"Report {words[:8]}", f"{words} {words[::-1]}", "g"))
         async with writing(rt.db) as session:
             stored = (await session.exec(select(ItemRow))).all()
-            assert len({row.story_id for row in stored}) >= HOT_STORIES
+            assert len(stored) >= HOT_ITEMS
             for row in stored:
                 assert row.id is not None
                 assert row.story_id is not None
@@ -257,3 +294,124 @@ async def test_a_syndicated_story_alerts_once_and_lists_the_other_source(
         story = items[0].story_id
         reporting = await rt.db.run_read(lambda c: reporting_sources(c, {story}))
     assert reporting == {story: {"wire", "reprint"}}
+
+
+DAILY_TITLE = "Rare earth daily: dysprosium exports held at ports"
+DAILY = (
+    "Chinese customs held {tonnes:,} tonnes of dysprosium oxide exports at Tianjin port on"
+    " {day:%B} {day.day}, traders said, as the export licence backlog grew. Dysprosium oxide"
+    " prices rose {rise}% to {price:,} yuan per kg in Shanghai on the day, the highest since"
+    " the export controls began."
+)
+
+
+def _daily(day: datetime, n: int) -> str:
+    return DAILY.format(
+        tonnes=120 + 35 * n, day=day, rise=(1.5, 2.1, 0.8, 3.2, 1.1)[n % 5], price=3100 + 40 * n
+    )
+
+
+def _feed_of(entries: list[tuple[str, str, str, datetime]]) -> bytes:
+    items = "".join(
+        f"<item><title>{title}</title><guid>{guid}</guid><link>https://x.example/{guid}</link>"
+        f"<description>{body}</description>"
+        f"<pubDate>{when:%a, %d %b %Y %H:%M:%S} +0000</pubDate></item>"
+        for title, body, guid, when in entries
+    )
+    return f"<rss version='2.0'><channel><title>x</title>{items}</channel></rss>".encode()
+
+
+async def test_a_daily_templated_report_alerts_once_a_day_and_copies_do_not(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """Five days of one template with other figures and dates: five stories, five alerts.
+
+    Two outlets print each day's note; the second outlet's copy joins the first's story
+    and adds nothing, so it sends nothing. Every day is within the story window of the
+    days before it, so only the facts keep the days apart.
+    """
+    start = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+    clock = Clock(start)
+    config = make_config(
+        sources=[
+            {"name": "wire", "kind": "feed", "url": feed_server.url("/wire")},
+            {"name": "desk", "kind": "feed", "url": feed_server.url("/desk")},
+        ]
+    )
+    wire: list[tuple[str, str, str, datetime]] = []
+    desk: list[tuple[str, str, str, datetime]] = []
+    async with Runtime(config, clock=clock) as rt:
+        await prepare_sources(rt)
+        for n in range(5):
+            day = start + timedelta(days=n)
+            wire.insert(0, (DAILY_TITLE, _daily(day, n), f"w{n}", day))
+            desk.insert(0, ("Dysprosium held at Tianjin", _daily(day, n), f"d{n}", day))
+            feed_server.routes["/wire"] = Route(_feed_of(wire))
+            feed_server.routes["/desk"] = Route(_feed_of(desk))
+            clock.now = day + timedelta(hours=1)
+            for source in config.sources:
+                assert (await poll_source(rt, source)).ok
+        async with reading(rt.db) as session:
+            items = (await session.exec(select(ItemRow))).all()
+            deliveries = (await session.exec(select(DeliveryRow))).all()
+    assert len(items) == 10
+    by_guid = {(i.link or "").rsplit("/", 1)[-1]: i for i in items}
+    stories = {by_guid[f"w{n}"].story_id for n in range(5)}
+    assert len(stories) == 5  # no day joins another
+    for n in range(5):
+        assert by_guid[f"d{n}"].story_id == by_guid[f"w{n}"].story_id  # the copy joins
+        assert by_guid[f"d{n}"].story_news is None  # and adds nothing
+    assert {d.signal_type for d in deliveries} == {"export_control"}
+    assert sorted(d.story_id for d in deliveries) == sorted(stories)  # one alert a day
+    assert {d.item_id for d in deliveries} == {by_guid[f"w{n}"].id for n in range(5)}
+
+
+async def test_a_joined_item_with_a_new_figure_is_sent_as_an_update(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A rewrite of one event that adds a figure joins the story and is queued again."""
+    config = make_config(database={"url": database_url})
+    first = _item(
+        "wire",
+        "China halts gallium exports to the US",
+        "China's commerce ministry said on Tuesday it would ban exports of gallium and"
+        " germanium to the United States with immediate effect, citing national security.",
+        "w1",
+    )
+    update = _item(
+        "other",
+        "Beijing bans gallium and germanium exports to US",
+        "China's commerce ministry said on Tuesday it would ban exports of gallium and"
+        " germanium to the United States with immediate effect, citing national security;"
+        " the US imported 1,200 tonnes of gallium last year.",
+        "o1",
+    )
+    copy = _item("third", "Gallium ban", first.body, "t1")
+    async with Runtime(config) as rt:
+        subscribers = config.subscribers
+        signals = Classifier.from_config(config, warn=False).classify(first.title, first.body)
+        assert signals
+        for item in (first, update, copy):
+            found = Classifier.from_config(config, warn=False).classify(item.title, item.body)
+            await save_poll(
+                rt.db,
+                success=Success(item.source, "feed", NOW, None, Validators(), domain="t.invalid"),
+                plans=[
+                    ItemPlan(
+                        item=item,
+                        signals=found,
+                        recipients={s.type: route(subscribers, s, rt.channels) for s in found},
+                    )
+                ],
+            )
+        async with reading(rt.db) as session:
+            items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
+            deliveries = (await session.exec(select(DeliveryRow))).all()
+    assert items["other"].story_id == items["wire"].story_id == items["third"].story_id
+    assert items["other"].story_news is not None
+    assert "figure 1200 t" in items["other"].story_news
+    assert items["third"].story_news is None
+    sent = {(d.item_id, d.edition) for d in deliveries}
+    assert (items["wire"].id, 0) in sent
+    assert (items["other"].id, items["other"].id) in sent  # the update, its own edition
+    assert not any(d.item_id == items["third"].id for d in deliveries)  # the copy: nothing

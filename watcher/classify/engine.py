@@ -17,14 +17,6 @@ import structlog
 
 from watcher.classify.background import is_dated_background, names_a_year, reference_year
 from watcher.classify.direction import item_direction, lead_end
-from watcher.classify.lexicon import (
-    CASED_COUNTRIES,
-    COUNTRIES,
-    ELEMENTS,
-    MINERALS,
-    PRODUCTS,
-    SYMBOLS,
-)
 from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
@@ -34,6 +26,14 @@ from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
 from watcher.domain.items import Direction, Entities, Evidence, Signal, Span
+from watcher.domain.vocabulary import (
+    CASED_COUNTRIES,
+    COUNTRIES,
+    ELEMENTS,
+    MINERALS,
+    PRODUCTS,
+    SYMBOLS,
+)
 
 log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")
@@ -221,25 +221,17 @@ class Classifier:
             direction_uncertain=uncertain,
         )
 
-    def _cjk_gloss(self, match: Match, text: str) -> str:
-        term = text[match.start : match.end]
-        return self.gloss(match.label, term) if count_cjk(term) else ""
-
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
-        spans = tuple(
-            Span(
-                m.start - sentence.start,
-                m.end - sentence.start,
-                m.label,
-                self.gloss(m.label, text[m.start : m.end])
-                if count_cjk(text[m.start : m.end])
-                else "",
-            )
-            for m in _innermost(hit.spans)
-        )
+        base = sentence.start
+        spans = []
+        for m in _innermost(hit.spans):
+            term = text[m.start : m.end]
+            # only a term in another script gets a gloss; most terms are ASCII
+            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(m.label, term)
+            spans.append(Span(m.start - base, m.end - base, m.label, gloss))
         return Evidence(
             sentence=text[sentence.start : sentence.end],
-            spans=spans,
+            spans=tuple(spans),
             in_title=has_title and hit.sentence == 0,
         )
 

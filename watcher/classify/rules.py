@@ -25,8 +25,10 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
   default direction applies.
-- **background**: a `background` cue in the sentence marks the hit as background
-  (history, an earlier event): the engine counts it only beside news.
+- **background**: a `background` cue in the sentence, or a `frame` cue just before a
+  trigger term in its clause ("as Beijing tightens its export controls", "amid",
+  "since"), marks the hit as background (history, an earlier event, the setting of other
+  news): the engine counts it only beside news.
 """
 
 from __future__ import annotations
@@ -114,7 +116,10 @@ class Clauses:
 
     def of(self, offset: int) -> int:
         """The number of the clause that holds `offset`."""
-        return bisect_right(self.breaks, offset)
+        breaks = self._breaks
+        if breaks is None:
+            breaks = self.breaks
+        return bisect_right(breaks, offset) if breaks else 0
 
     def same(self, a: Match, b: Match) -> bool:
         """True when no clause break lies between the two matches."""
@@ -143,6 +148,7 @@ class CompiledRule:
         self.exclude = frozenset(rule.exclude)
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
+        self.frames = frozenset(rule.frame)
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
@@ -228,7 +234,9 @@ class CompiledRule:
             hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
                 clauses.questions and all(clauses.asks(t) for t in trigger)
             )
-            background = not self.background.isdisjoint(keys)
+            background = not self.background.isdisjoint(keys) or (
+                not self.frames.isdisjoint(keys) and _framed(rule, found, trigger, text, clauses)
+            )
             return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
 
@@ -361,7 +369,11 @@ def _taken(option: Match, chosen: list[Match]) -> bool:
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
-    return any(gap(text, cue, t) <= window for t in trigger)
+    # a plain loop: a generator for one to three terms costs more than the test
+    for term in trigger:  # noqa: SIM110
+        if gap(text, cue, term) <= window:
+            return True
+    return False
 
 
 def _reach(text: str, cue: Match, trigger: list[Match]) -> int:
@@ -415,8 +427,45 @@ def _negated(
             continue  # part of a matched phrase ("not yet issued", "not only")
         if any(neg.end <= f.start and distance(text, neg.end, f.start) <= window for f in flipped):
             continue  # already read as "not eased" = tightening
+        if _modifies_a_noun(text, neg, trigger):
+            continue
         if any(gap(text, neg, t) <= rule.negation_window and clauses.same(neg, t) for t in trigger):
             return True
+    return False
+
+
+def _modifies_a_noun(text: str, neg: Match, trigger: list[Match]) -> bool:
+    """True when a Chinese negation ends in a modifier of a noun that stands before a
+    trigger term: "没有指令性计划的16户已经停产" (the 16 without a plan have halted)
+    negates the plan, not the halt; "没有大规模的停产" (no large halt) still negates."""
+    if text[neg.start : neg.end].isascii():
+        return False
+    for term in trigger:
+        if neg.end <= term.start:
+            between = text[neg.end : term.start]
+            mark = between.rfind("的")
+            if mark >= 0 and len(between) - mark > 2:  # a head noun between 的 and the term
+                return True
+    return False
+
+
+def _framed(
+    rule: SignalRule, found: Found, trigger: list[Match], text: str, clauses: Clauses
+) -> bool:
+    """True when a frame cue stands up to `frame_window` words before a trigger term, in
+    its clause, or around it (受出口管制影响): the match is the setting of other news ("as
+    Beijing tightens its export controls, buyers ...")."""
+    for name in rule.frame:
+        for cue in found.get(name, ()):
+            for term in trigger:
+                if cue.start <= term.start and term.end <= cue.end:
+                    return True
+                if (
+                    cue.end <= term.start
+                    and distance(text, cue.end, term.start) <= rule.frame_window
+                    and clauses.same(cue, term)
+                ):
+                    return True
     return False
 
 

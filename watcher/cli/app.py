@@ -9,6 +9,7 @@ watcher eval FILE              precision, recall, F1 and errors of the rules on 
 watcher backtest --since D     what a rule change would do to the alerts of stored items
 watcher sources | signals | items   look inside the store
 watcher outbox [retry]         list unsent emails; requeue failed or dead ones
+watcher subscribers [resubscribe ADDRESS]   subscribers, their opt-outs; undo one
 watcher send-test ADDRESS      send a sample alert through the configured transport
 watcher db upgrade | current   migrate the database, show its revision
 """
@@ -28,6 +29,7 @@ from watcher.cli import mail, rules, views
 from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit
 from watcher.cli.db import db_app
 from watcher.cli.progress import progress_bar
+from watcher.cli.subscribers import subscribers_app
 from watcher.config import WatcherConfig
 from watcher.ops.log import configure_logging
 
@@ -81,17 +83,20 @@ def run(
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
     from watcher.domain.errors import ServiceError, StoreError
-    from watcher.service.daemon import Daemon
-    from watcher.service.rounds import run_once
 
     settings = load_or_exit(config)
     configure_logging(settings.log.level, settings.log.format)
     try:
+        # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
         if once:
+            from watcher.service.rounds import run_once
+
             enabled = sum(1 for source in settings.sources if source.enabled)
             with progress_bar("Polling sources", enabled) as advance:
                 code = asyncio.run(run_once(settings, advance))
         else:
+            from watcher.service.daemon import Daemon
+
             code = asyncio.run(Daemon(settings, config).run())
     except (ServiceError, StoreError) as exc:  # cannot start: one line, not a traceback
         typer.echo(f"error: {exc}", err=True)
@@ -114,6 +119,7 @@ def check_config(
     settings = load_or_exit(path)
     from watcher.classify.engine import Classifier
     from watcher.classify.lint import rule_warnings
+    from watcher.config.advice import config_warnings
     from watcher.domain.errors import ConfigError
     from watcher.notify.channel import check_channels
 
@@ -123,8 +129,12 @@ def check_config(
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
         raise typer.Exit(2) from None
-    for problem in rule_warnings(settings):
+    from watcher.service.reload import emptiness_problem
+
+    for problem in [*config_warnings(settings), *rule_warnings(settings)]:
         typer.echo(f"warning: {problem}", err=True)
+    if settings.empty_sections():
+        typer.echo(f"warning: {emptiness_problem(settings.empty_sections())}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
         f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"
@@ -145,6 +155,7 @@ app.command()(views.sources)
 app.command()(views.signals)
 app.command()(views.items)
 app.add_typer(mail.outbox_app, name="outbox")
+app.add_typer(subscribers_app, name="subscribers")
 app.command("send-test")(mail.send_test)
 app.add_typer(db_app, name="db")
 

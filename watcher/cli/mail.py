@@ -4,14 +4,16 @@ watcher outbox                 list pending, failed and dead deliveries and dige
 watcher outbox retry ID…       requeue deliveries (12) or digests (D3) now
 watcher outbox retry --dead    requeue every dead letter
 watcher send-test ADDRESS      send a sample alert through the configured transport
+watcher send-test URL --channel webhook|apprise   the same on another channel
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -96,20 +98,74 @@ SAMPLE_BODY = (
 
 
 def send_test(
-    address: Annotated[str, typer.Argument(help="Where to send the sample alert.")],
+    target: Annotated[
+        str,
+        typer.Argument(help="Where to send the sample alert: an address, or the channel's URL."),
+    ],
+    channel: Annotated[
+        str, typer.Option("--channel", help="email (default), webhook, apprise, ...")
+    ] = "email",
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Send a sample alert through the configured transport; print the server's reply.
+    """Send a sample alert through a channel's real transport; print the receiver's reply.
 
     The sample is a short report classified by the configured rules, rendered as a real
     alert is; only its Message-ID changes from one run to the next.
     """
+    settings = load_or_exit(config)
+    if channel == "email":
+        _send_test_email(settings, target)
+        return
+    from watcher.notify.channel import installed
+    from watcher.notify.endpoints import mask
+
+    kinds = installed()
+    if channel not in kinds:
+        typer.echo(
+            f"error: --channel {channel}: no such channel (known: {', '.join(sorted(kinds))})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    shown = mask(target, host_may_be_secret=True)
+    subscriber = Subscriber(
+        email=f"send-test@{settings.mail.domain}",
+        name="Supply Watcher test",
+        channels={channel: [target]},
+    )
+    probe = settings.model_copy(update={"subscribers": [subscriber]})
+    problems = kinds[channel].check(probe)
+    if problems:
+        typer.echo("error: " + "\n".join(problems), err=True)
+        raise typer.Exit(2)
+    reached = kinds[channel](probe, None)
+    [key] = reached.targets(subscriber)
+    now = datetime.now(UTC)
+    outbound = sample_alert(settings, subscriber.address, now)
+    if outbound is None:
+        _no_sample()
+    sample = dataclasses.replace(outbound, channel=channel, target=key)
+
+    async def send() -> str:
+        message = await reached.render(sample, subscriber, target, now)
+        async with reached.transport() as transport:
+            return await transport.send(message)
+
+    try:
+        reply = asyncio.run(send())
+    except DeliveryError as exc:
+        typer.echo(f"error: the test alert was not accepted: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"sent {sample.message_id.strip('<>')} on {channel} to {shown}")
+    typer.echo(f"reply: {reply}")
+
+
+def _send_test_email(settings: WatcherConfig, address: str) -> None:
+    """The email channel's test: the sample alert through the relay or the mail drop."""
     from pydantic import ValidationError
 
     from watcher.notify.channels.mail.alert import render_alert
     from watcher.notify.channels.mail.transport import transport_for
 
-    settings = load_or_exit(config)
     try:
         subscriber = Subscriber(email=address, name="Supply Watcher test")
     except ValidationError as exc:
@@ -119,12 +175,7 @@ def send_test(
     now = datetime.now(UTC)
     outbound = sample_alert(settings, subscriber.address, now)
     if outbound is None:
-        typer.echo(
-            "error: the configured rules find no signal in the sample report, so there is"
-            " no alert to send; `watcher classify -` shows what they find in a text",
-            err=True,
-        )
-        raise typer.Exit(1)
+        _no_sample()
     message = render_alert(outbound, settings, subscriber, now)
 
     async def send() -> str:
@@ -138,6 +189,16 @@ def send_test(
         raise typer.Exit(1) from None
     typer.echo(f"sent {message['Message-ID']} to {subscriber.address}")
     typer.echo(f"server reply: {reply}")
+
+
+def _no_sample() -> NoReturn:
+    """Exit 1: the configured rules find nothing in the sample report."""
+    typer.echo(
+        "error: the configured rules find no signal in the sample report, so there is"
+        " no alert to send; `watcher classify -` shows what they find in a text",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _hint(config: WatcherConfig, exc: DeliveryError) -> str:

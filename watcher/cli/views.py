@@ -17,6 +17,7 @@ from watcher.cli.common import (
     since,
     with_database,
 )
+from watcher.domain.spelling import did_you_mean
 from watcher.store.listing import list_items, list_signals, list_sources
 
 
@@ -60,8 +61,12 @@ def signals(
     start = since(since_)
     settings = load_or_exit(config)
     if signal_type is not None and signal_type not in settings.signals:
-        known = ", ".join(sorted(settings.signals))
-        typer.echo(f"error: --type {signal_type!r} is not a signal type; known: {known}", err=True)
+        known = sorted(settings.signals)
+        hint = did_you_mean(signal_type, known)
+        typer.echo(
+            f"error: --type {signal_type!r} is not a signal type{hint}; known: {', '.join(known)}",
+            err=True,
+        )
         raise typer.Exit(2)
     lines = with_database(
         settings, lambda db: list_signals(db, since=start, signal_type=signal_type)

@@ -130,8 +130,9 @@ _lock = threading.Lock()
 class WorkerPool:
     """Run picklable functions in worker processes, each call bounded by `deadline` seconds.
 
-    Call `start` before the first `run`, and `close` when done. `restarts` counts the
-    workers killed for overrunning their deadline or found dead under a task.
+    The workers start with the first `run` (or earlier, with `start`); call `close` when
+    done. `restarts` counts the workers killed for overrunning their deadline or found
+    dead under a task.
     """
 
     def __init__(
@@ -160,16 +161,22 @@ class WorkerPool:
         self._slots = asyncio.Semaphore(workers * QUEUED_PER_WORKER)  # tasks handed to pebble
         self._running: set[Future[Any]] = set()
         self._closed = False
+        self._started = False
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
         """Start the workers and wait, on a thread, until one answers.
 
         The first worker waits for the forkserver's imports (about half a second for the
-        parsers); later ones are forked from it in milliseconds. Call it before the first
-        `run`, so that wait never blocks the event loop.
+        parsers); later ones are forked from it in milliseconds. The wait is on a thread,
+        never on the event loop. `run` calls it when the pool has not started yet, so a
+        process that never needs a worker never starts one.
         """
-        _start_forkserver()
-        await asyncio.to_thread(self._first_answer)
+        async with self._starting:
+            if not self._started:
+                _start_forkserver()
+                await asyncio.to_thread(self._first_answer)
+                self._started = True
 
     def _first_answer(self) -> None:
         what = "starting a worker"
@@ -220,6 +227,8 @@ class WorkerPool:
         self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]
     ) -> asyncio.Future[Any]:
         """Wait for a free worker, hand it the task; the task's outcome as an asyncio future."""
+        if not self._started:
+            await self.start()
         await self._slots.acquire()
         try:
             future = self._schedule(what, _call, (fn, args))

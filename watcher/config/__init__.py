@@ -3,6 +3,7 @@
 from watcher.config.load import load_config
 from watcher.config.schema import (
     NAME_PATTERN,
+    AppriseConfig,
     DatabaseConfig,
     DispatcherConfig,
     Duration,
@@ -17,8 +18,10 @@ from watcher.config.schema import (
     PageSelectors,
     PageSource,
     PollingConfig,
+    PublicConfig,
     RetentionConfig,
     ServiceConfig,
+    SignalFilter,
     SignalRule,
     SignalType,
     SmtpConfig,
@@ -28,11 +31,13 @@ from watcher.config.schema import (
     Subscriber,
     WatcherConfig,
     WebConfig,
+    WebhookConfig,
     readable_signal_type,
 )
 
 __all__ = [
     "NAME_PATTERN",
+    "AppriseConfig",
     "DatabaseConfig",
     "DispatcherConfig",
     "Duration",
@@ -47,8 +52,10 @@ __all__ = [
     "PageSelectors",
     "PageSource",
     "PollingConfig",
+    "PublicConfig",
     "RetentionConfig",
     "ServiceConfig",
+    "SignalFilter",
     "SignalRule",
     "SignalType",
     "SmtpConfig",
@@ -58,6 +65,7 @@ __all__ = [
     "Subscriber",
     "WatcherConfig",
     "WebConfig",
+    "WebhookConfig",
     "load_config",
     "readable_signal_type",
 ]

@@ -8,6 +8,7 @@ silently ignored setting. Reading files, includes and environment overrides live
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -23,20 +24,27 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from watcher.config.references import reference_problems
 from watcher.domain.cron import check_timezone, parse_schedule
 from watcher.domain.durations import parse_duration
+from watcher.domain.entity_names import canonical_country, canonical_element
 from watcher.domain.items import Direction, Severity
-from watcher.domain.terms import TermError, parse_term
 
+# Validation context key: the caller has run `reference_problems` on the data already.
+REFERENCES_CHECKED = "references_checked"
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 SourceName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SignalType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 ChannelName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+# A filter value read with the classifier's vocabulary: `neodymium`, `nd` and `钕` are `Nd`.
+ElementName = Annotated[str, AfterValidator(canonical_element)]
+CountryName = Annotated[str, AfterValidator(canonical_country)]
 
 
 def _check_schedule(value: str) -> str:
@@ -53,6 +61,15 @@ def _check_address(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_check_address)]
+
+
+def _network(text: str) -> bool:
+    """Whether `text` is an IP address or network."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 class Model(BaseModel):
@@ -72,7 +89,11 @@ class SourceBase(Model):
     cron: str | None = Field(
         default=None, description='cron schedule instead of `every`, e.g. "0 8 * * 1-5"'
     )
-    timezone: str = Field(default="UTC", description="the zone `cron` is read in (IANA name)")
+    timezone: str = Field(
+        default="UTC",
+        description="the zone `cron` is read in, and dates the source states without one"
+        " (IANA name)",
+    )
     jitter: Duration = Field(
         default=timedelta(seconds=30), description="random delay added to each poll"
     )
@@ -242,6 +263,15 @@ class SignalRule(Model):
         description="cues that frame a sentence as background (history, an earlier event):"
         " its match only counts beside a sentence that reports news",
     )
+    frame: list[str] = Field(
+        default_factory=list,
+        description="cues that, up to `frame_window` words before a matched term in its"
+        " clause, make the match the setting of other news ('as Beijing tightens its export"
+        " controls', 'amid', 'since'): background, like a `background` cue",
+    )
+    frame_window: int = Field(
+        default=4, ge=1, description="how many words a `frame` cue may stand before a term"
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
     denial: list[str] = Field(
@@ -312,6 +342,7 @@ class SignalRule(Model):
             "context": self.context,
             "exclude": self.exclude,
             "background": self.background,
+            "frame": self.frame,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
@@ -328,11 +359,9 @@ class SignalRule(Model):
 # --- delivery ------------------------------------------------------------------------
 
 
-class Subscriber(Model):
-    """Somebody who receives alerts, with their own filters, immediately or as a digest."""
+class SignalFilter(Model):
+    """Which signals are wanted: every filter must pass (`watcher.notify.route.wants`)."""
 
-    email: EmailAddress
-    name: str = ""
     signals: list[SignalType] | None = Field(
         default=None, description="signal types to receive; all when absent"
     )
@@ -341,12 +370,23 @@ class Subscriber(Model):
         default_factory=lambda: [Direction.TIGHTENING, Direction.EASING], min_length=1
     )
     include_speculative: bool = False
-    elements: list[str] = Field(
-        default_factory=list, description="only signals naming one of these elements"
+    elements: list[ElementName] = Field(
+        default_factory=list,
+        description="only signals naming one of these elements: names, symbols or Chinese"
+        " names (neodymium = Nd = 钕); read as the classifier's canonical names",
     )
-    countries: list[str] = Field(
-        default_factory=list, description="only signals naming one of these countries"
+    countries: list[CountryName] = Field(
+        default_factory=list,
+        description="only signals naming one of these countries: names, adjectives,"
+        " abbreviations or Chinese names (China = PRC = 中国)",
     )
+
+
+class Subscriber(SignalFilter):
+    """Somebody who receives alerts, with their own filters, immediately or as a digest."""
+
+    email: EmailAddress
+    name: str = ""
     mode: Literal["immediate", "digest"] = Field(
         default="immediate", description="one email per item, or one digest per schedule"
     )
@@ -434,6 +474,87 @@ class MailConfig(Model):
         return parseaddr(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")[1]
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+\S*$")]
+
+
+class PublicConfig(Model):
+    """The public endpoint: one-click unsubscribe and Atom feeds (off by default).
+
+    Served on its own host and port, never the probes'. Links in emails and feeds are
+    `base_url` + path, signed with `secret` (from `WATCHER_PUBLIC__SECRET` or
+    `secret_file`); after a rotation, links signed with `previous_secret` stay valid
+    until `previous_valid_until`.
+    """
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 behind a reverse proxy")
+    port: int = Field(default=8081, ge=0, le=65535)
+    base_url: HttpsUrl | None = Field(
+        default=None, description="how readers reach the endpoint, e.g. https://watch.example"
+    )
+    secret: SecretStr | None = Field(default=None, description="from WATCHER_PUBLIC__SECRET")
+    secret_file: Path | None = None
+    previous_secret: SecretStr | None = Field(
+        default=None,
+        description="the key before the last rotation (WATCHER_PUBLIC__PREVIOUS_SECRET)",
+    )
+    previous_secret_file: Path | None = None
+    previous_valid_until: datetime | None = Field(
+        default=None, description="links signed with the previous key work until then"
+    )
+    token_max_age: Duration = Field(
+        default=timedelta(days=365), description="how long a signed link stays valid"
+    )
+    feeds: dict[ChannelName, SignalFilter] = Field(
+        default_factory=dict, description="Atom feeds by filter: /feeds/<name>.atom"
+    )
+    feed_entries: int = Field(default=50, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _rotation_is_bounded(self) -> PublicConfig:
+        has_previous = self.previous_secret is not None or self.previous_secret_file is not None
+        if has_previous and self.previous_valid_until is None:
+            raise ValueError(
+                "public: a previous secret needs previous_valid_until (the end of its grace period)"
+            )
+        return self
+
+    def secrets(self) -> tuple[str | None, str | None]:
+        """The current and the previous signing key (from the environment or their files)."""
+        return (
+            _secret(self.secret, self.secret_file),
+            _secret(self.previous_secret, self.previous_secret_file),
+        )
+
+
+def _secret(value: SecretStr | None, path: Path | None) -> str | None:
+    if value is not None:
+        return value.get_secret_value()
+    if path is not None:
+        return path.read_text(encoding="utf-8").strip()
+    return None
+
+
+class WebhookConfig(Model):
+    """The signed JSON webhook channel (`channels: {webhook: [URL, ...]}`)."""
+
+    secret: SecretStr | None = Field(default=None, description="from WATCHER_WEBHOOK__SECRET")
+    secret_file: Path | None = None
+    timeout: Duration = timedelta(seconds=10)
+    connections: int = Field(default=4, ge=1, le=64)
+
+    def signing_key(self) -> str | None:
+        """The HMAC key (from the environment or `secret_file`)."""
+        return _secret(self.secret, self.secret_file)
+
+
+class AppriseConfig(Model):
+    """Chat and push through Apprise URLs (`channels: {apprise: [URL, ...]}`)."""
+
+    timeout: Duration = timedelta(seconds=20)
+    connections: int = Field(default=2, ge=1, le=16)
+
+
 class DispatcherConfig(Model):
     """The outbox dispatcher's schedule and retry policy."""
 
@@ -455,6 +576,11 @@ class DispatcherConfig(Model):
         ge=1,
         le=20,
         description="SMTP connections a dispatch pass may use at once (emails in flight)",
+    )
+    unsubscribed_grace: Duration = Field(
+        default=timedelta(hours=24),
+        description="mail queued for an address that is no longer a subscriber (a config"
+        " edit) waits this long for it to come back, then becomes a dead letter",
     )
 
     @model_validator(mode="after")
@@ -483,6 +609,24 @@ class HttpConfig(Model):
     max_redirects: int = Field(default=5, ge=0, le=10)
     max_connections: int = Field(default=20, ge=1, description="requests in flight, all hosts")
     per_host: int = Field(default=2, ge=1, description="requests in flight to one host")
+    allow_internal: tuple[str, ...] = Field(
+        default=(),
+        description="internal hosts or networks article links (full_text) may reach, e.g."
+        " `intranet.example` or `10.1.2.0/24`; every other loopback, private, link-local,"
+        " multicast or metadata address is refused",
+    )
+
+    @field_validator("allow_internal")
+    @classmethod
+    def _check_allow_internal(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in entries:
+            text = entry.strip()
+            odd = any(c.isspace() or c in "/:@" for c in text)
+            if not text or (odd and not _network(text)):
+                raise ValueError(
+                    f"{entry!r} is neither a host name nor an IP address or network (a.b.c.d/n)"
+                )
+        return entries
 
 
 class PollingConfig(Model):
@@ -505,7 +649,14 @@ class PollingConfig(Model):
     parse_timeout: Duration = Field(
         default=timedelta(seconds=20), description="a document that takes longer is abandoned"
     )
-    parse_workers: int = Field(default=2, ge=1, le=32)
+    parse_workers: int = Field(
+        default=2,
+        ge=0,
+        le=32,
+        description="worker processes for parsing, classifying and rendering; 0 runs them on"
+        " two threads of the service instead (about 120 MB less for a small container, but"
+        " a document that overruns parse_timeout is abandoned, not killed)",
+    )
     full_text_items: int = Field(
         default=20, ge=0, description="most article pages fetched per poll for `full_text`"
     )
@@ -571,6 +722,9 @@ class WatcherConfig(Model):
     log: LogConfig = LogConfig()
     service: ServiceConfig = ServiceConfig()
     web: WebConfig = WebConfig()
+    public: PublicConfig = PublicConfig()
+    webhook: WebhookConfig = WebhookConfig()
+    apprise: AppriseConfig = AppriseConfig()
     retention: RetentionConfig = RetentionConfig()
     http: HttpConfig = HttpConfig()
     polling: PollingConfig = PollingConfig()
@@ -585,44 +739,42 @@ class WatcherConfig(Model):
     )
     concepts: dict[str, ConceptSpec] = Field(default_factory=dict)
     signals: dict[SignalType, SignalRule] = Field(default_factory=dict)
+    allow_empty: list[Literal["sources", "subscribers", "signals"]] = Field(
+        default_factory=list,
+        description="sections this file leaves empty on purpose: a hot reload that empties"
+        " a section not named here is refused (a half-saved file looks like that)",
+    )
+
+    def empty_sections(self) -> list[str]:
+        """The sections among sources, subscribers and signals that are empty, unless allowed."""
+        found = {
+            "sources": self.sources,
+            "subscribers": self.subscribers,
+            "signals": self.signals,
+        }
+        return [name for name, value in found.items() if not value and name not in self.allow_empty]
 
     @model_validator(mode="after")
-    def _names_resolve(self) -> WatcherConfig:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.name in seen:
-                raise ValueError(f"sources: the name {source.name!r} is used twice")
-            seen.add(source.name)
-        for name, spec in self.concepts.items():
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-                raise ValueError(f"concepts.{name}: a concept name is lower_snake_case")
-            terms = concept_terms(spec)
-            if not terms:
-                raise ValueError(f"concepts.{name}: the term list is empty")
-            for index, term in enumerate(terms):
-                try:
-                    parse_term(term)
-                except TermError as exc:
-                    raise ValueError(f"concepts.{name}.{index}: {exc}") from None
-        for signal, rule in self.signals.items():
-            for key, names in rule.concepts().items():
-                for concept in names:
-                    if concept not in self.concepts:
-                        raise ValueError(
-                            f"signals.{signal}.{key}: unknown concept {concept!r}"
-                            f" (define it under concepts:)"
-                        )
-        addresses: set[str] = set()
-        for index, sub in enumerate(self.subscribers):
-            if sub.address in addresses:
-                raise ValueError(f"subscribers.{index}.email: {sub.address} is listed twice")
-            addresses.add(sub.address)
-            for signal in sub.signals or []:
-                if signal not in self.signals:
-                    raise ValueError(
-                        f"subscribers.{index}.signals: unknown signal type {signal!r}"
-                        f" (known: {', '.join(sorted(self.signals))})"
-                    )
+    def _names_resolve(self, info: ValidationInfo) -> WatcherConfig:
+        """Names are unique and resolve (`watcher.config.references`); `load_config` checks
+        the raw data itself, so its problems sit beside the schema's, and says so."""
+        if (
+            self.public.enabled
+            and self.web.enabled
+            and self.public.port == self.web.port != 0
+            and self.public.host == self.web.host
+        ):
+            raise ValueError(
+                f"public.port: {self.public.port} is the probes' port (web.port);"
+                " the public endpoint is served separately"
+            )
+        if info.context and info.context.get(REFERENCES_CHECKED):
+            return self
+        problems = reference_problems(self.model_dump(by_alias=True))
+        if problems:
+            raise ValueError(
+                "\n".join(f"{'.'.join(map(str, path))}: {message}" for path, message in problems)
+            )
         return self
 
     @property
@@ -653,6 +805,13 @@ class WatcherConfig(Model):
         """The subscriber whose bare address is `address` (case-insensitive), if any."""
         wanted = address.lower()
         return next((s for s in self.subscribers if s.address == wanted), None)
+
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
+        """The signed one-click unsubscribe URL, when the public endpoint has keys and a URL."""
+        from watcher.public.links import Links
+
+        links = Links.of(self)
+        return None if links is None else links.unsubscribe(address, list_name, now)
 
     def signal_label(self, signal_type: str) -> str:
         """The human name of a signal type: its rule's label or the type made readable."""

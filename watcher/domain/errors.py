@@ -4,6 +4,7 @@
     ├── ConfigError          the config file is missing, unreadable or invalid
     ├── SourceError          a source could not be fetched or parsed
     │   ├── FetchError       network / HTTP failure, limits (may carry Retry-After)
+    │   │   └── LinkRefused  an untrusted link (or its redirect) leads to an internal address
     │   └── ParseError       the document could not be turned into items
     │       └── PageChangedError   a page's item selector suddenly matches nothing
     ├── WorkerError          a task in the CPU worker pool did not finish
@@ -11,6 +12,7 @@
     │   └── TaskCrashed      its worker process died under it
     ├── StoreError           the database refused an operation (or cannot be opened)
     ├── ServiceError         the service cannot start as configured (a probe port taken)
+    ├── TokenError           a signed link is forged, tampered with or expired
     └── DeliveryError        an email could not be handed over
         ├── TransientDeliveryError   retry later (connection, timeout, 4xx)
         └── PermanentDeliveryError   never retry (5xx): becomes a dead letter
@@ -68,6 +70,13 @@ class FetchError(SourceError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.source, self.detail, self.retry_after))
+
+
+class LinkRefused(FetchError):
+    """An article link from a feed, or a redirect hop of it, leads to an internal address.
+
+    Nothing was sent to that address; `http.allow_internal` lists the exceptions.
+    """
 
 
 class ParseError(SourceError):
@@ -142,3 +151,7 @@ class UnsafeMessageError(PermanentDeliveryError):
 
 class ServiceError(WatcherError):
     """The service cannot start as configured (a port taken, say); the message says why."""
+
+
+class TokenError(WatcherError):
+    """A signed link that is forged, tampered with, expired or for another purpose."""

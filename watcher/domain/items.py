@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -47,6 +47,12 @@ class Item:
     published: datetime | None = None
     identity: str = ""
     content_hash: str = ""
+    published_day: date | None = None
+    """The day the source states when it states no time of day (`published` is then the
+    start of that day in the source's zone): shown as a date, never as an invented time."""
+    date_from: str = ""
+    """Where `published` was read when not from the source's own date field: `front
+    matter`, `dateline`, `text` (the first date the document states) or `file time`."""
 
     @property
     def text(self) -> str:
@@ -195,6 +201,11 @@ class Outbound:
     """Signal types of this story this subscriber was alerted to before, on this channel."""
     channel: str = "email"
     target: str = "email"
+    story_news: str = ""
+    """What this item adds to a story already alerted ("figure 12%; day 03-04"): the alert
+    is an update of that story. Empty for a story's first report."""
+    queued_at: datetime | None = None
+    """When the oldest of its deliveries was queued (a grace period counts from here)."""
 
 
 @dataclass(frozen=True, slots=True)

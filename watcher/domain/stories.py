@@ -10,8 +10,10 @@ the story of the most similar earlier item of another source within the time win
 Comparing a new item with every earlier one costs O(items²); instead each item is
 indexed under a few keys (`index_keys`: the smallest hashes of its two sets, so two
 items of one story very likely share some) and only items sharing at least
-`MIN_SHARED_KEYS` keys are compared (`shortlist`). A key that many different stories
-share (a stock phrase of the trade press) tells none apart: it is `hot` and left out.
+`MIN_SHARED_KEYS` keys are compared (`shortlist`, at most `SHORTLIST` of them). A key
+filed under many items (a stock phrase of the trade press, a template's frame) tells
+none apart: it is `hot` and left out, so a lookup costs at most `HOT_ITEMS` postings
+per key whatever the shape of the data.
 
 Chinese and Japanese text has no spaces: each CJK character is a token and character
 bigrams are its content words. Pure functions; the store keeps the sketch on the item.
@@ -26,9 +28,25 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import xxhash
+
+from watcher.domain.story_facts import (
+    COUNTRY,
+    DAY,
+    FIGURE,
+    KINDS,
+    MATERIAL,
+    MONTH,
+    ORDINAL,
+    PLACE,
+    SIGNAL,
+    SIGNAL_TYPE,
+    YEAR,
+    facts_of,
+    kind_of,
+)
 
 K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
@@ -61,6 +79,7 @@ class Sketch:
     words: frozenset[int]
     word_count: int
     title_words: frozenset[int]
+    facts: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +108,14 @@ def content_words(toks: list[str]) -> set[str]:
     return out
 
 
-def sketch_text(title: str, body: str) -> Sketch:
-    """The sketch of an item's title and body."""
+def sketch_text(
+    title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
+) -> Sketch:
+    """The sketch of an item's title and body, with its facts (`watcher.domain.story_facts`).
+
+    `when` is its publication date (weekdays it names become days), `signals` the
+    (type, direction) pairs the classifier found in it.
+    """
     toks = tokens(f"{title} {body}")
     if len(toks) >= 3:
         triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
@@ -104,6 +129,7 @@ def sketch_text(title: str, body: str) -> Sketch:
         words=_bottom(words),
         word_count=len(words),
         title_words=frozenset(_hash(w) for w in content_words(tokens(title))),
+        facts=facts_of(title, body, when, signals),
     )
 
 
@@ -132,11 +158,51 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 THRESHOLD = 1.0
+JOIN = 0.6  # `similarity` at which two items with no contradicting fact report one event
+# Kinds of facts that tell two events apart when the two items name different values
+# (`watcher.domain.story_facts`): another element, day, month, batch or year.
+CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE)
+# Kinds of facts that make a joined item news: it is sent as an update of its story.
+NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY, MONTH, ORDINAL)
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
-    """True when two items report the same story."""
-    return similarity(a, b) >= THRESHOLD
+    """True when two items report the same event (`contradictions` and `JOIN`)."""
+    return not contradictions(a, b) and similarity(a, b) >= JOIN
+
+
+def contradictions(a: Sketch, b: Sketch) -> list[str]:
+    """The kinds of facts on which two items disagree: each names values, none shared.
+
+    `CONTRADICTING` kinds always count; signals count too (both have signals and share
+    no type and direction), and figures count when one text is mostly a copy of the
+    other (a template: the same frame, other numbers). In rewrites of one event the
+    outlets pick different figures, so there figures only make news (`news`).
+    """
+    out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
+    if _each_has_own(a.facts, b.facts, DAY):
+        out.append(KINDS[DAY])
+    copy = _containment(a, b) >= COPY
+    if (copy and _each_has_own(a.facts, b.facts, FIGURE)) or _each_has_own(
+        a.facts, b.facts, FIGURE, FIGURES_APART
+    ):
+        out.append(KINDS[FIGURE])
+    if copy and _each_has_own(a.facts, b.facts, PLACE):
+        out.append(KINDS[PLACE])
+    return out
+
+
+def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:
+    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks."""
+    return frozenset(f for f in sketch.facts if kind_of(f) in NEWS and f not in known)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The story a new item joins, and the facts it adds to it (empty: nothing new)."""
+
+    story_id: int
+    adds: frozenset[int]
 
 
 def best_story(
@@ -145,25 +211,76 @@ def best_story(
     when: datetime,
     window: timedelta,
     candidates: Iterable[Candidate],
-) -> int | None:
-    """The story of the most similar item of another source within `window` of `when`."""
-    best: tuple[float, int] | None = None
+) -> Placement | None:
+    """The story of the most similar item of another source within `window` of `when`.
+
+    Only an item that reports the same event counts (`same_story`), and only a story
+    none of whose compared items contradicts the new one: a teaser that names no
+    figure must not chain Monday's note to Tuesday's. Two items that name no day and
+    were published `UNDATED_APART` or more apart are two events. The placement says
+    which facts the new item adds to what the compared items of that story carry.
+    """
+    scores: dict[int, float] = {}
+    known: dict[int, set[int]] = {}
+    barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
-        if _bound(sketch, candidate.sketch) < THRESHOLD:
+        story = candidate.story_id
+        known.setdefault(story, set()).update(candidate.sketch.facts)
+        apart = abs(candidate.when - when) >= UNDATED_APART
+        if contradictions(sketch, candidate.sketch) or (
+            apart and _undated(sketch) and _undated(candidate.sketch)
+        ):
+            barred.add(story)
+            continue
+        if _bound(sketch, candidate.sketch) < JOIN:
             continue  # cannot reach the threshold: skip the exact estimate
         score = similarity(sketch, candidate.sketch)
-        if score >= THRESHOLD and (best is None or score > best[0]):
-            best = (score, candidate.story_id)
-    return best[1] if best else None
+        if score >= JOIN and score > scores.get(story, 0.0):
+            scores[story] = score
+    eligible = [(score, story) for story, score in scores.items() if story not in barred]
+    if not eligible:
+        return None
+    _, story = max(eligible)
+    return Placement(story, news(sketch, frozenset(known[story])))
+
+
+UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two events
+
+
+FIGURES_APART = 2  # figures each item names and the other lacks that make two events
+
+
+def _count(sketch: Sketch, kind: int) -> int:
+    return sum(1 for f in sketch.facts if kind_of(f) == kind)
+
+
+def _undated(sketch: Sketch) -> bool:
+    return not any(kind_of(f) == DAY for f in sketch.facts)
+
+
+def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int, least: int = 1) -> bool:
+    """True when each of two items names `least` values of `kind` the other does not."""
+    mine = {f for f in a if kind_of(f) == kind}
+    theirs = {f for f in b if kind_of(f) == kind}
+    return len(mine - theirs) >= least and len(theirs - mine) >= least
+
+
+def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
+    mine = {f for f in a if kind_of(f) == kind}
+    if not mine:
+        return False
+    theirs = {f for f in b if kind_of(f) == kind}
+    return bool(theirs) and not (mine & theirs)
 
 
 # --- candidate lookup ------------------------------------------------------------------
 
 KEYS = 16  # an item is indexed under the KEYS smallest hashes of each of its two sets
 MIN_SHARED_KEYS = 2  # an earlier item is compared only when it shares this many keys
-HOT_STORIES = 25  # a key found in items of this many stories within the window is hot
+HOT_ITEMS = 64  # a key filed under this many items of other sources within the window is hot
+SHORTLIST = 24  # at most this many earlier items are compared with a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,16 +303,15 @@ def index_keys(sketch: Sketch) -> frozenset[int]:
 
 
 def hot_keys(postings: Mapping[int, Collection[Posting]]) -> frozenset[int]:
-    """Keys whose postings span `HOT_STORIES` stories or more: too common to tell stories apart.
+    """Keys filed under `HOT_ITEMS` items or more: too common to look up item by item.
 
-    Items of one big story may share a key a hundred times; it stays useful, since
-    every posting points at the same story.
+    Counted by items, not stories: when a template makes every item join a few big
+    stories (or wrongly joined ones), a key of one big story would otherwise be read
+    and compared for every new item, and the cost of a poll would grow with the window.
+    A hot key is left out of lookups and no longer filed, so no key costs more than
+    `HOT_ITEMS` postings per lookup.
     """
-    return frozenset(
-        key
-        for key, found in postings.items()
-        if len(found) >= HOT_STORIES and len({p.story_id for p in found}) >= HOT_STORIES
-    )
+    return frozenset(key for key, found in postings.items() if len(found) >= HOT_ITEMS)
 
 
 def shortlist(
@@ -203,14 +319,17 @@ def shortlist(
 ) -> list[int]:
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
-    `postings` maps a key to the earlier items filed under it (missing: none); the
-    result is in no particular order and holds each id once.
+    `postings` maps a key to the earlier items filed under it (missing: none). At most
+    `SHORTLIST` ids, those sharing the most keys first (ties: the latest item first);
+    each id once.
     """
     shared: Counter[int] = Counter()
     for key in keys:
         if key not in hot:
             shared.update({p.item_id for p in postings.get(key, ())})
-    return [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found = [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found.sort(key=lambda item_id: (shared[item_id], item_id), reverse=True)
+    return found[:SHORTLIST]
 
 
 # --- sketch arithmetic ----------------------------------------------------------------
@@ -273,24 +392,29 @@ def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
 
 # --- storage ---------------------------------------------------------------------------
 
-_HEADER = struct.Struct("<BIIHHH")
-_VERSION = 2  # 2: xxHash32 (1 was a 4-byte BLAKE2b)
+_HEADER = struct.Struct("<BIIHHHH")
+_VERSION = 3  # 3: with facts; 2: xxHash32 without facts (1 was a 4-byte BLAKE2b)
 
 
 def encode_sketch(sketch: Sketch) -> bytes:
     """The sketch as bytes for the item row."""
-    parts = [sorted(sketch.shingles), sorted(sketch.words), sorted(sketch.title_words)]
+    parts = [
+        sorted(sketch.shingles),
+        sorted(sketch.words),
+        sorted(sketch.title_words),
+        sorted(sketch.facts),
+    ]
     head = _HEADER.pack(_VERSION, sketch.shingle_count, sketch.word_count, *map(len, parts))
-    return head + struct.pack(f"<{sum(map(len, parts))}I", *parts[0], *parts[1], *parts[2])
+    return head + struct.pack(f"<{sum(map(len, parts))}I", *itertools.chain(*parts))
 
 
 def decode_sketch(data: bytes) -> Sketch | None:
     """The sketch stored by `encode_sketch`, or None for an unknown or damaged value."""
     try:
-        version, n_shingles, n_words, k1, k2, k3 = _HEADER.unpack_from(data)
+        version, n_shingles, n_words, k1, k2, k3, k4 = _HEADER.unpack_from(data)
         if version != _VERSION:
             return None
-        values = struct.unpack_from(f"<{k1 + k2 + k3}I", data, _HEADER.size)
+        values = struct.unpack_from(f"<{k1 + k2 + k3 + k4}I", data, _HEADER.size)
     except struct.error:
         return None
     return Sketch(
@@ -298,5 +422,6 @@ def decode_sketch(data: bytes) -> Sketch | None:
         shingle_count=n_shingles,
         words=frozenset(values[k1 : k1 + k2]),
         word_count=n_words,
-        title_words=frozenset(values[k1 + k2 :]),
+        title_words=frozenset(values[k1 + k2 : k1 + k2 + k3]),
+        facts=frozenset(values[k1 + k2 + k3 :]),
     )

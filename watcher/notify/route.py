@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from watcher.config import Subscriber
+from watcher.config import SignalFilter, Subscriber
 from watcher.domain.items import Recipient, Signal
 from watcher.notify.channel import Channel, recipients_of
 
 
-def wants(subscriber: Subscriber, signal: Signal) -> bool:
+def wants(subscriber: SignalFilter, signal: Signal) -> bool:
     """True when the signal passes every filter the subscriber set."""
     if subscriber.signals is not None and signal.type not in subscriber.signals:
         return False

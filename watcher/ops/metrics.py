@@ -56,6 +56,12 @@ class Metrics:
         self.sources_failing = Gauge(
             "watcher_sources_failing", "Sources whose last poll failed.", registry=r
         )
+        self.links_refused = Counter(
+            "watcher_links_refused",
+            "Article links (or their redirects) refused: they lead to internal addresses.",
+            ["source"],
+            registry=r,
+        )
         self.reloads = Counter(
             "watcher_config_reloads",
             "Config reloads by outcome (applied, rejected).",

@@ -75,8 +75,9 @@ def analyse(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list
         classifier = _classifiers[rules.digest] = Classifier(concepts, signals)
     out = []
     for title, body, when in texts:
-        sketch = sketch_text(title, body)
-        keys = index_keys(sketch)
         signals = classifier.classify(title, body, when)
+        kinds = [(s.type, s.direction.value) for s in signals]
+        sketch = sketch_text(title, body, when, kinds)
+        keys = index_keys(sketch)
         out.append(Analysis(signals, encode_sketch(sketch), keys))
     return out

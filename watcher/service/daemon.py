@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -38,7 +39,13 @@ from watcher.ops.web import ProbeServer
 from watcher.service.analysis import Rules
 from watcher.service.pipeline import PollReport
 from watcher.service.probes import probe_routes, start_probe_server
-from watcher.service.reload import ConfigDiff, config_fingerprint, diff_configs
+from watcher.service.reload import (
+    ConfigDiff,
+    config_fingerprint,
+    diff_configs,
+    emptied_sections,
+    emptiness_problem,
+)
 from watcher.service.rounds import (
     dispatch_all,
     poll_with_deadline,
@@ -49,6 +56,9 @@ from watcher.service.runtime import Runtime
 from watcher.store.due import claim_due_sources, next_poll_due
 from watcher.store.listing import count_failing_sources, outbox_stats, ping
 from watcher.store.retention import purge
+
+if TYPE_CHECKING:
+    from watcher.public.server import PublicServer
 
 log = structlog.get_logger("watcher.daemon")
 DISPATCHER_JOB = "dispatcher"
@@ -66,6 +76,7 @@ class Daemon:
         self.config_path = config_path
         self.metrics = Metrics()
         self.probe: ProbeServer | None = None
+        self.public: PublicServer | None = None
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[object]] = set()
         self._scheduler: AsyncIOScheduler | None = None
@@ -95,6 +106,8 @@ class Daemon:
                 self._sources = {s.name: s for s in await prepare_sources(rt)}
                 if self.config.web.enabled:
                     self.probe = await start_probe_server(self.config.web, probe_routes(self))
+                if self.config.public.enabled:
+                    await self._start_public(rt)
                 scheduler = self._schedule(rt)
                 await produce_due_digests(rt)  # a period that ended while we were down
                 due = await next_poll_due(rt.db, sorted(self._sources), rt.clock())
@@ -106,6 +119,8 @@ class Daemon:
                 scheduler.shutdown(wait=False)
                 if self.probe is not None:
                     await self.probe.close()
+                if self.public is not None:
+                    await self.public.close()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
@@ -134,6 +149,15 @@ class Daemon:
             probes=f"http://{self.probe.host}:{self.probe.port}/healthz" if self.probe else "off",
             source_names=sorted(self._sources),
         )
+
+    async def _start_public(self, rt: Runtime) -> None:
+        """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
+        from watcher.public.app import Site
+        from watcher.public.server import PublicServer
+
+        site = Site(rt.db, lambda: self.config, rt.clock)
+        self.public = PublicServer(site, self.config.public.host, self.config.public.port)
+        await self.public.start()
 
     # --- what the probes ask -------------------------------------------------------------
 
@@ -289,6 +313,8 @@ class Daemon:
             m.items_new.labels(report.source).inc(report.new)
         for signal_type, direction in report.signal_kinds:
             m.signals.labels(signal_type, direction).inc()
+        if report.links_refused:
+            m.links_refused.labels(report.source).inc(report.links_refused)
 
     # --- delivery and housekeeping -------------------------------------------------------
 
@@ -345,6 +371,9 @@ class Daemon:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
+            emptied = emptied_sections(self.config, new)
+            if emptied:
+                raise ConfigError([emptiness_problem(emptied)], str(self.config_path))
             rules = Rules.from_config(new)
             check_channels(new)
         except (ConfigError, ValueError) as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 
@@ -56,6 +56,7 @@ class PollReport:
     not_modified: bool = False
     error: str | None = None
     signal_kinds: tuple[tuple[str, str], ...] = ()
+    links_refused: int = 0  # article links leading to internal addresses (never fetched)
 
     @property
     def ok(self) -> bool:
@@ -95,11 +96,16 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         if i.identity not in known or known[i.identity].content_hash != i.content_hash
     ]
     if changed and wants_full_text(source):
-        changed, notes = await add_full_text(
+        changed, full = await add_full_text(
             changed, source.name, rt.fetcher, rt.parsers, rt.config.polling.full_text_items
         )
-        for note in notes:
+        for note in full.warnings:
             bound.warning("full_text_failed", warning=note)
+        for refusal in full.refused:
+            bound.warning("article_link_refused", reason=refusal)
+        refused = len(full.refused)
+    else:
+        refused = 0
     try:
         analyses = await _analyse(rt, source, changed)
     except SourceError as exc:
@@ -125,6 +131,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         signals=counts.signals,
         queued=counts.queued,
         signal_kinds=tuple((s.type, s.direction.value) for p in plans for s in p.signals),
+        links_refused=refused,
     )
     bound.info(
         "poll_finished",
@@ -217,11 +224,19 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     if not items:
         return []
     today = rt.clock().date()
-    texts = [(i.title, i.body, i.published.date() if i.published else today) for i in items]
+    texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     try:
         return await rt.parsers.run("classifying its items", analyse, rt.rules, texts)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
+
+
+def _day_of(item: Item, today: date) -> date:
+    """The day an item is from, as its source states it (a stated day is not shifted to
+    UTC); today when it carries no date."""
+    if item.published_day is not None:
+        return item.published_day
+    return item.published.date() if item.published is not None else today
 
 
 def _plan(

@@ -130,10 +130,19 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
     admin notices once every poll has ended.
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
+    async with Runtime(config) as rt:
+        return await one_round(rt, advance)
 
+
+async def one_round(rt: Runtime, advance: Callable[[int], None] | None = None) -> int:
+    """`run_once` on a runtime that is already open (and stays open): one whole round.
+
+    Sources, rules and channels are `rt`'s as they are now; the round opens and closes
+    its own transports. 0 if every poll and delivery went well, else 1.
+    """
     # as many polls at once as the HTTP client may have requests in flight: more would
     # only queue on the database's connection pool (and time out there)
-    slots = asyncio.Semaphore(config.http.max_connections)
+    slots = asyncio.Semaphore(rt.config.http.max_connections)
 
     async def poll(rt: Runtime, source: Source, before: SourceState) -> PollReport:
         async with slots:
@@ -144,7 +153,7 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
             advance(1)
         return report
 
-    async with Runtime(config) as rt, contextlib.AsyncExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
         transports = {name: channel.transport() for name, channel in rt.channels.items()}
         for transport in transports.values():
             await stack.enter_async_context(transport)

@@ -1,4 +1,9 @@
-"""A local folder as a source: each text document is an item, each feed file gives its entries."""
+"""A local folder as a source: each text document is an item, each feed file gives its entries.
+
+A document is dated by what it says (front matter, dateline, first stated date), its
+file time only when it states no date (`watcher.sources.document_date`); the item
+records which, and a stated day without a time of day stays a day.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from watcher.config import FilesSource
 from watcher.domain.errors import FetchError, ParseError
 from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
+from watcher.sources.document_date import document_date, split_front_matter
 from watcher.sources.feed import parse_feed
 from watcher.sources.html import one_line
 from watcher.sources.result import FetchResult
@@ -41,7 +47,7 @@ def _read_folder(source: FilesSource) -> FetchResult:
     warnings: list[str] = []
     for path in paths:
         try:
-            items.extend(_read_file(source.name, folder, path))
+            items.extend(_read_file(source, folder, path))
         except (OSError, ParseError) as exc:
             warnings.append(f"{path}: {exc}")
     return FetchResult(items=[with_identity(i, source.identity) for i in items], warnings=warnings)
@@ -53,26 +59,32 @@ def _skipped(relative: Path) -> bool:
     return relative.name.lower().startswith(_SKIPPED_NAMES)
 
 
-def _read_file(source: str, folder: Path, path: Path) -> list[Item]:
+def _read_file(source: FilesSource, folder: Path, path: Path) -> list[Item]:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise OSError(f"larger than {MAX_FILE_BYTES} bytes; skipped")
     data = path.read_bytes()
     relative = path.relative_to(folder).as_posix()
     if path.suffix.lower() in FEED_SUFFIXES:
-        return parse_feed(data, source).items
+        return parse_feed(data, source.name).items
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").lstrip("\ufeff")
+    front, text = split_front_matter(text)
     title, body = split_title(text)
+    if isinstance(front.get("title"), str) and front["title"].strip():
+        title, body = one_line(front["title"]), text.strip()
     if not title:
         title = path.stem.replace("_", " ").replace("-", " ")
     modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    stated, found_in = document_date(text, front, modified, source.timezone)
     return [
         Item(
-            source=source,
+            source=source.name,
             title=title or path.stem,
             body=body,
             link=path.resolve().as_uri(),
             guid=f"file:{relative}",
-            published=modified,
+            published=stated.when,
+            published_day=stated.day,
+            date_from=found_in,
         )
     ]
 

@@ -4,6 +4,9 @@ Feeds often carry a teaser; classification deserves the article. The page is fet
 with the same client and limits as any source (per-host slots keep us polite) and
 trafilatura extracts the text in a worker process, under the same deadline. A failure
 keeps the teaser and becomes a warning: the poll never fails because of one article.
+The link is the feed's choice, not the operator's: it and its redirects may reach only
+public addresses (`watcher.sources.guard`); a refused link is counted and the item
+keeps its feed text.
 trafilatura is the optional `fulltext` extra; without it (the default container image)
 the items keep their feed text and the poll warns, naming the extra.
 """
@@ -12,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from watcher.concurrency.pool import WorkerPool
-from watcher.domain.errors import SourceError
+from watcher.domain.errors import LinkRefused, SourceError
 from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
 from watcher.sources.http import Fetcher
@@ -31,14 +34,24 @@ NOT_INSTALLED = (
 )
 
 
+@dataclass
+class FullText:
+    """What `add_full_text` did besides the items: warnings, and links refused (SSRF)."""
+
+    warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
 async def add_full_text(
     items: list[Item], source: str, fetcher: Fetcher, pool: WorkerPool, limit: int
-) -> tuple[list[Item], list[str]]:
-    """`items` with bodies replaced by their article text where that is longer; warnings."""
-    warnings: list[str] = []
+) -> tuple[list[Item], FullText]:
+    """`items` with bodies replaced by their article text where that is longer; what happened."""
+    report = FullText()
+    warnings = report.warnings
     wanted = [i for i in items if i.link and urlsplit(i.link).scheme in ("http", "https")]
     if wanted and not INSTALLED:
-        return items, [NOT_INSTALLED]
+        report.warnings.append(NOT_INSTALLED)
+        return items, report
     if len(wanted) > limit:
         warnings.append(f"full text fetched for {limit} of {len(wanted)} items (limit)")
         wanted = wanted[:limit]
@@ -46,7 +59,7 @@ async def add_full_text(
     async def enrich(item: Item) -> tuple[str, str | None]:
         assert item.link is not None
         try:
-            answer = await fetcher.get(item.link, source, accept=ACCEPT)
+            answer = await fetcher.get(item.link, source, accept=ACCEPT, untrusted=True)
             text = await parse_in_worker(
                 pool,
                 source,
@@ -56,6 +69,9 @@ async def add_full_text(
                 answer.url,
                 answer.headers.get("content-type"),
             )
+        except LinkRefused as exc:
+            report.refused.append(exc.detail)
+            return item.identity, None
         except SourceError as exc:
             warnings.append(f"full text of {item.link}: {exc}")
             return item.identity, None
@@ -66,7 +82,7 @@ async def add_full_text(
     for item in items:
         text = found.get(item.identity)
         out.append(replace(item, body=text) if text and len(text) > len(item.body) else item)
-    return out, warnings
+    return out, report
 
 
 def extract_text(data: bytes, url: str, content_type: str | None) -> str | None:

@@ -8,6 +8,8 @@
   second cannot hold a poll open;
 - size: the decoded body is capped while it streams (`watcher.sources.inflate`);
 - redirects: followed by hand, at most `http.max_redirects`, only to http/https;
+- addresses: links taken from feeds (`untrusted=True`) connect only to public addresses
+  or those in `http.allow_internal`, on every hop (`watcher.sources.guard`);
 - conditional GET: `If-None-Match` / `If-Modified-Since` from the stored validators.
 """
 
@@ -26,7 +28,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from watcher.config import HttpConfig
-from watcher.domain.errors import FetchError
+from watcher.domain.errors import FetchError, LinkRefused
+from watcher.sources.guard import AddressPolicy, GuardedTransport, RefusedAddress
 from watcher.sources.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 from watcher.sources.result import Validators
 
@@ -72,19 +75,35 @@ class Fetcher:
 
     def __init__(self, config: HttpConfig, user_agent: str) -> None:
         self.config = config
+        headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+        timeout = httpx.Timeout(
+            config.read_timeout.total_seconds(),
+            connect=config.connect_timeout.total_seconds(),
+            pool=config.timeout.total_seconds(),
+        )
+        limits = httpx.Limits(
+            max_connections=config.max_connections,
+            max_keepalive_connections=config.max_connections,
+        )
         self.client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(
-                config.read_timeout.total_seconds(),
-                connect=config.connect_timeout.total_seconds(),
-                pool=config.timeout.total_seconds(),
-            ),
+            headers=headers,
+            timeout=timeout,
             follow_redirects=False,
             transport=ShardedTransport(config.max_connections),
             # for the proxy transports httpx mounts from HTTP(S)_PROXY (not sharded)
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
+            limits=limits,
+        )
+        # links from feeds: every connection passes the address guard; no proxy, whose
+        # address would be the one checked instead of the host's
+        self.untrusted = httpx.AsyncClient(
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            transport=GuardedTransport(
+                AddressPolicy.of(config.allow_internal),
+                config.max_connections,
+                httpx.create_ssl_context(),
             ),
         )
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -92,23 +111,44 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close every pooled connection."""
         await self.client.aclose()
+        await self.untrusted.aclose()
 
     async def get(
-        self, url: str, source: str, validators: Validators = NO_VALIDATORS, accept: str = "*/*"
+        self,
+        url: str,
+        source: str,
+        validators: Validators = NO_VALIDATORS,
+        accept: str = "*/*",
+        *,
+        untrusted: bool = False,
     ) -> HttpResult:
-        """The final answer for `url` (200-299 or 304); `FetchError` for anything else."""
+        """The final answer for `url` (200-299 or 304); `FetchError` for anything else.
+
+        `untrusted` for a URL a document chose (an item's link): it and every redirect
+        hop may connect only to public addresses or `http.allow_internal`, else
+        `LinkRefused` (nothing was sent to the refused address).
+        """
         deadline = self.config.timeout.total_seconds()
+        client = self.untrusted if untrusted else self.client
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(url, source, _conditional(validators, accept))
+                return await self._follow(client, url, source, _conditional(validators, accept))
         except TimeoutError:
             raise FetchError(
                 source, f"no complete answer from {url} within {deadline:g}s (overall deadline)"
             ) from None
+        except RefusedAddress as exc:
+            raise LinkRefused(
+                source,
+                f"refused to fetch {url}: {exc} (add the host or network to"
+                " http.allow_internal to allow it)",
+            ) from None
         except httpx.HTTPError as exc:
             raise FetchError(source, f"{type(exc).__name__} for {url}: {exc}") from None
 
-    async def _follow(self, url: str, source: str, headers: dict[str, str]) -> HttpResult:
+    async def _follow(
+        self, client: httpx.AsyncClient, url: str, source: str, headers: dict[str, str]
+    ) -> HttpResult:
         current = url
         for _ in range(self.config.max_redirects + 1):
             scheme = urlsplit(current).scheme.lower()
@@ -118,7 +158,7 @@ class Fetcher:
                 )
             async with (
                 self._slot(current),
-                self.client.stream("GET", current, headers=headers) as response,
+                client.stream("GET", current, headers=headers) as response,
             ):
                 if response.status_code in REDIRECTS and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])

@@ -6,7 +6,6 @@ the site was probably redesigned, and the admins hear about it instead of silenc
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -16,7 +15,7 @@ from watcher.config import PageSelectors, PageSource
 from watcher.domain.errors import PageChangedError
 from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
-from watcher.sources.dates import parse_date
+from watcher.sources.dates import Stated, read_date
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher
 from watcher.sources.offload import parse_in_worker
@@ -45,6 +44,7 @@ async def fetch_page(
         answer.headers.get("content-type"),
         source.select,
         source.identity,
+        source.timezone,
     )
     return FetchResult(
         items=parsed.items,
@@ -61,9 +61,12 @@ def parse_page(
     content_type: str | None,
     select: PageSelectors,
     identity: str = "auto",
+    zone: str = "UTC",
 ) -> Parsed:
     """The items the selectors find, identified by the `identity` mode; runs in a worker.
 
+    A date the page prints without an offset is read in `zone` (the source's); one
+    without a time of day stays a day (`Item.published_day`).
     `PageChangedError` when the item selector finds none.
     """
     tree = LexborHTMLParser(decode_html(data, content_type))
@@ -75,7 +78,7 @@ def parse_page(
         )
     items: list[Item] = []
     for node in nodes[:MAX_ITEMS]:
-        item = _item(node, source, base, select)
+        item = _item(node, source, base, select, zone)
         if item is not None:
             items.append(item)
     warnings = [] if items else [f"{len(nodes)} elements matched but none had a title or link"]
@@ -92,7 +95,9 @@ def _base(tree: LexborHTMLParser, url: str) -> str:
     return resolved if urlsplit(resolved).scheme in ("http", "https") else url
 
 
-def _item(node: LexborNode, source: str, base: str, select: PageSelectors) -> Item | None:
+def _item(
+    node: LexborNode, source: str, base: str, select: PageSelectors, zone: str
+) -> Item | None:
     title_node = _first(node, select.title)
     title = one_line(title_node.text(separator=" ")) if title_node is not None else ""
     link_node = _first(node, select.link or select.title)
@@ -104,12 +109,14 @@ def _item(node: LexborNode, source: str, base: str, select: PageSelectors) -> It
     summary = html_to_text(summary_node.html or "") if summary_node is not None else ""
     if not title and not link:
         return None
+    stated = _date(node, select, zone)
     return Item(
         source=source,
         title=title[:MAX_TITLE],
         body=summary,
         link=link,
-        published=_date(node, select),
+        published=stated.when if stated else None,
+        published_day=stated.day if stated else None,
     )
 
 
@@ -121,7 +128,7 @@ def _first(node: LexborNode, selector: str) -> LexborNode | None:
     return found
 
 
-def _date(node: LexborNode, select: PageSelectors) -> datetime | None:
+def _date(node: LexborNode, select: PageSelectors, zone: str) -> Stated | None:
     if not select.date:
         return None
     date_node = _first(node, select.date)
@@ -129,4 +136,4 @@ def _date(node: LexborNode, select: PageSelectors) -> datetime | None:
         return None
     attrs = date_node.attributes
     raw = attrs.get("datetime") or attrs.get("content") or date_node.text(separator=" ")
-    return parse_date(raw or "", select.date_format)
+    return read_date(raw or "", select.date_format, zone)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, RowMapping, select, update
 from watcher.domain.items import DigestEntry, DigestOutbound
 from watcher.store.db import Database, insert_ignoring
 from watcher.store.outbox import (
+    CANCELLED,
     DEAD,
     DIGEST,
     EMPTY,
@@ -173,10 +174,12 @@ async def mark_digest(
 
     def mark(connection: Connection) -> None:
         connection.execute(update(DIGESTS).where(DIGESTS.c.id == digest_id).values(values))
-        if status in (SENT, DEAD):
+        if status in (SENT, DEAD, CANCELLED):
             final: dict[str, Any] = {"status": status, "attempts": DELIVERIES.c.attempts + 1}
             if status == SENT:
                 final.update(sent_at=now, reply=f"in digest {digest_id}")
+            elif status == CANCELLED:
+                final["attempts"] = DELIVERIES.c.attempts
             else:
                 final["last_error"] = f"digest {digest_id} is a dead letter"
             connection.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
 from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
+CANCELLED = "cancelled"  # the subscriber opted out (`watcher.store.optouts`)
 IMMEDIATE, DIGEST = "immediate", "digest"
 MAX_ERROR_CHARS = 2000
 
@@ -140,6 +141,7 @@ async def claim_outbound(
                 item=item,
                 signals=tuple(signal_value(m, SIGNAL_PREFIX) for m in members),
                 also_reported_by=also_reported(others, first["items_story_id"], item.source),
+                story_news=(first["items_story_news"] or "") if first["deliveries_edition"] else "",
                 revision=first["items_revision"],
                 earlier_types=tuple(
                     sorted(
@@ -154,6 +156,7 @@ async def claim_outbound(
                         - {m["deliveries_signal_type"] for m in members}
                     )
                 ),
+                queued_at=min(_aware(m["deliveries_created_at"]) for m in members),
             )
         )
     return Batch(owner, until, emails)
@@ -251,11 +254,21 @@ async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: dateti
     )
 
 
+async def postpone(db: Database, ids: Sequence[int], *, reason: str, at: datetime) -> None:
+    """Not attempted, only put off until `at` (its recipient is missing just now)."""
+    await _update(db, ids, next_attempt_at=at, last_error=reason[:MAX_ERROR_CHARS])
+
+
 async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
     await _update(
         db, ids, status=DEAD, last_error=error[:MAX_ERROR_CHARS], attempts=DELIVERIES.c.attempts + 1
     )
+
+
+async def mark_cancelled(db: Database, ids: Sequence[int]) -> None:
+    """Not sent because the subscriber opted out: never sent, never a dead letter."""
+    await _update(db, ids, status=CANCELLED)
 
 
 async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
@@ -268,6 +281,11 @@ async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
         .values(lease_owner=None, lease_until=None)
     )
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite hands back naive UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:

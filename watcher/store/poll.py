@@ -13,12 +13,14 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from watcher.domain.items import Item, Recipient, Signal
 from watcher.domain.stories import (
     Candidate,
+    Placement,
     best_story,
     decode_sketch,
     encode_sketch,
     index_keys,
     sketch_text,
 )
+from watcher.domain.story_facts import described
 from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
@@ -59,7 +61,9 @@ class ItemPlan:
         """The item's fingerprint and story keys, made here if the caller did not."""
         if self.fingerprint is not None and self.keys is not None:
             return self.fingerprint, self.keys
-        sketch = sketch_text(self.item.title, self.item.body)
+        published = self.item.published.date() if self.item.published else None
+        kinds = [(s.type, s.direction.value) for s in self.signals]
+        sketch = sketch_text(self.item.title, self.item.body, published, kinds)
         return encode_sketch(sketch), index_keys(sketch)
 
 
@@ -75,8 +79,10 @@ async def save_poll(
     A new item joins the story of a near-duplicate from another source within
     `story_window` (`watcher.domain.stories`), else starts its own. A known identity with
     a new text is a revision: its row is updated, its signals re-derived. The outbox's
-    unique key (recipient, story, signal type) means only a signal type new to the story
-    is sent. New items, their stories, keys, signals and deliveries are written in bulk:
+    unique key (recipient, story, signal type, edition) means only a signal type new to
+    the story is sent, unless the item adds a fact the story lacked (`Placement.adds`):
+    then it is an update, sent under its own edition, and `story_news` says what it adds.
+    New items, their stories, keys, signals and deliveries are written in bulk:
     a few statements per poll, however many items it brings, in one `Database.run_write`
     (on SQLite, whole on the writer thread), with the source's row (`success`, whose
     `new_items` this poll decides) and the admin notices the success calls for.
@@ -123,6 +129,7 @@ class _Stored:
 
     item_id: int
     story_id: int
+    edition: int = 0  # 0: the story's first report or a copy; else an update (the item id)
 
 
 # where each item went, and the ids of its signals by (item id, type)
@@ -135,7 +142,7 @@ def _story_of(
     when: datetime,
     window: timedelta,
     candidates: Sequence[Candidate],
-) -> int | None:
+) -> Placement | None:
     """The story the item joins (`best_story`); its fingerprint is decoded only to compare."""
     sketch = decode_sketch(fingerprint) if candidates else None
     return None if sketch is None else best_story(sketch, source, when, window, candidates)
@@ -176,12 +183,13 @@ def _insert_fresh(
         window=window,
         now=now,
     )
-    story_ids: list[int | None] = [
+    placements = [
         _story_of(fingerprint, source, when, window, candidates)
         for (fingerprint, _), when, candidates in zip(
             sketched, moments, found.candidates, strict=True
         )
     ]
+    story_ids = [None if p is None else p.story_id for p in placements]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
         created = driver.insert_ids(
@@ -191,14 +199,20 @@ def _insert_fresh(
         for i, story_id in zip(starting, created, strict=True):
             story_ids[i] = story_id
     stories = [story for story in story_ids if story is not None]
+    news = [_news(plan, placement) for plan, placement in zip(plans, placements, strict=True)]
     inserted = driver.insert_ids(
         ITEMS,
         [
-            _item_values(plan.item, now, fingerprint, story)
-            for plan, (fingerprint, _), story in zip(plans, sketched, stories, strict=True)
+            _item_values(plan.item, now, fingerprint, story, told)
+            for plan, (fingerprint, _), story, told in zip(
+                plans, sketched, stories, news, strict=True
+            )
         ],
     )
-    placed = [_Stored(item_id, story) for item_id, story in zip(inserted, stories, strict=True)]
+    placed = [
+        _Stored(item_id, story, item_id if told else 0)
+        for item_id, story, told in zip(inserted, stories, news, strict=True)
+    ]
     file_keys(
         driver,
         source,
@@ -211,8 +225,21 @@ def _insert_fresh(
     return rows, _insert_signals(driver, rows, now)
 
 
-def _item_values(item: Item, now: datetime, fingerprint: bytes, story_id: int) -> dict[str, Any]:
+def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
+    """What a joined item adds to its story, readable; None when it adds nothing or is new."""
+    if placement is None or not placement.adds:
+        return None
+    item = plan.item
+    published = item.published.date() if item.published else None
+    kinds = [(s.type, s.direction.value) for s in plan.signals]
+    return described(item.title, item.body, placement.adds, published, kinds) or None
+
+
+def _item_values(
+    item: Item, now: datetime, fingerprint: bytes, story_id: int, news: str | None = None
+) -> dict[str, Any]:
     return {
+        "story_news": news,
         "source": item.source,
         "identity": item.identity,
         "guid": item.guid,
@@ -220,6 +247,8 @@ def _item_values(item: Item, now: datetime, fingerprint: bytes, story_id: int) -
         "title": item.title,
         "body": item.body,
         "published": item.published,
+        "published_day": item.published_day,
+        "date_from": item.date_from or None,
         "fetched_at": now,
         "content_hash": item.content_hash,
         "revision": 1,
@@ -252,6 +281,11 @@ def _revise_items(
         fingerprint, keys = plan.sketched()
         row, item = found[item_id], plan.item
         published = item.published or row.published
+        dating = (
+            {"published_day": item.published_day, "date_from": item.date_from or None}
+            if item.published is not None
+            else {}
+        )
         connection.execute(
             update(ITEMS)
             .where(i.id == item_id)
@@ -261,6 +295,7 @@ def _revise_items(
                 link=item.link,
                 fingerprint=fingerprint,
                 published=published,
+                **dating,
                 content_hash=item.content_hash,
                 fetched_at=now,
                 revision=i.revision + 1,
@@ -356,6 +391,7 @@ def _queue(
                         "channel": recipient.channel,
                         "target": recipient.target,
                         "story_id": where.story_id,
+                        "edition": where.edition,
                         "item_id": where.item_id,
                         "signal_id": signal_ids[where.item_id, signal_type],
                         "signal_type": signal_type,

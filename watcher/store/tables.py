@@ -3,7 +3,7 @@
 No `from __future__ import annotations` here: it breaks SQLModel tables (sqlmodel#196).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -118,11 +118,17 @@ class ItemRow(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     published: datetime | None = _when()
+    published_day: date | None = Field(default=None, description="a date without time of day")
+    date_from: str | None = Field(
+        default=None, max_length=16, description="where the date was read"
+    )
     fetched_at: datetime = _when(nullable=False, index=True)
     content_hash: str = Field(max_length=64)
     revision: int = 1
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
     fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    story_news: str | None = Field(default=None, sa_column=Column(Text))
+    """What the item added to the story it joined ("figure 12%, day 03-04"); None: nothing."""
 
 
 class StoryKeyRow(SQLModel, table=True):
@@ -212,7 +218,11 @@ class DigestRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """The outbox: one row per (subscriber, channel, target, story, signal type), sent once.
+    """The outbox: one row per (subscriber, channel, target, story, signal type, edition).
+
+    `edition` is 0 for a story's first report (and copies of it, which the key then
+    drops); an item that joined a story with news (`ItemRow.story_news`) is sent again
+    under its own item id as edition.
 
     `channel` is how the alert goes (`email`, or a channel the subscriber names), `target`
     which of the subscriber's endpoints on that channel (`watcher.notify.channel`).
@@ -226,7 +236,13 @@ class DeliveryRow(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint(
-            "subscriber", "channel", "target", "story_id", "signal_type", name="uq_deliveries_once"
+            "subscriber",
+            "channel",
+            "target",
+            "story_id",
+            "signal_type",
+            "edition",
+            name="uq_deliveries_once",
         ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_digest", "subscriber", "mode", "digest_id"),
@@ -256,6 +272,7 @@ class DeliveryRow(SQLModel, table=True):
     digest_id: int | None = Field(default=None, foreign_key="digests.id")
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _when()
+    edition: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class NoticeRow(SQLModel, table=True):
@@ -282,6 +299,22 @@ class NoticeRow(SQLModel, table=True):
     lease_until: datetime | None = _when()
 
 
+class OptOutRow(SQLModel, table=True):
+    """A subscriber's own choice, which outranks the config: `unsubscribed` or `subscribed`.
+
+    `since` is when the state was set, `how` by what (`one-click`, `confirm-page`, `cli`),
+    `list` the mailing list the link was for (`alerts`, `digest`).
+    """
+
+    __tablename__ = "optouts"
+
+    address: str = Field(primary_key=True, max_length=320)
+    state: str = Field(max_length=16)
+    since: datetime = _when(nullable=False)
+    how: str = Field(max_length=64)
+    list: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+
+
 # The Core tables every store statement is built from.
 SOURCES = table_of(SourceRow)
 STORIES = table_of(StoryRow)
@@ -292,3 +325,4 @@ SIGNALS = table_of(SignalRow)
 DIGESTS = table_of(DigestRow)
 DELIVERIES = table_of(DeliveryRow)
 NOTICES = table_of(NoticeRow)
+OPTOUTS = table_of(OptOutRow)

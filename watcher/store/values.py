@@ -32,6 +32,8 @@ def item_value(row: RowMapping, prefix: str = "") -> Item:
         published=row[f"{prefix}published"],
         identity=row[f"{prefix}identity"],
         content_hash=row[f"{prefix}content_hash"],
+        published_day=row[f"{prefix}published_day"],
+        date_from=row[f"{prefix}date_from"] or "",
     )
 
 

@@ -16,7 +16,7 @@ import binascii
 import random
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
@@ -28,12 +28,15 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import nh3
+import structlog
 from markupsafe import Markup, escape
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
+from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
 from watcher.notify.channels.mail.headers import (
     MAIL_POLICY,
+    WITHHELD_TITLE,
     check_headers,
     clean_title,
     list_headers,
@@ -47,8 +50,10 @@ from watcher.notify.channels.mail.presentation import (
     severity_marks,
     subject_line,
 )
+from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
+log = structlog.get_logger(__name__)
 SUMMARY_CHARS = 480
 # an alert's own headers whose values repeat across emails: parsed and folded once
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
@@ -68,6 +73,8 @@ class MailSettings(Protocol):
 
     def signal_label(self, signal_type: str) -> str: ...
 
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AlertStyle:
@@ -75,21 +82,34 @@ class AlertStyle:
 
     mail: MailConfig
     labels: Mapping[str, str]
+    links: Links | None = None
 
     @classmethod
     def of(cls, config: WatcherConfig) -> AlertStyle:
-        """The mail section and every configured signal type's label."""
-        return cls(config.mail, {t: config.signal_label(t) for t in config.signals})
+        """The mail section, every configured signal type's label, the link signer."""
+        return cls(
+            config.mail, {t: config.signal_label(t) for t in config.signals}, Links.of(config)
+        )
 
     def signal_label(self, signal_type: str) -> str:
         """As `WatcherConfig.signal_label`."""
         return self.labels.get(signal_type) or readable_signal_type(signal_type)
 
+    def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
+        """As `WatcherConfig.unsubscribe_link`."""
+        return None if self.links is None else self.links.unsubscribe(address, list_name, now)
+
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
-    """`<headline> · Export control +1`: the headline first, within `SUBJECT_CHARS`."""
+    """`<headline> · Export control +1`: the headline first, within `SUBJECT_CHARS`.
+
+    An item that adds a fact to a story it joined says so first (`Update: …`). The type
+    named is the most severe one.
+    """
     labels = list(dict.fromkeys(config.signal_label(s.type) for s in most_severe_first(outbound)))
     title = clean_title(outbound.item.title or "(untitled report)", 300)
+    if outbound.story_news:
+        title = f"Update: {title}"
     return subject_line(title, labels, {s.direction for s in outbound.signals})
 
 
@@ -102,18 +122,36 @@ def render_alert(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> EmailMessage:
     """The complete, header-checked RFC 5322 message for one outbound alert."""
-    headers, context = _alert(outbound, config, subscriber)
-    return build_message(config, subscriber, headers, "alert", context, now)
+    return _checked_alert(outbound, config, subscriber, now)[0]
 
 
 def render_alert_mail(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> Outgoing:
     """`render_alert` flattened once: the header check ran on the very bytes returned."""
+    message, data = _checked_alert(outbound, config, subscriber, now)
+    return Outgoing.of(message, data)
+
+
+def _checked_alert(
+    outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
+) -> tuple[EmailMessage, bytes]:
+    """The alert and its checked bytes; if its title fails the check, the alert without it.
+
+    A feed must not be able to suppress its own alert with a title that makes the
+    message unsafe: the title is replaced by `WITHHELD_TITLE` and the check runs again
+    (`UnsafeMessageError` only if the message is unsafe without the feed's title too).
+    """
     headers, context = _alert(outbound, config, subscriber)
     message = compose_message(config, subscriber, headers, "alert", context, now)
-    data = check_headers(message, subscriber.address)
-    return Outgoing.of(message, data)
+    try:
+        return message, check_headers(message, subscriber.address)
+    except UnsafeMessageError as error:
+        log.warning("alert_title_withheld", message_id=outbound.message_id, reason=str(error))
+    untitled = replace(outbound, item=replace(outbound.item, title=WITHHELD_TITLE))
+    headers, context = _alert(untitled, config, subscriber)
+    message = compose_message(config, subscriber, headers, "alert", context, now)
+    return message, check_headers(message, subscriber.address)
 
 
 def _alert(
@@ -127,6 +165,8 @@ def _alert(
         "accent": accent(outbound.signals),
         "update": update_note(outbound, config),
         "also_reported_by": list(outbound.also_reported_by),
+        "carried_by": 1 + len(outbound.also_reported_by),
+        "story_news": outbound.story_news,
         "recipient": subscriber.address,
         **item_view(item, subscriber),
     }
@@ -175,12 +215,22 @@ def compose_message(
     # to the second: the emails of one second share the parsed header
     message["Date"] = reused_header("Date", format_datetime(now.astimezone(UTC)))
     message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
-    for name, value in list_headers(config.mail, subscriber.address).items():
+    link = config.unsubscribe_link(
+        subscriber.address, "digest" if template == "digest" else "alerts", now
+    )
+    for name, value in list_headers(config.mail, subscriber.address, link).items():
         if name not in headers:
-            message[name] = reused_header(name, value)
+            # a signed link differs from email to email: parsed each time
+            message[name] = (
+                value if link and name == "List-Unsubscribe" else reused_header(name, value)
+            )
     for name, value in headers.items():
         message[name] = reused_header(name, value) if name in REPEATING else value
-    context = {**context, "unsubscribe": config.mail.unsubscribe_address}
+    context = {
+        **context,
+        "unsubscribe": config.mail.unsubscribe_address,
+        "unsubscribe_link": link or "",
+    }
     text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
     html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     parts = [text_part(text, "plain"), text_part(html, "html")]
@@ -263,7 +313,7 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     summary = sanitize_summary(item.body)
     return {
         "source": item.source,
-        "published": local_time(item.published, subscriber.timezone),
+        "published": published_text(item, subscriber.timezone),
         "link": safe_link(item.link),
         "document": local_document(item.link),
         "summary_html": Markup(summary),
@@ -353,6 +403,31 @@ def local_document(link: str | None) -> str | None:
     if link and link.lower().startswith("file://"):
         return one_line(PurePosixPath(unquote(urlsplit(link).path)).name) or None
     return None
+
+
+# How the email says where a date was read (`Item.date_from`); the source's own date
+# field needs no note.
+_DATE_FROM = {
+    "front matter": "from the document's front matter",
+    "dateline": "from the document's dateline",
+    "text": "the first date the document states",
+    "file time": "file time: the document states no date",
+}
+
+
+def published_text(item: Item, zone: str) -> str:
+    """The item's date as the email shows it, and where it was read when that matters.
+
+    A day without a time of day is shown as that day (`2025-05-31`), as the source
+    stated it, never converted to a time; a time is shown in the subscriber's zone.
+    """
+    shown = (
+        item.published_day.isoformat()
+        if item.published_day is not None
+        else local_time(item.published, zone)
+    )
+    note = _DATE_FROM.get(item.date_from)
+    return f"{shown} ({note})" if note and item.published is not None else shown
 
 
 def local_time(value: datetime | None, zone: str) -> str:

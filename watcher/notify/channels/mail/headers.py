@@ -1,21 +1,30 @@
 """Headers built from trusted parts only, and a check of the message that was built.
 
 Feed text reaches a header only through `clean_title`: RFC 2047 encoded words are
-decoded first (so an encoded CR/LF is seen), then every control or separator
-character becomes a space, white space is collapsed and the length capped. After
-building, `check_headers` parses the serialised message again and refuses it unless
-its header names are exactly the intended ones, each once.
+decoded one by one (so an encoded CR/LF is seen), then every control or separator
+character becomes a space, white space is collapsed and the length capped. A word that
+cannot be decoded (an unknown charset, bad base64) stays as its literal text, and every
+`=?` left is broken up: the `email` package decodes encoded words in a header value it
+is given, and on Python before 3.11.10 / 3.12.5 writes a CR/LF so decoded raw while
+folding (CVE-2024-6923). Fail closed: a title that still would not read back as itself
+is replaced by `WITHHELD_TITLE`.
+
+After building, `check_headers` parses the whole serialised message again and refuses
+it unless it has exactly one header block with exactly the headers that were set (each
+allowed, each once, Subject and To reading back as set) and the MIME structure that
+was built (the same parts, each with its own headers and payload, no parse defects).
 """
 
 from __future__ import annotations
 
-import email.header
+import base64
+import binascii
 import email.policy
 import functools
 import re
 from collections import Counter
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +33,7 @@ from watcher.config import MailConfig, Subscriber
 from watcher.domain.errors import UnsafeMessageError
 
 MAX_TITLE = 120
+WITHHELD_TITLE = "(title withheld: it could not be shown safely)"
 
 ALERT_HEADERS = frozenset(
     {
@@ -97,11 +107,22 @@ MAIL_POLICY = MailPolicy(linesep="\r\n")
 
 
 def clean_title(text: str, limit: int = MAX_TITLE) -> str:
-    """One printable line of at most `limit` characters (an ellipsis marks a cut)."""
+    """One printable line of at most `limit` characters (an ellipsis marks a cut).
+
+    The line holds no encoded word (`=?` is always followed by a space) and reads back
+    from a Subject header as itself; a title that would not is `WITHHELD_TITLE`.
+    """
     decoded = _decode_words(text)
     printable = "".join(c if c.isprintable() else " " for c in decoded)
-    flat = " ".join(printable.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    flat = " ".join(printable.replace("=?", "= ?").split())
+    cut = flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return cut if _reads_back(cut) else WITHHELD_TITLE
+
+
+@functools.lru_cache(maxsize=1024)
+def _reads_back(value: str) -> bool:
+    """Whether the `email` package keeps `value` as it is when it parses a Subject."""
+    return str(MAIL_POLICY.header_factory("Subject", value)) == value
 
 
 def recipient(subscriber: Subscriber) -> Address:
@@ -110,14 +131,21 @@ def recipient(subscriber: Subscriber) -> Address:
     return Address(display_name=clean_title(subscriber.name, 80), username=username, domain=domain)
 
 
-def list_headers(mail: MailConfig, address: str) -> dict[str, str]:
-    """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI."""
+def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:
+    """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI.
+
+    `link` is the signed one-click URL of the public endpoint (`watcher.public.links`);
+    without it, the unsigned `mail.unsubscribe_url` (if set) is offered instead.
+    """
     mailto = f"mailto:{mail.unsubscribe_address}?subject={quote('unsubscribe ' + address)}"
     headers = {
         "List-Id": f"Supply Watcher alerts <alerts.{mail.domain}>",
         "List-Unsubscribe": f"<{mailto}>",
     }
-    if mail.unsubscribe_url:
+    if link and link.startswith("https://"):
+        headers["List-Unsubscribe"] = f"<{link}>, <{mailto}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif mail.unsubscribe_url:
         joiner = "&" if "?" in mail.unsubscribe_url else "?"
         url = f"{mail.unsubscribe_url}{joiner}address={quote(address, safe='')}"
         headers["List-Unsubscribe"] = f"<{url}>, <{mailto}>"
@@ -127,25 +155,25 @@ def list_headers(mail: MailConfig, address: str) -> dict[str, str]:
 
 
 def check_headers(message: EmailMessage, to: str, allowed: frozenset[str] = ALERT_HEADERS) -> bytes:
-    """Raise `UnsafeMessageError` unless the serialised message has only `allowed` headers.
+    """Raise `UnsafeMessageError` unless the serialised message is the message built.
 
-    Each header appears at most once, the subject is one line and `To` is exactly `to`.
-    Returns the serialised message that passed: send these very bytes.
+    Every header of the top-level message is in `allowed` and appears at most once, the
+    subject is one line and `To` is exactly `to`; the whole serialised message, parsed
+    again, has exactly the headers and the MIME parts of `message`. Returns the
+    serialised message that passed: send these very bytes.
     """
     raw = message.as_bytes()
-    check_serialized(raw, str(message["Message-ID"]), to, allowed)
+    check_serialized(message, raw, to, allowed)
     return raw
 
 
 def check_serialized(
-    raw: bytes, message_id: str, to: str, allowed: frozenset[str] = ALERT_HEADERS
+    message: EmailMessage, raw: bytes, to: str, allowed: frozenset[str] = ALERT_HEADERS
 ) -> None:
-    """`check_headers` on a message already serialised (`raw`, as it will be sent)."""
-    head, separator, _ = raw.partition(b"\r\n\r\n")
+    """`check_headers` on `message` already serialised (`raw`, as it will be sent)."""
+    message_id = str(message["Message-ID"] or "(no Message-ID)")
     # compat32 keeps each value as its raw text (no header objects to build)
-    parsed = BytesParser(policy=email.policy.compat32).parsebytes(
-        head + separator, headersonly=True
-    )
+    parsed = BytesParser(policy=email.policy.compat32).parsebytes(raw)
     names = Counter(name.lower() for name in parsed)
     unexpected = sorted(set(names) - allowed)
     repeated = sorted(name for name, count in names.items() if count > 1)
@@ -161,8 +189,40 @@ def check_serialized(
     addresses = [a for value in recipients for a in _addresses_in(value)]
     if addresses != [to.lower()]:
         problems.append(f"To is {addresses}, expected [{to!r}]")
+    problems.extend(_differences(message, parsed))
     if problems:
         raise UnsafeMessageError(f"refused to send {message_id}: " + "; ".join(problems))
+
+
+def _differences(built: EmailMessage, parsed: Message) -> list[str]:
+    """How the re-parsed message differs from the one built, part by part."""
+    built_parts, parsed_parts = list(built.walk()), list(parsed.walk())
+    if len(built_parts) != len(parsed_parts):
+        return [f"{len(parsed_parts)} MIME parts, {len(built_parts)} built"]
+    problems = []
+    for index, (mine, theirs) in enumerate(zip(built_parts, parsed_parts, strict=True)):
+        where = "the message" if index == 0 else f"part {index}"
+        if Counter(n.lower() for n in mine) != Counter(n.lower() for n in theirs):
+            problems.append(f"{where} has headers {sorted(theirs)}, built {sorted(mine)}")
+        elif mine.get_content_type() != theirs.get_content_type():
+            problems.append(f"{where} is {theirs.get_content_type()}")
+        elif not mine.is_multipart() and _lines(mine.get_payload()) != _lines(theirs.get_payload()):
+            problems.append(f"{where} has a payload other than the one built")
+        if theirs.defects:
+            problems.append(f"{where} does not parse cleanly: {theirs.defects}")
+    # the CVE-2024-6923 condition: a header value that holds a line break of its own
+    broken = sorted(name for name, value in built.items() if _LINE_BREAK.search(str(value)))
+    if broken:
+        problems.append(f"a line break inside {broken}")
+    message_id = str(built.get("Message-ID", ""))
+    if message_id and _UNFOLD.sub("", str(parsed.get("Message-ID", ""))).strip() != message_id:
+        problems.append("Message-ID reads back other than it was set")
+    return problems
+
+
+def _lines(payload: object) -> list[str]:
+    """A payload's lines, whatever the line ending."""
+    return str(payload).splitlines()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -198,13 +258,33 @@ _REUSED: dict[tuple[str, str], Any] = {}
 # reused headers folded, by name, value and the folding policy's settings
 _FOLDED: dict[tuple[str, str, str, int | None, bool], bytes] = {}
 _UNFOLD = re.compile(r"\r\n(?=[ \t])")  # RFC 5322 unfolding: a line break before white space
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+# RFC 2047 §6.2: white space between two adjacent encoded words is not displayed
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)[ \t\r\n]+(?==\?)")
 
 
 def _decode_words(text: str) -> str:
-    """`=?UTF-8?Q?...?=` words decoded; text that is not valid encoded words is kept."""
+    """Each valid `=?charset?Q|B?...?=` word decoded; a word that is not valid is kept as text."""
     if "=?" not in text:
         return text
+    return _ENCODED_WORD.sub(_decode_word, _BETWEEN_WORDS.sub("", text))
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    """One encoded word's text, or the word itself when its charset or data is unknown."""
+    charset, encoding, data = match.group(1), match.group(2).lower(), match.group(3)
     try:
-        return str(email.header.make_header(email.header.decode_header(text)))
-    except (email.errors.HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
-        return text
+        if encoding == "q":
+            raw = re.sub(
+                rb"=([0-9A-Fa-f]{2})",
+                lambda m: bytes([int(m.group(1), 16)]),
+                data.replace("_", " ").encode("ascii"),
+            )
+        else:
+            raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+        return raw.decode(charset)
+    except (LookupError, UnicodeError, binascii.Error, ValueError):
+        return match.group(0)

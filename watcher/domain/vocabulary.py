@@ -1,8 +1,11 @@
 """Built-in entity vocabulary: rare-earth elements, products, countries (English and Chinese).
 
-Each canonical name maps to the terms that mean it. Terms use the concept syntax of the
-rules (`*` for inflection); chemical symbols are matched case-sensitively and separately,
-since `Dy` or `La` in lower case is ordinary text.
+One vocabulary for the whole service: the classifier finds these entities in text, and
+the config reads subscribers' `elements:` and `countries:` filters with the same names
+(`watcher.domain.entity_names`). Each canonical name maps to the terms that mean it.
+Terms use the concept syntax of the rules (`*` for inflection); chemical symbols are
+matched case-sensitively and separately, since `Dy` or `La` in lower case is ordinary
+text.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ COUNTRIES: dict[str, list[str]] = {
 
 # Country abbreviations that are only names in capitals ("US", not "us").
 CASED_COUNTRIES: dict[str, list[str]] = {
+    "China": ["PRC"],
     "United States": ["US", "USA"],
     "European Union": ["EU"],
     "United Kingdom": ["UK"],

@@ -1,0 +1,358 @@
+"""The specifics of a news item that tell one event from another written the same way.
+
+Trade-press text is templated: the same frame every day or week, different numbers,
+dates and places. Word overlap alone cannot tell Monday's price note from Tuesday's, so
+each item's text yields `facts`, small typed values compared slot by slot:
+
+- `MATERIAL`: the elements and minerals named (`watcher.domain.vocabulary`), canonical;
+- `COUNTRY`: the countries named, canonical;
+- `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
+- `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
+- `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
+- `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
+  "Announcement No. 23", "第23号".
+- `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
+  port", "in Ganzhou"), not a country, month or weekday;
+- `YEAR`: years named ("2023", "2023年");
+- `SIGNAL`: the supply-shock signal types and directions the classifier found, and
+  `SIGNAL_TYPE` the types alone.
+
+Each fact is a 32-bit value: its kind in the top 4 bits, a hash of its value below, so
+facts travel in the item's sketch beside the word hashes. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import cache
+
+import xxhash
+
+from watcher.domain.folding import simplify
+from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
+
+MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, PLACE = range(1, 11)
+KINDS = {
+    MATERIAL: "material",
+    COUNTRY: "country",
+    DAY: "day",
+    MONTH: "month",
+    FIGURE: "figure",
+    ORDINAL: "ordinal",
+    SIGNAL: "signal",
+    YEAR: "year",
+    SIGNAL_TYPE: "signal type",
+    PLACE: "place",
+}
+_SHIFT = 28
+_LOW = (1 << _SHIFT) - 1
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\d)", re.I)
+_YEAR = re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
+_CJK_WEEKDAYS = "一二三四五六日"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PLACE = re.compile(r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
+_NOT_PLACES = frozenset(
+    """
+    the this that these those its their his her our a an all some
+    reuters bloomberg xinhua afp december
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+_WEEKDAY = re.compile(
+    r"\b(?:on|late on|early on|last)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|(?:周|星期)([一二三四五六日])",
+    re.I,
+)
+_ISO_DAY = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+_CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上旬|下旬|底|初)?")
+_MONTH_ALONE = re.compile(rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I)
+_QUARTER = re.compile(
+    r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
+)
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+}
+_SERIES = r"batch(?:es)?|round|tranche|quota|allocation|lot"
+_ORDINAL = re.compile(
+    rf"\b(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th)\s+(?:[\w-]+\s+){{0,3}}?({_SERIES})\b",
+    re.I,
+)
+_CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
+_NUMBERED = re.compile(r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
+_CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_FIGURE = re.compile(
+    rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
+    r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
+    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kg|kilograms?|"
+    r"yuan|dollars?|元|吨|公吨|千克|美元)?",
+    re.I,
+)
+_SCALES = {
+    "million": 6,
+    "mln": 6,
+    "billion": 9,
+    "bn": 9,
+    "thousand": 3,
+    "k": 3,
+    "万": 4,
+    "亿": 8,
+}
+_MONEY = frozenset({"cny", "usd", "eur", "gbp"})
+_UNITS = {
+    "%": "%",
+    "percent": "%",
+    "per cent": "%",
+    "percent ": "%",
+    "pct": "%",
+    "tonne": "t",
+    "tonnes": "t",
+    "ton": "t",
+    "tons": "t",
+    "mt": "t",
+    "metric ton": "t",
+    "metric tons": "t",
+    "吨": "t",
+    "公吨": "t",
+    "kg": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "千克": "kg",
+    "yuan": "cny",
+    "元": "cny",
+    "rmb": "cny",
+    "cny": "cny",
+    "¥": "cny",
+    "dollar": "usd",
+    "dollars": "usd",
+    "美元": "usd",
+    "$": "usd",
+    "us$": "usd",
+    "usd": "usd",
+    "€": "eur",
+    "£": "gbp",
+}
+
+
+def fact(kind: int, value: str) -> int:
+    """The 32-bit fact: `kind` in the top bits, a hash of `value` below."""
+    return (kind << _SHIFT) | (xxhash.xxh32_intdigest(value.encode("utf-8")) & _LOW)
+
+
+def kind_of(value: int) -> int:
+    """The kind of a fact made by `fact`."""
+    return value >> _SHIFT
+
+
+def signal_fact(signal_type: str, direction: str) -> int:
+    """The fact that an item reports `signal_type` in `direction`."""
+    return fact(SIGNAL, f"{signal_type}:{direction}")
+
+
+def facts_of(
+    title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
+) -> frozenset[int]:
+    """Every fact of an item's text, and its (signal type, direction) pairs, as 32-bit values."""
+    return frozenset(fact(kind, value) for kind, value in fact_values(title, body, when, signals))
+
+
+def fact_values(
+    title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
+) -> set[tuple[int, str]]:
+    """Every fact of an item's text as (kind, readable value): what `facts_of` hashes.
+
+    `when` is the item's publication date: a weekday it names ("said on Monday") is
+    the last such day on or before it, a `DAY` like any other.
+    """
+    text = unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    signals = list(signals)
+    out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
+    out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
+    if when is not None:
+        for match in _WEEKDAY.finditer(text):
+            name = match.group(1)
+            weekday = (
+                _WEEKDAYS.index(name.lower()[:3])
+                if name
+                else "一二三四五六日".index(match.group(2))
+            )
+            back = (when.weekday() - weekday) % 7
+            day = when - timedelta(days=back)
+            out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
+    lowered = text.lower()
+    out.update((MATERIAL, name) for name in _named(lowered, _material_terms()))
+    out.update((COUNTRY, name) for name in _named(lowered, _country_terms()))
+    days = _days(text)
+    out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
+    day_spans = [m.span() for p in (_DAY_MONTH, _MONTH_DAY) for m in p.finditer(text)]
+    for match in _MONTH_ALONE.finditer(text):
+        if not any(a <= match.start(1) < b for a, b in day_spans):
+            out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
+    for match in _CJK_MONTH.finditer(text):
+        if 1 <= int(match.group(1)) <= 12:
+            out.add((MONTH, f"{int(match.group(1)):02d}"))
+    for match in _QUARTER.finditer(text):
+        number = match.group(1) or match.group(2) or match.group(3)
+        out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
+    for match in _ORDINAL.finditer(text):
+        series = match.group(2).lower().rstrip("es") if match.group(2) else ""
+        out.add((ORDINAL, f"{series}:{_ORDINALS[match.group(1).lower()]}"))
+    for match in _CJK_ORDINAL.finditer(text):
+        number = match.group(1)
+        out.add((ORDINAL, f"batch:{_ORDINALS.get(number, number)}"))
+    for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
+        out.add((ORDINAL, f"no:{int(match.group(1))}"))
+    out.update((FIGURE, figure) for figure in _figures(text))
+    out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
+    out.update((PLACE, place) for place in _places(text))
+    return out
+
+
+def _places(text: str) -> set[str]:
+    """Capitalised names after "in", "at", "near" or "from": "Tianjin", "Mount Weld"."""
+    out = set()
+    for match in _PLACE.finditer(text):
+        name = match.group(1).strip()
+        lowered = name.lower()
+        first = lowered.split()[0]
+        if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
+            continue
+        if _named(lowered, _country_terms()) or _named(lowered, _material_terms()):
+            continue
+        out.add(lowered)
+    return out
+
+
+def _days(text: str) -> set[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    for match in _DAY_MONTH.finditer(text):
+        out.add((_MONTHS[match.group(2).lower()], int(match.group(1))))
+    for match in _MONTH_DAY.finditer(text):
+        out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
+    for match in _ISO_DAY.finditer(text):
+        out.add((int(match.group(2)), int(match.group(3))))
+    for match in _CJK_DAY.finditer(text):
+        out.add((int(match.group(1)), int(match.group(2))))
+    return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
+
+
+def _figures(text: str) -> set[str]:
+    """Numbers that count something (a unit, a currency or a scale), normalised.
+
+    Three significant digits and the kind of unit ("%", "t", "kg"; money of any
+    currency is one kind), so "18,010 tonnes" and "1.8万吨", or "$8.5 billion" and
+    "8.5 billion dollars", are one figure.
+    """
+    out = set()
+    for match in _FIGURE.finditer(text):
+        currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
+        if not (currency or unit or scale):
+            continue
+        try:
+            value = float(match.group("num").replace(",", ""))
+        except ValueError:
+            continue
+        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
+        what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
+        unit = "" if what in _MONEY else what
+        out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
+    return out
+
+
+def _rounded(value: float) -> str:
+    """`value` to three significant digits, readable: 18125 → "18100", 8.5e9 → "8.5 billion".
+
+    Two digits made coincidences: 17,760 and 17,990 yuan were one price.
+    """
+    rounded = float(f"{value:.3g}")
+    for scale, word in ((1e9, " billion"), (1e6, " million")):
+        if rounded >= scale:
+            return f"{rounded / scale:g}{word}"
+    return f"{rounded:.0f}" if rounded >= 100 else f"{rounded:g}"
+
+
+def _named(lowered: str, terms: tuple[tuple[re.Pattern[str], str], ...]) -> set[str]:
+    return {name for pattern, name in terms if pattern.search(lowered)}
+
+
+def _terms(table: dict[str, list[str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    out = []
+    for name, words in table.items():
+        for word in words:
+            stem = word.rstrip("*")
+            if re.search(r"[\u3400-\u9fff]", stem):
+                out.append((re.compile(re.escape(stem)), name))
+            else:
+                tail = r"\w*" if word.endswith("*") else r"s?"
+                out.append((re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
+    return tuple(out)
+
+
+@cache
+def _material_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return _terms({**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]})
+
+
+@cache
+def _country_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return _terms(COUNTRIES)
+
+
+def described(
+    title: str,
+    body: str,
+    wanted: Iterable[int],
+    when: date | None = None,
+    signals: Iterable[tuple[str, str]] = (),
+) -> str:
+    """The facts among `wanted` of an item's text, readable: "figure 12%; material Ga"."""
+    chosen = set(wanted)
+    found = {
+        (kind, value)
+        for kind, value in fact_values(title, body, when, signals)
+        if fact(kind, value) in chosen
+    }
+    return "; ".join(f"{KINDS[kind]} {value}" for kind, value in sorted(found))

@@ -1,0 +1,1 @@
+"""The public endpoint: one-click unsubscribe and Atom feeds, behind signed links."""
