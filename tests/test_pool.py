@@ -267,6 +267,7 @@ async def test_close_stops_the_workers_now_and_the_forkserver_with_the_process(
             await child.wait()
 
 
+@pytest.mark.timeout(300)  # a daemon's start on a busy machine; the waits end on events
 async def test_sigkill_of_watcher_run_leaves_no_child(
     feed_server: FeedServer, write_config: Callable[..., Path]
 ) -> None:
@@ -300,6 +301,7 @@ async def test_sigkill_of_watcher_run_leaves_no_child(
             await daemon.wait()
 
 
+@pytest.mark.timeout(300)  # a daemon's start on a busy machine; the waits end on events
 async def test_ctrl_c_on_watcher_run_exits_zero_without_stray_tracebacks(
     feed_server: FeedServer, write_config: Callable[..., Path]
 ) -> None:
