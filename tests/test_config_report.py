@@ -224,6 +224,15 @@ def test_signals_with_a_misspelt_type_is_an_error(write_config: WriteConfig) -> 
     path = str(write_config())
     typo = CliRunner().invoke(app, ["signals", "--config", path, "--type", "export_contrl"])
     assert typo.exit_code == 2
-    assert "unknown signal type 'export_contrl'; did you mean 'export_control'?" in typo.stderr
+    expected = "--type 'export_contrl' is not a signal type; did you mean 'export_control'?"
+    assert expected in typo.stderr
     known = CliRunner().invoke(app, ["signals", "--config", path, "--type", "export_control"])
     assert known.exit_code == 0, known.output
+
+
+def test_a_signal_type_in_the_wrong_case_is_one_problem(write_config: WriteConfig) -> None:
+    """`Export_Control` breaks the type pattern and names no type: one line, with the hint."""
+    path = write_config(subscribers=[{"email": "a@example.com", "signals": ["Export_Control"]}])
+    problems = _problems(path)
+    assert len(problems) == 1, problems
+    assert "unknown signal type 'Export_Control'; did you mean 'export_control'?" in problems[0]

@@ -81,7 +81,7 @@ async def test_a_config_edit_is_applied_without_restart(
         encoding="utf-8",
     )
     path = write_config(
-        sources=[{"name": "first", "kind": "files", "path": str(first)}],
+        sources=[{"name": "first", "kind": "files", "path": str(first), "backfill": "3650d"}],
         service={"reload_check": "0.2s"},
     )
     daemon = Daemon(load_config(path, environ={}), path)

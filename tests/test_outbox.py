@@ -54,7 +54,7 @@ async def test_one_email_per_subscriber_story_and_signal_across_polls_and_restar
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     config = make_config(
-        sources=[{"name": "seeds", "kind": "files", "path": str(seeds)}],
+        sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
         subscribers=TWO_SUBSCRIBERS,
         smtp=mail_server.smtp_config(),
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -18,7 +17,7 @@ from watcher.cli.common import (
     since,
     with_database,
 )
-from watcher.domain.entity_names import did_you_mean
+from watcher.domain.spelling import did_you_mean
 from watcher.store.listing import list_items, list_signals, list_sources
 
 
@@ -62,14 +61,16 @@ def signals(
     start = since(since_)
     settings = load_or_exit(config)
     if signal_type is not None and signal_type not in settings.signals:
-        known = ", ".join(sorted(settings.signals))
-        typer.echo(f"error: --type {signal_type!r} is not a signal type; known: {known}", err=True)
+        known = sorted(settings.signals)
+        hint = did_you_mean(signal_type, known)
+        typer.echo(
+            f"error: --type {signal_type!r} is not a signal type{hint}; known: {', '.join(known)}",
+            err=True,
+        )
         raise typer.Exit(2)
     lines = with_database(
         settings, lambda db: list_signals(db, since=start, signal_type=signal_type)
     )
-    if signal_type is not None and signal_type not in settings.signals and not lines:
-        _unknown_type(signal_type, settings.signals)
     out: list[dict[str, object]] = [
         {
             "when": short_time(line.created_at),
@@ -91,14 +92,6 @@ def signals(
         f"Signals since {since_}",
         as_json,
     )
-
-
-def _unknown_type(signal_type: str, known: Iterable[str]) -> NoReturn:
-    """Exit 2 for a `--type` that no rule has and no stored signal carries."""
-    names = sorted(known)
-    hint = did_you_mean(signal_type, names) or f"; configured: {', '.join(names) or 'none'}"
-    typer.echo(f"error: unknown signal type {signal_type!r}{hint}", err=True)
-    raise typer.Exit(2)
 
 
 def items(

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ValidationError
 
 from watcher.config.references import reference_problems
 from watcher.config.schema import REFERENCES_CHECKED, Source, WatcherConfig
-from watcher.domain.entity_names import did_you_mean
 from watcher.domain.errors import ConfigError
+from watcher.domain.spelling import did_you_mean, nearest
 
 ENV_PREFIX = "WATCHER_"
 _ENV_NOT_KEYS = {"WATCHER_CONFIG"}
@@ -290,17 +290,16 @@ def _guess_kinds(
         kind = source["kind"]
         if not isinstance(kind, str) or kind in _UNION_TAGS:
             continue
-        hint = did_you_mean(kind, sorted(_UNION_TAGS))
-        if not hint:
+        close = nearest(kind, sorted(_UNION_TAGS))
+        if not close:
             continue  # no near kind: the schema's own message lists the kinds
         problems.append(
             origins.at(
                 ("sources", index, "kind"),
-                f"unknown kind {kind!r}{hint} (expected one of: {_KIND_LIST})",
+                f"unknown kind {kind!r}{did_you_mean(kind, close)} (expected one of: {_KIND_LIST})",
             )
         )
-        nearest = hint.split("'")[1]
-        guessed[index] = {**source, "kind": nearest}
+        guessed[index] = {**source, "kind": close[0]}
     return {**data, "sources": guessed}
 
 
@@ -312,6 +311,8 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], origins: _Origins) 
         if not _this_branch(raw_loc, data):
             continue
         loc = tuple(p for p in raw_loc if not _is_branch_tag(p))
+        if _reported_as_reference(loc, error["type"]):
+            continue
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             known = _known_keys(raw_loc[:-1])
@@ -328,6 +329,17 @@ def _describe(exc: ValidationError, data: Mapping[str, Any], origins: _Origins) 
             message = "expected a list of terms, or a mapping with `terms:`"
         out.append(origins.at(loc, message))
     return out
+
+
+def _reported_as_reference(loc: KeyPath, error_type: str) -> bool:
+    """A subscriber's signal type spelt against the pattern is also an unknown type, which
+    `reference_problems` reports with the nearest known one: one problem, not two."""
+    return (
+        error_type == "string_pattern_mismatch"
+        and len(loc) == 4
+        and loc[0] == "subscribers"
+        and loc[2] == "signals"
+    )
 
 
 def _is_branch_tag(part: str | int) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from email.utils import parseaddr
 from typing import Any
 
-from watcher.domain.entity_names import did_you_mean
+from watcher.domain.spelling import did_you_mean
 from watcher.domain.terms import TermError, parse_term
 
 KeyPath = tuple[str | int, ...]

@@ -10,7 +10,7 @@ never match is a config error, not a subscriber who silently receives nothing.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cache
 
 from watcher.domain.folding import fold_lower
@@ -39,23 +39,6 @@ def canonical_country(value: str) -> str:
     Raises `ValueError` with the nearest known names when the vocabulary has no such country.
     """
     return _resolve(value, "country", _country_aliases())
-
-
-def nearest(value: str, known: Iterable[str], limit: int = MAX_SUGGESTIONS) -> list[str]:
-    """The known names closest to `value` in spelling (case-insensitive), best first."""
-    by_key: dict[str, str] = {}
-    for name in known:
-        by_key.setdefault(name.lower(), name)
-    close = difflib.get_close_matches(value.lower(), list(by_key), n=limit, cutoff=0.6)
-    return [by_key[key] for key in close]
-
-
-def did_you_mean(value: str, known: Iterable[str]) -> str:
-    """`"; did you mean 'feed'?"` for a near miss of one of `known`, else `""`."""
-    close = nearest(value, known)
-    if not close:
-        return ""
-    return "; did you mean " + " or ".join(repr(name) for name in close) + "?"
 
 
 def _resolve(value: str, what: str, aliases: Mapping[str, str]) -> str:

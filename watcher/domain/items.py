@@ -195,6 +195,10 @@ class Outbound:
     signals: tuple[Signal, ...]
     also_reported_by: tuple[str, ...] = ()
     """Names of the other sources with an item in the same story, without this item's."""
+    revision: int = 1
+    """The item's revision: above 1 when its text changed after it was first stored."""
+    earlier_types: tuple[str, ...] = ()
+    """Signal types of this story this subscriber was alerted to before, on this channel."""
     channel: str = "email"
     target: str = "email"
     story_news: str = ""

@@ -238,7 +238,9 @@ class _Deliveries:
     async def dead(self, error: str, now: datetime) -> None:
         await outbox.mark_dead(self.d.db, self.outbound.delivery_ids, error=error)
         o = self.outbound
-        await _tell_admins(self.d, o.subscriber, o.message_id, self.what, error, now)
+        await _tell_admins(
+            self.d, o.subscriber, o.message_id, self.what, error, now, channel=o.channel
+        )
 
     async def release(self) -> None:
         await outbox.release(self.d.db, self.outbound.delivery_ids, owner=self.owner)
@@ -451,21 +453,28 @@ class _NoticeRecord:
 
 
 async def _tell_admins(
-    d: Dispatcher, subscriber: str, message_id: str, what: str, error: str, now: datetime
+    d: Dispatcher,
+    subscriber: str,
+    message_id: str,
+    what: str,
+    error: str,
+    now: datetime,
+    channel: str = EMAIL,
 ) -> None:
     """A dead letter's notice for the admins, once per message (keyed by its ID).
 
-    The key's cause (address and error) groups the dead letters of one bouncing address
-    into one email (`watcher.domain.notices.notice_group`).
+    The key's cause (channel, address and error) groups the dead letters of one bouncing
+    address into one email (`watcher.domain.notices.notice_group`).
     """
-    cause = hashlib.sha256(f"{subscriber}\n{error}".encode()).hexdigest()[:16]
+    kind = "email" if channel == EMAIL else f"{channel} alert"
+    cause = hashlib.sha256(f"{channel}\n{subscriber}\n{error}".encode()).hexdigest()[:16]
     await notify_admins(
         d.db,
         d.config,
         key=f"dead-letter:{cause}{GROUP_MARK}{message_id}",
-        subject=f"Email to {subscriber} could not be delivered",
+        subject=f"{kind.capitalize()} to {subscriber} could not be delivered",
         body=(
-            f"The email {message_id} to {subscriber} ({what}) is a dead letter."
+            f"The {kind} {message_id} to {subscriber} ({what}) is a dead letter."
             f"\n\nReason: {error}\n\n"
             "Fix the cause, then requeue it: `watcher outbox retry --dead`."
         ),

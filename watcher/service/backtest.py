@@ -74,7 +74,7 @@ def compare(
             advance(1)
         before = {s.type: s for s in stored.signals}
         item = stored.item
-        when = (item.published or stored.fetched_at).date()
+        when = item.published_day or (item.published or stored.fetched_at).date()
         after = {s.type: s for s in classifier.classify(item.title, item.body, when)}
         for name in sorted(before.keys() | after.keys()):
             diff = diffs.setdefault(name, TypeDiff(name))

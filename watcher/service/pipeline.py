@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import structlog
 
@@ -224,11 +224,19 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     if not items:
         return []
     today = rt.clock().date()
-    texts = [(i.title, i.body, i.published.date() if i.published else today) for i in items]
+    texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     try:
         return await rt.parsers.run("classifying its items", analyse, rt.rules, texts)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
+
+
+def _day_of(item: Item, today: date) -> date:
+    """The day an item is from, as its source states it (a stated day is not shifted to
+    UTC); today when it carries no date."""
+    if item.published_day is not None:
+        return item.published_day
+    return item.published.date() if item.published is not None else today
 
 
 def _plan(

@@ -34,6 +34,12 @@ MAX_DATELINE_WORDS = 6
 FUTURE_SLACK = timedelta(days=1)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.!?。！？]\s")
+# what may stand before a dateline's date: a place in capitals ("GANZHOU, Jiangxi,"), a
+# label or byline ending in ":" or "|" ("Published:", "By Jane Doe |"), a label word,
+# or Chinese alone ("新华社北京", "北京，")
+_PLACE = re.compile(r"[A-Z][A-Z.'’-]+\b.*[,—–-]")
+_LABEL = re.compile(r".*[:：|·]|(?i:(?:published|updated|posted|issued|dated|date)\b.*)")
+_CHINESE = re.compile(r"[\u3400-\u9fff\s，、：:（）()]+")
 
 FRONT_MATTER = "front matter"
 DATELINE = "dateline"
@@ -101,10 +107,15 @@ def _dateline(text: str, zone: str) -> list[Stated]:
 
 
 def _is_dateline_prefix(prefix: str) -> bool:
-    """A place, byline or label ("BEIJING,", "By Jane Doe |", "发布时间："), not a sentence."""
+    """A place, byline or label ("BEIJING,", "By Jane Doe |", "发布时间："), not the start
+    of a sentence ("Exporters said on Friday,")."""
     prefix = prefix.strip()
-    return (
-        len(prefix) <= MAX_DATELINE_PREFIX
-        and len(prefix.split()) <= MAX_DATELINE_WORDS
-        and not _SENTENCE_END.search(prefix + " ")
-    )
+    if not prefix:
+        return True
+    if len(prefix) > MAX_DATELINE_PREFIX or len(prefix.split()) > MAX_DATELINE_WORDS:
+        return False
+    if _PLACE.fullmatch(prefix):  # "WASHINGTON D.C. —": its full stops end no sentence
+        return True
+    if _SENTENCE_END.search(prefix + " "):
+        return False
+    return bool(_LABEL.fullmatch(prefix) or _CHINESE.fullmatch(prefix))
