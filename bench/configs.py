@@ -83,7 +83,7 @@ def bench_config(
     polling = getattr(schema, "PollingConfig", None)
     if poll_tick is not None and polling is not None and has_field(polling, "tick"):
         data["polling"] = {"tick": f"{poll_tick * 1000:.0f}ms"}
-    merged = _merge(data, dict(override or {}))
+    merged = merge(data, dict(override or {}))
     path = workdir / name
     workdir.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
@@ -100,12 +100,12 @@ def with_interval(config: WatcherConfig, every: timedelta) -> WatcherConfig:
     return config.model_copy(update={"sources": sources})
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """`extra` deep-merged over `base` (mappings merge, everything else replaces)."""
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out

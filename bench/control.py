@@ -89,6 +89,8 @@ class FarmProcess:
         command += [str(part) for pair in options.items() for part in pair]
         if spec.gzip:
             command.append("--gzip")
+        if spec.template:
+            command.append("--template")
         if self.dump is not None:
             command += ["--dump", str(self.dump)]
         with self.log.open("ab") as log:

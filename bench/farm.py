@@ -322,6 +322,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[FarmSpec, Path | None]:
     parser.add_argument("--signal-fraction", type=float, default=default.signal_fraction)
     parser.add_argument("--gzip", action="store_true", help="gzip bodies when asked to")
     parser.add_argument("--dump", type=Path, help="write the initial documents to this file")
+    parser.add_argument(
+        "--template", action="store_true", help="templated market notes (bench/templated.py)"
+    )
     args = parser.parse_args(argv)
     spec = FarmSpec(
         n=args.n,
@@ -331,6 +334,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FarmSpec, Path | None]:
         signal_fraction=args.signal_fraction,
         latency=args.latency_ms / 1000,
         gzip=args.gzip,
+        template=args.template,
     )
     return spec, args.dump
 

@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from bench.templated import templated_item
 from bench.textgen import make_item, publication_name
 
 
@@ -31,6 +32,7 @@ class FarmSpec:
     signal_fraction: float = 0.25
     latency: float = 0.1
     gzip: bool = False
+    template: bool = False  # every feed writes templated market notes (`bench.templated`)
 
 
 @dataclass(slots=True)
@@ -49,15 +51,18 @@ def render_feed(spec: FarmSpec, number: int, entries: Iterable[Entry]) -> bytes:
     parts = []
     newest = 0
     for entry in entries:
-        item = make_item(
-            spec.seed,
-            number,
-            entry.index,
-            signal=entry.signal,
-            signal_fraction=spec.signal_fraction,
-            # published signal items are long: distinct stories need room to differ
-            words=(170, 200) if entry.signal else (60, 200),
-        )
+        if spec.template:
+            item = templated_item(spec.seed, number, entry.index, spec.epoch)
+        else:
+            item = make_item(
+                spec.seed,
+                number,
+                entry.index,
+                signal=entry.signal,
+                signal_fraction=spec.signal_fraction,
+                # published signal items are long: distinct stories need room to differ
+                words=(170, 200) if entry.signal else (60, 200),
+            )
         newest = max(newest, entry.published)
         slug = "-".join(re.findall(r"[a-z0-9]+", item.title.lower())[:6])
         if number % 2:

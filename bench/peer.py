@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.configs import bench_config
+from bench.configs import bench_config, merge
 from bench.control import ROOT, FarmProcess
 from bench.feeds import FarmSpec
 from bench.measure import MB, process_tree_cpu, summarise, tree_pss
@@ -214,7 +214,8 @@ def one_pair(
         n=args.peer_n, m=args.m, seed=args.seed + index, epoch=int(time.time()),
         signal_fraction=1.0, latency=args.latency_ms / 1000,
     )  # fmt: skip
-    override = {"polling": {"story_window": "0s"}} | dict(args.override or {})
+    # story clustering off, as in the issue's own measurement: the farm's templated text
+    override = merge({"polling": {"story_window": "0s"}}, dict(args.override or {}))
     workdir.mkdir(parents=True)
     with FarmProcess(spec, workdir / "farm.log") as farm:
         urls = [farm.control.url(i) for i in range(spec.n)]

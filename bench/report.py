@@ -172,6 +172,14 @@ def _eq(expected: float) -> Check:
     return lambda value, _: value == expected
 
 
+def _equals(key: str) -> Check:
+    def check(value: float, figures: dict[str, Summary | None]) -> bool | None:
+        other = figures.get(key)
+        return None if other is None else value == other.median
+
+    return check
+
+
 def _cold_vs_floor(value: float, figures: dict[str, Summary | None]) -> bool | None:
     floor = figures.get("floor.wall")
     return None if floor is None else value <= min(10.0, 1.3 * floor.median)
@@ -195,6 +203,8 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             _from_round(cold, _items_per_s), fmt="{:.0f}"),
         Row("1 cold", "cold.ratio", "wall ÷ parse floor", "×", lambda _: None,
             target="≤ 1.3", check=_le(1.3)),
+        Row("1 cold", "cold.ratio_20", "wall ÷ parse floor (issue 20)", "×", lambda _: None,
+            target="≤ 3", check=_le(3.0)),
         Row("1 cold", "cold.cpu_ratio", "CPU ÷ parse floor CPU", "×", lambda _: None),
         Row("1 cold", "cold.stored", "items stored", "items",
             _get("cold", "db", "items_stored"), fmt="{:.0f}",
@@ -233,6 +243,9 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             _first("peak_tree_rss_after_idle_mb", "peak_tree_rss_mb"), fmt="{:.0f}",
             target="≤ 200 MB",
             check=_le(200)),
+        Row("5 memory", "memory.peak_20", f"peak memory (PSS, all processes), N={n}, issue 20",
+            "MB", _first("peak_tree_rss_after_idle_mb", "peak_tree_rss_mb"), fmt="{:.0f}",
+            target="≤ 150 MB at N=1000", check=_le(150)),
         Row("5 memory", "memory.peak_own", "peak RSS of the service process alone", "MB",
             _first("peak_rss_after_idle_mb", "peak_rss_mb"), fmt="{:.0f}"),
         Row("5 memory", "memory.rss10", "daemon memory (PSS, all processes), round 10", "MB",
@@ -249,6 +262,17 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             "MB/100 rounds", _rss_slope, fmt="{:+.2f}"),
         Row("5 memory", "memory.rounds", "daemon rounds completed", "rounds",
             _get("rounds_done"), fmt="{:.0f}", target=f"= {rounds}", check=_ge(rounds)),
+        Row("7 templated", "stories.off", f"cold wall, N={knobs.get('stories_n', 200)}×{m}"
+            " templated notes, story_window 0s", "s", _get("off", "wall")),
+        Row("7 templated", "stories.default", "cold wall, default story window (7 days)", "s",
+            _get("default", "wall")),
+        Row("7 templated", "stories.ratio", "default window ÷ window 0s", "×", _get("ratio"),
+            target="≤ 1.2", check=_le(1.2)),
+        Row("7 templated", "stories.stored", "items stored (default window)", "items",
+            _get("default", "db", "items_stored"), fmt="{:.0f}"),
+        Row("7 templated", "stories.stories", "stories (each item is another event)",
+            "stories", _get("default", "db", "stories"), fmt="{:.0f}",
+            target="= items stored", check=_equals("stories.stored")),
         Row("6 parse floor", "floor.wall", f"feedparser alone, {n} docs, all cores", "s",
             _get("wall")),
         Row("6 parse floor", "floor.cpu", "CPU of the pool workers", "s", _get("cpu")),
@@ -263,18 +287,19 @@ SCENARIO_OF_ROW = {
     "new": "new_items",
     "classify": "classify",
     "floor": "parse_floor",
+    "stories": "stories_cold",
 }
 
 
 SELECTION_OF_PREFIX = {"cold": "cold", "idle": "cold", "new": "new", "classify": "classify",
-                       "floor": "floor", "memory": "memory"}  # fmt: skip
+                       "floor": "floor", "memory": "memory", "stories": "stories"}  # fmt: skip
 
 
 def selected(table: Sequence[Row], only: set[str]) -> list[Row]:
     """The rows of the scenarios chosen with `--only` (memory.peak comes with cold)."""
 
     def wanted(row: Row) -> bool:
-        if row.key in ("memory.peak", "memory.peak_own"):
+        if row.key in ("memory.peak", "memory.peak_20", "memory.peak_own"):
             return "cold" in only
         return SELECTION_OF_PREFIX[row.key.split(".")[0]] in only
 
@@ -298,6 +323,7 @@ def figures(table: Sequence[Row], results: dict[str, list[Result]]) -> dict[str,
         out[row.key] = summarise(values)
     for key, numerator, denominator in (
         ("cold.ratio", "cold.wall", "floor.wall"),
+        ("cold.ratio_20", "cold.wall", "floor.wall"),
         ("cold.cpu_ratio", "cold.cpu", "floor.cpu"),
     ):
         top, bottom = out.get(numerator), out.get(denominator)

@@ -31,15 +31,24 @@ from typing import Any
 
 from bench.control import ROOT, FarmProcess
 from bench.feeds import FarmSpec
+from bench.http_clients import compare as compare_clients
+from bench.http_clients import render as render_clients
 from bench.peer import render as render_peer
 from bench.peer import run_peer
 from bench.report import figures, render, rows, selected
 from bench.sink import SmtpSink
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("classify", "floor", "new", "cold", "memory", "peer")
+SCENARIOS = ("classify", "floor", "new", "cold", "memory", "stories", "peer", "http")
 # share of --budget per scenario; the rest is farm start-up and slack
-SHARES = {"classify": 0.04, "floor": 0.10, "new": 0.18, "cold": 0.37, "memory": 0.26}
+SHARES = {
+    "classify": 0.03,
+    "floor": 0.08,
+    "new": 0.15,
+    "cold": 0.31,
+    "memory": 0.22,
+    "stories": 0.16,
+}
 Result = dict[str, Any]
 MIN_TIMEOUT = 60.0
 
@@ -91,7 +100,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--peer-busy", type=int, default=0, help="CPU-bound processes beside the peer scenario"
     )
-    p.add_argument("--budget", type=float, default=500.0, help="seconds for the whole bench")
+    p.add_argument(
+        "--stories-n", type=int, default=200, help="feeds of templated notes (scenario 7)"
+    )
+    p.add_argument("--budget", type=float, default=600.0, help="seconds for the whole bench")
     p.add_argument(
         "--only",
         default=",".join(SCENARIOS),
@@ -302,6 +314,16 @@ class Scenarios:
             )
             self.runner.run(plan, share)
 
+    def stories(self) -> None:
+        """Scenario 7: the templated farm's cold round, clustering off and on."""
+        args = self.args
+        print(f"scenario 7: templated notes, cold round, N={args.stories_n}", flush=True)
+        spec = _spec(args, self.epoch, n=args.stories_n, template=True)
+        with FarmProcess(spec, self.farm_log) as farm:
+            params = _common(args) | {"farm_port": farm.port, "n": args.stories_n, "m": args.m}
+            plan = Plan("stories_cold", "stories_cold", args.runs, lambda _: params)
+            self.runner.run(plan, SHARES["stories"])
+
 
 def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
     """Every selected scenario; returns the runner (results, errors) and the farm's digest."""
@@ -317,13 +339,25 @@ def bench(args: argparse.Namespace, tmp: Path) -> tuple[Runner, Result]:
             scenarios.new_items()
         if "memory" in only:
             scenarios.memory()
+        if "stories" in only:
+            scenarios.stories()
+        meta: Result = {"farm_digest": scenarios.farm_digest}
         if "peer" in only:
-            print(f"scenario 7: the peer (rss2email), N={args.peer_n}", flush=True)
+            print(f"scenario 8: the peer (rss2email), N={args.peer_n}", flush=True)
             peer = run_peer(args, tmp, sink)
             runner.results["peer"] = [peer.as_dict()]
             runner.errors.extend(peer.problems)
-            return runner, {"farm_digest": scenarios.farm_digest, "peer": render_peer(args, peer)}
-    return runner, {"farm_digest": scenarios.farm_digest}
+            meta["peer"] = render_peer(args, peer)
+    if "http" in only:
+        print("scenario 9: HTTP clients, CPU per conditional GET", flush=True)
+        try:
+            clients = compare_clients(1000, 50, args.runs)
+        except (OSError, subprocess.SubprocessError, ValueError, RuntimeError) as exc:
+            runner.errors.append(f"http clients: {type(exc).__name__}: {exc}")
+        else:
+            runner.results["http_clients"] = [clients]
+            meta["http"] = render_clients(clients, 1000, 50)
+    return runner, meta
 
 
 def profile(args: argparse.Namespace, tmp: Path) -> None:
@@ -397,9 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         print(header(args, load_before))
         print()
         print(render(table, figs))
-        if "peer" in meta:
-            print()
-            print(meta["peer"])
+        for extra in ("peer", "http"):
+            if extra in meta:
+                print()
+                print(meta[extra])
         for result in runner.results.get("parse_floor", []):
             if not result.get("digest_matches", True):
                 runner.errors.append("parse floor: documents differ from the farm's")

@@ -117,15 +117,24 @@ def _variant_body(variant: dict[str, Any], paragraphs: list[str]) -> str:
     raise ValueError(f"unknown variant kind {kind!r}")
 
 
-def cluster(items: list[LabelledItem]) -> list[int]:
-    """A story number per item, assigned as the store would in publication order."""
+def cluster(
+    items: list[LabelledItem], classify: Callable[[str, str, date], list[Signal]] | None = None
+) -> list[int]:
+    """A story number per item, assigned as the store would in publication order.
+
+    `classify` gives an item's signals, which its sketch carries as in the service
+    (`default_classifier`); without it the items have none.
+    """
     order = sorted(range(len(items)), key=lambda i: items[i].published)
     story_of = [0] * len(items)
     seen: dict[int, Candidate] = {}
     filed: dict[int, list[Posting]] = {}
     for index in order:
         item = items[index]
-        sketch = sketch_text(item.title, item.body, item.published.date())
+        day = item.published.date()
+        signals = classify(item.title, item.body, day) if classify is not None else []
+        kinds = [(s.type, s.direction.value) for s in signals]
+        sketch = sketch_text(item.title, item.body, day, kinds)
         keys = index_keys(sketch)
         postings = {
             key: [
@@ -232,12 +241,13 @@ def load_real(
 
 
 def real_sketches(
-    items: dict[str, RealItem], classify: Callable[[RealItem], list[Signal]] | None = None
+    items: dict[str, RealItem],
+    classify: Callable[[str, str, date | None], list[Signal]] | None = None,
 ) -> dict[str, Sketch]:
     """Each item's sketch as the parser worker makes it: text, date, its signals."""
     out = {}
     for key, item in items.items():
-        signals = classify(item) if classify is not None else []
+        signals = classify(item.title, item.body, item.published) if classify else []
         out[key] = sketch_text(
             item.title,
             item.body,
@@ -284,11 +294,10 @@ def _moment(day: date | None) -> datetime:
     return datetime.combine(day or date(2000, 1, 1), time(12), tzinfo=UTC)
 
 
-def default_classifier() -> Callable[[RealItem], list[Signal]]:
-    """The shipped rules (config/watcher.yaml) as a function of a real item."""
+def default_classifier() -> Callable[[str, str, date | None], list[Signal]]:
+    """The shipped rules (config/watcher.yaml) as a function of (title, body, date)."""
     config = load_config(CONFIG, environ={})
-    classifier = Classifier.from_config(config, warn=False)
-    return lambda item: classifier.classify(item.title, item.body, item.published)
+    return Classifier.from_config(config, warn=False).classify
 
 
 def main() -> int:

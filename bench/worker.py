@@ -271,6 +271,45 @@ def _checkpoint(params: Params, result: Result) -> None:
 _FLOOR_DOCS: list[bytes] = []
 
 
+async def stories_cold(params: Params, workdir: Path) -> Result:
+    """The templated farm's cold round with clustering off (`story_window: 0s`), then with
+    the default window, each on a fresh database; the ratio of their wall times.
+
+    Every item is another event (`bench.templated`), so `stories` should equal
+    `items_stored` with the window as without it.
+    """
+    farm = FarmControl(params["farm_port"])
+    urls = [farm.url(i) for i in range(params["n"])]
+    out: Result = {}
+    # an untimed round of one feed first: imports, the worker pool's start and its
+    # first classifier are then paid by neither measured round
+    for name, window in (("warm-up", "0s"), ("off", "0s"), ("default", None)):
+        override = dict(params.get("override") or {})
+        if window is not None:
+            override["polling"] = {**override.get("polling", {}), "story_window": window}
+        folder = workdir / name
+        folder.mkdir()
+        chosen = urls[:1] if name == "warm-up" else urls
+        config = _config(params | {"override": override or None}, folder, chosen)
+        farm.reset()
+        result = await _round(config)
+        result["db"] = _database_counts(config) | {"stories": _stories(config)}
+        out[name] = result
+        _checkpoint(params, out)
+    off, default = out["off"]["wall"], out["default"]["wall"]
+    out["ratio"] = default / off if off else None
+    return out
+
+
+def _stories(config: WatcherConfig) -> int | None:
+    path = config.data_dir / "watcher.db"
+    if config.database.url or not path.exists():
+        return None
+    with sqlite3.connect(path) as db:
+        count: int = db.execute("SELECT count(*) FROM stories").fetchone()[0]
+        return count
+
+
 def _floor_init(documents: list[bytes]) -> None:
     global _FLOOR_DOCS
     _FLOOR_DOCS = documents
@@ -358,6 +397,7 @@ AsyncScenario = Callable[[Params, Path], Coroutine[Any, Any, Result]]
 SyncScenario = Callable[[Params, Path], Result]
 ASYNC: dict[str, AsyncScenario] = {
     "cold_idle": cold_and_idle,
+    "stories_cold": stories_cold,
     "new_items": new_items,
     "daemon_memory": daemon_memory,
 }

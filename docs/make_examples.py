@@ -88,7 +88,7 @@ def main() -> None:
             subject = str(message_from_bytes(raw, policy=policy.default)["Subject"])
             if "Digest" in subject:
                 save(raw, "digest")
-            elif ALERT_TITLE in subject:
+            elif subject.startswith(ALERT_TITLE[:50]):  # a long headline is cut to fit
                 save(raw, "alert")
     print(f"wrote {sorted(p.name for p in OUT.iterdir())}")
 

@@ -55,10 +55,10 @@ def text_of(message: object) -> str:
     return str(part.get_content())
 
 
-async def test_a_digest_groups_by_type_then_severity_and_comes_once_per_period(
+async def test_a_digest_groups_by_severity_and_comes_once_per_period(
     feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
 ) -> None:
-    """At 08:00 one digest: counts on top, types by severity, one line per story with evidence."""
+    """At 08:00 one digest: counts on top, severities with marks, one entry per report."""
     feed_server.routes["/f"] = Route(feed_xml(entries(SCRAP, BAN, RUMOUR, QUOTA, FLOOD)))
     config = make_config(
         sources=[feed_source(feed_server.url("/f"))],
@@ -82,23 +82,18 @@ async def test_a_digest_groups_by_type_then_severity_and_comes_once_per_period(
     lines = text.splitlines()
     assert lines[1].startswith("5 signals in 5 reports: Export control 2, ")
     assert lines[2] == "By severity: critical 2, high 2, medium 1"
-    headings = [line for line in lines if line.startswith(("== ", "-- severity"))]
+    headings = [line for line in lines if line.startswith("== ")]
     assert headings == [
-        "== Export control (2)",
-        "-- severity critical",
-        "-- severity medium",
-        "== Ore supply disruption (1)",
-        "-- severity critical",
-        "== Quota delay (1)",
-        "-- severity high",
-        "== Scrap shortage (1)",
-        "-- severity high",
+        "== ●●●● severity critical (2 reports)",
+        "== ●●●○ severity high (2 reports)",
+        "== ●●○○ severity medium (1 report)",
     ]
     assert sum(line.startswith("* ") for line in lines) == 5
     assert "  > China [imposed] an [export ban] on dysprosium and terbium" in text
     assert "wire · 2025-07-03 10:30 CEST" in text
     html = digest.get_body(("html",)).get_content()
-    assert html.index("Export control") < html.index("Ore supply disruption")
+    critical, high = html.index("severity critical"), html.index("severity high")
+    assert critical < high < html.index("severity medium")
     assert "<mark" in html
 
     rows = await all_rows(config, DeliveryRow)
@@ -196,3 +191,29 @@ async def test_the_daemon_schedules_digests_and_catches_up_a_missed_period(
         assert await asyncio.wait_for(running, 10) == 0
     [digest] = mail_server.messages
     assert "2 signals in 2 reports" in str(digest["Subject"])
+
+
+async def test_a_report_with_several_signal_types_is_listed_once(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """One report carrying two types: one digest entry naming both, under the higher severity."""
+    both = ("China bans dysprosium exports and delays quotas", f"{BAN[1]} {QUOTA[1]}")
+    feed_server.routes["/f"] = Route(feed_xml(entries(both, SCRAP)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        subscribers=[DIGEST_READER],
+    )
+    clock = Clock(berlin(2025, 7, 3, 7, 0))
+    await cycle(config, clock)
+    clock.now = berlin(2025, 7, 3, 8, 0, 30)
+    await cycle(config, clock)
+    [digest] = [m for m in mail_server.messages if "Digest" in str(m["Subject"])]
+    text = text_of(digest)
+    assert "3 signals in 2 reports" in text
+    assert text.count("* China bans dysprosium exports and delays quotas") == 1
+    entry = text.split("* China bans dysprosium exports and delays quotas", 1)[1].splitlines()[1]
+    assert "Export control (tightening" in entry
+    assert "Quota delay (tightening" in entry
+    html = digest.get_body(("html",)).get_content()
+    assert html.count("China bans dysprosium exports and delays quotas") == 1

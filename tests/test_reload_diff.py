@@ -55,3 +55,16 @@ def test_fingerprint_follows_included_files(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text("concepts: {a: [y]}\n", encoding="utf-8")
     assert config_fingerprint(main) != before
     assert config_fingerprint(tmp_path / "absent.yaml") == ""
+
+
+def test_public_links_apply_live_but_its_listener_needs_a_restart(
+    make_config: MakeConfig,
+) -> None:
+    """A new feed filter is live; turning the public endpoint on or moving it needs a restart."""
+    old = make_config()
+    feeds = make_config(public={"feeds": {"all": {}}}, webhook={"timeout": "5s"})
+    diff = diff_configs(old, feeds)
+    assert set(diff.settings_changed) == {"public", "webhook"}
+    assert diff.restart_required == ()
+    moved = diff_configs(old, make_config(public={"enabled": True, "port": 9000}))
+    assert moved.restart_required == ("public",)

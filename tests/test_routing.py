@@ -102,14 +102,16 @@ async def test_a_feed_reaches_each_subscriber_through_their_filters(
         ],
     )
     await cycle(config)
-    got: dict[str, set[str]] = defaultdict(set)
-    for message in mail_server.messages:
-        address = message["To"].addresses[0].addr_spec
-        title = str(message["Subject"]).rsplit(" · ", 1)[-1]
-        got[address].add(title)
     ban, flood, quota, scrap, rumour, myanmar = (
         t for t, _ in (BAN, FLOOD, QUOTA, SCRAP, RUMOUR, MYANMAR)
     )
+    got: dict[str, set[str]] = defaultdict(set)
+    for message in mail_server.messages:
+        address = message["To"].addresses[0].addr_spec
+        # the headline comes first, cut with an ellipsis when the subject would be long
+        shown = str(message["Subject"]).rsplit(" · ", 1)[0].removesuffix("…")
+        [title] = [t for t in (ban, flood, quota, scrap, rumour, myanmar) if t.startswith(shown)]
+        got[address].add(title)
     assert got == {
         "all@example.com": {ban, flood, quota, scrap, myanmar},
         "dytb@example.com": {ban},

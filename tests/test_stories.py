@@ -409,7 +409,7 @@ async def test_a_joined_item_with_a_new_figure_is_sent_as_an_update(
             deliveries = (await session.exec(select(DeliveryRow))).all()
     assert items["other"].story_id == items["wire"].story_id == items["third"].story_id
     assert items["other"].story_news is not None
-    assert "1200t" in items["other"].story_news
+    assert "figure 1200 t" in items["other"].story_news
     assert items["third"].story_news is None
     sent = {(d.item_id, d.edition) for d in deliveries}
     assert (items["wire"].id, 0) in sent

@@ -78,9 +78,12 @@ def test_simplify_keeps_length_on_long_mixed_text() -> None:
         ("Output was 60,000 t; exports fell", ["Output was 60,000 t", "; exports fell"]),
         ("Mines closed but trucks still cross", ["Mines closed ", "but trucks still cross"]),
         ("矿区停产，原料偏紧", ["矿区停产", "，原料偏紧"]),
+        ("矿区停产,2025年原料偏紧", ["矿区停产", ",2025年原料偏紧"]),
+        ("Output was 60,2025", ["Output was 60,2025"]),
     ],
 )
 def test_clause_breaks(text: str, clauses: list[str]) -> None:
-    """Commas before a space, semicolons, 'but' and Chinese commas end a clause."""
+    """Commas before a space or after an ideograph, semicolons, 'but' and Chinese commas
+    end a clause; a thousands separator does not."""
     cuts = [0, *clause_breaks(text, 0, len(text)), len(text)]
     assert [text[a:b] for a, b in itertools.pairwise(cuts)] == clauses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def test_send_test_prints_the_servers_reply(
     assert "server reply: 2.0.0 Ok: queued as 1" in result.output
     [message] = tls_server.messages
     assert message["To"].addresses[0].addr_spec == "me@example.org"
-    assert str(message["Subject"]).strip().startswith("[Supply Watch] Export control")
+    assert str(message["Subject"]).strip().startswith("Test alert: China bans dysprosium")
+    assert str(message["Subject"]).strip().endswith(" · Export control")
 
 
 def test_send_test_reports_a_refusal(mail_server: MailServer, write_config: WriteConfig) -> None:
@@ -166,3 +168,58 @@ def test_a_login_in_plaintext_to_a_remote_relay_is_a_config_error(
     path = write_config(smtp={"host": "smtp.example.com", "tls": "none", "username": "u"})
     with pytest.raises(ConfigError, match="password in clear"):
         load_config(path, environ={})
+
+
+def test_send_test_marks_what_the_rules_found_in_its_sample(
+    mail_server: MailServer, write_config: WriteConfig
+) -> None:
+    """The sample alert is the sample report classified: every marked term is whole words."""
+    from tests.cli import watcher as run_watcher
+    from watcher.classify.engine import Classifier
+    from watcher.cli.mail import SAMPLE_BODY, SAMPLE_TITLE
+
+    path = write_config(smtp=mail_server.smtp_config())
+    result = run_watcher("send-test", "me@example.org", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    [message] = mail_server.messages
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    quoted = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("> ")]
+    assert quoted
+    for line in quoted:
+        plain = line.replace("[", "").replace("]", "").removesuffix(" (headline)")
+        assert plain in f"{SAMPLE_TITLE} {SAMPLE_BODY}"
+        for marked in re.findall(r"\[([^\]]+)\]", line):
+            # a term, never a piece of one: the mark opens and closes on word boundaries
+            assert re.search(rf"(?<!\w){re.escape(marked)}(?!\w)", plain), (marked, line)
+    settings = load_config(path, environ={})
+    found = Classifier.from_config(settings, warn=False).classify(SAMPLE_TITLE, SAMPLE_BODY)
+    assert found
+    for signal in found:
+        assert signal.evidence[0].marked(glossed=True) in " ".join(text.split())
+
+
+def test_send_test_refuses_an_invalid_address_in_one_line(write_config: WriteConfig) -> None:
+    """An address that is not one: exit 2, one line saying what is wrong, no validation dump."""
+    from tests.cli import watcher as run_watcher
+
+    result = run_watcher("send-test", "analyst@@example", "--config", str(write_config()))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: 'analyst@@example' is not an email address: ")
+    assert "pydantic" not in line
+    assert "For further information" not in line
+
+
+def test_send_test_suggests_tls_none_for_a_local_relay_without_starttls(
+    mail_server: MailServer, write_config: WriteConfig
+) -> None:
+    """`tls: starttls` against a plain relay on 127.0.0.1: the error says to set `tls: none`."""
+    from tests.cli import watcher as run_watcher
+
+    path = write_config(smtp=mail_server.smtp_config(tls="starttls"))
+    result = run_watcher("send-test", "me@example.org", "--config", str(path))
+    assert result.returncode == 1
+    assert "STARTTLS" in result.stderr
+    assert "smtp.tls: none" in result.stderr
+    assert "WATCHER_SMTP__TLS=none" in result.stderr
+    assert not mail_server.messages

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,6 +27,7 @@ from tests.public_site import public_site
 from tests.servers import FeedServer, Route, free_port
 from watcher.cli import app
 from watcher.config.load import load_config
+from watcher.domain.errors import TokenError
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
@@ -282,3 +284,47 @@ def _cli(*args: str) -> str:
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def test_a_new_key_written_to_the_key_file_signs_the_next_link(
+    make_config: Any, tmp_path: Path
+) -> None:
+    """Replacing the key file's content is picked up: links of the old key stop verifying."""
+    config = make_config(public=_public(tmp_path))
+    clock = Clock()
+    before = Tokens.of(config.public)
+    assert before is not None
+    old_link = before.sign(ANALYST, UNSUBSCRIBE, clock.now, "alerts")
+    key = tmp_path / "public.key"
+    key.write_text("a-brand-new-key\n", encoding="utf-8")
+    stamp = key.stat().st_mtime_ns + 1_000_000_000  # a later version, however coarse the clock
+    os.utime(key, ns=(stamp, stamp))
+    after = Tokens.of(config.public)
+    assert after is not None
+    assert after.key == "a-brand-new-key"
+    with pytest.raises(TokenError, match="signature does not match"):
+        after.check(old_link, UNSUBSCRIBE, clock.now)
+    assert (
+        after.check(
+            after.sign(ANALYST, UNSUBSCRIBE, clock.now, "alerts"), UNSUBSCRIBE, clock.now
+        ).address
+        == ANALYST
+    )
+
+
+async def test_an_oversized_post_is_refused_and_changes_nothing(
+    make_config: Any, tmp_path: Path
+) -> None:
+    """A valid token with a megabyte of body: 413, no opt-out (the endpoint reads a few KB)."""
+    config = make_config(public=_public(tmp_path))
+    clock = Clock()
+    tokens = Tokens.of(config.public)
+    assert tokens is not None
+    token = tokens.sign(ANALYST, UNSUBSCRIBE, clock.now, "alerts")
+    async with public_site(config, clock) as base, httpx.AsyncClient() as client:
+        reply = await client.post(
+            f"{base}/unsubscribe", params={"token": token}, content=b"x=" + b"a" * 1_000_000
+        )
+    assert reply.status_code == 413
+    async with open_database(config.database_url) as db:
+        assert await optouts.all_optouts(db) == {}

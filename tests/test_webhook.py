@@ -29,7 +29,7 @@ from tests.receiver import Receiver
 from tests.servers import FeedServer, Route, free_port
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
-from watcher.store.tables import DeliveryRow
+from watcher.store.tables import DeliveryRow, NoticeRow
 
 KEY = "whsec-test-key-0123456789"
 ENV = {"WATCHER_WEBHOOK__SECRET": KEY}
@@ -128,13 +128,17 @@ async def test_a_4xx_is_a_dead_letter_at_once(
 ) -> None:
     """A receiver that refuses the alert (4xx) is not asked again: a dead letter after one try."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
-    config = _config(write_config, feed_server.url("/f"), [receiver.url("/hook")])
+    config = _config(
+        write_config, feed_server.url("/f"), [receiver.url("/hook")], admins=["ops@example.com"]
+    )
     receiver.statuses.extend([status])
     clock = Clock()
     await cycle(config, clock)
     [row] = [r for r in await all_rows(config, DeliveryRow) if r.channel == "webhook"]
     assert (row.status, row.attempts) == ("dead", 1)
     assert f"HTTP {status}" in (row.last_error or "")
+    [notice] = await all_rows(config, NoticeRow)
+    assert notice.subject == "Webhook alert to analyst@example.com could not be delivered"
     clock.advance(timedelta(hours=2))
     await dispatch(config, clock)
     assert len(receiver.requests) == 1

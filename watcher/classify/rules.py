@@ -427,8 +427,25 @@ def _negated(
             continue  # part of a matched phrase ("not yet issued", "not only")
         if any(neg.end <= f.start and distance(text, neg.end, f.start) <= window for f in flipped):
             continue  # already read as "not eased" = tightening
+        if _modifies_a_noun(text, neg, trigger):
+            continue
         if any(gap(text, neg, t) <= rule.negation_window and clauses.same(neg, t) for t in trigger):
             return True
+    return False
+
+
+def _modifies_a_noun(text: str, neg: Match, trigger: list[Match]) -> bool:
+    """True when a Chinese negation ends in a modifier of a noun that stands before a
+    trigger term: "没有指令性计划的16户已经停产" (the 16 without a plan have halted)
+    negates the plan, not the halt; "没有大规模的停产" (no large halt) still negates."""
+    if text[neg.start : neg.end].isascii():
+        return False
+    for term in trigger:
+        if neg.end <= term.start:
+            between = text[neg.end : term.start]
+            mark = between.rfind("的")
+            if mark >= 0 and len(between) - mark > 2:  # a head noun between 的 and the term
+                return True
     return False
 
 

@@ -135,10 +135,13 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 # Where a clause ends inside a sentence: a comma or colon before white space or an
-# ideograph (not the one in 60,000), a semicolon, a dash, the Chinese marks, and the
-# conjunctions that join two statements ("…, cutting off exports" is not "controls on
-# exports"; "…closed, but trucks still cross" is two facts).
-_CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：–—]|[ \t\n]-+[ \t\n]")
+# ideograph, or after an ideograph (Chinese text often has ASCII commas: "…進口,2025年…";
+# not the one in 60,000), a semicolon, a dash, the Chinese marks, and the conjunctions
+# that join two statements ("…, cutting off exports" is not "controls on exports";
+# "…closed, but trucks still cross" is two facts).
+_CLAUSE_MARK = re.compile(
+    r"[,:](?:(?=\s|[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff][,:]))|[;，；：–—]|[ \t\n]-+[ \t\n]"
+)
 # run on the lower-cased text: without IGNORECASE the engine jumps between first letters
 _CLAUSE_WORD = re.compile(
     r"\b(?:but|while|whereas|although|though|however)\b|但|不过|不過|然而|儘管|尽管|雖然|虽然"

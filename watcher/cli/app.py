@@ -129,8 +129,12 @@ def check_config(
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
         raise typer.Exit(2) from None
+    from watcher.service.reload import emptiness_problem
+
     for problem in [*config_warnings(settings), *rule_warnings(settings)]:
         typer.echo(f"warning: {problem}", err=True)
+    if settings.empty_sections():
+        typer.echo(f"warning: {emptiness_problem(settings.empty_sections())}", err=True)
     typer.echo(
         f"{path}: OK — {len(settings.sources)} sources, {len(settings.subscribers)} subscribers,"
         f" {len(settings.signals)} signal rules, {len(settings.concepts)} concepts"

@@ -4,14 +4,16 @@ watcher outbox                 list pending, failed and dead deliveries and dige
 watcher outbox retry ID…       requeue deliveries (12) or digests (D3) now
 watcher outbox retry --dead    requeue every dead letter
 watcher send-test ADDRESS      send a sample alert through the configured transport
+watcher send-test URL --channel webhook|apprise   the same on another channel
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -24,16 +26,7 @@ from watcher.cli.common import (
 )
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import DeliveryError
-from watcher.domain.items import (
-    Direction,
-    Entities,
-    Evidence,
-    Item,
-    Outbound,
-    Severity,
-    Signal,
-    Span,
-)
+from watcher.domain.items import Item, Outbound
 
 outbox_app = typer.Typer(
     help="List the outbox; requeue failed or dead emails.", rich_markup_mode=None
@@ -94,24 +87,96 @@ def retry(
         raise typer.Exit(1)
 
 
+LOCAL_RELAYS = frozenset({"127.0.0.1", "::1", "localhost"})
+SAMPLE_TITLE = "Test alert: China bans dysprosium and terbium magnet exports to US buyers"
+SAMPLE_BODY = (
+    "China imposed an export ban on dysprosium and terbium magnets to US buyers on"
+    " Monday, the commerce ministry said. Traders said offers for NdFeB magnets outside"
+    " China rose on the news. This is a sample report sent by `watcher send-test`: the"
+    " alert above was found in it by your rules, as a real report's would be."
+)
+
+
 def send_test(
-    address: Annotated[str, typer.Argument(help="Where to send the sample alert.")],
+    target: Annotated[
+        str,
+        typer.Argument(help="Where to send the sample alert: an address, or the channel's URL."),
+    ],
+    channel: Annotated[
+        str, typer.Option("--channel", help="email (default), webhook, apprise, ...")
+    ] = "email",
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Send a sample alert through the configured transport; print the server's reply."""
+    """Send a sample alert through a channel's real transport; print the receiver's reply.
+
+    The sample is a short report classified by the configured rules, rendered as a real
+    alert is; only its Message-ID changes from one run to the next.
+    """
+    settings = load_or_exit(config)
+    if channel == "email":
+        _send_test_email(settings, target)
+        return
+    from watcher.notify.channel import installed
+    from watcher.notify.endpoints import mask
+
+    kinds = installed()
+    if channel not in kinds:
+        typer.echo(
+            f"error: --channel {channel}: no such channel (known: {', '.join(sorted(kinds))})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    shown = mask(target, host_may_be_secret=True)
+    subscriber = Subscriber(
+        email=f"send-test@{settings.mail.domain}",
+        name="Supply Watcher test",
+        channels={channel: [target]},
+    )
+    probe = settings.model_copy(update={"subscribers": [subscriber]})
+    problems = kinds[channel].check(probe)
+    if problems:
+        typer.echo("error: " + "\n".join(problems), err=True)
+        raise typer.Exit(2)
+    reached = kinds[channel](probe, None)
+    [key] = reached.targets(subscriber)
+    now = datetime.now(UTC)
+    outbound = sample_alert(settings, subscriber.address, now)
+    if outbound is None:
+        _no_sample()
+    sample = dataclasses.replace(outbound, channel=channel, target=key)
+
+    async def send() -> str:
+        message = await reached.render(sample, subscriber, target, now)
+        async with reached.transport() as transport:
+            return await transport.send(message)
+
+    try:
+        reply = asyncio.run(send())
+    except DeliveryError as exc:
+        typer.echo(f"error: the test alert was not accepted: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"sent {sample.message_id.strip('<>')} on {channel} to {shown}")
+    typer.echo(f"reply: {reply}")
+
+
+def _send_test_email(settings: WatcherConfig, address: str) -> None:
+    """The email channel's test: the sample alert through the relay or the mail drop."""
+    from pydantic import ValidationError
+
     from watcher.notify.channels.mail.alert import render_alert
     from watcher.notify.channels.mail.transport import transport_for
 
-    settings = load_or_exit(config)
     try:
         subscriber = Subscriber(email=address, name="Supply Watcher test")
-    except ValueError as exc:
-        typer.echo(f"error: {address!r} is not an email address ({exc})", err=True)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        typer.echo(f"error: {address!r} is not an email address: {reason}", err=True)
         raise typer.Exit(2) from None
     now = datetime.now(UTC)
-    message = render_alert(
-        sample_alert(settings, subscriber.address, now), settings, subscriber, now
-    )
+    outbound = sample_alert(settings, subscriber.address, now)
+    if outbound is None:
+        _no_sample()
+    message = render_alert(outbound, settings, subscriber, now)
 
     async def send() -> str:
         async with transport_for(settings) as transport:
@@ -120,31 +185,49 @@ def send_test(
     try:
         reply = asyncio.run(send())
     except DeliveryError as exc:
-        typer.echo(f"error: the test alert was not accepted: {exc}", err=True)
+        typer.echo(f"error: the test alert was not accepted: {exc}{_hint(settings, exc)}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"sent {message['Message-ID']} to {subscriber.address}")
     typer.echo(f"server reply: {reply}")
 
 
-def sample_alert(config: WatcherConfig, address: str, now: datetime) -> Outbound:
-    """An illustrative export-control alert, the same every time but for its Message-ID."""
-    sentence = "China imposed an export ban on dysprosium and terbium magnets to US buyers."
-    spans = (Span(8, 15, "impose"), Span(19, 29, "export_control"))
-    signal = Signal(
-        type="export_control" if "export_control" in config.signals else "sample",
-        direction=Direction.TIGHTENING,
-        severity=Severity.HIGH,
-        score=0.8,
-        rule="export_control",
-        evidence=(Evidence(sentence, spans),),
-        entities=Entities(("Dy", "Tb"), ("NdFeB magnet",), ("China", "United States")),
+def _no_sample() -> NoReturn:
+    """Exit 1: the configured rules find nothing in the sample report."""
+    typer.echo(
+        "error: the configured rules find no signal in the sample report, so there is"
+        " no alert to send; `watcher classify -` shows what they find in a text",
+        err=True,
     )
+    raise typer.Exit(1)
+
+
+def _hint(config: WatcherConfig, exc: DeliveryError) -> str:
+    """What to change when a relay on this machine refuses the TLS the config asks for."""
+    smtp = config.smtp
+    if smtp.tls == "starttls" and smtp.host in LOCAL_RELAYS and "STARTTLS" in str(exc).upper():
+        return (
+            f"; a relay on this machine ({smtp.host}) often speaks no TLS: set smtp.tls: none"
+            " (WATCHER_SMTP__TLS=none)"
+        )
+    return ""
+
+
+def sample_alert(config: WatcherConfig, address: str, now: datetime) -> Outbound | None:
+    """The sample report as the rules see it: an alert of every signal they find in it.
+
+    None when the configured rules find none.
+    """
+    from watcher.classify.engine import Classifier
+
+    signals = Classifier.from_config(config, warn=False).classify(SAMPLE_TITLE, SAMPLE_BODY)
+    if not signals:
+        return None
     item = Item(
         source="send-test",
-        title="Test alert: China bans dysprosium and terbium magnet exports to US buyers",
-        body=f"{sentence} This is a test message sent by `watcher send-test`.",
+        title=SAMPLE_TITLE,
+        body=SAMPLE_BODY,
         link="https://example.com/supply-watcher/send-test",
         published=now,
     )
     message_id = f"<test.{uuid.uuid4().hex}@{config.mail.domain}>"
-    return Outbound(message_id, address, (), 0, item, (signal,), ("example-wire",))
+    return Outbound(message_id, address, (), 0, item, tuple(signals), ())

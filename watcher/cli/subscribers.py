@@ -3,6 +3,7 @@
 watcher subscribers                        every configured subscriber and its state
 watcher subscribers resubscribe ADDRESS    take back an opt-out (mail flows again)
 watcher subscribers unsubscribe ADDRESS    opt out on somebody's behalf (cancels pending mail)
+watcher subscribers feed ADDRESS           print the signed URL of their own Atom feed
 """
 
 from __future__ import annotations
@@ -100,3 +101,23 @@ def unsubscribe(address: AddressArgument, config: ConfigOption = DEFAULT_CONFIG)
     )
     state = "unsubscribed" if done.changed else "was already unsubscribed"
     typer.echo(f"{address.lower()} {state}; {done.cancelled} pending cancelled")
+
+
+@subscribers_app.command("feed")
+def feed(address: AddressArgument, config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print ADDRESS's own signed Atom feed URL (for Miniflux and other feed readers)."""
+    from watcher.public.links import Links
+
+    settings = load_or_exit(config)
+    if settings.subscriber(address) is None:
+        typer.echo(f"error: {address} is not a subscriber in the config", err=True)
+        raise typer.Exit(2)
+    links = Links.of(settings)
+    if links is None:
+        typer.echo(
+            "error: feeds need public.base_url and a signing key"
+            " (WATCHER_PUBLIC__SECRET or public.secret_file)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo(links.feed(address, datetime.now(UTC)))

@@ -577,6 +577,11 @@ class DispatcherConfig(Model):
         le=20,
         description="SMTP connections a dispatch pass may use at once (emails in flight)",
     )
+    unsubscribed_grace: Duration = Field(
+        default=timedelta(hours=24),
+        description="mail queued for an address that is no longer a subscriber (a config"
+        " edit) waits this long for it to come back, then becomes a dead letter",
+    )
 
     @model_validator(mode="after")
     def _lease_is_sane(self) -> DispatcherConfig:
@@ -644,7 +649,14 @@ class PollingConfig(Model):
     parse_timeout: Duration = Field(
         default=timedelta(seconds=20), description="a document that takes longer is abandoned"
     )
-    parse_workers: int = Field(default=2, ge=1, le=32)
+    parse_workers: int = Field(
+        default=2,
+        ge=0,
+        le=32,
+        description="worker processes for parsing, classifying and rendering; 0 runs them on"
+        " two threads of the service instead (about 120 MB less for a small container, but"
+        " a document that overruns parse_timeout is abandoned, not killed)",
+    )
     full_text_items: int = Field(
         default=20, ge=0, description="most article pages fetched per poll for `full_text`"
     )
@@ -727,6 +739,20 @@ class WatcherConfig(Model):
     )
     concepts: dict[str, ConceptSpec] = Field(default_factory=dict)
     signals: dict[SignalType, SignalRule] = Field(default_factory=dict)
+    allow_empty: list[Literal["sources", "subscribers", "signals"]] = Field(
+        default_factory=list,
+        description="sections this file leaves empty on purpose: a hot reload that empties"
+        " a section not named here is refused (a half-saved file looks like that)",
+    )
+
+    def empty_sections(self) -> list[str]:
+        """The sections among sources, subscribers and signals that are empty, unless allowed."""
+        found = {
+            "sources": self.sources,
+            "subscribers": self.subscribers,
+            "signals": self.signals,
+        }
+        return [name for name, value in found.items() if not value and name not in self.allow_empty]
 
     @model_validator(mode="after")
     def _names_resolve(self, info: ValidationInfo) -> WatcherConfig:

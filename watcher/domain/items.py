@@ -195,11 +195,17 @@ class Outbound:
     signals: tuple[Signal, ...]
     also_reported_by: tuple[str, ...] = ()
     """Names of the other sources with an item in the same story, without this item's."""
+    revision: int = 1
+    """The item's revision: above 1 when its text changed after it was first stored."""
+    earlier_types: tuple[str, ...] = ()
+    """Signal types of this story this subscriber was alerted to before, on this channel."""
     channel: str = "email"
     target: str = "email"
     story_news: str = ""
     """What this item adds to a story already alerted ("figure 12%; day 03-04"): the alert
     is an update of that story. Empty for a story's first report."""
+    queued_at: datetime | None = None
+    """When the oldest of its deliveries was queued (a grace period counts from here)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,9 @@ from watcher.domain.story_facts import (
     MATERIAL,
     MONTH,
     ORDINAL,
+    PLACE,
     SIGNAL,
+    SIGNAL_TYPE,
     YEAR,
     facts_of,
     kind_of,
@@ -156,12 +158,12 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 THRESHOLD = 1.0
-JOIN = 0.8  # `similarity` at which two items with no contradicting fact report one event
+JOIN = 0.6  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name different values
 # (`watcher.domain.story_facts`): another element, day, month, batch or year.
-CONTRADICTING = (MATERIAL, DAY, MONTH, ORDINAL, YEAR)
+CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
-NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY)
+NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY, MONTH, ORDINAL)
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
@@ -177,9 +179,16 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     other (a template: the same frame, other numbers). In rewrites of one event the
     outlets pick different figures, so there figures only make news (`news`).
     """
-    out = [KINDS[kind] for kind in (*CONTRADICTING, SIGNAL) if _disjoint(a.facts, b.facts, kind)]
-    if _disjoint(a.facts, b.facts, FIGURE) and _containment(a, b) >= COPY:
+    out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
+    if _each_has_own(a.facts, b.facts, DAY):
+        out.append(KINDS[DAY])
+    copy = _containment(a, b) >= COPY
+    if (copy and _each_has_own(a.facts, b.facts, FIGURE)) or _each_has_own(
+        a.facts, b.facts, FIGURE, FIGURES_APART
+    ):
         out.append(KINDS[FIGURE])
+    if copy and _each_has_own(a.facts, b.facts, PLACE):
+        out.append(KINDS[PLACE])
     return out
 
 
@@ -205,23 +214,57 @@ def best_story(
 ) -> Placement | None:
     """The story of the most similar item of another source within `window` of `when`.
 
-    Only an item that reports the same event counts (`same_story`). The placement says
+    Only an item that reports the same event counts (`same_story`), and only a story
+    none of whose compared items contradicts the new one: a teaser that names no
+    figure must not chain Monday's note to Tuesday's. Two items that name no day and
+    were published `UNDATED_APART` or more apart are two events. The placement says
     which facts the new item adds to what the compared items of that story carry.
     """
-    best: tuple[float, int] | None = None
+    scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
+    barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
-        known.setdefault(candidate.story_id, set()).update(candidate.sketch.facts)
-        if _bound(sketch, candidate.sketch) < JOIN or contradictions(sketch, candidate.sketch):
-            continue  # cannot reach the threshold, or another event: no exact estimate
+        story = candidate.story_id
+        known.setdefault(story, set()).update(candidate.sketch.facts)
+        apart = abs(candidate.when - when) >= UNDATED_APART
+        if contradictions(sketch, candidate.sketch) or (
+            apart and _undated(sketch) and _undated(candidate.sketch)
+        ):
+            barred.add(story)
+            continue
+        if _bound(sketch, candidate.sketch) < JOIN:
+            continue  # cannot reach the threshold: skip the exact estimate
         score = similarity(sketch, candidate.sketch)
-        if score >= JOIN and (best is None or score > best[0]):
-            best = (score, candidate.story_id)
-    if best is None:
+        if score >= JOIN and score > scores.get(story, 0.0):
+            scores[story] = score
+    eligible = [(score, story) for story, score in scores.items() if story not in barred]
+    if not eligible:
         return None
-    return Placement(best[1], news(sketch, frozenset(known[best[1]])))
+    _, story = max(eligible)
+    return Placement(story, news(sketch, frozenset(known[story])))
+
+
+UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two events
+
+
+FIGURES_APART = 2  # figures each item names and the other lacks that make two events
+
+
+def _count(sketch: Sketch, kind: int) -> int:
+    return sum(1 for f in sketch.facts if kind_of(f) == kind)
+
+
+def _undated(sketch: Sketch) -> bool:
+    return not any(kind_of(f) == DAY for f in sketch.facts)
+
+
+def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int, least: int = 1) -> bool:
+    """True when each of two items names `least` values of `kind` the other does not."""
+    mine = {f for f in a if kind_of(f) == kind}
+    theirs = {f for f in b if kind_of(f) == kind}
+    return len(mine - theirs) >= least and len(theirs - mine) >= least
 
 
 def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:

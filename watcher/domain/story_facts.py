@@ -11,8 +11,11 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号".
+- `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
+  port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
-- `SIGNAL`: the supply-shock signal types and directions the classifier found.
+- `SIGNAL`: the supply-shock signal types and directions the classifier found, and
+  `SIGNAL_TYPE` the types alone.
 
 Each fact is a 32-bit value: its kind in the top 4 bits, a hash of its value below, so
 facts travel in the item's sketch beside the word hashes. Pure functions.
@@ -31,7 +34,7 @@ import xxhash
 from watcher.domain.folding import simplify
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
-MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR = range(1, 9)
+MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, PLACE = range(1, 11)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -41,6 +44,8 @@ KINDS = {
     ORDINAL: "ordinal",
     SIGNAL: "signal",
     YEAR: "year",
+    SIGNAL_TYPE: "signal type",
+    PLACE: "place",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -72,6 +77,13 @@ _MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![
 _YEAR = re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PLACE = re.compile(r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
+_NOT_PLACES = frozenset(
+    """
+    the this that these those its their his her our a an all some
+    reuters bloomberg xinhua afp december
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
 _WEEKDAY = re.compile(
     r"\b(?:on|late on|early on|last)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|(?:周|星期)([一二三四五六日])",
@@ -120,15 +132,16 @@ _FIGURE = re.compile(
     re.I,
 )
 _SCALES = {
-    "million": "e6",
-    "mln": "e6",
-    "billion": "e9",
-    "bn": "e9",
-    "thousand": "e3",
-    "k": "e3",
-    "万": "e4",
-    "亿": "e8",
+    "million": 6,
+    "mln": 6,
+    "billion": 9,
+    "bn": 9,
+    "thousand": 3,
+    "k": 3,
+    "万": 4,
+    "亿": 8,
 }
+_MONEY = frozenset({"cny", "usd", "eur", "gbp"})
 _UNITS = {
     "%": "%",
     "percent": "%",
@@ -195,7 +208,9 @@ def fact_values(
     the last such day on or before it, a `DAY` like any other.
     """
     text = unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
+    out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     if when is not None:
         for match in _WEEKDAY.finditer(text):
             name = match.group(1)
@@ -232,6 +247,22 @@ def fact_values(
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
     out.update((FIGURE, figure) for figure in _figures(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
+    out.update((PLACE, place) for place in _places(text))
+    return out
+
+
+def _places(text: str) -> set[str]:
+    """Capitalised names after "in", "at", "near" or "from": "Tianjin", "Mount Weld"."""
+    out = set()
+    for match in _PLACE.finditer(text):
+        name = match.group(1).strip()
+        lowered = name.lower()
+        first = lowered.split()[0]
+        if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
+            continue
+        if _named(lowered, _country_terms()) or _named(lowered, _material_terms()):
+            continue
+        out.add(lowered)
     return out
 
 
@@ -249,20 +280,38 @@ def _days(text: str) -> set[tuple[int, int]]:
 
 
 def _figures(text: str) -> set[str]:
-    """Numbers that count something (a unit, a currency or a scale), normalised."""
+    """Numbers that count something (a unit, a currency or a scale), normalised.
+
+    Three significant digits and the kind of unit ("%", "t", "kg"; money of any
+    currency is one kind), so "18,010 tonnes" and "1.8万吨", or "$8.5 billion" and
+    "8.5 billion dollars", are one figure.
+    """
     out = set()
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
         if not (currency or unit or scale):
             continue
-        number = match.group("num").replace(",", "")
         try:
-            value = float(number)
+            value = float(match.group("num").replace(",", ""))
         except ValueError:
             continue
+        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
         what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
-        out.add(f"{value:g}{_SCALES.get((scale or '').lower(), '')}{what}")
+        unit = "" if what in _MONEY else what
+        out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
     return out
+
+
+def _rounded(value: float) -> str:
+    """`value` to three significant digits, readable: 18125 → "18100", 8.5e9 → "8.5 billion".
+
+    Two digits made coincidences: 17,760 and 17,990 yuan were one price.
+    """
+    rounded = float(f"{value:.3g}")
+    for scale, word in ((1e9, " billion"), (1e6, " million")):
+        if rounded >= scale:
+            return f"{rounded / scale:g}{word}"
+    return f"{rounded:.0f}" if rounded >= 100 else f"{rounded:g}"
 
 
 def _named(lowered: str, terms: tuple[tuple[re.Pattern[str], str], ...]) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ import structlog
 from watcher.classify.severity import for_sources
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.items import DigestOutbound, Outbound
+from watcher.domain.notices import GROUP_MARK, notice_group
 from watcher.notify.admin import notify_admins
 from watcher.notify.channel import EMAIL, Channel, Transport
 from watcher.notify.channels.mail.digest import render_digest
@@ -143,9 +145,7 @@ async def dispatch_alerts(
         record = _Deliveries(d, outbound, batch.owner, what)
         job = _alert_job(d, channel, outbound, what, record)
         if job is None:
-            await record.dead("the address is no longer a subscriber", d.clock())
-            log.warning("alert_dropped", subscriber=outbound.subscriber, reason="not subscribed")
-            gone += DispatchReport(dead=1)
+            gone += await _not_subscribed(d, record, outbound.subscriber, outbound.queued_at)
         else:
             jobs.append(job)
     deliveries = {outbound.message_id: outbound.delivery_ids for outbound in batch.emails}
@@ -165,6 +165,32 @@ async def dispatch_alerts(
         send_timeout=channel.send_timeout,
         mark_sent=mark_sent,
     )
+
+
+async def _not_subscribed(
+    d: Dispatcher, record: _Deliveries | _DigestRecord, address: str, queued_at: datetime | None
+) -> DispatchReport:
+    """Mail for an address that is not (or no longer) configured: wait, then a dead letter.
+
+    A config edit may drop a subscriber for a moment (a half-saved file, a typo fixed a
+    minute later): the mail waits `dispatcher.unsubscribed_grace` from when it was queued,
+    looked at again every `dispatcher.backoff`, and goes out if the address comes back.
+    """
+    now = d.clock()
+    policy = d.config.dispatcher
+    until = (queued_at or now) + policy.unsubscribed_grace
+    if now < until:
+        reason = (
+            f"{address} is not a configured subscriber now; kept until {until:%Y-%m-%d %H:%M}Z"
+            " in case the config brings it back"
+        )
+        await record.wait(reason, min(now + policy.backoff, until))
+        log.warning("mail_waiting", subscriber=address, reason="not subscribed", until=until)
+        return DispatchReport(retried=1)
+    grace = policy.unsubscribed_grace
+    await record.dead(f"the address is no longer a subscriber (waited {grace})", now)
+    log.warning("alert_dropped", subscriber=address, reason="not subscribed")
+    return DispatchReport(dead=1)
 
 
 def _alert_job(
@@ -206,10 +232,15 @@ class _Deliveries:
     async def retry(self, error: str, at: datetime) -> None:
         await outbox.mark_retry(self.d.db, self.outbound.delivery_ids, error=error, at=at)
 
+    async def wait(self, reason: str, at: datetime) -> None:
+        await outbox.postpone(self.d.db, self.outbound.delivery_ids, reason=reason, at=at)
+
     async def dead(self, error: str, now: datetime) -> None:
         await outbox.mark_dead(self.d.db, self.outbound.delivery_ids, error=error)
         o = self.outbound
-        await _tell_admins(self.d, o.subscriber, o.message_id, self.what, error, now)
+        await _tell_admins(
+            self.d, o.subscriber, o.message_id, self.what, error, now, channel=o.channel
+        )
 
     async def release(self) -> None:
         await outbox.release(self.d.db, self.outbound.delivery_ids, owner=self.owner)
@@ -240,8 +271,7 @@ async def dispatch_digests(
             continue
         subscriber = d.config.subscriber(digest.subscriber)
         if subscriber is None:
-            await record.dead("the address is no longer a subscriber", d.clock())
-            gone += DispatchReport(dead=1)
+            gone += await _not_subscribed(d, record, digest.subscriber, digest.period_end)
             continue
         jobs.append(_digest_job(d, digest, subscriber, record))
     return gone + await send_jobs(
@@ -294,6 +324,11 @@ class _DigestRecord:
             self.d.db, self.digest.digest_id, status=PENDING, error=error, retry_at=at
         )
 
+    async def wait(self, reason: str, at: datetime) -> None:
+        await digests.mark_digest(
+            self.d.db, self.digest.digest_id, status=PENDING, error=reason, retry_at=at
+        )
+
     async def dead(self, error: str, now: datetime) -> None:
         g = self.digest
         await digests.mark_digest(self.d.db, g.digest_id, status=DEAD, error=error)
@@ -336,9 +371,9 @@ async def dispatch_notices(
             attempts=notice.attempts,
             what=f"admin notice {notice.key}",
             build=_notice_builder(d, notice),
-            record=_NoticeRecord(d, notice.id, owner),
+            record=_NoticeRecord(d, ids, owner),
         )
-        for notice in due
+        for notice, ids in _grouped(due)
     ]
     return await send_jobs(
         policy,
@@ -349,6 +384,37 @@ async def dispatch_notices(
         pacer=d.pacer,
         send_timeout=mail.send_timeout,
     )
+
+
+def _grouped(due: Sequence[notices.Notice]) -> list[tuple[notices.Notice, tuple[int, ...]]]:
+    """Each due notice alone, except those of one cause (`notice_group`): one email for them.
+
+    The merged notice keeps the first one's Message-ID (a resend after a crash regroups
+    what is still due) and lists every notice's body.
+    """
+    groups: dict[str, list[notices.Notice]] = {}
+    out: list[tuple[notices.Notice, tuple[int, ...]]] = []
+    for notice in due:
+        group = notice_group(notice.key)
+        if group is None:
+            out.append((notice, (notice.id,)))
+        else:
+            groups.setdefault(group, []).append(notice)
+    for group, members in groups.items():
+        first = members[0]
+        if len(members) == 1:
+            out.append((first, (first.id,)))
+            continue
+        merged = dataclasses.replace(
+            first,
+            key=group,
+            subject=f"{first.subject} ({len(members)} times, one cause)",
+            body=f"{len(members)} notices with one cause:\n\n"
+            + "\n\n----\n\n".join(m.body for m in members),
+            attempts=max(m.attempts for m in members),
+        )
+        out.append((merged, tuple(m.id for m in members)))
+    return out
 
 
 def _notice_builder(
@@ -362,36 +428,53 @@ def _notice_builder(
 
 @dataclass(frozen=True, slots=True)
 class _NoticeRecord:
+    """Outcomes of one notice email, written to every notice it carries."""
+
     d: Dispatcher
-    notice_id: int
+    notice_ids: tuple[int, ...]
     owner: str
 
     async def sent(self, reply: str, now: datetime) -> None:
-        await notices.mark_notice(self.d.db, self.notice_id, status=SENT, now=now)
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(self.d.db, notice_id, status=SENT, now=now)
 
     async def retry(self, error: str, at: datetime) -> None:
-        await notices.mark_notice(
-            self.d.db, self.notice_id, status=PENDING, now=at, error=error, retry_at=at
-        )
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(
+                self.d.db, notice_id, status=PENDING, now=at, error=error, retry_at=at
+            )
 
     async def dead(self, error: str, now: datetime) -> None:
-        await notices.mark_notice(self.d.db, self.notice_id, status=DEAD, now=now, error=error)
+        for notice_id in self.notice_ids:
+            await notices.mark_notice(self.d.db, notice_id, status=DEAD, now=now, error=error)
 
     async def release(self) -> None:
-        await notices.release_notices(self.d.db, [self.notice_id], owner=self.owner)
+        await notices.release_notices(self.d.db, list(self.notice_ids), owner=self.owner)
 
 
 async def _tell_admins(
-    d: Dispatcher, subscriber: str, message_id: str, what: str, error: str, now: datetime
+    d: Dispatcher,
+    subscriber: str,
+    message_id: str,
+    what: str,
+    error: str,
+    now: datetime,
+    channel: str = EMAIL,
 ) -> None:
-    """A dead letter's notice for the admins, once per message (keyed by its ID)."""
+    """A dead letter's notice for the admins, once per message (keyed by its ID).
+
+    The key's cause (channel, address and error) groups the dead letters of one bouncing
+    address into one email (`watcher.domain.notices.notice_group`).
+    """
+    kind = "email" if channel == EMAIL else f"{channel} alert"
+    cause = hashlib.sha256(f"{channel}\n{subscriber}\n{error}".encode()).hexdigest()[:16]
     await notify_admins(
         d.db,
         d.config,
-        key=f"dead-letter:{message_id}",
-        subject=f"Email to {subscriber} could not be delivered",
+        key=f"dead-letter:{cause}{GROUP_MARK}{message_id}",
+        subject=f"{kind.capitalize()} to {subscriber} could not be delivered",
         body=(
-            f"The email {message_id} to {subscriber} ({what}) is a dead letter."
+            f"The {kind} {message_id} to {subscriber} ({what}) is a dead letter."
             f"\n\nReason: {error}\n\n"
             "Fix the cause, then requeue it: `watcher outbox retry --dead`."
         ),

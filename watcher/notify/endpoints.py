@@ -18,6 +18,7 @@ from watcher.config import WatcherConfig
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOKENISH = re.compile(r"[A-Za-z0-9_\-]{16,}")  # a path segment long enough to be a key
+_HOSTNAME = re.compile(r"(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|\[[0-9a-fA-F:]+\])(:\d+)?")
 MASK = "***"
 
 
@@ -43,9 +44,11 @@ def expand(endpoint: str, environ: Mapping[str, str] | None = None) -> str:
     return _VARIABLE.sub(value, endpoint)
 
 
-def mask(endpoint: str) -> str:
+def mask(endpoint: str, *, host_may_be_secret: bool = False) -> str:
     """`endpoint` safe to print: password, query values and key-like path parts hidden.
 
+    With `host_may_be_secret` (Apprise URLs, whose "host" is often a token:
+    `tgram://<bot token>/<chat>`), a host that is no domain name or address is hidden too.
     `${NAME}` references are kept (they are names, not secrets).
     """
     try:
@@ -53,10 +56,14 @@ def mask(endpoint: str) -> str:
     except ValueError:
         return MASK
     netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
+    userinfo, at, host = netloc.rpartition("@")
+    if host_may_be_secret and not _VARIABLE.fullmatch(host) and not _HOSTNAME.fullmatch(host):
+        host = MASK
+    if at:
         user = userinfo.split(":", 1)[0]
         netloc = f"{_mask_piece(user)}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
+    else:
+        netloc = host
     path = "/".join(_mask_piece(segment) for segment in parts.path.split("/"))
     query = "&".join(
         f"{name}={_keep_variables(value)}"
@@ -80,14 +87,20 @@ def secret_parts(url: str) -> list[str]:
         parts = urlsplit(url)
     except ValueError:
         return [url]
-    pieces = [url, parts.netloc.rpartition("@")[0]]
+    userinfo, _, host = parts.netloc.rpartition("@")
+    pieces = [url, userinfo, *userinfo.split(":")]
+    if not _HOSTNAME.fullmatch(host):
+        pieces.append(host)  # a token in the host's place (Apprise)
     pieces += [v for _, v in parse_qsl(parts.query)]
     pieces += [s for s in parts.path.split("/") if _TOKENISH.fullmatch(s)]
     return [p for p in pieces if p]
 
 
 def check_endpoints(
-    config: WatcherConfig, channel: str, check_one: Callable[[str], str | None]
+    config: WatcherConfig,
+    channel: str,
+    check_one: Callable[[str], str | None],
+    shown: Callable[[str], str] = mask,
 ) -> list[str]:
     """Problems with every subscriber's `channel` endpoints, each named by key path (masked).
 
@@ -96,7 +109,7 @@ def check_endpoints(
     problems = []
     for index, subscriber in enumerate(config.subscribers):
         for position, url in enumerate(subscriber.channels.get(channel, [])):
-            where = f"subscribers.{index}.channels.{channel}.{position} ({mask(url)})"
+            where = f"subscribers.{index}.channels.{channel}.{position} ({shown(url)})"
             missing = [name for name in variables(url) if name not in os.environ]
             if missing:
                 problems.append(f"{where}: environment variable {', '.join(missing)} is not set")

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
+from watcher.domain.masking import MASK, mask_secrets
+
 _SECRET_KEYS = {"password", "secret", "token", "authorization"}
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
 
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Never print a secret, whatever a caller bound: secret keys and passwords in URLs."""
+    """Never print a secret, whatever a caller bound: secret keys, secrets in URLs.
+
+    Runs after the exception is formatted (JSON lines), so a traceback's text is masked too.
+    """
     for key, value in list(event.items()):
         if key.lower() in _SECRET_KEYS:
-            event[key] = "***"
-        elif isinstance(value, str) and "@" in value:
-            event[key] = _URL_PASSWORD.sub(r"\1***@", value)
+            event[key] = MASK
+        elif isinstance(value, str):
+            event[key] = mask_secrets(value)
     return event
 
 
@@ -38,8 +41,8 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
             structlog.processors.format_exc_info if json_lines else structlog.dev.set_exc_info,
+            _redact,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

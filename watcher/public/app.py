@@ -57,8 +57,10 @@ def create_app(site: Site) -> Starlette:
             return claim
         if request.method == "GET":
             return HTMLResponse(confirm_page(claim.address), headers=_HEADERS)
-        body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
-        form = parse_qs(body)
+        body = await _small_body(request)
+        if body is None:
+            return _refused(413, f"the request body is larger than {MAX_FORM_BYTES} bytes")
+        form = parse_qs(body.decode("utf-8", "replace"))
         # RFC 8058 §3.2: the one-click POST's body is `List-Unsubscribe=One-Click`
         how = "one-click" if form.get("List-Unsubscribe") == ["One-Click"] else "confirm-page"
         done = await optouts.unsubscribe(
@@ -111,7 +113,7 @@ async def _feed(
         config,
         title=title,
         feed_id=feed_tag(config, name),
-        self_url=str(request.url),
+        self_url=_public_url(config, request),
         now=site.clock(),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=_HEADERS)
@@ -130,6 +132,24 @@ def _claim(site: Site, request: Request, purpose: str) -> Claim | Response:
     except TokenError as exc:
         log.warning("token_refused", purpose=purpose, reason=str(exc))
         return _refused(403, str(exc))
+
+
+def _public_url(config: WatcherConfig, request: Request) -> str:
+    """The URL readers use for this request: under `public.base_url` behind a proxy."""
+    if not config.public.base_url:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{config.public.base_url.rstrip('/')}{request.url.path}{query}"
+
+
+async def _small_body(request: Request) -> bytes | None:
+    """The body, read up to `MAX_FORM_BYTES`; None when it is longer (nothing more is read)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    return body
 
 
 def _refused(status: int, reason: str) -> Response:

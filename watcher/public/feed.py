@@ -7,9 +7,11 @@ direction, severity and its evidence sentences with the matched terms marked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
+from xml.etree import ElementTree
 
 from sqlalchemy import Connection, select
 
@@ -20,6 +22,8 @@ from watcher.store.db import Database
 from watcher.store.tables import ITEMS, SIGNALS
 from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
+ATOM = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SCAN_FACTOR = 10  # newest signals read per wanted entry before the filter is applied
 
 
@@ -77,31 +81,50 @@ def render_feed(
     self_url: str,
     now: datetime,
 ) -> bytes:
-    """The Atom document of `entries` (newest first), UTF-8."""
-    from feedgen.feed import FeedGenerator
+    """The Atom document of `entries` (newest first), UTF-8.
 
-    generator = FeedGenerator()
-    generator.id(feed_id)
-    generator.title(title)
-    generator.author({"name": "Supply Watcher"})
-    generator.link(href=self_url, rel="self")
-    generator.updated(max((e.created_at for e in entries), default=now))
-    generator.generator("Supply Watcher")
+    Built with the standard library's ElementTree, which escapes every text and
+    attribute; characters XML 1.0 forbids (feed text may carry them) are dropped.
+    """
+    feed = ElementTree.Element("feed", xmlns=ATOM)
+    _text(feed, "id", feed_id)
+    _text(feed, "title", title)
+    _text(feed, "updated", _when(max((e.created_at for e in entries), default=now)))
+    ElementTree.SubElement(feed, "link", rel="self", href=_clean(self_url))
+    author = ElementTree.SubElement(feed, "author")
+    _text(author, "name", "Supply Watcher")
+    _text(feed, "generator", "Supply Watcher")
     for entry in entries:
-        label = config.signal_label(entry.signal.type)
-        s = entry.signal
-        item = entry.item
-        added = generator.add_entry(order="append")
-        added.id(signal_tag(config, entry.signal_id))
-        added.title(f"{label} · {s.direction.value} · {s.severity.value}: {item.title}")
+        s, item = entry.signal, entry.item
+        label = config.signal_label(s.type)
+        added = ElementTree.SubElement(feed, "entry")
+        _text(added, "id", signal_tag(config, entry.signal_id))
+        _text(added, "title", f"{label} · {s.direction.value} · {s.severity.value}: {item.title}")
         if item.link:
-            added.link(href=item.link, rel="alternate")
-        added.updated(entry.created_at)
+            ElementTree.SubElement(added, "link", rel="alternate", href=_clean(item.link))
+        _text(added, "updated", _when(entry.created_at))
         if item.published is not None:
-            added.published(item.published)
-        added.content(_content(label, s, item), type="html")
-    body: bytes = generator.atom_str(pretty=True)
+            _text(added, "published", _when(item.published))
+        content = _text(added, "content", _content(label, s, item))
+        content.set("type", "html")
+    body: bytes = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
+
+
+def _text(parent: ElementTree.Element, tag: str, text: str) -> ElementTree.Element:
+    element = ElementTree.SubElement(parent, tag)
+    element.text = _clean(text)
+    return element
+
+
+def _clean(text: str) -> str:
+    """`text` without the characters XML 1.0 does not allow."""
+    return _NOT_XML.sub("", text)
+
+
+def _when(moment: datetime) -> str:
+    """An RFC 3339 date-time in UTC."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def signal_tag(config: WatcherConfig, signal_id: int) -> str:
@@ -134,13 +157,13 @@ def _content(label: str, signal: Signal, item: Item) -> str:
 
 
 def marked(evidence: Evidence) -> str:
-    """The evidence sentence as HTML, each matched span in `<mark>`."""
+    """The evidence sentence as HTML, each matched span in `<strong>` (feed readers keep it)."""
     text, out, at = evidence.sentence, [], 0
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < at or span.end > len(text):
             continue
         out.append(escape(text[at : span.start]))
-        out.append(f"<mark>{escape(text[span.start : span.end])}</mark>")
+        out.append(f"<strong>{escape(text[span.start : span.end])}</strong>")
         at = span.end
     out.append(escape(text[at:]))
     return "".join(out)

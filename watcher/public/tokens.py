@@ -23,6 +23,7 @@ from watcher.domain.errors import ConfigError, TokenError
 if TYPE_CHECKING:
     from itsdangerous import URLSafeTimedSerializer
 
+SKEW = timedelta(minutes=5)  # clock difference tolerated between signer and checker
 UNSUBSCRIBE = "unsubscribe"
 FEED = "feed"
 
@@ -56,6 +57,7 @@ class Tokens:
             config.previous_secret_file,
             config.previous_valid_until,
             config.token_max_age,
+            (_changed(config.secret_file), _changed(config.previous_secret_file)),
         )
 
     def sign(self, address: str, purpose: str, now: datetime, list_name: str = "") -> str:
@@ -69,10 +71,12 @@ class Tokens:
         keys = [self.key]
         if self.previous and self.previous_until and now < self.previous_until:
             keys.insert(0, self.previous)  # itsdangerous signs with the last, accepts any
-        serializer = _serializer(keys, purpose, now)
+        # checked SKEW ahead with SKEW more age allowed: the same expiry, but a link signed
+        # by a replica whose clock runs a little ahead is not "from the future"
+        serializer = _serializer(keys, purpose, now + SKEW)
         try:
             payload, signed = serializer.loads(
-                token, max_age=int(self.max_age.total_seconds()), return_timestamp=True
+                token, max_age=int((self.max_age + SKEW).total_seconds()), return_timestamp=True
             )
         except SignatureExpired:
             raise TokenError(
@@ -97,8 +101,9 @@ def _tokens(
     previous_file: Path | None,
     until: datetime | None,
     max_age: timedelta,
+    versions: tuple[int | None, int | None],
 ) -> Tokens | None:
-    """The keys read once per distinct setting (a file is read again after a reload)."""
+    """The keys read once per distinct setting and key file version (`versions`)."""
     config = PublicConfig(
         secret=secret,
         secret_file=secret_file,
@@ -113,6 +118,14 @@ def _tokens(
     if not key:
         return None
     return Tokens(key, old or None, until, max_age)
+
+
+def _changed(path: Path | None) -> int | None:
+    """A key file's modification time: a new key in the file is read at the next link."""
+    try:
+        return None if path is None else path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _serializer(keys: list[str], purpose: str, now: datetime) -> URLSafeTimedSerializer:

@@ -39,7 +39,13 @@ from watcher.ops.web import ProbeServer
 from watcher.service.analysis import Rules
 from watcher.service.pipeline import PollReport
 from watcher.service.probes import probe_routes, start_probe_server
-from watcher.service.reload import ConfigDiff, config_fingerprint, diff_configs
+from watcher.service.reload import (
+    ConfigDiff,
+    config_fingerprint,
+    diff_configs,
+    emptied_sections,
+    emptiness_problem,
+)
 from watcher.service.rounds import (
     dispatch_all,
     poll_with_deadline,
@@ -365,6 +371,9 @@ class Daemon:
         self._fingerprint = await asyncio.to_thread(config_fingerprint, self.config_path)
         try:
             new = await asyncio.to_thread(load_config, self.config_path)
+            emptied = emptied_sections(self.config, new)
+            if emptied:
+                raise ConfigError([emptiness_problem(emptied)], str(self.config_path))
             rules = Rules.from_config(new)
             check_channels(new)
         except (ConfigError, ValueError) as exc:

@@ -18,7 +18,17 @@ import yaml
 from watcher.config import WatcherConfig
 
 RESTART_KEYS = ("data_dir", "database", "http", "web")
-LIVE_KEYS = ("log", "mail", "smtp", "dispatcher", "service", "admins")
+LIVE_KEYS = (
+    "log",
+    "mail",
+    "smtp",
+    "dispatcher",
+    "service",
+    "admins",
+    "public",
+    "webhook",
+    "apprise",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +87,34 @@ def diff_configs(old: WatcherConfig, new: WatcherConfig) -> ConfigDiff:
         ),
         restart_required=tuple(
             k for k in RESTART_KEYS if hasattr(new, k) and getattr(old, k) != getattr(new, k)
-        ),
+        )
+        + (("public",) if _listener(old) != _listener(new) else ()),
     )
+
+
+def emptied_sections(old: WatcherConfig, new: WatcherConfig) -> list[str]:
+    """Sections the running config has and `new` empties without saying so (`allow_empty`).
+
+    An editor caught mid-save leaves an empty or cut file, which is valid YAML: applying
+    it would drop every source, subscriber or rule. Such a reload is refused.
+    """
+    had = {"sources": old.sources, "subscribers": old.subscribers, "signals": old.signals}
+    return [name for name in new.empty_sections() if had[name]]
+
+
+def emptiness_problem(sections: list[str]) -> str:
+    """What `check-config` and a refused reload say about sections left empty."""
+    names = ", ".join(sections)
+    return (
+        f"the file has no {names}: a hot reload to it is refused (an editor's half-saved"
+        f" file looks like this); if that is meant, say so: allow_empty: [{names}]"
+    )
+
+
+def _listener(config: WatcherConfig) -> tuple[bool, str, int]:
+    """Where the public endpoint listens: a change needs a restart (its links and feeds
+    apply live)."""
+    return config.public.enabled, config.public.host, config.public.port
 
 
 def config_fingerprint(path: Path) -> str:

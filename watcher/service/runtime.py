@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.threads import ThreadWorkers
 from watcher.config import WatcherConfig
 from watcher.notify.channel import Channel, ChannelKind, channels_for
 from watcher.notify.dispatch import Dispatcher
@@ -25,10 +26,19 @@ WORKER_MODULES = (
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",
-    "trafilatura",  # the optional `fulltext` extra; fulltext.py imports it when it runs
     "watcher.service.analysis",
     "watcher.notify.channels.mail.alert",
 )
+# the optional `fulltext` extra (about 10 MB shared by every worker), preloaded only when
+# a source asks for full text; fulltext.py imports it when it first runs otherwise
+FULL_TEXT_MODULES = ("trafilatura",)
+THREADS_WITHOUT_WORKERS = 2  # `polling.parse_workers: 0`: parse on this many threads
+
+
+def worker_modules(config: WatcherConfig) -> tuple[str, ...]:
+    """What the forkserver should import for `config`'s sources."""
+    full_text = any(getattr(source, "full_text", False) for source in config.sources)
+    return WORKER_MODULES + FULL_TEXT_MODULES if full_text else WORKER_MODULES
 
 
 def utcnow() -> datetime:
@@ -67,8 +77,11 @@ class Runtime:
         self.fetcher = Fetcher(self.config.http, self.config.user_agent)
         self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling
-        self.parsers = WorkerPool(
-            polling.parse_workers, polling.parse_timeout.total_seconds(), preload=WORKER_MODULES
+        deadline = polling.parse_timeout.total_seconds()
+        self.parsers = (
+            WorkerPool(polling.parse_workers, deadline, preload=worker_modules(self.config))
+            if polling.parse_workers
+            else ThreadWorkers(THREADS_WITHOUT_WORKERS, deadline)
         )
         self._stack.callback(self.parsers.close)
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)

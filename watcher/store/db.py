@@ -33,7 +33,7 @@ from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
 from watcher.store import migrate as migrations
 from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
-from watcher.store.failures import OPEN_ERRORS, folder_failure, open_failure
+from watcher.store.failures import OPEN_ERRORS, describe_url, folder_failure, open_failure
 from watcher.store.sqlite_threads import SqliteThreads
 from watcher.store.turns import Turns
 
@@ -243,7 +243,7 @@ async def open_database(
         try:
             await prepare_schema(engine, migrate=migrate)
         except OPEN_ERRORS as exc:
-            shown = engine.url.render_as_string(hide_password=True)
+            shown = describe_url(engine.url)
             raise open_failure(shown, exc) from None
         db = Database(engine)
         try:
@@ -264,7 +264,7 @@ async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
         return
     found, wanted = await migrations.current(engine), migrations.head()
     if found != wanted:
-        url = engine.url.render_as_string(hide_password=True)
+        url = describe_url(engine.url)
         raise StoreError(
             f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
             " run `watcher db upgrade`"

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import sqlite3
 
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from watcher.domain.errors import StoreError
+from watcher.domain.masking import mask_secrets
 
 _CORRUPT = ("file is not a database", "database disk image is malformed")
 _NOT_WRITABLE = ("readonly database", "unable to open database file", "read-only file system")
+
+
+def describe_url(url: str | URL) -> str:
+    """A database URL as it may be printed: its password and secret parameters masked.
+
+    SQLAlchemy's `hide_password` covers the user-info only; asyncpg also takes
+    `?password=` (and `sslpassword`) as query parameters.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    return mask_secrets(parsed.render_as_string(hide_password=True))
 
 
 def folder_failure(folder: str, exc: OSError) -> StoreError:
@@ -29,7 +41,7 @@ def folder_failure(folder: str, exc: OSError) -> StoreError:
 def open_failure(database: str, exc: BaseException) -> StoreError:
     """The database at `database` (a path or a URL without password) cannot be used."""
     original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    reason = " ".join(str(original).split()) or type(original).__name__
+    reason = mask_secrets(" ".join(str(original).split()) or type(original).__name__)
     lowered = reason.lower()
     if any(mark in lowered for mark in _CORRUPT):
         return StoreError(

@@ -23,6 +23,8 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.domain.errors import StoreError
+from watcher.domain.masking import mask_secrets
+from watcher.store.failures import describe_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -101,8 +103,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         async with engine.execution_options(watcher_write=True).begin() as conn:
             await conn.run_sync(run)
     except Exception as exc:
-        url = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"cannot migrate database {url} to {revision}: {exc}") from exc
+        url = describe_url(engine.url)
+        raise StoreError(
+            mask_secrets(f"cannot migrate database {url} to {revision}: {exc}")
+        ) from exc
 
 
 async def _at_head(engine: AsyncEngine) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -114,12 +114,15 @@ async def claim_outbound(
         .order_by(DELIVERIES.c.id)
     )
 
-    def read(connection: Connection) -> tuple[list[RowMapping], dict[int, set[str]]]:
+    def read(
+        connection: Connection,
+    ) -> tuple[list[RowMapping], dict[int, set[str]], dict[tuple[str, str, int], set[str]]]:
         rows = [row._mapping for row in connection.execute(query)]
         stories = {row["items_story_id"] for row in rows}
-        return rows, reporting_sources(connection, stories)
+        revised = {row["deliveries_story_id"] for row in rows if row["items_revision"] > 1}
+        return rows, reporting_sources(connection, stories), earlier_alerts(connection, revised)
 
-    rows, others = await db.run_read(read)
+    rows, others, earlier = await db.run_read(read)
     groups: dict[str, list[RowMapping]] = {}
     for row in rows:
         groups.setdefault(row["deliveries_message_id"], []).append(row)
@@ -139,9 +142,45 @@ async def claim_outbound(
                 signals=tuple(signal_value(m, SIGNAL_PREFIX) for m in members),
                 also_reported_by=also_reported(others, first["items_story_id"], item.source),
                 story_news=(first["items_story_news"] or "") if first["deliveries_edition"] else "",
+                revision=first["items_revision"],
+                earlier_types=tuple(
+                    sorted(
+                        earlier.get(
+                            (
+                                first["deliveries_subscriber"],
+                                first["deliveries_channel"],
+                                first["deliveries_story_id"],
+                            ),
+                            set(),
+                        )
+                        - {m["deliveries_signal_type"] for m in members}
+                    )
+                ),
+                queued_at=min(_aware(m["deliveries_created_at"]) for m in members),
             )
         )
     return Batch(owner, until, emails)
+
+
+def earlier_alerts(
+    connection: Connection, story_ids: set[int]
+) -> dict[tuple[str, str, int], set[str]]:
+    """(subscriber, channel, story) → the signal types its outbox rows hold for that story.
+
+    For a revised report's alert, which says what it adds to what was alerted before.
+    """
+    found: dict[tuple[str, str, int], set[str]] = {}
+    if not story_ids:
+        return found
+    d = DELIVERIES.c
+    rows = connection.execute(
+        select(d.subscriber, d.channel, d.story_id, d.signal_type).where(
+            d.story_id.in_(sorted(story_ids))
+        )
+    )
+    for subscriber, channel, story_id, signal_type in rows:
+        found.setdefault((subscriber, channel, story_id), set()).add(signal_type)
+    return found
 
 
 def reporting_sources(connection: Connection, story_ids: set[int | None]) -> dict[int, set[str]]:
@@ -215,6 +254,11 @@ async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: dateti
     )
 
 
+async def postpone(db: Database, ids: Sequence[int], *, reason: str, at: datetime) -> None:
+    """Not attempted, only put off until `at` (its recipient is missing just now)."""
+    await _update(db, ids, next_attempt_at=at, last_error=reason[:MAX_ERROR_CHARS])
+
+
 async def mark_dead(db: Database, ids: Sequence[int], *, error: str) -> None:
     """A permanent failure: a dead letter, kept with its reason, never retried by itself."""
     await _update(
@@ -237,6 +281,11 @@ async def release(db: Database, ids: Sequence[int], *, owner: str) -> None:
         .values(lease_owner=None, lease_until=None)
     )
     await db.run_write(lambda connection: connection.execute(statement), urgent=True)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite hands back naive UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _update(db: Database, ids: Sequence[int], **values: Any) -> None:

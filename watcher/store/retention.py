@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, exists, select
+from sqlalchemy import Connection, and_, delete, exists, or_, select
 
 from watcher.store.db import Database
-from watcher.store.outbox import SENT
+from watcher.store.outbox import CANCELLED, SENT
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORY_KEYS
 
 
@@ -29,17 +29,23 @@ class Purged:
 async def purge(
     db: Database, *, now: datetime, items_after: timedelta, deliveries_after: timedelta
 ) -> Purged:
-    """Delete signal-less items and sent deliveries older than their windows; one transaction."""
+    """Delete signal-less items and sent (or cancelled) deliveries older than their windows."""
     unread = (
         ITEMS.c.fetched_at < now - items_after,
         ~exists().where(SIGNALS.c.item_id == ITEMS.c.id),
         ~exists().where(DELIVERIES.c.item_id == ITEMS.c.id),
     )
 
+    cut = now - deliveries_after
+
     def purge_rows(connection: Connection) -> Purged:
         sent = connection.execute(
             delete(DELIVERIES).where(
-                DELIVERIES.c.status == SENT, DELIVERIES.c.sent_at < now - deliveries_after
+                or_(
+                    and_(DELIVERIES.c.status == SENT, DELIVERIES.c.sent_at < cut),
+                    # cancelled by an opt-out: never sent, kept as long as a sent row
+                    and_(DELIVERIES.c.status == CANCELLED, DELIVERIES.c.created_at < cut),
+                )
             )
         )
         connection.execute(

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import PurePosixPath
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -43,6 +44,12 @@ from watcher.notify.channels.mail.headers import (
     reused_header,
 )
 from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.notify.channels.mail.presentation import (
+    accent,
+    severity_colour,
+    severity_marks,
+    subject_line,
+)
 from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
@@ -94,18 +101,15 @@ class AlertStyle:
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
-    """`[Supply Watch] Export control · tightening · Dy, Tb · <title>`."""
-    labels = ", ".join(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
-    directions = {s.direction for s in outbound.signals}
-    direction = directions.pop().value if len(directions) == 1 else "mixed"
-    elements: list[str] = []
-    for signal in outbound.signals:
-        elements.extend(e for e in signal.entities.elements if e not in elements)
-    parts = ["[Supply Watch] " + labels + (" (update)" if outbound.story_news else ""), direction]
-    if elements:
-        parts.append(", ".join(elements[:4]) + ("…" if len(elements) > 4 else ""))
-    parts.append(clean_title(outbound.item.title or "(untitled report)"))
-    return " · ".join(parts)
+    """`<headline> · Export control +1`: the headline first, within `SUBJECT_CHARS`.
+
+    An item that adds a fact to a story it joined says so first (`Update: …`).
+    """
+    labels = list(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
+    title = clean_title(outbound.item.title or "(untitled report)", 300)
+    if outbound.story_news:
+        title = f"Update: {title}"
+    return subject_line(title, labels, {s.direction for s in outbound.signals})
 
 
 def render_alert(
@@ -152,6 +156,8 @@ def _alert(
     context = {
         "headline": clean_title(item.title or "(untitled report)", 300),
         "signals": [signal_view(s, config) for s in outbound.signals],
+        "accent": accent(outbound.signals),
+        "update": update_note(outbound, config),
         "also_reported_by": list(outbound.also_reported_by),
         "carried_by": 1 + len(outbound.also_reported_by),
         "story_news": outbound.story_news,
@@ -309,9 +315,22 @@ def item_view(item: Item, subscriber: Subscriber) -> dict[str, object]:
     }
 
 
+def update_note(outbound: Outbound, config: MailSettings) -> str | None:
+    """For a revised report: `Updated: now also reports Scrap shortage (alerted earlier: …)`."""
+    if outbound.revision <= 1:
+        return None
+    new = ", ".join(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
+    if not outbound.earlier_types:
+        return f"Updated: the revised report now reports {new}"
+    earlier = ", ".join(config.signal_label(t) for t in outbound.earlier_types)
+    return f"Updated: now also reports {new} (alerted earlier: {earlier})"
+
+
 def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
     """What the templates show of one signal."""
     return {
+        "marks": severity_marks(signal.severity),
+        "colour": severity_colour(signal.severity, signal.direction),
         "type": signal.type,
         "label": config.signal_label(signal.type),
         "rule": signal.rule,
@@ -373,9 +392,10 @@ def safe_link(link: str | None) -> str | None:
 
 
 def local_document(link: str | None) -> str | None:
-    """The path of a `file://` link (the files source), shown as text, never linked."""
+    """The file name of a `file://` link (the files source): shown as text, never linked,
+    and never the server's folder, which means nothing to a reader."""
     if link and link.lower().startswith("file://"):
-        return one_line(unquote(urlsplit(link).path))
+        return one_line(PurePosixPath(unquote(urlsplit(link).path)).name) or None
     return None
 
 

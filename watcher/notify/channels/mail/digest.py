@@ -1,9 +1,13 @@
-"""Build a digest email: counts on top, then signal type → severity → one line per story."""
+"""Build a digest email: counts on top, then one entry per report under its severity.
+
+A report that carries several signal types is listed once, with all its types, under
+the severity of its most severe signal; its evidence is that signal's.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
@@ -11,6 +15,7 @@ from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.items import DigestEntry, DigestOutbound, Severity
 from watcher.notify.channels.mail.alert import build_message, evidence_view, item_view
 from watcher.notify.channels.mail.headers import clean_title
+from watcher.notify.channels.mail.presentation import accent, severity_colour, severity_marks
 
 _SEVERITIES = sorted(Severity, key=lambda s: s.rank, reverse=True)
 
@@ -58,46 +63,61 @@ def _severity_counts(entries: tuple[DigestEntry, ...]) -> list[tuple[str, int]]:
 def _groups(
     entries: tuple[DigestEntry, ...], config: WatcherConfig, subscriber: Subscriber
 ) -> list[dict[str, object]]:
-    """Signal types (most severe first), each split by severity, one line per story."""
-    by_type: dict[str, list[DigestEntry]] = {}
+    """Severities (most severe first), each with its reports, newest first, listed once."""
+    reports: dict[tuple[str, str], list[DigestEntry]] = {}
     for entry in entries:
-        by_type.setdefault(entry.signal.type, []).append(entry)
-    order = sorted(
-        by_type,
-        key=lambda t: (-max(e.signal.severity.rank for e in by_type[t]), config.signal_label(t)),
-    )
-    groups = []
-    for signal_type in order:
-        severities = []
-        for severity in _SEVERITIES:
-            lines = [
-                _line(e, subscriber) for e in by_type[signal_type] if e.signal.severity == severity
-            ]
-            if lines:
-                severities.append({"severity": severity.value, "lines": lines})
-        groups.append(
-            {
-                "label": config.signal_label(signal_type),
-                "count": len(by_type[signal_type]),
-                "severities": severities,
-            }
+        reports.setdefault((entry.item.source, entry.item.identity), []).append(entry)
+    by_severity: dict[Severity, list[list[DigestEntry]]] = {}
+    for members in reports.values():
+        members.sort(key=lambda e: (-e.signal.severity.rank, config.signal_label(e.signal.type)))
+        by_severity.setdefault(members[0].signal.severity, []).append(members)
+    groups: list[dict[str, object]] = []
+    for severity in _SEVERITIES:
+        listed = sorted(
+            by_severity.get(severity, []),
+            key=lambda m: m[0].item.published or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
         )
+        if listed:
+            groups.append(
+                {
+                    "severity": severity.value,
+                    "marks": severity_marks(severity),
+                    "reports": [_report(m, config, subscriber) for m in listed],
+                }
+            )
     return groups
 
 
-def _line(entry: DigestEntry, subscriber: Subscriber) -> dict[str, object]:
-    signal = entry.signal
+def _report(
+    members: list[DigestEntry], config: WatcherConfig, subscriber: Subscriber
+) -> dict[str, object]:
+    """One report's line: its signal types (most severe first), one evidence sentence."""
+    top = members[0]
     # the headline is on the line already: prefer a sentence from the body as evidence
-    best = sorted(signal.evidence, key=lambda e: e.in_title)[:1]
-    evidence = evidence_view(best[0]) if best else None
+    best = sorted(top.signal.evidence, key=lambda e: e.in_title)[:1]
+    elements: dict[str, None] = {}
+    countries: dict[str, None] = {}
+    for entry in members:
+        elements.update(dict.fromkeys(entry.signal.entities.elements))
+        countries.update(dict.fromkeys(entry.signal.entities.countries))
     return {
-        "headline": clean_title(entry.item.title or "(untitled report)", 200),
-        "direction": signal.direction.value,
-        "tightening": signal.direction.value == "tightening",
-        "speculative": signal.speculative,
-        "elements": list(signal.entities.elements),
-        "countries": list(signal.entities.countries),
-        "evidence": evidence,
-        "also_reported_by": list(entry.also_reported_by),
-        **item_view(entry.item, subscriber),
+        "headline": clean_title(top.item.title or "(untitled report)", 200),
+        "accent": accent([e.signal for e in members]),
+        "signals": [
+            {
+                "label": config.signal_label(e.signal.type),
+                "direction": e.signal.direction.value,
+                "severity": e.signal.severity.value,
+                "marks": severity_marks(e.signal.severity),
+                "colour": severity_colour(e.signal.severity, e.signal.direction),
+                "speculative": e.signal.speculative,
+            }
+            for e in members
+        ],
+        "elements": list(elements),
+        "countries": list(countries),
+        "evidence": evidence_view(best[0]) if best else None,
+        "also_reported_by": list(top.also_reported_by),
+        **item_view(top.item, subscriber),
     }
