@@ -303,6 +303,8 @@ async def stories_cold(params: Params, workdir: Path) -> Result:
         _checkpoint(params, out)
     off, default = out["off"]["wall"], out["default"]["wall"]
     out["ratio"] = default / off if off else None
+    off_cpu, default_cpu = out["off"]["cpu"], out["default"]["cpu"]
+    out["cpu_ratio"] = default_cpu / off_cpu if off_cpu else None
     return out
 
 
