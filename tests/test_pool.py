@@ -303,7 +303,11 @@ async def test_sigkill_of_watcher_run_leaves_no_child(
 async def test_ctrl_c_on_watcher_run_exits_zero_without_stray_tracebacks(
     feed_server: FeedServer, write_config: Callable[..., Path]
 ) -> None:
-    """SIGINT to the whole process group (Ctrl-C): exit 0, no `Process ForkServerProcess-N:`."""
+    """SIGINT to the whole process group (Ctrl-C): exit 0, no `Process ForkServerProcess-N:`.
+
+    The workers start with the first parse, so the source serves a feed.
+    """
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     path = write_config(
         sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}],
         log={"format": "json"},

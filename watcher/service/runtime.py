@@ -23,6 +23,7 @@ from watcher.store.db import Database, open_database
 # What the workers run, imported once by the forkserver so a new worker starts in
 # milliseconds (a name it cannot import is skipped: the worker imports on first use)
 WORKER_MODULES = (
+    "feedparser",  # imported by watcher.sources.feed only when it parses
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",

@@ -13,8 +13,6 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import feedparser
-
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
@@ -104,6 +102,10 @@ def parse_feed(
             response_headers["content-type"] = (
                 f"{content_type or 'application/xml'}; charset={guess}"
             )
+    # imported here: the service process never parses (its workers do, and the forkserver
+    # preloads feedparser for them), so a round of 304s never pays for the import
+    import feedparser
+
     try:
         parsed = feedparser.parse(io.BytesIO(data), response_headers=response_headers)
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo

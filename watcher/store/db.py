@@ -22,10 +22,9 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -36,6 +35,10 @@ from watcher.store import tables  # noqa: F401  (registers the tables on the met
 from watcher.store.failures import OPEN_ERRORS, describe_url, folder_failure, open_failure
 from watcher.store.sqlite_threads import SqliteThreads
 from watcher.store.turns import Turns
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
@@ -225,7 +228,7 @@ def insert_ignoring(connection: Connection, table: Table, keys: Sequence[str]) -
     The unique key makes a second insert harmless: a re-poll, a retry or another replica.
     Add `.values(...)` (and `.returning(...)`) to it.
     """
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(connection.dialect.name)
     return insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
@@ -269,3 +272,18 @@ async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
             f"database {url} is at revision {found or 'none'}, the code needs {wanted};"
             " run `watcher db upgrade`"
         )
+
+
+def upsert_insert(dialect: str) -> Callable[[Table], PostgresInsert | SqliteInsert]:
+    """The dialect's `insert` construct, the one with `on_conflict_do_*`.
+
+    PostgreSQL's dialect module is imported only when the database is PostgreSQL: an
+    SQLite deployment never loads it (about 40 ms of start-up).
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
 from watcher.domain.notices import AdminNotice
 from watcher.sources.result import Validators
-from watcher.store.db import Database, chunked, insert_ignoring
+from watcher.store.db import Database, chunked, insert_ignoring, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.notices import insert_notices
 from watcher.store.tables import SOURCES, UTCDateTime
@@ -143,7 +142,7 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
 
     With `validators` the row takes the poll's cache validators, else keeps its own.
     """
-    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert_of = upsert_insert(dialect)
     c = SOURCES.c
     when = bindparam("now", type_=UTCDateTime())
     statement = insert_of(SOURCES).values(

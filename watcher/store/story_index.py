@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
@@ -23,7 +22,7 @@ from watcher.domain.stories import (
     hot_keys,
     shortlist,
 )
-from watcher.store.db import chunked
+from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
 
@@ -76,7 +75,7 @@ STORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", STORY_LOCK_KEY, 
 @functools.cache
 def _mark_hot(dialect: str) -> Executable:
     """Mark a key hot now: a new mark, or an expired one found hot again (a new window)."""
-    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert_of = upsert_insert(dialect)
     statement = insert_of(HOT_STORY_KEYS).values(
         key=bindparam("key"), marked_at=bindparam("marked_at")
     )
