@@ -281,7 +281,10 @@ def _check(report: PeerReport, where: str, figures: Result) -> None:
     if figures.get("exit") not in (0, None):
         report.problems.append(f"peer {where}: exit {figures['exit']}")
     if figures.get("leftovers"):
-        report.problems.append(f"peer {where}: {figures['leftovers']} processes outlived it")
+        commands = "; ".join(figures.get("leftover_commands", []))
+        report.problems.append(
+            f"peer {where}: {figures['leftovers']} processes outlived it by 2 s: {commands}"
+        )
 
 
 def run_peer(args: argparse.Namespace, tmp: Path, sink: SmtpSink) -> PeerReport:
