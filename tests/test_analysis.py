@@ -31,13 +31,12 @@ TEXTS: list[tuple[str, str, date | None]] = [
 
 def _expected(config: WatcherConfig) -> list[tuple[list[str], object]]:
     classifier = Classifier.from_config(config, warn=False)
-    expected: list[tuple[list[str], object]] = []
-    for title, body, when in TEXTS:
-        signals = classifier.classify(title, body, when)
-        kinds = [(s.type, s.direction.value) for s in signals]
-        # the sketch carries the facts of the date and of the signals found
-        expected.append(([s.rule for s in signals], sketch_text(title, body, when, kinds)))
-    return expected
+    out: list[tuple[list[str], object]] = []
+    for title, body, day in TEXTS:
+        signals = classifier.classify(title, body, day)
+        kinds = [(s.type, s.direction.value) for s in signals]  # the sketch carries them
+        out.append(([s.rule for s in signals], sketch_text(title, body, day, kinds)))
+    return out
 
 
 def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:

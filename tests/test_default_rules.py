@@ -10,7 +10,9 @@ import yaml
 
 from tests.conftest import DATA, ROOT, SHARED
 from watcher.classify.engine import Classifier
+from watcher.classify.matcher import count_cjk
 from watcher.config.load import load_config
+from watcher.config.schema import Concept, concept_terms
 from watcher.domain.items import Direction, Signal
 from watcher.sources.files import split_title
 
@@ -75,3 +77,23 @@ def test_seed_01_carries_four_tightening_signals(classifier: Classifier) -> None
     assert "delayed issuance of mining quotas" in _evidence(signals["quota_delay"])
     assert "Recyclers were short of NdFeB scrap in May." in _evidence(signals["scrap_shortage"])
     assert "held back their ion-adsorption ore" in _evidence(signals["ore_supply_disruption"])
+
+
+def test_every_chinese_term_that_can_be_evidence_has_a_gloss() -> None:
+    """A Chinese term of a concept that can mark evidence (a match or direction concept)
+    carries an English gloss, so an alert on a Chinese item says why it fired."""
+    config = load_config(ROOT / "config" / "watcher.yaml", environ={})
+    shown = {
+        name
+        for rule in config.signals.values()
+        for field, names in rule.concepts().items()
+        if field in ("match", "anywhere", "tightening", "easing", "easing_events")
+        for name in names
+    }
+    unglossed = [
+        name
+        for name in sorted(shown)
+        if any(count_cjk(term) for term in concept_terms(config.concepts[name]))
+        and not (isinstance(config.concepts[name], Concept) and config.concepts[name].gloss)
+    ]
+    assert unglossed == []

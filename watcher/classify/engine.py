@@ -136,6 +136,8 @@ class Classifier:
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
+            if not any(group <= item.labels for group in compiled.group_sets):
+                continue  # no sentence can hold what the item as a whole lacks
             firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
             mask = compiled.mask
             hits = []
