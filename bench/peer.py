@@ -63,6 +63,7 @@ class PeerReport:
     """What the scenario measured: runs by (program, round), problems, its own log lines."""
 
     runs: dict[str, list[Result]] = field(default_factory=dict)
+    load: list[float] = field(default_factory=list)  # 1-minute load average before, after
     startup: list[Result] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -72,7 +73,12 @@ class PeerReport:
 
     def as_dict(self) -> Result:
         """JSON-ready."""
-        return {"runs": self.runs, "startup": self.startup, "problems": self.problems}
+        return {
+            "runs": self.runs,
+            "startup": self.startup,
+            "problems": self.problems,
+            "load": self.load,
+        }
 
 
 def ensure_peer() -> Path:
@@ -275,18 +281,22 @@ def _check(report: PeerReport, where: str, figures: Result) -> None:
     if figures.get("exit") not in (0, None):
         report.problems.append(f"peer {where}: exit {figures['exit']}")
     if figures.get("leftovers"):
-        report.problems.append(f"peer {where}: {figures['leftovers']} processes outlived it")
+        commands = "; ".join(figures.get("leftover_commands", []))
+        report.problems.append(
+            f"peer {where}: {figures['leftovers']} processes outlived it by 2 s: {commands}"
+        )
 
 
 def run_peer(args: argparse.Namespace, tmp: Path, sink: SmtpSink) -> PeerReport:
     """Every pair, with `--peer-busy` burners beside them when asked."""
-    report = PeerReport()
+    report = PeerReport(load=[os.getloadavg()[0]])
     with burners(args.peer_busy):
         for index in range(args.peer_pairs):
             try:
                 one_pair(args, index, tmp / f"peer-{index + 1}", sink, report)
             except (OSError, RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
                 report.problems.append(f"peer pair {index + 1}: {type(exc).__name__}: {exc}")
+    report.load.append(os.getloadavg()[0])
     return report
 
 
@@ -312,7 +322,9 @@ def _ratio(watcher: list[float], peer: list[float], target: float | None) -> str
 
 def render(args: argparse.Namespace, report: PeerReport) -> str:
     """The peer table: per round and program, wall, CPU, PSS, emails and the ratios."""
-    busy = f", {args.peer_busy} CPU burner(s) beside it" if args.peer_busy else ", quiet"
+    busy = f", {args.peer_busy} CPU burner(s) beside it" if args.peer_busy else ", no burner"
+    if len(report.load) == 2:
+        busy += f"; load average {report.load[0]:.2f} before, {report.load[1]:.2f} after"
     lines = [
         f"peer: rss2email vs watcher, N={args.peer_n}×{args.m}, K={args.k},"
         f" latency {args.latency_ms:g} ms, {args.peer_pairs} pair(s){busy}",

@@ -268,6 +268,8 @@ def rows(knobs: dict[str, Any]) -> list[Row]:
             _get("default", "wall")),
         Row("7 templated", "stories.ratio", "default window ÷ window 0s", "×", _get("ratio"),
             target="≤ 1.2", check=_le(1.2)),
+        Row("7 templated", "stories.cpu_ratio", "CPU (the process tree), default ÷ 0s", "×",
+            _get("cpu_ratio")),
         Row("7 templated", "stories.stored", "items stored (default window)", "items",
             _get("default", "db", "items_stored"), fmt="{:.0f}"),
         Row("7 templated", "stories.stories", "stories (each item is another event)",

@@ -321,7 +321,7 @@ class Scenarios:
         spec = _spec(args, self.epoch, n=args.stories_n, template=True)
         with FarmProcess(spec, self.farm_log) as farm:
             params = _common(args) | {"farm_port": farm.port, "n": args.stories_n, "m": args.m}
-            plan = Plan("stories_cold", "stories_cold", args.runs, lambda _: params)
+            plan = Plan("stories_cold", "stories_cold", args.runs, lambda i: params | {"index": i})
             self.runner.run(plan, SHARES["stories"])
 
 

@@ -11,7 +11,8 @@ whatever the tree's shape and however short-lived its members were.
 
 OUT.json gets `wall` (start → the command's exit, seconds), `cpu` (user + system of the
 tree), `user`, `system`, `exit` (the command's exit status; negative for a signal) and
-`leftovers` (processes still running 2 s after the command exited, killed by this one).
+`leftovers` (processes still running 2 s after the command exited, killed by this one)
+and `leftover_commands` (their command lines).
 Peak memory is sampled by the caller, which sees this process's descendants in /proc.
 """
 
@@ -55,7 +56,15 @@ def _children() -> dict[int, str]:
     return found
 
 
-def _reap_all(grace: float = GRACE) -> int:
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+    except OSError:
+        return "?"
+
+
+def _reap_all(grace: float = GRACE, seen: list[str] | None = None) -> int:
     """Reap every remaining descendant; how many still ran `grace` s after the command ended.
 
     Helpers that end on their own when the command has gone (a forkserver, a resource
@@ -74,6 +83,8 @@ def _reap_all(grace: float = GRACE) -> int:
     while children := _children():
         running = [pid for pid, state in children.items() if state != "Z"]
         leftovers += len(running)
+        if seen is not None:
+            seen.extend(_command(pid) for pid in running)
         for pid in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -96,7 +107,8 @@ def main(argv: list[str]) -> int:
     process = subprocess.Popen(command)
     code = process.wait()
     wall = time.perf_counter() - started
-    leftovers = _reap_all()
+    commands: list[str] = []
+    leftovers = _reap_all(seen=commands)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures = {
         "wall": wall,
@@ -105,6 +117,7 @@ def main(argv: list[str]) -> int:
         "system": usage.ru_stime,
         "exit": code,
         "leftovers": leftovers,
+        "leftover_commands": commands,
     }
     out.write_text(json.dumps(figures), encoding="utf-8")
     return 0

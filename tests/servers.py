@@ -57,11 +57,20 @@ class FeedServer:
                 with server.lock:
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
+                self._counted = True
                 try:
                     self._answer()
                 except (BrokenPipeError, ConnectionResetError):
                     return  # the client gave up (deadline, size cap): expected in tests
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """No longer active: called before the last byte goes out, since the client
+                may start its next request the moment it has that byte, before this thread
+                runs again on a busy machine."""
+                if self._counted:
+                    self._counted = False
                     with server.lock:
                         server.active -= 1
 
@@ -88,11 +97,14 @@ class FeedServer:
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
                 if not route.drip:
+                    self._done()
                     self.wfile.write(route.body)
                     return
                 for index in range(len(route.body)):
                     if server.stopping.wait(route.drip):
                         return
+                    if index == len(route.body) - 1:
+                        self._done()
                     self.wfile.write(route.body[index : index + 1])
                     self.wfile.flush()
 

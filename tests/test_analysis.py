@@ -31,9 +31,12 @@ TEXTS: list[tuple[str, str, date | None]] = [
 
 def _expected(config: WatcherConfig) -> list[tuple[list[str], object]]:
     classifier = Classifier.from_config(config, warn=False)
-    return [
-        ([s.rule for s in classifier.classify(t, b, d)], sketch_text(t, b)) for t, b, d in TEXTS
-    ]
+    out: list[tuple[list[str], object]] = []
+    for title, body, day in TEXTS:
+        signals = classifier.classify(title, body, day)
+        kinds = [(s.type, s.direction.value) for s in signals]  # the sketch carries them
+        out.append(([s.rule for s in signals], sketch_text(title, body, day, kinds)))
+    return out
 
 
 def _got(results: list[Analysis]) -> list[tuple[list[str], object]]:

@@ -109,3 +109,25 @@ def test_check_config_validates_channel_urls_without_sending(
     assert "apprise.1" not in fixed.stderr
     assert "webhook.secret" not in fixed.stderr
     assert receiver.requests == []
+
+
+def test_check_config_names_what_the_public_endpoint_lacks(write_config: WriteConfig) -> None:
+    """Enabled without a key or a base URL, or on plain http: each said, with its key path."""
+    path = write_config(public={"enabled": True, "port": 0})
+    result = CliRunner().invoke(app, ["check-config", str(path)])
+    assert result.exit_code == 2
+    assert "public.secret: the public endpoint checks signed links" in result.stderr
+    assert "public.base_url: set the https URL" in result.stderr
+
+    plain = write_config(public={"base_url": "http://watch.example"})
+    result = CliRunner().invoke(
+        app, ["check-config", str(plain)], env={"WATCHER_PUBLIC__SECRET": "k"}
+    )
+    assert result.exit_code == 2
+    assert "public.base_url: one-click unsubscribe (RFC 8058) needs an https URL" in result.stderr
+
+    fine = write_config(public={"enabled": True, "port": 0, "base_url": "https://watch.example"})
+    result = CliRunner().invoke(
+        app, ["check-config", str(fine)], env={"WATCHER_PUBLIC__SECRET": "k"}
+    )
+    assert result.exit_code == 0, result.output

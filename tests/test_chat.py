@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import pytest
+
 from tests.clock import Clock
 from tests.delivery import BAN, all_rows, cycle, dispatch, entries, feed_source, feed_xml
 from tests.receiver import Receiver
@@ -69,7 +71,11 @@ async def test_one_entry_reaches_email_webhook_and_apprise_json_and_form(
 
 
 async def test_a_failing_apprise_service_is_retried_then_dead_with_its_secret_masked(
-    feed_server: FeedServer, receiver: Receiver, write_config: WriteConfig
+    feed_server: FeedServer,
+    receiver: Receiver,
+    write_config: WriteConfig,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """500s: retried with the backoff, a dead letter after the last attempt; no secret shown."""
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
@@ -94,3 +100,7 @@ async def test_a_failing_apprise_service_is_retried_then_dead_with_its_secret_ma
     assert "pa55w0rd-secret" not in (row.last_error or "")
     assert len(receiver.requests) == 2
     assert receiver.requests[0].headers.get("Authorization", "").startswith("Basic ")
+    logged = capsys.readouterr()
+    assert "email_deferred" in logged.out + logged.err  # the send loop did log the failure
+    for text in (logged.out, logged.err, caplog.text):
+        assert "pa55w0rd-secret" not in text

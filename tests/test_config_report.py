@@ -59,11 +59,11 @@ def test_every_problem_of_a_staged_file_in_one_run(tmp_path: Path) -> None:
         (2, "smtp.hots: unknown key; did you mean 'host'?"),
         (5, "sources.0.kind: unknown kind 'fed'; did you mean 'feed'?"),
         (7, "sources.0.evrey: unknown key; did you mean 'every'?"),
-        (8, "sources.1.name: the name 'reuters' is already used by sources.0"),
+        (8, "sources.1.name: the name 'reuters' is used twice (first by sources.0)"),
         (8, "sources.1.url: required key is missing"),
         (12, "subscribers.0.signals.0: unknown signal type 'export_contrl';"
          " did you mean 'export_control'?"),
-        (13, "subscribers.1.email: a@example.com is already listed as subscribers.0"),
+        (13, "subscribers.1.email: a@example.com is listed twice (first as subscribers.0)"),
         (19, "signals.export_control.match.0.1: unknown concept 'controll'"),
         (19, "signals.export_control.match.1.1: unknown concept 'metl'; did you mean 'metal'?"),
     ]  # fmt: skip

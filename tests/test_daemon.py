@@ -8,12 +8,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from tests.conftest import ROOT, WriteConfig
 from tests.servers import FeedServer, Route
+from tests.waiting import wait_while_progressing
 
+STALL = 120.0  # seconds without progress before a wait gives up (a hang, not a slow machine)
 SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
 
 
@@ -29,13 +31,15 @@ def _start(config: Path) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return True
-        time.sleep(0.1)
-    return False
+def _wait_for(
+    done: Callable[[], bool], process: subprocess.Popen[str], progress: Callable[[], Hashable]
+) -> None:
+    """Wait until `done()` while the daemon runs and `progress()` keeps moving (see waiting)."""
+
+    def alive() -> None:
+        assert process.poll() is None, f"the daemon exited with {process.returncode}"
+
+    wait_while_progressing(done, progress, stall=STALL, what="the daemon", check=alive)
 
 
 def _events(output: str) -> list[dict[str, object]]:
@@ -53,9 +57,10 @@ def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path
     maildrop = tmp_path / "data" / "maildrop"
     process = _start(config)
     try:
-        assert _wait_for(lambda: len(list(maildrop.glob("*.eml"))) >= 8, 30)
+        mailed = lambda: len(list(maildrop.glob("*.eml")))  # noqa: E731
+        _wait_for(lambda: mailed() >= 8, process, mailed)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+        output, _ = process.communicate(timeout=STALL)
     finally:
         process.kill()
     assert process.returncode == 0, output
@@ -81,9 +86,9 @@ def test_sigterm_waits_for_an_in_flight_poll(
     )
     process = _start(config)
     try:
-        assert _wait_for(lambda: bool(feed_server.requests), 20)
+        _wait_for(lambda: bool(feed_server.requests), process, lambda: len(feed_server.requests))
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=40)
+        output, _ = process.communicate(timeout=STALL)
     finally:
         process.kill()
     assert process.returncode == 0, output

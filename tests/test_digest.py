@@ -188,7 +188,7 @@ async def test_the_daemon_schedules_digests_and_catches_up_a_missed_period(
         assert str(job.trigger.timezone) == "Asia/Tokyo"
     finally:
         daemon.stop()
-        assert await asyncio.wait_for(running, 10) == 0
+        assert await asyncio.wait_for(running, 60) == 0
     [digest] = mail_server.messages
     assert "2 signals in 2 reports" in str(digest["Subject"])
 

@@ -69,7 +69,7 @@ def test_subscriber_settings_are_checked_with_their_key_path(write_config: Write
     assert "subscribers.2.mode" in text
 
     path = write_config(subscribers=[{"email": "a@example.com"}, {"email": "A@example.com"}])
-    with pytest.raises(ConfigError, match="already listed as subscribers.0"):
+    with pytest.raises(ConfigError, match="listed twice"):
         load_config(path, environ={})
 
 

@@ -414,7 +414,7 @@ async def test_no_more_than_the_limit_of_accepted_emails_wait_for_their_mark() -
 
     marks = Marks(mark_sent, limit=3)
     for n in range(3):
-        await asyncio.wait_for(marks.add(accepted(n)), 1)  # within the limit: no wait
+        await asyncio.wait_for(marks.add(accepted(n)), 10)  # within the limit: no wait
     fourth = asyncio.create_task(marks.add(accepted(3)))
     await asyncio.sleep(0.1)
     assert not fourth.done()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -163,7 +162,11 @@ def test_a_long_json_feed_is_read_at_both_ends_with_a_warning() -> None:
 async def test_a_20000_item_feed_is_read_within_the_parse_deadline(
     feed_server: FeedServer,
 ) -> None:
-    """A valid 20,000-item RSS feed (about 6 MB) is fetched and parsed well inside 20 s."""
+    """A valid 20,000-item RSS feed (about 6 MB) is fetched and parsed within the 20 s deadline.
+
+    The worker's deadline is the bound (a slower parse fails with TaskTimeout); about 2 s
+    on an idle 2-core machine, 12 s beside a CPU burner and a full test suite.
+    """
     document = _long_rss(20_000)
     assert len(document) > 5_000_000
     feed_server.routes["/all"] = Route(document)
@@ -172,9 +175,7 @@ async def test_a_20000_item_feed_is_read_within_the_parse_deadline(
     pool = WorkerPool(1, deadline=20)  # the default polling.parse_timeout
     try:
         await pool.start()
-        started = time.monotonic()
         result = await fetch_source(source, Validators(), fetcher, pool)
-        elapsed = time.monotonic() - started
     finally:
         pool.close()
         await fetcher.aclose()
@@ -182,4 +183,4 @@ async def test_a_20000_item_feed_is_read_within_the_parse_deadline(
     assert result.items[0].guid == "n0"
     assert result.items[-1].guid == "n19999"
     assert result.warnings[0].startswith(f"the feed lists 20000 entries; {MAX_ITEMS} were taken")
-    assert elapsed < 20 / 2  # 2.3 s here; half the deadline leaves a slow machine room
+    assert pool.restarts == 0  # no worker was killed for overrunning the deadline

@@ -10,12 +10,12 @@ server accepted just before the kill, resent with the same Message-ID.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,8 +26,11 @@ import pytest
 
 from tests.conftest import WriteConfig
 from tests.servers import FeedServer, Route, SmtpSink
+from tests.waiting import wait_while_progressing
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
+# a hard cap for a hung run only: the waits below end on events, or on a stall
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(1200)]
+STALL = 120.0  # seconds without a new email or log line before a wait gives up
 
 FEEDS = 100
 SUBSCRIBERS = 10
@@ -85,13 +88,20 @@ def _expected(items: int) -> set[tuple[str, str]]:
     }
 
 
-def _wait(predicate: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
+def _progress(sink: SmtpSink, logs: list[Path]) -> tuple[int, int]:
+    """Emails received and bytes the replicas have logged: both grow while work goes on."""
+    return len(sink.messages), sum(log.stat().st_size for log in logs if log.exists())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the replica's process group, then SIGKILL whatever is left of it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(60)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # its helpers, were any left behind
+    process.wait()
 
 
 def _replica(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -102,6 +112,7 @@ def _replica(config: Path, log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            start_new_session=True,  # its own process group: the cleanup reaches its helpers
         )
 
 
@@ -137,28 +148,57 @@ def test_three_replicas_deliver_each_alert_once_even_when_one_is_killed(
             {"email": f"reader{s}@example.com", "name": f"Reader {s}"} for s in range(SUBSCRIBERS)
         ],
     )
-    replicas = [_replica(config, tmp_path / f"replica{n}.log") for n in range(3)]
+    logs = [tmp_path / f"replica{n}.log" for n in range(3)]
+    replicas = [_replica(config, log) for log in logs]
+
+    def progress() -> tuple[int, int]:
+        return _progress(smtp_sink, logs)
+
+    def running(processes: list[subprocess.Popen[bytes]]) -> Callable[[], None]:
+        def check() -> None:
+            for process in processes:
+                assert process.poll() is None, f"a replica exited with {process.returncode}"
+
+        return check
+
     try:
         first = _expected(items=1)
-        assert _wait(lambda: set(_received(smtp_sink)) >= first, 120), "first round incomplete"
+        wait_while_progressing(
+            lambda: set(_received(smtp_sink)) >= first,
+            progress,
+            stall=STALL,
+            what="first round",
+            check=running(replicas),
+        )
 
         _publish(feed_server, items=2)
         before = len(smtp_sink.messages)
-        assert _wait(lambda: len(smtp_sink.messages) >= before + 150, 60)
+        wait_while_progressing(
+            lambda: len(smtp_sink.messages) >= before + 150,
+            progress,
+            stall=STALL,
+            what="second round under way",
+            check=running(replicas),
+        )
         replicas[0].send_signal(signal.SIGKILL)  # mid-run: it may hold source and outbox leases
-        replicas[0].wait(10)
+        replicas[0].wait()
 
         everything = _expected(items=2)
-        assert _wait(lambda: set(_received(smtp_sink)) >= everything, 150), "alerts were lost"
-        time.sleep(3)  # anything sent twice would arrive now
-    finally:
+        wait_while_progressing(
+            lambda: set(_received(smtp_sink)) >= everything,
+            progress,
+            stall=STALL,
+            what="every alert after the kill",
+            check=running(replicas[1:]),
+        )
+        # a drained replica has sent everything it will send: duplicates are in by now
         for process in replicas[1:]:
-            process.send_signal(signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in replicas[1:]:
+            process.wait(120)
+    finally:
         for process in replicas:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _stop(process)
 
     received = _received(smtp_sink)
     assert set(received) == everything  # nothing unexpected, nothing missing
@@ -167,5 +207,5 @@ def test_three_replicas_deliver_each_alert_once_even_when_one_is_killed(
     assert duplicates <= 2 * SUBSCRIBERS  # at most the batch in flight when the replica died
     assert replicas[1].returncode == 0
     assert replicas[2].returncode == 0
-    logs = [(tmp_path / f"replica{n}.log").read_text() for n in range(3)]
-    assert all('"event": "poll_finished"' in log for log in logs)  # all three did work
+    texts = [log.read_text() for log in logs]
+    assert all('"event": "poll_finished"' in text for text in texts)  # all three did work

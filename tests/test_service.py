@@ -44,9 +44,16 @@ async def test_the_daemon_polls_due_rows_and_skips_sources_in_backoff(
             session.add(held)
     daemon = Daemon(config)
     running = asyncio.create_task(daemon.run())
-    await asyncio.sleep(1.5)
+
+    def requested() -> set[str]:
+        return {path for path, _ in feed_server.requests}
+
+    async with asyncio.timeout(120):  # a bound for a hang only: the wait is on the requests
+        while not {"/due", "/failing"} <= requested():
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # ten more ticks at most, in which nothing may be polled again
     daemon.stop()
-    assert await asyncio.wait_for(running, 10) == 0
+    assert await asyncio.wait_for(running, 60) == 0
     paths = [path for path, _ in feed_server.requests]
     assert paths.count("/due") == 1
     assert paths.count("/failing") == 1  # backing off for 1 minute, not retried every tick

@@ -23,6 +23,7 @@ from bench.stories import (
 from tests.clock import Clock
 from tests.orm import reading, writing
 from tests.servers import FeedServer, Route
+from tests.test_render import html_part, outbound, text_part
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
@@ -40,6 +41,7 @@ from watcher.domain.stories import (
     shortlist,
     sketch_text,
 )
+from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.route import route
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import prepare_sources
@@ -415,3 +417,21 @@ async def test_a_joined_item_with_a_new_figure_is_sent_as_an_update(
     assert (items["wire"].id, 0) in sent
     assert (items["other"].id, items["other"].id) in sent  # the update, its own edition
     assert not any(d.item_id == items["third"].id for d in deliveries)  # the copy: nothing
+
+
+def test_an_update_says_what_it_adds_and_how_many_sources_carry_the_story(
+    make_config: MakeConfig,
+) -> None:
+    """The subject starts "Update:"; both parts name the news and count the sources."""
+    config = make_config()
+    first = replace(outbound(), also_reported_by=("desk", "reprint"))
+    update = replace(first, story_news="figure 1200 t; material Ga")
+    plain = render_alert(first, config, config.subscribers[0], NOW)
+    news = render_alert(update, config, config.subscribers[0], NOW)
+    assert not plain["Subject"].startswith("Update:")
+    assert news["Subject"].startswith("Update:")
+    for part in (text_part(news), html_part(news)):
+        assert "now also reports figure 1200 t; material Ga" in part
+        assert "carried by 3 sources" in part
+    assert "now also reports" not in text_part(plain)
+    assert "carried by 3 sources" in text_part(plain)

@@ -43,7 +43,7 @@ async def test_a_cancelled_waiter_gives_up_its_turn_and_the_next_one_gets_the_lo
         second = asyncio.create_task(_take(turns, "second", False, order))
         await asyncio.sleep(0.01)
         first.cancel()
-    await asyncio.wait_for(second, 1)
+    await asyncio.wait_for(second, 10)
     assert order == ["second"]
     assert first.cancelled()
     assert not turns.locked

@@ -122,10 +122,14 @@ def check_config(
     from watcher.config.advice import config_warnings
     from watcher.domain.errors import ConfigError
     from watcher.notify.channel import check_channels
+    from watcher.public.links import check_public
 
     Classifier.from_config(settings, warn=False)
     try:
         check_channels(settings)
+        problems = check_public(settings)
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         typer.echo(f"error: invalid configuration\n{path}: {exc}", err=True)
         raise typer.Exit(2) from None

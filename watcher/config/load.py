@@ -16,6 +16,7 @@ environment or from a `*_file` path.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,19 +69,23 @@ class _Document:
         if not isinstance(data, dict):
             raise ConfigError(["the top level must be a mapping of keys"], str(path))
         self.data: dict[str, Any] = data
-        self.lines: dict[KeyPath, int] = {}
-        if node is not None:
-            self._index(node, ())
+        self._node = node
 
-    def _index(self, node: yaml.Node, path: KeyPath) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                self.lines[(*path, key.value)] = key.start_mark.line + 1
-                self._index(value, (*path, key.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, value in enumerate(node.value):
-                self._index(value, (*path, index))
+    @functools.cached_property
+    def lines(self) -> dict[KeyPath, int]:
+        """The line of every key path, indexed when first asked (a valid file never is)."""
+        lines: dict[KeyPath, int] = {}
+        todo: list[tuple[yaml.Node, KeyPath]] = [] if self._node is None else [(self._node, ())]
+        while todo:
+            node, path = todo.pop()
+            lines[path] = node.start_mark.line + 1
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    lines[(*path, key.value)] = key.start_mark.line + 1
+                    todo.append((value, (*path, key.value)))
+            elif isinstance(node, yaml.SequenceNode):
+                todo.extend((value, (*path, index)) for index, value in enumerate(node.value))
+        return lines
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:

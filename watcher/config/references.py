@@ -72,7 +72,7 @@ def _duplicate_sources(sources: Any) -> Iterator[Problem]:
         if name in seen:
             yield (
                 ("sources", index, "name"),
-                f"the name {name!r} is already used by sources.{seen[name]}",
+                f"the name {name!r} is used twice (first by sources.{seen[name]})",
             )
         else:
             seen[name] = index
@@ -132,7 +132,7 @@ def _subscriber_problems(subscribers: Any, signals: Mapping[str, Any]) -> Iterat
             if address in seen:
                 yield (
                     ("subscribers", index, "email"),
-                    f"{address} is already listed as subscribers.{seen[address]}",
+                    f"{address} is listed twice (first as subscribers.{seen[address]})",
                 )
             else:
                 seen[address] = index

@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from watcher.config import WatcherConfig
+from watcher.domain.errors import ConfigError
 from watcher.public.tokens import FEED, UNSUBSCRIBE, Tokens
 
 UNSUBSCRIBE_PATH = "/unsubscribe"
@@ -42,3 +43,26 @@ class Links:
         """The URL of `address`'s own Atom feed."""
         token = self.tokens.sign(address, FEED, now)
         return f"{self.base_url}{SUBSCRIBER_FEED_PATH}?token={quote(token, safe='')}"
+
+
+def check_public(config: WatcherConfig) -> list[str]:
+    """Problems with the `public:` section that would make its links fail, without serving."""
+    public = config.public
+    problems = []
+    try:
+        tokens = Tokens.of(public)
+    except ConfigError as exc:
+        return list(exc.problems)
+    if public.enabled and tokens is None:
+        problems.append(
+            "public.secret: the public endpoint checks signed links; set WATCHER_PUBLIC__SECRET"
+            " or public.secret_file"
+        )
+    if public.enabled and not public.base_url:
+        problems.append(
+            "public.base_url: set the https URL readers reach the endpoint at"
+            " (links in emails are made from it)"
+        )
+    if public.base_url and not public.base_url.startswith("https://"):
+        problems.append("public.base_url: one-click unsubscribe (RFC 8058) needs an https URL")
+    return problems

@@ -153,7 +153,12 @@ class Daemon:
     async def _start_public(self, rt: Runtime) -> None:
         """The public endpoint (unsubscribe, feeds): Starlette is imported only here."""
         from watcher.public.app import Site
+        from watcher.public.links import check_public
         from watcher.public.server import PublicServer
+
+        problems = check_public(self.config)
+        if problems:
+            raise ConfigError(problems)
 
         site = Site(rt.db, lambda: self.config, rt.clock)
         self.public = PublicServer(site, self.config.public.host, self.config.public.port)

@@ -85,11 +85,12 @@ class Fetcher:
             max_connections=config.max_connections,
             max_keepalive_connections=config.max_connections,
         )
+        tls = httpx.create_ssl_context()  # one CA bundle load (tens of ms) for both clients
         self.client = httpx.AsyncClient(
             headers=headers,
             timeout=timeout,
             follow_redirects=False,
-            transport=ShardedTransport(config.max_connections),
+            transport=ShardedTransport(config.max_connections, tls=tls),
             # for the proxy transports httpx mounts from HTTP(S)_PROXY (not sharded)
             limits=limits,
         )
@@ -103,7 +104,7 @@ class Fetcher:
             transport=GuardedTransport(
                 AddressPolicy.of(config.allow_internal),
                 config.max_connections,
-                httpx.create_ssl_context(),
+                tls,
             ),
         )
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -231,13 +232,19 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     full, then to the pool with the most free slots.
     """
 
-    def __init__(self, max_connections: int, *, shard_size: int = SHARD_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        max_connections: int,
+        *,
+        shard_size: int = SHARD_CONNECTIONS,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         count = -(-max_connections // shard_size)
         self.sizes = [
             max_connections // count + (1 if index < max_connections % count else 0)
             for index in range(count)
         ]
-        tls = httpx.create_ssl_context()  # loading the CA bundle takes 20 ms: once only
+        tls = tls or httpx.create_ssl_context()  # loading the CA bundle takes 20 ms: once
         self._pools = [_pool(size, tls) for size in self.sizes]
         self._busy = [0] * count
         self._slots = asyncio.Semaphore(max_connections)

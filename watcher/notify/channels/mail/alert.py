@@ -103,13 +103,19 @@ class AlertStyle:
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
     """`<headline> · Export control +1`: the headline first, within `SUBJECT_CHARS`.
 
-    An item that adds a fact to a story it joined says so first (`Update: …`).
+    An item that adds a fact to a story it joined says so first (`Update: …`). The type
+    named is the most severe one.
     """
-    labels = list(dict.fromkeys(config.signal_label(s.type) for s in outbound.signals))
+    labels = list(dict.fromkeys(config.signal_label(s.type) for s in most_severe_first(outbound)))
     title = clean_title(outbound.item.title or "(untitled report)", 300)
     if outbound.story_news:
         title = f"Update: {title}"
     return subject_line(title, labels, {s.direction for s in outbound.signals})
+
+
+def most_severe_first(outbound: Outbound) -> list[Signal]:
+    """The alert's signals, most severe first (rule order among equals)."""
+    return sorted(outbound.signals, key=lambda s: -s.severity.rank)
 
 
 def render_alert(
@@ -155,7 +161,7 @@ def _alert(
     item = outbound.item
     context = {
         "headline": clean_title(item.title or "(untitled report)", 300),
-        "signals": [signal_view(s, config) for s in outbound.signals],
+        "signals": [signal_view(s, config) for s in most_severe_first(outbound)],
         "accent": accent(outbound.signals),
         "update": update_note(outbound, config),
         "also_reported_by": list(outbound.also_reported_by),
