@@ -46,7 +46,7 @@ format: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-# Every scenario of bench/README.md against the real service, one table, < 10 min on 2 cores.
+# Every scenario of bench/README.md against the real service, one table: the budgeted scenarios in ≤ 10 min, then the peer (~3 min a pair) and the HTTP clients.
 # Knobs go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--n 200 --runs 5".
 bench: $(VENV)/.installed-dev  ## benchmark: feed farm + SMTP sink on 127.0.0.1, prints one table
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
