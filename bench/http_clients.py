@@ -32,6 +32,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench.venvs import pinned_venv
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS_VENV = ROOT / ".venv-clients"
 REQUIREMENTS = Path(__file__).resolve().parent / "clients-requirements.txt"
@@ -180,18 +182,7 @@ def client(name: str, port: int, n: int, concurrency: int) -> None:
 
 def ensure_clients() -> Path:
     """The Python of `.venv-clients` (aiohttp and its pinned dependencies), made if needed."""
-    python = CLIENTS_VENV / "bin" / "python"
-    stamp = CLIENTS_VENV / ".installed"
-    wanted = REQUIREMENTS.read_text(encoding="utf-8")
-    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(CLIENTS_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-r", str(REQUIREMENTS)],
-        check=True,
-    )
-    stamp.write_text(wanted, encoding="utf-8")
-    return python
+    return pinned_venv(CLIENTS_VENV, REQUIREMENTS)
 
 
 def compare(n: int, concurrency: int, runs: int) -> dict[str, list[float]]:

@@ -45,6 +45,7 @@ from bench.control import ROOT, FarmProcess
 from bench.feeds import FarmSpec
 from bench.measure import MB, process_tree_cpu, summarise, tree_pss
 from bench.sink import SmtpSink
+from bench.venvs import pinned_venv
 
 PEER_VENV = ROOT / ".venv-peer"
 REQUIREMENTS = Path(__file__).resolve().parent / "peer-requirements.txt"
@@ -83,18 +84,7 @@ class PeerReport:
 
 def ensure_peer() -> Path:
     """The `r2e` of `.venv-peer`, created and filled from the pinned requirements if needed."""
-    r2e = PEER_VENV / "bin" / "r2e"
-    stamp = PEER_VENV / ".installed"
-    wanted = REQUIREMENTS.read_text(encoding="utf-8")
-    if r2e.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
-        return r2e
-    print(f"  installing the peer into {PEER_VENV.name} ({REQUIREMENTS.name})", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
-    pip = [str(PEER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    # every dependency is pinned in the file; --no-deps keeps the resolver from adding more
-    subprocess.run([*pip, "--no-deps", "-r", str(REQUIREMENTS)], check=True)
-    stamp.write_text(wanted, encoding="utf-8")
-    return r2e
+    return pinned_venv(PEER_VENV, REQUIREMENTS).parent / "r2e"
 
 
 def rss2email_config(path: Path, urls: list[str], smtp_port: int) -> None:
