@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -140,21 +141,16 @@ def send_test(
     reached = kinds[channel](probe, None)
     [key] = reached.targets(subscriber)
     now = datetime.now(UTC)
-    outbound = sample_alert(settings, subscriber.address, now)
-    if outbound is None:
-        _no_sample()
-    sample = dataclasses.replace(outbound, channel=channel, target=key)
+    sample = dataclasses.replace(
+        _sample(settings, subscriber.address, now), channel=channel, target=key
+    )
 
     async def send() -> str:
         message = await reached.render(sample, subscriber, target, now)
         async with reached.transport() as transport:
             return await transport.send(message)
 
-    try:
-        reply = asyncio.run(send())
-    except DeliveryError as exc:
-        typer.echo(f"error: the test alert was not accepted: {exc}", err=True)
-        raise typer.Exit(1) from None
+    reply = _reply(send)
     typer.echo(f"sent {sample.message_id.strip('<>')} on {channel} to {shown}")
     typer.echo(f"reply: {reply}")
 
@@ -173,32 +169,39 @@ def _send_test_email(settings: WatcherConfig, address: str) -> None:
         typer.echo(f"error: {address!r} is not an email address: {reason}", err=True)
         raise typer.Exit(2) from None
     now = datetime.now(UTC)
-    outbound = sample_alert(settings, subscriber.address, now)
-    if outbound is None:
-        _no_sample()
-    message = render_alert(outbound, settings, subscriber, now)
+    message = render_alert(_sample(settings, subscriber.address, now), settings, subscriber, now)
 
     async def send() -> str:
         async with transport_for(settings) as transport:
             return await transport.send(message)
 
-    try:
-        reply = asyncio.run(send())
-    except DeliveryError as exc:
-        typer.echo(f"error: the test alert was not accepted: {exc}{_hint(settings, exc)}", err=True)
-        raise typer.Exit(1) from None
+    reply = _reply(send, lambda exc: _hint(settings, exc))
     typer.echo(f"sent {message['Message-ID']} to {subscriber.address}")
     typer.echo(f"server reply: {reply}")
 
 
-def _no_sample() -> NoReturn:
-    """Exit 1: the configured rules find nothing in the sample report."""
-    typer.echo(
-        "error: the configured rules find no signal in the sample report, so there is"
-        " no alert to send; `watcher classify -` shows what they find in a text",
-        err=True,
-    )
-    raise typer.Exit(1)
+def _sample(config: WatcherConfig, address: str, now: datetime) -> Outbound:
+    """The sample alert for `address`; exit 1 when the configured rules find nothing in it."""
+    outbound = sample_alert(config, address, now)
+    if outbound is None:
+        typer.echo(
+            "error: the configured rules find no signal in the sample report, so there is"
+            " no alert to send; `watcher classify -` shows what they find in a text",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return outbound
+
+
+def _reply(
+    send: Callable[[], Coroutine[Any, Any, str]], hint: Callable[[DeliveryError], str] = lambda _: ""
+) -> str:
+    """The receiver's reply to `send()`; a refusal is one line (plus `hint`) and exit 1."""
+    try:
+        return asyncio.run(send())
+    except DeliveryError as exc:
+        typer.echo(f"error: the test alert was not accepted: {exc}{hint(exc)}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _hint(config: WatcherConfig, exc: DeliveryError) -> str:

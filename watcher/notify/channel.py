@@ -100,6 +100,12 @@ def target_key(channel: str, endpoint: str) -> str:
     return f"{channel}:{digest}"
 
 
+def url_targets(channel: str, subscriber: Subscriber) -> dict[str, str]:
+    """The targets of a channel reached by URLs: one per URL the subscriber lists under it,
+    keyed by the URL as written (`${VAR}`s unexpanded, so a rotated secret keeps its key)."""
+    return {target_key(channel, url): url for url in subscriber.channels.get(channel, [])}
+
+
 @functools.cache
 def installed() -> dict[str, ChannelKind]:
     """Every channel under `watcher.notify.channels`, by name."""

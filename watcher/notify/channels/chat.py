@@ -24,7 +24,7 @@ from watcher.concurrency.pool import WorkerPool
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from watcher.domain.items import Outbound
-from watcher.notify.channel import target_key
+from watcher.notify.channel import url_targets
 from watcher.notify.endpoints import (
     MissingVariable,
     check_endpoints,
@@ -130,8 +130,8 @@ class AppriseChannel:
         self.send_timeout: timedelta = config.apprise.timeout
 
     def targets(self, subscriber: Subscriber) -> Mapping[str, str]:
-        """One target per URL (keyed by the URL as written: `${VAR}`s unexpanded)."""
-        return {target_key(NAME, url): url for url in subscriber.channels.get(NAME, [])}
+        """One target per URL (`watcher.notify.channel.url_targets`)."""
+        return url_targets(NAME, subscriber)
 
     def transport(self) -> AppriseTransport:
         return AppriseTransport(self.config.apprise.timeout, self.config.apprise.connections)
