@@ -194,7 +194,8 @@ def _sample(config: WatcherConfig, address: str, now: datetime) -> Outbound:
 
 
 def _reply(
-    send: Callable[[], Coroutine[Any, Any, str]], hint: Callable[[DeliveryError], str] = lambda _: ""
+    send: Callable[[], Coroutine[Any, Any, str]],
+    hint: Callable[[DeliveryError], str] = lambda _: "",
 ) -> str:
     """The receiver's reply to `send()`; a refusal is one line (plus `hint`) and exit 1."""
     try:
