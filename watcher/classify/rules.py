@@ -28,7 +28,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 - **background**: a `background` cue in the sentence, or a `frame` cue just before a
   trigger term in its clause ("as Beijing tightens its export controls", "amid",
   "since"), marks the hit as background (history, an earlier event, the setting of other
-  news): the engine counts it only beside news.
+  news): the engine counts it only beside news. So does a `frame_after` cue just after
+  a trigger term ("the controls, announced in October, have ..."), unless a direction
+  cue after it reports the measure's current effect.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class CompiledRule:
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
         self.frames = frozenset(rule.frame)
+        self.after_frames = frozenset(rule.frame_after)
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
@@ -234,8 +237,16 @@ class CompiledRule:
             hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
                 clauses.questions and all(clauses.asks(t) for t in trigger)
             )
-            background = not self.background.isdisjoint(keys) or (
-                not self.frames.isdisjoint(keys) and _framed(rule, found, trigger, text, clauses)
+            background = (
+                not self.background.isdisjoint(keys)
+                or (
+                    not self.frames.isdisjoint(keys)
+                    and _framed(rule, found, trigger, text, clauses)
+                )
+                or (
+                    not self.after_frames.isdisjoint(keys)
+                    and _framed_after(rule, found, trigger, tightening + easing, text)
+                )
             )
             return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
@@ -466,6 +477,24 @@ def _framed(
                     and clauses.same(cue, term)
                 ):
                     return True
+    return False
+
+
+def _framed_after(
+    rule: SignalRule, found: Found, trigger: list[Match], cues: list[Match], text: str
+) -> bool:
+    """True when a `frame_after` cue stands up to `frame_after_window` words after a
+    trigger term ("export controls, announced in October 2025, …": a measure dated to
+    before the item) and no direction cue follows it in the sentence ("…, imposed in
+    April, have cut exports by half" reports a current effect: news)."""
+    window = rule.frame_after_window
+    for name in rule.frame_after:
+        for cue in found.get(name, ()):
+            if any(
+                term.end <= cue.start and distance(text, term.end, cue.start) <= window
+                for term in trigger
+            ) and not any(c.start >= cue.end for c in cues):
+                return True
     return False
 
 

@@ -272,6 +272,16 @@ class SignalRule(Model):
     frame_window: int = Field(
         default=4, ge=1, description="how many words a `frame` cue may stand before a term"
     )
+    frame_after: list[str] = Field(
+        default_factory=list,
+        description="cues that, up to `frame_after_window` words after a matched term (an"
+        " apposition or relative clause: 'the controls, announced in October, have"
+        " intensified the scramble'), date the measure to before the item: background,"
+        " unless a direction cue after them reports its effect ('… have cut exports')",
+    )
+    frame_after_window: int = Field(
+        default=3, ge=1, description="how many words a `frame_after` cue may stand after a term"
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
     denial: list[str] = Field(
@@ -343,6 +353,7 @@ class SignalRule(Model):
             "exclude": self.exclude,
             "background": self.background,
             "frame": self.frame,
+            "frame_after": self.frame_after,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
