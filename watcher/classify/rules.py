@@ -29,8 +29,8 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   trigger term in its clause ("as Beijing tightens its export controls", "amid",
   "since"), marks the hit as background (history, an earlier event, the setting of other
   news): the engine counts it only beside news. So does a `frame_after` cue just after
-  a trigger term ("the controls, announced in October, have ..."), unless a direction
-  cue after it reports the measure's current effect.
+  a trigger term ("the controls, announced in October, have intensified the scramble")
+  when no direction cue reports the measure's current effect or its end.
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ class CompiledRule:
                 )
                 or (
                     not self.after_frames.isdisjoint(keys)
-                    and _framed_after(rule, found, trigger, tightening + easing, text)
+                    and _framed_after(rule, found, trigger, cues, text)
                 )
             )
             return Hit(index, picked + cues, direction, hedged, spread, background)
@@ -485,17 +485,23 @@ def _framed_after(
 ) -> bool:
     """True when a `frame_after` cue stands up to `frame_after_window` words after a
     trigger term ("export controls, announced in October 2025, …": a measure dated to
-    before the item) and no direction cue follows it in the sentence ("…, imposed in
-    April, have cut exports by half" reports a current effect: news)."""
+    before the item) and no direction `cues` of the hit stand outside such a cue: one
+    that reports the measure's effect or its end ("…, imposed in April, have cut
+    shipments by half", "agreed to roll back the controls announced in October") makes
+    the sentence news."""
     window = rule.frame_after_window
-    for name in rule.frame_after:
-        for cue in found.get(name, ()):
-            if any(
-                term.end <= cue.start and distance(text, term.end, cue.start) <= window
-                for term in trigger
-            ) and not any(c.start >= cue.end for c in cues):
-                return True
-    return False
+    frames = [
+        cue
+        for name in rule.frame_after
+        for cue in found.get(name, ())
+        if any(
+            term.end <= cue.start and distance(text, term.end, cue.start) <= window
+            for term in trigger
+        )
+    ]
+    if not frames:
+        return False
+    return all(any(f.start <= c.start and c.end <= f.end for f in frames) for c in cues)
 
 
 def _hedged(
