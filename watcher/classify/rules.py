@@ -485,7 +485,8 @@ def _framed_after(
 ) -> bool:
     """True when a `frame_after` cue stands up to `frame_after_window` words after a
     trigger term ("export controls, announced in October 2025, …": a measure dated to
-    before the item) and no direction `cues` of the hit stand outside such a cue: one
+    before the item) and no direction `cues` of the hit stand outside such a cue and the
+    trigger (the "ban" of "export ban" names the measure): a cue
     that reports the measure's effect or its end ("…, imposed in April, have cut
     shipments by half", "agreed to roll back the controls announced in October") makes
     the sentence news."""
@@ -501,7 +502,8 @@ def _framed_after(
     ]
     if not frames:
         return False
-    return all(any(f.start <= c.start and c.end <= f.end for f in frames) for c in cues)
+    inside = frames + trigger  # the measure's own name and its dating report no effect
+    return all(any(f.start <= c.start and c.end <= f.end for f in inside) for c in cues)
 
 
 def _hedged(
