@@ -123,6 +123,12 @@ class Clauses:
             breaks = self.breaks
         return bisect_right(breaks, offset) if breaks else 0
 
+    def end_of(self, offset: int) -> int:
+        """The offset where the clause that holds `offset` ends."""
+        breaks = self.breaks
+        index = bisect_right(breaks, offset) if breaks else 0
+        return breaks[index] if index < len(breaks) else self._span[1]
+
     def same(self, a: Match, b: Match) -> bool:
         """True when no clause break lies between the two matches."""
         return self.of(a.start) == self.of(b.start)
@@ -241,7 +247,7 @@ class CompiledRule:
                 not self.background.isdisjoint(keys)
                 or (
                     not self.frames.isdisjoint(keys)
-                    and _framed(rule, found, trigger, text, clauses)
+                    and _framed(rule, found, trigger, cues, text, clauses)
                 )
                 or (
                     not self.after_frames.isdisjoint(keys)
@@ -461,22 +467,48 @@ def _modifies_a_noun(text: str, neg: Match, trigger: list[Match]) -> bool:
 
 
 def _framed(
-    rule: SignalRule, found: Found, trigger: list[Match], text: str, clauses: Clauses
+    rule: SignalRule,
+    found: Found,
+    trigger: list[Match],
+    cues: list[Match],
+    text: str,
+    clauses: Clauses,
 ) -> bool:
     """True when a frame cue stands up to `frame_window` words before a trigger term, in
-    its clause, or around it (受出口管制影响): the match is the setting of other news ("as
-    Beijing tightens its export controls, buyers ...")."""
+    its clause, or around it (受出口管制影响), and no direction cue reports an effect: the
+    match is the setting of other news ("as Beijing tightens its export controls, buyers
+    ...", "prices have tripled since the controls took effect").
+
+    A direction cue outside the frame (from the frame cue to the end of the trigger's
+    clause) and outside the trigger reports the measure's current effect, which is news
+    ("exports fell 60% after the controls took effect", "since the ban, shipments have
+    halted")."""
+    regions = []
     for name in rule.frame:
         for cue in found.get(name, ()):
             for term in trigger:
-                if cue.start <= term.start and term.end <= cue.end:
-                    return True
-                if (
+                if (cue.start <= term.start and term.end <= cue.end) or (
                     cue.end <= term.start
                     and distance(text, cue.end, term.start) <= rule.frame_window
                     and clauses.same(cue, term)
                 ):
-                    return True
+                    regions.append((cue.start, max(cue.end, clauses.end_of(term.start))))
+    if not regions:
+        return False
+    return not _reports_effect(cues, trigger, regions)
+
+
+def _reports_effect(
+    cues: list[Match], trigger: list[Match], regions: list[tuple[int, int]]
+) -> bool:
+    """True when a direction cue stands outside the trigger terms and the `regions` (the
+    frame and what it governs): the sentence reports what the measure does now."""
+    for cue in cues:
+        if any(t.start <= cue.start and cue.end <= t.end for t in trigger):
+            continue  # the "ban" of "export ban" names the measure
+        if any(start <= cue.start and cue.end <= end for start, end in regions):
+            continue
+        return True
     return False
 
 
@@ -485,14 +517,12 @@ def _framed_after(
 ) -> bool:
     """True when a `frame_after` cue stands up to `frame_after_window` words after a
     trigger term ("export controls, announced in October 2025, …": a measure dated to
-    before the item) and no direction `cues` of the hit stand outside such a cue and the
-    trigger (the "ban" of "export ban" names the measure): a cue
-    that reports the measure's effect or its end ("…, imposed in April, have cut
-    shipments by half", "agreed to roll back the controls announced in October") makes
-    the sentence news."""
+    before the item) and no direction cue outside the trigger and that cue reports an
+    effect or the measure's end ("…, imposed in April, have cut shipments by half",
+    "agreed to roll back the controls announced in October" are news)."""
     window = rule.frame_after_window
-    frames = [
-        cue
+    regions = [
+        (cue.start, cue.end)
         for name in rule.frame_after
         for cue in found.get(name, ())
         if any(
@@ -500,10 +530,7 @@ def _framed_after(
             for term in trigger
         )
     ]
-    if not frames:
-        return False
-    inside = frames + trigger  # the measure's own name and its dating report no effect
-    return all(any(f.start <= c.start and c.end <= f.end for f in inside) for c in cues)
+    return bool(regions) and not _reports_effect(cues, trigger, regions)
 
 
 def _hedged(
