@@ -401,7 +401,8 @@ def _reach(text: str, cue: Match, trigger: list[Match]) -> int:
 def _flipped(
     rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
 ) -> list[Match]:
-    """Easing cues that a `not_easing` cue before them, in their clause, makes tightening."""
+    """Easing cues that a `not_easing` cue before them, in their clause, makes tightening,
+    or that stand inside a `not_easing` phrase ("the date of the restart is unclear")."""
     nots = [m for c in rule.not_easing for m in found.get(c, ())]
     if not nots:
         return []
@@ -410,9 +411,12 @@ def _flipped(
         cue
         for cue in easing
         if any(
-            n.end <= cue.start
-            and distance(text, n.end, cue.start) <= window
-            and clauses.same(n, cue)
+            (
+                n.end <= cue.start
+                and distance(text, n.end, cue.start) <= window
+                and clauses.same(n, cue)
+            )
+            or (n.start <= cue.start and cue.end <= n.end and n.label != cue.label)
             for n in nots
         )
     ]
