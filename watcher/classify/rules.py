@@ -18,7 +18,8 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
   after one in its clause ("controls could be widened"), so a forecast tacked onto a fact
   ("…, which could leave plants short") does not make the fact speculative. A question
-  is always speculative.
+  is always speculative, and so is a sentence with a `doubt` cue anywhere ("…, but
+  Beijing has not confirmed it").
 - **direction**: the cues of each direction are first cleared of those inside a longer
   cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
@@ -166,6 +167,7 @@ class CompiledRule:
         self.not_easing = frozenset(rule.not_easing)
         self.negators = frozenset(rule.negation) | frozenset(rule.denial)
         self.hedges = frozenset(rule.hedging)
+        self.doubts = frozenset(rule.doubt)
         self.lead_vetoes = frozenset(rule.not_easing) | frozenset(rule.negation)
         self.within = rule.within
         self.window = rule.within or CUE_WINDOW
@@ -240,8 +242,10 @@ class CompiledRule:
                 )
             else:
                 direction, cues = None, []
-            hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
-                clauses.questions and all(clauses.asks(t) for t in trigger)
+            hedged = (
+                (hedgeable and _hedged(rule, found, trigger, text, clauses))
+                or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
+                or not self.doubts.isdisjoint(keys)
             )
             background = (
                 not self.background.isdisjoint(keys)

@@ -300,6 +300,11 @@ class SignalRule(Model):
     hedging: list[str] = Field(
         default_factory=list, description="cues that make a match speculative ('may', 'mulls')"
     )
+    doubt: list[str] = Field(
+        default_factory=list,
+        description="cues anywhere in the sentence that put its report in doubt ('…, but"
+        " Beijing has not confirmed it', 'could not be verified'): the match is speculative",
+    )
     hedging_window: int = Field(
         default=8, ge=1, description="a hedging cue counts this many words before a matched term"
     )
@@ -359,6 +364,7 @@ class SignalRule(Model):
             "negation_exceptions": self.negation_exceptions,
             "mask": self.mask,
             "hedging": self.hedging,
+            "doubt": self.doubt,
             "tightening": self.tightening,
             "easing": self.easing,
             "easing_events": self.easing_events,
