@@ -247,15 +247,18 @@ class CompiledRule:
                 or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                 or not self.doubts.isdisjoint(keys)
             )
+            effects = (
+                [m for c in rule.effects for m in found.get(c, ())] if rule.effects else cues
+            )
             background = (
                 not self.background.isdisjoint(keys)
                 or (
                     not self.frames.isdisjoint(keys)
-                    and _framed(rule, found, trigger, cues, text, clauses)
+                    and _framed(rule, found, trigger, effects, text, clauses)
                 )
                 or (
                     not self.after_frames.isdisjoint(keys)
-                    and _framed_after(rule, found, trigger, cues, text)
+                    and _framed_after(rule, found, trigger, effects, text)
                 )
             )
             return Hit(index, picked + cues, direction, hedged, spread, background)
@@ -487,8 +490,9 @@ def _framed(
     match is the setting of other news ("as Beijing tightens its export controls, buyers
     ...", "prices have tripled since the controls took effect").
 
-    A direction cue outside the frame (from the frame cue to the end of the trigger's
-    clause) and outside the trigger reports the measure's current effect, which is news
+    An effect cue (the rule's `effects`, else its direction cues) outside the frame
+    (from the frame cue to the end of the trigger's clause) and outside the trigger
+    reports the measure's current effect, which is news
     ("exports fell 60% after the controls took effect", "since the ban, shipments have
     halted")."""
     regions = []
@@ -509,7 +513,7 @@ def _framed(
 def _reports_effect(
     cues: list[Match], trigger: list[Match], regions: list[tuple[int, int]]
 ) -> bool:
-    """True when a direction cue stands outside the trigger terms and the `regions` (the
+    """True when an effect cue stands outside the trigger terms and the `regions` (the
     frame and what it governs): the sentence reports what the measure does now."""
     for cue in cues:
         if any(t.start <= cue.start and cue.end <= t.end for t in trigger):
@@ -525,7 +529,7 @@ def _framed_after(
 ) -> bool:
     """True when a `frame_after` cue stands up to `frame_after_window` words after a
     trigger term ("export controls, announced in October 2025, …": a measure dated to
-    before the item) and no direction cue outside the trigger and that cue reports an
+    before the item) and no effect cue outside the trigger and that cue reports an
     effect or the measure's end ("…, imposed in April, have cut shipments by half",
     "agreed to roll back the controls announced in October" are news)."""
     window = rule.frame_after_window

@@ -272,6 +272,12 @@ class SignalRule(Model):
     frame_window: int = Field(
         default=4, ge=1, description="how many words a `frame` cue may stand before a term"
     )
+    effects: list[str] = Field(
+        default_factory=list,
+        description="cues that report what a measure does now ('exports fell', 'cargoes"
+        " stuck', 'lifted'): one outside a `frame` or `frame_after` phrase makes the framed"
+        " match news; empty: every direction cue does",
+    )
     frame_after: list[str] = Field(
         default_factory=list,
         description="cues that, up to `frame_after_window` words after a matched term (an"
@@ -359,6 +365,7 @@ class SignalRule(Model):
             "background": self.background,
             "frame": self.frame,
             "frame_after": self.frame_after,
+            "effects": self.effects,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
