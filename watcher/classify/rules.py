@@ -247,20 +247,20 @@ class CompiledRule:
                 or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                 or not self.doubts.isdisjoint(keys)
             )
-            effects = (
-                [m for c in rule.effects for m in found.get(c, ())] if rule.effects else cues
-            )
-            background = (
-                not self.background.isdisjoint(keys)
-                or (
+            background = not self.background.isdisjoint(keys)
+            if not background and not (
+                self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
+            ):
+                effects = (
+                    [m for c in rule.effects for m in found.get(c, ())] if rule.effects else cues
+                )
+                background = (
                     not self.frames.isdisjoint(keys)
                     and _framed(rule, found, trigger, effects, text, clauses)
-                )
-                or (
+                ) or (
                     not self.after_frames.isdisjoint(keys)
                     and _framed_after(rule, found, trigger, effects, text)
                 )
-            )
             return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
 
