@@ -162,7 +162,6 @@ class CompiledRule:
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
-        self.cue_set = frozenset(rule.tightening) | frozenset(rule.easing)
         self.events = tuple(rule.easing_events)
         self.lead_easing = frozenset(rule.lead_easing)
         self.not_easing = frozenset(rule.not_easing)
@@ -204,12 +203,8 @@ class CompiledRule:
             found = _unmasked(self.mask, found)
             keys = set(found)
         rule = self.rule
-        if self.cue_set.isdisjoint(keys):  # most sentences name no direction cue
-            tightening: list[Match] = []
-            easing: list[Match] = []
-        else:
-            tightening = [m for c in self.tightening if c in found for m in found[c]]
-            easing = [m for c in self.easing if c in found for m in found[c]]
+        tightening = [m for c in self.tightening if c in found for m in found[c]]
+        easing = [m for c in self.easing if c in found for m in found[c]]
         if tightening and easing:
             tightening, easing = (
                 _outside(tightening, easing, easing=False),
@@ -533,8 +528,7 @@ def _framed_after(
     rule: SignalRule, found: Found, trigger: list[Match], cues: list[Match], text: str
 ) -> bool:
     """True when a `frame_after` cue stands up to `frame_after_window` words after a
-    trigger term, or runs on from its end (管制后 after 出口管制), ("export controls,
-    announced in October 2025, …": a measure dated to
+    trigger term ("export controls, announced in October 2025, …": a measure dated to
     before the item) and no effect cue outside the trigger and that cue reports an
     effect or the measure's end ("…, imposed in April, have cut shipments by half",
     "agreed to roll back the controls announced in October" are news)."""
@@ -544,9 +538,7 @@ def _framed_after(
         for name in rule.frame_after
         for cue in found.get(name, ())
         if any(
-            term.start < cue.start
-            and term.end < cue.end
-            and distance(text, term.end, cue.start) <= window  # 0 when the cue overlaps
+            term.end <= cue.start and distance(text, term.end, cue.start) <= window
             for term in trigger
         )
     ]
