@@ -162,6 +162,7 @@ class CompiledRule:
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
+        self.cue_set = frozenset(rule.tightening) | frozenset(rule.easing)
         self.events = tuple(rule.easing_events)
         self.lead_easing = frozenset(rule.lead_easing)
         self.not_easing = frozenset(rule.not_easing)
@@ -203,8 +204,12 @@ class CompiledRule:
             found = _unmasked(self.mask, found)
             keys = set(found)
         rule = self.rule
-        tightening = [m for c in self.tightening if c in found for m in found[c]]
-        easing = [m for c in self.easing if c in found for m in found[c]]
+        if self.cue_set.isdisjoint(keys):  # most sentences name no direction cue
+            tightening: list[Match] = []
+            easing: list[Match] = []
+        else:
+            tightening = [m for c in self.tightening if c in found for m in found[c]]
+            easing = [m for c in self.easing if c in found for m in found[c]]
         if tightening and easing:
             tightening, easing = (
                 _outside(tightening, easing, easing=False),
