@@ -18,7 +18,8 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
   after one in its clause ("controls could be widened"), so a forecast tacked onto a fact
   ("…, which could leave plants short") does not make the fact speculative. A question
-  is always speculative.
+  is always speculative, and so is a sentence with a `doubt` cue anywhere ("…, but
+  Beijing has not confirmed it").
 - **direction**: the cues of each direction are first cleared of those inside a longer
   cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
@@ -28,7 +29,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 - **background**: a `background` cue in the sentence, or a `frame` cue just before a
   trigger term in its clause ("as Beijing tightens its export controls", "amid",
   "since"), marks the hit as background (history, an earlier event, the setting of other
-  news): the engine counts it only beside news.
+  news): the engine counts it only beside news. So does a `frame_after` cue just after
+  a trigger term ("the controls, announced in October, have intensified the scramble")
+  when no direction cue reports the measure's current effect or its end.
 """
 
 from __future__ import annotations
@@ -121,6 +124,12 @@ class Clauses:
             breaks = self.breaks
         return bisect_right(breaks, offset) if breaks else 0
 
+    def end_of(self, offset: int) -> int:
+        """The offset where the clause that holds `offset` ends."""
+        breaks = self.breaks
+        index = bisect_right(breaks, offset) if breaks else 0
+        return breaks[index] if index < len(breaks) else self._span[1]
+
     def same(self, a: Match, b: Match) -> bool:
         """True when no clause break lies between the two matches."""
         return self.of(a.start) == self.of(b.start)
@@ -149,14 +158,17 @@ class CompiledRule:
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
         self.frames = frozenset(rule.frame)
+        self.after_frames = frozenset(rule.frame_after)
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
+        self.cue_set = frozenset(rule.tightening) | frozenset(rule.easing)
         self.events = tuple(rule.easing_events)
         self.lead_easing = frozenset(rule.lead_easing)
         self.not_easing = frozenset(rule.not_easing)
         self.negators = frozenset(rule.negation) | frozenset(rule.denial)
         self.hedges = frozenset(rule.hedging)
+        self.doubts = frozenset(rule.doubt)
         self.lead_vetoes = frozenset(rule.not_easing) | frozenset(rule.negation)
         self.within = rule.within
         self.window = rule.within or CUE_WINDOW
@@ -192,8 +204,12 @@ class CompiledRule:
             found = _unmasked(self.mask, found)
             keys = set(found)
         rule = self.rule
-        tightening = [m for c in self.tightening if c in found for m in found[c]]
-        easing = [m for c in self.easing if c in found for m in found[c]]
+        if self.cue_set.isdisjoint(keys):  # most sentences name no direction cue
+            tightening: list[Match] = []
+            easing: list[Match] = []
+        else:
+            tightening = [m for c in self.tightening if c in found for m in found[c]]
+            easing = [m for c in self.easing if c in found for m in found[c]]
         if tightening and easing:
             tightening, easing = (
                 _outside(tightening, easing, easing=False),
@@ -231,12 +247,25 @@ class CompiledRule:
                 )
             else:
                 direction, cues = None, []
-            hedged = (hedgeable and _hedged(rule, found, trigger, text, clauses)) or bool(
-                clauses.questions and all(clauses.asks(t) for t in trigger)
+            hedged = (
+                (hedgeable and _hedged(rule, found, trigger, text, clauses))
+                or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
+                or not self.doubts.isdisjoint(keys)
             )
-            background = not self.background.isdisjoint(keys) or (
-                not self.frames.isdisjoint(keys) and _framed(rule, found, trigger, text, clauses)
-            )
+            background = not self.background.isdisjoint(keys)
+            if not background and not (
+                self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
+            ):
+                effects = (
+                    [m for c in rule.effects for m in found.get(c, ())] if rule.effects else cues
+                )
+                background = (
+                    not self.frames.isdisjoint(keys)
+                    and _framed(rule, found, trigger, effects, text, clauses)
+                ) or (
+                    not self.after_frames.isdisjoint(keys)
+                    and _framed_after(rule, found, trigger, effects, text)
+                )
             return Hit(index, picked + cues, direction, hedged, spread, background)
         return None
 
@@ -384,7 +413,8 @@ def _reach(text: str, cue: Match, trigger: list[Match]) -> int:
 def _flipped(
     rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
 ) -> list[Match]:
-    """Easing cues that a `not_easing` cue before them, in their clause, makes tightening."""
+    """Easing cues that a `not_easing` cue before them, in their clause, makes tightening,
+    or that stand inside a `not_easing` phrase ("the date of the restart is unclear")."""
     nots = [m for c in rule.not_easing for m in found.get(c, ())]
     if not nots:
         return []
@@ -393,9 +423,12 @@ def _flipped(
         cue
         for cue in easing
         if any(
-            n.end <= cue.start
-            and distance(text, n.end, cue.start) <= window
-            and clauses.same(n, cue)
+            (
+                n.end <= cue.start
+                and distance(text, n.end, cue.start) <= window
+                and clauses.same(n, cue)
+            )
+            or (n.start <= cue.start and cue.end <= n.end and n.label != cue.label)
             for n in nots
         )
     ]
@@ -450,23 +483,71 @@ def _modifies_a_noun(text: str, neg: Match, trigger: list[Match]) -> bool:
 
 
 def _framed(
-    rule: SignalRule, found: Found, trigger: list[Match], text: str, clauses: Clauses
+    rule: SignalRule,
+    found: Found,
+    trigger: list[Match],
+    cues: list[Match],
+    text: str,
+    clauses: Clauses,
 ) -> bool:
     """True when a frame cue stands up to `frame_window` words before a trigger term, in
-    its clause, or around it (受出口管制影响): the match is the setting of other news ("as
-    Beijing tightens its export controls, buyers ...")."""
+    its clause, or around it (受出口管制影响), and no direction cue reports an effect: the
+    match is the setting of other news ("as Beijing tightens its export controls, buyers
+    ...", "prices have tripled since the controls took effect").
+
+    An effect cue (the rule's `effects`, else its direction cues) outside the frame
+    (from the frame cue to the end of the trigger's clause) and outside the trigger
+    reports the measure's current effect, which is news
+    ("exports fell 60% after the controls took effect", "since the ban, shipments have
+    halted")."""
+    regions = []
     for name in rule.frame:
         for cue in found.get(name, ()):
             for term in trigger:
-                if cue.start <= term.start and term.end <= cue.end:
-                    return True
-                if (
+                if (cue.start <= term.start and term.end <= cue.end) or (
                     cue.end <= term.start
                     and distance(text, cue.end, term.start) <= rule.frame_window
                     and clauses.same(cue, term)
                 ):
-                    return True
+                    regions.append((cue.start, max(cue.end, clauses.end_of(term.start))))
+    if not regions:
+        return False
+    return not _reports_effect(cues, trigger, regions)
+
+
+def _reports_effect(
+    cues: list[Match], trigger: list[Match], regions: list[tuple[int, int]]
+) -> bool:
+    """True when an effect cue stands outside the trigger terms and the `regions` (the
+    frame and what it governs): the sentence reports what the measure does now."""
+    for cue in cues:
+        if any(t.start <= cue.start and cue.end <= t.end for t in trigger):
+            continue  # the "ban" of "export ban" names the measure
+        if any(start <= cue.start and cue.end <= end for start, end in regions):
+            continue
+        return True
     return False
+
+
+def _framed_after(
+    rule: SignalRule, found: Found, trigger: list[Match], cues: list[Match], text: str
+) -> bool:
+    """True when a `frame_after` cue stands up to `frame_after_window` words after a
+    trigger term ("export controls, announced in October 2025, …": a measure dated to
+    before the item) and no effect cue outside the trigger and that cue reports an
+    effect or the measure's end ("…, imposed in April, have cut shipments by half",
+    "agreed to roll back the controls announced in October" are news)."""
+    window = rule.frame_after_window
+    regions = [
+        (cue.start, cue.end)
+        for name in rule.frame_after
+        for cue in found.get(name, ())
+        if any(
+            term.end <= cue.start and distance(text, term.end, cue.start) <= window
+            for term in trigger
+        )
+    ]
+    return bool(regions) and not _reports_effect(cues, trigger, regions)
 
 
 def _hedged(

@@ -272,6 +272,22 @@ class SignalRule(Model):
     frame_window: int = Field(
         default=4, ge=1, description="how many words a `frame` cue may stand before a term"
     )
+    effects: list[str] = Field(
+        default_factory=list,
+        description="cues that report what a measure does now ('exports fell', 'cargoes"
+        " stuck', 'lifted'): one outside a `frame` or `frame_after` phrase makes the framed"
+        " match news; empty: every direction cue does",
+    )
+    frame_after: list[str] = Field(
+        default_factory=list,
+        description="cues that, up to `frame_after_window` words after a matched term (an"
+        " apposition or relative clause: 'the controls, announced in October, have"
+        " intensified the scramble'), date the measure to before the item: background,"
+        " unless a direction cue after them reports its effect ('… have cut exports')",
+    )
+    frame_after_window: int = Field(
+        default=3, ge=1, description="how many words a `frame_after` cue may stand after a term"
+    )
     negation: list[str] = Field(default_factory=list)
     negation_window: int = Field(default=6, ge=1)
     denial: list[str] = Field(
@@ -289,6 +305,11 @@ class SignalRule(Model):
     )
     hedging: list[str] = Field(
         default_factory=list, description="cues that make a match speculative ('may', 'mulls')"
+    )
+    doubt: list[str] = Field(
+        default_factory=list,
+        description="cues anywhere in the sentence that put its report in doubt ('…, but"
+        " Beijing has not confirmed it', 'could not be verified'): the match is speculative",
     )
     hedging_window: int = Field(
         default=8, ge=1, description="a hedging cue counts this many words before a matched term"
@@ -343,11 +364,14 @@ class SignalRule(Model):
             "exclude": self.exclude,
             "background": self.background,
             "frame": self.frame,
+            "frame_after": self.frame_after,
+            "effects": self.effects,
             "negation": self.negation,
             "denial": self.denial,
             "negation_exceptions": self.negation_exceptions,
             "mask": self.mask,
             "hedging": self.hedging,
+            "doubt": self.doubt,
             "tightening": self.tightening,
             "easing": self.easing,
             "easing_events": self.easing_events,
