@@ -63,17 +63,6 @@ _new_object = object.__new__
 _SET_SPAN = tuple(getattr(Span, field).__set__ for field in ("start", "end", "concept", "gloss"))
 
 
-def _span(start: int, end: int, concept: str, gloss: str) -> Span:
-    """`Span(start, end, concept, gloss)`, built without the frozen `__init__`."""
-    span: Span = _new_object(Span)
-    set_start, set_end, set_concept, set_gloss = _SET_SPAN
-    set_start(span, start)
-    set_end(span, end)
-    set_concept(span, concept)
-    set_gloss(span, gloss)
-    return span
-
-
 class Classifier:
     """Compiled concepts and rules; `classify` is pure and safe to share across tasks."""
 
@@ -154,9 +143,13 @@ class Classifier:
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
-            if not any(group <= item.labels for group in compiled.group_sets):
-                continue  # no sentence can hold what the item as a whole lacks
             firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
+            labels = item.labels
+            for group in wanted:
+                if group <= labels:
+                    break
+            else:
+                continue  # no sentence can hold what the item as a whole lacks
             mask = compiled.mask
             hits = []
             for index, keys in enumerate(item.keys):
@@ -225,8 +218,10 @@ class Classifier:
             in_title, len(chosen) - in_title, 1, speculative, is_capped(direction, uncertain)
         )
         evidence = tuple(
-            self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
-            for hit in _strongest(chosen, direction, has_title=has_title)
+            [
+                self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
+                for hit in _strongest(chosen, direction, has_title=has_title)
+            ]
         )
         graded = self._grades.get((rule.severity, weight))
         if graded is None:
@@ -249,11 +244,17 @@ class Classifier:
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
         base = sentence.start
         spans = []
-        for m in _innermost(hit.spans):
-            term = text[m.start : m.end]
+        set_start, set_end, set_concept, set_gloss = _SET_SPAN
+        for start, end, label in _innermost(hit.spans):
+            term = text[start:end]
             # only a term in another script gets a gloss; most terms are ASCII
-            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(m.label, term)
-            spans.append(_span(m.start - base, m.end - base, m.label, gloss))
+            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(label, term)
+            span: Span = _new_object(Span)  # `_span`, inlined
+            set_start(span, start - base)
+            set_end(span, end - base)
+            set_concept(span, label)
+            set_gloss(span, gloss)
+            spans.append(span)
         return Evidence(
             sentence=text[sentence.start : sentence.end],
             spans=tuple(spans),
@@ -335,17 +336,21 @@ class _EntityIndex:
     def __init__(self, item: _Sentences) -> None:
         self._item = item
         self._whole: dict[str, list[str]] | None = None
-        # the item's entity labels in lexicon order, sorted once for all its signals
-        self._ordered = [
-            (label, kind, name)
-            for (_, kind, name), label in sorted(
-                (_ENTITY_LABELS[label], label) for label in item.labels & _ENTITY_LABEL_SET
-            )
-        ]
+        # the item's entity labels in lexicon order, sorted at the first signal for all
+        self._ordered: list[tuple[str, str, str]] | None = None
 
     def _collect(self, labels: set[str]) -> dict[str, list[str]]:
+        ordered = self._ordered
+        if ordered is None:
+            ordered = self._ordered = [
+                (label, kind, name)
+                for (_, kind, name), label in sorted(
+                    (_ENTITY_LABELS[label], label)
+                    for label in self._item.labels & _ENTITY_LABEL_SET
+                )
+            ]
         out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
-        for label, kind, name in self._ordered:
+        for label, kind, name in ordered:
             if label in labels:
                 out[kind].append(name)
         return out

@@ -53,6 +53,10 @@ LONG_STEM = 6
 _WORD_RUN = re.compile(r"[^\W_\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*")
 # what ends a clause for an `A ... B` term (the folded text has no dashes left)
 _CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：]")
+# `_scan_into`'s flag of an ASCII byte (non-ASCII characters are encoded as "?")
+_FLAGS = bytes(
+    2 if chr(byte) == "?" else int(chr(byte).isalnum()) if byte < 128 else 0 for byte in range(256)
+)
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -315,20 +319,23 @@ def _scan_into(
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
+    # per character: 1 a word character, 2 a character to look at (not ASCII, or "?"),
+    # 0 else; one more 0 stands for the text's end (and, as index -1, for its start)
+    flags = text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
     for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
-        end = last + 1
-        start = end - length
-        if left_bound and start:
-            before = text[start - 1]
-            if before.isalnum() and (before < "\u3000" or not is_cjk(before)):
+        start = last + 1 - length
+        if left_bound:
+            flag = flags[start - 1]
+            if flag and (flag == 1 or _is_word_char(text[start - 1])):
                 continue
-        stop = end
-        if right_bound and end < size:
-            after = text[end]
-            if after.isalnum() and (after < "\u3000" or not is_cjk(after)):
+        stop = last + 1
+        if right_bound:
+            flag = flags[stop]
+            if flag and (flag == 1 or _is_word_char(text[stop])):
                 if wild is None:
                     continue
                 labels, ending = wild  # only `*` terms run on into the rest of the word
+                end = stop
                 stop = _WORD_RUN.match(text, end).end()  # type: ignore[union-attr]  # `*` matches empty
                 if stop - end > ending:
                     continue  # another word: `cap*` is not "capacity", `ceas*` not "ceasefire"
