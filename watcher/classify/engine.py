@@ -10,7 +10,8 @@ weight of the evidence (`severity`), with evidence, glosses and entities.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 import structlog
@@ -37,6 +38,7 @@ from watcher.domain.vocabulary import (
 
 log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")
+_KIND_INDEX = {kind: index for index, kind in enumerate(_ENTITY_KINDS)}
 # (kind, table, matched case-sensitively): symbols and "US" are names only in capitals
 _ENTITY_TABLES = (
     ("element", ELEMENTS, False),
@@ -61,6 +63,32 @@ _new_match = tuple.__new__
 # object.__setattr__; setting the slots directly once is the same value at half the cost
 _new_object = object.__new__
 _SET_SPAN = tuple(getattr(Span, field).__set__ for field in ("start", "end", "concept", "gloss"))
+
+
+def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[object, object], None], ...]:
+    """The slot setters of a frozen dataclass's fields, which must be exactly `names`."""
+    fields = tuple(field.name for field in dataclasses.fields(cls))
+    if fields != names:
+        raise TypeError(f"{cls.__name__} has fields {fields}, the engine builds {names}")
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+_SET_SIGNAL = _setters(
+    Signal,
+    (
+        "type",
+        "direction",
+        "severity",
+        "score",
+        "rule",
+        "evidence",
+        "entities",
+        "speculative",
+        "direction_uncertain",
+    ),
+)
+_SET_EVIDENCE = _setters(Evidence, ("sentence", "spans", "in_title"))
+_SET_ENTITIES = _setters(Entities, ("elements", "products", "countries"))
 
 
 class Classifier:
@@ -229,17 +257,20 @@ class Classifier:
                 grade(rule.severity, weight),
                 score(weight),
             )
-        return Signal(
-            type=name,
-            direction=direction,
-            severity=graded[0],
-            score=graded[1],
-            rule=name,
-            evidence=evidence,
-            entities=entities.of({h.sentence for h in chosen}),
-            speculative=speculative,
-            direction_uncertain=uncertain,
-        )
+        # `Signal(...)` without the frozen __init__ (one object.__setattr__ a field)
+        signal: Signal = _new_object(Signal)
+        set_type, set_direction, set_severity, set_score, set_rule, set_evidence = _SET_SIGNAL[:6]
+        set_entities, set_speculative, set_uncertain = _SET_SIGNAL[6:]
+        set_type(signal, name)
+        set_direction(signal, direction)
+        set_severity(signal, graded[0])
+        set_score(signal, graded[1])
+        set_rule(signal, name)
+        set_evidence(signal, evidence)
+        set_entities(signal, entities.of({h.sentence for h in chosen}))
+        set_speculative(signal, speculative)
+        set_uncertain(signal, uncertain)
+        return signal
 
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
         base = sentence.start
@@ -255,11 +286,12 @@ class Classifier:
             set_concept(span, label)
             set_gloss(span, gloss)
             spans.append(span)
-        return Evidence(
-            sentence=text[sentence.start : sentence.end],
-            spans=tuple(spans),
-            in_title=has_title and hit.sentence == 0,
-        )
+        evidence: Evidence = _new_object(Evidence)  # `Evidence(...)`, as for `Signal`
+        set_sentence, set_spans, set_in_title = _SET_EVIDENCE
+        set_sentence(evidence, text[sentence.start : sentence.end])
+        set_spans(evidence, tuple(spans))
+        set_in_title(evidence, has_title and hit.sentence == 0)
+        return evidence
 
 
 def _year(cache: list[int | None], text: str, published: date | None) -> int | None:
@@ -273,14 +305,12 @@ def _innermost(spans: list[Match]) -> list[Match]:
     """The spans in text order, less those around another span of their concept (an
     `A ... B` cue around its verb shows as the verb)."""
     unique = sorted(set(spans))
-    if len(unique) < 2 or len({m.label for m in unique}) == len(unique):
+    if len(unique) < 2 or len({m[2] for m in unique}) == len(unique):
         return unique  # no concept twice: nothing can be around its own kind
     return [
         m
         for m in unique
-        if not any(
-            o != m and o.label == m.label and m.start <= o.start and o.end <= m.end for o in unique
-        )
+        if not any(o != m and o[2] == m[2] and m[0] <= o[0] and o[1] <= m[1] for o in unique)
     ]
 
 
@@ -335,21 +365,22 @@ class _EntityIndex:
 
     def __init__(self, item: _Sentences) -> None:
         self._item = item
-        self._whole: dict[str, list[str]] | None = None
+        self._whole: tuple[list[str], list[str], list[str]] | None = None
         # the item's entity labels in lexicon order, sorted at the first signal for all
-        self._ordered: list[tuple[str, str, str]] | None = None
+        self._ordered: list[tuple[str, int, str]] | None = None
 
-    def _collect(self, labels: set[str]) -> dict[str, list[str]]:
+    def _collect(self, labels: set[str]) -> tuple[list[str], list[str], list[str]]:
+        """The names of the entity `labels` by kind (as `_ENTITY_KINDS`), in lexicon order."""
         ordered = self._ordered
         if ordered is None:
             ordered = self._ordered = [
-                (label, kind, name)
+                (label, _KIND_INDEX[kind], name)
                 for (_, kind, name), label in sorted(
                     (_ENTITY_LABELS[label], label)
                     for label in self._item.labels & _ENTITY_LABEL_SET
                 )
             ]
-        out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
+        out: tuple[list[str], list[str], list[str]] = ([], [], [])
         for label, kind, name in ordered:
             if label in labels:
                 out[kind].append(name)
@@ -357,17 +388,21 @@ class _EntityIndex:
 
     def of(self, used: Iterable[int]) -> Entities:
         """Entities of the `used` sentences; a kind they lack is taken from the whole item."""
-        found = self._collect(set().union(*(self._item.keys[i] for i in used)))
-        if not all(found.values()):
-            if self._whole is None:
-                self._whole = self._collect(self._item.labels)
-            for kind in _ENTITY_KINDS:
-                found[kind] = found[kind] or self._whole[kind]
-        return Entities(
-            elements=tuple(found["element"]),
-            products=tuple(found["product"]),
-            countries=tuple(found["country"]),
-        )
+        keys = self._item.keys
+        elements, products, countries = self._collect(set().union(*[keys[i] for i in used]))
+        if not (elements and products and countries):
+            whole = self._whole
+            if whole is None:
+                whole = self._whole = self._collect(self._item.labels)
+            elements = elements or whole[0]
+            products = products or whole[1]
+            countries = countries or whole[2]
+        entities: Entities = _new_object(Entities)  # `Entities(...)`, as for `Signal`
+        set_elements, set_products, set_countries = _SET_ENTITIES
+        set_elements(entities, tuple(elements))
+        set_products(entities, tuple(products))
+        set_countries(entities, tuple(countries))
+        return entities
 
 
 def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> list[Hit]:
