@@ -126,7 +126,6 @@ class TermMatcher:
         # are matched as literals under those internal labels and joined per sentence
         self._gaps: list[tuple[str, str, str]] = []
         self._sides: set[str] = set()
-        self._firsts: set[str] = set()
         self._by_first: dict[str, list[tuple[str, str, str]]] = {}
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
@@ -138,7 +137,6 @@ class TermMatcher:
                 first, second = f"\x00{len(self._gaps)}<", f"\x00{len(self._gaps)}>"
                 self._gaps.append((label, first, second))
                 self._by_first[first] = [(label, first, second)]
-                self._firsts.add(first)
                 self._sides.update((first, second))
                 for literal in form.first:
                     self._add_literal(literal, first)
@@ -217,8 +215,9 @@ class TermMatcher:
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
+                sides = self._sides
                 for index, labels in enumerate(keys):
-                    if not self._sides.isdisjoint(labels):
+                    if not sides.isdisjoint(labels):
                         self._join_gaps(folded, found[index], labels)
         return found, keys
 
@@ -226,13 +225,12 @@ class TermMatcher:
         """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
         words in the same clause) and take the sides' labels out of `labels`; the side
         matches stay in `found` under their internal labels (`is_side` tells them)."""
+        here = self._sides.intersection(labels)
+        labels -= here
+        by_first = self._by_first
         present = [
-            gap
-            for first in self._firsts.intersection(labels)
-            for gap in self._by_first[first]
-            if gap[2] in labels
+            gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
         ]
-        labels.difference_update(self._sides.intersection(labels))  # iterates `labels`
         if not present:
             return
         sides: dict[str, list[tuple[int, int]]] = {}
