@@ -276,10 +276,14 @@ class Classifier:
         base = sentence.start
         spans = []
         set_start, set_end, set_concept, set_gloss = _SET_SPAN
+        ascii_text = text.isascii()
         for start, end, label in _innermost(hit.spans):
-            term = text[start:end]
             # only a term in another script gets a gloss; most terms are ASCII
-            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(label, term)
+            if ascii_text:
+                gloss = ""
+            else:
+                term = text[start:end]
+                gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(label, term)
             span: Span = _new_object(Span)  # `_span`, inlined
             set_start(span, start - base)
             set_end(span, end - base)
@@ -347,15 +351,14 @@ class _Sentences:
         if found is None:
             found = {}
             used = self._used
+            new_match = _new_match
             for start, end, labels in self.occurrences[index]:
                 for label in labels:
-                    if label not in used:
-                        continue
-                    match: Match = _new_match(Match, (start, end, label))
-                    if label in found:
-                        found[label].append(match)
-                    else:
-                        found[label] = [match]
+                    if label in used:
+                        if label in found:
+                            found[label].append(new_match(Match, (start, end, label)))
+                        else:
+                            found[label] = [new_match(Match, (start, end, label))]
             self._found[index] = found
         return found
 
