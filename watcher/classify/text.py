@@ -161,6 +161,11 @@ _CLAUSE_WORD = re.compile(
 
 
 _WORDS = ("but", "while", "whereas", "although", "though", "however")
+# a sentence `_CLAUSE_WORD` can match in holds one of these ("although" holds "though")
+_ALL_WORDS = (
+    *("but", "while", "whereas", "though", "however"),
+    *("但", "不过", "不過", "然而", "儘管", "尽管", "雖然", "虽然"),
+)
 _DASH = re.compile(r"[ \t\n]-+[ \t\n]")
 
 
@@ -181,7 +186,14 @@ def clause_breaks(text: str, start: int, end: int, lowered: str | None = None) -
     if lowered.isascii():
         words = _ascii_words(lowered, start, end)
     else:
-        words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+        piece = lowered[start:end]
+        # the regex tries every position; most sentences hold none of its words at all
+        for word in _ALL_WORDS:
+            if word in piece:
+                words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+                break
+        else:
+            words = []
     if words:
         breaks.extend(words)
         breaks.sort()
