@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.matcher import MAX_EXPANSIONS, TermError, TermMatcher, expand_braces
+from watcher.classify.matcher import MAX_EXPANSIONS, Match, TermError, TermMatcher, expand_braces
 from watcher.domain.folding import fold, fold_lower
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -66,3 +66,38 @@ def test_brace_expansion_spells_every_combination() -> None:
     """Groups multiply out in order; empty alternatives are kept."""
     assert expand_braces("{a,b} {x,}y") == ["a xy", "a y", "b xy", "b y"]
     assert expand_braces("no braces") == ["no braces"]
+
+
+def test_ascii_and_mixed_texts_find_the_same_latin_matches() -> None:
+    """An ASCII text is scanned by an automaton of the ASCII keys only: its matches are
+    those the whole set finds in the same words beside Chinese text; a matcher with no
+    ASCII key finds nothing in an ASCII text."""
+    matcher = TermMatcher()
+    matcher.add("export ban*", "ban")
+    matcher.add("出口管制", "control")
+    matcher.add("ore", "ore")
+    english = "Export bans hit ore; more ore-bearing rock."
+    mixed = f"{english}出口管制"
+    found = matcher.find(fold(english), fold_lower(english))
+    assert [(english[m.start : m.end], m.label) for m in found] == [
+        ("Export bans", "ban"),
+        ("ore", "ore"),
+        ("ore", "ore"),
+    ]
+    assert matcher.find(fold(mixed), fold_lower(mixed)) == [
+        *found,
+        Match(len(english), len(mixed), "control"),
+    ]
+    chinese_only = TermMatcher()
+    chinese_only.add("出口管制", "control")
+    assert chinese_only.find(fold(english), fold_lower(english)) == []
+
+
+def test_word_boundaries_next_to_non_ascii_letters() -> None:
+    """A letter of another script joins a word (no match inside "caféore"); an ideograph
+    or a question mark beside a term does not."""
+    matcher = TermMatcher()
+    matcher.add("ore", "ore")
+    text = "caféore oreé 矿ore矿 ?ore?"
+    found = matcher.find(fold(text), fold_lower(text))
+    assert [m.start for m in found] == [text.index("矿ore") + 1, text.index("?ore") + 1]

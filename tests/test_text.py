@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.text import clause_breaks, split_sentences
+from watcher.classify.text import _CLAUSE_MARK, _CLAUSE_WORD, clause_breaks, split_sentences
 from watcher.domain.folding import fold, fold_lower, simplify
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -87,3 +87,43 @@ def test_clause_breaks(text: str, clauses: list[str]) -> None:
     end a clause; a thousands separator does not."""
     cuts = [0, *clause_breaks(text, 0, len(text)), len(text)]
     assert [text[a:b] for a, b in itertools.pairwise(cuts)] == clauses
+
+
+# Sentences where the marks and joining words sit at the edges: the ASCII search must give
+# the regex's offsets (a comma at the sentence's end has nothing after it inside the
+# sentence; "though" inside "although" and "but" inside "_but" are no words; a dash
+# run needs white space on both sides).
+EDGES = [
+    "Output fell: exports, too:",
+    "However, although it rained, mines worked though slowly but surely",
+    "A_but b butx xbut but",
+    "Prices - at last -- rose; buyers-waited -x- then - ",
+    "Tabs\t-\tand\nlines\n-\nsplit,\tagain,\nand:\rdone",
+    "虽然而但，价格:上涨,2025年 but café-x — 不過;尽管 –",
+]
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_clause_breaks_are_the_regex_offsets(text: str) -> None:
+    """Every sentence span gets the offsets the clause regexes find (ASCII text is
+    searched without them; other text only when a sentence holds a mark or word)."""
+    lowered = text.lower()
+    for start in range(len(text)):
+        for end in range(start + 1, len(text) + 1):
+            marks = [m.start() for m in _CLAUSE_MARK.finditer(text, start, end)]
+            words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+            assert clause_breaks(text, start, end, lowered) == sorted(marks + words)
+
+
+def test_period_only_text_splits_as_one_with_other_marks() -> None:
+    """A text whose only mark is the period (its own quick regex) splits where the same
+    text with a question elsewhere does."""
+    body = "Dr. Smith said U.S. output rose 3.5 pct. Exports fell. J. Doe agreed."
+    split = split_sentences(body)
+    asked = split_sentences(f"{body} Why?")
+    assert asked[: len(split)] == split
+    assert [body[s:e] for s, e in split] == [
+        "Dr. Smith said U.S. output rose 3.5 pct.",
+        "Exports fell.",
+        "J. Doe agreed.",
+    ]

@@ -10,7 +10,8 @@ weight of the evidence (`severity`), with evidence, glosses and entities.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 import structlog
@@ -37,6 +38,7 @@ from watcher.domain.vocabulary import (
 
 log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")
+_KIND_INDEX = {kind: index for index, kind in enumerate(_ENTITY_KINDS)}
 # (kind, table, matched case-sensitively): symbols and "US" are names only in capitals
 _ENTITY_TABLES = (
     ("element", ELEMENTS, False),
@@ -63,15 +65,30 @@ _new_object = object.__new__
 _SET_SPAN = tuple(getattr(Span, field).__set__ for field in ("start", "end", "concept", "gloss"))
 
 
-def _span(start: int, end: int, concept: str, gloss: str) -> Span:
-    """`Span(start, end, concept, gloss)`, built without the frozen `__init__`."""
-    span: Span = _new_object(Span)
-    set_start, set_end, set_concept, set_gloss = _SET_SPAN
-    set_start(span, start)
-    set_end(span, end)
-    set_concept(span, concept)
-    set_gloss(span, gloss)
-    return span
+def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[object, object], None], ...]:
+    """The slot setters of a frozen dataclass's fields, which must be exactly `names`."""
+    fields = tuple(field.name for field in dataclasses.fields(cls))
+    if fields != names:
+        raise TypeError(f"{cls.__name__} has fields {fields}, the engine builds {names}")
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+_SET_SIGNAL = _setters(
+    Signal,
+    (
+        "type",
+        "direction",
+        "severity",
+        "score",
+        "rule",
+        "evidence",
+        "entities",
+        "speculative",
+        "direction_uncertain",
+    ),
+)
+_SET_EVIDENCE = _setters(Evidence, ("sentence", "spans", "in_title"))
+_SET_ENTITIES = _setters(Entities, ("elements", "products", "countries"))
 
 
 class Classifier:
@@ -154,9 +171,13 @@ class Classifier:
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
-            if not any(group <= item.labels for group in compiled.group_sets):
-                continue  # no sentence can hold what the item as a whole lacks
             firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
+            labels = item.labels
+            for group in wanted:
+                if group <= labels:
+                    break
+            else:
+                continue  # no sentence can hold what the item as a whole lacks
             mask = compiled.mask
             hits = []
             for index, keys in enumerate(item.keys):
@@ -225,8 +246,10 @@ class Classifier:
             in_title, len(chosen) - in_title, 1, speculative, is_capped(direction, uncertain)
         )
         evidence = tuple(
-            self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
-            for hit in _strongest(chosen, direction, has_title=has_title)
+            [
+                self._evidence(hit, text, sentences[hit.sentence], has_title=has_title)
+                for hit in _strongest(chosen, direction, has_title=has_title)
+            ]
         )
         graded = self._grades.get((rule.severity, weight))
         if graded is None:
@@ -234,31 +257,45 @@ class Classifier:
                 grade(rule.severity, weight),
                 score(weight),
             )
-        return Signal(
-            type=name,
-            direction=direction,
-            severity=graded[0],
-            score=graded[1],
-            rule=name,
-            evidence=evidence,
-            entities=entities.of({h.sentence for h in chosen}),
-            speculative=speculative,
-            direction_uncertain=uncertain,
-        )
+        # `Signal(...)` without the frozen __init__ (one object.__setattr__ a field)
+        signal: Signal = _new_object(Signal)
+        set_type, set_direction, set_severity, set_score, set_rule, set_evidence = _SET_SIGNAL[:6]
+        set_entities, set_speculative, set_uncertain = _SET_SIGNAL[6:]
+        set_type(signal, name)
+        set_direction(signal, direction)
+        set_severity(signal, graded[0])
+        set_score(signal, graded[1])
+        set_rule(signal, name)
+        set_evidence(signal, evidence)
+        set_entities(signal, entities.of({h.sentence for h in chosen}))
+        set_speculative(signal, speculative)
+        set_uncertain(signal, uncertain)
+        return signal
 
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
         base = sentence.start
         spans = []
-        for m in _innermost(hit.spans):
-            term = text[m.start : m.end]
+        set_start, set_end, set_concept, set_gloss = _SET_SPAN
+        ascii_text = text.isascii()
+        for start, end, label in _innermost(hit.spans):
             # only a term in another script gets a gloss; most terms are ASCII
-            gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(m.label, term)
-            spans.append(_span(m.start - base, m.end - base, m.label, gloss))
-        return Evidence(
-            sentence=text[sentence.start : sentence.end],
-            spans=tuple(spans),
-            in_title=has_title and hit.sentence == 0,
-        )
+            if ascii_text:
+                gloss = ""
+            else:
+                term = text[start:end]
+                gloss = "" if term.isascii() or not count_cjk(term) else self.gloss(label, term)
+            span: Span = _new_object(Span)  # `_span`, inlined
+            set_start(span, start - base)
+            set_end(span, end - base)
+            set_concept(span, label)
+            set_gloss(span, gloss)
+            spans.append(span)
+        evidence: Evidence = _new_object(Evidence)  # `Evidence(...)`, as for `Signal`
+        set_sentence, set_spans, set_in_title = _SET_EVIDENCE
+        set_sentence(evidence, text[sentence.start : sentence.end])
+        set_spans(evidence, tuple(spans))
+        set_in_title(evidence, has_title and hit.sentence == 0)
+        return evidence
 
 
 def _year(cache: list[int | None], text: str, published: date | None) -> int | None:
@@ -272,14 +309,12 @@ def _innermost(spans: list[Match]) -> list[Match]:
     """The spans in text order, less those around another span of their concept (an
     `A ... B` cue around its verb shows as the verb)."""
     unique = sorted(set(spans))
-    if len(unique) < 2 or len({m.label for m in unique}) == len(unique):
+    if len(unique) < 2 or len({m[2] for m in unique}) == len(unique):
         return unique  # no concept twice: nothing can be around its own kind
     return [
         m
         for m in unique
-        if not any(
-            o != m and o.label == m.label and m.start <= o.start and o.end <= m.end for o in unique
-        )
+        if not any(o != m and o[2] == m[2] and m[0] <= o[0] and o[1] <= m[1] for o in unique)
     ]
 
 
@@ -316,15 +351,14 @@ class _Sentences:
         if found is None:
             found = {}
             used = self._used
+            new_match = _new_match
             for start, end, labels in self.occurrences[index]:
                 for label in labels:
-                    if label not in used:
-                        continue
-                    match: Match = _new_match(Match, (start, end, label))
-                    if label in found:
-                        found[label].append(match)
-                    else:
-                        found[label] = [match]
+                    if label in used:
+                        if label in found:
+                            found[label].append(new_match(Match, (start, end, label)))
+                        else:
+                            found[label] = [new_match(Match, (start, end, label))]
             self._found[index] = found
         return found
 
@@ -334,35 +368,44 @@ class _EntityIndex:
 
     def __init__(self, item: _Sentences) -> None:
         self._item = item
-        self._whole: dict[str, list[str]] | None = None
-        # the item's entity labels in lexicon order, sorted once for all its signals
-        self._ordered = [
-            (label, kind, name)
-            for (_, kind, name), label in sorted(
-                (_ENTITY_LABELS[label], label) for label in item.labels & _ENTITY_LABEL_SET
-            )
-        ]
+        self._whole: tuple[list[str], list[str], list[str]] | None = None
+        # the item's entity labels in lexicon order, sorted at the first signal for all
+        self._ordered: list[tuple[str, int, str]] | None = None
 
-    def _collect(self, labels: set[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {kind: [] for kind in _ENTITY_KINDS}
-        for label, kind, name in self._ordered:
+    def _collect(self, labels: set[str]) -> tuple[list[str], list[str], list[str]]:
+        """The names of the entity `labels` by kind (as `_ENTITY_KINDS`), in lexicon order."""
+        ordered = self._ordered
+        if ordered is None:
+            ordered = self._ordered = [
+                (label, _KIND_INDEX[kind], name)
+                for (_, kind, name), label in sorted(
+                    (_ENTITY_LABELS[label], label)
+                    for label in self._item.labels & _ENTITY_LABEL_SET
+                )
+            ]
+        out: tuple[list[str], list[str], list[str]] = ([], [], [])
+        for label, kind, name in ordered:
             if label in labels:
                 out[kind].append(name)
         return out
 
     def of(self, used: Iterable[int]) -> Entities:
         """Entities of the `used` sentences; a kind they lack is taken from the whole item."""
-        found = self._collect(set().union(*(self._item.keys[i] for i in used)))
-        if not all(found.values()):
-            if self._whole is None:
-                self._whole = self._collect(self._item.labels)
-            for kind in _ENTITY_KINDS:
-                found[kind] = found[kind] or self._whole[kind]
-        return Entities(
-            elements=tuple(found["element"]),
-            products=tuple(found["product"]),
-            countries=tuple(found["country"]),
-        )
+        keys = self._item.keys
+        elements, products, countries = self._collect(set().union(*[keys[i] for i in used]))
+        if not (elements and products and countries):
+            whole = self._whole
+            if whole is None:
+                whole = self._whole = self._collect(self._item.labels)
+            elements = elements or whole[0]
+            products = products or whole[1]
+            countries = countries or whole[2]
+        entities: Entities = _new_object(Entities)  # `Entities(...)`, as for `Signal`
+        set_elements, set_products, set_countries = _SET_ENTITIES
+        set_elements(entities, tuple(elements))
+        set_products(entities, tuple(products))
+        set_countries(entities, tuple(countries))
+        return entities
 
 
 def _strongest(hits: list[Hit], direction: Direction, *, has_title: bool) -> list[Hit]:

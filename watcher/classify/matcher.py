@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import ahocorasick
@@ -52,6 +53,10 @@ LONG_STEM = 6
 _WORD_RUN = re.compile(r"[^\W_\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*")
 # what ends a clause for an `A ... B` term (the folded text has no dashes left)
 _CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：]")
+# `_scan_into`'s flag of an ASCII byte (non-ASCII characters are encoded as "?")
+_FLAGS = bytes(
+    2 if chr(byte) == "?" else int(chr(byte).isalnum()) if byte < 128 else 0 for byte in range(256)
+)
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -93,6 +98,9 @@ Occurrence = tuple[int, int, tuple[str, ...]]
 """[start, end) of a matched phrase and every label whose term it is."""
 
 Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
+# an automaton's value for a key: its length, whether a word boundary is due before and
+# after it, its labels, and for `*` keys (labels of `*` terms, longest ending) or None
+_Value = tuple[int, bool, bool, tuple[str, ...], tuple[tuple[str, ...], int] | None]
 
 
 class TermMatcher:
@@ -110,13 +118,14 @@ class TermMatcher:
             False: {},
             True: {},
         }
-        self._automata: list[tuple[bool, ahocorasick.Automaton]] | None = None
+        self._automata: (
+            list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] | None
+        ) = None
         self._regexes: list[tuple[Regex, str]] = []
         # `A ... B` terms: (label, label of the A side, label of the B side); the sides
         # are matched as literals under those internal labels and joined per sentence
         self._gaps: list[tuple[str, str, str]] = []
         self._sides: set[str] = set()
-        self._firsts: set[str] = set()
         self._by_first: dict[str, list[tuple[str, str, str]]] = {}
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
@@ -128,7 +137,6 @@ class TermMatcher:
                 first, second = f"\x00{len(self._gaps)}<", f"\x00{len(self._gaps)}>"
                 self._gaps.append((label, first, second))
                 self._by_first[first] = [(label, first, second)]
-                self._firsts.add(first)
                 self._sides.update((first, second))
                 for literal in form.first:
                     self._add_literal(literal, first)
@@ -146,33 +154,46 @@ class TermMatcher:
         elif not form.wildcard and label not in exact:
             keys[form.key] = ((*exact, label), wild)
 
-    def _build(self) -> list[tuple[bool, ahocorasick.Automaton]]:
+    def _build(self) -> list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]]:
+        """Per case sensitivity: the automaton of every key, and one of the ASCII keys only.
+
+        An ASCII text can match no other key, and the smaller automaton scans it about
+        twice as fast: the automaton looks a character up among a node's children one by
+        one, and the root of the whole set has a child for each of some 300 first
+        characters (most of them ideographs) where the ASCII keys' root has 30.
+        """
         self._automata = []
         for cased, keys in self._keys.items():
             if not keys:
                 continue
-            automaton = ahocorasick.Automaton()
-            for key, (exact, wild) in keys.items():
-                latin = not any(is_cjk(c) for c in key)
-                automaton.add_word(
-                    key,
-                    (
-                        len(key),
-                        latin and _is_word_char(key[0]),
-                        latin and (bool(wild) or _is_word_char(key[-1])),
-                        exact + wild,
-                        # the labels a longer word keeps, and how much longer it may be
-                        (
-                            wild,
-                            MAX_LONG_ENDING if len(key.split()[-1]) >= LONG_STEM else MAX_ENDING,
-                        )
-                        if wild
-                        else None,
-                    ),
-                )
-            automaton.make_automaton()
-            self._automata.append((cased, automaton))
+            values = {key: self._value(key, exact, wild) for key, (exact, wild) in keys.items()}
+            # children are looked up in the order they were added: common characters first
+            counts = Counter(char for key in values for char in key)
+            rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
+            ordered = sorted(values, key=lambda key: [rank[char] for char in key])
+            every = _automaton((key, values[key]) for key in ordered)
+            ascii_keys = [key for key in ordered if key.isascii()]
+            if len(ascii_keys) == len(ordered):
+                ascii_only: ahocorasick.Automaton | None = every
+            else:  # None: no key can match an ASCII text
+                ascii_only = _automaton((k, values[k]) for k in ascii_keys) if ascii_keys else None
+            self._automata.append((cased, every, ascii_only))
         return self._automata
+
+    @staticmethod
+    def _value(key: str, exact: tuple[str, ...], wild: tuple[str, ...]) -> _Value:
+        """What the automaton yields for `key` (see `_scan_into`)."""
+        latin = not any(is_cjk(c) for c in key)
+        return (
+            len(key),
+            latin and _is_word_char(key[0]),
+            latin and (bool(wild) or _is_word_char(key[-1])),
+            exact + wild,
+            # the labels a longer word keeps, and how much longer it may be
+            (wild, MAX_LONG_ENDING if len(key.split()[-1]) >= LONG_STEM else MAX_ENDING)
+            if wild
+            else None,
+        )
 
     def bucket(
         self, folded: str, lowered: str, sentences: Sequence[Span]
@@ -186,13 +207,17 @@ class TermMatcher:
         keys: list[set[str]] = [set() for _ in sentences]
         if sentences:
             automata = self._automata if self._automata is not None else self._build()
-            for cased, automaton in automata:
-                _scan_into(automaton, folded if cased else lowered, sentences, found, keys)
+            for cased, every, ascii_only in automata:
+                text = folded if cased else lowered
+                automaton = ascii_only if text.isascii() else every
+                if automaton is not None:
+                    _scan_into(automaton, text, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
+                sides = self._sides
                 for index, labels in enumerate(keys):
-                    if not self._sides.isdisjoint(labels):
+                    if not sides.isdisjoint(labels):
                         self._join_gaps(folded, found[index], labels)
         return found, keys
 
@@ -200,13 +225,12 @@ class TermMatcher:
         """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
         words in the same clause) and take the sides' labels out of `labels`; the side
         matches stay in `found` under their internal labels (`is_side` tells them)."""
+        here = self._sides.intersection(labels)
+        labels -= here
+        by_first = self._by_first
         present = [
-            gap
-            for first in self._firsts.intersection(labels)
-            for gap in self._by_first[first]
-            if gap[2] in labels
+            gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
         ]
-        labels.difference_update(self._sides.intersection(labels))  # iterates `labels`
         if not present:
             return
         sides: dict[str, list[tuple[int, int]]] = {}
@@ -271,6 +295,14 @@ class TermMatcher:
         ]
 
 
+def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for key, value in items:
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
 def _scan_into(
     automaton: ahocorasick.Automaton,
     text: str,
@@ -285,20 +317,23 @@ def _scan_into(
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
+    # per character: 1 a word character, 2 a character to look at (not ASCII, or "?"),
+    # 0 else; one more 0 stands for the text's end (and, as index -1, for its start)
+    flags = text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
     for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
-        end = last + 1
-        start = end - length
-        if left_bound and start:
-            before = text[start - 1]
-            if before.isalnum() and (before < "\u3000" or not is_cjk(before)):
+        start = last + 1 - length
+        if left_bound:
+            flag = flags[start - 1]
+            if flag and (flag == 1 or _is_word_char(text[start - 1])):
                 continue
-        stop = end
-        if right_bound and end < size:
-            after = text[end]
-            if after.isalnum() and (after < "\u3000" or not is_cjk(after)):
+        stop = last + 1
+        if right_bound:
+            flag = flags[stop]
+            if flag and (flag == 1 or _is_word_char(text[stop])):
                 if wild is None:
                     continue
                 labels, ending = wild  # only `*` terms run on into the rest of the word
+                end = stop
                 stop = _WORD_RUN.match(text, end).end()  # type: ignore[union-attr]  # `*` matches empty
                 if stop - end > ending:
                     continue  # another word: `cap*` is not "capacity", `ceas*` not "ceasefire"

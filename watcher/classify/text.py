@@ -71,6 +71,10 @@ _SENTENCE_END = re.compile(
     rf"|(?<=[!?]){_FOLLOWED}"
     r"|(?<=[。！？；])[。！？；]*[”」』）]*))\s*"
 )
+# the same on a text with no mark but the period: a literal first character, which the
+# regex engine finds by a quick search instead of a set test at every character
+_PERIOD_END = re.compile(rf"(\.(?i:{_NOT_AFTER})(?<!\b[A-Z]\.){_FOLLOWED})\s*")
+_OTHER_MARK = re.compile(r"[!?。！？；]")
 _LIST_LINE = re.compile(r"[ \t]*(#{1,6}\s|[-*•]\s|\d+[.)]\s)")  # match() anchors at pos
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -82,6 +86,9 @@ class Sentence(NamedTuple):
     end: int
 
 
+_new_sentence = tuple.__new__  # `Sentence(start, end)` without the Python-level __new__
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """Split `text` into sentences (English and Chinese punctuation, paragraphs, list lines).
 
@@ -89,15 +96,20 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     Offsets are shifted by `offset`; empty sentences are dropped.
     """
     out: list[Sentence] = []
+    ends = (
+        _PERIOD_END
+        if "!" not in text and "?" not in text and (text.isascii() or not _OTHER_MARK.search(text))
+        else _SENTENCE_END
+    ).finditer
     for para_start, para_end in _blocks(text):
         block = text[para_start:para_end]
         start = para_start + len(block) - len(block.lstrip())
-        for match in _SENTENCE_END.finditer(text, start, para_end):
-            out.append(Sentence(start + offset, match.end(1) + offset))
+        for match in ends(text, start, para_end):
+            out.append(_new_sentence(Sentence, (start + offset, match.end(1) + offset)))
             start = match.end()
         rest = text[start:para_end].rstrip()
         if rest:
-            out.append(Sentence(start + offset, start + len(rest) + offset))
+            out.append(_new_sentence(Sentence, (start + offset, start + len(rest) + offset)))
     return out
 
 
@@ -148,17 +160,89 @@ _CLAUSE_WORD = re.compile(
 )
 
 
+_WORDS = ("but", "while", "whereas", "although", "though", "however")
+# a sentence `_CLAUSE_WORD` can match in holds one of these ("although" holds "though")
+_ALL_WORDS = (
+    *("but", "while", "whereas", "though", "however"),
+    *("但", "不过", "不過", "然而", "儘管", "尽管", "雖然", "虽然"),
+)
+_DASH = re.compile(r"[ \t\n]-+[ \t\n]")
+
+
 def clause_breaks(text: str, start: int, end: int, lowered: str | None = None) -> list[int]:
     """Offsets (into `text`) where a clause of the sentence [start, end) ends, in order.
 
     `lowered` is the text lower-cased with its length kept, when the caller has it.
+    An ASCII text is searched with `str.find` for each mark and word, the same offsets
+    as `_CLAUSE_MARK` and `_CLAUSE_WORD` find at a fifth of the cost.
     """
-    breaks = [m.start() for m in _CLAUSE_MARK.finditer(text, start, end)]
+    if text.isascii():
+        breaks = _ascii_marks(text, start, end)
+    else:
+        breaks = [m.start() for m in _CLAUSE_MARK.finditer(text, start, end)]
     if lowered is None:
         low = text.lower()
         lowered = low if len(low) == len(text) else text
-    words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+    if lowered.isascii():
+        words = _ascii_words(lowered, start, end)
+    else:
+        piece = lowered[start:end]
+        # the regex tries every position; most sentences hold none of its words at all
+        for word in _ALL_WORDS:
+            if word in piece:
+                words = [m.start() for m in _CLAUSE_WORD.finditer(lowered, start, end)]
+                break
+        else:
+            words = []
     if words:
         breaks.extend(words)
         breaks.sort()
     return breaks
+
+
+def _ascii_marks(text: str, start: int, end: int) -> list[int]:
+    """`_CLAUSE_MARK`'s offsets in an ASCII sentence."""
+    find = text.find
+    piece = text[start:end]  # `in` on a slice is cheaper than a `find` call per mark
+    out = []
+    for mark in ",:":  # before white space in the sentence (not the one in 60,000)
+        if mark in piece:
+            at = find(mark, start, end - 1)
+            while at >= 0:
+                if text[at + 1].isspace():
+                    out.append(at)
+                at = find(mark, at + 1, end - 1)
+    if ";" in piece:
+        at = find(";", start, end)
+        while at >= 0:
+            out.append(at)
+            at = find(";", at + 1, end)
+    if "-" in piece:
+        out.extend(m.start() for m in _DASH.finditer(text, start, end))
+    out.sort()
+    return out
+
+
+def _ascii_words(lowered: str, start: int, end: int) -> list[int]:
+    """`_CLAUSE_WORD`'s offsets in an ASCII sentence, lower-cased."""
+    find = lowered.find
+    piece = lowered[start:end]
+    out = []
+    for word in _WORDS:
+        if word not in piece:
+            continue
+        at = find(word, start, end)
+        while at >= 0:
+            after = at + len(word)
+            if (at == 0 or not _is_word(lowered[at - 1])) and (
+                after == end or not _is_word(lowered[after])
+            ):
+                out.append(at)
+            at = find(word, at + 1, end)
+    out.sort()
+    return out
+
+
+def _is_word(char: str) -> bool:
+    """A character of `\\w` (what `\\b` tells words by)."""
+    return char.isalnum() or char == "_"
