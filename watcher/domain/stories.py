@@ -46,6 +46,7 @@ from watcher.domain.story_facts import (
     YEAR,
     facts_of,
     kind_of,
+    published_days,
 )
 
 K = 128
@@ -134,36 +135,48 @@ def sketch_text(
 
 
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
-REWRITE = 0.25  # Jaccard of content words: the same facts in other sentences
-REWRITE_WITH_TITLE = (0.2, 0.5)  # a looser word Jaccard is enough when titles overlap this much
+REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
+CORROBORATED = 0.12  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
+NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
 def similarity(a: Sketch, b: Sketch) -> float:
-    """How alike two items are, scaled so that 1.0 or more means the same story.
+    """The evidence that two items report one event, scaled so that 1.0 or more is enough.
 
-    The same story when the shorter text is mostly contained in the other (`COPY`), or
-    their content words overlap (`REWRITE`), or they overlap a little less but their
-    titles share half their words (`REWRITE_WITH_TITLE`). The thresholds were chosen on
-    tests/data/stories (see README.md there).
+    Evidence is positive, never the mere absence of a difference: the shorter text is
+    mostly contained in the other (`COPY`: a reprint or teaser), or their content words
+    overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
+    (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
+    figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
+    them within `NEAR_DAYS` of each other (fetch times are not evidence). Shared wording alone
+    is weak evidence in trade press, whose templates and follow-ups reuse it; titles are
+    not evidence (templated headlines repeat, and many items have none). The thresholds
+    were chosen on the dev split of tests/data/stories/real (README.md there).
     """
     if not a.shingle_count or not b.shingle_count:
         return 0.0
     words = _jaccard(a.words, b.words)
-    words_min, title_min = REWRITE_WITH_TITLE
-    return max(
-        _containment(a, b) / COPY,
-        words / REWRITE,
-        min(words / words_min, _overlap(a.title_words, b.title_words) / title_min),
-    )
+    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
+    return max(_containment(a, b) / COPY, words / REWRITE, corroborated)
 
 
 THRESHOLD = 1.0
-JOIN = 0.6  # `similarity` at which two items with no contradicting fact report one event
+JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name different values
 # (`watcher.domain.story_facts`): another element, day, month, batch or year.
-CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE)
+CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE, SIGNAL)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY, MONTH, ORDINAL)
+# Kinds of facts specific to one event: two items naming the same one corroborate each other.
+SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
+
+
+def _share_specific(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
+    if any(kind_of(f) in SPECIFIC for f in a.facts & b.facts):
+        return True
+    theirs = published_days(b.facts)
+    return any(abs(x - y) <= NEAR_DAYS for x in published_days(a.facts) for y in theirs)
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
@@ -371,12 +384,8 @@ def _bound(a: Sketch, b: Sketch) -> float:
     shingles = _jaccard_bound(a.shingles, b.shingles)
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
-    words_min, title_min = REWRITE_WITH_TITLE
-    return max(
-        containment / COPY,
-        words / REWRITE,
-        min(words / words_min, _overlap(a.title_words, b.title_words) / title_min),
-    )
+    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
+    return max(containment / COPY, words / REWRITE, corroborated)
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:

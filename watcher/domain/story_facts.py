@@ -15,7 +15,9 @@ each item's text yields `facts`, small typed values compared slot by slot:
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
 - `SIGNAL`: the supply-shock signal types and directions the classifier found, and
-  `SIGNAL_TYPE` the types alone.
+  `SIGNAL_TYPE` the types alone;
+- `PUBLISHED`: the item's own publication day, when its source gave one (not a hash:
+  the day number, so that two days can be compared; `published_days`).
 
 Each fact is a 32-bit value: its kind in the top 4 bits, a hash of its value below, so
 facts travel in the item's sketch beside the word hashes. Pure functions.
@@ -34,7 +36,19 @@ import xxhash
 from watcher.domain.folding import simplify
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
-MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, PLACE = range(1, 11)
+(
+    MATERIAL,
+    COUNTRY,
+    DAY,
+    MONTH,
+    FIGURE,
+    ORDINAL,
+    SIGNAL,
+    YEAR,
+    SIGNAL_TYPE,
+    PLACE,
+    PUBLISHED,
+) = range(1, 12)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -46,6 +60,7 @@ KINDS = {
     YEAR: "year",
     SIGNAL_TYPE: "signal type",
     PLACE: "place",
+    PUBLISHED: "published",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -195,8 +210,17 @@ def signal_fact(signal_type: str, direction: str) -> int:
 def facts_of(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> frozenset[int]:
-    """Every fact of an item's text, and its (signal type, direction) pairs, as 32-bit values."""
-    return frozenset(fact(kind, value) for kind, value in fact_values(title, body, when, signals))
+    """Every fact of an item's text, its (signal type, direction) pairs and its publication
+    day `when` (`PUBLISHED`), as 32-bit values."""
+    out = {fact(kind, value) for kind, value in fact_values(title, body, when, signals)}
+    if when is not None:
+        out.add((PUBLISHED << _SHIFT) | when.toordinal())
+    return frozenset(out)
+
+
+def published_days(facts: Iterable[int]) -> set[int]:
+    """The publication days among `facts` (`PUBLISHED`), as `date.toordinal` numbers."""
+    return {f & _LOW for f in facts if kind_of(f) == PUBLISHED}
 
 
 def fact_values(
