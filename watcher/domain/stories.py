@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 import xxhash
 
 from watcher.domain.story_facts import (
+    COUNT,
     COUNTRY,
     DAY,
     FIGURE,
@@ -166,7 +167,7 @@ JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact r
 # (`watcher.domain.story_facts`): another element, day, month, batch or year.
 CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE, SIGNAL)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
-NEWS = (MATERIAL, COUNTRY, FIGURE, SIGNAL, DAY, MONTH, ORDINAL)
+NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 

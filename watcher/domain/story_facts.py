@@ -16,6 +16,9 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `YEAR`: years named ("2023", "2023年");
 - `SIGNAL`: the supply-shock signal types and directions the classifier found, and
   `SIGNAL_TYPE` the types alone;
+- `COUNT`: every other number the text names ("eight products", "45 working days",
+  "24 prohibited"), without its unit. Counts only make news: another outlet's count is
+  a fact it adds, not a sign of another event;
 - `PUBLISHED`: the item's own publication day, when its source gave one (not a hash:
   the day number, so that two days can be compared; `published_days`).
 
@@ -48,7 +51,8 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     SIGNAL_TYPE,
     PLACE,
     PUBLISHED,
-) = range(1, 12)
+    COUNT,
+) = range(1, 13)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -61,6 +65,7 @@ KINDS = {
     SIGNAL_TYPE: "signal type",
     PLACE: "place",
     PUBLISHED: "published",
+    COUNT: "number",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -139,6 +144,20 @@ _CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
 _NUMBERED = re.compile(r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
 _CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
 _NUMBER = r"\d+(?:[.,]\d+)*"
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+}
 _FIGURE = re.compile(
     rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
@@ -270,6 +289,7 @@ def fact_values(
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
     out.update((FIGURE, figure) for figure in _figures(text))
+    out.update((COUNT, count) for count in _counts(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
     return out
@@ -323,6 +343,26 @@ def _figures(text: str) -> set[str]:
         what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
         unit = "" if what in _MONEY else what
         out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
+    return out
+
+
+_COUNT = re.compile(rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_NOT_COUNTS = (_DAY_MONTH, _MONTH_DAY, _ISO_DAY, _CJK_DAY, _YEAR, _QUARTER, _NUMBERED, _CJK_NUMBERED)
+
+
+def _counts(text: str) -> set[str]:
+    """Every number the text names outside its days, years and announcement numbers.
+
+    Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
+    "1200", "eight" is "8"); a figure ("12%", "3,000 tonnes") is one too, its bare number.
+    """
+    for pattern in _NOT_COUNTS:
+        text = pattern.sub(" ", text)
+    out = set()
+    for match in _COUNT.finditer(text):
+        word = match.group(0).lower()
+        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+        out.add(f"{value:g}")
     return out
 
 
