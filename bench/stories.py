@@ -327,16 +327,16 @@ def main() -> int:
                     print(f"  {pair['relation']} {pair['a']} {pair['b']}: joined={one.joined}")
     sets = {"tuning set": load_items(DATA), "held-out set": load_items(HELDOUT)}
     sets["both"] = sets["tuning set"] + sets["held-out set"]
-    for name, items in sets.items():
-        predicted = cluster(items)
-        result = score(items, predicted)
+    for name, labelled in sets.items():
+        predicted = cluster(labelled)
+        synthetic = score(labelled, predicted)
         print(
-            f"story clustering, {name}: {result.items} items in {result.stories} stories,"
-            f" {result.gold_pairs} same-story pairs; pairs precision {result.precision:.3f},"
-            f" recall {result.recall:.3f}"
+            f"story clustering, {name}: {synthetic.items} items in {synthetic.stories} stories,"
+            f" {synthetic.gold_pairs} same-story pairs; pairs precision"
+            f" {synthetic.precision:.3f}, recall {synthetic.recall:.3f}"
         )
         if "-v" in sys.argv:
-            for line in mistakes(items, predicted):
+            for line in mistakes(labelled, predicted):
                 print("  " + line)
     return 0
 

@@ -347,17 +347,27 @@ def _figures(text: str) -> set[str]:
 
 
 _COUNT = re.compile(rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
-_NOT_COUNTS = (_DAY_MONTH, _MONTH_DAY, _ISO_DAY, _CJK_DAY, _YEAR, _QUARTER, _NUMBERED, _CJK_NUMBERED)
+_NOT_COUNTS = (
+    _DAY_MONTH,
+    _MONTH_DAY,
+    _ISO_DAY,
+    _CJK_DAY,
+    _YEAR,
+    _QUARTER,
+    _NUMBERED,
+    _CJK_NUMBERED,
+)
 
 
 def _counts(text: str) -> set[str]:
     """Every number the text names outside its days, years and announcement numbers.
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
-    "1200", "eight" is "8"); a figure ("12%", "3,000 tonnes") is one too, its bare number.
+    "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
     """
     for pattern in _NOT_COUNTS:
         text = pattern.sub(" ", text)
+    text = _FIGURE.sub(lambda m: " " if m["cur"] or m["unit"] or m["scale"] else m[0], text)
     out = set()
     for match in _COUNT.finditer(text):
         word = match.group(0).lower()
