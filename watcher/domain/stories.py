@@ -163,9 +163,10 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 THRESHOLD = 1.0
 JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
-# Kinds of facts that tell two events apart when the two items name different values
-# (`watcher.domain.story_facts`): another element, day, month, batch or year.
-CONTRADICTING = (MATERIAL, MONTH, ORDINAL, YEAR, SIGNAL_TYPE, SIGNAL)
+# Kinds of facts that tell two events apart when the two items name values and share none
+# (`watcher.domain.story_facts`): other actors (elements, countries), another month,
+# batch or year, another signal type, or the same type in the other direction.
+CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, SIGNAL_TYPE, SIGNAL)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
@@ -188,10 +189,11 @@ def same_story(a: Sketch, b: Sketch) -> bool:
 def contradictions(a: Sketch, b: Sketch) -> list[str]:
     """The kinds of facts on which two items disagree: each names values, none shared.
 
-    `CONTRADICTING` kinds always count; signals count too (both have signals and share
-    no type and direction), and figures count when one text is mostly a copy of the
-    other (a template: the same frame, other numbers). In rewrites of one event the
-    outlets pick different figures, so there figures only make news (`news`).
+    `CONTRADICTING` kinds always count (signals: both have some and share no type and
+    direction); days count when each names one the other does not; figures count when
+    each names two the other lacks, or one when one text is mostly a copy of the other
+    (a template: the same frame, other numbers), and so do places. In rewrites of one
+    event the outlets pick different figures, so there figures only make news (`news`).
     """
     out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
     if _each_has_own(a.facts, b.facts, DAY):
