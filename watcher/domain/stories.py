@@ -44,6 +44,7 @@ from watcher.domain.story_facts import (
     PLACE,
     SIGNAL,
     SIGNAL_TYPE,
+    TONNAGE,
     YEAR,
     facts_of,
     kind_of,
@@ -137,7 +138,7 @@ def sketch_text(
 
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
 REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
-CORROBORATED = 0.12  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
+CORROBORATED = 0.15  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
 NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
@@ -165,8 +166,10 @@ THRESHOLD = 1.0
 JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name values and share none
 # (`watcher.domain.story_facts`): other actors (elements, countries), another month,
-# batch or year, another signal type, or the same type in the other direction.
-CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, SIGNAL_TYPE, SIGNAL)
+# batch or year, another tonnage (a quota's or a shipment's size: outlets may pick other
+# percentages or prices of one event, not another size), another signal type, or the
+# same type in the other direction.
+CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, TONNAGE, SIGNAL_TYPE, SIGNAL)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.

@@ -8,7 +8,8 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
-- `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
+- `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
+  `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号".
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
@@ -52,7 +53,8 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     PLACE,
     PUBLISHED,
     COUNT,
-) = range(1, 13)
+    TONNAGE,
+) = range(1, 14)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -66,6 +68,7 @@ KINDS = {
     PLACE: "place",
     PUBLISHED: "published",
     COUNT: "number",
+    TONNAGE: "tonnage",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -162,7 +165,7 @@ _FIGURE = re.compile(
     rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kg|kilograms?|"
-    r"yuan|dollars?|元|吨|公吨|千克|美元)?",
+    r"t(?![a-z])|yuan|dollars?|元|吨|公吨|千克|美元)?",
     re.I,
 )
 _SCALES = {
@@ -184,6 +187,7 @@ _UNITS = {
     "pct": "%",
     "tonne": "t",
     "tonnes": "t",
+    "t": "t",
     "ton": "t",
     "tons": "t",
     "mt": "t",
@@ -288,7 +292,9 @@ def fact_values(
         out.add((ORDINAL, f"batch:{_ORDINALS.get(number, number)}"))
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
-    out.update((FIGURE, figure) for figure in _figures(text))
+    figures = _figures(text)
+    out.update((FIGURE, figure) for figure in figures)
+    out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((COUNT, count) for count in _counts(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
