@@ -4,8 +4,10 @@ Each item gets a `Sketch`: bottom-k sketches (the k smallest 32-bit hashes) of t
 its word 3-shingles (catch copies: syndication, reprints, trimmed teasers) and its
 content words (catch rewrites: the same names, numbers and facts in other sentences).
 From two sketches we estimate the Jaccard index and the containment of the smaller set
-in the larger; with the titles' word overlap they decide `same_story`. A new item joins
-the story of the most similar earlier item of another source within the time window.
+in the larger; with the facts each item names (`watcher.domain.story_facts`) they
+decide `same_story`: positive evidence of one event and no contradicting specific. A
+new item joins the story of the most similar earlier item of another source within the
+time window.
 
 Comparing a new item with every earlier one costs O(items²); instead each item is
 indexed under a few keys (`index_keys`: the smallest hashes of its two sets, so two
@@ -81,7 +83,7 @@ class Sketch:
     shingle_count: int
     words: frozenset[int]
     word_count: int
-    title_words: frozenset[int]
+    title_words: frozenset[int]  # kept in the stored format; titles are not evidence
     facts: frozenset[int] = frozenset()
 
 
@@ -271,10 +273,6 @@ UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two ev
 FIGURES_APART = 2  # figures each item names and the other lacks that make two events
 
 
-def _count(sketch: Sketch, kind: int) -> int:
-    return sum(1 for f in sketch.facts if kind_of(f) == kind)
-
-
 def _undated(sketch: Sketch) -> bool:
     return not any(kind_of(f) == DAY for f in sketch.facts)
 
@@ -397,12 +395,6 @@ def _bound(a: Sketch, b: Sketch) -> float:
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
     both = len(a & b)
     return both / min(K, len(a) + len(b) - both) if both else 0.0
-
-
-def _overlap(a: frozenset[int], b: frozenset[int]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
 
 
 # --- storage ---------------------------------------------------------------------------
