@@ -160,6 +160,8 @@ def test_a_number_the_story_lacked_is_news() -> None:
     added = news(item, story.facts)
     assert described(title, longer, added) == "number 25; number 8"
     assert not news(sketch_text(title, body), story.facts)
+    versioned = sketch_text(title, body + " Rules 1.2.3 and 4.5.6 apply.")  # no count
+    assert not news(versioned, story.facts)
 
 
 LYNAS = (

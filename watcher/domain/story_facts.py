@@ -377,7 +377,10 @@ def _counts(text: str) -> set[str]:
     out = set()
     for match in _COUNT.finditer(text):
         word = match.group(0).lower()
-        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+        try:
+            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+        except ValueError:  # "1.2.3": a version or a reference, not a count
+            continue
         out.add(f"{value:g}")
     return out
 
