@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -33,14 +33,17 @@ from watcher.domain.stories import (
     MIN_SHARED_KEYS,
     SHORTLIST,
     Posting,
+    contradictions,
     decode_sketch,
     encode_sketch,
     hot_keys,
     index_keys,
+    news,
     same_story,
     shortlist,
     sketch_text,
 )
+from watcher.domain.story_facts import described
 from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.route import route
 from watcher.service.pipeline import poll_source
@@ -58,24 +61,24 @@ MakeConfig = Callable[..., WatcherConfig]
 
 
 def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
-    """Pairs precision ≥ 0.90 and recall ≥ 0.95 on the synthetic tuning and held-out sets."""
+    """Pairs precision ≥ 0.95 and recall ≥ 0.95 on the synthetic tuning and held-out sets."""
     for path in (DATA, HELDOUT):
         items = load_items(path)
         result = score(items, cluster(items))
         print(f"\n{path.name}: precision {result.precision:.3f} recall {result.recall:.3f}")
-        assert result.precision >= 0.90, path.name
+        assert result.precision >= 0.95, path.name
         assert result.recall >= 0.95, path.name
     assert len({i.story for i in load_items(DATA)}) >= 40
 
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
-    """Real pairs, dev split: precision ≥ 0.95, at most 2 missed alerts (see README)."""
+    """Real pairs, dev split: precision ≥ 0.97, at most 1 missed alert (see README)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
-    assert result.pairs >= 150
-    assert result.precision >= 0.95
-    assert result.missed <= 2
+    assert result.pairs >= 290
+    assert result.precision >= 0.97
+    assert result.missed <= 1
 
 
 def test_sketches_survive_the_database_round_trip() -> None:
@@ -100,6 +103,65 @@ def test_chinese_reprints_match_and_different_news_does_not() -> None:
     )
     assert same_story(a, b)
     assert not same_story(a, c)
+
+
+# Two outlets' own words on one event: they share names but few sentences.
+ANNOUNCED = (
+    "China curbs tungsten exports",
+    "China's commerce ministry announced export controls on tungsten, tellurium and"
+    " bismuth items, saying the move protects national security and that licences will be"
+    " granted to compliant exporters.",
+)
+REWORDED = (
+    "Beijing puts tungsten on its control list",
+    "Shipments of tungsten, tellurium and bismuth abroad will now need a permit from the"
+    " commerce authorities, Beijing said, citing national security; traders expect delays.",
+)
+
+
+def test_shared_wording_alone_is_not_enough_a_shared_specific_is() -> None:
+    """Rewrites sharing a few names join only with positive evidence of one event.
+
+    Undated and naming nothing specific in common, they stay apart: a follow-up or
+    another announcement in the same words looks the same. The same texts naming the
+    same day, or dated by their sources within a day of each other, are one event.
+    """
+    a, b = sketch_text(*ANNOUNCED), sketch_text(*REWORDED)
+    assert not contradictions(a, b)
+    assert not same_story(a, b)
+    on_day = " The rules take effect on February 4."
+    assert same_story(
+        sketch_text(ANNOUNCED[0], ANNOUNCED[1] + on_day),
+        sketch_text(REWORDED[0], REWORDED[1] + on_day),
+    )
+    monday, tuesday, friday = date(2025, 2, 3), date(2025, 2, 4), date(2025, 2, 7)
+    assert same_story(sketch_text(*ANNOUNCED, monday), sketch_text(*REWORDED, tuesday))
+    assert not same_story(sketch_text(*ANNOUNCED, monday), sketch_text(*REWORDED, friday))
+
+
+def test_the_same_text_in_the_opposite_direction_is_another_event() -> None:
+    """Controls imposed and controls lifted: the classifier's directions differ, no join."""
+    title, body = LYNAS
+    tight = sketch_text(title, body, None, [("ore_supply_disruption", "tightening")])
+    eased = sketch_text(title, body, None, [("ore_supply_disruption", "easing")])
+    assert "signal" in contradictions(tight, eased)
+    assert not same_story(tight, eased)
+    assert same_story(
+        tight, sketch_text(title, body, None, [("ore_supply_disruption", "tightening")])
+    )
+
+
+def test_a_number_the_story_lacked_is_news() -> None:
+    """A count ("eight products") makes a joined item an update, as a figure does."""
+    title, body = ANNOUNCED
+    longer = body + " The list covers eight tungsten products and 25 technologies."
+    story, item = sketch_text(title, body), sketch_text(title, longer)
+    assert same_story(story, item)
+    added = news(item, story.facts)
+    assert described(title, longer, added) == "number 25; number 8"
+    assert not news(sketch_text(title, body), story.facts)
+    versioned = sketch_text(title, body + " Rules 1.2.3 and 4.5.6 apply.")  # no count
+    assert not news(versioned, story.facts)
 
 
 LYNAS = (

@@ -8,14 +8,20 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
-- `FIGURE`: numbers with what they count: percentages, tonnages, prices, money;
+- `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
+  `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号".
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
 - `SIGNAL`: the supply-shock signal types and directions the classifier found, and
-  `SIGNAL_TYPE` the types alone.
+  `SIGNAL_TYPE` the types alone;
+- `COUNT`: every other number the text names ("eight products", "45 working days",
+  "24 prohibited"), without its unit. Counts only make news: another outlet's count is
+  a fact it adds, not a sign of another event;
+- `PUBLISHED`: the item's own publication day, when its source gave one (not a hash:
+  the day number, so that two days can be compared; `published_days`).
 
 Each fact is a 32-bit value: its kind in the top 4 bits, a hash of its value below, so
 facts travel in the item's sketch beside the word hashes. Pure functions.
@@ -34,7 +40,21 @@ import xxhash
 from watcher.domain.folding import simplify
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
-MATERIAL, COUNTRY, DAY, MONTH, FIGURE, ORDINAL, SIGNAL, YEAR, SIGNAL_TYPE, PLACE = range(1, 11)
+(
+    MATERIAL,
+    COUNTRY,
+    DAY,
+    MONTH,
+    FIGURE,
+    ORDINAL,
+    SIGNAL,
+    YEAR,
+    SIGNAL_TYPE,
+    PLACE,
+    PUBLISHED,
+    COUNT,
+    TONNAGE,
+) = range(1, 14)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -46,6 +66,9 @@ KINDS = {
     YEAR: "year",
     SIGNAL_TYPE: "signal type",
     PLACE: "place",
+    PUBLISHED: "published",
+    COUNT: "number",
+    TONNAGE: "tonnage",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -124,11 +147,25 @@ _CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
 _NUMBERED = re.compile(r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
 _CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
 _NUMBER = r"\d+(?:[.,]\d+)*"
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+}
 _FIGURE = re.compile(
     rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kg|kilograms?|"
-    r"yuan|dollars?|元|吨|公吨|千克|美元)?",
+    r"t(?![a-z])|yuan|dollars?|元|吨|公吨|千克|美元)?",
     re.I,
 )
 _SCALES = {
@@ -150,6 +187,7 @@ _UNITS = {
     "pct": "%",
     "tonne": "t",
     "tonnes": "t",
+    "t": "t",
     "ton": "t",
     "tons": "t",
     "mt": "t",
@@ -195,8 +233,17 @@ def signal_fact(signal_type: str, direction: str) -> int:
 def facts_of(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> frozenset[int]:
-    """Every fact of an item's text, and its (signal type, direction) pairs, as 32-bit values."""
-    return frozenset(fact(kind, value) for kind, value in fact_values(title, body, when, signals))
+    """Every fact of an item's text, its (signal type, direction) pairs and its publication
+    day `when` (`PUBLISHED`), as 32-bit values."""
+    out = {fact(kind, value) for kind, value in fact_values(title, body, when, signals)}
+    if when is not None:
+        out.add((PUBLISHED << _SHIFT) | when.toordinal())
+    return frozenset(out)
+
+
+def published_days(facts: Iterable[int]) -> set[int]:
+    """The publication days among `facts` (`PUBLISHED`), as `date.toordinal` numbers."""
+    return {f & _LOW for f in facts if kind_of(f) == PUBLISHED}
 
 
 def fact_values(
@@ -245,7 +292,10 @@ def fact_values(
         out.add((ORDINAL, f"batch:{_ORDINALS.get(number, number)}"))
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
-    out.update((FIGURE, figure) for figure in _figures(text))
+    figures = _figures(text)
+    out.update((FIGURE, figure) for figure in figures)
+    out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
+    out.update((COUNT, count) for count in _counts(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
     return out
@@ -299,6 +349,39 @@ def _figures(text: str) -> set[str]:
         what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
         unit = "" if what in _MONEY else what
         out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
+    return out
+
+
+_COUNT = re.compile(rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_NOT_COUNTS = (
+    _DAY_MONTH,
+    _MONTH_DAY,
+    _ISO_DAY,
+    _CJK_DAY,
+    _YEAR,
+    _QUARTER,
+    _NUMBERED,
+    _CJK_NUMBERED,
+)
+
+
+def _counts(text: str) -> set[str]:
+    """Every number the text names outside its days, years and announcement numbers.
+
+    Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
+    "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
+    """
+    for pattern in _NOT_COUNTS:
+        text = pattern.sub(" ", text)
+    text = _FIGURE.sub(lambda m: " " if m["cur"] or m["unit"] or m["scale"] else m[0], text)
+    out = set()
+    for match in _COUNT.finditer(text):
+        word = match.group(0).lower()
+        try:
+            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+        except ValueError:  # "1.2.3": a version or a reference, not a count
+            continue
+        out.add(f"{value:g}")
     return out
 
 
