@@ -1,0 +1,17 @@
+"""Imported last by the forkserver (`watcher.concurrency.pool`): freeze what it imported.
+
+Every worker is forked from the forkserver and shares its memory pages until it writes
+to them. CPython's cyclic garbage collector writes to every object it examines (the
+object's GC header), so a worker's first full collection would copy, page by page,
+everything the forkserver imported: most of the feed parser, the classifier's
+vocabulary, the config schema. `gc.freeze()` moves what exists now into a generation
+the collector never examines, so those pages stay shared (only objects a worker
+actually uses, through their reference counts, are copied). The frozen objects are
+the preloaded modules' own: they live as long as the process anyway.
+"""
+
+from __future__ import annotations
+
+import gc
+
+gc.freeze()
