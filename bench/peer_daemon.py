@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from bench.measure import MB, RssSampler, Stopwatch
+from bench.worker import settle_start_up
 from watcher.config.load import load_config
 from watcher.ops.log import configure_logging
 from watcher.service.rounds import one_round
@@ -61,6 +62,7 @@ async def serve(config_path: str) -> None:
 def main() -> None:
     """Entry point: the config path is the only argument."""
     configure_logging(os.environ.get("BENCH_LOG_LEVEL", "warning"), "json")
+    settle_start_up()  # as the `watcher run` command does before its daemon starts
     asyncio.run(serve(sys.argv[1]))
 
 

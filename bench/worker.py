@@ -411,6 +411,15 @@ ASYNC: dict[str, AsyncScenario] = {
 SYNC: dict[str, SyncScenario] = {"parse_floor": parse_floor, "classify": classification}
 
 
+def settle_start_up() -> None:
+    """`watcher.ops.memory.settle_start_up`, where the service has it (older branches lack it)."""
+    from watcher.ops import memory
+
+    settle = getattr(memory, "settle_start_up", None)
+    if settle is not None:
+        settle()
+
+
 def main() -> None:
     """`python -m bench.worker NAME PARAMS_JSON OUT_PATH`: run, write the JSON result."""
     name, raw, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
@@ -419,6 +428,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     configure_logging(os.environ.get("BENCH_LOG_LEVEL", "warning"), "json")
     if name in ASYNC:
+        settle_start_up()  # as the `watcher run` command does before its round or daemon
         result = asyncio.run(ASYNC[name](params, workdir))
     elif name in SYNC:
         result = SYNC[name](params, workdir)
