@@ -57,7 +57,6 @@ def settle_start_up() -> None:
     never freed anyway); what the service makes later is collected as before, the young
     generation every `YOUNG_THRESHOLD` allocations instead of 700.
     """
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no collection first: it would cost more than the little garbage it finds
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
