@@ -228,3 +228,14 @@ def tree_pss(root: int) -> int:
 def process_tree_cpu(root: int) -> float:
     """User + system CPU seconds of `root` and its live descendants (and what they reaped)."""
     return _tree_cpu([root, *descendants(root)])
+
+
+def settle_start_up() -> None:
+    """As the `watcher run` command does before its round or daemon starts:
+    `watcher.ops.memory.settle_start_up`, where the service has it (older branches lack it).
+    """
+    from watcher.ops import memory
+
+    settle = getattr(memory, "settle_start_up", None)
+    if settle is not None:
+        settle()

@@ -23,11 +23,7 @@ import os
 import sys
 from typing import Any
 
-from bench.measure import MB, RssSampler, Stopwatch
-from watcher.config.load import load_config
-from watcher.ops.log import configure_logging
-from watcher.service.rounds import one_round
-from watcher.service.runtime import Runtime
+from bench.measure import MB, RssSampler, Stopwatch, settle_start_up
 
 
 def _say(figures: dict[str, Any]) -> None:
@@ -36,6 +32,13 @@ def _say(figures: dict[str, Any]) -> None:
 
 async def serve(config_path: str) -> None:
     """Open the runtime, answer `round` lines until `quit` or end of input."""
+    # imported here, not at the top: the parser workers re-run this main module
+    # (`bench.worker` says why)
+    from watcher.config.load import load_config
+    from watcher.service.rounds import one_round
+    from watcher.service.runtime import Runtime
+
+    settle_start_up()  # as the `watcher run` command does before its daemon starts
     with RssSampler(interval=0.1) as sampler, Stopwatch() as watch:
         config = load_config(config_path)
         runtime = Runtime(config)
@@ -60,6 +63,8 @@ async def serve(config_path: str) -> None:
 
 def main() -> None:
     """Entry point: the config path is the only argument."""
+    from watcher.ops.log import configure_logging
+
     configure_logging(os.environ.get("BENCH_LOG_LEVEL", "warning"), "json")
     asyncio.run(serve(sys.argv[1]))
 

@@ -93,7 +93,7 @@ def test_entrypoint_command_exists_in_the_package() -> None:
     command = list(_one("ENTRYPOINT").value[2:]) + list(_one("CMD").value)
     assert command == ["watcher", "run"]
     scripts = _pyproject()["project"]["scripts"]
-    assert scripts["watcher"] == "watcher.cli:main"
+    assert scripts["watcher"] == "watcher.__main__:main"
     assert shutil.which("watcher", path=str(Path(sys.executable).parent)) is not None
 
 

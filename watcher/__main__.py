@@ -1,6 +1,20 @@
-"""`python -m watcher` runs the command-line interface."""
+"""`python -m watcher` and the `watcher` console script: the command-line interface.
 
-from watcher.cli import main
+The console script's entry point (`watcher = "watcher.__main__:main"`) is this module,
+which imports nothing at its top. Every parser worker re-runs the script's main module
+(`watcher.concurrency.pool`), so whatever the entry point's module imports every
+worker holds too: with `watcher.cli` that was the whole command line (the store, the
+ORM, Typer), about 25 MB more in the forkserver and in each worker. The command line
+loads when `main` runs.
+"""
 
-if __name__ == "__main__":  # parser workers (forkserver) may import the main module
+
+def main() -> None:
+    """Run the `watcher` command line (imported now, not when this module is)."""
+    from watcher.cli.app import main as run
+
+    run()
+
+
+if __name__ == "__main__":
     main()

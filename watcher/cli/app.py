@@ -86,17 +86,21 @@ def run(
 
     settings = load_or_exit(config)
     configure_logging(settings.log.level, settings.log.format)
+    from watcher.ops.memory import settle_start_up
+
     try:
         # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
         if once:
             from watcher.service.rounds import run_once
 
             enabled = sum(1 for source in settings.sources if source.enabled)
+            settle_start_up()
             with progress_bar("Polling sources", enabled) as advance:
                 code = asyncio.run(run_once(settings, advance))
         else:
             from watcher.service.daemon import Daemon
 
+            settle_start_up()
             code = asyncio.run(Daemon(settings, config).run())
     except (ServiceError, StoreError) as exc:  # cannot start: one line, not a traceback
         typer.echo(f"error: {exc}", err=True)

@@ -42,16 +42,19 @@ Workers come from a `forkserver` (never `fork` this multi-threaded process), whi
 imports `preload` once, so a new worker starts in milliseconds. Every worker also runs
 the main module again (`multiprocessing.spawn.prepare`), and CPython 3.11 never hands
 the forkserver the main script's path, so its `"__main__"` preload does nothing. For the
-`watcher` console script that re-run imports the whole command line: a replacement
+`watcher` console script that re-run imports `watcher.__main__`, which imports nothing
+at its top (the command line, the store and Typer load when its `main` runs): had it
+imported the whole command line, every worker would hold it too, and a replacement
 worker (after a deadline, a crash, its 1,000th task) would take a large fraction of a
 second instead of milliseconds. The pool names no module of this service to fix that.
 `main_module_imports` names, for any program, what the re-run will import: the main
 module itself when it was run by name (`python -m NAME`; a package's `__main__` is never
 re-run), else the modules the script's top-level names come from (the console script's
-`main` comes from `watcher.cli.app`). "The modules of the main module's package" would
+`main` comes from `watcher.__main__`). "The modules of the main module's package" would
 not do: a script has no package. The forkserver imports those too, so the re-run finds
-them imported. `start()` waits for the forkserver's imports on a thread, never on the
-loop.
+them imported, and then `watcher.concurrency.forked`, which freezes all of it for the
+garbage collector so the workers keep sharing those pages. `start()` waits for the
+forkserver's imports on a thread, never on the loop.
 
 Every child dies with the service, however the service dies (SIGKILL included):
 - workers: multiprocessing keeps, in the parent, the write end of a pipe whose read end
@@ -124,6 +127,7 @@ warnings.filterwarnings(
 )
 
 _preload: list[str] = ["__main__"]  # what the forkserver imports: every pool's wishes
+FREEZE = "watcher.concurrency.forked"  # imported after them: `gc.freeze()` (see there)
 _lock = threading.Lock()
 
 
@@ -155,7 +159,8 @@ class WorkerPool:
             _preload.extend(
                 m for m in [*main_module_imports(), *preload, __name__] if m not in _preload
             )
-            self._context.set_forkserver_preload(list(_preload))
+            # and last, once the rest is imported, freeze it for the workers to share
+            self._context.set_forkserver_preload([*_preload, FREEZE])
         self._pool: pebble.ProcessPool | None = None
         self._pool_lock = threading.Lock()
         self._slots = asyncio.Semaphore(workers * QUEUED_PER_WORKER)  # tasks handed to pebble

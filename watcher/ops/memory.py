@@ -1,4 +1,5 @@
-"""Keep the service's memory close to what it uses: two malloc arenas, not one per thread.
+"""Keep the service's memory close to what it uses: two malloc arenas, not one per thread;
+and the garbage collector off what the service imported (`settle_start_up`).
 
 glibc gives each thread that contends for the allocator an arena of its own (up to
 eight per core), and memory freed in one arena is not reused by another. The service's
@@ -11,6 +12,7 @@ sets; set that variable to choose another (it is then left alone).
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import sys
 
@@ -34,3 +36,27 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_ARENA_MAX, arenas))
+
+
+# Allocations (less deallocations) between two youngest-generation collections: the
+# interpreter's default is 700. A round makes and drops a few hundred thousand objects
+# (parsed items, rows, alerts), nearly all without cycles; collecting every 700 of them
+# scanned the young objects thousands of times a round.
+YOUNG_THRESHOLD = 10_000
+
+
+def settle_start_up() -> None:
+    """Freeze what exists now for the garbage collector, and collect the young less often.
+
+    Call once, in the service's process, when the imports and the config are done and
+    before the round or the daemon starts. The cyclic collector's full passes walk every
+    tracked object, and most of them are the modules, classes and functions imported at
+    start-up, which live as long as the process: in a first round mailing 2,000 alerts
+    its ten full passes cost 0.8 s of the service's 10.8 s of CPU (the young passes
+    0.5 s more). `gc.freeze()` moves them out of the collector's sight for good (they are
+    never freed anyway); what the service makes later is collected as before, the young
+    generation every `YOUNG_THRESHOLD` allocations instead of 700.
+    """
+    gc.freeze()  # no collection first: it would cost more than the little garbage it finds
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

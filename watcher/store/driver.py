@@ -82,7 +82,14 @@ class Driver:
         if compiled.expanding:
             raise ValueError("execute_many takes no expanding IN parameters")
         sql = self._numbered(compiled.sql)
-        self._cursor.executemany(sql, [self._values(compiled, row) for row in rows])
+        convert = [_memoized(compiled.to_db[name]) for name in compiled.names]
+        self._cursor.executemany(
+            sql,
+            [
+                [c(_value(compiled, row, n)) for n, c in zip(compiled.names, convert, strict=True)]
+                for row in rows
+            ],
+        )
 
     def insert_rows(
         self,
@@ -102,7 +109,7 @@ class Driver:
         if not rows:
             return []
         columns = [table.c[name] for name in rows[0]]
-        convert = [self.to_db(column) for column in columns]
+        convert = [_memoized(self.to_db(column)) for column in columns]
         names = ", ".join(self.dialect.identifier_preparer.quote(c.name) for c in columns)
         tail = ""
         if ignoring is not None:
@@ -174,9 +181,6 @@ class Driver:
                 values.append(convert(_value(compiled, params, name)))
         return self._numbered(sql), values
 
-    def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
-        return [compiled.to_db[n](_value(compiled, params, n)) for n in compiled.names]
-
     def _numbered(self, sql: str) -> str:
         if self._mark is None:
             return sql
@@ -222,3 +226,29 @@ def _marks(count: int) -> str:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _memoized(convert: Convert) -> Convert:
+    """`convert` remembering its answers, for the values of one statement's rows.
+
+    A poll's rows repeat values that need converting (an item's date on each of its
+    story keys, the poll's time on every row): each distinct value is converted once.
+    Keyed by the value's type and the value, so `True` and `1` stay apart; a value that
+    cannot be a key (a list for a JSON column) is converted every time. A type's
+    converter gives equal values equal results (equal datetimes are one instant).
+    """
+    if convert is _same:
+        return _same
+    seen: dict[tuple[type, Any], Any] = {}
+
+    def converted(value: Any) -> Any:
+        try:
+            key = (type(value), value)
+            return seen[key]
+        except KeyError:
+            result = seen[key] = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return converted

@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from watcher.domain.items import Outbound
 from watcher.store.db import Database
+from watcher.store.driver import Driver
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
 from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
 
@@ -228,19 +229,22 @@ async def mark_sent_many(
     ]
     if not rows:
         return
-    statement = (
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id == bindparam("row_id"))
-        .values(
-            status=SENT,
-            sent_at=bindparam("sent"),
-            reply=bindparam("reply_text"),
-            attempts=DELIVERIES.c.attempts + 1,
-            lease_owner=None,
-            lease_until=None,
-        )
+    # once per accepted batch of emails: through the driver, compiled once per process
+    await db.run_write(lambda c: Driver(c).execute_many(MARK_SENT, rows), urgent=True)
+
+
+MARK_SENT = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.id == bindparam("row_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("sent"),
+        reply=bindparam("reply_text"),
+        attempts=DELIVERIES.c.attempts + 1,
+        lease_owner=None,
+        lease_until=None,
     )
-    await db.run_write(lambda connection: connection.execute(statement, rows), urgent=True)
+)
 
 
 async def mark_retry(db: Database, ids: Sequence[int], *, error: str, at: datetime) -> None:

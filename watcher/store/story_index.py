@@ -108,10 +108,19 @@ def lookup(
     every = sorted(set().union(*(keys for keys, _ in wanted)))
     hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[Posting]] = {}
+    # an item is filed under many keys: one Posting per item, shared by its keys
+    made: dict[int, Posting] = {}
     for chunk in chunked([k for k in every if k not in hot]):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
         for key, item_id, story_id in rows:
-            postings.setdefault(key, []).append(Posting(item_id, story_id))
+            posting = made.get(item_id)
+            if posting is None or posting.story_id != story_id:
+                posting = made[item_id] = Posting(item_id, story_id)
+            found = postings.get(key)
+            if found is None:
+                postings[key] = [posting]
+            else:
+                found.append(posting)
     newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(

@@ -113,7 +113,11 @@ def clean_title(text: str, limit: int = MAX_TITLE) -> str:
     from a Subject header as itself; a title that would not is `WITHHELD_TITLE`.
     """
     decoded = _decode_words(text)
-    printable = "".join(c if c.isprintable() else " " for c in decoded)
+    printable = (
+        decoded
+        if decoded.isprintable()
+        else "".join(c if c.isprintable() else " " for c in decoded)
+    )
     flat = " ".join(printable.replace("=?", "= ?").split())
     cut = flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
     return cut if _reads_back(cut) else WITHHELD_TITLE
