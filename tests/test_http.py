@@ -13,7 +13,7 @@ import pytest
 from tests.servers import FeedServer, Route
 from watcher.config import HttpConfig
 from watcher.domain.errors import FetchError
-from watcher.sources.http import Fetcher, ShardedTransport, retry_after
+from watcher.sources.http import Fetcher, retry_after
 from watcher.sources.result import Validators
 
 UA = "SupplyWatcher/0.1 (+https://example.org; mailto:ops@example.org)"
@@ -175,17 +175,14 @@ async def test_at_most_two_requests_run_against_one_host(feed_server: FeedServer
     await fetcher.aclose()
 
 
-async def test_the_global_limit_holds_across_the_transports_pools(feed_server: FeedServer) -> None:
-    """12 connections are two pools of 6: 40 parallel fetches use both, never more than 12."""
+async def test_the_global_limit_holds(feed_server: FeedServer) -> None:
+    """12 connections: 40 parallel fetches use more than half of them, never more than 12."""
     feed_server.routes["/slow"] = Route(b"<rss/>", delay=0.2)
     fetcher = _fetcher(max_connections=12, per_host=100)
-    transport = fetcher.client._transport
-    assert isinstance(transport, ShardedTransport)
-    assert transport.sizes == [6, 6]
     answers = await asyncio.gather(*(fetcher.get(feed_server.url("/slow"), "s") for _ in range(40)))
     assert all(a.body == b"<rss/>" for a in answers)
-    assert 6 < feed_server.max_active <= 12  # both pools were used, the sum was the limit
-    assert transport.in_flight == 0
+    assert 6 < feed_server.max_active <= 12  # the limit was used, and held
+    assert fetcher.in_flight == 0
     await fetcher.aclose()
 
 
@@ -195,15 +192,13 @@ async def test_failed_and_cut_off_requests_give_their_slots_back(feed_server: Fe
     feed_server.routes["/gone"] = Route(status=410, headers={})
     feed_server.routes["/ok"] = Route(b"<rss/>")
     fetcher = _fetcher(max_connections=3, per_host=3, timeout="1s")
-    transport = fetcher.client._transport
-    assert isinstance(transport, ShardedTransport)
     for _ in range(2):
         outcomes = await asyncio.gather(
             *(fetcher.get(feed_server.url(path), path) for path in ["/drip", "/gone"] * 3),
             return_exceptions=True,
         )
         assert all(isinstance(o, FetchError) for o in outcomes)
-    assert transport.in_flight == 0
+    assert fetcher.in_flight == 0
     answers = await asyncio.gather(*(fetcher.get(feed_server.url("/ok"), "ok") for _ in range(9)))
     assert [a.body for a in answers] == [b"<rss/>"] * 9
     await fetcher.aclose()
