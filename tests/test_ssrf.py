@@ -140,7 +140,8 @@ async def test_the_connected_address_is_checked_not_the_name(feed_server: FeedSe
             await session.get(url)
     allowing = GuardedConnector(AddressPolicy.of(["localhost"]), limit=2, keepalive=5)
     async with aiohttp.ClientSession(connector=allowing) as session, session.get(url) as response:
-        assert response.connection is not None and response.connection.transport is not None
+        assert response.connection is not None
+        assert response.connection.transport is not None
         peer = response.connection.transport.get_extra_info("peername")
         assert ipaddress.ip_address(peer[0]).is_loopback
 
