@@ -202,3 +202,27 @@ async def test_failed_and_cut_off_requests_give_their_slots_back(feed_server: Fe
     answers = await asyncio.gather(*(fetcher.get(feed_server.url("/ok"), "ok") for _ in range(9)))
     assert [a.body for a in answers] == [b"<rss/>"] * 9
     await fetcher.aclose()
+
+
+async def test_configured_urls_use_the_environments_proxy_and_links_never_do(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY carries a configured feed's request; an article link connects directly."""
+    for name in ("http", "https", "all", "no"):
+        monkeypatch.delenv(f"{name}_proxy", raising=False)
+        monkeypatch.delenv(f"{name.upper()}_PROXY", raising=False)
+    proxy = FeedServer().start()
+    try:
+        proxy.routes["http://feeds.example/feed"] = Route(b"<rss>via the proxy</rss>")
+        monkeypatch.setenv("http_proxy", f"http://{proxy.host}:{proxy.port}")
+        feed_server.routes["/article"] = Route(b"<p>direct</p>")
+        fetcher = _fetcher(allow_internal=["127.0.0.1"])
+        answer = await fetcher.get("http://feeds.example/feed", "f")
+        assert answer.body == b"<rss>via the proxy</rss>"
+        link = await fetcher.get(feed_server.url("/article"), "f", untrusted=True)
+        assert link.body == b"<p>direct</p>"
+        assert [path for path, _ in proxy.requests] == ["http://feeds.example/feed"]
+        assert [path for path, _ in feed_server.requests] == ["/article"]
+        await fetcher.aclose()
+    finally:
+        proxy.stop()

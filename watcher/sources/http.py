@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 from yarl import URL
@@ -92,6 +93,7 @@ class Fetcher:
         )
         self._client: aiohttp.ClientSession | None = None
         self._untrusted: aiohttp.ClientSession | None = None
+        self._proxies = EnvProxies()
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._in_flight = 0
 
@@ -107,7 +109,7 @@ class Fetcher:
             connector = aiohttp.TCPConnector(
                 limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=KEEPALIVE
             )
-            self._client = self._session(connector, trust_env=True)
+            self._client = self._session(connector)
         return self._client
 
     @property
@@ -116,19 +118,18 @@ class Fetcher:
         if self._untrusted is None:
             policy = AddressPolicy.of(self.config.allow_internal)
             connector = GuardedConnector(policy, self.config.max_connections, KEEPALIVE)
-            # no proxy: its address would be the one checked instead of the host's
-            self._untrusted = self._session(connector, trust_env=False)
+            self._untrusted = self._session(connector)
         return self._untrusted
 
-    def _session(
-        self, connector: aiohttp.BaseConnector, *, trust_env: bool
-    ) -> aiohttp.ClientSession:
+    def _session(self, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             connector=connector,
             headers=self.headers,
             timeout=self.timeout,
             auto_decompress=False,  # `BoundedDecoder` inflates under the cap
-            trust_env=trust_env,
+            # proxies come from `EnvProxies`, read once; aiohttp's own `trust_env` reads
+            # the environment and ~/.netrc in a thread on every request
+            trust_env=False,
             max_field_size=MAX_FIELD_SIZE,
         )
 
@@ -156,9 +157,12 @@ class Fetcher:
         """
         deadline = self.config.timeout.total_seconds()
         session = self.untrusted if untrusted else self.client
+        # no proxy for untrusted links: its address would be the one checked, not the host's
+        proxies = None if untrusted else self._proxies
+        headers = _conditional(validators, accept)
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(session, url, source, _conditional(validators, accept))
+                return await self._follow(session, url, source, headers, proxies)
         except RefusedAddress as exc:
             raise LinkRefused(
                 source,
@@ -174,7 +178,12 @@ class Fetcher:
             ) from None
 
     async def _follow(
-        self, session: aiohttp.ClientSession, url: str, source: str, headers: dict[str, str]
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        source: str,
+        headers: dict[str, str],
+        proxies: EnvProxies | None,
     ) -> HttpResult:
         current = url
         for _ in range(self.config.max_redirects + 1):
@@ -183,12 +192,18 @@ class Fetcher:
                 raise FetchError(
                     source, f"refused to follow a redirect to {current!r} (not http/https)"
                 )
+            target = as_url(current)
+            proxy, proxy_auth = proxies.for_url(target) if proxies else (None, None)
             self._in_flight += 1
             try:
                 async with (
                     self._slot(current),
                     session.get(
-                        as_url(current), headers=headers, allow_redirects=False
+                        target,
+                        headers=headers,
+                        allow_redirects=False,
+                        proxy=proxy,
+                        proxy_auth=proxy_auth,
                     ) as response,
                 ):
                     location = response.headers.get("location")
@@ -249,6 +264,31 @@ class Fetcher:
             gate = self._hosts[host] = asyncio.Semaphore(self.config.per_host)
         async with gate:
             yield
+
+
+class EnvProxies:
+    """HTTP_PROXY / HTTPS_PROXY / ALL_PROXY from the environment, and NO_PROXY's exemptions.
+
+    The proxies are read once, when made (as httpx's `trust_env` did); a URL whose scheme
+    has one, and whose host NO_PROXY does not exempt, goes through it; credentials in the
+    proxy's URL are sent as Basic proxy authorization. With no proxy set, nothing is
+    looked up per request.
+    """
+
+    def __init__(self) -> None:
+        found = getproxies()
+        self._proxies = {k: v for k, v in found.items() if k in ("http", "https", "all")}
+        self._any = bool(self._proxies)
+
+    def for_url(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy for `url` and its credentials; `(None, None)` to connect directly."""
+        if not self._any:
+            return None, None
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy or (url.host and proxy_bypass(url.host)):
+            return None, None
+        address = URL(proxy)
+        return address.with_user(None), aiohttp.BasicAuth.from_url(address)
 
 
 def as_url(url: str) -> URL:

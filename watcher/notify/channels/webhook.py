@@ -40,7 +40,7 @@ from watcher.notify.endpoints import (
     scrub,
     secret_parts,
 )
-from watcher.sources.http import as_url
+from watcher.sources.http import EnvProxies, as_url
 
 NAME = "webhook"
 SIGNATURE_HEADER = "X-Supply-Watcher-Signature"
@@ -148,8 +148,9 @@ def signed_request(
 class WebhookTransport:
     """POSTs signed requests over one pooled aiohttp session per dispatch pass.
 
-    `timeout` bounds each step (waiting for a connection, connecting, each read), as
-    before; HTTP(S)_PROXY is honoured; redirects are not followed (a 3xx is a dead letter).
+    `timeout` bounds each step (waiting for a connection, connecting, each read);
+    HTTP(S)_PROXY / NO_PROXY are honoured (`EnvProxies`); redirects are not followed (a
+    3xx is a dead letter).
     """
 
     def __init__(self, timeout: timedelta, connections: int) -> None:
@@ -159,13 +160,13 @@ class WebhookTransport:
             total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
         )
         self._session: aiohttp.ClientSession | None = None
+        self._proxies = EnvProxies()
 
     async def __aenter__(self) -> Self:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.connections),
                 timeout=self._timeout,
-                trust_env=True,
             )
         return self
 
@@ -181,11 +182,15 @@ class WebhookTransport:
         assert isinstance(message, WebhookRequest)
         assert self._session is not None
         try:
+            target = as_url(message.url)
+            proxy, proxy_auth = self._proxies.for_url(target)
             async with self._session.post(
-                as_url(message.url),
+                target,
                 data=message.body,
                 headers=message.headers,
                 allow_redirects=False,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as reply:
                 code = reply.status
                 text = await reply.text(errors="replace")
