@@ -226,3 +226,16 @@ async def test_configured_urls_use_the_environments_proxy_and_links_never_do(
         await fetcher.aclose()
     finally:
         proxy.stop()
+
+
+async def test_a_url_is_sent_as_written_and_a_unicode_one_is_quoted(
+    feed_server: FeedServer,
+) -> None:
+    """Escapes stay as the feed wrote them (`%7E`, `%20`); non-ASCII is percent-encoded."""
+    feed_server.routes["/a%7Eb?q=%20x"] = Route(b"<rss>escaped</rss>")
+    feed_server.routes["/caf%C3%A9"] = Route(b"<rss>quoted</rss>")
+    fetcher = _fetcher()
+    assert (await fetcher.get(feed_server.url("/a%7Eb?q=%20x"), "e")).body == b"<rss>escaped</rss>"
+    assert (await fetcher.get(feed_server.url("/café"), "u")).body == b"<rss>quoted</rss>"
+    assert [path for path, _ in feed_server.requests] == ["/a%7Eb?q=%20x", "/caf%C3%A9"]
+    await fetcher.aclose()
