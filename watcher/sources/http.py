@@ -99,7 +99,7 @@ class Fetcher:
 
     @property
     def in_flight(self) -> int:
-        """Requests sent whose response is not yet released (each holds a connection)."""
+        """Requests under way: waiting for a slot, sent, or reading; 0 once all are released."""
         return self._in_flight
 
     @property
@@ -193,7 +193,7 @@ class Fetcher:
                     source, f"refused to follow a redirect to {current!r} (not http/https)"
                 )
             target = as_url(current)
-            proxy, proxy_auth = proxies.for_url(target) if proxies else (None, None)
+            proxy, proxy_auth = proxies.for_url(target) if proxies is not None else (None, None)
             self._in_flight += 1
             try:
                 async with (
