@@ -2,14 +2,16 @@
 
 An idle round is a few hundred conditional GETs answered `304 Not Modified`; the client's
 own CPU per request is what such a round costs beyond start-up. This compares, on one
-local server and one workload, the watcher's own fetcher (httpx with its limits, per-host
-slots and checks) with the alternatives on the package index:
+local server and one workload, the watcher's own fetcher (aiohttp with its limits,
+per-host slots and checks) with the clients on the package index it was chosen from:
 
 - `watcher`: `watcher.sources.http.Fetcher.get` with an ETag, as a poll makes it;
-- `httpx`: a bare `httpx.AsyncClient` (the library the fetcher is built on);
-- `httpcore`: httpx's transport alone (`httpcore.AsyncConnectionPool`);
-- `aiohttp`: `aiohttp.ClientSession` (pinned in `bench/clients-requirements.txt`,
-  installed into `.venv-clients` on first use).
+- `aiohttp`: a bare `aiohttp.ClientSession` (the library the fetcher is built on);
+- `httpx`: a bare `httpx.AsyncClient` (the fetcher's library until 2026-12);
+- `httpcore`: httpx's transport alone (`httpcore.AsyncConnectionPool`).
+
+All run in the bench's own environment (aiohttp is a dependency of the service, httpx
+of its tests).
 
 Each client runs in a fresh process of its own: N GETs of distinct URLs, C at a time,
 from a fresh client (connections opened as a cron-started round opens them), every one
@@ -32,12 +34,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench.venvs import pinned_venv
-
 ROOT = Path(__file__).resolve().parent.parent
-CLIENTS_VENV = ROOT / ".venv-clients"
-REQUIREMENTS = Path(__file__).resolve().parent / "clients-requirements.txt"
-CLIENTS = ("watcher", "httpx", "httpcore", "aiohttp")
+CLIENTS = ("watcher", "aiohttp", "httpx", "httpcore")
 ETAG = '"farm-1"'
 HOST = "127.0.0.1"
 
@@ -180,15 +178,8 @@ def client(name: str, port: int, n: int, concurrency: int) -> None:
 # --- the driver ----------------------------------------------------------------------
 
 
-def ensure_clients() -> Path:
-    """The Python of `.venv-clients` (aiohttp and its pinned dependencies), made if needed."""
-    return pinned_venv(CLIENTS_VENV, REQUIREMENTS)
-
-
 def compare(n: int, concurrency: int, runs: int) -> dict[str, list[float]]:
     """CPU ms per request of every client, `runs` interleaved runs each."""
-    pythons = dict.fromkeys(CLIENTS, sys.executable)
-    pythons["aiohttp"] = str(ensure_clients())
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.http_clients", "--serve"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -200,7 +191,7 @@ def compare(n: int, concurrency: int, runs: int) -> dict[str, list[float]]:
         env = os.environ | {"PYTHONPATH": str(ROOT)}
         for _ in range(runs):
             for name in CLIENTS:
-                command = [pythons[name], "-m", "bench.http_clients", "--client", name]
+                command = [sys.executable, "-m", "bench.http_clients", "--client", name]
                 command += ["--port", str(port), "--n", str(n), "--concurrency", str(concurrency)]
                 out = subprocess.run(
                     command, cwd=ROOT, env=env, capture_output=True, text=True, check=True

@@ -13,7 +13,7 @@ import pytest
 from tests.servers import FeedServer, Route
 from watcher.config import HttpConfig
 from watcher.domain.errors import FetchError
-from watcher.sources.http import Fetcher, ShardedTransport, retry_after
+from watcher.sources.http import Fetcher, retry_after
 from watcher.sources.result import Validators
 
 UA = "SupplyWatcher/0.1 (+https://example.org; mailto:ops@example.org)"
@@ -175,17 +175,14 @@ async def test_at_most_two_requests_run_against_one_host(feed_server: FeedServer
     await fetcher.aclose()
 
 
-async def test_the_global_limit_holds_across_the_transports_pools(feed_server: FeedServer) -> None:
-    """12 connections are two pools of 6: 40 parallel fetches use both, never more than 12."""
+async def test_the_global_limit_holds(feed_server: FeedServer) -> None:
+    """12 connections: 40 parallel fetches use more than half of them, never more than 12."""
     feed_server.routes["/slow"] = Route(b"<rss/>", delay=0.2)
     fetcher = _fetcher(max_connections=12, per_host=100)
-    transport = fetcher.client._transport
-    assert isinstance(transport, ShardedTransport)
-    assert transport.sizes == [6, 6]
     answers = await asyncio.gather(*(fetcher.get(feed_server.url("/slow"), "s") for _ in range(40)))
     assert all(a.body == b"<rss/>" for a in answers)
-    assert 6 < feed_server.max_active <= 12  # both pools were used, the sum was the limit
-    assert transport.in_flight == 0
+    assert 6 < feed_server.max_active <= 12  # the limit was used, and held
+    assert fetcher.in_flight == 0
     await fetcher.aclose()
 
 
@@ -195,15 +192,50 @@ async def test_failed_and_cut_off_requests_give_their_slots_back(feed_server: Fe
     feed_server.routes["/gone"] = Route(status=410, headers={})
     feed_server.routes["/ok"] = Route(b"<rss/>")
     fetcher = _fetcher(max_connections=3, per_host=3, timeout="1s")
-    transport = fetcher.client._transport
-    assert isinstance(transport, ShardedTransport)
     for _ in range(2):
         outcomes = await asyncio.gather(
             *(fetcher.get(feed_server.url(path), path) for path in ["/drip", "/gone"] * 3),
             return_exceptions=True,
         )
         assert all(isinstance(o, FetchError) for o in outcomes)
-    assert transport.in_flight == 0
+    assert fetcher.in_flight == 0
     answers = await asyncio.gather(*(fetcher.get(feed_server.url("/ok"), "ok") for _ in range(9)))
     assert [a.body for a in answers] == [b"<rss/>"] * 9
+    await fetcher.aclose()
+
+
+async def test_configured_urls_use_the_environments_proxy_and_links_never_do(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY carries a configured feed's request; an article link connects directly."""
+    for name in ("http", "https", "all", "no"):
+        monkeypatch.delenv(f"{name}_proxy", raising=False)
+        monkeypatch.delenv(f"{name.upper()}_PROXY", raising=False)
+    proxy = FeedServer().start()
+    try:
+        proxy.routes["http://feeds.example/feed"] = Route(b"<rss>via the proxy</rss>")
+        monkeypatch.setenv("http_proxy", f"http://{proxy.host}:{proxy.port}")
+        feed_server.routes["/article"] = Route(b"<p>direct</p>")
+        fetcher = _fetcher(allow_internal=["127.0.0.1"])
+        answer = await fetcher.get("http://feeds.example/feed", "f")
+        assert answer.body == b"<rss>via the proxy</rss>"
+        link = await fetcher.get(feed_server.url("/article"), "f", untrusted=True)
+        assert link.body == b"<p>direct</p>"
+        assert [path for path, _ in proxy.requests] == ["http://feeds.example/feed"]
+        assert [path for path, _ in feed_server.requests] == ["/article"]
+        await fetcher.aclose()
+    finally:
+        proxy.stop()
+
+
+async def test_a_url_is_sent_as_written_and_a_unicode_one_is_quoted(
+    feed_server: FeedServer,
+) -> None:
+    """Escapes stay as the feed wrote them (`%7E`, `%20`); non-ASCII is percent-encoded."""
+    feed_server.routes["/a%7Eb?q=%20x"] = Route(b"<rss>escaped</rss>")
+    feed_server.routes["/caf%C3%A9"] = Route(b"<rss>quoted</rss>")
+    fetcher = _fetcher()
+    assert (await fetcher.get(feed_server.url("/a%7Eb?q=%20x"), "e")).body == b"<rss>escaped</rss>"
+    assert (await fetcher.get(feed_server.url("/café"), "u")).body == b"<rss>quoted</rss>"
+    assert [path for path, _ in feed_server.requests] == ["/a%7Eb?q=%20x", "/caf%C3%A9"]
     await fetcher.aclose()

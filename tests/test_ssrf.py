@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from pydantic import ValidationError
 from sqlmodel import col, select
@@ -20,7 +21,7 @@ from watcher.config import HttpConfig, WatcherConfig
 from watcher.service.pipeline import PollReport
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.sources.guard import AddressPolicy, GuardedBackend, RefusedAddress, internal_kind
+from watcher.sources.guard import AddressPolicy, GuardedConnector, RefusedAddress, internal_kind
 from watcher.store.tables import ItemRow
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -131,16 +132,18 @@ async def test_an_allowed_network_is_fetched(
 
 async def test_the_connected_address_is_checked_not_the_name(feed_server: FeedServer) -> None:
     """A host name is judged by the address it connects to; an allowed name connects."""
-    refusing = GuardedBackend(AddressPolicy.of(["10.0.0.0/8"]))
-    with pytest.raises(RefusedAddress, match="loopback"):
-        await refusing.connect_tcp("localhost", feed_server.port, timeout=5)
-    allowing = GuardedBackend(AddressPolicy.of(["localhost"]))
-    stream = await allowing.connect_tcp("localhost", feed_server.port, timeout=5)
-    try:
-        peer = stream.get_extra_info("server_addr")
+    feed_server.routes["/slow"] = Route(b"<rss></rss>", drip=0.05)  # held open while checked
+    url = f"http://localhost:{feed_server.port}/slow"
+    refusing = GuardedConnector(AddressPolicy.of(["10.0.0.0/8"]), limit=2, keepalive=5)
+    async with aiohttp.ClientSession(connector=refusing) as session:
+        with pytest.raises(RefusedAddress, match="loopback"):
+            await session.get(url)
+    allowing = GuardedConnector(AddressPolicy.of(["localhost"]), limit=2, keepalive=5)
+    async with aiohttp.ClientSession(connector=allowing) as session, session.get(url) as response:
+        assert response.connection is not None
+        assert response.connection.transport is not None
+        peer = response.connection.transport.get_extra_info("peername")
         assert ipaddress.ip_address(peer[0]).is_loopback
-    finally:
-        await stream.aclose()
 
 
 @pytest.mark.parametrize(

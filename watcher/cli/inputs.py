@@ -1,7 +1,8 @@
 """Documents named on the command line: files, standard input (`-`), URLs, JSON lines.
 
-Used by `watcher classify`. A URL is fetched once with httpx (timeout and size limit
-from the config's `http:` section); HTML, fetched or read from a `.html` file, becomes
+Used by `watcher classify`. A URL is fetched once by the sources' own fetcher
+(`watcher.sources.http.Fetcher`, with the config's `http:` limits: timeouts, size cap,
+bounded decompression, redirects); HTML, fetched or read from a `.html` file, becomes
 text with the same converter the sources use: the page's `<title>` (or first `<h1>`) is
 the title and the visible text of `<article>`, `<main>` or `<body>` the body. Plain
 text gives its short first line as title (as the files source does).
@@ -9,19 +10,21 @@ text gives its short first line as title (as the files source does).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 from selectolax.lexbor import LexborHTMLParser
 
 from watcher.config import HttpConfig
-from watcher.domain.errors import FetchError, ParseError
+from watcher.domain.errors import ParseError
+from watcher.sources.charset import decode_html
 from watcher.sources.files import split_title
 from watcher.sources.html import html_to_text, one_line
+from watcher.sources.http import Fetcher, HttpResult
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
@@ -62,30 +65,22 @@ def read_document(name: str, http: HttpConfig, stdin: IO[str] | None = None) -> 
 
 
 def fetch_url(url: str, http: HttpConfig) -> tuple[str, str]:
-    """The decoded body and content type of a GET of `url`; `FetchError` on any failure."""
+    """The body as text and the content type of a GET of `url`; `FetchError` on any failure.
+
+    The body is decoded as the sources decode pages (`watcher.sources.charset.decode_html`:
+    BOM, HTTP charset, a meta or XML declaration, UTF-8, then a guess).
+    """
+    answer = asyncio.run(_get(url, http))
+    content_type = answer.headers.get("content-type", "")
+    return decode_html(answer.body, content_type), content_type
+
+
+async def _get(url: str, http: HttpConfig) -> HttpResult:
+    fetcher = Fetcher(http, http.user_agent)
     try:
-        with (
-            httpx.Client(
-                timeout=http.timeout.total_seconds(),
-                headers={"User-Agent": http.user_agent},
-                follow_redirects=True,
-                max_redirects=5,
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code >= 400:
-                raise FetchError(url, f"HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > http.max_bytes:
-                    raise FetchError(url, f"larger than {http.max_bytes} bytes; not read further")
-            encoding = response.encoding or "utf-8"
-            return bytes(body).decode(encoding, errors="replace"), response.headers.get(
-                "content-type", ""
-            )
-    except httpx.HTTPError as exc:
-        raise FetchError(url, f"{type(exc).__name__}: {exc}") from None
+        return await fetcher.get(url, url)
+    finally:
+        await fetcher.aclose()
 
 
 def from_html(name: str, markup: str) -> Document:

@@ -3,13 +3,16 @@
 A feed chooses the links in its items, and `full_text: true` fetches them: a link (or a
 redirect) to `localhost`, `127.1`, `2130706433`, a private network or a cloud metadata
 address would make the watcher read an internal page and mail its text to subscribers.
-Untrusted fetches go through a connection pool whose network backend resolves the host
-itself, refuses every address that is not globally routable (loopback, private,
+Untrusted fetches go through `GuardedConnector`, an aiohttp connector whose resolver
+(`GuardedResolver`) keeps only the addresses the policy allows and refuses a host that
+has none; every address that is not globally routable is refused (loopback, private,
 link-local — 169.254.169.254 among them —, shared, multicast, reserved, unspecified;
-an IPv4-mapped IPv6 address as its IPv4 one), connects only to an address it checked,
-and checks the address it is then connected to. Nothing is sent to a refused address,
-and because the check is on the connected socket, a name that resolves to a public
-address at first and an internal one later (DNS rebinding) gains nothing.
+an IPv4-mapped IPv6 address as its IPv4 one). A host written as an address (which
+aiohttp does not resolve), in any spelling the socket layer accepts, is checked before
+any connection is opened; once connected, the socket's peer is checked again before a
+byte is sent. Nothing is sent to a refused address, and because the check is on the
+connected socket, a name that resolves to a public address at first and an internal one
+later (DNS rebinding) gains nothing.
 
 `http.allow_internal` lists the exceptions: IP networks (`10.1.2.0/24`, `127.0.0.1`)
 and host names (`intranet.example`) that an operator trusts. Feed and page URLs the
@@ -18,15 +21,19 @@ operator configured are trusted as configured and never go through this guard.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpcore
-import httpx
+from aiohttp import TCPConnector, ThreadedResolver
+from aiohttp.abc import ResolveResult
+
+if TYPE_CHECKING:
+    from aiohttp import ClientRequest, ClientTimeout
+    from aiohttp.connector import Connection
+    from aiohttp.tracing import Trace
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -87,75 +94,84 @@ def internal_kind(address: IPAddress) -> str | None:
     return None if address.is_global else "not a globally routable address"
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, connecting only to addresses the policy allows."""
+def literal_address(host: str) -> IPAddress | None:
+    """The address `host` spells when it is written as one, in any form sockets accept.
+
+    `::ffff:127.0.0.1`, `127.0.0.1`, and the legacy numeric IPv4 forms `2130706433` and
+    `127.1` (all digits and dots) are addresses; a name (and `0x7f000001`, which only the
+    resolver reads as an address) is None.
+    """
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if host and host.replace(".", "").isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+class GuardedResolver(ThreadedResolver):
+    """The system resolver, keeping only the addresses the policy allows for each host."""
 
     def __init__(self, policy: AddressPolicy) -> None:
+        super().__init__()
         self.policy = policy
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Resolve `host`, connect to its first allowed address, check the connected peer."""
-        address = await self._allowed_address(host, port)
-        stream = await self._inner.connect_tcp(
-            str(address), port, timeout, local_address, socket_options
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The allowed addresses of `host`; `RefusedAddress` when none is."""
+        found = await super().resolve(host, port, family)
+        allowed: list[ResolveResult] = []
+        reasons: list[str] = []
+        for result in found:
+            reason = self.policy.refusal(host, ipaddress.ip_address(result["host"]))
+            if reason is None:
+                allowed.append(result)
+            else:
+                reasons.append(reason)
+        if not allowed:
+            raise RefusedAddress(host, "; ".join(dict.fromkeys(reasons)) or "no address")
+        return allowed
+
+
+class GuardedConnector(TCPConnector):
+    """A connector that connects only to addresses the policy allows, and checks the peer.
+
+    A name is resolved by `GuardedResolver`; a host written as an address is checked here
+    before a connection slot is taken; every connection handed to a request (new or
+    reused) has its socket's peer checked, and is closed unused when the peer is refused.
+    """
+
+    def __init__(self, policy: AddressPolicy, limit: int, keepalive: float) -> None:
+        super().__init__(
+            limit=limit,
+            limit_per_host=0,
+            keepalive_timeout=keepalive,
+            resolver=GuardedResolver(policy),
         )
-        peer = stream.get_extra_info("server_addr")
+        self.policy = policy
+
+    async def connect(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: ClientTimeout,  # noqa: ASYNC109 - aiohttp's connector interface
+    ) -> Connection:
+        """A pooled or new connection to `req`'s host; `RefusedAddress` if it is internal."""
+        host = req.url.raw_host or ""
+        address = literal_address(host)
+        if address is not None and (reason := self.policy.refusal(host, address)):
+            raise RefusedAddress(host, reason)
+        connection = await super().connect(req, traces, timeout)
+        transport = connection.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
         connected = ipaddress.ip_address(peer[0]) if peer else None
         reason = "no peer address" if connected is None else self.policy.refusal(host, connected)
         if reason is not None:
-            await stream.aclose()
+            connection.close()
             raise RefusedAddress(host, f"connected to {reason}")
-        return stream
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Never: an article link is a TCP URL."""
-        raise RefusedAddress(path, "a Unix socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-    async def _allowed_address(self, host: str, port: int) -> IPAddress:
-        """The first resolved address of `host` the policy allows; `RefusedAddress` if none."""
-        try:
-            found = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except (socket.gaierror, UnicodeError) as exc:
-            raise httpx.ConnectError(f"cannot resolve {host!r}: {exc}") from None
-        reasons = []
-        for *_, sockaddr in found:
-            address = ipaddress.ip_address(sockaddr[0])
-            reason = self.policy.refusal(host, address)
-            if reason is None:
-                return address
-            reasons.append(reason)
-        raise RefusedAddress(host, "; ".join(dict.fromkeys(reasons)) or "no address")
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """An httpx transport whose connections all pass `GuardedBackend`."""
-
-    def __init__(self, policy: AddressPolicy, size: int, tls: ssl.SSLContext) -> None:
-        super().__init__(
-            verify=tls, limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        )
-        # httpx takes no network backend, its httpcore pool does: build the pool ourselves
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=size,
-            max_keepalive_connections=size,
-            network_backend=GuardedBackend(policy),
-        )
+        return connection

@@ -1,42 +1,48 @@
 """The one HTTP client every source shares, with the limits that keep it polite and bounded.
 
-- concurrency: at most `http.max_connections` requests in flight, `http.per_host` per host;
-  the connections are spread over several small pools (`ShardedTransport`), because
-  httpcore's pool does bookkeeping quadratic in its size on every request;
+Built on aiohttp (its CPU per request is a tenth of httpx's: `python -m bench.http_clients`):
+
+- concurrency: at most `http.max_connections` requests in flight (the connector's
+  limit: a request holds its connection until its response is released), `http.per_host`
+  per host name;
 - time: connect and read timeouts per socket operation, plus one overall deadline per
   request (redirects, headers and the whole body), so a server dripping one byte a
   second cannot hold a poll open;
-- size: the decoded body is capped while it streams (`watcher.sources.inflate`);
+- size: the decoded body is capped while it streams (`watcher.sources.inflate`; aiohttp's
+  own decompression is off);
 - redirects: followed by hand, at most `http.max_redirects`, only to http/https;
 - addresses: links taken from feeds (`untrusted=True`) connect only to public addresses
-  or those in `http.allow_internal`, on every hop (`watcher.sources.guard`);
-- conditional GET: `If-None-Match` / `If-Modified-Since` from the stored validators.
+  or those in `http.allow_internal`, on every hop (`watcher.sources.guard`), never
+  through a proxy; configured URLs honour HTTP(S)_PROXY / NO_PROXY;
+- conditional GET: `If-None-Match` / `If-Modified-Since` from the stored validators;
+- TLS: aiohttp's one verifying context (the system's CA store, loaded once at import).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from watcher.config import HttpConfig
 from watcher.domain.errors import FetchError, LinkRefused
-from watcher.sources.guard import AddressPolicy, GuardedTransport, RefusedAddress
+from watcher.sources.guard import AddressPolicy, GuardedConnector, RefusedAddress
 from watcher.sources.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 from watcher.sources.result import Validators
 
-SHARD_CONNECTIONS = 10
 REDIRECTS = {301, 302, 303, 307, 308}
 THROTTLED = {429, 503}
 NO_VALIDATORS = Validators()
+KEEPALIVE = 5.0  # seconds an idle connection is kept for the next request
+MAX_FIELD_SIZE = 16 * 1024  # one response header line (a long Link or Set-Cookie passes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,48 +77,68 @@ class HttpResult:
 
 
 class Fetcher:
-    """GETs URLs for sources under the configured limits; one per running watcher."""
+    """GETs URLs for sources under the configured limits; one per running watcher.
+
+    Its two sessions (configured URLs; untrusted links) are made on first use, on the
+    running event loop, and closed by `aclose`.
+    """
 
     def __init__(self, config: HttpConfig, user_agent: str) -> None:
         self.config = config
-        headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
-        timeout = httpx.Timeout(
-            config.read_timeout.total_seconds(),
-            connect=config.connect_timeout.total_seconds(),
-            pool=config.timeout.total_seconds(),
+        self.headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+        self.timeout = aiohttp.ClientTimeout(
+            total=None,  # the overall deadline is `get`'s own
+            sock_connect=config.connect_timeout.total_seconds(),
+            sock_read=config.read_timeout.total_seconds(),
         )
-        limits = httpx.Limits(
-            max_connections=config.max_connections,
-            max_keepalive_connections=config.max_connections,
-        )
-        tls = httpx.create_ssl_context()  # one CA bundle load (tens of ms) for both clients
-        self.client = httpx.AsyncClient(
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=False,
-            transport=ShardedTransport(config.max_connections, tls=tls),
-            # for the proxy transports httpx mounts from HTTP(S)_PROXY (not sharded)
-            limits=limits,
-        )
-        # links from feeds: every connection passes the address guard; no proxy, whose
-        # address would be the one checked instead of the host's
-        self.untrusted = httpx.AsyncClient(
-            headers=headers,
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            transport=GuardedTransport(
-                AddressPolicy.of(config.allow_internal),
-                config.max_connections,
-                tls,
-            ),
-        )
+        self._client: aiohttp.ClientSession | None = None
+        self._untrusted: aiohttp.ClientSession | None = None
+        self._proxies = EnvProxies()
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests under way: waiting for a slot, sent, or reading; 0 once all are released."""
+        return self._in_flight
+
+    @property
+    def client(self) -> aiohttp.ClientSession:
+        """The session for configured URLs (HTTP(S)_PROXY honoured)."""
+        if self._client is None:
+            connector = aiohttp.TCPConnector(
+                limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=KEEPALIVE
+            )
+            self._client = self._session(connector)
+        return self._client
+
+    @property
+    def untrusted(self) -> aiohttp.ClientSession:
+        """The session for links from documents: address-guarded, no proxy."""
+        if self._untrusted is None:
+            policy = AddressPolicy.of(self.config.allow_internal)
+            connector = GuardedConnector(policy, self.config.max_connections, KEEPALIVE)
+            self._untrusted = self._session(connector)
+        return self._untrusted
+
+    def _session(self, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=connector,
+            headers=self.headers,
+            timeout=self.timeout,
+            auto_decompress=False,  # `BoundedDecoder` inflates under the cap
+            # proxies come from `EnvProxies`, read once; aiohttp's own `trust_env` reads
+            # the environment and ~/.netrc in a thread on every request
+            trust_env=False,
+            max_field_size=MAX_FIELD_SIZE,
+        )
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
-        await self.client.aclose()
-        await self.untrusted.aclose()
+        for session in (self._client, self._untrusted):
+            if session is not None:
+                await session.close()
+        self._client = self._untrusted = None
 
     async def get(
         self,
@@ -130,25 +156,34 @@ class Fetcher:
         `LinkRefused` (nothing was sent to the refused address).
         """
         deadline = self.config.timeout.total_seconds()
-        client = self.untrusted if untrusted else self.client
+        session = self.untrusted if untrusted else self.client
+        # no proxy for untrusted links: its address would be the one checked, not the host's
+        proxies = None if untrusted else self._proxies
+        headers = _conditional(validators, accept)
         try:
             async with asyncio.timeout(deadline):
-                return await self._follow(client, url, source, _conditional(validators, accept))
-        except TimeoutError:
-            raise FetchError(
-                source, f"no complete answer from {url} within {deadline:g}s (overall deadline)"
-            ) from None
+                return await self._follow(session, url, source, headers, proxies)
         except RefusedAddress as exc:
             raise LinkRefused(
                 source,
                 f"refused to fetch {url}: {exc} (add the host or network to"
                 " http.allow_internal to allow it)",
             ) from None
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:
+            # before TimeoutError: aiohttp's socket timeouts are TimeoutErrors too
             raise FetchError(source, f"{type(exc).__name__} for {url}: {exc}") from None
+        except TimeoutError:
+            raise FetchError(
+                source, f"no complete answer from {url} within {deadline:g}s (overall deadline)"
+            ) from None
 
     async def _follow(
-        self, client: httpx.AsyncClient, url: str, source: str, headers: dict[str, str]
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        source: str,
+        headers: dict[str, str],
+        proxies: EnvProxies | None,
     ) -> HttpResult:
         current = url
         for _ in range(self.config.max_redirects + 1):
@@ -157,26 +192,37 @@ class Fetcher:
                 raise FetchError(
                     source, f"refused to follow a redirect to {current!r} (not http/https)"
                 )
-            async with (
-                self._slot(current),
-                client.stream("GET", current, headers=headers) as response,
-            ):
-                if response.status_code in REDIRECTS and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                return await self._answer(response, source)
+            target = as_url(current)
+            proxy, proxy_auth = proxies.for_url(target) if proxies is not None else (None, None)
+            self._in_flight += 1
+            try:
+                async with (
+                    self._slot(current),
+                    session.get(
+                        target,
+                        headers=headers,
+                        allow_redirects=False,
+                        proxy=proxy,
+                        proxy_auth=proxy_auth,
+                    ) as response,
+                ):
+                    location = response.headers.get("location")
+                    if response.status in REDIRECTS and location is not None:
+                        current = urljoin(current, location)
+                        continue
+                    return await self._answer(response, source)
+            finally:
+                self._in_flight -= 1
         raise FetchError(
             source, f"more than {self.config.max_redirects} redirects from {url} (a loop?)"
         )
 
-    async def _answer(self, response: httpx.Response, source: str) -> HttpResult:
+    async def _answer(self, response: aiohttp.ClientResponse, source: str) -> HttpResult:
         url = str(response.url)
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        status = response.status_code
+        headers = _headers(response)
+        status = response.status
         if status == 304:
-            # a 304 has no body (RFC 9110 §15.4.5); reading the empty rest lets httpcore
-            # keep the connection for the next poll instead of closing it
-            await response.aread()
+            # a 304 has no body (RFC 9110 §15.4.5): the connection goes back to the pool
             return HttpResult(url=url, status=304, headers=headers)
         if status in THROTTLED:
             wait = retry_after(headers.get("retry-after"), datetime.now(UTC))
@@ -187,7 +233,9 @@ class Fetcher:
         body = await self._read(response, source, url, headers.get("content-encoding", ""))
         return HttpResult(url=url, status=status, headers=headers, body=body)
 
-    async def _read(self, response: httpx.Response, source: str, url: str, coding: str) -> bytes:
+    async def _read(
+        self, response: aiohttp.ClientResponse, source: str, url: str, coding: str
+    ) -> bytes:
         limit = self.config.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and not coding and int(declared) > limit:
@@ -195,7 +243,7 @@ class Fetcher:
         try:
             decoder = BoundedDecoder(coding, limit)
             body = bytearray()
-            async for raw in response.aiter_raw():
+            async for raw in response.content.iter_any():
                 body += decoder.feed(raw)
         except BodyTooLarge:
             raise FetchError(
@@ -218,113 +266,50 @@ class Fetcher:
             yield
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """At most `max_connections` requests in flight, over pools of ≤ `SHARD_CONNECTIONS` each.
+class EnvProxies:
+    """HTTP_PROXY / HTTPS_PROXY / ALL_PROXY from the environment, and NO_PROXY's exemptions.
 
-    httpcore's pool walks all its connections, and for each idle one all of them again
-    (with a `getpeername`/`poll` per idle connection), every time a request starts or
-    ends: at 100 connections that is ~8 ms of CPU per request, far more than the request.
-    Splitting the same limit over pools of ten keeps that walk short. The pools' sizes
-    add up to `max_connections`, so no more connections are ever open than before; a
-    request holds a slot of its pool from the moment it is sent until its response is
-    closed (or it fails), and waits for a free slot when all are taken. A request goes
-    to its host's home pool (so keep-alive connections get reused) unless that one is
-    full, then to the pool with the most free slots.
+    The proxies are read once, when made (as httpx's `trust_env` did); a URL whose scheme
+    has one, and whose host NO_PROXY does not exempt, goes through it; credentials in the
+    proxy's URL are sent as Basic proxy authorization. With no proxy set, nothing is
+    looked up per request.
     """
 
-    def __init__(
-        self,
-        max_connections: int,
-        *,
-        shard_size: int = SHARD_CONNECTIONS,
-        tls: ssl.SSLContext | None = None,
-    ) -> None:
-        count = -(-max_connections // shard_size)
-        self.sizes = [
-            max_connections // count + (1 if index < max_connections % count else 0)
-            for index in range(count)
-        ]
-        tls = tls or httpx.create_ssl_context()  # loading the CA bundle takes 20 ms: once
-        self._pools = [_pool(size, tls) for size in self.sizes]
-        self._busy = [0] * count
-        self._slots = asyncio.Semaphore(max_connections)
+    def __init__(self) -> None:
+        found = getproxies()
+        self._proxies = {k: v for k, v in found.items() if k in ("http", "https", "all")}
+        self._any = bool(self._proxies)
 
-    @property
-    def in_flight(self) -> int:
-        """Requests holding a slot now (sent, and their response not yet closed)."""
-        return sum(self._busy)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` on a pool with a free slot; the slot is held until the response closes."""
-        await self._slots.acquire()
-        index = self._pick(request.url.host)
-        self._busy[index] += 1
-        release = _Once(lambda: self._release(index))
-        try:
-            response = await self._pools[index].handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        stream = response.stream
-        assert isinstance(stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_ReleasingStream(stream, release),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        """Close every pool's connections."""
-        for pool in self._pools:
-            await pool.aclose()
-
-    def _pick(self, host: str) -> int:
-        home = zlib.crc32(host.encode()) % len(self._pools)
-        if self._busy[home] < self.sizes[home]:
-            return home
-        free = [size - busy for size, busy in zip(self.sizes, self._busy, strict=True)]
-        return free.index(max(free))
-
-    def _release(self, index: int) -> None:
-        self._busy[index] -= 1
-        self._slots.release()
+    def for_url(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy for `url` and its credentials; `(None, None)` to connect directly."""
+        if not self._any:
+            return None, None
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy or (url.host and proxy_bypass(url.host)):
+            return None, None
+        address = URL(proxy)
+        return address.with_user(None), aiohttp.BasicAuth.from_url(address)
 
 
-def _pool(size: int, tls: ssl.SSLContext) -> httpx.AsyncBaseTransport:
-    return httpx.AsyncHTTPTransport(
-        verify=tls, limits=httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    )
+def as_url(url: str) -> URL:
+    """`url` to request: sent as written when it is already a valid ASCII URL.
+
+    yarl would otherwise re-quote it (`%7E` becomes `~`, a query's `%20` a `+`), and a
+    server that signs or compares its URLs byte for byte would see another one. A URL
+    with spaces, non-ASCII characters or a Unicode host is quoted by yarl.
+    """
+    if url.isascii() and url.isprintable() and " " not in url:
+        return URL(url, encoded=True)
+    return URL(url)
 
 
-class _Once:
-    """Calls `action` on the first call only."""
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action: Callable[[], None] | None = action
-
-    def __call__(self) -> None:
-        action, self._action = self._action, None
-        if action is not None:
-            action()
-
-
-class _ReleasingStream(httpx.AsyncByteStream):
-    """A response body that gives its transport slot back when it is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, release: _Once) -> None:
-        self._stream = stream
-        self._release = release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            self._release()
+def _headers(response: aiohttp.ClientResponse) -> dict[str, str]:
+    """The response's headers by lower-case name; a repeated one joined with ", "."""
+    headers: dict[str, str] = {}
+    for name, value in response.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
 
 
 def _conditional(validators: Validators, accept: str) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Bounded content decoding: gzip and deflate bodies inflated chunk by chunk under a cap.
 
-httpx inflates each network chunk in one call, so 64 KiB of a gzip bomb can become
-gigabytes before a caller sees a byte. Here every `zlib` call is given `max_length`, so
-memory never holds more than the cap plus one chunk, whatever the compression ratio.
+An HTTP client's own decoder inflates each network chunk in one call, so 64 KiB of a gzip
+bomb can become gigabytes before a caller sees a byte; the fetcher turns it off and feeds
+the raw body here instead. Every `zlib` call is given `max_length`, so memory never holds
+more than the cap plus one chunk, whatever the compression ratio.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import Subscriber, WatcherConfig
@@ -39,6 +40,7 @@ from watcher.notify.endpoints import (
     scrub,
     secret_parts,
 )
+from watcher.sources.http import EnvProxies, as_url
 
 NAME = "webhook"
 SIGNATURE_HEADER = "X-Supply-Watcher-Signature"
@@ -144,44 +146,62 @@ def signed_request(
 
 
 class WebhookTransport:
-    """POSTs signed requests over one pooled HTTP client per dispatch pass."""
+    """POSTs signed requests over one pooled aiohttp session per dispatch pass.
+
+    `timeout` bounds each step (waiting for a connection, connecting, each read);
+    HTTP(S)_PROXY / NO_PROXY are honoured (`EnvProxies`); redirects are not followed (a
+    3xx is a dead letter).
+    """
 
     def __init__(self, timeout: timedelta, connections: int) -> None:
         self.connections = connections
-        self._timeout = timeout.total_seconds()
-        self._client: httpx.AsyncClient | None = None
+        seconds = timeout.total_seconds()
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._proxies = EnvProxies()
 
     async def __aenter__(self) -> Self:
-        if self._client is None:
-            limits = httpx.Limits(max_connections=self.connections)
-            self._client = httpx.AsyncClient(
-                timeout=self._timeout, limits=limits, follow_redirects=False
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.connections),
+                timeout=self._timeout,
             )
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def send(self, message: Any) -> str:
         """POST `message` (a `WebhookRequest`); the receiver's status line."""
         assert isinstance(message, WebhookRequest)
-        assert self._client is not None
+        assert self._session is not None
         try:
-            reply = await self._client.post(
-                message.url, content=message.body, headers=message.headers
-            )
-        except httpx.HTTPError as exc:
+            target = as_url(message.url)
+            proxy, proxy_auth = self._proxies.for_url(target)
+            async with self._session.post(
+                target,
+                data=message.body,
+                headers=message.headers,
+                allow_redirects=False,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+            ) as reply:
+                code = reply.status
+                text = await reply.text(errors="replace")
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             error = scrub(f"{type(exc).__name__}: {exc}", secret_parts(message.url))
             raise TransientDeliveryError(f"webhook {message.shown}: {error}") from None
-        status = f"HTTP {reply.status_code} from {message.shown}"
-        if reply.is_success:
+        status = f"HTTP {code} from {message.shown}"
+        if 200 <= code < 300:
             return status
-        detail = scrub(reply.text[:200], secret_parts(message.url))
-        if reply.status_code >= 500 or reply.status_code in _RETRIED:
+        detail = scrub(text[:200], secret_parts(message.url))
+        if code >= 500 or code in _RETRIED:
             raise TransientDeliveryError(f"{status}: {detail}")
         raise PermanentDeliveryError(f"{status}: {detail}")
 
@@ -239,9 +259,11 @@ class WebhookKind:
 
 
 def _check_url(url: str) -> str | None:
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return "not a URL: it holds spaces or control characters"
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        parsed = URL(url)  # a bad port or IPv6 literal fails here
+    except ValueError as exc:  # UnicodeError (a bad IDNA host) among them
         return f"not a URL: {exc}"
     if parsed.scheme not in ("http", "https") or not parsed.host:
         return "a webhook URL is http:// or https:// with a host"
