@@ -1,0 +1,111 @@
+"""Every story fact of a fixed set of items, dumped or checked against a dump; and its cost.
+
+A speed change to `watcher.domain.story_facts` must not change what it outputs. This
+script runs `fact_values` and `facts_of` over the real story items
+(`tests/data/stories/real/items.jsonl`, each with its `published` day as
+`bench.stories.real_sketches` passes it), the synthetic stories and their variants
+(`tests/data/stories/stories.yaml` and `heldout.yaml`, each with its date as
+`bench.stories.cluster` passes it), the real-text corpus
+(`tests/data/realtext/corpus.jsonl`) and the labelled classifier set
+(`tests/data/classify/devset.jsonl`, with its labels as the signals), and writes one JSON
+line per item: its key, its readable facts (kind and value, sorted) and its 32-bit facts
+(sorted).
+
+    python -m bench.story_facts_outputs --save out.jsonl    # the baseline, before a change
+    python -m bench.story_facts_outputs --check out.jsonl   # after it: exit 1 on any difference
+    python -m bench.story_facts_outputs --time 5            # CPU µs per item, best of 5
+
+`--check` prints the first differing items and how many differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from bench.stories import HELDOUT, load_items, load_real
+from bench.stories import DATA as STORIES
+from watcher.domain.story_facts import fact_values, facts_of
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "realtext" / "corpus.jsonl"
+DEVSET = ROOT / "tests" / "data" / "classify" / "devset.jsonl"
+
+Item = tuple[str, str, str, date | None, tuple[tuple[str, str], ...]]
+
+
+def items() -> Iterator[Item]:
+    """(key, title, body, publication day, signals) of every item checked, in a fixed order."""
+    real, _ = load_real()
+    for key, item in real.items():
+        yield f"real:{key}", item.title, item.body, item.published, ()
+    for path in (STORIES, HELDOUT):
+        for number, story in enumerate(load_items(path)):
+            key = f"{path.name}:{story.story}:{number}"
+            yield key, story.title, story.body, story.published.date(), ()
+    for path in (CORPUS, DEVSET):
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                published = row.get("published")
+                day = date.fromisoformat(published[:10]) if published else None
+                signals = tuple((s["type"], s["direction"]) for s in row.get("labels") or [])
+                key = f"{path.name}:{row.get('id', number)}"
+                yield key, row.get("title") or "", row["body"], day, signals
+
+
+def outputs() -> Iterator[str]:
+    """One JSON line per item: its key, readable facts and 32-bit facts, sorted."""
+    for key, title, body, when, signals in items():
+        values = sorted(fact_values(title, body, when, signals))
+        facts = sorted(facts_of(title, body, when, signals))
+        yield json.dumps({"key": key, "values": values, "facts": facts}, ensure_ascii=False)
+
+
+def cost(repeats: int) -> float:
+    """CPU microseconds per item of `facts_of` over every item, the best of `repeats` runs."""
+    every = list(items())
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _key, title, body, when, signals in every:
+            facts_of(title, body, when, signals)
+        best = min(best, time.process_time() - start)
+    return best / len(every) * 1e6
+
+
+def main() -> int:
+    """Save, check or time; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--save", type=Path, help="write the outputs here")
+    group.add_argument("--check", type=Path, help="compare the outputs with this dump")
+    group.add_argument("--time", type=int, metavar="RUNS", help="CPU µs per item, best of RUNS")
+    args = parser.parse_args()
+    if args.time:
+        print(f"{cost(args.time):.1f} µs per item (CPU, best of {args.time})")
+        return 0
+    lines = list(outputs())
+    if args.save:
+        args.save.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        print(f"{len(lines)} items saved to {args.save}")
+        return 0
+    saved = args.check.read_text(encoding="utf-8").splitlines()
+    differ = [(a, b) for a, b in zip(saved, lines, strict=False) if a != b]
+    if len(saved) != len(lines):
+        print(f"{len(saved)} items saved, {len(lines)} now")
+    for before, after in differ[:5]:
+        print(f"- {before}\n+ {after}")
+    print(f"{len(differ)} of {len(lines)} items differ")
+    return 1 if differ or len(saved) != len(lines) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
