@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import cache
 
+import ahocorasick
 import xxhash
 
 from watcher.domain.folding import simplify
@@ -270,8 +271,8 @@ def fact_values(
             day = when - timedelta(days=back)
             out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
     lowered = text.lower()
-    out.update((MATERIAL, name) for name in _named(lowered, _material_terms()))
-    out.update((COUNTRY, name) for name in _named(lowered, _country_terms()))
+    out.update((MATERIAL, name) for name in _material_terms().named(lowered))
+    out.update((COUNTRY, name) for name in _country_terms().named(lowered))
     days = _days(text)
     out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
     day_spans = [m.span() for p in (_DAY_MONTH, _MONTH_DAY) for m in p.finditer(text)]
@@ -310,7 +311,7 @@ def _places(text: str) -> set[str]:
         first = lowered.split()[0]
         if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
             continue
-        if _named(lowered, _country_terms()) or _named(lowered, _material_terms()):
+        if _country_terms().named(lowered) or _material_terms().named(lowered):
             continue
         out.add(lowered)
     return out
@@ -397,30 +398,60 @@ def _rounded(value: float) -> str:
     return f"{rounded:.0f}" if rounded >= 100 else f"{rounded:g}"
 
 
-def _named(lowered: str, terms: tuple[tuple[re.Pattern[str], str], ...]) -> set[str]:
-    return {name for pattern, name in terms if pattern.search(lowered)}
+class _Terms:
+    """A table's terms (`_terms`), found in one pass over a text.
+
+    Every term is its stem, a literal, and a pattern: the stem alone in CJK, else the stem
+    between word boundaries with an optional plural "s" (or any word characters after a
+    stem written with "*"). The automaton finds every occurrence of every stem, overlapping
+    ones too, and a term is named where its own pattern matches from an occurrence's start:
+    exactly where the pattern alone would find it, since each of its matches begins with
+    the stem.
+    """
+
+    def __init__(self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]]) -> None:
+        by_stem: dict[str, list[tuple[re.Pattern[str] | None, str]]] = {}
+        for stem, pattern, name in terms:
+            by_stem.setdefault(stem, []).append((pattern, name))
+        self._automaton = ahocorasick.Automaton()
+        for stem, entries in by_stem.items():
+            self._automaton.add_word(stem, (len(stem), tuple(entries)))
+        self._automaton.make_automaton()
+
+    def named(self, lowered: str) -> set[str]:
+        """The names of the terms the lower-cased text `lowered` names."""
+        out: set[str] = set()
+        for end, (length, entries) in self._automaton.iter(lowered):
+            start = end - length + 1
+            for pattern, name in entries:
+                if name not in out and (pattern is None or pattern.match(lowered, start)):
+                    out.add(name)
+        return out
 
 
-def _terms(table: dict[str, list[str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
-    out = []
+def _terms(table: dict[str, list[str]]) -> _Terms:
+    """Each of `table`'s words as a term of its name: a CJK stem as it is, any other between
+    word boundaries, with any word characters after it if it ends in "*", else an optional
+    plural "s"."""
+    out: list[tuple[str, re.Pattern[str] | None, str]] = []
     for name, words in table.items():
         for word in words:
             stem = word.rstrip("*")
             if re.search(r"[\u3400-\u9fff]", stem):
-                out.append((re.compile(re.escape(stem)), name))
+                out.append((stem, None, name))
             else:
                 tail = r"\w*" if word.endswith("*") else r"s?"
-                out.append((re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
-    return tuple(out)
+                out.append((stem, re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
+    return _Terms(out)
 
 
 @cache
-def _material_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _material_terms() -> _Terms:
     return _terms({**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]})
 
 
 @cache
-def _country_terms() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _country_terms() -> _Terms:
     return _terms(COUNTRIES)
 
 
