@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from bench.stories import HELDOUT, load_items, load_real
 from bench.stories import DATA as STORIES
+from bench.stories import HELDOUT, load_items, load_real
 from watcher.domain.story_facts import fact_values, facts_of
 
 ROOT = Path(__file__).resolve().parent.parent
