@@ -273,9 +273,11 @@ def fact_values(
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
     out.update((COUNTRY, name) for name in _country_terms().named(lowered))
-    days = _days(text)
+    day_months = list(_DAY_MONTH.finditer(text))
+    month_days = list(_MONTH_DAY.finditer(text))
+    days = _days(text, day_months, month_days)
     out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
-    day_spans = [m.span() for p in (_DAY_MONTH, _MONTH_DAY) for m in p.finditer(text)]
+    day_spans = [m.span() for m in (*day_months, *month_days)]
     for match in _MONTH_ALONE.finditer(text):
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
@@ -317,11 +319,15 @@ def _places(text: str) -> set[str]:
     return out
 
 
-def _days(text: str) -> set[tuple[int, int]]:
+def _days(
+    text: str, day_months: Iterable[re.Match[str]], month_days: Iterable[re.Match[str]]
+) -> set[tuple[int, int]]:
+    """The (month, day) pairs `text` names: `day_months` and `month_days` are its matches
+    of `_DAY_MONTH` and `_MONTH_DAY` ("3 July", "July 3"), found once for `fact_values`."""
     out: set[tuple[int, int]] = set()
-    for match in _DAY_MONTH.finditer(text):
+    for match in day_months:
         out.add((_MONTHS[match.group(2).lower()], int(match.group(1))))
-    for match in _MONTH_DAY.finditer(text):
+    for match in month_days:
         out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
     for match in _ISO_DAY.finditer(text):
         out.add((int(match.group(2)), int(match.group(3))))
