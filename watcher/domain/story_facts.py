@@ -95,10 +95,22 @@ _MONTHS = {
     )
     for name in names
 }
+
+
+def _starting(first: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """`pattern` compiled behind a lookahead for `first`, a character class holding every
+    character a match of `pattern` can begin with: the same matches, found about twice as
+    fast, since the engine tries the whole pattern only where a match can begin."""
+    return re.compile(f"(?=[{first}])(?:{pattern})", flags)
+
+
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?", re.I)
-_MONTH_DAY = re.compile(rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\d)", re.I)
-_YEAR = re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
+_MONTH_FIRST = "".join(sorted({name[0] for name in _MONTHS}))
+_DAY_MONTH = _starting(r"\d", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?", re.I)
+_MONTH_DAY = _starting(
+    _MONTH_FIRST, rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\d)", re.I
+)
+_YEAR = _starting("12", r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PLACE = re.compile(r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
@@ -108,17 +120,20 @@ _NOT_PLACES = frozenset(
     reuters bloomberg xinhua afp december
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
-_WEEKDAY = re.compile(
+_WEEKDAY = _starting(
+    "oel周星",
     r"\b(?:on|late on|early on|last)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
     r"|(?:周|星期)([一二三四五六日])",
     re.I,
 )
-_ISO_DAY = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+_ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上旬|下旬|底|初)?")
-_MONTH_ALONE = re.compile(rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I)
-_QUARTER = re.compile(
-    r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
+_MONTH_ALONE = _starting(
+    "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
+)
+_QUARTER = _starting(
+    "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
 _ORDINALS = {
     "first": 1,
@@ -140,12 +155,13 @@ _ORDINALS = {
     "六": 6,
 }
 _SERIES = r"batch(?:es)?|round|tranche|quota|allocation|lot"
-_ORDINAL = re.compile(
+_ORDINAL = _starting(
+    "fst12345",
     rf"\b(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th)\s+(?:[\w-]+\s+){{0,3}}?({_SERIES})\b",
     re.I,
 )
 _CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
-_NUMBERED = re.compile(r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
+_NUMBERED = _starting("na", r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
 _CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _NUMBER_WORDS = {
@@ -162,7 +178,8 @@ _NUMBER_WORDS = {
     "twelve": 12,
     "dozen": 12,
 }
-_FIGURE = re.compile(
+_FIGURE = _starting(
+    r"$¥€£urc\s\d",
     rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kg|kilograms?|"
@@ -359,7 +376,11 @@ def _figures(text: str) -> set[str]:
     return out
 
 
-_COUNT = re.compile(rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_COUNT = _starting(
+    r"\d" + "".join(sorted({word[0] for word in _NUMBER_WORDS})),
+    rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b",
+    re.I,
+)
 _NOT_COUNTS = (
     _DAY_MONTH,
     _MONTH_DAY,
