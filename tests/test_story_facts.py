@@ -1,0 +1,100 @@
+"""The fast paths of `watcher.domain.story_facts` find exactly what their plain forms find.
+
+`_starting` puts a pattern behind a lookahead for the characters its matches begin with,
+and `_Terms` finds vocabulary terms with one automaton pass instead of one search per
+term. Both must change speed only: each is compared here with its plain form over texts
+made of the pieces the patterns and terms are written in, glued at random (fixed seed),
+with and without spaces, so that word boundaries, plurals, case and CJK all occur.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import watcher.domain.story_facts as story_facts
+from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
+
+_PIECES = [
+    *"""
+    Jan. July sept Sep May march 3rd 21 12 2025 2025-02-04 1999 1,200 3.5 8.5 0 07
+    $ ¥ € £ us$ US$ rmb usd cny million bn k tonnes tons t mt kg % pct percent
+    per cent metric dozen eight Two eleven first second 5th quarter Q2 batch batches
+    round lot no. No. number announcement in on late last during since from at near
+    Monday friday Tianjin Ganzhou s S ſ K İ x - . , ( ) 月 日 份 第 批 号 季度 周 星期
+    一 二 六 吨 万 亿 元 美元 稀土 中国 镓 rare earths earthy gallium galliums china
+    chinese japan myanmar burma congo lithium cobalt tungsten graphite antimony
+    """.split(),  # noqa: SIM905 (a word list reads better as text)
+    "\n",
+    *["last Friday", "late on Monday", "early on tuesday", "in May", "first-quarter", "Dec 21"],
+    *["third quarter", "fourth-quarter", "q4", "until June", "through Oct.", "for March"],
+    *["of sept", "since April", "during Nov", "sixth batch", "4th tranche", "Number 7"],
+    *["announcement 12", "2nd allocation", "1st lot", "near Baotou", "RMB 3,000", "cny1.2万"],
+    *["third round", "No. 23", "第二批", "第23号", "7月6日", "5月份", "周三", "星期日", "$8.5 bn"],
+]
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    """`count` texts of 1–12 random pieces, glued with nothing or a space."""
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(_PIECES) + rng.choice(("", " ", " ")) for _ in range(rng.randint(1, 12)))
+        for _ in range(count)
+    ]
+
+
+def _fast_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """Each module pattern made by `_starting`, by name, with its plain form."""
+    out = {}
+    for name, value in vars(story_facts).items():
+        if isinstance(value, re.Pattern) and value.pattern.startswith("(?=["):
+            _, plain = value.pattern.split("])(?:", 1)
+            out[name] = (value, re.compile(plain[:-1], value.flags))
+    return out
+
+
+def test_every_pattern_behind_a_lookahead_matches_what_its_plain_form_matches() -> None:
+    patterns = _fast_patterns()
+    assert {"_MONTH_DAY", "_FIGURE", "_COUNT", "_WEEKDAY", "_QUARTER"} <= set(patterns)
+    for text in _texts(4000, seed=16):
+        for name, (fast, plain) in patterns.items():
+            found = [(m.span(), m.groups()) for m in fast.finditer(text)]
+            assert found == [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
+
+
+def _plain_named(table: dict[str, list[str]], lowered: str) -> set[str]:
+    """The names of `table`'s terms in `lowered`, one regular-expression search per term."""
+    out = set()
+    for name, words in table.items():
+        for word in words:
+            stem = word.rstrip("*")
+            if re.search(r"[\u3400-\u9fff]", stem):
+                pattern = re.escape(stem)
+            else:
+                tail = r"\w*" if word.endswith("*") else "s?"
+                pattern = rf"\b{re.escape(stem)}{tail}\b"
+            if re.search(pattern, lowered):
+                out.add(name)
+    return out
+
+
+def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
+    materials = {**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]}
+    words = [w.rstrip("*") for table in (materials, COUNTRIES) for ws in table.values() for w in ws]
+    rng = random.Random(20)
+    texts = _texts(1000, seed=17)
+    texts += [
+        "".join(rng.choice([*words, "s", "es", "x", " ", " ", "-", "y"]) for _ in range(8))
+        for _ in range(3000)
+    ]
+    named = 0
+    for text in texts:
+        lowered = text.lower()
+        for table, terms in (
+            (materials, story_facts._material_terms()),
+            (COUNTRIES, story_facts._country_terms()),
+        ):
+            found = terms.named(lowered)
+            assert found == _plain_named(table, lowered), text
+            named += len(found)
+    assert named > 1000
