@@ -113,7 +113,7 @@ _MONTH_DAY = _starting(
 _YEAR = _starting("12", r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_PLACE = re.compile(r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
+_PLACE = _starting("ianf", r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
 _NOT_PLACES = frozenset(
     """
     the this that these those its their his her our a an all some
@@ -127,6 +127,7 @@ _WEEKDAY = _starting(
     re.I,
 )
 _ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+_CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上旬|下旬|底|初)?")
 _MONTH_ALONE = _starting(
@@ -298,7 +299,7 @@ def fact_values(
     for match in _MONTH_ALONE.finditer(text):
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
-    for match in _CJK_MONTH.finditer(text):
+    for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
     for match in _QUARTER.finditer(text):
@@ -348,7 +349,7 @@ def _days(
         out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
     for match in _ISO_DAY.finditer(text):
         out.add((int(match.group(2)), int(match.group(3))))
-    for match in _CJK_DAY.finditer(text):
+    for match in _CJK_DAY.finditer(text) if _CJK_MONTH_MARK in text else ():
         out.add((int(match.group(1)), int(match.group(2))))
     return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
 
@@ -400,7 +401,8 @@ def _counts(text: str) -> set[str]:
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
     """
     for pattern in _NOT_COUNTS:
-        text = pattern.sub(" ", text)
+        if pattern is not _CJK_DAY or _CJK_MONTH_MARK in text:
+            text = pattern.sub(" ", text)
     text = _FIGURE.sub(lambda m: " " if m["cur"] or m["unit"] or m["scale"] else m[0], text)
     out = set()
     for match in _COUNT.finditer(text):
