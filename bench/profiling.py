@@ -41,7 +41,10 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for stage, pattern in (
         ("parse: feedparser", r"\((?:feedparser|feedparser_sgmllib|xml/sax)/"),
         ("parse: html to text", r"watcher/sources/html\.py|\((?:selectolax|nh3)/"),
-        ("fetch: aiohttp/yarl/multidict", r"\((?:aiohttp|aiohappyeyeballs|yarl|multidict|propcache)/"),
+        (
+            "fetch: aiohttp/yarl/multidict",
+            r"\((?:aiohttp|aiohappyeyeballs|yarl|multidict|propcache)/",
+        ),
         ("fetch: watcher", r"watcher/sources/(?:http|guard|inflate)\.py"),
         ("parse: entries to items", r"watcher/sources/"),
         ("classify", r"watcher/classify/"),
