@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.bench_classify import MIXES, build_items
+from bench.output_guard import save_or_check
 from watcher.classify.engine import Classifier
 from watcher.config.load import load_config
 from watcher.domain.items import Signal
@@ -98,21 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines = dump(Classifier.from_config(load_config(args.config), warn=False))
     signals = sum(len(json.loads(line)["signals"]) for line in lines)
-    if args.save:
-        args.save.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        print(f"saved {len(lines)} items, {signals} signals to {args.save}")
-        return 0
-    saved = args.check.read_text(encoding="utf-8").splitlines()
-    differ = [(old, new) for old, new in zip(saved, lines, strict=False) if old != new]
-    if len(saved) != len(lines):
-        print(f"item count differs: saved {len(saved)}, now {len(lines)}")
-    for old, new in differ[:5]:
-        print(f"- {old}\n+ {new}")
-    if differ or len(saved) != len(lines):
-        print(f"{len(differ)} of {len(lines)} items differ")
-        return 1
-    print(f"identical: {len(lines)} items, {signals} signals")
-    return 0
+    return save_or_check(lines, args.save, args.check, f"{signals} signals")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from bench.output_guard import save_or_check
 from bench.stories import DATA as STORIES
 from bench.stories import HELDOUT, load_items, load_real
 from watcher.domain.story_facts import fact_values, facts_of
@@ -93,18 +94,7 @@ def main() -> int:
         print(f"{cost(args.time):.1f} µs per item (CPU, best of {args.time})")
         return 0
     lines = list(outputs())
-    if args.save:
-        args.save.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        print(f"{len(lines)} items saved to {args.save}")
-        return 0
-    saved = args.check.read_text(encoding="utf-8").splitlines()
-    differ = [(a, b) for a, b in zip(saved, lines, strict=False) if a != b]
-    if len(saved) != len(lines):
-        print(f"{len(saved)} items saved, {len(lines)} now")
-    for before, after in differ[:5]:
-        print(f"- {before}\n+ {after}")
-    print(f"{len(differ)} of {len(lines)} items differ")
-    return 1 if differ or len(saved) != len(lines) else 0
+    return save_or_check(lines, args.save, args.check)
 
 
 if __name__ == "__main__":
