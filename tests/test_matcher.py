@@ -101,3 +101,36 @@ def test_word_boundaries_next_to_non_ascii_letters() -> None:
     text = "caféore oreé 矿ore矿 ?ore?"
     found = matcher.find(fold(text), fold_lower(text))
     assert [m.start for m in found] == [text.index("矿ore") + 1, text.index("?ore") + 1]
+
+
+def test_threads_sharing_a_fresh_matcher_all_find_every_match() -> None:
+    """The first calls, made at once from several threads, each see the whole automaton set.
+
+    The automata are built on first use; a thread must never scan with a list another
+    thread is still filling (it would find nothing, silently).
+    """
+    import threading
+
+    matcher = TermMatcher()
+    for n in range(3000):  # enough keys that building takes a while
+        matcher.add(f"term{n} word", f"label{n % 7}")
+    matcher.add("出口管制", "cjk")
+    matcher.add("Ban", "cased", cased=True)
+    text = "A term5 word and term2999 word; 出口管制 and a Ban."
+    folded, lowered = fold(text), fold_lower(text)
+    expected = sorted(m.label for m in matcher.find(folded, lowered))
+    matcher._automata = None  # as before the first call
+    start = threading.Barrier(8)
+    results: list[list[str]] = []
+
+    def scan() -> None:
+        start.wait()
+        results.append(sorted(m.label for m in matcher.find(folded, lowered)))
+
+    threads = [threading.Thread(target=scan) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert expected == ["cased", "cjk", "label3", "label5"]
+    assert results == [expected] * 8

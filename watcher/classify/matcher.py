@@ -161,8 +161,12 @@ class TermMatcher:
         twice as fast: the automaton looks a character up among a node's children one by
         one, and the root of the whole set has a child for each of some 300 first
         characters (most of them ideographs) where the ASCII keys' root has 30.
+
+        The list is published whole, once built: a thread that reads `_automata` while
+        another builds it sees either None (and builds its own) or every automaton, never
+        a half-filled list that would match nothing.
         """
-        self._automata = []
+        automata: list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] = []
         for cased, keys in self._keys.items():
             if not keys:
                 continue
@@ -177,8 +181,9 @@ class TermMatcher:
                 ascii_only: ahocorasick.Automaton | None = every
             else:  # None: no key can match an ASCII text
                 ascii_only = _automaton((k, values[k]) for k in ascii_keys) if ascii_keys else None
-            self._automata.append((cased, every, ascii_only))
-        return self._automata
+            automata.append((cased, every, ascii_only))
+        self._automata = automata
+        return automata
 
     @staticmethod
     def _value(key: str, exact: tuple[str, ...], wild: tuple[str, ...]) -> _Value:
