@@ -9,10 +9,13 @@ is given, and on Python before 3.11.10 / 3.12.5 writes a CR/LF so decoded raw wh
 folding (CVE-2024-6923). Fail closed: a title that still would not read back as itself
 is replaced by `WITHHELD_TITLE`.
 
-After building, `check_headers` parses the whole serialised message again and refuses
-it unless it has exactly one header block with exactly the headers that were set (each
-allowed, each once, Subject and To reading back as set) and the MIME structure that
-was built (the same parts, each with its own headers and payload, no parse defects).
+An alert's bytes are written directly and checked by `mime.Assembled.check` (and
+`mime.check_assembled` in the tests and `watcher send-test`). After building a message
+with the `email` package (a digest), `check_headers` parses the whole serialised
+message again and refuses it unless it has exactly one header block with exactly the
+headers that were set (each allowed, each once, Subject and To reading back as set)
+and the MIME structure that was built (the same parts, each with its own headers and
+payload, no parse defects).
 """
 
 from __future__ import annotations
