@@ -14,6 +14,7 @@ link only when it is http(s) — a local document (`file://`) is shown as plain 
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ from watcher.notify.channels.mail.headers import (
     recipient,
     reused_header,
 )
-from watcher.notify.channels.mail.mime import Assembled, Part, assemble, encode_text
+from watcher.notify.channels.mail.mime import Assembled, Part, assemble, encode_text, wordwrap
 from watcher.notify.channels.mail.outgoing import Outgoing
 from watcher.notify.channels.mail.presentation import (
     accent,
@@ -63,7 +64,15 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     undefined=jinja2.StrictUndefined,
+    auto_reload=False,  # the templates ship with the package: never stat them again
 )
+TEMPLATES.filters["wordwrap"] = wordwrap
+
+
+@functools.cache
+def compiled(name: str) -> jinja2.Template:
+    """`TEMPLATES.get_template(name)`, compiled once per process and kept."""
+    return TEMPLATES.get_template(name)
 
 
 class MailSettings(Protocol):
@@ -311,8 +320,8 @@ def _bodies(
         "unsubscribe": config.mail.unsubscribe_address,
         "unsubscribe_link": link or "",
     }
-    text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
-    html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
+    text = compiled(f"{template}.txt.j2").render(context)
+    html = compiled(f"{template}.html.j2").render(context)
     return link, text, html
 
 

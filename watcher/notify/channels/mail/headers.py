@@ -143,8 +143,14 @@ def _reads_back(value: str) -> bool:
 
 def recipient(subscriber: Subscriber) -> Address:
     """The `To` address: the subscriber's bare address with their configured name."""
-    username, _, domain = subscriber.address.rpartition("@")
-    return Address(display_name=clean_title(subscriber.name, 80), username=username, domain=domain)
+    return _recipient(subscriber.name, subscriber.address)
+
+
+@functools.lru_cache(maxsize=1024)
+def _recipient(name: str, address: str) -> Address:
+    """`recipient`, built once per subscriber (an `Address` is immutable)."""
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=clean_title(name, 80), username=username, domain=domain)
 
 
 def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import binascii
 import email.policy
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
+
+import jinja2
+from jinja2.filters import do_wordwrap
 
 from watcher.domain.errors import UnsafeMessageError
 from watcher.notify.channels.mail.headers import (
@@ -35,6 +39,7 @@ from watcher.notify.channels.mail.headers import (
 CRLF = b"\r\n"
 _UNSAFE = re.compile(rb"[^\t\n\r\x20-\x3c\x3e-\x7e]+")  # what quoted-printable escapes
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
+_WRAPPABLE = re.compile(r"[^\s-]+(?: [^\s-]+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
 
 
@@ -82,7 +87,49 @@ def qp_body(data: bytes, maxlinelen: int = 78) -> str:
 
 
 def _escape(match: re.Match[bytes]) -> bytes:
-    return b"=" + match.group().hex("=").upper().encode("ascii")
+    return _escaped(match.group())
+
+
+@functools.lru_cache(maxsize=4096)
+def _escaped(run: bytes) -> bytes:
+    """`=XX` for each byte of `run` (the same few runs, `…` or `·`, recur in every email)."""
+    return b"=" + run.hex("=").upper().encode("ascii")
+
+
+@jinja2.pass_environment
+def wordwrap(
+    environment: jinja2.Environment,
+    text: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    wrapstring: str | None = None,
+    break_on_hyphens: bool = True,
+) -> str:
+    """Jinja's `wordwrap` filter, the same text, without `textwrap` for the common lines.
+
+    A line of words between single spaces, holding no hyphen, no other white space
+    (`textwrap` drops a chunk that `str.strip` empties) and no word longer than
+    `width`, is wrapped greedily here (which is what `textwrap` does with it); any
+    other line goes to Jinja's own filter.
+    """
+    newline = environment.newline_sequence if wrapstring is None else wrapstring
+    out = []
+    for line in text.splitlines():
+        words = line.split(" ")
+        if not _WRAPPABLE.fullmatch(line) or max(map(len, words)) > width:
+            out.append(
+                do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
+            )
+            continue
+        current = words[0]
+        for word in words[1:]:
+            if len(current) + 1 + len(word) <= width:
+                current += " " + word
+            else:
+                out.append(current)
+                current = word
+        out.append(current)
+    return newline.join(out)
 
 
 def folded(name: str, value: str, *, reused: bool = False) -> bytes:
