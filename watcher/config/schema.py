@@ -496,11 +496,11 @@ class MailConfig(Model):
     def unsubscribe_address(self) -> str:
         """Where unsubscribe requests by email go (each address parsed once: every email
         states it)."""
-        return _bare_address(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")
+        return _mailbox(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")
 
 
 @functools.lru_cache(maxsize=64)
-def _bare_address(address: str) -> str:
+def _mailbox(address: str) -> str:
     """`Name <a@b>` → `a@b`, as `email.utils.parseaddr` reads it."""
     return parseaddr(address)[1]
 
