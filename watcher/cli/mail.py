@@ -159,7 +159,9 @@ def _send_test_email(settings: WatcherConfig, address: str) -> None:
     """The email channel's test: the sample alert through the relay or the mail drop."""
     from pydantic import ValidationError
 
-    from watcher.notify.channels.mail.alert import render_alert
+    from watcher.domain.errors import UnsafeMessageError
+    from watcher.notify.channels.mail.alert import assemble_alert, outgoing
+    from watcher.notify.channels.mail.mime import check_assembled
     from watcher.notify.channels.mail.transport import transport_for
 
     try:
@@ -169,14 +171,22 @@ def _send_test_email(settings: WatcherConfig, address: str) -> None:
         typer.echo(f"error: {address!r} is not an email address: {reason}", err=True)
         raise typer.Exit(2) from None
     now = datetime.now(UTC)
-    message = render_alert(_sample(settings, subscriber.address, now), settings, subscriber, now)
+    sample = _sample(settings, subscriber.address, now)
+    try:
+        assembled = assemble_alert(sample, settings, subscriber, now)
+        # the very bytes sent, parsed back as a mail client reads them
+        check_assembled(assembled, subscriber.address)
+    except UnsafeMessageError as exc:
+        typer.echo(f"error: the test alert was not sent: {exc}", err=True)
+        raise typer.Exit(1) from None
+    message = outgoing(assembled, sample.message_id, settings, subscriber)
 
     async def send() -> str:
         async with transport_for(settings) as transport:
             return await transport.send(message)
 
     reply = _reply(send, lambda exc: _hint(settings, exc))
-    typer.echo(f"sent {message['Message-ID']} to {subscriber.address}")
+    typer.echo(f"sent {message.message_id} to {subscriber.address}")
     typer.echo(f"server reply: {reply}")
 
 

@@ -494,8 +494,15 @@ class MailConfig(Model):
 
     @property
     def unsubscribe_address(self) -> str:
-        """Where unsubscribe requests by email go."""
-        return parseaddr(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")[1]
+        """Where unsubscribe requests by email go (each address parsed once: every email
+        states it)."""
+        return _mailbox(self.unsubscribe_mailto or f"unsubscribe@{self.domain}")
+
+
+@functools.lru_cache(maxsize=64)
+def _mailbox(address: str) -> str:
+    """`Name <a@b>` → `a@b`, as `email.utils.parseaddr` reads it."""
+    return parseaddr(address)[1]
 
 
 HttpsUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+\S*$")]

@@ -9,10 +9,13 @@ is given, and on Python before 3.11.10 / 3.12.5 writes a CR/LF so decoded raw wh
 folding (CVE-2024-6923). Fail closed: a title that still would not read back as itself
 is replaced by `WITHHELD_TITLE`.
 
-After building, `check_headers` parses the whole serialised message again and refuses
-it unless it has exactly one header block with exactly the headers that were set (each
-allowed, each once, Subject and To reading back as set) and the MIME structure that
-was built (the same parts, each with its own headers and payload, no parse defects).
+An alert's bytes are written directly and checked by `mime.Assembled.check` (and
+`mime.check_assembled` in the tests and `watcher send-test`). After building a message
+with the `email` package (a digest), `check_headers` parses the whole serialised
+message again and refuses it unless it has exactly one header block with exactly the
+headers that were set (each allowed, each once, Subject and To reading back as set)
+and the MIME structure that was built (the same parts, each with its own headers and
+payload, no parse defects).
 """
 
 from __future__ import annotations
@@ -55,7 +58,11 @@ ALERT_HEADERS = frozenset(
 
 
 class MailPolicy(email.policy.EmailPolicy):
-    """The SMTP policy (CRLF, 78-column folding), except for the List-* headers.
+    """The SMTP policy (CRLF, 78-column folding), except for Subject and the List-* headers.
+
+    Subject is folded by `fold_subject`: the `email` package's folding can drop the
+    space after an encoded word (two encoded words with only folding white space
+    between them) or double one (a line that ends in a space before the fold).
 
     Python folds a token longer than a line into RFC 2047 encoded words, which turns a
     long `List-Unsubscribe` URI into text no mail client can follow. RFC 2369 headers
@@ -71,6 +78,9 @@ class MailPolicy(email.policy.EmailPolicy):
         return _max_count(name.lower())
 
     def fold(self, name: str, value: str) -> str:
+        """As the SMTP policy folds it; Subject by `fold_subject`, List-* on one line."""
+        if name.lower() == "subject":
+            return fold_subject(name, str(value), self.linesep, self.max_line_length)
         if name.lower() in _UNFOLDED:
             return str(_WIDE.fold(name, value))
         return str(super().fold(name, value))
@@ -91,6 +101,8 @@ class MailPolicy(email.policy.EmailPolicy):
         return folded
 
     def _fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject":
+            return fold_subject(name, str(value), self.linesep, self.max_line_length).encode()
         if name.lower() in _UNFOLDED:
             return _WIDE.fold_binary(name, value)
         return super().fold_binary(name, value)
@@ -131,8 +143,14 @@ def _reads_back(value: str) -> bool:
 
 def recipient(subscriber: Subscriber) -> Address:
     """The `To` address: the subscriber's bare address with their configured name."""
-    username, _, domain = subscriber.address.rpartition("@")
-    return Address(display_name=clean_title(subscriber.name, 80), username=username, domain=domain)
+    return _recipient(subscriber.name, subscriber.address)
+
+
+@functools.lru_cache(maxsize=1024)
+def _recipient(name: str, address: str) -> Address:
+    """`recipient`, built once per subscriber (an `Address` is immutable)."""
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=clean_title(name, 80), username=username, domain=domain)
 
 
 def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:
@@ -189,6 +207,8 @@ def check_serialized(
     subject = _UNFOLD.sub("", str(parsed.get("Subject", "")))
     if "\n" in subject or "\r" in subject:
         problems.append("a line break in the subject")
+    elif "Subject" in message and _decoded_subject(subject) != str(message["Subject"]):
+        problems.append("Subject reads back other than it was set")
     recipients = [value for name, value in parsed.raw_items() if name.lower() == "to"]
     addresses = [a for value in recipients for a in _addresses_in(value)]
     if addresses != [to.lower()]:
@@ -222,6 +242,12 @@ def _differences(built: EmailMessage, parsed: Message) -> list[str]:
     if message_id and _UNFOLD.sub("", str(parsed.get("Message-ID", ""))).strip() != message_id:
         problems.append("Message-ID reads back other than it was set")
     return problems
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_subject(raw: str) -> str:
+    """A serialised Subject value as a mail client shows it (encoded words decoded)."""
+    return str(email.policy.default.header_fetch_parse("Subject", raw))
 
 
 def _lines(payload: object) -> list[str]:
@@ -268,6 +294,69 @@ _LINE_BREAK = re.compile(r"[\r\n\x00]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 # RFC 2047 §6.2: white space between two adjacent encoded words is not displayed
 _BETWEEN_WORDS = re.compile(r"(?<=\?=)[ \t\r\n]+(?==\?)")
+
+
+def fold_subject(name: str, value: str, linesep: str, max_line_length: int | None) -> str:
+    """`name: value` folded so that a reader unfolding and decoding it gets `value` exactly.
+
+    Printable ASCII words are written as they are; each run of consecutive words holding
+    anything else (or `=?`) is one stretch of RFC 2047 `utf-8` Q encoded words, the
+    spaces inside the run encoded with it. White space between two encoded words is not
+    text (RFC 2047 §6.2), so a space between such words must be inside one: the `email`
+    package's folding left it outside, and readers showed `reroutes…· Export`. A value
+    whose spaces are not single spaces between words is encoded whole. Lines are folded
+    at the spaces between words within `max_line_length` (78 when None); a word longer
+    than a line stays whole (RFC 5322 allows 998 characters).
+    """
+    limit = max_line_length or 78
+    room = min(75, limit - len(name) - 2) - len("=?utf-8?q??=")  # data in one encoded word
+    words = value.split(" ")
+    if "" in words and value:  # a leading, trailing or repeated space
+        tokens = _encoded_words(value, room)
+    else:
+        tokens = []
+        run: list[str] = []
+        for word in [*words, None]:
+            if word is not None and (not (word.isascii() and word.isprintable()) or "=?" in word):
+                run.append(word)
+                continue
+            if run:
+                tokens.extend(_encoded_words(" ".join(run), room))
+                run = []
+            if word:
+                tokens.append(word)
+    line = f"{name}:"
+    lines = []
+    for token in tokens:
+        if len(line) + 1 + len(token) > limit and line.strip() != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + token
+    lines.append(line)
+    return linesep.join(lines) + linesep
+
+
+# RFC 2047 §5(3): what a Q encoded word in a header may carry as itself
+_Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+
+
+def _encoded_words(text: str, room: int) -> list[str]:
+    """`text` as `=?utf-8?q?…?=` words of at most `room` characters of data (at least one
+    character each), never splitting a character."""
+    words = []
+    data = ""
+    for char in text:
+        code = (
+            "_"
+            if char == " "
+            else "".join(chr(b) if b in _Q_SAFE else f"={b:02X}" for b in char.encode("utf-8"))
+        )
+        if data and len(data) + len(code) > room:
+            words.append(f"=?utf-8?q?{data}?=")
+            data = ""
+        data += code
+    words.append(f"=?utf-8?q?{data}?=")
+    return words
 
 
 def _decode_words(text: str) -> str:

@@ -1,9 +1,9 @@
 """A message serialised once, as the relay gets it, with its envelope.
 
-Building an email with the `email` package and flattening it are the costly steps of
-sending one; the header check (`watcher.notify.channels.mail.headers.check_serialized`) and the
-transport both need the flat bytes, so the dispatcher flattens once and hands both the
-same `Outgoing`: what was checked is exactly what is sent.
+An alert is assembled as bytes directly (`watcher.notify.channels.mail.mime`) and
+checked as those bytes; a message built with the `email` package (digest, notice) is
+flattened once for its check and its transport. Either way the transport gets the
+`Outgoing` whose bytes were checked: what was checked is exactly what is sent.
 """
 
 from __future__ import annotations

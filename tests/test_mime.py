@@ -1,0 +1,249 @@
+"""The alert email as it goes on the wire: what a mail client decodes is what was rendered."""
+
+from __future__ import annotations
+
+import dataclasses
+import email.policy
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email import quoprimime
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2.filters import do_wordwrap
+
+from tests.delivery import BAN
+from tests.test_render import outbound
+from watcher.config import WatcherConfig
+from watcher.domain.errors import UnsafeMessageError
+from watcher.notify.channels.mail.alert import (
+    TEMPLATES,
+    assemble_alert,
+    render_alert,
+    render_alert_mail,
+    subject_for,
+)
+from watcher.notify.channels.mail.headers import check_headers, fold_subject
+from watcher.notify.channels.mail.mime import (
+    Part,
+    assemble,
+    check_assembled,
+    qp_body,
+    wordwrap,
+)
+
+MakeConfig = Callable[..., WatcherConfig]
+NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)
+_WORDS = (
+    "China", "bans", "dysprosium", "exports", "Nestam", "Ltd", "reroutes", "quota", "weighs",
+    "on", "Minas", "Zoë", "Müller", "São", "Paulo", "稀土出口管制", "镝和铽", "–", "·", "…",
+    "Ñandú", "price", "12%", "'quoted'", "(2025)", "a", "ESKBAR", "ALTORTOR,", "2", "November:",
+    "x" * 30, "naïve", "€5,000", "日本", "on:", "=", "?", "_under_", "Kelriv",
+)  # fmt: skip
+
+
+def generated_titles(count: int, seed: int = 20) -> list[str]:
+    """`count` titles of 1–18 words, ASCII and not, short and over the subject's length."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(_WORDS, k=rng.randrange(1, 18))) for _ in range(count)]
+
+
+def sent_subject(data: bytes) -> str:
+    """The Subject a mail client shows: parsed and decoded by the standard parser."""
+    parsed = BytesParser(policy=email.policy.default).parsebytes(data, headersonly=True)
+    return str(parsed["Subject"])
+
+
+def test_every_sent_subject_decodes_to_the_subject_rendered(make_config: MakeConfig) -> None:
+    """400 subjects with encoded words next to each other and at folds: no space lost or added.
+
+    The `email` package folded `reroutes… · Export control` into two adjacent encoded
+    words with only folding white space between them, which RFC 2047 readers drop:
+    clients showed `reroutes…· Export control`.
+    """
+    config = make_config()
+    subscriber = config.subscribers[0]
+    titles = [
+        "ESKBAR ALTORTOR, 2 November: Nestam Ltd reroutes exports of dysprosium",
+        "CASJUN MARVENZEL, 19 December: Postponed quota weighs on Minas Gerais output",
+        *generated_titles(400),
+    ]
+    wrong = []
+    for title in titles:
+        alert = outbound(title=title)
+        sent = render_alert_mail(alert, config, subscriber, NOW)
+        expected = subject_for(alert, config)
+        if sent_subject(sent.data) != expected:
+            wrong.append((expected, sent_subject(sent.data)))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "China bans dysprosium exports · Export control",
+        "ESKBAR ALTORTOR, 2 November: Nestam Ltd reroutes… · Export control",
+        "稀土出口管制收紧，镝和铽的出口许可证暂停发放，直至另行通知为止，影响所有 · Export control",
+        "A plain ASCII subject that is long enough to need folding at a space somewhere · Quota",
+        "x" * 90 + " · Quota delay",
+        "=?utf-8?q?looks_encoded?= but is text · Export control",
+        "two  spaces and a trailing one ",
+        " leading space",
+        "",
+    ],
+)
+def test_a_folded_subject_unfolds_and_decodes_to_itself(subject: str) -> None:
+    """Lines within 78 columns (unless one word is longer), CRLF, and the value read back."""
+    folded = fold_subject("Subject", subject, "\r\n", 78)
+    assert folded.endswith("\r\n")
+    lines = folded.removesuffix("\r\n").split("\r\n")
+    assert all(line[:1] in (" ", "\t") for line in lines[1:])
+    # a line is longer only when it holds a single word longer than a line
+    assert all(len(line) <= 78 or len(line.split()) == 1 + (i == 0) for i, line in enumerate(lines))
+    assert folded.isascii()
+    parsed = BytesParser(policy=email.policy.default).parsebytes(folded.encode() + b"\r\n")
+    assert str(parsed["Subject"]) == subject
+
+
+def test_the_check_refuses_a_subject_that_reads_back_otherwise() -> None:
+    """Folded by the `email` package's own SMTP policy, this subject loses a space: refused."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = "watch@example.org"
+    message["To"] = "analyst@example.com"
+    message["Message-ID"] = "<m.3@example.org>"
+    message["Subject"] = "ESKBAR ALTORTOR, 2 November: Nestam Ltd reroutes… · Export control"
+    message.set_content("text")
+    assert sent_subject(message.as_bytes()) != str(message["Subject"])  # the stdlib's bug
+    with pytest.raises(UnsafeMessageError, match="Subject reads back other than it was set"):
+        check_headers(message, "analyst@example.com")
+
+
+_BODIES = [
+    BAN[1],
+    "中国暂停向美国出口镝和铽。\n" * 3,
+    ("稀土出口管制收紧，镝和铽的出口许可证暂停发放，直至另行通知为止，影响所有买家。" * 3 + "\n")
+    * 12,
+    "=" * 40 + " a body full of equals signs " + "=" * 40,
+    "Trailing spaces   \n.dot at a line start\r\nCRLF line\rand a CR " + "x" * 200,
+    "Zoë Müller – naïve €5,000 · " * 30,
+]
+
+
+def test_the_sent_bytes_are_those_the_email_package_would_generate(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """`render_alert_mail` (assembled directly) == `render_alert(...).as_bytes()`, byte for byte.
+
+    With a signed one-click link, an unsigned `unsubscribe_url`, and neither; over ASCII,
+    CJK and long-lined bodies and the generated titles; every one passes `check_assembled`.
+    """
+    key = tmp_path / "links.key"
+    key.write_text("mime-key\n", encoding="utf-8")
+    configs = [
+        make_config(),
+        make_config(mail={"unsubscribe_url": "https://watch.example/unsub"}),
+        make_config(
+            public={"base_url": "https://watch.example", "secret_file": str(key)},
+            subscribers=[{"email": "zoe@example.com", "name": "Zoë Müller, Analyst"}],
+        ),
+    ]
+    titles = generated_titles(60, seed=3)
+    for index, title in enumerate(titles):
+        config = configs[index % len(configs)]
+        subscriber = config.subscribers[0]
+        alert = outbound(title=title, body=_BODIES[index % len(_BODIES)])
+        sent = render_alert_mail(alert, config, subscriber, NOW)
+        assert sent.data == render_alert(alert, config, subscriber, NOW).as_bytes()
+        assert sent.message_id == alert.message_id
+        assert sent.recipients == (subscriber.address,)
+        assert sent.sender == "alerts@supply-watcher.invalid"
+        parsed = check_assembled(assemble_alert(alert, config, subscriber, NOW), subscriber.address)
+        assert str(parsed["Subject"]) == subject_for(alert, config)
+
+
+def test_check_assembled_refuses_bytes_that_read_otherwise(make_config: MakeConfig) -> None:
+    """A Subject altered on the wire, a part's text altered, a To for someone else: refused."""
+    config = make_config()
+    subscriber = config.subscribers[0]
+    good = assemble_alert(outbound(), config, subscriber, NOW)
+    check_assembled(good, subscriber.address)
+    swaps = [
+        (b"Subject: China bans", b"Subject: China ban"),
+        (b"export ban on dysprosium", b"export ban on dysprosiun"),
+        (b"To: Analyst <analyst@example.com>", b"To: Analyst <other@example.com>"),
+    ]
+    for old, new in swaps:
+        assert old in good.data
+        bad = dataclasses.replace(good, data=good.data.replace(old, new))
+        with pytest.raises(UnsafeMessageError, match=r"refused to send <id\.1@watch\.example>"):
+            check_assembled(bad, subscriber.address)
+    with pytest.raises(UnsafeMessageError, match="To is"):
+        check_assembled(good, "other@example.com")
+
+
+def test_the_structural_check_refuses_a_forged_header_or_part() -> None:
+    """A header value with a line break, or a payload holding the boundary: refused."""
+    part = Part.of("text\n", "plain")
+    with pytest.raises(UnsafeMessageError, match="line break inside X-Supply-Watcher-Signals"):
+        assemble(
+            [("Subject", "hi", False), ("X-Supply-Watcher-Signals", "a\r\nBcc: x", False)],
+            [part],
+            "BOUNDARY",
+        )
+    written = assemble([("Subject", "hello", False)], [part], "BOUNDARY")
+    smuggled = dataclasses.replace(written, data=written.data.replace(b"hello", b"hi\r\nBcc: x"))
+    with pytest.raises(UnsafeMessageError, match="header lines"):
+        smuggled.check()
+    forged = assemble(
+        [("Subject", "hello", False)],
+        [Part.of("text\n--BOUNDARY\nContent-Type: text/html\n\n<img>\n", "plain")],
+        "BOUNDARY",
+    )
+    with pytest.raises(UnsafeMessageError, match="MIME structure"):
+        forged.check()
+    assert assemble([("Subject", "hello", False)], [part], "BOUNDARY").check()
+
+
+def _qp_inputs(count: int) -> list[bytes]:
+    rng = random.Random(45)
+    pieces = [
+        "a", "word ", " ", "\t", "=", ".", "\n", "\r\n", "\r", "é", "稀土", "€", "…", "x" * 70,
+        "From ", "  \n", "\t\n", "=\n", "\x0b", "\x85", "\u2028", "~", "_",
+    ]  # fmt: skip
+    made = ["".join(rng.choices(pieces, k=rng.randrange(0, 60))) for _ in range(count)]
+    made += [" " * n + "\n" for n in range(74, 82)] + ["y" * n + " " for n in range(70, 160)]
+    made += ["y" * n + "=" + "z" * 20 for n in range(60, 80)]
+    return [text.encode("utf-8") for text in made]
+
+
+def test_the_fast_quoted_printable_encoder_matches_the_stdlib() -> None:
+    """`qp_body` == `quoprimime.body_encode` over 2,000+ inputs, at several line lengths."""
+    for data in _qp_inputs(2000):
+        for width in (76, 78):
+            assert qp_body(data, width) == quoprimime.body_encode(data.decode("latin-1"), width)
+
+
+def _wrap_inputs(count: int) -> list[str]:
+    rng = random.Random(76)
+    pieces = [
+        "word", "a", "tungsten", "x" * 75, "y" * 80, "export-control", "--", "—", "稀土",
+        "…", "\u00a0", "\u2028", "\x1c", "\t", "\n", "  ", "\r\n", "\x0b", "é", "12,000", "(2025)",
+    ]  # fmt: skip
+    made = []
+    for _ in range(count):
+        words = rng.choices(pieces, k=rng.randrange(0, 80))
+        made.append("".join(w if rng.random() < 0.2 else w + " " for w in words))
+    return made + [" ".join(["ab"] * n) for n in range(30, 50)]
+
+
+def test_the_fast_word_wrap_matches_jinjas() -> None:
+    """The `wordwrap` filter gives Jinja's own text for 2,000+ inputs and several widths."""
+    environment = jinja2.Environment()
+    for text in _wrap_inputs(2000):
+        for width in (10, 40, 76):
+            assert wordwrap(environment, text, width) == do_wordwrap(environment, text, width)
+    assert TEMPLATES.filters["wordwrap"] is wordwrap
