@@ -7,14 +7,19 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from tests import slowparse
-from tests.delivery import BAN, FLOOD, entries, feed_xml
+from tests.delivery import BAN, FLOOD, entries, feed_source, feed_xml
 from tests.procs import alive, children, descendants
+from tests.servers import FeedServer, Route
 from watcher.concurrency.elastic import ElasticWorkers
+from watcher.config import WatcherConfig
 from watcher.domain.errors import ParseError, TaskTimeout, WorkerError
+from watcher.service.rounds import run_once
+from watcher.service.runtime import Runtime
 from watcher.sources.feed import parse_document
 
 
@@ -182,3 +187,21 @@ async def test_close_stops_threads_and_worker_processes(gates: _Gates) -> None:
         gates.open_all()
     await _until(lambda: not _parse_threads(), "the parse threads to exit", within=30)
     await _until(lambda: not any(alive(p) for p in pids), "the workers to exit", within=30)
+
+
+async def test_a_default_round_parses_classifies_and_mails_without_a_process(
+    feed_server: FeedServer, make_config: Callable[..., WatcherConfig], tmp_path: Path
+) -> None:
+    """The defaults: a small round's parsing, classifying and rendering start no process."""
+    feed_server.routes["/a"] = Route(feed_xml(entries(BAN)))
+    feed_server.routes["/b"] = Route(feed_xml(entries(FLOOD)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/a"), "a"), feed_source(feed_server.url("/b"), "b")]
+    )
+    before = set(descendants())
+    async with Runtime(config) as rt:
+        assert isinstance(rt.parsers, ElasticWorkers)
+        assert rt.parsers.workers == 2
+    assert await run_once(config) == 0
+    assert set(descendants()) <= before  # no forkserver, no worker, no resource tracker
+    assert len(list((tmp_path / "data" / "maildrop").glob("*.eml"))) == 2
