@@ -25,6 +25,11 @@ from watcher.store.db import Database, open_database
 # milliseconds (a name it cannot import is skipped: the worker imports on first use)
 WORKER_MODULES = (
     "feedparser",  # imported by watcher.sources.feed only when it parses
+    # imported where they are first used, so a round with nothing new never loads them
+    "selectolax.lexbor",
+    "charset_normalizer",
+    "jinja2",
+    "nh3",
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",
