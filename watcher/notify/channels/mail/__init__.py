@@ -1,9 +1,9 @@
 """The email channel: alerts, digests and admin notices as checked RFC 5322 messages.
 
 Every subscriber is on it, at its address. Alerts are rendered in the parse pool (its
-threads, or its worker processes once started) (from an `AlertStyle`, small to send), sent over up to
-`dispatcher.connections` SMTP connections per dispatch pass, or written to the mail-drop
-folder when no SMTP host is set.
+threads, or its worker processes once started; from an `AlertStyle`, small to send),
+sent over up to `dispatcher.connections` SMTP connections per dispatch pass, or written
+to the mail-drop folder when no SMTP host is set.
 """
 
 from __future__ import annotations
