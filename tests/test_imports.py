@@ -15,7 +15,7 @@ import watcher.cli.app, watcher.service.rounds, watcher.service.runtime
 from watcher.ops.log import configure_logging
 configure_logging("info", "console")
 configure_logging("info", "json")
-LAZY = {"rich", "pygments", "selectolax", "charset_normalizer", "jinja2", "nh3", "feedparser"}
+LAZY = {"rich", "pygments", "selectolax", "charset_normalizer", "nh3", "feedparser"}
 print(sorted({m.split(".")[0] for m in sys.modules} & LAZY))
 import rich.console  # still importable afterwards
 print(rich.console.Console.__name__)

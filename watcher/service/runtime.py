@@ -28,7 +28,6 @@ WORKER_MODULES = (
     # imported where they are first used, so a round with nothing new never loads them
     "selectolax.lexbor",
     "charset_normalizer",
-    "jinja2",
     "nh3",
     "watcher.sources.feed",
     "watcher.sources.page",

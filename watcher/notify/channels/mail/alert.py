@@ -13,7 +13,6 @@ link only when it is http(s) — a local document (`file://`) is shown as plain 
 from __future__ import annotations
 
 import binascii
-import functools
 import random
 import sys
 from collections.abc import Mapping
@@ -23,10 +22,11 @@ from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+import jinja2
 import structlog
 from markupsafe import Markup, escape
 
@@ -52,26 +52,16 @@ from watcher.notify.channels.mail.presentation import (
 from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
-if TYPE_CHECKING:
-    import jinja2
-
 log = structlog.get_logger(__name__)
 SUMMARY_CHARS = 480
 # an alert's own headers whose values repeat across emails: parsed and folded once
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
 _SUMMARY_TAGS = {"a", "b", "i", "em", "strong", "br"}
-
-
-@functools.cache
-def templates() -> jinja2.Environment:
-    """The alert templates, loaded with the first email rendered, not with the service."""
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=jinja2.StrictUndefined,
-    )
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+    undefined=jinja2.StrictUndefined,
+)
 
 
 class MailSettings(Protocol):
@@ -240,8 +230,8 @@ def compose_message(
         "unsubscribe": config.mail.unsubscribe_address,
         "unsubscribe_link": link or "",
     }
-    text = templates().get_template(f"{template}.txt.j2").render(context)
-    html = templates().get_template(f"{template}.html.j2").render(context)
+    text = TEMPLATES.get_template(f"{template}.txt.j2").render(context)
+    html = TEMPLATES.get_template(f"{template}.html.j2").render(context)
     parts = [text_part(text, "plain"), text_part(html, "html")]
     message["MIME-Version"] = reused_header("MIME-Version", "1.0")
     content_type = f'multipart/alternative; boundary="{_boundary(parts)}"'
@@ -387,7 +377,7 @@ def sanitize_summary(body: str, limit: int = SUMMARY_CHARS) -> str:
     text = body.strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
-    import nh3  # loaded with the first summary to clean
+    import nh3  # loaded with the first summary to clean, not with the service
 
     return nh3.clean(
         text,
