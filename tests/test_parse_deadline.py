@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from xml.sax.saxutils import escape
 
+import pytest
+
 from tests.delivery import BAN, FLOOD, all_rows, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.servers import FeedServer, Route
@@ -28,8 +30,14 @@ _SLOW = (
 ).encode()
 
 
+# 30s: it overruns on a parse thread, is parsed again in a worker process and killed there;
+# 0s: it is parsed in a worker process from the start and killed there
+@pytest.mark.parametrize("backlog", ["30s", "0s"])
 async def test_one_slow_document_fails_its_source_while_the_round_goes_on(
-    feed_server: FeedServer, mail_server: MailServer, make_config: Callable[..., WatcherConfig]
+    feed_server: FeedServer,
+    mail_server: MailServer,
+    make_config: Callable[..., WatcherConfig],
+    backlog: str,
 ) -> None:
     """`run --once`: the healthy polls are stored and alerted; only the slow one fails."""
     feed_server.routes["/slow"] = Route(_SLOW)
@@ -42,7 +50,7 @@ async def test_one_slow_document_fails_its_source_while_the_round_goes_on(
             feed_source(feed_server.url("/b"), "b"),
         ],
         smtp=mail_server.smtp_config(),
-        polling={"parse_timeout": "1s", "parse_workers": 2},
+        polling={"parse_timeout": "1s", "parse_workers": 2, "parse_backlog": backlog},
     )
     assert await run_once(config) == 1  # a source failed: not a traceback
     rows = {row.name: row for row in await all_rows(config, SourceRow)}

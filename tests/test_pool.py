@@ -273,10 +273,13 @@ async def test_sigkill_of_watcher_run_leaves_no_child(
 ) -> None:
     """`watcher run` killed with SIGKILL: its forkserver, workers and resource tracker die too.
 
-    The workers start with the first parse, so the source serves a feed.
+    The workers start with the first parse (`parse_backlog: 0s`), so the source serves a feed.
     """
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
-    path = write_config(sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}])
+    path = write_config(
+        sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}],
+        polling={"parse_backlog": "0s"},
+    )
     log = path.parent / "daemon.log"
     with log.open("wb") as output:
         daemon = await asyncio.create_subprocess_exec(
@@ -307,11 +310,12 @@ async def test_ctrl_c_on_watcher_run_exits_zero_without_stray_tracebacks(
 ) -> None:
     """SIGINT to the whole process group (Ctrl-C): exit 0, no `Process ForkServerProcess-N:`.
 
-    The workers start with the first parse, so the source serves a feed.
+    The workers start with the first parse (`parse_backlog: 0s`), so the source serves a feed.
     """
     feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
     path = write_config(
         sources=[{"name": "wire", "kind": "feed", "url": feed_server.url("/f")}],
+        polling={"parse_backlog": "0s"},
         log={"format": "json"},
     )
     log = path.parent / "daemon.log"

@@ -1,3 +1,29 @@
 """Supply Watcher: supply-shock signals in rare earths and critical minerals, by email."""
 
+import sys as _sys
+
 __version__ = "0.1.0"
+
+
+def _import_structlog_without_rich() -> None:
+    """Import structlog with `rich` hidden from it, unless something loaded rich already.
+
+    structlog's package imports `structlog.dev`, which imports rich (and through it
+    pygments: about 4 MB and 0.15 s of start-up per process, parse workers included)
+    whenever rich is installed, for the tracebacks of its console renderer. The service
+    renders JSON lines, or console lines whose tracebacks `watcher.ops.log` draws with
+    rich loaded only then, and the command line loads rich only to draw a table or a bar
+    on a terminal. A `None` in `sys.modules` makes `import rich` raise ImportError, which
+    structlog takes for "not installed"; the entry is removed at once, so a later
+    `import rich` works as ever.
+    """
+    if "structlog" in _sys.modules or "rich" in _sys.modules:
+        return
+    _sys.modules["rich"] = None  # type: ignore[assignment]
+    try:
+        import structlog  # noqa: F401
+    finally:
+        del _sys.modules["rich"]
+
+
+_import_structlog_without_rich()

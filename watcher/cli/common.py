@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from watcher.config import WatcherConfig, load_config
 from watcher.domain.durations import parse_duration
@@ -122,6 +119,11 @@ def emit(rows: list[dict[str, object]], columns: list[str], title: str, as_json:
         for line in cells:
             sys.stdout.write("\t".join(one_cell(value) for value in line) + "\n")
         return
+    # rich (with pygments, 4 MB) loads only to draw on a terminal: `run` never needs it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -6,8 +6,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 Advance = Callable[[int], None]
 
 
@@ -24,6 +22,15 @@ def progress_bar(label: str, total: int) -> Iterator[Advance]:
     if total <= 1 or not sys.stdout.isatty():
         yield _ignore
         return
+    # rich loads only to draw a bar on a terminal
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -684,9 +684,15 @@ class PollingConfig(Model):
         default=2,
         ge=0,
         le=32,
-        description="worker processes for parsing, classifying and rendering; 0 runs them on"
-        " two threads of the service instead (about 120 MB less for a small container, but"
-        " a document that overruns parse_timeout is abandoned, not killed)",
+        description="worker processes for parsing, classifying and rendering, started only when"
+        " the service's two parse threads fall behind (see parse_backlog) or a document"
+        " overruns parse_timeout on one (it is then parsed again in a worker, killed at the"
+        " deadline); 0 never starts them: an overrunning document is abandoned, not killed",
+    )
+    parse_backlog: Duration = Field(
+        default=timedelta(seconds=30),
+        description="a document that waited this long for a free parse thread starts the worker"
+        " processes; 0s parses everything in worker processes from the first document",
     )
     full_text_items: int = Field(
         default=20, ge=0, description="most article pages fetched per poll for `full_text`"

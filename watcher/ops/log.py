@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
+from structlog.typing import ExcInfo
 
 from watcher.domain.masking import MASK, mask_secrets
 
@@ -27,13 +28,32 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+def rich_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
+    """Draw a traceback on a terminal as structlog's `RichTracebackFormatter()` does.
+
+    rich is imported when the first traceback is drawn, not at start-up (see
+    `watcher._import_structlog_without_rich`).
+    """
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    sio.write("\n")
+    traceback = Traceback.from_exception(*exc_info, show_locals=True, word_wrap=True)
+    Console(file=sio, color_system="truecolor").print(traceback)
+
+
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     """Route structlog (and stdlib logging) to stdout in the chosen format."""
     json_lines = fmt == "json" or (fmt == "auto" and not sys.stdout.isatty())
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json_lines
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(),
+            exception_formatter=rich_traceback
+            if sys.stdout.isatty()
+            else structlog.dev.plain_traceback,
+        )
     )
     numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(

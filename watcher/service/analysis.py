@@ -1,12 +1,13 @@
-"""Classify and sketch a poll's new items in the parser workers, off the event loop.
+"""Classify and sketch a poll's new items in the parse pool, off the event loop.
 
 Classification (`watcher.classify`) and story sketches (`watcher.domain.stories`) are the
 CPU-heavy half of a poll after parsing; run in the event loop they would hold every
-other poll up and use one core of many. `analyse` runs in a `WorkerPool` worker, under
-the same deadline as parsing. The rules travel as a `Rules` value: a digest and the
-pickled concepts and signals, about 20 KB; a worker builds its classifier once per
-digest (25 ms) and keeps it, so a reloaded config reaches the workers with the next
-poll, and a recycled worker rebuilds it on its first call.
+other poll up and use one core of many. `analyse` runs in the parse pool
+(`watcher.concurrency.elastic`: on a parse thread, or in a worker process when the
+threads fall behind), under the same deadline as parsing. The rules travel as a `Rules`
+value: a digest and the pickled concepts and signals, about 20 KB; a worker builds its
+classifier once per digest (25 ms) and keeps it, so a reloaded config reaches the workers
+with the next poll, and a recycled worker rebuilds it on its first call.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """One poll of one source, start to end: fetch → identify → classify → route → store.
 
-Parsing, classifying and sketching run in the worker processes (`watcher.service.analysis`);
-the event loop fetches, decides what is new and writes.
+Parsing, classifying and sketching run in the parse pool (threads first, worker processes
+when they fall behind; `watcher.service.analysis`); the event loop fetches, decides what
+is new and writes.
 
 This is the readable spine of the service; `watcher.service.rounds` and the daemon only
 decide when it runs. Whatever happens, the poll ends by writing the source's row (its

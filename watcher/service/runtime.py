@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
+from watcher.concurrency.elastic import ElasticWorkers
 from watcher.concurrency.pool import WorkerPool
 from watcher.concurrency.threads import ThreadWorkers
 from watcher.config import WatcherConfig
@@ -24,6 +25,10 @@ from watcher.store.db import Database, open_database
 # milliseconds (a name it cannot import is skipped: the worker imports on first use)
 WORKER_MODULES = (
     "feedparser",  # imported by watcher.sources.feed only when it parses
+    # imported where they are first used, so a round with nothing new never loads them
+    "selectolax.lexbor",
+    "charset_normalizer",
+    "nh3",
     "watcher.sources.feed",
     "watcher.sources.page",
     "watcher.sources.fulltext",
@@ -33,7 +38,7 @@ WORKER_MODULES = (
 # the optional `fulltext` extra (about 10 MB shared by every worker), preloaded only when
 # a source asks for full text; fulltext.py imports it when it first runs otherwise
 FULL_TEXT_MODULES = ("trafilatura",)
-THREADS_WITHOUT_WORKERS = 2  # `polling.parse_workers: 0`: parse on this many threads
+PARSE_THREADS = 2  # parsing runs on this many threads first (`ElasticWorkers`)
 
 
 def worker_modules(config: WatcherConfig) -> tuple[str, ...]:
@@ -58,7 +63,7 @@ class Runtime:
     channels: dict[str, Channel] = field(init=False)
     db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
-    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering; starts on first use
+    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering (threads first)
     pacer: Pacer = field(init=False)
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
@@ -79,10 +84,17 @@ class Runtime:
         self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling
         deadline = polling.parse_timeout.total_seconds()
+        # on threads; worker processes start when the threads fall behind or a parse hangs
         self.parsers = (
-            WorkerPool(polling.parse_workers, deadline, preload=worker_modules(self.config))
+            ElasticWorkers(
+                PARSE_THREADS,
+                polling.parse_workers,
+                deadline,
+                polling.parse_backlog.total_seconds(),
+                preload=worker_modules(self.config),
+            )
             if polling.parse_workers
-            else ThreadWorkers(THREADS_WITHOUT_WORKERS, deadline)
+            else ThreadWorkers(PARSE_THREADS, deadline)
         )
         self._stack.callback(self.parsers.close)
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import codecs
 import re
 
-import charset_normalizer
-
 _ALIASES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -86,6 +84,8 @@ def guess_charset(data: bytes) -> str | None:
         pass
     else:
         return None
+    import charset_normalizer  # 2.6 MB, loaded for the first undeclared non-UTF-8 bytes
+
     best = charset_normalizer.from_bytes(data[:65536]).best()
     guess = normal_charset(best.encoding) if best is not None else None
     return guess if guess in _TRUSTED_GUESSES else None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 _TAG_HINT = re.compile(r"<[a-zA-Z/!]|&[#a-zA-Z0-9]+;")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLOCKS = "p, div, br, li, h1, h2, h3, h4, h5, h6, tr, blockquote, section, article"
@@ -17,6 +15,9 @@ def html_to_text(markup: str) -> str:
         return ""
     if not _TAG_HINT.search(markup):
         return _tidy(markup)
+    # loaded with the first markup to read: a round with nothing new never needs it
+    from selectolax.lexbor import LexborHTMLParser
+
     tree = LexborHTMLParser(markup)
     for node in tree.css("script, style, noscript, template"):
         node.decompose()

@@ -6,9 +6,8 @@ the site was probably redesigned, and the admins hear about it instead of silenc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import PageSelectors, PageSource
@@ -20,6 +19,9 @@ from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher
 from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
+
+if TYPE_CHECKING:  # the parser loads where a page is parsed, not with the service
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 MAX_TITLE = 500
 MAX_ITEMS = 500
@@ -69,6 +71,8 @@ def parse_page(
     without a time of day stays a day (`Item.published_day`).
     `PageChangedError` when the item selector finds none.
     """
+    from selectolax.lexbor import LexborHTMLParser
+
     tree = LexborHTMLParser(decode_html(data, content_type))
     base = _base(tree, url)
     nodes = tree.css(select.item)

@@ -1,9 +1,9 @@
 """The email channel: alerts, digests and admin notices as checked RFC 5322 messages.
 
-Every subscriber is on it, at its address. Alerts are rendered in the worker processes
-when the service has them (from an `AlertStyle`, small to send), sent over up to
-`dispatcher.connections` SMTP connections per dispatch pass, or written to the mail-drop
-folder when no SMTP host is set.
+Every subscriber is on it, at its address. Alerts are rendered in the parse pool (its
+threads, or its worker processes once started; from an `AlertStyle`, small to send),
+sent over up to `dispatcher.connections` SMTP connections per dispatch pass, or written
+to the mail-drop folder when no SMTP host is set.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class MailChannel:
     async def render(
         self, outbound: Outbound, subscriber: Subscriber, endpoint: str, now: datetime
     ) -> Outgoing:
-        """The alert email, rendered in a worker process when the service has them.
+        """The alert email, rendered in the parse pool when the service has one.
 
         A worker that overruns its deadline or dies makes the alert wait for a retry.
         """

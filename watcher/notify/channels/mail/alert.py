@@ -28,7 +28,6 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
-import nh3
 import structlog
 from markupsafe import Markup, escape
 
@@ -429,6 +428,8 @@ def sanitize_summary(body: str, limit: int = SUMMARY_CHARS) -> str:
     text = body.strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+    import nh3  # loaded with the first summary to clean, not with the service
+
     return nh3.clean(
         text,
         tags=_SUMMARY_TAGS,
