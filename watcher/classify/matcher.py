@@ -5,10 +5,9 @@ anywhere. A `*` stands for an ending of at most `MAX_ENDING` letters, `MAX_LONG_
 after a stem of `LONG_STEM` letters or more (-s, -ed, -ing, -ions; -ement after
 "requir"): a longer run makes another word ("production cap*" is not "production
 capacity", "ceas*" is not "ceasefire"), so a term that needs one spells it out.
-Literal terms go into one Aho–Corasick automaton, so the cost is one scan of the text
-however many terms there are; the few case-sensitive terms ("US", "Dy") are found with one
-regular expression over the text as written; a `re:` term costs a scan of its own. The
-term syntax is in `terms`.
+Literal terms go into one Aho–Corasick automaton (a second one for
+case-sensitive terms), so the cost is one scan of the text however many terms there
+are; a regular expression costs a scan of its own. The term syntax is in `terms`.
 """
 
 from __future__ import annotations
@@ -108,8 +107,8 @@ class TermMatcher:
     """Compiled terms of many labels; `find` returns every match in document order.
 
     Literal terms go into one automaton over the lower-cased text; case-sensitive terms
-    ("US", "Dy") into a `_CasedFinder` over the text as written, where a two-letter
-    symbol rarely even starts a candidate.
+    ("US", "Dy") into a second one over the text as written, where a two-letter symbol
+    rarely even starts a candidate.
     """
 
     def __init__(self) -> None:
@@ -119,7 +118,9 @@ class TermMatcher:
             False: {},
             True: {},
         }
-        self._automata: _Automata | None = None
+        self._automata: (
+            list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] | None
+        ) = None
         self._regexes: list[tuple[Regex, str]] = []
         # `A ... B` terms: (label, label of the A side, label of the B side); the sides
         # are matched as literals under those internal labels and joined per sentence
@@ -153,23 +154,22 @@ class TermMatcher:
         elif not form.wildcard and label not in exact:
             keys[form.key] = ((*exact, label), wild)
 
-    def _build(self) -> _Automata:
-        """The automaton of every case-insensitive key, one of its ASCII keys only, and
-        the finder of the case-sensitive keys (None where there are no such keys).
+    def _build(self) -> list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]]:
+        """Per case sensitivity: the automaton of every key, and one of the ASCII keys only.
 
         An ASCII text can match no other key, and the smaller automaton scans it about
         twice as fast: the automaton looks a character up among a node's children one by
         one, and the root of the whole set has a child for each of some 300 first
         characters (most of them ideographs) where the ASCII keys' root has 30.
 
-        The whole is published at once, once built: a thread that reads `_automata` while
-        another builds it sees either None (and builds its own) or every part, never a
-        half-built set that would match nothing.
+        The list is published whole, once built: a thread that reads `_automata` while
+        another builds it sees either None (and builds its own) or every automaton, never
+        a half-filled list that would match nothing.
         """
-        every: ahocorasick.Automaton | None = None
-        ascii_only: ahocorasick.Automaton | None = None
-        keys = self._keys[False]
-        if keys:
+        automata: list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] = []
+        for cased, keys in self._keys.items():
+            if not keys:
+                continue
             values = {key: self._value(key, exact, wild) for key, (exact, wild) in keys.items()}
             # children are looked up in the order they were added: common characters first
             counts = Counter(char for key in values for char in key)
@@ -178,16 +178,10 @@ class TermMatcher:
             every = _automaton((key, values[key]) for key in ordered)
             ascii_keys = [key for key in ordered if key.isascii()]
             if len(ascii_keys) == len(ordered):
-                ascii_only = every
-            elif ascii_keys:  # else None: no key can match an ASCII text
-                ascii_only = _automaton((k, values[k]) for k in ascii_keys)
-        cased = self._keys[True]
-        finder = (
-            _CasedFinder({key: self._value(key, *labels) for key, labels in cased.items()})
-            if cased
-            else None
-        )
-        automata = _Automata(every, ascii_only, finder)
+                ascii_only: ahocorasick.Automaton | None = every
+            else:  # None: no key can match an ASCII text
+                ascii_only = _automaton((k, values[k]) for k in ascii_keys) if ascii_keys else None
+            automata.append((cased, every, ascii_only))
         self._automata = automata
         return automata
 
@@ -218,13 +212,15 @@ class TermMatcher:
         keys: list[set[str]] = [set() for _ in sentences]
         if sentences:
             automata = self._automata if self._automata is not None else self._build()
-            automaton = automata.ascii_only if lowered.isascii() else automata.every
-            if automaton is not None:
-                _scan_into(automaton.iter(lowered), lowered, sentences, found, keys)
-            if automata.cased is not None:
-                candidates = automata.cased.iter(folded)
-                if candidates:
-                    _scan_into(candidates, folded, sentences, found, keys)
+            # the two texts have the same length and the same word characters, so one
+            # table of flags serves both (see `_scan_into`)
+            flags = _flags(lowered)
+            ascii_text = lowered.isascii()
+            for cased, every, ascii_only in automata:
+                automaton = ascii_only if ascii_text else every
+                if automaton is not None:
+                    text = folded if cased else lowered
+                    _scan_into(automaton, text, flags, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
@@ -308,57 +304,6 @@ class TermMatcher:
         ]
 
 
-class _CasedFinder:
-    """The case-sensitive keys (a few dozen symbols and acronyms), found with a regular
-    expression: one scan in C that stops only where some key is spelled as written.
-
-    `iter` yields what an Aho–Corasick automaton of the same keys would, in its order:
-    (index of the last character, value) per occurrence of a key, by the end, the longer
-    of two keys ending at one place first; overlapping occurrences included ("Nd Pr"
-    holds "Nd" and "Pr").
-    """
-
-    def __init__(self, values: dict[str, _Value]) -> None:
-        # per first character, its keys and their values, longest first
-        self._by_first: dict[str, list[tuple[str, int, _Value]]] = {}
-        for key in sorted(values, key=len, reverse=True):
-            self._by_first.setdefault(key[0], []).append((key, len(key), values[key]))
-        # a key of them at a place: an alternative per first character, so the engine
-        # tries one branch at a place and skips the characters no key begins with fast
-        self._any = re.compile(
-            "|".join(
-                re.escape(first) + "(?:" + "|".join(re.escape(k[1:]) for k, _, _ in keys) + ")"
-                for first, keys in self._by_first.items()
-            )
-        )
-
-    def iter(self, text: str) -> list[tuple[int, _Value]]:
-        """(last index, value) of every occurrence of every key, as the automaton orders them."""
-        out: list[tuple[int, int, _Value]] = []
-        search = self._any.search
-        by_first = self._by_first
-        match = search(text)
-        while match is not None:
-            start = match.start()
-            for key, length, value in by_first[text[start]]:
-                if text.startswith(key, start):
-                    out.append((start + length - 1, -length, value))
-            match = search(text, start + 1)
-        if len(out) > 1:
-            out.sort(key=lambda found: found[:2])
-        return [(last, value) for last, _, value in out]
-
-
-class _Automata(NamedTuple):
-    """What `TermMatcher.bucket` scans with: the automaton of every case-insensitive key
-    and one of its ASCII keys only (None where there is no such key), and the finder of
-    the case-sensitive keys (None where there are none)."""
-
-    every: ahocorasick.Automaton | None
-    ascii_only: ahocorasick.Automaton | None
-    cased: _CasedFinder | None
-
-
 def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for key, value in items:
@@ -367,25 +312,34 @@ def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
     return automaton
 
 
+def _flags(text: str) -> bytes:
+    """Per character of `text`: 1 a word character, 2 a character to look at (not ASCII,
+    or "?"), 0 else; one more 0 stands for the text's end (and, as index -1, for its start).
+
+    `fold(text)` and its lower-cased form get the same flags: lower-casing keeps an
+    ASCII character ASCII and a letter or digit one, and a character flagged 2 is looked
+    at in the text being scanned.
+    """
+    return text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
+
+
 def _scan_into(
-    candidates: Iterable[tuple[int, _Value]],
+    automaton: ahocorasick.Automaton,
     text: str,
+    flags: bytes,
     sentences: Sequence[Span],
     found: list[list[Occurrence]],
     keys: list[set[str]],
 ) -> None:
-    """Add the `candidates` (an automaton's (last index, value) pairs over `text`) that
-    respect word boundaries to their sentences."""
+    """Add the automaton's matches that respect word boundaries to their sentences
+    (`flags` is `_flags(text)`)."""
     size = len(text)
     count = len(sentences)
     index = 0
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
-    # per character: 1 a word character, 2 a character to look at (not ASCII, or "?"),
-    # 0 else; one more 0 stands for the text's end (and, as index -1, for its start)
-    flags = text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
-    for last, (length, left_bound, right_bound, labels, wild) in candidates:
+    for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
         start = last + 1 - length
         if left_bound:
             flag = flags[start - 1]
