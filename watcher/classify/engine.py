@@ -11,7 +11,7 @@ weight of the evidence (`severity`), with evidence, glosses and entities.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 
 import structlog
@@ -389,10 +389,12 @@ class _EntityIndex:
                 out[kind].append(name)
         return out
 
-    def of(self, used: Iterable[int]) -> Entities:
+    def of(self, used: Collection[int]) -> Entities:
         """Entities of the `used` sentences; a kind they lack is taken from the whole item."""
         keys = self._item.keys
-        elements, products, countries = self._collect(set().union(*[keys[i] for i in used]))
+        # one sentence (the usual case): its own label set, read, not copied
+        labels = keys[next(iter(used))] if len(used) == 1 else set().union(*[keys[i] for i in used])
+        elements, products, countries = self._collect(labels)
         if not (elements and products and countries):
             whole = self._whole
             if whole is None:
