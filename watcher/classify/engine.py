@@ -361,13 +361,15 @@ class _Sentences:
             found = {}
             used = self._used
             new_match = _new_match
+            get = found.get
             for start, end, labels in self.occurrences[index]:
                 for label in labels:
                     if label in used:
-                        if label in found:
-                            found[label].append(new_match(Match, (start, end, label)))
-                        else:
+                        matches = get(label)
+                        if matches is None:
                             found[label] = [new_match(Match, (start, end, label))]
+                        else:
+                            matches.append(new_match(Match, (start, end, label)))
             self._found[index] = found
         return found
 
