@@ -358,27 +358,37 @@ def _closest(
     rest = groups[1:]
     best: list[Match] | None = None
     best_spread = 0
+    # `Clauses.of`, `_taken`, `min` and `max` inlined, and matches read as plain tuples
+    # (start, end, label): this runs per option per anchor on every firing sentence
+    breaks = clauses.breaks if clauses is not None else None
     for anchor in first:
+        anchor_start, anchor_end = anchor[0], anchor[1]
         chosen = [anchor]
-        clause = clauses.of(anchor.start) if clauses is not None else 0
-        first_end, last_start = anchor.end, anchor.start
+        clause = bisect_right(breaks, anchor_start) if breaks else 0
+        first_end, last_start = anchor_end, anchor_start
         for options in rest:
             pick: Match | None = None
             pick_gap = 0
             for option in options:
-                option_gap = abs(option.start - anchor.start)
+                option_start = option[0]
+                option_gap = abs(option_start - anchor_start)
                 if pick is not None and option_gap >= pick_gap:
                     continue
-                if _taken(option, chosen):
-                    continue  # one word cannot stand for two concepts
-                if clauses is not None and clauses.of(option.start) != clause:
-                    continue
-                pick, pick_gap = option, option_gap
+                option_end = option[1]
+                for match in chosen:  # one word cannot stand for two concepts
+                    if match[0] == option_start and match[1] == option_end:
+                        break
+                else:
+                    if breaks and bisect_right(breaks, option_start) != clause:
+                        continue
+                    pick, pick_gap = option, option_gap
             if pick is None:
                 break
             chosen.append(pick)
-            first_end = min(first_end, pick.end)
-            last_start = max(last_start, pick.start)
+            if pick[1] < first_end:
+                first_end = pick[1]
+            if pick[0] > last_start:
+                last_start = pick[0]
         else:
             spread = distance(text, first_end, last_start)
             if best is None or spread < best_spread:
