@@ -410,9 +410,14 @@ def _taken(option: Match, chosen: list[Match]) -> bool:
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
-    # a plain loop: a generator for one to three terms costs more than the test
-    for term in trigger:  # noqa: SIM110
-        if gap(text, cue, term) <= window:
+    # a plain loop: a generator for one to three terms costs more than the test; `gap`
+    # inlined, the matches read as plain tuples (start, end, label)
+    cue_start, cue_end = cue[0], cue[1]
+    for term in trigger:
+        if cue_end <= term[0]:
+            if distance(text, cue_end, term[0]) <= window:
+                return True
+        elif distance(text, term[1], cue_start) <= window:
             return True
     return False
 
