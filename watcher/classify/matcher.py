@@ -170,7 +170,10 @@ class TermMatcher:
         for cased, keys in self._keys.items():
             if not keys:
                 continue
-            values = {key: self._value(key, exact, wild) for key, (exact, wild) in keys.items()}
+            # equal values (and equal label tuples inside them) as one object each: the scan
+            # then touches a few hundred objects, not one per key, and they stay in cache
+            shared = _Shared()
+            values = {key: shared(self._value(key, e, w)) for key, (e, w) in keys.items()}
             # children are looked up in the order they were added: common characters first
             counts = Counter(char for key in values for char in key)
             rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
@@ -302,6 +305,25 @@ class TermMatcher:
             for start, end, labels in self.occurrences(folded, lowered)
             for label in labels
         ]
+
+
+class _Shared:
+    """Hands out one object for equal automaton values, and for equal label tuples in them."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._wild: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], int]] = {}
+        self._values: dict[_Value, _Value] = {}
+
+    def __call__(self, value: _Value) -> _Value:
+        """`value`, or the equal value handed out before, its tuples shared likewise."""
+        length, left_bound, right_bound, labels, wild = value
+        labels = self._labels.setdefault(labels, labels)
+        if wild is not None:
+            wild_labels = self._labels.setdefault(wild[0], wild[0])
+            wild = self._wild.setdefault((wild_labels, wild[1]), (wild_labels, wild[1]))
+        value = (length, left_bound, right_bound, labels, wild)
+        return self._values.setdefault(value, value)
 
 
 def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
