@@ -134,3 +134,26 @@ def test_threads_sharing_a_fresh_matcher_all_find_every_match() -> None:
         thread.join()
     assert expected == ["cased", "cjk", "label3", "label5"]
     assert results == [expected] * 8
+
+
+def test_keys_with_equal_values_share_one_value_and_label_tuple() -> None:
+    """Keys of one concept and length hold one value object; a concept's label tuple is one
+    object whatever the key's length; matches keep their own spans and labels."""
+    matcher = TermMatcher()
+    for term in ("halt", "stop", "cut*"):
+        matcher.add(term, "halt")
+    matcher.add("ban", "export_ban")
+    automaton = matcher._build()[0][1]
+    halt, stop, cut, ban = (automaton.get(key) for key in ("halt", "stop", "cut", "ban"))
+    assert halt is stop  # same length, bounds and labels
+    assert cut[3] is halt[3]  # `cut*`: another value (its ending), the same label tuple
+    assert ban[3] == ("export_ban",)
+    assert ban[3] is not halt[3]
+    text = "They halt, stop and cut output; a ban."
+    found = matcher.find(fold(text), fold_lower(text))
+    assert [(text[m.start : m.end], m.label) for m in found] == [
+        ("halt", "halt"),
+        ("stop", "halt"),
+        ("cut", "halt"),
+        ("ban", "export_ban"),
+    ]

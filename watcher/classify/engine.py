@@ -11,7 +11,7 @@ weight of the evidence (`severity`), with evidence, glosses and entities.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 
 import structlog
@@ -56,6 +56,10 @@ _ENTITY_LABELS = {
     )
 }
 _ENTITY_LABEL_SET = frozenset(_ENTITY_LABELS)
+# entity label -> (rank in the lexicon, index of its kind in `_ENTITY_KINDS`, canonical name)
+_ENTITY_INFO = {
+    label: (rank, _KIND_INDEX[kind], name) for label, (rank, kind, name) in _ENTITY_LABELS.items()
+}
 _CLOSING = " \"')]”’」』）"
 MAX_EVIDENCE = 3
 _new_match = tuple.__new__
@@ -309,12 +313,17 @@ def _innermost(spans: list[Match]) -> list[Match]:
     """The spans in text order, less those around another span of their concept (an
     `A ... B` cue around its verb shows as the verb)."""
     unique = sorted(set(spans))
-    if len(unique) < 2 or len({m[2] for m in unique}) == len(unique):
+    if len(unique) < 2:
+        return unique
+    concepts = [m[2] for m in unique]
+    if len(set(concepts)) == len(unique):
         return unique  # no concept twice: nothing can be around its own kind
+    twice = {concept for concept in concepts if concepts.count(concept) > 1}
     return [
         m
         for m in unique
-        if not any(o != m and o[2] == m[2] and m[0] <= o[0] and o[1] <= m[1] for o in unique)
+        if m[2] not in twice
+        or not any(o != m and o[2] == m[2] and m[0] <= o[0] and o[1] <= m[1] for o in unique)
     ]
 
 
@@ -352,13 +361,15 @@ class _Sentences:
             found = {}
             used = self._used
             new_match = _new_match
+            get = found.get
             for start, end, labels in self.occurrences[index]:
                 for label in labels:
                     if label in used:
-                        if label in found:
-                            found[label].append(new_match(Match, (start, end, label)))
-                        else:
+                        matches = get(label)
+                        if matches is None:
                             found[label] = [new_match(Match, (start, end, label))]
+                        else:
+                            matches.append(new_match(Match, (start, end, label)))
             self._found[index] = found
         return found
 
@@ -369,30 +380,22 @@ class _EntityIndex:
     def __init__(self, item: _Sentences) -> None:
         self._item = item
         self._whole: tuple[list[str], list[str], list[str]] | None = None
-        # the item's entity labels in lexicon order, sorted at the first signal for all
-        self._ordered: list[tuple[str, int, str]] | None = None
 
-    def _collect(self, labels: set[str]) -> tuple[list[str], list[str], list[str]]:
+    @staticmethod
+    def _collect(labels: set[str]) -> tuple[list[str], list[str], list[str]]:
         """The names of the entity `labels` by kind (as `_ENTITY_KINDS`), in lexicon order."""
-        ordered = self._ordered
-        if ordered is None:
-            ordered = self._ordered = [
-                (label, _KIND_INDEX[kind], name)
-                for (_, kind, name), label in sorted(
-                    (_ENTITY_LABELS[label], label)
-                    for label in self._item.labels & _ENTITY_LABEL_SET
-                )
-            ]
         out: tuple[list[str], list[str], list[str]] = ([], [], [])
-        for label, kind, name in ordered:
-            if label in labels:
-                out[kind].append(name)
+        # the few entity labels of `labels` (the intersection walks the smaller set), by rank
+        for _, kind, name in sorted([_ENTITY_INFO[label] for label in labels & _ENTITY_LABEL_SET]):
+            out[kind].append(name)
         return out
 
-    def of(self, used: Iterable[int]) -> Entities:
+    def of(self, used: Collection[int]) -> Entities:
         """Entities of the `used` sentences; a kind they lack is taken from the whole item."""
         keys = self._item.keys
-        elements, products, countries = self._collect(set().union(*[keys[i] for i in used]))
+        # one sentence (the usual case): its own label set, read, not copied
+        labels = keys[next(iter(used))] if len(used) == 1 else set().union(*[keys[i] for i in used])
+        elements, products, countries = self._collect(labels)
         if not (elements and products and countries):
             whole = self._whole
             if whole is None:

@@ -170,7 +170,10 @@ class TermMatcher:
         for cased, keys in self._keys.items():
             if not keys:
                 continue
-            values = {key: self._value(key, exact, wild) for key, (exact, wild) in keys.items()}
+            # equal values (and equal label tuples inside them) as one object each: the scan
+            # then touches a few hundred objects, not one per key, and they stay in cache
+            shared = _Shared()
+            values = {key: shared(self._value(key, e, w)) for key, (e, w) in keys.items()}
             # children are looked up in the order they were added: common characters first
             counts = Counter(char for key in values for char in key)
             rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
@@ -212,11 +215,15 @@ class TermMatcher:
         keys: list[set[str]] = [set() for _ in sentences]
         if sentences:
             automata = self._automata if self._automata is not None else self._build()
+            # the two texts have the same length and the same word characters, so one
+            # table of flags serves both (see `_scan_into`)
+            flags = _flags(lowered)
+            ascii_text = lowered.isascii()
             for cased, every, ascii_only in automata:
-                text = folded if cased else lowered
-                automaton = ascii_only if text.isascii() else every
+                automaton = ascii_only if ascii_text else every
                 if automaton is not None:
-                    _scan_into(automaton, text, sentences, found, keys)
+                    text = folded if cased else lowered
+                    _scan_into(automaton, text, flags, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
@@ -300,6 +307,25 @@ class TermMatcher:
         ]
 
 
+class _Shared:
+    """Hands out one object for equal automaton values, and for equal label tuples in them."""
+
+    def __init__(self) -> None:
+        self._labels: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._wild: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], int]] = {}
+        self._values: dict[_Value, _Value] = {}
+
+    def __call__(self, value: _Value) -> _Value:
+        """`value`, or the equal value handed out before, its tuples shared likewise."""
+        length, left_bound, right_bound, labels, wild = value
+        labels = self._labels.setdefault(labels, labels)
+        if wild is not None:
+            wild_labels = self._labels.setdefault(wild[0], wild[0])
+            wild = self._wild.setdefault((wild_labels, wild[1]), (wild_labels, wild[1]))
+        value = (length, left_bound, right_bound, labels, wild)
+        return self._values.setdefault(value, value)
+
+
 def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for key, value in items:
@@ -308,23 +334,33 @@ def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
     return automaton
 
 
+def _flags(text: str) -> bytes:
+    """Per character of `text`: 1 a word character, 2 a character to look at (not ASCII,
+    or "?"), 0 else; one more 0 stands for the text's end (and, as index -1, for its start).
+
+    `fold(text)` and its lower-cased form get the same flags: lower-casing keeps an
+    ASCII character ASCII and a letter or digit one, and a character flagged 2 is looked
+    at in the text being scanned.
+    """
+    return text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
+
+
 def _scan_into(
     automaton: ahocorasick.Automaton,
     text: str,
+    flags: bytes,
     sentences: Sequence[Span],
     found: list[list[Occurrence]],
     keys: list[set[str]],
 ) -> None:
-    """Add the automaton's matches that respect word boundaries to their sentences."""
+    """Add the automaton's matches that respect word boundaries to their sentences
+    (`flags` is `_flags(text)`)."""
     size = len(text)
     count = len(sentences)
     index = 0
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
-    # per character: 1 a word character, 2 a character to look at (not ASCII, or "?"),
-    # 0 else; one more 0 stands for the text's end (and, as index -1, for its start)
-    flags = text.encode("ascii", "replace").translate(_FLAGS) + b"\0"
     for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
         start = last + 1 - length
         if left_bound:

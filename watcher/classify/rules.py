@@ -64,6 +64,8 @@ def distance(text: str, left: int, right: int) -> int:
     """Word gaps between two offsets (two Chinese characters count as one word)."""
     if right <= left:
         return 0
+    if text.isascii():  # most texts: no Chinese to count, and no slice to make
+        return text.count(" ", left, right)
     gap = text[left:right]
     return gap.count(" ") + count_cjk(gap) // 2
 
@@ -356,27 +358,37 @@ def _closest(
     rest = groups[1:]
     best: list[Match] | None = None
     best_spread = 0
+    # `Clauses.of`, `_taken`, `min` and `max` inlined, and matches read as plain tuples
+    # (start, end, label): this runs per option per anchor on every firing sentence
+    breaks = clauses.breaks if clauses is not None else None
     for anchor in first:
+        anchor_start, anchor_end = anchor[0], anchor[1]
         chosen = [anchor]
-        clause = clauses.of(anchor.start) if clauses is not None else 0
-        first_end, last_start = anchor.end, anchor.start
+        clause = bisect_right(breaks, anchor_start) if breaks else 0
+        first_end, last_start = anchor_end, anchor_start
         for options in rest:
             pick: Match | None = None
             pick_gap = 0
             for option in options:
-                option_gap = abs(option.start - anchor.start)
+                option_start = option[0]
+                option_gap = abs(option_start - anchor_start)
                 if pick is not None and option_gap >= pick_gap:
                     continue
-                if _taken(option, chosen):
-                    continue  # one word cannot stand for two concepts
-                if clauses is not None and clauses.of(option.start) != clause:
-                    continue
-                pick, pick_gap = option, option_gap
+                option_end = option[1]
+                for match in chosen:  # one word cannot stand for two concepts
+                    if match[0] == option_start and match[1] == option_end:
+                        break
+                else:
+                    if breaks and bisect_right(breaks, option_start) != clause:
+                        continue
+                    pick, pick_gap = option, option_gap
             if pick is None:
                 break
             chosen.append(pick)
-            first_end = min(first_end, pick.end)
-            last_start = max(last_start, pick.start)
+            if pick[1] < first_end:
+                first_end = pick[1]
+            if pick[0] > last_start:
+                last_start = pick[0]
         else:
             spread = distance(text, first_end, last_start)
             if best is None or spread < best_spread:
@@ -398,9 +410,14 @@ def _taken(option: Match, chosen: list[Match]) -> bool:
 
 
 def _near(text: str, cue: Match, trigger: list[Match], window: int) -> bool:
-    # a plain loop: a generator for one to three terms costs more than the test
-    for term in trigger:  # noqa: SIM110
-        if gap(text, cue, term) <= window:
+    # a plain loop: a generator for one to three terms costs more than the test; `gap`
+    # inlined, the matches read as plain tuples (start, end, label)
+    cue_start, cue_end = cue[0], cue[1]
+    for term in trigger:
+        if cue_end <= term[0]:
+            if distance(text, cue_end, term[0]) <= window:
+                return True
+        elif distance(text, term[1], cue_start) <= window:
             return True
     return False
 
