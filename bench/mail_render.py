@@ -30,7 +30,7 @@ from bench.textgen import make_item
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.items import Item, Outbound
-from watcher.notify.channels.mail.alert import AlertStyle, render_alert_mail
+from watcher.notify.channels.mail.alert import AlertStyle, render_alert_mail, subject_for
 from watcher.notify.channels.mail.outgoing import Outgoing
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -70,20 +70,15 @@ def render_all(batch: list[Outbound], style: AlertStyle, config: WatcherConfig) 
     return [render_alert_mail(outbound, style, subscriber, NOW) for outbound in batch]
 
 
-def subject_losses(batch: list[Outbound], sent: list[Outgoing]) -> int:
+def subject_losses(batch: list[Outbound], sent: list[Outgoing], style: AlertStyle) -> int:
     """How many sent subjects a mail client decodes other than the subject rendered."""
-    from watcher.notify.channels.mail.alert import subject_for
-
     parser = BytesParser(policy=email.policy.default)
     lost = 0
     for outbound, outgoing in zip(batch, sent, strict=True):
-        style_subject = subject_for(outbound, STYLE[0])
-        if str(parser.parsebytes(outgoing.data, headersonly=True)["Subject"]) != style_subject:
+        shown = str(parser.parsebytes(outgoing.data, headersonly=True)["Subject"])
+        if shown != subject_for(outbound, style):
             lost += 1
     return lost
-
-
-STYLE: list[AlertStyle] = []
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,7 +100,6 @@ def main(argv: list[str] | None = None) -> None:
             },
         )
         style = AlertStyle.of(config)
-        STYLE[:] = [style]
         batch = alerts(config, args.n)
         sent = render_all(batch, style, config)  # warm: templates compiled, caches filled
         if args.profile:
@@ -124,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                     "alerts": len(batch),
                     "ms_per_alert": round(best * 1000 / len(batch), 4),
                     "mean_bytes": round(sum(len(o.data) for o in sent) / len(sent), 1),
-                    "subjects_read_back_otherwise": subject_losses(batch, sent),
+                    "subjects_read_back_otherwise": subject_losses(batch, sent, style),
                 }
             )
         )

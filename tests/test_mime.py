@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import email.policy
 import random
-from collections.abc import Callable
-from datetime import UTC, datetime
 from email import quoprimime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,8 +15,7 @@ import pytest
 from jinja2.filters import do_wordwrap
 
 from tests.delivery import BAN
-from tests.test_render import outbound
-from watcher.config import WatcherConfig
+from tests.test_render import NOW, MakeConfig, outbound
 from watcher.domain.errors import UnsafeMessageError
 from watcher.notify.channels.mail.alert import (
     TEMPLATES,
@@ -36,8 +33,6 @@ from watcher.notify.channels.mail.mime import (
     wordwrap,
 )
 
-MakeConfig = Callable[..., WatcherConfig]
-NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)
 _WORDS = (
     "China", "bans", "dysprosium", "exports", "Nestam", "Ltd", "reroutes", "quota", "weighs",
     "on", "Minas", "Zoë", "Müller", "São", "Paulo", "稀土出口管制", "镝和铽", "–", "·", "…",

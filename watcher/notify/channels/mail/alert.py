@@ -17,13 +17,13 @@ from __future__ import annotations
 import functools
 import random
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 SUMMARY_CHARS = 480
 # an alert's own headers whose values repeat across emails: parsed and folded once
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
@@ -161,41 +162,49 @@ def outgoing(
 def assemble_alert(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> Assembled:
-    """The alert assembled and structurally checked (`Assembled.check`), as `_checked_alert`
-    for the `email` package's message: the title withheld if the alert fails with it."""
-    headers, context = _alert(outbound, config, subscriber)
-    try:
+    """The alert assembled and structurally checked (`Assembled.check`); the title withheld
+    if the alert fails with it (`_title_withheld_if_unsafe`)."""
+
+    def checked(headers: dict[str, str], context: dict[str, object]) -> Assembled:
         assembled = assemble_message(config, subscriber, headers, "alert", context, now)
         assembled.check()
         return assembled
-    except UnsafeMessageError as error:
-        log.warning("alert_title_withheld", message_id=outbound.message_id, reason=str(error))
-    untitled = replace(outbound, item=replace(outbound.item, title=WITHHELD_TITLE))
-    headers, context = _alert(untitled, config, subscriber)
-    assembled = assemble_message(config, subscriber, headers, "alert", context, now)
-    assembled.check()
-    return assembled
+
+    return _title_withheld_if_unsafe(outbound, config, subscriber, checked)
 
 
 def _checked_alert(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber, now: datetime
 ) -> tuple[EmailMessage, bytes]:
-    """The alert and its checked bytes; if its title fails the check, the alert without it.
+    """The alert built with the `email` package and its checked bytes; the title withheld
+    if the alert fails with it (`_title_withheld_if_unsafe`)."""
+
+    def checked(headers: dict[str, str], context: dict[str, object]) -> tuple[EmailMessage, bytes]:
+        message = compose_message(config, subscriber, headers, "alert", context, now)
+        return message, check_headers(message, subscriber.address)
+
+    return _title_withheld_if_unsafe(outbound, config, subscriber, checked)
+
+
+def _title_withheld_if_unsafe(
+    outbound: Outbound,
+    config: MailSettings,
+    subscriber: Subscriber,
+    build: Callable[[dict[str, str], dict[str, object]], T],
+) -> T:
+    """`build(headers, context)` of the alert; if its title fails the check, of the alert
+    without it.
 
     A feed must not be able to suppress its own alert with a title that makes the
-    message unsafe: the title is replaced by `WITHHELD_TITLE` and the check runs again
+    message unsafe: the title is replaced by `WITHHELD_TITLE` and `build` runs again
     (`UnsafeMessageError` only if the message is unsafe without the feed's title too).
     """
-    headers, context = _alert(outbound, config, subscriber)
-    message = compose_message(config, subscriber, headers, "alert", context, now)
     try:
-        return message, check_headers(message, subscriber.address)
+        return build(*_alert(outbound, config, subscriber))
     except UnsafeMessageError as error:
         log.warning("alert_title_withheld", message_id=outbound.message_id, reason=str(error))
     untitled = replace(outbound, item=replace(outbound.item, title=WITHHELD_TITLE))
-    headers, context = _alert(untitled, config, subscriber)
-    message = compose_message(config, subscriber, headers, "alert", context, now)
-    return message, check_headers(message, subscriber.address)
+    return build(*_alert(untitled, config, subscriber))
 
 
 def _alert(
@@ -249,16 +258,7 @@ def assemble_message(
     """`compose_message` written as bytes directly (`mime.assemble`): the same headers,
     in the same order, and the same parts. Check it (`Assembled.check`) before sending."""
     link, text, html = _bodies(config, subscriber, template, context, now)
-    lines: list[tuple[str, str, bool]] = [
-        ("From", config.mail.sender, True),
-        ("To", str(recipient(subscriber)), True),
-        ("Date", format_datetime(now.astimezone(UTC)), True),
-        ("Auto-Submitted", "auto-generated", True),
-    ]
-    for name, value in list_headers(config.mail, subscriber.address, link).items():
-        if name not in headers:
-            lines.append((name, value, not (link and name == "List-Unsubscribe")))
-    lines.extend((name, value, name in REPEATING) for name, value in headers.items())
+    lines = [(n, str(v), r) for n, v, r in _header_lines(config, subscriber, headers, link, now)]
     parts = [Part.of(text, "plain"), Part.of(html, "html")]
     return assemble(lines, parts, _boundary([p.payload for p in parts]))
 
@@ -280,19 +280,8 @@ def compose_message(
     """
     link, text, html = _bodies(config, subscriber, template, context, now)
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = reused_header("From", config.mail.sender)
-    message["To"] = reused_header("To", recipient(subscriber))
-    # to the second: the emails of one second share the parsed header
-    message["Date"] = reused_header("Date", format_datetime(now.astimezone(UTC)))
-    message["Auto-Submitted"] = reused_header("Auto-Submitted", "auto-generated")
-    for name, value in list_headers(config.mail, subscriber.address, link).items():
-        if name not in headers:
-            # a signed link differs from email to email: parsed each time
-            message[name] = (
-                value if link and name == "List-Unsubscribe" else reused_header(name, value)
-            )
-    for name, value in headers.items():
-        message[name] = reused_header(name, value) if name in REPEATING else value
+    for name, value, reused in _header_lines(config, subscriber, headers, link, now):
+        message[name] = reused_header(name, value) if reused else value
     parts = [text_part(text, "plain"), text_part(html, "html")]
     message["MIME-Version"] = reused_header("MIME-Version", "1.0")
     boundary = _boundary([str(part.get_payload()) for part in parts])
@@ -301,6 +290,33 @@ def compose_message(
     for part in parts:
         message.attach(part)
     return message
+
+
+def _header_lines(
+    config: MailSettings,
+    subscriber: Subscriber,
+    headers: dict[str, str],
+    link: str | None,
+    now: datetime,
+) -> list[tuple[str, object, bool]]:
+    """The email's headers before MIME-Version, in order, as (name, value, reused).
+
+    `reused`: the value repeats from email to email (From, To, List-*, the Date to the
+    second, and `headers` named in `REPEATING`), so it is parsed and folded once
+    (`headers.reused_header`); a signed unsubscribe link differs from email to email,
+    and so do Subject and Message-ID. A list header `headers` also sets is left out.
+    """
+    lines: list[tuple[str, object, bool]] = [
+        ("From", config.mail.sender, True),
+        ("To", recipient(subscriber), True),
+        ("Date", format_datetime(now.astimezone(UTC)), True),
+        ("Auto-Submitted", "auto-generated", True),
+    ]
+    for name, value in list_headers(config.mail, subscriber.address, link).items():
+        if name not in headers:
+            lines.append((name, value, not (link and name == "List-Unsubscribe")))
+    lines.extend((name, value, name in REPEATING) for name, value in headers.items())
+    return lines
 
 
 def _bodies(
