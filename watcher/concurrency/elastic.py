@@ -30,8 +30,6 @@ leaves the pool as it was (a task already on a thread runs to its end, unobserve
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -39,6 +37,7 @@ from typing import Any, TypeVar
 import structlog
 
 from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.threads import within_deadline
 from watcher.domain.errors import WorkerError
 
 T = TypeVar("T")
@@ -108,19 +107,11 @@ class ElasticWorkers(WorkerPool):
         if not await self._thread_slot(what):
             return await self._in_process(what, fn, args, "backlog")
         try:
-            loop = asyncio.get_running_loop()
-            call = functools.partial(contextvars.copy_context().run, fn, *args)
-            outcome = loop.run_in_executor(self._executor, call)
-            try:
-                done, _ = await asyncio.wait([outcome], timeout=self.deadline)
-            except asyncio.CancelledError:
-                outcome.add_done_callback(_seen)  # it runs on; its failure is not "lost"
-                raise
+            outcome = await within_deadline(self._executor, self.deadline, fn, *args)
         finally:
             self._slots.release()
-        if done:
+        if outcome is not None:
             return outcome.result()
-        outcome.add_done_callback(_seen)
         self.moved += 1
         log.warning("parse_moved_to_worker", what=what, reason="deadline", moved=self.moved)
         return await self._in_process(what, fn, args, "deadline")
@@ -172,8 +163,3 @@ class ElasticWorkers(WorkerPool):
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.processes.close()
-
-
-def _seen(outcome: asyncio.Future[Any]) -> None:
-    if not outcome.cancelled():
-        outcome.exception()

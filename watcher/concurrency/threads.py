@@ -57,14 +57,9 @@ class ThreadWorkers(WorkerPool):
         if self._closed:
             raise WorkerError(what, f"{what}: the worker pool is closed")
         async with self._slots:
-            loop = asyncio.get_running_loop()
-            call = functools.partial(contextvars.copy_context().run, fn, *args)
-            outcome = loop.run_in_executor(self._executor, call)
-            done, _ = await asyncio.wait([outcome], timeout=self.deadline)
-            if not done:
+            outcome = await within_deadline(self._executor, self.deadline, fn, *args)
+            if outcome is None:
                 self.restarts += 1
-                # observed when it ends, so its late failure is not logged as lost
-                outcome.add_done_callback(_seen)
                 log.warning("worker_abandoned", what=what, reason="deadline")
                 raise TaskTimeout(what, self.deadline)
             return outcome.result()
@@ -73,6 +68,30 @@ class ThreadWorkers(WorkerPool):
         """Refuse new tasks; running ones end on their own (threads cannot be stopped)."""
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def within_deadline(
+    executor: ThreadPoolExecutor, deadline: float, fn: Callable[..., T], *args: Any
+) -> asyncio.Future[T] | None:
+    """Run `fn(*args)` on one of `executor`'s threads, in a copy of the caller's context,
+    and wait up to `deadline` seconds: its finished future, or None when it runs on.
+
+    A thread cannot be stopped: a call that overruns (or whose caller is cancelled while
+    it runs) goes on to its end, its result dropped, and is observed then, so its late
+    failure is not logged as lost.
+    """
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    outcome = loop.run_in_executor(executor, call)
+    try:
+        done, _ = await asyncio.wait([outcome], timeout=deadline)
+    except asyncio.CancelledError:
+        outcome.add_done_callback(_seen)
+        raise
+    if done:
+        return outcome
+    outcome.add_done_callback(_seen)
+    return None
 
 
 def _seen(outcome: asyncio.Future[Any]) -> None:
