@@ -164,6 +164,32 @@ def test_a_number_the_story_lacked_is_news() -> None:
     assert not news(versioned, story.facts)
 
 
+def test_a_batch_of_another_year_is_another_event() -> None:
+    """The first batch of one year's quotas is not the first batch of another year's,
+    even when both texts name both years and the same tonnage."""
+    this_year = (
+        "China keeps tungsten quota flat",
+        "The natural resources ministry published the first batch of tungsten mining"
+        " quotas for 2026 at 58,000 tonnes. Caps were unchanged from 2025, when the"
+        " total was also 58,000 tonnes.",
+    )
+    last_year = (
+        "China keeps tungsten quota flat",
+        "The natural resources ministry published the first batch of tungsten mining"
+        " quotas for 2025 at 58,000 tonnes. Caps were unchanged from 2024, when the"
+        " total was also 58,000 tonnes.",
+    )
+    a, b = sketch_text(*this_year), sketch_text(*last_year)
+    assert contradictions(a, b) == ["batch of year"]
+    assert not same_story(a, b)
+    reworded = (
+        "Tungsten mining cap held",
+        "For 2026 the first batch of tungsten mining quotas stays at 58,000 tonnes,"
+        " the natural resources ministry said, unchanged from 2025.",
+    )
+    assert not contradictions(a, sketch_text(*reworded))
+
+
 LYNAS = (
     "Lynas halts Mount Weld after flooding",
     "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"

@@ -98,3 +98,16 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
             assert found == _plain_named(table, lowered), text
             named += len(found)
     assert named > 1000
+
+
+def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
+    """A batch or round takes the year named nearest to it in its own sentence."""
+    values = story_facts.fact_values(
+        "",
+        "In 2025 the first batch of rare earth quotas was 135,000 t; the second round"
+        " came in August. 2026年第一批稀土开采总量控制指标已下达。",
+    )
+    batches = {v for k, v in values if k == story_facts.ORDINAL_YEAR}
+    assert batches == {"batch:1@2025", "batch:1@2026"}
+    undated = story_facts.fact_values("", "The second batch of quotas was issued.")
+    assert not {v for k, v in undated if k == story_facts.ORDINAL_YEAR}

@@ -43,6 +43,7 @@ from watcher.domain.story_facts import (
     MATERIAL,
     MONTH,
     ORDINAL,
+    ORDINAL_YEAR,
     PLACE,
     SIGNAL,
     SIGNAL_TYPE,
@@ -168,10 +169,21 @@ THRESHOLD = 1.0
 JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name values and share none
 # (`watcher.domain.story_facts`): other actors (elements, countries), another month,
-# batch or year, another tonnage (a quota's or a shipment's size: outlets may pick other
-# percentages or prices of one event, not another size), another signal type, or the
-# same type in the other direction.
-CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, TONNAGE, SIGNAL_TYPE, SIGNAL)
+# batch or year, a batch of another year ("the first batch of 2024" is not that of
+# 2021, whichever other years either names), another tonnage (a quota's or a
+# shipment's size: outlets may pick other percentages or prices of one event, not
+# another size), another signal type, or the same type in the other direction.
+CONTRADICTING = (
+    MATERIAL,
+    COUNTRY,
+    MONTH,
+    ORDINAL,
+    ORDINAL_YEAR,
+    YEAR,
+    TONNAGE,
+    SIGNAL_TYPE,
+    SIGNAL,
+)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.

@@ -11,7 +11,9 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
-  "Announcement No. 23", "第23号".
+  "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
+  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), so
+  that the first batch of one year is not the first batch of another;
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
@@ -55,7 +57,8 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     PUBLISHED,
     COUNT,
     TONNAGE,
-) = range(1, 14)
+    ORDINAL_YEAR,
+) = range(1, 15)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -70,6 +73,7 @@ KINDS = {
     PUBLISHED: "published",
     COUNT: "number",
     TONNAGE: "tonnage",
+    ORDINAL_YEAR: "batch of year",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -305,12 +309,17 @@ def fact_values(
     for match in _QUARTER.finditer(text):
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
+    years = [(match.start(1), match.group(1)) for match in _YEAR.finditer(text)]
     for match in _ORDINAL.finditer(text):
         series = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        out.add((ORDINAL, f"{series}:{_ORDINALS[match.group(1).lower()]}"))
+        value = f"{series}:{_ORDINALS[match.group(1).lower()]}"
+        out.add((ORDINAL, value))
+        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
     for match in _CJK_ORDINAL.finditer(text):
         number = match.group(1)
-        out.add((ORDINAL, f"batch:{_ORDINALS.get(number, number)}"))
+        value = f"batch:{_ORDINALS.get(number, number)}"
+        out.add((ORDINAL, value))
+        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
         out.add((ORDINAL, f"no:{int(match.group(1))}"))
     figures = _figures(text)
@@ -320,6 +329,24 @@ def fact_values(
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
     return out
+
+
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n](?!\d)")
+
+
+def _year_of(text: str, match: re.Match[str], years: list[tuple[int, str]]) -> list[str]:
+    """The year of a batch or round: the year named nearest to `match` in its sentence
+    (`years`: each year's offset and value in `text`); none when its sentence names none."""
+    start, end = match.span()
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    low, high = (before[-1] if before else 0), (after.start() if after else len(text))
+    near = [
+        (start - offset if offset < start else offset - end, year)
+        for offset, year in years
+        if low <= offset < high
+    ]
+    return [min(near)[1]] if near else []
 
 
 def _places(text: str) -> set[str]:
