@@ -190,6 +190,42 @@ def test_a_batch_of_another_year_is_another_event() -> None:
     assert not contradictions(a, sketch_text(*reworded))
 
 
+def test_traditional_and_simplified_chinese_of_one_text_are_one_story() -> None:
+    """A Hong Kong or Taiwan outlet's traditional characters are compared as simplified."""
+    simplified = (
+        "刚果(金)延长钴出口禁令",
+        "刚果(金)战略矿产监管局宣布，将钴出口禁令再延长三个月，以缓解全球市场供应过剩，"
+        "矿企须继续暂停出口钴产品。",
+    )
+    traditional = (
+        "剛果(金)延長鈷出口禁令",
+        "剛果(金)戰略礦產監管局宣布，將鈷出口禁令再延長三個月，以緩解全球市場供應過剩，"
+        "礦企須繼續暫停出口鈷產品。",
+    )
+    assert same_story(sketch_text(*simplified), sketch_text(*traditional))
+
+
+def test_a_chinese_day_named_alone_is_read_in_the_month_of_publication() -> None:
+    """ "18日" in a wire of December 19 is December 18: it matches "12月18日" elsewhere."""
+    wire = sketch_text(
+        "商务部回应稀土出口管制",
+        "商务部新闻发言人18日表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 19),
+    )
+    dated = sketch_text(
+        "商务部就稀土出口许可答问",
+        "12月18日，商务部新闻发言人表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 20),
+    )
+    other_day = sketch_text(
+        "商务部就稀土出口许可答问",
+        "12月11日，商务部新闻发言人表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 20),
+    )
+    assert not contradictions(wire, dated)
+    assert contradictions(wire, other_day) == ["day"]
+
+
 LYNAS = (
     "Lynas halts Mount Weld after flooding",
     "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import date
 
 import watcher.domain.story_facts as story_facts
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
@@ -111,3 +112,17 @@ def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     assert batches == {"batch:1@2025", "batch:1@2026"}
     undated = story_facts.fact_values("", "The second batch of quotas was issued.")
     assert not {v for k, v in undated if k == story_facts.ORDINAL_YEAR}
+
+
+def test_a_chinese_day_alone_takes_its_month_from_the_publication_day() -> None:
+    """ "18日" is the 18th on or before the publication day; "30日内" is a span, no day."""
+
+    def days(body: str, when: date | None) -> set[str]:
+        values = story_facts.fact_values("", body, when)
+        return {v for k, v in values if k == story_facts.DAY}
+
+    assert days("商务部18日宣布", date(2025, 12, 19)) == {"12-18"}
+    assert days("海关总署30日公布", date(2026, 1, 2)) == {"12-30"}
+    assert days("自12月1日起实施，30日内完成审查", date(2025, 12, 2)) == {"12-01"}
+    assert days("商务部18日宣布", date(2025, 3, 1)) == {"02-18"}
+    assert not days("商务部18日宣布", None)

@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 
 import xxhash
 
+from watcher.domain.folding import simplify
 from watcher.domain.story_facts import (
     COUNT,
     COUNTRY,
@@ -99,8 +100,9 @@ class Candidate:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one."""
-    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one, and
+    traditional Chinese characters are written simplified (`watcher.domain.folding`)."""
+    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", simplify(text)).lower())
     return _TOKEN.findall(normal)
 
 

@@ -6,7 +6,9 @@ each item's text yields `facts`, small typed values compared slot by slot:
 
 - `MATERIAL`: the elements and minerals named (`watcher.domain.vocabulary`), canonical;
 - `COUNTRY`: the countries named, canonical;
-- `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
+- `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04"), and
+  with a publication date the weekdays ("on Monday", "周日") and CJK days named alone
+  ("21日") before it;
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
@@ -133,6 +135,10 @@ _WEEKDAY = _starting(
 _ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 _CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CJK_DAY_MARK = "日"  # in every match of `_CJK_BARE_DAY`
+# a day of the month alone ("21日宣布"), not after a month ("9月21日": `_CJK_DAY`) nor a
+# span ("30日内": within 30 days)
+_CJK_BARE_DAY = re.compile(r"(?<![\d.,月])(?<!月\s)(\d{1,2})\s*日(?![内以])")
 _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上旬|下旬|底|初)?")
 _MONTH_ALONE = _starting(
     "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
@@ -292,6 +298,7 @@ def fact_values(
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
             out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
+        out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
     out.update((COUNTRY, name) for name in _country_terms().named(lowered))
@@ -347,6 +354,26 @@ def _year_of(text: str, match: re.Match[str], years: list[tuple[int, str]]) -> l
         if low <= offset < high
     ]
     return [min(near)[1]] if near else []
+
+
+def _bare_days(text: str, when: date) -> set[str]:
+    """The days a CJK text names by their number alone ("21日"), each the last such day
+    of a month on or before `when` (the publication day): Chinese wires date an event
+    this way in the month they report it."""
+    out = set()
+    for match in _CJK_BARE_DAY.finditer(text) if _CJK_DAY_MARK in text else ():
+        number = int(match.group(1))
+        if not 1 <= number <= 31:
+            continue
+        month = when.replace(day=1)
+        if number > when.day:  # last month's day
+            month = (month - timedelta(days=1)).replace(day=1)
+        try:
+            day = month.replace(day=number)
+        except ValueError:  # no such day in that month
+            continue
+        out.add(f"{day.month:02d}-{day.day:02d}")
+    return out
 
 
 def _places(text: str) -> set[str]:
