@@ -226,6 +226,29 @@ def test_a_chinese_day_named_alone_is_read_in_the_month_of_publication() -> None
     assert contradictions(wire, other_day) == ["day"]
 
 
+def test_rewrites_of_one_signal_of_the_same_actors_need_less_shared_wording() -> None:
+    """Two outlets' own words on one export control join when both report the same signal
+    type and direction of the same material and country; the same words without a
+    shared signal stay apart."""
+    first = (
+        "China tightens cobalt export rules",
+        "China's commerce ministry said exporters of cobalt products will need a licence,"
+        " citing national security, and that shipments to overseas buyers would be"
+        " reviewed case by case.",
+    )
+    second = (
+        "Beijing adds cobalt to licence list",
+        "Cobalt exporters in China now need a permit from the commerce ministry, officials"
+        " said, in a move traders fear will slow deliveries to overseas buyers such as"
+        " battery makers for months.",
+    )
+    tight = [("export_control", "tightening")]
+    assert same_story(sketch_text(*first, None, tight), sketch_text(*second, None, tight))
+    assert not same_story(sketch_text(*first), sketch_text(*second))
+    eased = [("export_control", "easing")]
+    assert not same_story(sketch_text(*first, None, tight), sketch_text(*second, None, eased))
+
+
 LYNAS = (
     "Lynas halts Mount Weld after flooding",
     "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"
