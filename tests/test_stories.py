@@ -190,6 +190,20 @@ def test_a_batch_of_another_year_is_another_event() -> None:
     assert not contradictions(a, sketch_text(*reworded))
 
 
+def test_the_same_announcement_number_of_another_year_is_another_event() -> None:
+    """MOFCOM numbers its announcements anew each year: No. 5 of 2026 is not No. 5 of 2025."""
+    body = (
+        "The commerce ministry and customs issued Announcement No. 5 of {year}, adding"
+        " graphite anodes to the export control list from next month. The list was last"
+        " revised in 2024."
+    )
+    a = sketch_text("China adds graphite anodes to control list", body.format(year=2026))
+    b = sketch_text("China adds graphite anodes to control list", body.format(year=2025))
+    assert contradictions(a, b) == ["batch of year"]
+    assert not same_story(a, b)
+    assert same_story(a, sketch_text("Graphite anode curbs", body.format(year=2026)))
+
+
 def test_traditional_and_simplified_chinese_of_one_text_are_one_story() -> None:
     """A Hong Kong or Taiwan outlet's traditional characters are compared as simplified."""
     simplified = (

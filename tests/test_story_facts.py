@@ -126,3 +126,17 @@ def test_a_chinese_day_alone_takes_its_month_from_the_publication_day() -> None:
     assert days("自12月1日起实施，30日内完成审查", date(2025, 12, 2)) == {"12-01"}
     assert days("商务部18日宣布", date(2025, 3, 1)) == {"02-18"}
     assert not days("商务部18日宣布", None)
+
+
+def test_an_announcement_number_takes_only_the_year_written_next_to_it() -> None:
+    """ "No. 5 of 2026" and "2026年第5号" are one number of one year; a year further off
+    in the sentence ("suspends No. 12 until March 2027") is not its year."""
+
+    def numbered(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        return {v for k, v in values if k == story_facts.ORDINAL_YEAR}
+
+    assert numbered("MOFCOM issued Announcement No. 5 of 2026 on graphite.") == {"no:5@2026"}
+    assert numbered("商务部发布2026年第5号公告，对石墨实施出口管制。") == {"no:5@2026"}
+    assert numbered("Announcement [2023] No. 23 covers gallium.") == {"no:23@2023"}
+    assert not numbered("The order suspends Announcement No. 12 until the end of March 2027.")

@@ -14,8 +14,10 @@ each item's text yields `facts`, small typed values compared slot by slot:
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
-  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), so
-  that the first batch of one year is not the first batch of another;
+  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
+  an announcement number with the year written next to it ("No. 18 of 2025",
+  "2025年第18号": `no:18@2025`), so that the first batch or the No. 1 of one year is not
+  that of another;
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
@@ -328,7 +330,12 @@ def fact_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
-        out.add((ORDINAL, f"no:{int(match.group(1))}"))
+        value = f"no:{int(match.group(1))}"
+        out.add((ORDINAL, value))
+        out.update(
+            (ORDINAL_YEAR, f"{value}@{year}")
+            for year in _year_of(text, match, years, NUMBER_YEAR_REACH)
+        )
     figures = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
@@ -338,21 +345,29 @@ def fact_values(
     return out
 
 
+# An announcement's year is written next to its number ("No. 70 of 2025", "2025年第18号",
+# "[2023] No. 23"); a year further away in its sentence is often another's.
+NUMBER_YEAR_REACH = 12
 _SENTENCE_END = re.compile(r"[.!?;。！？；\n](?!\d)")
 
 
-def _year_of(text: str, match: re.Match[str], years: list[tuple[int, str]]) -> list[str]:
-    """The year of a batch or round: the year named nearest to `match` in its sentence
-    (`years`: each year's offset and value in `text`); none when its sentence names none."""
+def _year_of(
+    text: str, match: re.Match[str], years: list[tuple[int, str]], reach: int = 0
+) -> list[str]:
+    """The year of a batch, round or announcement number: the year named nearest to
+    `match` in its sentence (`years`: each year's offset and value in `text`), and no
+    more than `reach` characters from it when `reach` is given; none when there is none.
+    """
     start, end = match.span()
     before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
     after = _SENTENCE_END.search(text, end)
     low, high = (before[-1] if before else 0), (after.start() if after else len(text))
     near = [
-        (start - offset if offset < start else offset - end, year)
+        (max(0, start - offset, offset - end), year)
         for offset, year in years
-        if low <= offset < high
+        if low <= offset < high and offset != match.start(1)  # not the number itself
     ]
+    near = [(distance, year) for distance, year in near if not reach or distance <= reach]
     return [min(near)[1]] if near else []
 
 
