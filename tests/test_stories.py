@@ -204,6 +204,37 @@ def test_the_same_announcement_number_of_another_year_is_another_event() -> None
     assert same_story(a, sketch_text("Graphite anode curbs", body.format(year=2026)))
 
 
+def test_a_day_between_the_two_publications_is_a_later_development() -> None:
+    """Friday's item that names Wednesday, a day after Monday's item was published and
+    not named in it, reports a new development; Friday's rewrite naming only Monday's
+    news is the same event, and so is the same text when either is undated."""
+    monday = (
+        "China requires licences for tungsten exports",
+        "China's commerce ministry said on Monday that exporters of tungsten, tellurium and"
+        " bismuth items will need a licence, citing national security and"
+        " non-proliferation.",
+    )
+    follow_up = (
+        "Tungsten licence applications stall",
+        "China's commerce ministry said on March 3 that exporters of tungsten, tellurium"
+        " and bismuth items will need a licence, citing national security. On Wednesday"
+        " traders said no licences had been granted yet.",
+    )
+    rewrite = (
+        "Tungsten exports need licences",
+        "China's commerce ministry said on March 3 that exporters of tungsten, tellurium"
+        " and bismuth items will need a licence, citing national security and"
+        " non-proliferation obligations.",
+    )
+    signals = [("export_control", "tightening")]
+    first = sketch_text(*monday, date(2025, 3, 3), signals)
+    later = sketch_text(*follow_up, date(2025, 3, 7), signals)
+    assert contradictions(later, first) == contradictions(first, later) == ["later day"]
+    assert not same_story(later, first)
+    assert same_story(sketch_text(*rewrite, date(2025, 3, 7), signals), first)
+    assert same_story(sketch_text(*follow_up, None, signals), first)
+
+
 def test_traditional_and_simplified_chinese_of_one_text_are_one_story() -> None:
     """A Hong Kong or Taiwan outlet's traditional characters are compared as simplified."""
     simplified = (

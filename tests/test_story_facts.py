@@ -140,3 +140,16 @@ def test_an_announcement_number_takes_only_the_year_written_next_to_it() -> None
     assert numbered("商务部发布2026年第5号公告，对石墨实施出口管制。") == {"no:5@2026"}
     assert numbered("Announcement [2023] No. 23 covers gallium.") == {"no:23@2023"}
     assert not numbered("The order suspends Announcement No. 12 until the end of March 2027.")
+
+
+def test_named_days_are_dated_in_the_year_nearest_the_publication_day() -> None:
+    """Days carry no year: "December 30" read in a text of January 2 is last year's."""
+    facts = story_facts.facts_of("", "Rules of December 30 take effect on January 5.")
+    assert story_facts.named_dates(facts, date(2026, 1, 2)) == {
+        date(2025, 12, 30),
+        date(2026, 1, 5),
+    }
+    assert story_facts.named_dates(facts, date(2025, 7, 1)) == {
+        date(2025, 12, 30),
+        date(2025, 1, 5),
+    }

@@ -52,6 +52,7 @@ from watcher.domain.story_facts import (
     YEAR,
     facts_of,
     kind_of,
+    named_dates,
     published_days,
 )
 
@@ -235,7 +236,26 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
         out.append(KINDS[FIGURE])
     if copy and _each_has_own(a.facts, b.facts, PLACE):
         out.append(KINDS[PLACE])
+    if _later_development(a, b) or _later_development(b, a):
+        out.append(LATER)
     return out
+
+
+LATER = "later day"  # the contradiction of `_later_development`
+
+
+def _later_development(earlier: Sketch, later: Sketch) -> bool:
+    """True when `later` names a day after `earlier` was published and before it was
+    published itself, and `earlier` does not name it: it reports something that happened
+    after `earlier` was written, a new development. Both must be dated by their sources;
+    a day `later` was published on is left out (a dateline, or the day's own news)."""
+    published = published_days(earlier.facts)
+    own = published_days(later.facts)
+    if not published or not own or min(own) - max(published) < 2:
+        return False
+    first, last = date.fromordinal(max(published)), date.fromordinal(min(own))
+    days = named_dates(later.facts - earlier.facts, last)
+    return any(first < day < last for day in days)
 
 
 def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:

@@ -277,6 +277,35 @@ def published_days(facts: Iterable[int]) -> set[int]:
     return {f & _LOW for f in facts if kind_of(f) == PUBLISHED}
 
 
+@cache
+def _day_facts() -> dict[int, tuple[int, int]]:
+    """Every possible `DAY` fact and the (month, day) it names."""
+    return {
+        fact(DAY, f"{month:02d}-{day:02d}"): (month, day)
+        for month in range(1, 13)
+        for day in range(1, 32)
+    }
+
+
+def named_dates(facts: Iterable[int], around: date) -> set[date]:
+    """The calendar days among `facts` (`DAY`) as dates: each in the year that puts it
+    nearest to `around` (the item's publication day; days carry no year)."""
+    out = set()
+    for value in facts:
+        named = _day_facts().get(value) if kind_of(value) == DAY else None
+        if named is None:
+            continue
+        candidates = []
+        for year in (around.year - 1, around.year, around.year + 1):
+            try:
+                candidates.append(date(year, *named))
+            except ValueError:  # February 29 of a common year
+                continue
+        if candidates:
+            out.add(min(candidates, key=lambda day: abs(day - around)))
+    return out
+
+
 def fact_values(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> set[tuple[int, str]]:
