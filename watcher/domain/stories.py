@@ -145,7 +145,6 @@ def sketch_text(
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
 REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
 CORROBORATED = 0.15  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
-SAME_EVENT = 0.22  # word Jaccard enough when both report one signal of the same actors
 NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
@@ -155,8 +154,6 @@ def similarity(a: Sketch, b: Sketch) -> float:
     Evidence is positive, never the mere absence of a difference: the shorter text is
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
-    and both report the same signal type and direction of the same material and country
-    (`SAME_EVENT`: the identity of the event, `_same_actors`), or they overlap less still
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence). Shared wording alone
@@ -168,8 +165,7 @@ def similarity(a: Sketch, b: Sketch) -> float:
         return 0.0
     words = _jaccard(a.words, b.words)
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    event = words / SAME_EVENT if _same_actors(a, b) else 0.0
-    return max(_containment(a, b) / COPY, words / REWRITE, corroborated, event)
+    return max(_containment(a, b) / COPY, words / REWRITE, corroborated)
 
 
 THRESHOLD = 1.0
@@ -203,13 +199,6 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
         return True
     theirs = published_days(b.facts)
     return any(abs(x - y) <= NEAR_DAYS for x in published_days(a.facts) for y in theirs)
-
-
-def _same_actors(a: Sketch, b: Sketch) -> bool:
-    """True when both items report one signal (type and direction) of one material in
-    one country: the identity of an event, which then needs less shared wording."""
-    kinds = {kind_of(f) for f in a.facts & b.facts}
-    return SIGNAL in kinds and MATERIAL in kinds and COUNTRY in kinds
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
@@ -434,8 +423,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    event = words / SAME_EVENT if _same_actors(a, b) else 0.0
-    return max(containment / COPY, words / REWRITE, corroborated, event)
+    return max(containment / COPY, words / REWRITE, corroborated)
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
