@@ -23,8 +23,10 @@ Once the processes are up, a task that finds both threads busy goes straight to 
 do for `idle` seconds (a daemon's backfill is over, the next rounds are small), so a
 daemon returns to the memory of its threads; the next backlog or overrun starts them
 again (from the warm forkserver, in milliseconds). `idle <= 0` keeps them until `close`.
-`backlog <= 0` sends every task to the processes, as before this class existed. What `WorkerPool` promises holds for every task: the deadline counts
-from when a task starts running (waiting for a thread or a worker is never charged),
+`backlog <= 0` sends every task to the processes, as before this class existed.
+
+What `WorkerPool` promises holds for every task: the deadline counts from when a task
+starts running (waiting for a thread or a worker is never charged),
 an exception `fn` raises propagates unchanged, and a caller cancelled while it waits
 leaves the pool as it was (a task already on a thread runs to its end, unobserved).
 """
