@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 
 import xxhash
 
+from watcher.domain.folding import simplify
 from watcher.domain.story_facts import (
     COUNT,
     COUNTRY,
@@ -43,6 +44,7 @@ from watcher.domain.story_facts import (
     MATERIAL,
     MONTH,
     ORDINAL,
+    ORDINAL_YEAR,
     PLACE,
     SIGNAL,
     SIGNAL_TYPE,
@@ -50,6 +52,7 @@ from watcher.domain.story_facts import (
     YEAR,
     facts_of,
     kind_of,
+    named_dates,
     published_days,
 )
 
@@ -98,8 +101,9 @@ class Candidate:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one."""
-    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one, and
+    traditional Chinese characters are written simplified (`watcher.domain.folding`)."""
+    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", simplify(text)).lower())
     return _TOKEN.findall(normal)
 
 
@@ -141,6 +145,7 @@ def sketch_text(
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
 REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
 CORROBORATED = 0.15  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
+SAME_EVENT = 0.22  # word Jaccard enough when both report one signal of the same actors
 NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
@@ -150,6 +155,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     Evidence is positive, never the mere absence of a difference: the shorter text is
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
+    and both report the same signal type and direction of the same material and country
+    (`SAME_EVENT`: the identity of the event, `_same_actors`), or they overlap less still
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence). Shared wording alone
@@ -161,17 +168,29 @@ def similarity(a: Sketch, b: Sketch) -> float:
         return 0.0
     words = _jaccard(a.words, b.words)
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(_containment(a, b) / COPY, words / REWRITE, corroborated)
+    event = words / SAME_EVENT if _same_actors(a, b) else 0.0
+    return max(_containment(a, b) / COPY, words / REWRITE, corroborated, event)
 
 
 THRESHOLD = 1.0
 JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name values and share none
 # (`watcher.domain.story_facts`): other actors (elements, countries), another month,
-# batch or year, another tonnage (a quota's or a shipment's size: outlets may pick other
-# percentages or prices of one event, not another size), another signal type, or the
-# same type in the other direction.
-CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, TONNAGE, SIGNAL_TYPE, SIGNAL)
+# batch or year, a batch of another year ("the first batch of 2024" is not that of
+# 2021, whichever other years either names), another tonnage (a quota's or a
+# shipment's size: outlets may pick other percentages or prices of one event, not
+# another size), another signal type, or the same type in the other direction.
+CONTRADICTING = (
+    MATERIAL,
+    COUNTRY,
+    MONTH,
+    ORDINAL,
+    ORDINAL_YEAR,
+    YEAR,
+    TONNAGE,
+    SIGNAL_TYPE,
+    SIGNAL,
+)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
@@ -184,6 +203,13 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
         return True
     theirs = published_days(b.facts)
     return any(abs(x - y) <= NEAR_DAYS for x in published_days(a.facts) for y in theirs)
+
+
+def _same_actors(a: Sketch, b: Sketch) -> bool:
+    """True when both items report one signal (type and direction) of one material in
+    one country: the identity of an event, which then needs less shared wording."""
+    kinds = {kind_of(f) for f in a.facts & b.facts}
+    return SIGNAL in kinds and MATERIAL in kinds and COUNTRY in kinds
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
@@ -210,7 +236,26 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
         out.append(KINDS[FIGURE])
     if copy and _each_has_own(a.facts, b.facts, PLACE):
         out.append(KINDS[PLACE])
+    if _later_development(a, b) or _later_development(b, a):
+        out.append(LATER)
     return out
+
+
+LATER = "later day"  # the contradiction of `_later_development`
+
+
+def _later_development(earlier: Sketch, later: Sketch) -> bool:
+    """True when `later` names a day after `earlier` was published and before it was
+    published itself, and `earlier` does not name it: it reports something that happened
+    after `earlier` was written, a new development. Both must be dated by their sources;
+    a day `later` was published on is left out (a dateline, or the day's own news)."""
+    published = published_days(earlier.facts)
+    own = published_days(later.facts)
+    if not published or not own or min(own) - max(published) < 2:
+        return False
+    first, last = date.fromordinal(max(published)), date.fromordinal(min(own))
+    days = named_dates(later.facts - earlier.facts, last)
+    return any(first < day < last for day in days)
 
 
 def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:
@@ -389,7 +434,8 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(containment / COPY, words / REWRITE, corroborated)
+    event = words / SAME_EVENT if _same_actors(a, b) else 0.0
+    return max(containment / COPY, words / REWRITE, corroborated, event)
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
