@@ -17,7 +17,13 @@ from datetime import date
 import structlog
 
 from watcher.classify.background import is_dated_background, names_a_year, reference_year
-from watcher.classify.direction import item_direction, lead_end
+from watcher.classify.direction import (
+    NEW_STORY,
+    Fired,
+    item_direction,
+    lead_end,
+    undone_dropped,
+)
 from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
@@ -171,7 +177,7 @@ class Classifier:
         # sentence -> dated background (see `background`), worked out at its first hit
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
-        signals = []
+        fired: list[Fired] = []
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
@@ -219,12 +225,17 @@ class Classifier:
                     and compiled.lead_vetoes.isdisjoint(keys)
                     for keys in item.keys[: lead_end(has_title)]
                 )
-                signals.append(
-                    self._signal(
-                        name, compiled.rule, news, text, sentences, entities, has_title, eased
-                    )
-                )
-        return signals
+                fired.append((name, compiled.rule, news, eased))
+        if len(fired) > 1:  # one rule alone cannot be another's context
+            fired = undone_dropped(
+                fired,
+                lead_end(has_title),
+                lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
+            )
+        return [
+            self._signal(name, rule, news, text, sentences, entities, has_title, eased)
+            for name, rule, news, eased in fired
+        ]
 
     def _signal(
         self,
