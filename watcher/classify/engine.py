@@ -16,7 +16,12 @@ from datetime import date
 
 import structlog
 
-from watcher.classify.background import is_dated_background, names_a_year, reference_year
+from watcher.classify.background import (
+    is_dated_background,
+    is_month_background,
+    names_a_year,
+    reference_year,
+)
 from watcher.classify.direction import (
     NEW_STORY,
     Fired,
@@ -213,8 +218,14 @@ class Classifier:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if not hit.background:
                         if index not in dated:
-                            dated[index] = names_a_year(text, sentence) and (
-                                is_dated_background(text, sentence, _year(year, text, published))
+                            dated[index] = (
+                                names_a_year(text, sentence)
+                                and is_dated_background(
+                                    text, sentence, _year(year, text, published)
+                                )
+                            ) or (
+                                published is not None
+                                and is_month_background(text, sentence, published)
                             )
                         hit.background = dated[index]
                     hits.append(hit)
