@@ -67,16 +67,90 @@ _MONTH_NAMES = {
     for name in names
 }
 _CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-# an English month name (capitalised: "may" is a verb), or a Chinese month number before
-# 月 (not "5个月", five months); each with the year written with it, if any
-_MONTH = re.compile(
-    r"\b(?P<name>"
-    + "|".join(sorted((re.escape(n) for n in _MONTH_NAMES), key=len, reverse=True))
-    + r")(?:(?<=\.)|\b)(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?"
+# an English month name, capitalised ("may" is a verb), with the day and year written
+# with it; the pattern starts with a character class so the engine jumps between
+# candidates (a word that is no month is dropped after the match)
+_MONTH_EN = re.compile(
+    r"[JFMASOND](?<![\w.][JFMASOND])[a-z]{2,8}\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?"
     r"(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d\d)\b)?"
-    r"|(?:(?P<cjk_year>(?:19|20)\d\d)\s*年\s*|今年|(?P<last>去年|上年))?"
-    r"(?<![个個\d])(?P<cjk>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?![份]?[底初中]?[之以]?[后後前])"
 )
+_MONTH_WORD = re.compile(r"[A-Za-z]+\.?")
+# a Chinese month number before 月 (not "5个月", five months), read backwards from 月
+_MONTH_ZH = re.compile(
+    r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*|今年|(?P<last>去年|上年))?"
+    r"(?<![个個\d])(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\Z"
+)
+_NOT_A_MONTH_AFTER = re.compile(r"份?[底初中]?[之以]?[后後前]")
+_ENGLISH_HINTS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+def _zh_month(number: str) -> int:
+    if number.isdigit():
+        return int(number)
+    if number.startswith("十"):
+        return 10 + _CJK_NUMBERS.get(number[1:], 0)
+    return _CJK_NUMBERS[number]
+
+
+def _months(text: str, start: int, end: int) -> list[tuple[int, int, int, int | None, bool]]:
+    """The months a stretch of text names: (start, end, month, year written or None,
+    "last year"), in text order."""
+    found: list[tuple[int, int, int, int | None, bool]] = []
+    chunk = text[start:end]
+    if any(hint in chunk for hint in _ENGLISH_HINTS):
+        for match in _MONTH_EN.finditer(text, start, end):
+            word = _MONTH_WORD.match(match.group())
+            month = _MONTH_NAMES.get(word.group()) if word is not None else None
+            if month is None:
+                continue
+            year = match.group("year")
+            found.append((match.start(), match.end(), month, int(year) if year else None, False))
+    at = chunk.find("月")
+    while at >= 0:
+        position = start + at
+        if not _NOT_A_MONTH_AFTER.match(text, position + 1):
+            zh = _MONTH_ZH.search(text, max(start, position - 12), position + 1)
+            if zh is not None:
+                year = zh.group("year")
+                found.append(
+                    (
+                        zh.start(),
+                        position + 1,
+                        _zh_month(zh.group("month")),
+                        int(year) if year else None,
+                        zh.group("last") is not None,
+                    )
+                )
+        at = chunk.find("月", at + 1)
+    return sorted(found)
+
+
+def _month_index(month: int, year: int | None, last: bool, published: date) -> int | None:
+    """The named month as year * 12 + month - 1; None for a month without a year after
+    the item's (last year's, or one to come: the text cannot tell)."""
+    if year is None:
+        if last:
+            year = published.year - 1
+        elif month <= published.month:
+            year = published.year
+        else:
+            return None
+    return year * 12 + month - 1
+
+
 # a month that opens a state still running ("since April", 自6月, 2月起), closes a
 # range of figures ("January-April", 1-4月, 1至4月) or bounds a plan ("by July", 7月前):
 # no earlier event
@@ -97,34 +171,6 @@ _AHEAD = re.compile(
 )
 
 
-def _month_number(match: re.Match[str]) -> int:
-    name = match.group("name")
-    if name is not None:
-        return _MONTH_NAMES[name]
-    cjk = match.group("cjk")
-    if cjk.isdigit():
-        return int(cjk)
-    if cjk.startswith("十"):
-        return 10 + _CJK_NUMBERS.get(cjk[1:], 0)
-    return _CJK_NUMBERS[cjk]
-
-
-def _month_index(match: re.Match[str], published: date) -> int | None:
-    """The named month as year * 12 + month - 1; None for a month without a year after
-    the item's (last year's, or one to come: the text cannot tell)."""
-    month = _month_number(match)
-    year_text = match.group("year") or match.group("cjk_year")
-    if year_text is not None:
-        year = int(year_text)
-    elif match.group("last") is not None:
-        year = published.year - 1
-    elif month <= published.month:
-        year = published.year
-    else:
-        return None
-    return year * 12 + month - 1
-
-
 # a day of the current week or month beside the month: the news is recent ("the fund,
 # agreed in April, started on Monday", "…4月签署的基金17日启动")
 _RECENT = re.compile(
@@ -137,24 +183,31 @@ def is_month_background(text: str, sentence: Sentence, published: date) -> bool:
     """True when the sentence's latest named month (outside an "after …" phrase of a
     present perfect) is `BACKGROUND_MONTHS` or more months before `published`'s, it names
     no later year and it says nothing of the present."""
+    months = _months(text, sentence.start, sentence.end)
+    now = published.year * 12 + published.month - 1
+    if not any(
+        (index := _month_index(month, year, last, published)) is not None
+        and now - index >= BACKGROUND_MONTHS
+        for _, _, month, year, last in months
+    ):
+        return False  # no month old enough (the filters below only drop months)
     breaks = [sentence.start, *clause_breaks(text, sentence.start, sentence.end)]
     latest = None
-    for match in _MONTH.finditer(text, sentence.start, sentence.end):
-        if _OPEN_BEFORE.search(text, max(sentence.start, match.start() - 12), match.start()):
+    for start, end, month, year, last in months:
+        if _OPEN_BEFORE.search(text, max(sentence.start, start - 12), start):
             continue
-        if _OPEN_AFTER.match(text, match.end()):
+        if _OPEN_AFTER.match(text, end):
             continue
-        clause_start = max(b for b in breaks if b <= match.start())
-        after = _AFTER.search(text, clause_start, match.start())
+        clause_start = max(b for b in breaks if b <= start)
+        after = _AFTER.search(text, clause_start, start)
         if after is not None and _PERFECT.search(text, sentence.start, after.start()):
             continue
-        index = _month_index(match, published)
+        index = _month_index(month, year, last, published)
         if index is None:
             return False
         latest = index if latest is None else max(latest, index)
     if latest is None or _RECENT.search(text, sentence.start, sentence.end):
         return False
-    now = published.year * 12 + published.month - 1
     if now - latest < BACKGROUND_MONTHS:
         return False
     if any(year > published.year for year in years_of(text, sentence)):
