@@ -97,6 +97,12 @@ _ENGLISH_HINTS = (
 )
 
 
+def may_name_a_month(text: str) -> bool:
+    """False when the text surely names no month: the quick test before
+    `is_month_background`."""
+    return "月" in text or any(hint in text for hint in _ENGLISH_HINTS)
+
+
 def _zh_month(number: str) -> int:
     if number.isdigit():
         return int(number)

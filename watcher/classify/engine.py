@@ -19,6 +19,7 @@ import structlog
 from watcher.classify.background import (
     is_dated_background,
     is_month_background,
+    may_name_a_month,
     names_a_year,
     reference_year,
 )
@@ -182,6 +183,7 @@ class Classifier:
         # sentence -> dated background (see `background`), worked out at its first hit
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
+        monthly: list[bool] = []  # whether the item may name a month, worked out once
         fired: list[Fired] = []
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
@@ -225,6 +227,7 @@ class Classifier:
                                 )
                             ) or (
                                 published is not None
+                                and _months_named(monthly, text)
                                 and is_month_background(text, sentence, published)
                             )
                         hit.background = dated[index]
@@ -328,6 +331,13 @@ def _year(cache: list[int | None], text: str, published: date | None) -> int | N
     """The item's reference year (see `background`), computed once per item."""
     if not cache:
         cache.append(reference_year(text, published))
+    return cache[0]
+
+
+def _months_named(cache: list[bool], text: str) -> bool:
+    """Whether the item may name a month (see `background`), computed once per item."""
+    if not cache:
+        cache.append(may_name_a_month(text))
     return cache[0]
 
 
