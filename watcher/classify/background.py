@@ -81,26 +81,19 @@ _MONTH_ZH = re.compile(
     r"(?<![个個\d])(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\Z"
 )
 _NOT_A_MONTH_AFTER = re.compile(r"份?[底初中]?[之以]?[后後前]")
-_ENGLISH_HINTS = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
+# the quick test for an English month name (a leading character class: the engine
+# jumps between candidates)
+_MONTH_QUICK = re.compile(
+    r"[JFMASOND](?<![A-Za-z][JFMASOND])(?:anuary|an\.|ebruary|eb\.|arch|ar\.|pril|pr\.|ay"
+    r"|une|un\.|uly|ul\.|ugust|ug\.|eptember|ept?\.?|ctober|ct\.?|ovember|ov\.?|ecember"
+    r"|ec\.?)(?![a-z])"
 )
 
 
 def may_name_a_month(text: str) -> bool:
     """False when the text surely names no month: the quick test before
     `is_month_background`."""
-    return "月" in text or any(hint in text for hint in _ENGLISH_HINTS)
+    return "月" in text or _MONTH_QUICK.search(text) is not None
 
 
 def _zh_month(number: str) -> int:
@@ -116,7 +109,7 @@ def _months(text: str, start: int, end: int) -> list[tuple[int, int, int, int | 
     "last year"), in text order."""
     found: list[tuple[int, int, int, int | None, bool]] = []
     chunk = text[start:end]
-    if any(hint in chunk for hint in _ENGLISH_HINTS):
+    if _MONTH_QUICK.search(text, start, end) is not None:
         for match in _MONTH_EN.finditer(text, start, end):
             word = _MONTH_WORD.match(match.group())
             month = _MONTH_NAMES.get(word.group()) if word is not None else None
