@@ -97,3 +97,25 @@ def test_every_chinese_term_that_can_be_evidence_has_a_gloss() -> None:
         and not (isinstance(config.concepts[name], Concept) and config.concepts[name].gloss)
     ]
     assert unglossed == []
+
+
+def test_published_date_makes_an_old_month_background(classifier: Classifier) -> None:
+    """With the item's date, a sentence dated three or more months before it recounts an
+    earlier event; a recent month, a running state or a plan does not."""
+    old = "On February 3, Beijing imposed export controls on tungsten."
+    assert classifier.classify("", old, published=date(2025, 3, 20)) != []
+    assert classifier.classify("", old, published=date(2025, 6, 20)) == []
+    assert classifier.classify("", old) != []  # undated: the month says nothing
+    # a month after the item's without a year: last year's or one to come, unknown
+    assert classifier.classify("", old, published=date(2025, 1, 20)) != []
+    written = "In February 2024, Beijing imposed export controls on tungsten."
+    assert classifier.classify("", written, published=date(2025, 1, 20)) == []
+    chinese = "2月3日,商务部对钨实施出口管制。"
+    assert classifier.classify("", chinese, published=date(2025, 3, 20)) != []
+    assert classifier.classify("", chinese, published=date(2025, 7, 20)) == []
+    running = "Since February, tungsten exports have needed a licence from the commerce ministry."
+    assert classifier.classify("", running, published=date(2025, 9, 20)) != []
+    running_zh = "自2月起,钨出口须申请出口许可,出口管制持续收紧。"
+    assert classifier.classify("", running_zh, published=date(2025, 9, 20)) != []
+    figures = "Tungsten exports fell 40% in January-May after the export controls."
+    assert classifier.classify("", figures, published=date(2025, 9, 20)) != []

@@ -606,3 +606,28 @@ def test_an_update_says_what_it_adds_and_how_many_sources_carry_the_story(
         assert "carried by 3 sources" in part
     assert "now also reports" not in text_part(plain)
     assert "carried by 3 sources" in text_part(plain)
+
+
+async def test_a_lookup_hands_over_only_candidates_within_each_items_window(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Of two new items sharing the keys of one stored item, only the one whose window holds
+    its date gets it as a candidate (its sketch decoded); the other gets none."""
+    config = make_config(database={"url": database_url})
+    keys = index_keys(sketch_text(*REPRINT))
+    window = timedelta(days=2)
+    async with Runtime(config) as rt:
+        await _save(rt, _item("wire", *LYNAS, "w1"))  # published NOW
+        lookup = await rt.db.run_write(
+            lambda connection: find(
+                Driver(connection),
+                source="paper",
+                wanted=[(keys, NOW + timedelta(days=1)), (keys, NOW + timedelta(days=3))],
+                window=window,
+                now=NOW + timedelta(days=3),
+            )
+        )
+    near, far = lookup.candidates
+    assert [c.source for c in near] == ["wire"]
+    assert near[0].sketch == sketch_text(*LYNAS, NOW.date(), [])
+    assert far == []

@@ -10,6 +10,12 @@ landslide halted it in 2010"). The
 item's year is its publication date's, or, for an
 undated item, the latest year it names (an undated item that names one old year only is
 read as news: the classifier cannot tell).
+
+For a dated item the month counts too: a sentence whose latest named month ("On September
+15, China introduced …", "in April 2024", 2024年4月, 今年4月) lies `BACKGROUND_MONTHS` or
+more calendar months before the item's, with no year after the item's month and nothing of
+the present, recounts an earlier event (`is_month_background`). A month without a year is
+the latest such month not after the item's.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import date
 from watcher.classify.text import Sentence, clause_breaks
 
 BACKGROUND_YEARS = 2
+BACKGROUND_MONTHS = 3
 # 1950–2099, not inside a longer number or a decimal; written to start with a character
 # class so the regex engine can jump from candidate to candidate (a leading look-behind
 # would try every position: 20 µs per 1 KB item instead of 4)
@@ -29,13 +36,188 @@ _YEAR = re.compile(r"[12](?<!\d[12])(?<!\d[.,][12])(?:9[5-9]|0\d)\d(?![\d%]|[.,]
 _PRESENT = re.compile(
     r"\b(?i:now|currently|still|this (?:year|month|week|quarter)|so far|since|ongoing"
     r"|continu\w*|remain\w*|today|latest|recent\w*)\b"
-    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|以来|以來|本月|今年|近期|最新|早在"
+    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|以来|以來|本月|今年|近期|最新|早在|此后|此後"
 )
 
 
 _AFTER = re.compile(r"\b(?i:after|following)\b|之后|之後|后|後")
 # a present perfect before the "after" phrase: the news is a current state ("has resumed")
 _PERFECT = re.compile(r"\b(?i:has|have)\b|已经|已經|已")
+
+
+_MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("January", "Jan."),
+            ("February", "Feb."),
+            ("March", "Mar."),
+            ("April", "Apr."),
+            ("May",),
+            ("June", "Jun."),
+            ("July", "Jul."),
+            ("August", "Aug."),
+            ("September", "Sept.", "Sep.", "Sept"),
+            ("October", "Oct.", "Oct"),
+            ("November", "Nov.", "Nov"),
+            ("December", "Dec.", "Dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_CJK_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# an English month name, capitalised ("may" is a verb), with the day and year written
+# with it; the pattern starts with a character class so the engine jumps between
+# candidates (a word that is no month is dropped after the match)
+_MONTH_EN = re.compile(
+    r"[JFMASOND](?<![\w.][JFMASOND])[a-z]{2,8}\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?\b,?)?"
+    r"(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d\d)\b)?"
+)
+_MONTH_WORD = re.compile(r"[A-Za-z]+\.?")
+# a Chinese month number before 月 (not "5个月", five months), read backwards from 月
+_MONTH_ZH = re.compile(
+    r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*|今年|(?P<last>去年|上年))?"
+    r"(?<![个個\d])(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月\Z"
+)
+_NOT_A_MONTH_AFTER = re.compile(r"份?[底初中]?[之以]?[后後前]")
+# the quick test for an English month name (a leading character class: the engine
+# jumps between candidates)
+_MONTH_QUICK = re.compile(
+    r"[JFMASOND](?<![A-Za-z][JFMASOND])(?:anuary|an\.|ebruary|eb\.|arch|ar\.|pril|pr\.|ay"
+    r"|une|un\.|uly|ul\.|ugust|ug\.|eptember|ept?\.?|ctober|ct\.?|ovember|ov\.?|ecember"
+    r"|ec\.?)(?![a-z])"
+)
+
+
+def may_name_a_month(text: str) -> bool:
+    """False when the text surely names no month: the quick test before
+    `is_month_background`."""
+    return "月" in text or _MONTH_QUICK.search(text) is not None
+
+
+def _zh_month(number: str) -> int:
+    if number.isdigit():
+        return int(number)
+    if number.startswith("十"):
+        return 10 + _CJK_NUMBERS.get(number[1:], 0)
+    return _CJK_NUMBERS[number]
+
+
+def _months(text: str, start: int, end: int) -> list[tuple[int, int, int, int | None, bool]]:
+    """The months a stretch of text names: (start, end, month, year written or None,
+    "last year"), in text order."""
+    found: list[tuple[int, int, int, int | None, bool]] = []
+    chunk = text[start:end]
+    if _MONTH_QUICK.search(text, start, end) is not None:
+        for match in _MONTH_EN.finditer(text, start, end):
+            word = _MONTH_WORD.match(match.group())
+            month = _MONTH_NAMES.get(word.group()) if word is not None else None
+            if month is None:
+                continue
+            year = match.group("year")
+            found.append((match.start(), match.end(), month, int(year) if year else None, False))
+    at = chunk.find("月")
+    while at >= 0:
+        position = start + at
+        if not _NOT_A_MONTH_AFTER.match(text, position + 1):
+            zh = _MONTH_ZH.search(text, max(start, position - 12), position + 1)
+            if zh is not None:
+                year = zh.group("year")
+                found.append(
+                    (
+                        zh.start(),
+                        position + 1,
+                        _zh_month(zh.group("month")),
+                        int(year) if year else None,
+                        zh.group("last") is not None,
+                    )
+                )
+        at = chunk.find("月", at + 1)
+    return sorted(found)
+
+
+def _month_index(month: int, year: int | None, last: bool, published: date) -> int | None:
+    """The named month as year * 12 + month - 1; None for a month without a year after
+    the item's (last year's, or one to come: the text cannot tell)."""
+    if year is None:
+        if last:
+            year = published.year - 1
+        elif month <= published.month:
+            year = published.year
+        else:
+            return None
+    return year * 12 + month - 1
+
+
+# a month that opens a state still running ("since April", 自6月, 2月起), closes a
+# range of figures ("January-April", 1-4月, 1至4月) or bounds a plan ("by July", 7月前):
+# no earlier event
+_OPEN_BEFORE = re.compile(
+    r"(?:\b(?i:since|from|by|until|till|through|before|to|as of)\s+(?:(?:early|mid|late|end)[- ])?"
+    r"|(?:[-–~～至到自从截]|直到|直至)\s*(?:\d{4}\s*年\s*)?)$"
+)
+_OPEN_AFTER = re.compile(
+    r"\s*(?:\d{1,2}\s*[日号]\s*)?(?:起|以来|以來|开始|開始|前|底前|份?以来|-|–|至)"
+)
+# a sentence that looks ahead or reports figures against a period: not a past event
+_AHEAD = re.compile(
+    r"\b(?i:will|would|could|may|might|plans?|planned|aims?|expects?|expected|intends?"
+    r"|hopes?|hoping|targets?|targeting|scheduled|due to|set to|is to|are to"
+    r"|year[- ]on[- ]year|y/y"
+    r"|from a year earlier|a year ago)\b|将于|將於|将在|將在|即将|即將|将会|將會"
+    r"|计划|計劃|预计|預計|拟|擬|希望|力争|目标|同比|环比|環比"
+)
+
+
+# a day of the current week or month beside the month: the news is recent ("the fund,
+# agreed in April, started on Monday", "…4月签署的基金17日启动")
+_RECENT = re.compile(
+    r"\b(?i:yesterday|today|this week|last week|(?:on |last )?(?:monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday))\b|昨日|昨天|今日|本周|本週|上周|上週|(?<![月\d])\d{1,2}\s*日"
+)
+
+
+def is_month_background(text: str, sentence: Sentence, published: date) -> bool:
+    """True when the sentence's latest named month (outside an "after …" phrase of a
+    present perfect) is `BACKGROUND_MONTHS` or more months before `published`'s, it names
+    no later year and it says nothing of the present."""
+    months = _months(text, sentence.start, sentence.end)
+    now = published.year * 12 + published.month - 1
+    if not any(
+        (index := _month_index(month, year, last, published)) is not None
+        and now - index >= BACKGROUND_MONTHS
+        for _, _, month, year, last in months
+    ):
+        return False  # no month old enough (the filters below only drop months)
+    breaks = [sentence.start, *clause_breaks(text, sentence.start, sentence.end)]
+    latest = None
+    for start, end, month, year, last in months:
+        if _OPEN_BEFORE.search(text, max(sentence.start, start - 12), start):
+            continue
+        if _OPEN_AFTER.match(text, end):
+            continue
+        clause_start = max(b for b in breaks if b <= start)
+        after = _AFTER.search(text, clause_start, start)
+        if after is not None and _PERFECT.search(text, sentence.start, after.start()):
+            continue
+        index = _month_index(month, year, last, published)
+        if index is None:
+            return False
+        latest = index if latest is None else max(latest, index)
+    if latest is None or _RECENT.search(text, sentence.start, sentence.end):
+        return False
+    if now - latest < BACKGROUND_MONTHS:
+        return False
+    if any(year > published.year for year in years_of(text, sentence)):
+        return False
+    if _AHEAD.search(text, sentence.start, sentence.end):
+        return False
+    # "this year" dates the month ("今年4月"), it is no present state here
+    return not any(
+        m.group().lower() not in ("this year", "今年")
+        for m in _PRESENT.finditer(text, sentence.start, sentence.end)
+    )
 
 
 def years_of(text: str, sentence: Sentence) -> list[int]:

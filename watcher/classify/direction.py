@@ -15,16 +15,35 @@ suspended" says "reopen". So:
 2. Without a direction in the lead, the body decides when its sentences agree.
 3. When they disagree, the earliest directed sentence decides, and the signal says its
    direction is **uncertain** (alerts show it; severity is capped as for easing).
+
+Across rules: when the lead reports an easing event (a firm easing hit of some rule in
+the lead, or its `lead_easing`), a tightening signal of *another* rule whose every hit
+lies after the lead is the measure or disruption that event undoes ("Zambia lifts ban
+on metal exports. All exports were halted earlier this week and mining permits
+suspended ...": no ore disruption), not news of its own; it is dropped
+(`undone_dropped`). A rule that also fires in the lead keeps its signal, and so does one
+with a hit in a sentence that opens another story ("Separately, floods halted two
+mines", 另外, 与此同时: `NEW_STORY`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 from watcher.classify.rules import Hit
+from watcher.config import SignalRule
 from watcher.domain.items import Direction
 
 LEAD_SENTENCES = 1
+# one rule's outcome on an item: its name, the rule, its news hits, and whether its
+# `lead_easing` cue stands in the lead
+Fired = tuple[str, SignalRule, list[Hit], bool]
+# a sentence opening with one of these reports another story than the lead's
+NEW_STORY = re.compile(
+    r"\s*[\"'“‘]?(?:(?i:separately|meanwhile|elsewhere|in other news|in a separate)\b"
+    r"|另外|此外|另据|另一方面|与此同时|與此同時|同时|同時)"
+)
 
 
 def lead_end(has_title: bool) -> int:
@@ -57,3 +76,37 @@ def item_direction(
     if lead_found is not None:
         return lead_found, False
     return first, mixed
+
+
+def undone_dropped(fired: list[Fired], lead: int, new_story: Callable[[int], bool]) -> list[Fired]:
+    """`fired` less the tightening of other rules that a lead easing event undoes (see
+    the module's docstring). `lead` is `lead_end(...)`; `new_story(i)` says whether
+    sentence i opens another story."""
+    easing_lead = [
+        eased
+        or any(h.sentence < lead and h.direction is Direction.EASING and not h.hedged for h in hits)
+        for _, _, hits, eased in fired
+    ]
+    if not any(easing_lead):
+        return fired
+    kept = []
+    for (name, rule, hits, eased), easing in zip(fired, easing_lead, strict=True):
+        if (
+            not easing
+            and _body_tightening(hits, lead, rule)
+            and not any(new_story(h.sentence) for h in hits)
+        ):
+            continue
+        kept.append((name, rule, hits, eased))
+    return kept
+
+
+def _body_tightening(hits: Sequence[Hit], lead: int, rule: SignalRule) -> bool:
+    """True when the hits all lie after the lead and make a firm tightening signal."""
+    if any(h.sentence < lead for h in hits):
+        return False
+    firm = [h for h in hits if not h.hedged]
+    if not firm:
+        return False  # speculative: no tightening is sent
+    found, _ = item_direction(firm, lead)
+    return (found or rule.direction) is Direction.TIGHTENING

@@ -16,8 +16,20 @@ from datetime import date
 
 import structlog
 
-from watcher.classify.background import is_dated_background, names_a_year, reference_year
-from watcher.classify.direction import item_direction, lead_end
+from watcher.classify.background import (
+    is_dated_background,
+    is_month_background,
+    may_name_a_month,
+    names_a_year,
+    reference_year,
+)
+from watcher.classify.direction import (
+    NEW_STORY,
+    Fired,
+    item_direction,
+    lead_end,
+    undone_dropped,
+)
 from watcher.classify.lint import rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
@@ -141,9 +153,14 @@ class Classifier:
         """The classifier for a validated configuration; logs `rule_warning` for rules
         that cannot do their job (see `lint`) unless `warn` is False."""
         if warn:
-            for problem in rule_warnings(config):
-                log.warning("rule_warning", problem=problem)
+            cls.log_warnings(config)
         return cls(config.concepts, config.signals)
+
+    @staticmethod
+    def log_warnings(config: WatcherConfig) -> None:
+        """Log `rule_warning` for each rule of `config` that cannot do its job (`lint`)."""
+        for problem in rule_warnings(config):
+            log.warning("rule_warning", problem=problem)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own
@@ -171,7 +188,8 @@ class Classifier:
         # sentence -> dated background (see `background`), worked out at its first hit
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
-        signals = []
+        monthly: list[bool] = []  # whether the item may name a month, worked out once
+        fired: list[Fired] = []
         for name, compiled in self._compiled:
             if compiled.context and compiled.context.isdisjoint(item.labels):
                 continue
@@ -207,8 +225,15 @@ class Classifier:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if not hit.background:
                         if index not in dated:
-                            dated[index] = names_a_year(text, sentence) and (
-                                is_dated_background(text, sentence, _year(year, text, published))
+                            dated[index] = (
+                                names_a_year(text, sentence)
+                                and is_dated_background(
+                                    text, sentence, _year(year, text, published)
+                                )
+                            ) or (
+                                published is not None
+                                and _months_named(monthly, text)
+                                and is_month_background(text, sentence, published)
                             )
                         hit.background = dated[index]
                     hits.append(hit)
@@ -219,12 +244,17 @@ class Classifier:
                     and compiled.lead_vetoes.isdisjoint(keys)
                     for keys in item.keys[: lead_end(has_title)]
                 )
-                signals.append(
-                    self._signal(
-                        name, compiled.rule, news, text, sentences, entities, has_title, eased
-                    )
-                )
-        return signals
+                fired.append((name, compiled.rule, news, eased))
+        if len(fired) > 1:  # one rule alone cannot be another's context
+            fired = undone_dropped(
+                fired,
+                lead_end(has_title),
+                lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
+            )
+        return [
+            self._signal(name, rule, news, text, sentences, entities, has_title, eased)
+            for name, rule, news, eased in fired
+        ]
 
     def _signal(
         self,
@@ -306,6 +336,13 @@ def _year(cache: list[int | None], text: str, published: date | None) -> int | N
     """The item's reference year (see `background`), computed once per item."""
     if not cache:
         cache.append(reference_year(text, published))
+    return cache[0]
+
+
+def _months_named(cache: list[bool], text: str) -> bool:
+    """Whether the item may name a month (see `background`), computed once per item."""
+    if not cache:
+        cache.append(may_name_a_month(text))
     return cache[0]
 
 

@@ -46,6 +46,7 @@ from watcher.domain.items import Direction
 
 Found = dict[str, list[Match]]
 CUE_WINDOW = 12  # how far a direction cue may stand from the trigger without `within`
+HEDGED_CUE_WINDOW = 2  # how far before an easing cue a hedge makes it a possibility
 
 
 @dataclass(slots=True)
@@ -220,13 +221,15 @@ class CompiledRule:
         if clauses.questions:  # a cue in a question states nothing ("When will it recover?")
             tightening = [m for m in tightening if not clauses.asks(m)]
             easing = [m for m in easing if not clauses.asks(m)]
+        hedgeable = not self.hedges.isdisjoint(keys)
+        if easing and tightening and hedgeable:  # a possible easing cannot outrank a fact
+            easing = _unhedged(rule, found, easing, text, clauses)
         flipped = (
             _flipped(rule, found, easing, text, clauses)
             if easing and not self.not_easing.isdisjoint(keys)
             else []
         )
         negatable = not self.negators.isdisjoint(keys)
-        hedgeable = not self.hedges.isdisjoint(keys)
         for wanted, bound, loose in self.alternatives:
             if not wanted <= keys:
                 continue
@@ -451,6 +454,25 @@ def _flipped(
     ]
 
 
+def _unhedged(
+    rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
+) -> list[Match]:
+    """The easing cues less those a hedging cue just before them, in their clause, makes
+    a possibility ("the ban, which could be lifted next year, took effect"): an easing
+    that may come is no easing event."""
+    hedges = [m for c in rule.hedging for m in found.get(c, ())]
+    return [
+        cue
+        for cue in easing
+        if not any(
+            h.end <= cue.start
+            and distance(text, h.end, cue.start) <= HEDGED_CUE_WINDOW
+            and clauses.same(h, cue)
+            for h in hedges
+        )
+    ]
+
+
 def _negated(
     rule: SignalRule,
     found: Found,
@@ -466,12 +488,16 @@ def _negated(
     if not negations and not denials:
         return False
     protected = trigger + cues + [m for c in rule.negation_exceptions for m in found.get(c, ())]
+    window = rule.not_easing_window
     for denial in denials:
+        if any(
+            denial.end <= f.start and distance(text, denial.end, f.start) <= window for f in flipped
+        ):
+            continue  # an easing ruled out ("no plans to lift the ban"): not eased
         if not any(p.start <= denial.start and denial.end <= p.end for p in protected) and any(
             denial.end <= t.start and clauses.same(denial, t) for t in trigger
         ):
             return True  # "denied reports that ... plans export cuts"
-    window = rule.not_easing_window
     for neg in negations:
         if any(p.start <= neg.start and neg.end <= p.end for p in protected):
             continue  # part of a matched phrase ("not yet issued", "not only")
