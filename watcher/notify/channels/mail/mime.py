@@ -164,8 +164,8 @@ class Part:
     @classmethod
     def of(cls, text: str, subtype: str) -> Part:
         """`text` (UTF-8) as a `text/<subtype>` part, encoded as `encode_text` chooses."""
-        encoding, payload = encode_text(text)
         lines = text.encode("utf-8").splitlines()
+        encoding, payload = _encode_lines(lines)
         return cls(subtype, encoding, payload, (b"\n".join(lines) + b"\n").decode("utf-8"))
 
 
@@ -176,8 +176,12 @@ def encode_text(text: str) -> tuple[str, str]:
     `cte_type` is 8bit), else quoted-printable or base64, whichever is shorter on the
     first ten lines. The payload's lines end with `\\n`.
     """
+    return _encode_lines(text.encode("utf-8").splitlines())
+
+
+def _encode_lines(lines: list[bytes]) -> tuple[str, str]:
+    """`encode_text` for the text's UTF-8 lines (`bytes.splitlines()`)."""
     limit = MAIL_POLICY.max_line_length or 78
-    lines = text.encode("utf-8").splitlines()
     if max((len(line) for line in lines), default=0) <= limit:
         body = b"\n".join(lines) + b"\n"
         if body.isascii():
