@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
+import threading
+import time
+import uuid
 from collections.abc import Callable
 from datetime import date
 
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.stories import decode_sketch, sketch_text
-from watcher.service.analysis import Analysis, Rules, analyse
+from watcher.service.analysis import Analysis, Rules, analyse, classifier_for
 from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -63,3 +67,49 @@ def test_new_rules_replace_the_classifier_a_worker_kept(make_config: MakeConfig)
     assert _got(analyse(Rules.from_config(config), TEXTS)) == _expected(config)
     assert _got(analyse(Rules.from_config(fewer), TEXTS)) == _expected(fewer)
     assert _expected(fewer) != _expected(config)
+
+
+def test_threads_racing_on_new_rules_build_one_classifier(make_config: MakeConfig) -> None:
+    """Eight parse threads asking at once for rules not built yet all get one classifier."""
+    config = make_config()
+    payload = pickle.dumps((config.concepts, config.signals))
+    rules = Rules(f"fresh-{uuid.uuid4().hex}", payload)  # a digest no cache holds
+    builds = []
+
+    def build() -> Classifier:
+        builds.append(threading.get_ident())
+        time.sleep(0.05)  # a slow build: every thread arrives while it runs
+        return Classifier(config.concepts, config.signals)
+
+    start = threading.Barrier(8)
+    got: list[Classifier] = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(classifier_for(rules, build))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 8
+    assert len(builds) == 1
+    assert all(classifier is got[0] for classifier in got)
+
+
+def test_the_classifier_built_to_check_the_rules_is_the_one_used(make_config: MakeConfig) -> None:
+    """`Rules.from_config` builds the classifier; classifying with those rules builds none."""
+    config = make_config()
+    last = list(config.signals)[-1]
+    fewer = config.model_copy(
+        update={"signals": {k: v for k, v in config.signals.items() if k != last}}
+    )  # rules no other test builds
+    rules = Rules.from_config(fewer)
+
+    def build() -> Classifier:
+        raise AssertionError("a second classifier was built")
+
+    first = classifier_for(rules, build)
+    assert classifier_for(rules) is first
+    assert _got(analyse(rules, TEXTS)) == _expected(fewer)

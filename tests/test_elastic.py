@@ -205,3 +205,46 @@ async def test_a_default_round_parses_classifies_and_mails_without_a_process(
     assert await run_once(config) == 0
     assert set(descendants()) <= before  # no forkserver, no worker, no resource tracker
     assert len(list((tmp_path / "data" / "maildrop").glob("*.eml"))) == 2
+
+
+async def test_idle_processes_retire_and_start_again_when_needed(
+    stopped: list[ElasticWorkers],
+) -> None:
+    """After `idle` seconds with no task, the workers exit; the next task starts new ones."""
+    pool = ElasticWorkers(1, 1, deadline=60, backlog=0, idle=0.3)
+    stopped.append(pool)
+    first = await pool.run("pid", os.getpid)
+    assert first != os.getpid()
+    assert pool.processes_started
+    await _until(lambda: not alive(first), "the idle worker to exit")
+    assert not pool.processes_started
+    assert pool.retired == 1
+    second = await pool.run("pid", os.getpid)  # a fresh worker, from the warm forkserver
+    assert second not in (first, os.getpid())
+    assert pool.processes_started
+
+
+async def test_a_running_task_keeps_its_worker_past_the_idle_time(
+    stopped: list[ElasticWorkers],
+) -> None:
+    """Idle counts from the last task's end: a task running longer than `idle` finishes."""
+    pool = ElasticWorkers(1, 1, deadline=60, backlog=0, idle=0.2)
+    stopped.append(pool)
+    long, short = await asyncio.gather(
+        pool.run("long", slowparse.pid_after, 1.0), pool.run("short", os.getpid)
+    )
+    assert long == short != os.getpid()  # one worker ran both, the long task to its end
+    assert pool.retired == 0
+    assert pool.restarts == 0
+    await _until(lambda: not alive(long), "the worker to retire once idle")
+    assert pool.retired == 1
+
+
+async def test_idle_zero_keeps_the_processes_until_close(stopped: list[ElasticWorkers]) -> None:
+    """`idle: 0`: the workers stay up between tasks (until `close`)."""
+    pool = ElasticWorkers(1, 1, deadline=60, backlog=0, idle=0)
+    stopped.append(pool)
+    first = await pool.run("pid", os.getpid)
+    await asyncio.sleep(0.5)  # longer than any idle time the other tests use
+    assert await pool.run("pid", os.getpid) == first
+    assert pool.retired == 0

@@ -32,6 +32,9 @@ from watcher.notify.channels.mail.mime import (
     qp_body,
     wordwrap,
 )
+from watcher.notify.channels.mail.notice import render_notice
+from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.store.notices import Notice
 
 _WORDS = (
     "China", "bans", "dysprosium", "exports", "Nestam", "Ltd", "reroutes", "quota", "weighs",
@@ -102,6 +105,28 @@ def test_a_folded_subject_unfolds_and_decodes_to_itself(subject: str) -> None:
     assert folded.isascii()
     parsed = BytesParser(policy=email.policy.default).parsebytes(folded.encode() + b"\r\n")
     assert str(parsed["Subject"]) == subject
+
+
+def test_every_admin_notice_subject_decodes_to_the_subject_set(make_config: MakeConfig) -> None:
+    """A notice's Subject is folded as an alert's is: no space lost or doubled as it is sent.
+
+    Notices were folded by the `email` package's SMTP policy, which left the space between
+    `reroutes…` and `·` outside the encoded words, where readers drop it.
+    """
+    config = make_config(admins=["ops@example.org"])
+    subjects = [
+        "Nestam Ltd reroutes… · Export control",
+        "Source “Zoë’s metals” failing · 5 errors",
+        *generated_titles(200, seed=21),
+    ]
+    wrong = []
+    for number, subject in enumerate(subjects):
+        notice = Notice(number, f"k{number}", subject, "body", f"<n.{number}@example.org>", 0)
+        message = render_notice(notice, config, NOW)
+        shown = sent_subject(Outgoing.of(message).data)
+        if shown != str(message["Subject"]):
+            wrong.append((str(message["Subject"]), shown))
+    assert wrong == []
 
 
 def test_the_check_refuses_a_subject_that_reads_back_otherwise() -> None:

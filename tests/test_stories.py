@@ -72,12 +72,14 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
-    """Real pairs, dev split: precision ≥ 0.97, at most 1 missed alert (see README)."""
+    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.59, at most 1 missed alert
+    (measured 0.990, 0.601 and 1; see README)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
     assert result.pairs >= 290
-    assert result.precision >= 0.97
+    assert result.precision >= 0.98
+    assert result.recall >= 0.59
     assert result.missed <= 1
 
 
@@ -162,6 +164,113 @@ def test_a_number_the_story_lacked_is_news() -> None:
     assert not news(sketch_text(title, body), story.facts)
     versioned = sketch_text(title, body + " Rules 1.2.3 and 4.5.6 apply.")  # no count
     assert not news(versioned, story.facts)
+
+
+def test_a_batch_of_another_year_is_another_event() -> None:
+    """The first batch of one year's quotas is not the first batch of another year's,
+    even when both texts name both years and the same tonnage."""
+    this_year = (
+        "China keeps tungsten quota flat",
+        "The natural resources ministry published the first batch of tungsten mining"
+        " quotas for 2026 at 58,000 tonnes. Caps were unchanged from 2025, when the"
+        " total was also 58,000 tonnes.",
+    )
+    last_year = (
+        "China keeps tungsten quota flat",
+        "The natural resources ministry published the first batch of tungsten mining"
+        " quotas for 2025 at 58,000 tonnes. Caps were unchanged from 2024, when the"
+        " total was also 58,000 tonnes.",
+    )
+    a, b = sketch_text(*this_year), sketch_text(*last_year)
+    assert contradictions(a, b) == ["batch of year"]
+    assert not same_story(a, b)
+    reworded = (
+        "Tungsten mining cap held",
+        "For 2026 the first batch of tungsten mining quotas stays at 58,000 tonnes,"
+        " the natural resources ministry said, unchanged from 2025.",
+    )
+    assert not contradictions(a, sketch_text(*reworded))
+
+
+def test_the_same_announcement_number_of_another_year_is_another_event() -> None:
+    """MOFCOM numbers its announcements anew each year: No. 5 of 2026 is not No. 5 of 2025."""
+    body = (
+        "The commerce ministry and customs issued Announcement No. 5 of {year}, adding"
+        " graphite anodes to the export control list from next month. The list was last"
+        " revised in 2024."
+    )
+    a = sketch_text("China adds graphite anodes to control list", body.format(year=2026))
+    b = sketch_text("China adds graphite anodes to control list", body.format(year=2025))
+    assert contradictions(a, b) == ["batch of year"]
+    assert not same_story(a, b)
+    assert same_story(a, sketch_text("Graphite anode curbs", body.format(year=2026)))
+
+
+def test_a_day_between_the_two_publications_is_a_later_development() -> None:
+    """Friday's item that names Wednesday, a day after Monday's item was published and
+    not named in it, reports a new development; Friday's rewrite naming only Monday's
+    news is the same event, and so is the same text when either is undated."""
+    monday = (
+        "China requires licences for tungsten exports",
+        "China's commerce ministry said on Monday that exporters of tungsten, tellurium and"
+        " bismuth items will need a licence, citing national security and"
+        " non-proliferation.",
+    )
+    follow_up = (
+        "Tungsten licence applications stall",
+        "China's commerce ministry said on March 3 that exporters of tungsten, tellurium"
+        " and bismuth items will need a licence, citing national security. On Wednesday"
+        " traders said no licences had been granted yet.",
+    )
+    rewrite = (
+        "Tungsten exports need licences",
+        "China's commerce ministry said on March 3 that exporters of tungsten, tellurium"
+        " and bismuth items will need a licence, citing national security and"
+        " non-proliferation obligations.",
+    )
+    signals = [("export_control", "tightening")]
+    first = sketch_text(*monday, date(2025, 3, 3), signals)
+    later = sketch_text(*follow_up, date(2025, 3, 7), signals)
+    assert contradictions(later, first) == contradictions(first, later) == ["later day"]
+    assert not same_story(later, first)
+    assert same_story(sketch_text(*rewrite, date(2025, 3, 7), signals), first)
+    assert same_story(sketch_text(*follow_up, None, signals), first)
+
+
+def test_traditional_and_simplified_chinese_of_one_text_are_one_story() -> None:
+    """A Hong Kong or Taiwan outlet's traditional characters are compared as simplified."""
+    simplified = (
+        "刚果(金)延长钴出口禁令",
+        "刚果(金)战略矿产监管局宣布，将钴出口禁令再延长三个月，以缓解全球市场供应过剩，"
+        "矿企须继续暂停出口钴产品。",
+    )
+    traditional = (
+        "剛果(金)延長鈷出口禁令",
+        "剛果(金)戰略礦產監管局宣布，將鈷出口禁令再延長三個月，以緩解全球市場供應過剩，"
+        "礦企須繼續暫停出口鈷產品。",
+    )
+    assert same_story(sketch_text(*simplified), sketch_text(*traditional))
+
+
+def test_a_chinese_day_named_alone_is_read_in_the_month_of_publication() -> None:
+    """ "18日" in a wire of December 19 is December 18: it matches "12月18日" elsewhere."""
+    wire = sketch_text(
+        "商务部回应稀土出口管制",
+        "商务部新闻发言人18日表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 19),
+    )
+    dated = sketch_text(
+        "商务部就稀土出口许可答问",
+        "12月18日，商务部新闻发言人表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 20),
+    )
+    other_day = sketch_text(
+        "商务部就稀土出口许可答问",
+        "12月11日，商务部新闻发言人表示，对符合规定的稀土出口许可申请将依法予以批准。",
+        date(2025, 12, 20),
+    )
+    assert not contradictions(wire, dated)
+    assert contradictions(wire, other_day) == ["day"]
 
 
 LYNAS = (
@@ -497,3 +606,28 @@ def test_an_update_says_what_it_adds_and_how_many_sources_carry_the_story(
         assert "carried by 3 sources" in part
     assert "now also reports" not in text_part(plain)
     assert "carried by 3 sources" in text_part(plain)
+
+
+async def test_a_lookup_hands_over_only_candidates_within_each_items_window(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Of two new items sharing the keys of one stored item, only the one whose window holds
+    its date gets it as a candidate (its sketch decoded); the other gets none."""
+    config = make_config(database={"url": database_url})
+    keys = index_keys(sketch_text(*REPRINT))
+    window = timedelta(days=2)
+    async with Runtime(config) as rt:
+        await _save(rt, _item("wire", *LYNAS, "w1"))  # published NOW
+        lookup = await rt.db.run_write(
+            lambda connection: find(
+                Driver(connection),
+                source="paper",
+                wanted=[(keys, NOW + timedelta(days=1)), (keys, NOW + timedelta(days=3))],
+                window=window,
+                now=NOW + timedelta(days=3),
+            )
+        )
+    near, far = lookup.candidates
+    assert [c.source for c in near] == ["wire"]
+    assert near[0].sketch == sketch_text(*LYNAS, NOW.date(), [])
+    assert far == []

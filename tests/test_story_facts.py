@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import date
 
 import watcher.domain.story_facts as story_facts
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
@@ -98,3 +99,57 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
             assert found == _plain_named(table, lowered), text
             named += len(found)
     assert named > 1000
+
+
+def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
+    """A batch or round takes the year named nearest to it in its own sentence."""
+    values = story_facts.fact_values(
+        "",
+        "In 2025 the first batch of rare earth quotas was 135,000 t; the second round"
+        " came in August. 2026年第一批稀土开采总量控制指标已下达。",
+    )
+    batches = {v for k, v in values if k == story_facts.ORDINAL_YEAR}
+    assert batches == {"batch:1@2025", "batch:1@2026"}
+    undated = story_facts.fact_values("", "The second batch of quotas was issued.")
+    assert not {v for k, v in undated if k == story_facts.ORDINAL_YEAR}
+
+
+def test_a_chinese_day_alone_takes_its_month_from_the_publication_day() -> None:
+    """ "18日" is the 18th on or before the publication day; "30日内" is a span, no day."""
+
+    def days(body: str, when: date | None) -> set[str]:
+        values = story_facts.fact_values("", body, when)
+        return {v for k, v in values if k == story_facts.DAY}
+
+    assert days("商务部18日宣布", date(2025, 12, 19)) == {"12-18"}
+    assert days("海关总署30日公布", date(2026, 1, 2)) == {"12-30"}
+    assert days("自12月1日起实施，30日内完成审查", date(2025, 12, 2)) == {"12-01"}
+    assert days("商务部18日宣布", date(2025, 3, 1)) == {"02-18"}
+    assert not days("商务部18日宣布", None)
+
+
+def test_an_announcement_number_takes_only_the_year_written_next_to_it() -> None:
+    """ "No. 5 of 2026" and "2026年第5号" are one number of one year; a year further off
+    in the sentence ("suspends No. 12 until March 2027") is not its year."""
+
+    def numbered(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        return {v for k, v in values if k == story_facts.ORDINAL_YEAR}
+
+    assert numbered("MOFCOM issued Announcement No. 5 of 2026 on graphite.") == {"no:5@2026"}
+    assert numbered("商务部发布2026年第5号公告，对石墨实施出口管制。") == {"no:5@2026"}
+    assert numbered("Announcement [2023] No. 23 covers gallium.") == {"no:23@2023"}
+    assert not numbered("The order suspends Announcement No. 12 until the end of March 2027.")
+
+
+def test_named_days_are_dated_in_the_year_nearest_the_publication_day() -> None:
+    """Days carry no year: "December 30" read in a text of January 2 is last year's."""
+    facts = story_facts.facts_of("", "Rules of December 30 take effect on January 5.")
+    assert story_facts.named_dates(facts, date(2026, 1, 2)) == {
+        date(2025, 12, 30),
+        date(2026, 1, 5),
+    }
+    assert story_facts.named_dates(facts, date(2025, 7, 1)) == {
+        date(2025, 12, 30),
+        date(2025, 1, 5),
+    }

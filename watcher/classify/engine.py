@@ -153,9 +153,14 @@ class Classifier:
         """The classifier for a validated configuration; logs `rule_warning` for rules
         that cannot do their job (see `lint`) unless `warn` is False."""
         if warn:
-            for problem in rule_warnings(config):
-                log.warning("rule_warning", problem=problem)
+            cls.log_warnings(config)
         return cls(config.concepts, config.signals)
+
+    @staticmethod
+    def log_warnings(config: WatcherConfig) -> None:
+        """Log `rule_warning` for each rule of `config` that cannot do its job (`lint`)."""
+        for problem in rule_warnings(config):
+            log.warning("rule_warning", problem=problem)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own

@@ -191,7 +191,7 @@ class TermMatcher:
     @staticmethod
     def _value(key: str, exact: tuple[str, ...], wild: tuple[str, ...]) -> _Value:
         """What the automaton yields for `key` (see `_scan_into`)."""
-        latin = not any(is_cjk(c) for c in key)
+        latin = _CJK_CHAR.search(key) is None  # the characters `is_cjk` accepts
         return (
             len(key),
             latin and _is_word_char(key[0]),

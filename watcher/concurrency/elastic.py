@@ -19,10 +19,14 @@ on `threads` threads of the service and starts its `WorkerPool` only when it is 
   a process, and keeps a thread busy until it ends.
 
 Once the processes are up, a task that finds both threads busy goes straight to them
-(waiting longer would only slow the round down), and they stay until `close`, as the
-process pool's always did. `backlog <= 0` sends every task to the processes, as before
-this class existed. What `WorkerPool` promises holds for every task: the deadline counts
-from when a task starts running (waiting for a thread or a worker is never charged),
+(waiting longer would only slow the round down). They stop when they have had nothing to
+do for `idle` seconds (a daemon's backfill is over, the next rounds are small), so a
+daemon returns to the memory of its threads; the next backlog or overrun starts them
+again (from the warm forkserver, in milliseconds). `idle <= 0` keeps them until `close`.
+`backlog <= 0` sends every task to the processes, as before this class existed.
+
+What `WorkerPool` promises holds for every task: the deadline counts from when a task
+starts running (waiting for a thread or a worker is never charged),
 an exception `fn` raises propagates unchanged, and a caller cancelled while it waits
 leaves the pool as it was (a task already on a thread runs to its end, unobserved).
 """
@@ -51,8 +55,9 @@ class ElasticWorkers(WorkerPool):
 
     `threads` threads run tasks first; `workers` worker processes (a `WorkerPool` with
     `preload`) start when a task waited `backlog` seconds for a thread, or overran
-    `deadline` on one. `moved` counts the tasks that overran on a thread and were re-run
-    in a process; `restarts`, the workers killed at a deadline or found dead.
+    `deadline` on one, and stop after `idle` seconds with no task. `moved` counts the
+    tasks that overran on a thread and were re-run in a process; `restarts`, the workers
+    killed at a deadline or found dead; `retired`, the times idle processes were stopped.
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class ElasticWorkers(WorkerPool):
         deadline: float,
         backlog: float,
         *,
+        idle: float = 0.0,
         preload: Sequence[str] = (),
     ) -> None:
         # deliberately not WorkerPool.__init__: the processes are `self.processes`
@@ -71,8 +77,15 @@ class ElasticWorkers(WorkerPool):
         self.threads = threads
         self.deadline = deadline
         self.backlog = backlog
+        self.idle = idle
         self.moved = 0
+        self.retired = 0
+        self._preload = tuple(preload)
         self.processes = WorkerPool(workers, deadline, preload=preload)  # starts on first use
+        self._restarts_before = 0  # the restarts of process pools retired so far
+        self._in_processes = 0  # tasks sent to the processes and not yet ended
+        self._retire_timer: asyncio.TimerHandle | None = None
+        self._retiring: set[asyncio.Future[None]] = set()
         self._slots = asyncio.Semaphore(threads)
         self._up = asyncio.Event()  # set once tasks go to the processes
         self._closed = False
@@ -82,12 +95,13 @@ class ElasticWorkers(WorkerPool):
 
     @property
     def restarts(self) -> int:  # type: ignore[override]  # read-only here: the processes count
-        """Workers killed at their deadline or found dead (the processes' count)."""
-        return self.processes.restarts
+        """Workers killed at their deadline or found dead (every process pool's count)."""
+        return self._restarts_before + self.processes.restarts
 
     @property
     def processes_started(self) -> bool:
-        """True once any task was sent to the worker processes."""
+        """True while the worker processes are up: since a task was sent to them, until
+        they retire (idle) or the pool closes."""
         return self._up.is_set()
 
     async def start(self) -> None:
@@ -148,11 +162,41 @@ class ElasticWorkers(WorkerPool):
         return False
 
     async def _in_process(self, what: str, fn: Callable[..., T], args: Any, reason: str) -> T:
+        if self._retire_timer is not None:
+            self._retire_timer.cancel()
+            self._retire_timer = None
         if not self._up.is_set():
             self._up.set()
             if reason != "always":
                 log.info("parse_workers_started", reason=reason, workers=self.workers)
-        return await self.processes.run(what, fn, *args)
+        self._in_processes += 1
+        try:
+            return await self.processes.run(what, fn, *args)
+        finally:
+            self._in_processes -= 1
+            if not self._in_processes and self.idle > 0 and not self._closed:
+                loop = asyncio.get_running_loop()
+                self._retire_timer = loop.call_later(self.idle, self._retire)
+
+    def _retire(self) -> None:
+        """Stop the idle worker processes; a fresh (unstarted) pool takes their place.
+
+        Runs on the event loop, `idle` seconds after the last task in the processes ended
+        with none sent since (a task sent meanwhile cancels the timer). Killing and
+        joining the workers happens on a thread, never on the loop.
+        """
+        self._retire_timer = None
+        if self._in_processes or self._closed or not self._up.is_set():
+            return
+        old = self.processes
+        self._restarts_before += old.restarts
+        self.processes = WorkerPool(self.workers, self.deadline, preload=self._preload)
+        self._up.clear()
+        self.retired += 1
+        log.info("parse_workers_retired", idle=self.idle, workers=self.workers)
+        stopping = asyncio.ensure_future(asyncio.to_thread(old.close))
+        self._retiring.add(stopping)
+        stopping.add_done_callback(self._retiring.discard)
 
     def close(self) -> None:
         """Stop the worker processes now and refuse new tasks.
@@ -161,5 +205,8 @@ class ElasticWorkers(WorkerPool):
         thread cannot be stopped), its outcome unobserved.
         """
         self._closed = True
+        if self._retire_timer is not None:
+            self._retire_timer.cancel()
+            self._retire_timer = None
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.processes.close()

@@ -694,6 +694,11 @@ class PollingConfig(Model):
         description="a document that waited this long for a free parse thread starts the worker"
         " processes; 0s parses everything in worker processes from the first document",
     )
+    parse_idle: Duration = Field(
+        default=timedelta(minutes=2),
+        description="worker processes with nothing to parse this long stop (the next backlog"
+        " or overrun starts them again); 0s keeps them until the service stops",
+    )
     full_text_items: int = Field(
         default=20, ge=0, description="most article pages fetched per poll for `full_text`"
     )

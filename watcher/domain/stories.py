@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 
 import xxhash
 
+from watcher.domain.folding import simplify
 from watcher.domain.story_facts import (
     COUNT,
     COUNTRY,
@@ -43,6 +44,7 @@ from watcher.domain.story_facts import (
     MATERIAL,
     MONTH,
     ORDINAL,
+    ORDINAL_YEAR,
     PLACE,
     SIGNAL,
     SIGNAL_TYPE,
@@ -50,6 +52,7 @@ from watcher.domain.story_facts import (
     YEAR,
     facts_of,
     kind_of,
+    named_dates,
     published_days,
 )
 
@@ -98,8 +101,9 @@ class Candidate:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one."""
-    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Lower-cased word, number and CJK-character tokens; `3,000` and `3000` are one, and
+    traditional Chinese characters are written simplified (`watcher.domain.folding`)."""
+    normal = _THOUSANDS.sub("", unicodedata.normalize("NFKC", simplify(text)).lower())
     return _TOKEN.findall(normal)
 
 
@@ -168,10 +172,21 @@ THRESHOLD = 1.0
 JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact report one event
 # Kinds of facts that tell two events apart when the two items name values and share none
 # (`watcher.domain.story_facts`): other actors (elements, countries), another month,
-# batch or year, another tonnage (a quota's or a shipment's size: outlets may pick other
-# percentages or prices of one event, not another size), another signal type, or the
-# same type in the other direction.
-CONTRADICTING = (MATERIAL, COUNTRY, MONTH, ORDINAL, YEAR, TONNAGE, SIGNAL_TYPE, SIGNAL)
+# batch or year, a batch of another year ("the first batch of 2024" is not that of
+# 2021, whichever other years either names), another tonnage (a quota's or a
+# shipment's size: outlets may pick other percentages or prices of one event, not
+# another size), another signal type, or the same type in the other direction.
+CONTRADICTING = (
+    MATERIAL,
+    COUNTRY,
+    MONTH,
+    ORDINAL,
+    ORDINAL_YEAR,
+    YEAR,
+    TONNAGE,
+    SIGNAL_TYPE,
+    SIGNAL,
+)
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
@@ -210,7 +225,26 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
         out.append(KINDS[FIGURE])
     if copy and _each_has_own(a.facts, b.facts, PLACE):
         out.append(KINDS[PLACE])
+    if _later_development(a, b) or _later_development(b, a):
+        out.append(LATER)
     return out
+
+
+LATER = "later day"  # the contradiction of `_later_development`
+
+
+def _later_development(earlier: Sketch, later: Sketch) -> bool:
+    """True when `later` names a day after `earlier` was published and before it was
+    published itself, and `earlier` does not name it: it reports something that happened
+    after `earlier` was written, a new development. Both must be dated by their sources;
+    a day `later` was published on is left out (a dateline, or the day's own news)."""
+    published = published_days(earlier.facts)
+    own = published_days(later.facts)
+    if not published or not own or min(own) - max(published) < 2:
+        return False
+    first, last = date.fromordinal(max(published)), date.fromordinal(min(own))
+    days = named_dates(later.facts - earlier.facts, last)
+    return any(first < day < last for day in days)
 
 
 def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:

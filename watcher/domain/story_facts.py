@@ -6,12 +6,18 @@ each item's text yields `facts`, small typed values compared slot by slot:
 
 - `MATERIAL`: the elements and minerals named (`watcher.domain.vocabulary`), canonical;
 - `COUNTRY`: the countries named, canonical;
-- `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04");
+- `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04"), and
+  with a publication date the weekdays ("on Monday", "周日") and CJK days named alone
+  ("21日") before it;
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
-  "Announcement No. 23", "第23号".
+  "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
+  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
+  an announcement number with the year written next to it ("No. 18 of 2025",
+  "2025年第18号": `no:18@2025`), so that the first batch or the No. 1 of one year is not
+  that of another;
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
@@ -55,7 +61,8 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     PUBLISHED,
     COUNT,
     TONNAGE,
-) = range(1, 14)
+    ORDINAL_YEAR,
+) = range(1, 15)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -70,6 +77,7 @@ KINDS = {
     PUBLISHED: "published",
     COUNT: "number",
     TONNAGE: "tonnage",
+    ORDINAL_YEAR: "batch of year",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -129,6 +137,10 @@ _WEEKDAY = _starting(
 _ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 _CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CJK_DAY_MARK = "日"  # in every match of `_CJK_BARE_DAY`
+# a day of the month alone ("21日宣布"), not after a month ("9月21日": `_CJK_DAY`) nor a
+# span ("30日内": within 30 days)
+_CJK_BARE_DAY = re.compile(r"(?<![\d.,月])(?<!月\s)(\d{1,2})\s*日(?![内以])")
 _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上旬|下旬|底|初)?")
 _MONTH_ALONE = _starting(
     "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
@@ -265,6 +277,35 @@ def published_days(facts: Iterable[int]) -> set[int]:
     return {f & _LOW for f in facts if kind_of(f) == PUBLISHED}
 
 
+@cache
+def _day_facts() -> dict[int, tuple[int, int]]:
+    """Every possible `DAY` fact and the (month, day) it names."""
+    return {
+        fact(DAY, f"{month:02d}-{day:02d}"): (month, day)
+        for month in range(1, 13)
+        for day in range(1, 32)
+    }
+
+
+def named_dates(facts: Iterable[int], around: date) -> set[date]:
+    """The calendar days among `facts` (`DAY`) as dates: each in the year that puts it
+    nearest to `around` (the item's publication day; days carry no year)."""
+    out = set()
+    for value in facts:
+        named = _day_facts().get(value) if kind_of(value) == DAY else None
+        if named is None:
+            continue
+        candidates = []
+        for year in (around.year - 1, around.year, around.year + 1):
+            try:
+                candidates.append(date(year, *named))
+            except ValueError:  # February 29 of a common year
+                continue
+        if candidates:
+            out.add(min(candidates, key=lambda day: abs(day - around)))
+    return out
+
+
 def fact_values(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> set[tuple[int, str]]:
@@ -288,6 +329,7 @@ def fact_values(
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
             out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
+        out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
     out.update((COUNTRY, name) for name in _country_terms().named(lowered))
@@ -305,20 +347,76 @@ def fact_values(
     for match in _QUARTER.finditer(text):
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
+    years = [(match.start(1), match.group(1)) for match in _YEAR.finditer(text)]
     for match in _ORDINAL.finditer(text):
         series = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        out.add((ORDINAL, f"{series}:{_ORDINALS[match.group(1).lower()]}"))
+        value = f"{series}:{_ORDINALS[match.group(1).lower()]}"
+        out.add((ORDINAL, value))
+        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
     for match in _CJK_ORDINAL.finditer(text):
         number = match.group(1)
-        out.add((ORDINAL, f"batch:{_ORDINALS.get(number, number)}"))
+        value = f"batch:{_ORDINALS.get(number, number)}"
+        out.add((ORDINAL, value))
+        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
-        out.add((ORDINAL, f"no:{int(match.group(1))}"))
+        value = f"no:{int(match.group(1))}"
+        out.add((ORDINAL, value))
+        out.update(
+            (ORDINAL_YEAR, f"{value}@{year}")
+            for year in _year_of(text, match, years, NUMBER_YEAR_REACH)
+        )
     figures = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((COUNT, count) for count in _counts(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
+    return out
+
+
+# An announcement's year is written next to its number ("No. 70 of 2025", "2025年第18号",
+# "[2023] No. 23"); a year further away in its sentence is often another's.
+NUMBER_YEAR_REACH = 12
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n](?!\d)")
+
+
+def _year_of(
+    text: str, match: re.Match[str], years: list[tuple[int, str]], reach: int = 0
+) -> list[str]:
+    """The year of a batch, round or announcement number: the year named nearest to
+    `match` in its sentence (`years`: each year's offset and value in `text`), and no
+    more than `reach` characters from it when `reach` is given; none when there is none.
+    """
+    start, end = match.span()
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
+    low, high = (before[-1] if before else 0), (after.start() if after else len(text))
+    near = [
+        (max(0, start - offset, offset - end), year)
+        for offset, year in years
+        if low <= offset < high and offset != match.start(1)  # not the number itself
+    ]
+    near = [(distance, year) for distance, year in near if not reach or distance <= reach]
+    return [min(near)[1]] if near else []
+
+
+def _bare_days(text: str, when: date) -> set[str]:
+    """The days a CJK text names by their number alone ("21日"), each the last such day
+    of a month on or before `when` (the publication day): Chinese wires date an event
+    this way in the month they report it."""
+    out = set()
+    for match in _CJK_BARE_DAY.finditer(text) if _CJK_DAY_MARK in text else ():
+        number = int(match.group(1))
+        if not 1 <= number <= 31:
+            continue
+        month = when.replace(day=1)
+        if number > when.day:  # last month's day
+            month = (month - timedelta(days=1)).replace(day=1)
+        try:
+            day = month.replace(day=number)
+        except ValueError:  # no such day in that month
+            continue
+        out.add(f"{day.month:02d}-{day.day:02d}")
     return out
 
 

@@ -7,14 +7,17 @@ other poll up and use one core of many. `analyse` runs in the parse pool
 threads fall behind), under the same deadline as parsing. The rules travel as a `Rules`
 value: a digest and the pickled concepts and signals, about 20 KB; a worker builds its
 classifier once per digest (25 ms) and keeps it, so a reloaded config reaches the workers
-with the next poll, and a recycled worker rebuilds it on its first call.
+with the next poll, and a recycled worker rebuilds it on its first call. In the service's
+own process the classifier `Rules.from_config` built (to check the rules) is the one the
+parse threads use: `classifier_for` builds at most one per digest, under a lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,9 +41,12 @@ class Rules:
         Builds the classifier once here, so rules it cannot build raise `ValueError` now
         and not in every worker, and logs the rules' warnings unless `warn` is False.
         """
-        Classifier.from_config(config, warn=warn)
         payload = pickle.dumps((config.concepts, config.signals), protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(hashlib.sha256(payload).hexdigest(), payload)
+        rules = cls(hashlib.sha256(payload).hexdigest(), payload)
+        if warn:
+            Classifier.log_warnings(config)
+        classifier_for(rules, lambda: Classifier(config.concepts, config.signals))
+        return rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,33 @@ class Analysis:
     keys: frozenset[int]
 
 
-_classifiers: dict[str, Classifier] = {}  # this process's classifier, by rules digest
+# this process's classifiers by rules digest: the newest two (a reload's polls in flight
+# may still carry the rules before it)
+_classifiers: dict[str, Classifier] = {}
+_classifiers_lock = threading.Lock()
+_KEEP = 2
+
+
+def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) -> Classifier:
+    """This process's classifier for `rules`, built once (by `build`, else from the payload).
+
+    Threads asking at once for rules not built yet wait for the one build.
+    """
+    classifier = _classifiers.get(rules.digest)
+    if classifier is not None:
+        return classifier
+    with _classifiers_lock:
+        classifier = _classifiers.get(rules.digest)
+        if classifier is None:
+            if build is None:
+                concepts, signals = pickle.loads(rules.payload)
+                classifier = Classifier(concepts, signals)
+            else:
+                classifier = build()
+            while len(_classifiers) >= _KEEP:
+                del _classifiers[next(iter(_classifiers))]
+            _classifiers[rules.digest] = classifier
+    return classifier
 
 
 def analyse(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list[Analysis]:
@@ -69,11 +101,7 @@ def analyse(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list
     Runs in a worker process; `rules.payload` is unpickled only from this package's own
     `Rules.from_config`, never from outside input.
     """
-    classifier = _classifiers.get(rules.digest)
-    if classifier is None:
-        concepts, signals = pickle.loads(rules.payload)
-        _classifiers.clear()
-        classifier = _classifiers[rules.digest] = Classifier(concepts, signals)
+    classifier = classifier_for(rules)
     out = []
     for title, body, when in texts:
         signals = classifier.classify(title, body, when)

@@ -91,6 +91,7 @@ class Runtime:
                 polling.parse_workers,
                 deadline,
                 polling.parse_backlog.total_seconds(),
+                idle=polling.parse_idle.total_seconds(),
                 preload=worker_modules(self.config),
             )
             if polling.parse_workers

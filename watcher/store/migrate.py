@@ -9,12 +9,14 @@ Start-up is the common case and the schema is almost always at head already: `he
 reads the revision graph from the scripts' headers and `current` reads the
 `alembic_version` table directly, so a database at head is confirmed without importing
 Alembic (about 0.2 s of CPU). Alembic is imported only to migrate, or when the scripts'
-headers do not name exactly one head (it then reports the graph itself).
+headers do not name exactly one head (it then reports the graph itself); it is imported
+without pygments (`_import_alembic`), which only Mako's HTML error pages would use.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +40,27 @@ _DOWN = re.compile(
 _REVISION = re.compile(r"^revision(?:: *[\w\[\] |]+)? *= *['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
+def _import_alembic() -> None:
+    """Import Alembic's commands with pygments hidden, unless something loaded it already.
+
+    Alembic imports Mako, whose `mako.exceptions` imports pygments (about 5 MB and 0.07 s
+    of CPU) to highlight the source in its HTML error pages, and falls back to plain
+    escaping when the import fails; migrating never draws such a page. A `None` in
+    `sys.modules` makes the import fail; the entry is removed at once, so a later
+    `import pygments` works as ever (as in `watcher._import_structlog_without_rich`).
+    """
+    if "alembic.command" in sys.modules or "pygments" in sys.modules:
+        return
+    sys.modules["pygments"] = None  # type: ignore[assignment]
+    try:
+        import alembic.command  # noqa: F401
+    finally:
+        del sys.modules["pygments"]
+
+
 def alembic_config() -> Config:
     """An Alembic config pointing at the packaged migration scripts."""
+    _import_alembic()
     from alembic.config import Config
 
     config = Config()
@@ -88,6 +109,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         return
 
     def run(connection: Any) -> None:
+        _import_alembic()
         from alembic import command
 
         if connection.dialect.name == "postgresql":

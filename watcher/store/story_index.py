@@ -32,7 +32,8 @@ class Lookup:
     """What a poll needs to place its new items: earlier items to compare, keys to skip.
 
     `candidates[i]` are the earlier items of other sources that the i-th sketch looked
-    up shares enough keys with (an item with an unreadable sketch left out), `keys[i]`
+    up shares enough keys with and that are within the window of its date (an item with
+    an unreadable sketch left out), `keys[i]`
     the keys to file it under (hot ones left out); `hot` are the keys too common to
     file new items under.
     """
@@ -129,8 +130,24 @@ def lookup(
         )
         hot |= newly_hot
     shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
-    sketches_by_id = _sketches(driver, sorted(set().union(*map(set, shortlists))))
-    candidates = [[sketches_by_id[i] for i in ids if i in sketches_by_id] for ids in shortlists]
+    sketch_rows = _sketch_rows(driver, sorted(set().union(*map(set, shortlists))))
+    # a sketch is decoded only for an item whose window holds it (`best_story` skips the
+    # others), once however many items shortlist it: the postings span every new item's
+    # window, and decoding them all held hundreds of sketches per poll for nothing
+    decoded: dict[int, Candidate | None] = {}
+    candidates = []
+    for (_, when), ids in zip(wanted, shortlists, strict=True):
+        mine = []
+        for item_id in ids:
+            row = sketch_rows.get(item_id)
+            if row is None or abs(row[2] - when) > window:
+                continue
+            if item_id not in decoded:
+                decoded[item_id] = _candidate(*row)
+            candidate = decoded[item_id]
+            if candidate is not None:
+                mine.append(candidate)
+        candidates.append(mine)
     return Lookup(candidates, [keys - hot for keys, _ in wanted], frozenset(hot))
 
 
@@ -167,15 +184,26 @@ def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
     return found
 
 
-def _sketches(driver: Driver, ids: list[int]) -> dict[int, Candidate]:
-    """The shortlisted items as candidates; an item whose sketch is unreadable is left out."""
-    out: dict[int, Candidate] = {}
+_SketchRow = tuple[int | None, str, datetime, bytes | None]  # story, source, moment, sketch
+
+
+def _sketch_rows(driver: Driver, ids: list[int]) -> dict[int, _SketchRow]:
+    """The shortlisted items' stories, sources, moments and encoded sketches, by id."""
+    out: dict[int, _SketchRow] = {}
     for chunk in chunked(ids):
         for item_id, story_id, other, data, when in driver.fetch(SKETCHES, {"ids": chunk}):
-            sketch = decode_sketch(bytes(data)) if data else None
-            if sketch is not None and story_id is not None:
-                out[item_id] = Candidate(story_id=story_id, source=other, when=when, sketch=sketch)
+            out[item_id] = (story_id, other, when, data)
     return out
+
+
+def _candidate(
+    story_id: int | None, source: str, when: datetime, data: bytes | None
+) -> Candidate | None:
+    """The item as a candidate; None when it has no story or its sketch is unreadable."""
+    sketch = decode_sketch(bytes(data)) if data else None
+    if sketch is None or story_id is None:
+        return None
+    return Candidate(story_id=story_id, source=source, when=when, sketch=sketch)
 
 
 def lock_story_assignment(driver: Driver) -> None:

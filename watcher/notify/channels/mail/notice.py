@@ -1,20 +1,23 @@
-"""An admin notice as a plain-text email to every admin."""
+"""An admin notice as a plain-text email to every admin.
+
+Folded by `MAIL_POLICY`, as alerts are: Subject by `fold_subject`, since the `email`
+package's own folding drops or doubles the space beside an encoded word.
+"""
 
 from __future__ import annotations
 
-import email.policy
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from watcher.config import WatcherConfig
-from watcher.notify.channels.mail.headers import clean_title
+from watcher.notify.channels.mail.headers import MAIL_POLICY, clean_title
 from watcher.store.notices import Notice
 
 
 def render_notice(notice: Notice, config: WatcherConfig, now: datetime) -> EmailMessage:
     """A plain-text email to every admin."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config.mail.sender
     message["To"] = ", ".join(config.admins)
     message["Subject"] = "[Supply Watcher ops] " + clean_title(notice.subject)
