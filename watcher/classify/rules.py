@@ -36,6 +36,7 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -221,6 +222,8 @@ class CompiledRule:
         if clauses.questions:  # a cue in a question states nothing ("When will it recover?")
             tightening = [m for m in tightening if not clauses.asks(m)]
             easing = [m for m in easing if not clauses.asks(m)]
+        if easing and tightening:
+            tightening, easing = _prior_dropped(tightening, easing, text, clauses)
         hedgeable = not self.hedges.isdisjoint(keys)
         if easing and tightening and hedgeable:  # a possible easing cannot outrank a fact
             easing = _unhedged(rule, found, easing, text, clauses)
@@ -250,6 +253,11 @@ class CompiledRule:
                 direction, cues = self._direction(
                     found, picked, tightening, easing, flipped, text, clauses
                 )
+                if direction is None and bool(tightening) != bool(easing):
+                    # no cue near the trigger, one direction in the whole sentence
+                    # ("Codelco resumed operations at the mine, a week after a collapse
+                    # halted all mining": the halt is the earlier event)
+                    direction = Direction.TIGHTENING if tightening else Direction.EASING
             else:
                 direction, cues = None, []
             hedged = (
@@ -452,6 +460,30 @@ def _flipped(
             for n in nots
         )
     ]
+
+
+_AFTER = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)
+
+
+def _prior_dropped(
+    tightening: list[Match], easing: list[Match], text: str, clauses: Clauses
+) -> tuple[list[Match], list[Match]]:
+    """The cues less those inside an "after …" phrase, in their clause, that follows a
+    cue of the other direction: the earlier event named as the cause ("resumed
+    operations, a week after a collapse halted mining"; "halted again after resuming")."""
+
+    def prior(cue: Match, others: list[Match]) -> bool:
+        for other in others:
+            if other.end <= cue.start:
+                after = _AFTER.search(text, other.end, cue.start)
+                if after is not None and clauses.of(after.start()) == clauses.of(cue.start):
+                    return True
+        return False
+
+    return (
+        [t for t in tightening if not prior(t, easing)],
+        [e for e in easing if not prior(e, tightening)],
+    )
 
 
 def _unhedged(
