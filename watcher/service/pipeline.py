@@ -107,22 +107,25 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         refused = len(full.refused)
     else:
         refused = 0
-    try:
-        analyses = await _analyse(rt, source, changed)
-    except SourceError as exc:
-        return await record_poll_failure(rt, source, before, exc)
-    now = rt.clock()
-    plans = [
-        _plan(rt, source, item, analysis, before, now)
-        for item, analysis in zip(changed, analyses, strict=True)
-    ]
-    fresh = any(i.identity not in known for i in changed)
-    counts = await save_poll(
-        rt.db,
-        success=_success(rt, source, before, result, now, new_items=fresh),
-        plans=plans,
-        story_window=rt.config.polling.story_window,
-    )
+    # a few polls at a time from here to the commit: the store writes one poll at a time,
+    # and a hundred polls waiting for it each held their items' analyses and plans
+    async with rt.storing:
+        try:
+            analyses = await _analyse(rt, source, changed)
+        except SourceError as exc:
+            return await record_poll_failure(rt, source, before, exc)
+        now = rt.clock()
+        plans = [
+            _plan(rt, source, item, analysis, before, now)
+            for item, analysis in zip(changed, analyses, strict=True)
+        ]
+        fresh = any(i.identity not in known for i in changed)
+        counts = await save_poll(
+            rt.db,
+            success=_success(rt, source, before, result, now, new_items=fresh),
+            plans=plans,
+            story_window=rt.config.polling.story_window,
+        )
     _log_notices(counts.notices)
     report = PollReport(
         source=source.name,
