@@ -209,7 +209,7 @@ async def test_run_once_reports_progress_per_source(make_config: MakeConfig) -> 
 async def test_a_round_of_many_polls_classifies_and_stores_a_few_at_a_time(
     feed_server: FeedServer, make_config: MakeConfig
 ) -> None:
-    """Twelve polls at once: at most `storing`'s places hold analyses; every item is stored."""
+    """Twelve polls at once: at most `storing`'s places parse, classify and store; all stored."""
     feed_server.routes.update({f"/f{n}.xml": Route(SAMPLE_FEED) for n in range(12)})
     config = make_config(
         sources=[
