@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -13,8 +14,8 @@ from tests.orm import reading
 from tests.servers import FeedServer, Route, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.notify.channels.mail.presentation import SUBJECT_CHARS
-from watcher.service.rounds import run_once
-from watcher.service.runtime import Runtime
+from watcher.service.rounds import one_round, run_once
+from watcher.service.runtime import PARSE_THREADS, STORING_SPARE, Runtime
 from watcher.store.tables import ItemRow, SourceRow
 
 SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
@@ -203,3 +204,33 @@ async def test_run_once_reports_progress_per_source(make_config: MakeConfig) -> 
     )
     assert await run_once(config, steps.append) == 1
     assert steps == [1, 1]
+
+
+async def test_a_round_of_many_polls_classifies_and_stores_a_few_at_a_time(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """Twelve polls at once: at most `storing`'s places parse, classify and store; all stored."""
+    feed_server.routes.update({f"/f{n}.xml": Route(SAMPLE_FEED) for n in range(12)})
+    config = make_config(
+        sources=[
+            {"name": f"s{n}", "kind": "feed", "url": feed_server.url(f"/f{n}.xml"), **OLD_OK}
+            for n in range(12)
+        ],
+        polling={"parse_workers": 0},
+    )
+    async with Runtime(config) as rt:
+        places = PARSE_THREADS + STORING_SPARE
+        assert rt.storing._value == places
+        most = 0
+        round_ = asyncio.ensure_future(one_round(rt))
+        while not round_.done():
+            most = max(most, places - rt.storing._value)
+            await asyncio.sleep(0)
+        assert await round_ == 0
+        assert rt.storing._value == places  # every place given back
+        async with reading(rt.db) as session:
+            items = (await session.exec(select(ItemRow))).all()
+    assert 0 < most <= places
+    per_feed = len({(i.title, i.link) for i in items if i.source == "s0"})
+    assert per_feed > 0
+    assert len(items) == 12 * per_feed

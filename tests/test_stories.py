@@ -30,9 +30,13 @@ from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
 from watcher.domain.stories import (
     HOT_ITEMS,
+    JOIN,
     MIN_SHARED_KEYS,
     SHORTLIST,
+    Candidate,
     Posting,
+    _bound,
+    best_story,
     contradictions,
     decode_sketch,
     encode_sketch,
@@ -631,3 +635,31 @@ async def test_a_lookup_hands_over_only_candidates_within_each_items_window(
     assert [c.source for c in near] == ["wire"]
     assert near[0].sketch == sketch_text(*LYNAS, NOW.date(), [])
     assert far == []
+
+
+def test_an_unlike_item_that_contradicts_bars_its_story_from_a_reprint() -> None:
+    """A story is joined only if none of its compared items contradicts the new one, even
+    an item too unlike the new one to be scored (its contradiction is still looked at)."""
+    when = datetime(2026, 3, 6, tzinfo=UTC)
+    body = (
+        "Lynas Rare Earths said on 3 March it had halted mining at Mount Weld in Western"
+        " Australia after heavy rain flooded the pit, and warned that concentrate shipments"
+        " to its Kuantan plant would be delayed"
+    )
+    new = sketch_text("Lynas halts Mount Weld after flooding", body + " by three weeks.")
+    reprint = sketch_text("Flooding stops Mount Weld mine", body + ".")
+    other_day = sketch_text(
+        "Kuantan plant update",
+        "The Kuantan plant resumed cracking and leaching on 5 March after maintenance,"
+        " the operator said in a filing.",
+    )
+    assert contradictions(new, other_day)
+    assert _bound(new, other_day) < JOIN
+    week = timedelta(days=7)
+    alike = Candidate(1, "wire", when, reprint)
+    unlike = Candidate(1, "paper", when, other_day)
+    joined = best_story(new, "own", when, week, [alike])
+    assert joined is not None
+    assert joined.story_id == 1
+    assert best_story(new, "own", when, week, [alike, unlike]) is None
+    assert best_story(new, "own", when, week, [unlike, alike]) is None

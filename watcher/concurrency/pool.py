@@ -100,7 +100,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pebble
 import structlog
@@ -125,6 +125,15 @@ QUEUED_PER_WORKER = 2
 warnings.filterwarnings(
     "ignore", message=r"'.*' found in sys\.modules after import of package", category=RuntimeWarning
 )
+
+
+class Runs(Protocol):
+    """What runs a task off the event loop: a `WorkerPool` (any kind), or one in front of it."""
+
+    async def run(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)`, as `what` in errors and logs."""
+        ...
+
 
 _preload: list[str] = ["__main__"]  # what the forkserver imports: every pool's wishes
 FREEZE = "watcher.concurrency.forked"  # imported after them: `gc.freeze()` (see there)

@@ -277,16 +277,18 @@ def best_story(
     """
     scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
+    compared: dict[int, list[Sketch]] = {}
     barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
         story = candidate.story_id
         known.setdefault(story, set()).update(candidate.sketch.facts)
+        compared.setdefault(story, []).append(candidate.sketch)
+        if story in barred:
+            continue
         apart = abs(candidate.when - when) >= UNDATED_APART
-        if contradictions(sketch, candidate.sketch) or (
-            apart and _undated(sketch) and _undated(candidate.sketch)
-        ):
+        if apart and _undated(sketch) and _undated(candidate.sketch):
             barred.add(story)
             continue
         if _bound(sketch, candidate.sketch) < JOIN:
@@ -294,6 +296,11 @@ def best_story(
         score = similarity(sketch, candidate.sketch)
         if score >= JOIN and score > scores.get(story, 0.0):
             scores[story] = score
+    # contradictions bar a story only where one could be joined: worked out for those alone
+    # (most new items have no story to join, and they were most of a poll's comparing)
+    for story in scores:
+        if story not in barred and any(contradictions(sketch, c) for c in compared[story]):
+            barred.add(story)
     eligible = [(score, story) for story, score in scores.items() if story not in barred]
     if not eligible:
         return None

@@ -13,13 +13,16 @@ its items.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import structlog
 
+from watcher.concurrency.pool import Runs
 from watcher.config import Source
 from watcher.domain import polling
 from watcher.domain.errors import FetchError, PageChangedError, ParseError, SourceError, WorkerError
@@ -42,6 +45,7 @@ from watcher.store.source_state import (
 )
 
 log = structlog.get_logger("watcher.pipeline")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +76,55 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
     and writes once: items, signals, outbox rows, the source's row and the admin notices
     its health calls for, in one transaction.
     """
+    turn = _Turn(rt.storing)
+    try:
+        return await _poll(rt, source, turn)
+    finally:
+        turn.give_back()
+
+
+class _Turn:
+    """A poll's place among the few that parse, classify and store at once (`Runtime.storing`).
+
+    Taken when the poll first hands its document to the parse pool, so a poll waits for
+    its place holding the bytes it fetched, not parsed items, analyses and plans: a
+    hundred polls fetched at once no longer all parse before the first is stored. Given
+    back while a poll fetches its articles' full text (network time), and at its end.
+    """
+
+    def __init__(self, places: asyncio.Semaphore) -> None:
+        self._places = places
+        self._held = False
+
+    async def take(self) -> None:
+        if not self._held:
+            await self._places.acquire()
+            self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._places.release()
+
+
+@dataclass(frozen=True, slots=True)
+class _TakingTurns:
+    """The parse pool, entered with the poll's turn."""
+
+    pool: Runs
+    turn: _Turn
+
+    async def run(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        await self.turn.take()
+        return await self.pool.run(what, fn, *args)
+
+
+async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     bound = log.bind(source=source.name, kind=source.kind)
     before = await load_state(rt.db, source.name)
     try:
-        result = await fetch_source(source, before.validators, rt.fetcher, rt.parsers)
+        pool = _TakingTurns(rt.parsers, turn)
+        result = await fetch_source(source, before.validators, rt.fetcher, pool)
     except SourceError as exc:
         return await record_poll_failure(rt, source, before, exc)
     for warning in result.warnings:
@@ -97,6 +146,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         if i.identity not in known or known[i.identity].content_hash != i.content_hash
     ]
     if changed and wants_full_text(source):
+        turn.give_back()  # articles are fetched (network time) outside the few places
         changed, full = await add_full_text(
             changed, source.name, rt.fetcher, rt.parsers, rt.config.polling.full_text_items
         )
@@ -107,6 +157,7 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
         refused = len(full.refused)
     else:
         refused = 0
+    await turn.take()  # held since parsing, unless full text was fetched
     try:
         analyses = await _analyse(rt, source, changed)
     except SourceError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ WORKER_MODULES = (
 # a source asks for full text; fulltext.py imports it when it first runs otherwise
 FULL_TEXT_MODULES = ("trafilatura",)
 PARSE_THREADS = 2  # parsing runs on this many threads first (`ElasticWorkers`)
+# polls classifying or storing their items at once, beyond what can run at once: a poll
+# waits for a place holding its parsed items, not their analyses and plans as well
+STORING_SPARE = 2
 
 
 def worker_modules(config: WatcherConfig) -> tuple[str, ...]:
@@ -65,6 +69,7 @@ class Runtime:
     fetcher: Fetcher = field(init=False)
     parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering (threads first)
     pacer: Pacer = field(init=False)
+    storing: asyncio.Semaphore = field(init=False)  # see `STORING_SPARE`
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
@@ -98,6 +103,7 @@ class Runtime:
             else ThreadWorkers(PARSE_THREADS, deadline)
         )
         self._stack.callback(self.parsers.close)
+        self.storing = asyncio.Semaphore(PARSE_THREADS + polling.parse_workers + STORING_SPARE)
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)
         return self
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources.feed import fetch_feed
 from watcher.sources.files import read_folder
@@ -40,7 +40,7 @@ class SourceKind(Generic[S]):
     whether its items link to article pages, whose text `full_text: true` fetches.
     """
 
-    fetch: Callable[[S, Validators, Fetcher, WorkerPool], Awaitable[FetchResult]]
+    fetch: Callable[[S, Validators, Fetcher, Runs], Awaitable[FetchResult]]
     full_text: bool
 
 
@@ -59,7 +59,7 @@ def kind_of(source: Source) -> SourceKind[Any]:
 
 
 async def fetch_source(
-    source: Source, validators: Validators, fetcher: Fetcher, pool: WorkerPool
+    source: Source, validators: Validators, fetcher: Fetcher, pool: Runs
 ) -> FetchResult:
     """Fetch one source's current items; raises `SourceError` when the source fails."""
     return await kind_of(source).fetch(source, validators, fetcher, pool)

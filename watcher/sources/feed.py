@@ -13,7 +13,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
@@ -33,7 +33,7 @@ ACCEPT = (
 
 
 async def fetch_feed(
-    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: WorkerPool
+    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: Runs
 ) -> FetchResult:
     """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse."""
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)

@@ -18,7 +18,7 @@ import importlib.util
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.domain.errors import LinkRefused, SourceError
 from watcher.domain.items import Item
 from watcher.sources.charset import decode_html
@@ -43,7 +43,7 @@ class FullText:
 
 
 async def add_full_text(
-    items: list[Item], source: str, fetcher: Fetcher, pool: WorkerPool, limit: int
+    items: list[Item], source: str, fetcher: Fetcher, pool: Runs, limit: int
 ) -> tuple[list[Item], FullText]:
     """`items` with bodies replaced by their article text where that is longer; what happened."""
     report = FullText()

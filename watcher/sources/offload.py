@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.domain.errors import ParseError, WorkerError
 
 T = TypeVar("T")
 
 
 async def parse_in_worker(
-    pool: WorkerPool, source: str, what: str, fn: Callable[..., T], *args: Any
+    pool: Runs, source: str, what: str, fn: Callable[..., T], *args: Any
 ) -> T:
     """`pool.run(what, fn, *args)`; `ParseError` for `source` when its worker overran or died."""
     try:

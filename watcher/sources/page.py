@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import PageSelectors, PageSource
 from watcher.domain.errors import PageChangedError
 from watcher.domain.items import Item
@@ -29,7 +29,7 @@ ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 async def fetch_page(
-    source: PageSource, validators: Validators, fetcher: Fetcher, pool: WorkerPool
+    source: PageSource, validators: Validators, fetcher: Fetcher, pool: Runs
 ) -> FetchResult:
     """GET the listing page (conditionally) and read its items with the source's selectors."""
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
