@@ -703,7 +703,9 @@ class PollingConfig(Model):
         default=20, ge=0, description="most article pages fetched per poll for `full_text`"
     )
     story_window: Duration = Field(
-        default=timedelta(days=7), description="near-duplicates this close in time share a story"
+        default=timedelta(days=7),
+        description="near-duplicates this close in time share a story; 0s turns story"
+        " clustering off (every item its own story)",
     )
 
 

@@ -25,7 +25,7 @@ from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
 from watcher.store.source_state import Success, save_successes
-from watcher.store.story_index import Filing, file_keys, lock_story_assignment, lookup
+from watcher.store.story_index import Filing, Lookup, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
 
 
@@ -77,7 +77,9 @@ async def save_poll(
     """Items, signals, deliveries, the source's success and its notices: one commit.
 
     A new item joins the story of a near-duplicate from another source within
-    `story_window` (`watcher.domain.stories`), else starts its own. A known identity with
+    `story_window` (`watcher.domain.stories`), else starts its own; a window of zero
+    turns clustering off (no lookup, no story keys filed: every item is its own story,
+    its sketch kept on its row). A known identity with
     a new text is a revision: its row is updated, its signals re-derived. The outbox's
     unique key (recipient, story, signal type, edition) means only a signal type new to
     the story is sent, unless the item adds a fact the story lacked (`Placement.adds`):
@@ -96,13 +98,15 @@ async def save_poll(
         fresh = [p for p in plans if p.item.identity not in stored]
         rows: list[tuple[ItemPlan, _Stored]] = []
         signal_ids: dict[tuple[int, str], int] = {}
+        clustering = story_window > timedelta(0)
         if fresh:
-            lock_story_assignment(driver)
+            if clustering:
+                lock_story_assignment(driver)
             rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window)
         revised = [p for p in plans if p.item.identity in stored]
         if revised:
             ids = [stored[p.item.identity] for p in revised]
-            placed = _revise_items(connection, driver, source, revised, ids, now)
+            placed = _revise_items(connection, driver, source, revised, ids, now, clustering)
             for plan, where in placed:
                 signal_ids.update(_replace_signals(connection, where, plan.signals, now))
             rows.extend(placed)
@@ -176,12 +180,17 @@ def _insert_fresh(
     """
     sketched = [plan.sketched() for plan in plans]
     moments = [p.item.published or now for p in plans]
-    found = lookup(
-        driver,
-        source=source,
-        wanted=[(keys, when) for (_, keys), when in zip(sketched, moments, strict=True)],
-        window=window,
-        now=now,
+    clustering = window > timedelta(0)
+    found = (
+        lookup(
+            driver,
+            source=source,
+            wanted=[(keys, when) for (_, keys), when in zip(sketched, moments, strict=True)],
+            window=window,
+            now=now,
+        )
+        if clustering
+        else Lookup([[] for _ in plans], [frozenset() for _ in plans], frozenset())
     )
     placements = [
         _story_of(fingerprint, source, when, window, candidates)
@@ -213,14 +222,15 @@ def _insert_fresh(
         _Stored(item_id, story, item_id if told else 0)
         for item_id, story, told in zip(inserted, stories, news, strict=True)
     ]
-    file_keys(
-        driver,
-        source,
-        [
-            Filing(where.item_id, where.story_id, when, keys)
-            for where, keys, when in zip(placed, found.keys, moments, strict=True)
-        ],
-    )
+    if clustering:
+        file_keys(
+            driver,
+            source,
+            [
+                Filing(where.item_id, where.story_id, when, keys)
+                for where, keys, when in zip(placed, found.keys, moments, strict=True)
+            ],
+        )
     rows = list(zip(plans, placed, strict=True))
     return rows, _insert_signals(driver, rows, now)
 
@@ -264,11 +274,13 @@ def _revise_items(
     plans: list[ItemPlan],
     ids: Sequence[int],
     now: datetime,
+    clustering: bool = True,
 ) -> list[tuple[ItemPlan, _Stored]]:
     """Update revised items in place and file them under their new text's story keys.
 
     `ids[i]` is the row id of `plans[i]`'s item. A revision keeps the item's story and
-    its published date when the new text has none.
+    its published date when the new text has none. Without `clustering` no key is filed
+    (and the item's old keys are dropped all the same).
     """
     i = ITEMS.c
     found = {}
@@ -304,7 +316,8 @@ def _revise_items(
         out.append((plan, _Stored(item_id, row.story_id)))
         filings.append(Filing(item_id, row.story_id, published or now, keys))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
-    file_keys(driver, source, filings)
+    if clustering:
+        file_keys(driver, source, filings)
     return out
 
 
