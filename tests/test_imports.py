@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, WriteConfig
+from tests.delivery import BAN, entries, feed_source, feed_xml
+from tests.mailserver import MailServer
+from tests.servers import FeedServer, Route
 from watcher.ops.log import rich_traceback
 
 _PROBE = """
@@ -32,6 +36,55 @@ def test_the_service_and_its_logging_start_without_rich() -> None:
         [sys.executable, "-c", _PROBE], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["[]", "Console"]
+
+
+# `watcher run --once --config PATH` in this process, then what it loaded of `IDLE_LAZY`
+_RUN = """
+import sys
+from watcher.__main__ import main
+sys.argv = ["watcher", "run", "--once", "--config", sys.argv[1]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "watcher.store.listing", "selectolax"}
+print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
+"""
+
+
+def _run_once(config: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", _RUN, str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
+    feed_server: FeedServer, mail_server: MailServer, write_config: WriteConfig
+) -> None:
+    """`run --once` on a round where every source answers 304 and nothing is due loads no
+    template engine, SMTP client, table drawing or store listing; a round that mails does.
+
+    The first round (a new item, an alert sent) shows the probe sees those modules when
+    they are used; the second (the same feed, 304) must not load them.
+    """
+    feed_server.routes["/f"] = Route(
+        feed_xml(entries(BAN)), headers={"Content-Type": "application/xml", "ETag": '"v1"'}
+    )
+    path = write_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
+    )
+    first = _run_once(path)
+    assert first.startswith("0 "), first
+    assert "'jinja2'" in first
+    assert "'aiosmtplib'" in first
+    assert len(mail_server.messages) == 1
+    assert _run_once(path) == "0 []"
+    assert feed_server.requests[-1][1].get("If-None-Match") == '"v1"'  # the idle round's 304
+    assert len(mail_server.messages) == 1
 
 
 def test_a_terminal_traceback_is_drawn_with_rich_loaded_then() -> None:

@@ -18,11 +18,11 @@ from tests.delivery import BAN
 from tests.test_render import NOW, MakeConfig, outbound
 from watcher.domain.errors import UnsafeMessageError
 from watcher.notify.channels.mail.alert import (
-    TEMPLATES,
     assemble_alert,
     render_alert,
     render_alert_mail,
     subject_for,
+    templates,
 )
 from watcher.notify.channels.mail.headers import check_headers, fold_subject
 from watcher.notify.channels.mail.mime import (
@@ -266,4 +266,4 @@ def test_the_fast_word_wrap_matches_jinjas() -> None:
     for text in _wrap_inputs(2000):
         for width in (10, 40, 76):
             assert wordwrap(environment, text, width) == do_wordwrap(environment, text, width)
-    assert TEMPLATES.filters["wordwrap"] is wordwrap
+    assert templates().filters["wordwrap"] is wordwrap

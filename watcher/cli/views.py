@@ -18,11 +18,12 @@ from watcher.cli.common import (
     with_database,
 )
 from watcher.domain.spelling import did_you_mean
-from watcher.store.listing import list_items, list_signals, list_sources
 
 
 def sources(config: ConfigOption = DEFAULT_CONFIG, as_json: JsonOption = False) -> None:
     """Each source's health: last success, failures, last error."""
+    from watcher.store.listing import list_sources
+
     settings = load_or_exit(config)
     rows = with_database(settings, list_sources)
     configured = {s.name: s for s in settings.sources}
@@ -58,6 +59,8 @@ def signals(
     as_json: JsonOption = False,
 ) -> None:
     """Signals found recently, newest first, with their evidence."""
+    from watcher.store.listing import list_signals
+
     start = since(since_)
     settings = load_or_exit(config)
     if signal_type is not None and signal_type not in settings.signals:
@@ -100,6 +103,8 @@ def items(
     as_json: JsonOption = False,
 ) -> None:
     """Items fetched recently, newest first."""
+    from watcher.store.listing import list_items
+
     start = since(since_)
     settings = load_or_exit(config)
     rows = with_database(settings, lambda db: list_items(db, since=start))

@@ -23,11 +23,10 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import PurePosixPath
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-import jinja2
 import structlog
 from markupsafe import Markup, escape
 
@@ -54,25 +53,39 @@ from watcher.notify.channels.mail.presentation import (
 from watcher.public.links import Links
 from watcher.sources.html import html_to_text, one_line
 
+if TYPE_CHECKING:
+    import jinja2
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 SUMMARY_CHARS = 480
 # an alert's own headers whose values repeat across emails: parsed and folded once
 REPEATING = frozenset({"X-Supply-Watcher-Signals"})
 _SUMMARY_TAGS = {"a", "b", "i", "em", "strong", "br"}
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-    undefined=jinja2.StrictUndefined,
-    auto_reload=False,  # the templates ship with the package: never stat them again
-)
-TEMPLATES.filters["wordwrap"] = wordwrap
+
+
+@functools.cache
+def templates() -> jinja2.Environment:
+    """The templates' environment, made (and jinja2 imported) on the first render only.
+
+    A round that sends nothing (an idle `run --once`) never imports jinja2.
+    """
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("watcher.notify.channels.mail", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # the templates ship with the package: never stat them again
+    )
+    environment.filters["wordwrap"] = jinja2.pass_environment(wordwrap)
+    return environment
 
 
 @functools.cache
 def compiled(name: str) -> jinja2.Template:
-    """`TEMPLATES.get_template(name)`, compiled once per process and kept."""
-    return TEMPLATES.get_template(name)
+    """`templates().get_template(name)`, compiled once per process and kept."""
+    return templates().get_template(name)
 
 
 class MailSettings(Protocol):

@@ -24,9 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
-
-import jinja2
-from jinja2.filters import do_wordwrap
+from typing import TYPE_CHECKING
 
 from watcher.domain.errors import UnsafeMessageError
 from watcher.notify.channels.mail.headers import (
@@ -35,6 +33,9 @@ from watcher.notify.channels.mail.headers import (
     fold_subject,
     reused_header,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 CRLF = b"\r\n"
 _UNSAFE = re.compile(rb"[^\t\n\r\x20-\x3c\x3e-\x7e]+")  # what quoted-printable escapes
@@ -96,7 +97,6 @@ def _escaped(run: bytes) -> bytes:
     return b"=" + run.hex("=").upper().encode("ascii")
 
 
-@jinja2.pass_environment
 def wordwrap(
     environment: jinja2.Environment,
     text: str,
@@ -110,13 +110,17 @@ def wordwrap(
     A line of words between single spaces, holding no hyphen, no other white space
     (`textwrap` drops a chunk that `str.strip` empties) and no word longer than
     `width`, is wrapped greedily here (which is what `textwrap` does with it); any
-    other line goes to Jinja's own filter.
+    other line goes to Jinja's own filter. Registered as a filter that receives the
+    environment (`jinja2.pass_environment`) by `watcher.notify.channels.mail.alert.templates`,
+    so that this module imports no jinja2.
     """
     newline = environment.newline_sequence if wrapstring is None else wrapstring
     out = []
     for line in text.splitlines():
         words = line.split(" ")
         if not _WRAPPABLE.fullmatch(line) or max(map(len, words)) > width:
+            from jinja2.filters import do_wordwrap
+
             out.append(
                 do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
             )

@@ -17,9 +17,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
-
-import aiosmtplib
+from typing import TYPE_CHECKING, Protocol, Self
 
 from watcher.config import SmtpConfig, WatcherConfig
 from watcher.domain.errors import (
@@ -28,6 +26,9 @@ from watcher.domain.errors import (
     TransportUnavailable,
 )
 from watcher.notify.channels.mail.outgoing import Outgoing
+
+if TYPE_CHECKING:
+    import aiosmtplib  # imported when a session opens: a round that sends nothing needs none
 
 CLOSE_WAIT_SECONDS = 2.0
 
@@ -103,6 +104,8 @@ class SmtpTransport:
         self._client: aiosmtplib.SMTP | None = None
 
     async def __aenter__(self) -> Self:
+        import aiosmtplib
+
         cfg = self.config
         assert cfg.host is not None
         # start_tls=True makes STARTTLS mandatory (an error if the server does not offer
@@ -140,6 +143,8 @@ class SmtpTransport:
         """Send over the open connection; the envelope goes exactly to the To addresses."""
         if self._client is None:
             raise TransientDeliveryError("SMTP connection is not open")
+        import aiosmtplib
+
         # flattened with the message's own policy (aiosmtplib's send_message would refold
         # with email.policy.SMTP and encode long List-Unsubscribe URIs)
         mail = message if isinstance(message, Outgoing) else Outgoing.of(message)
@@ -241,6 +246,8 @@ async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
     the protocol's `connection_lost` means no socket outlives the batch, even when the
     event loop ends right after (`watcher send-test`).
     """
+    import aiosmtplib
+
     protocol = client.protocol
     try:
         if polite and client.is_connected:
@@ -260,6 +267,8 @@ def _classify(
     exc: aiosmtplib.SMTPException, where: str
 ) -> TransientDeliveryError | PermanentDeliveryError:
     """5xx replies are permanent; everything else (4xx, timeouts, disconnects) is transient."""
+    import aiosmtplib
+
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
