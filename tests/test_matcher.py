@@ -10,6 +10,7 @@ import yaml
 from tests.conftest import DATA
 from watcher.classify.matcher import MAX_EXPANSIONS, Match, TermError, TermMatcher, expand_braces
 from watcher.domain.folding import fold, fold_lower
+from watcher.domain.terms import Literal, parse_term
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "matcher.yaml").read_text(encoding="utf-8")
@@ -157,3 +158,21 @@ def test_keys_with_equal_values_share_one_value_and_label_tuple() -> None:
         ("cut", "halt"),
         ("ban", "export_ban"),
     ]
+
+
+def test_parse_term_gives_each_caller_its_own_list_and_raises_every_time() -> None:
+    """The forms are kept per term: a caller changing its list changes no later answer,
+    and a bad term raises on every call (an error is never kept as an answer)."""
+    first = parse_term("{held,holding} back")
+    assert [form.key for form in first if isinstance(form, Literal)] == [
+        "held back",
+        "holding back",
+    ]
+    first.clear()
+    again = parse_term("{held,holding} back")
+    assert len(again) == 2
+    assert again is not first
+    assert parse_term("{held,holding} back", cased=True)[0] == Literal("held back", False, True)
+    for _ in range(2):
+        with pytest.raises(TermError, match="only at the end"):
+            parse_term("ex*port")
