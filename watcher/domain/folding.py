@@ -38,6 +38,8 @@ _FOLD_PAIRS = (
     ("\u201c", '"'),
     ("\u201d", '"'),
 )
+# the pairs an ASCII text can hold (it needs no other, and no Chinese simplification)
+_ASCII_PAIRS = tuple((old, new) for old, new in _FOLD_PAIRS if old.isascii())
 # the ideograph blocks OpenCC's character tables cover (CJK unified, extension A,
 # compatibility ideographs)
 _IDEOGRAPH_RANGES = ((0x3400, 0xA000), (0xF900, 0xFB00))
@@ -89,6 +91,11 @@ def simplify(text: str) -> str:
 def fold(text: str) -> str:
     """Spaces for dashes and line breaks, straight quotes, simplified Chinese; same length."""
     # str.replace per character beats str.translate, which is slow on non-ASCII text
+    if text.isascii():  # most terms and many documents: 4 scans instead of 17, no OpenCC
+        for old, new in _ASCII_PAIRS:
+            if old in text:
+                text = text.replace(old, new)
+        return text
     for old, new in _FOLD_PAIRS:
         if old in text:
             text = text.replace(old, new)
