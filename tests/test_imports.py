@@ -47,7 +47,7 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "watcher.store.listing", "selectolax"}
+LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax"}
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
 """
 

@@ -100,12 +100,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import pebble
 import structlog
 
 from watcher.domain.errors import TaskCrashed, TaskTimeout, WorkerError
+
+if TYPE_CHECKING:
+    import pebble  # imported when the first worker starts: a round that parses nothing needs none
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
@@ -165,8 +167,11 @@ class WorkerPool:
         self._context = multiprocessing.get_context("forkserver")
         with _lock:
             # set before the forkserver starts; one started earlier keeps its imports
+            # (pebble too: this module imports it only when a pool starts)
             _preload.extend(
-                m for m in [*main_module_imports(), *preload, __name__] if m not in _preload
+                m
+                for m in [*main_module_imports(), *preload, "pebble", __name__]
+                if m not in _preload
             )
             # and last, once the rest is imported, freeze it for the workers to share
             self._context.set_forkserver_preload([*_preload, FREEZE])
@@ -207,6 +212,8 @@ class WorkerPool:
         `TaskTimeout` when it ran longer than the deadline, `TaskCrashed` when its worker
         died; an exception `fn` raises is raised here.
         """
+        import pebble
+
         for attempt in (1, 2):
             outcome = await self._submit(what, fn, args)
             # a cancelled caller leaves here; the task goes on, its outcome unobserved
@@ -273,6 +280,8 @@ class WorkerPool:
 
     def _live_pool(self, what: str) -> pebble.ProcessPool:
         """The pebble pool, started on first use and replaced when it broke."""
+        import pebble
+
         with self._pool_lock:
             if self._closed:
                 raise WorkerError(what, f"{what}: the worker pool is closed")
