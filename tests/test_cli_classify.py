@@ -75,6 +75,7 @@ def test_jsonl_gives_one_line_per_record_in_order() -> None:
         "type",
         "direction",
         "direction_uncertain",
+        "direction_doubt",
         "severity",
         "score",
         "speculative",
