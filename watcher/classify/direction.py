@@ -84,30 +84,35 @@ def item_direction(
     whether or not the rule fired on it ("… suspends Article 2 of Announcement No. 46").
     `ongoing(i)`: sentence i reports a state as still going on (`ONGOING`).
 
-    The direction is uncertain when the hit that decides it has `rivals` (cues of both
-    directions in its sentence that no structure settles, see `rules._rivals`), when a
+    The direction is uncertain when a lead hit (or, without a lead direction, the hit
+    that decides) has `rivals` (cues of both directions in its sentence that no
+    structure settles, see `rules._rivals`), when a
     lead easing meets a body sentence that reports the tightening as still going on
     ("… will suspend the controls. Beijing is still restricting exports"), or, without a
     lead direction, when the body's sentences disagree."""
     first: Hit | None = None
     lead_hit: Hit | None = None
+    disputed: Hit | None = None  # the first lead hit with rivals
     mixed: Hit | None = None
     for hit in hits:  # one pass: most items have one or two hits, all one way
         direction = hit.direction
         if direction is None:
             continue
-        if hit.sentence < lead and (lead_hit is None or lead_hit.direction is not Direction.EASING):
-            lead_hit = hit
+        if hit.sentence < lead:
+            if lead_hit is None or lead_hit.direction is not Direction.EASING:
+                lead_hit = hit
+            if disputed is None and hit.rivals:
+                disputed = hit
         if first is None:
             first = hit
         elif mixed is None and direction is not first.direction:
             mixed = hit
-    if (
-        lead_hit is not None
-        and lead_hit.rivals
-        and (not lead_eased or lead_hit.direction is Direction.EASING)
-    ):
-        return lead_hit.direction, Doubt(SENTENCE, lead_hit.rivals)
+    if disputed is not None and disputed.rivals is not None and lead_hit is not None:
+        # the direction stays the lead's; the doubt quotes what reads against it
+        found = Direction.EASING if lead_eased else lead_hit.direction
+        if disputed.direction is found:
+            return found, Doubt(SENTENCE, disputed.rivals)
+        return found, Doubt(SENTENCE, _cues(disputed))
     if lead_eased or (lead_hit is not None and lead_hit.direction is Direction.EASING):
         if ongoing is not None:
             for hit in hits:
