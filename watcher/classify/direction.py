@@ -14,7 +14,13 @@ suspended" says "reopen". So:
    reached the rules as tightening already.
 2. Without a direction in the lead, the body decides when its sentences agree.
 3. When they disagree, the earliest directed sentence decides, and the signal says its
-   direction is **uncertain** (alerts show it; severity is capped as for easing).
+   direction is **uncertain** (alerts show it and why; severity is capped as for easing).
+   So it does when the evidence conflicts and nothing settles it: a lead sentence holds
+   cues of both directions that no structure of the sentence rules out ("resumed
+   shipments, but the main mine is still halted"; see `rules._rivals`), or a lead easing
+   meets a body sentence reporting the tightening as still going on (`ONGOING`: "will
+   suspend the controls. Customs is still restricting shipments"). The direction stays
+   the best reading; `doubt_text` quotes the words that read the other way.
 
 Across rules: when the lead reports an easing event (a firm easing hit of some rule in
 the lead, or its `lead_easing`), a tightening signal of *another* rule whose every hit
