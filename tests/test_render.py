@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -345,3 +346,25 @@ def test_a_signed_one_click_link_is_in_the_headers_and_both_footers(
     assert link in text_part(message)
     assert f'href="{link}"' in html_part(message)
     assert f"List-Unsubscribe: <{link}>, <mailto:".encode() in message.as_bytes(policy=MAIL_POLICY)
+
+
+async def test_an_uncertain_direction_says_why_in_both_parts(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """An alert whose direction the evidence disputes says so and quotes the conflicting cue."""
+    title = "Indonesia resumes nickel ore shipments"
+    body = (
+        "Indonesia resumed nickel ore shipments on Monday, but the main mine there is still halted."
+    )
+    feed_server.routes["/ore"] = Route(feed_xml([Entry(title, body, "ore-1", None)]))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/ore"), "ore-wire")], smtp=mail_server.smtp_config()
+    )
+    [signal] = Classifier.from_config(config).classify(title, body)
+    assert signal.direction_uncertain
+    assert "'halted'" in signal.direction_doubt
+    await cycle(config)
+    [message] = mail_server.messages
+    for part in (text_part(message), html.unescape(html_part(message))):
+        assert "direction uncertain" in part
+        assert f"Direction uncertain: {signal.direction_doubt}" in part
