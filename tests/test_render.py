@@ -24,6 +24,8 @@ from watcher.classify.severity import raised_for_sources
 from watcher.config import WatcherConfig
 from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import (
+    DigestEntry,
+    DigestOutbound,
     Direction,
     Entities,
     Evidence,
@@ -35,6 +37,7 @@ from watcher.domain.items import (
 )
 from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.channels.mail.alert import text_part as make_text_part
+from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.channels.mail.presentation import severity_marks
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
@@ -368,3 +371,38 @@ async def test_an_uncertain_direction_says_why_in_both_parts(
     for part in (text_part(message), html.unescape(html_part(message))):
         assert "direction uncertain" in part
         assert f"Direction uncertain: {signal.direction_doubt}" in part
+
+
+def test_a_digest_marks_an_uncertain_direction_and_says_why(make_config: MakeConfig) -> None:
+    """A digest lists an uncertain signal as such, with the words that read the other way;
+    a settled signal beside it gets no such line."""
+    config = make_config()
+    classifier = Classifier.from_config(config)
+    entries = []
+    for n, (title, body) in enumerate(
+        [
+            (
+                "Indonesia resumes nickel ore shipments",
+                "Indonesia resumed nickel ore shipments on Monday, but the main mine there is"
+                " still halted.",
+            ),
+            (
+                "China bans exports of gallium",
+                "China banned exports of gallium from Monday, the commerce ministry said.",
+            ),
+        ]
+    ):
+        [signal] = classifier.classify(title, body)
+        item = Item(source="wire", title=title, body=body, link=f"https://example.com/{n}")
+        entries.append(DigestEntry(item, signal))
+    doubted, settled = (e.signal for e in entries)
+    assert doubted.direction_uncertain
+    assert doubted.direction_doubt
+    assert not settled.direction_uncertain
+    subscriber = config.subscribers[0]
+    digest = DigestOutbound(1, "<d.1@watch.example>", subscriber.address, NOW, 0, tuple(entries))
+    message = render_digest(digest, config, subscriber, NOW)
+    for part in (text_part(message), html.unescape(html_part(message))):
+        assert part.count("uncertain") == 2  # the mark and the reason, of the one signal
+        label = config.signal_label(doubted.type)
+        assert f"Direction uncertain ({label}): {doubted.direction_doubt}" in part
