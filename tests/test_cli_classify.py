@@ -75,6 +75,7 @@ def test_jsonl_gives_one_line_per_record_in_order() -> None:
         "type",
         "direction",
         "direction_uncertain",
+        "direction_doubt",
         "severity",
         "score",
         "speculative",
@@ -125,3 +126,22 @@ def test_traditional_chinese_suspension_notice_is_easing_with_glosses(tmp_path: 
     assert "export_control · easing · medium" in out
     assert "'暫停實施' = suspend a measure (export_ease_event)" in out
     assert "'出口管制' = export controls (export_control_phrase)" in out
+
+
+def test_an_uncertain_direction_is_explained_with_the_cues_that_conflict() -> None:
+    """The explanation marks the direction uncertain and quotes the word that reads the
+    other way; a settled item shows no doubt line."""
+    code, out, _ = _run(
+        "-",
+        stdin="Ore update\n\nIndonesia resumed nickel ore shipments on Monday, but the main"
+        " mine there is still halted.\n",
+    )
+    assert code == 0
+    assert "ore_supply_disruption · easing (uncertain)" in out
+    assert "direction uncertain: 'halted' in the same sentence reads tightening" in out
+    code, out, _ = _run(
+        "-", stdin="Ore update\n\nRare earth mines that were suspended in May have resumed.\n"
+    )
+    assert code == 0
+    assert "ore_supply_disruption · easing ·" in out
+    assert "direction uncertain" not in out

@@ -119,3 +119,25 @@ def test_published_date_makes_an_old_month_background(classifier: Classifier) ->
     assert classifier.classify("", running_zh, published=date(2025, 9, 20)) != []
     figures = "Tungsten exports fell 40% in January-May after the export controls."
     assert classifier.classify("", figures, published=date(2025, 9, 20)) != []
+
+
+DOUBTS: list[dict[str, Any]] = yaml.safe_load(
+    (DATA / "classify" / "direction_doubt.yaml").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("case", DOUBTS, ids=[c["name"] for c in DOUBTS])
+def test_conflicting_direction_evidence_is_uncertain_and_says_why(
+    classifier: Classifier, case: dict[str, Any]
+) -> None:
+    """Conflicting cues make the direction uncertain, quoted in the doubt; settled ones do not."""
+    [signal] = classifier.classify(case.get("title", ""), case["body"], published=PUBLISHED)
+    assert _summary([signal]) == [case["signal"]]
+    assert signal.direction_uncertain is case["uncertain"]
+    if case["uncertain"]:
+        for words in case["doubt"]:
+            assert words in signal.direction_doubt
+    else:
+        assert signal.direction_doubt == ""
+    if "severity" in case:
+        assert signal.severity.value == case["severity"]

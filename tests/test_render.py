@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from watcher.classify.severity import raised_for_sources
 from watcher.config import WatcherConfig
 from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import (
+    DigestEntry,
+    DigestOutbound,
     Direction,
     Entities,
     Evidence,
@@ -34,6 +37,7 @@ from watcher.domain.items import (
 )
 from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.channels.mail.alert import text_part as make_text_part
+from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.channels.mail.presentation import severity_marks
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
@@ -345,3 +349,60 @@ def test_a_signed_one_click_link_is_in_the_headers_and_both_footers(
     assert link in text_part(message)
     assert f'href="{link}"' in html_part(message)
     assert f"List-Unsubscribe: <{link}>, <mailto:".encode() in message.as_bytes(policy=MAIL_POLICY)
+
+
+async def test_an_uncertain_direction_says_why_in_both_parts(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """An alert whose direction the evidence disputes says so and quotes the conflicting cue."""
+    title = "Indonesia resumes nickel ore shipments"
+    body = (
+        "Indonesia resumed nickel ore shipments on Monday, but the main mine there is still halted."
+    )
+    feed_server.routes["/ore"] = Route(feed_xml([Entry(title, body, "ore-1", None)]))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/ore"), "ore-wire")], smtp=mail_server.smtp_config()
+    )
+    [signal] = Classifier.from_config(config).classify(title, body)
+    assert signal.direction_uncertain
+    assert "'halted'" in signal.direction_doubt
+    await cycle(config)
+    [message] = mail_server.messages
+    for part in (text_part(message), html.unescape(html_part(message))):
+        assert "direction uncertain" in part
+        assert f"Direction uncertain: {signal.direction_doubt}" in part
+
+
+def test_a_digest_marks_an_uncertain_direction_and_says_why(make_config: MakeConfig) -> None:
+    """A digest lists an uncertain signal as such, with the words that read the other way;
+    a settled signal beside it gets no such line."""
+    config = make_config()
+    classifier = Classifier.from_config(config)
+    entries = []
+    for n, (title, body) in enumerate(
+        [
+            (
+                "Indonesia resumes nickel ore shipments",
+                "Indonesia resumed nickel ore shipments on Monday, but the main mine there is"
+                " still halted.",
+            ),
+            (
+                "China bans exports of gallium",
+                "China banned exports of gallium from Monday, the commerce ministry said.",
+            ),
+        ]
+    ):
+        [signal] = classifier.classify(title, body)
+        item = Item(source="wire", title=title, body=body, link=f"https://example.com/{n}")
+        entries.append(DigestEntry(item, signal))
+    doubted, settled = (e.signal for e in entries)
+    assert doubted.direction_uncertain
+    assert doubted.direction_doubt
+    assert not settled.direction_uncertain
+    subscriber = config.subscribers[0]
+    digest = DigestOutbound(1, "<d.1@watch.example>", subscriber.address, NOW, 0, tuple(entries))
+    message = render_digest(digest, config, subscriber, NOW)
+    for part in (text_part(message), html.unescape(html_part(message))):
+        assert part.count("uncertain") == 2  # the mark and the reason, of the one signal
+        label = config.signal_label(doubted.type)
+        assert f"Direction uncertain ({label}): {doubted.direction_doubt}" in part

@@ -32,6 +32,7 @@ from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
 from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
+from watcher.store.values import signal_value
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -109,6 +110,30 @@ async def test_a_revision_alerts_only_for_a_new_signal_type(
             revision = (await session.exec(select(ItemRow.revision))).one()
     assert types == ["export_control", "quota_delay"]
     assert revision == 2
+
+
+async def test_an_uncertain_direction_is_stored_with_why(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """The signal row keeps the uncertain flag and its doubt, and reads back the same."""
+    config = make_config(database={"url": database_url})
+    item = with_identity(
+        Item(
+            source="wire",
+            title="Nickel ore update",
+            body="Indonesia resumed nickel ore shipments on Monday, but the main mine there"
+            " is still halted.",
+            guid="g-3",
+        )
+    )
+    [signal] = Classifier.from_config(config).classify(item.title, item.body)
+    assert signal.direction_doubt
+    async with Runtime(config) as rt:
+        await _save(rt, item)
+        async with reading(rt.db) as session:
+            row = (await session.exec(select(SignalRow))).one()
+    assert (row.direction_uncertain, row.direction_doubt) == (True, signal.direction_doubt)
+    assert signal_value(row.model_dump()) == signal
 
 
 async def test_poll_and_deliver_end_to_end(make_config: MakeConfig, database_url: str) -> None:

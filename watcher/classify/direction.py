@@ -14,7 +14,13 @@ suspended" says "reopen". So:
    reached the rules as tightening already.
 2. Without a direction in the lead, the body decides when its sentences agree.
 3. When they disagree, the earliest directed sentence decides, and the signal says its
-   direction is **uncertain** (alerts show it; severity is capped as for easing).
+   direction is **uncertain** (alerts show it and why; severity is capped as for easing).
+   So it does when the evidence conflicts and nothing settles it: a lead sentence holds
+   cues of both directions that no structure of the sentence rules out ("resumed
+   shipments, but the main mine is still halted"; see `rules._rivals`), or a lead easing
+   meets a body sentence reporting the tightening as still going on (`ONGOING`: "will
+   suspend the controls. Customs is still restricting shipments"). The direction stays
+   the best reading; `doubt_text` quotes the words that read the other way.
 
 Across rules: when the lead reports an easing event (a firm easing hit of some rule in
 the lead, or its `lead_easing`), a tightening signal of *another* rule whose every hit
@@ -30,7 +36,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
+from watcher.classify.matcher import Match
 from watcher.classify.rules import Hit
 from watcher.config import SignalRule
 from watcher.domain.items import Direction
@@ -40,6 +48,11 @@ LEAD_SENTENCES = 1
 # `lead_easing` cue stands in the lead
 Fired = tuple[str, SignalRule, list[Hit], bool]
 # a sentence opening with one of these reports another story than the lead's
+ONGOING = re.compile(
+    r"\b(?:still|remains?|remained|continues? to|continued to|(?:has|have) yet to)\b"
+    r"|仍|依然|依旧|依舊|继续|繼續|持续|持續",
+    re.IGNORECASE,
+)
 NEW_STORY = re.compile(
     r"\s*[\"'“‘]?(?:(?i:separately|meanwhile|elsewhere|in other news|in a separate)\b"
     r"|另外|此外|另据|另一方面|与此同时|與此同時|同时|同時)"
@@ -51,31 +64,101 @@ def lead_end(has_title: bool) -> int:
     return int(has_title) + LEAD_SENTENCES
 
 
+class Doubt(NamedTuple):
+    """Why a signal's direction is uncertain: where the evidence conflicts (`SENTENCE`,
+    `LEAD_BODY` or `BODY`) and the matches that read the other way."""
+
+    kind: str
+    rivals: list[Match]
+
+
+SENTENCE = "sentence"  # cues of both directions in the sentence that decides
+LEAD_BODY = "lead_body"  # a lead easing, a body sentence on a tightening still going on
+BODY = "body"  # no lead direction, and the body's sentences disagree
+
+
 def item_direction(
-    hits: Sequence[Hit], lead: int, *, lead_eased: bool = False
-) -> tuple[Direction | None, bool]:
-    """The direction of the news the `hits` carry (None: no cue decides), and whether it
-    is uncertain. `lead` is `lead_end(...)`; hits are in sentence order. `lead_eased`: a
-    lead sentence reports a measure eased (the rule's `lead_easing`), whether or not the
-    rule fired on it ("… suspends Article 2 of Announcement No. 46")."""
-    if lead_eased:
-        return Direction.EASING, False
-    first: Direction | None = None
-    lead_found: Direction | None = None
-    mixed = False
+    hits: Sequence[Hit],
+    lead: int,
+    *,
+    lead_eased: bool = False,
+    ongoing: Callable[[int], bool] | None = None,
+) -> tuple[Direction | None, Doubt | None]:
+    """The direction of the news the `hits` carry (None: no cue decides), and why it is
+    uncertain (None: it is not). `lead` is `lead_end(...)`; hits are in sentence order.
+    `lead_eased`: a lead sentence reports a measure eased (the rule's `lead_easing`),
+    whether or not the rule fired on it ("… suspends Article 2 of Announcement No. 46").
+    `ongoing(i)`: sentence i reports a state as still going on (`ONGOING`).
+
+    The direction is uncertain when a lead hit (or, without a lead direction, the hit
+    that decides) has `rivals` (cues of both directions in its sentence that no
+    structure settles, see `rules._rivals`), when a
+    lead easing meets a body sentence that reports the tightening as still going on
+    ("… will suspend the controls. Beijing is still restricting exports"), or, without a
+    lead direction, when the body's sentences disagree."""
+    first: Hit | None = None
+    lead_hit: Hit | None = None
+    disputed: Hit | None = None  # the first lead hit with rivals
+    mixed: Hit | None = None
     for hit in hits:  # one pass: most items have one or two hits, all one way
         direction = hit.direction
         if direction is None:
             continue
-        if hit.sentence < lead and lead_found is not Direction.EASING:
-            lead_found = direction
+        if hit.sentence < lead:
+            if lead_hit is None or lead_hit.direction is not Direction.EASING:
+                lead_hit = hit
+            if disputed is None and hit.rivals:
+                disputed = hit
         if first is None:
-            first = direction
-        elif direction is not first:
-            mixed = True
-    if lead_found is not None:
-        return lead_found, False
-    return first, mixed
+            first = hit
+        elif mixed is None and direction is not first.direction:
+            mixed = hit
+    if disputed is not None and disputed.rivals is not None and lead_hit is not None:
+        # the direction stays the lead's; the doubt quotes what reads against it
+        found = Direction.EASING if lead_eased else lead_hit.direction
+        if disputed.direction is found:
+            return found, Doubt(SENTENCE, disputed.rivals)
+        return found, Doubt(SENTENCE, _cues(disputed))
+    if lead_eased or (lead_hit is not None and lead_hit.direction is Direction.EASING):
+        if ongoing is not None:
+            for hit in hits:
+                if (
+                    hit.sentence >= lead
+                    and hit.direction is Direction.TIGHTENING
+                    and not hit.hedged
+                    and ongoing(hit.sentence)
+                ):
+                    return Direction.EASING, Doubt(LEAD_BODY, _cues(hit))
+        return Direction.EASING, None
+    if lead_hit is not None:
+        return lead_hit.direction, None
+    if first is None:
+        return None, None
+    if mixed is not None:
+        return first.direction, Doubt(BODY, _cues(mixed))
+    return first.direction, Doubt(SENTENCE, first.rivals) if first.rivals else None
+
+
+def _cues(hit: Hit) -> list[Match]:
+    """The direction cues of a hit (its trigger terms when it has none)."""
+    return hit.spans[len(hit.spans) - hit.cues :] if hit.cues else hit.spans
+
+
+MAX_RIVALS = 3  # words quoted in a doubt
+
+
+def doubt_text(doubt: Doubt, direction: Direction, text: str) -> str:
+    """Why a signal read as `direction` is uncertain, for a reader: the words of the item
+    `text` that read the other way, and where they stand."""
+    other = Direction.EASING if direction is Direction.TIGHTENING else Direction.TIGHTENING
+    rivals = sorted(set(doubt.rivals))[:MAX_RIVALS]
+    words = ", ".join(f"'{text[start:end]}'" for start, end, _ in rivals)
+    if doubt.kind == SENTENCE:
+        verb = "reads" if len(rivals) == 1 else "read"
+        return f"{words} in the same sentence {verb} {other.value}"
+    if doubt.kind == LEAD_BODY:
+        return f"the lead reports easing, a later sentence a tightening still going on ({words})"
+    return f"the item's sentences disagree: a later one reads {other.value} ({words})"
 
 
 def undone_dropped(fired: list[Fired], lead: int, new_story: Callable[[int], bool]) -> list[Fired]:

@@ -25,7 +25,9 @@ from watcher.classify.background import (
 )
 from watcher.classify.direction import (
     NEW_STORY,
+    ONGOING,
     Fired,
+    doubt_text,
     item_direction,
     lead_end,
     undone_dropped,
@@ -101,6 +103,7 @@ _SET_SIGNAL = _setters(
         "entities",
         "speculative",
         "direction_uncertain",
+        "direction_doubt",
     ),
 )
 _SET_EVIDENCE = _setters(Evidence, ("sentence", "spans", "in_title"))
@@ -272,12 +275,23 @@ class Classifier:
         speculative = not firm
         chosen = firm or hits
         lead = lead_end(has_title)
-        found, uncertain = item_direction(chosen, lead, lead_eased=lead_eased)
+        found, doubt = item_direction(
+            chosen,
+            lead,
+            lead_eased=lead_eased,
+            ongoing=lambda i: (
+                ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
+            ),
+        )
         direction = found or rule.direction
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
         weight = Weight(
-            in_title, len(chosen) - in_title, 1, speculative, is_capped(direction, uncertain)
+            in_title,
+            len(chosen) - in_title,
+            1,
+            speculative,
+            is_capped(direction, doubt is not None),
         )
         evidence = tuple(
             [
@@ -294,7 +308,7 @@ class Classifier:
         # `Signal(...)` without the frozen __init__ (one object.__setattr__ a field)
         signal: Signal = _new_object(Signal)
         set_type, set_direction, set_severity, set_score, set_rule, set_evidence = _SET_SIGNAL[:6]
-        set_entities, set_speculative, set_uncertain = _SET_SIGNAL[6:]
+        set_entities, set_speculative, set_uncertain, set_doubt = _SET_SIGNAL[6:]
         set_type(signal, name)
         set_direction(signal, direction)
         set_severity(signal, graded[0])
@@ -303,7 +317,8 @@ class Classifier:
         set_evidence(signal, evidence)
         set_entities(signal, entities.of({h.sentence for h in chosen}))
         set_speculative(signal, speculative)
-        set_uncertain(signal, uncertain)
+        set_uncertain(signal, doubt is not None)
+        set_doubt(signal, "" if doubt is None else doubt_text(doubt, direction, text))
         return signal
 
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:

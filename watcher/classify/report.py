@@ -30,6 +30,8 @@ def describe_signal(signal: Signal, indent: str = "  ") -> list[str]:
         f"{indent}{signal.type} · {direction} · {signal.severity.value}"
         f" · score {signal.score:.2f}{flags}  [rule {signal.rule}]"
     ]
+    if signal.direction_uncertain and signal.direction_doubt:
+        lines.append(f"{indent}  direction uncertain: {signal.direction_doubt}")
     for evidence in signal.evidence:
         where = " (title)" if evidence.in_title else ""
         lines.append(f"{indent}  > {evidence.marked()}{where}")

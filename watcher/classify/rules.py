@@ -60,6 +60,11 @@ class Hit:
     hedged: bool
     spread: int = 0
     background: bool = False
+    rivals: list[Match] | None = None
+    """Cues of the other direction near the trigger that no structure of the sentence
+    rules out: the direction was a guess between them (see `_direction`)."""
+    cues: int = 0
+    """How many of the last `spans` are the direction cues that set `direction`."""
 
 
 def distance(text: str, left: int, right: int) -> int:
@@ -249,8 +254,9 @@ class CompiledRule:
             ):
                 continue
             picked = trigger + [m for m in free if m is not None] if free else trigger
+            rivals = None
             if tightening or easing:
-                direction, cues = self._direction(
+                direction, cues, rivals = self._direction(
                     found, picked, tightening, easing, flipped, text, clauses
                 )
                 if direction is None and bool(tightening) != bool(easing):
@@ -279,7 +285,9 @@ class CompiledRule:
                     not self.after_frames.isdisjoint(keys)
                     and _framed_after(rule, found, trigger, effects, text)
                 )
-            return Hit(index, picked + cues, direction, hedged, spread, background)
+            return Hit(
+                index, picked + cues, direction, hedged, spread, background, rivals, len(cues)
+            )
         return None
 
     def _direction(
@@ -291,8 +299,9 @@ class CompiledRule:
         flipped: list[Match],
         text: str,
         clauses: Clauses,
-    ) -> tuple[Direction | None, list[Match]]:
-        """The sentence's direction and the cues that set it.
+    ) -> tuple[Direction | None, list[Match], list[Match] | None]:
+        """The sentence's direction, the cues that set it, and the rival cues (see
+        `_rivals`) when cues of both directions stand near the trigger.
 
         An easing event near the trigger (resumed, lifted, eased) outranks any tightening
         cue: an easing report names what it undoes. Otherwise the cue nearest the trigger
@@ -302,15 +311,20 @@ class CompiledRule:
         near_easing = [e for e in easing if e not in flipped and _near(text, e, trigger, window)]
         near_tight = [t for t in tightening + flipped if _near(text, t, trigger, window)]
         if not near_easing and not near_tight:
-            return None, []
+            return None, [], None
         if near_easing:
             events = [m for c in self.events if c in found for m in found[c]]
             strong = [e for e in near_easing if e in events]
             if strong:
-                return Direction.EASING, strong
+                rivals = (
+                    _rivals(strong, near_tight, trigger, text, clauses, event=True)
+                    if near_tight
+                    else None
+                )
+                return Direction.EASING, strong, rivals
         if not near_easing or not near_tight:
             direction = Direction.EASING if near_easing else Direction.TIGHTENING
-            return direction, near_easing or near_tight
+            return direction, near_easing or near_tight, None
         own = {clauses.of(t.start) for t in trigger}
         local = [m for m in near_easing + near_tight if clauses.of(m.start) in own]
         if local:
@@ -318,12 +332,83 @@ class CompiledRule:
             near_tight = [m for m in near_tight if m in local]
             if not near_easing or not near_tight:
                 direction = Direction.EASING if near_easing else Direction.TIGHTENING
-                return direction, near_easing or near_tight
+                return direction, near_easing or near_tight, None
         ease = min(_reach(text, m, trigger) for m in near_easing)
         tight = min(_reach(text, m, trigger) for m in near_tight)
         if ease <= tight:
-            return Direction.EASING, [m for m in near_easing if _reach(text, m, trigger) == ease]
-        return Direction.TIGHTENING, [m for m in near_tight if _reach(text, m, trigger) == tight]
+            cues = [m for m in near_easing if _reach(text, m, trigger) == ease]
+            return Direction.EASING, cues, _rivals(cues, near_tight, trigger, text, clauses)
+        cues = [m for m in near_tight if _reach(text, m, trigger) == tight]
+        return Direction.TIGHTENING, cues, _rivals(cues, near_easing, trigger, text, clauses)
+
+
+GOVERNS = 3  # words an easing event may stand from the measure it undoes
+
+
+def _rivals(
+    chosen: list[Match],
+    others: list[Match],
+    trigger: list[Match],
+    text: str,
+    clauses: Clauses,
+    *,
+    event: bool = False,
+) -> list[Match] | None:
+    """The cues of `others` (the other direction) that the sentence leaves in conflict
+    with the `chosen` ones, or None. A cue is ruled out when, in one clause, a chosen
+    cue acts on it or on the trigger at most `GOVERNS` words apart ("lifted the ban",
+    "the controls were suspended", "暂停实施出口管制"); when a chosen easing `event`
+    stands before it with no `_CONTRAST` word between (what the event undoes and when:
+    "suspended its prohibition on exports ..., with immediate effect", but not "mines
+    resumed, but transport is still halted"); or when an `_EARLIER` word sets it in an
+    earlier event ("approves licences since controls were introduced")."""
+    rivals = [
+        other
+        for other in others
+        if not any(
+            (
+                clauses.same(cue, other)
+                and (gap(text, cue, other) <= GOVERNS or _reach(text, cue, trigger) <= GOVERNS)
+            )
+            or (
+                event
+                and cue.end <= other.start
+                and _CONTRAST.search(text, cue.end, other.start) is None
+            )
+            or _earlier(text, cue, other)
+            for cue in chosen
+        )
+    ]
+    return rivals or None
+
+
+# words that set a clause against the one before: "resumed, but transport is still halted"
+_CONTRAST = re.compile(
+    r"\b(?:but|while|although|though|however|yet|whereas|still)\b"
+    r"|但|不过|不過|然而|尽管|盡管|仍|依然|依旧|依舊",
+    re.IGNORECASE,
+)
+
+
+# words that set a cue in an earlier event than the sentence's news: "since controls
+# were introduced", "a mine which halted last month", "mines that were suspended in
+# May", "following an export ban", 此前
+_EARLIER = re.compile(
+    r"\b(?:since|after|following|which|that (?:was|were|had|has|have)|earlier|previously"
+    r"|(?:last|a) (?:week|month|year))\b"
+    r"|此前|之前|先前|早前|以来|以來",
+    re.IGNORECASE,
+)
+EARLIER_REACH = 24  # characters before a cue where an `_EARLIER` word sets it in the past
+
+
+def _earlier(text: str, cue: Match, other: Match) -> bool:
+    """True when an `_EARLIER` word stands between the two cues or just before `other`:
+    `other` names an earlier event, not one that rivals `cue`."""
+    start, end = (cue.end, other.start) if cue.end <= other.start else (other.end, cue.start)
+    if _EARLIER.search(text, start, end) is not None:
+        return True
+    return _EARLIER.search(text, max(other.start - EARLIER_REACH, 0), other.start) is not None
 
 
 def _unmasked(mask: frozenset[str], found: Found) -> Found:

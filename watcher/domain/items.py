@@ -130,8 +130,12 @@ class Signal:
     entities: Entities = field(default_factory=Entities)
     speculative: bool = False
     direction_uncertain: bool = False
-    """True when the item's sentences disagree on the direction and none settles it: the
-    direction is the classifier's best reading, and the severity is capped as for easing."""
+    """True when the item's evidence conflicts on the direction and nothing settles it:
+    the direction is the classifier's best reading, and the severity is capped as for
+    easing."""
+    direction_doubt: str = ""
+    """Why the direction is uncertain, for a reader: the words that read the other way
+    and where they stand ("'halted' in the same sentence reads tightening")."""
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape used by `watcher classify --jsonl` and stored on the signal row.
@@ -143,6 +147,7 @@ class Signal:
             "type": self.type,
             "direction": self.direction.value,
             "direction_uncertain": self.direction_uncertain,
+            "direction_doubt": self.direction_doubt,
             "severity": self.severity.value,
             "score": round(self.score, 3),
             "speculative": self.speculative,

@@ -28,8 +28,8 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import xxhash
@@ -46,6 +46,7 @@ from watcher.domain.story_facts import (
     ORDINAL,
     ORDINAL_YEAR,
     PLACE,
+    PUBLISHED,
     SIGNAL,
     SIGNAL_TYPE,
     TONNAGE,
@@ -88,6 +89,21 @@ class Sketch:
     word_count: int
     title_words: frozenset[int]  # kept in the stored format; titles are not evidence
     facts: frozenset[int] = frozenset()
+    by_kind: Mapping[int, frozenset[int]] = field(init=False, repr=False, compare=False)
+    """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
+
+    def __post_init__(self) -> None:
+        grouped: dict[int, set[int]] = {}
+        for f in self.facts:
+            grouped.setdefault(kind_of(f), set()).add(f)
+        object.__setattr__(self, "by_kind", {k: frozenset(v) for k, v in grouped.items()})
+
+    def of_kind(self, kind: int) -> frozenset[int]:
+        """The facts of one kind (empty when it names none)."""
+        return self.by_kind.get(kind, _NONE)
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +213,18 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
     if any(kind_of(f) in SPECIFIC for f in a.facts & b.facts):
         return True
-    theirs = published_days(b.facts)
-    return any(abs(x - y) <= NEAR_DAYS for x in published_days(a.facts) for y in theirs)
+    theirs = _published(b)
+    return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _published(sketch: Sketch) -> set[int]:
+    """`published_days` of the sketch's facts, from its facts of that kind alone."""
+    return published_days(sketch.of_kind(PUBLISHED))
 
 
 def same_story(a: Sketch, b: Sketch) -> bool:
     """True when two items report the same event (`contradictions` and `JOIN`)."""
-    return not contradictions(a, b) and similarity(a, b) >= JOIN
+    return not contradicts(a, b) and similarity(a, b) >= JOIN
 
 
 def contradictions(a: Sketch, b: Sketch) -> list[str]:
@@ -215,19 +236,30 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     (a template: the same frame, other numbers), and so do places. In rewrites of one
     event the outlets pick different figures, so there figures only make news (`news`).
     """
-    out = [KINDS[kind] for kind in CONTRADICTING if _disjoint(a.facts, b.facts, kind)]
-    if _each_has_own(a.facts, b.facts, DAY):
-        out.append(KINDS[DAY])
-    copy = _containment(a, b) >= COPY
-    if (copy and _each_has_own(a.facts, b.facts, FIGURE)) or _each_has_own(
-        a.facts, b.facts, FIGURE, FIGURES_APART
-    ):
-        out.append(KINDS[FIGURE])
-    if copy and _each_has_own(a.facts, b.facts, PLACE):
-        out.append(KINDS[PLACE])
+    return list(_contradicting(a, b))
+
+
+def contradicts(a: Sketch, b: Sketch) -> bool:
+    """`bool(contradictions(a, b))`, stopping at the first contradiction found."""
+    return any(True for _ in _contradicting(a, b))
+
+
+def _contradicting(a: Sketch, b: Sketch) -> Iterator[str]:
+    """`contradictions`, one kind at a time, the cheap tests first."""
+    for kind in CONTRADICTING:
+        if _disjoint(a.of_kind(kind), b.of_kind(kind)):
+            yield KINDS[kind]
+    if _each_has_own(a.of_kind(DAY), b.of_kind(DAY)):
+        yield KINDS[DAY]
+    figures, places = (a.of_kind(FIGURE), b.of_kind(FIGURE)), (a.of_kind(PLACE), b.of_kind(PLACE))
+    own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
+    copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
+    if (copy and own_figure) or _each_has_own(*figures, FIGURES_APART):
+        yield KINDS[FIGURE]
+    if copy and own_place:
+        yield KINDS[PLACE]
     if _later_development(a, b) or _later_development(b, a):
-        out.append(LATER)
-    return out
+        yield LATER
 
 
 LATER = "later day"  # the contradiction of `_later_development`
@@ -238,8 +270,8 @@ def _later_development(earlier: Sketch, later: Sketch) -> bool:
     published itself, and `earlier` does not name it: it reports something that happened
     after `earlier` was written, a new development. Both must be dated by their sources;
     a day `later` was published on is left out (a dateline, or the day's own news)."""
-    published = published_days(earlier.facts)
-    own = published_days(later.facts)
+    published = _published(earlier)
+    own = _published(later)
     if not published or not own or min(own) - max(published) < 2:
         return False
     first, last = date.fromordinal(max(published)), date.fromordinal(min(own))
@@ -277,18 +309,21 @@ def best_story(
     """
     scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
-    compared: dict[int, list[Sketch]] = {}
     barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
         story = candidate.story_id
         known.setdefault(story, set()).update(candidate.sketch.facts)
-        compared.setdefault(story, []).append(candidate.sketch)
         if story in barred:
             continue
         apart = abs(candidate.when - when) >= UNDATED_APART
         if apart and _undated(sketch) and _undated(candidate.sketch):
+            barred.add(story)
+            continue
+        # a contradiction (a few set operations) bars the story before any estimate (a
+        # sort): in a template's items, other events in one frame, it is the common case
+        if contradicts(sketch, candidate.sketch):
             barred.add(story)
             continue
         if _bound(sketch, candidate.sketch) < JOIN:
@@ -296,11 +331,6 @@ def best_story(
         score = similarity(sketch, candidate.sketch)
         if score >= JOIN and score > scores.get(story, 0.0):
             scores[story] = score
-    # contradictions bar a story only where one could be joined: worked out for those alone
-    # (most new items have no story to join, and they were most of a poll's comparing)
-    for story in scores:
-        if story not in barred and any(contradictions(sketch, c) for c in compared[story]):
-            barred.add(story)
     eligible = [(score, story) for story, score in scores.items() if story not in barred]
     if not eligible:
         return None
@@ -315,22 +345,17 @@ FIGURES_APART = 2  # figures each item names and the other lacks that make two e
 
 
 def _undated(sketch: Sketch) -> bool:
-    return not any(kind_of(f) == DAY for f in sketch.facts)
+    return not sketch.of_kind(DAY)
 
 
-def _each_has_own(a: frozenset[int], b: frozenset[int], kind: int, least: int = 1) -> bool:
-    """True when each of two items names `least` values of `kind` the other does not."""
-    mine = {f for f in a if kind_of(f) == kind}
-    theirs = {f for f in b if kind_of(f) == kind}
+def _each_has_own(mine: frozenset[int], theirs: frozenset[int], least: int = 1) -> bool:
+    """True when each of two items' values of one kind holds `least` the other lacks."""
     return len(mine - theirs) >= least and len(theirs - mine) >= least
 
 
-def _disjoint(a: frozenset[int], b: frozenset[int], kind: int) -> bool:
-    mine = {f for f in a if kind_of(f) == kind}
-    if not mine:
-        return False
-    theirs = {f for f in b if kind_of(f) == kind}
-    return bool(theirs) and not (mine & theirs)
+def _disjoint(mine: frozenset[int], theirs: frozenset[int]) -> bool:
+    """True when both items name values of one kind and share none."""
+    return bool(mine) and bool(theirs) and mine.isdisjoint(theirs)
 
 
 # --- candidate lookup ------------------------------------------------------------------

@@ -347,6 +347,7 @@ def _signal_values(where: _Stored, signal: Signal, now: datetime) -> dict[str, A
         "score": signal.score,
         "speculative": signal.speculative,
         "direction_uncertain": signal.direction_uncertain,
+        "direction_doubt": signal.direction_doubt,
         "rule": signal.rule,
         "evidence": list(data["evidence"]),  # type: ignore[call-overload]
         "entities": signal.entities.as_dict(),

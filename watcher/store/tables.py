@@ -180,6 +180,9 @@ class SignalRow(SQLModel, table=True):
     direction_uncertain: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa_false()}
     )
+    direction_doubt: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
     rule: str = Field(max_length=64)
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     entities: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))

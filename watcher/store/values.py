@@ -66,4 +66,5 @@ def signal_value(row: RowMapping, prefix: str = "") -> Signal:
         entities=entities,
         speculative=row[f"{prefix}speculative"],
         direction_uncertain=row[f"{prefix}direction_uncertain"],
+        direction_doubt=row[f"{prefix}direction_doubt"] or "",
     )

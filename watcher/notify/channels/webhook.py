@@ -86,6 +86,7 @@ def alert_payload(outbound: Outbound, config: WatcherConfig, now: datetime) -> d
                 "label": config.signal_label(s.type),
                 "direction": s.direction.value,
                 "direction_uncertain": s.direction_uncertain,
+                "direction_doubt": s.direction_doubt,
                 "severity": s.severity.value,
                 "score": round(s.score, 4),
                 "speculative": s.speculative,

@@ -425,6 +425,7 @@ def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
         "score": signal.score,
         "speculative": signal.speculative,
         "direction_uncertain": signal.direction_uncertain,
+        "direction_doubt": signal.direction_doubt,
         "evidence": [evidence_view(e) for e in signal.evidence],
         "elements": list(signal.entities.elements),
         "products": list(signal.entities.products),

@@ -112,6 +112,8 @@ def _report(
                 "marks": severity_marks(e.signal.severity),
                 "colour": severity_colour(e.signal.severity, e.signal.direction),
                 "speculative": e.signal.speculative,
+                "direction_uncertain": e.signal.direction_uncertain,
+                "direction_doubt": e.signal.direction_doubt,
             }
             for e in members
         ],
