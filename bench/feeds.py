@@ -62,6 +62,7 @@ def render_feed(spec: FarmSpec, number: int, entries: Iterable[Entry]) -> bytes:
                 signal_fraction=spec.signal_fraction,
                 # published signal items are long: distinct stories need room to differ
                 words=(170, 200) if entry.signal else (60, 200),
+                when=datetime.fromtimestamp(entry.published, UTC).date(),
             )
         newest = max(newest, entry.published)
         slug = "-".join(re.findall(r"[a-z0-9]+", item.title.lower())[:6])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date
 
 from bench.prose import cast, colour_sentence, colour_title, house_style
 from bench.signals import KINDS, event_details, signal_statement
@@ -131,15 +132,21 @@ def make_item(
     signal: bool | None = None,
     signal_fraction: float = 0.25,
     words: tuple[int, int] = (60, 200),
+    when: date | None = None,
 ) -> SyntheticItem:
     """The item at `index` of `feed`: the same arguments always give the same text.
 
     `signal=True` forces a signal item, `False` a quiet one, `None` draws with
     probability `signal_fraction`. The body has between `words[0]` and `words[1]` words
-    (the first sentence states the signal, when there is one).
+    (the first sentence states the signal, when there is one). `when`: the day the item
+    is published, which its text then names as the day of its news (as news does; a
+    random day months away would read as an earlier event, background, to the
+    classifier); without it the day is drawn.
     """
     rng = random.Random(f"item/{seed}/{feed}/{index}")
     fields = _fields(rng)
+    if when is not None:
+        fields["month"], fields["day"] = _MONTH_NAMES[when.month - 1], str(when.day)
     style = house_style(seed, feed)
     names = cast(rng, style)
     fields["company"], fields["city"] = names["firms"][0], names["cities"][0]

@@ -141,3 +141,17 @@ def test_conflicting_direction_evidence_is_uncertain_and_says_why(
         assert signal.direction_doubt == ""
     if "severity" in case:
         assert signal.severity.value == case["severity"]
+
+
+def test_an_old_month_in_the_headline_is_the_items_news_in_the_body_background(
+    classifier: Classifier,
+) -> None:
+    """A headline names the item's news, whatever month it names; the same words as a
+    body sentence of an item published four months later recount an earlier event."""
+    words = "On August 15, Beijing tightened export rules on NdFeB magnets"
+    published = date(2026, 12, 6)
+    in_title = classifier.classify(words, "Magnet makers in Ningbo said so.", published)
+    assert _summary(in_title) == ["export_control/tightening"]
+    assert in_title[0].evidence[0].in_title
+    in_body = classifier.classify("", f"{words}. Magnet makers in Ningbo said so.", published)
+    assert in_body == []

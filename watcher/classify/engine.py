@@ -234,7 +234,10 @@ class Classifier:
                                     text, sentence, _year(year, text, published)
                                 )
                             ) or (
+                                # a headline is the item's news, never its context: an
+                                # old month there is a dateline or the story's subject
                                 published is not None
+                                and not (has_title and index == 0)
                                 and _months_named(monthly, text)
                                 and is_month_background(text, sentence, published)
                             )
