@@ -1,6 +1,6 @@
 """Supply Watcher: supply-shock signals in rare earths and critical minerals, by email."""
 
-import sys as _sys
+from watcher.imports import import_hiding
 
 __version__ = "0.1.0"
 
@@ -13,17 +13,9 @@ def _import_structlog_without_rich() -> None:
     whenever rich is installed, for the tracebacks of its console renderer. The service
     renders JSON lines, or console lines whose tracebacks `watcher.ops.log` draws with
     rich loaded only then, and the command line loads rich only to draw a table or a bar
-    on a terminal. A `None` in `sys.modules` makes `import rich` raise ImportError, which
-    structlog takes for "not installed"; the entry is removed at once, so a later
-    `import rich` works as ever.
+    on a terminal (`watcher.imports.import_hiding`).
     """
-    if "structlog" in _sys.modules or "rich" in _sys.modules:
-        return
-    _sys.modules["rich"] = None  # type: ignore[assignment]
-    try:
-        import structlog  # noqa: F401
-    finally:
-        del _sys.modules["rich"]
+    import_hiding("structlog", "rich")
 
 
 _import_structlog_without_rich()

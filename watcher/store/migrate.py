@@ -16,7 +16,6 @@ without pygments (`_import_alembic`), which only Mako's HTML error pages would u
 from __future__ import annotations
 
 import re
-import sys
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from watcher.domain.errors import StoreError
 from watcher.domain.masking import mask_secrets
+from watcher.imports import import_hiding
 from watcher.store.failures import describe_url
 
 if TYPE_CHECKING:
@@ -45,17 +45,10 @@ def _import_alembic() -> None:
 
     Alembic imports Mako, whose `mako.exceptions` imports pygments (about 5 MB and 0.07 s
     of CPU) to highlight the source in its HTML error pages, and falls back to plain
-    escaping when the import fails; migrating never draws such a page. A `None` in
-    `sys.modules` makes the import fail; the entry is removed at once, so a later
-    `import pygments` works as ever (as in `watcher._import_structlog_without_rich`).
+    escaping when the import fails; migrating never draws such a page
+    (`watcher.imports.import_hiding`).
     """
-    if "alembic.command" in sys.modules or "pygments" in sys.modules:
-        return
-    sys.modules["pygments"] = None  # type: ignore[assignment]
-    try:
-        import alembic.command  # noqa: F401
-    finally:
-        del sys.modules["pygments"]
+    import_hiding("alembic.command", "pygments")
 
 
 def alembic_config() -> Config:
