@@ -47,12 +47,13 @@ LEAD_SENTENCES = 1
 # one rule's outcome on an item: its name, the rule, its news hits, and whether its
 # `lead_easing` cue stands in the lead
 Fired = tuple[str, SignalRule, list[Hit], bool]
-# a sentence opening with one of these reports another story than the lead's
+# a sentence holding one of these reports a state as still going on
 ONGOING = re.compile(
     r"\b(?:still|remains?|remained|continues? to|continued to|(?:has|have) yet to)\b"
     r"|仍|依然|依旧|依舊|继续|繼續|持续|持續",
     re.IGNORECASE,
 )
+# a sentence opening with one of these reports another story than the lead's
 NEW_STORY = re.compile(
     r"\s*[\"'“‘]?(?:(?i:separately|meanwhile|elsewhere|in other news|in a separate)\b"
     r"|另外|此外|另据|另一方面|与此同时|與此同時|同时|同時)"
