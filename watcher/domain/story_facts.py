@@ -348,23 +348,20 @@ def fact_values(
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
     years = [(match.start(1), match.group(1)) for match in _YEAR.finditer(text)]
+
+    def ordinal(value: str, match: re.Match[str], reach: int = 0) -> None:
+        """A batch, round or number, alone and with its year (`_year_of`)."""
+        out.add((ORDINAL, value))
+        out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
+
     for match in _ORDINAL.finditer(text):
         series = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        value = f"{series}:{_ORDINALS[match.group(1).lower()]}"
-        out.add((ORDINAL, value))
-        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
+        ordinal(f"{series}:{_ORDINALS[match.group(1).lower()]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         number = match.group(1)
-        value = f"batch:{_ORDINALS.get(number, number)}"
-        out.add((ORDINAL, value))
-        out.update((ORDINAL_YEAR, f"{value}@{year}") for year in _year_of(text, match, years))
+        ordinal(f"batch:{_ORDINALS.get(number, number)}", match)
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
-        value = f"no:{int(match.group(1))}"
-        out.add((ORDINAL, value))
-        out.update(
-            (ORDINAL_YEAR, f"{value}@{year}")
-            for year in _year_of(text, match, years, NUMBER_YEAR_REACH)
-        )
+        ordinal(f"no:{int(match.group(1))}", match, NUMBER_YEAR_REACH)
     figures = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
