@@ -34,7 +34,6 @@ from watcher.domain.stories import (
     MIN_SHARED_KEYS,
     SHORTLIST,
     Candidate,
-    Posting,
     _bound,
     best_story,
     contradictions,
@@ -301,27 +300,26 @@ def test_a_reprint_shares_index_keys_and_other_news_does_not() -> None:
     original, reprint, other = (index_keys(sketch_text(*t)) for t in (LYNAS, REPRINT, OTHER))
     assert len(original & reprint) >= MIN_SHARED_KEYS
     assert len(original & other) < MIN_SHARED_KEYS
-    postings = {key: [Posting(1, 10)] for key in original}
+    postings = {key: [1] for key in original}
     for key in other:
-        postings.setdefault(key, []).append(Posting(2, 20))
+        postings.setdefault(key, []).append(2)
     assert shortlist(reprint, postings) == [1]
     assert shortlist(reprint, postings, hot=original) == []  # hot keys do not count
 
 
-def test_a_key_of_many_items_is_hot_even_in_one_big_story() -> None:
-    """Hot means many items, not many stories: a template's big story cannot grow the cost."""
-    many = [Posting(i, i) for i in range(HOT_ITEMS)]
-    one_story = [Posting(i, 7) for i in range(HOT_ITEMS)]
+def test_a_key_of_many_items_is_hot() -> None:
+    """Hot means filed under HOT_ITEMS items (whatever their stories), not fewer."""
+    many = list(range(HOT_ITEMS))
     few = many[: HOT_ITEMS - 1]
-    assert hot_keys({1: many, 2: one_story, 3: few}) == {1, 2}
+    assert hot_keys({1: many, 3: few}) == {1}
 
 
 def test_the_shortlist_is_capped_and_keeps_the_closest_items() -> None:
     """However many earlier items share keys, at most SHORTLIST are compared: the closest."""
     keys = list(range(1, 11))
-    postings = {key: [Posting(i, i) for i in range(SHORTLIST * 3)] for key in keys}
+    postings = {key: list(range(SHORTLIST * 3)) for key in keys}
     for key in keys:
-        postings[key].append(Posting(10_000, 10_000))
+        postings[key].append(10_000)
     for key in keys[2:]:
         postings[key] = postings[key][SHORTLIST * 2 :]  # the first 2 * SHORTLIST share 2 keys
     found = shortlist(keys, postings)

@@ -17,7 +17,6 @@ from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
     Candidate,
-    Posting,
     decode_sketch,
     hot_keys,
     shortlist,
@@ -44,7 +43,7 @@ class Lookup:
 
 
 _K = STORY_KEYS.c
-POSTINGS = select(_K.key, _K.item_id, _K.story_id).where(
+POSTINGS = select(_K.key, _K.item_id).where(
     _K.key.in_(bindparam("keys", expanding=True)),
     _K.source != bindparam("source"),
     _K.moment >= bindparam("start"),
@@ -108,20 +107,15 @@ def lookup(
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
     hot = set(_known_hot(driver, every, now - window))
-    postings: dict[int, list[Posting]] = {}
-    # an item is filed under many keys: one Posting per item, shared by its keys
-    made: dict[int, Posting] = {}
+    postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     for chunk in chunked([k for k in every if k not in hot]):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
-        for key, item_id, story_id in rows:
-            posting = made.get(item_id)
-            if posting is None or posting.story_id != story_id:
-                posting = made[item_id] = Posting(item_id, story_id)
+        for key, item_id in rows:
             found = postings.get(key)
             if found is None:
-                postings[key] = [posting]
+                postings[key] = [item_id]
             else:
-                found.append(posting)
+                found.append(item_id)
     newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(
