@@ -93,6 +93,25 @@ def test_sketches_survive_the_database_round_trip() -> None:
     assert decode_sketch(b"\x09garbage") is None
 
 
+def test_a_sketch_read_back_builds_its_sets_when_asked_and_a_kept_copy_drops_them() -> None:
+    """A decoded sketch equals the original set by set; `unbuilt` keeps it equal, unbuilt."""
+    sketch = sketch_text("Lynas halts Mount Weld", "Flooding stopped the mine on March 3. " * 9)
+    read = decode_sketch(encode_sketch(sketch))
+    assert read is not None
+    assert read.facts == sketch.facts
+    assert read.by_kind == sketch.by_kind
+    assert (read.shingles, read.words, read.title_words) == (
+        sketch.shingles,
+        sketch.words,
+        sketch.title_words,
+    )
+    kept = read.unbuilt()
+    assert kept is not read
+    assert kept == sketch
+    assert hash(kept) == hash(sketch)
+    assert sketch.unbuilt() is sketch  # made from sets: nothing to drop
+
+
 def test_chinese_reprints_match_and_different_news_does_not() -> None:
     """CJK text is compared by characters: a reprint matches, another event does not."""
     a = sketch_text(
@@ -667,6 +686,36 @@ async def test_a_lookup_hands_over_only_candidates_within_each_items_window(
     assert [c.source for c in near] == ["wire"]
     assert near[0].sketch == sketch_text(*LYNAS, NOW.date(), [])
     assert far == []
+
+
+async def test_a_lookup_after_a_revision_compares_the_revised_text(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A candidate read by an earlier lookup is not reused once its item is revised."""
+    config = make_config(database={"url": database_url})
+    first = _item("wire", *LYNAS, "w1")
+    revised = with_identity(replace(first, title=REPRINT[0], body=REPRINT[1] + " Shares fell."))
+    keys = index_keys(sketch_text(*REPRINT))
+
+    async def candidates(rt: Runtime) -> list[Candidate]:
+        found = await rt.db.run_write(
+            lambda connection: find(
+                Driver(connection),
+                source="paper",
+                wanted=[(keys, NOW)],
+                window=timedelta(days=2),
+                now=NOW,
+            )
+        )
+        return found.candidates[0]
+
+    async with Runtime(config) as rt:
+        await _save(rt, first)
+        (before,) = await candidates(rt)
+        await _save(rt, revised)
+        (after,) = await candidates(rt)
+    assert before.sketch == sketch_text(*LYNAS, NOW.date(), [])
+    assert after.sketch == sketch_text(revised.title, revised.body, NOW.date(), [])
 
 
 def test_an_unlike_item_that_contradicts_bars_its_story_from_a_reprint() -> None:

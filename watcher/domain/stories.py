@@ -118,11 +118,27 @@ class Sketch:
         sketch = cls.__new__(cls)
         sketch.shingle_count = shingle_count
         sketch.word_count = word_count
-        sketch.facts = frozenset(_values(data, bounds[2], bounds[3]))
+        facts = _values(data, bounds[2], bounds[3])  # stored in order (`encode_sketch`)
+        sketch.facts = frozenset(facts)
         sketch._sets = [None, None, None]
         sketch._packed = (data, bounds)
-        sketch.by_kind = _by_kind(sketch.facts)
+        sketch.by_kind = _by_kind(facts)
         return sketch
+
+    def unbuilt(self) -> Sketch:
+        """This sketch without the hash sets built since it was read (`decode_sketch`):
+        a copy to keep long, at the size of its stored bytes and facts; self when built
+        from sets."""
+        if self._packed is None:
+            return self
+        copy = Sketch.__new__(Sketch)
+        copy.shingle_count = self.shingle_count
+        copy.word_count = self.word_count
+        copy.facts = self.facts
+        copy.by_kind = self.by_kind
+        copy._sets = [None, None, None]
+        copy._packed = self._packed
+        return copy
 
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
@@ -176,17 +192,11 @@ class Sketch:
         return self.by_kind.get(kind, _NONE)
 
 
-def _by_kind(facts: frozenset[int]) -> dict[int, frozenset[int]]:
-    """`facts` grouped by kind (`kind_of`)."""
-    grouped: dict[int, list[int]] = {}
-    for f in facts:
-        kind = kind_of(f)
-        found = grouped.get(kind)
-        if found is None:
-            grouped[kind] = [f]
-        else:
-            found.append(f)
-    return {kind: frozenset(values) for kind, values in grouped.items()}
+def _by_kind(facts: Iterable[int]) -> dict[int, frozenset[int]]:
+    """`facts` grouped by kind (`kind_of`): a fact's kind is its top bits, so the facts
+    in order come kind by kind."""
+    ordered = facts if isinstance(facts, tuple) else sorted(facts)
+    return {kind: frozenset(group) for kind, group in itertools.groupby(ordered, kind_of)}
 
 
 _NONE: frozenset[int] = frozenset()
