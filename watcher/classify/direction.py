@@ -9,7 +9,8 @@ suspended" says "reopen". So:
    sentences. When a lead sentence gives a direction, the lead decides, and an easing
    event there (suspended, lifted, exempted, approved, resumed, reopened, issued after
    a wait) outranks the tightening it names; so does a measure reported eased in the
-   lead (the rule's `lead_easing` cues, not negated) when the rule fires only later.
+   lead (the rule's `lead_easing` cues, not negated, not inside a `frame` phrase such as
+   "after Beijing eased the controls") when the rule fires only later.
    A negated easing ("not yet reopened", "still no notice on when they can reopen")
    reached the rules as tightening already.
 2. Without a direction in the lead, the body decides when its sentences agree.

@@ -20,8 +20,10 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   ("…, which could leave plants short") does not make the fact speculative. A question
   is always speculative, and so is a sentence with a `doubt` cue anywhere ("…, but
   Beijing has not confirmed it").
-- **direction**: the cues of each direction are first cleared of those inside a longer
-  cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
+- **direction**: cues that start inside a `frame` phrase are the setting, not the news,
+  and count for neither direction ("three weeks after Beijing eased the controls,
+  shipments are still stuck"). The cues of each direction are then cleared of those
+  inside a longer cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
