@@ -125,21 +125,6 @@ class Sketch:
         sketch.by_kind = _by_kind(facts)
         return sketch
 
-    def unbuilt(self) -> Sketch:
-        """This sketch without the hash sets built since it was read (`decode_sketch`):
-        a copy to keep long, at the size of its stored bytes and facts; self when built
-        from sets."""
-        if self._packed is None:
-            return self
-        copy = Sketch.__new__(Sketch)
-        copy.shingle_count = self.shingle_count
-        copy.word_count = self.word_count
-        copy.facts = self.facts
-        copy.by_kind = self.by_kind
-        copy._sets = [None, None, None]
-        copy._packed = self._packed
-        return copy
-
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
         if found is None:
