@@ -93,8 +93,8 @@ def test_sketches_survive_the_database_round_trip() -> None:
     assert decode_sketch(b"\x09garbage") is None
 
 
-def test_a_sketch_read_back_builds_its_sets_when_asked_and_a_kept_copy_drops_them() -> None:
-    """A decoded sketch equals the original set by set; `unbuilt` keeps it equal, unbuilt."""
+def test_a_sketch_read_back_builds_its_sets_when_asked() -> None:
+    """A decoded sketch equals the original set by set, facts by kind included."""
     sketch = sketch_text("Lynas halts Mount Weld", "Flooding stopped the mine on March 3. " * 9)
     read = decode_sketch(encode_sketch(sketch))
     assert read is not None
@@ -105,11 +105,8 @@ def test_a_sketch_read_back_builds_its_sets_when_asked_and_a_kept_copy_drops_the
         sketch.words,
         sketch.title_words,
     )
-    kept = read.unbuilt()
-    assert kept is not read
-    assert kept == sketch
-    assert hash(kept) == hash(sketch)
-    assert sketch.unbuilt() is sketch  # made from sets: nothing to drop
+    assert read == sketch
+    assert hash(read) == hash(sketch)
 
 
 def test_chinese_reprints_match_and_different_news_does_not() -> None:
