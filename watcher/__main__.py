@@ -11,8 +11,15 @@ loads when `main` runs.
 
 def main() -> None:
     """Run the `watcher` command line (imported now, not when this module is)."""
-    from watcher.cli.app import main as run
+    import gc
 
+    # importing the command line makes objects that live as long as the process: a cyclic
+    # collection meanwhile frees nothing (`watcher.ops.memory.collection_paused`)
+    gc.disable()
+    try:
+        from watcher.cli.app import main as run
+    finally:
+        gc.enable()
     run()
 
 
