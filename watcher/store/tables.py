@@ -1,9 +1,10 @@
 """Database tables, as SQLAlchemy Core tables on one `METADATA`.
 
-Every store statement is built from these (`watcher.store.*`); no ORM is involved, so a
-round imports neither SQLAlchemy's ORM nor SQLModel (the migrations' old scripts still
-name SQLModel's string type, and load it when they run). Python-side `default`s fill the
-columns an insert leaves out; `server_default`s are the schema's.
+Every store statement is built from these (`watcher.store.*`); the service builds no
+ORM classes, so it imports neither SQLModel nor pydantic models of rows (the
+migrations' old scripts still name SQLModel's string type and load it when they run).
+Python-side `default`s fill the columns an insert leaves out; `server_default`s are the
+schema's.
 """
 
 from __future__ import annotations
