@@ -11,15 +11,12 @@ loads when `main` runs.
 
 def main() -> None:
     """Run the `watcher` command line (imported now, not when this module is)."""
-    import gc
+    from watcher.ops.memory import collection_paused
 
-    # importing the command line makes objects that live as long as the process: a cyclic
-    # collection meanwhile frees nothing (`watcher.ops.memory.collection_paused`)
-    gc.disable()
-    try:
+    # importing the command line makes objects that live as long as the process: no
+    # collection meanwhile, frozen afterwards (`watcher.ops.memory.collection_paused`)
+    with collection_paused():
         from watcher.cli.app import main as run
-    finally:
-        gc.enable()
     run()
 
 
