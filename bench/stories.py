@@ -29,7 +29,6 @@ from watcher.config import load_config
 from watcher.domain.items import Signal
 from watcher.domain.stories import (
     Candidate,
-    Posting,
     Sketch,
     best_story,
     hot_keys,
@@ -128,7 +127,7 @@ def cluster(
     order = sorted(range(len(items)), key=lambda i: items[i].published)
     story_of = [0] * len(items)
     seen: dict[int, Candidate] = {}
-    filed: dict[int, list[Posting]] = {}
+    filed: dict[int, list[int]] = {}  # key -> the items filed under it
     for index in order:
         item = items[index]
         day = item.published.date()
@@ -138,10 +137,9 @@ def cluster(
         keys = index_keys(sketch)
         postings = {
             key: [
-                p
-                for p in filed.get(key, ())
-                if seen[p.item_id].source != item.source
-                and abs(seen[p.item_id].when - item.published) <= WINDOW
+                i
+                for i in filed.get(key, ())
+                if seen[i].source != item.source and abs(seen[i].when - item.published) <= WINDOW
             ]
             for key in keys
         }
@@ -151,7 +149,7 @@ def cluster(
         story_of[index] = found.story_id if found is not None else index + 1
         seen[index] = Candidate(story_of[index], item.source, item.published, sketch)
         for key in keys - hot:
-            filed.setdefault(key, []).append(Posting(index, story_of[index]))
+            filed.setdefault(key, []).append(index)
     return story_of
 
 
@@ -275,7 +273,7 @@ def score_pairs(
         same = pair["relation"] != "different"
         when_a = _moment(a.published or b.published)
         when_b = _moment(b.published or a.published)
-        postings = {key: [Posting(0, 1)] for key in index_keys(first)}
+        postings = {key: [0] for key in index_keys(first)}
         candidates = [Candidate(1, a.source + "#a", when_a, first)]
         found = None
         if shortlist(index_keys(later), postings):

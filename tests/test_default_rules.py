@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,9 @@ from watcher.sources.files import split_title
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "default_rules.yaml").read_text(encoding="utf-8")
+)
+PHRASINGS: list[dict[str, Any]] = yaml.safe_load(
+    (DATA / "classify" / "phrasings.yaml").read_text(encoding="utf-8")
 )
 SEED_000 = SHARED / "seeds" / "000_2402a3fff184db4e.txt"
 SEED_01 = ROOT / "seeds" / "01-medium-heavy-oxide-output-may-2025.md"
@@ -42,6 +46,29 @@ def test_default_vocabulary(classifier: Classifier, case: dict[str, Any]) -> Non
     """The sentence, as an item published in mid-2025, gives exactly the listed signals."""
     signals = classifier.classify("", case["text"], published=PUBLISHED)
     assert _summary(signals) == case["signals"]
+
+
+@pytest.mark.parametrize("case", PHRASINGS, ids=[c["kind"][:70] for c in PHRASINGS])
+def test_phrasings_of_real_pages(classifier: Classifier, case: dict[str, Any]) -> None:
+    """Each kind of phrasing seen in real reporting (an invented item written on it) gives
+    exactly the listed signals, read as of the item's date (default 2025-12-01)."""
+    published = case.get("published", date(2025, 12, 1))
+    signals = classifier.classify(case.get("title", ""), case["body"], published=published)
+    assert _summary(signals) == case["signals"]
+
+
+def test_phrasings_cite_no_page_of_the_labelled_corpus() -> None:
+    """The phrasing survey stays off the labelled real-text corpus: no case cites one of
+    its pages (compared as sets of addresses; nothing of the corpus is read otherwise)."""
+
+    def address(url: str) -> str:
+        return url.strip().rstrip("/").replace("http://", "https://").replace("://www.", "://")
+
+    corpus = DATA / "realtext" / "corpus.jsonl"
+    cited = {address(case["seen"]) for case in PHRASINGS}
+    with corpus.open(encoding="utf-8") as lines:
+        pages = {address(json.loads(line).get("url") or "") for line in lines if line.strip()}
+    assert cited.isdisjoint(pages)
 
 
 def _classify_file(classifier: Classifier, path: Any) -> dict[str, Signal]:

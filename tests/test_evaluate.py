@@ -112,14 +112,23 @@ def test_eval_command_runs_on_a_split(write_config: Callable[..., Path]) -> None
 
 
 class _Fixed:
-    """A predictor that returns set signals per title, to pin the item-level measures."""
+    """A predictor that returns set signals per title, to pin the item-level measures
+    (a direction ending in `?` is flagged uncertain)."""
 
     def __init__(self, answers: dict[str, list[tuple[str, str]]]) -> None:
         self.answers = answers
 
     def classify(self, title: str, body: str, published: date | None = None) -> list[Signal]:
         return [
-            Signal(kind, Direction(direction), Severity.MEDIUM, 0.5, kind, ())
+            Signal(
+                kind,
+                Direction(direction.rstrip("?")),
+                Severity.MEDIUM,
+                0.5,
+                kind,
+                (),
+                direction_uncertain=direction.endswith("?"),
+            )
             for kind, direction in self.answers.get(title, [])
         ]
 
@@ -136,15 +145,24 @@ def test_easing_sent_as_tightening_and_languages(tmp_path: Path) -> None:
             "labels": [{"type": "x", "direction": "tightening"}],
         },
         {"id": "d", "lang": "zh", "title": "D", "labels": []},
+        {"id": "e", "lang": "en", "title": "E", "labels": [{"type": "x", "direction": "easing"}]},
     ]
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    predictor = _Fixed({"A": [("x", "easing")], "B": [("y", "tightening")], "C": [("x", "easing")]})
+    predictor = _Fixed(
+        {
+            "A": [("x", "easing")],
+            "B": [("y", "tightening")],
+            "C": [("x", "easing")],
+            "E": [("x", "tightening?")],
+        }
+    )
     result = evaluate(load_examples(path), predictor)
-    assert result.easing_as_tightening == ["b"]
+    assert result.easing_as_tightening == ["b", "e"]
+    assert result.easing_as_tightening_flagged == 1  # e: its tightening said it was uncertain
     assert sorted(result.languages) == ["en", "zh"]
     assert result.languages["zh"].types[0].tp == 1
     assert result.languages["zh"].direction_accuracy == 0.0
     text = format_evaluation(result, errors=False)
-    assert "easing sent as tightening 1" in text
+    assert "easing sent as tightening 2 (1 flagged uncertain)" in text
     assert "  zh          2 items · macro-F1" in text

@@ -15,7 +15,9 @@ For a dated item the month counts too: a sentence whose latest named month ("On 
 15, China introduced …", "in April 2024", 2024年4月, 今年4月) lies `BACKGROUND_MONTHS` or
 more calendar months before the item's, with no year after the item's month and nothing of
 the present, recounts an earlier event (`is_month_background`). A month without a year is
-the latest such month not after the item's.
+the latest such month not after the item's. A month right after a measure's participle
+("the process introduced in April") dates that measure, not the sentence's news: it is
+left to the rules' `frame_after` cues.
 """
 
 from __future__ import annotations
@@ -157,6 +159,16 @@ _OPEN_BEFORE = re.compile(
     r"(?:\b(?i:since|from|by|until|till|through|before|to|as of)\s+(?:(?:early|mid|late|end)[- ])?"
     r"|(?:[-–~～至到自从截]|直到|直至)\s*(?:\d{4}\s*年\s*)?)$"
 )
+# a month that dates a measure named in the sentence, right after its participle ("the
+# case-by-case process introduced in April"): it dates that noun phrase, not the
+# sentence's news; whether the phrase is mere context the rules decide (`frame_after`)
+# (not after an auxiliary: "controls were imposed on December 20" is the news itself)
+_PARTICIPLE_BEFORE = re.compile(
+    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bbe )(?<!\bis )(?<!\bare )(?<!\bhas )"
+    r"(?<!\bhave )(?<!\bhad )"
+    r"\b(?i:introduced|imposed|announced|unveiled|adopted|enacted|launched|implemented"
+    r"|issued|tightened|expanded)\s+(?i:in|on)\s+(?:(?i:early|mid|late)[- ])?$"
+)
 _OPEN_AFTER = re.compile(
     r"\s*(?:\d{1,2}\s*[日号]\s*)?(?:起|以来|以來|开始|開始|前|底前|份?以来|-|–|至)"
 )
@@ -194,6 +206,8 @@ def is_month_background(text: str, sentence: Sentence, published: date) -> bool:
     latest = None
     for start, end, month, year, last in months:
         if _OPEN_BEFORE.search(text, max(sentence.start, start - 12), start):
+            continue
+        if _PARTICIPLE_BEFORE.search(text, max(sentence.start, start - 24), start):
             continue
         if _OPEN_AFTER.match(text, end):
             continue

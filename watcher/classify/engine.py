@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
+from functools import partial
 
 import structlog
 
@@ -246,9 +247,8 @@ class Classifier:
             news = [h for h in hits if not h.background]
             if news:
                 eased = bool(compiled.lead_easing) and any(
-                    not compiled.lead_easing.isdisjoint(keys)
-                    and compiled.lead_vetoes.isdisjoint(keys)
-                    for keys in item.keys[: lead_end(has_title)]
+                    compiled.lead_eases(keys, partial(item.found, index))
+                    for index, keys in enumerate(item.keys[: lead_end(has_title)])
                 )
                 fired.append((name, compiled.rule, news, eased))
         if len(fired) > 1:  # one rule alone cannot be another's context

@@ -18,8 +18,11 @@ Semantics, per signal type T (the types are every type labelled anywhere in the 
 - **easing sent as tightening** = items whose news is easing (at least one gold label
   easing, none tightening, speculative ones aside) for which the classifier gives any
   non-speculative tightening signal, of whatever type: the alert that costs the
-  product an analyst's trust. `uncertain` counts the signals that said their direction
-  was uncertain, and how many of those had it wrong;
+  product an analyst's trust. Of those, the ones whose every such signal said its
+  direction was uncertain (so was sent at no more than the easing cap, saying so) are
+  counted apart as **flagged**: still errors, but not sent at a tightening severity.
+  `uncertain` counts the signals that said their direction was uncertain, and how many
+  of those had it wrong;
 - **speculative detection** counts the gold speculative labels for which the classifier
   gave a speculative signal of that type (reported apart from the main counts).
 """
@@ -132,6 +135,8 @@ class Evaluation:
     errors: list[Error] = field(default_factory=list)
     easing_as_tightening: list[str] = field(default_factory=list)
     """Ids of easing items that got a firm tightening signal."""
+    easing_as_tightening_flagged: int = 0
+    """Of `easing_as_tightening`, items whose every tightening signal was flagged uncertain."""
     uncertain: int = 0
     uncertain_wrong: int = 0
     languages: dict[str, Evaluation] = field(default_factory=dict)
@@ -209,10 +214,10 @@ def _score_all(
         signals = {s.type: s for s in found}
         for name in types:
             result.errors.extend(_score(scores[name], example, signals.get(name)))
-        if example.is_easing_news and any(
-            s.direction is Direction.TIGHTENING and not s.speculative for s in found
-        ):
+        tightening = [s for s in found if s.direction is Direction.TIGHTENING and not s.speculative]
+        if example.is_easing_news and tightening:
             result.easing_as_tightening.append(example.id)
+            result.easing_as_tightening_flagged += all(s.direction_uncertain for s in tightening)
         for signal in found:
             if signal.direction_uncertain and not signal.speculative:
                 result.uncertain += 1
@@ -308,6 +313,7 @@ def _summary(result: Evaluation) -> str:
         f"macro-F1 {result.macro_f1:.3f} · min precision {result.min_precision:.3f}"
         f" · direction accuracy {result.direction_accuracy:.3f} ({right}/{tp})"
         f" · easing sent as tightening {len(result.easing_as_tightening)}"
+        f" ({result.easing_as_tightening_flagged} flagged uncertain)"
         f" · uncertain {result.uncertain} ({result.uncertain_wrong} wrong)"
         f" · speculative detected {spec}/{spec_gold}"
     )

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from watcher.classify.matcher import Match, count_cjk
@@ -183,6 +184,20 @@ class CompiledRule:
         self.window = rule.within or CUE_WINDOW
         self.by_clause = rule.scope == "clause"
 
+    def lead_eases(self, keys: set[str], found: Callable[[], Found]) -> bool:
+        """True when a lead sentence with these concepts reports a measure eased: a
+        `lead_easing` cue, no `not_easing` or negation cue, and the cue not inside a
+        `frame` phrase ("three weeks after Beijing eased the controls, …" names the
+        easing as the setting). `found` gives the sentence's matches, asked for only
+        when a frame may hold the cue."""
+        if self.lead_easing.isdisjoint(keys) or not self.lead_vetoes.isdisjoint(keys):
+            return False
+        if self.frames.isdisjoint(keys):
+            return True
+        matches = found()
+        frames = [m for c in self.frames for m in matches.get(c, ())]
+        return any(not _within_any(m, frames) for c in self.lead_easing for m in matches.get(c, ()))
+
     def may_fire(self, keys: set[str]) -> bool:
         """False when a sentence with these concepts cannot fire the rule (a quick test;
         an excluded concept inside a mask phrase is left to `excluded`)."""
@@ -219,10 +234,16 @@ class CompiledRule:
         else:
             tightening = [m for c in self.tightening if c in found for m in found[c]]
             easing = [m for c in self.easing if c in found for m in found[c]]
+        if (tightening or easing) and not self.frames.isdisjoint(keys):
+            # a cue inside a frame phrase names the setting, not the news ("three weeks
+            # after Beijing eased the controls, shipments are still stuck")
+            frames = [m for c in rule.frame for m in found.get(c, ())]
+            tightening = [m for m in tightening if not _within_any(m, frames)]
+            easing = [m for m in easing if not _within_any(m, frames)]
         if tightening and easing:
             tightening, easing = (
-                _outside(tightening, easing, easing=False),
-                _outside(easing, tightening, easing=True),
+                _outside(tightening, easing, easing=False, text=text),
+                _outside(easing, tightening, easing=True, text=text),
             )
         if clauses.questions:  # a cue in a question states nothing ("When will it recover?")
             tightening = [m for m in tightening if not clauses.asks(m)]
@@ -425,16 +446,27 @@ def _unmasked(mask: frozenset[str], found: Found) -> Found:
     return out
 
 
-def _outside(cues: list[Match], others: list[Match], *, easing: bool) -> list[Match]:
+def _within_any(cue: Match, spans: list[Match]) -> bool:
+    """True when `cue` starts inside one of `spans` (its verb is the span's: "eased the
+    controls" in "after Beijing eased the controls")."""
+    return any(span.start <= cue.start < span.end for span in spans)
+
+
+def _outside(cues: list[Match], others: list[Match], *, easing: bool, text: str) -> list[Match]:
     """The cues that no cue of the other direction overrides: a longer cue around them
     ("suspend exports" around "suspend"). Two cues from one verb ("suspended its
     prohibition" and "suspended its prohibition on exports") leave the easing one: an
-    easing event outranks the tightening it names."""
-    return [c for c in cues if not any(_overrides(o, c, easing) for o in others)]
+    easing event outranks the tightening it names. A bare easing word is no such event:
+    the tightening phrase it opens names what it does ("extending" in "extending the
+    export embargo")."""
+    return [c for c in cues if not any(_overrides(o, c, easing, text) for o in others)]
 
 
-def _overrides(other: Match, cue: Match, easing: bool) -> bool:
+def _overrides(other: Match, cue: Match, easing: bool, text: str) -> bool:
     if other.start == cue.start and other.end != cue.end:
+        word = text[cue.start : cue.end]
+        if easing and cue.end < other.end and word.isascii() and " " not in word:
+            return True  # a bare easing word opening a longer tightening phrase
         return not easing
     return other.start <= cue.start and cue.end <= other.end and other != cue
 

@@ -50,8 +50,9 @@ log = structlog.get_logger("watcher.worker")
 SPARE_THREADS_PER_THREAD = 3
 
 
-class ElasticWorkers(WorkerPool):
-    """`WorkerPool`'s `run`/`start`/`close` contract on threads, with processes when needed.
+class ElasticWorkers:
+    """`WorkerPool`'s `run`/`start`/`close` contract (`pool.Workers`) on threads, with
+    processes when needed.
 
     `threads` threads run tasks first; `workers` worker processes (a `WorkerPool` with
     `preload`) start when a task waited `backlog` seconds for a thread, or overran
@@ -70,7 +71,6 @@ class ElasticWorkers(WorkerPool):
         idle: float = 0.0,
         preload: Sequence[str] = (),
     ) -> None:
-        # deliberately not WorkerPool.__init__: the processes are `self.processes`
         if threads < 1:
             raise ValueError("elastic workers need at least one thread")
         self.workers = workers
@@ -94,7 +94,7 @@ class ElasticWorkers(WorkerPool):
         )
 
     @property
-    def restarts(self) -> int:  # type: ignore[override]  # read-only here: the processes count
+    def restarts(self) -> int:
         """Workers killed at their deadline or found dead (every process pool's count)."""
         return self._restarts_before + self.processes.restarts
 

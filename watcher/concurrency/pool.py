@@ -137,6 +137,26 @@ class Runs(Protocol):
         ...
 
 
+class Workers(Runs, Protocol):
+    """What the service holds its parsers as: a `WorkerPool`, `ThreadWorkers` or
+    `ElasticWorkers`. `start` may start them ahead of the first `run` (else it starts
+    them); `close` refuses new tasks; `restarts` counts the tasks whose worker was lost
+    (killed at a deadline, found dead, or for threads abandoned at a deadline)."""
+
+    @property
+    def restarts(self) -> int:
+        """Tasks whose worker was lost so far."""
+        ...
+
+    async def start(self) -> None:
+        """Be ready to run a task (each kind says what that takes)."""
+        ...
+
+    def close(self) -> None:
+        """Refuse new tasks and let go of the workers."""
+        ...
+
+
 _preload: list[str] = ["__main__"]  # what the forkserver imports: every pool's wishes
 FREEZE = "watcher.concurrency.forked"  # imported after them: `gc.freeze()` (see there)
 _lock = threading.Lock()

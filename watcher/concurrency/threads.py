@@ -27,18 +27,17 @@ from typing import Any, TypeVar
 
 import structlog
 
-from watcher.concurrency.pool import WorkerPool
 from watcher.domain.errors import TaskTimeout, WorkerError
 
 T = TypeVar("T")
 log = structlog.get_logger("watcher.worker")
 
 
-class ThreadWorkers(WorkerPool):
-    """`WorkerPool`'s `run`/`start`/`close` contract, on `threads` threads of this process."""
+class ThreadWorkers:
+    """`WorkerPool`'s `run`/`start`/`close` contract (`pool.Workers`), on `threads` threads
+    of this process."""
 
     def __init__(self, threads: int, deadline: float) -> None:
-        # deliberately not WorkerPool.__init__: no forkserver, no processes
         if threads < 1:
             raise ValueError("a thread pool needs at least one thread")
         self.workers = threads

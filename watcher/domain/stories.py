@@ -29,7 +29,7 @@ import struct
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import xxhash
@@ -79,28 +79,124 @@ _STOP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Sketch:
-    """The fingerprint of one item's text: bottom-k hashes and true sizes of two sets."""
+    """The fingerprint of one item's text: bottom-k hashes and true sizes of two sets.
 
-    shingles: frozenset[int]
-    shingle_count: int
-    words: frozenset[int]
-    word_count: int
-    title_words: frozenset[int]  # kept in the stored format; titles are not evidence
-    facts: frozenset[int] = frozenset()
-    by_kind: Mapping[int, frozenset[int]] = field(init=False, repr=False, compare=False)
-    """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
+    Immutable, compared and hashed by value. A sketch read back from storage
+    (`decode_sketch`) builds its hash sets (`shingles`, `words`, `title_words`) only when
+    first asked for them: a comparison that a contradicting fact settles reads `facts`
+    alone, and most candidates of a poll end there.
+    """
 
-    def __post_init__(self) -> None:
-        grouped: dict[int, set[int]] = {}
-        for f in self.facts:
-            grouped.setdefault(kind_of(f), set()).add(f)
-        object.__setattr__(self, "by_kind", {k: frozenset(v) for k, v in grouped.items()})
+    __slots__ = ("_packed", "_sets", "by_kind", "facts", "shingle_count", "word_count")
+
+    def __init__(
+        self,
+        shingles: frozenset[int],
+        shingle_count: int,
+        words: frozenset[int],
+        word_count: int,
+        title_words: frozenset[int],  # kept in the stored format; titles are not evidence
+        facts: frozenset[int] = frozenset(),
+    ) -> None:
+        self.shingle_count = shingle_count
+        self.word_count = word_count
+        self.facts = facts
+        self._sets: list[frozenset[int] | None] = [shingles, words, title_words]
+        self._packed: tuple[bytes, tuple[int, int, int, int]] | None = None
+        self.by_kind: Mapping[int, frozenset[int]] = _by_kind(facts)
+        """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
+
+    @classmethod
+    def _packed_in(
+        cls, data: bytes, bounds: tuple[int, int, int, int], shingle_count: int, word_count: int
+    ) -> Sketch:
+        """The sketch whose four sets (shingles, words, title words, facts) are the
+        little-endian 32-bit values of `data` after `_HEADER`, ending at `bounds`
+        (counted in values; `data` holds them all); the facts are read now, the rest on
+        first use."""
+        sketch = cls.__new__(cls)
+        sketch.shingle_count = shingle_count
+        sketch.word_count = word_count
+        facts = _values(data, bounds[2], bounds[3])  # stored in order (`encode_sketch`)
+        sketch.facts = frozenset(facts)
+        sketch._sets = [None, None, None]
+        sketch._packed = (data, bounds)
+        sketch.by_kind = _by_kind(facts)
+        return sketch
+
+    def unbuilt(self) -> Sketch:
+        """This sketch without the hash sets built since it was read (`decode_sketch`):
+        a copy to keep long, at the size of its stored bytes and facts; self when built
+        from sets."""
+        if self._packed is None:
+            return self
+        copy = Sketch.__new__(Sketch)
+        copy.shingle_count = self.shingle_count
+        copy.word_count = self.word_count
+        copy.facts = self.facts
+        copy.by_kind = self.by_kind
+        copy._sets = [None, None, None]
+        copy._packed = self._packed
+        return copy
+
+    def _set(self, which: int) -> frozenset[int]:
+        found = self._sets[which]
+        if found is None:
+            assert self._packed is not None  # a set is None only in a packed sketch
+            data, bounds = self._packed
+            found = frozenset(_values(data, bounds[which - 1] if which else 0, bounds[which]))
+            self._sets[which] = found
+        return found
+
+    @property
+    def shingles(self) -> frozenset[int]:
+        """The `K` smallest hashes of the item's word 3-shingles."""
+        return self._set(0)
+
+    @property
+    def words(self) -> frozenset[int]:
+        """The `K` smallest hashes of the item's content words."""
+        return self._set(1)
+
+    @property
+    def title_words(self) -> frozenset[int]:
+        """The hashes of its title's content words (stored; titles are not evidence)."""
+        return self._set(2)
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.shingles,
+            self.shingle_count,
+            self.words,
+            self.word_count,
+            self.title_words,
+            self.facts,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sketch) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Sketch(shingles={self.shingles!r}, shingle_count={self.shingle_count!r},"
+            f" words={self.words!r}, word_count={self.word_count!r},"
+            f" title_words={self.title_words!r}, facts={self.facts!r})"
+        )
 
     def of_kind(self, kind: int) -> frozenset[int]:
         """The facts of one kind (empty when it names none)."""
         return self.by_kind.get(kind, _NONE)
+
+
+def _by_kind(facts: Iterable[int]) -> dict[int, frozenset[int]]:
+    """`facts` grouped by kind (`kind_of`): a fact's kind is its top bits, so the facts
+    in order come kind by kind."""
+    ordered = facts if isinstance(facts, tuple) else sorted(facts)
+    return {kind: frozenset(group) for kind, group in itertools.groupby(ordered, kind_of)}
 
 
 _NONE: frozenset[int] = frozenset()
@@ -366,14 +462,6 @@ HOT_ITEMS = 64  # a key filed under this many items of other sources within the 
 SHORTLIST = 24  # at most this many earlier items are compared with a new one
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """An earlier item filed under a key: its id and its story."""
-
-    item_id: int
-    story_id: int
-
-
 def index_keys(sketch: Sketch) -> frozenset[int]:
     """The keys an item is filed under and looked up by.
 
@@ -385,7 +473,7 @@ def index_keys(sketch: Sketch) -> frozenset[int]:
     return frozenset(sorted(sketch.words)[:KEYS] + sorted(sketch.shingles)[:KEYS])
 
 
-def hot_keys(postings: Mapping[int, Collection[Posting]]) -> frozenset[int]:
+def hot_keys(postings: Mapping[int, Collection[int]]) -> frozenset[int]:
     """Keys filed under `HOT_ITEMS` items or more: too common to look up item by item.
 
     Counted by items, not stories: when a template makes every item join a few big
@@ -398,18 +486,19 @@ def hot_keys(postings: Mapping[int, Collection[Posting]]) -> frozenset[int]:
 
 
 def shortlist(
-    keys: Iterable[int], postings: Mapping[int, Collection[Posting]], hot: Collection[int] = ()
+    keys: Iterable[int], postings: Mapping[int, Collection[int]], hot: Collection[int] = ()
 ) -> list[int]:
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
-    `postings` maps a key to the earlier items filed under it (missing: none). At most
+    `postings` maps a key to the ids of the earlier items filed under it, each once
+    (missing: none). At most
     `SHORTLIST` ids, those sharing the most keys first (ties: the latest item first);
     each id once.
     """
     shared: Counter[int] = Counter()
     for key in keys:
         if key not in hot:
-            shared.update({p.item_id for p in postings.get(key, ())})
+            shared.update(postings.get(key, ()))
     found = [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
     found.sort(key=lambda item_id: (shared[item_id], item_id), reverse=True)
     return found[:SHORTLIST]
@@ -487,14 +576,14 @@ def decode_sketch(data: bytes) -> Sketch | None:
         version, n_shingles, n_words, k1, k2, k3, k4 = _HEADER.unpack_from(data)
         if version != _VERSION:
             return None
-        values = struct.unpack_from(f"<{k1 + k2 + k3 + k4}I", data, _HEADER.size)
     except struct.error:
         return None
-    return Sketch(
-        shingles=frozenset(values[:k1]),
-        shingle_count=n_shingles,
-        words=frozenset(values[k1 : k1 + k2]),
-        word_count=n_words,
-        title_words=frozenset(values[k1 + k2 : k1 + k2 + k3]),
-        facts=frozenset(values[k1 + k2 + k3 :]),
-    )
+    bounds = (k1, k1 + k2, k1 + k2 + k3, k1 + k2 + k3 + k4)
+    if len(data) < _HEADER.size + 4 * bounds[3]:
+        return None
+    return Sketch._packed_in(data, bounds, n_shingles, n_words)
+
+
+def _values(data: bytes, start: int, end: int) -> tuple[int, ...]:
+    """The 32-bit values `start` to `end` (counted in values) stored after the header."""
+    return struct.unpack_from(f"<{end - start}I", data, _HEADER.size + 4 * start)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import ConfigError
 from watcher.domain.items import Outbound, Recipient
@@ -85,7 +85,7 @@ class ChannelKind(Protocol):
 
     name: str
 
-    def __call__(self, config: WatcherConfig, workers: WorkerPool | None) -> Channel:
+    def __call__(self, config: WatcherConfig, workers: Runs | None) -> Channel:
         """The channel for a running service (`workers` render off the event loop)."""
         ...
 
@@ -121,7 +121,7 @@ def installed() -> dict[str, ChannelKind]:
 
 def channels_for(
     config: WatcherConfig,
-    workers: WorkerPool | None = None,
+    workers: Runs | None = None,
     extra: Iterable[ChannelKind] = (),
 ) -> dict[str, Channel]:
     """The channels the config's subscribers use (email always), set up, by name.

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from watcher.concurrency.elastic import ElasticWorkers
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Workers
 from watcher.concurrency.threads import ThreadWorkers
 from watcher.config import WatcherConfig
 from watcher.notify.channel import Channel, ChannelKind, channels_for
@@ -67,7 +67,7 @@ class Runtime:
     channels: dict[str, Channel] = field(init=False)
     db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
-    parsers: WorkerPool = field(init=False)  # parsing, classifying, rendering (threads first)
+    parsers: Workers = field(init=False)  # parsing, classifying, rendering (threads first)
     pacer: Pacer = field(init=False)
     storing: asyncio.Semaphore = field(init=False)  # see `STORING_SPARE`
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)

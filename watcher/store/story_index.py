@@ -8,6 +8,8 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +19,6 @@ from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
     Candidate,
-    Posting,
     decode_sketch,
     hot_keys,
     shortlist,
@@ -44,7 +45,7 @@ class Lookup:
 
 
 _K = STORY_KEYS.c
-POSTINGS = select(_K.key, _K.item_id, _K.story_id).where(
+POSTINGS = select(_K.key, _K.item_id).where(
     _K.key.in_(bindparam("keys", expanding=True)),
     _K.source != bindparam("source"),
     _K.moment >= bindparam("start"),
@@ -108,20 +109,15 @@ def lookup(
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
     hot = set(_known_hot(driver, every, now - window))
-    postings: dict[int, list[Posting]] = {}
-    # an item is filed under many keys: one Posting per item, shared by its keys
-    made: dict[int, Posting] = {}
+    postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     for chunk in chunked([k for k in every if k not in hot]):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
-        for key, item_id, story_id in rows:
-            posting = made.get(item_id)
-            if posting is None or posting.story_id != story_id:
-                posting = made[item_id] = Posting(item_id, story_id)
+        for key, item_id in rows:
             found = postings.get(key)
             if found is None:
-                postings[key] = [posting]
+                postings[key] = [item_id]
             else:
-                found.append(posting)
+                found.append(item_id)
     newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(
@@ -143,7 +139,7 @@ def lookup(
             if row is None or abs(row[2] - when) > window:
                 continue
             if item_id not in decoded:
-                decoded[item_id] = _candidate(*row)
+                decoded[item_id] = _CANDIDATES.get(item_id, row)
             candidate = decoded[item_id]
             if candidate is not None:
                 mine.append(candidate)
@@ -185,6 +181,51 @@ def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
 
 
 _SketchRow = tuple[int | None, str, datetime, bytes | None]  # story, source, moment, sketch
+
+
+class _CandidateCache:
+    """The candidates made of the last `size` items read, by item id: a hit skips decoding.
+
+    An item is a candidate of many later polls (a busy story's, a template's), and each
+    poll read and decoded its sketch again. An entry is used only when the item's row
+    reads now as it did then (story, source, date and stored sketch all equal), so a
+    revised, moved or deleted-and-reused row is decoded anew: the candidate is a
+    function of the row, whichever database or replica wrote it. Entries keep the
+    sketch unbuilt (`Sketch.unbuilt`: stored bytes and facts, a few KB), and each hit
+    hands out a fresh copy, so the hash sets one poll's comparisons build die with it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, tuple[_SketchRow, Candidate | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, item_id: int, row: _SketchRow) -> Candidate | None:
+        """The candidate of `row` (item `item_id`); None as `_candidate` gives it."""
+        with self._lock:
+            found = self._entries.get(item_id)
+            if found is not None and found[0] == row:
+                self._entries.move_to_end(item_id)
+                return _fresh(found[1])
+        candidate = _candidate(*row)
+        with self._lock:
+            self._entries[item_id] = (row, _fresh(candidate))
+            self._entries.move_to_end(item_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return candidate
+
+
+def _fresh(candidate: Candidate | None) -> Candidate | None:
+    if candidate is None:
+        return None
+    sketch = candidate.sketch.unbuilt()
+    return Candidate(candidate.story_id, candidate.source, candidate.when, sketch)
+
+
+# a poll of a busy template shortlists a few hundred items, mostly ones read by recent polls
+CANDIDATE_CACHE = 1024
+_CANDIDATES = _CandidateCache(CANDIDATE_CACHE)
 
 
 def _sketch_rows(driver: Driver, ids: list[int]) -> dict[int, _SketchRow]:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from watcher.domain.items import Outbound
@@ -147,7 +147,7 @@ class AppriseKind:
 
     name = NAME
 
-    def __call__(self, config: WatcherConfig, workers: WorkerPool | None) -> AppriseChannel:
+    def __call__(self, config: WatcherConfig, workers: Runs | None) -> AppriseChannel:
         return AppriseChannel(config)
 
     def check(self, config: WatcherConfig) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Any, Self
 import aiohttp
 from yarl import URL
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from watcher.domain.items import Outbound
@@ -240,7 +240,7 @@ class WebhookKind:
 
     name = NAME
 
-    def __call__(self, config: WatcherConfig, workers: WorkerPool | None) -> WebhookChannel:
+    def __call__(self, config: WatcherConfig, workers: Runs | None) -> WebhookChannel:
         return WebhookChannel(config)
 
     def check(self, config: WatcherConfig) -> list[str]:

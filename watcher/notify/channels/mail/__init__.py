@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from watcher.concurrency.pool import WorkerPool
+from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import TransientDeliveryError, WorkerError
 from watcher.domain.items import Outbound
@@ -29,7 +29,7 @@ class MailChannel:
     def __init__(
         self,
         config: WatcherConfig,
-        workers: WorkerPool | None,
+        workers: Runs | None,
         renderer: Callable[..., Outgoing] = render_alert_mail,
     ) -> None:
         self.config = config
@@ -75,7 +75,7 @@ class MailKind:
 
     name = EMAIL
 
-    def __call__(self, config: WatcherConfig, workers: WorkerPool | None) -> MailChannel:
+    def __call__(self, config: WatcherConfig, workers: Runs | None) -> MailChannel:
         return MailChannel(config, workers)
 
     def check(self, config: WatcherConfig) -> list[str]:

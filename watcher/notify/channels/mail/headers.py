@@ -26,6 +26,7 @@ import email.policy
 import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -58,11 +59,14 @@ ALERT_HEADERS = frozenset(
 
 
 class MailPolicy(email.policy.EmailPolicy):
-    """The SMTP policy (CRLF, 78-column folding), except for Subject and the List-* headers.
+    """The SMTP policy (CRLF, 78-column folding), except for Subject, non-ASCII display
+    names and the List-* headers.
 
     Subject is folded by `fold_subject`: the `email` package's folding can drop the
     space after an encoded word (two encoded words with only folding white space
-    between them) or double one (a line that ends in a space before the fold).
+    between them) or double one (a line that ends in a space before the fold). An
+    address header with a non-ASCII display name is folded by `fold_addresses` for the
+    same reason.
 
     Python folds a token longer than a line into RFC 2047 encoded words, which turns a
     long `List-Unsubscribe` URI into text no mail client can follow. RFC 2369 headers
@@ -83,6 +87,10 @@ class MailPolicy(email.policy.EmailPolicy):
             return fold_subject(name, str(value), self.linesep, self.max_line_length)
         if name.lower() in _UNFOLDED:
             return str(_WIDE.fold(name, value))
+        if name.lower() in _ADDRESS_HEADERS:
+            folded = fold_addresses(name, value, self.linesep, self.max_line_length)
+            if folded is not None:
+                return folded
         return str(super().fold(name, value))
 
     def fold_binary(self, name: str, value: str) -> bytes:
@@ -105,6 +113,10 @@ class MailPolicy(email.policy.EmailPolicy):
             return fold_subject(name, str(value), self.linesep, self.max_line_length).encode()
         if name.lower() in _UNFOLDED:
             return _WIDE.fold_binary(name, value)
+        if name.lower() in _ADDRESS_HEADERS:
+            folded = fold_addresses(name, value, self.linesep, self.max_line_length)
+            if folded is not None:
+                return folded.encode("ascii")
         return super().fold_binary(name, value)
 
 
@@ -114,6 +126,7 @@ def _max_count(name: str) -> int | None:
 
 
 _UNFOLDED = frozenset({"list-id", "list-unsubscribe", "list-unsubscribe-post"})
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
 _WIDE = email.policy.SMTP.clone(max_line_length=998)
 MAIL_POLICY = MailPolicy(linesep="\r\n")
 
@@ -213,6 +226,8 @@ def check_serialized(
     addresses = [a for value in recipients for a in _addresses_in(value)]
     if addresses != [to.lower()]:
         problems.append(f"To is {addresses}, expected [{to!r}]")
+    elif "To" in message:
+        problems.extend(name_problems(message["To"], recipients[0]))
     problems.extend(_differences(message, parsed))
     if problems:
         raise UnsafeMessageError(f"refused to send {message_id}: " + "; ".join(problems))
@@ -242,6 +257,25 @@ def _differences(built: EmailMessage, parsed: Message) -> list[str]:
     if message_id and _UNFOLD.sub("", str(parsed.get("Message-ID", ""))).strip() != message_id:
         problems.append("Message-ID reads back other than it was set")
     return problems
+
+
+def name_problems(header: object, raw: str) -> list[str]:
+    """How the display names of an address header set as `header` (a parsed header or
+    one `Address`) fail to read back from its serialised value `raw` in an RFC 2047
+    reader, which ignores the white space between two encoded words (§6.2); empty when
+    they read back. ASCII names are not encoded and are not checked here."""
+    addresses = getattr(header, "addresses", None)
+    if addresses is None:
+        addresses = (header,) if isinstance(header, Address) else ()
+    names = [a.display_name for a in addresses if a.display_name]
+    if all(name.isascii() for name in names):
+        return []
+    shown = _decode_words(_UNFOLD.sub("", raw)).strip()
+    return [
+        f"the display name {name!r} reads back as {shown!r}"
+        for name in names
+        if not name.isascii() and f"{name} <" not in shown
+    ]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -309,22 +343,84 @@ def fold_subject(name: str, value: str, linesep: str, max_line_length: int | Non
     than a line stays whole (RFC 5322 allows 998 characters).
     """
     limit = max_line_length or 78
-    room = min(75, limit - len(name) - 2) - len("=?utf-8?q??=")  # data in one encoded word
+    tokens = _text_tokens(value, _room(name, limit), _plain_text)
+    return _fold_tokens(name, tokens, linesep, limit)
+
+
+def fold_addresses(
+    name: str, header: object, linesep: str, max_line_length: int | None
+) -> str | None:
+    """An address header (`header`, as `MAIL_POLICY` parsed it) folded as `fold_subject`
+    folds a Subject, or None when the `email` package's folding is safe or the only choice.
+
+    The `email` package folds a long non-ASCII display name into encoded words with the
+    space between two of them outside both, where an RFC 2047 reader drops it ("Zoë
+    Müller" shown as "ZoëMüller"). Here each display name holding anything but RFC 5322
+    atoms is written as `fold_subject` writes text (atoms as they are, every other run of
+    words one stretch of encoded words, its spaces inside them), then `<addr-spec>`.
+    None (fold it the usual way) for ASCII display names, which need no encoded word,
+    for groups, and for non-ASCII addresses (SMTPUTF8).
+    """
+    addresses = tuple(getattr(header, "addresses", ()))
+    groups = getattr(header, "groups", ())
+    if (
+        not addresses
+        or all(a.display_name.isascii() for a in addresses)
+        or any(group.display_name is not None for group in groups)
+        or not all(a.addr_spec.isascii() for a in addresses)
+    ):
+        return None
+    limit = max_line_length or 78
+    tokens: list[str] = []
+    for index, address in enumerate(addresses):
+        if address.display_name:
+            tokens.extend(_text_tokens(address.display_name, _room(name, limit), _atom))
+        tokens.append(f"<{address.addr_spec}>" + ("," if index < len(addresses) - 1 else ""))
+    return _fold_tokens(name, tokens, linesep, limit)
+
+
+def _room(name: str, limit: int) -> int:
+    """How many characters of data one encoded word on a line of `name` may carry."""
+    return min(75, limit - len(name) - 2) - len("=?utf-8?q??=")
+
+
+def _plain_text(word: str) -> bool:
+    """Whether a word of unstructured text (a Subject) can be written as it is."""
+    return word.isascii() and word.isprintable() and "=?" not in word
+
+
+_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")  # RFC 5322 atext
+
+
+def _atom(word: str) -> bool:
+    """Whether a word of a display name (a phrase) can be written as it is."""
+    return _ATOM.fullmatch(word) is not None and "=?" not in word
+
+
+def _text_tokens(value: str, room: int, plain: Callable[[str], bool]) -> list[str]:
+    """`value`'s words, the `plain` ones as they are and every run of the others as
+    encoded words (`_encoded_words`); all of `value` encoded when its spaces are not
+    single spaces between words."""
     words = value.split(" ")
     if "" in words and value:  # a leading, trailing or repeated space
-        tokens = _encoded_words(value, room)
-    else:
-        tokens = []
-        run: list[str] = []
-        for word in [*words, None]:
-            if word is not None and (not (word.isascii() and word.isprintable()) or "=?" in word):
-                run.append(word)
-                continue
-            if run:
-                tokens.extend(_encoded_words(" ".join(run), room))
-                run = []
-            if word:
-                tokens.append(word)
+        return _encoded_words(value, room)
+    tokens: list[str] = []
+    run: list[str] = []
+    for word in [*words, None]:
+        if word is not None and not plain(word):
+            run.append(word)
+            continue
+        if run:
+            tokens.extend(_encoded_words(" ".join(run), room))
+            run = []
+        if word:
+            tokens.append(word)
+    return tokens
+
+
+def _fold_tokens(name: str, tokens: list[str], linesep: str, limit: int) -> str:
+    """`name:` and `tokens` separated by single spaces, folded before a token that would
+    pass `limit` (never right after the name), each line ended by `linesep`."""
     line = f"{name}:"
     lines = []
     for token in tokens:
@@ -342,7 +438,10 @@ _Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 
 def _encoded_words(text: str, room: int) -> list[str]:
     """`text` as `=?utf-8?q?…?=` words of at most `room` characters of data (at least one
-    character each), never splitting a character."""
+    character each), never splitting a character, and where a word must end, ending it
+    after a space of `text` if one fits (a reader that keeps the white space between
+    two encoded words, as Python's address parser does, then shows a space where there
+    was one rather than inside a word)."""
     words = []
     data = ""
     for char in text:
@@ -352,8 +451,11 @@ def _encoded_words(text: str, room: int) -> list[str]:
             else "".join(chr(b) if b in _Q_SAFE else f"={b:02X}" for b in char.encode("utf-8"))
         )
         if data and len(data) + len(code) > room:
-            words.append(f"=?utf-8?q?{data}?=")
-            data = ""
+            cut = data.rfind("_") + 1  # "_" is only ever a space: an underscore is =5F
+            if not cut > 0 or len(data) - cut + len(code) > room:
+                cut = len(data)
+            words.append(f"=?utf-8?q?{data[:cut]}?=")
+            data = data[cut:]
         data += code
     words.append(f"=?utf-8?q?{data}?=")
     return words

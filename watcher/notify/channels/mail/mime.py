@@ -31,6 +31,7 @@ from watcher.notify.channels.mail.headers import (
     ALERT_HEADERS,
     MAIL_POLICY,
     fold_subject,
+    name_problems,
     reused_header,
 )
 
@@ -301,6 +302,9 @@ def check_assembled(assembled: Assembled, to: str) -> EmailMessage:
             addresses = [a.addr_spec.lower() for a in getattr(parsed[name], "addresses", ())]
             if addresses != [to.lower()]:
                 problems.append(f"To is {addresses}, expected [{to!r}]")
+            else:
+                raw = next(v for n, v in parsed.raw_items() if n.lower() == "to")
+                problems.extend(name_problems(value, raw))
         elif shown != value:
             problems.append(f"{name} reads back as {shown!r}, set {value!r}")
     if parsed.get_content_type() != "multipart/alternative":
