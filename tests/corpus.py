@@ -21,12 +21,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from tests.orm import reading
+from tests.rows import ItemRow, SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.store.tables import ItemRow, SourceRow
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpora" / "feedparser-tests"

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from tests.clock import Clock
 from tests.orm import reading
+from tests.rows import MappedRow
 from watcher.config import WatcherConfig
 from watcher.notify.sender import DispatchReport
 from watcher.service.rounds import (
@@ -22,7 +23,7 @@ from watcher.service.rounds import (
 from watcher.service.runtime import Runtime
 from watcher.store.db import open_database
 
-Row = TypeVar("Row", bound=SQLModel)
+Row = TypeVar("Row", bound=MappedRow)
 
 BAN = (
     "China bans dysprosium exports",

@@ -1,9 +1,9 @@
 """Look at (and set up) database rows in tests, as ORM objects, through the store's one path.
 
 The store speaks Core through `Database.run_read` / `run_write`; tests find it easier to
-read rows as the table classes. `reading(db)` gives `exec(select(...))` and `get(Model,
-key)`; `writing(db)` adds `add(row)`, written (merged) in one transaction when the
-block ends. Rows come back detached: read their attributes, they do not refresh.
+read rows as the ORM classes of `tests.rows`. `reading(db)` gives `exec(select(...))` and
+`get(Model, key)`; `writing(db)` adds `add(row)`, written (merged) in one transaction when
+the block ends. Rows come back detached: read their attributes, they do not refresh.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
+from tests.rows import MappedRow
 from watcher.store.db import Database
 
-M = TypeVar("M", bound=SQLModel)
+M = TypeVar("M", bound=MappedRow)
 
 
 class Rows:
@@ -70,9 +71,9 @@ class Writer(Reader):
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
-        self.added: list[SQLModel] = []
+        self.added: list[MappedRow] = []
 
-    def add(self, row: SQLModel) -> None:
+    def add(self, row: MappedRow) -> None:
         self.added.append(row)
 
     async def commit(self) -> None:

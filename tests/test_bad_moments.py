@@ -14,13 +14,13 @@ from tests.clock import Clock
 from tests.conftest import WriteConfig
 from tests.delivery import BAN, FLOOD, QUOTA, SCRAP, all_rows, cycle, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
+from tests.rows import DeliveryRow, NoticeRow
 from tests.servers import FeedServer, Route
 from watcher.cli.app import app
 from watcher.config import WatcherConfig
 from watcher.domain.masking import mask_secrets
 from watcher.domain.notices import notice_group
 from watcher.ops.log import configure_logging
-from watcher.store.tables import DeliveryRow, NoticeRow
 
 MakeConfig = Callable[..., WatcherConfig]
 SECRET = "hunter2-s3cr3t"

@@ -19,6 +19,7 @@ import pytest
 
 from tests.clock import Clock
 from tests.delivery import BAN, FLOOD, all_rows, entries, feed_source, feed_xml
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import Subscriber, WatcherConfig
@@ -27,7 +28,6 @@ from watcher.domain.items import Outbound
 from watcher.notify.channel import target_key
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.store.tables import DeliveryRow
 
 
 class FileTransport:

@@ -16,9 +16,9 @@ import pytest
 from tests.clock import Clock
 from tests.delivery import BAN, all_rows, cycle, dispatch, entries, feed_source, feed_xml
 from tests.receiver import Receiver
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route
 from watcher.config.load import load_config
-from watcher.store.tables import DeliveryRow
 
 WriteConfig = Callable[..., Path]
 ENV = {"WATCHER_WEBHOOK__SECRET": "whsec-test"}

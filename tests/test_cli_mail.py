@@ -22,10 +22,10 @@ from tests.delivery import (
     feed_xml,
 )
 from tests.mailserver import MailServer
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route
 from watcher.cli import app
 from watcher.config.load import load_config
-from watcher.store.tables import DeliveryRow
 
 WriteConfig = Callable[..., Path]
 

@@ -23,13 +23,13 @@ from tests.delivery import (
     feed_xml,
 )
 from tests.mailserver import MailServer
+from tests.rows import DeliveryRow, DigestRow
 from tests.servers import FeedServer, Route
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.cron import last_period_end
 from watcher.notify.digest import produce_digests
 from watcher.service.daemon import Daemon
 from watcher.service.runtime import Runtime
-from watcher.store.tables import DeliveryRow, DigestRow
 
 MakeConfig = Callable[..., WatcherConfig]
 BERLIN = ZoneInfo("Europe/Berlin")

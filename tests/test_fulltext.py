@@ -7,11 +7,11 @@ from collections.abc import Callable
 from sqlmodel import col, select
 
 from tests.orm import reading
+from tests.rows import ItemRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
-from watcher.store.tables import ItemRow
 
 MakeConfig = Callable[..., WatcherConfig]
 PARAGRAPH = (

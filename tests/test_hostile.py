@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlmodel import select
 
 from tests.orm import reading
+from tests.rows import ItemRow, SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
-from watcher.store.tables import ItemRow, SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]
 MARKER = "TOP-SECRET-7f3a9c"

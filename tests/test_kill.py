@@ -13,9 +13,9 @@ from tests.clock import Clock
 from tests.conftest import ROOT
 from tests.delivery import BAN, all_rows, cycle, dispatch, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route
 from watcher.config.load import load_config
-from watcher.store.tables import DeliveryRow
 
 
 async def test_kill_between_send_and_commit_resends_once_with_the_same_message_id(

@@ -13,11 +13,11 @@ from sqlmodel import select
 
 from tests.conftest import ROOT, WriteConfig
 from tests.orm import reading
+from tests.rows import DeliveryRow, NoticeRow
 from tests.servers import SmtpSink
 from watcher.config.load import load_config
 from watcher.service.daemon import Daemon
 from watcher.service.runtime import Runtime
-from watcher.store.tables import DeliveryRow, NoticeRow
 
 
 async def _until(predicate: Callable[[], bool]) -> None:

@@ -8,12 +8,12 @@ from datetime import timedelta
 from tests.clock import Clock
 from tests.conftest import ROOT
 from tests.delivery import all_rows
+from tests.rows import DeliveryRow
 from watcher.config import WatcherConfig
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.store import optouts
 from watcher.store.db import open_database
-from watcher.store.tables import DeliveryRow
 
 MakeConfig = Callable[..., WatcherConfig]
 

@@ -27,6 +27,7 @@ from tests.delivery import (
     feed_xml,
 )
 from tests.mailserver import MailServer
+from tests.rows import DeliveryRow, NoticeRow
 from tests.servers import FeedServer, Route, free_port
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import DispatcherConfig, WatcherConfig
@@ -38,7 +39,6 @@ from watcher.service.pipeline import poll_source
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.store import outbox
-from watcher.store.tables import DeliveryRow, NoticeRow
 
 MakeConfig = Callable[..., WatcherConfig]
 TWO_SUBSCRIBERS = [

@@ -9,11 +9,11 @@ from sqlmodel import col, select
 
 from tests.conftest import DATA
 from tests.orm import reading
+from tests.rows import ItemRow, NoticeRow, SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
-from watcher.store.tables import ItemRow, NoticeRow, SourceRow
 
 LISTING = (DATA / "pages" / "listing.html").read_bytes()
 SELECT = {"item": "li.notice", "title": "h3 a", "date": "time, .date", "summary": ".summary"}

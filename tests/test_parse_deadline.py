@@ -9,10 +9,10 @@ import pytest
 
 from tests.delivery import BAN, FLOOD, all_rows, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
+from tests.rows import ItemRow, SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
-from watcher.store.tables import ItemRow, SourceRow
 
 # 4,000 entries of HTML-rich text: about 6 s of parsing here, three times the deadline
 # below (which also bounds a worker's first classification, the classifier's build included)

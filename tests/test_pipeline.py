@@ -11,12 +11,12 @@ from sqlmodel import select
 
 from tests.conftest import DATA, ROOT
 from tests.orm import reading
+from tests.rows import ItemRow, SourceRow
 from tests.servers import FeedServer, Route, SmtpSink
 from watcher.config import WatcherConfig
 from watcher.notify.channels.mail.presentation import SUBJECT_CHARS
 from watcher.service.rounds import one_round, run_once
 from watcher.service.runtime import PARSE_THREADS, STORING_SPARE, Runtime
-from watcher.store.tables import ItemRow, SourceRow
 
 SAMPLE_FEED = (ROOT / "seeds" / "sample-feed.xml").read_bytes()
 MakeConfig = Callable[..., WatcherConfig]

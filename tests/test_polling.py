@@ -9,12 +9,12 @@ from typing import Any
 from sqlmodel import col, select
 
 from tests.orm import reading
+from tests.rows import DeliveryRow, ItemRow, NoticeRow, SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.store.tables import DeliveryRow, ItemRow, NoticeRow, SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -19,10 +19,10 @@ import httpx
 from tests.conftest import ROOT
 from tests.delivery import all_rows
 from tests.receiver import Receiver
+from tests.rows import DeliveryRow, SignalRow
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
 from watcher.service.daemon import Daemon
-from watcher.store.tables import DeliveryRow, SignalRow
 
 WriteConfig = Callable[..., Path]
 

@@ -17,6 +17,7 @@ from tests.conftest import ROOT, WriteConfig
 from tests.delivery import BAN, all_rows, dispatch, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.orm import reading
+from tests.rows import DeliveryRow, NoticeRow
 from tests.servers import FeedServer, Route
 from watcher.cli.app import app
 from watcher.config import WatcherConfig
@@ -24,7 +25,6 @@ from watcher.config.load import load_config
 from watcher.service.daemon import Daemon
 from watcher.service.pipeline import poll_source
 from watcher.service.runtime import Runtime
-from watcher.store.tables import DeliveryRow, NoticeRow
 
 MakeConfig = Callable[..., WatcherConfig]
 REFUSE = "451 4.3.0 Try again later"

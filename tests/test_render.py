@@ -18,6 +18,7 @@ from sqlmodel import select
 from tests.delivery import BAN, QUOTA, Entry, cycle, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
 from tests.orm import reading
+from tests.rows import ItemRow
 from tests.servers import FeedServer, Route
 from watcher.classify.engine import Classifier
 from watcher.classify.severity import raised_for_sources
@@ -43,7 +44,6 @@ from watcher.notify.channels.mail.presentation import severity_marks
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.store.tables import ItemRow
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)

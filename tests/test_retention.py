@@ -9,11 +9,11 @@ from sqlmodel import func, select
 
 from tests.conftest import ROOT
 from tests.orm import reading
+from tests.rows import DeliveryRow, ItemRow, SignalRow, StoryRow
 from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
 from watcher.store.retention import purge
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow, StoryRow
 
 MakeConfig = Callable[..., WatcherConfig]
 

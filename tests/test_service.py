@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.orm import reading, writing
+from tests.rows import SourceRow
 from tests.servers import FeedServer, Route
 from watcher.config import WatcherConfig
 from watcher.domain.errors import ConfigError
 from watcher.service.daemon import Daemon
 from watcher.service.rounds import prepare_sources
 from watcher.service.runtime import Runtime
-from watcher.store.tables import SourceRow
 
 MakeConfig = Callable[..., WatcherConfig]
 FEED = b"<rss version='2.0'><channel><item><title>x</title><guid>1</guid></item></channel></rss>"

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from tests.orm import reading
+from tests.rows import ItemRow
 from tests.servers import FeedServer, Route
 from watcher.config import HttpConfig, WatcherConfig
 from watcher.service.pipeline import PollReport
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.sources.guard import AddressPolicy, GuardedConnector, RefusedAddress, internal_kind
-from watcher.store.tables import ItemRow
 
 MakeConfig = Callable[..., WatcherConfig]
 SECRET = "INTERNAL-ADMIN-7c41 China imposed an export ban on dysprosium and terbium."

@@ -16,6 +16,7 @@ from sqlmodel import func, select
 
 from tests.conftest import ROOT
 from tests.orm import count_deliveries, reading
+from tests.rows import DeliveryRow, ItemRow, SignalRow
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
@@ -31,7 +32,6 @@ from watcher.store.db import create_engine
 from watcher.store.due import claim_due_sources, sync_sources
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
-from watcher.store.tables import DeliveryRow, ItemRow, SignalRow
 from watcher.store.values import signal_value
 
 MakeConfig = Callable[..., WatcherConfig]

@@ -22,6 +22,7 @@ from bench.stories import (
 )
 from tests.clock import Clock
 from tests.orm import reading, writing
+from tests.rows import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 from tests.servers import FeedServer, Route
 from tests.test_render import html_part, outbound, text_part
 from watcher.classify.engine import Classifier
@@ -58,7 +59,6 @@ from watcher.store.outbox import reporting_sources
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
 from watcher.store.story_index import lookup as find
-from watcher.store.tables import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 
 MakeConfig = Callable[..., WatcherConfig]
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tests.delivery import BAN, all_rows, cycle, entries, feed_source, feed_xml
 from tests.mailserver import PASSWORD, USERNAME, MailServer
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route
 from watcher.cli import app
 from watcher.config import WatcherConfig
@@ -18,7 +19,6 @@ from watcher.config.load import load_config
 from watcher.domain.errors import ConfigError, TransientDeliveryError
 from watcher.notify.channels.mail.transport import SmtpTransport
 from watcher.notify.pace import Pacer
-from watcher.store.tables import DeliveryRow
 
 MakeConfig = Callable[..., WatcherConfig]
 WriteConfig = Callable[..., Path]

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from tests.clock import Clock
 from tests.delivery import BAN, FLOOD, all_rows, cycle, entries, feed_source, feed_xml
 from tests.public_site import public_site
+from tests.rows import DeliveryRow
 from tests.servers import FeedServer, Route, free_port
 from watcher.cli import app
 from watcher.config.load import load_config
@@ -33,7 +34,6 @@ from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
 from watcher.store import optouts
 from watcher.store.db import open_database
-from watcher.store.tables import DeliveryRow
 
 ANALYST = "analyst@example.com"
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -26,10 +26,10 @@ from tests.clock import Clock
 from tests.conftest import ROOT
 from tests.delivery import BAN, FLOOD, all_rows, cycle, dispatch, entries, feed_source, feed_xml
 from tests.receiver import Receiver
+from tests.rows import DeliveryRow, NoticeRow
 from tests.servers import FeedServer, Route, free_port
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
-from watcher.store.tables import DeliveryRow, NoticeRow
 
 KEY = "whsec-test-key-0123456789"
 ENV = {"WATCHER_WEBHOOK__SECRET": KEY}

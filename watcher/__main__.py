@@ -11,8 +11,12 @@ loads when `main` runs.
 
 def main() -> None:
     """Run the `watcher` command line (imported now, not when this module is)."""
-    from watcher.cli.app import main as run
+    from watcher.ops.memory import collection_paused
 
+    # importing the command line makes objects that live as long as the process: no
+    # collection meanwhile, frozen afterwards (`watcher.ops.memory.collection_paused`)
+    with collection_paused():
+        from watcher.cli.app import main as run
     run()
 
 

@@ -83,24 +83,23 @@ def run(
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
     from watcher.domain.errors import ServiceError, StoreError
+    from watcher.ops.memory import collection_paused, settle_start_up
 
-    settings = load_or_exit(config)
-    configure_logging(settings.log.level, settings.log.format)
-    from watcher.ops.memory import settle_start_up
-
-    try:
+    with collection_paused():  # start-up: what it makes lives on, then frozen
+        settings = load_or_exit(config)
+        configure_logging(settings.log.level, settings.log.format)
         # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
         if once:
             from watcher.service.rounds import run_once
-
+        else:
+            from watcher.service.daemon import Daemon
+    settle_start_up()
+    try:
+        if once:
             enabled = sum(1 for source in settings.sources if source.enabled)
-            settle_start_up()
             with progress_bar("Polling sources", enabled) as advance:
                 code = asyncio.run(run_once(settings, advance))
         else:
-            from watcher.service.daemon import Daemon
-
-            settle_start_up()
             code = asyncio.run(Daemon(settings, config).run())
     except (ServiceError, StoreError) as exc:  # cannot start: one line, not a traceback
         typer.echo(f"error: {exc}", err=True)

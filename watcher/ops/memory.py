@@ -11,10 +11,12 @@ sets; set that variable to choose another (it is then left alone).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
 import sys
+from collections.abc import Iterator
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 ARENAS = 2
@@ -60,3 +62,25 @@ def settle_start_up() -> None:
     gc.freeze()  # no collection first: it would cost more than the little garbage it finds
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block; what it made frozen at its end.
+
+    For start-up: importing the service and reading its config make a few hundred
+    thousand objects that live as long as the process. The collector's passes over them
+    during an idle `run --once` cost about 60 ms of its CPU while finding almost nothing
+    to free. At the end of the block they are frozen (`gc.freeze`, as `settle_start_up`
+    does), not merely left to the collector: re-enabled with all of them still in its
+    youngest generation, it would scan them all at the next allocation. The collector is
+    then as it was before the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

@@ -27,8 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aiohttp import TCPConnector, ThreadedResolver
+from aiohttp import ThreadedResolver
 from aiohttp.abc import ResolveResult
+
+from watcher.sources.tls import CaOnDemandConnector
 
 if TYPE_CHECKING:
     from aiohttp import ClientRequest, ClientTimeout
@@ -138,7 +140,7 @@ class GuardedResolver(ThreadedResolver):
         return allowed
 
 
-class GuardedConnector(TCPConnector):
+class GuardedConnector(CaOnDemandConnector):
     """A connector that connects only to addresses the policy allows, and checks the peer.
 
     A name is resolved by `GuardedResolver`; a host written as an address is checked here

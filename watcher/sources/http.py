@@ -15,7 +15,8 @@ Built on aiohttp (its CPU per request is a tenth of httpx's: `python -m bench.ht
   or those in `http.allow_internal`, on every hop (`watcher.sources.guard`), never
   through a proxy; configured URLs honour HTTP(S)_PROXY / NO_PROXY;
 - conditional GET: `If-None-Match` / `If-Modified-Since` from the stored validators;
-- TLS: aiohttp's one verifying context (the system's CA store, loaded once at import).
+- TLS: aiohttp's one verifying context (the system's CA store, loaded before the first
+  TLS connection: `watcher.sources.tls`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from watcher.domain.errors import FetchError, LinkRefused
 from watcher.sources.guard import AddressPolicy, GuardedConnector, RefusedAddress
 from watcher.sources.inflate import BodyTooLarge, BoundedDecoder, UnsupportedEncoding
 from watcher.sources.result import Validators
+from watcher.sources.tls import CaOnDemandConnector
 
 REDIRECTS = {301, 302, 303, 307, 308}
 THROTTLED = {429, 503}
@@ -106,7 +108,7 @@ class Fetcher:
     def client(self) -> aiohttp.ClientSession:
         """The session for configured URLs (HTTP(S)_PROXY honoured)."""
         if self._client is None:
-            connector = aiohttp.TCPConnector(
+            connector = CaOnDemandConnector(
                 limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=KEEPALIVE
             )
             self._client = self._session(connector)

@@ -1,1 +1,1 @@
-"""Persistence: the only package that imports SQLModel / SQLAlchemy."""
+"""Persistence: the only package that imports SQLAlchemy (Core; SQLModel only in old migrations)."""

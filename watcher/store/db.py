@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import URL, make_url
 
 from watcher.concurrency.coalesce import Coalescer
 from watcher.domain.errors import StoreError
@@ -39,6 +38,7 @@ from watcher.store.turns import Turns
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CONNECTIONS = 8
@@ -69,15 +69,32 @@ class Database:
     (`coalescer`).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._writing = engine.execution_options(**{WRITE_OPTION: True})
-        sqlite = engine.dialect.name == "sqlite"
+    def __init__(self, engine: AsyncEngine | None, url: URL | None = None) -> None:
+        """A database through `engine`; or, on an SQLite file, no engine and the file's `url`.
+
+        On an SQLite file the transactions run on threads only; without an engine given,
+        the async one is made only if `engine` is asked for (and disposed by `close`).
+        """
+        self._engine = engine
+        url = engine.url if engine is not None else url
+        if url is None:
+            raise ValueError("a Database needs an engine or an SQLite file's URL")
+        self.url: URL = url
+        self._own_engine = False  # made here (on an SQLite file): disposed by `close`
+        sqlite = url.get_backend_name() == "sqlite"
         self._writers: Turns | None = Turns() if sqlite else None
-        file = sqlite and (engine.url.database or ":memory:") != ":memory:"
-        self._writer = _threads(engine, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
-        self._readers = _threads(engine, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
+        file = sqlite_file(url) is not None
+        self._writer = _threads(url, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
+        self._readers = _threads(url, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
         self._coalescers: dict[str, Coalescer[Any, Any]] = {}
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine (made on first use for an SQLite file opened without one)."""
+        if self._engine is None:
+            self._engine = create_engine(self.url.render_as_string(hide_password=False))
+            self._own_engine = True
+        return self._engine
 
     async def run_write(self, work: Callable[[Connection], T], *, urgent: bool = False) -> T:
         """`work(connection)` in one write transaction, committed when it returns.
@@ -97,7 +114,8 @@ class Database:
         return await self._write_async(work)
 
     async def _write_async(self, work: Callable[[Connection], T]) -> T:
-        async with self._writing.begin() as connection:
+        writing = self.engine.execution_options(**{WRITE_OPTION: True})
+        async with writing.begin() as connection:
             return await connection.run_sync(work)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
@@ -125,11 +143,13 @@ class Database:
         for threads in (self._writer, self._readers):
             if threads is not None:
                 await threads.close()
+        if self._own_engine and self._engine is not None:
+            await self._engine.dispose()
 
     @property
     def postgres(self) -> bool:
         """True on PostgreSQL."""
-        return self.engine.dialect.name == "postgresql"
+        return self.url.get_backend_name() == "postgresql"
 
 
 def create_engine(url: str, connections: int = 5) -> AsyncEngine:
@@ -142,18 +162,13 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     connection costs a thread and its own page cache (a hundred of them held hundreds
     of MB and re-read the same pages). An SQLite file's folder is created if missing.
     """
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise folder_failure(str(Path(database).parent), exc) from None
-            try:
-                _use_wal(database)
-            except sqlite3.Error as exc:
-                raise open_failure(database, exc) from None
+        database = sqlite_file(parsed)
+        if database is not None:
+            prepare_file(database)
         engine = create_async_engine(
             url,
             connect_args=_connect_args(),
@@ -171,6 +186,26 @@ def create_engine(url: str, connections: int = 5) -> AsyncEngine:
     )
 
 
+def sqlite_file(url: URL) -> str | None:
+    """The SQLite file `url` names; None for another engine or an in-memory database."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return database
+
+
+def prepare_file(database: str) -> None:
+    """Make the SQLite file's folder if missing and put the file in WAL mode."""
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise folder_failure(str(Path(database).parent), exc) from None
+    try:
+        _use_wal(database)
+    except sqlite3.Error as exc:
+        raise open_failure(database, exc) from None
+
+
 def _use_wal(path: str) -> None:
     """Put the database file in WAL mode (it stays so) before the pool opens it.
 
@@ -183,10 +218,10 @@ def _use_wal(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-def _threads(engine: AsyncEngine, threads: int, begin: str, name: str) -> SqliteThreads:
-    """`threads` threads with a connection each to the engine's SQLite file."""
+def _threads(url: URL, threads: int, begin: str, name: str) -> SqliteThreads:
+    """`threads` threads with a connection each to the SQLite file at `url`."""
     return SqliteThreads(
-        engine.url,
+        url,
         threads=threads,
         begin=begin,
         connect_args=_connect_args(),
@@ -241,13 +276,27 @@ async def open_database(
     The one way the service, the CLI and the tools open a database: `migrate` brings the
     schema to the newest revision, else a database not at it raises `StoreError`.
     """
+    parsed = make_url(url)
+    database = sqlite_file(parsed)
+    if database is not None:
+        # an SQLite file at head needs no async engine (nor the ORM its module imports):
+        # the check runs on a reader thread; anything else goes the engine's way below
+        prepare_file(database)
+        db = Database(None, parsed)
+        try:
+            try:
+                ready = await db.run_read(migrations.at_head)
+            except OPEN_ERRORS:
+                ready = False  # the engine's way says what is wrong, as it always did
+            if not ready:
+                await _prepare_with_engine(url, connections, migrate)
+            yield db
+        finally:
+            await db.close()
+        return
     engine = create_engine(url, connections=connections)
     try:
-        try:
-            await prepare_schema(engine, migrate=migrate)
-        except OPEN_ERRORS as exc:
-            shown = describe_url(engine.url)
-            raise open_failure(shown, exc) from None
+        await _prepare(engine, migrate)
         db = Database(engine)
         try:
             yield db
@@ -255,6 +304,22 @@ async def open_database(
             await db.close()
     finally:
         await engine.dispose()
+
+
+async def _prepare_with_engine(url: str, connections: int, migrate: bool) -> None:
+    engine = create_engine(url, connections=connections)
+    try:
+        await _prepare(engine, migrate)
+    finally:
+        await engine.dispose()
+
+
+async def _prepare(engine: AsyncEngine, migrate: bool) -> None:
+    try:
+        await prepare_schema(engine, migrate=migrate)
+    except OPEN_ERRORS as exc:
+        shown = describe_url(engine.url)
+        raise open_failure(shown, exc) from None
 
 
 async def prepare_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:

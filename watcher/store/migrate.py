@@ -6,11 +6,12 @@ on the service's own async engine through `run_sync`, so they work on SQLite and
 PostgreSQL alike.
 
 Start-up is the common case and the schema is almost always at head already: `head`
-reads the revision graph from the scripts' headers and `current` reads the
-`alembic_version` table directly, so a database at head is confirmed without importing
-Alembic (about 0.2 s of CPU). Alembic is imported only to migrate, or when the scripts'
-headers do not name exactly one head (it then reports the graph itself); it is imported
-without pygments (`_import_alembic`), which only Mako's HTML error pages would use.
+reads the revision graph from the scripts' headers and `current` (or `at_head`, on a
+synchronous connection) reads the `alembic_version` table directly, so a database at
+head is confirmed without importing Alembic (about 0.2 s of CPU). Alembic is imported
+only to migrate, or when the scripts' headers do not name exactly one head (it then
+reports the graph itself); it is imported without pygments (`_import_alembic`), which
+only Mako's HTML error pages would use.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, inspect, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, func, inspect, select, text
 
 from watcher.domain.errors import StoreError
 from watcher.domain.masking import mask_secrets
@@ -30,6 +30,7 @@ from watcher.store.failures import describe_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x5757_0002  # names the "migrate the schema" critical section
@@ -134,13 +135,23 @@ async def _at_head(engine: AsyncEngine) -> bool:
 
 async def current(engine: AsyncEngine) -> str | None:
     """The database's revision, or None for a database never migrated."""
-
-    def read(connection: Any) -> str | None:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return None
-        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
-        # several rows: a branched history, which only Alembic itself can read
-        return ",".join(sorted(str(row[0]) for row in rows)) or None
-
     async with engine.connect() as conn:
-        return await conn.run_sync(read)
+        return await conn.run_sync(revision_of)
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database `connection` is on (None: never migrated)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    # several rows: a branched history, which only Alembic itself can read
+    return ",".join(sorted(str(row[0]) for row in rows)) or None
+
+
+def at_head(connection: Connection) -> bool:
+    """True when the database `connection` is on is at the newest revision; False when
+    not or unreadable (migrating, or the check that refuses to, then says what is wrong)."""
+    try:
+        return revision_of(connection) == head()
+    except Exception:
+        return False

@@ -41,6 +41,7 @@ from watcher.notify.endpoints import (
     secret_parts,
 )
 from watcher.sources.http import EnvProxies, as_url
+from watcher.sources.tls import CaOnDemandConnector
 
 NAME = "webhook"
 SIGNATURE_HEADER = "X-Supply-Watcher-Signature"
@@ -166,7 +167,7 @@ class WebhookTransport:
     async def __aenter__(self) -> Self:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.connections),
+                connector=CaOnDemandConnector(limit=self.connections),
                 timeout=self._timeout,
             )
         return self

@@ -1,9 +1,8 @@
 """Alembic environment: always given an open connection by `watcher.store.migrate`."""
 
 from alembic import context
-from sqlmodel import SQLModel
 
-from watcher.store import tables  # noqa: F401  (registers the tables on the metadata)
+from watcher.store.tables import METADATA
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -11,7 +10,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=METADATA,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
     compare_type=True,
 )
