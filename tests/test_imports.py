@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT, WriteConfig
 from tests.delivery import BAN, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
+from tests.run_once import RUN_ONCE
 from tests.servers import FeedServer, Route
 from watcher.ops.log import rich_traceback
 
@@ -39,18 +40,14 @@ def test_the_service_and_its_logging_start_without_rich() -> None:
 
 
 # `watcher run --once --config PATH` in this process, then what it loaded of `IDLE_LAZY`
-_RUN = """
-import sys
-from watcher.__main__ import main
-sys.argv = ["watcher", "run", "--once", "--config", sys.argv[1]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
+_RUN = (
+    RUN_ONCE
+    + """
 LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax",
         "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel"}
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
 """
+)
 
 
 def _run_once(config: Path) -> str:

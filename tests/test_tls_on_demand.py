@@ -18,23 +18,20 @@ import pytest
 from tests.conftest import ROOT, WriteConfig
 from tests.delivery import BAN, entries, feed_source, feed_xml
 from tests.mailserver import MailServer, make_certificate
+from tests.run_once import RUN_ONCE
 from tests.servers import FeedServer, Route
 
 # `watcher run --once --config PATH` in this process; then its exit code, whether the CA
 # stores are still pending and how many CA certificates aiohttp's verifying context holds
-_RUN = """
-import sys
-from watcher.__main__ import main
-sys.argv = ["watcher", "run", "--once", "--config", sys.argv[1]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
+_RUN = (
+    RUN_ONCE
+    + """
 import aiohttp.connector
 from watcher.sources.tls import ca_stores_pending
 cas = aiohttp.connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"]
 print(code, ca_stores_pending(), cas)
 """
+)
 
 
 def _run_once(config: Path, ca_file: Path | None = None) -> list[str]:
