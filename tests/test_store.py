@@ -50,6 +50,11 @@ def _plan(config: WatcherConfig, item: Item) -> ItemPlan:
     )
 
 
+def _wire(title: str, body: str, guid: str) -> Item:
+    """An item of the `wire` source that `_save` saves, with its identity."""
+    return with_identity(Item(source="wire", title=title, body=body, guid=guid))
+
+
 async def _save(rt: Runtime, item: Item) -> tuple[int, int, int]:
     counts = await save_poll(
         rt.db,
@@ -64,13 +69,10 @@ async def test_saving_the_same_item_twice_queues_once(
 ) -> None:
     """A second save of an identical poll adds no item, signal or delivery."""
     config = make_config(database={"url": database_url})
-    item = with_identity(
-        Item(
-            source="wire",
-            title="China tightens export controls on dysprosium",
-            body="Exporters of dysprosium oxide now need a licence for every shipment.",
-            guid="g-1",
-        )
+    item = _wire(
+        "China tightens export controls on dysprosium",
+        "Exporters of dysprosium oxide now need a licence for every shipment.",
+        "g-1",
     )
     async with Runtime(config) as rt:
         assert await _save(rt, item) == (1, 0, 1)
@@ -87,13 +89,10 @@ async def test_a_revision_alerts_only_for_a_new_signal_type(
 ) -> None:
     """An edited item is re-classified; only the signal type it did not have before mails."""
     config = make_config(database={"url": database_url})
-    first = with_identity(
-        Item(
-            source="wire",
-            title="Beijing adds licence rule for terbium exports",
-            body="Terbium exporters must apply for export licences from next month.",
-            guid="g-2",
-        )
+    first = _wire(
+        "Beijing adds licence rule for terbium exports",
+        "Terbium exporters must apply for export licences from next month.",
+        "g-2",
     )
     edited = with_identity(
         replace(
@@ -117,14 +116,11 @@ async def test_an_uncertain_direction_is_stored_with_why(
 ) -> None:
     """The signal row keeps the uncertain flag and its doubt, and reads back the same."""
     config = make_config(database={"url": database_url})
-    item = with_identity(
-        Item(
-            source="wire",
-            title="Nickel ore update",
-            body="Indonesia resumed nickel ore shipments on Monday, but the main mine there"
-            " is still halted.",
-            guid="g-3",
-        )
+    item = _wire(
+        "Nickel ore update",
+        "Indonesia resumed nickel ore shipments on Monday, but the main mine there"
+        " is still halted.",
+        "g-3",
     )
     [signal] = Classifier.from_config(config).classify(item.title, item.body)
     assert signal.direction_doubt

@@ -482,9 +482,8 @@ def shortlist(
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
     `postings` maps a key to the ids of the earlier items filed under it, each once
-    (missing: none). At most
-    `SHORTLIST` ids, those sharing the most keys first (ties: the latest item first);
-    each id once.
+    (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
+    the latest item first); each id once.
     """
     shared: Counter[int] = Counter()
     for key in keys:

@@ -126,11 +126,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 async def _at_head(engine: AsyncEngine) -> bool:
-    """True when the database is at the newest revision; False when not or unreadable."""
+    """`at_head` through `engine`; False also when the database cannot be reached
+    (migrating says what is wrong)."""
     try:
-        return await current(engine) == head()
+        async with engine.connect() as conn:
+            return await conn.run_sync(at_head)
     except Exception:
-        return False  # an unreadable version table: migrating says what is wrong
+        return False
 
 
 async def current(engine: AsyncEngine) -> str | None:
