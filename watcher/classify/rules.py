@@ -197,8 +197,14 @@ class CompiledRule:
         if self.frames.isdisjoint(keys):
             return True
         matches = found()
-        frames = [m for c in self.frames for m in matches.get(c, ())]
-        return any(not _within_any(m, frames) for c in self.lead_easing for m in matches.get(c, ()))
+        return bool(
+            self._unframed([m for c in self.lead_easing for m in matches.get(c, ())], matches)
+        )
+
+    def _unframed(self, cues: list[Match], found: Found) -> list[Match]:
+        """The `cues` that do not start inside one of the sentence's `frame` phrases."""
+        frames = [m for c in self.frames for m in found.get(c, ())]
+        return [m for m in cues if not _within_any(m, frames)]
 
     def may_fire(self, keys: set[str]) -> bool:
         """False when a sentence with these concepts cannot fire the rule (a quick test;
@@ -239,9 +245,8 @@ class CompiledRule:
         if (tightening or easing) and not self.frames.isdisjoint(keys):
             # a cue inside a frame phrase names the setting, not the news ("three weeks
             # after Beijing eased the controls, shipments are still stuck")
-            frames = [m for c in rule.frame for m in found.get(c, ())]
-            tightening = [m for m in tightening if not _within_any(m, frames)]
-            easing = [m for m in easing if not _within_any(m, frames)]
+            tightening = self._unframed(tightening, found)
+            easing = self._unframed(easing, found)
         if tightening and easing:
             tightening, easing = (
                 _outside(tightening, easing, easing=False, text=text),
