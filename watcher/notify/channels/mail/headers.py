@@ -82,16 +82,23 @@ class MailPolicy(email.policy.EmailPolicy):
         return _max_count(name.lower())
 
     def fold(self, name: str, value: str) -> str:
-        """As the SMTP policy folds it; Subject by `fold_subject`, List-* on one line."""
-        if name.lower() == "subject":
-            return fold_subject(name, str(value), self.linesep, self.max_line_length)
+        """As the SMTP policy folds it; Subject by `fold_subject`, non-ASCII display names
+        by `fold_addresses`, List-* on one line."""
+        own = self._own_fold(name, value)
+        if own is not None:
+            return own
         if name.lower() in _UNFOLDED:
             return str(_WIDE.fold(name, value))
-        if name.lower() in _ADDRESS_HEADERS:
-            folded = fold_addresses(name, value, self.linesep, self.max_line_length)
-            if folded is not None:
-                return folded
         return str(super().fold(name, value))
+
+    def _own_fold(self, name: str, value: str) -> str | None:
+        """`name: value` as this module folds it (ASCII), or None where the `email`
+        package's folding is used."""
+        if name.lower() == "subject":
+            return fold_subject(name, str(value), self.linesep, self.max_line_length)
+        if name.lower() in _ADDRESS_HEADERS:
+            return fold_addresses(name, value, self.linesep, self.max_line_length)
+        return None
 
     def fold_binary(self, name: str, value: str) -> bytes:
         """As the SMTP policy folds it; a header made by `reused_header` is folded once.
@@ -109,14 +116,11 @@ class MailPolicy(email.policy.EmailPolicy):
         return folded
 
     def _fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() == "subject":
-            return fold_subject(name, str(value), self.linesep, self.max_line_length).encode()
+        own = self._own_fold(name, value)
+        if own is not None:
+            return own.encode("ascii")
         if name.lower() in _UNFOLDED:
             return _WIDE.fold_binary(name, value)
-        if name.lower() in _ADDRESS_HEADERS:
-            folded = fold_addresses(name, value, self.linesep, self.max_line_length)
-            if folded is not None:
-                return folded.encode("ascii")
         return super().fold_binary(name, value)
 
 
