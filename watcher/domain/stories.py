@@ -577,3 +577,16 @@ def decode_sketch(data: bytes) -> Sketch | None:
 def _values(data: bytes, start: int, end: int) -> tuple[int, ...]:
     """The 32-bit values `start` to `end` (counted in values) stored after the header."""
     return struct.unpack_from(f"<{end - start}I", data, _HEADER.size + 4 * start)
+
+
+def encoded_facts(data: bytes) -> frozenset[int] | None:
+    """The facts of a sketch stored by `encode_sketch`, without reading its hash sets:
+    `decode_sketch(data).facts`, and None where `decode_sketch` gives None."""
+    try:
+        version, _, _, k1, k2, k3, k4 = _HEADER.unpack_from(data)
+    except struct.error:
+        return None
+    start = k1 + k2 + k3
+    if version != _VERSION or len(data) < _HEADER.size + 4 * (start + k4):
+        return None
+    return frozenset(_values(data, start, start + k4))

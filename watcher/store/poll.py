@@ -14,6 +14,7 @@ from watcher.domain.items import Item, Recipient, Signal
 from watcher.domain.stories import (
     Candidate,
     Placement,
+    Sketch,
     best_story,
     decode_sketch,
     encode_sketch,
@@ -141,15 +142,18 @@ _Placed = tuple[list[tuple["ItemPlan", _Stored]], dict[tuple[int, str], int]]
 
 
 def _story_of(
-    fingerprint: bytes,
+    sketch: Sketch | None,
     source: str,
     when: datetime,
     window: timedelta,
     candidates: Sequence[Candidate],
 ) -> Placement | None:
-    """The story the item joins (`best_story`); its fingerprint is decoded only to compare."""
-    sketch = decode_sketch(fingerprint) if candidates else None
-    return None if sketch is None else best_story(sketch, source, when, window, candidates)
+    """The story the item joins (`best_story`); none when its sketch is unreadable."""
+    return (
+        None
+        if sketch is None or not candidates
+        else best_story(sketch, source, when, window, candidates)
+    )
 
 
 STORED_IDS = select(ITEMS.c.identity, ITEMS.c.id).where(
@@ -181,6 +185,8 @@ def _insert_fresh(
     sketched = [plan.sketched() for plan in plans]
     moments = [p.item.published or now for p in plans]
     clustering = window > timedelta(0)
+    # decoded once: the lookup leaves out the stories their facts bar, then they compare
+    sketches = [decode_sketch(fingerprint) if clustering else None for fingerprint, _ in sketched]
     found = (
         lookup(
             driver,
@@ -188,15 +194,14 @@ def _insert_fresh(
             wanted=[(keys, when) for (_, keys), when in zip(sketched, moments, strict=True)],
             window=window,
             now=now,
+            sketches=sketches,
         )
         if clustering
         else Lookup([[] for _ in plans], [frozenset() for _ in plans], frozenset())
     )
     placements = [
-        _story_of(fingerprint, source, when, window, candidates)
-        for (fingerprint, _), when, candidates in zip(
-            sketched, moments, found.candidates, strict=True
-        )
+        _story_of(sketch, source, when, window, candidates)
+        for sketch, when, candidates in zip(sketches, moments, found.candidates, strict=True)
     ]
     story_ids = [None if p is None else p.story_id for p in placements]
     starting = [i for i, story in enumerate(story_ids) if story is None]

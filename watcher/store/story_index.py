@@ -8,7 +8,7 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,11 +16,15 @@ from sqlalchemy import BigInteger, bindparam, func, insert, select
 from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
+    CONTRADICTING,
     Candidate,
+    Sketch,
     decode_sketch,
+    encoded_facts,
     hot_keys,
     shortlist,
 )
+from watcher.domain.story_facts import kind_of
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
@@ -92,6 +96,7 @@ def lookup(
     wanted: Sequence[tuple[frozenset[int], datetime]],
     window: timedelta,
     now: datetime,
+    sketches: Sequence[Sketch | None] = (),
 ) -> Lookup:
     """The earlier items of other sources each new item may join, within `window`.
 
@@ -100,6 +105,13 @@ def lookup(
     ones these postings show to be hot, which are recorded), shortlists the items sharing
     enough keys (`watcher.domain.stories.shortlist`) and reads only their sketches. Call
     inside the poll's write transaction, after `lock_story_assignment`.
+
+    `sketches[i]`, when given, is the i-th new item's sketch: the items of a story that
+    one of its shortlisted items bars (it names values of a `CONTRADICTING` kind that
+    the new item names too, and shares none, which `contradicts` always counts) are then
+    left out of `candidates[i]` before their sketches are decoded, since `best_story`
+    never places an item in a barred story whatever its other items. In a template's
+    items (the same frame, other events) that is nearly every candidate.
     """
     if not wanted:
         return Lookup([], [], frozenset())
@@ -126,15 +138,22 @@ def lookup(
     shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
     sketch_rows = _sketch_rows(driver, sorted(set().union(*map(set, shortlists))))
     # a sketch is decoded only for an item whose window holds it (`best_story` skips the
-    # others), once however many items shortlist it: the postings span every new item's
-    # window, and decoding them all held hundreds of sketches per poll for nothing
+    # others) and whose story no item of that window bars, once however many items
+    # shortlist it: the postings span every new item's window, and decoding them all
+    # held hundreds of sketches per poll for nothing
     decoded: dict[int, Candidate | None] = {}
+    facts: dict[int, _Facts | None] = {}
     candidates = []
-    for (_, when), ids in zip(wanted, shortlists, strict=True):
+    for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True)):
+        near = [
+            (item_id, row)
+            for item_id in ids
+            if (row := sketch_rows.get(item_id)) is not None and abs(row[2] - when) <= window
+        ]
+        barred = _barred(_named(sketches[i]) if sketches else {}, near, facts)
         mine = []
-        for item_id in ids:
-            row = sketch_rows.get(item_id)
-            if row is None or abs(row[2] - when) > window:
+        for item_id, row in near:
+            if row[0] in barred:
                 continue
             if item_id not in decoded:
                 decoded[item_id] = _candidate(*row)
@@ -143,6 +162,42 @@ def lookup(
                 mine.append(candidate)
         candidates.append(mine)
     return Lookup(candidates, [keys - hot for keys, _ in wanted], frozenset(hot))
+
+
+_Facts = tuple[frozenset[int], frozenset[int]]  # an item's facts, and their kinds
+
+
+def _named(sketch: Sketch | None) -> dict[int, frozenset[int]]:
+    """The new item's values of each `CONTRADICTING` kind it names."""
+    if sketch is None:
+        return {}
+    return {kind: values for kind in CONTRADICTING if (values := sketch.of_kind(kind))}
+
+
+def _barred(
+    named: Mapping[int, frozenset[int]],
+    near: Sequence[tuple[int, _SketchRow]],
+    facts: dict[int, _Facts | None],
+) -> set[int]:
+    """The stories of `near` (shortlisted ids and their rows) that an item of theirs bars:
+    it names values of a kind in `named` (the new item's values by `CONTRADICTING` kind)
+    and shares none. An item without a story or a readable sketch bars nothing (it is
+    no candidate). `facts` caches each item's facts and kinds across a poll's items."""
+    barred: set[int] = set()
+    if not named:
+        return barred
+    for item_id, (story_id, _, _, data) in near:
+        if story_id is None or story_id in barred:
+            continue
+        if item_id not in facts:
+            found = encoded_facts(bytes(data)) if data else None
+            facts[item_id] = None if found is None else (found, frozenset(map(kind_of, found)))
+        theirs = facts[item_id]
+        if theirs is not None and any(
+            kind in theirs[1] and values.isdisjoint(theirs[0]) for kind, values in named.items()
+        ):
+            barred.add(story_id)
+    return barred
 
 
 @dataclass(frozen=True, slots=True)

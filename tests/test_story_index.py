@@ -1,0 +1,110 @@
+"""The story-key lookup leaves out the stories a candidate's contradicting facts bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from watcher.config import WatcherConfig
+from watcher.domain.identity import with_identity
+from watcher.domain.items import Item
+from watcher.domain.stories import (
+    Candidate,
+    best_story,
+    contradictions,
+    decode_sketch,
+    encode_sketch,
+    encoded_facts,
+    index_keys,
+    same_story,
+    sketch_text,
+)
+from watcher.service.runtime import Runtime
+from watcher.sources.result import Validators
+from watcher.store.driver import Driver
+from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.source_state import Success
+from watcher.store.story_index import Lookup, lookup
+
+MakeConfig = Callable[..., WatcherConfig]
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TITLE = "Lynas halts Mount Weld after flooding"
+BODY = (
+    "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"
+    " Australia after heavy rain flooded the pit, and warned that concentrate shipments of"
+    " {} tonnes to its Kuantan plant in Malaysia would be delayed by at least three weeks."
+)
+TEASER = (
+    "Flooding stops Mount Weld mine",
+    "Lynas Rare Earths said on Tuesday it had halted mining at Mount Weld in Western"
+    " Australia after heavy rain flooded the pit, and warned that concentrate shipments to"
+    " its Kuantan plant in Malaysia would be delayed.",
+)
+
+
+def test_encoded_facts_are_the_facts_decode_sketch_reads() -> None:
+    """The facts read alone from a stored sketch are the decoded sketch's; None where
+    `decode_sketch` gives None (another version, a truncated value)."""
+    data = encode_sketch(sketch_text(TITLE, BODY.format("1,200"), NOW.date()))
+    sketch = decode_sketch(data)
+    assert sketch is not None
+    assert sketch.facts
+    assert encoded_facts(data) == sketch.facts
+    for damaged in (b"\x02" + data[1:], data[:-1], b"", data[:5]):
+        assert decode_sketch(damaged) is None
+        assert encoded_facts(damaged) is None
+
+
+async def _save(rt: Runtime, source: str, title: str, body: str) -> None:
+    item = with_identity(Item(source=source, title=title, body=body, guid="g", published=NOW))
+    await save_poll(
+        rt.db,
+        success=Success(source, "feed", NOW, None, Validators(), domain="test.invalid"),
+        plans=[ItemPlan(item=item, signals=[], recipients={})],
+    )
+
+
+async def _lookup(rt: Runtime, body: str, *, given: bool) -> tuple[Lookup, Candidate | None]:
+    """A lookup for a new item of `desk` with `body`, given its sketch or not."""
+    sketch = sketch_text(TITLE, body, NOW.date())
+    found = await rt.db.run_write(
+        lambda connection: lookup(
+            Driver(connection),
+            source="desk",
+            wanted=[(index_keys(sketch), NOW)],
+            window=timedelta(days=7),
+            now=NOW,
+            sketches=[sketch] if given else (),
+        )
+    )
+    placed = best_story(sketch, "desk", NOW, timedelta(days=7), found.candidates[0])
+    joined = [c for c in found.candidates[0] if placed and c.story_id == placed.story_id]
+    return found, joined[0] if joined else None
+
+
+async def test_a_lookup_leaves_out_every_item_of_a_story_one_contradicting_item_bars(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A story holding an item whose tonnage contradicts the new item's is left out whole,
+    its teaser (which alone would join) too, and the placement is the one `best_story`
+    makes of every candidate; a new item that agrees keeps both candidates."""
+    config = make_config(database={"url": database_url})
+    wire, other = sketch_text(TITLE, BODY.format("1,200")), sketch_text(TITLE, BODY.format("2,500"))
+    teaser = sketch_text(*TEASER)
+    assert "tonnage" in contradictions(wire, other)
+    assert same_story(teaser, other)
+    assert same_story(teaser, wire)
+    async with Runtime(config) as rt:
+        await _save(rt, "wire", TITLE, BODY.format("1,200"))
+        await _save(rt, "paper", *TEASER)  # joins the wire's story
+        every, placed_of_every = await _lookup(rt, BODY.format("2,500"), given=False)
+        barred, placed = await _lookup(rt, BODY.format("2,500"), given=True)
+        agreeing, joined = await _lookup(rt, BODY.format("1,200"), given=True)
+    assert sorted(c.source for c in every.candidates[0]) == ["paper", "wire"]
+    assert len({c.story_id for c in every.candidates[0]}) == 1  # one story
+    assert placed_of_every is None  # the wire's item bars its story
+    assert barred.candidates == [[]]
+    assert placed is None
+    assert sorted(c.source for c in agreeing.candidates[0]) == ["paper", "wire"]
+    assert joined is not None
+    assert joined.story_id == every.candidates[0][0].story_id
