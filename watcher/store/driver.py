@@ -68,11 +68,16 @@ class Driver:
         rows = self._cursor.fetchall()
         if not any(compiled.from_db):
             return list(rows)
-        convert = compiled.from_db
-        return [
-            tuple(v if c is None or v is None else c(v) for v, c in zip(row, convert, strict=True))
-            for row in rows
-        ]
+        # each distinct value of a column converted once: a poll's rows repeat dates
+        active = [(i, _memoized(c)) for i, c in enumerate(compiled.from_db) if c is not None]
+        out: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for i, convert in active:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            out.append(tuple(values))
+        return out
 
     def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
         """`statement` once per mapping of parameters (the driver's executemany)."""
@@ -82,14 +87,23 @@ class Driver:
         if compiled.expanding:
             raise ValueError("execute_many takes no expanding IN parameters")
         sql = self._numbered(compiled.sql)
-        convert = [_memoized(compiled.to_db[name]) for name in compiled.names]
-        self._cursor.executemany(
-            sql,
-            [
-                [c(_value(compiled, row, n)) for n, c in zip(compiled.names, convert, strict=True)]
+        names = compiled.names
+        if any(name not in rows[0] for name in names):  # a literal's default, or a KeyError
+            convert = [_memoized(compiled.to_db[name]) for name in names]
+            params = [
+                [c(_value(compiled, row, n)) for n, c in zip(names, convert, strict=True)]
                 for row in rows
-            ],
-        )
+            ]
+        else:  # the common case, every row naming every parameter: values by position
+            active = [(i, _memoized(compiled.to_db[n])) for i, n in enumerate(names)]
+            active = [(i, c) for i, c in active if c is not _same]
+            params = []
+            for row in rows:
+                values = [row[name] for name in names]
+                for i, c in active:
+                    values[i] = c(values[i])
+                params.append(values)
+        self._cursor.executemany(sql, params)
 
     def insert_rows(
         self,
