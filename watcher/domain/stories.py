@@ -47,10 +47,12 @@ from watcher.domain.story_facts import (
     ORDINAL_YEAR,
     PLACE,
     PUBLISHED,
+    ROUNDED,
     SIGNAL,
     SIGNAL_TYPE,
     TONNAGE,
     YEAR,
+    approximated,
     facts_of,
     kind_of,
     named_dates,
@@ -272,7 +274,8 @@ JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact r
 # batch or year, a batch of another year ("the first batch of 2024" is not that of
 # 2021, whichever other years either names), another tonnage (a quota's or a
 # shipment's size: outlets may pick other percentages or prices of one event, not
-# another size), another signal type, or the same type in the other direction.
+# another size), another signal type. The same type in the other direction (`SIGNAL`)
+# tells them apart too unless they name one day, figure or number (`_share_pinned`).
 CONTRADICTING = (
     MATERIAL,
     COUNTRY,
@@ -282,7 +285,6 @@ CONTRADICTING = (
     YEAR,
     TONNAGE,
     SIGNAL_TYPE,
-    SIGNAL,
 )
 # Kinds of facts that make a joined item news: it is sent as an update of its story.
 NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
@@ -292,10 +294,31 @@ SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if any(kind_of(f) in SPECIFIC for f in a.facts & b.facts):
+    if _share_named(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _share_named(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one `SPECIFIC` fact (a day, a figure, a batch or number,
+    a place) in their text; publication days do not count."""
+    return any(kind_of(f) in SPECIFIC for f in a.facts & b.facts)
+
+
+# Kinds of facts that pin one event in time or size: a day, a figure, a batch or number.
+PINNING = (DAY, FIGURE, ORDINAL)
+
+
+def _share_pinned(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one `PINNING` fact in their text.
+
+    Then a signal of one type read in the other direction does not tell them apart: the
+    classifier reads the direction from a phrase ("not a ban", "approved licences" in a
+    report of new controls), and one event's reports differ in such phrases. A place
+    does not pin an event (a mine that floods and reopens is one place).
+    """
+    return any(kind_of(f) in PINNING for f in a.facts & b.facts)
 
 
 def _published(sketch: Sketch) -> set[int]:
@@ -311,11 +334,14 @@ def same_story(a: Sketch, b: Sketch) -> bool:
 def contradictions(a: Sketch, b: Sketch) -> list[str]:
     """The kinds of facts on which two items disagree: each names values, none shared.
 
-    `CONTRADICTING` kinds always count (signals: both have some and share no type and
-    direction); days count when each names one the other does not; figures count when
-    each names two the other lacks, or one when one text is mostly a copy of the other
-    (a template: the same frame, other numbers), and so do places. In rewrites of one
-    event the outlets pick different figures, so there figures only make news (`news`).
+    `CONTRADICTING` kinds always count (signal types: both have some and share none;
+    tonnages: unless an approximate one rounds the other's, `_approximate_match`);
+    signals of one type in other directions count unless both name one day, figure or
+    batch (`_share_pinned`); days count when each names one the other does not; figures
+    count when each names two the other lacks (an approximate one that rounds the
+    other's aside), or one when one text is mostly a copy of the other (a template: the
+    same frame, other numbers), and so do places. In rewrites of one event the outlets
+    pick different figures, so there figures only make news (`news`).
     """
     return list(_contradicting(a, b))
 
@@ -325,7 +351,12 @@ def contradicts(a: Sketch, b: Sketch) -> bool:
     mine, theirs = a.by_kind, b.by_kind
     for kind in CONTRADICTING:  # `_contradicting`'s first tests, without a generator
         values, other = mine.get(kind), theirs.get(kind)
-        if values and other and values.isdisjoint(other):
+        if (
+            values
+            and other
+            and values.isdisjoint(other)
+            and (kind != TONNAGE or not _approximate_match(a, b, values, other))
+        ):
             return True
     return any(True for _ in _contradicting(a, b, CONTRADICTING))
 
@@ -334,11 +365,15 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     """`contradictions`, one kind at a time, the cheap tests first (the `CONTRADICTING`
     kinds in `tested` known to agree)."""
     for kind in CONTRADICTING:
-        if kind not in tested and _disjoint(a.of_kind(kind), b.of_kind(kind)):
+        apart = kind not in tested and _disjoint(a.of_kind(kind), b.of_kind(kind))
+        if apart and (kind != TONNAGE or not _approximate_match(a, b)):
             yield KINDS[kind]
+    if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share_pinned(a, b):
+        yield KINDS[SIGNAL]
     if _each_has_own(a.of_kind(DAY), b.of_kind(DAY)):
         yield KINDS[DAY]
-    figures, places = (a.of_kind(FIGURE), b.of_kind(FIGURE)), (a.of_kind(PLACE), b.of_kind(PLACE))
+    figures = _own_figures(a, b), _own_figures(b, a)
+    places = a.of_kind(PLACE), b.of_kind(PLACE)
     own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
     if (copy and own_figure) or _each_has_own(*figures, FIGURES_APART):
@@ -347,6 +382,23 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[PLACE]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+
+
+def _approximate_match(
+    a: Sketch, b: Sketch, mine: frozenset[int] | None = None, theirs: frozenset[int] | None = None
+) -> bool:
+    """True when an approximate tonnage of one item matches a rounding of the other's
+    ("over 18,000 tonnes" and "18,125 tonnes"): then their tonnages are not apart."""
+    mine = a.of_kind(TONNAGE) if mine is None else mine
+    theirs = b.of_kind(TONNAGE) if theirs is None else theirs
+    return bool(approximated(mine, b.of_kind(ROUNDED)) or approximated(theirs, a.of_kind(ROUNDED)))
+
+
+def _own_figures(a: Sketch, b: Sketch) -> frozenset[int]:
+    """The figures of `a` that `b` does not name, an approximate one that rounds one of
+    `b`'s aside."""
+    own = a.of_kind(FIGURE) - b.of_kind(FIGURE)
+    return own - approximated(own, b.of_kind(ROUNDED)) if own else own
 
 
 LATER = "later day"  # the contradiction of `_later_development`
@@ -367,8 +419,13 @@ def _later_development(earlier: Sketch, later: Sketch) -> bool:
 
 
 def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:
-    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks."""
-    return frozenset(f for f in sketch.facts if kind_of(f) in NEWS and f not in known)
+    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks; an
+    approximate figure that rounds a known one is not news."""
+    found = frozenset(f for f in sketch.facts if kind_of(f) in NEWS and f not in known)
+    figures = [f for f in found if kind_of(f) == FIGURE]
+    if not figures:
+        return found
+    return found - approximated(figures, (f for f in known if kind_of(f) == ROUNDED))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,12 @@ each item's text yields `facts`, small typed values compared slot by slot:
   ("21日") before it;
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
-  `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size);
+  `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
+  is "100,800 t". A figure the text gives as approximate ("over 18,000 tonnes", "about
+  9%", "逾1.8万吨", a scale word after two digits: "1.8万", "$1.2 billion") is written
+  "~18000 t", and `ROUNDED` holds every figure's roundings to one, two and three
+  significant digits ("~20000 t", "~18000 t" and "~18100 t" for "18,125 tonnes"): an
+  approximate figure matches a figure that rounds to it (`approximated`);
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
   the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
@@ -62,7 +67,8 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     COUNT,
     TONNAGE,
     ORDINAL_YEAR,
-) = range(1, 15)
+    ROUNDED,
+) = range(1, 16)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -78,6 +84,7 @@ KINDS = {
     COUNT: "number",
     TONNAGE: "tonnage",
     ORDINAL_YEAR: "batch of year",
+    ROUNDED: "rounded",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -194,8 +201,9 @@ _NUMBER_WORDS = {
 _FIGURE = _starting(
     r"$¥€£urc\s\d",
     rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
-    r"(?P<scale>million|billion|bn|mln|thousand|k|万|亿)?\s?"
-    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kg|kilograms?|"
+    r"(?P<scale>million|billion|bn|mln|thousand|k(?![a-z])|万|亿)?\s?"
+    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
+    r"kilo-?tons?|kg|kilograms?|"
     r"t(?![a-z])|yuan|dollars?|元|吨|公吨|千克|美元)?",
     re.I,
 )
@@ -226,6 +234,15 @@ _UNITS = {
     "metric tons": "t",
     "吨": "t",
     "公吨": "t",
+    "kt": "kt",
+    "kilotonne": "kt",
+    "kilotonnes": "kt",
+    "kilo-tonne": "kt",
+    "kilo-tonnes": "kt",
+    "kiloton": "kt",
+    "kilotons": "kt",
+    "kilo-ton": "kt",
+    "kilo-tons": "kt",
     "kg": "kg",
     "kilogram": "kg",
     "kilograms": "kg",
@@ -270,6 +287,14 @@ def facts_of(
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
     return frozenset(out)
+
+
+def approximated(figures: Iterable[int], roundings: Iterable[int]) -> frozenset[int]:
+    """The approximate figures among `figures` (`FIGURE` or `TONNAGE` facts, "~18000 t")
+    that one of `roundings` (another item's `ROUNDED` facts) matches: the other item
+    names a figure that rounds to it ("18,125 tonnes")."""
+    values = {value & _LOW for value in roundings}
+    return frozenset(f for f in figures if f & _LOW in values) if values else frozenset()
 
 
 def published_days(facts: Iterable[int]) -> set[int]:
@@ -337,6 +362,7 @@ def fact_values(
     month_days = list(_MONTH_DAY.finditer(text))
     days = _days(text, day_months, month_days)
     out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
+    out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
     for match in _MONTH_ALONE.finditer(text):
         if not any(a <= match.start(1) < b for a, b in day_spans):
@@ -362,9 +388,10 @@ def fact_values(
         ordinal(f"batch:{_ORDINALS.get(number, number)}", match)
     for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
         ordinal(f"no:{int(match.group(1))}", match, NUMBER_YEAR_REACH)
-    figures = _figures(text)
+    figures, roundings = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
+    out.update((ROUNDED, rounding) for rounding in roundings)
     out.update((COUNT, count) for count in _counts(text))
     out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
     out.update((PLACE, place) for place in _places(text))
@@ -449,27 +476,57 @@ def _days(
     return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
 
 
-def _figures(text: str) -> set[str]:
-    """Numbers that count something (a unit, a currency or a scale), normalised.
+def _figures(text: str) -> tuple[set[str], set[str]]:
+    """Numbers that count something (a unit, a currency or a scale), normalised, and
+    their roundings (`ROUNDED`).
 
     Three significant digits and the kind of unit ("%", "t", "kg"; money of any
-    currency is one kind), so "18,010 tonnes" and "1.8万吨", or "$8.5 billion" and
-    "8.5 billion dollars", are one figure.
+    currency is one kind), so "18,010 tonnes" and "18,000 tons", or "$8.5 billion" and
+    "8.5 billion dollars", are one figure. An approximate figure (`_approximate`) is
+    marked "~": "over 18,000 tonnes" is "~18000 t". Each figure's roundings are its
+    value to one, two and up to three significant digits (no more than it was written
+    with), each marked "~".
     """
-    out = set()
+    out: set[str] = set()
+    roundings: set[str] = set()
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
         if not (currency or unit or scale):
             continue
+        number = match.group("num").replace(",", "")
         try:
-            value = float(match.group("num").replace(",", ""))
+            value = float(number)
         except ValueError:
             continue
         value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
         what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
+        if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
+            what, value = "t", value * 1e3
         unit = "" if what in _MONEY else what
-        out.add(f"{_rounded(value)}{'' if unit in ('', '%') else ' '}{unit}")
-    return out
+        suffix = f"{'' if unit in ('', '%') else ' '}{unit}"
+        digits = len(number.replace(".", "").strip("0")) or 1
+        approximate = _approximate(text, match.start("num"), digits, scale)
+        out.add(f"{'~' if approximate else ''}{_rounded(value)}{suffix}")
+        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 3) + 1))
+    return out, roundings
+
+
+# Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
+_HEDGE = re.compile(
+    r"(?:\b(?:about|around|approximately|roughly|nearly|almost|over|some|more than|"
+    r"less than|close to|just under|just over)|逾|约|近|超过|超|大约|将近)\s*"
+    r"(?:[$¥€£]|us\$|rmb|usd|cny)?\s?$",
+    re.I,
+)
+
+
+def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
+    """True when the figure whose number begins at `start` is given as approximate: a
+    hedge word before it (`_HEDGE`), or a scale word after two significant digits
+    ("1.8万", "$1.2 billion": a rounded value)."""
+    if scale and digits == 2:
+        return True
+    return _HEDGE.search(text, max(0, start - 20), start) is not None
 
 
 _COUNT = _starting(
@@ -510,12 +567,14 @@ def _counts(text: str) -> set[str]:
     return out
 
 
-def _rounded(value: float) -> str:
-    """`value` to three significant digits, readable: 18125 → "18100", 8.5e9 → "8.5 billion".
+def _rounded(value: float, digits: int = 3) -> str:
+    """`value` to `digits` significant digits, readable: 18125 → "18100", 8.5e9 →
+    "8.5 billion".
 
-    Two digits made coincidences: 17,760 and 17,990 yuan were one price.
+    Figures are compared to three: two made coincidences (17,760 and 17,990 yuan were
+    one price); fewer are the roundings an approximate figure is compared with.
     """
-    rounded = float(f"{value:.3g}")
+    rounded = float(f"{value:.{digits}g}")
     for scale, word in ((1e9, " billion"), (1e6, " million")):
         if rounded >= scale:
             return f"{rounded / scale:g}{word}"

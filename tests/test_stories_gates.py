@@ -1,0 +1,115 @@
+"""The gates of story clustering that the real pair set showed refusing one event's reports.
+
+Each test is one general cause of a wrongly split or wrongly joined pair on the dev split
+of tests/data/stories/real: a figure written another way, a day that names its month, a
+signal direction the classifier read differently in two reports of one event.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from watcher.domain.stories import contradictions, news, same_story, sketch_text
+from watcher.domain.story_facts import FIGURE, MONTH, ROUNDED, TONNAGE, fact_values
+
+QUOTA = (
+    "Congo replaces its cobalt export ban with quotas",
+    "The Democratic Republic of Congo will lift its ban on cobalt exports from October 16"
+    " and impose annual export quotas, the strategic minerals regulator said on Sunday."
+    " Miners may ship {tonnage} of cobalt for the rest of 2025, the regulator said.",
+)
+
+
+def _quota(tonnage: str) -> tuple[str, str]:
+    return QUOTA[0], QUOTA[1].format(tonnage=tonnage)
+
+
+def test_an_approximate_figure_is_marked_and_every_figure_keeps_its_roundings() -> None:
+    """ "over 18,000 tons" and "逾1.8万吨" are "~18000 t"; "18,125 tonnes" is "18100 t" with
+    the roundings "~20000 t", "~18000 t" and "~18100 t"; "100.8 kt" is "100,800 t"."""
+    for text in ("over 18,000 tons", "允许出口逾1.8万吨钴", "about 18,000 tonnes"):
+        values = fact_values("", text)
+        assert (FIGURE, "~18000 t") in values, text
+        assert (TONNAGE, "~18000 t") in values, text
+    precise = fact_values("", "a cap of 18,125 tonnes")
+    assert (TONNAGE, "18100 t") in precise
+    assert {v for k, v in precise if k == ROUNDED} == {"~20000 t", "~18000 t", "~18100 t"}
+    assert (TONNAGE, "101000 t") in fact_values("", "output of 100.8 kt")
+    assert (TONNAGE, "101000 t") in fact_values("", "output of 100,800 t")
+    assert (TONNAGE, "12000 t") in fact_values("", "12 kilotonnes a year")
+
+
+def test_an_approximate_tonnage_joins_the_precise_one_it_rounds() -> None:
+    """ "over 18,000 tons" reports the cap of "18,125 tonnes": no tonnage apart, one story,
+    and the rounded figure is no news; two precise tonnages that differ stay apart."""
+    precise = sketch_text(*_quota("up to 18,125 tonnes"))
+    rounded = sketch_text(*_quota("over 18,000 tons"))
+    assert "tonnage" not in contradictions(precise, rounded)
+    assert "tonnage" not in contradictions(rounded, precise)
+    assert same_story(precise, rounded)
+    assert not news(rounded, precise.facts)
+    assert "tonnage" in contradictions(precise, sketch_text(*_quota("up to 17,760 tonnes")))
+    assert "tonnage" in contradictions(rounded, sketch_text(*_quota("over 25,000 tons")))
+
+
+def test_a_calendar_day_names_its_month() -> None:
+    """ "June 27" names June, "2025-02-04" February, "10月16日" October: a month fact each."""
+    assert (MONTH, "06") in fact_values("", "it announced on Thursday June 27")
+    assert (MONTH, "02") in fact_values("", "effective 2025-02-04")
+    assert (MONTH, "10") in fact_values("", "将于10月16日解除钴出口禁令")
+
+
+def test_a_report_of_other_months_is_another_event_than_a_dated_plan() -> None:
+    """A plan announced on June 27 and a report of what was built in March and done in May
+    share the company, the plant and the product, not the event."""
+    plan = sketch_text(
+        "Lynas to produce terbium oxide in Malaysia",
+        "Lynas Rare Earths said on June 27 it plans to produce separated terbium oxide and"
+        " dysprosium oxide at its Malaysian plant with heavy rare earth circuits of 1,500"
+        " tonnes a year.",
+    )
+    done = sketch_text(
+        "Lynas produces terbium oxide in Malaysia",
+        "Lynas Rare Earths has produced separated terbium oxide at its Malaysian plant with"
+        " heavy rare earth circuits of 1,500 tonnes a year built in March, after it produced"
+        " dysprosium oxide there in May.",
+    )
+    assert "month" in contradictions(plan, done)
+    assert not same_story(plan, done)
+
+
+CONTROLS = (
+    "China announces export controls on tungsten and bismuth",
+    "China on Tuesday announced export controls on items related to tungsten, tellurium,"
+    " bismuth, molybdenum and indium, effective February 4, the Ministry of Commerce said."
+    " A spokesperson said the move {phrase}.",
+)
+
+
+def test_one_event_read_in_both_directions_is_one_story_when_both_name_its_day() -> None:
+    """Two reports of the controls of February 4 that the classifier read as tightening
+    and as easing are one event; without a shared day or figure they stay apart."""
+    day = date(2025, 2, 4)
+    title, body = CONTROLS
+    tight = sketch_text(
+        title,
+        body.format(phrase="protects national security"),
+        day,
+        [("export_control", "tightening")],
+    )
+    eased = sketch_text(
+        title, body.format(phrase="is not a ban"), day, [("export_control", "easing")]
+    )
+    assert "signal" not in contradictions(tight, eased)
+    assert same_story(tight, eased)
+    undated = body.replace(", effective February 4,", ",")
+    tight_undated = sketch_text(
+        title,
+        undated.format(phrase="protects national security"),
+        None,
+        [("export_control", "tightening")],
+    )
+    eased_undated = sketch_text(
+        title, undated.format(phrase="is not a ban"), None, [("export_control", "easing")]
+    )
+    assert "signal" in contradictions(tight_undated, eased_undated)
