@@ -164,8 +164,10 @@ def test_the_head_read_from_the_script_headers_is_alembics() -> None:
 
 
 def test_a_database_at_head_starts_without_importing_alembic(tmp_path: Path) -> None:
-    """Opening a database already at head confirms it without Alembic; a fresh one migrates,
-    with Alembic but without pygments (which only Mako's HTML error pages use)."""
+    """Opening a database already at head confirms it without Alembic, and a new SQLite
+    file gets the newest schema from the Core tables without it either; a file behind
+    head migrates with Alembic but without pygments (which only Mako's HTML error pages
+    use)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
     program = (
         "import asyncio, sys\n"
@@ -177,14 +179,32 @@ def test_a_database_at_head_starts_without_importing_alembic(tmp_path: Path) -> 
         "print('alembic' in sys.modules, 'pygments' in sys.modules)\n"
         "import pygments\n"  # still importable afterwards
     )
-    runs = [
-        subprocess.run(
+
+    def opened() -> str:
+        return subprocess.run(
             [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
-        for _ in range(2)
-    ]
-    # the first run migrated an empty file; the second did not
-    assert runs == ["True False", "False False"]
+
+    # a new file, then the same file at head: no Alembic either time
+    assert [opened(), opened()] == ["False False", "False False"]
+    assert asyncio.run(_revision(url)) == migrate.head()
+    # a file left at an older revision: Alembic migrates it, without pygments
+    older = tmp_path / "older.db"
+    url = f"sqlite+aiosqlite:///{older}"
+    engine = create_engine(url)
+    asyncio.run(migrate.upgrade(engine, "0010"))
+    asyncio.run(engine.dispose())
+    program = program.replace(str(tmp_path / "w.db"), str(older))
+    assert opened() == "True False"
+    assert asyncio.run(_revision(url)) == migrate.head()
+
+
+async def _revision(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        return await migrate.current(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("revision", ["0001", "0002", "0003"])

@@ -286,6 +286,9 @@ async def open_database(
         try:
             try:
                 ready = await db.run_read(migrations.at_head)
+                if not ready and migrate:
+                    # a new file: the newest schema at once, without the migration stack
+                    ready = await db.run_write(migrations.create_at_head)
             except OPEN_ERRORS:
                 ready = False  # the engine's way says what is wrong, as it always did
             if not ready:

@@ -11,7 +11,9 @@ synchronous connection) reads the `alembic_version` table directly, so a databas
 head is confirmed without importing Alembic (about 0.2 s of CPU). Alembic is imported
 only to migrate, or when the scripts' headers do not name exactly one head (it then
 reports the graph itself); it is imported without pygments (`_import_alembic`), which
-only Mako's HTML error pages would use.
+only Mako's HTML error pages would use. A database with no tables at all (a new SQLite
+file) needs no migration either: `create_at_head` creates the newest schema from the Core
+tables and records the newest revision.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from watcher.domain.errors import StoreError
 from watcher.domain.masking import mask_secrets
 from watcher.imports import import_hiding
 from watcher.store.failures import describe_url
+from watcher.store.tables import METADATA
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -148,6 +151,30 @@ def revision_of(connection: Connection) -> str | None:
     rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
     # several rows: a branched history, which only Alembic itself can read
     return ",".join(sorted(str(row[0]) for row in rows)) or None
+
+
+def create_at_head(connection: Connection) -> bool:
+    """On a database with no tables at all, create the newest schema from the Core tables
+    (`watcher.store.tables.METADATA`) and record the newest revision, as Alembic's
+    `stamp` would; True when it did, False (nothing done) when the database has tables.
+
+    The same schema the migrations build (tests/test_schema_at_head.py compares the two
+    table by table), without importing Alembic, Mako, the ORM or the old scripts: about
+    14 MB and 0.3 s of CPU less for the first run on a new SQLite file.
+    """
+    if inspect(connection).get_table_names():
+        return False
+    METADATA.create_all(connection)
+    connection.execute(
+        text(
+            f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL,"
+            f" CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
+        )
+    )
+    connection.execute(
+        text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:head)"), {"head": head()}
+    )
+    return True
 
 
 def at_head(connection: Connection) -> bool:

@@ -34,6 +34,9 @@ from sqlalchemy import (
 from sqlalchemy import (
     false as sa_false,
 )
+from sqlalchemy import (
+    text as sa_text,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -238,11 +241,11 @@ DELIVERIES = Table(
     Column("sent_at", UTCDateTime(), nullable=True),
     Column("reply", Text, nullable=True),
     Column("last_error", Text, nullable=True),
-    Column("mode", String(16), nullable=False, default="immediate"),
+    Column("mode", String(16), nullable=False, default="immediate", server_default="immediate"),
     Column("digest_id", Integer, ForeignKey("digests.id"), nullable=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", UTCDateTime(), nullable=True),
-    Column("edition", Integer, nullable=False, server_default="0", default=0),
+    Column("edition", Integer, nullable=False, server_default=sa_text("0"), default=0),
     UniqueConstraint(
         "subscriber",
         "channel",
