@@ -108,3 +108,22 @@ async def test_a_lookup_leaves_out_every_item_of_a_story_one_contradicting_item_
     assert sorted(c.source for c in agreeing.candidates[0]) == ["paper", "wire"]
     assert joined is not None
     assert joined.story_id == every.candidates[0][0].story_id
+
+
+async def test_a_lookup_keeps_a_story_whose_tonnage_an_approximate_one_rounds(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Tonnages that share no value bar nothing when an approximate one rounds the other's
+    ("over 18,000 tonnes" and "18,125 tonnes" are one shipment): the lookup keeps that
+    story, and the new item joins it as `best_story` joins it given every candidate."""
+    config = make_config(database={"url": database_url})
+    stored, new = BODY.format("18,125"), BODY.format("over 18,000")
+    assert same_story(sketch_text(TITLE, new), sketch_text(TITLE, stored))
+    async with Runtime(config) as rt:
+        await _save(rt, "wire", TITLE, stored)
+        every, placed_of_every = await _lookup(rt, new, given=False)
+        kept, placed = await _lookup(rt, new, given=True)
+    assert [c.source for c in every.candidates[0]] == ["wire"]
+    assert placed_of_every is not None
+    assert kept.candidates == every.candidates
+    assert placed == placed_of_every

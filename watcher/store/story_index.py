@@ -24,7 +24,7 @@ from watcher.domain.stories import (
     hot_keys,
     shortlist,
 )
-from watcher.domain.story_facts import kind_of
+from watcher.domain.story_facts import ROUNDED, TONNAGE, approximated, kind_of
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
@@ -107,8 +107,7 @@ def lookup(
     inside the poll's write transaction, after `lock_story_assignment`.
 
     `sketches[i]`, when given, is the i-th new item's sketch: the items of a story that
-    one of its shortlisted items bars (it names values of a `CONTRADICTING` kind that
-    the new item names too, and shares none, which `contradicts` always counts) are then
+    one of its shortlisted items bars (`_barred`: the first tests of `contradicts`) are then
     left out of `candidates[i]` before their sketches are decoded, since `best_story`
     never places an item in a barred story whatever its other items. In a template's
     items (the same frame, other events) that is nearly every candidate.
@@ -150,7 +149,7 @@ def lookup(
             for item_id in ids
             if (row := sketch_rows.get(item_id)) is not None and abs(row[2] - when) <= window
         ]
-        barred = _barred(_named(sketches[i]) if sketches else {}, near, facts)
+        barred = _barred(_named(sketches[i] if sketches else None), near, facts)
         mine = []
         for item_id, row in near:
             if row[0] in barred:
@@ -167,24 +166,29 @@ def lookup(
 _Facts = tuple[frozenset[int], frozenset[int]]  # an item's facts, and their kinds
 
 
-def _named(sketch: Sketch | None) -> dict[int, frozenset[int]]:
-    """The new item's values of each `CONTRADICTING` kind it names."""
+def _named(sketch: Sketch | None) -> tuple[dict[int, frozenset[int]], frozenset[int]]:
+    """The new item's values of each `CONTRADICTING` kind it names, and its `ROUNDED` facts."""
     if sketch is None:
-        return {}
-    return {kind: values for kind in CONTRADICTING if (values := sketch.of_kind(kind))}
+        return {}, frozenset()
+    named = {kind: values for kind in CONTRADICTING if (values := sketch.of_kind(kind))}
+    return named, sketch.of_kind(ROUNDED)
 
 
 def _barred(
-    named: Mapping[int, frozenset[int]],
+    named: tuple[Mapping[int, frozenset[int]], frozenset[int]],
     near: Sequence[tuple[int, _SketchRow]],
     facts: dict[int, _Facts | None],
 ) -> set[int]:
-    """The stories of `near` (shortlisted ids and their rows) that an item of theirs bars:
-    it names values of a kind in `named` (the new item's values by `CONTRADICTING` kind)
-    and shares none. An item without a story or a readable sketch bars nothing (it is
-    no candidate). `facts` caches each item's facts and kinds across a poll's items."""
+    """The stories of `near` (shortlisted ids and their rows) that an item of theirs bars
+    as `contradicts` does first: it names values of a `CONTRADICTING` kind that the new
+    item names too (`named`: its values by kind, and its `ROUNDED` facts) and shares none,
+    tonnages aside when an approximate one rounds the other's
+    (`watcher.domain.story_facts.approximated`). An item without a story or a readable
+    sketch bars nothing (it is no candidate). `facts` caches each item's facts and kinds
+    across a poll's items."""
     barred: set[int] = set()
-    if not named:
+    mine, rounded = named
+    if not mine:
         return barred
     for item_id, (story_id, _, _, data) in near:
         if story_id is None or story_id in barred:
@@ -194,10 +198,21 @@ def _barred(
             facts[item_id] = None if found is None else (found, frozenset(map(kind_of, found)))
         theirs = facts[item_id]
         if theirs is not None and any(
-            kind in theirs[1] and values.isdisjoint(theirs[0]) for kind, values in named.items()
+            kind in theirs[1]
+            and values.isdisjoint(theirs[0])
+            and (kind != TONNAGE or not _approximate(values, rounded, theirs[0]))
+            for kind, values in mine.items()
         ):
             barred.add(story_id)
     return barred
+
+
+def _approximate(tonnages: frozenset[int], rounded: frozenset[int], theirs: frozenset[int]) -> bool:
+    """True when an approximate tonnage of either item rounds a tonnage of the other:
+    `tonnages` and `rounded` are the new item's, `theirs` the other's facts."""
+    own = [f for f in theirs if kind_of(f) == TONNAGE]
+    their_rounded = [f for f in theirs if kind_of(f) == ROUNDED]
+    return bool(approximated(tonnages, their_rounded) or approximated(own, rounded))
 
 
 @dataclass(frozen=True, slots=True)
