@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from watcher.domain.stories import contradictions, news, same_story, sketch_text
+from watcher.domain.stories import Sketch, contradictions, news, same_story, sketch_text
 from watcher.domain.story_facts import FIGURE, MONTH, ROUNDED, TONNAGE, fact_values
 
 QUOTA = (
@@ -89,27 +89,23 @@ CONTROLS = (
 def test_one_event_read_in_both_directions_is_one_story_when_both_name_its_day() -> None:
     """Two reports of the controls of February 4 that the classifier read as tightening
     and as easing are one event; without a shared day or figure they stay apart."""
-    day = date(2025, 2, 4)
     title, body = CONTROLS
-    tight = sketch_text(
-        title,
-        body.format(phrase="protects national security"),
-        day,
-        [("export_control", "tightening")],
-    )
-    eased = sketch_text(
-        title, body.format(phrase="is not a ban"), day, [("export_control", "easing")]
-    )
+
+    def read_both_ways(text: str, day: date | None) -> tuple[Sketch, Sketch]:
+        tight = sketch_text(
+            title,
+            text.format(phrase="protects national security"),
+            day,
+            [("export_control", "tightening")],
+        )
+        eased = sketch_text(
+            title, text.format(phrase="is not a ban"), day, [("export_control", "easing")]
+        )
+        return tight, eased
+
+    tight, eased = read_both_ways(body, date(2025, 2, 4))
     assert "signal" not in contradictions(tight, eased)
     assert same_story(tight, eased)
     undated = body.replace(", effective February 4,", ",")
-    tight_undated = sketch_text(
-        title,
-        undated.format(phrase="protects national security"),
-        None,
-        [("export_control", "tightening")],
-    )
-    eased_undated = sketch_text(
-        title, undated.format(phrase="is not a ban"), None, [("export_control", "easing")]
-    )
+    tight_undated, eased_undated = read_both_ways(undated, None)
     assert "signal" in contradictions(tight_undated, eased_undated)
