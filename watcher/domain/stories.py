@@ -106,7 +106,7 @@ class Sketch:
         self.facts = facts
         self._sets: list[frozenset[int] | None] = [shingles, words, title_words]
         self._packed: tuple[bytes, tuple[int, int, int, int]] | None = None
-        self.by_kind: Mapping[int, frozenset[int]] = _by_kind(facts)
+        self.by_kind: Mapping[int, frozenset[int]] = facts_by_kind(facts)
         """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
 
     @classmethod
@@ -124,7 +124,7 @@ class Sketch:
         sketch.facts = frozenset(facts)
         sketch._sets = [None, None, None]
         sketch._packed = (data, bounds)
-        sketch.by_kind = _by_kind(facts)
+        sketch.by_kind = facts_by_kind(facts)
         return sketch
 
     def _set(self, which: int) -> frozenset[int]:
@@ -179,7 +179,7 @@ class Sketch:
         return self.by_kind.get(kind, _NONE)
 
 
-def _by_kind(facts: Iterable[int]) -> dict[int, frozenset[int]]:
+def facts_by_kind(facts: Iterable[int]) -> dict[int, frozenset[int]]:
     """`facts` grouped by kind (`kind_of`): a fact's kind is its top bits, so the facts
     in order come kind by kind."""
     ordered = facts if isinstance(facts, tuple) else sorted(facts)
@@ -275,7 +275,7 @@ JOIN = THRESHOLD  # `similarity` at which two items with no contradicting fact r
 # 2021, whichever other years either names), another tonnage (a quota's or a
 # shipment's size: outlets may pick other percentages or prices of one event, not
 # another size), another signal type. The same type in the other direction (`SIGNAL`)
-# tells them apart too unless they name one day, figure or number (`_share_pinned`).
+# tells them apart too unless they name one day, figure or number (`PINNING`).
 CONTRADICTING = (
     MATERIAL,
     COUNTRY,
@@ -294,31 +294,23 @@ SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if _share_named(a, b):
+    if _share(a, b, SPECIFIC):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
 
 
-def _share_named(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `SPECIFIC` fact (a day, a figure, a batch or number,
-    a place) in their text; publication days do not count."""
-    return any(kind_of(f) in SPECIFIC for f in a.facts & b.facts)
+def _share(a: Sketch, b: Sketch, kinds: Collection[int]) -> bool:
+    """True when both items name one fact of `kinds` in their text."""
+    return any(kind_of(f) in kinds for f in a.facts & b.facts)
 
 
 # Kinds of facts that pin one event in time or size: a day, a figure, a batch or number.
+# Two items sharing one are not told apart by a signal of one type read in the other
+# direction: the classifier reads the direction from a phrase ("not a ban", "approved
+# licences" in a report of new controls), and one event's reports differ in such
+# phrases. A place does not pin an event (a mine that floods and reopens is one place).
 PINNING = (DAY, FIGURE, ORDINAL)
-
-
-def _share_pinned(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `PINNING` fact in their text.
-
-    Then a signal of one type read in the other direction does not tell them apart: the
-    classifier reads the direction from a phrase ("not a ban", "approved licences" in a
-    report of new controls), and one event's reports differ in such phrases. A place
-    does not pin an event (a mine that floods and reopens is one place).
-    """
-    return any(kind_of(f) in PINNING for f in a.facts & b.facts)
 
 
 def _published(sketch: Sketch) -> set[int]:
@@ -335,9 +327,9 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     """The kinds of facts on which two items disagree: each names values, none shared.
 
     `CONTRADICTING` kinds always count (signal types: both have some and share none;
-    tonnages: unless an approximate one rounds the other's, `_approximate_match`);
+    tonnages: unless an approximate one rounds the other's, `apart_kind`);
     signals of one type in other directions count unless both name one day, figure or
-    batch (`_share_pinned`); days count when each names one the other does not; figures
+    batch (`PINNING`); days count when each names one the other does not; figures
     count when each names two the other lacks (an approximate one that rounds the
     other's aside), or one when one text is mostly a copy of the other (a template: the
     same frame, other numbers), and so do places. In rewrites of one event the outlets
@@ -348,27 +340,45 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
 
 def contradicts(a: Sketch, b: Sketch) -> bool:
     """`bool(contradictions(a, b))`, stopping at the first contradiction found."""
-    mine, theirs = a.by_kind, b.by_kind
-    for kind in CONTRADICTING:  # `_contradicting`'s first tests, without a generator
+    if apart_kind(a.by_kind, b.by_kind) is not None:  # the cheap tests, no generator
+        return True
+    return any(True for _ in _contradicting(a, b, CONTRADICTING))
+
+
+def apart_kind(
+    mine: Mapping[int, frozenset[int]],
+    theirs: Mapping[int, frozenset[int]],
+    kinds: Collection[int] = CONTRADICTING,
+) -> int | None:
+    """The first of `kinds` (`CONTRADICTING` kinds) on which two items' facts, by kind
+    (`Sketch.by_kind`, `facts_by_kind`), set them apart, or None: both name values of it
+    and share none; tonnages not when an approximate one of either rounds one of the
+    other's ("over 18,000 tonnes" and "18,125 tonnes", `approximated`)."""
+    for kind in kinds:
         values, other = mine.get(kind), theirs.get(kind)
         if (
             values
             and other
             and values.isdisjoint(other)
-            and (kind != TONNAGE or not _approximate_match(a, b, values, other))
+            and not (
+                kind == TONNAGE
+                and (
+                    approximated(values, theirs.get(ROUNDED, _NONE))
+                    or approximated(other, mine.get(ROUNDED, _NONE))
+                )
+            )
         ):
-            return True
-    return any(True for _ in _contradicting(a, b, CONTRADICTING))
+            return kind
+    return None
 
 
 def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterator[str]:
     """`contradictions`, one kind at a time, the cheap tests first (the `CONTRADICTING`
     kinds in `tested` known to agree)."""
     for kind in CONTRADICTING:
-        apart = kind not in tested and _disjoint(a.of_kind(kind), b.of_kind(kind))
-        if apart and (kind != TONNAGE or not _approximate_match(a, b)):
+        if kind not in tested and apart_kind(a.by_kind, b.by_kind, (kind,)) is not None:
             yield KINDS[kind]
-    if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share_pinned(a, b):
+    if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share(a, b, PINNING):
         yield KINDS[SIGNAL]
     if _each_has_own(a.of_kind(DAY), b.of_kind(DAY)):
         yield KINDS[DAY]
@@ -382,16 +392,6 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[PLACE]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
-
-
-def _approximate_match(
-    a: Sketch, b: Sketch, mine: frozenset[int] | None = None, theirs: frozenset[int] | None = None
-) -> bool:
-    """True when an approximate tonnage of one item matches a rounding of the other's
-    ("over 18,000 tonnes" and "18,125 tonnes"): then their tonnages are not apart."""
-    mine = a.of_kind(TONNAGE) if mine is None else mine
-    theirs = b.of_kind(TONNAGE) if theirs is None else theirs
-    return bool(approximated(mine, b.of_kind(ROUNDED)) or approximated(theirs, a.of_kind(ROUNDED)))
 
 
 def _own_figures(a: Sketch, b: Sketch) -> frozenset[int]:
@@ -619,16 +619,24 @@ def encode_sketch(sketch: Sketch) -> bytes:
 
 def decode_sketch(data: bytes) -> Sketch | None:
     """The sketch stored by `encode_sketch`, or None for an unknown or damaged value."""
+    header = _header(data)
+    if header is None:
+        return None
+    n_shingles, n_words, bounds = header
+    return Sketch._packed_in(data, bounds, n_shingles, n_words)
+
+
+def _header(data: bytes) -> tuple[int, int, tuple[int, int, int, int]] | None:
+    """A stored sketch's shingle and word counts and where its four parts end (counted in
+    values after the header), or None for an unknown version or a damaged value."""
     try:
         version, n_shingles, n_words, k1, k2, k3, k4 = _HEADER.unpack_from(data)
-        if version != _VERSION:
-            return None
     except struct.error:
         return None
     bounds = (k1, k1 + k2, k1 + k2 + k3, k1 + k2 + k3 + k4)
-    if len(data) < _HEADER.size + 4 * bounds[3]:
+    if version != _VERSION or len(data) < _HEADER.size + 4 * bounds[3]:
         return None
-    return Sketch._packed_in(data, bounds, n_shingles, n_words)
+    return n_shingles, n_words, bounds
 
 
 def _values(data: bytes, start: int, end: int) -> tuple[int, ...]:
@@ -639,11 +647,8 @@ def _values(data: bytes, start: int, end: int) -> tuple[int, ...]:
 def encoded_facts(data: bytes) -> frozenset[int] | None:
     """The facts of a sketch stored by `encode_sketch`, without reading its hash sets:
     `decode_sketch(data).facts`, and None where `decode_sketch` gives None."""
-    try:
-        version, _, _, k1, k2, k3, k4 = _HEADER.unpack_from(data)
-    except struct.error:
+    header = _header(data)
+    if header is None:
         return None
-    start = k1 + k2 + k3
-    if version != _VERSION or len(data) < _HEADER.size + 4 * (start + k4):
-        return None
-    return frozenset(_values(data, start, start + k4))
+    bounds = header[2]
+    return frozenset(_values(data, bounds[2], bounds[3]))

@@ -19,12 +19,13 @@ from watcher.domain.stories import (
     CONTRADICTING,
     Candidate,
     Sketch,
+    apart_kind,
     decode_sketch,
     encoded_facts,
+    facts_by_kind,
     hot_keys,
     shortlist,
 )
-from watcher.domain.story_facts import ROUNDED, TONNAGE, approximated, kind_of
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
@@ -141,7 +142,7 @@ def lookup(
     # shortlist it: the postings span every new item's window, and decoding them all
     # held hundreds of sketches per poll for nothing
     decoded: dict[int, Candidate | None] = {}
-    facts: dict[int, _Facts | None] = {}
+    facts: dict[int, _ByKind | None] = {}
     candidates = []
     for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True)):
         near = [
@@ -149,7 +150,7 @@ def lookup(
             for item_id in ids
             if (row := sketch_rows.get(item_id)) is not None and abs(row[2] - when) <= window
         ]
-        barred = _barred(_named(sketches[i] if sketches else None), near, facts)
+        barred = _barred(sketches[i] if sketches else None, near, facts)
         mine = []
         for item_id, row in near:
             if row[0] in barred:
@@ -163,56 +164,32 @@ def lookup(
     return Lookup(candidates, [keys - hot for keys, _ in wanted], frozenset(hot))
 
 
-_Facts = tuple[frozenset[int], frozenset[int]]  # an item's facts, and their kinds
-
-
-def _named(sketch: Sketch | None) -> tuple[dict[int, frozenset[int]], frozenset[int]]:
-    """The new item's values of each `CONTRADICTING` kind it names, and its `ROUNDED` facts."""
-    if sketch is None:
-        return {}, frozenset()
-    named = {kind: values for kind in CONTRADICTING if (values := sketch.of_kind(kind))}
-    return named, sketch.of_kind(ROUNDED)
+_ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
 
 
 def _barred(
-    named: tuple[Mapping[int, frozenset[int]], frozenset[int]],
+    sketch: Sketch | None,
     near: Sequence[tuple[int, _SketchRow]],
-    facts: dict[int, _Facts | None],
+    facts: dict[int, _ByKind | None],
 ) -> set[int]:
     """The stories of `near` (shortlisted ids and their rows) that an item of theirs bars
-    as `contradicts` does first: it names values of a `CONTRADICTING` kind that the new
-    item names too (`named`: its values by kind, and its `ROUNDED` facts) and shares none,
-    tonnages aside when an approximate one rounds the other's
-    (`watcher.domain.story_facts.approximated`). An item without a story or a readable
-    sketch bars nothing (it is no candidate). `facts` caches each item's facts and kinds
-    across a poll's items."""
+    as `contradicts` does first (`apart_kind`) against the new item's `sketch`. An item
+    without a story or a readable sketch bars nothing (it is no candidate). `facts`
+    caches each item's facts by kind across a poll's items."""
     barred: set[int] = set()
-    mine, rounded = named
-    if not mine:
+    mine = sketch.by_kind if sketch is not None else {}
+    if mine.keys().isdisjoint(CONTRADICTING):
         return barred
     for item_id, (story_id, _, _, data) in near:
         if story_id is None or story_id in barred:
             continue
         if item_id not in facts:
             found = encoded_facts(bytes(data)) if data else None
-            facts[item_id] = None if found is None else (found, frozenset(map(kind_of, found)))
+            facts[item_id] = None if found is None else facts_by_kind(found)
         theirs = facts[item_id]
-        if theirs is not None and any(
-            kind in theirs[1]
-            and values.isdisjoint(theirs[0])
-            and (kind != TONNAGE or not _approximate(values, rounded, theirs[0]))
-            for kind, values in mine.items()
-        ):
+        if theirs is not None and apart_kind(mine, theirs) is not None:
             barred.add(story_id)
     return barred
-
-
-def _approximate(tonnages: frozenset[int], rounded: frozenset[int], theirs: frozenset[int]) -> bool:
-    """True when an approximate tonnage of either item rounds a tonnage of the other:
-    `tonnages` and `rounded` are the new item's, `theirs` the other's facts."""
-    own = [f for f in theirs if kind_of(f) == TONNAGE]
-    their_rounded = [f for f in theirs if kind_of(f) == ROUNDED]
-    return bool(approximated(tonnages, their_rounded) or approximated(own, rounded))
 
 
 @dataclass(frozen=True, slots=True)
