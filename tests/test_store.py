@@ -168,35 +168,34 @@ def test_a_database_at_head_starts_without_importing_alembic(tmp_path: Path) -> 
     file gets the newest schema from the Core tables without it either; a file behind
     head migrates with Alembic but without pygments (which only Mako's HTML error pages
     use)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
-    program = (
-        "import asyncio, sys\n"
-        "from watcher.store.db import open_database\n"
-        "async def main():\n"
-        f"    async with open_database({url!r}) as db:\n"
-        "        pass\n"
-        "asyncio.run(main())\n"
-        "print('alembic' in sys.modules, 'pygments' in sys.modules)\n"
-        "import pygments\n"  # still importable afterwards
-    )
 
-    def opened() -> str:
+    def opened(url: str) -> str:
+        """What a fresh process that opens `url` has imported of Alembic and pygments."""
+        program = (
+            "import asyncio, sys\n"
+            "from watcher.store.db import open_database\n"
+            "async def main():\n"
+            f"    async with open_database({url!r}) as db:\n"
+            "        pass\n"
+            "asyncio.run(main())\n"
+            "print('alembic' in sys.modules, 'pygments' in sys.modules)\n"
+            "import pygments\n"  # still importable afterwards
+        )
         return subprocess.run(
             [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
 
     # a new file, then the same file at head: no Alembic either time
-    assert [opened(), opened()] == ["False False", "False False"]
-    assert asyncio.run(_revision(url)) == migrate.head()
+    new = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
+    assert [opened(new), opened(new)] == ["False False", "False False"]
+    assert asyncio.run(_revision(new)) == migrate.head()
     # a file left at an older revision: Alembic migrates it, without pygments
-    older = tmp_path / "older.db"
-    url = f"sqlite+aiosqlite:///{older}"
-    engine = create_engine(url)
+    older = f"sqlite+aiosqlite:///{tmp_path / 'older.db'}"
+    engine = create_engine(older)
     asyncio.run(migrate.upgrade(engine, "0010"))
     asyncio.run(engine.dispose())
-    program = program.replace(str(tmp_path / "w.db"), str(older))
-    assert opened() == "True False"
-    assert asyncio.run(_revision(url)) == migrate.head()
+    assert opened(older) == "True False"
+    assert asyncio.run(_revision(older)) == migrate.head()
 
 
 async def _revision(url: str) -> str | None:
