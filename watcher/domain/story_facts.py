@@ -199,8 +199,8 @@ _NUMBER_WORDS = {
     "dozen": 12,
 }
 _FIGURE = _starting(
-    r"$¥€£urc\s\d",
-    rf"(?P<cur>[$¥€£]|us\$|rmb|usd|cny)?\s?(?P<num>{_NUMBER})\s?"
+    r"$¥€£urc\d",
+    rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|thousand|k(?![a-z])|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
@@ -360,7 +360,9 @@ def fact_values(
     out.update((COUNTRY, name) for name in _country_terms().named(lowered))
     day_months = list(_DAY_MONTH.finditer(text))
     month_days = list(_MONTH_DAY.finditer(text))
-    days = _days(text, day_months, month_days)
+    iso_days = list(_ISO_DAY.finditer(text))
+    cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
+    days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
@@ -370,10 +372,12 @@ def fact_values(
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
-    for match in _QUARTER.finditer(text):
+    quarters = list(_QUARTER.finditer(text))
+    for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
-    years = [(match.start(1), match.group(1)) for match in _YEAR.finditer(text)]
+    year_matches = list(_YEAR.finditer(text))
+    years = [(match.start(1), match.group(1)) for match in year_matches]
 
     def ordinal(value: str, match: re.Match[str], reach: int = 0) -> None:
         """A batch, round or number, alone and with its year (`_year_of`)."""
@@ -386,14 +390,18 @@ def fact_values(
     for match in _CJK_ORDINAL.finditer(text):
         number = match.group(1)
         ordinal(f"batch:{_ORDINALS.get(number, number)}", match)
-    for match in (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text)):
+    numbered = (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text))
+    for match in numbered:
         ordinal(f"no:{int(match.group(1))}", match, NUMBER_YEAR_REACH)
-    figures, roundings = _figures(text)
+    figures, roundings, figure_spans = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
-    out.update((COUNT, count) for count in _counts(text))
-    out.update((YEAR, match.group(1)) for match in _YEAR.finditer(text))
+    # the numbers of days, years, quarters, announcement numbers and figures are not counts
+    dated = (*day_months, *month_days, *iso_days, *cjk_days, *year_matches, *quarters)
+    taken = [match.span() for match in (*dated, *numbered)] + figure_spans
+    out.update((COUNT, count) for count in _counts(text, taken))
+    out.update((YEAR, year) for _, year in years)
     out.update((PLACE, place) for place in _places(text))
     return out
 
@@ -460,25 +468,28 @@ def _places(text: str) -> set[str]:
 
 
 def _days(
-    text: str, day_months: Iterable[re.Match[str]], month_days: Iterable[re.Match[str]]
+    day_months: Iterable[re.Match[str]],
+    month_days: Iterable[re.Match[str]],
+    iso_days: Iterable[re.Match[str]],
+    cjk_days: Iterable[re.Match[str]],
 ) -> set[tuple[int, int]]:
-    """The (month, day) pairs `text` names: `day_months` and `month_days` are its matches
-    of `_DAY_MONTH` and `_MONTH_DAY` ("3 July", "July 3"), found once for `fact_values`."""
+    """The (month, day) pairs a text names, from its matches of `_DAY_MONTH` ("3 July"),
+    `_MONTH_DAY` ("July 3"), `_ISO_DAY` and `_CJK_DAY`, found once by `fact_values`."""
     out: set[tuple[int, int]] = set()
     for match in day_months:
         out.add((_MONTHS[match.group(2).lower()], int(match.group(1))))
     for match in month_days:
         out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
-    for match in _ISO_DAY.finditer(text):
+    for match in iso_days:
         out.add((int(match.group(2)), int(match.group(3))))
-    for match in _CJK_DAY.finditer(text) if _CJK_MONTH_MARK in text else ():
+    for match in cjk_days:
         out.add((int(match.group(1)), int(match.group(2))))
     return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
 
 
-def _figures(text: str) -> tuple[set[str], set[str]]:
-    """Numbers that count something (a unit, a currency or a scale), normalised, and
-    their roundings (`ROUNDED`).
+def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
+    """Numbers that count something (a unit, a currency or a scale), normalised, their
+    roundings (`ROUNDED`), and the spans of `text` they were read from.
 
     Three significant digits and the kind of unit ("%", "t", "kg"; money of any
     currency is one kind), so "18,010 tonnes" and "18,000 tons", or "$8.5 billion" and
@@ -489,10 +500,12 @@ def _figures(text: str) -> tuple[set[str], set[str]]:
     """
     out: set[str] = set()
     roundings: set[str] = set()
+    spans: list[tuple[int, int]] = []
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
         if not (currency or unit or scale):
             continue
+        spans.append(match.span())
         number = match.group("num").replace(",", "")
         try:
             value = float(number)
@@ -508,7 +521,7 @@ def _figures(text: str) -> tuple[set[str], set[str]]:
         approximate = _approximate(text, match.start("num"), digits, scale)
         out.add(f"{'~' if approximate else ''}{_rounded(value)}{suffix}")
         roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 3) + 1))
-    return out, roundings
+    return out, roundings, spans
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
@@ -534,28 +547,21 @@ _COUNT = _starting(
     rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b",
     re.I,
 )
-_NOT_COUNTS = (
-    _DAY_MONTH,
-    _MONTH_DAY,
-    _ISO_DAY,
-    _CJK_DAY,
-    _YEAR,
-    _QUARTER,
-    _NUMBERED,
-    _CJK_NUMBERED,
-)
 
 
-def _counts(text: str) -> set[str]:
-    """Every number the text names outside its days, years and announcement numbers.
+def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
+    """Every number the text names outside the spans `taken`: its days, years, quarters,
+    announcement numbers and figures, as `fact_values` found them.
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
     """
-    for pattern in _NOT_COUNTS:
-        if pattern is not _CJK_DAY or _CJK_MONTH_MARK in text:
-            text = pattern.sub(" ", text)
-    text = _FIGURE.sub(lambda m: " " if m["cur"] or m["unit"] or m["scale"] else m[0], text)
+    pieces, at = [], 0
+    for start, end in sorted(taken):
+        if start >= at:
+            pieces += [text[at:start], " "]
+        at = max(at, end)
+    text = "".join([*pieces, text[at:]])
     out = set()
     for match in _COUNT.finditer(text):
         word = match.group(0).lower()
