@@ -28,14 +28,23 @@ from watcher.classify.engine import Classifier
 from watcher.config import load_config
 from watcher.domain.items import Signal
 from watcher.domain.stories import (
+    COPY,
+    CORROBORATED,
+    REWRITE,
     Candidate,
     Sketch,
+    _containment,
+    _jaccard,
+    _share_specific,
+    _translated,
     best_story,
+    contradictions,
     hot_keys,
     index_keys,
     shortlist,
     sketch_text,
 )
+from watcher.domain.story_facts import described
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "watcher.yaml"
 SETS = Path(__file__).resolve().parent.parent / "tests" / "data" / "stories"
@@ -292,6 +301,51 @@ def _moment(day: date | None) -> datetime:
     return datetime.combine(day or date(2000, 1, 1), time(12), tzinfo=UTC)
 
 
+def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
+    """Which gate decides the pair: not shortlisted, the contradicting kinds, or the
+    evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, and over
+    `CORROBORATED` with a shared specific)."""
+    gates = []
+    if not shortlist(index_keys(later), {key: [0] for key in index_keys(first)}):
+        gates.append("not shortlisted")
+    apart = contradictions(first, later)
+    if apart:
+        gates.append("contradicts: " + ", ".join(apart))
+    words = _jaccard(first.words, later.words)
+    gates.append(
+        f"copy {_containment(first, later) / COPY:.2f} rewrite {words / REWRITE:.2f}"
+        f" corroborated {words / CORROBORATED if _share_specific(first, later) else 0.0:.2f}"
+        f" translated {_translated(first, later):.2f}"
+    )
+    return "; ".join(gates)
+
+
+def dev_errors(
+    items: dict[str, RealItem], sketches: dict[str, Sketch], pairs: list[dict[str, str]]
+) -> list[str]:
+    """Readable lines for every wrong dev decision (held-back pairs never listed): the
+    pair, the gate that decided it (`why`) and both items' facts and openings."""
+    out = []
+    for pair in pairs:
+        if pair["split"] != "dev":
+            continue
+        one = score_pairs(items, sketches, [pair])
+        if one.joined == one.gold_joins and not one.missed:
+            continue
+        what = "missed alert" if one.missed else ("split" if one.gold_joins else "joined")
+        a, b = items[pair["a"]], items[pair["b"]]
+        out.append(
+            f"{what}: {pair['relation']}/{pair.get('kind', '')} {a.id} {b.id}:"
+            f" {why(a, b, sketches[a.id], sketches[b.id])}"
+        )
+        for item in (a, b):
+            facts = described(item.title, item.body, sketches[item.id].facts, item.published)
+            text = " ".join(f"{item.title} {item.body}".split())[:300]
+            out.append(f"    {item.id} [{item.source} {item.published}] {text}")
+            out.append(f"      facts: {facts}")
+    return out
+
+
 def default_classifier() -> Callable[[str, str, date | None], list[Signal]]:
     """The shipped rules (config/watcher.yaml) as a function of (title, body, date)."""
     config = load_config(CONFIG, environ={})
@@ -307,6 +361,9 @@ def main() -> int:
     """
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
+    if "--dev-errors" in sys.argv:  # the dev split's wrong decisions and why, alone
+        print("\n".join(dev_errors(items, sketches, pairs)))
+        return 0
     splits = ("dev",) if "--dev" in sys.argv else ("dev", "heldout")
     for split in splits:
         chosen = [p for p in pairs if p["split"] == split]

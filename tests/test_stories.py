@@ -75,14 +75,14 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
-    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.63, at most 1 missed alert
-    (measured 1.000, 0.638 and 1; see README)."""
+    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.67, at most 1 missed alert
+    (measured 1.000, 0.675 and 1; see README)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
     assert result.pairs >= 290
     assert result.precision >= 0.98
-    assert result.recall >= 0.63
+    assert result.recall >= 0.67
     assert result.missed <= 1
 
 
@@ -372,7 +372,7 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
             filed = (
                 await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
             ).all()
-    assert {k.key for k in filed} == index_keys(sketch_text(*LYNAS))
+    assert {k.key for k in filed} == index_keys(sketch_text(*LYNAS, NOW.date()))
     assert {k.story_id for k in filed} == {items["wire"].story_id}
     assert items["reprint"].story_id == items["wire"].story_id
     assert items["other"].story_id != items["wire"].story_id
@@ -400,7 +400,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
 ) -> None:
     """The poll that sees a key filed under HOT_ITEMS items records it and skips it."""
     config = make_config(database={"url": database_url})
-    sketch = sketch_text(*LYNAS)
+    sketch = sketch_text(*LYNAS, NOW.date())
     common = min(index_keys(sketch))
     async with Runtime(config) as rt:
         for n in range(HOT_ITEMS + 10):

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from watcher.domain.stories import Sketch, contradictions, news, same_story, sketch_text
-from watcher.domain.story_facts import FIGURE, MONTH, ROUNDED, TONNAGE, fact_values
+from watcher.domain.stories import (
+    MIN_SHARED_KEYS,
+    Sketch,
+    contradictions,
+    index_keys,
+    news,
+    same_story,
+    shortlist,
+    sketch_text,
+)
+from watcher.domain.story_facts import DAY, FIGURE, MONTH, ROUNDED, SCRIPT, TONNAGE, fact_values
 
 QUOTA = (
     "Congo replaces its cobalt export ban with quotas",
@@ -109,3 +118,69 @@ def test_one_event_read_in_both_directions_is_one_story_when_both_name_its_day()
     undated = body.replace(", effective February 4,", ",")
     tight_undated, eased_undated = read_both_ways(undated, None)
     assert "signal" in contradictions(tight_undated, eased_undated)
+
+
+def test_a_weekday_names_its_month() -> None:
+    """ "on Thursday" in an item published 2025-10-09 is October 9: a day and its month."""
+    values = fact_values("", "China on Thursday announced export curbs", date(2025, 10, 9))
+    assert (DAY, "10-09") in values
+    assert (MONTH, "10") in values
+
+
+def test_the_day_both_were_published_does_not_set_one_events_reports_apart() -> None:
+    """A dateline of the day both items were published ("May 5 (Wire)") and the day the
+    event takes effect ("from May 6") are no two events; published on other days, the
+    days named still tell two daily notes apart."""
+    wire = sketch_text(
+        "Harbour licence of Tarvik smelter renewed for ten years",
+        "OSLO, May 5 (Wire) -- Norway renewed the operating licence of the Tarvik cobalt"
+        " smelter for ten years, starting tomorrow, the regulator said in a statement.",
+        date(2026, 5, 5),
+    )
+    release = sketch_text(
+        "Tarvik smelter operating licence renewed for ten years",
+        "The regulator said Norway renewed the operating licence of the Tarvik cobalt smelter"
+        " for a further ten years, effective May 6, in a statement to the company.",
+        date(2026, 5, 5),
+    )
+    assert "day" not in contradictions(wire, release)
+    assert same_story(wire, release)
+
+    def note(day: date) -> Sketch:
+        return sketch_text(
+            "Cobalt prices steady",
+            f"LONDON, May {day.day} (Wire) -- Cobalt prices held steady in Rotterdam trading.",
+            day,
+        )
+
+    assert "day" in contradictions(note(date(2026, 5, 5)), note(date(2026, 5, 6)))
+
+
+ENGLISH = (
+    "Congo to lift cobalt export ban, impose quotas",
+    "The Democratic Republic of Congo will lift its cobalt export ban on October 16 and"
+    " cap exports at {tonnage} for the rest of the year, its minerals regulator said.",
+)
+CHINESE = "刚果（金）10月16日起解除钴出口禁令，今年剩余时间出口上限为{tonnage}。"
+
+
+def test_reports_in_two_scripts_join_on_two_shared_days_or_figures() -> None:
+    """An English and a Chinese report share no words: sharing the day and the tonnage
+    they are one story (and shortlisted for each other through those facts); sharing
+    the day alone they are not, nor are two English texts that share both facts but
+    little wording."""
+    english = sketch_text(ENGLISH[0], ENGLISH[1].format(tonnage="18,125 tonnes"))
+    chinese = sketch_text("", CHINESE.format(tonnage="18125吨"))
+    assert (SCRIPT, "cjk") in fact_values("", CHINESE)
+    assert (SCRIPT, "latin") in fact_values(*ENGLISH)
+    assert same_story(english, chinese)
+    assert len(index_keys(english) & index_keys(chinese)) >= MIN_SHARED_KEYS
+    assert shortlist(index_keys(chinese), {key: [1] for key in index_keys(english)}) == [1]
+    day_only = sketch_text("", CHINESE.format(tonnage="大量钴").replace("上限为", ""))
+    assert not same_story(english, day_only)
+    rewrite = sketch_text(
+        "Kinshasa swaps embargo for allocations",
+        "Shipments of the battery metal resume from Oct. 16 under a ceiling of 18,125 t"
+        " through December, officials announced.",
+    )
+    assert not same_story(english, rewrite)

@@ -48,11 +48,13 @@ from watcher.domain.story_facts import (
     PLACE,
     PUBLISHED,
     ROUNDED,
+    SCRIPT,
     SIGNAL,
     SIGNAL_TYPE,
     TONNAGE,
     YEAR,
     approximated,
+    day_fact,
     facts_of,
     kind_of,
     named_dates,
@@ -255,7 +257,9 @@ def similarity(a: Sketch, b: Sketch) -> float:
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
-    them within `NEAR_DAYS` of each other (fetch times are not evidence). Shared wording alone
+    them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
+    scripts share no words, and `TRANSLATED` shared days or figures are their evidence
+    (`_translated`). Shared wording alone
     is weak evidence in trade press, whose templates and follow-ups reuse it; titles are
     not evidence (templated headlines repeat, and many items have none). The thresholds
     were chosen on the dev split of tests/data/stories/real (README.md there).
@@ -264,7 +268,21 @@ def similarity(a: Sketch, b: Sketch) -> float:
         return 0.0
     words = _jaccard(a.words, b.words)
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(_containment(a, b) / COPY, words / REWRITE, corroborated)
+    return max(_containment(a, b) / COPY, words / REWRITE, corroborated, _translated(a, b))
+
+
+TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scripts share
+
+
+def _translated(a: Sketch, b: Sketch) -> float:
+    """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
+    an English one), scaled like `similarity`: they share no words, so the pinning facts
+    they share (`PINNING`: days, figures, batch and announcement numbers) are the
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script."""
+    mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
+    if not mine or not theirs or mine == theirs:
+        return 0.0
+    return sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING) / TRANSLATED
 
 
 THRESHOLD = 1.0
@@ -380,7 +398,7 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
             yield KINDS[kind]
     if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share(a, b, PINNING):
         yield KINDS[SIGNAL]
-    if _each_has_own(a.of_kind(DAY), b.of_kind(DAY)):
+    if _each_has_own(*_event_days(a, b)):
         yield KINDS[DAY]
     figures = _own_figures(a, b), _own_figures(b, a)
     places = a.of_kind(PLACE), b.of_kind(PLACE)
@@ -392,6 +410,18 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[PLACE]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+
+
+def _event_days(a: Sketch, b: Sketch) -> tuple[frozenset[int], frozenset[int]]:
+    """The days two items name, the day both were published on left out: one outlet
+    dates its report ("March 2 (Bernama)", "today"), another names the event's own day
+    ("effective March 3"); a day of the same day's news tells no two events apart."""
+    mine, theirs = a.of_kind(DAY), b.of_kind(DAY)
+    both = _published(a) & _published(b)
+    if not both or not mine or not theirs:
+        return mine, theirs
+    today = {day_fact(date.fromordinal(day)) for day in both}
+    return mine - today, theirs - today
 
 
 def _own_figures(a: Sketch, b: Sketch) -> frozenset[int]:
@@ -516,9 +546,12 @@ def index_keys(sketch: Sketch) -> frozenset[int]:
     The `KEYS` smallest hashes of its content words and of its 3-shingles. The smallest
     hashes of the union of two sets are shared with probability about their Jaccard
     index each, so two items of one story share several keys (a rewrite through its
-    words, a copy or a teaser through both) and unrelated items rarely share two.
+    words, a copy or a teaser through both) and unrelated items rarely share two. And its
+    `PINNING` facts (days, figures, batch and announcement numbers; at most `KEYS`): a
+    Chinese and an English report of one event share those, not words (`_translated`).
     """
-    return frozenset(sorted(sketch.words)[:KEYS] + sorted(sketch.shingles)[:KEYS])
+    pinning = sorted(f for f in sketch.facts if kind_of(f) in PINNING)[:KEYS]
+    return frozenset(sorted(sketch.words)[:KEYS] + sorted(sketch.shingles)[:KEYS] + pinning)
 
 
 def hot_keys(postings: Mapping[int, Collection[int]]) -> frozenset[int]:
@@ -591,7 +624,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(containment / COPY, words / REWRITE, corroborated)
+    return max(containment / COPY, words / REWRITE, corroborated, _translated(a, b))
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:

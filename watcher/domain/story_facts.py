@@ -8,7 +8,7 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04"), and
   with a publication date the weekdays ("on Monday", "周日") and CJK days named alone
-  ("21日") before it;
+  ("21日") before it; a calendar day or weekday names its month too;
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
@@ -31,6 +31,8 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNT`: every other number the text names ("eight products", "45 working days",
   "24 prohibited"), without its unit. Counts only make news: another outlet's count is
   a fact it adds, not a sign of another event;
+- `SCRIPT`: the writing system of most of the text, "cjk" or "latin" (`script_of`): two
+  items in other scripts can only share facts, not words;
 - `PUBLISHED`: the item's own publication day, when its source gave one (not a hash:
   the day number, so that two days can be compared; `published_days`).
 
@@ -69,6 +71,7 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     ORDINAL_YEAR,
     ROUNDED,
 ) = range(1, 16)
+SCRIPT = 0  # the writing system of most of the text: "cjk" or "latin" (`script_of`)
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -85,6 +88,7 @@ KINDS = {
     TONNAGE: "tonnage",
     ORDINAL_YEAR: "batch of year",
     ROUNDED: "rounded",
+    SCRIPT: "script",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -312,6 +316,11 @@ def _day_facts() -> dict[int, tuple[int, int]]:
     }
 
 
+def day_fact(day: date) -> int:
+    """The `DAY` fact naming the calendar day of `day` (days carry no year)."""
+    return fact(DAY, f"{day.month:02d}-{day.day:02d}")
+
+
 def named_dates(facts: Iterable[int], around: date) -> set[date]:
     """The calendar days among `facts` (`DAY`) as dates: each in the year that puts it
     nearest to `around` (the item's publication day; days carry no year)."""
@@ -343,6 +352,7 @@ def fact_values(
     signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
+    out.add((SCRIPT, script_of(text)))
     if when is not None:
         for match in _WEEKDAY.finditer(text):
             name = match.group(1)
@@ -354,6 +364,7 @@ def fact_values(
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
             out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
+            out.add((MONTH, f"{day.month:02d}"))  # a day names its month, a weekday's too
         out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
@@ -404,6 +415,17 @@ def fact_values(
     out.update((YEAR, year) for _, year in years)
     out.update((PLACE, place) for place in _places(text))
     return out
+
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def script_of(text: str) -> str:
+    """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
+    two items in other scripts share facts (days, figures, numbers), not words."""
+    cjk = len(_CJK_CHAR.findall(text))
+    return "cjk" if cjk and cjk > len(_LATIN_LETTER.findall(text)) else "latin"
 
 
 # An announcement's year is written next to its number ("No. 70 of 2025", "2025年第18号",
