@@ -12,7 +12,7 @@ from datetime import date
 from watcher.classify.engine import Classifier
 from watcher.config import WatcherConfig
 from watcher.domain.stories import decode_sketch, sketch_text
-from watcher.service.analysis import Analysis, Rules, analyse, classifier_for
+from watcher.service.analysis import Analysis, Rules, _classifiers, analyse, classifier_for
 from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -98,18 +98,19 @@ def test_threads_racing_on_new_rules_build_one_classifier(make_config: MakeConfi
     assert all(classifier is got[0] for classifier in got)
 
 
-def test_the_classifier_built_to_check_the_rules_is_the_one_used(make_config: MakeConfig) -> None:
-    """`Rules.from_config` builds the classifier; classifying with those rules builds none."""
+def test_rules_build_no_classifier_until_an_item_is_classified(make_config: MakeConfig) -> None:
+    """`Rules.from_config` builds no classifier; the first analysis builds one, then reuses it."""
     config = make_config()
     last = list(config.signals)[-1]
     fewer = config.model_copy(
         update={"signals": {k: v for k, v in config.signals.items() if k != last}}
     )  # rules no other test builds
     rules = Rules.from_config(fewer)
+    assert rules.digest not in _classifiers
+    assert _got(analyse(rules, TEXTS)) == _expected(fewer)
+    first = _classifiers[rules.digest]
 
     def build() -> Classifier:
         raise AssertionError("a second classifier was built")
 
-    first = classifier_for(rules, build)
-    assert classifier_for(rules) is first
-    assert _got(analyse(rules, TEXTS)) == _expected(fewer)
+    assert classifier_for(rules, build) is first

@@ -44,7 +44,10 @@ _RUN = (
     RUN_ONCE
     + """
 LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax",
-        "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel", "alembic"}
+        "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel", "alembic",
+        "watcher.classify.engine"}
+from watcher.service.analysis import _classifiers
+print(len(_classifiers))
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
 """
 )
@@ -64,7 +67,8 @@ def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
     feed_server: FeedServer, mail_server: MailServer, write_config: WriteConfig
 ) -> None:
     """`run --once` on a round where every source answers 304 and nothing is due loads no
-    template engine, SMTP client, table drawing or store listing; a round that mails does.
+    template engine, SMTP client, table drawing or store listing, and neither imports the
+    rule engine nor builds a classifier; a round that classifies and mails does.
     On an SQLite file at the newest revision it loads no async engine (nor the ORM that
     SQLAlchemy's asyncio extension imports) and no SQLModel, nor does the first run, whose
     new database gets its schema from the Core tables.
@@ -79,14 +83,15 @@ def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
         sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
     )
     first = _run_once(path)
-    assert first.startswith("0 "), first
+    assert first.startswith("1\n0 "), first  # one classifier built, exit 0
+    assert "'watcher.classify.engine'" in first
     assert "'jinja2'" in first
     assert "'aiosmtplib'" in first
     # a new database: its schema made from the Core tables, no migration stack loaded
     assert "'sqlalchemy.ext.asyncio'" not in first
     assert "'alembic'" not in first
     assert len(mail_server.messages) == 1
-    assert _run_once(path) == "0 []"
+    assert _run_once(path) == "0\n0 []"
     assert feed_server.requests[-1][1].get("If-None-Match") == '"v1"'  # the idle round's 304
     assert len(mail_server.messages) == 1
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.delivery import BAN, entries, feed_source, feed_xml
+from tests.servers import FeedServer, Route
 from watcher.classify.lint import rule_warnings
 from watcher.cli import app
 from watcher.config.load import load_config
@@ -45,6 +47,25 @@ def test_invalid_regex_is_rejected(write_config: WriteConfig) -> None:
         signals={"export_control": RULE},
     )
     assert "concepts.ban.1: invalid regular expression '(unclosed'" in message
+
+
+def test_a_bad_rule_stops_run_once_before_any_poll(
+    feed_server: FeedServer, write_config: WriteConfig
+) -> None:
+    """The service builds its classifier only for a first item, yet a broken term still
+    stops `run --once` at start: exit 2, the file and key path named, no source polled."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    path = write_config(
+        include=[],
+        concepts={**CONCEPTS, "ban": ["export ban", "re:(unclosed"]},
+        signals={"export_control": RULE},
+        sources=[feed_source(feed_server.url("/f"))],
+    )
+    result = CliRunner().invoke(app, ["run", "--once", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:" in result.stderr
+    assert "concepts.ban.1: invalid regular expression '(unclosed'" in result.stderr
+    assert feed_server.requests == []
 
 
 def test_empty_term_list_is_rejected(write_config: WriteConfig) -> None:

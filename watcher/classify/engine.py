@@ -15,8 +15,6 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from functools import partial
 
-import structlog
-
 from watcher.classify.background import (
     is_dated_background,
     is_month_background,
@@ -33,7 +31,7 @@ from watcher.classify.direction import (
     lead_end,
     undone_dropped,
 )
-from watcher.classify.lint import rule_warnings
+from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
 from watcher.classify.severity import Weight, grade, is_capped, score
@@ -51,7 +49,6 @@ from watcher.domain.vocabulary import (
     SYMBOLS,
 )
 
-log = structlog.get_logger("watcher.classify")
 _ENTITY_KINDS = ("element", "product", "country")
 _KIND_INDEX = {kind: index for index, kind in enumerate(_ENTITY_KINDS)}
 # (kind, table, matched case-sensitively): symbols and "US" are names only in capitals
@@ -163,8 +160,7 @@ class Classifier:
     @staticmethod
     def log_warnings(config: WatcherConfig) -> None:
         """Log `rule_warning` for each rule of `config` that cannot do its job (`lint`)."""
-        for problem in rule_warnings(config):
-            log.warning("rule_warning", problem=problem)
+        log_rule_warnings(config)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own

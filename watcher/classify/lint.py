@@ -10,10 +10,12 @@ never match, or match without meaning anything:
 - a concept made only of stop words ("the", "of", "的") used to match or as context:
   it is in nearly every sentence, so it tells nothing apart.
 
-`watcher check-config` prints them; the service logs them when it builds its classifier.
+`watcher check-config` prints them; the service logs them when it reads its config.
 """
 
 from __future__ import annotations
+
+import structlog
 
 from watcher.config import WatcherConfig
 from watcher.config.schema import concept_terms
@@ -30,6 +32,7 @@ STOP_WORDS = frozenset((
     "在", "也", "都", "而", "或", "之", "其", "这", "那",
 ))
 # fmt: on
+log = structlog.get_logger("watcher.classify")
 
 
 def rule_warnings(config: WatcherConfig) -> list[str]:
@@ -60,6 +63,12 @@ def rule_warnings(config: WatcherConfig) -> list[str]:
                 " nearly every sentence and tells nothing apart"
             )
     return warnings
+
+
+def log_rule_warnings(config: WatcherConfig) -> None:
+    """Log `rule_warning` for each rule of `config` that cannot do its job."""
+    for problem in rule_warnings(config):
+        log.warning("rule_warning", problem=problem)
 
 
 def _only_stop_words(terms: list[str]) -> bool:

@@ -34,6 +34,7 @@ WORKER_MODULES = (
     "watcher.sources.page",
     "watcher.sources.fulltext",
     "watcher.service.analysis",
+    "watcher.classify.engine",
     "watcher.notify.channels.mail.alert",
 )
 # the optional `fulltext` extra (about 10 MB shared by every worker), preloaded only when
