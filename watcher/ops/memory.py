@@ -40,6 +40,25 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     return bool(mallopt(M_ARENA_MAX, arenas))
 
 
+def return_free_memory() -> bool:
+    """Give the heap's free pages back to the system (glibc's `malloc_trim(0)`).
+
+    A round frees most of what it allocated (documents, items, rows, alerts), but glibc
+    keeps freed pages mapped below the top of the heap, so a daemon's resident memory
+    after a busy round stays at that round's peak. True when memory went back; False
+    when none could, or where there is no `malloc_trim`.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return bool(trim(0))
+
+
 # Allocations (less deallocations) between two youngest-generation collections: the
 # interpreter's default is 700. A round makes and drops a few hundred thousand objects
 # (parsed items, rows, alerts), nearly all without cycles; collecting every 700 of them
