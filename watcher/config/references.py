@@ -27,6 +27,7 @@ CONCEPT_KEYS = (
     "match",
     "anywhere",
     "context",
+    "context_mask",
     "exclude",
     "background",
     "negation",

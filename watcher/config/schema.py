@@ -255,6 +255,11 @@ class SignalRule(Model):
         default_factory=list,
         description="at least one of these concepts must occur somewhere in the item",
     )
+    context_mask: list[str] = Field(
+        default_factory=list,
+        description="phrases inside which a `context` term does not count: a place or firm"
+        " named after a mineral ('无锡' is Wuxi, no tin)",
+    )
     exclude: list[str] = Field(
         default_factory=list, description="a sentence with any of these concepts never matches"
     )
@@ -361,6 +366,7 @@ class SignalRule(Model):
             "match": [c for group in self.match for c in group],
             "anywhere": self.anywhere,
             "context": self.context,
+            "context_mask": self.context_mask,
             "exclude": self.exclude,
             "background": self.background,
             "frame": self.frame,
