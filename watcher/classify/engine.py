@@ -223,6 +223,8 @@ class Classifier:
                     mask.isdisjoint(keys) or compiled.excluded(item.found(index), keys)
                 ):
                     continue
+                if not compiled.other_goods.isdisjoint(keys) and compiled.context.isdisjoint(keys):
+                    continue
                 sentence = sentences[index]
                 if index not in clauses:
                     clauses[index] = Clauses(

@@ -168,6 +168,7 @@ class CompiledRule:
         self.context = frozenset(rule.context)
         self.context_mask = frozenset(rule.context_mask)
         self.exclude = frozenset(rule.exclude)
+        self.other_goods = frozenset(rule.other_goods)
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
         self.frames = frozenset(rule.frame)

@@ -29,6 +29,7 @@ CONCEPT_KEYS = (
     "context",
     "context_mask",
     "exclude",
+    "other_goods",
     "background",
     "negation",
     "denial",

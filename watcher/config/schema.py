@@ -263,6 +263,12 @@ class SignalRule(Model):
     exclude: list[str] = Field(
         default_factory=list, description="a sentence with any of these concepts never matches"
     )
+    other_goods: list[str] = Field(
+        default_factory=list,
+        description="goods outside the watch: a sentence naming one and no `context`"
+        " concept never matches; beside a watched mineral the measure is on it too ('bans"
+        " exports of raw manganese, bauxite and iron ore')",
+    )
     background: list[str] = Field(
         default_factory=list,
         description="cues that frame a sentence as background (history, an earlier event):"
@@ -368,6 +374,7 @@ class SignalRule(Model):
             "context": self.context,
             "context_mask": self.context_mask,
             "exclude": self.exclude,
+            "other_goods": self.other_goods,
             "background": self.background,
             "frame": self.frame,
             "frame_after": self.frame_after,
