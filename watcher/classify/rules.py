@@ -589,7 +589,8 @@ def _flipped(
     rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
 ) -> list[Match]:
     """Easing cues that a `not_easing` cue before them, in their clause, makes tightening,
-    or that stand inside a `not_easing` phrase ("the date of the restart is unclear")."""
+    or that stand inside a `not_easing` phrase ("the date of the restart is unclear") or
+    start inside one ("stopped issuing" before "issuing … export licences")."""
     nots = [m for c in rule.not_easing for m in found.get(c, ())]
     if not nots:
         return []
@@ -604,6 +605,7 @@ def _flipped(
                 and clauses.same(n, cue)
             )
             or (n.start <= cue.start and cue.end <= n.end and n.label != cue.label)
+            or n.start < cue.start < n.end
             for n in nots
         )
     ]
