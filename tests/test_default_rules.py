@@ -215,3 +215,13 @@ def test_a_headline_naming_no_direction_takes_the_bodys_eased_measure(
     signals = {s.type: s for s in classifier.classify(UNDIRECTED_HEADLINE, body)}
     assert list(signals) == ["export_control"]
     assert signals["export_control"].direction is direction
+
+
+def test_exports_resuming_under_export_quotas_are_no_ore_news(classifier: Classifier) -> None:
+    """Shipments resuming under an export regime are export news, not an ore restart
+    (SIGNALS.md: one event is one type)."""
+    signals = classifier.classify(
+        "", "Jakarta set new export quotas for nickel ore, and shipments will resume next month."
+    )
+    assert "ore_supply_disruption" not in {s.type for s in signals}
+    assert "export_control" in {s.type for s in signals}
