@@ -182,3 +182,46 @@ def test_an_old_month_in_the_headline_is_the_items_news_in_the_body_background(
     assert in_title[0].evidence[0].in_title
     in_body = classifier.classify("", f"{words}. Magnet makers in Ningbo said so.", published)
     assert in_body == []
+
+
+UNDIRECTED_HEADLINE = "Court rules on Indonesia's nickel ore export quota"
+
+
+@pytest.mark.parametrize(
+    ("body", "direction"),
+    [
+        (
+            "The court handed down its ruling on Monday. The judges ordered the trade"
+            " ministry to repeal the restrictions within 90 days.",
+            Direction.EASING,
+        ),
+        (
+            "The court handed down its ruling on Monday. The judges said the trade"
+            " ministry could repeal the restrictions.",
+            Direction.TIGHTENING,
+        ),
+        (
+            "The court handed down its ruling on Monday. The ministry has not lifted the"
+            " restrictions.",
+            Direction.TIGHTENING,
+        ),
+    ],
+)
+def test_a_headline_naming_no_direction_takes_the_bodys_eased_measure(
+    classifier: Classifier, body: str, direction: Direction
+) -> None:
+    """A measure the headline only names takes its direction from a body sentence that
+    reports it eased as news; a hedged or negated easing there leaves the default."""
+    signals = {s.type: s for s in classifier.classify(UNDIRECTED_HEADLINE, body)}
+    assert list(signals) == ["export_control"]
+    assert signals["export_control"].direction is direction
+
+
+def test_exports_resuming_under_export_quotas_are_no_ore_news(classifier: Classifier) -> None:
+    """Shipments resuming under an export regime are export news, not an ore restart
+    (SIGNALS.md: one event is one type)."""
+    signals = classifier.classify(
+        "", "Jakarta set new export quotas for nickel ore, and shipments will resume next month."
+    )
+    assert "ore_supply_disruption" not in {s.type for s in signals}
+    assert "export_control" in {s.type for s in signals}

@@ -118,12 +118,13 @@ class Classifier:
     ) -> None:
         self.rules = dict(rules)
         self._compiled = [(name, CompiledRule(rule)) for name, rule in self.rules.items()]
-        # the concepts some rule looks at inside a sentence (not only as item context)
+        # the concepts some rule looks at inside a sentence (not only as item context,
+        # unless a `context_mask` may hide them)
         self._in_sentences = frozenset(
             concept
             for rule in self.rules.values()
             for field, names in rule.concepts().items()
-            if field != "context"
+            if field != "context" or rule.context_mask
             for concept in names
         )
         self._matcher = TermMatcher()
@@ -190,8 +191,15 @@ class Classifier:
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
         monthly: list[bool] = []  # whether the item may name a month, worked out once
         fired: list[Fired] = []
+        body_eased: set[str] = set()  # undirected rules whose measure the body eases
         for name, compiled in self._compiled:
-            if compiled.context and compiled.context.isdisjoint(item.labels):
+            if compiled.context and (
+                compiled.context.isdisjoint(item.labels)
+                or (
+                    not compiled.context_mask.isdisjoint(item.labels)
+                    and not compiled.in_context(item.keys, item.found)
+                )
+            ):
                 continue
             firsts, exclude, wanted = compiled.firsts, compiled.exclude, compiled.group_sets
             labels = item.labels
@@ -214,6 +222,8 @@ class Classifier:
                 if not exclude.isdisjoint(keys) and (
                     mask.isdisjoint(keys) or compiled.excluded(item.found(index), keys)
                 ):
+                    continue
+                if not compiled.other_goods.isdisjoint(keys) and compiled.context.isdisjoint(keys):
                     continue
                 sentence = sentences[index]
                 if index not in clauses:
@@ -242,10 +252,23 @@ class Classifier:
                     hits.append(hit)
             news = [h for h in hits if not h.background]
             if news:
+                lead = lead_end(has_title)
                 eased = bool(compiled.lead_easing) and any(
                     compiled.lead_eases(keys, partial(item.found, index))
-                    for index, keys in enumerate(item.keys[: lead_end(has_title)])
+                    for index, keys in enumerate(item.keys[:lead])
                 )
+                # a trigger that names no direction ("WTO ruling on China's export
+                # quota"): a later sentence reporting the measure eased is the news
+                if (
+                    not eased
+                    and all(h.direction is None for h in news)
+                    and any(
+                        compiled.body_eases(keys, partial(item.found, index))
+                        for index, keys in enumerate(item.keys)
+                        if index >= lead
+                    )
+                ):
+                    body_eased.add(name)
                 fired.append((name, compiled.rule, news, eased))
         if len(fired) > 1:  # one rule alone cannot be another's context
             fired = undone_dropped(
@@ -254,7 +277,9 @@ class Classifier:
                 lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
             )
         return [
-            self._signal(name, rule, news, text, sentences, entities, has_title, eased)
+            self._signal(
+                name, rule, news, text, sentences, entities, has_title, eased or name in body_eased
+            )
             for name, rule, news, eased in fired
         ]
 

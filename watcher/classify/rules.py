@@ -166,7 +166,9 @@ class CompiledRule:
             loose = tuple(c for c in names if c not in bound)
             self.alternatives.append((wanted, bound, loose))
         self.context = frozenset(rule.context)
+        self.context_mask = frozenset(rule.context_mask)
         self.exclude = frozenset(rule.exclude)
+        self.other_goods = frozenset(rule.other_goods)
         self.mask = frozenset(rule.mask)
         self.background = frozenset(rule.background)
         self.frames = frozenset(rule.frame)
@@ -201,10 +203,31 @@ class CompiledRule:
             self._unframed([m for c in self.lead_easing for m in matches.get(c, ())], matches)
         )
 
+    def body_eases(self, keys: set[str], found: Callable[[], Found]) -> bool:
+        """True when a body sentence with these concepts reports a measure eased as news:
+        as `lead_eases`, and neither hedged ("could lift the ban") nor background."""
+        return (
+            self.hedges.isdisjoint(keys)
+            and self.doubts.isdisjoint(keys)
+            and self.background.isdisjoint(keys)
+            and self.lead_eases(keys, found)
+        )
+
     def _unframed(self, cues: list[Match], found: Found) -> list[Match]:
         """The `cues` that do not start inside one of the sentence's `frame` phrases."""
         frames = [m for c in self.frames for m in found.get(c, ())]
         return [m for m in cues if not _within_any(m, frames)]
+
+    def in_context(self, keys: list[set[str]], found: Callable[[int], Found]) -> bool:
+        """True when an item whose sentences hold these concepts (`found(i)`: the matches
+        of sentence i) names a `context` concept outside every `context_mask` phrase."""
+        context, masks = self.context, self.context_mask
+        for index, held in enumerate(keys):
+            if context.isdisjoint(held):
+                continue
+            if masks.isdisjoint(held) or not context.isdisjoint(_unmasked(masks, found(index))):
+                return True
+        return False
 
     def may_fire(self, keys: set[str]) -> bool:
         """False when a sentence with these concepts cannot fire the rule (a quick test;
@@ -566,7 +589,8 @@ def _flipped(
     rule: SignalRule, found: Found, easing: list[Match], text: str, clauses: Clauses
 ) -> list[Match]:
     """Easing cues that a `not_easing` cue before them, in their clause, makes tightening,
-    or that stand inside a `not_easing` phrase ("the date of the restart is unclear")."""
+    or that stand inside a `not_easing` phrase ("the date of the restart is unclear") or
+    start inside one ("stopped issuing" before "issuing … export licences")."""
     nots = [m for c in rule.not_easing for m in found.get(c, ())]
     if not nots:
         return []
@@ -581,6 +605,7 @@ def _flipped(
                 and clauses.same(n, cue)
             )
             or (n.start <= cue.start and cue.end <= n.end and n.label != cue.label)
+            or n.start < cue.start < n.end
             for n in nots
         )
     ]

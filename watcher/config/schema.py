@@ -255,8 +255,19 @@ class SignalRule(Model):
         default_factory=list,
         description="at least one of these concepts must occur somewhere in the item",
     )
+    context_mask: list[str] = Field(
+        default_factory=list,
+        description="phrases inside which a `context` term does not count: a place or firm"
+        " named after a mineral ('无锡' is Wuxi, no tin)",
+    )
     exclude: list[str] = Field(
         default_factory=list, description="a sentence with any of these concepts never matches"
+    )
+    other_goods: list[str] = Field(
+        default_factory=list,
+        description="goods outside the watch: a sentence naming one and no `context`"
+        " concept never matches; beside a watched mineral the measure is on it too ('bans"
+        " exports of raw manganese, bauxite and iron ore')",
     )
     background: list[str] = Field(
         default_factory=list,
@@ -361,7 +372,9 @@ class SignalRule(Model):
             "match": [c for group in self.match for c in group],
             "anywhere": self.anywhere,
             "context": self.context,
+            "context_mask": self.context_mask,
             "exclude": self.exclude,
+            "other_goods": self.other_goods,
             "background": self.background,
             "frame": self.frame,
             "frame_after": self.frame_after,
