@@ -35,8 +35,7 @@ from watcher.store.tables import STORY_KEYS
 
 # keys whose postings are held at most (each fewer than `HOT_ITEMS` of a window, about
 # 100 bytes a posting: at most about 26 MB, a few MB in practice, since most keys hold
-# a few postings; the templated bench round holds about 730 keys); past it the longest
-# held go first
+# a few postings); past it the longest held go first
 MAX_KEYS = 4_096
 _Row = tuple[int, str, datetime]  # an item's id, source and moment
 _K = STORY_KEYS.c
