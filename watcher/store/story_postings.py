@@ -52,13 +52,11 @@ EVERY_POSTING = select(_K.key, _K.item_id, _K.source, _K.moment).where(
 )
 
 
-@dataclass(slots=True)
-class _Held:
-    """Every posting of one key dated `start` to `end` (and maybe some outside)."""
-
-    start: datetime
-    end: datetime
-    rows: list[_Row]
+# Every posting of one key dated `start` to `end` (and maybe some outside). Plain tuples
+# all the way down: the collector stops tracking a tuple of strings, numbers and dates,
+# so the thousands held do not lengthen every full collection (with lists and a class
+# per key, the poll's other work grew slower by more than the reads it saved).
+_Held = tuple[datetime, datetime, tuple[_Row, ...]]
 
 
 @dataclass(slots=True)
@@ -84,11 +82,11 @@ class Postings:
         missing: list[int] = []
         for key in keys:
             entry = held.get(key) if held is not None else None
-            if entry is None or entry.start > start or entry.end < end:
+            if entry is None or entry[0] > start or entry[1] < end:
                 missing.append(key)
                 continue
             self.used.add(key)
-            ids = [i for i, s, m in entry.rows if s != source and start <= m <= end]
+            ids = [i for i, s, m in entry[2] if s != source and start <= m <= end]
             if ids:
                 found[key] = ids
         if not missing:
@@ -99,8 +97,8 @@ class Postings:
         names: dict[str, str] = {}  # one string per source, not one per row
         for key in missing:
             held.pop(key, None)
-            kept = [(i, names.setdefault(s, s), m) for i, s, m in rows.get(key, ())]
-            held[key] = _Held(start, end, kept)
+            kept = tuple((i, names.setdefault(s, s), m) for i, s, m in rows.get(key, ()))
+            held[key] = (start, end, kept)
             ids = [i for i, s, _ in kept if s != source]
             if ids:
                 found[key] = ids
@@ -119,16 +117,16 @@ class Postings:
         for key, item_id, source, moment in rows:
             entry = self.held.get(key)
             if entry is not None:
-                entry.rows.append((item_id, source, moment))
+                self.held[key] = (entry[0], entry[1], (*entry[2], (item_id, source, moment)))
 
     def unfiled(self, item_ids: Iterable[int]) -> None:
         """Every posting of `item_ids` was deleted (a revision files them again)."""
         if self.held is None:
             return
         gone = set(item_ids)
-        for entry in self.held.values():
-            if any(i in gone for i, _, _ in entry.rows):
-                entry.rows = [row for row in entry.rows if row[0] not in gone]
+        for key, (start, end, rows) in self.held.items():
+            if any(i in gone for i, _, _ in rows):
+                self.held[key] = (start, end, tuple(row for row in rows if row[0] not in gone))
 
 
 class PostingsCache:
