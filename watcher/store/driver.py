@@ -57,14 +57,6 @@ class Driver:
         self.dialect = connection.dialect
         self._mark = _NUMBERED.get(connection.dialect.paramstyle)
         self._cursor = connection.connection.cursor()
-        # the driver's own connection: the same object for as long as the pool keeps it
-        self.dbapi_connection: Any = connection.connection.dbapi_connection
-
-    def pragma(self, name: str) -> Any:
-        """The value of SQLite's `PRAGMA name` on this connection."""
-        self._cursor.execute(f"PRAGMA {name}")
-        row = self._cursor.fetchone()
-        return None if row is None else row[0]
 
     def fetch(
         self, statement: Executable, params: Mapping[str, Any] | None = None

@@ -27,7 +27,6 @@ from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
 from watcher.store.source_state import Success, save_successes
 from watcher.store.story_index import Filing, Lookup, file_keys, lock_story_assignment, lookup
-from watcher.store.story_postings import Postings, cache_of
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
 
 
@@ -94,44 +93,29 @@ async def save_poll(
     source, now, domain = success.source, success.now, success.domain
     identities = [p.item.identity for p in plans]
 
-    cache = cache_of(db)
-
     def write(connection: Connection) -> tuple[int, int, list[str]]:
         driver = Driver(connection)
         stored = _stored_ids(driver, source, identities)
         fresh = [p for p in plans if p.item.identity not in stored]
-        revised = [p for p in plans if p.item.identity in stored]
         rows: list[tuple[ItemPlan, _Stored]] = []
         signal_ids: dict[tuple[int, str], int] = {}
         clustering = story_window > timedelta(0)
-        # the writer's postings of story keys (`story_postings`), when this poll reads or
-        # changes `story_keys`
-        postings = cache.begin(driver) if (fresh and clustering) or revised else None
         if fresh:
             if clustering:
                 lock_story_assignment(driver)
-            rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window, postings)
+            rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window)
+        revised = [p for p in plans if p.item.identity in stored]
         if revised:
             ids = [stored[p.item.identity] for p in revised]
-            placed = _revise_items(
-                connection, driver, source, revised, ids, now, clustering, postings
-            )
+            placed = _revise_items(connection, driver, source, revised, ids, now, clustering)
             for plan, where in placed:
                 signal_ids.update(_replace_signals(connection, where, plan.signals, now))
             rows.extend(placed)
         queued = _queue(driver, rows, signal_ids, domain, now)
         notices = save_successes(connection, [replace(success, new_items=bool(fresh))])
-        if postings is not None:
-            # kept before the commit, so the writer's next transaction finds it; forgotten
-            # below if the commit fails
-            cache.keep(postings)
         return len(revised), queued, notices
 
-    try:
-        revised, queued, notices = await db.run_write(write)
-    except BaseException:
-        cache.forget()
-        raise
+    revised, queued, notices = await db.run_write(write)
     return SaveCounts(
         new=len(plans) - revised,
         revised=revised,
@@ -193,7 +177,6 @@ def _insert_fresh(
     plans: list[ItemPlan],
     now: datetime,
     window: timedelta,
-    postings: Postings | None = None,
 ) -> _Placed:
     """Place new items in stories; insert them, their new stories, story keys and signals.
 
@@ -212,7 +195,6 @@ def _insert_fresh(
             window=window,
             now=now,
             sketches=sketches,
-            postings=postings,
         )
         if clustering
         else Lookup([[] for _ in plans], [frozenset() for _ in plans], frozenset())
@@ -253,7 +235,6 @@ def _insert_fresh(
                 Filing(where.item_id, where.story_id, when, keys)
                 for where, keys, when in zip(placed, found.keys, moments, strict=True)
             ],
-            postings,
         )
     rows = list(zip(plans, placed, strict=True))
     return rows, _insert_signals(driver, rows, now)
@@ -299,7 +280,6 @@ def _revise_items(
     ids: Sequence[int],
     now: datetime,
     clustering: bool = True,
-    postings: Postings | None = None,
 ) -> list[tuple[ItemPlan, _Stored]]:
     """Update revised items in place and file them under their new text's story keys.
 
@@ -341,10 +321,8 @@ def _revise_items(
         out.append((plan, _Stored(item_id, row.story_id)))
         filings.append(Filing(item_id, row.story_id, published or now, keys))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
-    if postings is not None:
-        postings.unfiled(ids)
     if clustering:
-        file_keys(driver, source, filings, postings)
+        file_keys(driver, source, filings)
     return out
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import Connection, and_, delete, exists, or_, select
 
 from watcher.store.db import Database
 from watcher.store.outbox import CANCELLED, SENT
-from watcher.store.story_postings import cache_of
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORY_KEYS
 
 
@@ -49,7 +48,6 @@ async def purge(
                 )
             )
         )
-        cache_of(db).forget()  # the writer's postings of these items go with them
         connection.execute(
             delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(select(ITEMS.c.id).where(*unread)))
         )

@@ -28,7 +28,6 @@ from watcher.domain.stories import (
 )
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
-from watcher.store.story_postings import Postings, read_postings
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
 
 
@@ -48,6 +47,13 @@ class Lookup:
     hot: frozenset[int]
 
 
+_K = STORY_KEYS.c
+POSTINGS = select(_K.key, _K.item_id).where(
+    _K.key.in_(bindparam("keys", expanding=True)),
+    _K.source != bindparam("source"),
+    _K.moment >= bindparam("start"),
+    _K.moment <= bindparam("end"),
+)
 KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
     HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
     HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
@@ -92,7 +98,6 @@ def lookup(
     window: timedelta,
     now: datetime,
     sketches: Sequence[Sketch | None] = (),
-    postings: Postings | None = None,
 ) -> Lookup:
     """The earlier items of other sources each new item may join, within `window`.
 
@@ -107,9 +112,6 @@ def lookup(
     left out of `candidates[i]` before their sketches are decoded, since `best_story`
     never places an item in a barred story whatever its other items. In a template's
     items (the same frame, other events) that is nearly every candidate.
-
-    `postings`, when given, are the writer's cached postings (`story_postings`): the
-    same rows, read from the database only for keys the cache does not hold.
     """
     if not wanted:
         return Lookup([], [], frozenset())
@@ -117,22 +119,23 @@ def lookup(
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
     hot = set(_known_hot(driver, every, now - window))
-    cold = [k for k in every if k not in hot]
-    if postings is None:
-        found = read_postings(driver, cold, source=source, start=start, end=end)
-    else:
-        postings.drop(hot)
-        found = postings.read(cold, source=source, start=start, end=end)
-    newly_hot = hot_keys(found)
+    postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
+    for chunk in chunked([k for k in every if k not in hot]):
+        rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
+        for key, item_id in rows:
+            found = postings.get(key)
+            if found is None:
+                postings[key] = [item_id]
+            else:
+                found.append(item_id)
+    newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(
             _mark_hot(driver.dialect.name),
             [{"key": key, "marked_at": now} for key in sorted(newly_hot)],
         )
         hot |= newly_hot
-        if postings is not None:
-            postings.drop(newly_hot)
-    shortlists = [shortlist(keys, found, hot) for keys, _ in wanted]
+    shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
     sketch_rows = _sketch_rows(driver, sorted(set().union(*map(set, shortlists))))
     # a sketch is decoded only for an item whose window holds it (`best_story` skips the
     # others) and whose story no item of that window bars, once however many items
@@ -199,11 +202,8 @@ class Filing:
     keys: frozenset[int]
 
 
-def file_keys(
-    driver: Driver, source: str, filings: Sequence[Filing], postings: Postings | None = None
-) -> None:
-    """File each item of `source` under its keys (`story_keys` rows, one statement), and
-    tell the writer's cached `postings`, when given."""
+def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
+    """File each item of `source` under its keys (`story_keys` rows, one statement)."""
     rows = [
         {
             "key": key,
@@ -216,12 +216,6 @@ def file_keys(
         for key in filing.keys
     ]
     driver.execute_many(FILE_KEY, rows)
-    if postings is not None:
-        postings.filed(
-            (key, filing.item_id, source, filing.moment)
-            for filing in filings
-            for key in filing.keys
-        )
 
 
 def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
