@@ -155,13 +155,8 @@ class Classifier:
         """The classifier for a validated configuration; logs `rule_warning` for rules
         that cannot do their job (see `lint`) unless `warn` is False."""
         if warn:
-            cls.log_warnings(config)
+            log_rule_warnings(config)
         return cls(config.concepts, config.signals)
-
-    @staticmethod
-    def log_warnings(config: WatcherConfig) -> None:
-        """Log `rule_warning` for each rule of `config` that cannot do its job (`lint`)."""
-        log_rule_warnings(config)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own
