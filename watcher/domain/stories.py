@@ -258,7 +258,7 @@ def similarity(a: Sketch, b: Sketch) -> float:
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
-    scripts share no words, and `TRANSLATED` shared days or figures are their evidence
+    scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
     is weak evidence in trade press, whose templates and follow-ups reuse it; titles are
     not evidence (templated headlines repeat, and many items have none). The thresholds
@@ -276,7 +276,7 @@ TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scri
 
 def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
-    an English one), scaled like `similarity`: they share no words, so the pinning facts
+    an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
     evidence, `TRANSLATED` of them enough; 0.0 for two items in one script."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
@@ -682,8 +682,21 @@ def _values(data: bytes, start: int, end: int) -> tuple[int, ...]:
 def encoded_facts(data: bytes) -> frozenset[int] | None:
     """The facts of a sketch stored by `encode_sketch`, without reading its hash sets:
     `decode_sketch(data).facts`, and None where `decode_sketch` gives None."""
+    stored = _stored_facts(data)
+    return None if stored is None else frozenset(stored)
+
+
+def encoded_facts_by_kind(data: bytes) -> dict[int, frozenset[int]] | None:
+    """`facts_by_kind(encoded_facts(data))`, grouped in the order they are stored (sorted,
+    so kind by kind) without building the set and sorting it again."""
+    stored = _stored_facts(data)
+    return None if stored is None else facts_by_kind(stored)
+
+
+def _stored_facts(data: bytes) -> tuple[int, ...] | None:
+    """The facts part of a stored sketch, in stored (sorted) order, or None (`_header`)."""
     header = _header(data)
     if header is None:
         return None
     bounds = header[2]
-    return frozenset(_values(data, bounds[2], bounds[3]))
+    return _values(data, bounds[2], bounds[3])

@@ -21,8 +21,7 @@ from watcher.domain.stories import (
     Sketch,
     apart_kind,
     decode_sketch,
-    encoded_facts,
-    facts_by_kind,
+    encoded_facts_by_kind,
     hot_keys,
     shortlist,
 )
@@ -184,8 +183,7 @@ def _barred(
         if story_id is None or story_id in barred:
             continue
         if item_id not in facts:
-            found = encoded_facts(bytes(data)) if data else None
-            facts[item_id] = None if found is None else facts_by_kind(found)
+            facts[item_id] = encoded_facts_by_kind(bytes(data)) if data else None
         theirs = facts[item_id]
         if theirs is not None and apart_kind(mine, theirs) is not None:
             barred.add(story_id)
