@@ -306,11 +306,16 @@ def published_days(facts: Iterable[int]) -> set[int]:
     return {f & _LOW for f in facts if kind_of(f) == PUBLISHED}
 
 
+def _day_value(month: int, day: int) -> str:
+    """How a `DAY` fact writes a calendar day before it is hashed: "07-03" (no year)."""
+    return f"{month:02d}-{day:02d}"
+
+
 @cache
 def _day_facts() -> dict[int, tuple[int, int]]:
     """Every possible `DAY` fact and the (month, day) it names."""
     return {
-        fact(DAY, f"{month:02d}-{day:02d}"): (month, day)
+        fact(DAY, _day_value(month, day)): (month, day)
         for month in range(1, 13)
         for day in range(1, 32)
     }
@@ -318,7 +323,7 @@ def _day_facts() -> dict[int, tuple[int, int]]:
 
 def day_fact(day: date) -> int:
     """The `DAY` fact naming the calendar day of `day` (days carry no year)."""
-    return fact(DAY, f"{day.month:02d}-{day.day:02d}")
+    return fact(DAY, _day_value(day.month, day.day))
 
 
 def named_dates(facts: Iterable[int], around: date) -> set[date]:
@@ -363,7 +368,7 @@ def fact_values(
             )
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
-            out.add((DAY, f"{day.month:02d}-{day.day:02d}"))
+            out.add((DAY, _day_value(day.month, day.day)))
             out.add((MONTH, f"{day.month:02d}"))  # a day names its month, a weekday's too
         out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
@@ -374,7 +379,7 @@ def fact_values(
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
-    out.update((DAY, f"{m:02d}-{d:02d}") for m, d in days)
+    out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
     for match in _MONTH_ALONE.finditer(text):
@@ -470,7 +475,7 @@ def _bare_days(text: str, when: date) -> set[str]:
             day = month.replace(day=number)
         except ValueError:  # no such day in that month
             continue
-        out.add(f"{day.month:02d}-{day.day:02d}")
+        out.add(_day_value(day.month, day.day))
     return out
 
 
