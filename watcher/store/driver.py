@@ -88,21 +88,21 @@ class Driver:
             raise ValueError("execute_many takes no expanding IN parameters")
         sql = self._numbered(compiled.sql)
         names = compiled.names
-        if any(name not in rows[0] for name in names):  # a literal's default, or a KeyError
-            convert = [_memoized(compiled.to_db[name]) for name in names]
-            params = [
-                [c(_value(compiled, row, n)) for n, c in zip(names, convert, strict=True)]
-                for row in rows
-            ]
-        else:  # the common case, every row naming every parameter: values by position
-            active = [(i, _memoized(compiled.to_db[n])) for i, n in enumerate(names)]
-            active = [(i, c) for i, c in active if c is not _same]
-            params = []
-            for row in rows:
-                values = [row[name] for name in names]
-                for i, c in active:
-                    values[i] = c(values[i])
-                params.append(values)
+        # the common case, every row naming every parameter, reads them straight; else a
+        # literal's default (`_value`), or a KeyError naming the missing parameter
+        read: Callable[[Mapping[str, Any]], list[Any]]
+        if all(name in rows[0] for name in names):
+            read = lambda row: [row[n] for n in names]  # noqa: E731
+        else:
+            read = lambda row: [_value(compiled, row, n) for n in names]  # noqa: E731
+        active = [(i, _memoized(compiled.to_db[n])) for i, n in enumerate(names)]
+        active = [(i, c) for i, c in active if c is not _same]
+        params = []
+        for row in rows:
+            values = read(row)
+            for i, c in active:
+                values[i] = c(values[i])
+            params.append(values)
         self._cursor.executemany(sql, params)
 
     def insert_rows(
