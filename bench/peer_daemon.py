@@ -5,7 +5,8 @@ rss2email, which cron starts for every round. This process opens the watcher's
 `Runtime` on CONFIG once (database, HTTP client, worker pool on first use), prints one
 JSON line `{"ready": true, "startup": {...}}`, then for every line `round` it reads on
 stdin runs one whole round (`watcher.service.rounds.one_round`: every source polled,
-what is due delivered) and prints one JSON line of figures:
+what is due delivered; then the heap's freed pages handed back, as `watcher run` does
+when its polls go quiet) and prints one JSON line of figures:
 
 - `wall`, `cpu`: seconds of the round; CPU of this process and all its descendants;
 - `peak_pss_mb`: the largest PSS sum of this process tree sampled during the round;
@@ -35,6 +36,7 @@ async def serve(config_path: str) -> None:
     # imported here, not at the top: the parser workers re-run this main module
     # (`bench.worker` says why)
     from watcher.config.load import load_config
+    from watcher.ops.memory import return_free_memory
     from watcher.service.rounds import one_round
     from watcher.service.runtime import Runtime
 
@@ -55,6 +57,7 @@ async def serve(config_path: str) -> None:
                 continue
             with RssSampler(interval=0.1) as sampler, Stopwatch() as watch:
                 code = await one_round(runtime)
+                return_free_memory()  # as the daemon does once its polls go quiet
             _say({"wall": watch.span.wall, "cpu": watch.span.cpu,
                   "peak_pss_mb": sampler.peak_tree / MB, "exit": code})  # fmt: skip
     finally:

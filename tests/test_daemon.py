@@ -121,3 +121,29 @@ def test_run_once_exit_code_reports_a_failed_source(write_config: WriteConfig) -
     )
     assert result.returncode == 1
     assert "does not exist" in result.stdout
+
+
+def test_the_daemon_hands_freed_memory_back_once_its_polls_go_quiet(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    """After a poll that stored new items, and no other poll left running, the daemon
+    trims the heap (`heap_trimmed`) once."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    config = write_config(
+        sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
+        log={"level": "debug", "format": "json"},
+    )
+    maildrop = tmp_path / "data" / "maildrop"
+    process = _start(config)
+    try:
+        mailed = lambda: len(list(maildrop.glob("*.eml")))  # noqa: E731
+        _wait_for(lambda: mailed() >= 8, process, mailed)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=STALL)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    names = [e["event"] for e in _events(output)]
+    assert names.count("heap_trimmed") == 1, names
+    assert names.index("poll_finished") < names.index("heap_trimmed")

@@ -34,6 +34,7 @@ from watcher.domain.errors import ConfigError
 from watcher.notify.admin import notify_admins
 from watcher.notify.channel import check_channels
 from watcher.ops.log import configure_logging
+from watcher.ops.memory import return_free_memory
 from watcher.ops.metrics import Metrics
 from watcher.ops.web import ProbeServer
 from watcher.service.analysis import Rules
@@ -86,6 +87,7 @@ class Daemon:
         self._started_at = datetime.now(UTC)
         self._last_dispatch_at: datetime | None = None
         self._dispatch_requested = False
+        self._trim_due = False  # a poll stored new items since the heap was last trimmed
         self._fingerprint = config_fingerprint(config_path) if config_path else ""
 
     def stop(self) -> None:
@@ -298,11 +300,17 @@ class Daemon:
 
     def _forget(self, name: str, _task: object) -> None:
         self._polling.pop(name, None)
+        if self._trim_due and not self._polling:
+            # the polls have gone quiet after new items: glibc would otherwise keep the
+            # pages they freed mapped, and the service's memory at their peak
+            self._trim_due = False
+            log.debug("heap_trimmed", returned=return_free_memory())
 
     async def _poll(self, rt: Runtime, source: Source) -> None:
         started = time.monotonic()
         report = await poll_with_deadline(rt, source)
         self._record_poll(report, time.monotonic() - started)
+        self._trim_due = self._trim_due or bool(report.new)
         if report.queued and self._scheduler is not None and not self._stopping.is_set():
             # new alerts: dispatch now rather than at the next interval; a dispatcher
             # already running sees the flag and goes round once more

@@ -32,7 +32,6 @@ from watcher.domain.polling import schedule_key
 from watcher.notify.channel import Transport
 from watcher.notify.digest import produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_alert_rounds, dispatch_pass
-from watcher.ops.memory import return_free_memory
 from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
@@ -168,7 +167,6 @@ async def one_round(rt: Runtime, advance: Callable[[int], None] | None = None) -
         await produce_due_digests(rt)
         delivered = sent_early + await dispatch_all(rt, transports)
     failed = [r.source for r in reports if not r.ok]
-    return_free_memory()  # a daemon keeps its heap at this round's peak otherwise
     log.info(
         "run_once_finished",
         sources=len(reports),
