@@ -112,3 +112,35 @@ def test_below_the_flag_threshold_the_rules_decide_alone() -> None:
     ).classify(title, body)
     assert shipped_model().easing_probability(lead_text(title, body)) < FLAG
     assert with_model == plain
+
+
+def test_eval_command_adds_the_model_when_asked(tmp_path: Path) -> None:
+    """`watcher eval --direction-model` scores the rules plus the model; without it, the
+    rules alone (the product)."""
+    from typer.testing import CliRunner
+
+    from watcher.cli.app import app
+
+    labelled = tmp_path / "one.jsonl"
+    labelled.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "split": "dev",
+                "title": WOUND_DOWN[0],
+                "body": WOUND_DOWN[1],
+                "labels": [{"type": "export_control", "direction": "easing"}],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    config = str(ROOT / "config" / "watcher.yaml")
+    plain = CliRunner().invoke(app, ["eval", str(labelled), "--config", config])
+    model = CliRunner().invoke(
+        app, ["eval", str(labelled), "--config", config, "--direction-model"]
+    )
+    assert plain.exit_code == 0, plain.output
+    assert model.exit_code == 0, model.output
+    assert "easing sent as tightening 1 (0 flagged uncertain)" in plain.output
+    assert "easing sent as tightening 1 (1 flagged uncertain)" in model.output
