@@ -34,7 +34,13 @@ def test_training_reproduces_the_shipped_file() -> None:
     pytest.importorskip("sklearn")
     from bench.direction_train import train
 
-    assert train(training_rows()).to_json() == SHIPPED.read_text(encoding="utf-8")
+    fresh, shipped = train(training_rows()), shipped_model()
+    assert fresh.provenance == shipped.provenance
+    # the same fit; another numpy or scipy build may move a weight by a rounding step
+    assert fresh.bias == pytest.approx(shipped.bias, abs=2e-4)
+    names = fresh.weights.keys() | shipped.weights.keys()
+    moved = [n for n in names if abs(fresh.weights.get(n, 0) - shipped.weights.get(n, 0)) > 2e-4]
+    assert not moved, f"run make train-direction: {moved[:5]}"
 
 
 def test_shipped_file_is_small_and_loads() -> None:
