@@ -16,7 +16,16 @@ from watcher.domain.stories import (
     same_story,
     sketch_text,
 )
-from watcher.domain.story_facts import DAY, FIGURE, MONTH, ROUNDED, SCRIPT, TONNAGE, fact_values
+from watcher.domain.story_facts import (
+    DAY,
+    FIGURE,
+    MONTH,
+    PLACE,
+    ROUNDED,
+    SCRIPT,
+    TONNAGE,
+    fact_values,
+)
 
 QUOTA = (
     "Congo replaces its cobalt export ban with quotas",
@@ -185,3 +194,16 @@ def test_reports_in_two_scripts_join_on_two_shared_days_or_figures() -> None:
         " through December, officials announced.",
     )
     assert not same_story(english, rewrite)
+
+
+def test_places_are_read_from_the_body_and_never_a_common_noun() -> None:
+    """A place contradicts (`PLACE`), so only names that are places count: "at Gebeng,
+    Kuantan" names both; a headline's capitals ("Restrictions in Sight") and a quoted
+    title's ("Restricted from Export", where the body also writes "export") do not."""
+    body = "Lynas said its plant at Gebeng, Kuantan, may export again."
+    assert {v for k, v in fact_values("", body) if k == PLACE} == {"gebeng", "kuantan"}
+    assert (PLACE, "sight") not in fact_values("No End to Export Restrictions in Sight", body)
+    quoted = (
+        'It is on the "Catalogue of Technologies Restricted from Export" and banned the export.'
+    )
+    assert not {v for k, v in fact_values("", quoted) if k == PLACE}

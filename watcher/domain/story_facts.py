@@ -457,7 +457,8 @@ def fact_values(
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
     out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
-    out.update((PLACE, place) for place in _places(text))
+    body_text = text.split("\n", title.count("\n") + 1)[-1]
+    out.update((PLACE, place) for place in _places(body_text))
     return out
 
 
@@ -518,15 +519,23 @@ def _bare_days(text: str, when: date) -> set[str]:
     return out
 
 
-def _places(text: str) -> set[str]:
-    """Capitalised names after "in", "at", "near" or "from": "Tianjin", "Mount Weld"."""
+def _places(body: str) -> set[str]:
+    """Capitalised names after "in", "at", "near" or "from" in an item's body: "Tianjin",
+    "Mount Weld", and both of "at Gebeng, Kuantan".
+
+    Not in its title (a headline capitalises every word: "No End to Export Restrictions
+    in Sight"), nor a name whose first word the body also writes in lower case (a
+    quoted title's "Restricted from Export"): places tell events apart (`PLACE`).
+    """
     out = set()
-    for match in _PLACE.finditer(text):
+    for match in _PLACE.finditer(body):
         # "at Gebeng, Kuantan": a place and the town or region it lies in
         for name in (match.group(1), *match.group(2).split(",")[1:]):
             lowered = name.strip().lower()
             first = lowered.split()[0]
             if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
+                continue
+            if re.search(rf"\b{re.escape(first)}\b", body):  # a common noun
                 continue
             if _country_terms().named(lowered) or _material_terms().named(lowered):
                 continue
