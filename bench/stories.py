@@ -51,7 +51,7 @@ SETS = Path(__file__).resolve().parent.parent / "tests" / "data" / "stories"
 DATA = SETS / "stories.yaml"
 HELDOUT = SETS / "heldout.yaml"
 WINDOW = timedelta(days=7)
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")  # not "A$1.8": a decimal point
 
 
 @dataclass(frozen=True)
