@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
 
-.PHONY: run run-once test lint typecheck format eval eval-sources bench lock image clean train-direction
+.PHONY: run run-once test lint typecheck format eval eval-sources bench lock image clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,22 +73,14 @@ eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feed
 # are written against dev only. `watcher eval FILE --split dev` lists the dev errors.
 SYNTHETIC ?= tests/data/classify/devset.jsonl
 REALTEXT  ?= tests/data/realtext/corpus.jsonl
-# e.g. EVAL_ARGS=--direction-model: the rules plus the learned direction model
-EVAL_ARGS ?=
-
-# The learned direction model (not part of the product: event-grouped CV on dev did not
-# show it beating the rules). Retrain it from the dev rows, and show the CV figures.
-train-direction: $(VENV)/.installed-dev  ## rewrite watcher/classify/data/direction_model.json from dev rows
-	$(BIN)/python -m bench.direction_train
-	$(BIN)/python -m bench.direction_cv
 
 eval: $(VENV)/.installed  ## macro-F1, per-type P/R/F1, direction, easing-as-tightening: both sets, both splits
 	@echo "### synthetic set ($(SYNTHETIC))"
-	@$(BIN)/watcher eval $(SYNTHETIC) --config $(CONFIG) --split dev --no-errors $(EVAL_ARGS)
-	@$(BIN)/watcher eval $(SYNTHETIC) --config $(CONFIG) --split heldout --no-errors $(EVAL_ARGS)
+	@$(BIN)/watcher eval $(SYNTHETIC) --config $(CONFIG) --split dev --no-errors
+	@$(BIN)/watcher eval $(SYNTHETIC) --config $(CONFIG) --split heldout --no-errors
 	@echo "### real-text corpus ($(REALTEXT))"
-	@$(BIN)/watcher eval $(REALTEXT) --config $(CONFIG) --split dev --no-errors $(EVAL_ARGS)
-	@$(BIN)/watcher eval $(REALTEXT) --config $(CONFIG) --split heldout --no-errors $(EVAL_ARGS)
+	@$(BIN)/watcher eval $(REALTEXT) --config $(CONFIG) --split dev --no-errors
+	@$(BIN)/watcher eval $(REALTEXT) --config $(CONFIG) --split heldout --no-errors
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

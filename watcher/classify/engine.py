@@ -31,7 +31,6 @@ from watcher.classify.direction import (
     lead_end,
     undone_dropped,
 )
-from watcher.classify.direction_model import DirectionModel, Opinion, lead_of, shipped_model
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
@@ -74,14 +73,6 @@ _ENTITY_INFO = {
     label: (rank, _KIND_INDEX[kind], name) for label, (rank, kind, name) in _ENTITY_LABELS.items()
 }
 _CLOSING = " \"')]”’」』）"
-# When the direction model (see `direction_model`; off unless asked for) contradicts a
-# firm tightening signal: at P(easing) >= FLIP the signal becomes easing, at >= FLAG it
-# stays tightening but is flagged uncertain (severity capped); either way the doubt
-# quotes the model. Event-grouped cross-validation on dev (`python -m bench.direction_cv`):
-# any FLIP below 0.95 lowers direction accuracy; these are the most active pair that
-# leaves every dev figure where the rules alone put it.
-FLIP = 0.95
-FLAG = 0.8
 MAX_EVIDENCE = 3
 _new_match = tuple.__new__
 # Spans are built on the hot path: a frozen dataclass's __init__ sets each field through
@@ -124,15 +115,8 @@ class Classifier:
         self,
         concepts: Mapping[str, ConceptSpec | Mapping[str, object]],
         rules: Mapping[str, SignalRule],
-        *,
-        direction_model: DirectionModel | None = None,
-        flip: float = FLIP,
-        flag: float = FLAG,
     ) -> None:
         self.rules = dict(rules)
-        self.direction_model = direction_model
-        self.flip = flip
-        self.flag = flag
         self._compiled = [(name, CompiledRule(rule)) for name, rule in self.rules.items()]
         # the concepts some rule looks at inside a sentence (not only as item context,
         # unless a `context_mask` may hide them)
@@ -167,20 +151,12 @@ class Classifier:
                     self._matcher.add(term, f"{kind}:{canonical}", cased=cased)
 
     @classmethod
-    def from_config(
-        cls, config: WatcherConfig, *, warn: bool = True, direction_model: bool = False
-    ) -> Classifier:
-        """The classifier for a validated configuration, with the shipped direction model
-        when `direction_model` is True (it is not merged into the product: on dev it did
-        not beat the rules, see `direction_model`); logs `rule_warning` for rules that
-        cannot do their job (see `lint`) unless `warn` is False."""
+    def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Classifier:
+        """The classifier for a validated configuration; logs `rule_warning` for rules
+        that cannot do their job (see `lint`) unless `warn` is False."""
         if warn:
             log_rule_warnings(config)
-        return cls(
-            config.concepts,
-            config.signals,
-            direction_model=shipped_model() if direction_model else None,
-        )
+        return cls(config.concepts, config.signals)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own
@@ -289,7 +265,6 @@ class Classifier:
                 ):
                     body_eased.add(name)
                 fired.append((name, compiled.rule, news, eased))
-        opinion = _Opinion(self.direction_model, lowered, sentences, has_title)
         if len(fired) > 1:  # one rule alone cannot be another's context
             fired = undone_dropped(
                 fired,
@@ -298,15 +273,7 @@ class Classifier:
             )
         return [
             self._signal(
-                name,
-                rule,
-                news,
-                text,
-                sentences,
-                entities,
-                has_title,
-                eased or name in body_eased,
-                opinion,
+                name, rule, news, text, sentences, entities, has_title, eased or name in body_eased
             )
             for name, rule, news, eased in fired
         ]
@@ -321,7 +288,6 @@ class Classifier:
         entities: _EntityIndex,
         has_title: bool,
         lead_eased: bool = False,
-        opinion: _Opinion | None = None,
     ) -> Signal:
         """Fold a rule's hits into one signal with severity, score, evidence and entities."""
         firm = [h for h in hits if not h.hedged]
@@ -337,17 +303,6 @@ class Classifier:
             ),
         )
         direction = found or rule.direction
-        uncertain = doubt is not None
-        doubt_note = "" if doubt is None else doubt_text(doubt, direction, text)
-        if direction is Direction.TIGHTENING and not speculative and opinion is not None:
-            read = opinion.get()
-            if read is not None and read.easing >= min(self.flag, self.flip):
-                note = read.text()
-                if read.easing >= self.flip:
-                    direction = Direction.EASING
-                    note += "; the rules read tightening"
-                doubt_note = f"{note}; {doubt_note}" if doubt_note else note
-                uncertain = True
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
         weight = Weight(
@@ -355,7 +310,7 @@ class Classifier:
             len(chosen) - in_title,
             1,
             speculative,
-            is_capped(direction, uncertain),
+            is_capped(direction, doubt is not None),
         )
         evidence = tuple(
             [
@@ -381,8 +336,8 @@ class Classifier:
         set_evidence(signal, evidence)
         set_entities(signal, entities.of({h.sentence for h in chosen}))
         set_speculative(signal, speculative)
-        set_uncertain(signal, uncertain)
-        set_doubt(signal, doubt_note)
+        set_uncertain(signal, doubt is not None)
+        set_doubt(signal, "" if doubt is None else doubt_text(doubt, direction, text))
         return signal
 
     def _evidence(self, hit: Hit, text: str, sentence: Sentence, *, has_title: bool) -> Evidence:
@@ -409,32 +364,6 @@ class Classifier:
         set_spans(evidence, tuple(spans))
         set_in_title(evidence, has_title and hit.sentence == 0)
         return evidence
-
-
-class _Opinion:
-    """The direction model's reading of an item's lead, worked out on first use."""
-
-    __slots__ = ("_has_title", "_lowered", "_model", "_read", "_sentences")
-
-    def __init__(
-        self,
-        model: DirectionModel | None,
-        lowered: str,
-        sentences: list[Sentence],
-        has_title: bool,
-    ) -> None:
-        self._model = model
-        self._lowered = lowered
-        self._sentences = sentences
-        self._has_title = has_title
-        self._read: Opinion | None = None
-
-    def get(self) -> Opinion | None:
-        """The model's `Opinion` (None without a model)."""
-        if self._read is None and self._model is not None:
-            lead = lead_of(self._lowered, self._sentences, self._has_title)
-            self._read = self._model.opinion(lead)
-        return self._read
 
 
 def _year(cache: list[int | None], text: str, published: date | None) -> int | None:

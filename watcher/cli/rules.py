@@ -64,14 +64,6 @@ def eval_(
         str, typer.Option("--split", help="dev, heldout or all (every item).")
     ] = "all",
     errors: Annotated[bool, typer.Option("--errors/--no-errors", help="List the errors.")] = True,
-    direction_model: Annotated[
-        bool,
-        typer.Option(
-            "--direction-model",
-            help="Add the learned direction model (not part of the product; see"
-            " watcher/classify/direction_model.py).",
-        ),
-    ] = False,
 ) -> None:
     """Score the rules on a labelled set: per-type P/R/F1, direction accuracy, errors."""
     from watcher.classify.engine import Classifier
@@ -80,9 +72,7 @@ def eval_(
     if split not in ("dev", "heldout", "all"):
         typer.echo(f"error: --split must be dev, heldout or all, not {split!r}", err=True)
         raise typer.Exit(2)
-    classifier = Classifier.from_config(
-        load_or_exit(config, look_further=True), direction_model=direction_model
-    )
+    classifier = Classifier.from_config(load_or_exit(config, look_further=True))
     try:
         examples = load_examples(path)
     except (OSError, ValueError) as exc:
