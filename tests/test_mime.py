@@ -26,12 +26,19 @@ from watcher.notify.channels.mail.alert import (
     render_alert_mail,
     subject_for,
     templates,
+    text_part,
 )
-from watcher.notify.channels.mail.headers import check_headers, clean_title, fold_subject
+from watcher.notify.channels.mail.headers import (
+    MAIL_POLICY,
+    check_headers,
+    clean_title,
+    fold_subject,
+)
 from watcher.notify.channels.mail.mime import (
     Part,
     assemble,
     check_assembled,
+    encode_text,
     qp_body,
     wordwrap,
 )
@@ -313,3 +320,34 @@ def test_the_fast_word_wrap_matches_jinjas() -> None:
         for width in (10, 40, 76):
             assert wordwrap(environment, text, width) == do_wordwrap(environment, text, width)
     assert templates().filters["wordwrap"] is wordwrap
+
+
+def test_the_part_encoder_matches_set_content_over_generated_texts() -> None:
+    """`encode_text` == `EmailMessage.set_content(text)` (transfer encoding and payload)
+    for 600 texts of 0–40 lines: short and long, ASCII and not, `=`, trailing white space,
+    control characters; so 7bit, 8bit, quoted-printable (under and over ten lines, a long
+    line before or after the tenth) and base64 are all chosen."""
+    rng = random.Random(64)
+    pieces = [
+        "word ", "=", 'style="a:b;" ', "稀土", "…", "x" * 70, " ", "\t", "é", "\x0b", "\x1c",
+        "\x85", "\u2028", "<b>", "From ", ".", "~",
+    ]  # fmt: skip
+    chosen = set()
+    for _ in range(600):
+        lines = [
+            "".join(rng.choices(pieces, k=rng.randrange(0, rng.choice((3, 12, 40)))))
+            for _ in range(rng.randrange(0, 40))
+        ]
+        text = "\n".join(lines) + rng.choice(("", "\n", "\r\n"))
+        reference = EmailMessage(policy=MAIL_POLICY)
+        reference.set_content(text)
+        encoding = encode_text(text)[0]
+        part = text_part(text, "plain")  # the payload set as `set_content` sets it
+        assert encoding == reference["Content-Transfer-Encoding"]
+        assert part.get_payload() == reference.get_payload()
+        assert (
+            part.as_bytes().split(b"\r\n\r\n", 1)[1]
+            == reference.as_bytes().split(b"\r\n\r\n", 1)[1]
+        )
+        chosen.add(encoding)
+    assert chosen == {"7bit", "8bit", "quoted-printable", "base64"}

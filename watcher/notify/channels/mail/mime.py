@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import jinja2
 
 CRLF = b"\r\n"
-_UNSAFE = re.compile(rb"[^\t\n\r\x20-\x3c\x3e-\x7e]+")  # what quoted-printable escapes
+_UNSAFE = re.compile(rb"[^\t\n\r\x20-\x7e]+")  # what quoted-printable escapes, but `=`
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
 _WRAPPABLE = re.compile(r"[^\s-]+(?: [^\s-]+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
@@ -48,17 +48,35 @@ _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spa
 def qp_body(data: bytes, maxlinelen: int = 78) -> str:
     """`email.quoprimime.body_encode(data.decode("latin-1"), maxlinelen)`, faster.
 
-    The escaping is one regular-expression pass over the runs of bytes to escape (the
-    stdlib translates character by character); the line breaking is its own.
+    The escaping is two passes over the bytes (`_escape_all`; the stdlib translates
+    character by character); the line breaking is its own (`_qp_lines`).
     """
     if not data:
         return ""
-    body = _UNSAFE.sub(_escape, data).decode("ascii")
+    body = _escape_all(data)
+    encoded = _qp_lines(body.splitlines(), maxlinelen)
+    if body[-1] in "\r\n":
+        encoded.append("")
+    return "\n".join(encoded)
+
+
+def _escape_all(data: bytes) -> str:
+    """`data` with every byte quoted-printable must escape written `=XX`.
+
+    `=` first, by a plain replace (HTML's attributes hold dozens): then only the runs of
+    other bytes to escape (non-ASCII, control characters) go through the callback.
+    """
+    return _UNSAFE.sub(_escape, data.replace(b"=", b"=3D")).decode("ascii")
+
+
+def _qp_lines(lines: list[str], maxlinelen: int) -> list[str]:
+    """Escaped lines (no line breaks left in them) broken with soft line breaks as
+    `email.quoprimime.body_encode` breaks them, trailing white space escaped."""
     soft_break = "=\n"
     maxlinelen1 = maxlinelen - 1
     encoded: list[str] = []
     append = encoded.append
-    for line in body.splitlines():
+    for line in lines:
         start = 0
         laststart = len(line) - 1 - maxlinelen
         while start <= laststart:
@@ -83,9 +101,7 @@ def qp_body(data: bytes, maxlinelen: int = 78) -> str:
             append(line[start:-1] + tail)
         else:
             append(line[start:])
-    if body[-1] in "\r\n":
-        append("")
-    return "\n".join(encoded)
+    return encoded
 
 
 def _escape(match: re.Match[bytes]) -> bytes:
@@ -195,11 +211,17 @@ def _encode_lines(lines: list[bytes]) -> tuple[str, str]:
             return "8bit", body.decode("ascii", "surrogateescape")
     linesep = MAIL_POLICY.linesep.encode("ascii")
     sniff = linesep.join(lines[:10]) + linesep
-    sniff_qp = qp_body(sniff, limit)
+    # `qp_body` encodes line by line: the first ten lines' encoding is both the sniff's
+    # and the start of the body's, so the lines are escaped and broken once
+    # (`bytes.splitlines` left no CR or LF in a line, and every other character
+    # `str.splitlines` breaks at is escaped)
+    escaped = _escape_all(b"\n".join(lines)).split("\n")
+    head = _qp_lines(escaped[:10], limit)
+    sniff_qp = "\n".join([*head, ""])
     if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
         if len(lines) <= 10:
             return "quoted-printable", sniff_qp
-        return "quoted-printable", qp_body(b"\n".join(lines) + b"\n", limit)
+        return "quoted-printable", "\n".join([*head, *_qp_lines(escaped[10:], limit), ""])
     data = linesep.join(lines) + linesep
     step = limit // 4 * 3
     encoded = "".join(
