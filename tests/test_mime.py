@@ -6,12 +6,14 @@ import dataclasses
 import email.policy
 import random
 import re
+from datetime import timedelta
 from email import quoprimime
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 import pytest
@@ -21,6 +23,7 @@ from tests.delivery import BAN
 from tests.test_render import NOW, MakeConfig, outbound
 from watcher.domain.errors import UnsafeMessageError
 from watcher.notify.channels.mail.alert import (
+    AlertStyle,
     assemble_alert,
     render_alert,
     render_alert_mail,
@@ -44,6 +47,7 @@ from watcher.notify.channels.mail.mime import (
 )
 from watcher.notify.channels.mail.notice import render_notice
 from watcher.notify.channels.mail.outgoing import Outgoing
+from watcher.public.tokens import UNSUBSCRIBE
 from watcher.store.notices import Notice
 
 _WORDS = (
@@ -351,3 +355,30 @@ def test_the_part_encoder_matches_set_content_over_generated_texts() -> None:
         )
         chosen.add(encoding)
     assert chosen == {"7bit", "8bit", "quoted-printable", "base64"}
+
+
+def test_an_alerts_unsubscribe_link_is_the_one_signed_for_its_second(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """`AlertStyle.unsubscribe_link` (signed once per address, list and second) gives the
+    link `Links.unsubscribe` signs at that moment: one for every alert in a second, a new
+    one the next second, its own for each address and list, and it checks as theirs."""
+    key = tmp_path / "links.key"
+    key.write_text("cache-key\n", encoding="utf-8")
+    config = make_config(public={"base_url": "https://watch.example", "secret_file": str(key)})
+    style = AlertStyle.of(config)
+    assert style.links is not None
+    start = NOW.replace(microsecond=0)
+    seen = set()
+    for offset_ms in (0, 1, 400, 999, 1000, 1500, 61_000):
+        now = start + timedelta(milliseconds=offset_ms)
+        for address in ("analyst@example.com", "zoe@example.com"):
+            for list_name in ("alerts", "digest"):
+                link = style.unsubscribe_link(address, list_name, now)
+                assert link == style.links.unsubscribe(address, list_name, now)
+                token = parse_qs(urlsplit(link or "").query)["token"][0]
+                claim = style.links.tokens.check(token, UNSUBSCRIBE, now)
+                assert (claim.address, claim.list) == (address, list_name)
+                assert claim.signed_at == now.replace(microsecond=0)
+                seen.add(link)
+    assert len(seen) == 3 * 2 * 2  # 3 distinct seconds, 2 addresses, 2 lists

@@ -119,8 +119,25 @@ class AlertStyle:
         return self.labels.get(signal_type) or readable_signal_type(signal_type)
 
     def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
-        """As `WatcherConfig.unsubscribe_link`."""
-        return None if self.links is None else self.links.unsubscribe(address, list_name, now)
+        """As `WatcherConfig.unsubscribe_link`; signed once per address, list and second.
+
+        A token is stamped to the second (`Tokens.sign`), so every alert rendered for
+        one subscriber within a second carries the same link: it is signed once and
+        reused (`_SIGNED`), not signed again for each of them.
+        """
+        if self.links is None:
+            return None
+        key = (self.links, address, list_name, int(now.astimezone(UTC).timestamp()))
+        link = _SIGNED.get(key)
+        if link is None:
+            if len(_SIGNED) >= 1024:
+                _SIGNED.clear()
+            link = _SIGNED[key] = self.links.unsubscribe(address, list_name, now)
+        return link
+
+
+_SIGNED: dict[tuple[Links, str, str, int], str] = {}
+"""Signed unsubscribe links by (signer, address, list, second): see `unsubscribe_link`."""
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
