@@ -382,3 +382,21 @@ def test_an_alerts_unsubscribe_link_is_the_one_signed_for_its_second(
                 assert claim.signed_at == now.replace(microsecond=0)
                 seen.add(link)
     assert len(seen) == 3 * 2 * 2  # 3 distinct seconds, 2 addresses, 2 lists
+
+
+def test_the_fast_word_wrap_matches_jinjas_on_hyphenated_words() -> None:
+    """Hyphens and em-dashes where a line breaks (`textwrap` may split a word there):
+    Jinja's own text for 3,000 lines at several widths, hyphen breaking on and off."""
+    rng = random.Random(77)
+    pieces = [
+        "year-on-year", "state-of-the-art", "-ab-cd", "a--b", "word--next", "x-", "-", "--",
+        "ab-", "-5%", "12-15", "Nd-Pr", "re-export", "export-control-related", "稀土-出口",
+        "é-à", "a", "tungsten", "quota", "mid-2025", "---", "x" * 20,
+    ]  # fmt: skip
+    environment = jinja2.Environment()
+    for _ in range(3000):
+        line = " ".join(rng.choices(pieces, k=rng.randrange(1, 30)))
+        for width in (6, 11, 20, 40, 76):
+            for hyphens in (True, False):
+                mine = wordwrap(environment, line, width, break_on_hyphens=hyphens)
+                assert mine == do_wordwrap(environment, line, width, break_on_hyphens=hyphens)

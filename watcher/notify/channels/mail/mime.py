@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 CRLF = b"\r\n"
 _UNSAFE = re.compile(rb"[^\t\n\r\x20-\x7e]+")  # what quoted-printable escapes, but `=`
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_WRAPPABLE = re.compile(r"[^\s-]+(?: [^\s-]+)*")  # see `wordwrap`
+_WRAPPABLE = re.compile(r"\S+(?: \S+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
 
 
@@ -124,10 +124,11 @@ def wordwrap(
 ) -> str:
     """Jinja's `wordwrap` filter, the same text, without `textwrap` for the common lines.
 
-    A line of words between single spaces, holding no hyphen, no other white space
-    (`textwrap` drops a chunk that `str.strip` empties) and no word longer than
-    `width`, is wrapped greedily here (which is what `textwrap` does with it); any
-    other line goes to Jinja's own filter. Registered as a filter that receives the
+    A line of words between single spaces, holding no other white space (`textwrap`
+    drops a chunk that `str.strip` empties) and no word longer than `width`, is
+    wrapped greedily here (which is what `textwrap` does with it) unless a hyphenated
+    word at a line's end could be broken at a hyphen; any other line goes to Jinja's
+    own filter. Registered as a filter that receives the
     environment (`jinja2.pass_environment`) by `watcher.notify.channels.mail.alert.templates`,
     so that this module imports no jinja2.
     """
@@ -143,13 +144,29 @@ def wordwrap(
             )
             continue
         current = words[0]
+        wrapped: list[str] = []
         for word in words[1:]:
             if len(current) + 1 + len(word) <= width:
                 current += " " + word
-            else:
-                out.append(current)
-                current = word
-        out.append(current)
+                continue
+            # `textwrap` may break a hyphenated word after a hyphen or before an em-dash,
+            # never before the first `-` past its first character: when not even that
+            # much fits, it moves the whole word to the next line too; otherwise its own
+            # filter decides
+            hyphen = word.find("-", 1) if break_on_hyphens else -1
+            if hyphen > 0 and len(current) + 1 + hyphen <= width:
+                break
+            wrapped.append(current)
+            current = word
+        else:
+            wrapped.append(current)
+            out.extend(wrapped)
+            continue
+        from jinja2.filters import do_wordwrap
+
+        out.append(
+            do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
+        )
     return newline.join(out)
 
 
