@@ -108,6 +108,9 @@ def _qp_lines(lines: list[str], maxlinelen: int) -> list[str]:
     encoded: list[str] = []
     append = encoded.append
     for line in lines:
+        if len(line) <= maxlinelen and line[-1:] not in (" ", "\t"):
+            append(line)  # what the loop below leaves of a short line not ending in blank
+            continue
         start = 0
         laststart = len(line) - 1 - maxlinelen
         while start <= laststart:
@@ -208,16 +211,29 @@ def folded(name: str, value: str, *, reused: bool = False) -> bytes:
     printable ASCII words is written as it is, which is what folding it gives. A value
     holding CR, LF or NUL is refused (`UnsafeMessageError`).
     """
+    if reused:
+        line = _FOLDED_LINES.get((name, value))
+        if line is not None:
+            return line
     if _LINE_BREAK.search(value):
         raise UnsafeMessageError(f"refused to write a line break inside {name}")
     if name.lower() == "subject":
         return fold_subject(name, value, "\r\n", MAIL_POLICY.max_line_length).encode("ascii")
     if reused:
-        return MAIL_POLICY.fold_binary(name, reused_header(name, value))
+        if len(_FOLDED_LINES) >= 4096:
+            _FOLDED_LINES.clear()
+        line = _FOLDED_LINES[name, value] = MAIL_POLICY.fold_binary(
+            name, reused_header(name, value)
+        )
+        return line
     width = 998 if name.lower().startswith("list-") else (MAIL_POLICY.max_line_length or 78)
     if len(name) + 2 + len(value) <= width and _SIMPLE.fullmatch(value):
         return f"{name}: {value}\r\n".encode("ascii")
     return MAIL_POLICY.fold_binary(name, MAIL_POLICY.header_store_parse(name, value)[1])
+
+
+_FOLDED_LINES: dict[tuple[str, str], bytes] = {}
+"""`folded(name, value, reused=True)` by (name, value): checked and folded once."""
 
 
 @dataclass(frozen=True, slots=True)
