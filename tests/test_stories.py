@@ -14,6 +14,7 @@ from bench.stories import (
     HELDOUT,
     cluster,
     default_classifier,
+    dev_events_pairs,
     load_items,
     load_real,
     real_sketches,
@@ -75,15 +76,29 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
-    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.645, at most 1 missed alert
-    (measured 1.000, 0.650 and 1; see README)."""
+    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.65, at most 1 missed alert
+    (measured 1.000, 0.656 and 1; see README)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
     assert result.pairs >= 290
     assert result.precision >= 0.98
-    assert result.recall >= 0.645
+    assert result.recall >= 0.65
     assert result.missed <= 1
+
+
+def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
+    """Every pair of the dev events' items (labelled or not): at most 4 of two events
+    join, each a follow-up of an announcement (measured 4, with 185 pairs of one event
+    joined), and no held-back event is listed."""
+    items, pairs = load_real()
+    sketches = real_sketches(items, default_classifier())
+    right, wrong = dev_events_pairs(items, sketches)
+    assert right >= 180
+    assert len(wrong) <= 4
+    split = {(p["a"], p["b"]): p["split"] for p in pairs}
+    listed = [tuple(line.split()[1:3]) for line in wrong]
+    assert all(split.get(pair, "dev") == "dev" for pair in listed)
 
 
 def test_sketches_survive_the_database_round_trip() -> None:

@@ -16,7 +16,16 @@ from watcher.domain.stories import (
     same_story,
     sketch_text,
 )
-from watcher.domain.story_facts import DAY, FIGURE, MONTH, ROUNDED, SCRIPT, TONNAGE, fact_values
+from watcher.domain.story_facts import (
+    DAY,
+    FIGURE,
+    MONTH,
+    PLACE,
+    ROUNDED,
+    SCRIPT,
+    TONNAGE,
+    fact_values,
+)
 
 QUOTA = (
     "Congo replaces its cobalt export ban with quotas",
@@ -31,17 +40,24 @@ def _quota(tonnage: str) -> tuple[str, str]:
 
 
 def test_an_approximate_figure_is_marked_and_every_figure_keeps_its_roundings() -> None:
-    """ "over 18,000 tons" and "逾1.8万吨" are "~18000 t"; "18,125 tonnes" is "18100 t" with
-    the roundings "~20000 t", "~18000 t" and "~18100 t"; "100.8 kt" is "100,800 t"."""
+    """ "over 18,000 tons" and "逾1.8万吨" are "~18000 t"; "18,125 tonnes" is "18125 t" (as
+    written) with the roundings "~20000 t", "~18000 t", "~18100 t", "~18120 t" and
+    "~18125 t"; "100.8 kt" is "100,800 t"."""
     for text in ("over 18,000 tons", "允许出口逾1.8万吨钴", "about 18,000 tonnes"):
         values = fact_values("", text)
         assert (FIGURE, "~18000 t") in values, text
         assert (TONNAGE, "~18000 t") in values, text
     precise = fact_values("", "a cap of 18,125 tonnes")
-    assert (TONNAGE, "18100 t") in precise
-    assert {v for k, v in precise if k == ROUNDED} == {"~20000 t", "~18000 t", "~18100 t"}
-    assert (TONNAGE, "101000 t") in fact_values("", "output of 100.8 kt")
-    assert (TONNAGE, "101000 t") in fact_values("", "output of 100,800 t")
+    assert (TONNAGE, "18125 t") in precise
+    assert {v for k, v in precise if k == ROUNDED} == {
+        "~20000 t",
+        "~18000 t",
+        "~18100 t",
+        "~18120 t",
+        "~18125 t",
+    }
+    assert (TONNAGE, "100800 t") in fact_values("", "output of 100.8 kt")
+    assert (TONNAGE, "100800 t") in fact_values("", "output of 100,800 t")
     assert (TONNAGE, "12000 t") in fact_values("", "12 kilotonnes a year")
 
 
@@ -178,3 +194,16 @@ def test_reports_in_two_scripts_join_on_two_shared_days_or_figures() -> None:
         " through December, officials announced.",
     )
     assert not same_story(english, rewrite)
+
+
+def test_places_are_read_from_the_body_and_never_a_common_noun() -> None:
+    """A place contradicts (`PLACE`), so only names that are places count: "at Gebeng,
+    Kuantan" names both; a headline's capitals ("Restrictions in Sight") and a quoted
+    title's ("Restricted from Export", where the body also writes "export") do not."""
+    body = "Lynas said its plant at Gebeng, Kuantan, may export again."
+    assert {v for k, v in fact_values("", body) if k == PLACE} == {"gebeng", "kuantan"}
+    assert (PLACE, "sight") not in fact_values("No End to Export Restrictions in Sight", body)
+    quoted = (
+        'It is on the "Catalogue of Technologies Restricted from Export" and banned the export.'
+    )
+    assert not {v for k, v in fact_values("", quoted) if k == PLACE}

@@ -45,7 +45,9 @@ from watcher.domain.story_facts import (
     MONTH,
     ORDINAL,
     ORDINAL_YEAR,
+    PERCENT,
     PLACE,
+    PRICES,
     PUBLISHED,
     ROUNDED,
     SCRIPT,
@@ -59,6 +61,7 @@ from watcher.domain.story_facts import (
     kind_of,
     named_dates,
     published_days,
+    unit_of,
 )
 
 K = 128
@@ -312,10 +315,19 @@ SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC):
+    if _share(a, b, SPECIFIC) or _share_figure(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _share_figure(a: Sketch, b: Sketch) -> bool:
+    """True when a figure of one item is another way of writing one of the other's: an
+    approximate "~18000 t" and "18,125 t", "7,742 t" and "7,742.2 t" (`approximated`)."""
+    return bool(
+        approximated(a.of_kind(FIGURE), b.of_kind(ROUNDED))
+        or approximated(b.of_kind(FIGURE), a.of_kind(ROUNDED))
+    )
 
 
 def _share(a: Sketch, b: Sketch, kinds: Collection[int]) -> bool:
@@ -351,7 +363,10 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     count when each names two the other lacks (an approximate one that rounds the
     other's aside), or one when one text is mostly a copy of the other (a template: the
     same frame, other numbers), and so do places. In rewrites of one event the outlets
-    pick different figures, so there figures only make news (`news`).
+    pick different figures, so there figures only make news (`news`); but prices or
+    sums in one currency count when both name some and share none (`PRICE`), and
+    places when both name some and share none unless both name one tonnage or price
+    (`_share_measure`: one market's report, whose places each names differently).
     """
     return list(_contradicting(a, b))
 
@@ -396,6 +411,9 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     for kind in CONTRADICTING:
         if kind not in tested and apart_kind(a.by_kind, b.by_kind, (kind,)) is not None:
             yield KINDS[kind]
+    if _other_prices(a, b):
+        yield PRICE
+    other_places = _disjoint(a.of_kind(PLACE), b.of_kind(PLACE)) and not _share_measure(a, b)
     if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share(a, b, PINNING):
         yield KINDS[SIGNAL]
     if _each_has_own(*_event_days(a, b)):
@@ -406,10 +424,42 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
     if (copy and own_figure) or _each_has_own(*figures, FIGURES_APART):
         yield KINDS[FIGURE]
-    if copy and own_place:
+    if other_places or (copy and own_place):
         yield KINDS[PLACE]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+
+
+PRICE = "price"  # the contradiction of `_other_prices`
+
+
+def _other_prices(a: Sketch, b: Sketch) -> bool:
+    """True when both items name prices or sums in one currency and share none (an
+    approximate one that rounds one of the other's aside): "64,820 yuan per kg" and
+    "83,400 yuan per kg" are two markets or two days, whatever the frame around them."""
+    mine, theirs = a.of_kind(FIGURE), b.of_kind(FIGURE)
+    for currency in PRICES:
+        own = frozenset(f for f in mine if unit_of(f) == currency)
+        other = frozenset(f for f in theirs if unit_of(f) == currency)
+        if (
+            own
+            and other
+            and own.isdisjoint(other)
+            and not approximated(own, b.of_kind(ROUNDED))
+            and not approximated(other, a.of_kind(ROUNDED))
+        ):
+            return True
+    return False
+
+
+def _share_measure(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one tonnage, price or other quantity (not a percentage),
+    or one written two ways (`approximated`): one market's report, whatever places each
+    happens to name after "in" or "at" (one writes "in Hunan", the other "Hunan mines")."""
+    mine, theirs = a.of_kind(FIGURE), b.of_kind(FIGURE)
+    shared = (mine & theirs) | approximated(mine, b.of_kind(ROUNDED))
+    shared |= approximated(theirs, a.of_kind(ROUNDED))
+    return any(unit_of(f) != PERCENT for f in shared)
 
 
 def _event_days(a: Sketch, b: Sketch) -> tuple[frozenset[int], frozenset[int]]:

@@ -12,11 +12,14 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
-  is "100,800 t". A figure the text gives as approximate ("over 18,000 tonnes", "about
+  is "100,800 t". Figures are kept as written (3,039 t and 3,038 t are two), with their
+  unit (`unit_of`: a percentage, tonnes, kilograms, or money of one currency: "64820
+  cny"). A figure the text gives as approximate ("over 18,000 tonnes", "about
   9%", "逾1.8万吨", a scale word after two digits: "1.8万", "$1.2 billion") is written
-  "~18000 t", and `ROUNDED` holds every figure's roundings to one, two and three
-  significant digits ("~20000 t", "~18000 t" and "~18100 t" for "18,125 tonnes"): an
-  approximate figure matches a figure that rounds to it (`approximated`);
+  "~18000 t", and `ROUNDED` holds every figure's roundings to one, two, ... significant
+  digits ("~20000 t", "~18000 t", "~18100 t" ... for "18,125 tonnes"): an approximate
+  figure matches a figure that rounds to it (`approximated`); so does a figure written
+  with fewer decimals ("7,742 t" for "7,742.2 t", "9%" for "8.7%");
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
   "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
   the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
@@ -71,6 +74,7 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
     ORDINAL_YEAR,
     ROUNDED,
 ) = range(1, 16)
+_MEASURED = frozenset({FIGURE, TONNAGE, ROUNDED})  # facts that carry a unit (`unit_of`)
 SCRIPT = 0  # the writing system of most of the text: "cjk" or "latin" (`script_of`)
 KINDS = {
     MATERIAL: "material",
@@ -132,7 +136,8 @@ _MONTH_DAY = _starting(
 _YEAR = _starting("12", r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_PLACE = _starting("ianf", r"\b(?:in|at|near|from)[ ]+((?:[A-Z][a-z]{2,}[ ]?){1,3})")
+_NAME = r"(?:[A-Z][a-z]{2,}[ ]?){1,3}"
+_PLACE = _starting("ianf", rf"\b(?:in|at|near|from)[ ]+({_NAME})((?:, {_NAME})*)")
 _NOT_PLACES = frozenset(
     """
     the this that these those its their his her our a an all some
@@ -208,7 +213,7 @@ _FIGURE = _starting(
     r"(?P<scale>million|billion|bn|mln|thousand|k(?![a-z])|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
-    r"t(?![a-z])|yuan|dollars?|元|吨|公吨|千克|美元)?",
+    r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
     re.I,
 )
 _SCALES = {
@@ -258,6 +263,8 @@ _UNITS = {
     "¥": "cny",
     "dollar": "usd",
     "dollars": "usd",
+    "us dollar": "usd",
+    "us dollars": "usd",
     "美元": "usd",
     "$": "usd",
     "us$": "usd",
@@ -268,8 +275,40 @@ _UNITS = {
 
 
 def fact(kind: int, value: str) -> int:
-    """The 32-bit fact: `kind` in the top bits, a hash of `value` below."""
-    return (kind << _SHIFT) | (xxhash.xxh32_intdigest(value.encode("utf-8")) & _LOW)
+    """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
+    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
+    hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
+    if kind in _MEASURED:
+        return (
+            (kind << _SHIFT)
+            | (_UNIT_CODES.get(_unit(value), 0) << _UNIT_SHIFT)
+            | (hashed & _UNIT_LOW)
+        )
+    return (kind << _SHIFT) | (hashed & _LOW)
+
+
+# A figure's unit, in the 3 bits below its kind: figures are compared unit by unit
+# (`unit_of`): two prices in yuan, two percentages; a figure's hash keeps 25 bits.
+_UNIT_SHIFT = _SHIFT - 3
+_UNIT_LOW = (1 << _UNIT_SHIFT) - 1
+_UNIT_CODES = {"%": 1, "t": 2, "kg": 3, "usd": 4, "cny": 5, "eur": 6, "gbp": 7}
+PERCENT = _UNIT_CODES["%"]
+PRICES = frozenset(code for unit, code in _UNIT_CODES.items() if unit in _MONEY)
+"""The `unit_of` codes of money: a price or a sum in one currency."""
+
+
+def _unit(value: str) -> str:
+    """The unit a figure's readable value ends with ("3039 t", "64820 cny", "5.9%"), or ""."""
+    if value.endswith("%"):
+        return "%"
+    _, _, unit = value.rpartition(" ")
+    return unit if unit in _UNIT_CODES else ""
+
+
+def unit_of(value: int) -> int:
+    """The unit code of a figure fact (`FIGURE`, `TONNAGE`, `ROUNDED`): 0 a bare number,
+    1 a percentage, 2 tonnes, 3 kilograms, 4 and up money, one code per currency."""
+    return (value & _LOW) >> _UNIT_SHIFT
 
 
 def kind_of(value: int) -> int:
@@ -418,7 +457,8 @@ def fact_values(
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
     out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
-    out.update((PLACE, place) for place in _places(text))
+    body_text = text.split("\n", title.count("\n") + 1)[-1]
+    out.update((PLACE, place) for place in _places(body_text))
     return out
 
 
@@ -479,18 +519,27 @@ def _bare_days(text: str, when: date) -> set[str]:
     return out
 
 
-def _places(text: str) -> set[str]:
-    """Capitalised names after "in", "at", "near" or "from": "Tianjin", "Mount Weld"."""
+def _places(body: str) -> set[str]:
+    """Capitalised names after "in", "at", "near" or "from" in an item's body: "Tianjin",
+    "Mount Weld", and both of "at Gebeng, Kuantan".
+
+    Not in its title (a headline capitalises every word: "No End to Export Restrictions
+    in Sight"), nor a name whose first word the body also writes in lower case (a
+    quoted title's "Restricted from Export"): places tell events apart (`PLACE`).
+    """
     out = set()
-    for match in _PLACE.finditer(text):
-        name = match.group(1).strip()
-        lowered = name.lower()
-        first = lowered.split()[0]
-        if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
-            continue
-        if _country_terms().named(lowered) or _material_terms().named(lowered):
-            continue
-        out.add(lowered)
+    for match in _PLACE.finditer(body):
+        # "at Gebeng, Kuantan": a place and the town or region it lies in
+        for name in (match.group(1), *match.group(2).split(",")[1:]):
+            lowered = name.strip().lower()
+            first = lowered.split()[0]
+            if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
+                continue
+            if re.search(rf"\b{re.escape(first)}\b", body):  # a common noun
+                continue
+            if _country_terms().named(lowered) or _material_terms().named(lowered):
+                continue
+            out.add(lowered)
     return out
 
 
@@ -518,12 +567,14 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
 
-    Three significant digits and the kind of unit ("%", "t", "kg"; money of any
-    currency is one kind), so "18,010 tonnes" and "18,000 tons", or "$8.5 billion" and
-    "8.5 billion dollars", are one figure. An approximate figure (`_approximate`) is
-    marked "~": "over 18,000 tonnes" is "~18000 t". Each figure's roundings are its
-    value to one, two and up to three significant digits (no more than it was written
-    with), each marked "~".
+    The value as written and its unit ("%", "t", "kg", or a currency), so "$8.5 billion"
+    and "8.5 billion US dollars" are one figure, "18,010 tonnes" and "18,000 tons" two.
+    An approximate figure (`_approximate`) is marked "~": "over 18,000 tonnes" is
+    "~18000 t". Each figure's roundings are its value to one, two and up to as many
+    significant digits as it was written with (at most 8), each marked "~", and a
+    figure written without a scale word also rounds, unmarked, to fewer decimals than
+    it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
+    of it (`approximated`).
     """
     out: set[str] = set()
     roundings: set[str] = set()
@@ -539,15 +590,21 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
         except ValueError:
             continue
         value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
-        what = _UNITS.get(" ".join((unit or currency or "").lower().split()), "")
+        written = " ".join((unit or currency or "").lower().replace(".", "").split())
+        what = _UNITS.get(written, "")
+        scaled = bool(scale) or what == "kt"
         if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
             what, value = "t", value * 1e3
-        unit = "" if what in _MONEY else what
-        suffix = f"{'' if unit in ('', '%') else ' '}{unit}"
+        suffix = f"{'' if what in ('', '%') else ' '}{what}"
         digits = len(number.replace(".", "").strip("0")) or 1
         approximate = _approximate(text, match.start("num"), digits, scale)
-        out.add(f"{'~' if approximate else ''}{_rounded(value)}{suffix}")
-        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 3) + 1))
+        out.add(f"{'~' if approximate else ''}{_rounded(value, PRECISION)}{suffix}")
+        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1))
+        if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
+            decimals = len(number.partition(".")[2])
+            roundings.update(
+                f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)
+            )
     return out, roundings, spans
 
 
@@ -600,18 +657,21 @@ def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
     return out
 
 
-def _rounded(value: float, digits: int = 3) -> str:
-    """`value` to `digits` significant digits, readable: 18125 → "18100", 8.5e9 →
-    "8.5 billion".
+# Figures are compared as written: 3,039 t and 3,038 t are two figures (at three
+# significant digits they were one, and two templated notes of one day joined), and
+# two would make more coincidences still (17,760 and 17,990 yuan). Fewer digits are
+# the roundings an approximate figure is compared with (`approximated`).
+PRECISION = 12
 
-    Figures are compared to three: two made coincidences (17,760 and 17,990 yuan were
-    one price); fewer are the roundings an approximate figure is compared with.
-    """
+
+def _rounded(value: float, digits: int) -> str:
+    """`value` to `digits` significant digits, readable: 18125 → "18100" (3 digits),
+    8.5e9 → "8.5 billion"."""
     rounded = float(f"{value:.{digits}g}")
     for scale, word in ((1e9, " billion"), (1e6, " million")):
         if rounded >= scale:
-            return f"{rounded / scale:g}{word}"
-    return f"{rounded:.0f}" if rounded >= 100 else f"{rounded:g}"
+            return f"{rounded / scale:.{PRECISION}g}{word}"
+    return f"{rounded:.{PRECISION}g}"
 
 
 class _Terms:
