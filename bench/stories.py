@@ -40,8 +40,9 @@ from watcher.domain.stories import (
     _translated,
     best_story,
     contradictions,
+    filing_keys,
     hot_keys,
-    index_keys,
+    lookup_keys,
     shortlist,
     sketch_text,
 )
@@ -144,7 +145,7 @@ def cluster(
         signals = classify(item.title, item.body, day) if classify is not None else []
         kinds = [(s.type, s.direction.value) for s in signals]
         sketch = sketch_text(item.title, item.body, day, kinds)
-        keys = index_keys(sketch)
+        keys = lookup_keys(sketch)
         postings = {
             key: [
                 i
@@ -158,7 +159,7 @@ def cluster(
         found = best_story(sketch, item.source, item.published, WINDOW, candidates)
         story_of[index] = found.story_id if found is not None else index + 1
         seen[index] = Candidate(story_of[index], item.source, item.published, sketch)
-        for key in keys - hot:
+        for key in filing_keys(sketch) - hot:
             filed.setdefault(key, []).append(index)
     return story_of
 
@@ -283,10 +284,10 @@ def score_pairs(
         same = pair["relation"] != "different"
         when_a = _moment(a.published or b.published)
         when_b = _moment(b.published or a.published)
-        postings = {key: [0] for key in index_keys(first)}
+        postings = {key: [0] for key in filing_keys(first)}
         candidates = [Candidate(1, a.source + "#a", when_a, first)]
         found = None
-        if shortlist(index_keys(later), postings):
+        if shortlist(lookup_keys(later), postings):
             found = best_story(later, b.source + "#b", when_b, window, candidates)
         gold += same
         joined += found is not None
@@ -307,7 +308,7 @@ def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, and over
     `CORROBORATED` with a shared specific)."""
     gates = []
-    if not shortlist(index_keys(later), {key: [0] for key in index_keys(first)}):
+    if not shortlist(lookup_keys(later), {key: [0] for key in filing_keys(first)}):
         gates.append("not shortlisted")
     apart = contradictions(first, later)
     if apart:
