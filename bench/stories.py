@@ -4,10 +4,13 @@ First the real pair set (tests/data/stories/real: public pages, labelled by a he
 never read this code): pair precision, recall and missed alerts on its dev and held-back
 splits, with their targets. Then the older synthetic sets (whole stories, pairs of items).
 
-The items are clustered exactly as the store does it, in publication order: the earlier
-items of other sources within the window that share keys with the new one
+The items are clustered as the store does it, in publication order: the earlier items
+of other sources within the window that share keys with the new one
 (`watcher.domain.stories.shortlist`, hot keys left out), then `watcher.domain.stories.best_story`
-over those.
+over those. Each item is filed under `filing_keys` and looks up `lookup_keys` (its
+`index_keys` and its `script_keys`); the store files and looks up `index_keys` alone
+until it adopts the script keys, so reports in two scripts that share no digit key are
+joined here and not yet in the service.
 """
 
 from __future__ import annotations
