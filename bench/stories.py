@@ -8,9 +8,7 @@ The items are clustered as the store does it, in publication order: the earlier 
 of other sources within the window that share keys with the new one
 (`watcher.domain.stories.shortlist`, hot keys left out), then `watcher.domain.stories.best_story`
 over those. Each item is filed under `filing_keys` and looks up `lookup_keys` (its
-`index_keys` and its `script_keys`); the store files and looks up `index_keys` alone
-until it adopts the script keys, so reports in two scripts that share no digit key are
-joined here and not yet in the service.
+`index_keys` and its `script_keys`), as the store does (`watcher.store.poll`).
 """
 
 from __future__ import annotations

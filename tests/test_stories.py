@@ -432,10 +432,27 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
             filed = (
                 await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
             ).all()
-    assert {k.key for k in filed} == index_keys(sketch_text(*LYNAS, NOW.date()))
+    assert {k.key for k in filed} == filing_keys(sketch_text(*LYNAS, NOW.date()))
     assert {k.story_id for k in filed} == {items["wire"].story_id}
     assert items["reprint"].story_id == items["wire"].story_id
     assert items["other"].story_id != items["wire"].story_id
+
+
+async def test_the_store_joins_reports_in_two_scripts_and_keeps_one_script_apart(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Through the store: a Chinese report of the English wire's event joins its story
+    through the script keys (they share no word key), while an English note naming the
+    same days stays a story of its own."""
+    config = make_config(database={"url": database_url})
+    async with Runtime(config) as rt:
+        await _save(rt, _item("wire", *GALLIUM_EN, "w1"))
+        await _save(rt, _item("prices", *LITHIUM_EN, "p1"))
+        await _save(rt, _item("xinhua", "商务部：对镓锗实施出口管制", GALLIUM_ZH[1], "x1"))
+        async with reading(rt.db) as session:
+            items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
+    assert items["xinhua"].story_id == items["wire"].story_id
+    assert items["prices"].story_id != items["wire"].story_id
 
 
 async def test_a_revised_item_is_filed_under_its_new_text(
@@ -452,7 +469,7 @@ async def test_a_revised_item_is_filed_under_its_new_text(
         await _save(rt, revised)
         async with reading(rt.db) as session:
             keys = (await session.exec(select(StoryKeyRow.key))).all()
-    assert set(keys) == index_keys(sketch_text(*OTHER))
+    assert set(keys) == filing_keys(sketch_text(*OTHER))
 
 
 async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
@@ -499,7 +516,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
                 await session.exec(select(StoryKeyRow.key).where(StoryKeyRow.source == "wire"))
             ).all()
     assert hot == [common]
-    assert set(wire_keys) == index_keys(sketch) - {common}
+    assert set(wire_keys) == filing_keys(sketch) - {common}
 
 
 def _feed(title: str, body: str, guid: str, when: datetime) -> bytes:

@@ -639,8 +639,10 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
 
 
 def _script_key(script: int, value: int) -> int:
-    """The key of the fact `value` filed for items of another script than `script`'s."""
-    return _SCRIPT_KEY | (script << 32) | value
+    """The key of the 32-bit fact `value` filed by items of `script` (one of `SCRIPTS`):
+    above 2**60, the script's place in `SCRIPTS` above the fact, so it is never a word,
+    shingle or fact key and fits the store's signed 64-bit column."""
+    return _SCRIPT_KEY | (SCRIPTS.index(script) << 32) | value
 
 
 def filing_keys(sketch: Sketch) -> frozenset[int]:
