@@ -206,7 +206,7 @@ def _insert_fresh(
             sketches=sketches,
         )
         if clustering
-        else Lookup([[] for _ in plans], [frozenset() for _ in plans], frozenset())
+        else Lookup([[] for _ in plans], frozenset())
     )
     placements = [
         _story_of(sketch, source, when, window, candidates)

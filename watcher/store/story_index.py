@@ -36,13 +36,12 @@ class Lookup:
 
     `candidates[i]` are the earlier items of other sources that the i-th sketch looked
     up shares enough keys with and that are within the window of its date (an item with
-    an unreadable sketch left out), `keys[i]`
-    the keys to file it under (hot ones left out); `hot` are the keys too common to
-    file new items under.
+    an unreadable sketch left out); `hot` are the keys too common to file new items
+    under (the caller files each item under its own keys less these: an item may file
+    keys it does not look up, `watcher.domain.stories.script_keys`).
     """
 
     candidates: list[list[Candidate]]
-    keys: list[frozenset[int]]
     hot: frozenset[int]
 
 
@@ -121,7 +120,7 @@ def lookup(
     items (the same frame, other events) that is nearly every candidate.
     """
     if not wanted:
-        return Lookup([], [], frozenset())
+        return Lookup([], frozenset())
     times = [when for _, when in wanted]
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
@@ -164,7 +163,7 @@ def lookup(
             if candidate is not None:
                 mine.append(candidate)
         candidates.append(mine)
-    return Lookup(candidates, [keys - hot for keys, _ in wanted], frozenset(hot))
+    return Lookup(candidates, frozenset(hot))
 
 
 _ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
