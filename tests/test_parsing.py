@@ -184,3 +184,25 @@ async def test_a_20000_item_feed_is_read_within_the_parse_deadline(
     assert result.items[-1].guid == "n19999"
     assert result.warnings[0].startswith(f"the feed lists 20000 entries; {MAX_ITEMS} were taken")
     assert pool.restarts == 0  # no worker was killed for overrunning the deadline
+
+
+def test_the_body_is_the_longest_text_not_the_longest_markup() -> None:
+    """With feedparser's sanitizer off, a content element padded with a style sheet and a
+    script is long markup but short text: the summary carrying the report is the body,
+    and neither the style nor the script reaches it."""
+    style = "<style>" + ".x { color: red; } " * 400 + "</style>"
+    script = "<script>var tracking = '" + "a" * 2000 + "';</script>"
+    report = (
+        "Lynas halted processing at Mount Weld after flooding; shipments of "
+        "concentrate are suspended until further notice."
+    )
+    document = (
+        "<?xml version='1.0'?><rss version='2.0' "
+        "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel><title>t</title>"
+        "<item><title>Mount Weld halted</title><guid>g1</guid>"
+        f"<description><![CDATA[<p>{report}</p>]]></description>"
+        f"<content:encoded><![CDATA[{style}{script}<p>Read more.</p>]]></content:encoded>"
+        "</item></channel></rss>"
+    )
+    (item,) = parse_document(document.encode(), "wire", "https://x.example/feed").items
+    assert item.body == report

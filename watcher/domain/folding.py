@@ -13,6 +13,7 @@ is converted one character at a time instead, so offsets never move.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 import opencc
@@ -43,6 +44,7 @@ _ASCII_PAIRS = tuple((old, new) for old, new in _FOLD_PAIRS if old.isascii())
 # the ideograph blocks OpenCC's character tables cover (CJK unified, extension A,
 # compatibility ideographs)
 _IDEOGRAPH_RANGES = ((0x3400, 0xA000), (0xF900, 0xFB00))
+_BLOCK = 1024  # ideographs converted a block at a time (`_character_table`)
 _IDEOGRAPH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -51,15 +53,13 @@ class _Simplifier:
 
     def __init__(self) -> None:
         self._convert = opencc.OpenCC("t2s").convert
-        chars = [chr(c) for low, high in _IDEOGRAPH_RANGES for c in range(low, high)]
-        # one character a line, so no two characters convert as a phrase
-        converted = self._convert("\n".join(chars)).split("\n")
-        self.chars: dict[str, str] = {
-            a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1
-        }
+        traditional, simplified = _character_table(self._convert)
+        # made from two strings once the table's temporaries are gone: kept from among
+        # them, its 4,000 entries would pin pages that the temporaries had filled
+        self.chars: dict[str, str] = dict(zip(traditional, simplified, strict=True))
         # a text with none of these characters is already simplified: one regex scan
         # (a character class is a bitmap test) instead of a call into OpenCC
-        self.traditional = re.compile(f"[{''.join(sorted(self.chars))}]")
+        self.traditional = re.compile(f"[{''.join(sorted(traditional))}]")
 
     def simplify(self, text: str) -> str:
         """`text` in simplified characters, the same length as `text`."""
@@ -76,6 +76,33 @@ class _Simplifier:
         if len(out) == len(run):
             return out
         return "".join(self.chars.get(c, c) for c in run)
+
+
+def _character_table(convert: Callable[[str], str]) -> tuple[str, str]:
+    """The ideographs OpenCC writes as another single character, and those characters
+    (two strings of equal length, in code-point order).
+
+    One character a line, so no two characters convert as a phrase. The 28,000 lines
+    are made a block at a time and compared a character at a time: all of them alive
+    at once as one-character strings would leave about 2 MB of the allocator's pages
+    pinned by the few that are kept.
+    """
+    source = "\n".join(
+        "\n".join(map(chr, range(start, min(start + _BLOCK, high))))
+        for low, high in _IDEOGRAPH_RANGES
+        for start in range(low, high, _BLOCK)
+    )
+    lines = convert(source)
+    if len(lines) == len(source) and lines[1::2] == source[1::2]:  # one character a line
+        pairs = zip(source[::2], lines[::2], strict=True)
+    else:
+        pairs = zip(source[::2], lines.split("\n"), strict=True)
+    traditional, simplified = [], []
+    for old, new in pairs:
+        if old != new and len(new) == 1:
+            traditional.append(old)
+            simplified.append(new)
+    return "".join(traditional), "".join(simplified)
 
 
 @cache

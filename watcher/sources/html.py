@@ -19,7 +19,7 @@ def html_to_text(markup: str) -> str:
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(markup)
-    for node in tree.css("script, style, noscript, template"):
+    for node in tree.css("script, style, noscript, template, applet"):
         node.decompose()
     for node in tree.css(_BLOCKS):
         node.insert_after("\n\n")
