@@ -4,10 +4,11 @@ First the real pair set (tests/data/stories/real: public pages, labelled by a he
 never read this code): pair precision, recall and missed alerts on its dev and held-back
 splits, with their targets. Then the older synthetic sets (whole stories, pairs of items).
 
-The items are clustered exactly as the store does it, in publication order: the earlier
-items of other sources within the window that share keys with the new one
+The items are clustered as the store does it, in publication order: the earlier items
+of other sources within the window that share keys with the new one
 (`watcher.domain.stories.shortlist`, hot keys left out), then `watcher.domain.stories.best_story`
-over those.
+over those. Each item is filed under `filing_keys` and looks up `lookup_keys` (its
+`index_keys` and its `script_keys`), as the store does (`watcher.store.poll`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from watcher.domain.stories import (
     _translated,
     best_story,
     contradictions,
+    filing_keys,
     hot_keys,
-    index_keys,
+    lookup_keys,
     shortlist,
     sketch_text,
 )
@@ -144,7 +146,7 @@ def cluster(
         signals = classify(item.title, item.body, day) if classify is not None else []
         kinds = [(s.type, s.direction.value) for s in signals]
         sketch = sketch_text(item.title, item.body, day, kinds)
-        keys = index_keys(sketch)
+        keys = lookup_keys(sketch)
         postings = {
             key: [
                 i
@@ -158,7 +160,7 @@ def cluster(
         found = best_story(sketch, item.source, item.published, WINDOW, candidates)
         story_of[index] = found.story_id if found is not None else index + 1
         seen[index] = Candidate(story_of[index], item.source, item.published, sketch)
-        for key in keys - hot:
+        for key in filing_keys(sketch) - hot:
             filed.setdefault(key, []).append(index)
     return story_of
 
@@ -283,10 +285,10 @@ def score_pairs(
         same = pair["relation"] != "different"
         when_a = _moment(a.published or b.published)
         when_b = _moment(b.published or a.published)
-        postings = {key: [0] for key in index_keys(first)}
+        postings = {key: [0] for key in filing_keys(first)}
         candidates = [Candidate(1, a.source + "#a", when_a, first)]
         found = None
-        if shortlist(index_keys(later), postings):
+        if shortlist(lookup_keys(later), postings):
             found = best_story(later, b.source + "#b", when_b, window, candidates)
         gold += same
         joined += found is not None
@@ -307,7 +309,7 @@ def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, and over
     `CORROBORATED` with a shared specific)."""
     gates = []
-    if not shortlist(index_keys(later), {key: [0] for key in index_keys(first)}):
+    if not shortlist(lookup_keys(later), {key: [0] for key in filing_keys(first)}):
         gates.append("not shortlisted")
     apart = contradictions(first, later)
     if apart:

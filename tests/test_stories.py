@@ -41,10 +41,13 @@ from watcher.domain.stories import (
     contradictions,
     decode_sketch,
     encode_sketch,
+    filing_keys,
     hot_keys,
     index_keys,
+    lookup_keys,
     news,
     same_story,
+    script_keys,
     shortlist,
     sketch_text,
 )
@@ -76,25 +79,25 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
-    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.65, at most 1 missed alert
-    (measured 1.000, 0.656 and 1; see README)."""
+    """Real pairs, dev split: precision ≥ 0.98, recall ≥ 0.68, at most 1 missed alert
+    (measured 1.000, 0.681 and 1; see README)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     result = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
     assert result.pairs >= 290
     assert result.precision >= 0.98
-    assert result.recall >= 0.65
+    assert result.recall >= 0.68
     assert result.missed <= 1
 
 
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
     """Every pair of the dev events' items (labelled or not): at most 4 of two events
-    join, each a follow-up of an announcement (measured 4, with 185 pairs of one event
+    join, each a follow-up of an announcement (measured 4, with 208 pairs of one event
     joined), and no held-back event is listed."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
-    assert right >= 180
+    assert right >= 200
     assert len(wrong) <= 4
     split = {(p["a"], p["b"]): p["split"] for p in pairs}
     listed = [tuple(line.split()[1:3]) for line in wrong]
@@ -338,6 +341,48 @@ def test_a_reprint_shares_index_keys_and_other_news_does_not() -> None:
     assert shortlist(reprint, postings, hot=original) == []  # hot keys do not count
 
 
+GALLIUM_EN = (
+    "China curbs gallium exports",
+    "China's commerce ministry said on July 3 that exporters of gallium and germanium will"
+    " need licences from August 1.",
+)
+GALLIUM_ZH = ("", "商务部7月3日宣布，自8月1日起对镓、锗相关物项实施出口管制。")
+LITHIUM_EN = (
+    "",
+    "Lithium carbonate prices in Shanghai slipped on July 3, and a new contract starts on"
+    " August 1.",
+)
+
+
+def test_reports_in_two_scripts_find_each_other_through_their_days() -> None:
+    """A Chinese and an English report of one event share no word key but two days: each
+    looks up the keys the other is filed under (`script_keys`), so either order is
+    shortlisted, and the judgement joins them."""
+    en, zh = sketch_text(*GALLIUM_EN), sketch_text(*GALLIUM_ZH)
+    assert len(index_keys(en) & index_keys(zh)) < MIN_SHARED_KEYS
+    (en_filed, en_looked_up), (zh_filed, zh_looked_up) = script_keys(en), script_keys(zh)
+    assert len(en_filed) == 2  # July 3, August 1
+    assert (en_filed, en_looked_up) == (zh_looked_up, zh_filed)
+    assert shortlist(lookup_keys(zh), {key: [1] for key in filing_keys(en)}) == [1]
+    assert shortlist(lookup_keys(en), {key: [1] for key in filing_keys(zh)}) == [1]
+    assert same_story(en, zh)
+    every = filing_keys(en) | lookup_keys(en)
+    assert not (en_filed | en_looked_up) & index_keys(en)
+    assert all(0 <= key < 1 << 63 for key in every)  # a signed 64-bit story key
+
+
+def test_reports_in_one_script_never_meet_through_script_keys() -> None:
+    """Two English items of one day are filed under the same script keys, and neither
+    looks one up: only the other script does (`index_keys` alone shortlists them)."""
+    gallium, lithium = sketch_text(*GALLIUM_EN), sketch_text(*LITHIUM_EN)
+    (filed, looked_up), (other_filed, other_looked_up) = script_keys(gallium), script_keys(lithium)
+    assert filed & other_filed  # the same days
+    assert not filed & other_looked_up
+    assert not other_filed & looked_up
+    assert not filed & looked_up
+    assert script_keys(sketch_text("", "")) == (frozenset(), frozenset())
+
+
 def test_a_key_of_many_items_is_hot() -> None:
     """Hot means filed under HOT_ITEMS items (whatever their stories), not fewer."""
     many = list(range(HOT_ITEMS))
@@ -387,10 +432,27 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
             filed = (
                 await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
             ).all()
-    assert {k.key for k in filed} == index_keys(sketch_text(*LYNAS, NOW.date()))
+    assert {k.key for k in filed} == filing_keys(sketch_text(*LYNAS, NOW.date()))
     assert {k.story_id for k in filed} == {items["wire"].story_id}
     assert items["reprint"].story_id == items["wire"].story_id
     assert items["other"].story_id != items["wire"].story_id
+
+
+async def test_the_store_joins_reports_in_two_scripts_and_keeps_one_script_apart(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Through the store: a Chinese report of the English wire's event joins its story
+    through the script keys (they share no word key), while an English note naming the
+    same days stays a story of its own."""
+    config = make_config(database={"url": database_url})
+    async with Runtime(config) as rt:
+        await _save(rt, _item("wire", *GALLIUM_EN, "w1"))
+        await _save(rt, _item("prices", *LITHIUM_EN, "p1"))
+        await _save(rt, _item("xinhua", "商务部：对镓锗实施出口管制", GALLIUM_ZH[1], "x1"))
+        async with reading(rt.db) as session:
+            items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
+    assert items["xinhua"].story_id == items["wire"].story_id
+    assert items["prices"].story_id != items["wire"].story_id
 
 
 async def test_a_revised_item_is_filed_under_its_new_text(
@@ -407,7 +469,7 @@ async def test_a_revised_item_is_filed_under_its_new_text(
         await _save(rt, revised)
         async with reading(rt.db) as session:
             keys = (await session.exec(select(StoryKeyRow.key))).all()
-    assert set(keys) == index_keys(sketch_text(*OTHER))
+    assert set(keys) == filing_keys(sketch_text(*OTHER))
 
 
 async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
@@ -454,7 +516,7 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
                 await session.exec(select(StoryKeyRow.key).where(StoryKeyRow.source == "wire"))
             ).all()
     assert hot == [common]
-    assert set(wire_keys) == index_keys(sketch) - {common}
+    assert set(wire_keys) == filing_keys(sketch) - {common}
 
 
 def _feed(title: str, body: str, guid: str, when: datetime) -> bytes:

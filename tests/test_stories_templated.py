@@ -22,6 +22,7 @@ from watcher.domain.stories import (
     best_story,
     contradictions,
     same_story,
+    script_keys,
     sketch_text,
 )
 from watcher.domain.story_facts import FIGURE, fact_values
@@ -106,3 +107,20 @@ def test_figures_compare_as_written() -> None:
     assert contradictions(whole, tenth) == []
     nine, rounded = sketch_text("", "Exports rose 9%"), sketch_text("", "Exports rose 8.7%")
     assert contradictions(nine, rounded) == []
+
+
+def test_the_farm_files_no_script_key_it_looks_up(
+    notes_by_day: dict[int, list[tuple[int, datetime, Sketch]]],
+) -> None:
+    """The farm is English only: its notes are filed under the keys of their days and
+    figures for other scripts (`script_keys`), and none looks one of them up, so these
+    keys shortlist no pair of its notes."""
+    filed: set[int] = set()
+    looked_up: set[int] = set()
+    for notes in notes_by_day.values():
+        for _, _, sketch in notes:
+            mine, theirs = script_keys(sketch)
+            filed |= mine
+            looked_up |= theirs
+    assert filed  # its days and figures
+    assert not filed & looked_up

@@ -23,6 +23,7 @@ bigrams are its content words. Pure functions; the store keeps the sketch on the
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import struct
@@ -57,6 +58,7 @@ from watcher.domain.story_facts import (
     YEAR,
     approximated,
     day_fact,
+    fact,
     facts_of,
     kind_of,
     named_dates,
@@ -597,13 +599,61 @@ def index_keys(sketch: Sketch) -> frozenset[int]:
     hashes of the union of two sets are shared with probability about their Jaccard
     index each, so two items of one story share several keys (a rewrite through its
     words, a copy or a teaser through both) and unrelated items rarely share two. Its
-    facts are not keys: filed under its days and figures, every templated note of a
-    day was shortlisted against the others (one wrong join in 4,000 on the bench's
-    templated farm, and the lookup's cost ratio 1.36 -> 1.66), so a Chinese and an
-    English report of one event are shortlisted only through the numbers both write
-    as digits.
+    facts are not keys here: filed and looked up under its days and figures, every
+    templated note of a day was shortlisted against the others (one wrong join in 4,000
+    on the bench's templated farm, and the lookup's cost ratio 1.36 -> 1.66). Reports in
+    other scripts find each other through `script_keys` instead, which an item files
+    under and looks up apart (`filing_keys`, `lookup_keys`).
     """
     return frozenset(sorted(sketch.words)[:KEYS] + sorted(sketch.shingles)[:KEYS])
+
+
+# The writing systems an item is written in (`SCRIPT` facts, `script_of`): a report in
+# one is filed for the others (`script_keys`).
+SCRIPTS = (fact(SCRIPT, "cjk"), fact(SCRIPT, "latin"))
+_SCRIPT_KEY = 1 << 60  # above every 32-bit word or shingle hash and every fact
+
+
+def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
+    """The keys an item is filed under for reports in other scripts, and those it looks
+    up to find them: (filed, looked up), each apart from `index_keys`.
+
+    Two reports of one event in two scripts (a Chinese wire and an English one) share
+    hardly a word or shingle, so `index_keys` finds them only through numbers both write
+    as digits. Their evidence is the pinning facts they share (`_translated`: days as
+    calendar days, figures with their unit, batch and announcement numbers), so an item
+    is filed under each of its `PINNING` facts tagged with its own script and looks up
+    the same facts tagged with every other script. Items of one script never look up a
+    key they file: a template's notes of one day (the same day, other figures) are not
+    shortlisted against each other through these keys, and a lookup reads the other
+    script's postings alone. An item without a `SCRIPT` fact has none.
+    """
+    mine = sketch.of_kind(SCRIPT)
+    pinning = [f for kind in PINNING for f in sketch.of_kind(kind)]
+    if not mine or not pinning:
+        return _NONE, _NONE
+    filed = frozenset(_script_key(script, f) for script in mine for f in pinning)
+    looked_up = frozenset(
+        _script_key(script, f) for script in SCRIPTS if script not in mine for f in pinning
+    )
+    return filed, looked_up
+
+
+def _script_key(script: int, value: int) -> int:
+    """The key of the 32-bit fact `value` filed by items of `script` (one of `SCRIPTS`):
+    above 2**60, the script's place in `SCRIPTS` above the fact, so it is never a word,
+    shingle or fact key and fits the store's signed 64-bit column."""
+    return _SCRIPT_KEY | (SCRIPTS.index(script) << 32) | value
+
+
+def filing_keys(sketch: Sketch) -> frozenset[int]:
+    """Every key an item is filed under: `index_keys` and its `script_keys` filed."""
+    return index_keys(sketch) | script_keys(sketch)[0]
+
+
+def lookup_keys(sketch: Sketch) -> frozenset[int]:
+    """Every key an item looks up: `index_keys` and its `script_keys` looked up."""
+    return index_keys(sketch) | script_keys(sketch)[1]
 
 
 def hot_keys(postings: Mapping[int, Collection[int]]) -> frozenset[int]:
@@ -736,11 +786,27 @@ def encoded_facts(data: bytes) -> frozenset[int] | None:
     return None if stored is None else frozenset(stored)
 
 
-def encoded_facts_by_kind(data: bytes) -> dict[int, frozenset[int]] | None:
+def encoded_facts_by_kind(data: bytes) -> Mapping[int, frozenset[int]] | None:
     """`facts_by_kind(encoded_facts(data))`, grouped in the order they are stored (sorted,
-    so kind by kind) without building the set and sorting it again."""
+    so kind by kind) without building the set and sorting it again.
+
+    The groups of the `GROUPED` facts seen last are kept (`_grouped`) and shared: read
+    them, never change them. A stored item is a candidate of poll after poll (the latest
+    items of a template are every new one's candidates); grouping was a third of the
+    writer's time in the bench's templated round (42,931 groupings of 2,914 items).
+    """
     stored = _stored_facts(data)
-    return None if stored is None else facts_by_kind(stored)
+    return None if stored is None else _grouped(stored)
+
+
+GROUPED = 1024  # items whose facts by kind are kept (about 3 KB each)
+
+
+@functools.lru_cache(maxsize=GROUPED)
+def _grouped(stored: tuple[int, ...]) -> Mapping[int, frozenset[int]]:
+    """`facts_by_kind` of stored facts, remembered (keyed by the facts themselves, so an
+    item revised or a row of another database never reads another item's groups)."""
+    return facts_by_kind(stored)
 
 
 def _stored_facts(data: bytes) -> tuple[int, ...] | None:

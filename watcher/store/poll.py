@@ -19,6 +19,7 @@ from watcher.domain.stories import (
     decode_sketch,
     encode_sketch,
     index_keys,
+    script_keys,
     sketch_text,
 )
 from watcher.domain.story_facts import described
@@ -171,6 +172,9 @@ def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str,
     return found
 
 
+_NO_KEYS: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+
+
 def _insert_fresh(
     driver: Driver,
     source: str,
@@ -187,17 +191,22 @@ def _insert_fresh(
     clustering = window > timedelta(0)
     # decoded once: the lookup leaves out the stories their facts bar, then they compare
     sketches = [decode_sketch(fingerprint) if clustering else None for fingerprint, _ in sketched]
+    # reports in other scripts are found through keys an item looks up and does not file
+    scripts = [script_keys(sketch) if sketch is not None else _NO_KEYS for sketch in sketches]
     found = (
         lookup(
             driver,
             source=source,
-            wanted=[(keys, when) for (_, keys), when in zip(sketched, moments, strict=True)],
+            wanted=[
+                (keys | looked_up, when)
+                for (_, keys), (_, looked_up), when in zip(sketched, scripts, moments, strict=True)
+            ],
             window=window,
             now=now,
             sketches=sketches,
         )
         if clustering
-        else Lookup([[] for _ in plans], [frozenset() for _ in plans], frozenset())
+        else Lookup([[] for _ in plans], frozenset())
     )
     placements = [
         _story_of(sketch, source, when, window, candidates)
@@ -232,12 +241,21 @@ def _insert_fresh(
             driver,
             source,
             [
-                Filing(where.item_id, where.story_id, when, keys)
-                for where, keys, when in zip(placed, found.keys, moments, strict=True)
+                Filing(where.item_id, where.story_id, when, (keys | filed) - found.hot)
+                for where, (_, keys), (filed, _), when in zip(
+                    placed, sketched, scripts, moments, strict=True
+                )
             ],
         )
     rows = list(zip(plans, placed, strict=True))
     return rows, _insert_signals(driver, rows, now)
+
+
+def _filed_for_other_scripts(fingerprint: bytes) -> frozenset[int]:
+    """The script keys a revised item is filed under (`script_keys`), none if its
+    sketch is unreadable."""
+    sketch = decode_sketch(fingerprint)
+    return script_keys(sketch)[0] if sketch is not None else frozenset()
 
 
 def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
@@ -319,7 +337,9 @@ def _revise_items(
             )
         )
         out.append((plan, _Stored(item_id, row.story_id)))
-        filings.append(Filing(item_id, row.story_id, published or now, keys))
+        if clustering:
+            filed = _filed_for_other_scripts(fingerprint)
+            filings.append(Filing(item_id, row.story_id, published or now, keys | filed))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
     if clustering:
         file_keys(driver, source, filings)
