@@ -176,3 +176,59 @@ def test_parse_term_gives_each_caller_its_own_list_and_raises_every_time() -> No
     for _ in range(2):
         with pytest.raises(TermError, match="only at the end"):
             parse_term("ex*port")
+
+
+def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
+    """The ASCII keys and the others are two automata, the second scanned only around
+    the text's non-ASCII characters: over texts of both scripts (and mixed keys that
+    start, end or are broken by ASCII characters, farther apart than the windows join)
+    they give the matches one automaton of every key gives, in its order."""
+    import random
+
+    from watcher.classify import matcher as module
+
+    matcher = TermMatcher()
+    terms = {
+        "ai芯片": "chip",
+        "a股": "shares",
+        "稀土": "rare",
+        "稀土永磁": "magnet",
+        "出口管制": "control",
+        "管制": "rule",
+        "钕铁硼 scrap": "scrap",
+        "稀土 and its long list of magnets 磁体": "long",
+        "ban*": "ban",
+        "export ban": "ban",
+        "ai": "ai",
+        "ore": "ore",
+        "scrap": "scrap",
+    }
+    for term, label in terms.items():
+        matcher.add(term, label)
+    matcher.add("US", "us", cased=True)
+    pieces = [*terms, "US", " ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
+    values: dict[bool, dict[str, Any]] = {}
+    for cased, ascii_keys, other_keys in matcher._build():
+        items = [] if ascii_keys is None else list(ascii_keys.items())
+        items += [] if other_keys is None else list(other_keys._automaton.items())
+        values[cased] = dict(items)
+    assert len(values[False]) == len(terms)  # every key in one of the two automata
+    rng = random.Random(20)
+    mixed = 0
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 30)))
+        folded, lowered = fold(text), fold_lower(text)
+        cut = rng.randrange(len(text) + 1)
+        sentences = [(0, cut), (cut, len(text))] if 0 < cut < len(text) else [(0, len(text))]
+        expected: tuple[list[list[Any]], list[set[str]]] = (
+            [[] for _ in sentences],
+            [set() for _ in sentences],
+        )
+        flags = module._flags(lowered)
+        for cased, keys in values.items():
+            every = module._automaton(list(keys), keys)
+            scanned = folded if cased else lowered
+            module._scan_into(every.iter(scanned), scanned, flags, sentences, *expected)
+        assert matcher.bucket(folded, lowered, sentences) == expected, text
+        mixed += not text.isascii() and any(expected[0])
+    assert mixed > 200

@@ -5,9 +5,10 @@ anywhere. A `*` stands for an ending of at most `MAX_ENDING` letters, `MAX_LONG_
 after a stem of `LONG_STEM` letters or more (-s, -ed, -ing, -ions; -ement after
 "requir"): a longer run makes another word ("production cap*" is not "production
 capacity", "ceas*" is not "ceasefire"), so a term that needs one spells it out.
-Literal terms go into one Aho–Corasick automaton (a second one for
-case-sensitive terms), so the cost is one scan of the text however many terms there
-are; a regular expression costs a scan of its own. The term syntax is in `terms`.
+Literal terms go into Aho–Corasick automata (the ASCII keys in one, the others in
+another, and the same again for case-sensitive terms; see `TermMatcher._build`), so the
+cost is one scan of the text however many terms there are; a regular expression costs
+a scan of its own. The term syntax is in `terms`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 import ahocorasick
@@ -57,6 +59,11 @@ _CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：]")
 _FLAGS = bytes(
     2 if chr(byte) == "?" else int(chr(byte).isalnum()) if byte < 128 else 0 for byte in range(256)
 )
+# a key's leading, trailing and inner runs of ASCII characters (see `_OtherKeys`)
+_ASCII_START = re.compile(r"[\x00-\x7f]*")
+_ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
+_ASCII_INSIDE = re.compile(r"(?<=[^\x00-\x7f])[\x00-\x7f]+(?=[^\x00-\x7f])")
+_JOIN = 8  # ASCII characters between two runs of other ones that `_OtherKeys` scans over
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -101,6 +108,10 @@ Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
 # an automaton's value for a key: its length, whether a word boundary is due before and
 # after it, its labels, and for `*` keys (labels of `*` terms, longest ending) or None
 _Value = tuple[int, bool, bool, tuple[str, ...], tuple[tuple[str, ...], int] | None]
+_Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its value
+# per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
+# the other keys (None for none)
+_Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
 
 
 class TermMatcher:
@@ -118,9 +129,7 @@ class TermMatcher:
             False: {},
             True: {},
         }
-        self._automata: (
-            list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] | None
-        ) = None
+        self._automata: _Automata | None = None
         self._regexes: list[tuple[Regex, str]] = []
         # `A ... B` terms: (label, label of the A side, label of the B side); the sides
         # are matched as literals under those internal labels and joined per sentence
@@ -154,19 +163,24 @@ class TermMatcher:
         elif not form.wildcard and label not in exact:
             keys[form.key] = ((*exact, label), wild)
 
-    def _build(self) -> list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]]:
-        """Per case sensitivity: the automaton of every key, and one of the ASCII keys only.
+    def _build(self) -> _Automata:
+        """Per case sensitivity: an automaton of the ASCII keys, and one of the other keys.
 
-        An ASCII text can match no other key, and the smaller automaton scans it about
-        twice as fast: the automaton looks a character up among a node's children one by
-        one, and the root of the whole set has a child for each of some 300 first
-        characters (most of them ideographs) where the ASCII keys' root has 30.
+        Each key is held once: the ASCII keys are nearly all of them (93k of the 96k trie
+        nodes of the default rules, the other keys being Chinese). An ASCII text can match
+        no other key and is scanned by the first automaton alone, which is what makes the
+        split fast as well as small: the automaton looks a character up among a node's
+        children one by one, and the root of the ASCII keys has a child for each of some
+        30 first characters where that of every key has some 350 (most of them
+        ideographs). Another text is scanned by the first automaton too, and by the second
+        only around its non-ASCII characters (see `_OtherKeys`); the two automata's
+        matches are merged into the order one automaton of every key would give.
 
         The list is published whole, once built: a thread that reads `_automata` while
         another builds it sees either None (and builds its own) or every automaton, never
         a half-filled list that would match nothing.
         """
-        automata: list[tuple[bool, ahocorasick.Automaton, ahocorasick.Automaton | None]] = []
+        automata: _Automata = []
         for cased, keys in self._keys.items():
             if not keys:
                 continue
@@ -174,17 +188,15 @@ class TermMatcher:
             # then touches a few hundred objects, not one per key, and they stay in cache
             shared = _Shared()
             values = {key: shared(self._value(key, e, w)) for key, (e, w) in keys.items()}
-            # children are looked up in the order they were added: common characters first
-            counts = Counter(char for key in values for char in key)
-            rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
-            ordered = sorted(values, key=lambda key: [rank[char] for char in key])
-            every = _automaton((key, values[key]) for key in ordered)
-            ascii_keys = [key for key in ordered if key.isascii()]
-            if len(ascii_keys) == len(ordered):
-                ascii_only: ahocorasick.Automaton | None = every
-            else:  # None: no key can match an ASCII text
-                ascii_only = _automaton((k, values[k]) for k in ascii_keys) if ascii_keys else None
-            automata.append((cased, every, ascii_only))
+            ascii_keys = [key for key in values if key.isascii()]
+            other_keys = [key for key in values if not key.isascii()]
+            automata.append(
+                (
+                    cased,
+                    _automaton(ascii_keys, values) if ascii_keys else None,
+                    _OtherKeys(other_keys, values) if other_keys else None,
+                )
+            )
         self._automata = automata
         return automata
 
@@ -218,12 +230,17 @@ class TermMatcher:
             # the two texts have the same length and the same word characters, so one
             # table of flags serves both (see `_scan_into`)
             flags = _flags(lowered)
-            ascii_text = lowered.isascii()
-            for cased, every, ascii_only in automata:
-                automaton = ascii_only if ascii_text else every
-                if automaton is not None:
-                    text = folded if cased else lowered
-                    _scan_into(automaton, text, flags, sentences, found, keys)
+            for cased, ascii_keys, other_keys in automata:
+                text = folded if cased else lowered
+                other = [] if other_keys is None or text.isascii() else other_keys.hits(text)
+                matches: Iterable[_Hit] = other
+                if ascii_keys is not None:
+                    if other:
+                        matches = _merged(other, list(ascii_keys.iter(text)))
+                    else:
+                        matches = ascii_keys.iter(text)
+                if matches:
+                    _scan_into(matches, text, flags, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
@@ -326,12 +343,61 @@ class _Shared:
         return self._values.setdefault(value, value)
 
 
-def _automaton(items: Iterable[tuple[str, _Value]]) -> ahocorasick.Automaton:
+def _automaton(keys: list[str], values: Mapping[str, _Value]) -> ahocorasick.Automaton:
+    """The automaton of `keys`, each yielding its value; a node's children are looked up
+    in the order they were added, so the keys go in with common characters first."""
+    counts = Counter(char for key in keys for char in key)
+    rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
     automaton = ahocorasick.Automaton()
-    for key, value in items:
-        automaton.add_word(key, value)
+    for key in sorted(keys, key=lambda key: [rank[char] for char in key]):
+        automaton.add_word(key, values[key])
     automaton.make_automaton()
     return automaton
+
+
+class _OtherKeys:
+    """The keys with a character outside ASCII, scanned for only around such characters.
+
+    Such a key matches text that holds its non-ASCII characters: a run of the text's
+    non-ASCII characters, or several runs apart by at most as many ASCII characters as
+    a key holds between two of its own, widened by the most ASCII characters a key
+    starts or ends with. Only those windows are scanned, so English text with a stray
+    "é" or "€" costs a few characters of this automaton, not its whole length: its root
+    has a child for each of some 330 first characters, and a character that is none of
+    them (every space) is compared with each one.
+    """
+
+    __slots__ = ("_after", "_automaton", "_before", "_runs")
+
+    def __init__(self, keys: list[str], values: Mapping[str, _Value]) -> None:
+        self._automaton = _automaton(keys, values)
+        self._before = max(len(_ASCII_START.match(key)[0]) for key in keys)  # type: ignore[index]
+        self._after = max(len(_ASCII_END.search(key)[0]) for key in keys)  # type: ignore[index]
+        gap = max((len(run) for key in keys for run in _ASCII_INSIDE.findall(key)), default=0)
+        # runs closer than the widening are joined, so no two windows overlap and no
+        # match is found twice; a short gap is scanned rather than start a window
+        join = max(gap, self._before + self._after, _JOIN)
+        self._runs = re.compile(rf"[^\x00-\x7f]+(?:[\x00-\x7f]{{1,{join}}}[^\x00-\x7f]+)*")
+
+    def hits(self, text: str) -> list[_Hit]:
+        """What one automaton of these keys yields over `text`, in its order."""
+        before, after, size = self._before, self._after, len(text)
+        automaton = self._automaton
+        hits: list[_Hit] = []
+        for run in self._runs.finditer(text):
+            hits.extend(
+                automaton.iter(text, max(run.start() - before, 0), min(run.end() + after, size))
+            )
+        return hits
+
+
+def _merged(other: list[_Hit], ascii_hits: list[_Hit]) -> list[_Hit]:
+    """The hits of both automata in the order one automaton of every key yields them: by
+    last character, and at one character longest first. Where two hits end at one
+    character, the one of a key with a non-ASCII character is the longer (the text under
+    the ASCII key is all ASCII), so a stable sort by last character that puts `other`
+    first gives that order."""
+    return sorted(other + ascii_hits, key=itemgetter(0)) if ascii_hits else other
 
 
 def _flags(text: str) -> bytes:
@@ -346,22 +412,22 @@ def _flags(text: str) -> bytes:
 
 
 def _scan_into(
-    automaton: ahocorasick.Automaton,
+    matches: Iterable[_Hit],
     text: str,
     flags: bytes,
     sentences: Sequence[Span],
     found: list[list[Occurrence]],
     keys: list[set[str]],
 ) -> None:
-    """Add the automaton's matches that respect word boundaries to their sentences
-    (`flags` is `_flags(text)`)."""
+    """Add the automaton matches (`matches`, over `text`) that respect word boundaries to
+    their sentences (`flags` is `_flags(text)`)."""
     size = len(text)
     count = len(sentences)
     index = 0
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
-    for last, (length, left_bound, right_bound, labels, wild) in automaton.iter(text):
+    for last, (length, left_bound, right_bound, labels, wild) in matches:
         start = last + 1 - length
         if left_bound:
             flag = flags[start - 1]
