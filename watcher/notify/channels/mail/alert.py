@@ -119,8 +119,25 @@ class AlertStyle:
         return self.labels.get(signal_type) or readable_signal_type(signal_type)
 
     def unsubscribe_link(self, address: str, list_name: str, now: datetime) -> str | None:
-        """As `WatcherConfig.unsubscribe_link`."""
-        return None if self.links is None else self.links.unsubscribe(address, list_name, now)
+        """As `WatcherConfig.unsubscribe_link`; signed once per address, list and second.
+
+        A token is stamped to the second (`Tokens.sign`), so every alert rendered for
+        one subscriber within a second carries the same link: it is signed once and
+        reused (`_SIGNED`), not signed again for each of them.
+        """
+        if self.links is None:
+            return None
+        key = (self.links, address, list_name, int(now.astimezone(UTC).timestamp()))
+        link = _SIGNED.get(key)
+        if link is None:
+            if len(_SIGNED) >= 1024:
+                _SIGNED.clear()
+            link = _SIGNED[key] = self.links.unsubscribe(address, list_name, now)
+        return link
+
+
+_SIGNED: dict[tuple[Links, str, str, int], str] = {}
+"""Signed unsubscribe links by (signer, address, list, second): see `unsubscribe_link`."""
 
 
 def subject_for(outbound: Outbound, config: MailSettings) -> str:
@@ -411,46 +428,87 @@ def update_note(outbound: Outbound, config: MailSettings) -> str | None:
     return f"Updated: now also reports {new} (alerted earlier: {earlier})"
 
 
-def signal_view(signal: Signal, config: MailSettings) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    """What the templates show of one evidence sentence.
+
+    The views are objects, not dicts: Jinja looks `s.label` up as an attribute first,
+    and a dict answers that with an `AttributeError` raised and caught per lookup.
+    """
+
+    text: str
+    html: Markup
+    in_title: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignalView:
+    """What the templates show of one signal (see `EvidenceView`)."""
+
+    marks: str
+    colour: str
+    type: str
+    label: str
+    rule: str
+    direction: str
+    tightening: bool
+    severity: str
+    score: float
+    speculative: bool
+    direction_uncertain: bool
+    direction_doubt: str
+    evidence: list[EvidenceView]
+    elements: list[str]
+    products: list[str]
+    countries: list[str]
+
+
+def signal_view(signal: Signal, config: MailSettings) -> SignalView:
     """What the templates show of one signal."""
-    return {
-        "marks": severity_marks(signal.severity),
-        "colour": severity_colour(signal.severity, signal.direction),
-        "type": signal.type,
-        "label": config.signal_label(signal.type),
-        "rule": signal.rule,
-        "direction": signal.direction.value,
-        "tightening": signal.direction is Direction.TIGHTENING,
-        "severity": signal.severity.value,
-        "score": signal.score,
-        "speculative": signal.speculative,
-        "direction_uncertain": signal.direction_uncertain,
-        "direction_doubt": signal.direction_doubt,
-        "evidence": [evidence_view(e) for e in signal.evidence],
-        "elements": list(signal.entities.elements),
-        "products": list(signal.entities.products),
-        "countries": list(signal.entities.countries),
-    }
+    return SignalView(
+        marks=severity_marks(signal.severity),
+        colour=severity_colour(signal.severity, signal.direction),
+        type=signal.type,
+        label=config.signal_label(signal.type),
+        rule=signal.rule,
+        direction=signal.direction.value,
+        tightening=signal.direction is Direction.TIGHTENING,
+        severity=signal.severity.value,
+        score=signal.score,
+        speculative=signal.speculative,
+        direction_uncertain=signal.direction_uncertain,
+        direction_doubt=signal.direction_doubt,
+        evidence=[evidence_view(e) for e in signal.evidence],
+        elements=list(signal.entities.elements),
+        products=list(signal.entities.products),
+        countries=list(signal.entities.countries),
+    )
 
 
-def evidence_view(evidence: Evidence) -> dict[str, object]:
+def evidence_view(evidence: Evidence) -> EvidenceView:
     """The sentence with matched terms marked: `[term]` in text, `<mark>` in HTML."""
-    html = Markup("")
+    pieces: list[str] = []  # joined into one `Markup`: every piece of the sentence escaped
     pos = 0
     sentence = evidence.sentence
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < pos:
             continue
-        html += escape(sentence[pos : span.start])
-        html += Markup('<mark style="background:#fde68a;padding:0 2px;">{}</mark>').format(
-            sentence[span.start : span.end]
-        )
+        pieces.append(escape(sentence[pos : span.start]))
+        pieces.append(_MARK)
+        pieces.append(escape(sentence[span.start : span.end]))
+        pieces.append("</mark>")
         if span.gloss:  # a term in another script: what it means, in English
-            html += Markup(' <span style="color:#6b7280;">({})</span>').format(span.gloss)
+            pieces.append(_GLOSS)
+            pieces.append(escape(span.gloss))
+            pieces.append(")</span>")
         pos = span.end
-    html += escape(sentence[pos:])
+    pieces.append(escape(sentence[pos:]))
     text = one_line(evidence.marked(glossed=True))
-    return {"text": text, "html": html, "in_title": evidence.in_title}
+    return EvidenceView(text, Markup("".join(pieces)), evidence.in_title)
+
+
+_MARK = '<mark style="background:#fde68a;padding:0 2px;">'
+_GLOSS = ' <span style="color:#6b7280;">('
 
 
 def sanitize_summary(body: str, limit: int = SUMMARY_CHARS) -> str:

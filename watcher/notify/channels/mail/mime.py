@@ -17,6 +17,7 @@ sees with what was rendered. The tests and `watcher send-test` run it.
 from __future__ import annotations
 
 import binascii
+import codecs
 import email.policy
 import functools
 import re
@@ -39,26 +40,77 @@ if TYPE_CHECKING:
     import jinja2
 
 CRLF = b"\r\n"
-_UNSAFE = re.compile(rb"[^\t\n\r\x20-\x3c\x3e-\x7e]+")  # what quoted-printable escapes
+_UNSAFE = re.compile(rb"[^\t\n\r\x20-\x7e]+")  # what quoted-printable escapes, but `=`
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_WRAPPABLE = re.compile(r"[^\s-]+(?: [^\s-]+)*")  # see `wordwrap`
+_WRAPPABLE = re.compile(r"\S+(?: \S+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
 
 
 def qp_body(data: bytes, maxlinelen: int = 78) -> str:
     """`email.quoprimime.body_encode(data.decode("latin-1"), maxlinelen)`, faster.
 
-    The escaping is one regular-expression pass over the runs of bytes to escape (the
-    stdlib translates character by character); the line breaking is its own.
+    The escaping is two passes over the bytes (`_escape_all`; the stdlib translates
+    character by character); the line breaking is its own (`_qp_lines`).
     """
     if not data:
         return ""
-    body = _UNSAFE.sub(_escape, data).decode("ascii")
+    body = _escape_all(data)
+    encoded = _qp_lines(body.splitlines(), maxlinelen)
+    if body[-1] in "\r\n":
+        encoded.append("")
+    return "\n".join(encoded)
+
+
+def _escape_all(data: bytes) -> str:
+    """`data` with every byte quoted-printable must escape written `=XX`.
+
+    `=` first, by a plain replace (HTML's attributes hold dozens). The other bytes to
+    escape are found by `bytes.translate` (`_QP_SAFE` deleted, what is left must be
+    escaped). When they are all non-ASCII and `data` is UTF-8 (every rendered part),
+    the ASCII codec finds their runs and `_qp_escape_runs` writes them; else (control
+    characters, other bytes) a regular expression does (a few times slower: its scan
+    of a long part costs more than the codec's).
+    """
+    escaped = data.replace(b"=", b"=3D")
+    unsafe = data.translate(None, _QP_SAFE)
+    if not unsafe:
+        return escaped.decode("ascii")
+    if not unsafe.translate(None, _HIGH_BYTES):
+        try:
+            text = escaped.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return text.encode("ascii", _QP_ERRORS).decode("ascii")
+    return _UNSAFE.sub(_escape, escaped).decode("ascii")
+
+
+def _qp_escape_runs(error: UnicodeError) -> tuple[str, int]:
+    """The codec error handler of `_escape_all`: a run of non-ASCII characters as the
+    `=XX` escapes of its UTF-8 bytes."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    run = error.object[error.start : error.end].encode("utf-8")
+    return _escaped(run).decode("ascii"), error.end
+
+
+_QP_SAFE = bytes([9, 10, 13, *range(0x20, 0x7F)])  # what quoted-printable writes as it is
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_QP_ERRORS = "supply-watcher-qp-escape"
+codecs.register_error(_QP_ERRORS, _qp_escape_runs)
+
+
+def _qp_lines(lines: list[str], maxlinelen: int) -> list[str]:
+    """Escaped lines (no line breaks left in them) broken with soft line breaks as
+    `email.quoprimime.body_encode` breaks them, trailing white space escaped."""
     soft_break = "=\n"
     maxlinelen1 = maxlinelen - 1
     encoded: list[str] = []
     append = encoded.append
-    for line in body.splitlines():
+    for line in lines:
+        if len(line) <= maxlinelen and line[-1:] not in (" ", "\t"):
+            append(line)  # what the loop below leaves of a short line not ending in blank
+            continue
         start = 0
         laststart = len(line) - 1 - maxlinelen
         while start <= laststart:
@@ -83,9 +135,7 @@ def qp_body(data: bytes, maxlinelen: int = 78) -> str:
             append(line[start:-1] + tail)
         else:
             append(line[start:])
-    if body[-1] in "\r\n":
-        append("")
-    return "\n".join(encoded)
+    return encoded
 
 
 def _escape(match: re.Match[bytes]) -> bytes:
@@ -108,10 +158,11 @@ def wordwrap(
 ) -> str:
     """Jinja's `wordwrap` filter, the same text, without `textwrap` for the common lines.
 
-    A line of words between single spaces, holding no hyphen, no other white space
-    (`textwrap` drops a chunk that `str.strip` empties) and no word longer than
-    `width`, is wrapped greedily here (which is what `textwrap` does with it); any
-    other line goes to Jinja's own filter. Registered as a filter that receives the
+    A line of words between single spaces, holding no other white space (`textwrap`
+    drops a chunk that `str.strip` empties) and no word longer than `width`, is
+    wrapped greedily here (which is what `textwrap` does with it) unless a hyphenated
+    word at a line's end could be broken at a hyphen; any other line goes to Jinja's
+    own filter. Registered as a filter that receives the
     environment (`jinja2.pass_environment`) by `watcher.notify.channels.mail.alert.templates`,
     so that this module imports no jinja2.
     """
@@ -127,13 +178,29 @@ def wordwrap(
             )
             continue
         current = words[0]
+        wrapped: list[str] = []
         for word in words[1:]:
             if len(current) + 1 + len(word) <= width:
                 current += " " + word
-            else:
-                out.append(current)
-                current = word
-        out.append(current)
+                continue
+            # `textwrap` may break a hyphenated word after a hyphen or before an em-dash,
+            # never before the first `-` past its first character: when not even that
+            # much fits, it moves the whole word to the next line too; otherwise its own
+            # filter decides
+            hyphen = word.find("-", 1) if break_on_hyphens else -1
+            if hyphen > 0 and len(current) + 1 + hyphen <= width:
+                break
+            wrapped.append(current)
+            current = word
+        else:
+            wrapped.append(current)
+            out.extend(wrapped)
+            continue
+        from jinja2.filters import do_wordwrap
+
+        out.append(
+            do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
+        )
     return newline.join(out)
 
 
@@ -144,16 +211,29 @@ def folded(name: str, value: str, *, reused: bool = False) -> bytes:
     printable ASCII words is written as it is, which is what folding it gives. A value
     holding CR, LF or NUL is refused (`UnsafeMessageError`).
     """
+    if reused:
+        line = _FOLDED_LINES.get((name, value))
+        if line is not None:
+            return line
     if _LINE_BREAK.search(value):
         raise UnsafeMessageError(f"refused to write a line break inside {name}")
     if name.lower() == "subject":
         return fold_subject(name, value, "\r\n", MAIL_POLICY.max_line_length).encode("ascii")
     if reused:
-        return MAIL_POLICY.fold_binary(name, reused_header(name, value))
+        if len(_FOLDED_LINES) >= 4096:
+            _FOLDED_LINES.clear()
+        line = _FOLDED_LINES[name, value] = MAIL_POLICY.fold_binary(
+            name, reused_header(name, value)
+        )
+        return line
     width = 998 if name.lower().startswith("list-") else (MAIL_POLICY.max_line_length or 78)
     if len(name) + 2 + len(value) <= width and _SIMPLE.fullmatch(value):
         return f"{name}: {value}\r\n".encode("ascii")
     return MAIL_POLICY.fold_binary(name, MAIL_POLICY.header_store_parse(name, value)[1])
+
+
+_FOLDED_LINES: dict[tuple[str, str], bytes] = {}
+"""`folded(name, value, reused=True)` by (name, value): checked and folded once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +275,17 @@ def _encode_lines(lines: list[bytes]) -> tuple[str, str]:
             return "8bit", body.decode("ascii", "surrogateescape")
     linesep = MAIL_POLICY.linesep.encode("ascii")
     sniff = linesep.join(lines[:10]) + linesep
-    sniff_qp = qp_body(sniff, limit)
+    # `qp_body` encodes line by line: the first ten lines' encoding is both the sniff's
+    # and the start of the body's, so the lines are escaped and broken once
+    # (`bytes.splitlines` left no CR or LF in a line, and every other character
+    # `str.splitlines` breaks at is escaped)
+    escaped = _escape_all(b"\n".join(lines)).split("\n")
+    head = _qp_lines(escaped[:10], limit)
+    sniff_qp = "\n".join([*head, ""])
     if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
         if len(lines) <= 10:
             return "quoted-printable", sniff_qp
-        return "quoted-printable", qp_body(b"\n".join(lines) + b"\n", limit)
+        return "quoted-printable", "\n".join([*head, *_qp_lines(escaped[10:], limit), ""])
     data = linesep.join(lines) + linesep
     step = limit // 4 * 3
     encoded = "".join(
