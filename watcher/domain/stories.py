@@ -705,13 +705,14 @@ def shortlist(
     (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
     the latest item first); each id once.
     """
-    shared: Counter[int] = Counter()
-    for key in keys:
-        if key not in hot:
-            shared.update(postings.get(key, ()))
-    found = [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
-    found.sort(key=lambda item_id: (shared[item_id], item_id), reverse=True)
-    return found[:SHORTLIST]
+    # counted in one pass over every posting (about 130 ids a new item in the bench's
+    # templated round), not key by key
+    shared = Counter(
+        itertools.chain.from_iterable(postings.get(key, ()) for key in keys if key not in hot)
+    )
+    found = [(count, item_id) for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found.sort(reverse=True)
+    return [item_id for _, item_id in found[:SHORTLIST]]
 
 
 # --- sketch arithmetic ----------------------------------------------------------------
