@@ -10,11 +10,14 @@ from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
 from watcher.domain.stories import (
     Candidate,
+    apart_kind,
+    barring,
     best_story,
     contradictions,
     decode_sketch,
     encode_sketch,
     encoded_facts,
+    encoded_facts_by_kind,
     index_keys,
     same_story,
     sketch_text,
@@ -53,6 +56,38 @@ def test_encoded_facts_are_the_facts_decode_sketch_reads() -> None:
     for damaged in (b"\x02" + data[1:], data[:-1], b"", data[:5]):
         assert decode_sketch(damaged) is None
         assert encoded_facts(damaged) is None
+
+
+def test_barring_is_apart_kind_and_the_stored_facts_by_kind_are_the_sketch_s() -> None:
+    """`barring(mine)(theirs)` is `apart_kind(mine, theirs) is not None` for every pair of
+    these texts' facts (tonnages that differ, one an approximate one rounding the other's
+    or not, other countries, none named), and the facts read from a stored sketch group
+    as the sketch's own (the second read shares the first's groups)."""
+    texts = [
+        (TITLE, BODY.format(tonnage))
+        for tonnage in ("1,200", "2,500", "18,125", "over 18,000", "about 2,000", "2,480")
+    ]
+    texts += [
+        TEASER,
+        ("China curbs gallium exports", "China's commerce ministry curbed gallium exports."),
+        ("Chile curbs lithium exports", "Chile curbed lithium exports of 2,500 tonnes."),
+        ("", ""),
+    ]
+    by_kind = []
+    for title, body in texts:
+        sketch = sketch_text(title, body, NOW.date())
+        data = encode_sketch(sketch)
+        assert encoded_facts_by_kind(data) == sketch.by_kind
+        assert encoded_facts_by_kind(data) is encoded_facts_by_kind(bytes(bytearray(data)))
+        by_kind.append(sketch.by_kind)
+    verdicts = set()
+    for mine in by_kind:
+        bars = barring(mine)
+        for theirs in by_kind:
+            verdicts.add(apart_kind(mine, theirs))
+            assert bars(theirs) == (apart_kind(mine, theirs) is not None)
+    assert None in verdicts
+    assert len(verdicts) >= 3  # tonnages and some other kind set pairs apart
 
 
 async def _save(rt: Runtime, source: str, title: str, body: str) -> None:

@@ -29,7 +29,7 @@ import re
 import struct
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -407,6 +407,34 @@ def apart_kind(
     return None
 
 
+def barring(mine: Mapping[int, frozenset[int]]) -> Callable[[Mapping[int, frozenset[int]]], bool]:
+    """`lambda theirs: apart_kind(mine, theirs) is not None`, with what depends on `mine`
+    alone worked out once: the lookup asks it of about ten earlier items per new one
+    (43,000 in the bench's templated round), and most of `CONTRADICTING` names nothing
+    in either."""
+    tests = [(kind, values) for kind in CONTRADICTING if (values := mine.get(kind))]
+    rounded = mine.get(ROUNDED, _NONE)
+
+    def bars(theirs: Mapping[int, frozenset[int]]) -> bool:
+        for kind, values in tests:
+            other = theirs.get(kind)
+            if (
+                other
+                and values.isdisjoint(other)
+                and not (
+                    kind == TONNAGE
+                    and (
+                        approximated(values, theirs.get(ROUNDED, _NONE))
+                        or (rounded and approximated(other, rounded))
+                    )
+                )
+            ):
+                return True
+        return False
+
+    return bars
+
+
 def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterator[str]:
     """`contradictions`, one kind at a time, the cheap tests first (the `CONTRADICTING`
     kinds in `tested` known to agree)."""
@@ -677,13 +705,14 @@ def shortlist(
     (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
     the latest item first); each id once.
     """
-    shared: Counter[int] = Counter()
-    for key in keys:
-        if key not in hot:
-            shared.update(postings.get(key, ()))
-    found = [item_id for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
-    found.sort(key=lambda item_id: (shared[item_id], item_id), reverse=True)
-    return found[:SHORTLIST]
+    # counted in one pass over every posting (about 130 ids a new item in the bench's
+    # templated round), not key by key
+    shared = Counter(
+        itertools.chain.from_iterable(postings.get(key, ()) for key in keys if key not in hot)
+    )
+    found = [(count, item_id) for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
+    found.sort(reverse=True)
+    return [item_id for _, item_id in found[:SHORTLIST]]
 
 
 # --- sketch arithmetic ----------------------------------------------------------------
@@ -790,23 +819,24 @@ def encoded_facts_by_kind(data: bytes) -> Mapping[int, frozenset[int]] | None:
     """`facts_by_kind(encoded_facts(data))`, grouped in the order they are stored (sorted,
     so kind by kind) without building the set and sorting it again.
 
-    The groups of the `GROUPED` facts seen last are kept (`_grouped`) and shared: read
-    them, never change them. A stored item is a candidate of poll after poll (the latest
-    items of a template are every new one's candidates); grouping was a third of the
-    writer's time in the bench's templated round (42,931 groupings of 2,914 items).
+    The groups of the `GROUPED` stored sketches seen last are kept (`_grouped`) and
+    shared: read them, never change them. A stored item is a candidate of poll after poll
+    (the latest items of a template are every new one's candidates); grouping was a third
+    of the writer's time in the bench's templated round (42,931 groupings of 2,914 items).
     """
-    stored = _stored_facts(data)
-    return None if stored is None else _grouped(stored)
+    return _grouped(data)
 
 
-GROUPED = 1024  # items whose facts by kind are kept (about 3 KB each)
+GROUPED = 1024  # stored sketches whose facts by kind are kept (about 4 KB each)
 
 
 @functools.lru_cache(maxsize=GROUPED)
-def _grouped(stored: tuple[int, ...]) -> Mapping[int, frozenset[int]]:
-    """`facts_by_kind` of stored facts, remembered (keyed by the facts themselves, so an
-    item revised or a row of another database never reads another item's groups)."""
-    return facts_by_kind(stored)
+def _grouped(data: bytes) -> Mapping[int, frozenset[int]] | None:
+    """`facts_by_kind` of a stored sketch's facts, remembered (keyed by the stored bytes
+    themselves, so an item revised or a row of another database never reads another
+    item's groups; a hit costs a hash of the bytes, not unpacking them)."""
+    stored = _stored_facts(data)
+    return None if stored is None else facts_by_kind(stored)
 
 
 def _stored_facts(data: bytes) -> tuple[int, ...] | None:

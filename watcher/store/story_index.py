@@ -19,7 +19,7 @@ from watcher.domain.stories import (
     CONTRADICTING,
     Candidate,
     Sketch,
-    apart_kind,
+    barring,
     decode_sketch,
     encoded_facts_by_kind,
     hot_keys,
@@ -147,10 +147,11 @@ def lookup(
     facts: dict[int, _ByKind | None] = {}
     candidates = []
     for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True)):
+        first, last = when - window, when + window  # |moment - when| <= window
         near = [
             (item_id, row)
             for item_id in ids
-            if (row := sketch_rows.get(item_id)) is not None and abs(row[2] - when) <= window
+            if (row := sketch_rows.get(item_id)) is not None and first <= row[2] <= last
         ]
         barred = _barred(sketches[i] if sketches else None, near, facts)
         mine = []
@@ -175,20 +176,21 @@ def _barred(
     facts: dict[int, _ByKind | None],
 ) -> set[int]:
     """The stories of `near` (shortlisted ids and their rows) that an item of theirs bars
-    as `contradicts` does first (`apart_kind`) against the new item's `sketch`. An item
-    without a story or a readable sketch bars nothing (it is no candidate). `facts`
-    caches each item's facts by kind across a poll's items."""
+    as `contradicts` does first (`apart_kind`, asked through `barring`) against the new
+    item's `sketch`. An item without a story or a readable sketch bars nothing (it is no
+    candidate). `facts` caches each item's facts by kind across a poll's items."""
     barred: set[int] = set()
     mine = sketch.by_kind if sketch is not None else {}
     if mine.keys().isdisjoint(CONTRADICTING):
         return barred
+    bars = barring(mine)
     for item_id, (story_id, _, _, data) in near:
         if story_id is None or story_id in barred:
             continue
         if item_id not in facts:
             facts[item_id] = encoded_facts_by_kind(bytes(data)) if data else None
         theirs = facts[item_id]
-        if theirs is not None and apart_kind(mine, theirs) is not None:
+        if theirs is not None and bars(theirs):
             barred.add(story_id)
     return barred
 
