@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.clock import Clock
 from tests.conftest import ROOT
 from tests.delivery import (
@@ -430,3 +432,51 @@ def _no_build(now: object) -> Any:
 
 
 _NO_RECORD: Any = None  # the marks under test never touch the job's record
+
+
+async def test_accepted_emails_are_marked_in_groups_and_a_lone_one_soon() -> None:
+    """Half the limit makes a group (one transaction); a group that does not fill is
+    marked after the hold time, without waiting for the batch to end."""
+    groups: list[list[str]] = []
+
+    async def mark_sent(batch: Sequence[Accepted]) -> None:
+        groups.append([a.job.message_id for a in batch])
+
+    def accepted(n: int) -> Accepted:
+        job = Job(f"<{n}@test>", "analyst@example.com", 0, "alert", _no_build, _NO_RECORD)
+        return Accepted(job, "250 OK", datetime.now(UTC))
+
+    marks = Marks(mark_sent, limit=10, hold=0.05)
+    for n in range(10):
+        await marks.add(accepted(n))
+    await asyncio.sleep(0)
+    await marks.add(accepted(10))
+    for _ in range(100):
+        if marks.unmarked == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert marks.unmarked == 0  # the lone eleventh went out after the hold, before flush
+    await marks.flush()
+    # ten emails in at most two transactions (groups of five; two groups handed over
+    # while no mark runs share one), the eleventh in its own
+    assert 2 <= len(groups) <= 3
+    assert groups[-1] == ["<10@test>"]
+    assert [m for group in groups for m in group] == [f"<{n}@test>" for n in range(11)]
+
+
+async def test_a_failed_group_mark_is_raised_by_a_later_add_or_the_flush() -> None:
+    async def mark_sent(batch: Sequence[Accepted]) -> None:
+        raise RuntimeError("database gone")
+
+    def accepted(n: int) -> Accepted:
+        job = Job(f"<{n}@test>", "analyst@example.com", 0, "alert", _no_build, _NO_RECORD)
+        return Accepted(job, "250 OK", datetime.now(UTC))
+
+    marks = Marks(mark_sent, limit=2, hold=10)
+    await marks.add(accepted(0))  # a group of one, handed over at once
+    await asyncio.sleep(0.01)
+    with pytest.raises(RuntimeError, match="database gone"):
+        await marks.add(accepted(1))
+    await marks.add(accepted(2))
+    with pytest.raises(RuntimeError, match="database gone"):
+        await marks.flush()
