@@ -46,13 +46,16 @@ def _events(output: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path) -> None:
-    """The daemon mails the seeds, then on SIGTERM logs shutdown_complete and exits 0."""
+def _mail_the_seeds_then_stop(
+    write_config: WriteConfig, tmp_path: Path, level: str
+) -> tuple[int | None, str, Path]:
+    """Start the daemon on a copy of the seeds (JSON logs at `level`), wait until it has
+    mailed all 8, send SIGTERM: its exit code, its output and its mail drop."""
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     config = write_config(
         sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
-        log={"level": "info", "format": "json"},
+        log={"level": level, "format": "json"},
     )
     maildrop = tmp_path / "data" / "maildrop"
     process = _start(config)
@@ -63,7 +66,13 @@ def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path
         output, _ = process.communicate(timeout=STALL)
     finally:
         process.kill()
-    assert process.returncode == 0, output
+    return process.returncode, output, maildrop
+
+
+def test_sigterm_drains_and_exits_zero(write_config: WriteConfig, tmp_path: Path) -> None:
+    """The daemon mails the seeds, then on SIGTERM logs shutdown_complete and exits 0."""
+    returncode, output, maildrop = _mail_the_seeds_then_stop(write_config, tmp_path, "info")
+    assert returncode == 0, output
     names = [e["event"] for e in _events(output)]
     assert "service_started" in names
     assert names[-1] == "shutdown_complete"
@@ -128,22 +137,8 @@ def test_the_daemon_hands_freed_memory_back_once_its_polls_go_quiet(
 ) -> None:
     """After a poll that stored new items, and no other poll left running, the daemon
     trims the heap (`heap_trimmed`) once."""
-    seeds = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", seeds)
-    config = write_config(
-        sources=[{"name": "seeds", "kind": "files", "path": str(seeds), "backfill": "3650d"}],
-        log={"level": "debug", "format": "json"},
-    )
-    maildrop = tmp_path / "data" / "maildrop"
-    process = _start(config)
-    try:
-        mailed = lambda: len(list(maildrop.glob("*.eml")))  # noqa: E731
-        _wait_for(lambda: mailed() >= 8, process, mailed)
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=STALL)
-    finally:
-        process.kill()
-    assert process.returncode == 0, output
+    returncode, output, _ = _mail_the_seeds_then_stop(write_config, tmp_path, "debug")
+    assert returncode == 0, output
     names = [e["event"] for e in _events(output)]
     assert names.count("heap_trimmed") == 1, names
     assert names.index("poll_finished") < names.index("heap_trimmed")
