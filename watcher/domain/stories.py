@@ -380,10 +380,11 @@ def contradicts(a: Sketch, b: Sketch) -> bool:
     return any(True for _ in _contradicting(a, b, CONTRADICTING))
 
 
+_ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`Sketch.by_kind`)
+
+
 def apart_kind(
-    mine: Mapping[int, frozenset[int]],
-    theirs: Mapping[int, frozenset[int]],
-    kinds: Collection[int] = CONTRADICTING,
+    mine: _ByKind, theirs: _ByKind, kinds: Collection[int] = CONTRADICTING
 ) -> int | None:
     """The first of `kinds` (`CONTRADICTING` kinds) on which two items' facts, by kind
     (`Sketch.by_kind`, `facts_by_kind`), set them apart, or None: both name values of it
@@ -407,32 +408,13 @@ def apart_kind(
     return None
 
 
-def barring(mine: Mapping[int, frozenset[int]]) -> Callable[[Mapping[int, frozenset[int]]], bool]:
-    """`lambda theirs: apart_kind(mine, theirs) is not None`, with what depends on `mine`
-    alone worked out once: the lookup asks it of about ten earlier items per new one
+def barring(mine: _ByKind) -> Callable[[_ByKind], bool]:
+    """`lambda theirs: apart_kind(mine, theirs) is not None`, with the kinds `mine` names
+    no value of dropped once: the lookup asks it of about ten earlier items per new one
     (43,000 in the bench's templated round), and most of `CONTRADICTING` names nothing
     in either."""
-    tests = [(kind, values) for kind in CONTRADICTING if (values := mine.get(kind))]
-    rounded = mine.get(ROUNDED, _NONE)
-
-    def bars(theirs: Mapping[int, frozenset[int]]) -> bool:
-        for kind, values in tests:
-            other = theirs.get(kind)
-            if (
-                other
-                and values.isdisjoint(other)
-                and not (
-                    kind == TONNAGE
-                    and (
-                        approximated(values, theirs.get(ROUNDED, _NONE))
-                        or (rounded and approximated(other, rounded))
-                    )
-                )
-            ):
-                return True
-        return False
-
-    return bars
+    kinds = [kind for kind in CONTRADICTING if mine.get(kind)]
+    return lambda theirs: apart_kind(mine, theirs, kinds) is not None
 
 
 def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterator[str]:
