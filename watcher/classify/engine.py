@@ -259,8 +259,7 @@ class Classifier:
                     and all(h.direction is None for h in news)
                     and any(
                         compiled.body_eases(keys, partial(item.found, index))
-                        for index, keys in enumerate(item.keys)
-                        if index >= lead
+                        for index, keys in enumerate(item.keys[lead:], start=lead)
                     )
                 ):
                     body_eased.add(name)
