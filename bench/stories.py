@@ -426,7 +426,9 @@ def main() -> int:
         _print_pairs(f"real set, {split}", score_pairs(items, sketches, chosen))
         for batch in sorted({p["batch"] for p in chosen if "batch" in p}):
             fresh = [p for p in chosen if p.get("batch") == batch]
-            _print_pairs(f"real set, {split}, batch {batch} alone", score_pairs(items, sketches, fresh))
+            _print_pairs(
+                f"real set, {split}, batch {batch} alone", score_pairs(items, sketches, fresh)
+            )
         if split == "dev" and "-v" in sys.argv:
             for pair in chosen:
                 one = score_pairs(items, sketches, [pair])
