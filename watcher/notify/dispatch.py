@@ -274,7 +274,9 @@ class _Renders:
         rendering = self._start(chunk, now)
         self._start(chunk + 1, now)
         assert rendering is not None  # `index` is an added alert's
-        rendered = (await asyncio.shield(rendering))[place]
+        # most alerts find their chunk rendered: no shield (a future and callbacks) then
+        done = rendering.result() if rendering.done() else await asyncio.shield(rendering)
+        rendered = done[place]
         if isinstance(rendered, DeliveryError):
             raise rendered
         return rendered
