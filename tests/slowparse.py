@@ -64,3 +64,13 @@ def slow_render(*args: Any) -> Any:
 
     time.sleep(30)
     return render_alert_mail(*args)
+
+
+def refuse_poisoned(outbound: Any, settings: Any, subscriber: Any, now: Any) -> Any:
+    """The production alert renderer, except that an alert titled "poison…" is unsafe."""
+    from watcher.domain.errors import UnsafeMessageError
+    from watcher.notify.channels.mail.alert import render_alert_mail
+
+    if outbound.item.title.startswith("poison"):
+        raise UnsafeMessageError(f"{outbound.message_id}: poisoned")
+    return render_alert_mail(outbound, settings, subscriber, now)
