@@ -315,6 +315,43 @@ async def test_concurrent_claimers_take_each_due_source_once(
     assert sorted(expired) == names  # a dead claimer's leases are taken over after expiry
 
 
+async def test_a_source_added_later_gets_its_row_and_the_others_keep_theirs(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A start that finds most rows made inserts only the new source's (due now) and leaves
+    the planned rows alone; a source whose kind changed is re-planned."""
+    first = [{"name": f"s{i}", "kind": "feed", "url": f"https://s{i}.test/rss"} for i in range(3)]
+    config = make_config(database={"url": database_url}, sources=first)
+    later = NOW + timedelta(hours=1)
+    async with Runtime(config) as rt:
+        await sync_sources(rt.db, config.sources, _keys(config), NOW)
+        await rt.db.run_write(
+            lambda c: c.execute(text("UPDATE sources SET next_poll_at = :t"), {"t": later})
+        )
+    changed = [*first[:2], {"name": "s2", "kind": "files", "path": "."}]
+    grown = make_config(
+        database={"url": database_url},
+        sources=[*changed, {"name": "s3", "kind": "feed", "url": "https://s3.test/rss"}],
+    )
+    async with Runtime(grown) as rt:
+        await sync_sources(rt.db, grown.sources, _keys(grown), NOW)
+        rows = await rt.db.run_read(
+            lambda c: c.execute(
+                text("SELECT name, kind, next_poll_at FROM sources ORDER BY name")
+            ).all()
+        )
+    assert [(name, kind, when is None) for name, kind, when in rows] == [
+        ("s0", "feed", False),
+        ("s1", "feed", False),
+        ("s2", "files", True),  # re-planned: due now
+        ("s3", "feed", True),  # new: due now
+    ]
+
+
+def _keys(config: WatcherConfig) -> dict[str, str]:
+    return {s.name: schedule_key(s) for s in config.sources}
+
+
 async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
     """Four processes' engines upgrading an empty database at once all end at head."""
     engines = [create_engine(database_url) for _ in range(4)]
