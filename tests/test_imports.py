@@ -45,8 +45,7 @@ _RUN = (
     + """
 LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax",
         "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel", "alembic",
-        "watcher.classify.engine", "watcher.sources.jsonfeed", "watcher.sources.page",
-        "watcher.sources.files", "watcher.sources.document_date"}
+        "watcher.classify.engine"}
 from watcher.service.analysis import _classifiers
 print(len(_classifiers))
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
@@ -68,8 +67,7 @@ def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
     feed_server: FeedServer, mail_server: MailServer, write_config: WriteConfig
 ) -> None:
     """`run --once` on a round where every source answers 304 and nothing is due loads no
-    template engine, SMTP client, table drawing or store listing, no parsing side of the
-    feed kind (JSON Feed, trimming) nor the page and folder kinds, and neither imports the
+    template engine, SMTP client, table drawing or store listing, and neither imports the
     rule engine nor builds a classifier; a round that classifies and mails does.
     On an SQLite file at the newest revision it loads no async engine (nor the ORM that
     SQLAlchemy's asyncio extension imports) and no SQLModel, nor does the first run, whose
@@ -89,7 +87,6 @@ def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
     assert "'watcher.classify.engine'" in first
     assert "'jinja2'" in first
     assert "'aiosmtplib'" in first
-    assert "'watcher.sources.jsonfeed'" in first  # the feed was parsed in this process
     # a new database: its schema made from the Core tables, no migration stack loaded
     assert "'sqlalchemy.ext.asyncio'" not in first
     assert "'alembic'" not in first

@@ -32,8 +32,6 @@ WORKER_MODULES = (
     "charset_normalizer",
     "nh3",
     "watcher.sources.feed",
-    "watcher.sources.jsonfeed",  # these two import with a feed's first parse
-    "watcher.sources.trim",
     "watcher.sources.page",
     "watcher.sources.fulltext",
     "watcher.service.analysis",

@@ -15,7 +15,9 @@ from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources import tls  # noqa: F401  (first: aiohttp, its CA stores loaded on demand)
 from watcher.sources.feed import fetch_feed
+from watcher.sources.files import read_folder
 from watcher.sources.http import Fetcher
+from watcher.sources.page import fetch_page
 from watcher.sources.result import FetchResult, Validators
 
 __all__ = [
@@ -43,28 +45,12 @@ class SourceKind(Generic[S]):
     full_text: bool
 
 
-# The page and folder kinds' modules (the page parser, front matter and document dates)
-# load with the first source of their kind: a config of feeds never imports them.
-
-
-async def _fetch_page(
-    source: PageSource, validators: Validators, fetcher: Fetcher, pool: Runs
-) -> FetchResult:
-    from watcher.sources.page import fetch_page
-
-    return await fetch_page(source, validators, fetcher, pool)
-
-
-async def _read_folder(source: FilesSource, *_: object) -> FetchResult:
-    # a folder needs no validators, HTTP or workers, and its items are the documents
-    from watcher.sources.files import read_folder
-
-    return await read_folder(source)
-
-
 FEED: SourceKind[FeedSource] = SourceKind(fetch=fetch_feed, full_text=True)
-PAGE: SourceKind[PageSource] = SourceKind(fetch=_fetch_page, full_text=True)
-FILES: SourceKind[FilesSource] = SourceKind(fetch=_read_folder, full_text=False)
+PAGE: SourceKind[PageSource] = SourceKind(fetch=fetch_page, full_text=True)
+# a folder needs no validators, HTTP or workers, and its items are the documents
+FILES: SourceKind[FilesSource] = SourceKind(
+    fetch=lambda source, *_: read_folder(source), full_text=False
+)
 KINDS: Mapping[str, SourceKind[Any]] = {"feed": FEED, "page": PAGE, "files": FILES}
 
 

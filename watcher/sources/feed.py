@@ -17,10 +17,13 @@ from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
+from watcher.sources.charset import declared_in_document, guess_charset, header_charset
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher, HttpResult
+from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
 from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
+from watcher.sources.trim import trim_feed
 
 MAX_TITLE = 500
 ACCEPT = (
@@ -77,10 +80,6 @@ def parse_document(
 
     Runs in a parser worker.
     """
-    # the parsing side's modules load with the first document (the workers preload them:
-    # `watcher.service.runtime.WORKER_MODULES`), so a round of 304s never imports them
-    from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
-
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if looks_like_json(data, headers.get("content-type", "")):
         return parse_json_feed(data, source, base_url).identified(identity)
@@ -91,9 +90,6 @@ def parse_feed(
     data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
 ) -> Parsed:
     """Items of an XML feed and its warnings; `ParseError` if nothing usable is in it."""
-    from watcher.sources.charset import declared_in_document, guess_charset, header_charset
-    from watcher.sources.trim import trim_feed
-
     data, trimmed = trim_feed(data)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
