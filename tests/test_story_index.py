@@ -12,6 +12,7 @@ from watcher.config import WatcherConfig
 from watcher.domain.identity import with_identity
 from watcher.domain.items import Item
 from watcher.domain.stories import (
+    BAR_LANES,
     Candidate,
     apart_kind,
     bar_mask,
@@ -25,14 +26,16 @@ from watcher.domain.stories import (
     index_keys,
     mask_barring,
     same_story,
+    script_keys,
     sketch_text,
 )
+from watcher.domain.story_facts import ROUNDED, TONNAGE
 from watcher.service.runtime import Runtime
 from watcher.sources.result import Validators
 from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
-from watcher.store.story_index import HEAD, Lookup, lookup
+from watcher.store.story_index import HEAD, Lookup, _posted, lookup
 from watcher.store.tables import ITEMS, STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -187,19 +190,21 @@ MASKED_TEXTS = [
 
 
 def test_a_bar_mask_bars_only_what_barring_bars_and_most_of_a_template_s_notes() -> None:
-    """`mask_barring(mine)(bar_mask(theirs))` is never True where `barring(mine)(theirs)`
-    is False (a tonnage an approximate or shorter one rounds included), for these texts
-    and the bench's templated notes; of the templated pairs `barring` bars, the masks
-    bar at least 80 %."""
+    """`mask_barring(bar_mask(mine))(bar_mask(theirs))` is never True where
+    `barring(mine)(theirs)` is False (a tonnage an approximate or shorter one rounds
+    included), for these texts and the bench's templated notes; of the templated pairs
+    `barring` bars, the masks bar at least 80 %."""
     by_kind = [sketch_text(title, body, NOW.date()).by_kind for title, body in MASKED_TEXTS]
     for n in range(120):
         note = templated_item(8, n % 40, n // 40, 1_790_000_000)
         by_kind.append(sketch_text(note.title, note.body, NOW.date()).by_kind)
+    widths = dict(BAR_LANES)
+    assert widths[TONNAGE] == widths[ROUNDED]  # `mask_barring` moves bits from one to the other
     masks = [bar_mask(theirs) for theirs in by_kind]
     assert all(0 <= mask < 2**63 for mask in masks)  # a signed 64-bit column holds it
     barred = masked = 0
     for mine in by_kind:
-        exact, masking = barring(mine), mask_barring(mine)
+        exact, masking = barring(mine), mask_barring(bar_mask(mine))
         for theirs, mask in zip(by_kind, masks, strict=True):
             if masking(mask):
                 assert exact(theirs), (mine, theirs)
@@ -270,3 +275,33 @@ async def test_a_lookup_finds_the_same_candidates_with_head_rows_and_without(
         without = [(await _lookup(rt, body, given=True))[0] for body in bodies]
     assert without == with_heads
     assert [len(found.candidates[0]) for found in with_heads] == [2, 0, 1, 1, 0]
+
+
+async def test_a_lookup_asks_for_script_keys_only_of_a_script_another_source_filed(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """An English item's keys for Chinese reports are left out of the postings asked
+    for while no other source filed a Chinese item within the dates (their postings are
+    empty), and asked for once one did; its word keys always are."""
+    config = make_config(database={"url": database_url})
+    english = sketch_text(TITLE, BODY.format("1,200"), NOW.date())
+    chinese_body = "莱纳斯7月3日表示，韦尔德山矿区1,200吨精矿发运推迟。"
+    _, looked_up = script_keys(english)
+    assert looked_up
+    keys = sorted(index_keys(english) | looked_up)
+    dates = (NOW - timedelta(days=7), NOW + timedelta(days=7))
+
+    async def asked(source: str) -> set[int]:
+        def read(connection: Connection) -> set[int]:
+            return set(_posted(Driver(connection), keys, source, *dates))
+
+        return await rt.db.run_read(read)
+
+    async with Runtime(config) as rt:
+        await _save(rt, "wire", TITLE, BODY.format("2,500"))
+        before = await asked("desk")
+        await _save(rt, "xinhua", "", chinese_body)
+        after, own = await asked("desk"), await asked("xinhua")
+    assert before == index_keys(english)
+    assert after == set(keys)
+    assert own == index_keys(english)  # its own source's keys are no other source's

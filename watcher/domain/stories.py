@@ -99,7 +99,7 @@ class Sketch:
     alone, and most candidates of a poll end there.
     """
 
-    __slots__ = ("_packed", "_sets", "by_kind", "facts", "shingle_count", "word_count")
+    __slots__ = ("_bars", "_packed", "_sets", "by_kind", "facts", "shingle_count", "word_count")
 
     def __init__(
         self,
@@ -117,6 +117,7 @@ class Sketch:
         self._packed: tuple[bytes, tuple[int, int, int, int]] | None = None
         self.by_kind: Mapping[int, frozenset[int]] = facts_by_kind(facts)
         """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
+        self._bars: int | None = None
 
     @classmethod
     def _packed_in(
@@ -134,7 +135,15 @@ class Sketch:
         sketch._sets = [None, None, None]
         sketch._packed = (data, bounds)
         sketch.by_kind = facts_by_kind(facts)
+        sketch._bars = None
         return sketch
+
+    @property
+    def bars(self) -> int:
+        """`bar_mask` of its facts, made once (a poll files it and looks up by it)."""
+        if self._bars is None:
+            self._bars = bar_mask(self.by_kind)
+        return self._bars
 
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
@@ -469,26 +478,36 @@ def bar_mask(by_kind: _ByKind) -> int:
     return mask
 
 
-def mask_barring(mine: _ByKind) -> Callable[[int], bool]:
-    """A test of an earlier item's `bar_mask` that is True only where `barring(mine)` is
-    True of that item's facts: a lane where it names values and has no bit of one of
-    mine says that the values differ. False says nothing (two values may share a bit):
-    the caller then asks `barring` of the item's facts.
+def _lane(kind: int) -> int:
+    offset, bits = _LANE[kind]
+    return ((1 << bits) - 1) << offset
+
+
+# the tonnage and rounding lanes are as wide (`BAR_LANES`), the rounding lane above: a
+# value's bit in one is its bit in the other moved by this many places
+_TO_ROUNDED = _LANE[ROUNDED][0] - _LANE[TONNAGE][0]
+_TESTED_LANES = [(kind, _lane(kind)) for kind, _ in BAR_LANES if kind in CONTRADICTING]
+
+
+def mask_barring(mine: int) -> Callable[[int], bool]:
+    """A test of an earlier item's `bar_mask` that is True only where `barring` of the
+    new item's facts, whose `bar_mask` is `mine`, is True of that item's facts: a lane
+    where both name values and it has no bit of one of mine says that the values differ.
+    False says nothing (two values may share a bit): the caller then asks `barring` of
+    the item's facts.
 
     Tonnages bar only when no tonnage of either is a rounding of the other's
     (`apart_kind`): their tonnage lane must miss my tonnages and my tonnage roundings,
     and their rounding lane my tonnages."""
     tests: list[tuple[int, int]] = []  # (lane, bits): bars when theirs names some, none of bits
-    for kind, _ in BAR_LANES:  # the lanes that bar most often first
-        values = mine.get(kind) if kind in CONTRADICTING else None
-        if not values:
+    for kind, lane in _TESTED_LANES:  # the lanes that bar most often first
+        bits_of_mine = mine & lane
+        if not bits_of_mine:
             continue
-        offset, bits = _LANE[kind]
-        bits_of_mine = _lane_bits(values, kind)
         if kind == TONNAGE:
-            bits_of_mine |= _lane_bits(values, ROUNDED)
-            bits_of_mine |= _lane_bits(_tonnes(mine.get(ROUNDED, _NONE)), TONNAGE)
-        tests.append((((1 << bits) - 1) << offset, bits_of_mine))
+            bits_of_mine |= bits_of_mine << _TO_ROUNDED
+            bits_of_mine |= (mine & _lane(ROUNDED)) >> _TO_ROUNDED
+        tests.append((lane, bits_of_mine))
 
     def bars(theirs: int) -> bool:
         # a loop, not any() over a generator (SIM110): several times faster, and it runs
@@ -738,6 +757,13 @@ def _script_key(script: int, value: int) -> int:
     above 2**60, the script's place in `SCRIPTS` above the fact, so it is never a word,
     shingle or fact key and fits the store's signed 64-bit column."""
     return _SCRIPT_KEY | (SCRIPTS.index(script) << 32) | value
+
+
+def script_tag(key: int) -> int | None:
+    """What the keys of one script's facts share (`_script_key`: the key less its fact's
+    32 bits), so they are the keys from `script_tag << 32` to `script_tag << 32 | 2**32 - 1`;
+    None for a key that is no script key."""
+    return key >> 32 if key >= _SCRIPT_KEY else None
 
 
 def filing_keys(sketch: Sketch) -> frozenset[int]:

@@ -15,7 +15,6 @@ from watcher.domain.stories import (
     Candidate,
     Placement,
     Sketch,
-    bar_mask,
     best_story,
     decode_sketch,
     encode_sketch,
@@ -247,7 +246,7 @@ def _insert_fresh(
                     where.story_id,
                     when,
                     (keys | filed) - found.hot,
-                    bar_mask(sketch.by_kind) if sketch is not None else 0,
+                    sketch.bars if sketch is not None else 0,
                 )
                 for where, (_, keys), (filed, _), when, sketch in zip(
                     placed, sketched, scripts, moments, sketches, strict=True
@@ -264,7 +263,7 @@ def _filed_for_other_scripts(fingerprint: bytes) -> tuple[frozenset[int], int]:
     sketch = decode_sketch(fingerprint)
     if sketch is None:
         return frozenset(), 0
-    return script_keys(sketch)[0], bar_mask(sketch.by_kind)
+    return script_keys(sketch)[0], sketch.bars
 
 
 def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
