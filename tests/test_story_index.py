@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, inspect, select, text
 
 from bench.templated import templated_item
 from watcher.config import WatcherConfig
@@ -32,6 +32,8 @@ from watcher.domain.stories import (
 from watcher.domain.story_facts import ROUNDED, TONNAGE
 from watcher.service.runtime import Runtime
 from watcher.sources.result import Validators
+from watcher.store import migrate
+from watcher.store.db import create_engine
 from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
@@ -305,3 +307,53 @@ async def test_a_lookup_asks_for_script_keys_only_of_a_script_another_source_fil
     assert before == index_keys(english)
     assert after == set(keys)
     assert own == index_keys(english)  # its own source's keys are no other source's
+
+
+async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_rows_back(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Downgraded to 0011, story_keys loses its `bars` column and the head rows and keeps
+    the other postings (and on SQLite its single B-tree); upgraded again, it files head
+    rows anew."""
+    config = make_config(database={"url": database_url})
+    async with Runtime(config) as rt:
+        await _save(rt, "wire", TITLE, BODY.format("1,200"))
+        filed = await rt.db.run_read(_keys)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_downgrade_to_0011)
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("story_keys")}
+            )
+            kept = await conn.run_sync(_keys)
+            schema = (
+                await conn.execute(text("SELECT sql FROM sqlite_schema WHERE name = 'story_keys'"))
+                if engine.dialect.name == "sqlite"
+                else None
+            )
+            single_tree = schema is None or "WITHOUT ROWID" in schema.scalar_one()
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    assert "bars" not in columns
+    assert single_tree
+    assert HEAD in filed
+    assert kept == filed - {HEAD}
+    async with Runtime(config) as rt:
+        await _save(rt, "paper", *TEASER)
+        heads = await _head_rows(rt)
+    assert len(heads) == 1  # the paper's; the wire was filed before
+
+
+def _keys(connection: Connection) -> set[int]:
+    return set(connection.execute(select(STORY_KEYS.c.key)).scalars())
+
+
+def _downgrade_to_0011(connection: Connection) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "0011")

@@ -7,8 +7,9 @@ Create Date: 2026-12-06 23:00:00
 A story lookup bars the shortlisted items whose facts contradict the new item's
 (another tonnage, element, month ...) before it reads their rows: each story key row
 carries its item's contradicting facts folded into one integer
-(`watcher.domain.stories.bar_mask`). Rows filed before have none (NULL): their items
-are read and tested as before. A plain column added in place, so SQLite keeps the
+(`watcher.domain.stories.bar_mask`) on a head row per item (`story_index.HEAD`), which
+the other key rows leave NULL. Items filed before have no head row: they are read and
+tested as before. A plain column added in place, so SQLite keeps the
 table WITHOUT ROWID (migration 0005).
 """
 
@@ -28,6 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): a batch copy would rebuild
-    # the table with a rowid
+    # the items' head rows (key -1, `watcher.store.story_index.HEAD`) go with their
+    # masks; ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): a batch copy would
+    # rebuild the table with a rowid
+    op.execute('DELETE FROM story_keys WHERE "key" = -1')
     op.execute("ALTER TABLE story_keys DROP COLUMN bars")
