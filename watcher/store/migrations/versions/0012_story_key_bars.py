@@ -1,16 +1,16 @@
-"""story keys: each posting carries its item's bar mask
+"""story keys: a head row per item with its bar mask
 
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 23:00:00
 
 A story lookup bars the shortlisted items whose facts contradict the new item's
-(another tonnage, element, month ...) before it reads their rows: each story key row
-carries its item's contradicting facts folded into one integer
-(`watcher.domain.stories.bar_mask`) on a head row per item (`story_index.HEAD`), which
-the other key rows leave NULL. Items filed before have no head row: they are read and
-tested as before. A plain column added in place, so SQLite keeps the
-table WITHOUT ROWID (migration 0005).
+(another tonnage, element, month ...) before it reads their rows: each filed item gets
+a head row in story_keys (key -1, `watcher.store.story_index.HEAD`) whose new `bars`
+column holds its contradicting facts folded into one integer
+(`watcher.domain.stories.bar_mask`); the other key rows leave it NULL. Items filed
+before have no head row: they are read and tested as before. A plain column added in
+place, so SQLite keeps the table WITHOUT ROWID (migration 0005).
 """
 
 from collections.abc import Sequence
