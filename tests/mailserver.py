@@ -76,6 +76,7 @@ class ScriptedHandler:
     messages: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    mail_options: list[list[str]] = field(default_factory=list)  # each message's MAIL FROM options
     peers: list[Any] = field(default_factory=list)  # the client end of each message's connection
     data_replies: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
@@ -106,6 +107,7 @@ class ScriptedHandler:
         self.messages.append(parsed)
         self.raw.append(envelope.original_content or b"")
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+        self.mail_options.append(list(envelope.mail_options))
         self.peers.append(session.peer)
         self.received.set()
         # the message is in; while `go_on` is clear, the client waits for the reply

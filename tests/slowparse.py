@@ -15,6 +15,25 @@ def sleep_then(seconds: float, value: str) -> str:
     return value
 
 
+_warmed: list[str] = []  # what `warm_slowly` left in this worker process
+
+
+def warm_slowly(seconds: float, value: str) -> None:
+    """A worker's warm-up that takes `seconds` and leaves `value` for `warmed` to read."""
+    time.sleep(seconds)
+    _warmed.append(value)
+
+
+def warm_badly() -> None:
+    """A worker's warm-up that fails."""
+    raise ValueError("no rules to build")
+
+
+def warmed() -> list[str]:
+    """What the warm-ups of this worker process left, in order."""
+    return list(_warmed)
+
+
 def crash() -> None:
     """Kill the worker process outright, as a segfaulting C parser would."""
     os._exit(1)
@@ -45,3 +64,13 @@ def slow_render(*args: Any) -> Any:
 
     time.sleep(30)
     return render_alert_mail(*args)
+
+
+def refuse_poisoned(outbound: Any, settings: Any, subscriber: Any, now: Any) -> Any:
+    """The production alert renderer, except that an alert titled "poison…" is unsafe."""
+    from watcher.domain.errors import UnsafeMessageError
+    from watcher.notify.channels.mail.alert import render_alert_mail
+
+    if outbound.item.title.startswith("poison"):
+        raise UnsafeMessageError(f"{outbound.message_id}: poisoned")
+    return render_alert_mail(outbound, settings, subscriber, now)

@@ -401,6 +401,92 @@ async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_i
     assert {r.status for r in await all_rows(config, DeliveryRow)} == {"sent"}
 
 
+def _numbered_bans(count: int, poisoned: frozenset[int] = frozenset()) -> list[tuple[str, str]]:
+    """`count` distinct export-ban reports (each its own story with clustering off);
+    those numbered in `poisoned` have a title starting "poison"."""
+    return [
+        (
+            f"{'poison ' if n in poisoned else ''}China bans dysprosium exports, notice {n}",
+            f"{BAN[1]} The notice is number {n} of the year.",
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+async def test_a_relay_going_down_in_a_later_render_chunk_loses_and_doubles_nothing(
+    feed_server: FeedServer, make_config: MakeConfig
+) -> None:
+    """40 alerts rendered a chunk at a time over 3 connections; the relay dies after 20.
+
+    The 20 accepted are marked sent, every other alert waits for a retry (none lost), and
+    the retry sends exactly those, each once.
+    """
+    from watcher.notify.dispatch import RENDER_CHUNK
+
+    count = 40
+    assert count > 2 * RENDER_CHUNK  # the failure falls in a later chunk than the first
+    feed_server.routes["/f"] = Route(feed_xml(entries(*_numbered_bans(count))))
+    server = MailServer().start()
+    server.handler.fail_after = 20
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=server.smtp_config(timeout="2s"),
+        dispatcher={"connections": 3},
+        polling={"story_window": "0s"},
+    )
+    clock = Clock()
+    try:
+        first = await cycle(config, clock)
+    finally:
+        server.stop()
+    assert (first.sent, first.retried, first.dead) == (20, count - 20, 0)
+    accepted = [str(m["Message-ID"]) for m in server.messages]
+    rows = await all_rows(config, DeliveryRow)
+    assert len(rows) == count
+    assert sorted(r.message_id for r in rows if r.status == "sent") == sorted(accepted)
+    waiting = [r for r in rows if r.status != "sent"]
+    assert {(r.status, r.attempts, r.lease_owner) for r in waiting} == {("pending", 1, None)}
+
+    again = MailServer(port=server.port).start()
+    try:
+        clock.advance(timedelta(hours=1))
+        second = await dispatch(config, clock)
+    finally:
+        again.stop()
+    assert (second.sent, second.retried, second.dead) == (count - 20, 0, 0)
+    ids = [str(m["Message-ID"]) for m in server.messages + again.messages]
+    assert len(ids) == len(set(ids)) == count
+    assert {(r.status, r.lease_owner) for r in await all_rows(config, DeliveryRow)} == {
+        ("sent", None)
+    }
+
+
+async def test_an_unsafe_alert_in_a_render_chunk_is_a_dead_letter_and_the_rest_go_out(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """Alerts rendered together: the one that cannot be rendered safely is buried alone."""
+    from tests.slowparse import refuse_poisoned
+
+    feed_server.routes["/f"] = Route(feed_xml(entries(*_numbered_bans(20, frozenset({3})))))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))],
+        smtp=mail_server.smtp_config(),
+        polling={"story_window": "0s"},
+    )
+    async with Runtime(config, clock=Clock()) as rt:
+        for source in await prepare_sources(rt):
+            await poll_with_deadline(rt, source)
+        mail = MailChannel(rt.config, rt.parsers, renderer=refuse_poisoned)
+        report = await dispatch_alerts(rt.dispatcher(), mail, mail.transport())
+    assert (report.sent, report.retried, report.dead) == (19, 0, 1)
+    rows = await all_rows(config, DeliveryRow)
+    [dead] = [r for r in rows if r.status == "dead"]
+    assert "poisoned" in (dead.last_error or "")
+    sent = {str(m["Message-ID"]) for m in mail_server.messages}
+    assert sent == {r.message_id for r in rows if r.status == "sent"}
+    assert len(sent) == len(mail_server.messages) == 19
+
+
 async def test_no_more_than_the_limit_of_accepted_emails_wait_for_their_mark() -> None:
     """A slow database holds the next send back: a crash can resend at most `limit` emails."""
     release = asyncio.Event()

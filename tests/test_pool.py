@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import signal
@@ -84,6 +85,27 @@ async def test_the_deadline_counts_from_when_a_task_starts() -> None:
         )
         assert done == ["0", "1", "2", "3"]
         assert time.monotonic() - started >= 3.2  # they queued: the last waited 2.4 s
+        assert pool.restarts == 0
+    finally:
+        pool.close()
+
+
+async def test_a_workers_warm_up_runs_before_its_first_task_and_is_not_charged_to_it() -> None:
+    """A warm-up longer than the deadline: the first task still succeeds, and sees it done."""
+    pool = WorkerPool(1, deadline=1, warm=functools.partial(slowparse.warm_slowly, 2.5, "ready"))
+    try:
+        assert await pool.run("first task", slowparse.warmed) == ["ready"]
+        assert pool.restarts == 0
+    finally:
+        pool.close()
+
+
+async def test_a_failing_warm_up_leaves_the_worker_taking_tasks() -> None:
+    """The warm-up's exception is the worker's to log; its tasks run as without one."""
+    pool = WorkerPool(1, deadline=30, warm=slowparse.warm_badly)
+    try:
+        assert await pool.run("first task", slowparse.warmed) == []
+        assert await pool.run("second task", slowparse.sleep_then, 0, "done") == "done"
         assert pool.restarts == 0
     finally:
         pool.close()

@@ -223,3 +223,40 @@ def test_send_test_suggests_tls_none_for_a_local_relay_without_starttls(
     assert "smtp.tls: none" in result.stderr
     assert "WATCHER_SMTP__TLS=none" in result.stderr
     assert not mail_server.messages
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"a",
+        b"a\r\n",
+        b"a\n",
+        b"a\r",
+        b"\r\r\n\n\r",
+        b"Subject: x\r\n\r\nline one\nline two\rline three\r\n.\r\n..dots\r\n",
+        b"\n\n\r\n\r\r",
+        b"no ending at all\r\nbut a last line",
+    ],
+)
+def test_the_declared_size_is_the_message_as_data_transmits_it(data: bytes) -> None:
+    """`wire_size` counts what aiosmtplib's DATA sends: its own line-ending conversion."""
+    from aiosmtplib.protocol import normalize_message_line_endings
+
+    from watcher.notify.channels.mail.transport import wire_size
+
+    assert wire_size(data) == len(normalize_message_line_endings(data))
+
+
+async def test_the_relay_is_told_each_alerts_true_size(
+    feed_server: FeedServer, mail_server: MailServer, make_config: MakeConfig
+) -> None:
+    """MAIL FROM carries SIZE= (the server offers SIZE), equal to the bytes it then receives."""
+    feed_server.routes["/f"] = Route(feed_xml(entries(BAN)))
+    config = make_config(
+        sources=[feed_source(feed_server.url("/f"))], smtp=mail_server.smtp_config()
+    )
+    assert (await cycle(config)).sent == 1
+    [options] = mail_server.handler.mail_options
+    [raw] = mail_server.handler.raw
+    assert options == [f"SIZE={len(raw)}"]

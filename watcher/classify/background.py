@@ -239,11 +239,30 @@ def years_of(text: str, sentence: Sentence) -> list[int]:
     return [int(m.group()) for m in _YEAR.finditer(text, sentence.start, sentence.end)]
 
 
+# a year that names an instrument, not the date of the sentence's event: "under a 2012
+# bilateral deal", "the 2009 mining law", "the Export Control Reform Act of 2018", 2012年协议
+_NAMES_INSTRUMENT = re.compile(
+    r"(?:\s+[A-Za-z-]+){0,2}\s+(?i:deal|agreement|accord|treaty|pact|law|act|code|regulation"
+    r"|memorandum|protocol)s?\b|\s*年(?:的)?(?:双边|雙邊)?(?:协议|協議|协定|協定)"
+)
+_INSTRUMENT_OF = re.compile(r"\b(?i:act|law|code|regulation|agreement|treaty) of\s+\Z")
+
+
+def _names_instrument(text: str, match: re.Match[str]) -> bool:
+    """True when the year `match` is part of an agreement's or a law's name."""
+    if _NAMES_INSTRUMENT.match(text, match.end()) is not None:
+        return True
+    return _INSTRUMENT_OF.search(text[max(0, match.start() - 20) : match.start()]) is not None
+
+
 def _news_years(text: str, sentence: Sentence) -> list[int]:
-    """The years a sentence names, less those in an "after …" phrase of their clause."""
+    """The years a sentence names, less those in an "after …" phrase of their clause and
+    those in the name of an agreement or a law (`_names_instrument`)."""
     breaks = [sentence.start, *clause_breaks(text, sentence.start, sentence.end)]
     out = []
     for match in _YEAR.finditer(text, sentence.start, sentence.end):
+        if _names_instrument(text, match):
+            continue
         clause_start = max(b for b in breaks if b <= match.start())
         after = _AFTER.search(text, clause_start, match.start())
         if after is None or _PERFECT.search(text, sentence.start, after.start()) is None:

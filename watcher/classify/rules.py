@@ -289,57 +289,76 @@ class CompiledRule:
             else []
         )
         negatable = not self.negators.isdisjoint(keys)
+        # a hit whose trigger a frame sets as background: kept while another trigger may
+        # hold the sentence's news outside the frame ("India told a state miner to suspend
+        # rare earth exports to Japan, amid tightening Chinese export controls")
+        framed: Hit | None = None
         for wanted, bound, loose in self.alternatives:
             if not wanted <= keys:
                 continue
-            trigger, spread = _closest(
-                [found[c] for c in bound], text, clauses if self.by_clause else None
-            )
-            if trigger is None or (self.within is not None and spread > self.within):
-                continue
-            free = [_free(found[c], trigger) for c in loose] if loose else []
-            if None in free:
-                continue
-            if negatable and _negated(
-                rule, found, trigger, tightening + easing, flipped, text, clauses
-            ):
-                continue
-            picked = trigger + [m for m in free if m is not None] if free else trigger
-            rivals = None
-            if tightening or easing:
-                direction, cues, rivals = self._direction(
-                    found, picked, tightening, easing, flipped, text, clauses
+            groups = [found[c] for c in bound]
+            retried = False
+            while True:
+                trigger, spread = _closest(groups, text, clauses if self.by_clause else None)
+                if trigger is None or (self.within is not None and spread > self.within):
+                    break
+                free = [_free(found[c], trigger) for c in loose] if loose else []
+                if None in free:
+                    break
+                if negatable and _negated(
+                    rule, found, trigger, tightening + easing, flipped, text, clauses
+                ):
+                    break
+                picked = trigger + [m for m in free if m is not None] if free else trigger
+                rivals = None
+                if tightening or easing:
+                    direction, cues, rivals = self._direction(
+                        found, picked, tightening, easing, flipped, text, clauses
+                    )
+                    if direction is None and bool(tightening) != bool(easing):
+                        # no cue near the trigger, one direction in the whole sentence
+                        # ("Codelco resumed operations at the mine, a week after a collapse
+                        # halted all mining": the halt is the earlier event)
+                        direction = Direction.TIGHTENING if tightening else Direction.EASING
+                else:
+                    direction, cues = None, []
+                hedged = (
+                    (hedgeable and _hedged(rule, found, trigger, text, clauses))
+                    or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
+                    or not self.doubts.isdisjoint(keys)
                 )
-                if direction is None and bool(tightening) != bool(easing):
-                    # no cue near the trigger, one direction in the whole sentence
-                    # ("Codelco resumed operations at the mine, a week after a collapse
-                    # halted all mining": the halt is the earlier event)
-                    direction = Direction.TIGHTENING if tightening else Direction.EASING
-            else:
-                direction, cues = None, []
-            hedged = (
-                (hedgeable and _hedged(rule, found, trigger, text, clauses))
-                or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
-                or not self.doubts.isdisjoint(keys)
-            )
-            background = not self.background.isdisjoint(keys)
-            if not background and not (
-                self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
-            ):
-                effects = (
-                    [m for c in rule.effects for m in found.get(c, ())] if rule.effects else cues
+                background = not self.background.isdisjoint(keys)
+                if not background and not (
+                    self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
+                ):
+                    effects = (
+                        [m for c in rule.effects for m in found.get(c, ())]
+                        if rule.effects
+                        else cues
+                    )
+                    background = (
+                        not self.frames.isdisjoint(keys)
+                        and _framed(rule, found, trigger, effects, text, clauses)
+                    ) or (
+                        not self.after_frames.isdisjoint(keys)
+                        and _framed_after(rule, found, trigger, effects, text)
+                    )
+                    if background:
+                        if framed is None:
+                            framed = Hit(
+                                index, picked + cues, direction, hedged, spread, True, rivals,
+                                len(cues),
+                            )  # fmt: skip
+                        # once more without the framed trigger's words
+                        groups = [[m for m in group if m not in trigger] for group in groups]
+                        if retried or not all(groups):
+                            break
+                        retried = True
+                        continue
+                return Hit(
+                    index, picked + cues, direction, hedged, spread, background, rivals, len(cues)
                 )
-                background = (
-                    not self.frames.isdisjoint(keys)
-                    and _framed(rule, found, trigger, effects, text, clauses)
-                ) or (
-                    not self.after_frames.isdisjoint(keys)
-                    and _framed_after(rule, found, trigger, effects, text)
-                )
-            return Hit(
-                index, picked + cues, direction, hedged, spread, background, rivals, len(cues)
-            )
-        return None
+        return framed
 
     def _direction(
         self,

@@ -70,6 +70,7 @@ class ElasticWorkers:
         *,
         idle: float = 0.0,
         preload: Sequence[str] = (),
+        warm: Callable[[], object] | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError("elastic workers need at least one thread")
@@ -81,7 +82,9 @@ class ElasticWorkers:
         self.moved = 0
         self.retired = 0
         self._preload = tuple(preload)
-        self.processes = WorkerPool(workers, deadline, preload=preload)  # starts on first use
+        self._warm = warm
+        # starts on first use
+        self.processes = WorkerPool(workers, deadline, preload=preload, warm=warm)
         self._restarts_before = 0  # the restarts of process pools retired so far
         self._in_processes = 0  # tasks sent to the processes and not yet ended
         self._retire_timer: asyncio.TimerHandle | None = None
@@ -92,6 +95,16 @@ class ElasticWorkers:
         self._executor = ThreadPoolExecutor(
             threads * (1 + SPARE_THREADS_PER_THREAD), thread_name_prefix="watcher-parse"
         )
+
+    @property
+    def warm(self) -> Callable[[], object] | None:
+        """What each new worker process runs before its first task (`WorkerPool.warm`)."""
+        return self._warm
+
+    @warm.setter
+    def warm(self, warm: Callable[[], object] | None) -> None:
+        """Takes effect for the worker processes started from now on."""
+        self._warm = self.processes.warm = warm
 
     @property
     def restarts(self) -> int:
@@ -190,7 +203,9 @@ class ElasticWorkers:
             return
         old = self.processes
         self._restarts_before += old.restarts
-        self.processes = WorkerPool(self.workers, self.deadline, preload=self._preload)
+        self.processes = WorkerPool(
+            self.workers, self.deadline, preload=self._preload, warm=self._warm
+        )
         self._up.clear()
         self.retired += 1
         log.info("parse_workers_retired", idle=self.idle, workers=self.workers)

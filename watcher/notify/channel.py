@@ -19,10 +19,10 @@ import functools
 import hashlib
 import importlib
 import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
@@ -77,6 +77,26 @@ class Channel(Protocol):
         self, outbound: Outbound, subscriber: Subscriber, endpoint: str, now: datetime
     ) -> Any:
         """The message that tells `subscriber` at `endpoint` about `outbound`."""
+        ...
+
+
+@runtime_checkable
+class RendersMany(Protocol):
+    """A channel that can render several alerts in one go (one hop to its workers, not one each).
+
+    The dispatcher uses it when a channel has it (email does); `render` stays the contract
+    every channel keeps.
+    """
+
+    async def render_many(
+        self, alerts: Sequence[tuple[Outbound, Subscriber, str]], now: datetime
+    ) -> list[Any]:
+        """What `render(outbound, subscriber, endpoint, now)` returns, for each alert in order.
+
+        An alert that cannot be rendered has the `DeliveryError` its `render` would raise
+        in its place (a worker that failed the whole call: a `TransientDeliveryError` for
+        each), so one bad alert never holds up the others. Any other exception is raised.
+        """
         ...
 
 

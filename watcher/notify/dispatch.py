@@ -4,7 +4,9 @@ A dispatch pass sends admin notices, then alerts on every channel, then digests,
 kind batch by batch until nothing is due now, over one transport per channel for the
 whole pass (opened only when something is sent). A batch is claimed under a lease
 (`watcher.store.outbox.claim_rows`); its messages go through the one send loop
-(`watcher.notify.sender.send_jobs`) with the one retry policy; accepted alerts are
+(`watcher.notify.sender.send_jobs`) with the one retry policy; a channel that renders
+several alerts at once (`RendersMany`: email) renders a batch's alerts a chunk at a
+time, the next chunk while the one before is sent (`_Renders`); accepted alerts are
 marked sent in the background while the next goes out (`outbox.mark_sent_many`). A
 crash between send and mark leaves the rows leased; once the lease expires they are
 due again and the alert goes out again with the same ID.
@@ -12,6 +14,7 @@ due again and the alert goes out again with the same ID.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -19,15 +22,17 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 
 from watcher.classify.severity import for_sources
 from watcher.config import Subscriber, WatcherConfig
+from watcher.domain.errors import DeliveryError
 from watcher.domain.items import DigestOutbound, Outbound
 from watcher.domain.notices import GROUP_MARK, notice_group
 from watcher.notify.admin import notify_admins
-from watcher.notify.channel import EMAIL, Channel, Transport
+from watcher.notify.channel import EMAIL, Channel, RendersMany, Transport
 from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.notice import render_notice
 from watcher.notify.pace import Pacer
@@ -39,6 +44,9 @@ from watcher.store.outbox import DEAD, PENDING, SENT
 __all__ = ["DispatchReport", "dispatch_alerts", "dispatch_pass"]
 log = structlog.get_logger("watcher.dispatch")
 MAX_ROUNDS = 1000  # batches of one kind per pass: a bound, never reached in practice
+# alerts rendered per call to the parse pool (about 0.5 ms each): one hop per chunk, not
+# one per email, and a chunk is short enough for its first email to go out at once
+RENDER_CHUNK = 16
 Clock = Callable[[], datetime]
 
 
@@ -134,6 +142,7 @@ async def dispatch_alerts(
         return DispatchReport()
     jobs: list[Job] = []
     gone = DispatchReport()
+    renders = _Renders(channel) if isinstance(channel, RendersMany) else None
     stopped = await optouts.opted_out(d.db, {o.subscriber for o in batch.emails})
     for outbound in map(_graded, batch.emails):
         if outbound.subscriber in stopped:
@@ -143,7 +152,7 @@ async def dispatch_alerts(
             continue
         what = f"alert {', '.join(s.type for s in outbound.signals)}: {outbound.item.title[:120]!r}"
         record = _Deliveries(d, outbound, batch.owner, what)
-        job = _alert_job(d, channel, outbound, what, record)
+        job = _alert_job(d, channel, outbound, what, record, renders)
         if job is None:
             gone += await _not_subscribed(d, record, outbound.subscriber, outbound.queued_at)
         else:
@@ -155,16 +164,20 @@ async def dispatch_alerts(
             d.db, [(deliveries[a.job.message_id], a.reply, a.at) for a in accepted]
         )
 
-    return gone + await send_jobs(
-        policy,
-        transport,
-        jobs,
-        lease_until=batch.until,
-        clock=d.clock,
-        pacer=d.pacer,
-        send_timeout=channel.send_timeout,
-        mark_sent=mark_sent,
-    )
+    try:
+        return gone + await send_jobs(
+            policy,
+            transport,
+            jobs,
+            lease_until=batch.until,
+            clock=d.clock,
+            pacer=d.pacer,
+            send_timeout=channel.send_timeout,
+            mark_sent=mark_sent,
+        )
+    finally:
+        if renders is not None:
+            await renders.close()
 
 
 async def _not_subscribed(
@@ -194,18 +207,29 @@ async def _not_subscribed(
 
 
 def _alert_job(
-    d: Dispatcher, channel: Channel, outbound: Outbound, what: str, record: _Deliveries
+    d: Dispatcher,
+    channel: Channel,
+    outbound: Outbound,
+    what: str,
+    record: _Deliveries,
+    renders: _Renders | None = None,
 ) -> Job | None:
-    """The job of one alert; None when its subscriber or endpoint is no longer configured."""
+    """The job of one alert; None when its subscriber or endpoint is no longer configured.
+
+    With `renders` the alert is rendered with the others of its batch (`_Renders`).
+    """
     subscriber = d.config.subscriber(outbound.subscriber)
     if subscriber is None:
         return None
     endpoint = channel.targets(subscriber).get(outbound.target)
     if endpoint is None:
         return None
+    if renders is not None:
+        build = renders.add(outbound, subscriber, endpoint)
+    else:
 
-    async def build(now: datetime) -> object:
-        return await channel.render(outbound, subscriber, endpoint, now)
+        async def build(now: datetime) -> object:
+            return await channel.render(outbound, subscriber, endpoint, now)
 
     return Job(
         message_id=outbound.message_id,
@@ -215,6 +239,65 @@ def _alert_job(
         build=build,
         record=record,
     )
+
+
+class _Renders:
+    """A batch's alerts rendered `RENDER_CHUNK` at a time, one `render_many` call per chunk.
+
+    Alerts are added in the order their jobs are sent. The first build of a chunk starts
+    its rendering (at that build's `now`) and the next chunk's, so the next chunk renders
+    while this one is sent. Each build returns its own alert's message or raises its own
+    `DeliveryError`, exactly as `Channel.render` would have. A lane cancelled while it
+    waits leaves the chunk rendering for the others; `close` cancels what nobody waits
+    for any more (a batch cut short by its lease or a dead relay).
+    """
+
+    def __init__(self, channel: RendersMany) -> None:
+        self._channel = channel
+        self._alerts: list[tuple[Outbound, Subscriber, str]] = []
+        self._chunks: dict[int, asyncio.Future[list[Any]]] = {}
+
+    def add(
+        self, outbound: Outbound, subscriber: Subscriber, endpoint: str
+    ) -> Callable[[datetime], Awaitable[object]]:
+        """Add an alert; returns the job's `build(now)`."""
+        index = len(self._alerts)
+        self._alerts.append((outbound, subscriber, endpoint))
+
+        async def build(now: datetime) -> object:
+            return await self._get(index, now)
+
+        return build
+
+    async def _get(self, index: int, now: datetime) -> object:
+        chunk, place = divmod(index, RENDER_CHUNK)
+        rendering = self._start(chunk, now)
+        self._start(chunk + 1, now)
+        assert rendering is not None  # `index` is an added alert's
+        # most alerts find their chunk rendered: no shield (a future and callbacks) then
+        done = rendering.result() if rendering.done() else await asyncio.shield(rendering)
+        rendered = done[place]
+        if isinstance(rendered, DeliveryError):
+            raise rendered
+        return rendered
+
+    def _start(self, chunk: int, now: datetime) -> asyncio.Future[list[Any]] | None:
+        """The rendering of `chunk`, started now if it had not been; None past the end."""
+        rendering = self._chunks.get(chunk)
+        if rendering is None:
+            alerts = self._alerts[chunk * RENDER_CHUNK : (chunk + 1) * RENDER_CHUNK]
+            if not alerts:
+                return None
+            rendering = asyncio.ensure_future(self._channel.render_many(alerts, now))
+            self._chunks[chunk] = rendering
+        return rendering
+
+    async def close(self) -> None:
+        """Cancel the renderings still running and wait for them to end."""
+        running = [r for r in self._chunks.values() if not r.done()]
+        for rendering in running:
+            rendering.cancel()
+        await asyncio.gather(*self._chunks.values(), return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,13 +127,17 @@ async def send_jobs(
     # every lane adds each outcome here as it happens: a lane that stops on a dead relay
     # keeps what it counted, and so do the lanes still running beside it
     report = DispatchReport()
+    # bound once per batch (an unbound structlog logger binds itself at every call)
+    batch_log = log.bind()
 
     async def lane(open_transport: Transport) -> None:
         nonlocal report
         while pending and clock() < lease_until - margin:
             job = pending.popleft()
             try:
-                outcome = await _send_one(policy, open_transport, job, clock, pacer, marks)
+                outcome = await _send_one(
+                    policy, open_transport, job, clock, pacer, marks, batch_log
+                )
             except TransportUnavailable:
                 pending.appendleft(job)  # not tried: it waits for a retry with the rest
                 raise
@@ -171,13 +175,13 @@ async def _send_one(
     clock: Callable[[], datetime],
     pacer: Pacer,
     marks: Marks,
+    batch_log: Any,
 ) -> DispatchReport:
-    """Build and send one message and record its outcome.
+    """Build and send one message and record its outcome (logged to `batch_log`).
 
     Raises `TransportUnavailable` when no connection could be opened: the message was
     not tried, and the caller gives it back.
     """
-    bound = log.bind(subscriber=job.recipient, message_id=job.message_id)
     try:
         message = await job.build(clock())
         await pacer.wait()
@@ -186,14 +190,26 @@ async def _send_one(
         raise
     except PermanentDeliveryError as exc:
         await job.record.dead(str(exc), clock())
-        bound.error("email_dead", error=str(exc), what=job.what)
+        _logged(job).error("email_dead", error=str(exc), what=job.what)
         return DispatchReport(dead=1)
     except TransientDeliveryError as exc:
-        bound.warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
+        _logged(job).warning("email_deferred", error=str(exc), attempt=job.attempts + 1)
         return await _defer(policy, job, str(exc), clock())
     await marks.add(Accepted(job, reply, clock()))
-    bound.info("email_sent", what=job.what, reply=reply)
+    # the batch's logger, no logger bound per email: below the info level it costs nothing
+    batch_log.info(
+        "email_sent",
+        subscriber=job.recipient,
+        message_id=job.message_id,
+        what=job.what,
+        reply=reply,
+    )
     return DispatchReport(sent=1)
+
+
+def _logged(job: Job) -> Any:
+    """The dispatch log bound to `job`'s recipient and Message-ID."""
+    return log.bind(subscriber=job.recipient, message_id=job.message_id)
 
 
 async def _defer(policy: DispatcherConfig, job: Job, error: str, now: datetime) -> DispatchReport:

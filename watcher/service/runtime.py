@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import Self
 
@@ -18,7 +19,7 @@ from watcher.notify.channel import Channel, ChannelKind, channels_for
 from watcher.notify.dispatch import Dispatcher
 from watcher.notify.pace import Pacer
 from watcher.ops.memory import limit_malloc_arenas
-from watcher.service.analysis import Rules
+from watcher.service.analysis import Rules, warm_up
 from watcher.sources.http import Fetcher
 from watcher.store.db import Database, open_database
 
@@ -99,6 +100,7 @@ class Runtime:
                 polling.parse_backlog.total_seconds(),
                 idle=polling.parse_idle.total_seconds(),
                 preload=worker_modules(self.config),
+                warm=partial(warm_up, self.rules),
             )
             if polling.parse_workers
             else ThreadWorkers(PARSE_THREADS, deadline)
@@ -112,6 +114,8 @@ class Runtime:
         """Run on `config` (already validated, its `rules` built) from now on."""
         self.channels = channels_for(config, self.parsers, self.extra_channels)
         self.config, self.rules = config, rules
+        if isinstance(self.parsers, ElasticWorkers):  # workers started later build these
+            self.parsers.warm = partial(warm_up, rules)
 
     def dispatcher(self) -> Dispatcher:
         """What a dispatch pass needs: the store, the config, the clock and the rate."""

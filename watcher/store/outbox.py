@@ -108,7 +108,7 @@ async def claim_outbound(
     if not ids:
         return Batch(owner, until, [])
     query = labelled(
-        select(DELIVERIES, SIGNALS, ITEMS)
+        select(*OUTBOUND_COLUMNS)
         .join(SIGNALS, SIGNALS.c.id == DELIVERIES.c.signal_id)
         .join(ITEMS, ITEMS.c.id == DELIVERIES.c.item_id)
         .where(DELIVERIES.c.id.in_(ids))
@@ -161,6 +161,60 @@ async def claim_outbound(
             )
         )
     return Batch(owner, until, emails)
+
+
+# what an `Outbound` is built from (`item_value`, `signal_value` and the delivery's own
+# fields): not the rows' lease, schedule, timestamps, fingerprint or ids it never reads
+OUTBOUND_COLUMNS = (
+    *(
+        DELIVERIES.c[name]
+        for name in (
+            "id",
+            "subscriber",
+            "channel",
+            "target",
+            "story_id",
+            "signal_type",
+            "message_id",
+            "attempts",
+            "created_at",
+            "edition",
+        )
+    ),
+    *(
+        SIGNALS.c[name]
+        for name in (
+            "type",
+            "direction",
+            "severity",
+            "score",
+            "rule",
+            "evidence",
+            "entities",
+            "speculative",
+            "direction_uncertain",
+            "direction_doubt",
+        )
+    ),
+    *(
+        ITEMS.c[name]
+        for name in (
+            "source",
+            "title",
+            "body",
+            "link",
+            "guid",
+            "published",
+            "identity",
+            "content_hash",
+            "published_day",
+            "date_from",
+            "story_id",
+            "revision",
+            "story_news",
+        )
+    ),
+)
 
 
 def earlier_alerts(

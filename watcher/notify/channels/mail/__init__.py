@@ -2,23 +2,26 @@
 
 Every subscriber is on it, at its address. Alerts are rendered in the parse pool (its
 threads, or its worker processes once started; from an `AlertStyle`, small to send),
-sent over up to `dispatcher.connections` SMTP connections per dispatch pass, or written
-to the mail-drop folder when no SMTP host is set.
+several per hop to the pool (`render_many`), and sent over up to
+`dispatcher.connections` SMTP connections per dispatch pass, or written to the
+mail-drop folder when no SMTP host is set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
-from watcher.domain.errors import TransientDeliveryError, WorkerError
+from watcher.domain.errors import DeliveryError, TransientDeliveryError, WorkerError
 from watcher.domain.items import Outbound
 from watcher.notify.channel import EMAIL
-from watcher.notify.channels.mail.alert import AlertStyle, render_alert_mail
+from watcher.notify.channels.mail.alert import AlertStyle, MailSettings, render_alert_mail
 from watcher.notify.channels.mail.outgoing import Outgoing
 from watcher.notify.channels.mail.transport import SharedTransport, transport_for
+
+Renderer = Callable[..., Outgoing]  # (outbound, settings, subscriber, now): picklable by name
 
 
 class MailChannel:
@@ -30,11 +33,11 @@ class MailChannel:
         self,
         config: WatcherConfig,
         workers: Runs | None,
-        renderer: Callable[..., Outgoing] = render_alert_mail,
+        renderer: Renderer = render_alert_mail,
     ) -> None:
         self.config = config
         self.workers = workers
-        self.renderer = renderer  # (outbound, settings, subscriber, now): picklable by name
+        self.renderer = renderer
         self.style = AlertStyle.of(config)
         self.send_timeout: timedelta = config.smtp.timeout
 
@@ -68,6 +71,45 @@ class MailChannel:
             )
         except WorkerError as exc:
             raise TransientDeliveryError(str(exc)) from exc
+
+    async def render_many(
+        self, alerts: Sequence[tuple[Outbound, Subscriber, str]], now: datetime
+    ) -> list[Outgoing | DeliveryError]:
+        """Each alert's email as `render` makes it, all in one call to the parse pool.
+
+        An alert that fails to render has its `DeliveryError` in its place; a worker that
+        overruns its deadline or dies makes every alert of the call wait for a retry.
+        """
+        pairs = [(outbound, subscriber) for outbound, subscriber, _ in alerts]
+        if self.workers is None:
+            return render_each(self.renderer, pairs, self.config, now)
+        what = f"rendering alert {pairs[0][0].message_id}" if pairs else "rendering no alert"
+        if len(pairs) > 1:
+            what += f" and {len(pairs) - 1} more"
+        try:
+            return await self.workers.run(what, render_each, self.renderer, pairs, self.style, now)
+        except WorkerError as exc:
+            return [TransientDeliveryError(str(exc)) for _ in pairs]
+
+
+def render_each(
+    renderer: Renderer,
+    alerts: Sequence[tuple[Outbound, Subscriber]],
+    settings: MailSettings,
+    now: datetime,
+) -> list[Outgoing | DeliveryError]:
+    """`renderer(outbound, settings, subscriber, now)` for each alert, in order; an alert
+    whose rendering raises a `DeliveryError` (an unsafe message) has it in its place.
+
+    Runs in the parse pool, so a batch of alerts costs one hop to it, not one each.
+    """
+    rendered: list[Outgoing | DeliveryError] = []
+    for outbound, subscriber in alerts:
+        try:
+            rendered.append(renderer(outbound, settings, subscriber, now))
+        except DeliveryError as exc:
+            rendered.append(exc)
+    return rendered
 
 
 class MailKind:
