@@ -55,6 +55,7 @@ from watcher.domain.story_facts import (
     SIGNAL,
     SIGNAL_TYPE,
     TONNAGE,
+    TONNES,
     YEAR,
     approximated,
     day_fact,
@@ -64,6 +65,7 @@ from watcher.domain.story_facts import (
     named_dates,
     published_days,
     unit_of,
+    without_kind,
 )
 
 K = 128
@@ -97,7 +99,7 @@ class Sketch:
     alone, and most candidates of a poll end there.
     """
 
-    __slots__ = ("_packed", "_sets", "by_kind", "facts", "shingle_count", "word_count")
+    __slots__ = ("_bars", "_packed", "_sets", "by_kind", "facts", "shingle_count", "word_count")
 
     def __init__(
         self,
@@ -115,6 +117,7 @@ class Sketch:
         self._packed: tuple[bytes, tuple[int, int, int, int]] | None = None
         self.by_kind: Mapping[int, frozenset[int]] = facts_by_kind(facts)
         """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
+        self._bars: int | None = None
 
     @classmethod
     def _packed_in(
@@ -132,7 +135,15 @@ class Sketch:
         sketch._sets = [None, None, None]
         sketch._packed = (data, bounds)
         sketch.by_kind = facts_by_kind(facts)
+        sketch._bars = None
         return sketch
+
+    @property
+    def bars(self) -> int:
+        """`bar_mask` of its facts, made once (a poll files it and looks up by it)."""
+        if self._bars is None:
+            self._bars = bar_mask(self.by_kind)
+        return self._bars
 
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
@@ -417,6 +428,98 @@ def barring(mine: _ByKind) -> Callable[[_ByKind], bool]:
     return lambda theirs: apart_kind(mine, theirs, kinds) is not None
 
 
+# --- barring by a stored item's mask, before its row is read -----------------------------
+
+# The lanes of `bar_mask`, (kind, bits) from the lowest bit up: each `CONTRADICTING` kind
+# and the tonnage roundings (`ROUNDED` facts in tonnes) that `apart_kind` asks about
+# tonnages; 63 bits in all, so a mask fits a signed 64-bit column. Wider lanes for the
+# kinds a template's notes differ in (a tonnage, its roundings, the element, the month).
+BAR_LANES = (
+    (TONNAGE, 16),
+    (ROUNDED, 16),
+    (MATERIAL, 8),
+    (MONTH, 8),
+    (COUNTRY, 5),
+    (YEAR, 4),
+    (ORDINAL, 2),
+    (ORDINAL_YEAR, 2),
+    (SIGNAL_TYPE, 2),
+)
+_LANE = {
+    kind: (sum(bits for _, bits in BAR_LANES[:place]), bits)
+    for place, (kind, bits) in enumerate(BAR_LANES)
+}
+
+
+def _lane_bits(values: Iterable[int], kind: int) -> int:
+    """The bits of `values` (facts) in `kind`'s lane: one bit each, by the value less its
+    kind, so a tonnage and a rounding of one value take the same bit in either lane."""
+    offset, bits = _LANE[kind]
+    mask = 0
+    for value in values:
+        mask |= 1 << (offset + without_kind(value) % bits)
+    return mask
+
+
+def _tonnes(values: Iterable[int]) -> list[int]:
+    """The facts of `values` in tonnes (`unit_of`)."""
+    return [value for value in values if unit_of(value) == TONNES]
+
+
+def bar_mask(by_kind: _ByKind) -> int:
+    """An item's `CONTRADICTING` facts and tonnage roundings folded into one integer
+    (below 2**63): a bit per value in its kind's lane (`BAR_LANES`). Stored with each of
+    the item's story keys, it lets `mask_barring` bar most contradicting items before
+    their rows are read."""
+    mask = 0
+    for kind, _ in BAR_LANES:
+        values = by_kind.get(kind, _NONE)
+        mask |= _lane_bits(_tonnes(values) if kind == ROUNDED else values, kind)
+    return mask
+
+
+def _lane(kind: int) -> int:
+    offset, bits = _LANE[kind]
+    return ((1 << bits) - 1) << offset
+
+
+# the tonnage and rounding lanes are as wide (`BAR_LANES`), the rounding lane above: a
+# value's bit in one is its bit in the other moved by this many places
+_TO_ROUNDED = _LANE[ROUNDED][0] - _LANE[TONNAGE][0]
+_TESTED_LANES = [(kind, _lane(kind)) for kind, _ in BAR_LANES if kind in CONTRADICTING]
+
+
+def mask_barring(mine: int) -> Callable[[int], bool]:
+    """A test of an earlier item's `bar_mask` that is True only where `barring` of the
+    new item's facts, whose `bar_mask` is `mine`, is True of that item's facts: a lane
+    where both name values and it has no bit of one of mine says that the values differ.
+    False says nothing (two values may share a bit): the caller then asks `barring` of
+    the item's facts.
+
+    Tonnages bar only when no tonnage of either is a rounding of the other's
+    (`apart_kind`): their tonnage lane must miss my tonnages and my tonnage roundings,
+    and their rounding lane my tonnages."""
+    tests: list[tuple[int, int]] = []  # (lane, bits): bars when theirs names some, none of bits
+    for kind, lane in _TESTED_LANES:  # the lanes that bar most often first
+        bits_of_mine = mine & lane
+        if not bits_of_mine:
+            continue
+        if kind == TONNAGE:
+            bits_of_mine |= bits_of_mine << _TO_ROUNDED
+            bits_of_mine |= (mine & _lane(ROUNDED)) >> _TO_ROUNDED
+        tests.append((lane, bits_of_mine))
+
+    def bars(theirs: int) -> bool:
+        # a loop, not any() over a generator (SIM110): several times faster, and it runs
+        # for every shortlisted item (about 55,000 a round in the bench's templated farm)
+        for lane, bits in tests:  # noqa: SIM110
+            if theirs & lane and not theirs & bits:
+                return True
+        return False
+
+    return bars
+
+
 def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterator[str]:
     """`contradictions`, one kind at a time, the cheap tests first (the `CONTRADICTING`
     kinds in `tested` known to agree)."""
@@ -654,6 +757,13 @@ def _script_key(script: int, value: int) -> int:
     above 2**60, the script's place in `SCRIPTS` above the fact, so it is never a word,
     shingle or fact key and fits the store's signed 64-bit column."""
     return _SCRIPT_KEY | (SCRIPTS.index(script) << 32) | value
+
+
+def script_tag(key: int) -> int | None:
+    """What the keys of one script's facts share (`_script_key`: the key less its fact's
+    32 bits), so they are the keys from `script_tag << 32` to `script_tag << 32 | 2**32 - 1`;
+    None for a key that is no script key."""
+    return key >> 32 if key >= _SCRIPT_KEY else None
 
 
 def filing_keys(sketch: Sketch) -> frozenset[int]:

@@ -293,6 +293,7 @@ _UNIT_SHIFT = _SHIFT - 3
 _UNIT_LOW = (1 << _UNIT_SHIFT) - 1
 _UNIT_CODES = {"%": 1, "t": 2, "kg": 3, "usd": 4, "cny": 5, "eur": 6, "gbp": 7}
 PERCENT = _UNIT_CODES["%"]
+TONNES = _UNIT_CODES["t"]
 PRICES = frozenset(code for unit, code in _UNIT_CODES.items() if unit in _MONEY)
 """The `unit_of` codes of money: a price or a sum in one currency."""
 
@@ -314,6 +315,12 @@ def unit_of(value: int) -> int:
 def kind_of(value: int) -> int:
     """The kind of a fact made by `fact`."""
     return value >> _SHIFT
+
+
+def without_kind(value: int) -> int:
+    """A fact made by `fact` less its kind: its unit and hash, what `approximated`
+    compares across kinds (a `TONNAGE` and a `ROUNDED` fact of one value are equal here)."""
+    return value & _LOW
 
 
 def signal_fact(signal_type: str, direction: str) -> int:

@@ -241,9 +241,15 @@ def _insert_fresh(
             driver,
             source,
             [
-                Filing(where.item_id, where.story_id, when, (keys | filed) - found.hot)
-                for where, (_, keys), (filed, _), when in zip(
-                    placed, sketched, scripts, moments, strict=True
+                Filing(
+                    where.item_id,
+                    where.story_id,
+                    when,
+                    (keys | filed) - found.hot,
+                    sketch.bars if sketch is not None else 0,
+                )
+                for where, (_, keys), (filed, _), when, sketch in zip(
+                    placed, sketched, scripts, moments, sketches, strict=True
                 )
             ],
         )
@@ -251,11 +257,13 @@ def _insert_fresh(
     return rows, _insert_signals(driver, rows, now)
 
 
-def _filed_for_other_scripts(fingerprint: bytes) -> frozenset[int]:
-    """The script keys a revised item is filed under (`script_keys`), none if its
-    sketch is unreadable."""
+def _filed_for_other_scripts(fingerprint: bytes) -> tuple[frozenset[int], int]:
+    """The script keys a revised item is filed under (`script_keys`) and its `bar_mask`;
+    none and 0 (bars nothing) if its sketch is unreadable."""
     sketch = decode_sketch(fingerprint)
-    return script_keys(sketch)[0] if sketch is not None else frozenset()
+    if sketch is None:
+        return frozenset(), 0
+    return script_keys(sketch)[0], sketch.bars
 
 
 def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
@@ -338,8 +346,8 @@ def _revise_items(
         )
         out.append((plan, _Stored(item_id, row.story_id)))
         if clustering:
-            filed = _filed_for_other_scripts(fingerprint)
-            filings.append(Filing(item_id, row.story_id, published or now, keys | filed))
+            filed, bars = _filed_for_other_scripts(fingerprint)
+            filings.append(Filing(item_id, row.story_id, published or now, keys | filed, bars))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
     if clustering:
         file_keys(driver, source, filings)

@@ -23,6 +23,8 @@ from watcher.domain.stories import (
     decode_sketch,
     encoded_facts_by_kind,
     hot_keys,
+    mask_barring,
+    script_tag,
     shortlist,
 )
 from watcher.store.db import chunked, upsert_insert
@@ -60,9 +62,33 @@ POSTINGS = (
     )
     .group_by(_K.key)
 )
+# whether any other source filed a key from `low` to `high` (the keys of one script's
+# facts, `script_tag`) within the dates: an English-only store has none of the keys an
+# English item looks up to find Chinese reports, and asking for their postings one by
+# one was a third of the keys a poll asked for in the bench's templated round
+ANY_POSTED = (
+    select(_K.key)
+    .where(
+        _K.key >= bindparam("low"),
+        _K.key <= bindparam("high"),
+        _K.source != bindparam("source"),
+        _K.moment >= bindparam("start"),
+        _K.moment <= bindparam("end"),
+    )
+    .limit(1)
+)
 KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
     HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
     HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
+)
+# The key of an item's head row: filed with its story keys, never looked up as one (story
+# keys are 32-bit hashes and `script_keys` above 2**60), it carries the item's story,
+# date and bar mask (`watcher.domain.stories.bar_mask`). A lookup reads the head rows of
+# the items it shortlists first (a seek each, by primary key, a few bytes), and the rows
+# in `items` (each with its sketch) only of the items no mask bars.
+HEAD = -1
+HEADS = select(_K.item_id, _K.story_id, _K.moment, _K.bars).where(
+    _K.key == HEAD, _K.item_id.in_(bindparam("ids", expanding=True))
 )
 SKETCHES = select(
     ITEMS.c.id,
@@ -77,6 +103,7 @@ FILE_KEY = insert(STORY_KEYS).values(
     story_id=bindparam("story_id"),
     source=bindparam("source"),
     moment=bindparam("moment"),
+    bars=bindparam("bars"),
 )
 # An arbitrary constant naming the "assign stories" critical section (pg_advisory_xact_lock).
 STORY_LOCK_KEY = 0x5757_0001
@@ -117,7 +144,9 @@ def lookup(
     one of its shortlisted items bars (`_barred`: the first tests of `contradicts`) are then
     left out of `candidates[i]` before their sketches are decoded, since `best_story`
     never places an item in a barred story whatever its other items. In a template's
-    items (the same frame, other events) that is nearly every candidate.
+    items (the same frame, other events) that is nearly every candidate, and most are
+    barred by the mask their key rows carry (`mask_barring`) before their rows in
+    `items` are read; the rest by their stored facts, as `barring` says.
     """
     if not wanted:
         return Lookup([], frozenset())
@@ -126,7 +155,8 @@ def lookup(
     every = sorted(set().union(*(keys for keys, _ in wanted)))
     hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
-    for chunk in chunked([k for k in every if k not in hot]):
+    asked = _posted(driver, [k for k in every if k not in hot], source, start, end)
+    for chunk in chunked(asked):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
         for key, ids in rows:  # a key is in one chunk only: one row each
             postings[key] = list(map(int, ids.split(",")))
@@ -138,7 +168,14 @@ def lookup(
         )
         hot |= newly_hot
     shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
-    sketch_rows = _sketch_rows(driver, sorted(set().union(*map(set, shortlists))))
+    heads = _heads(driver, sorted(set().union(*map(set, shortlists))))
+    # first the stories barred by the masks of the items each window holds (a story
+    # barred by one is barred whole); the rows of the other items are read, once
+    masked = [
+        _masked(sketches[i] if sketches else None, ids, heads, when - window, when + window)
+        for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True))
+    ]
+    sketch_rows = _sketch_rows(driver, sorted(set().union(*(set(rest) for _, rest in masked))))
     # a sketch is decoded only for an item whose window holds it (`best_story` skips the
     # others) and whose story no item of that window bars, once however many items
     # shortlist it: the postings span every new item's window, and decoding them all
@@ -146,14 +183,14 @@ def lookup(
     decoded: dict[int, Candidate | None] = {}
     facts: dict[int, _ByKind | None] = {}
     candidates = []
-    for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True)):
+    for i, ((_, when), (masked_out, rest)) in enumerate(zip(wanted, masked, strict=True)):
         first, last = when - window, when + window  # |moment - when| <= window
         near = [
             (item_id, row)
-            for item_id in ids
+            for item_id in rest
             if (row := sketch_rows.get(item_id)) is not None and first <= row[2] <= last
         ]
-        barred = _barred(sketches[i] if sketches else None, near, facts)
+        barred = masked_out | _barred(sketches[i] if sketches else None, near, facts)
         mine = []
         for item_id, row in near:
             if row[0] in barred:
@@ -168,6 +205,39 @@ def lookup(
 
 
 _ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
+_Head = tuple[int, datetime, int]  # an item's story, moment and bar mask (`HEADS`)
+
+
+def _masked(
+    sketch: Sketch | None,
+    ids: Sequence[int],
+    heads: Mapping[int, _Head],
+    first: datetime,
+    last: datetime,
+) -> tuple[set[int], list[int]]:
+    """The stories of the items of `ids` within [first, last] that an item's bar mask
+    bars against the new item's `sketch` (`mask_barring`: only where `_barred` would bar
+    it by the item's facts), and the ids, in the order of `ids`, whose rows are still
+    to read and test: those within [first, last] whose story none of these bars, and
+    those without a head row (filed before migration 0012), wherever they stand."""
+    barred: set[int] = set()
+    if sketch is not None and not sketch.by_kind.keys().isdisjoint(CONTRADICTING):
+        bars = mask_barring(sketch.bars)
+        for item_id in ids:
+            head = heads.get(item_id)
+            if (
+                head is not None
+                and head[0] not in barred
+                and first <= head[1] <= last
+                and bars(head[2])
+            ):
+                barred.add(head[0])
+    return barred, [
+        item_id
+        for item_id in ids
+        if (head := heads.get(item_id)) is None
+        or (head[0] not in barred and first <= head[1] <= last)
+    ]
 
 
 def _barred(
@@ -197,16 +267,19 @@ def _barred(
 
 @dataclass(frozen=True, slots=True)
 class Filing:
-    """An item to file under its story keys: its row, its story, its date and the keys."""
+    """An item to file under its story keys: its row, its story, its date, the keys and
+    the bar mask of its facts (`watcher.domain.stories.bar_mask`)."""
 
     item_id: int
     story_id: int
     moment: datetime
     keys: frozenset[int]
+    bars: int
 
 
 def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
-    """File each item of `source` under its keys (`story_keys` rows, one statement)."""
+    """File each item of `source` under its keys and its `HEAD` row (`story_keys` rows,
+    one statement); the head row alone carries the bar mask."""
     rows = [
         {
             "key": key,
@@ -214,11 +287,30 @@ def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
             "story_id": filing.story_id,
             "source": source,
             "moment": filing.moment,
+            "bars": filing.bars if key == HEAD else None,
         }
         for filing in filings
-        for key in filing.keys
+        for key in (HEAD, *filing.keys)
     ]
     driver.execute_many(FILE_KEY, rows)
+
+
+def _posted(
+    driver: Driver, keys: list[int], source: str, start: datetime, end: datetime
+) -> list[int]:
+    """`keys` less the script keys of each script under whose keys (`script_tag`) no
+    other source filed an item within [start, end]: their postings are empty."""
+    tags = {tag for key in keys if (tag := script_tag(key)) is not None}
+    dates = {"source": source, "start": start, "end": end}
+    empty = {
+        tag
+        for tag in tags
+        if not driver.fetch(ANY_POSTED, {"low": tag << 32, "high": tag << 32 | _FACT} | dates)
+    }
+    return [key for key in keys if script_tag(key) not in empty] if empty else keys
+
+
+_FACT = 2**32 - 1  # the fact's bits of a script key
 
 
 def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
@@ -226,6 +318,15 @@ def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
     for chunk in chunked(keys):
         found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
     return found
+
+
+def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
+    """The story, date and bar mask of each of `ids` that has a `HEAD` row, by id."""
+    out: dict[int, _Head] = {}
+    for chunk in chunked(ids):
+        for item_id, story_id, moment, bars in driver.fetch(HEADS, {"ids": chunk}):
+            out[item_id] = (story_id, moment, bars)
+    return out
 
 
 _SketchRow = tuple[int | None, str, datetime, bytes | None]  # story, source, moment, sketch

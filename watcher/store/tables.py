@@ -146,6 +146,10 @@ STORY_KEYS = Table(
     Column("story_id", Integer, nullable=False),
     Column("source", String(64), nullable=False),
     Column("moment", UTCDateTime(), nullable=False),
+    # the item's contradicting facts, folded (`watcher.domain.stories.bar_mask`): a lookup
+    # bars most contradicting items by it before reading their rows; NULL: filed before
+    # migration 0012, read and tested as before
+    Column("bars", BigInteger, nullable=True),
     sqlite_with_rowid=False,
 )
 
