@@ -36,7 +36,7 @@ from watcher.config import DispatcherConfig, WatcherConfig
 from watcher.domain.retry import retry_delay
 from watcher.notify.channels.mail import MailChannel
 from watcher.notify.dispatch import dispatch_alerts
-from watcher.notify.sender import Accepted, Job, Marks
+from watcher.notify.sender import Accepted, DispatchReport, Job, Marks
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
@@ -364,6 +364,20 @@ async def test_an_alert_whose_rendering_overruns_the_worker_deadline_waits_for_a
     assert "rendering alert" in (row.last_error or "")
 
 
+async def _retry_an_hour_later(
+    config: WatcherConfig, clock: Clock, server: MailServer
+) -> tuple[DispatchReport, list[str]]:
+    """Bring the relay back on `server`'s port, let an hour pass, dispatch once: that
+    pass's report, and the Message-IDs both servers received, in order."""
+    again = MailServer(port=server.port).start()
+    try:
+        clock.advance(timedelta(hours=1))
+        second = await dispatch(config, clock)
+    finally:
+        again.stop()
+    return second, [str(m["Message-ID"]) for m in server.messages + again.messages]
+
+
 async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_it_once(
     feed_server: FeedServer, make_config: MakeConfig
 ) -> None:
@@ -389,14 +403,8 @@ async def test_a_relay_going_down_mid_batch_leaves_the_rest_pending_then_sends_i
     assert {(r.status, r.attempts, r.lease_owner) for r in waiting} == {("pending", 1, None)}
     assert all(r.last_error for r in waiting)
 
-    again = MailServer(port=server.port).start()
-    try:
-        clock.advance(timedelta(hours=1))
-        second = await dispatch(config, clock)
-    finally:
-        again.stop()
+    second, ids = await _retry_an_hour_later(config, clock, server)
     assert second.sent == 3
-    ids = [str(m["Message-ID"]) for m in server.messages + again.messages]
     assert len(ids) == len(set(ids)) == 5
     assert {r.status for r in await all_rows(config, DeliveryRow)} == {"sent"}
 
@@ -447,14 +455,8 @@ async def test_a_relay_going_down_in_a_later_render_chunk_loses_and_doubles_noth
     waiting = [r for r in rows if r.status != "sent"]
     assert {(r.status, r.attempts, r.lease_owner) for r in waiting} == {("pending", 1, None)}
 
-    again = MailServer(port=server.port).start()
-    try:
-        clock.advance(timedelta(hours=1))
-        second = await dispatch(config, clock)
-    finally:
-        again.stop()
+    second, ids = await _retry_an_hour_later(config, clock, server)
     assert (second.sent, second.retried, second.dead) == (count - 20, 0, 0)
-    ids = [str(m["Message-ID"]) for m in server.messages + again.messages]
     assert len(ids) == len(set(ids)) == count
     assert {(r.status, r.lease_owner) for r in await all_rows(config, DeliveryRow)} == {
         ("sent", None)

@@ -30,7 +30,14 @@ from watcher.domain.items import Outbound
 from watcher.store.db import Database
 from watcher.store.driver import Driver
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
-from watcher.store.values import ITEM_PREFIX, SIGNAL_PREFIX, item_value, labelled, signal_value
+from watcher.store.values import (
+    ITEM_PREFIX,
+    SIGNAL_COLUMNS,
+    SIGNAL_PREFIX,
+    item_value,
+    labelled,
+    signal_value,
+)
 
 PENDING, SENT, DEAD, EMPTY = "pending", "sent", "dead", "empty"
 CANCELLED = "cancelled"  # the subscriber opted out (`watcher.store.optouts`)
@@ -181,21 +188,7 @@ OUTBOUND_COLUMNS = (
             "edition",
         )
     ),
-    *(
-        SIGNALS.c[name]
-        for name in (
-            "type",
-            "direction",
-            "severity",
-            "score",
-            "rule",
-            "evidence",
-            "entities",
-            "speculative",
-            "direction_uncertain",
-            "direction_doubt",
-        )
-    ),
+    *(SIGNALS.c[name] for name in SIGNAL_COLUMNS),
     *(
         ITEMS.c[name]
         for name in (

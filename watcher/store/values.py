@@ -6,6 +6,7 @@ Queries that join several tables label their columns `<table>_<column>`
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import RowMapping, Select
@@ -35,6 +36,10 @@ def item_value(row: RowMapping, prefix: str = "") -> Item:
         published_day=row[f"{prefix}published_day"],
         date_from=row[f"{prefix}date_from"] or "",
     )
+
+
+# the signal row's columns `signal_value` reads: one for each field of `Signal`
+SIGNAL_COLUMNS = tuple(field.name for field in dataclasses.fields(Signal))
 
 
 def signal_value(row: RowMapping, prefix: str = "") -> Signal:
