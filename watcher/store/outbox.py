@@ -31,6 +31,7 @@ from watcher.store.db import Database
 from watcher.store.driver import Driver
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS
 from watcher.store.values import (
+    ITEM_COLUMNS,
     ITEM_PREFIX,
     SIGNAL_COLUMNS,
     SIGNAL_PREFIX,
@@ -189,24 +190,7 @@ OUTBOUND_COLUMNS = (
         )
     ),
     *(SIGNALS.c[name] for name in SIGNAL_COLUMNS),
-    *(
-        ITEMS.c[name]
-        for name in (
-            "source",
-            "title",
-            "body",
-            "link",
-            "guid",
-            "published",
-            "identity",
-            "content_hash",
-            "published_day",
-            "date_from",
-            "story_id",
-            "revision",
-            "story_news",
-        )
-    ),
+    *(ITEMS.c[name] for name in (*ITEM_COLUMNS, "story_id", "revision", "story_news")),
 )
 
 

@@ -22,6 +22,10 @@ def labelled(query: Select[Any]) -> Select[Any]:
     return query.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
+# the item row's columns `item_value` reads: one for each field of `Item`
+ITEM_COLUMNS = tuple(field.name for field in dataclasses.fields(Item))
+
+
 def item_value(row: RowMapping, prefix: str = "") -> Item:
     """The `Item` an item row stores (`row` a row's mapping; `prefix` as in `labelled`)."""
     return Item(
