@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, inspect, select, text
@@ -192,6 +192,21 @@ MASKED_TEXTS = [
 ]
 
 
+def _masked_and_barred(by_kind: list[Mapping[int, frozenset[int]]]) -> tuple[int, int]:
+    """Over every ordered pair of `by_kind` (facts by kind), asserting that the masks bar
+    only where `barring` bars: how many pairs the masks bar, and how many `barring` does."""
+    masks = [bar_mask(theirs) for theirs in by_kind]
+    barred = masked = 0
+    for mine in by_kind:
+        exact, masking = barring(mine), mask_barring(bar_mask(mine))
+        for theirs, mask in zip(by_kind, masks, strict=True):
+            if masking(mask):
+                assert exact(theirs), (mine, theirs)
+                masked += 1
+            barred += exact(theirs)
+    return masked, barred
+
+
 def test_a_bar_mask_bars_only_what_barring_bars_and_most_of_a_template_s_notes() -> None:
     """`mask_barring(bar_mask(mine))(bar_mask(theirs))` is never True where
     `barring(mine)(theirs)` is False (a tonnage an approximate or shorter one rounds
@@ -203,16 +218,8 @@ def test_a_bar_mask_bars_only_what_barring_bars_and_most_of_a_template_s_notes()
         by_kind.append(sketch_text(note.title, note.body, NOW.date()).by_kind)
     widths = dict(BAR_LANES)
     assert widths[TONNAGE] == widths[ROUNDED]  # `mask_barring` moves bits from one to the other
-    masks = [bar_mask(theirs) for theirs in by_kind]
-    assert all(0 <= mask < 2**63 for mask in masks)  # a signed 64-bit column holds it
-    barred = masked = 0
-    for mine in by_kind:
-        exact, masking = barring(mine), mask_barring(bar_mask(mine))
-        for theirs, mask in zip(by_kind, masks, strict=True):
-            if masking(mask):
-                assert exact(theirs), (mine, theirs)
-                masked += 1
-            barred += exact(theirs)
+    assert all(0 <= bar_mask(theirs) < 2**63 for theirs in by_kind)  # a signed 64-bit column
+    masked, barred = _masked_and_barred(by_kind)
     assert masked >= 0.8 * barred
 
 
@@ -223,14 +230,7 @@ def test_a_bar_mask_bars_no_pair_of_the_real_story_items_that_barring_lets_throu
     by_kind = [
         sketch_text(item.title, item.body, item.published).by_kind for item in items.values()
     ]
-    masks = [bar_mask(theirs) for theirs in by_kind]
-    masked = 0
-    for mine in by_kind:
-        exact, masking = barring(mine), mask_barring(bar_mask(mine))
-        for theirs, mask in zip(by_kind, masks, strict=True):
-            if masking(mask):
-                assert exact(theirs), (mine, theirs)
-                masked += 1
+    masked, _ = _masked_and_barred(by_kind)
     assert len(by_kind) >= 580
     assert masked > 0
 
