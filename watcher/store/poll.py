@@ -190,14 +190,16 @@ class _Prepared:
 
     `fingerprint` and `keys` are `ItemPlan.sketched()`; with clustering on, `sketch` is
     the fingerprint decoded once (the lookup leaves out the stories its facts bar, then
-    `best_story` compares it; None when unreadable) and `scripts` its `script_keys`
-    (reports in other scripts are found through keys an item looks up and does not file).
+    `best_story` compares it; None when unreadable), `scripts` its `script_keys`
+    (reports in other scripts are found through keys an item looks up and does not file)
+    and `bars` its `bar_mask` (0, barring nothing, when unreadable).
     """
 
     fingerprint: bytes
     keys: frozenset[int]
     sketch: Sketch | None = None
     scripts: tuple[frozenset[int], frozenset[int]] = _NO_KEYS
+    bars: int = 0
 
 
 def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
@@ -206,9 +208,9 @@ def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
     if not clustering:
         return _Prepared(fingerprint, keys)
     sketch = decode_sketch(fingerprint)
-    return _Prepared(
-        fingerprint, keys, sketch, script_keys(sketch) if sketch is not None else _NO_KEYS
-    )
+    if sketch is None:
+        return _Prepared(fingerprint, keys)
+    return _Prepared(fingerprint, keys, sketch, script_keys(sketch), sketch.bars)
 
 
 def _insert_fresh(
@@ -281,12 +283,10 @@ def _insert_fresh(
                     where.item_id,
                     where.story_id,
                     when,
-                    (keys | filed) - found.hot,
-                    sketch.bars if sketch is not None else 0,
+                    (p.keys | p.scripts[0]) - found.hot,
+                    p.bars,
                 )
-                for where, (_, keys), (filed, _), when, sketch in zip(
-                    placed, sketched, scripts, moments, sketches, strict=True
-                )
+                for where, p, when in zip(placed, prepared, moments, strict=True)
             ],
         )
     rows = list(zip(plans, placed, strict=True))
