@@ -72,8 +72,12 @@ def log_rule_warnings(config: WatcherConfig) -> None:
 
 
 def _only_stop_words(terms: list[str]) -> bool:
-    """True when every literal phrase of the terms is made of stop words alone."""
-    words: list[str] = []
+    """True when every literal phrase of the terms is made of stop words alone.
+
+    Stops at the first term that is not: most concepts are told apart by their first
+    term, so a start-up compiles a term or two per concept, not all 2,000 of them.
+    """
+    worded = False
     for term in terms:
         try:
             forms = parse_term(term)
@@ -82,5 +86,8 @@ def _only_stop_words(terms: list[str]) -> bool:
         for form in forms:
             if not isinstance(form, Literal):
                 return False
-            words.extend(form.key.split())
-    return bool(words) and all(word in STOP_WORDS for word in words)
+            words = form.key.split()
+            if not all(word in STOP_WORDS for word in words):
+                return False
+            worded = worded or bool(words)
+    return worded
