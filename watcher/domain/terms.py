@@ -94,10 +94,11 @@ def check_term(term: str) -> None:
     return None for a term it accepts.
 
     Builds nothing a matcher needs: no phrase is spelled out and no Chinese text is
-    converted (which would build the OpenCC tables), so loading a config checks its
-    2,000 terms in a quarter of the time compiling them takes. A term whose phrases
-    could be malformed in a way only its phrases show (a `*` before the end, no letter
-    or digit outside its braces) is compiled in full instead.
+    converted (which would build the OpenCC tables), so loading a config checks the
+    2,291 default terms in about 7 ms of CPU, not the 66 ms compiling them takes. A
+    term whose phrases could be malformed in a way only its phrases show (a `*` before
+    the end; no letter or digit outside its braces nor in every option of one group)
+    is compiled in full instead.
     """
     raw = term.strip()
     if raw.startswith("re:"):
@@ -161,9 +162,9 @@ def parse_term(term: str, *, cased: bool = False) -> list[Literal | Regex | Gapp
     An invalid regex, a regex that matches the empty string, a misplaced `*`, malformed
     braces, an empty term and more than one `...` are errors.
 
-    The forms are immutable and kept per (term, cased): loading a config checks every
-    term, building the classifier and linting the rules compile the same terms again,
-    and a reload compiles the unchanged ones once more (about 0.1 s of start-up each).
+    The forms are immutable and kept per (term, cased): building the classifier and
+    linting the rules compile the same terms, and a reload compiles the unchanged ones
+    once more (about 0.1 s each). Loading a config only checks them (`check_term`).
     """
     return list(_parse_term(term, cased))
 
