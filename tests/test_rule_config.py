@@ -148,6 +148,8 @@ def test_stop_word_concept_and_excluded_alternative_are_warned(write_config: Wri
         (["gallium", "the"], False),
         (["the", "re:th[ae]"], False),
         (["{ , }the"], True),
+        (["的", "the ... of"], False),
+        (["的", "the"], True),
     ],
 )
 def test_a_concept_is_hollow_only_when_every_phrase_is_stop_words(
