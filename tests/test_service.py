@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +15,7 @@ from watcher.config import WatcherConfig
 from watcher.domain.errors import ConfigError
 from watcher.service.daemon import Daemon
 from watcher.service.rounds import prepare_sources
-from watcher.service.runtime import SWITCH_INTERVAL, Runtime
+from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
 FEED = b"<rss version='2.0'><channel><item><title>x</title><guid>1</guid></item></channel></rss>"
@@ -98,15 +97,3 @@ def test_cron_and_every_are_exclusive_and_checked(make_config: MakeConfig) -> No
         make_config(sources=[{**base, "cron": "0 8 * * *", "timezone": "Mars/Olympus"}])
     ok = make_config(sources=[{**base, "cron": "0 8 * * 1-5", "timezone": "Asia/Shanghai"}])
     assert ok.sources[0].cron == "0 8 * * 1-5"
-
-
-async def test_the_runtime_sets_the_switch_interval_and_restores_it(
-    make_config: MakeConfig,
-) -> None:
-    """While a runtime is open, a thread waiting for the GIL gets it within `SWITCH_INTERVAL`;
-    the interval from before is back once it closes."""
-    before = sys.getswitchinterval()
-    assert before != SWITCH_INTERVAL
-    async with Runtime(make_config()):
-        assert sys.getswitchinterval() == SWITCH_INTERVAL
-    assert sys.getswitchinterval() == before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -46,11 +45,6 @@ PARSE_THREADS = 2  # parsing runs on this many threads first (`ElasticWorkers`)
 # polls classifying or storing their items at once, beyond what can run at once: a poll
 # waits for a place holding its parsed items, not their analyses and plans as well
 STORING_SPARE = 2
-# How long (seconds) a thread holding the GIL runs before a thread waiting for it is let in
-# (`sys.setswitchinterval`; CPython's default is 0.005). The store's one writer thread
-# releases the GIL around every SQLite statement and then waits for it behind the parse
-# threads; at 5 ms a busy round's writer spent most of its wall time waiting, not writing.
-SWITCH_INTERVAL = 0.001
 
 
 def worker_modules(config: WatcherConfig) -> tuple[str, ...]:
@@ -82,9 +76,6 @@ class Runtime:
 
     async def __aenter__(self) -> Self:
         limit_malloc_arenas()  # before the database and parser threads start
-        # process-wide; the interval before this runtime is restored when it closes
-        self._stack.callback(sys.setswitchinterval, sys.getswitchinterval())
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.rules = Rules.from_config(self.config)
         self.channels = channels_for(self.config, None, self.extra_channels)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
