@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
-from sqlalchemy.engine import make_url
 
 from tests import slowparse
 from tests.delivery import BAN, FLOOD, entries, feed_source, feed_xml
@@ -22,7 +19,6 @@ from watcher.domain.errors import ParseError, TaskTimeout, WorkerError
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
 from watcher.sources.feed import parse_document
-from watcher.store.sqlite_threads import WRITER_SWITCH_INTERVAL, SqliteThreads
 
 
 def _raise_parse_error() -> None:
@@ -88,56 +84,3 @@ async def test_a_round_without_worker_processes_stores_and_mails(
     assert parse_threads  # the work ran on the pool's threads
     mails = list((tmp_path / "data" / "maildrop").glob("*.eml"))
     assert len(mails) == 2
-
-
-async def test_a_writer_with_transactions_queued_runs_at_the_writer_switch_interval(
-    tmp_path: Path,
-) -> None:
-    """A writer's transaction with others queued behind it runs at `WRITER_SWITCH_INTERVAL`;
-    the last of the queue, a lone one and a reader's run at the process's own interval,
-    which is back after each (a failed one too)."""
-    url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-
-    def threads(count: int, begin: str, name: str) -> SqliteThreads:
-        return SqliteThreads(
-            url, threads=count, begin=begin, connect_args={}, on_connect=_autocommit, name=name
-        )
-
-    def interval(connection: Connection) -> float:
-        connection.exec_driver_sql("SELECT 1")
-        return sys.getswitchinterval()
-
-    gate, holding = threading.Event(), threading.Event()
-
-    def held(connection: Connection) -> float:
-        holding.set()
-        assert gate.wait(60)
-        return interval(connection)
-
-    def failing(connection: Connection) -> float:
-        return interval(connection) / 0
-
-    before = sys.getswitchinterval()
-    assert before != WRITER_SWITCH_INTERVAL
-    writer, reader = threads(1, "BEGIN IMMEDIATE", "writer"), threads(2, "BEGIN", "reader")
-    try:
-        assert await writer.run(interval) == before  # nothing queued behind it
-        first = asyncio.ensure_future(writer.run(held))
-        assert await asyncio.to_thread(holding.wait, 60)  # started alone, holds the thread
-        queued = [asyncio.ensure_future(writer.run(w)) for w in (interval, failing, interval)]
-        await asyncio.sleep(0)  # the three are asked for
-        gate.set()
-        results = await asyncio.gather(first, *queued, return_exceptions=True)
-        assert results[:2] == [before, WRITER_SWITCH_INTERVAL]
-        assert isinstance(results[2], ZeroDivisionError)
-        assert results[3] == before  # the last, with none behind it
-        assert sys.getswitchinterval() == before
-        assert await reader.run(interval) == before
-    finally:
-        gate.set()
-        await writer.close()
-        await reader.close()
-
-
-def _autocommit(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # the `begin` statement opens each transaction

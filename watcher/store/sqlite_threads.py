@@ -15,22 +15,11 @@ statements. Its connections have the async pool's pragmas (WAL, busy timeout, fo
 keys); a writer's transactions start with `BEGIN IMMEDIATE`, a reader's with `BEGIN`.
 A connection is used by one thread at a time (the pool hands it out), so the sqlite3
 module's same-thread check is off.
-
-A writer (`BEGIN IMMEDIATE`) holds SQLite's one write lock for the whole transaction, and
-the sqlite3 module releases the GIL around every statement it steps: each time, the
-writer waits to get the GIL back from the parse threads and the event loop, up to the
-switch interval (CPython's default 5 ms) per statement, with the lock held. When other
-transactions are queued behind the one starting, the writer is what the process waits
-for: while that transaction runs, the process's switch interval is
-`WRITER_SWITCH_INTERVAL`, and the interval from before is restored when it ends. A writer
-with nothing queued behind it keeps the process's own interval (a shorter one costs the
-parse threads switches, and they are then what the process waits for).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -40,7 +29,6 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL
 
 T = TypeVar("T")
-WRITER_SWITCH_INTERVAL = 0.001  # seconds (`sys.setswitchinterval`), during a write
 
 
 class SqliteThreads:
@@ -69,11 +57,6 @@ class SqliteThreads:
         event.listen(self._engine, "connect", on_connect)
         event.listen(self._engine, "begin", lambda connection: connection.exec_driver_sql(begin))
         self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
-        # only a single writer thread changes the interval: no two transactions overlap
-        self._writer = threads == 1 and begin.upper().startswith("BEGIN IMMEDIATE")
-        # transactions asked for (counted on the event loop) and started (on the thread)
-        self._asked = 0
-        self._started = 0
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one transaction: committed if it returns, else rolled back.
@@ -82,7 +65,6 @@ class SqliteThreads:
         cancel takes effect when it has ended (committed, or rolled back by an error).
         With one thread, transactions run one after another in the order asked for.
         """
-        self._asked += 1
         done = asyncio.get_running_loop().run_in_executor(self._threads, self._transaction, work)
         try:
             return await asyncio.shield(done)
@@ -96,14 +78,5 @@ class SqliteThreads:
         self._engine.dispose()
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        self._started += 1
-        if not self._writer or self._asked <= self._started:  # none queued behind this one
-            with self._engine.begin() as connection:
-                return work(connection)
-        before = sys.getswitchinterval()
-        sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
-        try:
-            with self._engine.begin() as connection:
-                return work(connection)
-        finally:
-            sys.setswitchinterval(before)
+        with self._engine.begin() as connection:
+            return work(connection)
