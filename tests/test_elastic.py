@@ -133,31 +133,7 @@ async def test_a_backlog_beyond_parse_backlog_starts_processes(
     assert await pool.run("pid", os.getpid) != os.getpid()
     gates.open_all()
     assert await asyncio.gather(*held) == [True, True]
-    # the processes are still up and one is free: it comes before the free threads
-    assert await pool.run("pid", os.getpid) != os.getpid()
-
-
-async def test_while_processes_are_up_threads_take_only_what_they_cannot(
-    stopped: list[ElasticWorkers], gates: _Gates
-) -> None:
-    """Up and free, the worker takes a task before a free thread; with every worker busy,
-    a free thread runs it; after the processes retire, threads come first again."""
-    pool = ElasticWorkers(1, 1, deadline=120, backlog=0.2, idle=0.3)
-    stopped.append(pool)
-    held = asyncio.ensure_future(pool.run("hold", gates.hold()))
-    await _until(lambda: pool._slots.locked(), "the thread to be taken")
-    worker = await pool.run("pid", os.getpid)  # waited out the backlog: the processes start
-    assert worker != os.getpid()
-    gates.open_all()
-    assert await held is True
-    assert not pool._slots.locked()
-    assert await pool.run("pid", os.getpid) == worker  # a free worker before the free thread
-    busy = asyncio.ensure_future(pool.run("busy", slowparse.pid_after, 1.0))
-    await _until(lambda: pool._in_processes == 1, "the worker to be taken")
-    assert await pool.run("pid", os.getpid) == os.getpid()  # every worker busy: the thread
-    assert await busy == worker
-    await _until(lambda: not pool.processes_started, "the idle worker to retire")
-    assert await pool.run("pid", os.getpid) == os.getpid()  # down again: threads first
+    assert await pool.run("pid", os.getpid) == os.getpid()  # a free thread comes first
 
 
 async def test_backlog_zero_runs_every_task_in_a_process(stopped: list[ElasticWorkers]) -> None:

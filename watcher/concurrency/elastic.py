@@ -18,15 +18,11 @@ on `threads` threads of the service and starts its `WorkerPool` only when it is 
   A document stuck for good thus fails after two deadlines, one on a thread and one in
   a process, and keeps a thread busy until it ends.
 
-Once the processes are up, a task goes to them first while one of them is free, and to
-a free thread only when every process is busy; a task that finds both threads busy goes
-straight to them (waiting longer would only slow the round down). A parse on a thread
-holds the service's GIL, which the event loop and the store's writer thread need: a
-backlog's parsing is done in the processes, the threads taking only what overflows.
-The processes stop when they have had nothing to do for `idle` seconds (a daemon's
-backfill is over, the next rounds are small), so a daemon returns to the memory of its
-threads, which come first again; the next backlog or overrun starts them again (from
-the warm forkserver, in milliseconds). `idle <= 0` keeps them until `close`.
+Once the processes are up, a task that finds both threads busy goes straight to them
+(waiting longer would only slow the round down). They stop when they have had nothing to
+do for `idle` seconds (a daemon's backfill is over, the next rounds are small), so a
+daemon returns to the memory of its threads; the next backlog or overrun starts them
+again (from the warm forkserver, in milliseconds). `idle <= 0` keeps them until `close`.
 `backlog <= 0` sends every task to the processes, as before this class existed.
 
 What `WorkerPool` promises holds for every task: the deadline counts from when a task
@@ -60,8 +56,7 @@ class ElasticWorkers:
 
     `threads` threads run tasks first; `workers` worker processes (a `WorkerPool` with
     `preload`) start when a task waited `backlog` seconds for a thread, or overran
-    `deadline` on one, and stop after `idle` seconds with no task. While they are up, a
-    task goes to a free worker before a free thread. `moved` counts the
+    `deadline` on one, and stop after `idle` seconds with no task. `moved` counts the
     tasks that overran on a thread and were re-run in a process; `restarts`, the workers
     killed at a deadline or found dead; `retired`, the times idle processes were stopped.
     """
@@ -136,8 +131,6 @@ class ElasticWorkers:
             raise WorkerError(what, f"{what}: the worker pool is closed")
         if self.backlog <= 0:
             return await self._in_process(what, fn, args, "always")
-        if self._up.is_set() and self._in_processes < self.workers:
-            return await self._in_process(what, fn, args, "free worker")
         if not await self._thread_slot(what):
             return await self._in_process(what, fn, args, "backlog")
         try:
