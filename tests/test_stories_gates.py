@@ -207,3 +207,26 @@ def test_places_are_read_from_the_body_and_never_a_common_noun() -> None:
         'It is on the "Catalogue of Technologies Restricted from Export" and banned the export.'
     )
     assert not {v for k, v in fact_values("", quoted) if k == PLACE}
+
+
+METALS = (
+    "China adds five metals to export controls",
+    "Beijing will require licences for shipments of tungsten, tellurium, bismuth, molybdenum"
+    " and indium, the commerce ministry said, citing national security.",
+)
+REWRITE = (
+    "New curbs on strategic metals",
+    "Exporters of {metals} now need permission from authorities under rules meant to"
+    " protect national interests.",
+)
+
+
+def test_the_same_list_of_materials_corroborates_a_rewrite() -> None:
+    """Two rewrites that share a fifth of their words and no day or figure join when both
+    list the same five metals (an announcement's list); drop one metal from one list and
+    the loose overlap is no evidence."""
+    announced = sketch_text(*METALS)
+    same = REWRITE[1].format(metals="tungsten, tellurium, molybdenum, bismuth and indium")
+    fewer = REWRITE[1].format(metals="tungsten, tellurium, molybdenum and bismuth")
+    assert same_story(announced, sketch_text(REWRITE[0], same))
+    assert not same_story(announced, sketch_text(REWRITE[0], fewer))

@@ -272,7 +272,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
-    figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
+    figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
+    `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
     scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
@@ -326,12 +327,25 @@ NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 
+LISTED = 3  # materials an announcement lists: the same list of this many in both is specific
+
+
 def _share_specific(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC) or _share_figure(a, b):
+    """True when both items name one `SPECIFIC` fact, or the same list of `LISTED` or more
+    materials (`_same_list`), or were published within `NEAR_DAYS`."""
+    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _same_list(a: Sketch, b: Sketch) -> bool:
+    """True when both items name the same `LISTED` or more materials and no other: the
+    list of one announcement ("tungsten, tellurium, bismuth, molybdenum and indium"), which
+    two rewrites of it repeat whatever their other words. Fewer materials are not specific
+    (gallium and germanium: every follow-up of their controls names both)."""
+    mine = a.of_kind(MATERIAL)
+    return len(mine) >= LISTED and mine == b.of_kind(MATERIAL)
 
 
 def _share_figure(a: Sketch, b: Sketch) -> bool:
