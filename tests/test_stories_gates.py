@@ -230,3 +230,28 @@ def test_the_same_list_of_materials_corroborates_a_rewrite() -> None:
     fewer = REWRITE[1].format(metals="tungsten, tellurium, molybdenum and bismuth")
     assert same_story(announced, sketch_text(REWRITE[0], same))
     assert not same_story(announced, sketch_text(REWRITE[0], fewer))
+
+
+ZIMBABWE_EN = (
+    "Zimbabwe halts lithium concentrate exports",
+    "Mines minister Polite Kambamura said on February 25 that exports of raw ores and"
+    " lithium concentrates are suspended with immediate effect.",
+)
+ZIMBABWE_ZH = (
+    "津巴布韦暂停锂精矿出口",
+    "矿业部长坎巴穆拉2月25日在哈拉雷对记者说,锂精矿和原矿出口禁令立即生效,直至另行通知。",
+)
+BAN = [("export_control", "tightening")]
+
+
+def test_a_translation_sharing_one_day_joins_when_it_reports_the_same_signal() -> None:
+    """An English and a Chinese report sharing one day (February 25) and no figure join
+    when both report an export tightening of lithium; the day alone is not enough, nor
+    is the day with the signal in the other direction."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*ZIMBABWE_ZH, published))
+    assert not same_story(
+        english, sketch_text(*ZIMBABWE_ZH, published, [("export_control", "easing")])
+    )

@@ -295,11 +295,28 @@ def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
     an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
-    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script."""
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
+
+    When they share a pinning fact, the same signal (type and direction) about a shared
+    actor (a material or a country both name, `_same_signal_actor`) counts as one more:
+    "津巴布韦 2月25日 暂停锂精矿出口" and "Zimbabwe suspended lithium concentrate exports on
+    February 25" share one day, and what happened to whom on it. Without a shared pinning
+    fact it counts for nothing (every day's export controls on rare earths share it)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    return sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING) / TRANSLATED
+    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
+    if pinned and _same_signal_actor(a, b):
+        pinned += 1
+    return pinned / TRANSLATED
+
+
+def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
+    """True when both items report one signal (type and direction) and name one material
+    or one country."""
+    return not a.of_kind(SIGNAL).isdisjoint(b.of_kind(SIGNAL)) and bool(
+        a.of_kind(MATERIAL) & b.of_kind(MATERIAL) or a.of_kind(COUNTRY) & b.of_kind(COUNTRY)
+    )
 
 
 THRESHOLD = 1.0
