@@ -153,3 +153,19 @@ def test_named_days_are_dated_in_the_year_nearest_the_publication_day() -> None:
         date(2025, 12, 30),
         date(2025, 1, 5),
     }
+
+
+def test_a_number_in_chinese_numerals_is_the_number_in_digits() -> None:
+    """ "2026年第一号公告" is "Announcement No. 1 of 2026", "第二十三号" No. 23 and
+    "第十二批" the twelfth batch, in either Chinese script; "第一百零五号" is No. 105."""
+
+    def ordinals(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        return {v for k, v in values if k in (story_facts.ORDINAL, story_facts.ORDINAL_YEAR)}
+
+    expected = {"no:1", "no:1@2026"}
+    assert ordinals("商務部發佈2026年第一號公告。") == expected
+    assert ordinals("MOFCOM Announcement No. 1 of 2026") == expected
+    assert ordinals("商务部公告第二十三号") == {"no:23"}
+    assert ordinals("第十二批指标") == {"batch:12"}
+    assert ordinals("第一百零五号") == {"no:105"}

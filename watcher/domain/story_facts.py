@@ -21,11 +21,11 @@ each item's text yields `facts`, small typed values compared slot by slot:
   figure matches a figure that rounds to it (`approximated`); so does a figure written
   with fewer decimals ("7,742 t" for "7,742.2 t", "9%" for "8.7%");
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
-  "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
-  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
-  an announcement number with the year written next to it ("No. 18 of 2025",
-  "2025年第18号": `no:18@2025`), so that the first batch or the No. 1 of one year is not
-  that of another;
+  "Announcement No. 23", "第23号" (Chinese numerals too: "第二十三号" is No. 23); and
+  `ORDINAL_YEAR` a batch, round or tranche with the year its sentence gives it ("the
+  first batch of 2024 quotas": `batch:1@2024`), and an announcement number with the
+  year written next to it ("No. 18 of 2025", "2025年第18号": `no:18@2025`), so that
+  the first batch or the No. 1 of one year is not that of another;
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
@@ -189,9 +189,31 @@ _ORDINAL = _starting(
     rf"\b(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th)\s+(?:[\w-]+\s+){{0,3}}?({_SERIES})\b",
     re.I,
 )
-_CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
+_CJK_NUMERALS = "零〇一二两三四五六七八九十百"
+_CJK_ORDINAL = re.compile(rf"第\s*(\d{{1,4}}|[{_CJK_NUMERALS}]{{1,5}})\s*批")
 _NUMBERED = _starting("na", r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
-_CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
+_CJK_NUMBERED = re.compile(rf"第\s*(\d{{1,4}}|[{_CJK_NUMERALS}]{{1,5}})\s*号")
+_CJK_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CJK_DIGITS.update({"六": 6, "七": 7, "八": 8, "九": 9})
+
+
+def _numeral(written: str) -> int | None:
+    """The number of a batch or announcement written in digits or in Chinese numerals
+    below a thousand ("23", "二十三", "一百零五", "十"), or None for another string."""
+    if written.isdigit():
+        return int(written)
+    total, digit = 0, None
+    for char in written:
+        if char in _CJK_DIGITS:
+            digit = _CJK_DIGITS[char]
+        elif char in "十百":
+            total += (1 if digit is None else digit) * (10 if char == "十" else 100)
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _NUMBER_WORDS = {
     "two": 2,
@@ -450,11 +472,12 @@ def fact_values(
         series = match.group(2).lower().rstrip("es") if match.group(2) else ""
         ordinal(f"{series}:{_ORDINALS[match.group(1).lower()]}", match)
     for match in _CJK_ORDINAL.finditer(text):
-        number = match.group(1)
-        ordinal(f"batch:{_ORDINALS.get(number, number)}", match)
+        if (number := _numeral(match.group(1))) is not None:
+            ordinal(f"batch:{number}", match)
     numbered = (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text))
     for match in numbered:
-        ordinal(f"no:{int(match.group(1))}", match, NUMBER_YEAR_REACH)
+        if (number := _numeral(match.group(1))) is not None:
+            ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
     figures, roundings, figure_spans = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
