@@ -255,3 +255,13 @@ def test_a_translation_sharing_one_day_joins_when_it_reports_the_same_signal() -
     assert not same_story(
         english, sketch_text(*ZIMBABWE_ZH, published, [("export_control", "easing")])
     )
+
+
+def test_a_translation_naming_another_day_is_not_corroborated_by_its_signal() -> None:
+    """The Chinese report sharing February 25 and the signal joins; the same report
+    naming also the day of a later press conference (March 3) does not."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    later = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "矿业部3月3日举行新闻发布会。")
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*later, published, BAN))

@@ -297,17 +297,20 @@ def _translated(a: Sketch, b: Sketch) -> float:
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
     evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
 
-    When they share a pinning fact, the same signal (type and direction) about a shared
-    actor (a material or a country both name, `_same_signal_actor`) counts as one more:
-    "津巴布韦 2月25日 暂停锂精矿出口" and "Zimbabwe suspended lithium concentrate exports on
-    February 25" share one day, and what happened to whom on it. Without a shared pinning
-    fact it counts for nothing (every day's export controls on rare earths share it)."""
+    When they share a pinning fact and name no other day (`_event_days`), the same signal
+    (type and direction) about a shared actor (a material or a country both name,
+    `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
+    "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
+    what happened to whom on it. Without a shared pinning fact it counts for nothing
+    (every day's export controls on rare earths share it), nor when one names a day the
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
     pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
     if pinned and _same_signal_actor(a, b):
-        pinned += 1
+        days, other_days = _event_days(a, b)
+        pinned += days == other_days
     return pinned / TRANSLATED
 
 
