@@ -83,8 +83,8 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     """Real pairs, dev split of the batches the rules were chosen on (pairs without a
     `batch`): precision ≥ 0.98, recall ≥ 0.71, at most 1 missed alert (measured 1.000,
     0.712 and 1; see README). With the 2026-12-06 and 2026-12-07 batches, labelled after
-    the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.54 and
-    at most 2 missed alerts (measured 0.993, 0.545 and 2)."""
+    the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.55 and
+    at most 2 missed alerts (measured 0.994, 0.556 and 2)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     dev = [p for p in pairs if p["split"] == "dev"]
@@ -96,18 +96,18 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     whole = score_pairs(items, sketches, dev)
     assert whole.pairs >= 500
     assert whole.precision >= 0.99
-    assert whole.recall >= 0.54
+    assert whole.recall >= 0.55
     assert whole.missed <= 2
 
 
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
     """Every pair of the dev events' items (labelled or not): at most 6 of two events
     join, each a follow-up of an announcement or one notice of a series (measured 6,
-    with 279 pairs of one event joined), and no held-back event is listed."""
+    with 283 pairs of one event joined), and no held-back event is listed."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
-    assert right >= 275
+    assert right >= 280
     assert len(wrong) <= 6
     split = {(p["a"], p["b"]): p["split"] for p in pairs}
     listed = [tuple(line.split()[1:3]) for line in wrong]

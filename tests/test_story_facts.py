@@ -169,3 +169,17 @@ def test_a_number_in_chinese_numerals_is_the_number_in_digits() -> None:
     assert ordinals("商务部公告第二十三号") == {"no:23"}
     assert ordinals("第十二批指标") == {"batch:12"}
     assert ordinals("第一百零五号") == {"no:105"}
+
+
+def test_m_and_mn_after_a_currency_or_before_a_unit_are_millions() -> None:
+    """ "$39m" is "$39 million" (approximate: two digits and a scale word), "US$128.1m"
+    "128.1 million usd", "12mn tonnes" 12 million tonnes; "a 3 m seam" names no figure."""
+
+    def figures(body: str) -> set[str]:
+        return {v for k, v in story_facts.fact_values("", body) if k == story_facts.FIGURE}
+
+    assert figures("a $39m restart") == figures("a $39 million restart") == {"~39 million usd"}
+    assert figures("US$128.1m in sales") == {"128.1 million usd"}
+    assert figures("12mn tonnes of ore") == {"~12 million t"}
+    assert not figures("a 3 m seam")
+    assert figures("300mt of ore") == {"300 t"}

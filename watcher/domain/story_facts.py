@@ -12,8 +12,9 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
-  is "100,800 t". Figures are kept as written (3,039 t and 3,038 t are two), with their
-  unit (`unit_of`: a percentage, tonnes, kilograms, or money of one currency: "64820
+  is "100,800 t", "$39m" "$39 million" (m and mn only after a currency or before a
+  unit). Figures are kept as written (3,039 t and 3,038 t are two), with their unit
+  (`unit_of`: a percentage, tonnes, kilograms, or money of one currency: "64820
   cny"). A figure the text gives as approximate ("over 18,000 tonnes", "about
   9%", "逾1.8万吨", a scale word after two digits: "1.8万", "$1.2 billion") is written
   "~18000 t", and `ROUNDED` holds every figure's roundings to one, two, ... significant
@@ -232,7 +233,7 @@ _NUMBER_WORDS = {
 _FIGURE = _starting(
     r"$¥€£urc\d",
     rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
-    r"(?P<scale>million|billion|bn|mln|thousand|k(?![a-z])|万|亿)?\s?"
+    r"(?P<scale>million|billion|bn|mln|mn(?![a-z])|m(?![a-z])|thousand|k(?![a-z])|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
     r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
@@ -241,6 +242,8 @@ _FIGURE = _starting(
 _SCALES = {
     "million": 6,
     "mln": 6,
+    "mn": 6,
+    "m": 6,
     "billion": 9,
     "bn": 9,
     "thousand": 3,
@@ -249,6 +252,7 @@ _SCALES = {
     "亿": 8,
 }
 _MONEY = frozenset({"cny", "usd", "eur", "gbp"})
+_BARE_MILLION = frozenset({"m", "mn"})  # scale words read only after a currency or before a unit
 _UNITS = {
     "%": "%",
     "percent": "%",
@@ -611,6 +615,8 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     spans: list[tuple[int, int]] = []
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
+        if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
+            continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
