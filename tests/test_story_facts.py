@@ -14,7 +14,6 @@ import re
 from datetime import date
 
 import watcher.domain.story_facts as story_facts
-from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
 _PIECES = [
     *"""
@@ -80,8 +79,8 @@ def _plain_named(table: dict[str, list[str]], lowered: str) -> set[str]:
 
 
 def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
-    materials = {**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]}
-    words = [w.rstrip("*") for table in (materials, COUNTRIES) for ws in table.values() for w in ws]
+    materials, countries = story_facts.MATERIAL_TABLE, story_facts.COUNTRY_TABLE
+    words = [w.rstrip("*") for table in (materials, countries) for ws in table.values() for w in ws]
     rng = random.Random(20)
     texts = _texts(1000, seed=17)
     texts += [
@@ -93,7 +92,7 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
         lowered = text.lower()
         for table, terms in (
             (materials, story_facts._material_terms()),
-            (COUNTRIES, story_facts._country_terms()),
+            (countries, story_facts._country_terms()),
         ):
             found = terms.named(lowered)
             assert found == _plain_named(table, lowered), text
@@ -183,3 +182,20 @@ def test_m_and_mn_after_a_currency_or_before_a_unit_are_millions() -> None:
     assert figures("12mn tonnes of ore") == {"~12 million t"}
     assert not figures("a 3 m seam")
     assert figures("300mt of ore") == {"300 t"}
+
+
+def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
+    """Nickel, uranium and Zimbabwe are actors as rare earths and China are, in English
+    and Chinese; "印度尼西亚" is Indonesia alone, not India too; "内蒙古" is no country."""
+
+    def actors(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        kinds = (story_facts.MATERIAL, story_facts.COUNTRY)
+        return {v for k, v in values if k in kinds}
+
+    assert actors("Zimbabwe bans lithium exports") == {"Zimbabwe", "Li"}
+    assert actors("哈萨克斯坦减少铀产量") == {"Kazakhstan", "U"}
+    assert actors("BHP shuts its nickel operations in Western Australia") == {"Ni", "Australia"}
+    assert actors("印度尼西亚镍矿出口") == {"Indonesia", "Ni"}
+    assert actors("印度和印度尼西亚") == {"India", "Indonesia"}
+    assert actors("内蒙古稀土") == {"REE"}

@@ -445,7 +445,7 @@ def fact_values(
         out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
-    out.update((COUNTRY, name) for name in _country_terms().named(lowered))
+    out.update((COUNTRY, name) for name in _countries(lowered))
     day_months = list(_DAY_MONTH.finditer(text))
     month_days = list(_MONTH_DAY.finditer(text))
     iso_days = list(_ISO_DAY.finditer(text))
@@ -757,14 +757,68 @@ def _terms(table: dict[str, list[str]]) -> _Terms:
     return _Terms(out)
 
 
+# The actors of supply news beyond the classifier's vocabulary (`watcher.domain.vocabulary`):
+# the other mined metals and the producing countries, so that two reports of a nickel
+# shutdown or a Zimbabwean export ban name their actors as two rare-earth reports do. No
+# single CJK character that is also a common word part (金 in 金属, 银 in 银行, 锡 in 无锡),
+# nor 蒙古 (in 内蒙古, a Chinese region).
+MATERIAL_TABLE: dict[str, list[str]] = {
+    **ELEMENTS,
+    **MINERALS,
+    "REE": ["rare earth*", "稀土"],
+    "Ni": ["nickel", "镍"],
+    "Cu": ["copper", "铜"],
+    "Sn": ["tin", "锡矿", "锡锭", "精锡"],
+    "U": ["uranium", "铀"],
+    "Mn": ["manganese", "锰"],
+    "Al": ["bauxite", "alumina", "铝土矿", "氧化铝"],
+    "Ta": ["tantalum", "coltan", "钽"],
+    "Nb": ["niobium", "铌"],
+    "Zn": ["zinc", "锌"],
+    "PGM": ["platinum", "palladium", "铂", "钯"],
+}
+COUNTRY_TABLE: dict[str, list[str]] = {
+    **COUNTRIES,
+    "Kazakhstan": ["kazakh*", "哈萨克斯坦"],
+    "Zimbabwe": ["zimbabwe*", "津巴布韦"],
+    "Chile": ["chile", "chilean", "智利"],
+    "Peru": ["peru", "peruvian", "秘鲁"],
+    "Gabon": ["gabon*", "加蓬"],
+    "Panama": ["panama", "panamanian", "巴拿马"],
+    "Philippines": ["philippine*", "filipino", "菲律宾"],
+    "Serbia": ["serbia*", "塞尔维亚"],
+    "Mali": ["mali", "malian", "马里共和国"],
+    "Argentina": ["argentin*", "阿根廷"],
+    "Bolivia": ["bolivia*", "玻利维亚"],
+    "South Africa": ["south africa*", "南非"],
+    "Rwanda": ["rwanda*", "卢旺达"],
+    "Namibia": ["namibia*", "纳米比亚"],
+    "Mexico": ["mexico", "mexican", "墨西哥"],
+    "Germany": ["germany", "german", "德国"],
+    "United Kingdom": ["britain", "british", "英国"],
+}
+
+
 @cache
 def _material_terms() -> _Terms:
-    return _terms({**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]})
+    return _terms(MATERIAL_TABLE)
 
 
 @cache
 def _country_terms() -> _Terms:
-    return _terms(COUNTRIES)
+    return _terms(COUNTRY_TABLE)
+
+
+def _countries(lowered: str) -> set[str]:
+    """The countries a lower-cased text names (`COUNTRY_TABLE`); a Chinese name that holds
+    another's (印度尼西亚, Indonesia, holds 印度, India) names its own country only."""
+    for long, short in _NESTED_NAMES:
+        if long in lowered:
+            lowered = lowered.replace(long, short)
+    return _country_terms().named(lowered)
+
+
+_NESTED_NAMES = (("印度尼西亚", "印尼"),)  # (a name holding another's, its own short form)
 
 
 def described(
