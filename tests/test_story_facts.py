@@ -184,6 +184,20 @@ def test_m_and_mn_after_a_currency_or_before_a_unit_are_millions() -> None:
     assert figures("300mt of ore") == {"300 t"}
 
 
+def test_wet_and_dry_metric_tonnes_are_tonnes() -> None:
+    """An ore quota in "wet metric tonnes" (or "wmt") is the tonnage another outlet writes
+    as "tons": "12 million wet metric tonnes" and "12 million tons" are one figure."""
+
+    def figures(body: str) -> set[str]:
+        return {v for k, v in story_facts.fact_values("", body) if k == story_facts.FIGURE}
+
+    tons = figures("a quota of 12 million tons")
+    assert tons == {"~12 million t"}
+    assert figures("a quota of 12 million wet metric tonnes") == tons
+    assert figures("a quota of 12 million wmt") == tons
+    assert figures("5,000 dry metric tonnes") == figures("5,000 metric tonnes") == {"5000 t"}
+
+
 def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
     """Nickel, uranium and Zimbabwe are actors as rare earths and China are, in English
     and Chinese; "印度尼西亚" is Indonesia alone, not India too; "内蒙古" is no country."""

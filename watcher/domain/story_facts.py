@@ -234,7 +234,8 @@ _FIGURE = _starting(
     r"$¥€£urc\d",
     rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|mn(?![a-z])|m(?![a-z])|thousand|k(?![a-z])|万|亿)?\s?"
-    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
+    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|(?:(?:wet|dry)\s+)?metric\s+ton(?:ne)?s?|"
+    r"[wd]mt|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
     r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
     re.I,
@@ -267,6 +268,10 @@ _UNITS = {
     "mt": "t",
     "metric ton": "t",
     "metric tons": "t",
+    "metric tonne": "t",
+    "metric tonnes": "t",
+    "wmt": "t",
+    "dmt": "t",
     "吨": "t",
     "公吨": "t",
     "kt": "kt",
@@ -627,6 +632,7 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
             continue
         value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
         written = " ".join((unit or currency or "").lower().replace(".", "").split())
+        written = written.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
         what = _UNITS.get(written, "")
         scaled = bool(scale) or what == "kt"
         if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
