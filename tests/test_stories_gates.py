@@ -133,11 +133,14 @@ def test_one_event_read_in_both_directions_is_one_story_when_both_name_its_day()
     assert "signal" in contradictions(tight_undated, eased_undated)
 
 
-def test_a_weekday_names_its_month() -> None:
-    """ "on Thursday" in an item published 2025-10-09 is October 9: a day and its month."""
+def test_a_weekday_names_its_day_not_a_month() -> None:
+    """ "on Thursday" in an item published 2025-10-09 is October 9, a day; the month is
+    the publication's, not a month the text names, so a report of the announcement does
+    not contradict one that names only the month the measure starts ("from December")."""
     values = fact_values("", "China on Thursday announced export curbs", date(2025, 10, 9))
     assert (DAY, "10-09") in values
-    assert (MONTH, "10") in values
+    assert (MONTH, "10") not in values
+    assert (MONTH, "12") in fact_values("", "curbs apply from December", date(2025, 10, 9))
 
 
 def test_the_day_both_were_published_does_not_set_one_events_reports_apart() -> None:

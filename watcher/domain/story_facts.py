@@ -8,7 +8,8 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04"), and
   with a publication date the weekdays ("on Monday", "周日") and CJK days named alone
-  ("21日") before it; a calendar day or weekday names its month too;
+  ("21日") before it; a calendar day names its month too, a weekday not (its month is
+  the publication's, not a period the text names);
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
@@ -446,7 +447,6 @@ def fact_values(
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
-            out.add((MONTH, f"{day.month:02d}"))  # a day names its month, a weekday's too
         out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
