@@ -268,3 +268,26 @@ def test_a_translation_naming_another_day_is_not_corroborated_by_its_signal() ->
     later = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "矿业部3月3日举行新闻发布会。")
     assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
     assert not same_story(english, sketch_text(*later, published, BAN))
+
+
+def test_rewrites_naming_the_same_two_quantities_are_not_set_apart_by_other_figures() -> None:
+    """Two outlets' reports of one quota cut both name its two sizes (42 million and 12
+    million tonnes) and each picks other figures (a price move, a share): the figures
+    they do not share make no two events. Sharing one quantity is not enough."""
+    wire = sketch_text(
+        "Weda Bay nickel ore quota cut",
+        "Weda Bay Nickel was told to plan for 12 million wet metric tonnes of ore in 2026,"
+        " down from 42 million wet metric tonnes, Eramet said; nickel rose 2.2% to $17,880.",
+    )
+    note = sketch_text(
+        "Nickel quota reduced by 70%",
+        "Weda Bay's ore quota falls to 12 million tons from 42 million tons, a cut of 71%;"
+        " nickel prices jumped 2.6% in London, the biggest rise since 70% of traders said so.",
+    )
+    assert "figure" not in contradictions(wire, note)
+    one_shared = sketch_text(
+        "Weda Bay nickel ore quota",
+        "Weda Bay's ore quota falls to 12 million tons from 30 million tons, a cut of 60%;"
+        " nickel prices jumped 2.6% in London.",
+    )
+    assert "figure" in contradictions(wire, one_shared)

@@ -408,12 +408,14 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     signals of one type in other directions count unless both name one day, figure or
     batch (`PINNING`); days count when each names one the other does not; figures
     count when each names two the other lacks (an approximate one that rounds the
-    other's aside), or one when one text is mostly a copy of the other (a template: the
-    same frame, other numbers), and so do places. In rewrites of one event the outlets
-    pick different figures, so there figures only make news (`news`); but prices or
-    sums in one currency count when both name some and share none (`PRICE`), and
-    places when both name some and share none unless both name one tonnage or price
-    (`_share_measure`: one market's report, whose places each names differently).
+    other's aside) and both do not name `MEASURES_SHARED` quantities (the event's
+    sizes, which rewrites repeat), or one when one text is mostly a copy of the other
+    (a template: the same frame, other numbers), and so do places. In rewrites of one
+    event the outlets pick different figures, so there figures only make news
+    (`news`); but prices or sums in one currency count when both name some and share
+    none (`PRICE`), and places when both name some and share none unless both name one
+    tonnage or price (`_share_measure`: one market's report, whose places each names
+    differently).
     """
     return list(_contradicting(a, b))
 
@@ -571,7 +573,9 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     places = a.of_kind(PLACE), b.of_kind(PLACE)
     own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
-    if (copy and own_figure) or _each_has_own(*figures, FIGURES_APART):
+    if (copy and own_figure) or (
+        _each_has_own(*figures, FIGURES_APART) and _shared_measures(a, b) < MEASURES_SHARED
+    ):
         yield KINDS[FIGURE]
     if other_places or (copy and own_place):
         yield KINDS[PLACE]
@@ -605,10 +609,20 @@ def _share_measure(a: Sketch, b: Sketch) -> bool:
     """True when both items name one tonnage, price or other quantity (not a percentage),
     or one written two ways (`approximated`): one market's report, whatever places each
     happens to name after "in" or "at" (one writes "in Hunan", the other "Hunan mines")."""
+    return _shared_measures(a, b) > 0
+
+
+# Quantities (not percentages) two rewrites both name that make them one event's reports
+# whatever other figures each picks: "cut from 42 million to 12 million tonnes" in both.
+MEASURES_SHARED = 2
+
+
+def _shared_measures(a: Sketch, b: Sketch) -> int:
+    """How many of `a`'s tonnages, prices and other quantities (not percentages) `b`
+    names too, as written or written two ways (`approximated`)."""
     mine, theirs = a.of_kind(FIGURE), b.of_kind(FIGURE)
     shared = (mine & theirs) | approximated(mine, b.of_kind(ROUNDED))
-    shared |= approximated(theirs, a.of_kind(ROUNDED))
-    return any(unit_of(f) != PERCENT for f in shared)
+    return sum(1 for f in shared if unit_of(f) != PERCENT)
 
 
 def _event_days(a: Sketch, b: Sketch) -> tuple[frozenset[int], frozenset[int]]:
