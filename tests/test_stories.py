@@ -83,8 +83,8 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     """Real pairs, dev split of the batches the rules were chosen on (pairs without a
     `batch`): precision ≥ 0.98, recall ≥ 0.71, at most 1 missed alert (measured 1.000,
     0.712 and 1; see README). With the 2026-12-06 and 2026-12-07 batches, labelled after
-    the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.55 and
-    at most 2 missed alerts (measured 0.994, 0.556 and 2)."""
+    the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.57 and
+    at most 2 missed alerts (measured 0.994, 0.574 and 2)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     dev = [p for p in pairs if p["split"] == "dev"]
@@ -96,7 +96,7 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     whole = score_pairs(items, sketches, dev)
     assert whole.pairs >= 500
     assert whole.precision >= 0.99
-    assert whole.recall >= 0.55
+    assert whole.recall >= 0.57
     assert whole.missed <= 2
 
 

@@ -291,3 +291,26 @@ def test_rewrites_naming_the_same_two_quantities_are_not_set_apart_by_other_figu
         " nickel prices jumped 2.6% in London.",
     )
     assert "figure" in contradictions(wire, one_shared)
+
+
+def test_two_rewrites_naming_one_month_of_one_year_corroborate_each_other() -> None:
+    """Two outlets' rewrites of one suspension, in other words and with no day or figure
+    in common, both name its period (October; 2027): a specific they share, as a day
+    is. The same rewrites naming another year are two events."""
+    quick_facts = sketch_text(
+        "Miner to suspend West nickel operations",
+        "Arvale said its West nickel operations and the Musgrave project in Australia will"
+        " be suspended from October 2024, as oversupply in the global market hit"
+        " prices; the company will review the decision before 2027.",
+    )
+
+    def wire(year: int) -> Sketch:
+        return sketch_text(
+            "Arvale suspending Australian nickel operations",
+            "The producer is halting its nickel business in Australia, Musgrave included,"
+            " starting from October, blaming a glut; a review of the halt is due in"
+            f" {year}, executives told analysts.",
+        )
+
+    assert same_story(quick_facts, wire(2027))
+    assert not same_story(quick_facts, wire(2031))

@@ -351,12 +351,25 @@ LISTED = 3  # materials an announcement lists: the same list of this many in bot
 
 
 def _share_specific(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `SPECIFIC` fact, or the same list of `LISTED` or more
-    materials (`_same_list`), or were published within `NEAR_DAYS`."""
+    """True when both items name one `SPECIFIC` fact, or one month and one year (a
+    period, `_same_period`), or the same list of `LISTED` or more materials
+    (`_same_list`), or were published within `NEAR_DAYS`."""
     if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
+        return True
+    if _same_period(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _same_period(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one month and one year ("from October", "in 2024"): a
+    period, specific as a day is ("operations suspended from October 2024"). A month
+    alone recurs every year and a year alone holds every event of it; an item naming
+    another month or year is set apart anyway (`CONTRADICTING`)."""
+    return not a.of_kind(MONTH).isdisjoint(b.of_kind(MONTH)) and not a.of_kind(YEAR).isdisjoint(
+        b.of_kind(YEAR)
+    )
 
 
 def _same_list(a: Sketch, b: Sketch) -> bool:
