@@ -286,9 +286,12 @@ async def stories_cold(params: Params, workdir: Path) -> Result:
     Every item is another event (`bench.templated`), so `stories` should equal
     `items_stored` with the window as without it. Odd runs (`index`) measure the
     default window first, even ones clustering off first, so neither always comes
-    second onto a warmer (or busier) machine.
+    second onto a warmer (or busier) machine. With `profile` (a `bench.profiling` mode)
+    the round named `profile_round` ("default", else "off") runs under that profiler,
+    its reports in `profile-stories*`.
     """
     farm = FarmControl(params["farm_port"])
+    profiler = for_mode(params.get("profile"), workdir / "profile-stories")
     urls = [farm.url(i) for i in range(params["n"])]
     out: Result = {}
     rounds: list[tuple[str, str | None]] = [("off", "0s"), ("default", None)]
@@ -305,7 +308,8 @@ async def stories_cold(params: Params, workdir: Path) -> Result:
         chosen = urls[:1] if name == "warm-up" else urls
         config = _config(params | {"override": override or None}, folder, chosen)
         farm.reset()
-        result = await _round(config)
+        profiled = name == params.get("profile_round", "default")
+        result = await _round(config, profiler if profiled else None)
         result["db"] = _database_counts(config) | {"stories": _stories(config)}
         out[name] = result
         _checkpoint(params, out)

@@ -93,18 +93,27 @@ async def save_poll(
     """
     source, now, domain = success.source, success.now, success.domain
     identities = [p.item.identity for p in plans]
+    clustering = story_window > timedelta(0)
+    # before the write transaction, off the writer thread every poll's write queues for
+    prepared = [_prepare(plan, clustering) for plan in plans]
 
     def write(connection: Connection) -> tuple[int, int, list[str]]:
         driver = Driver(connection)
         stored = _stored_ids(driver, source, identities)
-        fresh = [p for p in plans if p.item.identity not in stored]
+        fresh = [i for i, p in enumerate(plans) if p.item.identity not in stored]
         rows: list[tuple[ItemPlan, _Stored]] = []
         signal_ids: dict[tuple[int, str], int] = {}
-        clustering = story_window > timedelta(0)
         if fresh:
             if clustering:
                 lock_story_assignment(driver)
-            rows, signal_ids = _insert_fresh(driver, source, fresh, now, story_window)
+            rows, signal_ids = _insert_fresh(
+                driver,
+                source,
+                [plans[i] for i in fresh],
+                [prepared[i] for i in fresh],
+                now,
+                story_window,
+            )
         revised = [p for p in plans if p.item.identity in stored]
         if revised:
             ids = [stored[p.item.identity] for p in revised]
@@ -175,24 +184,53 @@ def _stored_ids(driver: Driver, source: str, identities: list[str]) -> dict[str,
 _NO_KEYS: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An item's story work that needs no database, done before its poll's write.
+
+    `fingerprint` and `keys` are `ItemPlan.sketched()`; with clustering on, `sketch` is
+    the fingerprint decoded once (the lookup leaves out the stories its facts bar, then
+    `best_story` compares it; None when unreadable), `scripts` its `script_keys`
+    (reports in other scripts are found through keys an item looks up and does not file)
+    and `bars` its `bar_mask` (0, barring nothing, when unreadable).
+    """
+
+    fingerprint: bytes
+    keys: frozenset[int]
+    sketch: Sketch | None = None
+    scripts: tuple[frozenset[int], frozenset[int]] = _NO_KEYS
+    bars: int = 0
+
+
+def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
+    """`plan`'s `_Prepared` (its sketch and script keys only when `clustering`)."""
+    fingerprint, keys = plan.sketched()
+    if not clustering:
+        return _Prepared(fingerprint, keys)
+    sketch = decode_sketch(fingerprint)
+    if sketch is None:
+        return _Prepared(fingerprint, keys)
+    return _Prepared(fingerprint, keys, sketch, script_keys(sketch), sketch.bars)
+
+
 def _insert_fresh(
     driver: Driver,
     source: str,
     plans: list[ItemPlan],
+    prepared: list[_Prepared],
     now: datetime,
     window: timedelta,
 ) -> _Placed:
     """Place new items in stories; insert them, their new stories, story keys and signals.
 
-    Returns where each plan's item went and the new signals' ids by (item id, type).
+    `prepared[i]` is `plans[i]`'s `_Prepared`. Returns where each plan's item went and
+    the new signals' ids by (item id, type).
     """
-    sketched = [plan.sketched() for plan in plans]
+    sketched = [(p.fingerprint, p.keys) for p in prepared]
     moments = [p.item.published or now for p in plans]
     clustering = window > timedelta(0)
-    # decoded once: the lookup leaves out the stories their facts bar, then they compare
-    sketches = [decode_sketch(fingerprint) if clustering else None for fingerprint, _ in sketched]
-    # reports in other scripts are found through keys an item looks up and does not file
-    scripts = [script_keys(sketch) if sketch is not None else _NO_KEYS for sketch in sketches]
+    sketches = [p.sketch for p in prepared]
+    scripts = [p.scripts for p in prepared]
     found = (
         lookup(
             driver,
@@ -245,12 +283,10 @@ def _insert_fresh(
                     where.item_id,
                     where.story_id,
                     when,
-                    (keys | filed) - found.hot,
-                    sketch.bars if sketch is not None else 0,
+                    (p.keys | p.scripts[0]) - found.hot,
+                    p.bars,
                 )
-                for where, (_, keys), (filed, _), when, sketch in zip(
-                    placed, sketched, scripts, moments, sketches, strict=True
-                )
+                for where, p, when in zip(placed, prepared, moments, strict=True)
             ],
         )
     rows = list(zip(plans, placed, strict=True))

@@ -11,9 +11,12 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select
+from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.types import TypeDecorator
 
 from watcher.domain.stories import (
     CONTRADICTING,
@@ -48,6 +51,21 @@ class Lookup:
 
 
 _K = STORY_KEYS.c
+
+
+class _AsStored(TypeDecorator[Any]):
+    """A column read as the driver returns it, no result converter: `UTCDateTime`'s
+    stored form (SQLite: fixed-width ISO text, whose order is the instants' order;
+    PostgreSQL: aware datetimes), compared only with values `Driver.to_db` converted
+    through the column's own type."""
+
+    impl = String
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
 # a key's postings as one row, its item ids joined by commas: a poll's lookup read about
 # 1,900 rows of a key and an id each in the bench's templated round (373,000 in all),
 # and reading a row costs the writer's thread a step of the driver and a hold of the
@@ -87,7 +105,10 @@ KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
 # the items it shortlists first (a seek each, by primary key, a few bytes), and the rows
 # in `items` (each with its sketch) only of the items no mask bars.
 HEAD = -1
-HEADS = select(_K.item_id, _K.story_id, _K.moment, _K.bars).where(
+# the moment as the database holds it (no converter: a poll reads about 500 head rows,
+# each of another moment, and converting them was two thirds of reading them); the
+# lookup compares it with window bounds converted once to that form (`Driver.to_db`)
+HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, _AsStored()), _K.bars).where(
     _K.key == HEAD, _K.item_id.in_(bindparam("ids", expanding=True))
 )
 SKETCHES = select(
@@ -171,8 +192,15 @@ def lookup(
     heads = _heads(driver, sorted(set().union(*map(set, shortlists))))
     # first the stories barred by the masks of the items each window holds (a story
     # barred by one is barred whole); the rows of the other items are read, once
+    stored = driver.to_db(_K.moment)
     masked = [
-        _masked(sketches[i] if sketches else None, ids, heads, when - window, when + window)
+        _masked(
+            sketches[i] if sketches else None,
+            ids,
+            heads,
+            stored(when - window),
+            stored(when + window),
+        )
         for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True))
     ]
     sketch_rows = _sketch_rows(driver, sorted(set().union(*(set(rest) for _, rest in masked))))
@@ -205,17 +233,19 @@ def lookup(
 
 
 _ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
-_Head = tuple[int, datetime, int]  # an item's story, moment and bar mask (`HEADS`)
+# an item's story, moment (as stored, `HEADS`) and bar mask
+_Head = tuple[int, Any, int]
 
 
 def _masked(
     sketch: Sketch | None,
     ids: Sequence[int],
     heads: Mapping[int, _Head],
-    first: datetime,
-    last: datetime,
+    first: Any,
+    last: Any,
 ) -> tuple[set[int], list[int]]:
-    """The stories of the items of `ids` within [first, last] that an item's bar mask
+    """The stories of the items of `ids` within [first, last] (bounds as the database
+    stores a moment, `Driver.to_db` of the column) that an item's bar mask
     bars against the new item's `sketch` (`mask_barring`: only where `_barred` would bar
     it by the item's facts), and the ids, in the order of `ids`, whose rows are still
     to read and test: those within [first, last] whose story none of these bars, and
@@ -321,7 +351,8 @@ def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
 
 
 def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
-    """The story, date and bar mask of each of `ids` that has a `HEAD` row, by id."""
+    """The story, date (as stored) and bar mask of each of `ids` that has a `HEAD` row,
+    by id."""
     out: dict[int, _Head] = {}
     for chunk in chunked(ids):
         for item_id, story_id, moment, bars in driver.fetch(HEADS, {"ids": chunk}):
