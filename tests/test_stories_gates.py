@@ -207,3 +207,61 @@ def test_places_are_read_from_the_body_and_never_a_common_noun() -> None:
         'It is on the "Catalogue of Technologies Restricted from Export" and banned the export.'
     )
     assert not {v for k, v in fact_values("", quoted) if k == PLACE}
+
+
+METALS = (
+    "China adds five metals to export controls",
+    "Beijing will require licences for shipments of tungsten, tellurium, bismuth, molybdenum"
+    " and indium, the commerce ministry said, citing national security.",
+)
+REWRITE = (
+    "New curbs on strategic metals",
+    "Exporters of {metals} now need permission from authorities under rules meant to"
+    " protect national interests.",
+)
+
+
+def test_the_same_list_of_materials_corroborates_a_rewrite() -> None:
+    """Two rewrites that share a fifth of their words and no day or figure join when both
+    list the same five metals (an announcement's list); drop one metal from one list and
+    the loose overlap is no evidence."""
+    announced = sketch_text(*METALS)
+    same = REWRITE[1].format(metals="tungsten, tellurium, molybdenum, bismuth and indium")
+    fewer = REWRITE[1].format(metals="tungsten, tellurium, molybdenum and bismuth")
+    assert same_story(announced, sketch_text(REWRITE[0], same))
+    assert not same_story(announced, sketch_text(REWRITE[0], fewer))
+
+
+ZIMBABWE_EN = (
+    "Zimbabwe halts lithium concentrate exports",
+    "Mines minister Polite Kambamura said on February 25 that exports of raw ores and"
+    " lithium concentrates are suspended with immediate effect.",
+)
+ZIMBABWE_ZH = (
+    "津巴布韦暂停锂精矿出口",
+    "矿业部长坎巴穆拉2月25日在哈拉雷对记者说,锂精矿和原矿出口禁令立即生效,直至另行通知。",
+)
+BAN = [("export_control", "tightening")]
+
+
+def test_a_translation_sharing_one_day_joins_when_it_reports_the_same_signal() -> None:
+    """An English and a Chinese report sharing one day (February 25) and no figure join
+    when both report an export tightening of lithium; the day alone is not enough, nor
+    is the day with the signal in the other direction."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*ZIMBABWE_ZH, published))
+    assert not same_story(
+        english, sketch_text(*ZIMBABWE_ZH, published, [("export_control", "easing")])
+    )
+
+
+def test_a_translation_naming_another_day_is_not_corroborated_by_its_signal() -> None:
+    """The Chinese report sharing February 25 and the signal joins; the same report
+    naming also the day of a later press conference (March 3) does not."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    later = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "矿业部3月3日举行新闻发布会。")
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*later, published, BAN))

@@ -272,7 +272,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
-    figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
+    figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
+    `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
     scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
@@ -294,11 +295,31 @@ def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
     an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
-    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script."""
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
+
+    When they share a pinning fact and name no other day (`_event_days`), the same signal
+    (type and direction) about a shared actor (a material or a country both name,
+    `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
+    "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
+    what happened to whom on it. Without a shared pinning fact it counts for nothing
+    (every day's export controls on rare earths share it), nor when one names a day the
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    return sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING) / TRANSLATED
+    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
+    if pinned and _same_signal_actor(a, b):
+        days, other_days = _event_days(a, b)
+        pinned += days == other_days
+    return pinned / TRANSLATED
+
+
+def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
+    """True when both items report one signal (type and direction) and name one material
+    or one country."""
+    return not a.of_kind(SIGNAL).isdisjoint(b.of_kind(SIGNAL)) and bool(
+        a.of_kind(MATERIAL) & b.of_kind(MATERIAL) or a.of_kind(COUNTRY) & b.of_kind(COUNTRY)
+    )
 
 
 THRESHOLD = 1.0
@@ -326,12 +347,25 @@ NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 
+LISTED = 3  # materials an announcement lists: the same list of this many in both is specific
+
+
 def _share_specific(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC) or _share_figure(a, b):
+    """True when both items name one `SPECIFIC` fact, or the same list of `LISTED` or more
+    materials (`_same_list`), or were published within `NEAR_DAYS`."""
+    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _same_list(a: Sketch, b: Sketch) -> bool:
+    """True when both items name the same `LISTED` or more materials and no other: the
+    list of one announcement ("tungsten, tellurium, bismuth, molybdenum and indium"), which
+    two rewrites of it repeat whatever their other words. Fewer materials are not specific
+    (gallium and germanium: every follow-up of their controls names both)."""
+    mine = a.of_kind(MATERIAL)
+    return len(mine) >= LISTED and mine == b.of_kind(MATERIAL)
 
 
 def _share_figure(a: Sketch, b: Sketch) -> bool:
