@@ -339,7 +339,7 @@ def _header_lines(
     lines: list[tuple[str, object, bool]] = [
         ("From", config.mail.sender, True),
         ("To", recipient(subscriber), True),
-        ("Date", format_datetime(now.astimezone(UTC)), True),
+        ("Date", date_header(now), True),
         ("Auto-Submitted", "auto-generated", True),
     ]
     for name, value in list_headers(config.mail, subscriber.address, link).items():
@@ -347,6 +347,15 @@ def _header_lines(
             lines.append((name, value, not (link and name == "List-Unsubscribe")))
     lines.extend((name, value, name in REPEATING) for name, value in headers.items())
     return lines
+
+
+@functools.lru_cache(maxsize=16)
+def date_header(now: datetime) -> str:
+    """The Date header's value for `now`, in UTC (RFC 5322 §3.3).
+
+    Written once per instant: the alerts of one render call share their `now`.
+    """
+    return format_datetime(now.astimezone(UTC))
 
 
 def _bodies(
