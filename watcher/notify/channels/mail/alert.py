@@ -38,6 +38,7 @@ from watcher.notify.channels.mail.headers import (
     WITHHELD_TITLE,
     check_headers,
     clean_title,
+    envelope,
     list_headers,
     recipient,
     reused_header,
@@ -180,12 +181,9 @@ def outgoing(
     assembled: Assembled, message_id: str, config: MailSettings, subscriber: Subscriber
 ) -> Outgoing:
     """`assembled` with its envelope: from `mail.sender`'s address, to the subscriber's."""
-    senders = getattr(reused_header("From", config.mail.sender), "addresses", ())
+    sender, recipients = envelope(config.mail.sender, subscriber.name, subscriber.address)
     return Outgoing(
-        message_id=message_id,
-        sender=senders[0].addr_spec if senders else "",
-        recipients=(recipient(subscriber).addr_spec,),
-        data=assembled.data,
+        message_id=message_id, sender=sender, recipients=recipients, data=assembled.data
     )
 
 

@@ -187,6 +187,14 @@ def _recipient(name: str, address: str) -> Address:
     return Address(display_name=clean_title(name, 80), username=username, domain=domain)
 
 
+@functools.lru_cache(maxsize=256)
+def envelope(sender: str, name: str, address: str) -> tuple[str, tuple[str, ...]]:
+    """(MAIL FROM, RCPT TO) of an email from `sender` to a subscriber (`name`, `address`):
+    the addresses of its From and To headers (`recipient`), worked out once for each."""
+    senders = getattr(reused_header("From", sender), "addresses", ())
+    return (senders[0].addr_spec if senders else ""), (_recipient(name, address).addr_spec,)
+
+
 def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:
     """List-Id and List-Unsubscribe (RFC 2369); one-click (RFC 8058) only with an https URI.
 
