@@ -92,6 +92,33 @@ def test_bad_brace_term_is_rejected(write_config: WriteConfig) -> None:
     assert "unbalanced or nested braces" in message
 
 
+@pytest.mark.parametrize(
+    ("term", "reason"),
+    [
+        ("ban*ned", "'ban*ned': '*' is allowed only at the end of a term"),
+        ("in {2018..2000}", "'in {2018..2000}': range {2018..2000} runs backwards"),
+        ("{a,b}{1..3000}", "'{a,b}{1..3000}' spells 6000 phrases; at most 2000"),
+        ("Export-}", "'export }': unbalanced or nested braces"),
+        ("{ ,-}", "'{ ,-}' is empty"),
+        ("a ... b ... c", "'a ... b ... c': '...' joins exactly two phrases"),
+        ("re:x*", "regular expression 'x*' matches the empty string"),
+        ("{暫停,—}", "'{暫停,—}' is empty"),
+    ],
+)
+def test_each_bad_term_names_file_key_and_reason(
+    write_config: WriteConfig, term: str, reason: str
+) -> None:
+    """A bad term in a concept's list (plain or under `terms:`) fails at load naming the
+    file, the term's key path and why it cannot match."""
+    for spec, key in ((["gallium", term], "concepts.metal.1"),
+                      ({"terms": ["gallium", term]}, "concepts.metal.terms.1")):  # fmt: skip
+        message = _error(
+            write_config, concepts={**CONCEPTS, "metal": spec}, signals={"export_control": RULE}
+        )
+        assert "watcher.yaml" in message
+        assert f"{key}: {reason}" in message
+
+
 def test_stop_word_concept_and_excluded_alternative_are_warned(write_config: WriteConfig) -> None:
     """A concept of stop words only, and an alternative that its own exclude kills, warn."""
     path = write_config(
@@ -110,6 +137,32 @@ def test_stop_word_concept_and_excluded_alternative_are_warned(write_config: Wri
         warnings
     )
     assert "signals.dead: no match alternative can fire; the rule never matches" in warnings
+
+
+@pytest.mark.parametrize(
+    ("terms", "hollow"),
+    [
+        (["the", "of the", "的"], True),
+        (["the", "of the", "gallium"], False),
+        (["the", "{of,gallium}"], False),
+        (["gallium", "the"], False),
+        (["the", "re:th[ae]"], False),
+        (["{ , }the"], True),
+        (["的", "the ... of"], False),
+        (["的", "the"], True),
+    ],
+)
+def test_a_concept_is_hollow_only_when_every_phrase_is_stop_words(
+    write_config: WriteConfig, terms: list[str], hollow: bool
+) -> None:
+    """One phrase with a real word, wherever it stands, or a regex makes a concept useful."""
+    path = write_config(
+        include=[],
+        concepts={**CONCEPTS, "filler": terms},
+        signals={"noise": {"match": [["filler", "ban"]], "context": ["metal"]}},
+    )
+    warned = [w for w in rule_warnings(load_config(path, environ={})) if "'filler'" in w]
+    assert bool(warned) == hollow
 
 
 def test_check_config_prints_rule_warnings(write_config: WriteConfig) -> None:

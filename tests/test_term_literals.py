@@ -3,13 +3,21 @@ the phrases it spells must be exactly those of folding each phrase on its own.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
 from watcher.domain.folding import fold, fold_lower
-from watcher.domain.terms import Gapped, Literal, TermError, expand_braces, parse_term
+from watcher.domain.terms import (
+    Gapped,
+    Literal,
+    TermError,
+    check_term,
+    expand_braces,
+    parse_term,
+)
 
 RULES = Path(__file__).resolve().parent.parent / "config" / "rules.yaml"
 
@@ -76,3 +84,38 @@ def test_errors_still_name_the_term_as_written() -> None:
         parse_term("Ban*ned")
     with pytest.raises(TermError, match="runs backwards"):
         parse_term("in {2018..2000}")
+
+
+# Terms `parse_term` refuses, one per way a term can fail, and near misses it accepts.
+BAD_AND_BORDERLINE = [
+    "", "   ", "-", " - ", "*", "ban*ned", "{ban*,halt} now", "{ban,halt}* now", "{a,b}",
+    "{ , -}", "{,}", "{ban,}*", "x{,*}", "{export,import ban", "export}", "{a{b}c}",
+    "in {2018..2000}", "in {1..3000}", "{a,b,c,d,e,f,g,h,i,j}{a,b,c,d,e,f,g,h,i,j}{1..21}",
+    "{a,b,c,d,e,f,g,h,i,j}{a,b,c,d,e,f,g,h,i,j}{1..20}", "ban ... ", " ... ban",
+    "a ... b ... c", "suspend* ... {control,controls}", "suspend* ... {-,—}",
+    "re:(unclosed", "re:a*", "re:(?-i:\\bUS\\b)", "re:x|", "暫停", "—", "— *",
+    "{暫停,}", "{暫停,—}", "　", "Export-Control{s,} {Ban,HALT}", "ban*", "{ban}*",
+    "{a,-}{-,b}", "{1..3}{-,}", "{-,}{x,y}", "{x,y}{,-}*", "{实施,生效}{后,之后}",
+]  # fmt: skip
+
+
+def _outcome(check: Callable[[str], object], term: str) -> str:
+    try:
+        check(term)
+    except TermError as exc:
+        return f"error: {exc}"
+    return "ok"
+
+
+@pytest.mark.parametrize("term", BAD_AND_BORDERLINE)
+def test_check_term_refuses_what_parse_term_refuses_with_its_message(term: str) -> None:
+    """`check_term` raises exactly when `parse_term` does, with the same message."""
+    assert _outcome(check_term, term) == _outcome(parse_term, term)
+
+
+def test_check_term_accepts_every_default_term() -> None:
+    """The shipped rules' terms all pass the check, as they all compile."""
+    terms = _default_terms()
+    assert len(terms) > 1_500
+    for term in terms:
+        check_term(term)

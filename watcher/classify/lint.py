@@ -15,11 +15,13 @@ never match, or match without meaning anything:
 
 from __future__ import annotations
 
+from itertools import chain
+
 import structlog
 
 from watcher.config import WatcherConfig
 from watcher.config.schema import concept_terms
-from watcher.domain.terms import Literal, TermError, parse_term
+from watcher.domain.terms import GAP, Literal, TermError, parse_term
 
 # fmt: off
 STOP_WORDS = frozenset((
@@ -37,8 +39,12 @@ log = structlog.get_logger("watcher.classify")
 
 def rule_warnings(config: WatcherConfig) -> list[str]:
     """One line per problem: the key path, what is wrong and what it means."""
+    # only a concept that a rule matches on or needs as context can be hollow to effect
+    matched_on = {c for rule in config.signals.values() for c in chain(rule.context, *rule.match)}
     hollow = {
-        name for name, spec in config.concepts.items() if _only_stop_words(concept_terms(spec))
+        name
+        for name, spec in config.concepts.items()
+        if name in matched_on and _only_stop_words(concept_terms(spec))
     }
     warnings = []
     for name, rule in config.signals.items():
@@ -72,9 +78,17 @@ def log_rule_warnings(config: WatcherConfig) -> None:
 
 
 def _only_stop_words(terms: list[str]) -> bool:
-    """True when every literal phrase of the terms is made of stop words alone."""
-    words: list[str] = []
-    for term in terms:
+    """True when every literal phrase of the terms is made of stop words alone.
+
+    Stops at the first term that is not: most concepts are told apart by their first
+    term, so a start-up compiles a term or two per concept, not all 2,000 of them. ASCII
+    terms go first and an `A ... B` term is never a plain phrase, so this compiles no
+    Chinese term (folding one builds the OpenCC tables) where another term decides.
+    """
+    worded = False
+    for term in sorted(terms, key=lambda term: not term.isascii()):
+        if GAP in f" {term.strip()} ":
+            return False  # two phrases in a clause (or a malformed one, an error at load)
         try:
             forms = parse_term(term)
         except TermError:
@@ -82,5 +96,8 @@ def _only_stop_words(terms: list[str]) -> bool:
         for form in forms:
             if not isinstance(form, Literal):
                 return False
-            words.extend(form.key.split())
-    return bool(words) and all(word in STOP_WORDS for word in words)
+            words = form.key.split()
+            if not all(word in STOP_WORDS for word in words):
+                return False
+            worded = worded or bool(words)
+    return worded

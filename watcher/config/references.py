@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from watcher.domain.spelling import did_you_mean
-from watcher.domain.terms import TermError, parse_term
+from watcher.domain.terms import TermError, check_term
 
 KeyPath = tuple[str | int, ...]
 Problem = tuple[KeyPath, str]
@@ -98,7 +98,7 @@ def _concept_problems(concepts: Mapping[str, Any]) -> Iterator[Problem]:
             if not isinstance(term, str):
                 continue
             try:
-                parse_term(term)
+                check_term(term)
             except TermError as exc:
                 yield (*prefix, index), str(exc)
 

@@ -89,15 +89,82 @@ def expand_braces(term: str) -> list[str]:
     return ["".join(combo) for combo in itertools.product(*parts)]
 
 
+def check_term(term: str) -> None:
+    """Raise the `TermError` that `parse_term(term)` would raise, with the same message;
+    return None for a term it accepts.
+
+    Builds nothing a matcher needs: no phrase is spelled out and no Chinese text is
+    converted (which would build the OpenCC tables), so loading a config checks the
+    2,291 default terms in about 7 ms of CPU, not the 66 ms compiling them takes. A
+    term whose phrases could be malformed in a way only its phrases show (a `*` before
+    the end; no letter or digit outside its braces nor in every option of one group)
+    is compiled in full instead.
+    """
+    raw = term.strip()
+    if raw.startswith("re:"):
+        _parse_regex(raw[3:])
+        return
+    if GAP in f" {raw} ":
+        sides = f" {raw} ".split(GAP)
+        if len(sides) != 2 or not sides[0].strip() or not sides[1].strip():
+            raise TermError(f"{term!r}: '...' joins exactly two phrases")
+        for side in sides:
+            _check_literals(term, side.strip())
+        return
+    _check_literals(term, raw)
+
+
+def _check_literals(term: str, raw: str) -> None:
+    """`_literals(term, raw, False)`'s errors, without spelling its phrases when it can."""
+    if raw.isascii():
+        raw = fold_lower(raw)  # as `_literals` does, so brace errors quote the same text
+    # A phrase is the fixed text plus one option of each brace group. With no `*` but a
+    # last one, every phrase ends in that `*` or has none; with a letter or digit in the
+    # fixed text or in every option of one group (folding never blanks one), no phrase
+    # folds to an empty key. Anything else is compiled in full.
+    if "*" in raw[:-1] or not _spells_a_word_always(raw):
+        _literals(term, raw, False)
+
+
+def _spells_a_word_always(term: str) -> bool:
+    """Whether every phrase `term` spells has a letter or digit; raise `expand_braces`'s
+    `TermError`s, in its order, without building its phrases."""
+    fixed: list[str] = []
+    worded = False
+    total = 1
+    pos = 0
+    for match in _BRACES.finditer(term):
+        fixed.append(term[pos : match.start()])
+        inner = match.group(1)
+        span = _RANGE.fullmatch(inner)
+        if span:
+            low, high = int(span.group(1)), int(span.group(2))
+            if high < low:
+                raise TermError(f"{term!r}: range {{{inner}}} runs backwards")
+            total *= high - low + 1
+            worded = True
+        else:
+            options = inner.split(",")
+            total *= len(options)
+            worded = worded or all(any(c.isalnum() for c in option) for option in options)
+        pos = match.end()
+    fixed.append(term[pos:])
+    if any("{" in part or "}" in part for part in fixed):
+        raise TermError(f"{term!r}: unbalanced or nested braces")
+    if total > MAX_EXPANSIONS:
+        raise TermError(f"{term!r} spells {total} phrases; at most {MAX_EXPANSIONS}")
+    return worded or any(c.isalnum() for part in fixed for c in part)
+
+
 def parse_term(term: str, *, cased: bool = False) -> list[Literal | Regex | Gapped]:
     """The compiled forms of one term; raise `TermError` when it cannot match anything.
 
     An invalid regex, a regex that matches the empty string, a misplaced `*`, malformed
     braces, an empty term and more than one `...` are errors.
 
-    The forms are immutable and kept per (term, cased): loading a config checks every
-    term, building the classifier and linting the rules compile the same terms again,
-    and a reload compiles the unchanged ones once more (about 0.1 s of start-up each).
+    The forms are immutable and kept per (term, cased): building the classifier and
+    linting the rules compile the same terms, and a reload compiles the unchanged ones
+    once more (about 0.1 s each). Loading a config only checks them (`check_term`).
     """
     return list(_parse_term(term, cased))
 
