@@ -38,6 +38,7 @@ from watcher.notify.channels.mail.headers import (
     WITHHELD_TITLE,
     check_headers,
     clean_title,
+    envelope,
     list_headers,
     recipient,
     reused_header,
@@ -180,12 +181,9 @@ def outgoing(
     assembled: Assembled, message_id: str, config: MailSettings, subscriber: Subscriber
 ) -> Outgoing:
     """`assembled` with its envelope: from `mail.sender`'s address, to the subscriber's."""
-    senders = getattr(reused_header("From", config.mail.sender), "addresses", ())
+    sender, recipients = envelope(config.mail.sender, subscriber.name, subscriber.address)
     return Outgoing(
-        message_id=message_id,
-        sender=senders[0].addr_spec if senders else "",
-        recipients=(recipient(subscriber).addr_spec,),
-        data=assembled.data,
+        message_id=message_id, sender=sender, recipients=recipients, data=assembled.data
     )
 
 
@@ -339,7 +337,7 @@ def _header_lines(
     lines: list[tuple[str, object, bool]] = [
         ("From", config.mail.sender, True),
         ("To", recipient(subscriber), True),
-        ("Date", format_datetime(now.astimezone(UTC)), True),
+        ("Date", date_header(now), True),
         ("Auto-Submitted", "auto-generated", True),
     ]
     for name, value in list_headers(config.mail, subscriber.address, link).items():
@@ -347,6 +345,15 @@ def _header_lines(
             lines.append((name, value, not (link and name == "List-Unsubscribe")))
     lines.extend((name, value, name in REPEATING) for name, value in headers.items())
     return lines
+
+
+@functools.lru_cache(maxsize=16)
+def date_header(now: datetime) -> str:
+    """The Date header's value for `now`, in UTC (RFC 5322 §3.3).
+
+    Written once per instant: the alerts of one render call share their `now`.
+    """
+    return format_datetime(now.astimezone(UTC))
 
 
 def _bodies(
