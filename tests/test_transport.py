@@ -260,37 +260,3 @@ async def test_the_relay_is_told_each_alerts_true_size(
     [options] = mail_server.handler.mail_options
     [raw] = mail_server.handler.raw
     assert options == [f"SIZE={len(raw)}"]
-
-
-async def test_the_mail_transaction_sends_the_envelope_and_refusals_sendmail_would(
-    mail_server: MailServer,
-) -> None:
-    """A named sender, one accepted and one refused recipient: the relay gets the same
-    envelope from `mail_transaction` as from aiosmtplib's `sendmail`, and both report
-    the same refusal; a wholly refused envelope raises `SMTPRecipientsRefused` in both."""
-    import aiosmtplib
-
-    from watcher.notify.channels.mail.transport import mail_transaction
-
-    mail_server.handler.refuse_rcpt["gone@example.com"] = "550 5.1.1 No such user"
-    sender = "Supply Watcher <watch@example.org>"
-    recipients = ["Analyst@Example.com", "gone@example.com"]
-    data = b"Subject: x\r\n\r\nbody\r\n"
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=mail_server.port, start_tls=False)
-    await client.connect()
-    try:
-        ours = await mail_transaction(client, sender, recipients, data)
-        theirs = await client.sendmail(sender, recipients, data)
-        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
-            await mail_transaction(client, sender, ["gone@example.com"], data)
-    finally:
-        await client.quit()
-    assert mail_server.handler.envelopes == [
-        ("watch@example.org", ["Analyst@Example.com"]),
-        ("watch@example.org", ["Analyst@Example.com"]),
-    ]
-    assert {rcpt: (r.code, r.message) for rcpt, r in ours[0].items()} == {
-        rcpt: (r.code, r.message) for rcpt, r in theirs[0].items()
-    }
-    assert list(ours[0]) == ["gone@example.com"]
-    assert mail_server.handler.mail_options == [[f"SIZE={len(data)}"]] * 2

@@ -38,7 +38,6 @@ from watcher.notify.channels.mail.headers import (
     WITHHELD_TITLE,
     check_headers,
     clean_title,
-    envelope,
     list_headers,
     recipient,
     reused_header,
@@ -181,9 +180,12 @@ def outgoing(
     assembled: Assembled, message_id: str, config: MailSettings, subscriber: Subscriber
 ) -> Outgoing:
     """`assembled` with its envelope: from `mail.sender`'s address, to the subscriber's."""
-    sender, recipients = envelope(config.mail.sender, subscriber.name, subscriber.address)
+    senders = getattr(reused_header("From", config.mail.sender), "addresses", ())
     return Outgoing(
-        message_id=message_id, sender=sender, recipients=recipients, data=assembled.data
+        message_id=message_id,
+        sender=senders[0].addr_spec if senders else "",
+        recipients=(recipient(subscriber).addr_spec,),
+        data=assembled.data,
     )
 
 
@@ -337,7 +339,7 @@ def _header_lines(
     lines: list[tuple[str, object, bool]] = [
         ("From", config.mail.sender, True),
         ("To", recipient(subscriber), True),
-        ("Date", date_header(now), True),
+        ("Date", format_datetime(now.astimezone(UTC)), True),
         ("Auto-Submitted", "auto-generated", True),
     ]
     for name, value in list_headers(config.mail, subscriber.address, link).items():
@@ -345,15 +347,6 @@ def _header_lines(
             lines.append((name, value, not (link and name == "List-Unsubscribe")))
     lines.extend((name, value, name in REPEATING) for name, value in headers.items())
     return lines
-
-
-@functools.lru_cache(maxsize=16)
-def date_header(now: datetime) -> str:
-    """The Date header's value for `now`, in UTC (RFC 5322 §3.3).
-
-    Written once per instant: the alerts of one render call share their `now`.
-    """
-    return format_datetime(now.astimezone(UTC))
 
 
 def _bodies(

@@ -152,26 +152,9 @@ def clean_title(text: str, limit: int = MAX_TITLE) -> str:
     return cut if _reads_back(cut) else WITHHELD_TITLE
 
 
-def _reads_back(value: str) -> bool:
-    """Whether the `email` package keeps `value` as it is when it parses a Subject.
-
-    A value without `=?` and without lone surrogates always does, and is answered
-    without parsing (every title of every alert comes here): the unstructured-header
-    parser (`email._header_value_parser.get_unstructured`) only splits such a value at
-    blanks into tokens whose text it keeps, and the header replaces only surrogates.
-    Any other value is parsed (`_parses_back`).
-    """
-    if "=?" not in value and not _SURROGATE.search(value):
-        return True
-    return _parses_back(value)
-
-
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
 @functools.lru_cache(maxsize=1024)
-def _parses_back(value: str) -> bool:
-    """`_reads_back` by parsing `value` as a Subject header and reading it back."""
+def _reads_back(value: str) -> bool:
+    """Whether the `email` package keeps `value` as it is when it parses a Subject."""
     return str(MAIL_POLICY.header_factory("Subject", value)) == value
 
 
@@ -185,14 +168,6 @@ def _recipient(name: str, address: str) -> Address:
     """`recipient`, built once per subscriber (an `Address` is immutable)."""
     username, _, domain = address.rpartition("@")
     return Address(display_name=clean_title(name, 80), username=username, domain=domain)
-
-
-@functools.lru_cache(maxsize=256)
-def envelope(sender: str, name: str, address: str) -> tuple[str, tuple[str, ...]]:
-    """(MAIL FROM, RCPT TO) of an email from `sender` to a subscriber (`name`, `address`):
-    the addresses of its From and To headers (`recipient`), worked out once for each."""
-    senders = getattr(reused_header("From", sender), "addresses", ())
-    return (senders[0].addr_spec if senders else ""), (_recipient(name, address).addr_spec,)
 
 
 def list_headers(mail: MailConfig, address: str, link: str | None = None) -> dict[str, str]:

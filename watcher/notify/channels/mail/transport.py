@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -249,28 +248,23 @@ async def mail_transaction(
     What aiosmtplib's `sendmail` does, through its public commands, with the same
     outcomes: the recipients refused while others were accepted and the server's reply
     to the data; `SMTPRecipientsRefused` when every one was refused; after a refusal the
-    envelope is reset (RSET). Two differences: the SIZE declared to a server that asks
-    for it is counted from the bytes (`wire_size`) instead of converting the whole
+    envelope is reset (RSET). The one difference is the SIZE declared to a server that
+    asks for it: counted from the bytes (`wire_size`) instead of converting the whole
     message's line endings once more only to measure it (`sendmail` converts twice, for
-    the size and for the data); MAIL and RCPT are sent as `SMTP.mail` and `SMTP.rcpt`
-    send them (the same command line, the same refusals), with each address quoted
-    once per process (`_quoted`) rather than parsed again for every email.
+    the size and for the data).
     """
     import aiosmtplib
 
     refused: list[aiosmtplib.SMTPRecipientRefused] = []
     try:
         await _greeted(client)  # the server's extensions (SIZE) are known after EHLO
-        options = [b"size=%d" % wire_size(data)] if client.supports_extension("size") else []
-        response = await client.execute_command(b"MAIL", b"FROM:" + _quoted(sender), *options)
-        if response.code != aiosmtplib.SMTPStatus.completed:
-            raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+        options = [f"size={wire_size(data)}"] if client.supports_extension("size") else []
+        await client.mail(sender, options=options)
         for address in recipients:
-            response = await client.execute_command(b"RCPT", b"TO:" + _quoted(address))
-            if response.code not in _RCPT_ACCEPTED:
-                refused.append(
-                    aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
-                )
+            try:
+                await client.rcpt(address)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused.append(exc)
         if len(refused) == len(recipients):
             raise aiosmtplib.SMTPRecipientsRefused(refused)
         response = await client.data(data)
@@ -282,18 +276,6 @@ async def mail_transaction(
         raise
     errors = {r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in refused}
     return errors, response.message
-
-
-_RCPT_ACCEPTED = (250, 251)  # as `SMTP.rcpt`: completed, or "user not local; will forward"
-
-
-@functools.lru_cache(maxsize=256)
-def _quoted(address: str) -> bytes:
-    """`address` as `SMTP.mail` and `SMTP.rcpt` put it on the command line: quoted by
-    aiosmtplib's own `quote_address` (`ValueError` for one it will not send), in ASCII."""
-    from aiosmtplib.email import quote_address
-
-    return quote_address(address).encode("ascii")
 
 
 async def _greeted(client: aiosmtplib.SMTP) -> None:
