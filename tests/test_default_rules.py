@@ -225,3 +225,25 @@ def test_exports_resuming_under_export_quotas_are_no_ore_news(classifier: Classi
     )
     assert "ore_supply_disruption" not in {s.type for s in signals}
     assert "export_control" in {s.type for s in signals}
+
+
+LEAD_EASING = [
+    (
+        "Magnet shipments to Europe pick up as licences come through",
+        "Beijing's April export controls had stalled rare earth magnet shipments for two months.",
+    ),
+    ("稀土磁铁出口6月大幅回升", "受4月出口管制影响，5月稀土磁铁出口量骤减74%。"),
+    ("稀土磁鐵出口6月大幅反彈", "受4月出口管制影響，5月稀土磁鐵出口量驟減74%。"),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), LEAD_EASING, ids=[t for t, _ in LEAD_EASING])
+def test_exports_picking_up_in_the_headline_make_the_item_easing(
+    classifier: Classifier, title: str, body: str
+) -> None:
+    """A headline on exports picking up or licences coming through is the item's news, so
+    the export controls the body names (and fires on) are read as easing: an easing item
+    is never sent as tightening (SIGNALS.md, shipments resuming because licences came
+    through)."""
+    signals = classifier.classify(title, body, published=PUBLISHED)
+    assert _summary(signals) == ["export_control/easing"]
