@@ -266,6 +266,21 @@ LEAD_EASING = [
         "scrap_shortage/easing",
     ),
     ("钕铁硼废料供应好转", "此前数月废料商惜售，回收企业原料短缺。", "scrap_shortage/easing"),
+    (
+        "歐洲車企陸續拿到稀土磁鐵出口許可",
+        "中國4月起對7種中重稀土實施出口管制，導致歐洲多家車廠停產。",
+        "export_control/easing",
+    ),
+    (
+        "Beijing waves through gallium shipments to European buyers",
+        "China restricted gallium exports last year.",
+        "export_control/easing",
+    ),
+    (
+        "China's rare earth exports to US thaw",
+        "China restricted exports of rare earths in April and October.",
+        "export_control/easing",
+    ),
 ]
 
 
