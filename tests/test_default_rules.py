@@ -228,7 +228,7 @@ def test_exports_resuming_under_export_quotas_are_no_ore_news(classifier: Classi
 
 
 # (title, body, the one signal expected): an easing headline over a body that names the
-# tightening it undoes
+# tightening it undoes (and an easing refused in the headline, which stays tightening)
 LEAD_EASING = [
     (
         "Magnet shipments to Europe pick up as licences come through",
@@ -279,6 +279,26 @@ LEAD_EASING = [
     (
         "China's rare earth exports to US thaw",
         "China restricted exports of rare earths in April and October.",
+        "export_control/easing",
+    ),
+    (
+        "中欧同意建立稀土出口许可绿色通道",
+        "4月以来，欧洲企业因出口管制面临许可审批延误。",
+        "export_control/easing",
+    ),
+    (
+        "Beijing extends rare earth export exemption for US chipmakers",
+        "China restricted exports of gallium and germanium to the US last year.",
+        "export_control/easing",
+    ),
+    (
+        "Beijing refuses to extend rare earth export exemption for US chipmakers",
+        "China restricted exports of gallium and germanium to the US last year.",
+        "export_control/tightening",
+    ),
+    (
+        "稀土出口管制措施暂停一年",
+        "10月9日，商务部发布公告，对稀土相关技术实施出口管制。",
         "export_control/easing",
     ),
 ]
