@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from watcher.classify.background import is_month_background
+from watcher.classify.background import is_month_background, opens_with_bare_year
 from watcher.classify.text import Sentence
 
 ITEM = date(2025, 11, 12)
@@ -55,3 +55,37 @@ def test_the_day_is_not_read_as_a_year() -> None:
     """ "December 20" before "2024" is a day: "December 2024" is still found."""
     assert _old("Controls imposed on December 20, 2024 still apply.") is False  # present
     assert _old("Controls were imposed on December 20, 2024.")
+
+
+def _bare(sentence: str) -> bool:
+    return opens_with_bare_year(sentence, Sentence(0, len(sentence)))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In 2010, China raised rare earth prices by restricting exports.",
+        "Back in 2014, Indonesia banned nickel ore exports.",
+        "2014年,印尼首次全面禁止镍原矿出口。",
+        "2017年:政策松绑,允许有条件出口。",
+    ],
+)
+def test_a_sentence_opening_on_a_bare_year_recounts_history(sentence: str) -> None:
+    """A bare year as the sentence's time dates a recounting, whatever the item's date."""
+    assert _bare(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "2024年12月,商务部将锑列入出口管制清单。",  # a month: the month rule decides
+        "2023年缅甸供应中国逾五成稀土进口,2025年前五个月的出口量却暴跌五成。",  # later year
+        "In 2025, the ministry will cut the quota.",  # ahead
+        "In 2021, exports fell and they remain low.",  # present
+        "China said in 2010 it would restrict exports.",  # not at the head
+        "2025年以来,锑出口持续下降。",  # a running state
+    ],
+)
+def test_a_dated_month_a_later_year_or_the_present_is_not_a_bare_year(sentence: str) -> None:
+    """A month, a later year, a plan or the present keeps a year-led sentence news."""
+    assert not _bare(sentence)

@@ -225,3 +225,94 @@ def test_exports_resuming_under_export_quotas_are_no_ore_news(classifier: Classi
     )
     assert "ore_supply_disruption" not in {s.type for s in signals}
     assert "export_control" in {s.type for s in signals}
+
+
+# (title, body, the one signal expected): an easing headline over a body that names the
+# tightening it undoes (and an easing refused in the headline, which stays tightening)
+LEAD_EASING = [
+    (
+        "Magnet shipments to Europe pick up as licences come through",
+        "Beijing's April export controls had stalled rare earth magnet shipments for two months.",
+        "export_control/easing",
+    ),
+    (
+        "稀土磁铁出口6月大幅回升",
+        "受4月出口管制影响，5月稀土磁铁出口量骤减74%。",
+        "export_control/easing",
+    ),
+    (
+        "稀土磁鐵出口6月大幅反彈",
+        "受4月出口管制影響，5月稀土磁鐵出口量驟減74%。",
+        "export_control/easing",
+    ),
+    (
+        "Myanmar rare earth ore trucks roll into China again",
+        "The border crossings were closed for two months after fighting, halting ore shipments.",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "緬甸稀土礦進口3月回升",
+        "1月因口岸關閉，自緬甸進口的稀土礦大幅下降。",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "Cobalt mine back to full output after floods",
+        "Floods in January forced the mine to suspend operations for six weeks.",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "NdFeB scrap supply improves as holders sell",
+        "Recyclers had been short of scrap for months as holders refused to sell.",
+        "scrap_shortage/easing",
+    ),
+    ("钕铁硼废料供应好转", "此前数月废料商惜售，回收企业原料短缺。", "scrap_shortage/easing"),
+    (
+        "歐洲車企陸續拿到稀土磁鐵出口許可",
+        "中國4月起對7種中重稀土實施出口管制，導致歐洲多家車廠停產。",
+        "export_control/easing",
+    ),
+    (
+        "Beijing waves through gallium shipments to European buyers",
+        "China restricted gallium exports last year.",
+        "export_control/easing",
+    ),
+    (
+        "China's rare earth exports to US thaw",
+        "China restricted exports of rare earths in April and October.",
+        "export_control/easing",
+    ),
+    (
+        "中欧同意建立稀土出口许可绿色通道",
+        "4月以来，欧洲企业因出口管制面临许可审批延误。",
+        "export_control/easing",
+    ),
+    (
+        "Beijing extends rare earth export exemption for US chipmakers",
+        "China restricted exports of gallium and germanium to the US last year.",
+        "export_control/easing",
+    ),
+    (
+        "Beijing refuses to extend rare earth export exemption for US chipmakers",
+        "China restricted exports of gallium and germanium to the US last year.",
+        "export_control/tightening",
+    ),
+    (
+        "稀土出口管制措施暂停一年",
+        "10月9日，商务部发布公告，对稀土相关技术实施出口管制。",
+        "export_control/easing",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"), LEAD_EASING, ids=[c[0] for c in LEAD_EASING]
+)
+def test_an_easing_headline_makes_the_item_easing(
+    classifier: Classifier, title: str, body: str, expected: str
+) -> None:
+    """A headline reporting an easing event (exports picking up, licences coming
+    through, ore moving again, a mine back to full output, scrap supply improving) is the
+    item's news, so the tightening the body names is read as what it undoes: an easing
+    item is never sent as tightening (SIGNALS.md, direction of the item's news)."""
+    signals = classifier.classify(title, body, published=PUBLISHED)
+    assert _summary(signals) == [expected]

@@ -133,11 +133,14 @@ def test_one_event_read_in_both_directions_is_one_story_when_both_name_its_day()
     assert "signal" in contradictions(tight_undated, eased_undated)
 
 
-def test_a_weekday_names_its_month() -> None:
-    """ "on Thursday" in an item published 2025-10-09 is October 9: a day and its month."""
+def test_a_weekday_names_its_day_not_a_month() -> None:
+    """ "on Thursday" in an item published 2025-10-09 is October 9, a day; the month is
+    the publication's, not a month the text names, so a report of the announcement does
+    not contradict one that names only the month the measure starts ("from December")."""
     values = fact_values("", "China on Thursday announced export curbs", date(2025, 10, 9))
     assert (DAY, "10-09") in values
-    assert (MONTH, "10") in values
+    assert (MONTH, "10") not in values
+    assert (MONTH, "12") in fact_values("", "curbs apply from December", date(2025, 10, 9))
 
 
 def test_the_day_both_were_published_does_not_set_one_events_reports_apart() -> None:
@@ -207,3 +210,107 @@ def test_places_are_read_from_the_body_and_never_a_common_noun() -> None:
         'It is on the "Catalogue of Technologies Restricted from Export" and banned the export.'
     )
     assert not {v for k, v in fact_values("", quoted) if k == PLACE}
+
+
+METALS = (
+    "China adds five metals to export controls",
+    "Beijing will require licences for shipments of tungsten, tellurium, bismuth, molybdenum"
+    " and indium, the commerce ministry said, citing national security.",
+)
+REWRITE = (
+    "New curbs on strategic metals",
+    "Exporters of {metals} now need permission from authorities under rules meant to"
+    " protect national interests.",
+)
+
+
+def test_the_same_list_of_materials_corroborates_a_rewrite() -> None:
+    """Two rewrites that share a fifth of their words and no day or figure join when both
+    list the same five metals (an announcement's list); drop one metal from one list and
+    the loose overlap is no evidence."""
+    announced = sketch_text(*METALS)
+    same = REWRITE[1].format(metals="tungsten, tellurium, molybdenum, bismuth and indium")
+    fewer = REWRITE[1].format(metals="tungsten, tellurium, molybdenum and bismuth")
+    assert same_story(announced, sketch_text(REWRITE[0], same))
+    assert not same_story(announced, sketch_text(REWRITE[0], fewer))
+
+
+ZIMBABWE_EN = (
+    "Zimbabwe halts lithium concentrate exports",
+    "Mines minister Polite Kambamura said on February 25 that exports of raw ores and"
+    " lithium concentrates are suspended with immediate effect.",
+)
+ZIMBABWE_ZH = (
+    "津巴布韦暂停锂精矿出口",
+    "矿业部长坎巴穆拉2月25日在哈拉雷对记者说,锂精矿和原矿出口禁令立即生效,直至另行通知。",
+)
+BAN = [("export_control", "tightening")]
+
+
+def test_a_translation_sharing_one_day_joins_when_it_reports_the_same_signal() -> None:
+    """An English and a Chinese report sharing one day (February 25) and no figure join
+    when both report an export tightening of lithium; the day alone is not enough, nor
+    is the day with the signal in the other direction."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*ZIMBABWE_ZH, published))
+    assert not same_story(
+        english, sketch_text(*ZIMBABWE_ZH, published, [("export_control", "easing")])
+    )
+
+
+def test_a_translation_naming_another_day_is_not_corroborated_by_its_signal() -> None:
+    """The Chinese report sharing February 25 and the signal joins; the same report
+    naming also the day of a later press conference (March 3) does not."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    later = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "矿业部3月3日举行新闻发布会。")
+    assert same_story(english, sketch_text(*ZIMBABWE_ZH, published, BAN))
+    assert not same_story(english, sketch_text(*later, published, BAN))
+
+
+def test_rewrites_naming_the_same_two_quantities_are_not_set_apart_by_other_figures() -> None:
+    """Two outlets' reports of one quota cut both name its two sizes (42 million and 12
+    million tonnes) and each picks other figures (a price move, a share): the figures
+    they do not share make no two events. Sharing one quantity is not enough."""
+    wire = sketch_text(
+        "Weda Bay nickel ore quota cut",
+        "Weda Bay Nickel was told to plan for 12 million wet metric tonnes of ore in 2026,"
+        " down from 42 million wet metric tonnes, Eramet said; nickel rose 2.2% to $17,880.",
+    )
+    note = sketch_text(
+        "Nickel quota reduced by 70%",
+        "Weda Bay's ore quota falls to 12 million tons from 42 million tons, a cut of 71%;"
+        " nickel prices jumped 2.6% in London, the biggest rise since 70% of traders said so.",
+    )
+    assert "figure" not in contradictions(wire, note)
+    one_shared = sketch_text(
+        "Weda Bay nickel ore quota",
+        "Weda Bay's ore quota falls to 12 million tons from 30 million tons, a cut of 60%;"
+        " nickel prices jumped 2.6% in London.",
+    )
+    assert "figure" in contradictions(wire, one_shared)
+
+
+def test_two_rewrites_naming_one_month_of_one_year_corroborate_each_other() -> None:
+    """Two outlets' rewrites of one suspension, in other words and with no day or figure
+    in common, both name its period (October; 2027): a specific they share, as a day
+    is. The same rewrites naming another year are two events."""
+    quick_facts = sketch_text(
+        "Miner to suspend West nickel operations",
+        "Arvale said its West nickel operations and the Musgrave project in Australia will"
+        " be suspended from October 2024, as oversupply in the global market hit"
+        " prices; the company will review the decision before 2027.",
+    )
+
+    def wire(year: int) -> Sketch:
+        return sketch_text(
+            "Arvale suspending Australian nickel operations",
+            "The producer is halting its nickel business in Australia, Musgrave included,"
+            " starting from October, blaming a glut; a review of the halt is due in"
+            f" {year}, executives told analysts.",
+        )
+
+    assert same_story(quick_facts, wire(2027))
+    assert not same_story(quick_facts, wire(2031))

@@ -14,7 +14,6 @@ import re
 from datetime import date
 
 import watcher.domain.story_facts as story_facts
-from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
 _PIECES = [
     *"""
@@ -80,8 +79,8 @@ def _plain_named(table: dict[str, list[str]], lowered: str) -> set[str]:
 
 
 def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
-    materials = {**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]}
-    words = [w.rstrip("*") for table in (materials, COUNTRIES) for ws in table.values() for w in ws]
+    materials, countries = story_facts.MATERIAL_TABLE, story_facts.COUNTRY_TABLE
+    words = [w.rstrip("*") for table in (materials, countries) for ws in table.values() for w in ws]
     rng = random.Random(20)
     texts = _texts(1000, seed=17)
     texts += [
@@ -93,7 +92,7 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
         lowered = text.lower()
         for table, terms in (
             (materials, story_facts._material_terms()),
-            (COUNTRIES, story_facts._country_terms()),
+            (countries, story_facts._country_terms()),
         ):
             found = terms.named(lowered)
             assert found == _plain_named(table, lowered), text
@@ -153,3 +152,64 @@ def test_named_days_are_dated_in_the_year_nearest_the_publication_day() -> None:
         date(2025, 12, 30),
         date(2025, 1, 5),
     }
+
+
+def test_a_number_in_chinese_numerals_is_the_number_in_digits() -> None:
+    """ "2026年第一号公告" is "Announcement No. 1 of 2026", "第二十三号" No. 23 and
+    "第十二批" the twelfth batch, in either Chinese script; "第一百零五号" is No. 105."""
+
+    def ordinals(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        return {v for k, v in values if k in (story_facts.ORDINAL, story_facts.ORDINAL_YEAR)}
+
+    expected = {"no:1", "no:1@2026"}
+    assert ordinals("商務部發佈2026年第一號公告。") == expected
+    assert ordinals("MOFCOM Announcement No. 1 of 2026") == expected
+    assert ordinals("商务部公告第二十三号") == {"no:23"}
+    assert ordinals("第十二批指标") == {"batch:12"}
+    assert ordinals("第一百零五号") == {"no:105"}
+
+
+def test_m_and_mn_after_a_currency_or_before_a_unit_are_millions() -> None:
+    """ "$39m" is "$39 million" (approximate: two digits and a scale word), "US$128.1m"
+    "128.1 million usd", "12mn tonnes" 12 million tonnes; "a 3 m seam" names no figure."""
+
+    def figures(body: str) -> set[str]:
+        return {v for k, v in story_facts.fact_values("", body) if k == story_facts.FIGURE}
+
+    assert figures("a $39m restart") == figures("a $39 million restart") == {"~39 million usd"}
+    assert figures("US$128.1m in sales") == {"128.1 million usd"}
+    assert figures("12mn tonnes of ore") == {"~12 million t"}
+    assert not figures("a 3 m seam")
+    assert figures("300mt of ore") == {"300 t"}
+
+
+def test_wet_and_dry_metric_tonnes_are_tonnes() -> None:
+    """An ore quota in "wet metric tonnes" (or "wmt") is the tonnage another outlet writes
+    as "tons": "12 million wet metric tonnes" and "12 million tons" are one figure."""
+
+    def figures(body: str) -> set[str]:
+        return {v for k, v in story_facts.fact_values("", body) if k == story_facts.FIGURE}
+
+    tons = figures("a quota of 12 million tons")
+    assert tons == {"~12 million t"}
+    assert figures("a quota of 12 million wet metric tonnes") == tons
+    assert figures("a quota of 12 million wmt") == tons
+    assert figures("5,000 dry metric tonnes") == figures("5,000 metric tonnes") == {"5000 t"}
+
+
+def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
+    """Nickel, uranium and Zimbabwe are actors as rare earths and China are, in English
+    and Chinese; "印度尼西亚" is Indonesia alone, not India too; "内蒙古" is no country."""
+
+    def actors(body: str) -> set[str]:
+        values = story_facts.fact_values("", body)
+        kinds = (story_facts.MATERIAL, story_facts.COUNTRY)
+        return {v for k, v in values if k in kinds}
+
+    assert actors("Zimbabwe bans lithium exports") == {"Zimbabwe", "Li"}
+    assert actors("哈萨克斯坦减少铀产量") == {"Kazakhstan", "U"}
+    assert actors("BHP shuts its nickel operations in Western Australia") == {"Ni", "Australia"}
+    assert actors("印度尼西亚镍矿出口") == {"Indonesia", "Ni"}
+    assert actors("印度和印度尼西亚") == {"India", "Indonesia"}
+    assert actors("内蒙古稀土") == {"REE"}

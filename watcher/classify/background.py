@@ -9,7 +9,10 @@ perfect dates the cause of the news, not the news ("has resumed production after
 landslide halted it in 2010"). The
 item's year is its publication date's, or, for an
 undated item, the latest year it names (an undated item that names one old year only is
-read as news: the classifier cannot tell).
+read as news: the classifier cannot tell). Whatever the item's date, a sentence whose time
+is a bare year at its head ("In 2010, China …", "2014年，…") with no later year, nothing of
+the present and no plan recounts an earlier event (`opens_with_bare_year`): news is dated
+by the day, week or month.
 
 For a dated item the month counts too: a sentence whose latest named month ("On September
 15, China introduced …", "in April 2024", 2024年4月, 今年4月) lies `BACKGROUND_MONTHS` or
@@ -268,6 +271,30 @@ def _news_years(text: str, sentence: Sentence) -> list[int]:
         if after is None or _PERFECT.search(text, sentence.start, after.start()) is None:
             out.append(int(match.group()))
     return out
+
+
+# a sentence whose time is a bare year at its head ("In 2010, China …", "2014年，印尼…",
+# "事件：2017年，…"): news is dated by day, week or month, a bare year dates a recounting
+_BARE_YEAR_HEAD = re.compile(
+    r"\s*[\"'“‘]?(?:(?i:in|during|back in)\s+(?:the\s+(?:early|late)\s+)?"
+    r"(?P<en>(?:19|20)\d\d)s?\s*,"
+    r"|(?:[^\s\d,，:：。]{1,4}\s*[:：]\s*)?(?P<zh>(?:19|20)\d\d)\s*年\s*(?:[,，:：]|(?![\d一二三四五六七八九十]"
+    r"|\s*(?:[\d一二三四五六七八九十]|[底初中末前后後起以度]|上半|下半|第|全年|至|到|-))))"
+)
+
+
+def opens_with_bare_year(text: str, sentence: Sentence) -> bool:
+    """True when the sentence opens on a bare year as its time ("In 2010, …", "2014年，…"),
+    names no later year and says nothing of the present or the future: it recounts an
+    earlier event."""
+    head = _BARE_YEAR_HEAD.match(text, sentence.start, sentence.end)
+    if head is None:
+        return False
+    if max(years_of(text, sentence)) > int(head.group("en") or head.group("zh")):
+        return False  # a later year names the news ("2023年…，2025年前五个月…暴跌")
+    if _AHEAD.search(text, sentence.start, sentence.end) is not None:
+        return False
+    return _PRESENT.search(text, sentence.start, sentence.end) is None
 
 
 def names_a_year(text: str, sentence: Sentence | None = None) -> bool:

@@ -20,6 +20,7 @@ from watcher.classify.background import (
     is_month_background,
     may_name_a_month,
     names_a_year,
+    opens_with_bare_year,
     reference_year,
 )
 from watcher.classify.direction import (
@@ -232,8 +233,14 @@ class Classifier:
                         if index not in dated:
                             dated[index] = (
                                 names_a_year(text, sentence)
-                                and is_dated_background(
-                                    text, sentence, _year(year, text, published)
+                                and (
+                                    is_dated_background(
+                                        text, sentence, _year(year, text, published)
+                                    )
+                                    or (
+                                        not (has_title and index == 0)
+                                        and opens_with_bare_year(text, sentence)
+                                    )
                                 )
                             ) or (
                                 # a headline is the item's news, never its context: an

@@ -272,7 +272,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
-    figure, an announcement or batch number, a place: `SPECIFIC`) or their sources dated
+    figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
+    `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
     scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
@@ -294,11 +295,31 @@ def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
     an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
-    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script."""
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
+
+    When they share a pinning fact and name no other day (`_event_days`), the same signal
+    (type and direction) about a shared actor (a material or a country both name,
+    `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
+    "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
+    what happened to whom on it. Without a shared pinning fact it counts for nothing
+    (every day's export controls on rare earths share it), nor when one names a day the
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    return sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING) / TRANSLATED
+    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
+    if pinned and _same_signal_actor(a, b):
+        days, other_days = _event_days(a, b)
+        pinned += days == other_days
+    return pinned / TRANSLATED
+
+
+def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
+    """True when both items report one signal (type and direction) and name one material
+    or one country."""
+    return not a.of_kind(SIGNAL).isdisjoint(b.of_kind(SIGNAL)) and bool(
+        a.of_kind(MATERIAL) & b.of_kind(MATERIAL) or a.of_kind(COUNTRY) & b.of_kind(COUNTRY)
+    )
 
 
 THRESHOLD = 1.0
@@ -326,12 +347,38 @@ NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
 
+LISTED = 3  # materials an announcement lists: the same list of this many in both is specific
+
+
 def _share_specific(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one `SPECIFIC` fact, or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC) or _share_figure(a, b):
+    """True when both items name one `SPECIFIC` fact, or one month and one year (a
+    period, `_same_period`), or the same list of `LISTED` or more materials
+    (`_same_list`), or were published within `NEAR_DAYS`."""
+    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
+        return True
+    if _same_period(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _same_period(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one month and one year ("from October", "in 2024"): a
+    period, specific as a day is ("operations suspended from October 2024"). A month
+    alone recurs every year and a year alone holds every event of it; an item naming
+    another month or year is set apart anyway (`CONTRADICTING`)."""
+    return not a.of_kind(MONTH).isdisjoint(b.of_kind(MONTH)) and not a.of_kind(YEAR).isdisjoint(
+        b.of_kind(YEAR)
+    )
+
+
+def _same_list(a: Sketch, b: Sketch) -> bool:
+    """True when both items name the same `LISTED` or more materials and no other: the
+    list of one announcement ("tungsten, tellurium, bismuth, molybdenum and indium"), which
+    two rewrites of it repeat whatever their other words. Fewer materials are not specific
+    (gallium and germanium: every follow-up of their controls names both)."""
+    mine = a.of_kind(MATERIAL)
+    return len(mine) >= LISTED and mine == b.of_kind(MATERIAL)
 
 
 def _share_figure(a: Sketch, b: Sketch) -> bool:
@@ -374,12 +421,14 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     signals of one type in other directions count unless both name one day, figure or
     batch (`PINNING`); days count when each names one the other does not; figures
     count when each names two the other lacks (an approximate one that rounds the
-    other's aside), or one when one text is mostly a copy of the other (a template: the
-    same frame, other numbers), and so do places. In rewrites of one event the outlets
-    pick different figures, so there figures only make news (`news`); but prices or
-    sums in one currency count when both name some and share none (`PRICE`), and
-    places when both name some and share none unless both name one tonnage or price
-    (`_share_measure`: one market's report, whose places each names differently).
+    other's aside) and both do not name `MEASURES_SHARED` quantities (the event's
+    sizes, which rewrites repeat), or one when one text is mostly a copy of the other
+    (a template: the same frame, other numbers), and so do places. In rewrites of one
+    event the outlets pick different figures, so there figures only make news
+    (`news`); but prices or sums in one currency count when both name some and share
+    none (`PRICE`), and places when both name some and share none unless both name one
+    tonnage or price (`_share_measure`: one market's report, whose places each names
+    differently).
     """
     return list(_contradicting(a, b))
 
@@ -537,7 +586,9 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     places = a.of_kind(PLACE), b.of_kind(PLACE)
     own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
-    if (copy and own_figure) or _each_has_own(*figures, FIGURES_APART):
+    if (copy and own_figure) or (
+        _each_has_own(*figures, FIGURES_APART) and _shared_measures(a, b) < MEASURES_SHARED
+    ):
         yield KINDS[FIGURE]
     if other_places or (copy and own_place):
         yield KINDS[PLACE]
@@ -571,10 +622,20 @@ def _share_measure(a: Sketch, b: Sketch) -> bool:
     """True when both items name one tonnage, price or other quantity (not a percentage),
     or one written two ways (`approximated`): one market's report, whatever places each
     happens to name after "in" or "at" (one writes "in Hunan", the other "Hunan mines")."""
+    return _shared_measures(a, b) > 0
+
+
+# Quantities (not percentages) two rewrites both name that make them one event's reports
+# whatever other figures each picks: "cut from 42 million to 12 million tonnes" in both.
+MEASURES_SHARED = 2
+
+
+def _shared_measures(a: Sketch, b: Sketch) -> int:
+    """How many of `a`'s tonnages, prices and other quantities (not percentages) `b`
+    names too, as written or written two ways (`approximated`)."""
     mine, theirs = a.of_kind(FIGURE), b.of_kind(FIGURE)
     shared = (mine & theirs) | approximated(mine, b.of_kind(ROUNDED))
-    shared |= approximated(theirs, a.of_kind(ROUNDED))
-    return any(unit_of(f) != PERCENT for f in shared)
+    return sum(1 for f in shared if unit_of(f) != PERCENT)
 
 
 def _event_days(a: Sketch, b: Sketch) -> tuple[frozenset[int], frozenset[int]]:

@@ -8,12 +8,14 @@ each item's text yields `facts`, small typed values compared slot by slot:
 - `COUNTRY`: the countries named, canonical;
 - `DAY`: calendar days named ("July 3", "3 July", "Dec. 21", "7月6日", "2025-02-04"), and
   with a publication date the weekdays ("on Monday", "周日") and CJK days named alone
-  ("21日") before it; a calendar day or weekday names its month too;
+  ("21日") before it; a calendar day names its month too, a weekday not (its month is
+  the publication's, not a period the text names);
 - `MONTH`: months named without a day ("in May", "5月"), and quarters ("Q2");
 - `FIGURE`: numbers with what they count: percentages, tonnages, prices, money, and
   `TONNAGE` the tonnages alone (a quota's, a shipment's, a stockpile's size); "100.8 kt"
-  is "100,800 t". Figures are kept as written (3,039 t and 3,038 t are two), with their
-  unit (`unit_of`: a percentage, tonnes, kilograms, or money of one currency: "64820
+  is "100,800 t", "$39m" "$39 million" (m and mn only after a currency or before a
+  unit). Figures are kept as written (3,039 t and 3,038 t are two), with their unit
+  (`unit_of`: a percentage, tonnes, kilograms, or money of one currency: "64820
   cny"). A figure the text gives as approximate ("over 18,000 tonnes", "about
   9%", "逾1.8万吨", a scale word after two digits: "1.8万", "$1.2 billion") is written
   "~18000 t", and `ROUNDED` holds every figure's roundings to one, two, ... significant
@@ -21,11 +23,11 @@ each item's text yields `facts`, small typed values compared slot by slot:
   figure matches a figure that rounds to it (`approximated`); so does a figure written
   with fewer decimals ("7,742 t" for "7,742.2 t", "9%" for "8.7%");
 - `ORDINAL`: which one of a series: "first batch", "second round", "第二批",
-  "Announcement No. 23", "第23号"; and `ORDINAL_YEAR` a batch, round or tranche with
-  the year its sentence gives it ("the first batch of 2024 quotas": `batch:1@2024`), and
-  an announcement number with the year written next to it ("No. 18 of 2025",
-  "2025年第18号": `no:18@2025`), so that the first batch or the No. 1 of one year is not
-  that of another;
+  "Announcement No. 23", "第23号" (Chinese numerals too: "第二十三号" is No. 23); and
+  `ORDINAL_YEAR` a batch, round or tranche with the year its sentence gives it ("the
+  first batch of 2024 quotas": `batch:1@2024`), and an announcement number with the
+  year written next to it ("No. 18 of 2025", "2025年第18号": `no:18@2025`), so that
+  the first batch or the No. 1 of one year is not that of another;
 - `PLACE`: where: a capitalised name after "in", "at", "near" or "from" ("at Tianjin
   port", "in Ganzhou"), not a country, month or weekday;
 - `YEAR`: years named ("2023", "2023年");
@@ -189,9 +191,31 @@ _ORDINAL = _starting(
     rf"\b(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th)\s+(?:[\w-]+\s+){{0,3}}?({_SERIES})\b",
     re.I,
 )
-_CJK_ORDINAL = re.compile(r"第\s*([一二三四五六\d]+)\s*批")
+_CJK_NUMERALS = "零〇一二两三四五六七八九十百"
+_CJK_ORDINAL = re.compile(rf"第\s*(\d{{1,4}}|[{_CJK_NUMERALS}]{{1,5}})\s*批")
 _NUMBERED = _starting("na", r"\b(?:no\.|number|announcement)\s*(\d{1,4})\b", re.I)
-_CJK_NUMBERED = re.compile(r"第\s*(\d{1,4})\s*号")
+_CJK_NUMBERED = re.compile(rf"第\s*(\d{{1,4}}|[{_CJK_NUMERALS}]{{1,5}})\s*号")
+_CJK_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CJK_DIGITS.update({"六": 6, "七": 7, "八": 8, "九": 9})
+
+
+def _numeral(written: str) -> int | None:
+    """The number of a batch or announcement written in digits or in Chinese numerals
+    below a thousand ("23", "二十三", "一百零五", "十"), or None for another string."""
+    if written.isdigit():
+        return int(written)
+    total, digit = 0, None
+    for char in written:
+        if char in _CJK_DIGITS:
+            digit = _CJK_DIGITS[char]
+        elif char in "十百":
+            total += (1 if digit is None else digit) * (10 if char == "十" else 100)
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _NUMBER_WORDS = {
     "two": 2,
@@ -210,8 +234,9 @@ _NUMBER_WORDS = {
 _FIGURE = _starting(
     r"$¥€£urc\d",
     rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
-    r"(?P<scale>million|billion|bn|mln|thousand|k(?![a-z])|万|亿)?\s?"
-    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|metric\s+tons?|mt|kt|kilo-?tonnes?|"
+    r"(?P<scale>million|billion|bn|mln|mn(?![a-z])|m(?![a-z])|thousand|k(?![a-z])|万|亿)?\s?"
+    r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|(?:(?:wet|dry)\s+)?metric\s+ton(?:ne)?s?|"
+    r"[wd]mt|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
     r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
     re.I,
@@ -219,6 +244,8 @@ _FIGURE = _starting(
 _SCALES = {
     "million": 6,
     "mln": 6,
+    "mn": 6,
+    "m": 6,
     "billion": 9,
     "bn": 9,
     "thousand": 3,
@@ -227,6 +254,7 @@ _SCALES = {
     "亿": 8,
 }
 _MONEY = frozenset({"cny", "usd", "eur", "gbp"})
+_BARE_MILLION = frozenset({"m", "mn"})  # scale words read only after a currency or before a unit
 _UNITS = {
     "%": "%",
     "percent": "%",
@@ -241,6 +269,10 @@ _UNITS = {
     "mt": "t",
     "metric ton": "t",
     "metric tons": "t",
+    "metric tonne": "t",
+    "metric tonnes": "t",
+    "wmt": "t",
+    "dmt": "t",
     "吨": "t",
     "公吨": "t",
     "kt": "kt",
@@ -415,11 +447,10 @@ def fact_values(
             back = (when.weekday() - weekday) % 7
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
-            out.add((MONTH, f"{day.month:02d}"))  # a day names its month, a weekday's too
         out.update((DAY, day) for day in _bare_days(text, when))
     lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
-    out.update((COUNTRY, name) for name in _country_terms().named(lowered))
+    out.update((COUNTRY, name) for name in _countries(lowered))
     day_months = list(_DAY_MONTH.finditer(text))
     month_days = list(_MONTH_DAY.finditer(text))
     iso_days = list(_ISO_DAY.finditer(text))
@@ -450,11 +481,12 @@ def fact_values(
         series = match.group(2).lower().rstrip("es") if match.group(2) else ""
         ordinal(f"{series}:{_ORDINALS[match.group(1).lower()]}", match)
     for match in _CJK_ORDINAL.finditer(text):
-        number = match.group(1)
-        ordinal(f"batch:{_ORDINALS.get(number, number)}", match)
+        if (number := _numeral(match.group(1))) is not None:
+            ordinal(f"batch:{number}", match)
     numbered = (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text))
     for match in numbered:
-        ordinal(f"no:{int(match.group(1))}", match, NUMBER_YEAR_REACH)
+        if (number := _numeral(match.group(1))) is not None:
+            ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
     figures, roundings, figure_spans = _figures(text)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
@@ -588,6 +620,8 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     spans: list[tuple[int, int]] = []
     for match in _FIGURE.finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
+        if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
+            continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
@@ -598,6 +632,7 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
             continue
         value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
         written = " ".join((unit or currency or "").lower().replace(".", "").split())
+        written = written.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
         what = _UNITS.get(written, "")
         scaled = bool(scale) or what == "kt"
         if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
@@ -728,14 +763,68 @@ def _terms(table: dict[str, list[str]]) -> _Terms:
     return _Terms(out)
 
 
+# The actors of supply news beyond the classifier's vocabulary (`watcher.domain.vocabulary`):
+# the other mined metals and the producing countries, so that two reports of a nickel
+# shutdown or a Zimbabwean export ban name their actors as two rare-earth reports do. No
+# single CJK character that is also a common word part (金 in 金属, 银 in 银行, 锡 in 无锡),
+# nor 蒙古 (in 内蒙古, a Chinese region).
+MATERIAL_TABLE: dict[str, list[str]] = {
+    **ELEMENTS,
+    **MINERALS,
+    "REE": ["rare earth*", "稀土"],
+    "Ni": ["nickel", "镍"],
+    "Cu": ["copper", "铜"],
+    "Sn": ["tin", "锡矿", "锡锭", "精锡"],
+    "U": ["uranium", "铀"],
+    "Mn": ["manganese", "锰"],
+    "Al": ["bauxite", "alumina", "铝土矿", "氧化铝"],
+    "Ta": ["tantalum", "coltan", "钽"],
+    "Nb": ["niobium", "铌"],
+    "Zn": ["zinc", "锌"],
+    "PGM": ["platinum", "palladium", "铂", "钯"],
+}
+COUNTRY_TABLE: dict[str, list[str]] = {
+    **COUNTRIES,
+    "Kazakhstan": ["kazakh*", "哈萨克斯坦"],
+    "Zimbabwe": ["zimbabwe*", "津巴布韦"],
+    "Chile": ["chile", "chilean", "智利"],
+    "Peru": ["peru", "peruvian", "秘鲁"],
+    "Gabon": ["gabon*", "加蓬"],
+    "Panama": ["panama", "panamanian", "巴拿马"],
+    "Philippines": ["philippine*", "filipino", "菲律宾"],
+    "Serbia": ["serbia*", "塞尔维亚"],
+    "Mali": ["mali", "malian", "马里共和国"],
+    "Argentina": ["argentin*", "阿根廷"],
+    "Bolivia": ["bolivia*", "玻利维亚"],
+    "South Africa": ["south africa*", "南非"],
+    "Rwanda": ["rwanda*", "卢旺达"],
+    "Namibia": ["namibia*", "纳米比亚"],
+    "Mexico": ["mexico", "mexican", "墨西哥"],
+    "Germany": ["germany", "german", "德国"],
+    "United Kingdom": ["britain", "british", "英国"],
+}
+
+
 @cache
 def _material_terms() -> _Terms:
-    return _terms({**ELEMENTS, **MINERALS, "REE": ["rare earth*", "稀土"]})
+    return _terms(MATERIAL_TABLE)
 
 
 @cache
 def _country_terms() -> _Terms:
-    return _terms(COUNTRIES)
+    return _terms(COUNTRY_TABLE)
+
+
+def _countries(lowered: str) -> set[str]:
+    """The countries a lower-cased text names (`COUNTRY_TABLE`); a Chinese name that holds
+    another's (印度尼西亚, Indonesia, holds 印度, India) names its own country only."""
+    for long, short in _NESTED_NAMES:
+        if long in lowered:
+            lowered = lowered.replace(long, short)
+    return _country_terms().named(lowered)
+
+
+_NESTED_NAMES = (("印度尼西亚", "印尼"),)  # (a name holding another's, its own short form)
 
 
 def described(
