@@ -58,6 +58,20 @@ async def test_a_worker_classifies_and_sketches_as_the_event_loop_would(
     assert any(rules for rules, _ in _got(results))  # the texts do fire rules
 
 
+def test_without_sketching_the_signals_are_the_same_and_no_sketch_is_made(
+    make_config: MakeConfig,
+) -> None:
+    """Story clustering off (`sketching=False`): each item's signals as with sketching, and
+    neither a sketch nor story keys."""
+    config = make_config()
+    rules = Rules.from_config(config)
+    sketched = analyse(rules, TEXTS)
+    plain = analyse(rules, TEXTS, False)
+    assert [r.signals for r in plain] == [r.signals for r in sketched]
+    assert all(r.fingerprint is None and r.keys is None for r in plain)
+    assert all(r.fingerprint and r.keys for r in sketched)
+
+
 def test_new_rules_replace_the_classifier_a_worker_kept(make_config: MakeConfig) -> None:
     """A config whose rules changed (a reload) is classified with the new rules."""
     config = make_config()

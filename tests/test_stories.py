@@ -578,7 +578,7 @@ async def test_a_zero_story_window_turns_clustering_off(
     feed_server: FeedServer, make_config: MakeConfig
 ) -> None:
     """`story_window: 0s`: the same text from two outlets is two stories, each alerted;
-    no story key is filed, so no later item can join either."""
+    no story key is filed, so no later item can join either, and no sketch is made."""
     now = datetime.now(UTC) - timedelta(hours=1)
     body = (
         "China will require exporters of gallium and germanium products to apply for licences"
@@ -603,7 +603,7 @@ async def test_a_zero_story_window_turns_clustering_off(
             keys = (await session.exec(select(StoryKeyRow))).all()
     assert len(items) == 2
     assert items[0].story_id != items[1].story_id
-    assert all(item.fingerprint for item in items)  # sketched all the same, kept on the row
+    assert all(item.fingerprint is None for item in items)  # not sketched: no key leads to it
     assert {d.story_id for d in deliveries} == {items[0].story_id, items[1].story_id}
     assert keys == []
 

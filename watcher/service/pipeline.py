@@ -17,7 +17,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -272,13 +272,17 @@ def _log_notices(keys: Sequence[str]) -> None:
 
 
 async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analysis]:
-    """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails."""
+    """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails.
+
+    With story clustering off (`polling.story_window` of zero) the items are not sketched.
+    """
     if not items:
         return []
     today = rt.clock().date()
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
+    sketching = rt.config.polling.story_window > timedelta(0)
     try:
-        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts)
+        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketching)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
 

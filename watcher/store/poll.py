@@ -50,7 +50,7 @@ class ItemPlan:
     mode). `fingerprint` is the item's story sketch, encoded
     (`watcher.domain.stories.encode_sketch`), and `keys` its story keys
     (`watcher.domain.stories.index_keys`), when the caller made them already (a parser worker
-    did); otherwise `save_poll` makes both.
+    did); otherwise `save_poll` makes both, with story clustering on.
     """
 
     item: Item
@@ -80,8 +80,9 @@ async def save_poll(
 
     A new item joins the story of a near-duplicate from another source within
     `story_window` (`watcher.domain.stories`), else starts its own; a window of zero
-    turns clustering off (no lookup, no story keys filed: every item is its own story,
-    its sketch kept on its row). A known identity with
+    turns clustering off (no lookup, no story keys filed: every item is its own story;
+    its row keeps the sketch its plan carries, and none is made when it carries none).
+    A known identity with
     a new text is a revision: its row is updated, its signals re-derived. The outbox's
     unique key (recipient, story, signal type, edition) means only a signal type new to
     the story is sent, unless the item adds a fact the story lacked (`Placement.adds`):
@@ -188,14 +189,15 @@ _NO_KEYS: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
 class _Prepared:
     """An item's story work that needs no database, done before its poll's write.
 
-    `fingerprint` and `keys` are `ItemPlan.sketched()`; with clustering on, `sketch` is
+    `fingerprint` and `keys` are `ItemPlan.sketched()` with clustering on, else what the
+    plan carries (None and no keys when unsketched); with clustering on, `sketch` is
     the fingerprint decoded once (the lookup leaves out the stories its facts bar, then
     `best_story` compares it; None when unreadable), `scripts` its `script_keys`
     (reports in other scripts are found through keys an item looks up and does not file)
     and `bars` its `bar_mask` (0, barring nothing, when unreadable).
     """
 
-    fingerprint: bytes
+    fingerprint: bytes | None
     keys: frozenset[int]
     sketch: Sketch | None = None
     scripts: tuple[frozenset[int], frozenset[int]] = _NO_KEYS
@@ -203,10 +205,11 @@ class _Prepared:
 
 
 def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
-    """`plan`'s `_Prepared` (its sketch and script keys only when `clustering`)."""
-    fingerprint, keys = plan.sketched()
+    """`plan`'s `_Prepared` (its sketch and script keys only when `clustering`; without
+    it, nothing is sketched that the plan does not carry)."""
     if not clustering:
-        return _Prepared(fingerprint, keys)
+        return _Prepared(plan.fingerprint, plan.keys or frozenset())
+    fingerprint, keys = plan.sketched()
     sketch = decode_sketch(fingerprint)
     if sketch is None:
         return _Prepared(fingerprint, keys)
@@ -313,7 +316,7 @@ def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
 
 
 def _item_values(
-    item: Item, now: datetime, fingerprint: bytes, story_id: int, news: str | None = None
+    item: Item, now: datetime, fingerprint: bytes | None, story_id: int, news: str | None = None
 ) -> dict[str, Any]:
     return {
         "story_news": news,
@@ -357,7 +360,7 @@ def _revise_items(
     out: list[tuple[ItemPlan, _Stored]] = []
     filings: list[Filing] = []
     for plan, item_id in zip(plans, ids, strict=True):
-        fingerprint, keys = plan.sketched()
+        fingerprint, keys = plan.sketched() if clustering else (plan.fingerprint, frozenset())
         row, item = found[item_id], plan.item
         published = item.published or row.published
         dating = (
@@ -381,7 +384,7 @@ def _revise_items(
             )
         )
         out.append((plan, _Stored(item_id, row.story_id)))
-        if clustering:
+        if clustering and fingerprint is not None:  # always sketched when clustering
             filed, bars = _filed_for_other_scripts(fingerprint)
             filings.append(Filing(item_id, row.story_id, published or now, keys | filed, bars))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
