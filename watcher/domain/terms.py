@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 from dataclasses import dataclass
 
@@ -62,30 +63,40 @@ class Regex:
     on_lowered: bool
 
 
-def expand_braces(term: str) -> list[str]:
-    """Every phrase a term with `{a,b}` / `{1..9}` groups spells; raise `TermError` if malformed."""
-    parts: list[list[str]] = []
+def _brace_groups(term: str) -> tuple[list[str], list[range | list[str]]]:
+    """`term` cut at its `{a,b}` / `{1..9}` groups: the fixed text around them (one more
+    piece than groups) and each group's options (a `range` for `{1..9}`); raise `TermError` for a range that runs
+    backwards, unbalanced or nested braces, or more than `MAX_EXPANSIONS` phrases."""
+    fixed: list[str] = []
+    groups: list[range | list[str]] = []
     pos = 0
     for match in _BRACES.finditer(term):
-        parts.append([term[pos : match.start()]])
+        fixed.append(term[pos : match.start()])
         inner = match.group(1)
         span = _RANGE.fullmatch(inner)
         if span:
             low, high = int(span.group(1)), int(span.group(2))
             if high < low:
                 raise TermError(f"{term!r}: range {{{inner}}} runs backwards")
-            parts.append([str(n) for n in range(low, high + 1)])
+            groups.append(range(low, high + 1))
         else:
-            parts.append(inner.split(","))
+            groups.append(inner.split(","))
         pos = match.end()
-    parts.append([term[pos:]])
-    if any("{" in p or "}" in p for options in parts for p in options):
+    fixed.append(term[pos:])
+    if any("{" in part or "}" in part for part in fixed):
         raise TermError(f"{term!r}: unbalanced or nested braces")
-    total = 1
-    for options in parts:
-        total *= len(options)
+    total = math.prod(len(options) for options in groups)
     if total > MAX_EXPANSIONS:
         raise TermError(f"{term!r} spells {total} phrases; at most {MAX_EXPANSIONS}")
+    return fixed, groups
+
+
+def expand_braces(term: str) -> list[str]:
+    """Every phrase a term with `{a,b}` / `{1..9}` groups spells; raise `TermError` if malformed."""
+    fixed, groups = _brace_groups(term)
+    parts: list[list[str]] = [[fixed[0]]]
+    for options, after in zip(groups, fixed[1:], strict=True):
+        parts += [[str(n) for n in options] if isinstance(options, range) else options, [after]]
     return ["".join(combo) for combo in itertools.product(*parts)]
 
 
@@ -129,30 +140,11 @@ def _check_literals(term: str, raw: str) -> None:
 def _spells_a_word_always(term: str) -> bool:
     """Whether every phrase `term` spells has a letter or digit; raise `expand_braces`'s
     `TermError`s, in its order, without building its phrases."""
-    fixed: list[str] = []
-    worded = False
-    total = 1
-    pos = 0
-    for match in _BRACES.finditer(term):
-        fixed.append(term[pos : match.start()])
-        inner = match.group(1)
-        span = _RANGE.fullmatch(inner)
-        if span:
-            low, high = int(span.group(1)), int(span.group(2))
-            if high < low:
-                raise TermError(f"{term!r}: range {{{inner}}} runs backwards")
-            total *= high - low + 1
-            worded = True
-        else:
-            options = inner.split(",")
-            total *= len(options)
-            worded = worded or all(any(c.isalnum() for c in option) for option in options)
-        pos = match.end()
-    fixed.append(term[pos:])
-    if any("{" in part or "}" in part for part in fixed):
-        raise TermError(f"{term!r}: unbalanced or nested braces")
-    if total > MAX_EXPANSIONS:
-        raise TermError(f"{term!r} spells {total} phrases; at most {MAX_EXPANSIONS}")
+    fixed, groups = _brace_groups(term)
+    worded = any(
+        isinstance(options, range) or all(any(c.isalnum() for c in o) for o in options)
+        for options in groups
+    )
     return worded or any(c.isalnum() for part in fixed for c in part)
 
 
