@@ -74,6 +74,22 @@ def test_an_approximate_tonnage_joins_the_precise_one_it_rounds() -> None:
     assert "tonnage" in contradictions(rounded, sketch_text(*_quota("over 25,000 tons")))
 
 
+def test_a_shared_tonnage_keeps_places_together_whichever_report_rounds_it() -> None:
+    """One market's report placed differently by two outlets ("in Ganzhou", "at Baotou")
+    is not set apart by its places when both name its tonnage, also when one of them
+    gives it rounded ("over 18,000 tons" for "18,125 tonnes"), in either order; without a
+    shared tonnage the places set them apart."""
+    precise = sketch_text(
+        "Oxide shipments", "Rare earth smelters in Ganzhou shipped 18,125 t of oxide this week."
+    )
+    second = "Traders at Baotou said separation plants had sent out {tonnage} of oxides so far."
+    rounded = sketch_text("Oxide sent out", second.format(tonnage="over 18,000 tons"))
+    assert "place" not in contradictions(precise, rounded)
+    assert "place" not in contradictions(rounded, precise)
+    other = sketch_text("Oxide sent out", second.format(tonnage="record amounts"))
+    assert "place" in contradictions(precise, other)
+
+
 def test_a_calendar_day_names_its_month() -> None:
     """ "June 27" names June, "2025-02-04" February, "10月16日" October: a month fact each."""
     assert (MONTH, "06") in fact_values("", "it announced on Thursday June 27")

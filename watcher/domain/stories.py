@@ -631,10 +631,12 @@ MEASURES_SHARED = 2
 
 
 def _shared_measures(a: Sketch, b: Sketch) -> int:
-    """How many of `a`'s tonnages, prices and other quantities (not percentages) `b`
-    names too, as written or written two ways (`approximated`)."""
+    """How many tonnages, prices and other quantities (not percentages) both items name,
+    as written or written two ways (`approximated`, either item's the approximate one);
+    the same for (a, b) as for (b, a)."""
     mine, theirs = a.of_kind(FIGURE), b.of_kind(FIGURE)
     shared = (mine & theirs) | approximated(mine, b.of_kind(ROUNDED))
+    shared |= approximated(theirs, a.of_kind(ROUNDED))  # either may be the approximate one
     return sum(1 for f in shared if unit_of(f) != PERCENT)
 
 
