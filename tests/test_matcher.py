@@ -120,7 +120,7 @@ def test_threads_sharing_a_fresh_matcher_all_find_every_match() -> None:
     text = "A term5 word and term2999 word; 出口管制 and a Ban."
     folded, lowered = fold(text), fold_lower(text)
     expected = sorted(m.label for m in matcher.find(folded, lowered))
-    matcher._automata = None  # as before the first call
+    matcher._keys, matcher._automata = matcher._restore_keys(), None  # as before the first call
     start = threading.Barrier(8)
     results: list[list[str]] = []
 
@@ -135,6 +135,36 @@ def test_threads_sharing_a_fresh_matcher_all_find_every_match() -> None:
         thread.join()
     assert expected == ["cased", "cjk", "label3", "label5"]
     assert results == [expected] * 8
+
+
+def test_terms_added_after_a_scan_join_the_ones_before() -> None:
+    """A build drops the table of keys (the automata hold them): a term added after a
+    scan is matched with every earlier one, labels and `*` endings kept, as by a matcher
+    given every term before its first scan."""
+    terms = [
+        ("ban*", "ban", False),
+        ("export ban", "ban", False),
+        ("export ban", "export", False),
+        ("出口管制", "control", False),
+        ("Dy", "dy", True),
+        ("halt", "halt", False),
+    ]
+    later = [("halt*", "halt", False), ("稀土", "rare", False), ("US", "us", True)]
+    text = "The US export ban, banning Dy; 出口管制 and 稀土 halted, halt."
+    folded, lowered = fold(text), fold_lower(text)
+    step = TermMatcher()
+    for term, label, cased in terms:
+        step.add(term, label, cased=cased)
+    before = step.find(folded, lowered)
+    assert step._keys is None  # dropped by the build
+    for term, label, cased in later:
+        step.add(term, label, cased=cased)
+    whole = TermMatcher()
+    for term, label, cased in terms + later:
+        whole.add(term, label, cased=cased)
+    assert step.find(folded, lowered) == whole.find(folded, lowered)
+    assert len(whole.find(folded, lowered)) > len(before)
+    assert {m.label for m in whole.find(folded, lowered)} >= {"us", "rare", "halt", "dy"}
 
 
 def test_keys_with_equal_values_share_one_value_and_label_tuple() -> None:

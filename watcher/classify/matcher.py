@@ -14,6 +14,7 @@ a scan of its own. The term syntax is in `terms`.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -112,6 +113,10 @@ _Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its
 # per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
 # the other keys (None for none)
 _Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
+# per case sensitivity: key -> (labels of exact terms, labels of `*` terms)
+_Keys = dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]
+# one build at a time (of any matcher): a build drops the keys it read (`TermMatcher._build`)
+_BUILDING = threading.Lock()
 
 
 class TermMatcher:
@@ -124,11 +129,9 @@ class TermMatcher:
 
     def __init__(self) -> None:
         # per case sensitivity: key -> (labels of exact terms, labels of `*` terms); tuples
-        # of strings, which the garbage collector stops tracking (a rule set holds thousands)
-        self._keys: dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
-            False: {},
-            True: {},
-        }
+        # of strings, which the garbage collector stops tracking (a rule set holds thousands).
+        # None once the automata are built: they hold every key (`_restore_keys`)
+        self._keys: _Keys | None = {False: {}, True: {}}
         self._automata: _Automata | None = None
         self._regexes: list[tuple[Regex, str]] = []
         # `A ... B` terms: (label, label of the A side, label of the B side); the sides
@@ -139,7 +142,10 @@ class TermMatcher:
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
         """Add `term` under `label`; raise `TermError` if it cannot match anything."""
-        for form in parse_term(term, cased=cased):
+        forms = parse_term(term, cased=cased)
+        if self._keys is None:
+            self._keys = self._restore_keys()
+        for form in forms:
             if isinstance(form, Regex):
                 self._regexes.append((form, label))
             elif isinstance(form, Gapped):
@@ -156,6 +162,7 @@ class TermMatcher:
         self._automata = None
 
     def _add_literal(self, form: Literal, label: str) -> None:
+        assert self._keys is not None  # restored by `add`
         keys = self._keys[form.cased]
         exact, wild = keys.get(form.key, ((), ()))
         if form.wildcard and label not in wild:
@@ -177,11 +184,25 @@ class TermMatcher:
         matches are merged into the order one automaton of every key would give.
 
         The list is published whole, once built: a thread that reads `_automata` while
-        another builds it sees either None (and builds its own) or every automaton, never
-        a half-filled list that would match nothing.
+        another builds it sees either None (and waits for that build) or every automaton,
+        never a half-filled list that would match nothing.
+
+        The automata hold every key and its labels, so the table of keys is dropped once
+        they are built (some 22k strings and their dict, 3 MB with the default rules) and
+        restored from them if a term is added later (`_restore_keys`).
         """
+        with _BUILDING:
+            if self._automata is not None:  # built by another thread meanwhile
+                return self._automata
+            assert self._keys is not None  # dropped only once `_automata` is set
+            automata = self._build_from(self._keys)
+            self._automata = automata
+            self._keys = None
+        return automata
+
+    def _build_from(self, table: _Keys) -> _Automata:
         automata: _Automata = []
-        for cased, keys in self._keys.items():
+        for cased, keys in table.items():
             if not keys:
                 continue
             # equal values (and equal label tuples inside them) as one object each: the scan
@@ -197,8 +218,23 @@ class TermMatcher:
                     _OtherKeys(other_keys, values) if other_keys else None,
                 )
             )
-        self._automata = automata
         return automata
+
+    def _restore_keys(self) -> _Keys:
+        """The table of keys the built automata were made from (`_build` dropped it)."""
+        automata = self._automata
+        assert automata is not None  # the keys are dropped only once the automata are built
+        table: _Keys = {False: {}, True: {}}
+        for cased, ascii_keys, other_keys in automata:
+            keys = table[cased]
+            other = other_keys.automaton if other_keys is not None else None
+            for automaton in (ascii_keys, other):
+                if automaton is None:
+                    continue
+                for key, (_, _, _, labels, wild) in automaton.items():
+                    wild_labels = wild[0] if wild is not None else ()
+                    keys[key] = (labels[: len(labels) - len(wild_labels)], wild_labels)
+        return table
 
     @staticmethod
     def _value(key: str, exact: tuple[str, ...], wild: tuple[str, ...]) -> _Value:
@@ -378,6 +414,11 @@ class _OtherKeys:
         # match is found twice; a short gap is scanned rather than start a window
         join = max(gap, self._before + self._after, _JOIN)
         self._runs = re.compile(rf"[^\x00-\x7f]+(?:[\x00-\x7f]{{1,{join}}}[^\x00-\x7f]+)*")
+
+    @property
+    def automaton(self) -> ahocorasick.Automaton:
+        """The automaton of these keys (each yields its value)."""
+        return self._automaton
 
     def hits(self, text: str) -> list[_Hit]:
         """What one automaton of these keys yields over `text`, in its order."""
