@@ -301,6 +301,34 @@ LEAD_EASING = [
         "10月9日，商务部发布公告，对稀土相关技术实施出口管制。",
         "export_control/easing",
     ),
+    # a headline naming no mine or ore (the ore rule fires only on the body's halt):
+    # work restarting is the news; a resumption set before a new halt ("after"), hedged
+    # or negated stays tightening
+    (
+        "Codelco resumes operations at El Teniente",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "宜春锂云母企业陆续复产",
+        "此前，宜春多家锂矿因环保督察停产整改。",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "Codelco halts El Teniente again days after it resumed operations",
+        "Operations at the El Teniente copper mine were suspended again after a second rockfall.",
+        "ore_supply_disruption/tightening",
+    ),
+    (
+        "Codelco could resume operations at El Teniente next week",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/tightening",
+    ),
+    (
+        "Codelco has not resumed operations at El Teniente",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/tightening",
+    ),
 ]
 
 

@@ -182,6 +182,17 @@ class Classifier:
         item = _Sentences(*self._matcher.bucket(folded, lowered, sentences), self._in_sentences)
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}
+
+        def clauses_of(index: int) -> Clauses:
+            """Sentence `index`'s clauses, worked out once."""
+            found = clauses.get(index)
+            if found is None:
+                sentence = sentences[index]
+                found = clauses[index] = Clauses(
+                    text, sentence.start, sentence.end, may_ask=asks, lowered=lowered
+                )
+            return found
+
         # sentence -> dated background (see `background`), worked out at its first hit
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
@@ -222,11 +233,7 @@ class Classifier:
                 if not compiled.other_goods.isdisjoint(keys) and compiled.context.isdisjoint(keys):
                     continue
                 sentence = sentences[index]
-                if index not in clauses:
-                    clauses[index] = Clauses(
-                        text, sentence.start, sentence.end, may_ask=asks, lowered=lowered
-                    )
-                hit = compiled.fire(index, item.found(index), keys, folded, clauses[index])
+                hit = compiled.fire(index, item.found(index), keys, folded, clauses_of(index))
                 if hit is not None:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if not hit.background:
@@ -256,7 +263,9 @@ class Classifier:
             if news:
                 lead = lead_end(has_title)
                 eased = bool(compiled.lead_easing) and any(
-                    compiled.lead_eases(keys, partial(item.found, index))
+                    compiled.lead_eases(
+                        keys, partial(item.found, index), folded, partial(clauses_of, index)
+                    )
                     for index, keys in enumerate(item.keys[:lead])
                 )
                 # a trigger that names no direction ("WTO ruling on China's export
@@ -265,7 +274,9 @@ class Classifier:
                     not eased
                     and all(h.direction is None for h in news)
                     and any(
-                        compiled.body_eases(keys, partial(item.found, index))
+                        compiled.body_eases(
+                            keys, partial(item.found, index), folded, partial(clauses_of, index)
+                        )
                         for index, keys in enumerate(item.keys[lead:], start=lead)
                     )
                 ):
