@@ -14,7 +14,7 @@ from watcher.classify.engine import Classifier
 from watcher.classify.matcher import count_cjk
 from watcher.config.load import load_config
 from watcher.config.schema import Concept, concept_terms
-from watcher.domain.items import Direction, Signal
+from watcher.domain.items import Direction, Severity, Signal
 from watcher.sources.files import split_title
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -330,6 +330,31 @@ LEAD_EASING = [
         "ore_supply_disruption/tightening",
     ),
 ]
+
+
+# (title, body): a headline denying an easing over a lead sentence that names the easing
+# it ends or an earlier one: export_control tightening, at a tightening severity
+REFUTED_EASING = [
+    ("商务部：不再批准稀土出口许可", "商务部表示，此前已批准的部分稀土出口许可申请继续有效。"),
+    ("商務部不再批准鎵出口許可", "商務部表示，已批准部分企業的鎵出口申請。"),
+    (
+        "China stops approving gallium export licences",
+        "The commerce ministry approved some gallium export licences in August.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), REFUTED_EASING, ids=[c[0] for c in REFUTED_EASING])
+def test_a_headline_denying_an_easing_outranks_an_easing_in_the_lead(
+    classifier: Classifier, title: str, body: str
+) -> None:
+    """A lead hit whose tightening is a negated easing ("no longer approves") states the
+    news; approvals the next sentence names are what it ends, not an easing event
+    (SIGNALS.md: licences refused are tightening, a negated easing is tightening)."""
+    [signal] = classifier.classify(title, body, published=PUBLISHED)
+    assert (signal.type, signal.direction) == ("export_control", Direction.TIGHTENING)
+    assert not signal.direction_uncertain
+    assert signal.severity is Severity.CRITICAL
 
 
 @pytest.mark.parametrize(

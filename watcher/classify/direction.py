@@ -12,7 +12,9 @@ suspended" says "reopen". So:
    lead (the rule's `lead_easing` cues, not negated, not inside a `frame` phrase such as
    "after Beijing eased the controls") when the rule fires only later.
    A negated easing ("not yet reopened", "still no notice on when they can reopen")
-   reached the rules as tightening already.
+   reached the rules as tightening already; a lead hit that is one (`Hit.refuted`:
+   "商务部不再批准…出口许可", "stops approving licences") denies the easing, so no later
+   lead sentence's easing (the approvals it ends) and no `lead_easing` outranks it.
 2. Without a direction in the lead, the body decides when its sentences agree.
 3. When they disagree, the earliest directed sentence decides, and the signal says its
    direction is **uncertain** (alerts show it and why; severity is capped as for easing).
@@ -107,7 +109,9 @@ def item_direction(
         if direction is None:
             continue
         if hit.sentence < lead:
-            if lead_hit is None or lead_hit.direction is not Direction.EASING:
+            if lead_hit is None or (
+                lead_hit.direction is not Direction.EASING and not lead_hit.refuted
+            ):
                 lead_hit = hit
             if disputed is None and hit.rivals:
                 disputed = hit
@@ -115,6 +119,10 @@ def item_direction(
             first = hit
         elif mixed is None and direction is not first.direction:
             mixed = hit
+    # a lead hit denying an easing ("商务部不再批准…出口许可") is the news: a later lead
+    # sentence's easing (the approvals it ends) does not outrank it
+    if lead_hit is not None and lead_hit.refuted:
+        lead_eased = False
     if disputed is not None and disputed.rivals is not None and lead_hit is not None:
         # the direction stays the lead's; the doubt quotes what reads against it
         found = Direction.EASING if lead_eased else lead_hit.direction

@@ -68,6 +68,9 @@ class Hit:
     rules out: the direction was a guess between them (see `_direction`)."""
     cues: int = 0
     """How many of the last `spans` are the direction cues that set `direction`."""
+    refuted: bool = False
+    """The direction is tightening because an easing cue is negated ("no longer
+    approves", 不再批准, "has not resumed"): the sentence denies the easing."""
 
 
 def distance(text: str, left: int, right: int) -> int:
@@ -384,8 +387,11 @@ class CompiledRule:
                         retried = True
                         continue
                 return Hit(
-                    index, picked + cues, direction, hedged, spread, background, rivals, len(cues)
-                )
+                    index, picked + cues, direction, hedged, spread, background, rivals,
+                    len(cues),
+                    bool(flipped) and direction is Direction.TIGHTENING
+                    and any(c in flipped for c in cues),
+                )  # fmt: skip
         return framed
 
     def _direction(
