@@ -170,6 +170,41 @@ def test_conflicting_direction_evidence_is_uncertain_and_says_why(
         assert signal.severity.value == case["severity"]
 
 
+def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
+    classifier: Classifier,
+) -> None:
+    """An export-control hit with no direction word takes the rule's default
+    (tightening); when the lead reports an easing event of another type (mines
+    restarting), that default is a guess: the signal says so, quotes the easing, and is
+    held at medium. Without the easing in the lead the same hit is a firm tightening."""
+    body = "Miners in Kachin state restarted output on Monday."
+    by_type = {
+        s.type: s
+        for s in classifier.classify(
+            "Kachin rare earth mines restart, export controls on rare earth oxide in focus",
+            body,
+            published=PUBLISHED,
+        )
+    }
+    assert by_type["ore_supply_disruption"].direction is Direction.EASING
+    guess = by_type["export_control"]
+    assert guess.direction is Direction.TIGHTENING
+    assert guess.direction_uncertain
+    assert "default" in guess.direction_doubt
+    assert "'restart'" in guess.direction_doubt
+    assert guess.severity is Severity.MEDIUM
+    [firm] = classifier.classify(
+        "Export controls on rare earth oxide in focus in Kachin",
+        "Miners in Kachin state said so on Monday.",
+        published=PUBLISHED,
+    )
+    assert (firm.type, firm.direction, firm.direction_uncertain) == (
+        "export_control",
+        Direction.TIGHTENING,
+        False,
+    )
+
+
 def test_an_old_month_in_the_headline_is_the_items_news_in_the_body_background(
     classifier: Classifier,
 ) -> None:

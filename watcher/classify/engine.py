@@ -27,8 +27,10 @@ from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
     Fired,
+    default_doubt,
     doubt_text,
     item_direction,
+    lead_easing_cues,
     lead_end,
     undone_dropped,
 )
@@ -288,9 +290,19 @@ class Classifier:
                 lead_end(has_title),
                 lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
             )
+        # the lead's easing events, against which a rule's default tightening is a guess
+        easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
         return [
             self._signal(
-                name, rule, news, text, sentences, entities, has_title, eased or name in body_eased
+                name,
+                rule,
+                news,
+                text,
+                sentences,
+                entities,
+                has_title,
+                eased or name in body_eased,
+                easing,
             )
             for name, rule, news, eased in fired
         ]
@@ -305,8 +317,11 @@ class Classifier:
         entities: _EntityIndex,
         has_title: bool,
         lead_eased: bool = False,
+        lead_easing: list[Match] | None = None,
     ) -> Signal:
-        """Fold a rule's hits into one signal with severity, score, evidence and entities."""
+        """Fold a rule's hits into one signal with severity, score, evidence and entities.
+        `lead_easing`: the easing cues other rules' hits have in the lead (see
+        `direction.default_doubt`)."""
         firm = [h for h in hits if not h.hedged]
         speculative = not firm
         chosen = firm or hits
@@ -319,6 +334,8 @@ class Classifier:
                 ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
             ),
         )
+        if lead_easing and found is None and doubt is None:
+            doubt = default_doubt(found, rule.direction, lead_easing)
         direction = found or rule.direction
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
