@@ -90,3 +90,20 @@ def test_published_date_makes_an_old_year_background(classifier: Classifier) -> 
     assert classifier.classify("", body) != []  # undated: its only year is its own
     assert classifier.classify("", body, published=date(2025, 1, 6)) == []
     assert classifier.classify("", body, published=date(2011, 1, 6)) != []
+
+
+def test_a_built_classifier_keeps_no_parsed_terms_beside_its_matcher() -> None:
+    """Once built, the classifier's matcher alone holds the terms' keys: the forms
+    `parse_term` kept are dropped (a few MB with the default rules), and a classifier
+    built afterwards from the same terms (parsed afresh) classifies every case alike."""
+    from watcher.domain import terms
+
+    config = TABLE["config"]
+    rules = {name: SignalRule.model_validate(rule) for name, rule in config["signals"].items()}
+    first = Classifier(config["concepts"], rules)
+    assert terms._parse_term.cache_info().currsize == 0
+    again = Classifier(config["concepts"], rules)
+    assert terms._parse_term.cache_info().currsize == 0
+    found = [first.classify(case.get("title", ""), case["body"]) for case in CASES]
+    assert any(found)
+    assert found == [again.classify(case.get("title", ""), case["body"]) for case in CASES]

@@ -43,6 +43,7 @@ from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
 from watcher.domain.items import Direction, Entities, Evidence, Severity, Signal, Span
+from watcher.domain.terms import forget_parsed_terms
 from watcher.domain.vocabulary import (
     CASED_COUNTRIES,
     COUNTRIES,
@@ -152,6 +153,9 @@ class Classifier:
             for canonical, terms in table.items():
                 for term in terms:
                     self._matcher.add(term, f"{kind}:{canonical}", cased=cased)
+        # the matcher holds every term's keys now, and its automata will (without them):
+        # the parsed forms kept for another build would stay beside them for good
+        forget_parsed_terms()
 
     @classmethod
     def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Classifier:
