@@ -1,12 +1,15 @@
-"""Keep the service's memory close to what it uses: two malloc arenas, not one per thread;
+"""Keep the service's memory close to what it uses: one malloc arena, not one per thread;
 and the garbage collector off what the service imported (`settle_start_up`).
 
 glibc gives each thread that contends for the allocator an arena of its own (up to
 eight per core), and memory freed in one arena is not reused by another. The service's
-threads (the database driver's, the SQLite writer and readers, the worker pool's
-feeder) each fragment one, and the service's peak RSS grows with them (bench/README.md
-has the measurements). This is the limit the `MALLOC_ARENA_MAX` environment variable
-sets; set that variable to choose another (it is then left alone).
+threads (the database driver's, the SQLite writer and readers, the parse threads, the
+worker pool's feeder) each fragment one, and the service's peak RSS grows with them
+(bench/README.md has the measurements). Two arenas took a peak of 203 MB to 169 MB at
+1,000 sources; one took 1–3 MB more off `run --once` at 200 sources, CPU unchanged
+(its threads mostly allocate holding the GIL, so they hardly contend for the arena's
+lock). This is the limit the `MALLOC_ARENA_MAX` environment variable sets; set that
+variable to choose another (it is then left alone).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 from collections.abc import Iterator
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
-ARENAS = 2
+ARENAS = 1
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
