@@ -12,6 +12,7 @@ item: its key, its encoded sketch (hex) and its index keys (sorted).
     python -m bench.sketch_speed --save out.jsonl    # the baseline, before a change
     python -m bench.sketch_speed --check out.jsonl   # after it: exit 1 on any difference
     python -m bench.sketch_speed --time 5            # CPU µs per item, best of 5
+    python -m bench.sketch_speed --time 5 --only bench   # the classifier bench's items alone
 
 Only aggregate outputs are compared; no item is printed unless it differs.
 """
@@ -81,10 +82,10 @@ def outputs() -> Iterator[str]:
         yield json.dumps({"key": key, "sketch": encode_sketch(sketch).hex(), "keys": keys})
 
 
-def cost(repeats: int) -> float:
-    """CPU microseconds per item of sketching, keying and encoding every item (as
-    `analyse` does), the best of `repeats` runs."""
-    every = list(items())
+def cost(repeats: int, only: str = "") -> float:
+    """CPU microseconds per item of sketching, keying and encoding every item whose key
+    starts with `only` (as `analyse` does), the best of `repeats` runs."""
+    every = [item for item in items() if item[0].startswith(only)]
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
@@ -103,9 +104,10 @@ def main() -> int:
     group.add_argument("--save", type=Path, help="write the outputs here")
     group.add_argument("--check", type=Path, help="compare the outputs with this dump")
     group.add_argument("--time", type=int, metavar="RUNS", help="CPU µs per item, best of RUNS")
+    parser.add_argument("--only", default="", help="time only the items whose key starts so")
     args = parser.parse_args()
     if args.time:
-        print(f"{cost(args.time):.1f} µs per item (CPU, best of {args.time})")
+        print(f"{cost(args.time, args.only):.1f} µs per item (CPU, best of {args.time})")
         return 0
     return save_or_check(list(outputs()), args.save, args.check, "encoded sketches")
 

@@ -436,8 +436,10 @@ def fact_values(
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     out.add((SCRIPT, script_of(text)))
+    lowered = text.lower()
+    folded = text.translate(_ASCII_FOLD).lower() if _foldable(text) else lowered
     if when is not None:
-        for match in _WEEKDAY.finditer(text):
+        for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
             name = match.group(1)
             weekday = (
                 _WEEKDAYS.index(name.lower()[:3])
@@ -448,24 +450,24 @@ def fact_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
     out.update((COUNTRY, name) for name in _countries(lowered))
-    day_months = list(_DAY_MONTH.finditer(text))
-    month_days = list(_MONTH_DAY.finditer(text))
+    months = _holds_any(folded, _MONTH_STEMS)
+    day_months = list(_DAY_MONTH.finditer(text)) if months else []
+    month_days = list(_MONTH_DAY.finditer(text)) if months else []
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
-    for match in _MONTH_ALONE.finditer(text):
+    for match in _MONTH_ALONE.finditer(text) if months else ():
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
-    quarters = list(_QUARTER.finditer(text))
+    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, _QUARTER_WORDS) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -477,13 +479,15 @@ def fact_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
 
-    for match in _ORDINAL.finditer(text):
-        series = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        ordinal(f"{series}:{_ORDINALS[match.group(1).lower()]}", match)
+    series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
+    for match in _ORDINAL.finditer(text) if series else ():
+        named = match.group(2).lower().rstrip("es") if match.group(2) else ""
+        ordinal(f"{named}:{_ORDINALS[match.group(1).lower()]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
-    numbered = (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text))
+    numbers = _NUMBERED.finditer(text) if _holds_any(folded, _NUMBERED_WORDS) else ()
+    numbered = (*numbers, *_CJK_NUMBERED.finditer(text))
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
@@ -499,6 +503,39 @@ def fact_values(
     body_text = text.split("\n", title.count("\n") + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
     return out
+
+
+# Words one of which every match of a pattern holds, lower-cased (`folded`): where a text
+# holds none, `fact_values` skips the pattern's pass over it (each costs about as much as
+# a pass, and most English notes name no quarter, weekday or announcement number).
+_MONTH_STEMS = tuple(
+    sorted({name[:3] for name in _MONTHS})
+)  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
+_WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
+_QUARTER_WORDS = ("q1", "q2", "q3", "q4", "quarter", "季度")  # `_QUARTER`
+_ORDINAL_WORDS = tuple(word for word in _ORDINALS if word.isascii())  # `_ORDINAL`, with one of
+_SERIES_WORDS = ("batch", "round", "tranche", "quota", "allocation", "lot")  # `_SERIES`
+_NUMBERED_WORDS = ("no.", "number", "announcement")  # `_NUMBERED`
+
+
+# The characters other than ASCII letters that a pattern's ASCII letter matches when it
+# ignores case, and that do not lower-case to it: "İ" lower-cases to two characters.
+_ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+def _foldable(text: str) -> bool:
+    """True when `text` holds a character of `_ASCII_FOLD`."""
+    return not text.isascii() and any(char in text for char in "İıſ")
+
+
+def _holds_any(folded: str, words: Iterable[str]) -> bool:
+    """True when `folded` holds one of `words`: then a pattern ignoring case, each of
+    whose matches holds one of `words`, may match the text.
+
+    `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
+    ASCII letter it matches: so a match's span lower-cases to the words it holds.
+    """
+    return any(word in folded for word in words)
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
