@@ -365,10 +365,7 @@ def facts_of(
 ) -> frozenset[int]:
     """Every fact of an item's text, its (signal type, direction) pairs and its publication
     day `when` (`PUBLISHED`), as 32-bit values."""
-    out = {fact(kind, value) for kind, value in fact_values(title, body, when, signals)}
-    if when is not None:
-        out.add((PUBLISHED << _SHIFT) | when.toordinal())
-    return frozenset(out)
+    return text_facts(normal_text(title, body), title.count("\n"), when, signals)
 
 
 def approximated(figures: Iterable[int], roundings: Iterable[int]) -> frozenset[int]:
@@ -423,6 +420,27 @@ def named_dates(facts: Iterable[int], around: date) -> set[date]:
     return out
 
 
+def normal_text(title: str, body: str) -> str:
+    """The text `fact_values` reads: the title and the body a line apart, traditional
+    Chinese simplified (`watcher.domain.folding`), then NFKC-normalised."""
+    return unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+
+
+def text_facts(
+    text: str,
+    title_lines: int,
+    when: date | None = None,
+    signals: Iterable[tuple[str, str]] = (),
+) -> frozenset[int]:
+    """`facts_of` an item whose `normal_text` is `text` and whose title holds
+    `title_lines` line breaks: for a caller that reads the normal text too."""
+    values = _text_values(text, title_lines, when, signals)
+    out = {fact(kind, value) for kind, value in values}
+    if when is not None:
+        out.add((PUBLISHED << _SHIFT) | when.toordinal())
+    return frozenset(out)
+
+
 def fact_values(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> set[tuple[int, str]]:
@@ -431,13 +449,20 @@ def fact_values(
     `when` is the item's publication date: a weekday it names ("said on Monday") is
     the last such day on or before it, a `DAY` like any other.
     """
-    text = unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    return _text_values(normal_text(title, body), title.count("\n"), when, signals)
+
+
+def _text_values(
+    text: str, title_lines: int, when: date | None, signals: Iterable[tuple[str, str]]
+) -> set[tuple[int, str]]:
+    """`fact_values` of an item whose `normal_text` is `text`, its title `title_lines`
+    line breaks long."""
     signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
-    folded = text.translate(_ASCII_FOLD).lower() if _foldable(text) else lowered
+    folded = _folded(text, lowered)
     if when is not None:
         for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
             name = match.group(1)
@@ -500,7 +525,7 @@ def fact_values(
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
     out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
-    body_text = text.split("\n", title.count("\n") + 1)[-1]
+    body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
     return out
 
@@ -523,9 +548,12 @@ _NUMBERED_WORDS = ("no.", "number", "announcement")  # `_NUMBERED`
 _ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
 
 
-def _foldable(text: str) -> bool:
-    """True when `text` holds a character of `_ASCII_FOLD`."""
-    return not text.isascii() and any(char in text for char in "İıſ")
+def _folded(text: str, lowered: str) -> str:
+    """`text` lower-cased (`lowered`), each `_ASCII_FOLD` character in it first written as
+    the ASCII letter it matches: what `_holds_any` reads."""
+    if text.isascii() or not any(char in text for char in "İıſ"):
+        return lowered
+    return text.translate(_ASCII_FOLD).lower()
 
 
 def _holds_any(folded: str, words: Iterable[str]) -> bool:
