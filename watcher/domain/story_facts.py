@@ -563,7 +563,7 @@ def _holds_any(folded: str, words: Iterable[str]) -> bool:
     `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
     ASCII letter it matches: so a match's span lower-cases to the words it holds.
     """
-    return any(word in folded for word in words)
+    return any(map(folded.__contains__, words))
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
