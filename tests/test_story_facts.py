@@ -280,17 +280,3 @@ def test_the_script_is_that_of_more_cjk_characters_than_latin_letters() -> None:
         count = len(cjk.findall(text))
         expected = "cjk" if count and count > len(latin.findall(text)) else "latin"
         assert story_facts.script_of(text) == expected, text
-
-
-def test_counts_found_in_two_passes_are_those_of_one() -> None:
-    """`_COUNT_DIGITS` and `_COUNT_WORDS` together find `_COUNT`'s matches, and the words
-    pass finds nothing in a text that holds no number word."""
-    words = story_facts._NUMBER_WORDS
-    for text in [*_texts(4000, seed=24), "two2", "2two", "1,2three", "x.5 ten", "ſix", "ſeven"]:
-        one = {(m.span(), m.group()) for m in story_facts._COUNT.finditer(text)}
-        digits = [(m.span(), m.group()) for m in story_facts._COUNT_DIGITS.finditer(text)]
-        named = [(m.span(), m.group()) for m in story_facts._COUNT_WORDS.finditer(text)]
-        assert one == {*digits, *named}, text
-        assert len(digits) + len(named) == len(one), text
-        if not story_facts._holds_any(story_facts._folded(text, text.lower()), words):
-            assert not named, text

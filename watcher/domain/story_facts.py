@@ -47,7 +47,6 @@ facts travel in the item's sketch beside the word hashes. Pure functions.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -524,8 +523,7 @@ def _text_values(
     # the numbers of days, years, quarters, announcement numbers and figures are not counts
     dated = (*day_months, *month_days, *iso_days, *cjk_days, *year_matches, *quarters)
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
-    number_words = _holds_any(folded, _NUMBER_WORDS)
-    out.update((COUNT, count) for count in _counts(text, taken, number_words))
+    out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
@@ -535,11 +533,10 @@ def _text_values(
 # Words one of which every match of a pattern holds, lower-cased (`folded`): where a text
 # holds none, `fact_values` skips the pattern's pass over it (each costs about as much as
 # a pass, and most English notes name no quarter, weekday or announcement number).
-_MONTH_STEMS = tuple(sorted({name[:3] for name in _MONTHS}))  # `_DAY_MONTH`, `_MONTH_DAY`, ...
-_WEEKDAY_WORDS = (  # `_WEEKDAY`
-    *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-    *("周", "星期"),
-)
+_MONTH_STEMS = tuple(
+    sorted({name[:3] for name in _MONTHS})
+)  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
+_WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
 _QUARTER_WORDS = ("q1", "q2", "q3", "q4", "quarter", "季度")  # `_QUARTER`
 _ORDINAL_WORDS = tuple(word for word in _ORDINALS if word.isascii())  # `_ORDINAL`, with one of
 _SERIES_WORDS = ("batch", "round", "tranche", "quota", "allocation", "lot")  # `_SERIES`
@@ -767,24 +764,14 @@ _COUNT = _starting(
     rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b",
     re.I,
 )
-# `_COUNT`'s two alternatives apart: a match of one begins with a digit, of the other
-# with a letter, and neither holds where the other can begin, so the two passes find
-# `_COUNT`'s matches, and the second is skipped where the text holds no number word
-_COUNT_DIGITS = _starting(r"\d", rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)", re.I)
-_COUNT_WORDS = _starting(
-    "".join(sorted({word[0] for word in _NUMBER_WORDS})),
-    rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b",
-    re.I,
-)
 
 
-def _counts(text: str, taken: Iterable[tuple[int, int]], words: bool = True) -> set[str]:
+def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
     """Every number the text names outside the spans `taken`: its days, years, quarters,
     announcement numbers and figures, as `fact_values` found them.
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
-    Number words are looked for only when `words` (the text holds one: `_holds_any`).
     """
     pieces, at = [], 0
     for start, end in sorted(taken):
@@ -793,8 +780,7 @@ def _counts(text: str, taken: Iterable[tuple[int, int]], words: bool = True) -> 
         at = max(at, end)
     text = "".join([*pieces, text[at:]])
     out = set()
-    found = _COUNT_DIGITS.finditer(text)
-    for match in itertools.chain(found, _COUNT_WORDS.finditer(text) if words else ()):
+    for match in _COUNT.finditer(text):
         word = match.group(0).lower()
         try:
             value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
