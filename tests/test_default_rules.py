@@ -14,7 +14,7 @@ from watcher.classify.engine import Classifier
 from watcher.classify.matcher import count_cjk
 from watcher.config.load import load_config
 from watcher.config.schema import Concept, concept_terms
-from watcher.domain.items import Direction, Signal
+from watcher.domain.items import Direction, Severity, Signal
 from watcher.sources.files import split_title
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -170,6 +170,41 @@ def test_conflicting_direction_evidence_is_uncertain_and_says_why(
         assert signal.severity.value == case["severity"]
 
 
+def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
+    classifier: Classifier,
+) -> None:
+    """An export-control hit with no direction word takes the rule's default
+    (tightening); when the lead reports an easing event of another type (mines
+    restarting), that default is a guess: the signal says so, quotes the easing, and is
+    held at medium. Without the easing in the lead the same hit is a firm tightening."""
+    body = "Miners in Kachin state restarted output on Monday."
+    by_type = {
+        s.type: s
+        for s in classifier.classify(
+            "Kachin rare earth mines restart, export controls on rare earth oxide in focus",
+            body,
+            published=PUBLISHED,
+        )
+    }
+    assert by_type["ore_supply_disruption"].direction is Direction.EASING
+    guess = by_type["export_control"]
+    assert guess.direction is Direction.TIGHTENING
+    assert guess.direction_uncertain
+    assert "default" in guess.direction_doubt
+    assert "'restart'" in guess.direction_doubt
+    assert guess.severity is Severity.MEDIUM
+    [firm] = classifier.classify(
+        "Export controls on rare earth oxide in focus in Kachin",
+        "Miners in Kachin state said so on Monday.",
+        published=PUBLISHED,
+    )
+    assert (firm.type, firm.direction, firm.direction_uncertain) == (
+        "export_control",
+        Direction.TIGHTENING,
+        False,
+    )
+
+
 def test_an_old_month_in_the_headline_is_the_items_news_in_the_body_background(
     classifier: Classifier,
 ) -> None:
@@ -301,7 +336,60 @@ LEAD_EASING = [
         "10月9日，商务部发布公告，对稀土相关技术实施出口管制。",
         "export_control/easing",
     ),
+    # a headline naming no mine or ore (the ore rule fires only on the body's halt):
+    # work restarting is the news; a resumption set before a new halt ("after"), hedged
+    # or negated stays tightening
+    (
+        "Codelco resumes operations at El Teniente",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "宜春锂云母企业陆续复产",
+        "此前，宜春多家锂矿因环保督察停产整改。",
+        "ore_supply_disruption/easing",
+    ),
+    (
+        "Codelco halts El Teniente again days after it resumed operations",
+        "Operations at the El Teniente copper mine were suspended again after a second rockfall.",
+        "ore_supply_disruption/tightening",
+    ),
+    (
+        "Codelco could resume operations at El Teniente next week",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/tightening",
+    ),
+    (
+        "Codelco has not resumed operations at El Teniente",
+        "Operations at the El Teniente copper mine were suspended after a rockfall on July 31.",
+        "ore_supply_disruption/tightening",
+    ),
 ]
+
+
+# (title, body): a headline denying an easing over a lead sentence that names the easing
+# it ends or an earlier one: export_control tightening, at a tightening severity
+REFUTED_EASING = [
+    ("商务部：不再批准稀土出口许可", "商务部表示，此前已批准的部分稀土出口许可申请继续有效。"),
+    ("商務部不再批准鎵出口許可", "商務部表示，已批准部分企業的鎵出口申請。"),
+    (
+        "China stops approving gallium export licences",
+        "The commerce ministry approved some gallium export licences in August.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), REFUTED_EASING, ids=[c[0] for c in REFUTED_EASING])
+def test_a_headline_denying_an_easing_outranks_an_easing_in_the_lead(
+    classifier: Classifier, title: str, body: str
+) -> None:
+    """A lead hit whose tightening is a negated easing ("no longer approves") states the
+    news; approvals the next sentence names are what it ends, not an easing event
+    (SIGNALS.md: licences refused are tightening, a negated easing is tightening)."""
+    [signal] = classifier.classify(title, body, published=PUBLISHED)
+    assert (signal.type, signal.direction) == ("export_control", Direction.TIGHTENING)
+    assert not signal.direction_uncertain
+    assert signal.severity is Severity.CRITICAL
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,32 @@ async def test_an_uncertain_direction_is_stored_with_why(
     assert signal_value(row.model_dump()) == signal
 
 
+async def test_two_terms_of_one_concept_keep_their_own_glosses_when_stored(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """A concept's own gloss and a term's (`glosses:`) on two spans of one sentence read
+    back span by span; a row stored with glosses by concept only (before 2026-12-07)
+    reads back with its concept's gloss on every span of it."""
+    config = make_config(database={"url": database_url})
+    item = _wire("商務部公告暫停實施稀土出口管制措施", "商務部暫停實施稀土出口管制措施。", "g-4")
+    [signal] = Classifier.from_config(config).classify(item.title, item.body)
+    glosses = {span.gloss for e in signal.evidence for span in e.spans if span.gloss}
+    assert len(glosses) >= 3  # a concept's gloss, a term's gloss, another concept's
+    async with Runtime(config) as rt:
+        await _save(rt, item)
+        async with reading(rt.db) as session:
+            row = (await session.exec(select(SignalRow))).one()
+    assert signal_value(row.model_dump()) == signal
+    older = row.model_dump()
+    stored = [{k: v for k, v in e.items() if k != "span_glosses"} for e in older["evidence"]]
+    read = signal_value(older | {"evidence": stored}).evidence
+    for evidence, kept in zip(read, stored, strict=True):
+        by_concept = kept.get("glosses", {})
+        assert [s.gloss for s in evidence.spans] == [
+            by_concept.get(s.concept, "") for s in evidence.spans
+        ]
+
+
 async def test_poll_and_deliver_end_to_end(make_config: MakeConfig, database_url: str) -> None:
     """The seeds poll and mail on either engine; a second run adds nothing."""
     config = make_config(

@@ -12,7 +12,9 @@ suspended" says "reopen". So:
    lead (the rule's `lead_easing` cues, not negated, not inside a `frame` phrase such as
    "after Beijing eased the controls") when the rule fires only later.
    A negated easing ("not yet reopened", "still no notice on when they can reopen")
-   reached the rules as tightening already.
+   reached the rules as tightening already; a lead hit that is one (`Hit.refuted`:
+   "商务部不再批准…出口许可", "stops approving licences") denies the easing, so no later
+   lead sentence's easing (the approvals it ends) and no `lead_easing` outranks it.
 2. Without a direction in the lead, the body decides when its sentences agree.
 3. When they disagree, the earliest directed sentence decides, and the signal says its
    direction is **uncertain** (alerts show it and why; severity is capped as for easing).
@@ -22,6 +24,9 @@ suspended" says "reopen". So:
    meets a body sentence reporting the tightening as still going on (`ONGOING`: "will
    suspend the controls. Customs is still restricting shipments"). The direction stays
    the best reading; `doubt_text` quotes the words that read the other way.
+4. When no hit of a rule names a direction, its default (tightening) is a guess; when
+   the lead reports an easing event of another rule, the signal says it is uncertain
+   (`default_doubt`).
 
 Across rules: when the lead reports an easing event (a firm easing hit of some rule in
 the lead, or its `lead_easing`), a tightening signal of *another* rule whose every hit
@@ -77,6 +82,7 @@ class Doubt(NamedTuple):
 SENTENCE = "sentence"  # cues of both directions in the sentence that decides
 LEAD_BODY = "lead_body"  # a lead easing, a body sentence on a tightening still going on
 BODY = "body"  # no lead direction, and the body's sentences disagree
+DEFAULT = "default"  # no cue of the rule's own: its default direction against a lead easing
 
 
 def item_direction(
@@ -107,7 +113,9 @@ def item_direction(
         if direction is None:
             continue
         if hit.sentence < lead:
-            if lead_hit is None or lead_hit.direction is not Direction.EASING:
+            if lead_hit is None or (
+                lead_hit.direction is not Direction.EASING and not lead_hit.refuted
+            ):
                 lead_hit = hit
             if disputed is None and hit.rivals:
                 disputed = hit
@@ -115,6 +123,10 @@ def item_direction(
             first = hit
         elif mixed is None and direction is not first.direction:
             mixed = hit
+    # a lead hit denying an easing ("商务部不再批准…出口许可") is the news: a later lead
+    # sentence's easing (the approvals it ends) does not outrank it
+    if lead_hit is not None and lead_hit.refuted:
+        lead_eased = False
     if disputed is not None and disputed.rivals is not None and lead_hit is not None:
         # the direction stays the lead's; the doubt quotes what reads against it
         found = Direction.EASING if lead_eased else lead_hit.direction
@@ -158,9 +170,38 @@ def doubt_text(doubt: Doubt, direction: Direction, text: str) -> str:
     if doubt.kind == SENTENCE:
         verb = "reads" if len(rivals) == 1 else "read"
         return f"{words} in the same sentence {verb} {other.value}"
+    if doubt.kind == DEFAULT:
+        return (
+            f"no word of this signal gives its direction ({direction.value} is the rule's"
+            f" default), and the lead reports an easing ({words})"
+        )
     if doubt.kind == LEAD_BODY:
         return f"the lead reports easing, a later sentence a tightening still going on ({words})"
     return f"the item's sentences disagree: a later one reads {other.value} ({words})"
+
+
+def lead_easing_cues(fired: list[Fired], lead: int) -> list[Match]:
+    """The direction cues of the firm easing hits that the rules in `fired` have in the
+    lead (`lead` is `lead_end(...)`): the easing events the item's news states."""
+    return [
+        cue
+        for _, _, hits, _ in fired
+        for h in hits
+        if h.sentence < lead and h.direction is Direction.EASING and not h.hedged
+        for cue in _cues(h)
+    ]
+
+
+def default_doubt(found: Direction | None, default: Direction, easing: list[Match]) -> Doubt | None:
+    """Why a signal none of whose hits names a direction (`found` None) is uncertain: its
+    rule's `default` is tightening while the lead reports an easing event (`easing`,
+    from `lead_easing_cues`) of another type. Which way this signal's news moves supply is
+    then a guess, said as such (SIGNALS.md: an uncertain direction says so) rather than
+    sent as a firm tightening ("Zambia lifts ban on cobalt exports … exporters need an
+    export permit"); else None."""
+    if found is not None or default is not Direction.TIGHTENING or not easing:
+        return None
+    return Doubt(DEFAULT, easing)
 
 
 def undone_dropped(fired: list[Fired], lead: int, new_story: Callable[[int], bool]) -> list[Fired]:

@@ -27,8 +27,10 @@ from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
     Fired,
+    default_doubt,
     doubt_text,
     item_direction,
+    lead_easing_cues,
     lead_end,
     undone_dropped,
 )
@@ -182,6 +184,17 @@ class Classifier:
         item = _Sentences(*self._matcher.bucket(folded, lowered, sentences), self._in_sentences)
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}
+
+        def clauses_of(index: int) -> Clauses:
+            """Sentence `index`'s clauses, worked out once."""
+            found = clauses.get(index)
+            if found is None:
+                sentence = sentences[index]
+                found = clauses[index] = Clauses(
+                    text, sentence.start, sentence.end, may_ask=asks, lowered=lowered
+                )
+            return found
+
         # sentence -> dated background (see `background`), worked out at its first hit
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
@@ -222,11 +235,7 @@ class Classifier:
                 if not compiled.other_goods.isdisjoint(keys) and compiled.context.isdisjoint(keys):
                     continue
                 sentence = sentences[index]
-                if index not in clauses:
-                    clauses[index] = Clauses(
-                        text, sentence.start, sentence.end, may_ask=asks, lowered=lowered
-                    )
-                hit = compiled.fire(index, item.found(index), keys, folded, clauses[index])
+                hit = compiled.fire(index, item.found(index), keys, folded, clauses_of(index))
                 if hit is not None:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if not hit.background:
@@ -256,7 +265,9 @@ class Classifier:
             if news:
                 lead = lead_end(has_title)
                 eased = bool(compiled.lead_easing) and any(
-                    compiled.lead_eases(keys, partial(item.found, index))
+                    compiled.lead_eases(
+                        keys, partial(item.found, index), folded, partial(clauses_of, index)
+                    )
                     for index, keys in enumerate(item.keys[:lead])
                 )
                 # a trigger that names no direction ("WTO ruling on China's export
@@ -265,7 +276,9 @@ class Classifier:
                     not eased
                     and all(h.direction is None for h in news)
                     and any(
-                        compiled.body_eases(keys, partial(item.found, index))
+                        compiled.body_eases(
+                            keys, partial(item.found, index), folded, partial(clauses_of, index)
+                        )
                         for index, keys in enumerate(item.keys[lead:], start=lead)
                     )
                 ):
@@ -277,9 +290,19 @@ class Classifier:
                 lead_end(has_title),
                 lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
             )
+        # the lead's easing events, against which a rule's default tightening is a guess
+        easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
         return [
             self._signal(
-                name, rule, news, text, sentences, entities, has_title, eased or name in body_eased
+                name,
+                rule,
+                news,
+                text,
+                sentences,
+                entities,
+                has_title,
+                eased or name in body_eased,
+                easing,
             )
             for name, rule, news, eased in fired
         ]
@@ -294,8 +317,11 @@ class Classifier:
         entities: _EntityIndex,
         has_title: bool,
         lead_eased: bool = False,
+        lead_easing: list[Match] | None = None,
     ) -> Signal:
-        """Fold a rule's hits into one signal with severity, score, evidence and entities."""
+        """Fold a rule's hits into one signal with severity, score, evidence and entities.
+        `lead_easing`: the easing cues other rules' hits have in the lead (see
+        `direction.default_doubt`)."""
         firm = [h for h in hits if not h.hedged]
         speculative = not firm
         chosen = firm or hits
@@ -308,6 +334,8 @@ class Classifier:
                 ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
             ),
         )
+        if lead_easing and found is None and doubt is None:
+            doubt = default_doubt(found, rule.direction, lead_easing)
         direction = found or rule.direction
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0

@@ -68,6 +68,9 @@ class Hit:
     rules out: the direction was a guess between them (see `_direction`)."""
     cues: int = 0
     """How many of the last `spans` are the direction cues that set `direction`."""
+    refuted: bool = False
+    """The direction is tightening because an easing cue is negated ("no longer
+    approves", 不再批准, "has not resumed"): the sentence denies the easing."""
 
 
 def distance(text: str, left: int, right: int) -> int:
@@ -176,7 +179,8 @@ class CompiledRule:
         self.firsts = frozenset(g[0] for g in rule.match)
         self.tightening = tuple(rule.tightening)
         self.easing = tuple(rule.easing)
-        self.cue_set = frozenset(rule.tightening) | frozenset(rule.easing)
+        self.tight_set = frozenset(rule.tightening)
+        self.cue_set = self.tight_set | frozenset(rule.easing)
         self.events = tuple(rule.easing_events)
         self.lead_easing = frozenset(rule.lead_easing)
         self.not_easing = frozenset(rule.not_easing)
@@ -188,29 +192,56 @@ class CompiledRule:
         self.window = rule.within or CUE_WINDOW
         self.by_clause = rule.scope == "clause"
 
-    def lead_eases(self, keys: set[str], found: Callable[[], Found]) -> bool:
+    def lead_eases(
+        self,
+        keys: set[str],
+        found: Callable[[], Found],
+        text: str = "",
+        clauses: Callable[[], Clauses] | None = None,
+    ) -> bool:
         """True when a lead sentence with these concepts reports a measure eased: a
         `lead_easing` cue, no `not_easing` or negation cue, and the cue not inside a
         `frame` phrase ("three weeks after Beijing eased the controls, …" names the
         easing as the setting). `found` gives the sentence's matches, asked for only
-        when a frame may hold the cue."""
+        when a frame, a tightening cue or a hedge may rule the cue out.
+
+        Given the item's (folded) `text` and the sentence's `clauses`, the cue must also
+        be the sentence's news: not the earlier event of an "after …" phrase that follows
+        a tightening cue of the rule ("halted again after it resumed operations", see
+        `_prior_dropped`), and not a possibility a hedge just before it makes ("could
+        resume operations", see `_unhedged`)."""
         if self.lead_easing.isdisjoint(keys) or not self.lead_vetoes.isdisjoint(keys):
             return False
-        if self.frames.isdisjoint(keys):
+        guarded = clauses is not None and not (
+            self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys)
+        )
+        if self.frames.isdisjoint(keys) and not guarded:
             return True
         matches = found()
-        return bool(
-            self._unframed([m for c in self.lead_easing for m in matches.get(c, ())], matches)
-        )
+        cues = self._unframed([m for c in self.lead_easing for m in matches.get(c, ())], matches)
+        if cues and guarded and clauses is not None:
+            sentence = clauses()
+            tightening = [m for c in self.tightening for m in matches.get(c, ())]
+            if tightening:
+                _, cues = _prior_dropped(tightening, cues, text, sentence)
+            if cues and not self.hedges.isdisjoint(keys):
+                cues = _unhedged(self.rule, matches, cues, text, sentence)
+        return bool(cues)
 
-    def body_eases(self, keys: set[str], found: Callable[[], Found]) -> bool:
+    def body_eases(
+        self,
+        keys: set[str],
+        found: Callable[[], Found],
+        text: str = "",
+        clauses: Callable[[], Clauses] | None = None,
+    ) -> bool:
         """True when a body sentence with these concepts reports a measure eased as news:
         as `lead_eases`, and neither hedged ("could lift the ban") nor background."""
         return (
             self.hedges.isdisjoint(keys)
             and self.doubts.isdisjoint(keys)
             and self.background.isdisjoint(keys)
-            and self.lead_eases(keys, found)
+            and self.lead_eases(keys, found, text, clauses)
         )
 
     def _unframed(self, cues: list[Match], found: Found) -> list[Match]:
@@ -356,8 +387,11 @@ class CompiledRule:
                         retried = True
                         continue
                 return Hit(
-                    index, picked + cues, direction, hedged, spread, background, rivals, len(cues)
-                )
+                    index, picked + cues, direction, hedged, spread, background, rivals,
+                    len(cues),
+                    bool(flipped) and direction is Direction.TIGHTENING
+                    and any(c in flipped for c in cues),
+                )  # fmt: skip
         return framed
 
     def _direction(

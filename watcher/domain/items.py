@@ -166,7 +166,11 @@ def _evidence_dict(evidence: Evidence) -> dict[str, object]:
     }
     glosses = {s.concept: s.gloss for s in evidence.spans if s.gloss}
     if glosses:
+        # one gloss per span: two terms of one concept may carry two (a concept's own
+        # gloss and a term's, `glosses:` in the rules); "glosses" by concept is what rows
+        # stored before 2026-12-07 hold, kept for readers of either form
         out["glosses"] = glosses
+        out["span_glosses"] = [s.gloss for s in evidence.spans]
     return out
 
 

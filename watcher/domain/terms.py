@@ -65,8 +65,9 @@ class Regex:
 
 def _brace_groups(term: str) -> tuple[list[str], list[range | list[str]]]:
     """`term` cut at its `{a,b}` / `{1..9}` groups: the fixed text around them (one more
-    piece than groups) and each group's options (a `range` for `{1..9}`); raise `TermError` for a range that runs
-    backwards, unbalanced or nested braces, or more than `MAX_EXPANSIONS` phrases."""
+    piece than groups) and each group's options (a `range` for `{1..9}`); raise
+    `TermError` for a range that runs backwards, unbalanced or nested braces, or more
+    than `MAX_EXPANSIONS` phrases."""
     fixed: list[str] = []
     groups: list[range | list[str]] = []
     pos = 0

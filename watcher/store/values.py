@@ -7,6 +7,7 @@ Queries that join several tables label their columns `<table>_<column>`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import RowMapping, Select
@@ -46,17 +47,24 @@ def item_value(row: RowMapping, prefix: str = "") -> Item:
 SIGNAL_COLUMNS = tuple(field.name for field in dataclasses.fields(Signal))
 
 
+def _spans(evidence: Mapping[str, Any]) -> tuple[Span, ...]:
+    """A stored evidence sentence's spans with their glosses: one per span where the row
+    has them ("span_glosses"), else by concept (rows stored before 2026-12-07)."""
+    spans = evidence.get("spans", [])
+    glosses = evidence.get("span_glosses")
+    if not isinstance(glosses, list) or len(glosses) != len(spans):
+        by_concept = evidence.get("glosses", {})
+        glosses = [by_concept.get(concept, "") for _, _, concept in spans]
+    return tuple(
+        Span(int(a), int(b), str(c), str(gloss))
+        for (a, b, c), gloss in zip(spans, glosses, strict=True)
+    )
+
+
 def signal_value(row: RowMapping, prefix: str = "") -> Signal:
     """The `Signal` a signal row stores, evidence spans included."""
     evidence = tuple(
-        Evidence(
-            sentence=e["sentence"],
-            spans=tuple(
-                Span(int(a), int(b), str(c), str(e.get("glosses", {}).get(c, "")))
-                for a, b, c in e.get("spans", [])
-            ),
-            in_title=bool(e.get("in_title")),
-        )
+        Evidence(sentence=e["sentence"], spans=_spans(e), in_title=bool(e.get("in_title")))
         for e in row[f"{prefix}evidence"]
     )
     found = row[f"{prefix}entities"]
