@@ -113,6 +113,22 @@ def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     assert not {v for k, v in undated if k == story_facts.ORDINAL_YEAR}
 
 
+def test_letters_that_case_fold_to_ascii_read_as_the_word_they_spell() -> None:
+    """The patterns ignore case, so "FİRST", "sıxth", "APRİL" and "Frıday" match as the
+    words they spell (Unicode case folding); their facts are those words' facts, and no
+    such spelling in a feed's text can stop its items being read."""
+    when = date(2026, 12, 4)
+    for odd, plain in [
+        ("The FİRST BATCH of 2024 quotas", "The first batch of 2024 quotas"),
+        ("the sıxth round in 2025", "the sixth round in 2025"),
+        ("exports fell in APRİL", "exports fell in April"),
+        ("shipped on aprıl 3", "shipped on April 3"),
+        ("the mine shut on Frıday", "the mine shut on Friday"),
+        ("12 metric tonneſ", "12 metric tonnes"),
+    ]:
+        assert story_facts.fact_values("", odd, when) == story_facts.fact_values("", plain, when)
+
+
 def test_a_chinese_day_alone_takes_its_month_from_the_publication_day() -> None:
     """ "18日" is the 18th on or before the publication day; "30日内" is a span, no day."""
 

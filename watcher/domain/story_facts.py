@@ -166,6 +166,17 @@ _MONTH_ALONE = _starting(
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
+# Case-insensitive patterns match "İ" and "ı" as "i", "ſ" as "s" and the Kelvin sign as
+# "k" (Unicode case folding), which `str.lower` leaves as other letters ("fİrst" lowers
+# to "fi̇rst"): `_word_key` spells a matched English word as the tables do.
+_AS_ASCII = str.maketrans({"\u0307": None, "ı": "i", "ſ": "s", "\u212a": "k"})
+
+
+def _word_key(word: str) -> str:
+    """A word a case-insensitive pattern matched, lower-cased as the tables key it."""
+    return word.lower().translate(_AS_ASCII)
+
+
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -467,7 +478,7 @@ def _text_values(
         for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
             name = match.group(1)
             weekday = (
-                _WEEKDAYS.index(name.lower()[:3])
+                _WEEKDAYS.index(_word_key(name)[:3])
                 if name
                 else "一二三四五六日".index(match.group(2))
             )
@@ -488,7 +499,7 @@ def _text_values(
     day_spans = [m.span() for m in (*day_months, *month_days)]
     for match in _MONTH_ALONE.finditer(text) if months else ():
         if not any(a <= match.start(1) < b for a, b in day_spans):
-            out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
+            out.add((MONTH, f"{_MONTHS[_word_key(match.group(1))]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
@@ -507,7 +518,7 @@ def _text_values(
     series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
     for match in _ORDINAL.finditer(text) if series else ():
         named = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        ordinal(f"{named}:{_ORDINALS[match.group(1).lower()]}", match)
+        ordinal(f"{named}:{_ORDINALS[_word_key(match.group(1))]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
@@ -683,9 +694,9 @@ def _days(
     `_MONTH_DAY` ("July 3"), `_ISO_DAY` and `_CJK_DAY`, found once by `fact_values`."""
     out: set[tuple[int, int]] = set()
     for match in day_months:
-        out.add((_MONTHS[match.group(2).lower()], int(match.group(1))))
+        out.add((_MONTHS[_word_key(match.group(2))], int(match.group(1))))
     for match in month_days:
-        out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
+        out.add((_MONTHS[_word_key(match.group(1))], int(match.group(2))))
     for match in iso_days:
         out.add((int(match.group(2)), int(match.group(3))))
     for match in cjk_days:
