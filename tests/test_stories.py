@@ -37,6 +37,7 @@ from watcher.domain.stories import (
     SHORTLIST,
     Candidate,
     _bound,
+    _normal_tokens,
     best_story,
     contradictions,
     decode_sketch,
@@ -50,8 +51,9 @@ from watcher.domain.stories import (
     script_keys,
     shortlist,
     sketch_text,
+    tokens,
 )
-from watcher.domain.story_facts import described
+from watcher.domain.story_facts import described, normal_text
 from watcher.notify.channels.mail.alert import render_alert
 from watcher.notify.route import route
 from watcher.service.pipeline import poll_source
@@ -828,3 +830,29 @@ def test_an_unlike_item_that_contradicts_bars_its_story_from_a_reprint() -> None
     assert joined.story_id == 1
     assert best_story(new, "own", when, week, [alike, unlike]) is None
     assert best_story(new, "own", when, week, [unlike, alike]) is None
+
+
+def test_an_item_is_tokenised_alike_with_its_title_a_line_or_a_space_apart() -> None:
+    """`sketch_text` tokenises the text its facts read (title and body a line apart): the
+    tokens a space apart give, combining marks, jamo and digits at the seam included."""
+    seams = ["", "a", "3,", ",000", "\u0301e", "\u1100", "\u1161", "稀", "土", "Ⅻ", "①", "ﬁ", "Ç"]
+    for title in seams:
+        for body in seams:
+            assert _normal_tokens(normal_text(title, body)) == tokens(f"{title} {body}")
+    ascii_text = "Prices at 3,000.5 yuan_t rose 8.7% on Q2, 1.2.3 x2y"
+    assert _normal_tokens(ascii_text) == [
+        "prices",
+        "at",
+        "3000.5",
+        "yuan",
+        "t",
+        "rose",
+        "8.7",
+        "on",
+        "q",
+        "2",
+        "1.2.3",
+        "x",
+        "2",
+        "y",
+    ]

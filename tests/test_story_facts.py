@@ -113,6 +113,22 @@ def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     assert not {v for k, v in undated if k == story_facts.ORDINAL_YEAR}
 
 
+def test_letters_that_case_fold_to_ascii_read_as_the_word_they_spell() -> None:
+    """The patterns ignore case, so "FİRST", "sıxth", "APRİL" and "Frıday" match as the
+    words they spell (Unicode case folding); their facts are those words' facts, and no
+    such spelling in a feed's text can stop its items being read."""
+    when = date(2026, 12, 4)
+    for odd, plain in [
+        ("The FİRST BATCH of 2024 quotas", "The first batch of 2024 quotas"),
+        ("the sıxth round in 2025", "the sixth round in 2025"),
+        ("exports fell in APRİL", "exports fell in April"),
+        ("shipped on aprıl 3", "shipped on April 3"),
+        ("the mine shut on Frıday", "the mine shut on Friday"),
+        ("12 metric tonneſ", "12 metric tonnes"),
+    ]:
+        assert story_facts.fact_values("", odd, when) == story_facts.fact_values("", plain, when)
+
+
 def test_a_chinese_day_alone_takes_its_month_from_the_publication_day() -> None:
     """ "18日" is the 18th on or before the publication day; "30日内" is a span, no day."""
 
@@ -213,3 +229,70 @@ def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
     assert actors("印度尼西亚镍矿出口") == {"Indonesia", "Ni"}
     assert actors("印度和印度尼西亚") == {"India", "Indonesia"}
     assert actors("内蒙古稀土") == {"REE"}
+
+
+# `_holds_any` pre-checks: each skipped pattern, and the words one of which it must hold
+_GATED = [
+    ("_WEEKDAY", [story_facts._WEEKDAY_WORDS]),
+    ("_DAY_MONTH", [story_facts._MONTH_STEMS]),
+    ("_MONTH_DAY", [story_facts._MONTH_STEMS]),
+    ("_MONTH_ALONE", [story_facts._MONTH_STEMS]),
+    ("_QUARTER", [story_facts._QUARTER_WORDS]),
+    ("_ORDINAL", [story_facts._ORDINAL_WORDS, story_facts._SERIES_WORDS]),
+    ("_NUMBERED", [story_facts._NUMBERED_WORDS]),
+]
+# characters that match an ASCII letter ignoring case and do not lower-case to it alone
+_CASE_PIECES = ["ı", "İ", "ſ", "fİrst", "FIRST", "aprıl", "İN", "sıxth", "MAY", "Q3", "NO."]
+
+
+def test_a_pattern_is_skipped_only_where_it_can_match_nothing() -> None:
+    """Where a text holds none of a gated pattern's words, the pattern finds nothing in it."""
+    rng = random.Random(21)
+    pieces = [*_PIECES, *_CASE_PIECES]
+    texts = [
+        "".join(rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10)))
+        for _ in range(6000)
+    ]
+    skipped = found = 0
+    for text in texts:
+        folded = story_facts._folded(text, text.lower())
+        for name, word_lists in _GATED:
+            matches = list(getattr(story_facts, name).finditer(text))
+            if all(story_facts._holds_any(folded, words) for words in word_lists):
+                found += bool(matches)
+            else:
+                assert not matches, (name, text)
+                skipped += 1
+    assert skipped > 1000
+    assert found > 1000
+
+
+def test_a_dotted_capital_i_is_read_as_the_i_it_matches() -> None:
+    """The pre-check finds "first" in "FİRST" and "sixth" in "sıxth", which the patterns
+    ignoring case match, though "FİRST".lower() is "fi̇rst"."""
+    for text in ("The FİRST BATCH of quotas", "the sıxth round"):
+        assert story_facts._ORDINAL.search(text)
+        folded = story_facts._folded(text, text.lower())
+        assert story_facts._holds_any(folded, story_facts._ORDINAL_WORDS)
+        assert story_facts._holds_any(folded, story_facts._SERIES_WORDS)
+
+
+def test_a_word_is_found_where_a_word_boundary_search_finds_it() -> None:
+    """`_written_as_word` agrees with `re.search(r"\\bword\\b")` on texts of glued pieces."""
+    rng = random.Random(22)
+    words = ["tianjin", "port", "in", "mount"]
+    pieces = [*words, "x", "_", "1", " ", ",", "é", "Tianjin", "ports", "\n"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        for word in words:
+            expected = re.search(rf"\b{re.escape(word)}\b", text) is not None
+            assert story_facts._written_as_word(word, text) == expected, (word, text)
+
+
+def test_the_script_is_that_of_more_cjk_characters_than_latin_letters() -> None:
+    """`script_of` counts as a regex count of CJK characters and of [A-Za-z] would."""
+    cjk, latin = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"), re.compile("[A-Za-z]")
+    for text in [*_texts(3000, seed=23), "稀土ab", "稀土abc", "ab稀", "Ωé稀", ""]:
+        count = len(cjk.findall(text))
+        expected = "cjk" if count and count > len(latin.findall(text)) else "latin"
+        assert story_facts.script_of(text) == expected, text

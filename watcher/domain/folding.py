@@ -61,9 +61,13 @@ class _Simplifier:
         # (a character class is a bitmap test) instead of a call into OpenCC
         self.traditional = re.compile(f"[{''.join(sorted(traditional))}]")
 
+    def is_simplified(self, text: str) -> bool:
+        """True when `text` holds no traditional character: `simplify` returns it as it is."""
+        return text.isascii() or self.traditional.search(text) is None
+
     def simplify(self, text: str) -> str:
         """`text` in simplified characters, the same length as `text`."""
-        if text.isascii() or self.traditional.search(text) is None:
+        if self.is_simplified(text):
             return text
         out: str = self._convert(text)
         if len(out) == len(text):
@@ -113,6 +117,11 @@ def _simplifier() -> _Simplifier:
 def simplify(text: str) -> str:
     """Traditional Chinese characters in `text` written as simplified; same length."""
     return _simplifier().simplify(text)
+
+
+def is_simplified(text: str) -> bool:
+    """True when `simplify(text)` is `text` itself: it holds no traditional character."""
+    return _simplifier().is_simplified(text)
 
 
 def fold(text: str) -> str:

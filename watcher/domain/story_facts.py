@@ -166,6 +166,17 @@ _MONTH_ALONE = _starting(
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
+# Case-insensitive patterns match "İ" and "ı" as "i", "ſ" as "s" and the Kelvin sign as
+# "k" (Unicode case folding), which `str.lower` leaves as other letters ("fİrst" lowers
+# to "fi̇rst"): `_word_key` spells a matched English word as the tables do.
+_AS_ASCII = str.maketrans({"\u0307": None, "ı": "i", "ſ": "s", "\u212a": "k"})
+
+
+def _word_key(word: str) -> str:
+    """A word a case-insensitive pattern matched, lower-cased as the tables key it."""
+    return word.lower().translate(_AS_ASCII)
+
+
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -365,10 +376,7 @@ def facts_of(
 ) -> frozenset[int]:
     """Every fact of an item's text, its (signal type, direction) pairs and its publication
     day `when` (`PUBLISHED`), as 32-bit values."""
-    out = {fact(kind, value) for kind, value in fact_values(title, body, when, signals)}
-    if when is not None:
-        out.add((PUBLISHED << _SHIFT) | when.toordinal())
-    return frozenset(out)
+    return text_facts(normal_text(title, body), title.count("\n"), when, signals)
 
 
 def approximated(figures: Iterable[int], roundings: Iterable[int]) -> frozenset[int]:
@@ -423,6 +431,27 @@ def named_dates(facts: Iterable[int], around: date) -> set[date]:
     return out
 
 
+def normal_text(title: str, body: str) -> str:
+    """The text `fact_values` reads: the title and the body a line apart, traditional
+    Chinese simplified (`watcher.domain.folding`), then NFKC-normalised."""
+    return unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+
+
+def text_facts(
+    text: str,
+    title_lines: int,
+    when: date | None = None,
+    signals: Iterable[tuple[str, str]] = (),
+) -> frozenset[int]:
+    """`facts_of` an item whose `normal_text` is `text` and whose title holds
+    `title_lines` line breaks: for a caller that reads the normal text too."""
+    values = _text_values(text, title_lines, when, signals)
+    out = {fact(kind, value) for kind, value in values}
+    if when is not None:
+        out.add((PUBLISHED << _SHIFT) | when.toordinal())
+    return frozenset(out)
+
+
 def fact_values(
     title: str, body: str, when: date | None = None, signals: Iterable[tuple[str, str]] = ()
 ) -> set[tuple[int, str]]:
@@ -431,16 +460,25 @@ def fact_values(
     `when` is the item's publication date: a weekday it names ("said on Monday") is
     the last such day on or before it, a `DAY` like any other.
     """
-    text = unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    return _text_values(normal_text(title, body), title.count("\n"), when, signals)
+
+
+def _text_values(
+    text: str, title_lines: int, when: date | None, signals: Iterable[tuple[str, str]]
+) -> set[tuple[int, str]]:
+    """`fact_values` of an item whose `normal_text` is `text`, its title `title_lines`
+    line breaks long."""
     signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     out.add((SCRIPT, script_of(text)))
+    lowered = text.lower()
+    folded = _folded(text, lowered)
     if when is not None:
-        for match in _WEEKDAY.finditer(text):
+        for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
             name = match.group(1)
             weekday = (
-                _WEEKDAYS.index(name.lower()[:3])
+                _WEEKDAYS.index(_word_key(name)[:3])
                 if name
                 else "一二三四五六日".index(match.group(2))
             )
@@ -448,24 +486,24 @@ def fact_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    lowered = text.lower()
     out.update((MATERIAL, name) for name in _material_terms().named(lowered))
     out.update((COUNTRY, name) for name in _countries(lowered))
-    day_months = list(_DAY_MONTH.finditer(text))
-    month_days = list(_MONTH_DAY.finditer(text))
+    months = _holds_any(folded, _MONTH_STEMS)
+    day_months = list(_DAY_MONTH.finditer(text)) if months else []
+    month_days = list(_MONTH_DAY.finditer(text)) if months else []
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
-    for match in _MONTH_ALONE.finditer(text):
+    for match in _MONTH_ALONE.finditer(text) if months else ():
         if not any(a <= match.start(1) < b for a, b in day_spans):
-            out.add((MONTH, f"{_MONTHS[match.group(1).lower()]:02d}"))
+            out.add((MONTH, f"{_MONTHS[_word_key(match.group(1))]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
-    quarters = list(_QUARTER.finditer(text))
+    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, _QUARTER_WORDS) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -477,13 +515,15 @@ def fact_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
 
-    for match in _ORDINAL.finditer(text):
-        series = match.group(2).lower().rstrip("es") if match.group(2) else ""
-        ordinal(f"{series}:{_ORDINALS[match.group(1).lower()]}", match)
+    series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
+    for match in _ORDINAL.finditer(text) if series else ():
+        named = match.group(2).lower().rstrip("es") if match.group(2) else ""
+        ordinal(f"{named}:{_ORDINALS[_word_key(match.group(1))]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
-    numbered = (*_NUMBERED.finditer(text), *_CJK_NUMBERED.finditer(text))
+    numbers = _NUMBERED.finditer(text) if _holds_any(folded, _NUMBERED_WORDS) else ()
+    numbered = (*numbers, *_CJK_NUMBERED.finditer(text))
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
@@ -496,20 +536,62 @@ def fact_values(
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
     out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
-    body_text = text.split("\n", title.count("\n") + 1)[-1]
+    body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
     return out
 
 
+# Words one of which every match of a pattern holds, lower-cased (`folded`): where a text
+# holds none, `fact_values` skips the pattern's pass over it (each costs about as much as
+# a pass, and most English notes name no quarter, weekday or announcement number).
+_MONTH_STEMS = tuple(
+    sorted({name[:3] for name in _MONTHS})
+)  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
+_WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
+_QUARTER_WORDS = ("q1", "q2", "q3", "q4", "quarter", "季度")  # `_QUARTER`
+_ORDINAL_WORDS = tuple(word for word in _ORDINALS if word.isascii())  # `_ORDINAL`, with one of
+_SERIES_WORDS = ("batch", "round", "tranche", "quota", "allocation", "lot")  # `_SERIES`
+_NUMBERED_WORDS = ("no.", "number", "announcement")  # `_NUMBERED`
+
+
+# The characters other than ASCII letters that a pattern's ASCII letter matches when it
+# ignores case, and that do not lower-case to it: "İ" lower-cases to two characters.
+_ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+def _folded(text: str, lowered: str) -> str:
+    """`text` lower-cased (`lowered`), each `_ASCII_FOLD` character in it first written as
+    the ASCII letter it matches: what `_holds_any` reads."""
+    if text.isascii() or not any(char in text for char in "İıſ"):
+        return lowered
+    return text.translate(_ASCII_FOLD).lower()
+
+
+def _holds_any(folded: str, words: Iterable[str]) -> bool:
+    """True when `folded` holds one of `words`: then a pattern ignoring case, each of
+    whose matches holds one of `words`, may match the text.
+
+    `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
+    ASCII letter it matches: so a match's span lower-cases to the words it holds.
+    """
+    return any(map(folded.__contains__, words))
+
+
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_LATIN_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 def script_of(text: str) -> str:
     """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
     two items in other scripts share facts (days, figures, numbers), not words."""
     cjk = len(_CJK_CHAR.findall(text))
-    return "cjk" if cjk and cjk > len(_LATIN_LETTER.findall(text)) else "latin"
+    if not cjk:
+        return "latin"
+    # Latin letters counted in bytes: the ASCII alone, less its letters (a tenth of
+    # a regex scan for [A-Za-z])
+    ascii_text = text.encode("ascii", "ignore")
+    latin = len(ascii_text) - len(ascii_text.translate(None, _LATIN_LETTERS))
+    return "cjk" if cjk > latin else "latin"
 
 
 # An announcement's year is written next to its number ("No. 70 of 2025", "2025年第18号",
@@ -574,12 +656,32 @@ def _places(body: str) -> set[str]:
             first = lowered.split()[0]
             if first in _NOT_PLACES or first in _MONTHS or first[:3] in _WEEKDAYS:
                 continue
-            if re.search(rf"\b{re.escape(first)}\b", body):  # a common noun
+            if _written_as_word(first, body):  # a common noun
                 continue
             if _country_terms().named(lowered) or _material_terms().named(lowered):
                 continue
             out.add(lowered)
     return out
+
+
+def _written_as_word(word: str, text: str) -> bool:
+    """True when `text` holds `word` (which begins and ends with a word character) as a
+    whole word: what `re.search(rf"\b{re.escape(word)}\b", text)` finds, by `str.find`
+    (a name's first word is mostly absent, and the search scanned the whole body at
+    each character: a sixth of an English item's facts)."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = at and _word_char(text[at - 1])
+        if not before and not (end < len(text) and _word_char(text[end])):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _word_char(char: str) -> bool:
+    """True for a character `\\w` matches in a `str` pattern: a letter, a digit, "_"."""
+    return char.isalnum() or char == "_"
 
 
 def _days(
@@ -592,9 +694,9 @@ def _days(
     `_MONTH_DAY` ("July 3"), `_ISO_DAY` and `_CJK_DAY`, found once by `fact_values`."""
     out: set[tuple[int, int]] = set()
     for match in day_months:
-        out.add((_MONTHS[match.group(2).lower()], int(match.group(1))))
+        out.add((_MONTHS[_word_key(match.group(2))], int(match.group(1))))
     for match in month_days:
-        out.add((_MONTHS[match.group(1).lower()], int(match.group(2))))
+        out.add((_MONTHS[_word_key(match.group(1))], int(match.group(2))))
     for match in iso_days:
         out.add((int(match.group(2)), int(match.group(3))))
     for match in cjk_days:
