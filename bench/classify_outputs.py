@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.bench_classify import MIXES, build_items
+from bench.labelled import labelled_rows
 from bench.output_guard import save_or_check
 from watcher.classify.engine import Classifier
 from watcher.config.load import load_config
@@ -41,15 +42,8 @@ BENCH_ITEMS = 4_000
 def items() -> Iterator[tuple[str, str, str, date | None]]:
     """(key, title, body, published) of every item checked, in a fixed order."""
     for path in LABELLED:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                published = row.get("published")
-                day = date.fromisoformat(published[:10]) if published else None
-                key = f"{path.name}:{row.get('id', number)}"
-                yield key, row.get("title", ""), row["body"], day
+        for key, title, body, day, _ in labelled_rows(path, path.name):
+            yield key, title, body, day
     for name, share in MIXES:
         for number, (title, body) in enumerate(build_items(BENCH_ITEMS, signal_share=share)):
             yield f"bench {name}:{number}", title, body, None

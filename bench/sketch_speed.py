@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.bench_classify import MIXES, build_items
+from bench.labelled import labelled_rows
 from bench.output_guard import save_or_check
 from bench.templated import templated_item
 from watcher.domain.stories import encode_sketch, index_keys, sketch_text
@@ -43,23 +44,10 @@ _SIGNALS = (("export_control", "tightening"),)  # what the classifier finds in a
 Item = tuple[str, str, str, date | None, tuple[tuple[str, str], ...]]
 
 
-def _jsonl(path: Path, prefix: str) -> Iterator[Item]:
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            published = row.get("published")
-            day = date.fromisoformat(published[:10]) if published else None
-            signals = tuple((s["type"], s["direction"]) for s in row.get("labels") or [])
-            key = f"{prefix}:{row.get('id', number)}"
-            yield key, row.get("title") or "", row["body"], day, signals
-
-
 def items() -> Iterator[Item]:
     """(key, title, body, date, signals) of every item sketched, in a fixed order."""
-    yield from _jsonl(CORPUS, "corpus")
-    yield from _jsonl(REAL_ITEMS, "real")
+    yield from labelled_rows(CORPUS, "corpus")
+    yield from labelled_rows(REAL_ITEMS, "real")
     day = date(2025, 11, 24)
     for mix, share in MIXES:
         for number, (title, body) in enumerate(build_items(BENCH_ITEMS, signal_share=share)):

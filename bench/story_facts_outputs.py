@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from bench.labelled import labelled_rows
 from bench.output_guard import save_or_check
 from bench.stories import DATA as STORIES
 from bench.stories import HELDOUT, load_items, load_real
@@ -50,16 +51,7 @@ def items() -> Iterator[Item]:
             key = f"{path.name}:{story.story}:{number}"
             yield key, story.title, story.body, story.published.date(), ()
     for path in (CORPUS, DEVSET):
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                published = row.get("published")
-                day = date.fromisoformat(published[:10]) if published else None
-                signals = tuple((s["type"], s["direction"]) for s in row.get("labels") or [])
-                key = f"{path.name}:{row.get('id', number)}"
-                yield key, row.get("title") or "", row["body"], day, signals
+        yield from labelled_rows(path, path.name)
 
 
 def outputs() -> Iterator[str]:
