@@ -166,17 +166,6 @@ _MONTH_ALONE = _starting(
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
-# Case-insensitive patterns match "İ" and "ı" as "i", "ſ" as "s" and the Kelvin sign as
-# "k" (Unicode case folding), which `str.lower` leaves as other letters ("fİrst" lowers
-# to "fi̇rst"): `_word_key` spells a matched English word as the tables do.
-_AS_ASCII = str.maketrans({"\u0307": None, "ı": "i", "ſ": "s", "\u212a": "k"})
-
-
-def _word_key(word: str) -> str:
-    """A word a case-insensitive pattern matched, lower-cased as the tables key it."""
-    return word.lower().translate(_AS_ASCII)
-
-
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -565,6 +554,12 @@ def _folded(text: str, lowered: str) -> str:
     if text.isascii() or not any(char in text for char in "İıſ"):
         return lowered
     return text.translate(_ASCII_FOLD).lower()
+
+
+def _word_key(word: str) -> str:
+    """A word a case-insensitive pattern matched ("FİRST", "Frıday"), lower-cased as the
+    tables key it: each `_ASCII_FOLD` character first written as its ASCII letter."""
+    return word.translate(_ASCII_FOLD).lower()
 
 
 def _holds_any(folded: str, words: Iterable[str]) -> bool:
