@@ -82,7 +82,6 @@ class ElasticWorkers:
         self.moved = 0
         self.retired = 0
         self._preload = tuple(preload)
-        self._warm = warm
         # starts on first use
         self.processes = WorkerPool(workers, deadline, preload=preload, warm=warm)
         self._restarts_before = 0  # the restarts of process pools retired so far
@@ -99,12 +98,12 @@ class ElasticWorkers:
     @property
     def warm(self) -> Callable[[], object] | None:
         """What each new worker process runs before its first task (`WorkerPool.warm`)."""
-        return self._warm
+        return self.processes.warm
 
     @warm.setter
     def warm(self, warm: Callable[[], object] | None) -> None:
         """Takes effect for the worker processes started from now on."""
-        self._warm = self.processes.warm = warm
+        self.processes.warm = warm  # and a retired pool's successor takes it over
 
     @property
     def restarts(self) -> int:
@@ -204,7 +203,7 @@ class ElasticWorkers:
         old = self.processes
         self._restarts_before += old.restarts
         self.processes = WorkerPool(
-            self.workers, self.deadline, preload=self._preload, warm=self._warm
+            self.workers, self.deadline, preload=self._preload, warm=old.warm
         )
         self._up.clear()
         self.retired += 1
