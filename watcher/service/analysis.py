@@ -26,7 +26,7 @@ import pickle
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from watcher.classify.lint import log_rule_warnings
@@ -145,7 +145,15 @@ _WARM_UP_TEXTS = [
 ]
 
 
-def warm_up(rules: Rules) -> None:
+def sketching(config: WatcherConfig) -> bool:
+    """Whether `config`'s items are sketched for stories: story clustering is on (a
+    `polling.story_window` above zero)."""
+    return config.polling.story_window > timedelta(0)
+
+
+def warm_up(rules: Rules, sketches: bool = True) -> None:
     """Build `rules`' classifier in this process and analyse two made-up items with it,
-    so the first real item does not pay the one-off costs (a worker process's `warm`)."""
-    analyse(rules, _WARM_UP_TEXTS)
+    so the first real item does not pay the one-off costs (a worker process's `warm`);
+    without `sketches` (clustering off) the story facts' patterns are left uncompiled,
+    as the real items will leave them."""
+    analyse(rules, _WARM_UP_TEXTS, sketches)

@@ -17,7 +17,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import structlog
@@ -29,7 +29,7 @@ from watcher.domain.errors import FetchError, PageChangedError, ParseError, Sour
 from watcher.domain.items import Item
 from watcher.notify.route import route
 from watcher.service import health
-from watcher.service.analysis import Analysis, analyse
+from watcher.service.analysis import Analysis, analyse, sketching
 from watcher.service.runtime import Runtime
 from watcher.sources import fetch_source, wants_full_text
 from watcher.sources.fulltext import add_full_text
@@ -280,9 +280,9 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
         return []
     today = rt.clock().date()
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
-    sketching = rt.config.polling.story_window > timedelta(0)
+    sketches = sketching(rt.config)
     try:
-        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketching)
+        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
 

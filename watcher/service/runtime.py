@@ -19,7 +19,7 @@ from watcher.notify.channel import Channel, ChannelKind, channels_for
 from watcher.notify.dispatch import Dispatcher
 from watcher.notify.pace import Pacer
 from watcher.ops.memory import limit_malloc_arenas
-from watcher.service.analysis import Rules, warm_up
+from watcher.service.analysis import Rules, sketching, warm_up
 from watcher.sources.http import Fetcher
 from watcher.store.db import Database, open_database
 
@@ -100,7 +100,7 @@ class Runtime:
                 polling.parse_backlog.total_seconds(),
                 idle=polling.parse_idle.total_seconds(),
                 preload=worker_modules(self.config),
-                warm=partial(warm_up, self.rules),
+                warm=partial(warm_up, self.rules, sketching(self.config)),
             )
             if polling.parse_workers
             else ThreadWorkers(PARSE_THREADS, deadline)
@@ -115,7 +115,7 @@ class Runtime:
         self.channels = channels_for(config, self.parsers, self.extra_channels)
         self.config, self.rules = config, rules
         if isinstance(self.parsers, ElasticWorkers):  # workers started later build these
-            self.parsers.warm = partial(warm_up, rules)
+            self.parsers.warm = partial(warm_up, rules, sketching(config))
 
     def dispatcher(self) -> Dispatcher:
         """What a dispatch pass needs: the store, the config, the clock and the rate."""
