@@ -156,26 +156,34 @@ def wordwrap(
     wrapstring: str | None = None,
     break_on_hyphens: bool = True,
 ) -> str:
-    """Jinja's `wordwrap` filter, the same text, without `textwrap` for the common lines.
+    """Jinja's `wordwrap` filter, the same text (`wrap_text`). Registered as a filter that
+    receives the environment (`jinja2.pass_environment`) by
+    `watcher.notify.channels.mail.alert.templates`, so that this module imports no jinja2.
+    """
+    newline = environment.newline_sequence if wrapstring is None else wrapstring
+    return wrap_text(text, width, break_long_words, newline, break_on_hyphens)
+
+
+def wrap_text(
+    text: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    newline: str = "\n",
+    break_on_hyphens: bool = True,
+) -> str:
+    """What Jinja's `wordwrap` filter gives for `text`, without `textwrap` for the common lines.
 
     A line of words between single spaces, holding no other white space (`textwrap`
     drops a chunk that `str.strip` empties) and no word longer than `width`, is
     wrapped greedily here (which is what `textwrap` does with it) unless a hyphenated
-    word at a line's end could be broken at a hyphen; any other line goes to Jinja's
-    own filter. Registered as a filter that receives the
-    environment (`jinja2.pass_environment`) by `watcher.notify.channels.mail.alert.templates`,
-    so that this module imports no jinja2.
+    word at a line's end could be broken at a hyphen; any other line is wrapped by
+    `textwrap` with the filter's settings (`_textwrap`).
     """
-    newline = environment.newline_sequence if wrapstring is None else wrapstring
     out = []
     for line in text.splitlines():
         words = line.split(" ")
         if not _WRAPPABLE.fullmatch(line) or max(map(len, words)) > width:
-            from jinja2.filters import do_wordwrap
-
-            out.append(
-                do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
-            )
+            out.append(_textwrap(line, width, break_long_words, newline, break_on_hyphens))
             continue
         current = words[0]
         wrapped: list[str] = []
@@ -196,12 +204,27 @@ def wordwrap(
             wrapped.append(current)
             out.extend(wrapped)
             continue
-        from jinja2.filters import do_wordwrap
-
-        out.append(
-            do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
-        )
+        out.append(_textwrap(line, width, break_long_words, newline, break_on_hyphens))
     return newline.join(out)
+
+
+def _textwrap(
+    line: str, width: int, break_long_words: bool, newline: str, break_on_hyphens: bool
+) -> str:
+    """One line (no line break in it) as Jinja's `do_wordwrap` wraps it: `textwrap.wrap`
+    with tabs and white space kept, the pieces joined by `newline`."""
+    import textwrap
+
+    return newline.join(
+        textwrap.wrap(
+            line,
+            width=width,
+            expand_tabs=False,
+            replace_whitespace=False,
+            break_long_words=break_long_words,
+            break_on_hyphens=break_on_hyphens,
+        )
+    )
 
 
 def folded(name: str, value: str, *, reused: bool = False) -> bytes:
@@ -238,20 +261,30 @@ _FOLDED_LINES: dict[tuple[str, str], bytes] = {}
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One alternative: its subtype, transfer encoding and encoded payload (`\\n` lines)."""
+    """One alternative: its subtype, transfer encoding and encoded payload as written
+    (`data`: CRLF lines), and the rendered text's UTF-8 lines."""
 
     subtype: str
     encoding: str
-    payload: str
-    text: str
-    """What the part decodes to: the rendered text, its lines ended by `\\n`."""
+    data: bytes
+    lines: tuple[bytes, ...]
 
     @classmethod
     def of(cls, text: str, subtype: str) -> Part:
         """`text` (UTF-8) as a `text/<subtype>` part, encoded as `encode_text` chooses."""
         lines = text.encode("utf-8").splitlines()
-        encoding, payload = _encode_lines(lines)
-        return cls(subtype, encoding, payload, (b"\n".join(lines) + b"\n").decode("utf-8"))
+        encoding, data = _encode_lines(lines)
+        return cls(subtype, encoding, data, tuple(lines))
+
+    @property
+    def payload(self) -> str:
+        """The encoded payload, its lines ended by `\\n` (as `encode_text` gives it)."""
+        return self.data.decode("ascii", "surrogateescape").replace("\r\n", "\n")
+
+    @property
+    def text(self) -> str:
+        """What the part decodes to: the rendered text, its lines ended by `\\n`."""
+        return (b"\n".join(self.lines) + b"\n").decode("utf-8")
 
 
 def encode_text(text: str) -> tuple[str, str]:
@@ -261,37 +294,74 @@ def encode_text(text: str) -> tuple[str, str]:
     `cte_type` is 8bit), else quoted-printable or base64, whichever is shorter on the
     first ten lines. The payload's lines end with `\\n`.
     """
-    return _encode_lines(text.encode("utf-8").splitlines())
+    encoding, data = _encode_lines(text.encode("utf-8").splitlines())
+    return encoding, data.decode("ascii", "surrogateescape").replace("\r\n", "\n")
 
 
-def _encode_lines(lines: list[bytes]) -> tuple[str, str]:
-    """`encode_text` for the text's UTF-8 lines (`bytes.splitlines()`)."""
-    limit = MAIL_POLICY.max_line_length or 78
-    if max((len(line) for line in lines), default=0) <= limit:
-        body = b"\n".join(lines) + b"\n"
+def _encode_lines(lines: list[bytes]) -> tuple[str, bytes]:
+    """`encode_text` for the text's UTF-8 lines (`bytes.splitlines()`), the payload's
+    lines ended by CRLF as they are sent."""
+    if max(map(len, lines), default=0) <= _LIMIT:
+        body = CRLF.join(lines) + CRLF
         if body.isascii():
-            return "7bit", body.decode("ascii")
+            return "7bit", body
         if MAIL_POLICY.cte_type == "8bit":
-            return "8bit", body.decode("ascii", "surrogateescape")
-    linesep = MAIL_POLICY.linesep.encode("ascii")
-    sniff = linesep.join(lines[:10]) + linesep
-    # `qp_body` encodes line by line: the first ten lines' encoding is both the sniff's
-    # and the start of the body's, so the lines are escaped and broken once
+            return "8bit", body
+    # `qp_body` encodes line by line: each line escaped and broken on its own
     # (`bytes.splitlines` left no CR or LF in a line, and every other character
-    # `str.splitlines` breaks at is escaped)
-    escaped = _escape_all(b"\n".join(lines)).split("\n")
-    head = _qp_lines(escaped[:10], limit)
-    sniff_qp = "\n".join([*head, ""])
-    if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
-        if len(lines) <= 10:
-            return "quoted-printable", sniff_qp
-        return "quoted-printable", "\n".join([*head, *_qp_lines(escaped[10:], limit), ""])
-    data = linesep.join(lines) + linesep
-    step = limit // 4 * 3
-    encoded = "".join(
-        binascii.b2a_base64(data[i : i + step]).decode("ascii") for i in range(0, len(data), step)
+    # `str.splitlines` breaks at is escaped), so a line's encoding is looked up
+    # (`_qp_encoded`); the first ten lines' encoding is both the sniff's and the body's
+    encoded = _qp_encoded(lines)
+    sniff = CRLF.join(lines[:10]) + CRLF
+    # the sniff's length as `"\\n".join([*head, ""])`: each line's and its newline
+    if sum(length for _, length in encoded[:10]) + len(encoded[:10]) <= len(
+        binascii.b2a_base64(sniff)
+    ):
+        return "quoted-printable", "\r\n".join([chunk for chunk, _ in encoded] + [""]).encode(
+            "ascii"
+        )
+    data = CRLF.join(lines) + CRLF
+    step = _LIMIT // 4 * 3
+    return "base64", b"".join(
+        binascii.b2a_base64(data[i : i + step])[:-1] + CRLF for i in range(0, len(data), step)
     )
-    return "base64", encoded
+
+
+_LIMIT = MAIL_POLICY.max_line_length or 78
+
+
+def _qp_encoded(lines: list[bytes]) -> list[tuple[str, int]]:
+    """Each line quoted-printable (`_qp_lines`), its soft line breaks CRLF, and its
+    length with `\\n` line breaks (what `encode_text`'s choice measures).
+
+    Most lines of an alert are the template's own and recur in every email: each is
+    escaped and broken once per process (`_QP_LINES`), not once per email. The lines
+    not seen before are escaped together, in one pass.
+    """
+    found = _QP_LINES
+    encoded = [found.get(line) for line in lines]
+    new = [line for line, known in zip(lines, encoded, strict=True) if known is None]
+    if not new:
+        return encoded  # type: ignore[return-value]  # no None left
+    if len(found) + len(new) > QP_LINES:
+        found.clear()
+    escaped = iter(_escape_all(b"\n".join(new)).split("\n"))
+    for index, known in enumerate(encoded):
+        if known is not None:
+            continue
+        line = next(escaped)
+        if len(line) <= _LIMIT and line[-1:] not in (" ", "\t"):
+            known = (line, len(line))  # what `_qp_lines` leaves of it
+        else:
+            pieces = _qp_lines([line], _LIMIT)
+            known = ("\r\n".join(pieces), sum(map(len, pieces)) + len(pieces) - 1)
+        encoded[index] = found[lines[index]] = known
+    return encoded  # type: ignore[return-value]  # every None replaced
+
+
+QP_LINES = 4096
+_QP_LINES: dict[bytes, tuple[str, int]] = {}
+"""`_qp_encoded`'s line encodings by line, at most `QP_LINES` of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +426,7 @@ def assemble(
         out.append(folded("Content-Type", f'text/{part.subtype}; charset="utf-8"', reused=True))
         out.append(folded("Content-Transfer-Encoding", part.encoding, reused=True))
         out.append(CRLF)
-        out.append(part.payload.encode("ascii", "surrogateescape").replace(b"\n", CRLF))
+        out.append(part.data)
     out.append(CRLF + delimiter + b"--" + CRLF)
     return Assembled(
         tuple((name, value) for name, value, _ in every), tuple(parts), boundary, b"".join(out)
