@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import markupsafe
 import pytest
 from sqlmodel import select
 
@@ -40,6 +41,7 @@ from watcher.domain.items import (
 )
 from watcher.notify.channels.mail.alert import render_alert, render_alert_mail
 from watcher.notify.channels.mail.alert import text_part as make_text_part
+from watcher.notify.channels.mail.alert_bodies import escape_html
 from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.channels.mail.presentation import severity_marks
@@ -532,3 +534,12 @@ def test_the_sent_parts_are_the_templates_output_on_every_branch(
     ]
     for marker in branches:  # each branch taken by some alerts and not by others
         assert 0 < sum(marker in html for html in htmls) < len(htmls), marker
+
+
+def test_the_written_parts_escape_as_jinjas_autoescaping() -> None:
+    """`escape_html` == markupsafe's `escape` (what Jinja calls) on text holding each
+    character it replaces, alone, repeated and among others, ASCII and not."""
+    samples = ["", "plain", "&", "<", ">", "'", '"', "&amp;", "&#39;", _NASTY, "Zoë <稀土> & 'é'"]
+    samples += ["".join(chars) for chars in itertools.product("&<>'\"a é", repeat=3)]
+    for text in samples:
+        assert escape_html(text) == str(markupsafe.escape(text)), text

@@ -30,12 +30,12 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
 from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
-from watcher.notify.channels.mail.alert_bodies import alert_html, alert_text
+from watcher.notify.channels.mail.alert_bodies import alert_html, alert_text, escape_html
 from watcher.notify.channels.mail.headers import (
     MAIL_POLICY,
     WITHHELD_TITLE,
@@ -539,16 +539,16 @@ def evidence_view(evidence: Evidence) -> EvidenceView:
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < pos:
             continue
-        pieces.append(escape(sentence[pos : span.start]))
+        pieces.append(escape_html(sentence[pos : span.start]))
         pieces.append(_MARK)
-        pieces.append(escape(sentence[span.start : span.end]))
+        pieces.append(escape_html(sentence[span.start : span.end]))
         pieces.append("</mark>")
         if span.gloss:  # a term in another script: what it means, in English
             pieces.append(_GLOSS)
-            pieces.append(escape(span.gloss))
+            pieces.append(escape_html(span.gloss))
             pieces.append(")</span>")
         pos = span.end
-    pieces.append(escape(sentence[pos:]))
+    pieces.append(escape_html(sentence[pos:]))
     text = one_line(evidence.marked(glossed=True))
     return EvidenceView(text, Markup("".join(pieces)), evidence.in_title)
 

@@ -7,21 +7,32 @@ the templates' output byte for byte over alerts that take every branch, hostile 
 text included. A change to an alert template must be made here too.
 
 Escaping is the templates' autoescaping: every value the HTML shows goes through
-markupsafe's `escape` (the function Jinja calls), except the `Markup` built for it
-(the sanitised summary, the marked evidence sentences) and the palette's colours and
-severity marks, which come from `presentation` alone.
+`escape_html` (what markupsafe's `escape`, the function Jinja calls, does to a `str`),
+except the `Markup` built for it (the sanitised summary, the marked evidence
+sentences) and the palette's colours and severity marks, which come from
+`presentation` alone.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from markupsafe import escape
-
 from watcher.notify.channels.mail.mime import wrap_text
 
 if TYPE_CHECKING:
     from watcher.notify.channels.mail.alert import AlertView, SignalView
+
+
+def escape_html(text: str) -> str:
+    """`text` with `&`, `<`, `>`, `'` and `"` replaced as markupsafe's `escape` replaces them
+    (`&#39;`, `&#34;` for the quotes), as a plain `str`: no `Markup` made for each value."""
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 def alert_text(view: AlertView, unsubscribe: str, link: str) -> str:
@@ -78,45 +89,46 @@ def alert_text(view: AlertView, unsubscribe: str, link: str) -> str:
 
 def alert_html(view: AlertView, unsubscribe: str, link: str) -> str:
     """`alert.html.j2` (in `_layout.html.j2`) rendered for `view`; `link` as `alert_text`."""
-    headline = escape(view.headline)
-    page = view.link and escape(view.link)
+    headline = escape_html(view.headline)
+    page = view.link and escape_html(view.link)
     out = [_HEAD, headline, _OPEN, view.accent, _BANNER]
     if page:
         out += ['<a href="', page, '" style="color:#175cd3;text-decoration:underline;">']
         out += [headline, "</a>"]
     else:
         out.append(headline)
-    out += [_DATELINE, escape(view.source), " · ", escape(view.published)]
+    out += [_DATELINE, escape_html(view.source), " · ", escape_html(view.published)]
     if view.document:
-        out += [" · ", escape(view.document)]
+        out += [" · ", escape_html(view.document)]
     out.append("</div>\n")
     if view.update:
-        out += [_UPDATE, escape(view.update), "</div>"]
+        out += [_UPDATE, escape_html(view.update), "</div>"]
     out.append("\n</td></tr>\n")
     for s in view.signals:
         out.append(_signal_html(s))
     out.append("\n")
     if view.summary_html:
         out += [_SUMMARY, view.summary_html, "\n</td></tr>\n"]
-    out += [_FACTS, escape(view.source), _PUBLISHED, escape(view.published), "</td></tr>\n"]
+    out += [_FACTS, escape_html(view.source), _PUBLISHED, escape_html(view.published)]
+    out.append("</td></tr>\n")
     if page:
         out += [_LINK, page, '" style="color:#175cd3;">Read the report</a></td></tr>\n']
     elif view.document:
-        out += [_DOCUMENT, escape(view.document), _LOCAL_FILE]
+        out += [_DOCUMENT, escape_html(view.document), _LOCAL_FILE]
     out.append("\n")
     if view.also_reported_by:
-        out += [_ALSO, escape(", ".join(view.also_reported_by))]
+        out += [_ALSO, escape_html(", ".join(view.also_reported_by))]
         out.append(f" (carried by {view.carried_by} sources)</td></tr>")
     out.append("\n")
     if view.story_news:
-        out += [_NEWS, escape(view.story_news), "</td></tr>"]
-    out += [_FOOTER, escape(view.recipient), ". "]
+        out += [_NEWS, escape_html(view.story_news), "</td></tr>"]
+    out += [_FOOTER, escape_html(view.recipient), ". "]
     if link:
-        out += ['<a href="', escape(link), '" style="color:#175cd3;">Unsubscribe</a>']
+        out += ['<a href="', escape_html(link), '" style="color:#175cd3;">Unsubscribe</a>']
         out.append(" in one click, or write to")
     else:
         out.append("To stop these emails, write to")
-    mailbox = escape(unsubscribe)
+    mailbox = escape_html(unsubscribe)
     out += [' <a href="mailto:', mailbox, '" style="color:#175cd3;">', mailbox, _END]
     return "".join(out)
 
@@ -124,16 +136,16 @@ def alert_html(view: AlertView, unsubscribe: str, link: str) -> str:
 def _signal_html(s: SignalView) -> str:
     """One signal's rows of `alert.html.j2`."""
     count = len(s.evidence)
-    severity = escape(s.severity)
+    severity = escape_html(s.severity)
     out = [
         _SIGNAL,
-        escape(s.label),
+        escape_html(s.label),
         _DIRECTION,
         s.colour,
         ";color:",
         s.colour,
         ';">',
-        escape(s.direction),
+        escape_html(s.direction),
         _SEVERITY,
         s.colour,
         ';" title="severity ',
@@ -149,20 +161,20 @@ def _signal_html(s: SignalView) -> str:
         "\n</div>\n",
     ]
     if s.direction_uncertain and s.direction_doubt:
-        out += [_DOUBT, escape(s.direction_doubt), "</div>"]
-    out += [_WHY, escape(s.rule), f"</b>, score {s.score:.2f}, {count} sentence"]
+        out += [_DOUBT, escape_html(s.direction_doubt), "</div>"]
+    out += [_WHY, escape_html(s.rule), f"</b>, score {s.score:.2f}, {count} sentence"]
     out.append("s</div>\n" if count != 1 else "</div>\n")
     for e in s.evidence:
         out += [_QUOTE, e.html, _IN_TITLE if e.in_title else "", "</blockquote>\n"]
     out.append(_ENTITIES)
     if s.elements:
-        out += [_ELEMENTS, escape(", ".join(s.elements)), "</td></tr>"]
+        out += [_ELEMENTS, escape_html(", ".join(s.elements)), "</td></tr>"]
     out.append("\n")
     if s.products:
-        out += [_PRODUCTS, escape(", ".join(s.products)), "</td></tr>"]
+        out += [_PRODUCTS, escape_html(", ".join(s.products)), "</td></tr>"]
     out.append("\n")
     if s.countries:
-        out += [_COUNTRIES, escape(", ".join(s.countries)), "</td></tr>"]
+        out += [_COUNTRIES, escape_html(", ".join(s.countries)), "</td></tr>"]
     out.append("\n</table>\n</td></tr>\n")
     return "".join(out)
 

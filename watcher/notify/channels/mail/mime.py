@@ -20,6 +20,7 @@ import binascii
 import codecs
 import email.policy
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 CRLF = b"\r\n"
 _UNSAFE = re.compile(rb"[^\t\n\r\x20-\x7e]+")  # what quoted-printable escapes, but `=`
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_WRAPPABLE = re.compile(r"\S+(?: \S+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
 
 
@@ -173,39 +173,51 @@ def wrap_text(
 ) -> str:
     """What Jinja's `wordwrap` filter gives for `text`, without `textwrap` for the common lines.
 
-    A line of words between single spaces, holding no other white space (`textwrap`
-    drops a chunk that `str.strip` empties) and no word longer than `width`, is
-    wrapped greedily here (which is what `textwrap` does with it) unless a hyphenated
-    word at a line's end could be broken at a hyphen; any other line is wrapped by
-    `textwrap` with the filter's settings (`_textwrap`).
+    A printable line of words between single spaces (`textwrap` drops a chunk that
+    `str.strip` empties) with no word longer than `width` is wrapped greedily here
+    (`_greedy`: what `textwrap` does with it) unless a hyphenated word at a line's end
+    could be broken at a hyphen; any other line is wrapped by `textwrap` with the
+    filter's settings (`_textwrap`).
     """
     out = []
     for line in text.splitlines():
-        words = line.split(" ")
-        if not _WRAPPABLE.fullmatch(line) or max(map(len, words)) > width:
-            out.append(_textwrap(line, width, break_long_words, newline, break_on_hyphens))
+        if not line:
+            out.append("")  # what `textwrap` makes of an empty line
             continue
-        current = words[0]
-        wrapped: list[str] = []
-        for word in words[1:]:
-            if len(current) + 1 + len(word) <= width:
-                current += " " + word
+        # single spaces between words: no other white space (every other white space
+        # character is unprintable), no space doubled, leading or trailing
+        if line.isprintable() and "  " not in line and line[0] != " " and line[-1] != " ":
+            wrapped = _greedy(width).findall(line)
+            # the lines rejoin to `line` unless a word is longer than `width` (the
+            # pattern then skips to a part of it that fits); `textwrap` may break a
+            # hyphenated word after a hyphen, never before the first `-` past its first
+            # character: when not even that much fits, it moves the whole word to the
+            # next line too, otherwise it decides itself
+            if " ".join(wrapped) == line and (
+                not break_on_hyphens
+                or "-" not in line
+                or not any(
+                    _hyphen_fits(before, after, width)
+                    for before, after in itertools.pairwise(wrapped)
+                )
+            ):
+                out.extend(wrapped)
                 continue
-            # `textwrap` may break a hyphenated word after a hyphen or before an em-dash,
-            # never before the first `-` past its first character: when not even that
-            # much fits, it moves the whole word to the next line too; otherwise its own
-            # filter decides
-            hyphen = word.find("-", 1) if break_on_hyphens else -1
-            if hyphen > 0 and len(current) + 1 + hyphen <= width:
-                break
-            wrapped.append(current)
-            current = word
-        else:
-            wrapped.append(current)
-            out.extend(wrapped)
-            continue
         out.append(_textwrap(line, width, break_long_words, newline, break_on_hyphens))
     return newline.join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _greedy(width: int) -> re.Pattern[str]:
+    """The lines of a greedy wrap at `width` of words between single spaces: as many
+    words as fit, then the space after them (or the end)."""
+    return re.compile(f"(.{{1,{width}}})(?: |$)")
+
+
+def _hyphen_fits(before: str, after: str, width: int) -> bool:
+    """Whether the first word of `after` could be broken at a hyphen onto `before`."""
+    hyphen = after.split(" ", 1)[0].find("-", 1)
+    return hyphen > 0 and len(before) + 1 + hyphen <= width
 
 
 def _textwrap(
@@ -313,13 +325,11 @@ def _encode_lines(lines: list[bytes]) -> tuple[str, bytes]:
     # (`_qp_encoded`); the first ten lines' encoding is both the sniff's and the body's
     encoded = _qp_encoded(lines)
     sniff = CRLF.join(lines[:10]) + CRLF
-    # the sniff's length as `"\\n".join([*head, ""])`: each line's and its newline
-    if sum(length for _, length in encoded[:10]) + len(encoded[:10]) <= len(
-        binascii.b2a_base64(sniff)
-    ):
-        return "quoted-printable", "\r\n".join([chunk for chunk, _ in encoded] + [""]).encode(
-            "ascii"
-        )
+    # the sniff's length as `"\\n".join([*head, ""])`: each line's and its newline, a soft
+    # line break (`=\r\n` here) one character shorter
+    head = sum(len(chunk) - chunk.count("\r\n") + 1 for chunk in encoded[:10])
+    if head <= len(binascii.b2a_base64(sniff)):
+        return "quoted-printable", ("\r\n".join(encoded) + "\r\n").encode("ascii")
     data = CRLF.join(lines) + CRLF
     step = _LIMIT // 4 * 3
     return "base64", b"".join(
@@ -330,37 +340,40 @@ def _encode_lines(lines: list[bytes]) -> tuple[str, bytes]:
 _LIMIT = MAIL_POLICY.max_line_length or 78
 
 
-def _qp_encoded(lines: list[bytes]) -> list[tuple[str, int]]:
-    """Each line quoted-printable (`_qp_lines`), its soft line breaks CRLF, and its
-    length with `\\n` line breaks (what `encode_text`'s choice measures).
+def _qp_encoded(lines: list[bytes]) -> list[str]:
+    """Each line quoted-printable (`_qp_lines`), its soft line breaks CRLF.
 
     Most lines of an alert are the template's own and recur in every email: each is
     escaped and broken once per process (`_QP_LINES`), not once per email. The lines
     not seen before are escaped together, in one pass.
     """
     found = _QP_LINES
-    encoded = [found.get(line) for line in lines]
-    new = [line for line, known in zip(lines, encoded, strict=True) if known is None]
-    if not new:
-        return encoded  # type: ignore[return-value]  # no None left
-    if len(found) + len(new) > QP_LINES:
-        found.clear()
-    escaped = iter(_escape_all(b"\n".join(new)).split("\n"))
-    for index, known in enumerate(encoded):
-        if known is not None:
-            continue
-        line = next(escaped)
-        if len(line) <= _LIMIT and line[-1:] not in (" ", "\t"):
-            known = (line, len(line))  # what `_qp_lines` leaves of it
-        else:
-            pieces = _qp_lines([line], _LIMIT)
-            known = ("\r\n".join(pieces), sum(map(len, pieces)) + len(pieces) - 1)
-        encoded[index] = found[lines[index]] = known
+    encoded: list[str | None] = list(map(found.get, lines))
+    new = _positions_of_none(encoded)
+    if new:
+        if len(found) + len(new) > QP_LINES:
+            found.clear()
+        escaped = _escape_all(b"\n".join([lines[i] for i in new])).split("\n")
+        for index, line in zip(new, escaped, strict=True):
+            if len(line) > _LIMIT or line[-1:] in (" ", "\t"):
+                line = "\r\n".join(_qp_lines([line], _LIMIT))
+            # else: what `_qp_lines` leaves of a short line not ending in white space
+            encoded[index] = found[lines[index]] = line
     return encoded  # type: ignore[return-value]  # every None replaced
 
 
+def _positions_of_none(values: list[str | None]) -> list[int]:
+    """Where `values` holds None, found by `list.index` (most lines are known)."""
+    positions: list[int] = []
+    try:
+        while True:
+            positions.append(values.index(None, positions[-1] + 1 if positions else 0))
+    except ValueError:
+        return positions
+
+
 QP_LINES = 4096
-_QP_LINES: dict[bytes, tuple[str, int]] = {}
+_QP_LINES: dict[bytes, str] = {}
 """`_qp_encoded`'s line encodings by line, at most `QP_LINES` of them."""
 
 
@@ -382,7 +395,7 @@ class Assembled:
         """
         problems = []
         head, sep, body = self.data.partition(b"\r\n\r\n")
-        lines = (head + b"\r\n").split(b"\r\n")[:-1]
+        lines = head.split(b"\r\n")
         starts = [
             line.split(b":", 1)[0].decode("ascii", "replace")
             for line in lines
@@ -390,10 +403,12 @@ class Assembled:
         ]
         if starts != [name for name, _ in self.headers]:
             problems.append(f"header lines {starts}")
-        if any(b"\r" in line or b"\n" in line for line in lines):
+        # every CR and every LF of the header block is one of a CRLF pair
+        crlf = head.count(b"\r\n")
+        if head.count(b"\r") != crlf or head.count(b"\n") != crlf:
             problems.append("a bare CR or LF in the headers")
-        broken = [name for name, value in self.headers if _LINE_BREAK.search(value)]
-        if broken:
+        if _LINE_BREAK.search("".join(value for _, value in self.headers)):
+            broken = [name for name, value in self.headers if _LINE_BREAK.search(value)]
             problems.append(f"a line break inside {broken}")
         delimiter = b"--" + self.boundary.encode("ascii")
         if (
