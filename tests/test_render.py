@@ -39,7 +39,7 @@ from watcher.domain.items import (
     Signal,
     Span,
 )
-from watcher.notify.channels.mail.alert import render_alert, render_alert_mail
+from watcher.notify.channels.mail.alert import evidence_view, render_alert, render_alert_mail
 from watcher.notify.channels.mail.alert import text_part as make_text_part
 from watcher.notify.channels.mail.alert_bodies import escape_html
 from watcher.notify.channels.mail.digest import render_digest
@@ -48,6 +48,7 @@ from watcher.notify.channels.mail.presentation import severity_marks
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
+from watcher.sources.html import one_line
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)
@@ -543,3 +544,24 @@ def test_the_written_parts_escape_as_jinjas_autoescaping() -> None:
     samples += ["".join(chars) for chars in itertools.product("&<>'\"a é", repeat=3)]
     for text in samples:
         assert escape_html(text) == str(markupsafe.escape(text)), text
+
+
+def test_an_evidence_sentences_text_is_its_marked_sentence_on_one_line() -> None:
+    """`evidence_view(e).text` == `one_line(e.marked(glossed=True))`, and its HTML marks
+    the same terms, over spans out of order, overlapping, glossed and at either end."""
+    sentence = "China\nimposed an export ban <on> dysprosium & 暂停实施 terbium"
+    span_sets = [
+        (),
+        (Span(6, 13, "impose"),),
+        (Span(17, 27, "export_control"), Span(6, 13, "impose")),
+        (Span(0, 5, "c"), Span(3, 9, "overlap"), Span(48, 52, "suspend", "suspend a measure")),
+        (Span(len(sentence) - 7, len(sentence), "tb"), Span(28, 32, "x", "<gloss & 'q'>")),
+    ]
+    for spans in span_sets:
+        evidence = Evidence(sentence, spans)
+        view = evidence_view(evidence)
+        assert view.text == one_line(evidence.marked(glossed=True))
+        # the HTML without its tags reads as the sentence with the glosses
+        shown = html.unescape(re.sub(r"<[^>]+>", "", view.html))
+        assert shown == evidence.marked("", "", glossed=True)
+        assert view.html.count("<mark ") == evidence.marked().count("[")

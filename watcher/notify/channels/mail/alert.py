@@ -532,25 +532,25 @@ def signal_view(signal: Signal, config: MailSettings) -> SignalView:
 
 
 def evidence_view(evidence: Evidence) -> EvidenceView:
-    """The sentence with matched terms marked: `[term]` in text, `<mark>` in HTML."""
+    """The sentence with matched terms marked: `[term]` in text (`Evidence.marked` with
+    glosses, on one line), `<mark>` in HTML; both written in one pass over the spans."""
     pieces: list[str] = []  # joined into one `Markup`: every piece of the sentence escaped
+    marked: list[str] = []  # `evidence.marked(glossed=True)`, piece by piece
     pos = 0
     sentence = evidence.sentence
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < pos:
             continue
-        pieces.append(escape_html(sentence[pos : span.start]))
-        pieces.append(_MARK)
-        pieces.append(escape_html(sentence[span.start : span.end]))
-        pieces.append("</mark>")
+        before, term = sentence[pos : span.start], sentence[span.start : span.end]
+        pieces += [escape_html(before), _MARK, escape_html(term), "</mark>"]
+        marked += [before, "[", term, "]"]
         if span.gloss:  # a term in another script: what it means, in English
-            pieces.append(_GLOSS)
-            pieces.append(escape_html(span.gloss))
-            pieces.append(")</span>")
+            pieces += [_GLOSS, escape_html(span.gloss), ")</span>"]
+            marked += [" (", span.gloss, ")"]
         pos = span.end
     pieces.append(escape_html(sentence[pos:]))
-    text = one_line(evidence.marked(glossed=True))
-    return EvidenceView(text, Markup("".join(pieces)), evidence.in_title)
+    marked.append(sentence[pos:])
+    return EvidenceView(one_line("".join(marked)), Markup("".join(pieces)), evidence.in_title)
 
 
 _MARK = '<mark style="background:#fde68a;padding:0 2px;">'
