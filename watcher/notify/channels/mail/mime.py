@@ -4,8 +4,9 @@ Building `EmailMessage` objects and flattening them (then parsing the result aga
 check it) was most of the CPU of an alert. `assemble` writes the message itself: the
 headers folded by `MAIL_POLICY` (those that repeat from email to email folded once and
 reused, `headers.reused_header`), Subject by `headers.fold_subject`, the parts as
-multipart/alternative with the transfer encoding `alert.encode_text` chooses, the
-quoted-printable bodies by `qp_body` (byte for byte `email.quoprimime.body_encode`).
+multipart/alternative with the transfer encoding `encode_text` chooses, the
+quoted-printable bodies line by line as `qp_body` writes them (byte for byte
+`email.quoprimime.body_encode`), each line of a template encoded once per process.
 
 `Assembled.check` is the cheap structural check run on every email before it is sent
 (one header line per header set, in order, no bare CR or LF, the boundary exactly
