@@ -57,7 +57,12 @@ def test_every_pattern_behind_a_lookahead_matches_what_its_plain_form_matches() 
     patterns = _fast_patterns()
     assert {"_MONTH_DAY", "_FIGURE", "_COUNT", "_WEEKDAY", "_QUARTER"} <= set(patterns)
     for text in _texts(4000, seed=16):
+        folded = story_facts._folded(text, text.lower())
         for name, (fast, plain) in patterns.items():
+            if name == "_SIGNED_FIGURE" and story_facts._holds_any(
+                folded, story_facts._LETTER_CURRENCIES
+            ):
+                continue  # read only where no currency is written in letters
             found = [(m.span(), m.groups()) for m in fast.finditer(text)]
             assert found == [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
 
@@ -98,6 +103,43 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
             assert found == _plain_named(table, lowered), text
             named += len(found)
     assert named > 1000
+
+
+def test_one_pass_for_materials_and_countries_names_what_the_two_tables_name() -> None:
+    """`_actors` (one automaton for both tables) names the materials and the countries that
+    `_material_terms` and `_countries` name, a nested Chinese country name included."""
+    words = [
+        w.rstrip("*")
+        for table in (story_facts.MATERIAL_TABLE, story_facts.COUNTRY_TABLE)
+        for ws in table.values()
+        for w in ws
+    ]
+    rng = random.Random(23)
+    pieces = [*words, "印度尼西亚", "s", "es", " ", " ", "-", "y", "x"]
+    both = 0
+    for text in [*_texts(1000, seed=24), *("".join(rng.choices(pieces, k=6)) for _ in range(3000))]:
+        lowered = text.lower()
+        materials, countries = story_facts._actors(lowered)
+        assert materials == story_facts._material_terms().named(lowered), text
+        assert countries == story_facts._countries(lowered), text
+        both += bool(materials and countries)
+    assert both > 500
+
+
+def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_finds() -> None:
+    """Where a text writes no currency in letters ("usd", "rmb"...), `_SIGNED_FIGURE` (tried
+    at digits and currency signs alone) finds each figure `_FIGURE` finds; `_figures`
+    reads the same figures whether or not it is given the folded text."""
+    skipped = 0
+    for text in _texts(6000, seed=25):
+        folded = story_facts._folded(text, text.lower())
+        assert story_facts._figures(text, folded) == story_facts._figures(text), text
+        if not story_facts._holds_any(folded, story_facts._LETTER_CURRENCIES):
+            skipped += 1
+            found = [(m.span(), m.groups()) for m in story_facts._SIGNED_FIGURE.finditer(text)]
+            expected = [(m.span(), m.groups()) for m in story_facts._FIGURE.finditer(text)]
+            assert found == expected, text
+    assert skipped > 1000
 
 
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:

@@ -97,9 +97,10 @@ class Sketch:
     """The fingerprint of one item's text: bottom-k hashes and true sizes of two sets.
 
     Immutable, compared and hashed by value. A sketch read back from storage
-    (`decode_sketch`) builds its hash sets (`shingles`, `words`, `title_words`) only when
-    first asked for them: a comparison that a contradicting fact settles reads `facts`
-    alone, and most candidates of a poll end there.
+    (`decode_sketch`) or just made (`sketch_text`) builds its hash sets (`shingles`,
+    `words`, `title_words`) only when first asked for them: a comparison that a
+    contradicting fact settles reads `facts` alone, and most candidates of a poll end
+    there; an item's own sketch is mostly only keyed and encoded.
     """
 
     __slots__ = (
@@ -136,11 +137,12 @@ class Sketch:
     def _sorted_in(cls, ordered: tuple[tuple[int, ...], ...], counts: tuple[int, int]) -> Sketch:
         """The sketch of four sorted sets (shingles, words, title words, facts), each a
         tuple of distinct values in order, and its (shingle, word) counts: kept in order
-        for `index_keys` and `encode_sketch`, which would sort them again."""
+        for `index_keys` and `encode_sketch`, which would sort them again. Its hash sets
+        are made on first use: an item's own sketch is mostly only keyed and encoded."""
         sketch = cls.__new__(cls)
         sketch.shingle_count, sketch.word_count = counts
         sketch.facts = frozenset(ordered[3])
-        sketch._sets = [frozenset(ordered[0]), frozenset(ordered[1]), frozenset(ordered[2])]
+        sketch._sets = [None, None, None]
         sketch._packed = None
         sketch.by_kind = facts_by_kind(ordered[3])
         sketch._bars = None
@@ -183,9 +185,12 @@ class Sketch:
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
         if found is None:
-            assert self._packed is not None  # a set is None only in a packed sketch
-            data, bounds = self._packed
-            found = frozenset(_values(data, bounds[which - 1] if which else 0, bounds[which]))
+            if self._ordered is not None:  # a made sketch (`_sorted_in`)
+                found = frozenset(self._ordered[which])
+            else:
+                assert self._packed is not None  # else a packed one (`_packed_in`)
+                data, bounds = self._packed
+                found = frozenset(_values(data, bounds[which - 1] if which else 0, bounds[which]))
             self._sets[which] = found
         return found
 

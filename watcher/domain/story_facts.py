@@ -231,16 +231,20 @@ _NUMBER_WORDS = {
     "twelve": 12,
     "dozen": 12,
 }
-_FIGURE = _starting(
-    r"$¥€£urc\d",
+_FIGURE_BODY = (
     rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|mn(?![a-z])|m(?![a-z])|thousand|k(?![a-z])|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|(?:(?:wet|dry)\s+)?metric\s+ton(?:ne)?s?|"
     r"[wd]mt|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
-    r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
-    re.I,
+    r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?"
 )
+_FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
+# A figure begins with a letter only where a currency is written in letters before it: in
+# a text naming none (`_holds_any`), the pass tries digits and currency signs alone, a
+# third of the positions of an English text.
+_LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
+_SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
 _SCALES = {
     "million": 6,
     "mln": 6,
@@ -475,8 +479,9 @@ def _text_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    out.update((MATERIAL, name) for name in _material_terms().named(lowered))
-    out.update((COUNTRY, name) for name in _countries(lowered))
+    materials, countries = _actors(lowered)
+    out.update((MATERIAL, name) for name in materials)
+    out.update((COUNTRY, name) for name in countries)
     months = _holds_any(folded, _MONTH_STEMS)
     day_months = list(_DAY_MONTH.finditer(text)) if months else []
     month_days = list(_MONTH_DAY.finditer(text)) if months else []
@@ -516,7 +521,7 @@ def _text_values(
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
-    figures, roundings, figure_spans = _figures(text)
+    figures, roundings, figure_spans = _figures(text, folded)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
@@ -653,7 +658,7 @@ def _places(body: str) -> set[str]:
                 continue
             if _written_as_word(first, body):  # a common noun
                 continue
-            if _country_terms().named(lowered) or _material_terms().named(lowered):
+            if _actor_terms().named(lowered):  # a country or a material
                 continue
             out.add(lowered)
     return out
@@ -699,7 +704,9 @@ def _days(
     return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
 
 
-def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
+def _figures(
+    text: str, folded: str | None = None
+) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
 
@@ -710,12 +717,13 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     significant digits as it was written with (at most 8), each marked "~", and a
     figure written without a scale word also rounds, unmarked, to fewer decimals than
     it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
-    of it (`approximated`).
+    of it (`approximated`). `folded` is `text` as `_holds_any` reads it, when known.
     """
     out: set[str] = set()
     roundings: set[str] = set()
     spans: list[tuple[int, int]] = []
-    for match in _FIGURE.finditer(text):
+    lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
+    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
         currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
             continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
@@ -922,6 +930,27 @@ def _countries(lowered: str) -> set[str]:
 
 
 _NESTED_NAMES = (("印度尼西亚", "印尼"),)  # (a name holding another's, its own short form)
+
+
+@cache
+def _actor_terms() -> _Terms:
+    """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton, each name marked by its table's
+    letter ("mNi", "cChile"): one pass over a text instead of two."""
+    tables = {"m": MATERIAL_TABLE, "c": COUNTRY_TABLE}
+    return _terms(
+        {mark + name: words for mark, table in tables.items() for name, words in table.items()}
+    )
+
+
+def _actors(lowered: str) -> tuple[set[str], set[str]]:
+    """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
+    names, found in one pass where no country's name holds another's."""
+    if any(long in lowered for long, _ in _NESTED_NAMES):
+        return _material_terms().named(lowered), _countries(lowered)
+    found: dict[str, set[str]] = {"m": set(), "c": set()}
+    for marked in _actor_terms().named(lowered):
+        found[marked[0]].add(marked[1:])
+    return found["m"], found["c"]
 
 
 def described(
