@@ -142,6 +142,35 @@ def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_fin
     assert skipped > 1000
 
 
+def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> None:
+    """`_COUNT` (one word boundary before a number and a number word) finds the matches of
+    its first form (a lookbehind before the number), and `_HEDGE` behind its lookahead
+    finds a hedge word before a figure where its plain form finds one."""
+    words = "|".join(story_facts._NUMBER_WORDS)
+    number = story_facts._NUMBER
+    first = re.compile(rf"(?<![\w.,]){number}(?![\w.,]?\d)|\b(?:{words})\b", re.I)
+    hedge = re.compile(story_facts._HEDGE.pattern.split("])(?:", 1)[1][:-1], re.I)
+    rng = random.Random(26)
+    hedges = ["about", "Over", "more than", "close to", "约", "逾", "超过", "nearly", "x", "ten"]
+    pieces = [*_PIECES, *hedges]
+    counted = hedged = 0
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
+        )
+        found = [(m.span(), m.group()) for m in story_facts._COUNT.finditer(text)]
+        assert found == [(m.span(), m.group()) for m in first.finditer(text)], text
+        counted += bool(found)
+        for end in range(len(text) + 1):
+            start = max(0, end - 20)
+            fast = story_facts._HEDGE.search(text, start, end)
+            plain = hedge.search(text, start, end)
+            assert (fast and fast.span()) == (plain and plain.span()), (text, end)
+            hedged += plain is not None
+    assert counted > 1000
+    assert hedged > 1000
+
+
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     """A batch or round takes the year named nearest to it in its own sentence."""
     values = story_facts.fact_values(

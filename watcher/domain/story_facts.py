@@ -724,7 +724,7 @@ def _figures(
     spans: list[tuple[int, int]] = []
     lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
     for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
-        currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
+        currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
             continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
         if not (currency or unit or scale):
@@ -756,7 +756,8 @@ def _figures(
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
-_HEDGE = re.compile(
+_HEDGE = _starting(
+    "arnomslcj逾约近超大将",
     r"(?:\b(?:about|around|approximately|roughly|nearly|almost|over|some|more than|"
     r"less than|close to|just under|just over)|逾|约|近|超过|超|大约|将近)\s*"
     r"(?:[$¥€£]|us\$|rmb|usd|cny)?\s?$",
@@ -775,7 +776,8 @@ def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
 
 _COUNT = _starting(
     r"\d" + "".join(sorted({word[0] for word in _NUMBER_WORDS})),
-    rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b",
+    # one word boundary before both (it is "not after a word character" before a digit)
+    rf"\b(?:(?<![.,]){_NUMBER}(?![\w.,]?\d)|(?:{'|'.join(_NUMBER_WORDS)})\b)",
     re.I,
 )
 
@@ -815,6 +817,8 @@ def _rounded(value: float, digits: int) -> str:
     """`value` to `digits` significant digits, readable: 18125 → "18100" (3 digits),
     8.5e9 → "8.5 billion"."""
     rounded = float(f"{value:.{digits}g}")
+    if rounded < 1e6:  # most figures: no scale word
+        return f"{rounded:.{PRECISION}g}"
     for scale, word in ((1e9, " billion"), (1e6, " million")):
         if rounded >= scale:
             return f"{rounded / scale:.{PRECISION}g}{word}"
