@@ -13,6 +13,7 @@ import random
 import re
 from datetime import date
 
+import watcher.domain.stories as stories
 import watcher.domain.story_facts as story_facts
 
 _PIECES = [
@@ -169,6 +170,23 @@ def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> Non
             hedged += plain is not None
     assert counted > 1000
     assert hedged > 1000
+
+
+def test_an_ascii_item_is_sketched_as_its_text_tokens_give() -> None:
+    """`sketch_text` reads an ASCII text's tokens in bytes: its shingles, words and counts
+    are those of its `_normal_tokens` (stop words, numbers with thousands separators,
+    texts of fewer than three tokens included)."""
+    rng = random.Random(27)
+    pieces = ["the", "of", "The", "3,000", "3.5", "1.2.3", "x2y", "a_b", "Gallium", "GALLIUM"]
+    pieces += ["per cent", "rare earth", "said", "", ",", ".", "-", "\n", "(", "%", "Q2", "45"]
+    for _ in range(3000):
+        title, body = (" ".join(rng.choices(pieces, k=rng.randint(0, 9))) for _ in "tb")
+        sketch = stories.sketch_text(title, body)
+        toks = stories._normal_tokens(story_facts.normal_text(title, body))
+        shingles, words = stories._shingled(toks, " "), stories.content_words(toks)
+        assert (sketch.shingle_count, sketch.word_count) == (len(shingles), len(words))
+        assert sketch.shingles == frozenset(stories._bottom_sorted(shingles)), (title, body)
+        assert sketch.words == frozenset(stories._bottom_sorted(words)), (title, body)
 
 
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:

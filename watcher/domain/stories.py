@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import AnyStr
 
 import xxhash
 
@@ -73,6 +74,7 @@ K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
 # `_TOKEN` on lower-cased ASCII text, where it can match nothing else: twice as fast
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,][0-9]+)*")
+_ASCII_BYTES_TOKEN = re.compile(rb"[a-z]+|[0-9]+(?:[.,][0-9]+)*")  # `_ASCII_TOKEN` in bytes
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d)")  # a comma between digits; "," first: a fast scan
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset(
@@ -91,6 +93,7 @@ _STOP = frozenset(
     first week's
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
+_STOP_BYTES = frozenset(word.encode() for word in _STOP)
 
 
 class Sketch:
@@ -292,17 +295,32 @@ def sketch_text(
     # separator is a token, nor composes with a neighbour in NFKC. Simplifying (OpenCC)
     # reads phrases across the separator, so a text that needs it is tokenised apart.
     joined = f"{title}\n{body}"
-    toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
-    if len(toks) >= 3:
-        triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
-        shingles = set(map(" ".join, triples))
+    if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
+        ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
+        ascii_shingles = _shingled(ascii_toks, b" ")
+        ascii_words = {
+            t for t in ascii_toks if (len(t) > 2 or t.isdigit()) and t not in _STOP_BYTES
+        }
+        counts = (len(ascii_shingles), len(ascii_words))
+        hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
     else:
-        shingles = {" ".join(toks)} if toks else set()
-    words = content_words(toks)
+        toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
+        shingles, words = _shingled(toks, " "), content_words(toks)
+        counts = (len(shingles), len(words))
+        hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
     title_words = {_hash(w) for w in content_words(tokens(title))}
     facts = text_facts(text, title.count("\n"), when, signals)
-    ordered = (_bottom_sorted(shingles), _bottom_sorted(words), sorted(title_words), sorted(facts))
-    return Sketch._sorted_in(tuple(map(tuple, ordered)), (len(shingles), len(words)))
+    ordered = (*hashed, sorted(title_words), sorted(facts))
+    return Sketch._sorted_in(tuple(map(tuple, ordered)), counts)
+
+
+def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:
+    """The word 3-shingles of `toks`, each its tokens a space apart (one shingle of all
+    of them when there are fewer than three)."""
+    if len(toks) >= 3:
+        triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
+        return set(map(space.join, triples))
+    return {space.join(toks)} if toks else set()
 
 
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
@@ -925,7 +943,12 @@ def _hash(text: str) -> int:
 
 def _bottom_sorted(values: set[str]) -> list[int]:
     """The `K` smallest distinct hashes of `values`, in order."""
-    return sorted(set(map(xxhash.xxh32_intdigest, map(str.encode, values))))[:K]
+    return _bottom_of_bytes(map(str.encode, values))
+
+
+def _bottom_of_bytes(values: Iterable[bytes]) -> list[int]:
+    """The `K` smallest distinct hashes of `values` (UTF-8 text), in order."""
+    return sorted(set(map(xxhash.xxh32_intdigest, values)))[:K]
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
