@@ -9,6 +9,7 @@ with and without spaces, so that word boundaries, plurals, case and CJK all occu
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import date
@@ -187,6 +188,42 @@ def test_an_ascii_item_is_sketched_as_its_text_tokens_give() -> None:
         assert (sketch.shingle_count, sketch.word_count) == (len(shingles), len(words))
         assert sketch.shingles == frozenset(stories._bottom_sorted(shingles)), (title, body)
         assert sketch.words == frozenset(stories._bottom_sorted(words)), (title, body)
+
+
+def test_cjk_bigrams_are_pairs_of_cjk_tokens_one_after_another() -> None:
+    """`content_words` pairs each CJK character that is a token of its own with the next
+    one; not a CJK character inside a longer token ("ab中", a letter run), nor across
+    another token."""
+    cjk = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+    rng = random.Random(28)
+    pieces = ["稀", "土", "中", "国", "あ", "カ", "ab中", "中c", "x", "12", "gallium", "镓"]
+    paired = 0
+    for _ in range(5000):
+        toks = rng.choices(pieces, k=rng.randint(0, 12))
+        alone = [t if len(t) == 1 and cjk.match(t) else "" for t in toks]
+        pairs = {a + b for a, b in itertools.pairwise(alone) if a and b}
+        words = stories.content_words(toks)
+        assert {w for w in words if cjk.match(w)} == pairs, toks
+        paired += bool(pairs)
+    assert paired > 1000
+
+
+def test_month_and_weekday_passes_skipped_by_words_find_what_they_find_unskipped() -> None:
+    """`text_facts` given an ASCII text's words (`sketch_text`: its content words) reads the
+    facts it reads without them: no month or weekday name is a stop word or short."""
+    rng = random.Random(29)
+    pieces = [p for p in _PIECES if p.isascii()]
+    pieces += ["mayor", "market", "Mondays", "decline", "Sunday_", "JUNE", "on Sunday"]
+    when = date(2026, 12, 4)
+    for _ in range(4000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 12))
+        )
+        toks = stories._normal_tokens(text)
+        words = {t.encode() for t in stories.content_words(toks)}
+        assert story_facts.text_facts(text, 0, when, (), words) == story_facts.text_facts(
+            text, 0, when
+        ), text
 
 
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import struct
 import unicodedata
@@ -77,6 +78,8 @@ _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,][0-9]+)*")
 _ASCII_BYTES_TOKEN = re.compile(rb"[a-z]+|[0-9]+(?:[.,][0-9]+)*")  # `_ASCII_TOKEN` in bytes
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d)")  # a comma between digits; "," first: a fast scan
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# CJK characters that are tokens of their own, one after another in tokens joined by "\x00"
+_CJK_RUN = re.compile(rf"(?<![^\x00])(?:{_CJK.pattern})(?:\x00{_CJK.pattern})*(?![^\x00])")
 _STOP = frozenset(
     """
     a about above after again against all also am an and any
@@ -276,9 +279,10 @@ def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
     # A CJK token is one character, so the length test already leaves it out here.
     out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
-    if _CJK.search("".join(toks)):  # a CJK character is always a token of its own
-        cjk = [t if len(t) == 1 and _CJK.match(t) else "" for t in toks]
-        out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
+    joined = "\x00".join(toks)  # no token holds "\x00"
+    for run in _CJK_RUN.findall(joined) if not joined.isascii() else ():
+        characters = run[::2]  # a run of CJK tokens, "\x00" apart
+        out.update(map(operator.add, characters, characters[1:]))
     return out
 
 
@@ -304,12 +308,13 @@ def sketch_text(
         counts = (len(ascii_shingles), len(ascii_words))
         hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
     else:
+        ascii_words = None
         toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
         shingles, words = _shingled(toks, " "), content_words(toks)
         counts = (len(shingles), len(words))
         hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
     title_words = {_hash(w) for w in content_words(tokens(title))}
-    facts = text_facts(text, title.count("\n"), when, signals)
+    facts = text_facts(text, title.count("\n"), when, signals, ascii_words)
     ordered = (*hashed, sorted(title_words), sorted(facts))
     return Sketch._sorted_in(tuple(map(tuple, ordered)), counts)
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from functools import cache
 
@@ -435,10 +436,15 @@ def text_facts(
     title_lines: int,
     when: date | None = None,
     signals: Iterable[tuple[str, str]] = (),
+    words: AbstractSet[bytes] | None = None,
 ) -> frozenset[int]:
     """`facts_of` an item whose `normal_text` is `text` and whose title holds
-    `title_lines` line breaks: for a caller that reads the normal text too."""
-    values = _text_values(text, title_lines, when, signals)
+    `title_lines` line breaks: for a caller that reads the normal text too.
+
+    `words`, for an ASCII text, holds every word of it at least three letters long
+    (lower-cased, in bytes), when the caller knows them: a pass whose every match names
+    a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
+    values = _text_values(text, title_lines, when, signals, words)
     out = {fact(kind, value) for kind, value in values}
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
@@ -457,10 +463,14 @@ def fact_values(
 
 
 def _text_values(
-    text: str, title_lines: int, when: date | None, signals: Iterable[tuple[str, str]]
+    text: str,
+    title_lines: int,
+    when: date | None,
+    signals: Iterable[tuple[str, str]],
+    words: AbstractSet[bytes] | None = None,
 ) -> set[tuple[int, str]]:
     """`fact_values` of an item whose `normal_text` is `text`, its title `title_lines`
-    line breaks long."""
+    line breaks long (`words`: see `text_facts`)."""
     signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
@@ -468,7 +478,11 @@ def _text_values(
     lowered = text.lower()
     folded = _folded(text, lowered)
     if when is not None:
-        for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
+        if words is None:
+            weekdays = _holds_any(folded, _WEEKDAY_WORDS)
+        else:
+            weekdays = not _NAMED_WORDS[_WEEKDAY].isdisjoint(words)
+        for match in _WEEKDAY.finditer(text) if weekdays else ():
             name = match.group(1)
             weekday = (
                 _WEEKDAYS.index(_word_key(name)[:3])
@@ -482,7 +496,10 @@ def _text_values(
     materials, countries = _actors(lowered)
     out.update((MATERIAL, name) for name in materials)
     out.update((COUNTRY, name) for name in countries)
-    months = _holds_any(folded, _MONTH_STEMS)
+    if words is None:
+        months = _holds_any(folded, _MONTH_STEMS)
+    else:
+        months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
     day_months = list(_DAY_MONTH.finditer(text)) if months else []
     month_days = list(_MONTH_DAY.finditer(text)) if months else []
     iso_days = list(_ISO_DAY.finditer(text))
@@ -542,6 +559,16 @@ _MONTH_STEMS = tuple(
     sorted({name[:3] for name in _MONTHS})
 )  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
 _WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
+# In an ASCII text, the words one of which every match of a pattern holds as a whole word
+# (`text_facts` given the text's `words`): the months' names for `_DAY_MONTH`, `_MONTH_DAY`
+# and `_MONTH_ALONE` (a stem is in most texts: "market", "may"), the weekdays' for `_WEEKDAY`.
+_NAMED_WORDS = {
+    _MONTH_DAY: frozenset(name.encode() for name in _MONTHS),
+    _WEEKDAY: frozenset(
+        name.encode()
+        for name in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    ),
+}
 _QUARTER_WORDS = ("q1", "q2", "q3", "q4", "quarter", "季度")  # `_QUARTER`
 _ORDINAL_WORDS = tuple(word for word in _ORDINALS if word.isascii())  # `_ORDINAL`, with one of
 _SERIES_WORDS = ("batch", "round", "tranche", "quota", "allocation", "lot")  # `_SERIES`
