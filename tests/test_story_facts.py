@@ -188,6 +188,8 @@ def test_an_ascii_item_is_sketched_as_its_text_tokens_give() -> None:
         assert (sketch.shingle_count, sketch.word_count) == (len(shingles), len(words))
         assert sketch.shingles == frozenset(stories._bottom_sorted(shingles)), (title, body)
         assert sketch.words == frozenset(stories._bottom_sorted(words)), (title, body)
+        title_words = stories.content_words(stories.tokens(title))
+        assert sketch.title_words == {stories._hash(w) for w in title_words}, title
 
 
 def test_cjk_bigrams_are_pairs_of_cjk_tokens_one_after_another() -> None:
@@ -210,10 +212,12 @@ def test_cjk_bigrams_are_pairs_of_cjk_tokens_one_after_another() -> None:
 
 def test_month_and_weekday_passes_skipped_by_words_find_what_they_find_unskipped() -> None:
     """`text_facts` given an ASCII text's words (`sketch_text`: its content words) reads the
-    facts it reads without them: no month or weekday name is a stop word or short."""
+    facts it reads without them: no month or weekday name, nor "quarter", is a stop word
+    or short."""
     rng = random.Random(29)
     pieces = [p for p in _PIECES if p.isascii()]
     pieces += ["mayor", "market", "Mondays", "decline", "Sunday_", "JUNE", "on Sunday"]
+    pieces += ["headquarters", "quarterly", "Q3", "Q5", "q"]
     when = date(2026, 12, 4)
     for _ in range(4000):
         text = "".join(

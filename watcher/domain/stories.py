@@ -302,9 +302,7 @@ def sketch_text(
     if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
         ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
         ascii_shingles = _shingled(ascii_toks, b" ")
-        ascii_words = {
-            t for t in ascii_toks if (len(t) > 2 or t.isdigit()) and t not in _STOP_BYTES
-        }
+        ascii_words = _ascii_content_words(ascii_toks)
         counts = (len(ascii_shingles), len(ascii_words))
         hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
     else:
@@ -313,10 +311,19 @@ def sketch_text(
         shingles, words = _shingled(toks, " "), content_words(toks)
         counts = (len(shingles), len(words))
         hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
-    title_words = {_hash(w) for w in content_words(tokens(title))}
+    if title.isascii():  # as `tokens` reads it, in bytes
+        title_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", title.lower()).encode())
+        title_words = set(map(xxhash.xxh32_intdigest, _ascii_content_words(title_toks)))
+    else:
+        title_words = {_hash(w) for w in content_words(tokens(title))}
     facts = text_facts(text, title.count("\n"), when, signals, ascii_words)
     ordered = (*hashed, sorted(title_words), sorted(facts))
     return Sketch._sorted_in(tuple(map(tuple, ordered)), counts)
+
+
+def _ascii_content_words(toks: list[bytes]) -> set[bytes]:
+    """`content_words` of an ASCII text's tokens in bytes (it has no CJK bigrams)."""
+    return {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP_BYTES}
 
 
 def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:

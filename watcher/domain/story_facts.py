@@ -514,7 +514,10 @@ def _text_values(
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
-    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, _QUARTER_WORDS) else []
+    # an ASCII text without the word "quarter" can name one only as "Q1" to "Q4"
+    quarterly = words is None or b"quarter" in words
+    gate = _QUARTER_WORDS if quarterly else _QUARTER_WORDS[:4]
+    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, gate) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -611,7 +614,7 @@ _LATIN_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), or
 def script_of(text: str) -> str:
     """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
     two items in other scripts share facts (days, figures, numbers), not words."""
-    cjk = len(_CJK_CHAR.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK_CHAR.findall(text))
     if not cjk:
         return "latin"
     # Latin letters counted in bytes: the ASCII alone, less its letters (a tenth of
