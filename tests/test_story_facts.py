@@ -230,6 +230,24 @@ def test_month_and_weekday_passes_skipped_by_words_find_what_they_find_unskipped
         ), text
 
 
+def test_a_made_sketch_reads_as_its_stored_form_reads() -> None:
+    """A sketch just made builds its hash sets and its facts by kind on first use; they
+    are those of the sketch read back from its stored form."""
+    for text in _texts(1500, seed=30):
+        made = stories.sketch_text(text[:20], text, date(2026, 12, 4), [("quota", "tightening")])
+        stored = stories.decode_sketch(stories.encode_sketch(made))
+        assert stored is not None
+        assert dict(made.by_kind) == dict(stored.by_kind), text
+        assert made.of_kind(story_facts.FIGURE) == stored.of_kind(story_facts.FIGURE)
+        assert (made.shingles, made.words, made.title_words) == (
+            stored.shingles,
+            stored.words,
+            stored.title_words,
+        )
+        assert made == stored
+        assert made.bars == stored.bars
+
+
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     """A batch or round takes the year named nearest to it in its own sentence."""
     values = story_facts.fact_values(

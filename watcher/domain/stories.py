@@ -140,20 +140,34 @@ class Sketch:
         self._ordered: tuple[tuple[int, ...], ...] | None = None
 
     @classmethod
-    def _sorted_in(cls, ordered: tuple[tuple[int, ...], ...], counts: tuple[int, int]) -> Sketch:
+    def _sorted_in(
+        cls,
+        ordered: tuple[tuple[int, ...], ...],
+        counts: tuple[int, int],
+        facts: frozenset[int] | None = None,
+    ) -> Sketch:
         """The sketch of four sorted sets (shingles, words, title words, facts), each a
         tuple of distinct values in order, and its (shingle, word) counts: kept in order
-        for `index_keys` and `encode_sketch`, which would sort them again. Its hash sets
-        are made on first use: an item's own sketch is mostly only keyed and encoded."""
+        for `index_keys` and `encode_sketch`, which would sort them again (`facts`: the
+        facts as a set, when the caller has it). Its hash sets and `by_kind` are made on
+        first use (`__getattr__`): an item's own sketch is mostly only keyed and encoded."""
         sketch = cls.__new__(cls)
         sketch.shingle_count, sketch.word_count = counts
-        sketch.facts = frozenset(ordered[3])
+        sketch.facts = frozenset(ordered[3]) if facts is None else facts
         sketch._sets = [None, None, None]
         sketch._packed = None
-        sketch.by_kind = facts_by_kind(ordered[3])
         sketch._bars = None
         sketch._ordered = ordered
         return sketch
+
+    def __getattr__(self, name: str) -> Mapping[int, frozenset[int]]:
+        """`by_kind` of a made sketch (`_sorted_in`), grouped when first read; called only
+        while that slot is unset, so reading a set slot costs nothing more."""
+        if name != "by_kind":
+            raise AttributeError(name)
+        by_kind = facts_by_kind(self._in_order(3))
+        self.by_kind = by_kind
+        return by_kind
 
     def _in_order(self, which: int) -> Sequence[int]:
         """Set `which` (0 shingles, 1 words, 2 title words, 3 facts) sorted."""
@@ -318,7 +332,7 @@ def sketch_text(
         title_words = {_hash(w) for w in content_words(tokens(title))}
     facts = text_facts(text, title.count("\n"), when, signals, ascii_words)
     ordered = (*hashed, sorted(title_words), sorted(facts))
-    return Sketch._sorted_in(tuple(map(tuple, ordered)), counts)
+    return Sketch._sorted_in(tuple(map(tuple, ordered)), counts, facts)
 
 
 def _ascii_content_words(toks: list[bytes]) -> set[bytes]:
