@@ -248,6 +248,28 @@ def test_a_made_sketch_reads_as_its_stored_form_reads() -> None:
         assert made.bars == stored.bars
 
 
+def test_the_month_patterns_match_what_a_flat_alternation_of_months_matches() -> None:
+    """`_MONTH`, the months' names as a prefix tree, finds in each month pattern what the
+    names in one flat alternation, longest first, find."""
+    flat = "|".join(sorted(story_facts._MONTHS, key=len, reverse=True))
+    patterns = _fast_patterns()
+    pieces = [*_PIECES, "Sept.", "septembers", "Junes", "mar", "Marc", "augusta", "Jul7"]
+    rng = random.Random(31)
+    found = 0
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
+        )
+        for name in ("_DAY_MONTH", "_MONTH_DAY", "_MONTH_ALONE"):
+            tree, plain = patterns[name]
+            assert story_facts._MONTH in plain.pattern
+            flat_pattern = re.compile(plain.pattern.replace(story_facts._MONTH, flat), plain.flags)
+            matches = [(m.span(), m.groups()) for m in tree.finditer(text)]
+            assert matches == [(m.span(), m.groups()) for m in flat_pattern.finditer(text)], text
+            found += bool(matches)
+    assert found > 500
+
+
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:
     """A batch or round takes the year named nearest to it in its own sentence."""
     values = story_facts.fact_values(
