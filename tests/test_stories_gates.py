@@ -330,3 +330,44 @@ def test_two_rewrites_naming_one_month_of_one_year_corroborate_each_other() -> N
 
     assert same_story(quick_facts, wire(2027))
     assert not same_story(quick_facts, wire(2031))
+
+
+MINE_HALT = (
+    "",
+    "Varnok Minerals has halted work at its Tessaly zinc pit after a landslide cut the"
+    " access road, the Perth-listed miner told investors, adding that no staff were hurt.",
+)
+MINE_HALT_REWRITE = (
+    "",
+    "A landslide forced Varnok Minerals to stop operations at Tessaly, its zinc"
+    " operation in the outback; crews are clearing the access route, the company said.",
+)
+
+
+def test_a_loose_rewrite_naming_the_same_miner_and_mine_joins() -> None:
+    """Two undated rewrites sharing a fifth of their words and no day or figure join when
+    both give the miner's and the mine's names; give the mine and the miner other names
+    in one and the loose overlap is no evidence."""
+    first = sketch_text(*MINE_HALT)
+    rewrite = MINE_HALT_REWRITE[1]
+    other = rewrite.replace("Varnok Minerals", "Quorlane Metals").replace("Tessaly", "Brindle")
+    assert same_story(first, sketch_text("", rewrite))
+    assert not same_story(first, sketch_text("", other))
+
+
+NOTICE = (
+    "Pricing notice: brand amendment for nickel cathode",
+    "After a consultation period, Brightmark has amended the specified brands in its"
+    " nickel cathode price assessment, in-whs Antwerp. {brand} cathodes move from the"
+    " alloy grade to the standard grade from the next assessment.",
+)
+
+
+def test_a_template_notice_on_another_company_is_another_event() -> None:
+    """Two notices of one frame that differ only in the company whose brand moves are
+    two events (a contradicting name); a second copy of one notice is one."""
+    halvorsen = sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen"))
+    ostrova = sketch_text(NOTICE[0], NOTICE[1].format(brand="Ostrova"))
+    assert "name" in contradictions(halvorsen, ostrova)
+    assert not same_story(halvorsen, ostrova)
+    assert same_story(halvorsen, sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen")))

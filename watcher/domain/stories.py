@@ -44,6 +44,7 @@ from watcher.domain.story_facts import (
     KINDS,
     MATERIAL,
     MONTH,
+    NAME,
     ORDINAL,
     ORDINAL_YEAR,
     PERCENT,
@@ -314,7 +315,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
-    `LISTED` or more materials: `_same_list`) or their sources dated
+    `LISTED` or more materials: `_same_list`; the same proper names: `_same_names`) or
+    their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
     scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
@@ -395,12 +397,30 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or one month and one year (a
     period, `_same_period`), or the same list of `LISTED` or more materials
     (`_same_list`), or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
+    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b) or _same_names(a, b):
         return True
     if _same_period(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+NAMES_SHARED = 2  # proper names two items both give that corroborate them (`_same_names`)
+NAMES_AGREE = 0.5  # ... when they are this share of the names either gives
+
+
+def _same_names(a: Sketch, b: Sketch) -> bool:
+    """True when both items give `NAMES_SHARED` or more proper names (`NAME`: the miner,
+    its mine, the agency; `watcher.domain.story_names`) and those are `NAMES_AGREE` of the
+    names either gives: two outlets' rewrites of one event name its actors whatever
+    their other words ("Alphamin", "Bisie"). One name is not enough (an agency or a
+    company is in every report of its series), nor a few among many others (a report
+    that names the company in a long story of another event)."""
+    mine, theirs = a.of_kind(NAME), b.of_kind(NAME)
+    if len(mine) < NAMES_SHARED or len(theirs) < NAMES_SHARED:
+        return False
+    both = len(mine & theirs)
+    return both >= NAMES_SHARED and both >= NAMES_AGREE * len(mine | theirs)
 
 
 def _same_period(a: Sketch, b: Sketch) -> bool:
@@ -469,7 +489,8 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     (`news`); but prices or sums in one currency count when both name some and share
     none (`PRICE`), and places when both name some and share none unless both name one
     tonnage or price (`_share_measure`: one market's report, whose places each names
-    differently).
+    differently). Proper names (`NAME`) count when each gives one the other lacks and
+    the two are mostly one text (`FRAME`: a template's notices on two companies).
     """
     return list(_contradicting(a, b))
 
@@ -626,6 +647,7 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     figures = _own_figures(a, b), _own_figures(b, a)
     places = a.of_kind(PLACE), b.of_kind(PLACE)
     own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
+    own_name = _each_has_own(a.of_kind(NAME), b.of_kind(NAME))
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
     if (copy and own_figure) or (
         _each_has_own(*figures, FIGURES_APART) and _shared_measures(a, b) < MEASURES_SHARED
@@ -633,8 +655,21 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[FIGURE]
     if other_places or (copy and own_place):
         yield KINDS[PLACE]
+    if own_name and _one_frame(a, b):
+        yield KINDS[NAME]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+
+
+# Share of the shorter text's 3-shingles found in the other above which two items are one
+# frame (a template's notices): then a name each gives and the other lacks sets them
+# apart (a notice on one company's brands, the next on another's)
+FRAME = 0.4
+
+
+def _one_frame(a: Sketch, b: Sketch) -> bool:
+    """True when the two items are mostly one text (`FRAME`)."""
+    return _containment(a, b) >= FRAME
 
 
 PRICE = "price"  # the contradiction of `_other_prices`
