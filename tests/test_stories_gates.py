@@ -335,7 +335,7 @@ def test_two_rewrites_naming_one_month_of_one_year_corroborate_each_other() -> N
 MINE_HALT = (
     "",
     "Varnok Minerals has halted work at its Tessaly zinc pit after a landslide cut the"
-    " access road, the Perth-listed miner told investors, adding that no staff were hurt.",
+    " access road, the listed miner told investors, adding that no staff were hurt.",
 )
 MINE_HALT_REWRITE = (
     "",
@@ -346,8 +346,8 @@ MINE_HALT_REWRITE = (
 
 def test_a_loose_rewrite_naming_the_same_miner_and_mine_joins() -> None:
     """Two undated rewrites sharing a fifth of their words and no day or figure join when
-    both give the miner's and the mine's names; give the mine and the miner other names
-    in one and the loose overlap is no evidence."""
+    both give the same names, the miner's and the mine's; give the mine and the miner
+    other names in one and the loose overlap is no evidence."""
     first = sketch_text(*MINE_HALT)
     rewrite = MINE_HALT_REWRITE[1]
     other = rewrite.replace("Varnok Minerals", "Quorlane Metals").replace("Tessaly", "Brindle")

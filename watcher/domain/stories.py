@@ -405,22 +405,22 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
 
 
-NAMES_SHARED = 2  # proper names two items both give that corroborate them (`_same_names`)
-NAMES_AGREE = 0.5  # ... when they are this share of the names either gives
+NAMES_SHARED = 3  # proper names two items both give that corroborate them (`_same_names`)
+NAMES_AGREE = 0.3  # ... when they are this share of the names either gives
 
 
 def _same_names(a: Sketch, b: Sketch) -> bool:
-    """True when both items give `NAMES_SHARED` or more proper names (`NAME`: the miner,
-    its mine, the agency; `watcher.domain.story_names`) and those are `NAMES_AGREE` of the
-    names either gives: two outlets' rewrites of one event name its actors whatever
-    their other words ("Alphamin", "Bisie"). One name is not enough (an agency or a
-    company is in every report of its series), nor a few among many others (a report
-    that names the company in a long story of another event)."""
+    """True when both items give the same proper names (`NAME`: the miner, its mine, the
+    agency; `watcher.domain.story_names`), or `NAMES_SHARED` or more of them that are
+    `NAMES_AGREE` of the names either gives: two outlets' rewrites of one event name its
+    actors whatever their other words ("Alphamin", "Bisie"). Two names among others are
+    not enough (a company and its mine are in every report of its series), nor a few
+    among many (a long report that names them in a story of another event)."""
     mine, theirs = a.of_kind(NAME), b.of_kind(NAME)
-    if len(mine) < NAMES_SHARED or len(theirs) < NAMES_SHARED:
+    if not mine or not theirs:
         return False
     both = len(mine & theirs)
-    return both >= NAMES_SHARED and both >= NAMES_AGREE * len(mine | theirs)
+    return mine == theirs or (both >= NAMES_SHARED and both >= NAMES_AGREE * len(mine | theirs))
 
 
 def _same_period(a: Sketch, b: Sketch) -> bool:

@@ -24,6 +24,12 @@ from watcher.domain.vocabulary import CASED_COUNTRIES, COUNTRIES, ELEMENTS, MINE
 # a capital not inside a word ("McLeod", "O'Brien", "x-Ray"): the capital first, the look
 # behind only where one is (twice as fast as the look behind first)
 _CAPITALISED = re.compile(r"[A-Z](?<![\w'’&.-][A-Z])[A-Za-z0-9]*(?:-[A-Z][A-Za-z0-9]*)*")
+_SENTENCE_ENDS = ".!?:;\n"  # the word after one of these opens a sentence
+# endings of English words: a word opening a sentence with one is not read as a name
+# ("Determining", "Operators", "Special"); a name opening one mostly has none ("Vale")
+_WORDLIKE = tuple(
+    "ing ed tion sion ment ments ness ity ies ers ors al ive ous ions ance ence ly es ic".split()  # noqa: SIM905 (a word list reads better as text)
+)
 MIN_LENGTH = 3  # shorter words are names only in capitals ("MP", "UN": too few to tell)
 
 _GENERIC = frozenset(
@@ -93,12 +99,22 @@ def names_of(text: str) -> set[str]:
         if key in known or key in out or _written_lower(key, text):
             continue
         if word.isupper() and len(word) > 1:
-            if _shouted(matches, place, words):
-                continue
-        elif len(word) < MIN_LENGTH:
-            continue
-        out.add(key)
+            keep = not _shouted(matches, place, words)
+        else:
+            keep = len(word) >= MIN_LENGTH and not (
+                key.endswith(_WORDLIKE) and _opens_sentence(words, match.start())
+            )
+        if keep:
+            out.add(key)
     return out
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """True when the word at `start` opens the text or a sentence of it."""
+    before = text[max(0, start - 4) : start].rstrip(" ")
+    if not before:
+        return start < 4
+    return before[-1] in _SENTENCE_ENDS
 
 
 def _written_lower(key: str, text: str) -> bool:
