@@ -371,3 +371,13 @@ def test_a_template_notice_on_another_company_is_another_event() -> None:
     assert "name" in contradictions(halvorsen, ostrova)
     assert not same_story(halvorsen, ostrova)
     assert same_story(halvorsen, sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen")))
+
+
+def test_names_do_not_join_two_steps_each_dated_apart() -> None:
+    """The same miner and mine named in two loose rewrites are no evidence when each
+    dates something the other does not (the halt of May 4, a step of 2026): two steps of
+    one company's project."""
+    first = sketch_text("", MINE_HALT[1] + " The halt began on May 4.")
+    later = sketch_text("", MINE_HALT_REWRITE[1] + " Work is due to resume in 2026.")
+    assert not same_story(first, later)
+    assert same_story(first, sketch_text("", MINE_HALT_REWRITE[1]))

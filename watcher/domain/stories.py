@@ -415,10 +415,14 @@ def _same_names(a: Sketch, b: Sketch) -> bool:
     `NAMES_AGREE` of the names either gives: two outlets' rewrites of one event name its
     actors whatever their other words ("Alphamin", "Bisie"). Two names among others are
     not enough (a company and its mine are in every report of its series), nor a few
-    among many (a long report that names them in a story of another event)."""
+    among many (a long report that names them in a story of another event), nor names
+    of two items each naming a day or year the other does not (talks begun in May, an
+    agreement signed a year later: one company's project, two steps of it)."""
     mine, theirs = a.of_kind(NAME), b.of_kind(NAME)
     if not mine or not theirs:
         return False
+    if _each_has_own(a.of_kind(DAY) | a.of_kind(YEAR), b.of_kind(DAY) | b.of_kind(YEAR)):
+        return False  # each dates something the other does not: two steps of one project
     both = len(mine & theirs)
     return mine == theirs or (both >= NAMES_SHARED and both >= NAMES_AGREE * len(mine | theirs))
 
