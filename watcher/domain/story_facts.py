@@ -539,7 +539,7 @@ def _text_values(
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
-    out.update((NAME, name) for name in names_of(text))
+    out.update((NAME, name) for name in names_of(body_text))
     return out
 
 

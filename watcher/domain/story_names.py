@@ -4,14 +4,15 @@ Two outlets' rewrites of one event may share few words, no day and no figure, ye
 name the miner and its mine ("Alphamin", "Bisie"); two notices of one template differ
 in the company named where the other names another. `names_of` finds such names in
 Latin-script text the way a reader spots them: words written with a capital that are not
-common words. A word is common when the text also writes it in lower case ("Mine" in a
-headline, "mine" in the lead) or when it is in `_GENERIC` (function words, titles,
+common words. A word is common when the text also writes it in lower case ("The Mine
+workers", "the mine") or when it is in `_GENERIC` (function words, titles,
 institutions, company suffixes, outlets, calendar words, heads of state who speak on
 every event). Countries and materials are facts of their own
-(`watcher.domain.story_facts`) and are left out. A title in title case ("Panama Shuts
-Down Copper Mine") is not read: every word is capitalised there. A word in capitals is a
-name only among words that are not (an acronym, "IREL", "CATL"), not in a shouted
-headline or dateline ("KUALA LUMPUR"). Chinese names are not read. Pure functions.
+(`watcher.domain.story_facts`) and are left out. Names are read from the body alone
+(title case capitalises every word, and another outlet retitles). A word in capitals is a
+name only among words that are not and as short as an acronym ("IREL", "CATL"), not
+in a shouted headline or a dateline ("KUALA LUMPUR", "KINSHASA -"). Chinese names
+are not read. Pure functions.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _SENTENCE_ENDS = ".!?:;\n"  # the word after one of these opens a sentence
 _WORDLIKE = tuple(
     "ing ed tion sion ment ments ness ity ies ers ors al ive ous ions ance ence ly es ic".split()  # noqa: SIM905 (a word list reads better as text)
 )
+ACRONYM = 5  # longer words in capitals are a dateline ("KINSHASA -") or a shout, not a name
 MIN_LENGTH = 3  # shorter words are names only in capitals ("MP", "UN": too few to tell)
 
 _GENERIC = frozenset(
@@ -88,8 +90,7 @@ def _known_words() -> frozenset[str]:
 def names_of(text: str) -> set[str]:
     """The proper names `text` gives (lower-cased words: "alphamin", "bisie", "irel"),
     each word of a multi-word name apart, common words, countries and materials left out."""
-    title, _, body = text.partition("\n")
-    words = text if not title or not _headline(title) else body
+    words = text
     known = _known_words()
     out: set[str] = set()
     matches = list(_CAPITALISED.finditer(words))
@@ -99,7 +100,7 @@ def names_of(text: str) -> set[str]:
         if key in known or key in out or _written_lower(key, text):
             continue
         if word.isupper() and len(word) > 1:
-            keep = not _shouted(matches, place, words)
+            keep = len(word) <= ACRONYM and not _shouted(matches, place, words)
         else:
             keep = len(word) >= MIN_LENGTH and not (
                 key.endswith(_WORDLIKE) and _opens_sentence(words, match.start())
@@ -142,13 +143,3 @@ def _shouted(matches: list[re.Match[str]], place: int, text: str) -> bool:
             if near.group(0).isupper() and len(near.group(0)) > 1 and len(gap.strip(" ,")) == 0:
                 return True
     return False
-
-
-HEADLINE = 0.6  # share of a title's longer words written with a capital: a headline in title case
-
-
-def _headline(title: str) -> bool:
-    """True when most of the longer words of `title` open with a capital ("Panama Shuts
-    Down Copper Mine"): every word looks like a name there, so none is read as one."""
-    words = [w for w in title.split() if len(w) > 3]
-    return bool(words) and sum(w[0].isupper() for w in words) >= HEADLINE * len(words)
