@@ -315,8 +315,7 @@ def similarity(a: Sketch, b: Sketch) -> float:
     overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
-    `LISTED` or more materials: `_same_list`; the same proper names: `_same_names`) or
-    their sources dated
+    `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
     scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
     (`_translated`). Shared wording alone
@@ -397,34 +396,12 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
     """True when both items name one `SPECIFIC` fact, or one month and one year (a
     period, `_same_period`), or the same list of `LISTED` or more materials
     (`_same_list`), or were published within `NEAR_DAYS`."""
-    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b) or _same_names(a, b):
+    if _share(a, b, SPECIFIC) or _share_figure(a, b) or _same_list(a, b):
         return True
     if _same_period(a, b):
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
-
-
-NAMES_SHARED = 3  # proper names two items both give that corroborate them (`_same_names`)
-NAMES_AGREE = 0.3  # ... when they are this share of the names either gives
-
-
-def _same_names(a: Sketch, b: Sketch) -> bool:
-    """True when both items give the same proper names (`NAME`: the miner, its mine, the
-    agency; `watcher.domain.story_names`), or `NAMES_SHARED` or more of them that are
-    `NAMES_AGREE` of the names either gives: two outlets' rewrites of one event name its
-    actors whatever their other words ("Alphamin", "Bisie"). Two names among others are
-    not enough (a company and its mine are in every report of its series), nor a few
-    among many (a long report that names them in a story of another event), nor names
-    of two items each naming a day or year the other does not (talks begun in May, an
-    agreement signed a year later: one company's project, two steps of it)."""
-    mine, theirs = a.of_kind(NAME), b.of_kind(NAME)
-    if not mine or not theirs:
-        return False
-    if _each_has_own(a.of_kind(DAY) | a.of_kind(YEAR), b.of_kind(DAY) | b.of_kind(YEAR)):
-        return False  # each dates something the other does not: two steps of one project
-    both = len(mine & theirs)
-    return mine == theirs or (both >= NAMES_SHARED and both >= NAMES_AGREE * len(mine | theirs))
 
 
 def _same_period(a: Sketch, b: Sketch) -> bool:

@@ -1,8 +1,9 @@
 """The proper names an item's text gives: companies, mines, projects, agencies, ports.
 
-Two outlets' rewrites of one event may share few words, no day and no figure, yet both
-name the miner and its mine ("Alphamin", "Bisie"); two notices of one template differ
-in the company named where the other names another. `names_of` finds such names in
+Two notices of one template differ in the company named where the other names another:
+in one frame, a name each item gives and the other lacks sets them apart
+(`watcher.domain.stories`). Shared names alone are not evidence of one event: a company
+and its mine are named in every report of its series. `names_of` finds such names in
 Latin-script text the way a reader spots them: words written with a capital that are not
 common words. A word is common when the text also writes it in lower case ("The Mine
 workers", "the mine") or when it is in `_GENERIC` (function words, titles,
