@@ -44,6 +44,7 @@ from watcher.domain.story_facts import (
     KINDS,
     MATERIAL,
     MONTH,
+    NAME,
     ORDINAL,
     ORDINAL_YEAR,
     PERCENT,
@@ -469,7 +470,8 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     (`news`); but prices or sums in one currency count when both name some and share
     none (`PRICE`), and places when both name some and share none unless both name one
     tonnage or price (`_share_measure`: one market's report, whose places each names
-    differently).
+    differently). Proper names (`NAME`) count when each gives one the other lacks and
+    the two are mostly one text (`FRAME`: a template's notices on two companies).
     """
     return list(_contradicting(a, b))
 
@@ -626,6 +628,7 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     figures = _own_figures(a, b), _own_figures(b, a)
     places = a.of_kind(PLACE), b.of_kind(PLACE)
     own_figure, own_place = _each_has_own(*figures), _each_has_own(*places)
+    own_name = _each_has_own(a.of_kind(NAME), b.of_kind(NAME))
     copy = (own_figure or own_place) and _containment(a, b) >= COPY  # a sort: only if it matters
     if (copy and own_figure) or (
         _each_has_own(*figures, FIGURES_APART) and _shared_measures(a, b) < MEASURES_SHARED
@@ -633,8 +636,21 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[FIGURE]
     if other_places or (copy and own_place):
         yield KINDS[PLACE]
+    if own_name and _one_frame(a, b):
+        yield KINDS[NAME]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+
+
+# Share of the shorter text's 3-shingles found in the other above which two items are one
+# frame (a template's notices): then a name each gives and the other lacks sets them
+# apart (a notice on one company's brands, the next on another's)
+FRAME = 0.4
+
+
+def _one_frame(a: Sketch, b: Sketch) -> bool:
+    """True when the two items are mostly one text (`FRAME`)."""
+    return _containment(a, b) >= FRAME
 
 
 PRICE = "price"  # the contradiction of `_other_prices`

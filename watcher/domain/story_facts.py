@@ -38,6 +38,8 @@ each item's text yields `facts`, small typed values compared slot by slot:
   a fact it adds, not a sign of another event;
 - `SCRIPT`: the writing system of most of the text, "cjk" or "latin" (`script_of`): two
   items in other scripts can only share facts, not words;
+- `NAME`: the proper names the text gives (companies, mines, agencies, ports:
+  `watcher.domain.story_names`), lower-cased word by word;
 - `PUBLISHED`: the item's own publication day, when its source gave one (not a hash:
   the day number, so that two days can be compared; `published_days`).
 
@@ -57,6 +59,7 @@ import ahocorasick
 import xxhash
 
 from watcher.domain.folding import simplify
+from watcher.domain.story_names import names_of
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
 (
@@ -78,6 +81,12 @@ from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 ) = range(1, 16)
 _MEASURED = frozenset({FIGURE, TONNAGE, ROUNDED})  # facts that carry a unit (`unit_of`)
 SCRIPT = 0  # the writing system of most of the text: "cjk" or "latin" (`script_of`)
+# The proper names the text gives (`watcher.domain.story_names`). The 4 bits of kinds are
+# all taken, so a name is a kind-0 value with 01 in its bits 27-26 (a 26-bit hash below):
+# neither `SCRIPT` value has those bits, so stored sketches keep their meaning.
+NAME = 16
+_NAME_SHIFT = 26
+_NAMED = 1
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -95,6 +104,7 @@ KINDS = {
     ORDINAL_YEAR: "batch of year",
     ROUNDED: "rounded",
     SCRIPT: "script",
+    NAME: "name",
 }
 _SHIFT = 28
 _LOW = (1 << _SHIFT) - 1
@@ -310,6 +320,8 @@ def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
     (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
     hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
+    if kind == NAME:
+        return (_NAMED << _NAME_SHIFT) | (hashed & ((1 << _NAME_SHIFT) - 1))
     if kind in _MEASURED:
         return (
             (kind << _SHIFT)
@@ -346,7 +358,7 @@ def unit_of(value: int) -> int:
 
 def kind_of(value: int) -> int:
     """The kind of a fact made by `fact`."""
-    return value >> _SHIFT
+    return value >> _SHIFT or (NAME if value >> _NAME_SHIFT == _NAMED else SCRIPT)
 
 
 def without_kind(value: int) -> int:
@@ -527,6 +539,7 @@ def _text_values(
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
+    out.update((NAME, name) for name in names_of(body_text))
     return out
 
 
