@@ -53,14 +53,15 @@ def _patch() -> None:
 
 
 def _memoised(helper: Any) -> Any:
-    """`helper(base, rel)` remembered for string arguments; anything else is passed on."""
+    """`helper(*args)` remembered; arguments that cannot be a cache key are passed on."""
     remembered = functools.lru_cache(maxsize=URL_CACHE)(helper)
 
     @functools.wraps(helper)
-    def call(base: Any, *rel: Any) -> Any:
-        if type(base) is str and all(type(r) is str or r is None for r in rel):
-            return remembered(base, *rel)
-        return helper(base, *rel)
+    def call(*args: Any) -> Any:
+        try:
+            return remembered(*args)
+        except TypeError:  # an unhashable argument (or the helper's own TypeError, again)
+            return helper(*args)
 
     return call
 
