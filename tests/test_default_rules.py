@@ -176,7 +176,8 @@ def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
     """An export-control hit with no direction word takes the rule's default
     (tightening); when the lead reports an easing event of another type (mines
     restarting), that default is a guess: the signal says so, quotes the easing, and is
-    held at medium. Without the easing in the lead the same hit is a firm tightening."""
+    held at medium. Without the easing in the lead, a hit announcing the controls is a firm
+    tightening (a new measure, see `undirected`)."""
     body = "Miners in Kachin state restarted output on Monday."
     by_type = {
         s.type: s
@@ -194,7 +195,7 @@ def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
     assert "'restart'" in guess.direction_doubt
     assert guess.severity is Severity.MEDIUM
     [firm] = classifier.classify(
-        "Export controls on rare earth oxide in focus in Kachin",
+        "China announces export controls on rare earth oxide in Kachin",
         "Miners in Kachin state said so on Monday.",
         published=PUBLISHED,
     )
