@@ -102,6 +102,7 @@ def test_a_dated_month_a_later_year_or_the_present_is_not_a_bare_year(sentence: 
         ("This comes weeks after Zimbabwe banned the export of raw lithium.", True),
         ("The decision came just days after Beijing tightened its rules.", True),
         ("此举是在商务部10月宣布出口管制之后。", True),
+        ("此前，宜春多家锂矿因环保督察停产整改。", True),
         # a simultaneous event is news ("comes as"), and so is a subject of its own
         ("It comes as First Quantum places the mine into care and maintenance.", False),
         ("Myanmar's rare earth mines came back on stream after the rainy season.", False),

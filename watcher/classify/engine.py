@@ -276,8 +276,20 @@ class Classifier:
                         hit.background = dated[index]
                     hits.append(hit)
             news = [h for h in hits if not h.background]
+            lead = lead_end(has_title)
+            if hits and not news and compiled.lead_easing:
+                # the lead eases what only background sentences name ("宜春锂云母企业陆续
+                # 复产" over "此前，…停产整改"): the easing is the news, the background
+                # what it undoes
+                if any(
+                    compiled.lead_eases(
+                        keys, partial(item.found, index), folded, partial(clauses_of, index)
+                    )
+                    for index, keys in enumerate(item.keys[:lead])
+                ):
+                    fired.append((name, compiled.rule, hits, True))
+                continue
             if news:
-                lead = lead_end(has_title)
                 eased = bool(compiled.lead_easing) and any(
                     compiled.lead_eases(
                         keys, partial(item.found, index), folded, partial(clauses_of, index)
