@@ -405,3 +405,32 @@ def test_an_easing_headline_makes_the_item_easing(
     item is never sent as tightening (SIGNALS.md, direction of the item's news)."""
     signals = classifier.classify(title, body, published=PUBLISHED)
     assert _summary(signals) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "European companies are still waiting for rare earth export licences weeks after"
+            " Beijing promised to speed up approvals.",
+            "export_control/tightening",
+        ),
+        ("欧洲企业仍在等待稀土出口许可，此前商务部承诺加快审批。", "export_control/tightening"),
+        (
+            "Rare earth mines in Myanmar remain closed despite an order to reopen them.",
+            "ore_supply_disruption/tightening",
+        ),
+        # no supply held up: the easing stands
+        (
+            "Rare earth mines in Myanmar reopened on Monday after an order to reopen them.",
+            "ore_supply_disruption/easing",
+        ),
+    ],
+)
+def test_an_easing_set_aside_by_a_supply_still_held_up(
+    classifier: Classifier, text: str, expected: str
+) -> None:
+    """A promise or order to ease, named after a supply still held up ("still waiting …
+    weeks after Beijing promised to speed up approvals"), is no easing: the news is the
+    supply still held up."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]

@@ -23,7 +23,10 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 - **direction**: cues that start inside a `frame` phrase are the setting, not the news,
   and count for neither direction ("three weeks after Beijing eased the controls,
   shipments are still stuck"). The cues of each direction are then cleared of those
-  inside a longer cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
+  inside a longer cue of the other ("suspend exports" is no "suspend" of controls), and the
+  easing cues that a supply still held up sets aside as a past promise or a defied order
+  ("still waiting for licences weeks after Beijing promised to speed up approvals", see
+  `_conceded`). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
@@ -131,6 +134,11 @@ class Clauses:
             )
             self._questions = frozenset(self.of(q) for q in marks)
         return self._questions
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Where the sentence starts and ends in the text."""
+        return self._span
 
     def of(self, offset: int) -> int:
         """The number of the clause that holds `offset`."""
@@ -311,6 +319,8 @@ class CompiledRule:
             easing = [m for m in easing if not clauses.asks(m)]
         if easing and tightening:
             tightening, easing = _prior_dropped(tightening, easing, text, clauses)
+        if easing:
+            easing = _conceded(easing, text, *clauses.span)
         hedgeable = not self.hedges.isdisjoint(keys)
         if easing and tightening and hedgeable:  # a possible easing cannot outrank a fact
             easing = _unhedged(rule, found, easing, text, clauses)
@@ -686,6 +696,35 @@ def _prior_dropped(
         [t for t in tightening if not prior(t, easing)],
         [e for e in easing if not prior(e, tightening)],
     )
+
+
+# a supply still held up ("are still waiting", "remain closed", 仍在等待, 尚未), and the
+# phrases that set an easing against it as a past promise or a defied order ("weeks after
+# Beijing promised to speed up approvals", "despite an order to reopen them")
+_STILL_HELD = re.compile(
+    r"\b(?i:(?:still|remains?|remained) (?:waiting|awaiting|pending|stuck|held up|blocked"
+    r"|closed|halted|suspended|shut|idle|on hold|without|unable)|yet to)\b"
+    r"|(?:仍|依然|依旧|依舊)(?:在|然)?(?:等待|未|没有|沒有|关闭|關閉|暂停|暫停|停产|停產)|尚未",
+)
+_SINCE = re.compile(
+    r"\b(?i:after|since|despite|following)\b|之后|之後|以来|以來|此前|早前|先前|尽管|儘管"
+)
+
+
+def _conceded(easing: list[Match], text: str, start: int, end: int) -> list[Match]:
+    """The easing cues less those that a supply still held up sets aside as a past
+    promise or a defied order: after a `_STILL_HELD` phrase and an "after/since/despite"
+    word ("are still waiting for licences weeks after Beijing promised to speed up
+    approvals", "remain closed despite an order to reopen them"). The sentence's news is
+    the supply still held up (SIGNALS.md: direction of the news, not of its words)."""
+    still = _STILL_HELD.search(text, start, end)
+    if still is None:
+        return easing
+    return [
+        cue
+        for cue in easing
+        if cue.start < still.end() or _SINCE.search(text, still.end(), cue.start) is None
+    ]
 
 
 def _unhedged(
