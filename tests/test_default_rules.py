@@ -434,3 +434,25 @@ def test_an_easing_set_aside_by_a_supply_still_held_up(
     weeks after Beijing promised to speed up approvals"), is no easing: the news is the
     supply still held up."""
     assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Indonesia's energy ministry has approved 2026 RKAB work plans for 120 nickel"
+            " miners, clearing a backlog that had left smelters short of ore.",
+            ["quota_delay/easing"],
+        ),
+        (
+            "Heavy rains have left Indonesian smelters short of nickel ore this month.",
+            ["ore_supply_disruption/tightening"],
+        ),
+    ],
+)
+def test_a_past_perfect_relative_clause_recounts_the_earlier_state(
+    classifier: Classifier, text: str, expected: list[str]
+) -> None:
+    """A match inside "that had …" / "which had …" recounts the state the news undoes
+    (background), while the same words as the sentence's own news are a signal."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == expected

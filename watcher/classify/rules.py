@@ -34,7 +34,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 - **background**: a `background` cue in the sentence, or a `frame` cue just before a
   trigger term in its clause ("as Beijing tightens its export controls", "amid",
   "since"), marks the hit as background (history, an earlier event, the setting of other
-  news): the engine counts it only beside news. So does a `frame_after` cue just after
+  news): the engine counts it only beside news. So does a match wholly inside a
+  past-perfect relative clause ("clearing a backlog that had left smelters short of ore",
+  `_recounted`), and a `frame_after` cue just after
   a trigger term ("the controls, announced in October, have intensified the scramble")
   when no direction cue reports the measure's current effect or its end.
 """
@@ -368,7 +370,9 @@ class CompiledRule:
                     or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                     or not self.doubts.isdisjoint(keys)
                 )
-                background = not self.background.isdisjoint(keys)
+                background = not self.background.isdisjoint(keys) or _recounted(
+                    text, trigger, cues, clauses
+                )
                 if not background and not (
                     self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
                 ):
@@ -725,6 +729,29 @@ def _conceded(easing: list[Match], text: str, start: int, end: int) -> list[Matc
         for cue in easing
         if cue.start < still.end() or _SINCE.search(text, still.end(), cue.start) is None
     ]
+
+
+# a relative clause in the past perfect: what it says had happened before the news ("a
+# backlog that had left smelters short of ore", "the floods, which had halted mining")
+_HAD_CLAUSE = re.compile(r"\b(?i:that|which)\s+had\b")
+
+
+def _recounted(text: str, trigger: list[Match], cues: list[Match], clauses: Clauses) -> bool:
+    """True when every trigger term and direction cue stands in a past-perfect relative
+    clause (after "that had" / "which had", no clause break between): the match recounts
+    the earlier state the sentence's news undoes or follows ("clearing a backlog that had
+    left smelters short of ore"), background by SIGNALS.md. A cue before the clause acts
+    on what it recounts, which is news ("released shipments that had been held")."""
+    first = min(term.start for term in trigger)
+    start = clauses.span[0]
+    if "had" not in text[start:first]:
+        return False
+    for relative in _HAD_CLAUSE.finditer(text, start, first):
+        if clauses.of(relative.start()) == clauses.of(first) and all(
+            cue.start > relative.start() for cue in cues
+        ):
+            return True
+    return False
 
 
 def _unhedged(
