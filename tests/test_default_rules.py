@@ -456,3 +456,25 @@ def test_a_past_perfect_relative_clause_recounts_the_earlier_state(
     """A match inside "that had …" / "which had …" recounts the state the news undoes
     (background), while the same words as the sentence's own news are a signal."""
     assert _summary(classifier.classify("", text, published=PUBLISHED)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "speculative"),
+    [
+        # the cue that gives the event is a possibility: so is the event
+        ("Beijing's export controls on gallium have the potential to cut shipments by half.", True),
+        # a hedge after the trigger, past the verb's auxiliaries
+        ("The Philippine nickel ore export ban is likely to be lifted next year.", True),
+        # the same measures as facts
+        ("Beijing's export controls on gallium cut shipments to Europe by half in May.", False),
+        ("Rare earth mining in Kachin halted as Beijing weighs tighter checks.", False),
+    ],
+)
+def test_a_hedged_event_cue_or_predicate_makes_the_signal_speculative(
+    classifier: Classifier, text: str, speculative: bool
+) -> None:
+    """A hedge on every direction cue ("have the potential to cut") or on the predicate of
+    the trigger ("the ban is likely to be lifted") makes the event a possibility; a hedge
+    that governs another subject ("as Beijing weighs") does not."""
+    [signal] = classifier.classify("", text, published=PUBLISHED)
+    assert signal.speculative is speculative

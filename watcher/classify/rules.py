@@ -16,7 +16,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   turns that cue into a tightening one and cancels nothing.
 - **hedging**: a hedging cue counts when it stands before a trigger term, at most
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
-  after one in its clause ("controls could be widened"), so a forecast tacked onto a fact
+  after one in its clause ("controls could be widened", "the ban is likely to be lifted":
+  auxiliaries between do not count), or before every direction cue of the hit ("have the
+  potential to cut shipments"), so a forecast tacked onto a fact
   ("…, which could leave plants short") does not make the fact speculative. A question
   is always speculative, and so is a sentence with a `doubt` cue anywhere ("…, but
   Beijing has not confirmed it").
@@ -366,7 +368,18 @@ class CompiledRule:
                 else:
                     direction, cues = None, []
                 hedged = (
-                    (hedgeable and _hedged(rule, found, trigger, text, clauses))
+                    (
+                        hedgeable
+                        and (
+                            _hedged(rule, found, trigger, text, clauses)
+                            # the cue that gives the event is a possibility ("has the
+                            # potential to disrupt", "could halt"): so is the event
+                            or (
+                                bool(cues)
+                                and all(_hedged(rule, found, [c], text, clauses) for c in cues)
+                            )
+                        )
+                    )
                     or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                     or not self.doubts.isdisjoint(keys)
                 )
@@ -906,8 +919,21 @@ def _hedged(
                         return True
                 elif cue.start < term.end:
                     return True  # the cue is part of the trigger ("export ban proposal")
-                elif distance(text, term.end, cue.start) <= rule.hedging_after and clauses.same(
+                elif _words_after(text, term.end, cue.start) <= rule.hedging_after and clauses.same(
                     term, cue
                 ):
-                    return True  # "controls could be widened"
+                    return True  # "controls could be widened", "the ban is likely to"
     return False
+
+
+# a verb's auxiliaries between a term and a hedge after it: "the ban is likely to be
+# lifted" hedges as "the ban likely to be lifted" does
+_AUXILIARY = frozenset({"is", "are", "was", "were", "be", "been", "also"})
+
+
+def _words_after(text: str, left: int, right: int) -> int:
+    """Words between two offsets, less auxiliaries (`_AUXILIARY`)."""
+    gap = distance(text, left, right)
+    if gap == 0 or not text.isascii():
+        return gap
+    return sum(word.lower() not in _AUXILIARY for word in text[left:right].split())
