@@ -478,3 +478,29 @@ def test_a_hedged_event_cue_or_predicate_makes_the_signal_speculative(
     that governs another subject ("as Beijing weighs") does not."""
     [signal] = classifier.classify("", text, published=PUBLISHED)
     assert signal.speculative is speculative
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Road blockades by residents are preventing the company from resuming operations"
+            " at the copper mine, it said.",
+            "ore_supply_disruption/tightening",
+        ),
+        (
+            "The blockade has kept the two nickel mines from reopening since March.",
+            "ore_supply_disruption/tightening",
+        ),
+        (
+            "The two nickel mines reopened in March after the blockade was cleared.",
+            "ore_supply_disruption/easing",
+        ),
+    ],
+)
+def test_an_easing_barred_by_prevent_from_is_tightening(
+    classifier: Classifier, text: str, expected: str
+) -> None:
+    """An easing that a verb bars ("preventing the company from resuming", "kept the
+    mines from reopening") is held up: tightening; the easing reported as done stays."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]

@@ -13,7 +13,8 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   of a `negation_exceptions` phrase ("not only"). A cue of a `not_easing` concept up to
   `not_easing_window` words before an easing cue in its clause ("not resumed", "yet to
   reopen", "no notice on when they can reopen", "very few companies supply enough")
-  turns that cue into a tightening one and cancels nothing.
+  turns that cue into a tightening one and cancels nothing; so does a verb that bars the
+  easing ("preventing the company from resuming", 阻止…恢复: `_barred`).
 - **hedging**: a hedging cue counts when it stands before a trigger term, at most
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
   after one in its clause ("controls could be widened", "the ban is likely to be lifted":
@@ -333,6 +334,8 @@ class CompiledRule:
             if easing and not self.not_easing.isdisjoint(keys)
             else []
         )
+        if easing:  # "prevent us from resuming": an easing barred is none
+            flipped += [cue for cue in easing if cue not in flipped and _barred(text, cue)]
         negatable = not self.negators.isdisjoint(keys)
         # a hit whose trigger a frame sets as background: kept while another trigger may
         # hold the sentence's news outside the frame ("India told a state miner to suspend
@@ -689,6 +692,22 @@ def _flipped(
             for n in nots
         )
     ]
+
+
+# a verb that bars what follows "from": "prevent us from resuming", "kept the mines from
+# reopening", "blocked from restarting"; 阻止/阻碍 … 恢复
+_BARRED = re.compile(
+    r"(?:\b(?i:prevent\w*|stop(?:s|ped|ping)?|keep(?:s|ing)?|kept|bar(?:s|red|ring)?|block\w*"
+    r"|hinder\w*|preclud\w*|prohibit\w*)\b[^.;:!?]{0,40}\b(?i:from)\s+"
+    r"|(?:阻止|阻碍|阻礙|妨碍|妨礙)[^。；，,]{0,12})\Z"
+)
+BARRED_REACH = 60  # characters before an easing cue searched for a `_BARRED` verb
+
+
+def _barred(text: str, cue: Match) -> bool:
+    """True when a `_BARRED` verb stands right before the easing cue ("the blockade
+    prevents the mine from resuming"): the easing is held up, which is tightening."""
+    return _BARRED.search(text[max(cue.start - BARRED_REACH, 0) : cue.start]) is not None
 
 
 _AFTER = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)
