@@ -504,3 +504,37 @@ def test_an_easing_barred_by_prevent_from_is_tightening(
     """An easing that a verb bars ("preventing the company from resuming", "kept the
     mines from reopening") is held up: tightening; the easing reported as done stays."""
     assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "uncertain"),
+    [
+        ("该镍矿复产时间尚不确定。", "ore_supply_disruption/tightening", False),
+        (
+            "The copper mine's restart date is still uncertain, the company said.",
+            "ore_supply_disruption/tightening",
+            False,
+        ),
+        # a conceded easing: no easing news, and nothing else gives a direction
+        (
+            "尽管口岸已重新开放，但缅甸稀土原料进口量仍然低迷。",
+            "ore_supply_disruption/tightening",
+            True,
+        ),
+        (
+            "Although the Kambaiti border has reopened, rare earth ore imports from Myanmar"
+            " remain low.",
+            "ore_supply_disruption/tightening",
+            True,
+        ),
+    ],
+)
+def test_an_undated_or_conceded_easing_is_no_easing(
+    classifier: Classifier, text: str, expected: str, uncertain: bool
+) -> None:
+    """An easing whose date is unknown (复产时间尚不确定) is held up, and one conceded
+    before a supply still held up ("although the border has reopened, imports remain
+    low") is not the news: neither reads easing."""
+    [signal] = classifier.classify("", text, published=PUBLISHED)
+    assert _summary([signal]) == [expected]
+    assert signal.direction_uncertain is uncertain

@@ -14,7 +14,8 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   `not_easing_window` words before an easing cue in its clause ("not resumed", "yet to
   reopen", "no notice on when they can reopen", "very few companies supply enough")
   turns that cue into a tightening one and cancels nothing; so does a verb that bars the
-  easing ("preventing the company from resuming", 阻止…恢复: `_barred`).
+  easing ("preventing the company from resuming", 阻止…恢复: `_barred`) or leaves its date
+  unknown ("复产时间尚不确定", "the restart date is still uncertain": `_undated`).
 - **hedging**: a hedging cue counts when it stands before a trigger term, at most
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
   after one in its clause ("controls could be widened", "the ban is likely to be lifted":
@@ -27,9 +28,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   and count for neither direction ("three weeks after Beijing eased the controls,
   shipments are still stuck"). The cues of each direction are then cleared of those
   inside a longer cue of the other ("suspend exports" is no "suspend" of controls), and the
-  easing cues that a supply still held up sets aside as a past promise or a defied order
-  ("still waiting for licences weeks after Beijing promised to speed up approvals", see
-  `_conceded`). Easing when an
+  easing cues that a supply still held up sets aside as a past promise, a defied order
+  or a concession ("still waiting for licences weeks after Beijing promised to speed up
+  approvals", "although the border has reopened, imports remain low": `_conceded`). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
@@ -225,8 +226,9 @@ class CompiledRule:
         resume operations", see `_unhedged`)."""
         if self.lead_easing.isdisjoint(keys) or not self.lead_vetoes.isdisjoint(keys):
             return False
-        guarded = clauses is not None and not (
-            self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys)
+        held = clauses is not None and _STILL_HELD.search(text, *clauses().span) is not None
+        guarded = clauses is not None and (
+            held or not (self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys))
         )
         if self.frames.isdisjoint(keys) and not guarded:
             return True
@@ -239,6 +241,8 @@ class CompiledRule:
                 _, cues = _prior_dropped(tightening, cues, text, sentence)
             if cues and not self.hedges.isdisjoint(keys):
                 cues = _unhedged(self.rule, matches, cues, text, sentence)
+            if cues and held:
+                cues = _conceded(cues, text, *sentence.span)
         return bool(cues)
 
     def body_eases(
@@ -334,8 +338,12 @@ class CompiledRule:
             if easing and not self.not_easing.isdisjoint(keys)
             else []
         )
-        if easing:  # "prevent us from resuming": an easing barred is none
-            flipped += [cue for cue in easing if cue not in flipped and _barred(text, cue)]
+        if easing:  # "prevent us from resuming", "复产时间尚不确定": an easing held up
+            flipped += [
+                cue
+                for cue in easing
+                if cue not in flipped and (_barred(text, cue) or _undated(text, cue))
+            ]
         negatable = not self.negators.isdisjoint(keys)
         # a hit whose trigger a frame sets as background: kept while another trigger may
         # hold the sentence's news outside the frame ("India told a state miner to suspend
@@ -739,28 +747,53 @@ def _prior_dropped(
 # Beijing promised to speed up approvals", "despite an order to reopen them")
 _STILL_HELD = re.compile(
     r"\b(?i:(?:still|remains?|remained) (?:waiting|awaiting|pending|stuck|held up|blocked"
-    r"|closed|halted|suspended|shut|idle|on hold|without|unable)|yet to)\b"
-    r"|(?:仍|依然|依旧|依舊)(?:在|然)?(?:等待|未|没有|沒有|关闭|關閉|暂停|暫停|停产|停產)|尚未",
+    r"|closed|halted|suspended|shut|idle|on hold|without|unable|low|weak|scarce|tight"
+    r"|sluggish|subdued|depressed)|yet to)\b"
+    r"|(?:仍|依然|依旧|依舊)(?:在|然)?(?:等待|未|没有|沒有|关闭|關閉|暂停|暫停|停产|停產|低迷|疲软"
+    r"|疲軟|紧张|緊張|短缺)|尚未",
 )
 _SINCE = re.compile(
     r"\b(?i:after|since|despite|following)\b|之后|之後|以来|以來|此前|早前|先前|尽管|儘管"
 )
+# a concession before the news: "although the border has reopened, imports remain low"
+_ALTHOUGH = re.compile(r"\b(?i:although|though|even though|despite)\b|尽管|儘管|虽然|雖然")
 
 
 def _conceded(easing: list[Match], text: str, start: int, end: int) -> list[Match]:
     """The easing cues less those that a supply still held up sets aside as a past
-    promise or a defied order: after a `_STILL_HELD` phrase and an "after/since/despite"
-    word ("are still waiting for licences weeks after Beijing promised to speed up
-    approvals", "remain closed despite an order to reopen them"). The sentence's news is
-    the supply still held up (SIGNALS.md: direction of the news, not of its words)."""
+    promise, a defied order or a concession: after a `_STILL_HELD` phrase and an
+    "after/since/despite" word ("are still waiting for licences weeks after Beijing
+    promised to speed up approvals", "remain closed despite an order to reopen them"), or
+    after an "although" word with the `_STILL_HELD` phrase later ("尽管口岸已重新开放，
+    但…进口量仍然低迷"). The sentence's news is the supply still held up (SIGNALS.md:
+    direction of the news, not of its words)."""
     still = _STILL_HELD.search(text, start, end)
     if still is None:
         return easing
-    return [
-        cue
-        for cue in easing
-        if cue.start < still.end() or _SINCE.search(text, still.end(), cue.start) is None
-    ]
+    kept = []
+    for cue in easing:
+        if still.end() <= cue.start:
+            if _SINCE.search(text, still.end(), cue.start) is not None:
+                continue
+        elif _ALTHOUGH.search(text, start, cue.start) is not None and cue.end <= still.start():
+            continue
+        kept.append(cue)
+    return kept
+
+
+# an easing whose date or timing is unknown ("复产时间尚不确定", "the restart date remains
+# unclear"): no easing yet, so tightening
+_UNDATED = re.compile(
+    r"\A\s*(?:(?:[A-Za-z-]+\s+){0,2}(?i:date|timing|timeline|schedule)\s+"
+    r"(?i:is|remains|remained|was|still)\s+(?:still\s+)?(?i:unclear|uncertain|unknown|undecided)"
+    r"|(?:的)?(?:时间|時間|日期|时间表|時間表)(?:仍|尚|还|還)?(?:不确定|不確定|未定|未确定|未確定|不明|不清楚|未知))"
+)
+UNDATED_REACH = 50  # characters after an easing cue searched for an `_UNDATED` phrase
+
+
+def _undated(text: str, cue: Match) -> bool:
+    """True when an `_UNDATED` phrase follows the easing cue: its date is unknown."""
+    return _UNDATED.search(text[cue.end : cue.end + UNDATED_REACH]) is not None
 
 
 # a relative clause in the past perfect: what it says had happened before the news ("a
