@@ -315,10 +315,17 @@ _FOLLOWS_HEAD = re.compile(
 )
 
 
+# the characters a `_FOLLOWS_HEAD` match can open on
+_FOLLOWS_FIRST = frozenset("TtIi此这這 \t\n\"'“‘")
+
+
 def follows_earlier(text: str, sentence: Sentence) -> bool:
     """True when the sentence opens by setting the item's news after an earlier event
     ("The move follows …", "This comes weeks after …", 此举是在…之后, 此前，…): what it
     names is the setting of the news, not news."""
+    head = text[sentence.start : sentence.start + 1]
+    if head not in _FOLLOWS_FIRST:
+        return False  # most sentences: no pattern can match at their first character
     return _FOLLOWS_HEAD.match(text, sentence.start, sentence.end) is not None
 
 

@@ -38,7 +38,7 @@ from watcher.classify.direction import (
 from watcher.classify.figures import QUOTA, quota_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
-from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
+from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
@@ -186,6 +186,7 @@ class Classifier:
         text, sentences = _layout(title, body)
         has_title = len(text) != len(body)
         asks = "?" in text or "？" in text
+        had = "had" in text  # a past-perfect clause may recount an earlier state
         folded = fold(text)
         lowered = lower_folded(folded)
         item = _Sentences(*self._matcher.bucket(folded, lowered, sentences), self._in_sentences)
@@ -193,7 +194,7 @@ class Classifier:
         dated: dict[int, bool] = {}
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
         if QUOTA in item.labels:
-            _add_quota_change(item, folded, sentences, _year(year, text, published))
+            _add_quota_change(item, folded, sentences, lambda: _year(year, text, published))
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}
 
@@ -247,6 +248,8 @@ class Classifier:
                 hit = compiled.fire(index, item.found(index), keys, folded, clauses_of(index))
                 if hit is not None:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
+                    if had and not hit.background:
+                        hit.background = recounted(hit, folded, clauses_of(index))
                     if not hit.background:
                         if index not in dated:
                             dated[index] = (
@@ -429,11 +432,11 @@ class Classifier:
 
 
 def _add_quota_change(
-    item: _Sentences, folded: str, sentences: list[Sentence], year: int | None
+    item: _Sentences, folded: str, sentences: list[Sentence], year: Callable[[], int | None]
 ) -> None:
     """Add the change an item's quota figures show against the prior period (see
     `figures`) to the sentence of the current figure, as the change concept it reads as."""
-    change = quota_change(folded, sentences, item.keys, year)
+    change = quota_change(folded, sentences, item.keys, year, item.labels)
     if change is not None:
         item.occurrences[change.sentence].append((change.start, change.end, (change.concept,)))
         item.keys[change.sentence].add(change.concept)

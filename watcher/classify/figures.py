@@ -24,7 +24,7 @@ anywhere ("12.5 % higher", 同比增长) is left to the vocabulary.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from watcher.classify.background import years_of
@@ -99,23 +99,38 @@ class Change(NamedTuple):
 
 
 def quota_change(
-    text: str, sentences: Sequence[Sentence], keys: Sequence[set[str]], year: int | None
+    text: str,
+    sentences: Sequence[Sentence],
+    keys: Sequence[set[str]],
+    year: Callable[[], int | None],
+    labels: set[str] | None = None,
 ) -> Change | None:
     """The change the item's quota figures show against the prior period (see the
     module's docstring), or None. `text` is the folded item text, `keys` the concepts each
-    sentence holds, `year` the item's reference year (for "this year", "last year")."""
-    if any(not STATED.isdisjoint(held) for held in keys):
+    sentence holds (`labels` their union, when known), `year()` the item's reference year
+    (for "this year", "last year"), asked for only when a quota sentence gives an amount."""
+    if not STATED.isdisjoint(set().union(*keys) if labels is None else labels):
         return None  # the item states the change in words: the vocabulary reads it
-    for index, held in enumerate(keys):
-        if QUOTA in held:
-            change = _compared(text, sentences[index], index, year)
+    amounts = {
+        index: found
+        for index, held in enumerate(keys)
+        if QUOTA in held
+        for found in [list(_AMOUNT.finditer(text, sentences[index].start, sentences[index].end))]
+        if found
+    }
+    if not amounts:
+        return None
+    reference = year()
+    for index, found in amounts.items():
+        if len(found) == 2:
+            change = _compared(text, sentences[index], index, found, reference)
             if change is not None:
                 return change
     figures = [
         figure
-        for index, held in enumerate(keys)
-        if QUOTA in held
-        for figure in [_figure(text, sentences[index], index, year)]
+        for index, found in amounts.items()
+        if len(found) == 1
+        for figure in [_figure(text, sentences[index], index, found[0], reference)]
         if figure is not None
     ]
     if len(figures) < 2:
@@ -142,14 +157,13 @@ def quota_change(
     return Change(current.sentence, current.start, current.end, concept)
 
 
-def _compared(text: str, sentence: Sentence, index: int, year: int | None) -> Change | None:
+def _compared(
+    text: str, sentence: Sentence, index: int, amounts: list[re.Match[str]], year: int | None
+) -> Change | None:
     """The change one sentence states by setting its quota figure against an earlier
-    one ("12 Mt, compared with 42 Mt in 2025", 15万吨，而2025年为13.5万吨), or None: exactly
-    two amounts, a comparison word between them, and after it an earlier period than
-    any the sentence names before it (or "last year", 去年)."""
-    amounts = list(_AMOUNT.finditer(text, sentence.start, sentence.end))
-    if len(amounts) != 2:
-        return None
+    one ("12 Mt, compared with 42 Mt in 2025", 15万吨，而2025年为13.5万吨), or None: its two
+    `amounts`, a comparison word between them, and after it an earlier period than any
+    the sentence names before it (or "last year", 去年)."""
     first, second = amounts
     if _COMPARED.search(text, first.end(), second.start()) is None:
         return None
@@ -175,13 +189,12 @@ def _tonnes(amount: re.Match[str]) -> float:
     return float(amount.group(1).replace(",", "")) * _SCALES.get(amount.group("scale") or "", 1.0)
 
 
-def _figure(text: str, sentence: Sentence, index: int, year: int | None) -> Figure | None:
-    """The sentence's quota figure, or None when it names no single period, batch or
-    amount."""
-    amounts = list(_AMOUNT.finditer(text, sentence.start, sentence.end))
-    if len(amounts) != 1:
-        return None  # none, or a breakdown (mining and smelting, rock and clay ore)
-    amount = amounts[0]
+def _figure(
+    text: str, sentence: Sentence, index: int, amount: re.Match[str], year: int | None
+) -> Figure | None:
+    """The sentence's quota figure (its one `amount`), or None when it names no single
+    period or batch (a sentence with several amounts is a breakdown: mining and smelting,
+    rock and clay ore)."""
     periods = set(years_of(text, sentence))
     if year is not None:
         if _THIS_YEAR.search(text, sentence.start, sentence.end):

@@ -40,7 +40,7 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   "since"), marks the hit as background (history, an earlier event, the setting of other
   news): the engine counts it only beside news. So does a match wholly inside a
   past-perfect relative clause ("clearing a backlog that had left smelters short of ore",
-  `_recounted`), and a `frame_after` cue just after
+  `recounted`, asked by the engine), and a `frame_after` cue just after
   a trigger term ("the controls, announced in October, have intensified the scramble")
   when no direction cue reports the measure's current effect or its end.
 """
@@ -146,6 +146,15 @@ class Clauses:
         """Where the sentence starts and ends in the text."""
         return self._span
 
+    def mentions(self, words: re.Pattern[str]) -> bool:
+        """True when the sentence may hold one of `words` (a pattern of lower-case
+        literals): a quick test before a costlier regex; always True without the
+        lower-cased text."""
+        lowered = self._lowered
+        if lowered is None:
+            return True
+        return words.search(lowered, *self._span) is not None
+
     def of(self, offset: int) -> int:
         """The number of the clause that holds `offset`."""
         breaks = self._breaks
@@ -226,7 +235,11 @@ class CompiledRule:
         resume operations", see `_unhedged`)."""
         if self.lead_easing.isdisjoint(keys) or not self.lead_vetoes.isdisjoint(keys):
             return False
-        held = clauses is not None and _STILL_HELD.search(text, *clauses().span) is not None
+        held = (
+            clauses is not None
+            and clauses().mentions(_STILL_WORDS)
+            and _STILL_HELD.search(text, *clauses().span) is not None
+        )
         guarded = clauses is not None and (
             held or not (self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys))
         )
@@ -328,7 +341,8 @@ class CompiledRule:
             easing = [m for m in easing if not clauses.asks(m)]
         if easing and tightening:
             tightening, easing = _prior_dropped(tightening, easing, text, clauses)
-        if easing:
+        held = bool(easing) and clauses.mentions(_HELD_HINT)
+        if held and clauses.mentions(_STILL_WORDS):
             easing = _conceded(easing, text, *clauses.span)
         hedgeable = not self.hedges.isdisjoint(keys)
         if easing and tightening and hedgeable:  # a possible easing cannot outrank a fact
@@ -338,7 +352,8 @@ class CompiledRule:
             if easing and not self.not_easing.isdisjoint(keys)
             else []
         )
-        if easing:  # "prevent us from resuming", "复产时间尚不确定": an easing held up
+        # "prevent us from resuming", "复产时间尚不确定": an easing held up
+        if held and easing and clauses.mentions(_HELD_UP_WORDS):
             flipped += [
                 cue
                 for cue in easing
@@ -394,9 +409,7 @@ class CompiledRule:
                     or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                     or not self.doubts.isdisjoint(keys)
                 )
-                background = not self.background.isdisjoint(keys) or _recounted(
-                    text, trigger, cues, clauses
-                )
+                background = not self.background.isdisjoint(keys)
                 if not background and not (
                     self.frames.isdisjoint(keys) and self.after_frames.isdisjoint(keys)
                 ):
@@ -709,6 +722,10 @@ _BARRED = re.compile(
     r"|hinder\w*|preclud\w*|prohibit\w*)\b[^.;:!?]{0,40}\b(?i:from)\s+"
     r"|(?:阻止|阻碍|阻礙|妨碍|妨礙)[^。；，,]{0,12})\Z"
 )
+# words one of which every `_BARRED` or `_UNDATED` phrase holds (a quick test)
+_HELD_UP_WORDS = re.compile(
+    "from|阻|妨|unclear|uncertain|unknown|undecided|确定|確定|未定|不明|不清楚|未知"
+)
 BARRED_REACH = 60  # characters before an easing cue searched for a `_BARRED` verb
 
 
@@ -752,6 +769,11 @@ _STILL_HELD = re.compile(
     r"|(?:仍|依然|依旧|依舊)(?:在|然)?(?:等待|未|没有|沒有|关闭|關閉|暂停|暫停|停产|停產|低迷|疲软"
     r"|疲軟|紧张|緊張|短缺)|尚未",
 )
+# words one of which every `_STILL_HELD` phrase holds (a quick test before the regex)
+_STILL_WORDS = re.compile("still|remain|yet to|仍|依|尚未")
+# the words of `_STILL_WORDS` and `_HELD_UP_WORDS`: one quick test for the sentences (most)
+# that hold none
+_HELD_HINT = re.compile(f"{_STILL_WORDS.pattern}|{_HELD_UP_WORDS.pattern}")
 _SINCE = re.compile(
     r"\b(?i:after|since|despite|following)\b|之后|之後|以来|以來|此前|早前|先前|尽管|儘管"
 )
@@ -801,15 +823,17 @@ def _undated(text: str, cue: Match) -> bool:
 _HAD_CLAUSE = re.compile(r"\b(?i:that|which)\s+had\b")
 
 
-def _recounted(text: str, trigger: list[Match], cues: list[Match], clauses: Clauses) -> bool:
-    """True when every trigger term and direction cue stands in a past-perfect relative
-    clause (after "that had" / "which had", no clause break between): the match recounts
-    the earlier state the sentence's news undoes or follows ("clearing a backlog that had
-    left smelters short of ore"), background by SIGNALS.md. A cue before the clause acts
-    on what it recounts, which is news ("released shipments that had been held")."""
-    first = min(term.start for term in trigger)
+def recounted(hit: Hit, text: str, clauses: Clauses) -> bool:
+    """True when every trigger term and direction cue of the hit stands in a past-perfect
+    relative clause (after "that had" / "which had", no clause break between): the match
+    recounts the earlier state the sentence's news undoes or follows ("clearing a backlog
+    that had left smelters short of ore"), background by SIGNALS.md. A cue before the
+    clause acts on what it recounts, which is news ("released shipments that had been
+    held"). The engine asks only for items that hold "had"."""
+    cues = hit.spans[len(hit.spans) - hit.cues :] if hit.cues else []
+    first = min(span.start for span in hit.spans)
     start = clauses.span[0]
-    if "had" not in text[start:first]:
+    if text.find("had", start, first) < 0:
         return False
     for relative in _HAD_CLAUSE.finditer(text, start, first):
         if clauses.of(relative.start()) == clauses.of(first) and all(
@@ -971,7 +995,7 @@ def _hedged(
                         return True
                 elif cue.start < term.end:
                     return True  # the cue is part of the trigger ("export ban proposal")
-                elif _words_after(text, term.end, cue.start) <= rule.hedging_after and clauses.same(
+                elif _words_after(text, term.end, cue.start, rule.hedging_after) and clauses.same(
                     term, cue
                 ):
                     return True  # "controls could be widened", "the ban is likely to"
@@ -983,9 +1007,12 @@ def _hedged(
 _AUXILIARY = frozenset({"is", "are", "was", "were", "be", "been", "also"})
 
 
-def _words_after(text: str, left: int, right: int) -> int:
-    """Words between two offsets, less auxiliaries (`_AUXILIARY`)."""
+def _words_after(text: str, left: int, right: int, most: int) -> bool:
+    """True when at most `most` words stand between two offsets, auxiliaries
+    (`_AUXILIARY`) aside."""
     gap = distance(text, left, right)
-    if gap == 0 or not text.isascii():
-        return gap
-    return sum(word.lower() not in _AUXILIARY for word in text[left:right].split())
+    if gap <= most:
+        return True
+    if gap > most + 3 or not text.isascii():
+        return False  # more words than auxiliaries can make up for
+    return sum(word.lower() not in _AUXILIARY for word in text[left:right].split()) <= most
