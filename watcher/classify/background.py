@@ -315,8 +315,9 @@ _FOLLOWS_HEAD = re.compile(
 )
 
 
-# the characters a `_FOLLOWS_HEAD` match can open on
+# the characters a `_FOLLOWS_HEAD` match can open on, and words one of which it holds
 _FOLLOWS_FIRST = frozenset("TtIi此这這 \t\n\"'“‘")
+_FOLLOWS_HINT = re.compile("ollow|ome|ame|此举|此舉|这是|這是|这一|這一|此前|早前|先前")
 
 
 def follows_earlier(text: str, sentence: Sentence) -> bool:
@@ -326,6 +327,8 @@ def follows_earlier(text: str, sentence: Sentence) -> bool:
     head = text[sentence.start : sentence.start + 1]
     if head not in _FOLLOWS_FIRST:
         return False  # most sentences: no pattern can match at their first character
+    if _FOLLOWS_HINT.search(text, sentence.start, min(sentence.end, sentence.start + 90)) is None:
+        return False  # no verb of the pattern near the head: the costlier match cannot
     return _FOLLOWS_HEAD.match(text, sentence.start, sentence.end) is not None
 
 

@@ -42,7 +42,9 @@ _RARE_EARTHS = re.compile(r"(?i:rare[- ]earth)|稀土")
 TOLERANCE = 0.005  # a relative difference below this is the same figure, rounded
 
 _AMOUNT = re.compile(
-    r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+    # the first digit opens the pattern (a leading look-behind would be tried at every
+    # offset of the sentence), and is then checked to start the number
+    r"(\d(?<![\d.,]\d)(?:\d{0,2}(?:,\d{3})+|\d*(?:\.\d+)?))\s*"
     r"(?:(?P<scale>million|mln|thousand|mn|k(?=t\b)|M(?=t\b)|万|萬|千|亿|億)\s*)?"
     r"(?:(?i:wet|dry)\s+)?"
     r"(?:(?i:metric\s+)?(?i:tonnes|tonne|tons|ton)\b|(?i:mt|wmt|dmt|t)\b|吨|噸)"
