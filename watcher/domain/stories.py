@@ -17,8 +17,9 @@ filed under many items (a stock phrase of the trade press, a template's frame) t
 none apart: it is `hot` and left out, so a lookup costs at most `HOT_ITEMS` postings
 per key whatever the shape of the data.
 
-Chinese and Japanese text has no spaces: each CJK character is a token and character
-bigrams are its content words. Pure functions; the store keeps the sketch on the item.
+Chinese and Japanese text has no spaces: each CJK character is a token (except one
+written straight after Latin letters, which ends their token: "abc中" is one) and
+character bigrams are its content words. Pure functions; the store keeps the sketch on the item.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import AnyStr
+from typing import TYPE_CHECKING, AnyStr
 
 import xxhash
 
@@ -161,14 +162,16 @@ class Sketch:
         sketch._ordered = ordered
         return sketch
 
-    def __getattr__(self, name: str) -> Mapping[int, frozenset[int]]:
-        """`by_kind` of a made sketch (`_sorted_in`), grouped when first read; called only
-        while that slot is unset, so reading a set slot costs nothing more."""
-        if name != "by_kind":
-            raise AttributeError(name)
-        by_kind = facts_by_kind(self._in_order(3))
-        self.by_kind = by_kind
-        return by_kind
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name
+
+        def __getattr__(self, name: str) -> Mapping[int, frozenset[int]]:
+            """`by_kind` of a made sketch (`_sorted_in`), grouped when first read; called
+            only while that slot is unset, so reading a set slot costs nothing more."""
+            if name != "by_kind":
+                raise AttributeError(name)
+            by_kind = facts_by_kind(self._in_order(3))
+            self.by_kind = by_kind
+            return by_kind
 
     def _in_order(self, which: int) -> Sequence[int]:
         """Set `which` (0 shingles, 1 words, 2 title words, 3 facts) sorted."""
@@ -292,7 +295,8 @@ def _normal_tokens(normal: str) -> list[str]:
 
 def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
-    # A CJK token is one character, so the length test already leaves it out here.
+    # A CJK token is one character, so the length test already leaves it out here (a
+    # Latin run that took in CJK characters, "abc中", is kept as the word it is).
     out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
     joined = "\x00".join(toks)  # no token holds "\x00"
     for run in _CJK_RUN.findall(joined) if not joined.isascii() else ():
