@@ -6,7 +6,11 @@ from datetime import date
 
 import pytest
 
-from watcher.classify.background import is_month_background, opens_with_bare_year
+from watcher.classify.background import (
+    follows_earlier,
+    is_month_background,
+    opens_with_bare_year,
+)
 from watcher.classify.text import Sentence
 
 ITEM = date(2025, 11, 12)
@@ -89,3 +93,23 @@ def test_a_sentence_opening_on_a_bare_year_recounts_history(sentence: str) -> No
 def test_a_dated_month_a_later_year_or_the_present_is_not_a_bare_year(sentence: str) -> None:
     """A month, a later year, a plan or the present keeps a year-led sentence news."""
     assert not _bare(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "earlier"),
+    [
+        ("The move follows China's October 9 announcement of new export restrictions.", True),
+        ("This comes weeks after Zimbabwe banned the export of raw lithium.", True),
+        ("The decision came just days after Beijing tightened its rules.", True),
+        ("此举是在商务部10月宣布出口管制之后。", True),
+        ("此前，宜春多家锂矿因环保督察停产整改。", True),
+        # a simultaneous event is news ("comes as"), and so is a subject of its own
+        ("It comes as First Quantum places the mine into care and maintenance.", False),
+        ("Myanmar's rare earth mines came back on stream after the rainy season.", False),
+        ("The ban was followed by a fall in exports.", False),
+    ],
+)
+def test_a_sentence_setting_the_news_after_an_earlier_event(sentence: str, earlier: bool) -> None:
+    """A sentence that names the news again and sets it after an earlier event names
+    that event as the setting; "comes as" and a subject of its own do not."""
+    assert follows_earlier(sentence, Sentence(0, len(sentence))) is earlier

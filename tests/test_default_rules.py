@@ -176,7 +176,8 @@ def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
     """An export-control hit with no direction word takes the rule's default
     (tightening); when the lead reports an easing event of another type (mines
     restarting), that default is a guess: the signal says so, quotes the easing, and is
-    held at medium. Without the easing in the lead the same hit is a firm tightening."""
+    held at medium. Without the easing in the lead, a hit announcing the controls is a firm
+    tightening (a new measure, see `undirected`)."""
     body = "Miners in Kachin state restarted output on Monday."
     by_type = {
         s.type: s
@@ -194,7 +195,7 @@ def test_a_default_tightening_beside_a_lead_easing_says_it_is_a_guess(
     assert "'restart'" in guess.direction_doubt
     assert guess.severity is Severity.MEDIUM
     [firm] = classifier.classify(
-        "Export controls on rare earth oxide in focus in Kachin",
+        "China announces export controls on rare earth oxide in Kachin",
         "Miners in Kachin state said so on Monday.",
         published=PUBLISHED,
     )
@@ -404,3 +405,136 @@ def test_an_easing_headline_makes_the_item_easing(
     item is never sent as tightening (SIGNALS.md, direction of the item's news)."""
     signals = classifier.classify(title, body, published=PUBLISHED)
     assert _summary(signals) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "European companies are still waiting for rare earth export licences weeks after"
+            " Beijing promised to speed up approvals.",
+            "export_control/tightening",
+        ),
+        ("欧洲企业仍在等待稀土出口许可，此前商务部承诺加快审批。", "export_control/tightening"),
+        (
+            "Rare earth mines in Myanmar remain closed despite an order to reopen them.",
+            "ore_supply_disruption/tightening",
+        ),
+        # no supply held up: the easing stands
+        (
+            "Rare earth mines in Myanmar reopened on Monday after an order to reopen them.",
+            "ore_supply_disruption/easing",
+        ),
+    ],
+)
+def test_an_easing_set_aside_by_a_supply_still_held_up(
+    classifier: Classifier, text: str, expected: str
+) -> None:
+    """A promise or order to ease, named after a supply still held up ("still waiting …
+    weeks after Beijing promised to speed up approvals"), is no easing: the news is the
+    supply still held up."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Indonesia's energy ministry has approved 2026 RKAB work plans for 120 nickel"
+            " miners, clearing a backlog that had left smelters short of ore.",
+            ["quota_delay/easing"],
+        ),
+        (
+            "Heavy rains have left Indonesian smelters short of nickel ore this month.",
+            ["ore_supply_disruption/tightening"],
+        ),
+    ],
+)
+def test_a_past_perfect_relative_clause_recounts_the_earlier_state(
+    classifier: Classifier, text: str, expected: list[str]
+) -> None:
+    """A match inside "that had …" / "which had …" recounts the state the news undoes
+    (background), while the same words as the sentence's own news are a signal."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "speculative"),
+    [
+        # the cue that gives the event is a possibility: so is the event
+        ("Beijing's export controls on gallium have the potential to cut shipments by half.", True),
+        # a hedge after the trigger, past the verb's auxiliaries
+        ("The Philippine nickel ore export ban is likely to be lifted next year.", True),
+        # the same measures as facts
+        ("Beijing's export controls on gallium cut shipments to Europe by half in May.", False),
+        ("Rare earth mining in Kachin halted as Beijing weighs tighter checks.", False),
+    ],
+)
+def test_a_hedged_event_cue_or_predicate_makes_the_signal_speculative(
+    classifier: Classifier, text: str, speculative: bool
+) -> None:
+    """A hedge on every direction cue ("have the potential to cut") or on the predicate of
+    the trigger ("the ban is likely to be lifted") makes the event a possibility; a hedge
+    that governs another subject ("as Beijing weighs") does not."""
+    [signal] = classifier.classify("", text, published=PUBLISHED)
+    assert signal.speculative is speculative
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Road blockades by residents are preventing the company from resuming operations"
+            " at the copper mine, it said.",
+            "ore_supply_disruption/tightening",
+        ),
+        (
+            "The blockade has kept the two nickel mines from reopening since March.",
+            "ore_supply_disruption/tightening",
+        ),
+        (
+            "The two nickel mines reopened in March after the blockade was cleared.",
+            "ore_supply_disruption/easing",
+        ),
+    ],
+)
+def test_an_easing_barred_by_prevent_from_is_tightening(
+    classifier: Classifier, text: str, expected: str
+) -> None:
+    """An easing that a verb bars ("preventing the company from resuming", "kept the
+    mines from reopening") is held up: tightening; the easing reported as done stays."""
+    assert _summary(classifier.classify("", text, published=PUBLISHED)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "uncertain"),
+    [
+        ("该镍矿复产时间尚不确定。", "ore_supply_disruption/tightening", False),
+        (
+            "The copper mine's restart date is still uncertain, the company said.",
+            "ore_supply_disruption/tightening",
+            False,
+        ),
+        # a conceded easing: no easing news, and nothing else gives a direction
+        (
+            "尽管口岸已重新开放，但缅甸稀土原料进口量仍然低迷。",
+            "ore_supply_disruption/tightening",
+            True,
+        ),
+        (
+            "Although the Kambaiti border has reopened, rare earth ore imports from Myanmar"
+            " remain low.",
+            "ore_supply_disruption/tightening",
+            True,
+        ),
+    ],
+)
+def test_an_undated_or_conceded_easing_is_no_easing(
+    classifier: Classifier, text: str, expected: str, uncertain: bool
+) -> None:
+    """An easing whose date is unknown (复产时间尚不确定) is held up, and one conceded
+    before a supply still held up ("although the border has reopened, imports remain
+    low") is not the news: neither reads easing."""
+    [signal] = classifier.classify("", text, published=PUBLISHED)
+    assert _summary([signal]) == [expected]
+    assert signal.direction_uncertain is uncertain

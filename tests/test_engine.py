@@ -107,3 +107,95 @@ def test_a_built_classifier_keeps_no_parsed_terms_beside_its_matcher() -> None:
     found = [first.classify(case.get("title", ""), case["body"]) for case in CASES]
     assert any(found)
     assert found == [again.classify(case.get("title", ""), case["body"]) for case in CASES]
+
+
+QUOTA_CONCEPTS: dict[str, Any] = {
+    "minerals": ["rare earth*", "tungsten", "稀土"],
+    "quota": ["quota*", "first batch", "第一批", "指标"],
+    "change_up": ["% higher", "同比增长"],
+    "change_down": ["% lower"],
+}
+QUOTA_RULES = {
+    "quota_delay": SignalRule.model_validate(
+        {
+            "severity": "medium",
+            "match": [["quota", "change_up"], ["quota", "change_down"]],
+            "anywhere": ["change_up", "change_down"],
+            "context": ["minerals"],
+            "tightening": ["change_down"],
+            "easing": ["change_up"],
+        }
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (
+            "",
+            "The 2026 rare earth mining quota is 120,000 tonnes. In 2025 the quota was"
+            " 270,000 tonnes.",
+            ["tightening"],
+        ),
+        (
+            "China issues first batch of 2026 rare earth quotas",
+            "The first batch of 2026 rare earth mining quotas is 150,000 tonnes. Last year's"
+            " first batch was 135,000 tonnes.",
+            ["easing"],
+        ),
+        ("", "2026年第一批稀土开采总量控制指标为15万吨。2025年第一批为13.5万吨。", ["easing"]),
+        (
+            "",
+            "The 2026 rare earth mining quota is 120,000 tonnes, compared with 270,000"
+            " tonnes in 2025.",
+            ["tightening"],
+        ),
+        # a batch is no whole year, tungsten's quota no prior for rare earths', the same
+        # figure no change, and two figures in one sentence no single reading
+        (
+            "",
+            "The first batch of 2026 rare earth quotas is 60,000 tonnes. The 2025 quota was"
+            " 270,000 tonnes.",
+            [],
+        ),
+        (
+            "",
+            "The 2026 tungsten mining quota is 60,000 tonnes. The 2025 rare earth quota was"
+            " 270,000 tonnes.",
+            [],
+        ),
+        (
+            "",
+            "The 2026 rare earth quota is 120,000 tonnes. The 2025 quota was 120,000 tonnes.",
+            [],
+        ),
+        (
+            "",
+            "The 2026 rare earth mining and smelting quotas are 120,000 tonnes and 110,000"
+            " tonnes. The 2025 quota was 100,000 tonnes.",
+            [],
+        ),
+    ],
+)
+def test_quota_figures_compared_across_sentences_give_the_change(
+    title: str, body: str, expected: list[str]
+) -> None:
+    """A quota figure set against the prior period's (same batch, same mineral), in
+    another sentence or after "compared with", reads as a cut or a raise; without a
+    comparable prior figure there is no signal (a routine issue is no news)."""
+    classifier = Classifier(QUOTA_CONCEPTS, QUOTA_RULES)
+    signals = classifier.classify(title, body)
+    assert [s.direction.value for s in signals] == expected
+
+
+def test_a_change_stated_in_words_is_left_to_the_vocabulary() -> None:
+    """An item that states a change in words keeps the vocabulary's reading: a breakdown
+    figure in another sentence is not compared with the prior year's total."""
+    classifier = Classifier(QUOTA_CONCEPTS, QUOTA_RULES)
+    body = (
+        "The 2026 rare earth quota is 140,000 tonnes, 6% higher than 2025. In 2026 the"
+        " rock ore quota is 121,000 tonnes. The 2025 quota was 132,000 tonnes."
+    )
+    [signal] = classifier.classify("", body)
+    assert signal.direction.value == "easing"

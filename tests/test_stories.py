@@ -83,36 +83,39 @@ def test_clustering_keeps_its_measured_quality_on_the_synthetic_sets() -> None:
 
 def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None:
     """Real pairs, dev split of the batches the rules were chosen on (pairs without a
-    `batch`): precision ≥ 0.98, recall ≥ 0.71, at most 1 missed alert (measured 1.000,
-    0.712 and 1; see README). With the 2026-12-06 and 2026-12-07 batches, labelled after
-    the rules were written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.57 and
-    at most 2 missed alerts (measured 0.994, 0.574 and 2)."""
+    `batch`): precision ≥ 0.98, recall ≥ 0.70, at most 1 missed alert (measured 1.000,
+    0.706 and 1; 0.724 before a name each of two notices of one frame lacks set them
+    apart). With the 2026-12-06 and 2026-12-07 batches, labelled after the rules were
+    written, the whole dev split keeps precision ≥ 0.99, recall ≥ 0.56 and at most 1
+    missed alert (measured 1.000, 0.570 and 1; 0.994, 0.574 and 2 before proper names
+    were facts). Later batches are scored alone (`python -m bench.stories`)."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     dev = [p for p in pairs if p["split"] == "dev"]
     chosen_on = score_pairs(items, sketches, [p for p in dev if "batch" not in p])
     assert chosen_on.pairs >= 290
     assert chosen_on.precision >= 0.98
-    assert chosen_on.recall >= 0.71
+    assert chosen_on.recall >= 0.70
     assert chosen_on.missed <= 1
     measured = ("2026-12-06", "2026-12-07")  # later fresh batches are scored alone
     kept = [p for p in dev if p.get("batch", measured[0]) in measured]
     whole = score_pairs(items, sketches, kept)
     assert whole.pairs >= 500
     assert whole.precision >= 0.99
-    assert whole.recall >= 0.57
-    assert whole.missed <= 2
+    assert whole.recall >= 0.56
+    assert whole.missed <= 1
 
 
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
-    """Every pair of the dev events' items (labelled or not): at most 6 of two events
-    join, each a follow-up of an announcement or one notice of a series (measured 6,
-    with 284 pairs of one event joined), and no held-back event is listed."""
+    """Every pair of the dev events' items (labelled or not): at most 5 of two events
+    join, each a follow-up of an announcement or one notice of a series (measured 5, with
+    301 pairs of one event joined; 6 and 302 before a name each of two notices of one
+    frame lacks set them apart), and no held-back event is listed."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
-    assert right >= 280
-    assert len(wrong) <= 6
+    assert right >= 295
+    assert len(wrong) <= 5
     split = {(p["a"], p["b"]): p["split"] for p in pairs}
     listed = [tuple(line.split()[1:3]) for line in wrong]
     assert all(split.get(pair, "dev") == "dev" for pair in listed)

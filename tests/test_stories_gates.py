@@ -330,3 +330,44 @@ def test_two_rewrites_naming_one_month_of_one_year_corroborate_each_other() -> N
 
     assert same_story(quick_facts, wire(2027))
     assert not same_story(quick_facts, wire(2031))
+
+
+MINE_HALT = (
+    "",
+    "Varnok Minerals has halted work at its Tessaly zinc pit after a landslide cut the"
+    " access road, the listed miner told investors, adding that no staff were hurt.",
+)
+MINE_HALT_REWRITE = (
+    "",
+    "A landslide forced Varnok Minerals to stop operations at Tessaly, its zinc"
+    " operation in the outback; crews are clearing the access route, the company said.",
+)
+
+
+def test_shared_names_alone_do_not_join_a_loose_rewrite() -> None:
+    """Two undated rewrites sharing a fifth of their words and the names of the miner and
+    its mine, but no day or figure, stay apart: a company and its mine are named in every
+    report of its series (as evidence, shared names joined follow-ups of one company's
+    project on the dev split); the same two rewrites naming the day of the halt join."""
+    first, rewrite = sketch_text(*MINE_HALT), sketch_text(*MINE_HALT_REWRITE)
+    assert not same_story(first, rewrite)
+    dated = sketch_text("", MINE_HALT[1] + " The halt began on May 4.")
+    assert same_story(dated, sketch_text("", MINE_HALT_REWRITE[1] + " Work stopped on May 4."))
+
+
+NOTICE = (
+    "Pricing notice: brand amendment for nickel cathode",
+    "After a consultation period, Brightmark has amended the specified brands in its"
+    " nickel cathode price assessment, in-whs Antwerp. {brand} cathodes move from the"
+    " alloy grade to the standard grade from the next assessment.",
+)
+
+
+def test_a_template_notice_on_another_company_is_another_event() -> None:
+    """Two notices of one frame that differ only in the company whose brand moves are
+    two events (a contradicting name); a second copy of one notice is one."""
+    halvorsen = sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen"))
+    ostrova = sketch_text(NOTICE[0], NOTICE[1].format(brand="Ostrova"))
+    assert "name" in contradictions(halvorsen, ostrova)
+    assert not same_story(halvorsen, ostrova)
+    assert same_story(halvorsen, sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen")))

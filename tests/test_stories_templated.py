@@ -93,7 +93,7 @@ def test_another_port_and_price_in_another_frame_is_another_event() -> None:
     assert same_story(daily, _note(1, "Dalian", 83_400, 3_039))
     held = "Customs held gallium exports at {} port on September 2, up 5.9% on the week."
     tianjin, dalian = (sketch_text("", held.format(port)) for port in ("Tianjin", "Dalian"))
-    assert contradictions(tianjin, dalian) == ["place"]
+    assert contradictions(tianjin, dalian) == ["place", "name"]  # one frame, other ports
     assert not same_story(tianjin, dalian)
 
 

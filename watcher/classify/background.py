@@ -12,7 +12,10 @@ undated item, the latest year it names (an undated item that names one old year 
 read as news: the classifier cannot tell). Whatever the item's date, a sentence whose time
 is a bare year at its head ("In 2010, China …", "2014年，…") with no later year, nothing of
 the present and no plan recounts an earlier event (`opens_with_bare_year`): news is dated
-by the day, week or month.
+by the day, week or month. A sentence that opens by setting the news after an earlier
+event ("The move follows China's announcement of new export restrictions", "This comes
+weeks after …", 此举是在…之后, 此前，…) names that event as the setting (`follows_earlier`);
+a lead that eases what only such sentences name makes the easing the news (the engine).
 
 For a dated item the month counts too: a sentence whose latest named month ("On September
 15, China introduced …", "in April 2024", 2024年4月, 今年4月) lies `BACKGROUND_MONTHS` or
@@ -295,6 +298,38 @@ def opens_with_bare_year(text: str, sentence: Sentence) -> bool:
     if _AHEAD.search(text, sentence.start, sentence.end) is not None:
         return False
     return _PRESENT.search(text, sentence.start, sentence.end) is None
+
+
+# a sentence whose subject names the item's news again ("The move", "This", "The
+# decision") and sets it after an earlier event: "The move follows China's October 9
+# announcement of new export restrictions", "This comes weeks after Zimbabwe banned ...",
+# 此举是在…之后; or opens on "before this" (此前，…: what came before the news)
+# ("comes as" and "comes amid" set a simultaneous event: not these)
+_FOLLOWS_HEAD = re.compile(
+    r"\s*[\"'“‘]?(?i:(?:this|that|it|(?:the|this|that) (?:[a-z-]+\s+){0,2}?"
+    r"(?:move|decision|development|announcement|step|action|measure|news|order|notice|approval|release|ruling|change"
+    r"|suspension|resumption|restart|lifting))\s+(?:follows|followed(?!\s+by)"
+    r"|(?:comes|came)\s+(?:(?:just|only|shortly|barely|(?:[a-z0-9-]+\s+)?(?:hours?|days?"
+    r"|weeks?|months?|years?))\s+)?(?:after|on the heels of))\b)"
+    r"|\s*(?:此举是在|此舉是在|这是在|這是在|这一举措是在|這一舉措是在|此前|早前|先前)"
+)
+
+
+# the characters a `_FOLLOWS_HEAD` match can open on, and words one of which it holds
+_FOLLOWS_FIRST = frozenset("TtIi此这這 \t\n\"'“‘")
+_FOLLOWS_HINT = re.compile("ollow|ome|ame|此举|此舉|这是|這是|这一|這一|此前|早前|先前")
+
+
+def follows_earlier(text: str, sentence: Sentence) -> bool:
+    """True when the sentence opens by setting the item's news after an earlier event
+    ("The move follows …", "This comes weeks after …", 此举是在…之后, 此前，…): what it
+    names is the setting of the news, not news."""
+    head = text[sentence.start : sentence.start + 1]
+    if head not in _FOLLOWS_FIRST:
+        return False  # most sentences: no pattern can match at their first character
+    if _FOLLOWS_HINT.search(text, sentence.start, min(sentence.end, sentence.start + 90)) is None:
+        return False  # no verb of the pattern near the head: the costlier match cannot
+    return _FOLLOWS_HEAD.match(text, sentence.start, sentence.end) is not None
 
 
 def names_a_year(text: str, sentence: Sentence | None = None) -> bool:

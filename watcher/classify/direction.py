@@ -26,7 +26,8 @@ suspended" says "reopen". So:
    the best reading; `doubt_text` quotes the words that read the other way.
 4. When no hit of a rule names a direction, its default (tightening) is a guess; when
    the lead reports an easing event of another rule, the signal says it is uncertain
-   (`default_doubt`).
+   (`default_doubt`), and so it does when no sentence of the signal reports a new
+   measure either (`undirected.undirected_doubt`).
 
 Across rules: when the lead reports an easing event (a firm easing hit of some rule in
 the lead, or its `lead_easing`), a tightening signal of *another* rule whose every hit
@@ -83,6 +84,7 @@ SENTENCE = "sentence"  # cues of both directions in the sentence that decides
 LEAD_BODY = "lead_body"  # a lead easing, a body sentence on a tightening still going on
 BODY = "body"  # no lead direction, and the body's sentences disagree
 DEFAULT = "default"  # no cue of the rule's own: its default direction against a lead easing
+UNDIRECTED = "undirected"  # no cue of the rule's own, and no new measure (see `undirected`)
 
 
 def item_direction(
@@ -174,6 +176,11 @@ def doubt_text(doubt: Doubt, direction: Direction, text: str) -> str:
         return (
             f"no word of this signal gives its direction ({direction.value} is the rule's"
             f" default), and the lead reports an easing ({words})"
+        )
+    if doubt.kind == UNDIRECTED:
+        return (
+            f"no word of this signal gives its direction nor reports a new measure ({words}):"
+            f" {direction.value} is the rule's default"
         )
     if doubt.kind == LEAD_BODY:
         return f"the lead reports easing, a later sentence a tightening still going on ({words})"

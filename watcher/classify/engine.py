@@ -16,6 +16,7 @@ from datetime import date
 from functools import partial
 
 from watcher.classify.background import (
+    follows_earlier,
     is_dated_background,
     is_month_background,
     may_name_a_month,
@@ -34,11 +35,13 @@ from watcher.classify.direction import (
     lead_end,
     undone_dropped,
 )
+from watcher.classify.figures import QUOTA, quota_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
-from watcher.classify.rules import Clauses, CompiledRule, Found, Hit
+from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
+from watcher.classify.undirected import undirected_doubt
 from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
@@ -183,9 +186,15 @@ class Classifier:
         text, sentences = _layout(title, body)
         has_title = len(text) != len(body)
         asks = "?" in text or "？" in text
+        had = "had" in text  # a past-perfect clause may recount an earlier state
         folded = fold(text)
         lowered = lower_folded(folded)
         item = _Sentences(*self._matcher.bucket(folded, lowered, sentences), self._in_sentences)
+        # sentence -> dated background (see `background`), worked out at its first hit
+        dated: dict[int, bool] = {}
+        year: list[int | None] = []  # the item's year, worked out when a hit names a year
+        if QUOTA in item.labels:
+            _add_quota_change(item, folded, sentences, lambda: _year(year, text, published))
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}
 
@@ -199,9 +208,6 @@ class Classifier:
                 )
             return found
 
-        # sentence -> dated background (see `background`), worked out at its first hit
-        dated: dict[int, bool] = {}
-        year: list[int | None] = []  # the item's year, worked out when a hit names a year
         monthly: list[bool] = []  # whether the item may name a month, worked out once
         fired: list[Fired] = []
         body_eased: set[str] = set()  # undirected rules whose measure the body eases
@@ -242,6 +248,8 @@ class Classifier:
                 hit = compiled.fire(index, item.found(index), keys, folded, clauses_of(index))
                 if hit is not None:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
+                    if had and not hit.background:
+                        hit.background = recounted(hit, folded, clauses_of(index))
                     if not hit.background:
                         if index not in dated:
                             dated[index] = (
@@ -258,16 +266,33 @@ class Classifier:
                             ) or (
                                 # a headline is the item's news, never its context: an
                                 # old month there is a dateline or the story's subject
-                                published is not None
-                                and not (has_title and index == 0)
-                                and _months_named(monthly, text)
-                                and is_month_background(text, sentence, published)
+                                not (has_title and index == 0)
+                                and (
+                                    (
+                                        published is not None
+                                        and _months_named(monthly, text)
+                                        and is_month_background(text, sentence, published)
+                                    )
+                                    or follows_earlier(text, sentence)
+                                )
                             )
                         hit.background = dated[index]
                     hits.append(hit)
             news = [h for h in hits if not h.background]
+            lead = lead_end(has_title)
+            if hits and not news and compiled.lead_easing:
+                # the lead eases what only background sentences name ("宜春锂云母企业陆续
+                # 复产" over "此前，…停产整改"): the easing is the news, the background
+                # what it undoes
+                if any(
+                    compiled.lead_eases(
+                        keys, partial(item.found, index), folded, partial(clauses_of, index)
+                    )
+                    for index, keys in enumerate(item.keys[:lead])
+                ):
+                    fired.append((name, compiled.rule, hits, True))
+                continue
             if news:
-                lead = lead_end(has_title)
                 eased = bool(compiled.lead_easing) and any(
                     compiled.lead_eases(
                         keys, partial(item.found, index), folded, partial(clauses_of, index)
@@ -340,6 +365,8 @@ class Classifier:
         )
         if lead_easing and found is None and doubt is None:
             doubt = default_doubt(found, rule.direction, lead_easing)
+        if found is None and doubt is None and not speculative:
+            doubt = undirected_doubt(chosen, rule.direction, text, sentences)
         direction = found or rule.direction
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
@@ -402,6 +429,18 @@ class Classifier:
         set_spans(evidence, tuple(spans))
         set_in_title(evidence, has_title and hit.sentence == 0)
         return evidence
+
+
+def _add_quota_change(
+    item: _Sentences, folded: str, sentences: list[Sentence], year: Callable[[], int | None]
+) -> None:
+    """Add the change an item's quota figures show against the prior period (see
+    `figures`) to the sentence of the current figure, as the change concept it reads as."""
+    change = quota_change(folded, sentences, item.keys, year, item.labels)
+    if change is not None:
+        item.occurrences[change.sentence].append((change.start, change.end, (change.concept,)))
+        item.keys[change.sentence].add(change.concept)
+        item.labels.add(change.concept)
 
 
 def _year(cache: list[int | None], text: str, published: date | None) -> int | None:

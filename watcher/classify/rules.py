@@ -13,17 +13,24 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
   of a `negation_exceptions` phrase ("not only"). A cue of a `not_easing` concept up to
   `not_easing_window` words before an easing cue in its clause ("not resumed", "yet to
   reopen", "no notice on when they can reopen", "very few companies supply enough")
-  turns that cue into a tightening one and cancels nothing.
+  turns that cue into a tightening one and cancels nothing; so does a verb that bars the
+  easing ("preventing the company from resuming", 阻止…恢复: `_barred`) or leaves its date
+  unknown ("复产时间尚不确定", "the restart date is still uncertain": `_undated`).
 - **hedging**: a hedging cue counts when it stands before a trigger term, at most
   `hedging_window` words from it ("may suspend", "is considering closing"), or right
-  after one in its clause ("controls could be widened"), so a forecast tacked onto a fact
+  after one in its clause ("controls could be widened", "the ban is likely to be lifted":
+  auxiliaries between do not count), or before every direction cue of the hit ("have the
+  potential to cut shipments"), so a forecast tacked onto a fact
   ("…, which could leave plants short") does not make the fact speculative. A question
   is always speculative, and so is a sentence with a `doubt` cue anywhere ("…, but
   Beijing has not confirmed it").
 - **direction**: cues that start inside a `frame` phrase are the setting, not the news,
   and count for neither direction ("three weeks after Beijing eased the controls,
   shipments are still stuck"). The cues of each direction are then cleared of those
-  inside a longer cue of the other ("suspend exports" is no "suspend" of controls). Easing when an
+  inside a longer cue of the other ("suspend exports" is no "suspend" of controls), and the
+  easing cues that a supply still held up sets aside as a past promise, a defied order
+  or a concession ("still waiting for licences weeks after Beijing promised to speed up
+  approvals", "although the border has reopened, imports remain low": `_conceded`). Easing when an
   easing cue stands within `within` words of the trigger, because an easing sentence
   names the tightening it undoes ("mines suspended in May have resumed", "the shortage
   has eased"); else tightening when a tightening cue does; else None, and the rule's
@@ -31,7 +38,9 @@ concept do not count for the rule ("mining" in "mining quota" is no mine; "lifte
 - **background**: a `background` cue in the sentence, or a `frame` cue just before a
   trigger term in its clause ("as Beijing tightens its export controls", "amid",
   "since"), marks the hit as background (history, an earlier event, the setting of other
-  news): the engine counts it only beside news. So does a `frame_after` cue just after
+  news): the engine counts it only beside news. So does a match wholly inside a
+  past-perfect relative clause ("clearing a backlog that had left smelters short of ore",
+  `recounted`, asked by the engine), and a `frame_after` cue just after
   a trigger term ("the controls, announced in October, have intensified the scramble")
   when no direction cue reports the measure's current effect or its end.
 """
@@ -132,6 +141,20 @@ class Clauses:
             self._questions = frozenset(self.of(q) for q in marks)
         return self._questions
 
+    @property
+    def span(self) -> tuple[int, int]:
+        """Where the sentence starts and ends in the text."""
+        return self._span
+
+    def mentions(self, words: re.Pattern[str]) -> bool:
+        """True when the sentence may hold one of `words` (a pattern of lower-case
+        literals): a quick test before a costlier regex; always True without the
+        lower-cased text."""
+        lowered = self._lowered
+        if lowered is None:
+            return True
+        return words.search(lowered, *self._span) is not None
+
     def of(self, offset: int) -> int:
         """The number of the clause that holds `offset`."""
         breaks = self._breaks
@@ -212,8 +235,13 @@ class CompiledRule:
         resume operations", see `_unhedged`)."""
         if self.lead_easing.isdisjoint(keys) or not self.lead_vetoes.isdisjoint(keys):
             return False
-        guarded = clauses is not None and not (
-            self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys)
+        held = (
+            clauses is not None
+            and clauses().mentions(_STILL_WORDS)
+            and _STILL_HELD.search(text, *clauses().span) is not None
+        )
+        guarded = clauses is not None and (
+            held or not (self.tight_set.isdisjoint(keys) and self.hedges.isdisjoint(keys))
         )
         if self.frames.isdisjoint(keys) and not guarded:
             return True
@@ -226,6 +254,8 @@ class CompiledRule:
                 _, cues = _prior_dropped(tightening, cues, text, sentence)
             if cues and not self.hedges.isdisjoint(keys):
                 cues = _unhedged(self.rule, matches, cues, text, sentence)
+            if cues and held:
+                cues = _conceded(cues, text, *sentence.span)
         return bool(cues)
 
     def body_eases(
@@ -311,6 +341,9 @@ class CompiledRule:
             easing = [m for m in easing if not clauses.asks(m)]
         if easing and tightening:
             tightening, easing = _prior_dropped(tightening, easing, text, clauses)
+        held = bool(easing) and clauses.mentions(_HELD_HINT)
+        if held and clauses.mentions(_STILL_WORDS):
+            easing = _conceded(easing, text, *clauses.span)
         hedgeable = not self.hedges.isdisjoint(keys)
         if easing and tightening and hedgeable:  # a possible easing cannot outrank a fact
             easing = _unhedged(rule, found, easing, text, clauses)
@@ -319,6 +352,13 @@ class CompiledRule:
             if easing and not self.not_easing.isdisjoint(keys)
             else []
         )
+        # "prevent us from resuming", "复产时间尚不确定": an easing held up
+        if held and easing and clauses.mentions(_HELD_UP_WORDS):
+            flipped += [
+                cue
+                for cue in easing
+                if cue not in flipped and (_barred(text, cue) or _undated(text, cue))
+            ]
         negatable = not self.negators.isdisjoint(keys)
         # a hit whose trigger a frame sets as background: kept while another trigger may
         # hold the sentence's news outside the frame ("India told a state miner to suspend
@@ -354,7 +394,18 @@ class CompiledRule:
                 else:
                     direction, cues = None, []
                 hedged = (
-                    (hedgeable and _hedged(rule, found, trigger, text, clauses))
+                    (
+                        hedgeable
+                        and (
+                            _hedged(rule, found, trigger, text, clauses)
+                            # the cue that gives the event is a possibility ("has the
+                            # potential to disrupt", "could halt"): so is the event
+                            or (
+                                bool(cues)
+                                and all(_hedged(rule, found, [c], text, clauses) for c in cues)
+                            )
+                        )
+                    )
                     or bool(clauses.questions and all(clauses.asks(t) for t in trigger))
                     or not self.doubts.isdisjoint(keys)
                 )
@@ -664,6 +715,26 @@ def _flipped(
     ]
 
 
+# a verb that bars what follows "from": "prevent us from resuming", "kept the mines from
+# reopening", "blocked from restarting"; 阻止/阻碍 … 恢复
+_BARRED = re.compile(
+    r"(?:\b(?i:prevent\w*|stop(?:s|ped|ping)?|keep(?:s|ing)?|kept|bar(?:s|red|ring)?|block\w*"
+    r"|hinder\w*|preclud\w*|prohibit\w*)\b[^.;:!?]{0,40}\b(?i:from)\s+"
+    r"|(?:阻止|阻碍|阻礙|妨碍|妨礙)[^。；，,]{0,12})\Z"
+)
+# words one of which every `_BARRED` or `_UNDATED` phrase holds (a quick test)
+_HELD_UP_WORDS = re.compile(
+    "from|阻|妨|unclear|uncertain|unknown|undecided|确定|確定|未定|不明|不清楚|未知"
+)
+BARRED_REACH = 60  # characters before an easing cue searched for a `_BARRED` verb
+
+
+def _barred(text: str, cue: Match) -> bool:
+    """True when a `_BARRED` verb stands right before the easing cue ("the blockade
+    prevents the mine from resuming"): the easing is held up, which is tightening."""
+    return _BARRED.search(text[max(cue.start - BARRED_REACH, 0) : cue.start]) is not None
+
+
 _AFTER = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)
 
 
@@ -686,6 +757,90 @@ def _prior_dropped(
         [t for t in tightening if not prior(t, easing)],
         [e for e in easing if not prior(e, tightening)],
     )
+
+
+# a supply still held up ("are still waiting", "remain closed", 仍在等待, 尚未), and the
+# phrases that set an easing against it as a past promise or a defied order ("weeks after
+# Beijing promised to speed up approvals", "despite an order to reopen them")
+_STILL_HELD = re.compile(
+    r"\b(?i:(?:still|remains?|remained) (?:waiting|awaiting|pending|stuck|held up|blocked"
+    r"|closed|halted|suspended|shut|idle|on hold|without|unable|low|weak|scarce|tight"
+    r"|sluggish|subdued|depressed)|yet to)\b"
+    r"|(?:仍|依然|依旧|依舊)(?:在|然)?(?:等待|未|没有|沒有|关闭|關閉|暂停|暫停|停产|停產|低迷|疲软"
+    r"|疲軟|紧张|緊張|短缺)|尚未",
+)
+# words one of which every `_STILL_HELD` phrase holds (a quick test before the regex)
+_STILL_WORDS = re.compile("still|remain|yet to|仍|依|尚未")
+# the words of `_STILL_WORDS` and `_HELD_UP_WORDS`: one quick test for the sentences (most)
+# that hold none
+_HELD_HINT = re.compile(f"{_STILL_WORDS.pattern}|{_HELD_UP_WORDS.pattern}")
+_SINCE = re.compile(
+    r"\b(?i:after|since|despite|following)\b|之后|之後|以来|以來|此前|早前|先前|尽管|儘管"
+)
+# a concession before the news: "although the border has reopened, imports remain low"
+_ALTHOUGH = re.compile(r"\b(?i:although|though|even though|despite)\b|尽管|儘管|虽然|雖然")
+
+
+def _conceded(easing: list[Match], text: str, start: int, end: int) -> list[Match]:
+    """The easing cues less those that a supply still held up sets aside as a past
+    promise, a defied order or a concession: after a `_STILL_HELD` phrase and an
+    "after/since/despite" word ("are still waiting for licences weeks after Beijing
+    promised to speed up approvals", "remain closed despite an order to reopen them"), or
+    after an "although" word with the `_STILL_HELD` phrase later ("尽管口岸已重新开放，
+    但…进口量仍然低迷"). The sentence's news is the supply still held up (SIGNALS.md:
+    direction of the news, not of its words)."""
+    still = _STILL_HELD.search(text, start, end)
+    if still is None:
+        return easing
+    kept = []
+    for cue in easing:
+        if still.end() <= cue.start:
+            if _SINCE.search(text, still.end(), cue.start) is not None:
+                continue
+        elif _ALTHOUGH.search(text, start, cue.start) is not None and cue.end <= still.start():
+            continue
+        kept.append(cue)
+    return kept
+
+
+# an easing whose date or timing is unknown ("复产时间尚不确定", "the restart date remains
+# unclear"): no easing yet, so tightening
+_UNDATED = re.compile(
+    r"\A\s*(?:(?:[A-Za-z-]+\s+){0,2}(?i:date|timing|timeline|schedule)\s+"
+    r"(?i:is|remains|remained|was|still)\s+(?:still\s+)?(?i:unclear|uncertain|unknown|undecided)"
+    r"|(?:的)?(?:时间|時間|日期|时间表|時間表)(?:仍|尚|还|還)?(?:不确定|不確定|未定|未确定|未確定|不明|不清楚|未知))"
+)
+UNDATED_REACH = 50  # characters after an easing cue searched for an `_UNDATED` phrase
+
+
+def _undated(text: str, cue: Match) -> bool:
+    """True when an `_UNDATED` phrase follows the easing cue: its date is unknown."""
+    return _UNDATED.search(text[cue.end : cue.end + UNDATED_REACH]) is not None
+
+
+# a relative clause in the past perfect: what it says had happened before the news ("a
+# backlog that had left smelters short of ore", "the floods, which had halted mining")
+_HAD_CLAUSE = re.compile(r"\b(?i:that|which)\s+had\b")
+
+
+def recounted(hit: Hit, text: str, clauses: Clauses) -> bool:
+    """True when every trigger term and direction cue of the hit stands in a past-perfect
+    relative clause (after "that had" / "which had", no clause break between): the match
+    recounts the earlier state the sentence's news undoes or follows ("clearing a backlog
+    that had left smelters short of ore"), background by SIGNALS.md. A cue before the
+    clause acts on what it recounts, which is news ("released shipments that had been
+    held"). The engine asks only for items that hold "had"."""
+    cues = hit.spans[len(hit.spans) - hit.cues :] if hit.cues else []
+    first = min(span.start for span in hit.spans)
+    start = clauses.span[0]
+    if text.find("had", start, first) < 0:
+        return False
+    for relative in _HAD_CLAUSE.finditer(text, start, first):
+        if clauses.of(relative.start()) == clauses.of(first) and all(
+            cue.start > relative.start() for cue in cues
+        ):
+            return True
+    return False
 
 
 def _unhedged(
@@ -840,8 +995,24 @@ def _hedged(
                         return True
                 elif cue.start < term.end:
                     return True  # the cue is part of the trigger ("export ban proposal")
-                elif distance(text, term.end, cue.start) <= rule.hedging_after and clauses.same(
+                elif _words_after(text, term.end, cue.start, rule.hedging_after) and clauses.same(
                     term, cue
                 ):
-                    return True  # "controls could be widened"
+                    return True  # "controls could be widened", "the ban is likely to"
     return False
+
+
+# a verb's auxiliaries between a term and a hedge after it: "the ban is likely to be
+# lifted" hedges as "the ban likely to be lifted" does
+_AUXILIARY = frozenset({"is", "are", "was", "were", "be", "been", "also"})
+
+
+def _words_after(text: str, left: int, right: int, most: int) -> bool:
+    """True when at most `most` words stand between two offsets, auxiliaries
+    (`_AUXILIARY`) aside."""
+    gap = distance(text, left, right)
+    if gap <= most:
+        return True
+    if gap > most + 3 or not text.isascii():
+        return False  # more words than auxiliaries can make up for
+    return sum(word.lower() not in _AUXILIARY for word in text[left:right].split()) <= most

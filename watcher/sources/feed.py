@@ -102,10 +102,11 @@ def parse_feed(
             response_headers["content-type"] = (
                 f"{content_type or 'application/xml'}; charset={guess}"
             )
-    # imported here: the service process never parses (its workers do, and the forkserver
-    # preloads feedparser for them), so a round of 304s never pays for the import
-    import feedparser
+    # imported here: a round of 304s never parses, so it never pays for the import
+    # (the forkserver preloads feedparser for the worker processes)
+    from watcher.sources.feedparsing import load_feedparser
 
+    feedparser = load_feedparser()
     try:
         # feedparser's own passes over each entry's HTML (sanitizing it, making its links
         # absolute) are off: `html_to_text` keeps only the visible text (scripts and styles

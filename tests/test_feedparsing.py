@@ -1,0 +1,99 @@
+"""feedparser with the memoised URL helpers and plain-key `get` parses as feedparser does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.corpus import CORPUS
+from watcher.sources.feedparsing import load_feedparser
+
+# Prints one line per document of the feedparser corpus: feedparser's whole result (the
+# exception's type and text instead of the exception object, whose repr is an address).
+# argv[1] "plain" leaves feedparser as it is; "patched" loads it through load_feedparser.
+_DUMP = """
+import io, sys
+from pathlib import Path
+from watcher.sources import feedparsing
+if sys.argv[1] == "plain":
+    feedparsing._patched = True  # as if applied: load_feedparser returns it untouched
+feedparser = feedparsing.load_feedparser()
+for path in sorted(Path(sys.argv[2]).rglob("*.xml")):
+    result = feedparser.parse(io.BytesIO(path.read_bytes()),
+                              response_headers={"content-location": "http://example.com/a/"})
+    problem = result.pop("bozo_exception", None)
+    print(path.name, repr(result), type(problem).__name__, str(problem))
+"""
+
+
+def _dump(mode: str) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _DUMP, mode, str(CORPUS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+
+
+@pytest.mark.skipif(
+    not CORPUS.is_dir(),
+    reason=f"the feedparser corpus is not at {CORPUS} (../shared is absent outside CI)",
+)
+def test_the_corpus_parses_to_the_same_results() -> None:
+    """Every document of feedparser's own test corpus gives the same result either way."""
+    plain, patched = _dump("plain"), _dump("patched")
+    assert len(plain) > 1000
+    assert patched == plain
+
+
+def test_the_helpers_are_replaced_and_answer_as_the_originals() -> None:
+    """The URL helpers answer as feedparser's own, relative, absolute, unsafe or odd input."""
+    feedparser = load_feedparser()
+    from feedparser import mixin
+
+    join, safe = mixin._urljoin, mixin.make_safe_absolute_uri
+    assert join is not join.__wrapped__
+    assert safe is not safe.__wrapped__
+    pairs: list[tuple[Any, Any]] = [
+        ("http://example.com/a/", "b"),
+        ("http://example.com/a/", "http:///triple/slash"),
+        ("http://example.com/a/", "javascript:alert(1)"),
+        ("http://example.com/a/", ""),
+        ("http://example.com/a/", None),
+        ("", "http://example.com/"),
+        ("javascript:x", None),
+        ("http://[::1", "b"),  # urljoin raises ValueError: both give ''
+        (None, "b"),  # not a str: passed on, uncached
+    ]
+    for base, rel in pairs:
+        for _ in range(2):  # the second answer comes from the cache
+            assert safe(base, rel) == safe.__wrapped__(base, rel), (base, rel)
+            if rel is not None and base is not None:
+                assert join(base, rel) == join.__wrapped__(base, rel), (base, rel)
+    with pytest.raises(TypeError):  # as the original does: bytes and str do not mix
+        safe(b"http://example.com/", "b")
+    assert feedparser.FeedParserDict.get is not feedparser.FeedParserDict.get.__wrapped__
+
+
+def test_get_keeps_aliases_and_special_keys() -> None:
+    """`get` still maps feedparser's aliases (guid → id, description → summary, …)."""
+    feedparser = load_feedparser()
+    entry = feedparser.FeedParserDict(
+        id="g1",
+        summary="s",
+        published="p",
+        tags=[feedparser.FeedParserDict(term="t")],
+        links=[feedparser.FeedParserDict(rel="license", href="L")],
+    )
+    original = feedparser.FeedParserDict.get.__wrapped__
+    for key in ("guid", "description", "category", "license", "id", "title", "copyright"):
+        assert entry.get(key, "missing") == original(entry, key, "missing"), key
+    assert entry.get("guid") == "g1"
+    assert entry.get("description") == "s"
+    assert entry.get("category") == "t"
+    assert entry.get("title") is None
