@@ -9,12 +9,14 @@ with and without spaces, so that word boundaries, plurals, case and CJK all occu
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import date
 
 import xxhash
 
+import watcher.domain.stories as stories
 import watcher.domain.story_facts as story_facts
 from watcher.domain.story_names import names_of
 
@@ -60,7 +62,12 @@ def test_every_pattern_behind_a_lookahead_matches_what_its_plain_form_matches() 
     patterns = _fast_patterns()
     assert {"_MONTH_DAY", "_FIGURE", "_COUNT", "_WEEKDAY", "_QUARTER"} <= set(patterns)
     for text in _texts(4000, seed=16):
+        folded = story_facts._folded(text, text.lower())
         for name, (fast, plain) in patterns.items():
+            if name == "_SIGNED_FIGURE" and story_facts._holds_any(
+                folded, story_facts._LETTER_CURRENCIES
+            ):
+                continue  # read only where no currency is written in letters
             found = [(m.span(), m.groups()) for m in fast.finditer(text)]
             assert found == [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
 
@@ -101,6 +108,169 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
             assert found == _plain_named(table, lowered), text
             named += len(found)
     assert named > 1000
+
+
+def test_one_pass_for_materials_and_countries_names_what_the_two_tables_name() -> None:
+    """`_actors` (one automaton for both tables) names the materials and the countries that
+    `_material_terms` and `_countries` name, a nested Chinese country name included."""
+    words = [
+        w.rstrip("*")
+        for table in (story_facts.MATERIAL_TABLE, story_facts.COUNTRY_TABLE)
+        for ws in table.values()
+        for w in ws
+    ]
+    rng = random.Random(23)
+    pieces = [*words, "印度尼西亚", "s", "es", " ", " ", "-", "y", "x"]
+    both = 0
+    for text in [*_texts(1000, seed=24), *("".join(rng.choices(pieces, k=6)) for _ in range(3000))]:
+        lowered = text.lower()
+        materials, countries = story_facts._actors(lowered)
+        assert materials == story_facts._material_terms().named(lowered), text
+        assert countries == story_facts._countries(lowered), text
+        both += bool(materials and countries)
+    assert both > 500
+
+
+def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_finds() -> None:
+    """Where a text writes no currency in letters ("usd", "rmb"...), `_SIGNED_FIGURE` (tried
+    at digits and currency signs alone) finds each figure `_FIGURE` finds; `_figures`
+    reads the same figures whether or not it is given the folded text."""
+    skipped = 0
+    for text in _texts(6000, seed=25):
+        folded = story_facts._folded(text, text.lower())
+        assert story_facts._figures(text, folded) == story_facts._figures(text), text
+        if not story_facts._holds_any(folded, story_facts._LETTER_CURRENCIES):
+            skipped += 1
+            found = [(m.span(), m.groups()) for m in story_facts._SIGNED_FIGURE.finditer(text)]
+            expected = [(m.span(), m.groups()) for m in story_facts._FIGURE.finditer(text)]
+            assert found == expected, text
+    assert skipped > 1000
+
+
+def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> None:
+    """`_COUNT` (one word boundary before a number and a number word) finds the matches of
+    its first form (a lookbehind before the number), and `_HEDGE` behind its lookahead
+    finds a hedge word before a figure where its plain form finds one."""
+    words = "|".join(story_facts._NUMBER_WORDS)
+    number = story_facts._NUMBER
+    first = re.compile(rf"(?<![\w.,]){number}(?![\w.,]?\d)|\b(?:{words})\b", re.I)
+    hedge = re.compile(story_facts._HEDGE.pattern.split("])(?:", 1)[1][:-1], re.I)
+    rng = random.Random(26)
+    hedges = ["about", "Over", "more than", "close to", "约", "逾", "超过", "nearly", "x", "ten"]
+    pieces = [*_PIECES, *hedges]
+    counted = hedged = 0
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
+        )
+        found = [(m.span(), m.group()) for m in story_facts._COUNT.finditer(text)]
+        assert found == [(m.span(), m.group()) for m in first.finditer(text)], text
+        counted += bool(found)
+        for end in range(len(text) + 1):
+            start = max(0, end - 20)
+            fast = story_facts._HEDGE.search(text, start, end)
+            plain = hedge.search(text, start, end)
+            assert (fast and fast.span()) == (plain and plain.span()), (text, end)
+            hedged += plain is not None
+    assert counted > 1000
+    assert hedged > 1000
+
+
+def test_an_ascii_item_is_sketched_as_its_text_tokens_give() -> None:
+    """`sketch_text` reads an ASCII text's tokens in bytes: its shingles, words and counts
+    are those of its `_normal_tokens` (stop words, numbers with thousands separators,
+    texts of fewer than three tokens included)."""
+    rng = random.Random(27)
+    pieces = ["the", "of", "The", "3,000", "3.5", "1.2.3", "x2y", "a_b", "Gallium", "GALLIUM"]
+    pieces += ["per cent", "rare earth", "said", "", ",", ".", "-", "\n", "(", "%", "Q2", "45"]
+    for _ in range(3000):
+        title, body = (" ".join(rng.choices(pieces, k=rng.randint(0, 9))) for _ in "tb")
+        sketch = stories.sketch_text(title, body)
+        toks = stories._normal_tokens(story_facts.normal_text(title, body))
+        shingles, words = stories._shingled(toks, " "), stories.content_words(toks)
+        assert (sketch.shingle_count, sketch.word_count) == (len(shingles), len(words))
+        assert sketch.shingles == frozenset(stories._bottom_sorted(shingles)), (title, body)
+        assert sketch.words == frozenset(stories._bottom_sorted(words)), (title, body)
+        title_words = stories.content_words(stories.tokens(title))
+        assert sketch.title_words == {stories._hash(w) for w in title_words}, title
+
+
+def test_cjk_bigrams_are_pairs_of_cjk_tokens_one_after_another() -> None:
+    """`content_words` pairs each CJK character that is a token of its own with the next
+    one; not a CJK character inside a longer token ("ab中", a letter run), nor across
+    another token."""
+    cjk = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+    rng = random.Random(28)
+    pieces = ["稀", "土", "中", "国", "あ", "カ", "ab中", "中c", "x", "12", "gallium", "镓"]
+    paired = 0
+    for _ in range(5000):
+        toks = rng.choices(pieces, k=rng.randint(0, 12))
+        alone = [t if len(t) == 1 and cjk.match(t) else "" for t in toks]
+        pairs = {a + b for a, b in itertools.pairwise(alone) if a and b}
+        words = stories.content_words(toks)
+        assert {w for w in words if cjk.match(w)} == pairs, toks
+        paired += bool(pairs)
+    assert paired > 1000
+
+
+def test_month_and_weekday_passes_skipped_by_words_find_what_they_find_unskipped() -> None:
+    """`text_facts` given an ASCII text's words (`sketch_text`: its content words) reads the
+    facts it reads without them: no month or weekday name, nor "quarter", is a stop word
+    or short."""
+    rng = random.Random(29)
+    pieces = [p for p in _PIECES if p.isascii()]
+    pieces += ["mayor", "market", "Mondays", "decline", "Sunday_", "JUNE", "on Sunday"]
+    pieces += ["headquarters", "quarterly", "Q3", "Q5", "q"]
+    when = date(2026, 12, 4)
+    for _ in range(4000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 12))
+        )
+        toks = stories._normal_tokens(text)
+        words = {t.encode() for t in stories.content_words(toks)}
+        assert story_facts.text_facts(text, 0, when, (), words) == story_facts.text_facts(
+            text, 0, when
+        ), text
+
+
+def test_a_made_sketch_reads_as_its_stored_form_reads() -> None:
+    """A sketch just made builds its hash sets and its facts by kind on first use; they
+    are those of the sketch read back from its stored form."""
+    for text in _texts(1500, seed=30):
+        made = stories.sketch_text(text[:20], text, date(2026, 12, 4), [("quota", "tightening")])
+        stored = stories.decode_sketch(stories.encode_sketch(made))
+        assert stored is not None
+        assert dict(made.by_kind) == dict(stored.by_kind), text
+        assert made.of_kind(story_facts.FIGURE) == stored.of_kind(story_facts.FIGURE)
+        assert (made.shingles, made.words, made.title_words) == (
+            stored.shingles,
+            stored.words,
+            stored.title_words,
+        )
+        assert made == stored
+        assert made.bars == stored.bars
+
+
+def test_the_month_patterns_match_what_a_flat_alternation_of_months_matches() -> None:
+    """`_MONTH`, the months' names as a prefix tree, finds in each month pattern what the
+    names in one flat alternation, longest first, find."""
+    flat = "|".join(sorted(story_facts._MONTHS, key=len, reverse=True))
+    patterns = _fast_patterns()
+    pieces = [*_PIECES, "Sept.", "septembers", "Junes", "mar", "Marc", "augusta", "Jul7"]
+    rng = random.Random(31)
+    found = 0
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
+        )
+        for name in ("_DAY_MONTH", "_MONTH_DAY", "_MONTH_ALONE"):
+            tree, plain = patterns[name]
+            assert story_facts._MONTH in plain.pattern
+            flat_pattern = re.compile(plain.pattern.replace(story_facts._MONTH, flat), plain.flags)
+            matches = [(m.span(), m.groups()) for m in tree.finditer(text)]
+            assert matches == [(m.span(), m.groups()) for m in flat_pattern.finditer(text)], text
+            found += bool(matches)
+    assert found > 500
 
 
 def test_a_batch_is_read_with_the_year_of_its_sentence() -> None:

@@ -17,14 +17,16 @@ filed under many items (a stock phrase of the trade press, a template's frame) t
 none apart: it is `hot` and left out, so a lookup costs at most `HOT_ITEMS` postings
 per key whatever the shape of the data.
 
-Chinese and Japanese text has no spaces: each CJK character is a token and character
-bigrams are its content words. Pure functions; the store keeps the sketch on the item.
+Chinese and Japanese text has no spaces: each CJK character is a token (except one
+written straight after Latin letters, which ends their token: "abc中" is one) and
+character bigrams are its content words. Pure functions; the store keeps the sketch on the item.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import struct
 import unicodedata
@@ -32,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, AnyStr
 
 import xxhash
 
@@ -74,8 +77,11 @@ K = 128
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|\d+(?:[.,]\d+)*|[^\W\d_]+")
 # `_TOKEN` on lower-cased ASCII text, where it can match nothing else: twice as fast
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,][0-9]+)*")
+_ASCII_BYTES_TOKEN = re.compile(rb"[a-z]+|[0-9]+(?:[.,][0-9]+)*")  # `_ASCII_TOKEN` in bytes
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d)")  # a comma between digits; "," first: a fast scan
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# CJK characters that are tokens of their own, one after another in tokens joined by "\x00"
+_CJK_RUN = re.compile(rf"(?<![^\x00])(?:{_CJK.pattern})(?:\x00{_CJK.pattern})*(?![^\x00])")
 _STOP = frozenset(
     """
     a about above after again against all also am an and any
@@ -92,15 +98,17 @@ _STOP = frozenset(
     first week's
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
+_STOP_BYTES = frozenset(word.encode() for word in _STOP)
 
 
 class Sketch:
     """The fingerprint of one item's text: bottom-k hashes and true sizes of two sets.
 
     Immutable, compared and hashed by value. A sketch read back from storage
-    (`decode_sketch`) builds its hash sets (`shingles`, `words`, `title_words`) only when
-    first asked for them: a comparison that a contradicting fact settles reads `facts`
-    alone, and most candidates of a poll end there.
+    (`decode_sketch`) or just made (`sketch_text`) builds its hash sets (`shingles`,
+    `words`, `title_words`) only when first asked for them: a comparison that a
+    contradicting fact settles reads `facts` alone, and most candidates of a poll end
+    there; an item's own sketch is mostly only keyed and encoded.
     """
 
     __slots__ = (
@@ -134,19 +142,36 @@ class Sketch:
         self._ordered: tuple[tuple[int, ...], ...] | None = None
 
     @classmethod
-    def _sorted_in(cls, ordered: tuple[tuple[int, ...], ...], counts: tuple[int, int]) -> Sketch:
+    def _sorted_in(
+        cls,
+        ordered: tuple[tuple[int, ...], ...],
+        counts: tuple[int, int],
+        facts: frozenset[int] | None = None,
+    ) -> Sketch:
         """The sketch of four sorted sets (shingles, words, title words, facts), each a
         tuple of distinct values in order, and its (shingle, word) counts: kept in order
-        for `index_keys` and `encode_sketch`, which would sort them again."""
+        for `index_keys` and `encode_sketch`, which would sort them again (`facts`: the
+        facts as a set, when the caller has it). Its hash sets and `by_kind` are made on
+        first use (`__getattr__`): an item's own sketch is mostly only keyed and encoded."""
         sketch = cls.__new__(cls)
         sketch.shingle_count, sketch.word_count = counts
-        sketch.facts = frozenset(ordered[3])
-        sketch._sets = [frozenset(ordered[0]), frozenset(ordered[1]), frozenset(ordered[2])]
+        sketch.facts = frozenset(ordered[3]) if facts is None else facts
+        sketch._sets = [None, None, None]
         sketch._packed = None
-        sketch.by_kind = facts_by_kind(ordered[3])
         sketch._bars = None
         sketch._ordered = ordered
         return sketch
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name
+
+        def __getattr__(self, name: str) -> Mapping[int, frozenset[int]]:
+            """`by_kind` of a made sketch (`_sorted_in`), grouped when first read; called
+            only while that slot is unset, so reading a set slot costs nothing more."""
+            if name != "by_kind":
+                raise AttributeError(name)
+            by_kind = facts_by_kind(self._in_order(3))
+            self.by_kind = by_kind
+            return by_kind
 
     def _in_order(self, which: int) -> Sequence[int]:
         """Set `which` (0 shingles, 1 words, 2 title words, 3 facts) sorted."""
@@ -184,9 +209,12 @@ class Sketch:
     def _set(self, which: int) -> frozenset[int]:
         found = self._sets[which]
         if found is None:
-            assert self._packed is not None  # a set is None only in a packed sketch
-            data, bounds = self._packed
-            found = frozenset(_values(data, bounds[which - 1] if which else 0, bounds[which]))
+            if self._ordered is not None:  # a made sketch (`_sorted_in`)
+                found = frozenset(self._ordered[which])
+            else:
+                assert self._packed is not None  # else a packed one (`_packed_in`)
+                data, bounds = self._packed
+                found = frozenset(_values(data, bounds[which - 1] if which else 0, bounds[which]))
             self._sets[which] = found
         return found
 
@@ -267,11 +295,13 @@ def _normal_tokens(normal: str) -> list[str]:
 
 def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
-    # A CJK token is one character, so the length test already leaves it out here.
+    # A CJK token is one character, so the length test already leaves it out here (a
+    # Latin run that took in CJK characters, "abc中", is kept as the word it is).
     out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
-    if _CJK.search("".join(toks)):  # a CJK character is always a token of its own
-        cjk = [t if len(t) == 1 and _CJK.match(t) else "" for t in toks]
-        out.update(a + b for a, b in itertools.pairwise(cjk) if a and b)
+    joined = "\x00".join(toks)  # no token holds "\x00"
+    for run in _CJK_RUN.findall(joined) if not joined.isascii() else ():
+        characters = run[::2]  # a run of CJK tokens, "\x00" apart
+        out.update(map(operator.add, characters, characters[1:]))
     return out
 
 
@@ -288,17 +318,40 @@ def sketch_text(
     # separator is a token, nor composes with a neighbour in NFKC. Simplifying (OpenCC)
     # reads phrases across the separator, so a text that needs it is tokenised apart.
     joined = f"{title}\n{body}"
-    toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
+    if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
+        ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
+        ascii_shingles = _shingled(ascii_toks, b" ")
+        ascii_words = _ascii_content_words(ascii_toks)
+        counts = (len(ascii_shingles), len(ascii_words))
+        hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
+    else:
+        ascii_words = None
+        toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
+        shingles, words = _shingled(toks, " "), content_words(toks)
+        counts = (len(shingles), len(words))
+        hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
+    if title.isascii():  # as `tokens` reads it, in bytes
+        title_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", title.lower()).encode())
+        title_words = set(map(xxhash.xxh32_intdigest, _ascii_content_words(title_toks)))
+    else:
+        title_words = {_hash(w) for w in content_words(tokens(title))}
+    facts = text_facts(text, title.count("\n"), when, signals, ascii_words)
+    ordered = (*hashed, sorted(title_words), sorted(facts))
+    return Sketch._sorted_in(tuple(map(tuple, ordered)), counts, facts)
+
+
+def _ascii_content_words(toks: list[bytes]) -> set[bytes]:
+    """`content_words` of an ASCII text's tokens in bytes (it has no CJK bigrams)."""
+    return {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP_BYTES}
+
+
+def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:
+    """The word 3-shingles of `toks`, each its tokens a space apart (one shingle of all
+    of them when there are fewer than three)."""
     if len(toks) >= 3:
         triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
-        shingles = set(map(" ".join, triples))
-    else:
-        shingles = {" ".join(toks)} if toks else set()
-    words = content_words(toks)
-    title_words = {_hash(w) for w in content_words(tokens(title))}
-    facts = text_facts(text, title.count("\n"), when, signals)
-    ordered = (_bottom_sorted(shingles), _bottom_sorted(words), sorted(title_words), sorted(facts))
-    return Sketch._sorted_in(tuple(map(tuple, ordered)), (len(shingles), len(words)))
+        return set(map(space.join, triples))
+    return {space.join(toks)} if toks else set()
 
 
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
@@ -936,7 +989,12 @@ def _hash(text: str) -> int:
 
 def _bottom_sorted(values: set[str]) -> list[int]:
     """The `K` smallest distinct hashes of `values`, in order."""
-    return sorted(set(map(xxhash.xxh32_intdigest, map(str.encode, values))))[:K]
+    return _bottom_of_bytes(map(str.encode, values))
+
+
+def _bottom_of_bytes(values: Iterable[bytes]) -> list[int]:
+    """The `K` smallest distinct hashes of `values` (UTF-8 text), in order."""
+    return sorted(set(map(xxhash.xxh32_intdigest, values)))[:K]
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:

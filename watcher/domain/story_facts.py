@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from functools import cache
 
@@ -139,7 +140,32 @@ def _starting(first: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(f"(?=[{first}])(?:{pattern})", flags)
 
 
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_Tree = dict[str, "_Tree"]  # a prefix tree: each next character, and "" where a word ends
+
+
+def _prefix_tree(words: Iterable[str]) -> str:
+    """An alternation of `words` written as a tree of their common prefixes ("ju(?:ly|ne)"
+    for "july|june"): the engine tries each letter once instead of each word. It matches
+    what the flat alternation matches where a word boundary follows it (no two of the
+    words then match at one place), and prefers the longest word elsewhere."""
+    tree: _Tree = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def written(node: _Tree) -> str:
+        branches = [re.escape(char) + written(rest) for char, rest in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return written(tree)
+
+
+_MONTH = _prefix_tree(_MONTHS)  # every use has a word boundary after it
 _MONTH_FIRST = "".join(sorted({name[0] for name in _MONTHS}))
 _DAY_MONTH = _starting(r"\d", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?", re.I)
 _MONTH_DAY = _starting(
@@ -241,16 +267,20 @@ _NUMBER_WORDS = {
     "twelve": 12,
     "dozen": 12,
 }
-_FIGURE = _starting(
-    r"$¥€£urc\d",
+_FIGURE_BODY = (
     rf"(?:(?P<cur>[$¥€£]|us\$|rmb|usd|cny)\s?)?(?P<num>{_NUMBER})\s?"
     r"(?P<scale>million|billion|bn|mln|mn(?![a-z])|m(?![a-z])|thousand|k(?![a-z])|万|亿)?\s?"
     r"(?P<unit>%|percent|per\s?cent|pct|tonnes?|tons?|(?:(?:wet|dry)\s+)?metric\s+ton(?:ne)?s?|"
     r"[wd]mt|mt|kt|kilo-?tonnes?|"
     r"kilo-?tons?|kg|kilograms?|"
-    r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?",
-    re.I,
+    r"t(?![a-z])|yuan|(?:u\.?s\.?\s?)?dollars?|元|吨|公吨|千克|美元)?"
 )
+_FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
+# A figure begins with a letter only where a currency is written in letters before it: in
+# a text naming none (`_holds_any`), the pass tries digits and currency signs alone, a
+# third of the positions of an English text.
+_LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
+_SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
 _SCALES = {
     "million": 6,
     "mln": 6,
@@ -443,10 +473,15 @@ def text_facts(
     title_lines: int,
     when: date | None = None,
     signals: Iterable[tuple[str, str]] = (),
+    words: AbstractSet[bytes] | None = None,
 ) -> frozenset[int]:
     """`facts_of` an item whose `normal_text` is `text` and whose title holds
-    `title_lines` line breaks: for a caller that reads the normal text too."""
-    values = _text_values(text, title_lines, when, signals)
+    `title_lines` line breaks: for a caller that reads the normal text too.
+
+    `words`, for an ASCII text, holds every word of it at least three letters long
+    (lower-cased, in bytes), when the caller knows them: a pass whose every match names
+    a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
+    values = _text_values(text, title_lines, when, signals, words)
     out = {fact(kind, value) for kind, value in values}
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
@@ -465,10 +500,14 @@ def fact_values(
 
 
 def _text_values(
-    text: str, title_lines: int, when: date | None, signals: Iterable[tuple[str, str]]
+    text: str,
+    title_lines: int,
+    when: date | None,
+    signals: Iterable[tuple[str, str]],
+    words: AbstractSet[bytes] | None = None,
 ) -> set[tuple[int, str]]:
     """`fact_values` of an item whose `normal_text` is `text`, its title `title_lines`
-    line breaks long."""
+    line breaks long (`words`: see `text_facts`)."""
     signals = list(signals)
     out = {(SIGNAL, f"{kind}:{direction}") for kind, direction in signals}
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
@@ -476,7 +515,11 @@ def _text_values(
     lowered = text.lower()
     folded = _folded(text, lowered)
     if when is not None:
-        for match in _WEEKDAY.finditer(text) if _holds_any(folded, _WEEKDAY_WORDS) else ():
+        if words is None:
+            weekdays = _holds_any(folded, _WEEKDAY_WORDS)
+        else:
+            weekdays = not _NAMED_WORDS[_WEEKDAY].isdisjoint(words)
+        for match in _WEEKDAY.finditer(text) if weekdays else ():
             name = match.group(1)
             weekday = (
                 _WEEKDAYS.index(_word_key(name)[:3])
@@ -487,9 +530,13 @@ def _text_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    out.update((MATERIAL, name) for name in _material_terms().named(lowered))
-    out.update((COUNTRY, name) for name in _countries(lowered))
-    months = _holds_any(folded, _MONTH_STEMS)
+    materials, countries = _actors(lowered)
+    out.update((MATERIAL, name) for name in materials)
+    out.update((COUNTRY, name) for name in countries)
+    if words is None:
+        months = _holds_any(folded, _MONTH_STEMS)
+    else:
+        months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
     day_months = list(_DAY_MONTH.finditer(text)) if months else []
     month_days = list(_MONTH_DAY.finditer(text)) if months else []
     iso_days = list(_ISO_DAY.finditer(text))
@@ -504,7 +551,10 @@ def _text_values(
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
         if 1 <= int(match.group(1)) <= 12:
             out.add((MONTH, f"{int(match.group(1)):02d}"))
-    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, _QUARTER_WORDS) else []
+    # an ASCII text without the word "quarter" can name one only as "Q1" to "Q4"
+    quarterly = words is None or b"quarter" in words
+    gate = _QUARTER_WORDS if quarterly else _QUARTER_WORDS[:4]
+    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, gate) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -528,7 +578,7 @@ def _text_values(
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
-    figures, roundings, figure_spans = _figures(text)
+    figures, roundings, figure_spans = _figures(text, folded)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
@@ -550,6 +600,16 @@ _MONTH_STEMS = tuple(
     sorted({name[:3] for name in _MONTHS})
 )  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
 _WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
+# In an ASCII text, the words one of which every match of a pattern holds as a whole word
+# (`text_facts` given the text's `words`): the months' names for `_DAY_MONTH`, `_MONTH_DAY`
+# and `_MONTH_ALONE` (a stem is in most texts: "market", "may"), the weekdays' for `_WEEKDAY`.
+_NAMED_WORDS = {
+    _MONTH_DAY: frozenset(name.encode() for name in _MONTHS),
+    _WEEKDAY: frozenset(
+        name.encode()
+        for name in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    ),
+}
 _QUARTER_WORDS = ("q1", "q2", "q3", "q4", "quarter", "季度")  # `_QUARTER`
 _ORDINAL_WORDS = tuple(word for word in _ORDINALS if word.isascii())  # `_ORDINAL`, with one of
 _SERIES_WORDS = ("batch", "round", "tranche", "quota", "allocation", "lot")  # `_SERIES`
@@ -592,7 +652,7 @@ _LATIN_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), or
 def script_of(text: str) -> str:
     """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
     two items in other scripts share facts (days, figures, numbers), not words."""
-    cjk = len(_CJK_CHAR.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK_CHAR.findall(text))
     if not cjk:
         return "latin"
     # Latin letters counted in bytes: the ASCII alone, less its letters (a tenth of
@@ -666,7 +726,7 @@ def _places(body: str) -> set[str]:
                 continue
             if _written_as_word(first, body):  # a common noun
                 continue
-            if _country_terms().named(lowered) or _material_terms().named(lowered):
+            if _actor_terms().named(lowered):  # a country or a material
                 continue
             out.add(lowered)
     return out
@@ -712,7 +772,9 @@ def _days(
     return {(m, d) for m, d in out if 1 <= m <= 12 and 1 <= d <= 31}
 
 
-def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
+def _figures(
+    text: str, folded: str | None = None
+) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
 
@@ -723,13 +785,14 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     significant digits as it was written with (at most 8), each marked "~", and a
     figure written without a scale word also rounds, unmarked, to fewer decimals than
     it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
-    of it (`approximated`).
+    of it (`approximated`). `folded` is `text` as `_holds_any` reads it, when known.
     """
     out: set[str] = set()
     roundings: set[str] = set()
     spans: list[tuple[int, int]] = []
-    for match in _FIGURE.finditer(text):
-        currency, unit, scale = match.group("cur"), match.group("unit"), match.group("scale")
+    lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
+    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
+        currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
             continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
         if not (currency or unit or scale):
@@ -761,7 +824,8 @@ def _figures(text: str) -> tuple[set[str], set[str], list[tuple[int, int]]]:
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
-_HEDGE = re.compile(
+_HEDGE = _starting(
+    "arnomslcj逾约近超大将",
     r"(?:\b(?:about|around|approximately|roughly|nearly|almost|over|some|more than|"
     r"less than|close to|just under|just over)|逾|约|近|超过|超|大约|将近)\s*"
     r"(?:[$¥€£]|us\$|rmb|usd|cny)?\s?$",
@@ -780,7 +844,8 @@ def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
 
 _COUNT = _starting(
     r"\d" + "".join(sorted({word[0] for word in _NUMBER_WORDS})),
-    rf"(?<![\w.,]){_NUMBER}(?![\w.,]?\d)|\b(?:{'|'.join(_NUMBER_WORDS)})\b",
+    # one word boundary before both (it is "not after a word character" before a digit)
+    rf"\b(?:(?<![.,]){_NUMBER}(?![\w.,]?\d)|(?:{'|'.join(_NUMBER_WORDS)})\b)",
     re.I,
 )
 
@@ -820,6 +885,8 @@ def _rounded(value: float, digits: int) -> str:
     """`value` to `digits` significant digits, readable: 18125 → "18100" (3 digits),
     8.5e9 → "8.5 billion"."""
     rounded = float(f"{value:.{digits}g}")
+    if rounded < 1e6:  # most figures: no scale word
+        return f"{rounded:.{PRECISION}g}"
     for scale, word in ((1e9, " billion"), (1e6, " million")):
         if rounded >= scale:
             return f"{rounded / scale:.{PRECISION}g}{word}"
@@ -935,6 +1002,27 @@ def _countries(lowered: str) -> set[str]:
 
 
 _NESTED_NAMES = (("印度尼西亚", "印尼"),)  # (a name holding another's, its own short form)
+
+
+@cache
+def _actor_terms() -> _Terms:
+    """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton, each name marked by its table's
+    letter ("mNi", "cChile"): one pass over a text instead of two."""
+    tables = {"m": MATERIAL_TABLE, "c": COUNTRY_TABLE}
+    return _terms(
+        {mark + name: words for mark, table in tables.items() for name, words in table.items()}
+    )
+
+
+def _actors(lowered: str) -> tuple[set[str], set[str]]:
+    """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
+    names, found in one pass where no country's name holds another's."""
+    if any(long in lowered for long, _ in _NESTED_NAMES):
+        return _material_terms().named(lowered), _countries(lowered)
+    found: dict[str, set[str]] = {"m": set(), "c": set()}
+    for marked in _actor_terms().named(lowered):
+        found[marked[0]].add(marked[1:])
+    return found["m"], found["c"]
 
 
 def described(
