@@ -243,3 +243,54 @@ def _body_tightening(hits: Sequence[Hit], lead: int, rule: SignalRule) -> bool:
         return False  # speculative: no tightening is sent
     found, _ = item_direction(firm, lead)
     return (found or rule.direction) is Direction.TIGHTENING
+
+
+# a past-perfect verb group ending just before a word: "had been blocked", "had halted",
+# "had earlier been suspended"
+_PLUPERFECT = re.compile(
+    r"\bhad\s+(?:(?:been|already|earlier|previously|also|long|temporarily)\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def is_pluperfect(hit: Hit, text: str) -> bool:
+    """True when a span of the hit is the participle of a past-perfect verb group
+    ("The exports had been blocked by authorities"): the sentence recounts a state
+    before the time of the item's news."""
+    return any(
+        _PLUPERFECT.search(text, max(0, span.start - 40), span.start) is not None
+        for span in hit.spans
+    )
+
+
+def pluperfect_dropped(fired: list[Fired], pluperfect: Callable[[Hit], bool]) -> list[Fired]:
+    """`fired` less the firm tightening of a rule whose every hit recounts in the past
+    perfect ("had been blocked") what another rule's firm easing hit in an earlier
+    sentence reports undone ("had resumed exports"): the state before the news, its
+    background by SIGNALS.md, not news of its own."""
+    easing_at = [
+        min(
+            (h.sentence for h in hits if h.direction is Direction.EASING and not h.hedged),
+            default=None,
+        )
+        for _, _, hits, _ in fired
+    ]
+    if all(at is None for at in easing_at):
+        return fired
+    kept = []
+    for index, (name, rule, hits, eased) in enumerate(fired):
+        others = [at for i, at in enumerate(easing_at) if i != index and at is not None]
+        if (
+            not eased
+            and others
+            and all(
+                not h.hedged
+                and (h.direction or rule.direction) is Direction.TIGHTENING
+                and h.sentence > min(others)
+                and pluperfect(h)
+                for h in hits
+            )
+        ):
+            continue
+        kept.append((name, rule, hits, eased))
+    return kept

@@ -30,9 +30,11 @@ from watcher.classify.direction import (
     Fired,
     default_doubt,
     doubt_text,
+    is_pluperfect,
     item_direction,
     lead_easing_cues,
     lead_end,
+    pluperfect_dropped,
     undone_dropped,
 )
 from watcher.classify.figures import QUOTA, quota_change
@@ -313,6 +315,8 @@ class Classifier:
                 ):
                     body_eased.add(name)
                 fired.append((name, compiled.rule, news, eased))
+        if had and len(fired) > 1:
+            fired = pluperfect_dropped(fired, lambda hit: is_pluperfect(hit, text))
         if len(fired) > 1:  # one rule alone cannot be another's context
             fired = undone_dropped(
                 fired,
