@@ -36,7 +36,10 @@ on metal exports. All exports were halted earlier this week and mining permits
 suspended ...": no ore disruption), not news of its own; it is dropped
 (`undone_dropped`). A rule that also fires in the lead keeps its signal, and so does one
 with a hit in a sentence that opens another story ("Separately, floods halted two
-mines", 另外, 与此同时: `NEW_STORY`).
+mines", 另外, 与此同时: `NEW_STORY`). Wherever the easing stands, a firm tightening of
+another rule whose every hit comes after it in the past perfect ("CMOC had resumed
+exports. The exports had been blocked by authorities") recounts the state before it and
+is dropped too (`pluperfect_dropped`).
 """
 
 from __future__ import annotations
