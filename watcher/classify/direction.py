@@ -297,3 +297,28 @@ def pluperfect_dropped(fired: list[Fired], pluperfect: Callable[[Hit], bool]) ->
             continue
         kept.append((name, rule, hits, eased))
     return kept
+
+
+# "after" / "following" opening the phrase that names an earlier event
+_AFTER_WORD = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)
+AFTER_REACH = 8  # words from an easing event to the "after" that follows it
+
+
+def after_easing(hit: Hit, events: list[Match], text: str, gap: Callable[[int, int], int]) -> bool:
+    """True when every direction cue of the tightening `hit` stands in an "after …"
+    phrase that follows, within `AFTER_REACH` words, an easing event of any rule in the
+    sentence ("will restart some exports after it halted sales last year"): the
+    tightening is the earlier event the news undoes, its background by SIGNALS.md.
+    `events` are the sentence's easing-event matches; `gap(a, b)` the words between two
+    offsets."""
+    if not hit.cues:
+        return False
+    cues = hit.spans[len(hit.spans) - hit.cues :]
+    first = min(cue.start for cue in cues)
+    for event in events:
+        if event.end > first:
+            continue
+        after = _AFTER_WORD.search(text, event.end, first)
+        if after is not None and gap(event.end, after.start()) <= AFTER_REACH:
+            return True
+    return False

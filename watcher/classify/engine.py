@@ -28,6 +28,7 @@ from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
     Fired,
+    after_easing,
     default_doubt,
     doubt_text,
     is_pluperfect,
@@ -40,7 +41,7 @@ from watcher.classify.direction import (
 from watcher.classify.figures import QUOTA, quota_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
-from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, recounted
+from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
@@ -135,6 +136,11 @@ class Classifier:
             for field, names in rule.concepts().items()
             if field != "context" or rule.context_mask
             for concept in names
+        )
+        # every rule's easing-event concepts: an "after …" phrase behind one of them names
+        # the earlier event (`direction.after_easing`)
+        self._easing_events = frozenset(
+            concept for rule in self.rules.values() for concept in rule.easing_events
         )
         self._matcher = TermMatcher()
         self._glosses: dict[str, str] = {}
@@ -252,6 +258,18 @@ class Classifier:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if had and not hit.background:
                         hit.background = recounted(hit, folded, clauses_of(index))
+                    if (
+                        hit.direction is Direction.TIGHTENING
+                        and not hit.background
+                        and not self._easing_events.isdisjoint(keys)
+                    ):
+                        found = item.found(index)
+                        hit.background = after_easing(
+                            hit,
+                            [m for c in self._easing_events & keys for m in found.get(c, ())],
+                            folded,
+                            partial(distance, folded),
+                        )
                     if not hit.background:
                         if index not in dated:
                             dated[index] = (
