@@ -38,7 +38,7 @@ from watcher.classify.direction import (
     pluperfect_dropped,
     undone_dropped,
 )
-from watcher.classify.figures import QUOTA, quota_change
+from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
@@ -385,6 +385,16 @@ class Classifier:
                 ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
             ),
         )
+        if found is None and not speculative:
+            # an undirected quota whose size the sentence states against the prior
+            # period ("the full-year export quota … an increase of 2.7 percent from
+            # last year"): the size change is the news (SIGNALS.md)
+            for hit in chosen:
+                if names_quota(text, hit.spans):
+                    sentence = sentences[hit.sentence]
+                    found = stated_change(text, sentence.start, sentence.end)
+                    if found is not None:
+                        break
         if lead_easing and found is None and doubt is None:
             doubt = default_doubt(found, rule.direction, lead_easing)
         if found is None and doubt is None and not speculative:
