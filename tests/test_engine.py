@@ -199,3 +199,40 @@ def test_a_change_stated_in_words_is_left_to_the_vocabulary() -> None:
     )
     [signal] = classifier.classify("", body)
     assert signal.direction.value == "easing"
+
+
+TRADE_QUOTA_CONCEPTS: dict[str, Any] = {
+    "minerals": ["rare earth*"],
+    "trade_quota": ["export quota*"],
+}
+TRADE_QUOTA_RULES = {
+    "export_control": SignalRule.model_validate(
+        {"match": [["trade_quota"]], "context": ["minerals"], "direction": "tightening"}
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "The rare earth export quota is 31,000 tonnes, an increase of 3 percent from last"
+            " year.",
+            "easing",
+        ),
+        (
+            "The rare earth export quota is 29,000 tonnes, a cut of 4% on the previous year.",
+            "tightening",
+        ),
+        # an increase of something else, not against the prior period: the default stands
+        ("The rare earth export quota is 31,000 tonnes, an increase of 3 percent.", "tightening"),
+    ],
+)
+def test_an_undirected_quota_takes_the_size_change_its_sentence_states(
+    body: str, expected: str
+) -> None:
+    """A quota match no cue directs takes the direction of its size change against the
+    prior period stated as a noun phrase ("an increase of 3 percent from last year")."""
+    classifier = Classifier(TRADE_QUOTA_CONCEPTS, TRADE_QUOTA_RULES)
+    [signal] = classifier.classify("", body)
+    assert signal.direction.value == expected

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import html
+import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import markupsafe
 import pytest
 from sqlmodel import select
 
@@ -36,14 +39,16 @@ from watcher.domain.items import (
     Signal,
     Span,
 )
-from watcher.notify.channels.mail.alert import render_alert
+from watcher.notify.channels.mail.alert import evidence_view, render_alert, render_alert_mail
 from watcher.notify.channels.mail.alert import text_part as make_text_part
+from watcher.notify.channels.mail.alert_bodies import escape_html
 from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.headers import ALERT_HEADERS, MAIL_POLICY, check_headers
 from watcher.notify.channels.mail.presentation import severity_marks
 from watcher.public.tokens import UNSUBSCRIBE, Tokens
 from watcher.service.rounds import dispatch_all, poll_with_deadline, prepare_sources
 from watcher.service.runtime import Runtime
+from watcher.sources.html import one_line
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2025, 7, 3, 9, 0, tzinfo=UTC)
@@ -406,3 +411,157 @@ def test_a_digest_marks_an_uncertain_direction_and_says_why(make_config: MakeCon
         assert part.count("uncertain") == 2  # the mark and the reason, of the one signal
         label = config.signal_label(doubted.type)
         assert f"Direction uncertain ({label}): {doubted.direction_doubt}" in part
+
+
+_NASTY = "<b>&amp; \"quoted\" 'single' & <script>x</script>"
+
+
+def _branch_signals(variant: int) -> tuple[Signal, ...]:
+    """Signals that take the templates' branches: plain; two with one speculative and
+    uncertain (with a hostile doubt) and easing; uncertain with no doubt, a glossed
+    term in the headline; one with every kind of entity named in hostile text."""
+    sentence = f"China imposed an export ban on dysprosium {_NASTY} and terbium."
+    evidence = Evidence(sentence, (Span(6, 13, "impose"), Span(17, 27, "export_control")))
+    plain = Signal(
+        "export_control",
+        Direction.TIGHTENING,
+        Severity.HIGH,
+        0.8,
+        "export_control",
+        (evidence,),
+        Entities(("Dy",), (), ("China",)),
+    )
+    if variant == 0:
+        return (plain,)
+    if variant == 1:
+        doubtful = dataclasses.replace(
+            plain,
+            type="quota",
+            rule=f"quota {_NASTY}",
+            direction=Direction.EASING,
+            severity=Severity.LOW,
+            score=1.0,
+            speculative=True,
+            direction_uncertain=True,
+            direction_doubt=f"'lifted' {_NASTY} reads easing",
+            evidence=(evidence, evidence),
+            entities=Entities(),
+        )
+        return (plain, doubtful)
+    if variant == 2:
+        glossed = Evidence(
+            "商务部暂停实施出口管制", (Span(3, 7, "suspend", "suspend a measure"),), True
+        )
+        return (dataclasses.replace(plain, direction_uncertain=True, evidence=(glossed,)),)
+    named = Entities((f"Dy {_NASTY}", "Tb"), (f"magnets {_NASTY}",), (f"China {_NASTY}",))
+    return (dataclasses.replace(plain, severity=Severity.CRITICAL, entities=named),)
+
+
+def test_the_sent_parts_are_the_templates_output_on_every_branch(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """`render_alert_mail` (its parts written by `alert_bodies`) == `render_alert` (the
+    Jinja templates), byte for byte, over 192 alerts that take every branch of
+    `alert.txt.j2` and `alert.html.j2`, with hostile text in every field a feed supplies.
+    """
+    key = tmp_path / "links.key"
+    key.write_text("branch-key\n", encoding="utf-8")
+    configs = [
+        make_config(public={"base_url": "https://watch.example", "secret_file": str(key)}),
+        make_config(
+            subscribers=[{"email": "zoe@example.com", "name": "Zoë", "timezone": "Asia/Tokyo"}]
+        ),
+    ]
+    links = [
+        "https://example.com/a?b=1&c=\"<x>'y'&z",
+        None,
+        "file:///srv/r%20%3Cx%3E.md",
+        "javascript:alert(1)",
+    ]
+    bodies = [
+        "",
+        f"<p>{_NASTY} <a href='https://x.example/?a=1&b=2'>link</a></p>",
+        "state-of-the-art export-control-related measures " * 9 + "x" * 90,
+    ]
+    sources = ("farm-0001", f"Wire {_NASTY}")
+    cases = itertools.product(
+        range(4),
+        links,
+        [(1, ()), (2, ("quota",)), (3, ())],
+        [(), (f"A {_NASTY}", "Reuters – 路透")],
+        ["", f"figure {_NASTY}"],
+    )
+    htmls = []
+    for index, (variant, link, (revision, earlier), also, news) in enumerate(cases):
+        config = configs[index % 2]
+        item = Item(
+            source=sources[index % 2],
+            title=f"{index} {_NASTY} · 稀土",
+            body=bodies[index % 3],
+            link=link,
+            published=None if index % 5 == 0 else NOW,
+        )
+        alert = Outbound(
+            f"<b{index}@watch.example>",
+            "s",
+            (index,),
+            0,
+            item,
+            _branch_signals(variant),
+            also,
+            revision,
+            earlier,
+            story_news=news,
+        )
+        sent = render_alert_mail(alert, config, config.subscribers[0], NOW)
+        reference = render_alert(alert, config, config.subscribers[0], NOW)
+        assert sent.data == reference.as_bytes(), alert
+        htmls.append(html_part(reference))
+    assert len(set(htmls)) == 192  # every case a different email
+    branches = [
+        "speculative",
+        "Direction uncertain: ",
+        "(local file)",
+        "Read the report",
+        "Also reported by",
+        "now also reports",
+        "Updated: ",
+        "Summary</div>",
+        "in one click",
+        "(headline)",
+        "Products</td>",
+        "sentences</div>",
+        "date unknown",
+    ]
+    for marker in branches:  # each branch taken by some alerts and not by others
+        assert 0 < sum(marker in html for html in htmls) < len(htmls), marker
+
+
+def test_the_written_parts_escape_as_jinjas_autoescaping() -> None:
+    """`escape_html` == markupsafe's `escape` (what Jinja calls) on text holding each
+    character it replaces, alone, repeated and among others, ASCII and not."""
+    samples = ["", "plain", "&", "<", ">", "'", '"', "&amp;", "&#39;", _NASTY, "Zoë <稀土> & 'é'"]
+    samples += ["".join(chars) for chars in itertools.product("&<>'\"a é", repeat=3)]
+    for text in samples:
+        assert escape_html(text) == str(markupsafe.escape(text)), text
+
+
+def test_an_evidence_sentences_text_is_its_marked_sentence_on_one_line() -> None:
+    """`evidence_view(e).text` == `one_line(e.marked(glossed=True))`, and its HTML marks
+    the same terms, over spans out of order, overlapping, glossed and at either end."""
+    sentence = "China\nimposed an export ban <on> dysprosium & 暂停实施 terbium"
+    span_sets = [
+        (),
+        (Span(6, 13, "impose"),),
+        (Span(17, 27, "export_control"), Span(6, 13, "impose")),
+        (Span(0, 5, "c"), Span(3, 9, "overlap"), Span(48, 52, "suspend", "suspend a measure")),
+        (Span(len(sentence) - 7, len(sentence), "tb"), Span(28, 32, "x", "<gloss & 'q'>")),
+    ]
+    for spans in span_sets:
+        evidence = Evidence(sentence, spans)
+        view = evidence_view(evidence)
+        assert view.text == one_line(evidence.marked(glossed=True))
+        # the HTML without its tags reads as the sentence with the glosses
+        shown = html.unescape(re.sub(r"<[^>]+>", "", view.html))
+        assert shown == evidence.marked("", "", glossed=True)
+        assert view.html.count("<mark ") == evidence.marked().count("[")

@@ -36,7 +36,10 @@ on metal exports. All exports were halted earlier this week and mining permits
 suspended ...": no ore disruption), not news of its own; it is dropped
 (`undone_dropped`). A rule that also fires in the lead keeps its signal, and so does one
 with a hit in a sentence that opens another story ("Separately, floods halted two
-mines", 另外, 与此同时: `NEW_STORY`).
+mines", 另外, 与此同时: `NEW_STORY`). Wherever the easing stands, a firm tightening of
+another rule whose every hit comes after it in the past perfect ("CMOC had resumed
+exports. The exports had been blocked by authorities") recounts the state before it and
+is dropped too (`pluperfect_dropped`).
 """
 
 from __future__ import annotations
@@ -243,3 +246,79 @@ def _body_tightening(hits: Sequence[Hit], lead: int, rule: SignalRule) -> bool:
         return False  # speculative: no tightening is sent
     found, _ = item_direction(firm, lead)
     return (found or rule.direction) is Direction.TIGHTENING
+
+
+# a past-perfect verb group ending just before a word: "had been blocked", "had halted",
+# "had earlier been suspended"
+_PLUPERFECT = re.compile(
+    r"\bhad\s+(?:(?:been|already|earlier|previously|also|long|temporarily)\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def is_pluperfect(hit: Hit, text: str) -> bool:
+    """True when a span of the hit is the participle of a past-perfect verb group
+    ("The exports had been blocked by authorities"): the sentence recounts a state
+    before the time of the item's news."""
+    return any(
+        _PLUPERFECT.search(text, max(0, span.start - 40), span.start) is not None
+        for span in hit.spans
+    )
+
+
+def pluperfect_dropped(fired: list[Fired], pluperfect: Callable[[Hit], bool]) -> list[Fired]:
+    """`fired` less the firm tightening of a rule whose every hit recounts in the past
+    perfect ("had been blocked") what another rule's firm easing hit in an earlier
+    sentence reports undone ("had resumed exports"): the state before the news, its
+    background by SIGNALS.md, not news of its own."""
+    easing_at = [
+        min(
+            (h.sentence for h in hits if h.direction is Direction.EASING and not h.hedged),
+            default=None,
+        )
+        for _, _, hits, _ in fired
+    ]
+    if all(at is None for at in easing_at):
+        return fired
+    kept = []
+    for index, (name, rule, hits, eased) in enumerate(fired):
+        others = [at for i, at in enumerate(easing_at) if i != index and at is not None]
+        if (
+            not eased
+            and others
+            and all(
+                not h.hedged
+                and (h.direction or rule.direction) is Direction.TIGHTENING
+                and h.sentence > min(others)
+                and pluperfect(h)
+                for h in hits
+            )
+        ):
+            continue
+        kept.append((name, rule, hits, eased))
+    return kept
+
+
+# "after" / "following" opening the phrase that names an earlier event
+_AFTER_WORD = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)
+AFTER_REACH = 8  # words from an easing event to the "after" that follows it
+
+
+def after_easing(hit: Hit, events: list[Match], text: str, gap: Callable[[int, int], int]) -> bool:
+    """True when every direction cue of the tightening `hit` stands in an "after …"
+    phrase that follows, within `AFTER_REACH` words, an easing event of any rule in the
+    sentence ("will restart some exports after it halted sales last year"): the
+    tightening is the earlier event the news undoes, its background by SIGNALS.md.
+    `events` are the sentence's easing-event matches; `gap(a, b)` the words between two
+    offsets."""
+    if not hit.cues:
+        return False
+    cues = hit.spans[len(hit.spans) - hit.cues :]
+    first = min(cue.start for cue in cues)
+    for event in events:
+        if event.end > first:
+            continue
+        after = _AFTER_WORD.search(text, event.end, first)
+        if after is not None and gap(event.end, after.start()) <= AFTER_REACH:
+            return True
+    return False

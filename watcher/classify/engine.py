@@ -28,17 +28,20 @@ from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
     Fired,
+    after_easing,
     default_doubt,
     doubt_text,
+    is_pluperfect,
     item_direction,
     lead_easing_cues,
     lead_end,
+    pluperfect_dropped,
     undone_dropped,
 )
-from watcher.classify.figures import QUOTA, quota_change
+from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
-from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, recounted
+from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
@@ -133,6 +136,11 @@ class Classifier:
             for field, names in rule.concepts().items()
             if field != "context" or rule.context_mask
             for concept in names
+        )
+        # every rule's easing-event concepts: an "after …" phrase behind one of them names
+        # the earlier event (`direction.after_easing`)
+        self._easing_events = frozenset(
+            concept for rule in self.rules.values() for concept in rule.easing_events
         )
         self._matcher = TermMatcher()
         self._glosses: dict[str, str] = {}
@@ -250,6 +258,18 @@ class Classifier:
                     hit.hedged = hit.hedged or (asks and _is_question(text, sentence))
                     if had and not hit.background:
                         hit.background = recounted(hit, folded, clauses_of(index))
+                    if (
+                        hit.direction is Direction.TIGHTENING
+                        and not hit.background
+                        and not self._easing_events.isdisjoint(keys)
+                    ):
+                        found = item.found(index)
+                        hit.background = after_easing(
+                            hit,
+                            [m for c in self._easing_events & keys for m in found.get(c, ())],
+                            folded,
+                            partial(distance, folded),
+                        )
                     if not hit.background:
                         if index not in dated:
                             dated[index] = (
@@ -313,6 +333,8 @@ class Classifier:
                 ):
                     body_eased.add(name)
                 fired.append((name, compiled.rule, news, eased))
+        if had and len(fired) > 1:
+            fired = pluperfect_dropped(fired, lambda hit: is_pluperfect(hit, text))
         if len(fired) > 1:  # one rule alone cannot be another's context
             fired = undone_dropped(
                 fired,
@@ -363,6 +385,16 @@ class Classifier:
                 ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
             ),
         )
+        if found is None and not speculative:
+            # an undirected quota whose size the sentence states against the prior
+            # period ("the full-year export quota … an increase of 2.7 percent from
+            # last year"): the size change is the news (SIGNALS.md)
+            for hit in chosen:
+                if names_quota(text, hit.spans):
+                    sentence = sentences[hit.sentence]
+                    found = stated_change(text, sentence.start, sentence.end)
+                    if found is not None:
+                        break
         if lead_easing and found is None and doubt is None:
             doubt = default_doubt(found, rule.direction, lead_easing)
         if found is None and doubt is None and not speculative:

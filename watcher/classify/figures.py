@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from watcher.classify.background import years_of
 from watcher.classify.text import Sentence
+from watcher.domain.items import Direction
 
 # the concept names of the rule vocabulary (config/rules.yaml) this reader works with
 QUOTA = "quota"
@@ -233,3 +234,32 @@ def _same_minerals(a: set[str], b: set[str]) -> bool:
     """False when both sentences name minerals and none in common (tungsten's quota is
     no prior figure for rare earths')."""
     return not (a and b) or not a.isdisjoint(b)
+
+
+# a change of an amount stated as a noun phrase against the prior period, which the
+# vocabulary's "12 % higher" forms miss: "an increase of 2.7 percent from last year",
+# "a cut of 10% on the previous year"
+_STATED_CHANGE = re.compile(
+    r"\b(?:(?P<up>increase|rise|gain|growth|jump)|(?P<down>decrease|decline|drop|fall|cut|reduction))"
+    r"\s+of\s+(?:about\s+|around\s+|nearly\s+|almost\s+|some\s+)?\d[\d.,]*\s*(?:%|percent|per cent)"
+    r"\s+(?:from|over|on|against|compared (?:with|to))\s+(?:the\s+)?"
+    r"(?:last|previous|prior|preceding|a)\s+year\b",
+    re.IGNORECASE,
+)
+# the words that name a quota or licensed volume in a trigger: the change is its size
+_QUOTA_WORD = re.compile(r"quota|配额|配額|限额|限額", re.IGNORECASE)
+
+
+def stated_change(text: str, start: int, end: int) -> Direction | None:
+    """The direction of a quota's size change the sentence text[start:end] states against
+    the prior period in a `_STATED_CHANGE` phrase (up: easing, down: tightening), or
+    None."""
+    found = _STATED_CHANGE.search(text, start, end)
+    if found is None:
+        return None
+    return Direction.EASING if found.group("up") else Direction.TIGHTENING
+
+
+def names_quota(text: str, spans: Sequence[tuple[int, int, str]]) -> bool:
+    """True when one of the matched `spans` (start, end, concept) is a quota word."""
+    return any(_QUOTA_WORD.search(text, span[0], span[1]) is not None for span in spans)

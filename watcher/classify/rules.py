@@ -357,7 +357,8 @@ class CompiledRule:
             flipped += [
                 cue
                 for cue in easing
-                if cue not in flipped and (_barred(text, cue) or _undated(text, cue))
+                if cue not in flipped
+                and (_barred(text, cue) or _undated(text, cue) or _delayed(text, cue))
             ]
         negatable = not self.negators.isdisjoint(keys)
         # a hit whose trigger a frame sets as background: kept while another trigger may
@@ -725,7 +726,17 @@ _BARRED = re.compile(
 # words one of which every `_BARRED` or `_UNDATED` phrase holds (a quick test)
 _HELD_UP_WORDS = re.compile(
     "from|阻|妨|unclear|uncertain|unknown|undecided|确定|確定|未定|不明|不清楚|未知"
+    "|delay|postpon|no time|no date|no schedule"
 )
+# an easing put off or left without a date, right before its cue: "further delays to the
+# restart", "postponed the reopening", "no time frame has been given for the restart"
+_DELAYED = re.compile(
+    r"(?:\b(?i:delay(?:s|ed|ing)?|postpone[sd]?|postponing)\s+(?:(?i:to|in|of|for)\s+)?"
+    r"|\b(?i:no)\s+(?i:time\s*frame|timeline|timetable|date|schedule)\s+"
+    r"(?:(?i:has|have|had)\s+been\s+|(?i:was|is)\s+)?(?i:given|set|announced|fixed)?\s*(?i:for)\s+)"
+    r"(?:(?i:the|its|their|a)\s+)?(?:(?i:planned|expected|proposed)\s+)?\Z"
+)
+DELAYED_REACH = 80  # characters before an easing cue searched for a `_DELAYED` phrase
 BARRED_REACH = 60  # characters before an easing cue searched for a `_BARRED` verb
 
 
@@ -733,6 +744,12 @@ def _barred(text: str, cue: Match) -> bool:
     """True when a `_BARRED` verb stands right before the easing cue ("the blockade
     prevents the mine from resuming"): the easing is held up, which is tightening."""
     return _BARRED.search(text[max(cue.start - BARRED_REACH, 0) : cue.start]) is not None
+
+
+def _delayed(text: str, cue: Match) -> bool:
+    """True when a `_DELAYED` phrase stands right before the easing cue ("delays to the
+    restart"): the easing is put off, which is tightening."""
+    return _DELAYED.search(text[max(cue.start - DELAYED_REACH, 0) : cue.start]) is not None
 
 
 _AFTER = re.compile(r"\b(?:after|following)\b", re.IGNORECASE)

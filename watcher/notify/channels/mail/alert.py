@@ -2,14 +2,16 @@
 
 Rendering needs only the config's mail section and signal labels (`MailSettings`):
 the dispatcher renders alerts in the worker processes from an `AlertStyle`, the digest
-from the config itself. The alert's bytes are assembled directly (`mime`), the same
-bytes `render_alert(...).as_bytes()` gives with the `email` package at a fraction of
-the CPU; `render_alert` stays for the tests and the digest's `build_message`.
+from the config itself. The alert's parts are written by `alert_bodies` (the text the
+Jinja templates give) and its bytes assembled directly (`mime`): the same bytes
+`render_alert(...).as_bytes()` gives with the templates and the `email` package, at a
+fraction of the CPU; `render_alert` stays as the reference for the tests and
+`watcher send-test`, and the digest's `build_message` renders its templates.
 
 Text from feeds is untrusted. Titles reach the subject only through `clean_title`;
 the summary goes through nh3 (no tag but a few inline ones, links only http/https)
-before the HTML template, which autoescapes everything else; the item's link is a
-link only when it is http(s) — a local document (`file://`) is shown as plain text.
+before the HTML, which escapes everything else; the item's link is a link only when it
+is http(s) — a local document (`file://`) is shown as plain text.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 import functools
 import random
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -28,11 +30,12 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from watcher.config import MailConfig, Subscriber, WatcherConfig, readable_signal_type
 from watcher.domain.errors import UnsafeMessageError
 from watcher.domain.items import Direction, Evidence, Item, Outbound, Signal
+from watcher.notify.channels.mail.alert_bodies import alert_html, alert_text, escape_html
 from watcher.notify.channels.mail.headers import (
     MAIL_POLICY,
     WITHHELD_TITLE,
@@ -195,8 +198,12 @@ def assemble_alert(
     """The alert assembled and structurally checked (`Assembled.check`); the title withheld
     if the alert fails with it (`_title_withheld_if_unsafe`)."""
 
-    def checked(headers: dict[str, str], context: dict[str, object]) -> Assembled:
-        assembled = assemble_message(config, subscriber, headers, "alert", context, now)
+    def checked(headers: dict[str, str], view: AlertView) -> Assembled:
+        link = config.unsubscribe_link(subscriber.address, "alerts", now)
+        unsubscribe = config.mail.unsubscribe_address
+        text = alert_text(view, unsubscribe, link or "")
+        html = alert_html(view, unsubscribe, link or "")
+        assembled = assemble_message(config, subscriber, headers, (link, text, html), now)
         assembled.check()
         return assembled
 
@@ -209,8 +216,8 @@ def _checked_alert(
     """The alert built with the `email` package and its checked bytes; the title withheld
     if the alert fails with it (`_title_withheld_if_unsafe`)."""
 
-    def checked(headers: dict[str, str], context: dict[str, object]) -> tuple[EmailMessage, bytes]:
-        message = compose_message(config, subscriber, headers, "alert", context, now)
+    def checked(headers: dict[str, str], view: AlertView) -> tuple[EmailMessage, bytes]:
+        message = compose_message(config, subscriber, headers, "alert", view.context(), now)
         return message, check_headers(message, subscriber.address)
 
     return _title_withheld_if_unsafe(outbound, config, subscriber, checked)
@@ -220,9 +227,9 @@ def _title_withheld_if_unsafe(
     outbound: Outbound,
     config: MailSettings,
     subscriber: Subscriber,
-    build: Callable[[dict[str, str], dict[str, object]], T],
+    build: Callable[[dict[str, str], AlertView], T],
 ) -> T:
-    """`build(headers, context)` of the alert; if its title fails the check, of the alert
+    """`build(headers, view)` of the alert; if its title fails the check, of the alert
     without it.
 
     A feed must not be able to suppress its own alert with a title that makes the
@@ -239,20 +246,26 @@ def _title_withheld_if_unsafe(
 
 def _alert(
     outbound: Outbound, config: MailSettings, subscriber: Subscriber
-) -> tuple[dict[str, str], dict[str, object]]:
-    """The alert's own headers and its template context."""
+) -> tuple[dict[str, str], AlertView]:
+    """The alert's own headers and what its parts show."""
     item = outbound.item
-    context = {
-        "headline": clean_title(item.title or "(untitled report)", 300),
-        "signals": [signal_view(s, config) for s in most_severe_first(outbound)],
-        "accent": accent(outbound.signals),
-        "update": update_note(outbound, config),
-        "also_reported_by": list(outbound.also_reported_by),
-        "carried_by": 1 + len(outbound.also_reported_by),
-        "story_news": outbound.story_news,
-        "recipient": subscriber.address,
-        **item_view(item, subscriber),
-    }
+    summary = sanitize_summary(item.body)
+    view = AlertView(
+        headline=clean_title(item.title or "(untitled report)", 300),
+        signals=[signal_view(s, config) for s in most_severe_first(outbound)],
+        accent=accent(outbound.signals),
+        update=update_note(outbound, config),
+        also_reported_by=list(outbound.also_reported_by),
+        carried_by=1 + len(outbound.also_reported_by),
+        story_news=outbound.story_news,
+        recipient=subscriber.address,
+        source=item.source,
+        published=published_text(item, subscriber.timezone),
+        link=safe_link(item.link),
+        document=local_document(item.link),
+        summary_html=Markup(summary),
+        summary_text=html_to_text(summary),
+    )
     headers = {
         "Subject": subject_for(outbound, config),
         "Message-ID": outbound.message_id,
@@ -260,7 +273,33 @@ def _alert(
             f"{s.type}:{s.direction.value}" for s in outbound.signals
         ),
     }
-    return headers, context
+    return headers, view
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """What an alert's parts show: the alert templates' context (`context`), and what
+    `alert_bodies` writes the same text from. Feed text in it is cleaned (`headline`,
+    `link`, `document`) or sanitised (`summary_html`), not yet escaped for HTML."""
+
+    headline: str
+    signals: list[SignalView]
+    accent: str
+    update: str | None
+    also_reported_by: list[str]
+    carried_by: int
+    story_news: str
+    recipient: str
+    source: str
+    published: str
+    link: str | None
+    document: str | None
+    summary_html: Markup
+    summary_text: str
+
+    def context(self) -> dict[str, object]:
+        """The fields by name, for the templates (`item_view`'s keys among them)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def build_message(
@@ -281,16 +320,17 @@ def assemble_message(
     config: MailSettings,
     subscriber: Subscriber,
     headers: dict[str, str],
-    template: str,
-    context: Mapping[str, object],
+    bodies: tuple[str | None, str, str],
     now: datetime,
 ) -> Assembled:
-    """`compose_message` written as bytes directly (`mime.assemble`): the same headers,
-    in the same order, and the same parts. Check it (`Assembled.check`) before sending."""
-    link, text, html = _bodies(config, subscriber, template, context, now)
+    """`compose_message` written as bytes directly (`mime.assemble`) from `bodies` (the
+    signed unsubscribe link or None, the text and the HTML as rendered): the same
+    headers, in the same order, and the same parts. Check it (`Assembled.check`)
+    before sending."""
+    link, text, html = bodies
     lines = [(n, str(v), r) for n, v, r in _header_lines(config, subscriber, headers, link, now)]
     parts = [Part.of(text, "plain"), Part.of(html, "html")]
-    return assemble(lines, parts, _boundary([p.payload for p in parts]))
+    return assemble(lines, parts, _boundary([p.data for p in parts]))
 
 
 def compose_message(
@@ -384,7 +424,7 @@ def text_part(text: str, subtype: str) -> EmailMessage:
     return part
 
 
-def _boundary(payloads: list[str]) -> str:
+def _boundary(payloads: Sequence[str | bytes]) -> str:
     """A multipart boundary (the `email` package's form) that no part's payload contains.
 
     The process's own random boundary, unless a payload contains it: then a fresh one.
@@ -392,9 +432,15 @@ def _boundary(payloads: list[str]) -> str:
     Content-Type header one parsed and folded once (`reused_header`).
     """
     boundary = _BOUNDARY
-    while any("--" + boundary in payload for payload in payloads):
+    while any(_holds(payload, "--" + boundary) for payload in payloads):
         boundary = _new_boundary()
     return boundary
+
+
+def _holds(payload: str | bytes, delimiter: str) -> bool:
+    if isinstance(payload, bytes):
+        return delimiter.encode("ascii") in payload
+    return delimiter in payload
 
 
 def _new_boundary() -> str:
@@ -486,25 +532,25 @@ def signal_view(signal: Signal, config: MailSettings) -> SignalView:
 
 
 def evidence_view(evidence: Evidence) -> EvidenceView:
-    """The sentence with matched terms marked: `[term]` in text, `<mark>` in HTML."""
+    """The sentence with matched terms marked: `[term]` in text (`Evidence.marked` with
+    glosses, on one line), `<mark>` in HTML; both written in one pass over the spans."""
     pieces: list[str] = []  # joined into one `Markup`: every piece of the sentence escaped
+    marked: list[str] = []  # `evidence.marked(glossed=True)`, piece by piece
     pos = 0
     sentence = evidence.sentence
     for span in sorted(evidence.spans, key=lambda s: s.start):
         if span.start < pos:
             continue
-        pieces.append(escape(sentence[pos : span.start]))
-        pieces.append(_MARK)
-        pieces.append(escape(sentence[span.start : span.end]))
-        pieces.append("</mark>")
+        before, term = sentence[pos : span.start], sentence[span.start : span.end]
+        pieces += [escape_html(before), _MARK, escape_html(term), "</mark>"]
+        marked += [before, "[", term, "]"]
         if span.gloss:  # a term in another script: what it means, in English
-            pieces.append(_GLOSS)
-            pieces.append(escape(span.gloss))
-            pieces.append(")</span>")
+            pieces += [_GLOSS, escape_html(span.gloss), ")</span>"]
+            marked += [" (", span.gloss, ")"]
         pos = span.end
-    pieces.append(escape(sentence[pos:]))
-    text = one_line(evidence.marked(glossed=True))
-    return EvidenceView(text, Markup("".join(pieces)), evidence.in_title)
+    pieces.append(escape_html(sentence[pos:]))
+    marked.append(sentence[pos:])
+    return EvidenceView(one_line("".join(marked)), Markup("".join(pieces)), evidence.in_title)
 
 
 _MARK = '<mark style="background:#fde68a;padding:0 2px;">'

@@ -4,8 +4,9 @@ Building `EmailMessage` objects and flattening them (then parsing the result aga
 check it) was most of the CPU of an alert. `assemble` writes the message itself: the
 headers folded by `MAIL_POLICY` (those that repeat from email to email folded once and
 reused, `headers.reused_header`), Subject by `headers.fold_subject`, the parts as
-multipart/alternative with the transfer encoding `alert.encode_text` chooses, the
-quoted-printable bodies by `qp_body` (byte for byte `email.quoprimime.body_encode`).
+multipart/alternative with the transfer encoding `encode_text` chooses, the
+quoted-printable bodies line by line as `qp_body` writes them (byte for byte
+`email.quoprimime.body_encode`), each line of a template encoded once per process.
 
 `Assembled.check` is the cheap structural check run on every email before it is sent
 (one header line per header set, in order, no bare CR or LF, the boundary exactly
@@ -20,6 +21,7 @@ import binascii
 import codecs
 import email.policy
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
 CRLF = b"\r\n"
 _UNSAFE = re.compile(rb"[^\t\n\r\x20-\x7e]+")  # what quoted-printable escapes, but `=`
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-_WRAPPABLE = re.compile(r"\S+(?: \S+)*")  # see `wordwrap`
 _SIMPLE = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words, single spaces
 
 
@@ -156,52 +157,87 @@ def wordwrap(
     wrapstring: str | None = None,
     break_on_hyphens: bool = True,
 ) -> str:
-    """Jinja's `wordwrap` filter, the same text, without `textwrap` for the common lines.
-
-    A line of words between single spaces, holding no other white space (`textwrap`
-    drops a chunk that `str.strip` empties) and no word longer than `width`, is
-    wrapped greedily here (which is what `textwrap` does with it) unless a hyphenated
-    word at a line's end could be broken at a hyphen; any other line goes to Jinja's
-    own filter. Registered as a filter that receives the
-    environment (`jinja2.pass_environment`) by `watcher.notify.channels.mail.alert.templates`,
-    so that this module imports no jinja2.
+    """Jinja's `wordwrap` filter, the same text (`wrap_text`). Registered as a filter that
+    receives the environment (`jinja2.pass_environment`) by
+    `watcher.notify.channels.mail.alert.templates`, so that this module imports no jinja2.
     """
     newline = environment.newline_sequence if wrapstring is None else wrapstring
+    return wrap_text(text, width, break_long_words, newline, break_on_hyphens)
+
+
+def wrap_text(
+    text: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    newline: str = "\n",
+    break_on_hyphens: bool = True,
+) -> str:
+    """What Jinja's `wordwrap` filter gives for `text`, without `textwrap` for the common lines.
+
+    A printable line of words between single spaces (`textwrap` drops a chunk that
+    `str.strip` empties) with no word longer than `width` is wrapped greedily here
+    (`_greedy`: what `textwrap` does with it) unless a hyphenated word at a line's end
+    could be broken at a hyphen; any other line is wrapped by `textwrap` with the
+    filter's settings (`_textwrap`).
+    """
     out = []
     for line in text.splitlines():
-        words = line.split(" ")
-        if not _WRAPPABLE.fullmatch(line) or max(map(len, words)) > width:
-            from jinja2.filters import do_wordwrap
-
-            out.append(
-                do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
-            )
+        if not line:
+            out.append("")  # what `textwrap` makes of an empty line
             continue
-        current = words[0]
-        wrapped: list[str] = []
-        for word in words[1:]:
-            if len(current) + 1 + len(word) <= width:
-                current += " " + word
+        # single spaces between words: no other white space (every other white space
+        # character is unprintable), no space doubled, leading or trailing
+        if line.isprintable() and "  " not in line and line[0] != " " and line[-1] != " ":
+            wrapped = _greedy(width).findall(line)
+            # the lines rejoin to `line` unless a word is longer than `width` (the
+            # pattern then skips to a part of it that fits); `textwrap` may break a
+            # hyphenated word after a hyphen, never before the first `-` past its first
+            # character: when not even that much fits, it moves the whole word to the
+            # next line too, otherwise it decides itself
+            if " ".join(wrapped) == line and (
+                not break_on_hyphens
+                or "-" not in line
+                or not any(
+                    _hyphen_fits(before, after, width)
+                    for before, after in itertools.pairwise(wrapped)
+                )
+            ):
+                out.extend(wrapped)
                 continue
-            # `textwrap` may break a hyphenated word after a hyphen or before an em-dash,
-            # never before the first `-` past its first character: when not even that
-            # much fits, it moves the whole word to the next line too; otherwise its own
-            # filter decides
-            hyphen = word.find("-", 1) if break_on_hyphens else -1
-            if hyphen > 0 and len(current) + 1 + hyphen <= width:
-                break
-            wrapped.append(current)
-            current = word
-        else:
-            wrapped.append(current)
-            out.extend(wrapped)
-            continue
-        from jinja2.filters import do_wordwrap
-
-        out.append(
-            do_wordwrap(environment, line, width, break_long_words, newline, break_on_hyphens)
-        )
+        out.append(_textwrap(line, width, break_long_words, newline, break_on_hyphens))
     return newline.join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _greedy(width: int) -> re.Pattern[str]:
+    """The lines of a greedy wrap at `width` of words between single spaces: as many
+    words as fit, then the space after them (or the end)."""
+    return re.compile(f"(.{{1,{width}}})(?: |$)")
+
+
+def _hyphen_fits(before: str, after: str, width: int) -> bool:
+    """Whether the first word of `after` could be broken at a hyphen onto `before`."""
+    hyphen = after.split(" ", 1)[0].find("-", 1)
+    return hyphen > 0 and len(before) + 1 + hyphen <= width
+
+
+def _textwrap(
+    line: str, width: int, break_long_words: bool, newline: str, break_on_hyphens: bool
+) -> str:
+    """One line (no line break in it) as Jinja's `do_wordwrap` wraps it: `textwrap.wrap`
+    with tabs and white space kept, the pieces joined by `newline`."""
+    import textwrap
+
+    return newline.join(
+        textwrap.wrap(
+            line,
+            width=width,
+            expand_tabs=False,
+            replace_whitespace=False,
+            break_long_words=break_long_words,
+            break_on_hyphens=break_on_hyphens,
+        )
+    )
 
 
 def folded(name: str, value: str, *, reused: bool = False) -> bytes:
@@ -238,20 +274,30 @@ _FOLDED_LINES: dict[tuple[str, str], bytes] = {}
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One alternative: its subtype, transfer encoding and encoded payload (`\\n` lines)."""
+    """One alternative: its subtype, transfer encoding and encoded payload as written
+    (`data`: CRLF lines), and the rendered text's UTF-8 lines."""
 
     subtype: str
     encoding: str
-    payload: str
-    text: str
-    """What the part decodes to: the rendered text, its lines ended by `\\n`."""
+    data: bytes
+    lines: tuple[bytes, ...]
 
     @classmethod
     def of(cls, text: str, subtype: str) -> Part:
         """`text` (UTF-8) as a `text/<subtype>` part, encoded as `encode_text` chooses."""
         lines = text.encode("utf-8").splitlines()
-        encoding, payload = _encode_lines(lines)
-        return cls(subtype, encoding, payload, (b"\n".join(lines) + b"\n").decode("utf-8"))
+        encoding, data = _encode_lines(lines)
+        return cls(subtype, encoding, data, tuple(lines))
+
+    @property
+    def payload(self) -> str:
+        """The encoded payload, its lines ended by `\\n` (as `encode_text` gives it)."""
+        return self.data.decode("ascii", "surrogateescape").replace("\r\n", "\n")
+
+    @property
+    def text(self) -> str:
+        """What the part decodes to: the rendered text, its lines ended by `\\n`."""
+        return (b"\n".join(self.lines) + b"\n").decode("utf-8")
 
 
 def encode_text(text: str) -> tuple[str, str]:
@@ -261,37 +307,75 @@ def encode_text(text: str) -> tuple[str, str]:
     `cte_type` is 8bit), else quoted-printable or base64, whichever is shorter on the
     first ten lines. The payload's lines end with `\\n`.
     """
-    return _encode_lines(text.encode("utf-8").splitlines())
+    encoding, data = _encode_lines(text.encode("utf-8").splitlines())
+    return encoding, data.decode("ascii", "surrogateescape").replace("\r\n", "\n")
 
 
-def _encode_lines(lines: list[bytes]) -> tuple[str, str]:
-    """`encode_text` for the text's UTF-8 lines (`bytes.splitlines()`)."""
-    limit = MAIL_POLICY.max_line_length or 78
-    if max((len(line) for line in lines), default=0) <= limit:
-        body = b"\n".join(lines) + b"\n"
+def _encode_lines(lines: list[bytes]) -> tuple[str, bytes]:
+    """`encode_text` for the text's UTF-8 lines (`bytes.splitlines()`), the payload's
+    lines ended by CRLF as they are sent."""
+    if max(map(len, lines), default=0) <= _LIMIT:
+        body = CRLF.join(lines) + CRLF
         if body.isascii():
-            return "7bit", body.decode("ascii")
+            return "7bit", body
         if MAIL_POLICY.cte_type == "8bit":
-            return "8bit", body.decode("ascii", "surrogateescape")
-    linesep = MAIL_POLICY.linesep.encode("ascii")
-    sniff = linesep.join(lines[:10]) + linesep
-    # `qp_body` encodes line by line: the first ten lines' encoding is both the sniff's
-    # and the start of the body's, so the lines are escaped and broken once
+            return "8bit", body
+    # `qp_body` encodes line by line: each line escaped and broken on its own
     # (`bytes.splitlines` left no CR or LF in a line, and every other character
-    # `str.splitlines` breaks at is escaped)
-    escaped = _escape_all(b"\n".join(lines)).split("\n")
-    head = _qp_lines(escaped[:10], limit)
-    sniff_qp = "\n".join([*head, ""])
-    if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
-        if len(lines) <= 10:
-            return "quoted-printable", sniff_qp
-        return "quoted-printable", "\n".join([*head, *_qp_lines(escaped[10:], limit), ""])
-    data = linesep.join(lines) + linesep
-    step = limit // 4 * 3
-    encoded = "".join(
-        binascii.b2a_base64(data[i : i + step]).decode("ascii") for i in range(0, len(data), step)
+    # `str.splitlines` breaks at is escaped), so a line's encoding is looked up
+    # (`_qp_encoded`); the first ten lines' encoding is both the sniff's and the body's
+    encoded = _qp_encoded(lines)
+    sniff = CRLF.join(lines[:10]) + CRLF
+    # the sniff's length as `"\\n".join([*head, ""])`: each line's and its newline, a soft
+    # line break (`=\r\n` here) one character shorter
+    head = sum(len(chunk) - chunk.count("\r\n") + 1 for chunk in encoded[:10])
+    if head <= len(binascii.b2a_base64(sniff)):
+        return "quoted-printable", ("\r\n".join(encoded) + "\r\n").encode("ascii")
+    data = CRLF.join(lines) + CRLF
+    step = _LIMIT // 4 * 3
+    return "base64", b"".join(
+        binascii.b2a_base64(data[i : i + step])[:-1] + CRLF for i in range(0, len(data), step)
     )
-    return "base64", encoded
+
+
+_LIMIT = MAIL_POLICY.max_line_length or 78
+
+
+def _qp_encoded(lines: list[bytes]) -> list[str]:
+    """Each line quoted-printable (`_qp_lines`), its soft line breaks CRLF.
+
+    Most lines of an alert are the template's own and recur in every email: each is
+    escaped and broken once per process (`_QP_LINES`), not once per email. The lines
+    not seen before are escaped together, in one pass.
+    """
+    found = _QP_LINES
+    encoded: list[str | None] = list(map(found.get, lines))
+    new = _positions_of_none(encoded)
+    if new:
+        if len(found) + len(new) > QP_LINES:
+            found.clear()
+        escaped = _escape_all(b"\n".join([lines[i] for i in new])).split("\n")
+        for index, line in zip(new, escaped, strict=True):
+            if len(line) > _LIMIT or line[-1:] in (" ", "\t"):
+                line = "\r\n".join(_qp_lines([line], _LIMIT))
+            # else: what `_qp_lines` leaves of a short line not ending in white space
+            encoded[index] = found[lines[index]] = line
+    return encoded  # type: ignore[return-value]  # every None replaced
+
+
+def _positions_of_none(values: list[str | None]) -> list[int]:
+    """Where `values` holds None, found by `list.index` (most lines are known)."""
+    positions: list[int] = []
+    try:
+        while True:
+            positions.append(values.index(None, positions[-1] + 1 if positions else 0))
+    except ValueError:
+        return positions
+
+
+QP_LINES = 4096
+_QP_LINES: dict[bytes, str] = {}
+"""`_qp_encoded`'s line encodings by line, at most `QP_LINES` of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +396,7 @@ class Assembled:
         """
         problems = []
         head, sep, body = self.data.partition(b"\r\n\r\n")
-        lines = (head + b"\r\n").split(b"\r\n")[:-1]
+        lines = head.split(b"\r\n")
         starts = [
             line.split(b":", 1)[0].decode("ascii", "replace")
             for line in lines
@@ -320,10 +404,12 @@ class Assembled:
         ]
         if starts != [name for name, _ in self.headers]:
             problems.append(f"header lines {starts}")
-        if any(b"\r" in line or b"\n" in line for line in lines):
+        # every CR and every LF of the header block is one of a CRLF pair
+        crlf = head.count(b"\r\n")
+        if head.count(b"\r") != crlf or head.count(b"\n") != crlf:
             problems.append("a bare CR or LF in the headers")
-        broken = [name for name, value in self.headers if _LINE_BREAK.search(value)]
-        if broken:
+        if _LINE_BREAK.search("".join(value for _, value in self.headers)):
+            broken = [name for name, value in self.headers if _LINE_BREAK.search(value)]
             problems.append(f"a line break inside {broken}")
         delimiter = b"--" + self.boundary.encode("ascii")
         if (
@@ -356,7 +442,7 @@ def assemble(
         out.append(folded("Content-Type", f'text/{part.subtype}; charset="utf-8"', reused=True))
         out.append(folded("Content-Transfer-Encoding", part.encoding, reused=True))
         out.append(CRLF)
-        out.append(part.payload.encode("ascii", "surrogateescape").replace(b"\n", CRLF))
+        out.append(part.data)
     out.append(CRLF + delimiter + b"--" + CRLF)
     return Assembled(
         tuple((name, value) for name, value, _ in every), tuple(parts), boundary, b"".join(out)
