@@ -38,7 +38,7 @@ from watcher.store.db import create_engine
 from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
-from watcher.store.story_index import _IN_LENGTHS, HEAD, Lookup, _in_lists, _posted, lookup
+from watcher.store.story_index import HEAD, Lookup, _posted, lookup
 from watcher.store.tables import ITEMS, STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -327,20 +327,6 @@ async def test_a_lookup_asks_for_script_keys_only_of_a_script_another_source_fil
     assert before == index_keys(english)
     assert after == set(keys)
     assert own == index_keys(english)  # its own source's keys are no other source's
-
-
-def test_a_lookup_s_in_lists_are_of_a_few_lengths_and_hold_the_values_in_order() -> None:
-    """Each IN list is a slice of the values (at most `IN_LIST`), its last value repeated
-    up to the next of `_IN_LENGTHS`: one SQL text per length, the same rows found."""
-    for count in (1, 15, 16, 17, 64, 65, 499, 500, 501, 1_234):
-        values = list(range(1_000, 1_000 + count))
-        lists = list(_in_lists(values))
-        assert all(len(found) in _IN_LENGTHS for found in lists)
-        slices = [found[: found.index(found[-1]) + 1] for found in lists]
-        assert [v for found in slices for v in found] == values
-        assert all(set(found) == set(part) for found, part in zip(lists, slices, strict=True))
-    assert [len(found) for found in _in_lists(list(range(501)))] == [500, 16]
-    assert list(_in_lists([])) == []
 
 
 async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_rows_back(

@@ -8,8 +8,7 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
-import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +30,7 @@ from watcher.domain.stories import (
     script_tag,
     shortlist,
 )
-from watcher.store.db import IN_LIST, chunked, upsert_insert
+from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
 from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
 
@@ -178,7 +177,7 @@ def lookup(
     hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     asked = _posted(driver, [k for k in every if k not in hot], source, start, end)
-    for chunk in _in_lists(asked):
+    for chunk in chunked(asked):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
         for key, ids in rows:  # a key is in one chunk only: one row each
             postings[key] = list(map(int, ids.split(",")))
@@ -346,7 +345,7 @@ _FACT = 2**32 - 1  # the fact's bits of a script key
 
 def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
     found: list[int] = []
-    for chunk in _in_lists(keys):
+    for chunk in chunked(keys):
         found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
     return found
 
@@ -355,7 +354,7 @@ def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
     """The story, date (as stored) and bar mask of each of `ids` that has a `HEAD` row,
     by id."""
     out: dict[int, _Head] = {}
-    for chunk in _in_lists(ids):
+    for chunk in chunked(ids):
         for item_id, story_id, moment, bars in driver.fetch(HEADS, {"ids": chunk}):
             out[item_id] = (story_id, moment, bars)
     return out
@@ -367,7 +366,7 @@ _SketchRow = tuple[int | None, str, datetime, bytes | None]  # story, source, mo
 def _sketch_rows(driver: Driver, ids: list[int]) -> dict[int, _SketchRow]:
     """The shortlisted items' stories, sources, moments and encoded sketches, by id."""
     out: dict[int, _SketchRow] = {}
-    for chunk in _in_lists(ids):
+    for chunk in chunked(ids):
         for item_id, story_id, other, data, when in driver.fetch(SKETCHES, {"ids": chunk}):
             out[item_id] = (story_id, other, when, data)
     return out
@@ -381,21 +380,6 @@ def _candidate(
     if sketch is None or story_id is None:
         return None
     return Candidate(story_id=story_id, source=source, when=when, sketch=sketch)
-
-
-# the lengths an IN list of a lookup's statements is padded to (`_in_lists`)
-_IN_LENGTHS = (16, 64, 160, 320, IN_LIST)
-
-
-def _in_lists(values: Sequence[int]) -> Iterator[list[int]]:
-    """`values` in IN lists (`chunked`), each padded with its last value to the next of a
-    few lengths: a poll's lists are of other lengths each time, and each length is
-    another SQL text, compiled anew (SQLite) or prepared anew (PostgreSQL); of a few
-    lengths, the connection's statement cache keeps them. A value repeated in an IN
-    list changes no result."""
-    for chunk in chunked(values):
-        length = next(n for n in _IN_LENGTHS if n >= len(chunk))
-        yield [*chunk, *itertools.repeat(chunk[-1], length - len(chunk))]
 
 
 def lock_story_assignment(driver: Driver) -> None:
