@@ -262,3 +262,32 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         assert matcher.bucket(folded, lowered, sentences) == expected, text
         mixed += not text.isascii() and any(expected[0])
     assert mixed > 200
+
+
+def test_keys_go_into_an_automaton_common_characters_first_as_rank_lists_sort_them() -> None:
+    """`_common_first` orders keys as sorting their lists of character ranks (the most
+    common character ranked 0, ties in first-seen order) does: a prefix before its
+    longer keys, Chinese and ASCII keys alike; the automaton's nodes keep that order."""
+    from collections import Counter
+
+    from watcher.classify import matcher as module
+
+    keys = ["tin", "ti", "antimony", "a", "稀土", "稀土出口", "zz", "z", "nickel*", "锑", "t i"]
+    counts = Counter(char for key in keys for char in key)
+    rank = {char: n for n, (char, _) in enumerate(counts.most_common())}
+    expected = sorted(keys, key=lambda key: [rank[char] for char in key])
+    assert module._common_first(keys) == expected
+    assert expected.index("ti") < expected.index("tin")  # the reference sorts prefixes first
+    values = {key: (len(key), True, True, ("x",), None) for key in keys}
+    automaton = module._automaton(keys, values)  # type: ignore[arg-type]
+    assert sorted(automaton.keys()) == sorted(keys)
+
+
+def test_a_literal_filed_twice_under_one_label_keeps_one_label() -> None:
+    """Adding the same literal term under one label twice (exact, and `*`) files the
+    label once per kind; a second label is appended after the first."""
+    matcher = TermMatcher()
+    for term, label in (("tin", "a"), ("tin", "a"), ("tin*", "a"), ("tin", "b"), ("tin*", "a")):
+        matcher.add(term, label)
+    assert matcher._keys is not None
+    assert matcher._keys[False]["tin"] == (("a", "b"), ("a",))
