@@ -117,7 +117,6 @@ _Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
 _Keys = dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]
 # one build at a time (of any matcher): a build drops the keys it read (`TermMatcher._build`)
 _BUILDING = threading.Lock()
-_NO_LABELS: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 class TermMatcher:
@@ -168,10 +167,16 @@ class TermMatcher:
         """File each literal's key under `label` (once: an exact key, or a `*` one)."""
         tables = self._keys
         assert tables is not None  # restored by `add`
+        alone = (label,)  # one tuple for every key new to the table
+        new_exact, new_wild = (alone, ()), ((), alone)
         for form in forms:
             keys = tables[form.cased]
             key = form.key
-            exact, wild = keys.get(key, _NO_LABELS)
+            labels = keys.get(key)
+            if labels is None:  # most keys
+                keys[key] = new_wild if form.wildcard else new_exact
+                continue
+            exact, wild = labels
             if form.wildcard:
                 if label not in wild:
                     keys[key] = (exact, (*wild, label))
