@@ -16,7 +16,6 @@ evidence sentence with its spans (offsets, concept, gloss).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from bench.bench_classify import MIXES, build_items
 from bench.labelled import labelled_rows
-from bench.output_guard import save_or_check
+from bench.output_guard import guard_parser, save_or_check
 from watcher.classify.engine import Classifier
 from watcher.config.load import load_config
 from watcher.domain.items import Signal
@@ -85,10 +84,7 @@ def dump(classifier: Classifier) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Save the dump, or check it against a saved one (exit 1 when any item differs)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--save", type=Path, help="write the dump here")
-    action.add_argument("--check", type=Path, help="compare with the dump saved here")
+    parser = guard_parser(__doc__.splitlines()[0], timed=False)
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "watcher.yaml")
     args = parser.parse_args(argv)
     lines = dump(Classifier.from_config(load_config(args.config), warn=False))

@@ -1,12 +1,41 @@
 """Save a dump of outputs, or check the outputs against a saved dump.
 
-Shared by the speed guards (`bench.classify_outputs`, `bench.story_facts_outputs`): one
-JSON line per item, compared line by line.
+Shared by the speed guards (`bench.classify_outputs`, `bench.story_facts_outputs`,
+`bench.sketch_speed`): one JSON line per item, compared line by line; their command line
+(`guard_parser`) and, for the two that time their work, `cpu_per_item`.
 """
 
 from __future__ import annotations
 
+import argparse
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+
+def guard_parser(description: str, timed: bool = True) -> argparse.ArgumentParser:
+    """A parser whose one required action is `--save FILE`, `--check FILE` or, when
+    `timed`, `--time RUNS`."""
+    parser = argparse.ArgumentParser(description=description)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--save", type=Path, help="write the outputs here")
+    group.add_argument("--check", type=Path, help="compare the outputs with this dump")
+    if timed:
+        group.add_argument("--time", type=int, metavar="RUNS", help="CPU µs per item, best of RUNS")
+    return parser
+
+
+def cpu_per_item(work: Callable[..., Any], every: Sequence[tuple[Any, ...]], repeats: int) -> float:
+    """CPU microseconds per item of `work(*item[1:])` (an item less its key) over `every`,
+    the best of `repeats` runs."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for item in every:
+            work(*item[1:])
+        best = min(best, time.process_time() - start)
+    return best / len(every) * 1e6
 
 
 def save_or_check(lines: list[str], save: Path | None, check: Path | None, what: str = "") -> int:

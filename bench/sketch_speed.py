@@ -19,17 +19,15 @@ Only aggregate outputs are compared; no item is printed unless it differs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.bench_classify import MIXES, build_items
 from bench.labelled import labelled_rows
-from bench.output_guard import save_or_check
+from bench.output_guard import cpu_per_item, guard_parser, save_or_check
 from bench.templated import templated_item
 from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 
@@ -70,28 +68,24 @@ def outputs() -> Iterator[str]:
         yield json.dumps({"key": key, "sketch": encode_sketch(sketch).hex(), "keys": keys})
 
 
+def _sketched(
+    title: str, body: str, when: date | None, signals: tuple[tuple[str, str], ...]
+) -> None:
+    """What `analyse` does with an item's story: its sketch, keyed and encoded."""
+    sketch = sketch_text(title, body, when, signals)
+    index_keys(sketch)
+    encode_sketch(sketch)
+
+
 def cost(repeats: int, only: str = "") -> float:
     """CPU microseconds per item of sketching, keying and encoding every item whose key
     starts with `only` (as `analyse` does), the best of `repeats` runs."""
-    every = [item for item in items() if item[0].startswith(only)]
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        for _key, title, body, when, signals in every:
-            sketch = sketch_text(title, body, when, signals)
-            index_keys(sketch)
-            encode_sketch(sketch)
-        best = min(best, time.process_time() - start)
-    return best / len(every) * 1e6
+    return cpu_per_item(_sketched, [item for item in items() if item[0].startswith(only)], repeats)
 
 
 def main() -> int:
     """Save, check or time; see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--save", type=Path, help="write the outputs here")
-    group.add_argument("--check", type=Path, help="compare the outputs with this dump")
-    group.add_argument("--time", type=int, metavar="RUNS", help="CPU µs per item, best of RUNS")
+    parser = guard_parser(__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="time only the items whose key starts so")
     args = parser.parse_args()
     if args.time:

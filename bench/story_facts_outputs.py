@@ -20,16 +20,14 @@ line per item: its key, its readable facts (kind and value, sorted) and its 32-b
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from bench.labelled import labelled_rows
-from bench.output_guard import save_or_check
+from bench.output_guard import cpu_per_item, guard_parser, save_or_check
 from bench.stories import DATA as STORIES
 from bench.stories import HELDOUT, load_items, load_real
 from watcher.domain.story_facts import fact_values, facts_of
@@ -64,24 +62,12 @@ def outputs() -> Iterator[str]:
 
 def cost(repeats: int) -> float:
     """CPU microseconds per item of `facts_of` over every item, the best of `repeats` runs."""
-    every = list(items())
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        for _key, title, body, when, signals in every:
-            facts_of(title, body, when, signals)
-        best = min(best, time.process_time() - start)
-    return best / len(every) * 1e6
+    return cpu_per_item(facts_of, list(items()), repeats)
 
 
 def main() -> int:
     """Save, check or time; see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--save", type=Path, help="write the outputs here")
-    group.add_argument("--check", type=Path, help="compare the outputs with this dump")
-    group.add_argument("--time", type=int, metavar="RUNS", help="CPU µs per item, best of RUNS")
-    args = parser.parse_args()
+    args = guard_parser(__doc__.splitlines()[0]).parse_args()
     if args.time:
         print(f"{cost(args.time):.1f} µs per item (CPU, best of {args.time})")
         return 0
