@@ -993,15 +993,20 @@ def _country_terms() -> _Terms:
 
 
 def _countries(lowered: str) -> set[str]:
-    """The countries a lower-cased text names (`COUNTRY_TABLE`); a Chinese name that holds
-    another's (印度尼西亚, Indonesia, holds 印度, India) names its own country only."""
-    for long, short in _NESTED_NAMES:
-        if long in lowered:
-            lowered = lowered.replace(long, short)
-    return _country_terms().named(lowered)
+    """The countries a lower-cased text names (`COUNTRY_TABLE`; `_unnested`)."""
+    return _country_terms().named(_unnested(lowered))
 
 
 _NESTED_NAMES = (("印度尼西亚", "印尼"),)  # (a name holding another's, its own short form)
+
+
+def _unnested(lowered: str) -> str:
+    """`lowered` with each Chinese name that holds another's (印度尼西亚, Indonesia, holds
+    印度, India) written in its own short form, so that it names its own country only."""
+    for long, short in _NESTED_NAMES:
+        if long in lowered:
+            lowered = lowered.replace(long, short)
+    return lowered
 
 
 @cache
@@ -1016,11 +1021,10 @@ def _actor_terms() -> _Terms:
 
 def _actors(lowered: str) -> tuple[set[str], set[str]]:
     """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
-    names, found in one pass where no country's name holds another's."""
-    if any(long in lowered for long, _ in _NESTED_NAMES):
-        return _material_terms().named(lowered), _countries(lowered)
+    names, found in one pass (no material's name shares a character with a nested
+    country name's long form, so `_unnested` changes none)."""
     found: dict[str, set[str]] = {"m": set(), "c": set()}
-    for marked in _actor_terms().named(lowered):
+    for marked in _actor_terms().named(_unnested(lowered)):
         found[marked[0]].add(marked[1:])
     return found["m"], found["c"]
 
