@@ -97,3 +97,61 @@ def test_get_keeps_aliases_and_special_keys() -> None:
     assert entry.get("description") == "s"
     assert entry.get("category") == "t"
     assert entry.get("title") is None
+
+
+def test_content_parameters_are_copied_as_deepcopy_copies_them() -> None:
+    """The mixin's copy of content parameters equals `copy.deepcopy`'s and shares nothing
+    mutable with the original; a dict holding anything but atoms is deep-copied."""
+    import copy
+
+    feedparser = load_feedparser()
+    from feedparser import mixin
+
+    flat = mixin.copy.deepcopy
+    assert flat is not copy.deepcopy
+    params = feedparser.FeedParserDict(
+        {"type": "text/html", "language": None, "base": "http://example.com/", "base64": False}
+    )
+    params["guid"] = "aliased through __setitem__"  # stored as "id", as deepcopy stores it
+    copied = flat(params)
+    assert type(copied) is feedparser.FeedParserDict
+    assert copied == copy.deepcopy(params)
+    assert copied is not params
+    copied["value"] = "x"
+    assert "value" not in params
+    nested = feedparser.FeedParserDict({"type": "text/html", "links": [{"href": "a"}]})
+    deep = flat(nested)
+    assert deep == nested
+    assert deep["links"] is not nested["links"]
+    assert deep["links"][0] is not nested["links"][0]
+    marked = feedparser.FeedParserDict({"type": "text/plain"})
+    marked.__dict__["note"] = "an instance attribute"
+    assert flat(marked).__dict__ == {"note": "an instance attribute"}
+    assert flat([1, [2]]) == [1, [2]]
+
+
+def test_a_farm_feed_parses_to_the_same_result_with_either_copy() -> None:
+    """A whole document's result is the same with feedparser's `copy` module put back."""
+    import copy
+    import io
+
+    feedparser = load_feedparser()
+    from feedparser import mixin
+
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<description>&lt;p&gt;about&lt;/p&gt;</description>"
+        b"<item><title>One &amp; two</title><description>&lt;b&gt;bold&lt;/b&gt;</description>"
+        b"<guid>g1</guid><link>http://example.com/1</link></item>"
+        b"<item><title>Three</title><description>plain</description></item>"
+        b"</channel></rss>"
+    )
+    patched = mixin.copy
+    try:
+        flat_result = repr(feedparser.parse(io.BytesIO(document)))
+        mixin.copy = copy
+        plain_result = repr(feedparser.parse(io.BytesIO(document)))
+    finally:
+        mixin.copy = patched
+    assert flat_result == plain_result
+    assert "bold" in flat_result
