@@ -155,3 +155,48 @@ def test_a_farm_feed_parses_to_the_same_result_with_either_copy() -> None:
         mixin.copy = patched
     assert flat_result == plain_result
     assert "bold" in flat_result
+
+
+def test_plain_absolute_links_join_as_feedparser_joins_them() -> None:
+    """`_urljoin` answers feedparser's own answer for absolute URLs, plain or not, against
+    bases of every kind (random URLs over an alphabet with every character that matters)."""
+    import random
+
+    load_feedparser()
+    from feedparser import mixin, urls
+
+    original = urls._urljoin  # the module's own, which the patch leaves alone
+    assert mixin._urljoin is not original
+    bases = [
+        "",
+        "http://example.com/a/",
+        "https://example.com/",
+        "feed:x",
+        "http://[::1",
+        "ftp://h/",
+    ]
+    chosen = [
+        "http://example.com/news/1",
+        "https://example.com",
+        "http://example.com?",
+        "http://example.com/p?",
+        "http://example.com/p;x",
+        "http://example.com/p#",
+        "http://example.com/p?q#f",
+        "HTTP://example.com/p",
+        "http:///example.com/p",
+        "http://example.com/./a/../b",
+        "http://example.com:8080/p?a=1&b=2",
+        "http://ex ample.com/p",
+        "http://example.com/p\n",
+    ]
+    rng = random.Random(20)
+    alphabet = "aZ09.-_~:/?#;@%&=+ \t[]\\!$'()*,é"
+    made = [
+        rng.choice(["http://", "https://", "Http://", "http:"])
+        + "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        for _ in range(4000)
+    ]
+    for uri in chosen + made:
+        for base in bases:
+            assert mixin._urljoin(base, uri) == original(base, uri), (base, uri)

@@ -9,6 +9,12 @@ the bench farm's feeds; issue 20's new-items round re-parses every feed whole).
 
 - The URL helpers are pure functions of their string arguments (and of feedparser's
   constant scheme list), so they are memoised (`functools.lru_cache`, bounded).
+  Every entry's own link is resolved against the feed's base too, and is a different
+  string each time: an absolute http(s) URL of plain characters (a lower-case scheme,
+  a host of letters, digits, dots and hyphens, an optional port, a path and a non-empty
+  query with no `;`, `#`, white space or brackets) is what `urljoin` returns for any
+  base that `urllib.parse` can split (a base it refuses makes the join ''), so `_urljoin`
+  returns it at once (`_PLAIN_ABSOLUTE`); other URLs take the memoised helper.
 - `FeedParserDict.get` of a key with no alias and no special meaning is `dict.get`;
   the other keys go through feedparser's own method as before.
 - The content parameters an element's text is stored with (`type`, `language`, `base`,
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 import threading
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -35,6 +42,16 @@ TESTED = "6.0."  # feedparser releases whose internals the changes were checked 
 URL_CACHE = 1024  # (base, relative) pairs kept per helper: a feed uses a handful
 _lock = threading.Lock()
 _patched = False
+# URLs that feedparser's `_urljoin` (its slash fix, then `urllib.parse.urljoin`) returns
+# unchanged against every str base: urljoin returns such a URL as it is (another scheme,
+# or no base) or re-assembles it from its parts (the same scheme), and the parts put back
+# are the same characters; a query must be non-empty (`?` alone is dropped), and `;`
+# (params) and `#` (fragment), which re-assembly may drop when empty, are left out.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,=:@%/\-]*)?"
+    r"(?:\?[A-Za-z0-9._~!$&'()*+,=:@%/?\-]+)?"
+)
 
 
 def load_feedparser() -> ModuleType:
@@ -59,7 +76,7 @@ def _patch() -> None:
     from feedparser.util import FeedParserDict
 
     mixin.make_safe_absolute_uri = _memoised(mixin.make_safe_absolute_uri)
-    mixin._urljoin = _memoised(mixin._urljoin)
+    mixin._urljoin = _absolute_first(_memoised(mixin._urljoin))
     FeedParserDict.get = _plain_get(FeedParserDict)
     # the mixin reads `copy.deepcopy` from its module global `copy` at each call
     mixin.copy = SimpleNamespace(deepcopy=_flat_deepcopy(FeedParserDict))
@@ -77,6 +94,32 @@ def _memoised(helper: Any) -> Any:
             return helper(*args)
 
     return call
+
+
+def _absolute_first(join: Any) -> Any:
+    """`join(base, uri)`, answered at once when `uri` is a plain absolute URL (see
+    `_PLAIN_ABSOLUTE`) and `base` a str that `urllib.parse.urlparse` splits."""
+    plain = _PLAIN_ABSOLUTE.fullmatch
+
+    @functools.wraps(join)
+    def call(base: Any, uri: Any) -> Any:
+        if type(base) is str and type(uri) is str and plain(uri) and _splits(base):
+            return uri
+        return join(base, uri)
+
+    return call
+
+
+@functools.lru_cache(maxsize=URL_CACHE)
+def _splits(base: str) -> bool:
+    """True when `urljoin` can split `base` (it raises ValueError on, say, a bad IPv6 host)."""
+    import urllib.parse
+
+    try:
+        urllib.parse.urlparse(base)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain_get(cls: Any) -> Any:
