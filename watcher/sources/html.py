@@ -34,6 +34,10 @@ def one_line(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
+    """Control characters as spaces; paragraphs (split at blank lines) on one line each,
+    separated by one blank line."""
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n"))
+    if "\n" not in text:  # one paragraph (most feed text): the split below would find one
+        return " ".join(text.split())
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
