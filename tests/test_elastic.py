@@ -18,7 +18,7 @@ from tests.servers import FeedServer, Route
 from watcher.concurrency.elastic import ElasticWorkers
 from watcher.config import WatcherConfig
 from watcher.domain.errors import ParseError, TaskTimeout, WorkerError
-from watcher.service.rounds import one_round, run_once
+from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
 from watcher.sources.feed import parse_document
 
@@ -248,45 +248,3 @@ async def test_idle_zero_keeps_the_processes_until_close(stopped: list[ElasticWo
     await asyncio.sleep(0.5)  # longer than any idle time the other tests use
     assert await pool.run("pid", os.getpid) == first
     assert pool.retired == 0
-
-
-async def test_a_long_task_goes_to_a_process_from_the_start(stopped: list[ElasticWorkers]) -> None:
-    """`run_long` runs in a worker process even with both threads free; `run` stays on one."""
-    pool = ElasticWorkers(2, 2, deadline=60, backlog=60)
-    stopped.append(pool)
-    assert await pool.run("short", os.getpid) == os.getpid()
-    assert not pool.processes_started
-    assert await pool.run_long("long", os.getpid) != os.getpid()
-    assert pool.processes_started
-    with pytest.raises(ParseError):
-        await pool.run_long("failing", _raise_parse_error)
-    pool.close()
-    with pytest.raises(WorkerError):
-        await pool.run_long("after close", os.getpid)
-
-
-async def test_a_poll_with_many_items_to_sketch_analyses_them_in_a_process(
-    feed_server: FeedServer, make_config: Callable[..., WatcherConfig], tmp_path: Path
-) -> None:
-    """Story clustering on: a poll of `LONG_ANALYSIS_ITEMS` new items starts the processes,
-    one item fewer does not, nor does the same poll with clustering off."""
-    from tests.delivery import QUOTA, SCRAP
-    from watcher.service.pipeline import LONG_ANALYSIS_ITEMS
-
-    texts = [BAN, FLOOD, QUOTA, SCRAP] * LONG_ANALYSIS_ITEMS
-    feed_server.routes["/few"] = Route(feed_xml(entries(*texts[: LONG_ANALYSIS_ITEMS - 1])))
-    feed_server.routes["/many"] = Route(feed_xml(entries(*texts[:LONG_ANALYSIS_ITEMS])))
-    for path, window, started in [
-        ("/few", "7d", False),
-        ("/many", "0s", False),
-        ("/many", "7d", True),
-    ]:
-        config = make_config(
-            sources=[feed_source(feed_server.url(path), "wire")],
-            polling={"story_window": window},
-            data_dir=str(tmp_path / f"{path[1:]}-{window}"),
-        )
-        async with Runtime(config) as rt:
-            assert await one_round(rt) == 0
-            assert isinstance(rt.parsers, ElasticWorkers)
-            assert rt.parsers.processes_started is started, (path, window)

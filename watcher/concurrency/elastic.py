@@ -19,15 +19,9 @@ on `threads` threads of the service and starts its `WorkerPool` only when it is 
   a process, and keeps a thread busy until it ends.
 
 Once the processes are up, a task that finds both threads busy goes straight to them
-(waiting longer would only slow the round down). A caller that knows a task is long
-(`run_long`: tens of milliseconds of CPU or more, such as classifying and sketching a
-cold poll's twenty items) sends it to the processes from the start: on threads it would
-hold the service's one interpreter (the event loop and the SQLite writer thread wait
-for the GIL behind it) while the machine's other core sits idle, and one such task per
-poll never makes a thread wait `backlog` seconds, since only a few polls analyse at once.
-The processes stop when they have had nothing to do for `idle` seconds (a daemon's
-backfill is over, the next rounds are small), so a daemon returns to the memory of its
-threads; the next backlog or overrun starts them
+(waiting longer would only slow the round down). They stop when they have had nothing to
+do for `idle` seconds (a daemon's backfill is over, the next rounds are small), so a
+daemon returns to the memory of its threads; the next backlog or overrun starts them
 again (from the warm forkserver, in milliseconds). `idle <= 0` keeps them until `close`.
 `backlog <= 0` sends every task to the processes, as before this class existed.
 
@@ -147,16 +141,6 @@ class ElasticWorkers:
         self.moved += 1
         log.warning("parse_moved_to_worker", what=what, reason="deadline", moved=self.moved)
         return await self._in_process(what, fn, args, "deadline")
-
-    async def run_long(self, what: str, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in a worker process, starting the processes if they are not up.
-
-        For a task its caller knows to be long: it then runs beside the service's
-        interpreter, not inside it. Deadline and errors as `run` has them in a process.
-        """
-        if self._closed:
-            raise WorkerError(what, f"{what}: the worker pool is closed")
-        return await self._in_process(what, fn, args, "long")
 
     async def _thread_slot(self, what: str) -> bool:
         """Take a thread: True once held; False when the task should go to a process.

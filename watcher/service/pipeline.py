@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import structlog
 
-from watcher.concurrency.elastic import ElasticWorkers
 from watcher.concurrency.pool import Runs
 from watcher.config import Source
 from watcher.domain import polling
@@ -47,11 +46,6 @@ from watcher.store.source_state import (
 
 log = structlog.get_logger("watcher.pipeline")
 T = TypeVar("T")
-# A poll with this many changed items to sketch (story clustering on) analyses them in a
-# worker process (`ElasticWorkers.run_long`): about 1.5 ms of CPU an item (story facts,
-# four times its classification), so 8 items are some 12 ms, well above what the trip
-# to a process costs (under a millisecond); a poll of a few new items stays on a thread.
-LONG_ANALYSIS_ITEMS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,20 +275,14 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails.
 
     With story clustering off (`polling.story_window` of zero) the items are not sketched.
-    `LONG_ANALYSIS_ITEMS` or more items to sketch go to a worker process (when the service
-    has them: `ElasticWorkers`), so a cold round's analyses run on the machine's other
-    core while the service's interpreter fetches, stores and files stories.
     """
     if not items:
         return []
     today = rt.clock().date()
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     sketches = sketching(rt.config)
-    run = rt.parsers.run
-    if sketches and len(items) >= LONG_ANALYSIS_ITEMS and isinstance(rt.parsers, ElasticWorkers):
-        run = rt.parsers.run_long
     try:
-        return await run("classifying its items", analyse, rt.rules, texts, sketches)
+        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
 
