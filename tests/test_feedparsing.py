@@ -200,3 +200,21 @@ def test_plain_absolute_links_join_as_feedparser_joins_them() -> None:
     for uri in chosen + made:
         for base in bases:
             assert mixin._urljoin(base, uri) == original(base, uri), (base, uri)
+
+
+def test_only_findable_sax_drivers_are_asked_for() -> None:
+    """feedparser no longer asks for a SAX driver that is not installed (libxml2's), and
+    its parser is expat either way."""
+    import importlib.util
+    import io
+
+    feedparser = load_feedparser()
+    from feedparser import api
+
+    assert importlib.util.find_spec("drv_libxml2") is None  # not in the lock
+    assert "drv_libxml2" not in api.PREFERRED_XML_PARSERS
+    result = feedparser.parse(
+        io.BytesIO(b"<rss version='2.0'><channel><title>t</title></channel></rss>")
+    )
+    assert result.version == "rss20"
+    assert not result.bozo
