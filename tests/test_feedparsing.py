@@ -218,3 +218,41 @@ def test_only_findable_sax_drivers_are_asked_for() -> None:
     )
     assert result.version == "rss20"
     assert not result.bozo
+
+
+def test_item_lookups_answer_as_feedparsers_own() -> None:
+    """`d[key]` and `key in d` answer (or raise) as feedparser's methods do, for plain
+    keys, aliases, computed keys and missing ones."""
+    import warnings
+
+    feedparser = load_feedparser()
+    cls = feedparser.FeedParserDict
+    getitem, contains = cls.__getitem__, cls.__contains__
+    assert getitem is not getitem.__wrapped__
+    assert contains is not contains.__wrapped__
+    filled = cls(
+        {
+            "title": "t",
+            "summary": "s",
+            "id": "g",
+            "published": "p",
+            "links": [cls({"rel": "enclosure", "href": "h"}), cls({"rel": "license", "href": "l"})],
+            "tags": [cls({"term": "c"})],
+        }
+    )
+    keys = ["title", "summary", "description", "guid", "id", "updated", "updated_parsed"]
+    keys += ["category", "enclosures", "license", "channel", "missing", "url", 3]
+    for d in (filled, cls()):
+        for key in keys:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                assert contains(d, key) == contains.__wrapped__(d, key), key
+                try:
+                    expected = ("value", getitem.__wrapped__(d, key))
+                except (KeyError, IndexError) as exc:
+                    expected = ("raised", type(exc))
+                try:
+                    got = ("value", d[key])
+                except (KeyError, IndexError) as exc:
+                    got = ("raised", type(exc))
+            assert got == expected, key

@@ -16,7 +16,9 @@ the bench farm's feeds; issue 20's new-items round re-parses every feed whole).
   base that `urllib.parse` can split (a base it refuses makes the join ''), so `_urljoin`
   returns it at once (`_PLAIN_ABSOLUTE`); other URLs take the memoised helper.
 - `FeedParserDict.get` of a key with no alias and no special meaning is `dict.get`;
-  the other keys go through feedparser's own method as before.
+  the other keys go through feedparser's own method as before. The same holds for its
+  `[key]` and `key in`: for such a key `__getitem__` ends in `dict.__getitem__` and
+  `__contains__` in a lookup that raises or not as `dict.__contains__` answers.
 - The content parameters an element's text is stored with (`type`, `language`, `base`,
   `value`: a small `FeedParserDict` of strings) are copied at the end of every title,
   summary and content element with `copy.deepcopy`, whose generic reduce-and-rebuild was
@@ -83,6 +85,7 @@ def _patch() -> None:
     mixin.make_safe_absolute_uri = _memoised(mixin.make_safe_absolute_uri)
     mixin._urljoin = _absolute_first(_memoised(mixin._urljoin))
     FeedParserDict.get = _plain_get(FeedParserDict)
+    FeedParserDict.__getitem__, FeedParserDict.__contains__ = _plain_lookups(FeedParserDict)
     # the mixin reads `copy.deepcopy` from its module global `copy` at each call
     mixin.copy = SimpleNamespace(deepcopy=_flat_deepcopy(FeedParserDict))
     # `api.parse` reads its module global at each call; expat is the parser either way
@@ -137,12 +140,38 @@ def _splits(base: str) -> bool:
     return True
 
 
+def _special_keys(cls: Any) -> frozenset[str]:
+    """The keys feedparser's `FeedParserDict.__getitem__` treats specially (feedparser 6):
+    five computed or deprecated ones, and every alias of its `keymap`."""
+    special = frozenset({"category", "enclosures", "license", "updated", "updated_parsed"})
+    return special | frozenset(cls.keymap)
+
+
+def _plain_lookups(cls: Any) -> tuple[Any, Any]:
+    """`cls.__getitem__` and `cls.__contains__`, with `dict`'s own for every plain key."""
+    original_getitem, original_contains = cls.__getitem__, cls.__contains__
+    special = _special_keys(cls)
+    plain_getitem, plain_contains = dict.__getitem__, dict.__contains__
+
+    @functools.wraps(original_getitem)
+    def getitem(self: Any, key: Any) -> Any:
+        if key in special:
+            return original_getitem(self, key)
+        return plain_getitem(self, key)
+
+    @functools.wraps(original_contains)
+    def contains(self: Any, key: Any) -> bool:
+        if key in special:
+            return bool(original_contains(self, key))
+        return plain_contains(self, key)
+
+    return getitem, contains
+
+
 def _plain_get(cls: Any) -> Any:
     """`cls.get`, with `dict.get` for every key `cls.__getitem__` has no special case for."""
     original = cls.get
-    # the keys feedparser's __getitem__ treats specially (FeedParserDict in feedparser 6)
-    special = frozenset({"category", "enclosures", "license", "updated", "updated_parsed"})
-    special |= frozenset(cls.keymap)
+    special = _special_keys(cls)
     plain_get = dict.get
 
     @functools.wraps(original)
