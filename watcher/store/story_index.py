@@ -8,6 +8,7 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -188,7 +189,9 @@ def lookup(
             [{"key": key, "marked_at": now} for key in sorted(newly_hot)],
         )
         hot |= newly_hot
-    shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
+        for key in newly_hot:  # the postings hold no hot key: shortlisted as if not asked
+            del postings[key]
+    shortlists = [shortlist(keys, postings) for keys, _ in wanted]
     heads = _heads(driver, sorted(set().union(*map(set, shortlists))))
     # first the stories barred by the masks of the items each window holds (a story
     # barred by one is barred whole); the rows of the other items are read, once
@@ -251,23 +254,17 @@ def _masked(
     to read and test: those within [first, last] whose story none of these bars, and
     those without a head row (filed before migration 0012), wherever they stand."""
     barred: set[int] = set()
+    found = [(item_id, heads.get(item_id)) for item_id in ids]
+    # the heads within [first, last]; the others are neither tested nor read
+    near = [(item_id, head) for item_id, head in found if head is None or first <= head[1] <= last]
     if sketch is not None and not sketch.by_kind.keys().isdisjoint(CONTRADICTING):
         bars = mask_barring(sketch.bars)
-        for item_id in ids:
-            head = heads.get(item_id)
-            if (
-                head is not None
-                and head[0] not in barred
-                and first <= head[1] <= last
-                and bars(head[2])
-            ):
+        for _, head in near:
+            if head is not None and head[0] not in barred and bars(head[2]):
                 barred.add(head[0])
-    return barred, [
-        item_id
-        for item_id in ids
-        if (head := heads.get(item_id)) is None
-        or (head[0] not in barred and first <= head[1] <= last)
-    ]
+    if not barred:
+        return barred, [item_id for item_id, _ in near]
+    return barred, [item_id for item_id, head in near if head is None or head[0] not in barred]
 
 
 def _barred(
@@ -322,12 +319,11 @@ def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
         item_id, story_id, moment = filing.item_id, filing.story_id, stored(filing.moment)
         rows.append((HEAD, item_id, story_id, source, moment, filing.bars))
         rows.extend([(key, item_id, story_id, source, moment, None) for key in filing.keys])
-    rows.sort(key=_row_order)
+    rows.sort(key=_ROW_ORDER)
     driver.execute_rows(FILE_KEY, _FILED, rows)
 
 
-def _row_order(row: tuple[Any, ...]) -> tuple[int, int]:
-    return row[0], row[1]
+_ROW_ORDER = operator.itemgetter(0, 1)  # a row's key and item: the table's primary key
 
 
 def _posted(
