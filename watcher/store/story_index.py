@@ -15,9 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select, type_coerce
-from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.types import TypeDecorator
 
 from watcher.domain.stories import (
     CONTRADICTING,
@@ -33,7 +31,7 @@ from watcher.domain.stories import (
 )
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
-from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
+from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS, micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +50,6 @@ class Lookup:
 
 
 _K = STORY_KEYS.c
-
-
-class _AsStored(TypeDecorator[Any]):
-    """A column read as the driver returns it, no result converter: `UTCDateTime`'s
-    stored form (SQLite: fixed-width ISO text, whose order is the instants' order;
-    PostgreSQL: aware datetimes), compared only with values `Driver.to_db` converted
-    through the column's own type."""
-
-    impl = String
-    cache_ok = True
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
 
 
 # a key's postings as one row, its item ids joined by commas: a poll's lookup read about
@@ -106,10 +91,10 @@ KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
 # the items it shortlists first (a seek each, by primary key, a few bytes), and the rows
 # in `items` (each with its sketch) only of the items no mask bars.
 HEAD = -1
-# the moment as the database holds it (no converter: a poll reads about 500 head rows,
-# each of another moment, and converting them was two thirds of reading them); the
-# lookup compares it with window bounds converted once to that form (`Driver.to_db`)
-HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, _AsStored()), _K.bars).where(
+# the moment as the database holds it, microseconds (`micros`; no converter: a poll
+# reads about 500 head rows, each of another moment); the lookup compares it with
+# window bounds converted once to that form
+HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, BigInteger()), _K.bars).where(
     _K.key == HEAD, _K.item_id.in_(bindparam("ids", expanding=True))
 )
 SKETCHES = select(
@@ -195,14 +180,13 @@ def lookup(
     heads = _heads(driver, sorted(set().union(*map(set, shortlists))))
     # first the stories barred by the masks of the items each window holds (a story
     # barred by one is barred whole); the rows of the other items are read, once
-    stored = driver.to_db(_K.moment)
     masked = [
         _masked(
             sketches[i] if sketches else None,
             ids,
             heads,
-            stored(when - window),
-            stored(when + window),
+            micros(when - window),
+            micros(when + window),
         )
         for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True))
     ]
@@ -236,19 +220,19 @@ def lookup(
 
 
 _ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
-# an item's story, moment (as stored, `HEADS`) and bar mask
-_Head = tuple[int, Any, int]
+# an item's story, moment (microseconds as stored, `HEADS`) and bar mask
+_Head = tuple[int, int, int]
 
 
 def _masked(
     sketch: Sketch | None,
     ids: Sequence[int],
     heads: Mapping[int, _Head],
-    first: Any,
-    last: Any,
+    first: int,
+    last: int,
 ) -> tuple[set[int], list[int]]:
     """The stories of the items of `ids` within [first, last] (bounds as the database
-    stores a moment, `Driver.to_db` of the column) that an item's bar mask
+    stores a moment, `micros`) that an item's bar mask
     bars against the new item's `sketch` (`mask_barring`: only where `_barred` would bar
     it by the item's facts), and the ids, in the order of `ids`, whose rows are still
     to read and test: those within [first, last] whose story none of these bars, and
@@ -313,10 +297,10 @@ def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
 
     The rows go in key order: the keys are hashes, so a poll's 700 rows land on as many
     leaves of the table's key order, and in order each leaf is visited once."""
-    stored = driver.to_db(_K.moment)
     rows: list[tuple[Any, ...]] = []
     for filing in filings:
-        item_id, story_id, moment = filing.item_id, filing.story_id, stored(filing.moment)
+        # `micros` is the column's own converter (`UTCMicros`), called once per item
+        item_id, story_id, moment = filing.item_id, filing.story_id, micros(filing.moment)
         rows.append((HEAD, item_id, story_id, source, moment, filing.bars))
         rows.extend([(key, item_id, story_id, source, moment, None) for key in filing.keys])
     rows.sort(key=_ROW_ORDER)
