@@ -9,8 +9,9 @@ Speculative signals pass untouched: they are never sent at a tightening severity
 
 A score is the logistic of a bias plus the weights of the signal's features that the
 model knows (`features`: its type and direction, the concepts and terms its evidence
-matched, the words and word pairs or Chinese character pairs of its evidence and of the
-headline, the evidence's position and script, the engine's uncertain-direction flag).
+matched, the evidence's position and script, the engine's uncertain-direction flag; the
+words and word pairs or Chinese character pairs of its evidence and of the headline are
+there too, for a model trained with them: the shipped one names the groups it reads).
 The weights are learned on the labelled sets' dev splits by `python -m bench.train_gate`
 and shipped as `gate_weights.json` beside this module; inference is a dictionary look-up
 per feature, in pure Python.
@@ -38,6 +39,7 @@ _TOKENS = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # feature groups `features` can emit; a model names those it was trained with
 GROUPS = ("kind", "concepts", "terms", "words", "pairs", "typed", "headline", "position")
+_WORD_GROUPS = frozenset({"words", "pairs", "typed"})
 
 
 def features(signal: Signal, title: str, body: str, groups: Iterable[str] = GROUPS) -> set[str]:
@@ -50,7 +52,7 @@ def features(signal: Signal, title: str, body: str, groups: Iterable[str] = GROU
     `typed` (the words again, prefixed by the type), `headline` (the headline's words),
     `position` (where the first evidence sentence starts in the body, in quarters).
     """
-    wanted = frozenset(groups)
+    wanted = groups if isinstance(groups, frozenset) else frozenset(groups)
     kind = signal.type
     out: set[str] = set()
     add = out.add
@@ -65,16 +67,20 @@ def features(signal: Signal, title: str, body: str, groups: Iterable[str] = GROU
             add("in_title")
         if evidence and _CJK.search(evidence[0].sentence):
             add("zh")
+    concepts, terms = "concepts" in wanted, "terms" in wanted
+    if concepts or terms:
+        for item in evidence:
+            sentence = item.sentence
+            for span in item.spans:
+                if concepts:
+                    add(f"c={span.concept}")
+                    add(f"{kind}|c={span.concept}")
+                if terms:
+                    add(f"m={sentence[span.start : span.end].lower()}")
     words: list[str] = []
-    for item in evidence:
-        sentence = item.sentence
-        for span in item.spans:
-            if "concepts" in wanted:
-                add(f"c={span.concept}")
-                add(f"{kind}|c={span.concept}")
-            if "terms" in wanted:
-                add(f"m={sentence[span.start : span.end].lower()}")
-        words.extend(_words(sentence.lower()))
+    if not wanted.isdisjoint(_WORD_GROUPS):
+        for item in evidence:
+            words.extend(_words(item.sentence.lower()))
     if "words" in wanted:
         out.update([f"w={w}" for w in words])
     if "typed" in wanted:
@@ -164,6 +170,7 @@ class Gate:
         direction_threshold: float | None = None,
     ) -> None:
         self.model = model
+        self._groups = frozenset(model.groups)
         self.keep_threshold = model.keep.threshold if keep_threshold is None else keep_threshold
         self.direction_threshold = (
             model.direction.threshold if direction_threshold is None else direction_threshold
@@ -181,7 +188,7 @@ class Gate:
             if signal.speculative:
                 out.append(signal)
                 continue
-            found = features(signal, title, body, self.model.groups)
+            found = features(signal, title, body, self._groups)
             keep = self.model.keep.score(found)
             if keep < self.keep_threshold:
                 continue
