@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= config/watcher.yaml
 
 
-.PHONY: run run-once test lint typecheck format eval eval-sources bench lock image clean gate
+.PHONY: run run-once test lint typecheck format eval eval-sources bench lock image clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,11 +73,6 @@ eval-sources: $(VENV)/.installed-dev  ## story clustering precision/recall; feed
 # are written against dev only. `watcher eval FILE --split dev` lists the dev errors.
 SYNTHETIC ?= tests/data/classify/devset.jsonl
 REALTEXT  ?= tests/data/realtext/corpus.jsonl
-
-# The precision gate's weights (watcher/classify/gate_weights.json) from the rules and the
-# labelled sets' dev splits; tests/test_gate.py fails until this is rerun after a rule change.
-gate: $(VENV)/.installed-dev  ## retrain the precision gate's weights on the dev splits
-	$(BIN)/python -m bench.train_gate
 
 eval: $(VENV)/.installed  ## macro-F1, per-type P/R/F1, direction, easing-as-tightening: both sets, both splits
 	@echo "### synthetic set ($(SYNTHETIC))"

@@ -39,7 +39,6 @@ from watcher.classify.direction import (
     undone_dropped,
 )
 from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
-from watcher.classify.gate import Gate, shipped_model
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
@@ -47,7 +46,7 @@ from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
 from watcher.config import SignalRule, WatcherConfig
-from watcher.config.schema import Concept, ConceptSpec, GateSetting, concept_terms
+from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
 from watcher.domain.items import Direction, Entities, Evidence, Severity, Signal, Span
 from watcher.domain.terms import forget_parsed_terms
@@ -126,11 +125,8 @@ class Classifier:
         self,
         concepts: Mapping[str, ConceptSpec | Mapping[str, object]],
         rules: Mapping[str, SignalRule],
-        gate: GateSetting | None = None,
     ) -> None:
-        """`gate`: the precision gate's setting (None: the default `classify.gate`)."""
         self.rules = dict(rules)
-        self._gate = _gate(gate or GateSetting())
         self._compiled = [(name, CompiledRule(rule)) for name, rule in self.rules.items()]
         # the concepts some rule looks at inside a sentence (not only as item context,
         # unless a `context_mask` may hide them)
@@ -173,16 +169,12 @@ class Classifier:
         forget_parsed_terms()
 
     @classmethod
-    def from_config(
-        cls, config: WatcherConfig, *, warn: bool = True, gate: bool = True
-    ) -> Classifier:
+    def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Classifier:
         """The classifier for a validated configuration; logs `rule_warning` for rules
-        that cannot do their job (see `lint`) unless `warn` is False. Without `gate`,
-        the precision gate is off whatever `classify.gate` says (the gate's training)."""
+        that cannot do their job (see `lint`) unless `warn` is False."""
         if warn:
             log_rule_warnings(config)
-        setting = config.classify.gate if gate else GateSetting(enabled=False)
-        return cls(config.concepts, config.signals, setting)
+        return cls(config.concepts, config.signals)
 
     def gloss(self, concept: str, term: str = "") -> str:
         """The English gloss of `term` (as matched, any script) of `concept`: the term's own
@@ -351,7 +343,7 @@ class Classifier:
             )
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
-        signals = [
+        return [
             self._signal(
                 name,
                 rule,
@@ -365,7 +357,6 @@ class Classifier:
             )
             for name, rule, news, eased in fired
         ]
-        return self._gate.apply(signals, title, body) if self._gate and signals else signals
 
     def _signal(
         self,
@@ -470,13 +461,6 @@ class Classifier:
         set_spans(evidence, tuple(spans))
         set_in_title(evidence, has_title and hit.sentence == 0)
         return evidence
-
-
-def _gate(setting: GateSetting) -> Gate | None:
-    """The precision gate a setting asks for, with the shipped weights; None when off."""
-    if not setting.enabled:
-        return None
-    return Gate(shipped_model(), setting.keep_threshold, setting.direction_threshold)
 
 
 def _add_quota_change(

@@ -767,23 +767,6 @@ class LogConfig(Model):
     format: Literal["auto", "json", "console"] = "auto"
 
 
-class GateSetting(Model):
-    """`classify.gate`: the learned precision gate over the rules' signals
-    (`watcher/classify/gate.py`): it drops a firm signal whose keep score is under
-    `keep_threshold` and marks uncertain a direction scored under `direction_threshold`
-    (each None: the threshold shipped with the weights)."""
-
-    enabled: bool = False
-    keep_threshold: float | None = Field(default=None, ge=0, le=1)
-    direction_threshold: float | None = Field(default=None, ge=0, le=1)
-
-
-class ClassifyConfig(Model):
-    """How signals are decided beyond the rules."""
-
-    gate: GateSetting = GateSetting()
-
-
 # --- the whole file ------------------------------------------------------------------
 
 
@@ -805,7 +788,6 @@ class WatcherConfig(Model):
     mail: MailConfig = MailConfig()
     smtp: SmtpConfig = SmtpConfig()
     dispatcher: DispatcherConfig = DispatcherConfig()
-    classify: ClassifyConfig = ClassifyConfig()
     sources: list[Source] = Field(default_factory=list)
     subscribers: list[Subscriber] = Field(default_factory=list)
     admins: list[EmailAddress] = Field(
