@@ -10,10 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 from watcher.domain.stories import (
+    MIN_SHARED_KEYS,
     Sketch,
     contradictions,
+    filing_keys,
+    index_keys,
+    lookup_keys,
     news,
     same_story,
+    shortlist,
     sketch_text,
 )
 from watcher.domain.story_facts import (
@@ -371,3 +376,54 @@ def test_a_template_notice_on_another_company_is_another_event() -> None:
     assert "name" in contradictions(halvorsen, ostrova)
     assert not same_story(halvorsen, ostrova)
     assert same_story(halvorsen, sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen")))
+
+
+def test_a_translation_sharing_one_day_and_its_signal_is_shortlisted() -> None:
+    """The English and Chinese Zimbabwe reports share no word key and one day: each is
+    filed and looks up that day with its signal too (`script_keys`), so the pair shares
+    two keys and is compared; without the signal on one side it shares one and is not."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    chinese = sketch_text(*ZIMBABWE_ZH, published, BAN)
+    assert len(index_keys(english) & index_keys(chinese)) < MIN_SHARED_KEYS
+    assert shortlist(lookup_keys(chinese), {key: [1] for key in filing_keys(english)}) == [1]
+    assert shortlist(lookup_keys(english), {key: [1] for key in filing_keys(chinese)}) == [1]
+    unsignalled = sketch_text(*ZIMBABWE_ZH, published)
+    assert not shortlist(lookup_keys(unsignalled), {key: [1] for key in filing_keys(english)})
+    assert all(0 <= key < 1 << 63 for key in filing_keys(english) | lookup_keys(english))
+
+
+def test_the_signal_does_not_corroborate_a_translation_naming_an_announcement_number() -> None:
+    """A Chinese notice naming its announcement number ("第18号") is about that
+    announcement; an English report of the same day and signal that names no number may
+    be about another event of the day: the signal adds nothing, one shared day is not
+    enough. Naming the same number, they join on it."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    numbered = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "公告2026年第18号。")
+    assert not same_story(english, sketch_text(*numbered, published, BAN))
+    cited = (ZIMBABWE_EN[0], ZIMBABWE_EN[1] + " It is notice No. 18 of 2026.")
+    assert same_story(sketch_text(*cited, published, BAN), sketch_text(*numbered, published, BAN))
+
+
+QUOTA_EN = (
+    "Indonesia to cut nickel ore quota",
+    "Indonesia will cut its nickel ore mining quota to about 250 million tonnes next year,"
+    " the miners' association said.",
+)
+QUOTA_ZH = ("印尼削减镍矿配额", "印尼政府将镍矿开采配额削减至约2.5亿吨,镍价应声上涨。")
+CUT = [("quota_delay", "tightening")]
+
+
+def test_a_shared_approximate_figure_is_not_pinned_by_the_signal() -> None:
+    """ "About 250 million tonnes" is cited by every report of a quota's series: an
+    English and a Chinese report sharing only that approximate figure and the signal are
+    not joined; sharing a figure written exactly (248,500 tonnes), they are."""
+    published = date(2025, 12, 23)
+    english = sketch_text(*QUOTA_EN, published, CUT)
+    assert not same_story(english, sketch_text(*QUOTA_ZH, published, CUT))
+    exact_en = (QUOTA_EN[0], QUOTA_EN[1].replace("about 250 million", "248,500"))
+    exact_zh = (QUOTA_ZH[0], QUOTA_ZH[1].replace("约2.5亿吨", "248500吨"))
+    assert same_story(
+        sketch_text(*exact_en, published, CUT), sketch_text(*exact_zh, published, CUT)
+    )

@@ -398,15 +398,29 @@ def _translated(a: Sketch, b: Sketch) -> float:
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
     what happened to whom on it. Without a shared pinning fact it counts for nothing
     (every day's export controls on rare earths share it), nor when one names a day the
-    other does not (a press conference of August 22 on the controls of September 15)."""
+    other does not (a press conference of August 22 on the controls of September 15),
+    nor when the shared facts are only approximate figures or one names a batch or
+    announcement number the other lacks (`_pins_alike`)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
-    if pinned and _same_signal_actor(a, b):
+    shared = [f for f in a.facts & b.facts if kind_of(f) in PINNING]
+    if shared and _same_signal_actor(a, b) and _pins_alike(a, b, shared):
         days, other_days = _event_days(a, b)
-        pinned += days == other_days
-    return pinned / TRANSLATED
+        return (len(shared) + (days == other_days)) / TRANSLATED
+    return len(shared) / TRANSLATED
+
+
+def _pins_alike(a: Sketch, b: Sketch, shared: Collection[int]) -> bool:
+    """True when the pinning facts two items share (`shared`) hold one written exactly
+    (a day, a batch or announcement number, a figure not marked approximate: "about 250
+    million tonnes" is cited by every follow-up of a quota) and neither names a batch or
+    announcement number the other lacks (a report naming "No. 18" is about that
+    announcement; one naming none may be about another event of its day)."""
+    if a.of_kind(ORDINAL) != b.of_kind(ORDINAL):
+        return False
+    rough = approximated(shared, a.of_kind(ROUNDED)) | approximated(shared, b.of_kind(ROUNDED))
+    return len(rough) < len(shared)
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
@@ -909,7 +923,10 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     as digits. Their evidence is the pinning facts they share (`_translated`: days as
     calendar days, figures with their unit, batch and announcement numbers), so an item
     is filed under each of its `PINNING` facts tagged with its own script and looks up
-    the same facts tagged with every other script. Items of one script never look up a
+    the same facts tagged with every other script, and each pinning fact with each of its
+    signals (type and direction) as one more key (`_pinned_signal`): a report sharing
+    one day and the same signal with another in the other script shares two keys, the
+    shortlist's least, as `_translated` may join them. Items of one script never look up a
     key they file: a template's notes of one day (the same day, other figures) are not
     shortlisted against each other through these keys, and a lookup reads the other
     script's postings alone. An item without a `SCRIPT` fact has none.
@@ -918,11 +935,17 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     pinning = [f for kind in PINNING for f in sketch.of_kind(kind)]
     if not mine or not pinning:
         return _NONE, _NONE
+    pinning += [_pinned_signal(f, s) for f in pinning for s in sketch.of_kind(SIGNAL)]
     filed = frozenset(_script_key(script, f) for script in mine for f in pinning)
     looked_up = frozenset(
         _script_key(script, f) for script in SCRIPTS if script not in mine for f in pinning
     )
     return filed, looked_up
+
+
+def _pinned_signal(pinned: int, signal: int) -> int:
+    """A 32-bit value for a pinning fact and a signal (type and direction) together."""
+    return xxhash.xxh32_intdigest(struct.pack("<II", pinned, signal))
 
 
 def _script_key(script: int, value: int) -> int:
