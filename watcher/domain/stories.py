@@ -379,8 +379,37 @@ def similarity(a: Sketch, b: Sketch) -> float:
     if not a.shingle_count or not b.shingle_count:
         return 0.0
     words = _jaccard(a.words, b.words)
-    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
+    corroborated = words / CORROBORATED if _corroborated(a, b) else 0.0
     return max(_containment(a, b) / COPY, words / REWRITE, corroborated, _translated(a, b))
+
+
+def _corroborated(a: Sketch, b: Sketch) -> bool:
+    """True when the items name one specific (`_share_specific`) or report one event by
+    its parts (`_same_event`): either lets a looser word overlap (`CORROBORATED`) join."""
+    return _share_specific(a, b) or _same_event(a, b)
+
+
+def _same_event(a: Sketch, b: Sketch) -> bool:
+    """True when two items report the same event by its parts, though they share no day
+    or figure: one signal (type and direction), the same actors (the same materials, the
+    same countries, and a proper name both give: the company, mine or minister), and
+    the same specifics (the days, figures, batch and announcement
+    numbers each names are the other's, the publication day aside, or neither names
+    any). Names alone are no evidence (every report of a company's project names it);
+    an item naming a day, figure or number the other lacks may report a later step of
+    the series, and one naming another material or country another actor."""
+    if a.of_kind(SIGNAL).isdisjoint(b.of_kind(SIGNAL)):
+        return False
+    if a.of_kind(NAME).isdisjoint(b.of_kind(NAME)):
+        return False
+    if any(a.of_kind(kind) != b.of_kind(kind) for kind in _ALIKE):
+        return False
+    days, other_days = _event_days(a, b)
+    return days == other_days
+
+
+# Kinds two items must name alike (`_same_event`): its actors, its figures and numbers
+_ALIKE = (MATERIAL, COUNTRY, FIGURE, ORDINAL)
 
 
 TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scripts share
@@ -1048,7 +1077,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     shingles = _jaccard_bound(a.shingles, b.shingles)
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
-    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
+    corroborated = words / CORROBORATED if _corroborated(a, b) else 0.0
     return max(containment / COPY, words / REWRITE, corroborated, _translated(a, b))
 
 
