@@ -472,3 +472,23 @@ def test_rewrites_reporting_one_event_by_its_parts_join() -> None:
         assert _jaccard(first.words, other.words) >= CORROBORATED, name
         assert not contradictions(first, other), name
         assert not same_story(first, other), name
+
+
+NICKEL_WEST_EN = (
+    "BHP to suspend Nickel West",
+    "BHP will temporarily suspend its Western Australia nickel operations from October"
+    " 2024 after a collapse in prices, the miner said.",
+)
+NICKEL_WEST_ZH = ("必和必拓暂停西澳镍业", "必和必拓宣布,从{when}起暂停西澳大利亚镍业运营。")
+
+
+def test_a_translation_naming_the_same_period_joins_when_it_reports_the_same_signal() -> None:
+    """An English and a Chinese report naming the same month of one year (October 2024)
+    and no day or figure join when both report the same halt of Australian nickel; the
+    month without its year is no period, and the period without the signal no evidence."""
+    english = sketch_text(*NICKEL_WEST_EN, None, HALT)
+    chinese = (NICKEL_WEST_ZH[0], NICKEL_WEST_ZH[1].format(when="2024年10月"))
+    assert same_story(english, sketch_text(*chinese, None, HALT))
+    assert not same_story(english, sketch_text(*chinese))
+    month = (NICKEL_WEST_ZH[0], NICKEL_WEST_ZH[1].format(when="10月"))
+    assert not same_story(english, sketch_text(*month, None, HALT))

@@ -425,7 +425,9 @@ def _translated(a: Sketch, b: Sketch) -> float:
     (type and direction) about a shared actor (a material or a country both name,
     `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
-    what happened to whom on it. Without a shared pinning fact it counts for nothing
+    what happened to whom on it, and so does a period both name (a month of one year,
+    `_same_period`: "从2024年10月起" and "from October 2024"). Without a shared pinning
+    fact or period it counts for nothing
     (every day's export controls on rare earths share it), nor when one names a day the
     other does not (a press conference of August 22 on the controls of September 15),
     nor when the shared facts are only approximate figures or one names a batch or
@@ -434,20 +436,23 @@ def _translated(a: Sketch, b: Sketch) -> float:
     if not mine or not theirs or mine == theirs:
         return 0.0
     shared = [f for f in a.facts & b.facts if kind_of(f) in PINNING]
-    if shared and _same_signal_actor(a, b) and _pins_alike(a, b, shared):
+    period = _same_period(a, b)
+    if (shared or period) and _same_signal_actor(a, b) and _pins_alike(a, b, shared):
         days, other_days = _event_days(a, b)
-        return (len(shared) + (days == other_days)) / TRANSLATED
+        return (len(shared) + period + (days == other_days)) / TRANSLATED
     return len(shared) / TRANSLATED
 
 
 def _pins_alike(a: Sketch, b: Sketch, shared: Collection[int]) -> bool:
-    """True when the pinning facts two items share (`shared`) hold one written exactly
-    (a day, a batch or announcement number, a figure not marked approximate: "about 250
-    million tonnes" is cited by every follow-up of a quota) and neither names a batch or
-    announcement number the other lacks (a report naming "No. 18" is about that
-    announcement; one naming none may be about another event of its day)."""
+    """True when the pinning facts two items share (`shared`), if any, hold one written
+    exactly (a day, a batch or announcement number, a figure not marked approximate:
+    "about 250 million tonnes" is cited by every follow-up of a quota) and neither names
+    a batch or announcement number the other lacks (a report naming "No. 18" is about
+    that announcement; one naming none may be about another event of its day)."""
     if a.of_kind(ORDINAL) != b.of_kind(ORDINAL):
         return False
+    if not shared:
+        return True
     rough = approximated(shared, a.of_kind(ROUNDED)) | approximated(shared, b.of_kind(ROUNDED))
     return len(rough) < len(shared)
 
