@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 from bench.stories import (
     DATA,
     HELDOUT,
+    REAL,
     cluster,
     default_classifier,
     dev_events_pairs,
@@ -106,12 +108,27 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     assert whole.missed <= 1
 
 
+FRESH_BATCHES = ("2026-12-07c",)  # labelled after the bounds below were measured
+
+
+def _measured_ids() -> set[str]:
+    """Ids of the real items of the batches the bounds were measured on (an item of a
+    fresh batch carries its `batch`; those are scored alone by `python -m bench.stories`)."""
+    lines = (REAL / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    raw = [json.loads(line) for line in lines]
+    return {item["id"] for item in raw if item.get("batch") not in FRESH_BATCHES}
+
+
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
-    """Every pair of the dev events' items (labelled or not): at most 5 of two events
-    join, each a follow-up of an announcement or one notice of a series (measured 5, with
-    301 pairs of one event joined; 6 and 302 before a name each of two notices of one
-    frame lacks set them apart), and no held-back event is listed."""
-    items, pairs = load_real()
+    """Every pair of the dev events' items (labelled or not) of the batches it was
+    measured on: at most 5 of two events join, each a follow-up of an announcement or one
+    notice of a series (measured 5, with 301 pairs of one event joined; 6 and 302 before
+    a name each of two notices of one frame lacks set them apart), and no held-back event
+    is listed. Fresh batches are scored alone, as their labelled pairs are."""
+    everything, pairs = load_real()
+    measured = _measured_ids()
+    items = {key: item for key, item in everything.items() if key in measured}
+    assert len(items) >= 927
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
     assert right >= 295
