@@ -32,7 +32,9 @@ from watcher.domain.story_facts import (
     ROUNDED,
     SCRIPT,
     TONNAGE,
+    described,
     fact_values,
+    kind_of,
 )
 
 QUOTA = (
@@ -492,3 +494,18 @@ def test_a_translation_naming_the_same_period_joins_when_it_reports_the_same_sig
     assert not same_story(english, sketch_text(*chinese))
     month = (NICKEL_WEST_ZH[0], NICKEL_WEST_ZH[1].format(when="10月"))
     assert not same_story(english, sketch_text(*month, None, HALT))
+
+
+def test_a_storys_first_report_in_another_script_is_news() -> None:
+    """A Chinese report joining an English story is sent as an update ("in Chinese or
+    Japanese"): names, places and numbers in words are not compared across scripts, so
+    what it adds cannot be told. A second Chinese report of that story adds nothing."""
+    published = date(2026, 2, 26)
+    english = sketch_text(*ZIMBABWE_EN, published, BAN)
+    chinese = sketch_text(*ZIMBABWE_ZH, published, BAN)
+    assert same_story(english, chinese)
+    added = news(chinese, english.facts)
+    assert {kind_of(f) for f in added} == {SCRIPT}
+    assert described(*ZIMBABWE_ZH, added, published) == "in Chinese or Japanese"
+    assert not news(chinese, english.facts | chinese.facts)
+    assert not news(sketch_text(*ZIMBABWE_EN, published, BAN), english.facts)

@@ -484,8 +484,11 @@ CONTRADICTING = (
     TONNAGE,
     SIGNAL_TYPE,
 )
-# Kinds of facts that make a joined item news: it is sent as an update of its story.
-NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
+# Kinds of facts that make a joined item news: it is sent as an update of its story. A
+# story's first report in another script (`SCRIPT`) is news too: what it adds cannot be
+# told, since names, places and numbers in words are not compared across scripts, and a
+# duplicate alert is cheaper than a missed one.
+NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL, SCRIPT)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
