@@ -36,8 +36,8 @@ from watcher.domain.stories import (
     Candidate,
     Sketch,
     _containment,
-    _corroborated,
     _jaccard,
+    _share_specific,
     _translated,
     best_story,
     contradictions,
@@ -308,7 +308,7 @@ def _moment(day: date | None) -> datetime:
 def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     """Which gate decides the pair: not shortlisted, the contradicting kinds, or the
     evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, and over
-    `CORROBORATED` with a shared specific or one event's parts, `_corroborated`)."""
+    `CORROBORATED` with a shared specific)."""
     gates = []
     if not shortlist(lookup_keys(later), {key: [0] for key in filing_keys(first)}):
         gates.append("not shortlisted")
@@ -318,7 +318,7 @@ def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     words = _jaccard(first.words, later.words)
     gates.append(
         f"copy {_containment(first, later) / COPY:.2f} rewrite {words / REWRITE:.2f}"
-        f" corroborated {words / CORROBORATED if _corroborated(first, later) else 0.0:.2f}"
+        f" corroborated {words / CORROBORATED if _share_specific(first, later) else 0.0:.2f}"
         f" translated {_translated(first, later):.2f}"
     )
     return "; ".join(gates)

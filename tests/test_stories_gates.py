@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from watcher.domain import stories
 from watcher.domain.stories import (
-    CORROBORATED,
-    MIN_SHARED_KEYS,
     Sketch,
-    _jaccard,
     contradictions,
-    filing_keys,
-    index_keys,
-    lookup_keys,
     news,
     same_story,
-    shortlist,
     sketch_text,
 )
 from watcher.domain.story_facts import (
@@ -32,9 +24,7 @@ from watcher.domain.story_facts import (
     ROUNDED,
     SCRIPT,
     TONNAGE,
-    described,
     fact_values,
-    kind_of,
 )
 
 QUOTA = (
@@ -381,131 +371,3 @@ def test_a_template_notice_on_another_company_is_another_event() -> None:
     assert "name" in contradictions(halvorsen, ostrova)
     assert not same_story(halvorsen, ostrova)
     assert same_story(halvorsen, sketch_text(NOTICE[0], NOTICE[1].format(brand="Halvorsen")))
-
-
-def test_a_translation_sharing_one_day_and_its_signal_is_shortlisted() -> None:
-    """The English and Chinese Zimbabwe reports share no word key and one day: each is
-    filed and looks up that day with its signal too (`script_keys`), so the pair shares
-    two keys and is compared; without the signal on one side it shares one and is not."""
-    published = date(2026, 2, 26)
-    english = sketch_text(*ZIMBABWE_EN, published, BAN)
-    chinese = sketch_text(*ZIMBABWE_ZH, published, BAN)
-    assert len(index_keys(english) & index_keys(chinese)) < MIN_SHARED_KEYS
-    assert shortlist(lookup_keys(chinese), {key: [1] for key in filing_keys(english)}) == [1]
-    assert shortlist(lookup_keys(english), {key: [1] for key in filing_keys(chinese)}) == [1]
-    unsignalled = sketch_text(*ZIMBABWE_ZH, published)
-    assert not shortlist(lookup_keys(unsignalled), {key: [1] for key in filing_keys(english)})
-    assert all(0 <= key < 1 << 63 for key in filing_keys(english) | lookup_keys(english))
-
-
-def test_the_signal_does_not_corroborate_a_translation_naming_an_announcement_number() -> None:
-    """A Chinese notice naming its announcement number ("第18号") is about that
-    announcement; an English report of the same day and signal that names no number may
-    be about another event of the day: the signal adds nothing, one shared day is not
-    enough. Naming the same number, they join on it."""
-    published = date(2026, 2, 26)
-    english = sketch_text(*ZIMBABWE_EN, published, BAN)
-    numbered = (ZIMBABWE_ZH[0], ZIMBABWE_ZH[1] + "公告2026年第18号。")
-    assert not same_story(english, sketch_text(*numbered, published, BAN))
-    cited = (ZIMBABWE_EN[0], ZIMBABWE_EN[1] + " It is notice No. 18 of 2026.")
-    assert same_story(sketch_text(*cited, published, BAN), sketch_text(*numbered, published, BAN))
-
-
-QUOTA_EN = (
-    "Indonesia to cut nickel ore quota",
-    "Indonesia will cut its nickel ore mining quota to about 250 million tonnes next year,"
-    " the miners' association said.",
-)
-QUOTA_ZH = ("印尼削减镍矿配额", "印尼政府将镍矿开采配额削减至约2.5亿吨,镍价应声上涨。")
-CUT = [("quota_delay", "tightening")]
-
-
-def test_a_shared_approximate_figure_is_not_pinned_by_the_signal() -> None:
-    """ "About 250 million tonnes" is cited by every report of a quota's series: an
-    English and a Chinese report sharing only that approximate figure and the signal are
-    not joined; sharing a figure written exactly (248,500 tonnes), they are."""
-    published = date(2025, 12, 23)
-    english = sketch_text(*QUOTA_EN, published, CUT)
-    assert not same_story(english, sketch_text(*QUOTA_ZH, published, CUT))
-    exact_en = (QUOTA_EN[0], QUOTA_EN[1].replace("about 250 million", "248,500"))
-    exact_zh = (QUOTA_ZH[0], QUOTA_ZH[1].replace("约2.5亿吨", "248500吨"))
-    assert same_story(
-        sketch_text(*exact_en, published, CUT), sketch_text(*exact_zh, published, CUT)
-    )
-
-
-HALT = [("ore_supply_disruption", "tightening")]
-BISIE = (
-    "Alphamin halts Bisie tin mine as rebels advance",
-    "Alphamin Resources suspended mining at its Bisie tin mine in eastern Congo after M23"
-    " rebels advanced towards Walikale, the company said, evacuating staff from the site."
-    " Traders reported delays at border crossings, warehouses and smelters.",
-)
-BISIE_REWRITE = (
-    "Tin jumps as Congo mine stops",
-    "Rebel fighters nearing Walikale forced Alphamin to stop operations at Bisie, one of the"
-    " largest tin producers, sending tin prices sharply higher on the London market."
-    " Traders reported delays at border crossings, warehouses and smelters.",
-)
-
-
-def test_rewrites_reporting_one_event_by_its_parts_join() -> None:
-    """Two outlets' reports of one mine halt share a fifth of their words and no day or
-    figure: the same signal, the same material and country, and the names both give
-    (Alphamin, Bisie, Walikale) are the evidence. Without the signal the loose overlap
-    is none; nor when one names a figure the other lacks (a later step of the series),
-    another country, or no name the other gives (another company's mine)."""
-    first = sketch_text(*BISIE, None, HALT)
-    title, body = BISIE_REWRITE
-    assert (
-        CORROBORATED <= _jaccard(first.words, sketch_text(*BISIE_REWRITE).words) < stories.REWRITE
-    )
-    assert same_story(first, sketch_text(title, body, None, HALT))
-    assert not same_story(sketch_text(*BISIE), sketch_text(*BISIE_REWRITE))
-    variants = {
-        "figure": body.replace("Traders reported", "Traders reported 1,720 tonnes of"),
-        "country": body.replace("Traders reported", "Traders in Rwanda reported"),
-        "names": body.replace("Walikale", "Goma")
-        .replace("Alphamin", "Kibali")
-        .replace("Bisie", "Namoya"),
-    }
-    for name, text in variants.items():
-        other = sketch_text(title, text, None, HALT)
-        assert _jaccard(first.words, other.words) >= CORROBORATED, name
-        assert not contradictions(first, other), name
-        assert not same_story(first, other), name
-
-
-NICKEL_WEST_EN = (
-    "BHP to suspend Nickel West",
-    "BHP will temporarily suspend its Western Australia nickel operations from October"
-    " 2024 after a collapse in prices, the miner said.",
-)
-NICKEL_WEST_ZH = ("必和必拓暂停西澳镍业", "必和必拓宣布,从{when}起暂停西澳大利亚镍业运营。")
-
-
-def test_a_translation_naming_the_same_period_joins_when_it_reports_the_same_signal() -> None:
-    """An English and a Chinese report naming the same month of one year (October 2024)
-    and no day or figure join when both report the same halt of Australian nickel; the
-    month without its year is no period, and the period without the signal no evidence."""
-    english = sketch_text(*NICKEL_WEST_EN, None, HALT)
-    chinese = (NICKEL_WEST_ZH[0], NICKEL_WEST_ZH[1].format(when="2024年10月"))
-    assert same_story(english, sketch_text(*chinese, None, HALT))
-    assert not same_story(english, sketch_text(*chinese))
-    month = (NICKEL_WEST_ZH[0], NICKEL_WEST_ZH[1].format(when="10月"))
-    assert not same_story(english, sketch_text(*month, None, HALT))
-
-
-def test_a_storys_first_report_in_another_script_is_news() -> None:
-    """A Chinese report joining an English story is sent as an update ("in Chinese or
-    Japanese"): names, places and numbers in words are not compared across scripts, so
-    what it adds cannot be told. A second Chinese report of that story adds nothing."""
-    published = date(2026, 2, 26)
-    english = sketch_text(*ZIMBABWE_EN, published, BAN)
-    chinese = sketch_text(*ZIMBABWE_ZH, published, BAN)
-    assert same_story(english, chinese)
-    added = news(chinese, english.facts)
-    assert {kind_of(f) for f in added} == {SCRIPT}
-    assert described(*ZIMBABWE_ZH, added, published) == "in Chinese or Japanese"
-    assert not news(chinese, english.facts | chinese.facts)
-    assert not news(sketch_text(*ZIMBABWE_EN, published, BAN), english.facts)

@@ -379,37 +379,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     if not a.shingle_count or not b.shingle_count:
         return 0.0
     words = _jaccard(a.words, b.words)
-    corroborated = words / CORROBORATED if _corroborated(a, b) else 0.0
+    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
     return max(_containment(a, b) / COPY, words / REWRITE, corroborated, _translated(a, b))
-
-
-def _corroborated(a: Sketch, b: Sketch) -> bool:
-    """True when the items name one specific (`_share_specific`) or report one event by
-    its parts (`_same_event`): either lets a looser word overlap (`CORROBORATED`) join."""
-    return _share_specific(a, b) or _same_event(a, b)
-
-
-def _same_event(a: Sketch, b: Sketch) -> bool:
-    """True when two items report the same event by its parts, though they share no day
-    or figure: one signal (type and direction), the same actors (the same materials, the
-    same countries, and a proper name both give: the company, mine or minister), and
-    the same specifics (the days, figures, batch and announcement
-    numbers each names are the other's, the publication day aside, or neither names
-    any). Names alone are no evidence (every report of a company's project names it);
-    an item naming a day, figure or number the other lacks may report a later step of
-    the series, and one naming another material or country another actor."""
-    if a.of_kind(SIGNAL).isdisjoint(b.of_kind(SIGNAL)):
-        return False
-    if a.of_kind(NAME).isdisjoint(b.of_kind(NAME)):
-        return False
-    if any(a.of_kind(kind) != b.of_kind(kind) for kind in _ALIKE):
-        return False
-    days, other_days = _event_days(a, b)
-    return days == other_days
-
-
-# Kinds two items must name alike (`_same_event`): its actors, its figures and numbers
-_ALIKE = (MATERIAL, COUNTRY, FIGURE, ORDINAL)
 
 
 TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scripts share
@@ -425,36 +396,17 @@ def _translated(a: Sketch, b: Sketch) -> float:
     (type and direction) about a shared actor (a material or a country both name,
     `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
-    what happened to whom on it, and so does a period both name (a month of one year,
-    `_same_period`: "从2024年10月起" and "from October 2024"). Without a shared pinning
-    fact or period it counts for nothing
+    what happened to whom on it. Without a shared pinning fact it counts for nothing
     (every day's export controls on rare earths share it), nor when one names a day the
-    other does not (a press conference of August 22 on the controls of September 15),
-    nor when the shared facts are only approximate figures or one names a batch or
-    announcement number the other lacks (`_pins_alike`)."""
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    shared = [f for f in a.facts & b.facts if kind_of(f) in PINNING]
-    period = _same_period(a, b)
-    if (shared or period) and _same_signal_actor(a, b) and _pins_alike(a, b, shared):
+    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
+    if pinned and _same_signal_actor(a, b):
         days, other_days = _event_days(a, b)
-        return (len(shared) + period + (days == other_days)) / TRANSLATED
-    return len(shared) / TRANSLATED
-
-
-def _pins_alike(a: Sketch, b: Sketch, shared: Collection[int]) -> bool:
-    """True when the pinning facts two items share (`shared`), if any, hold one written
-    exactly (a day, a batch or announcement number, a figure not marked approximate:
-    "about 250 million tonnes" is cited by every follow-up of a quota) and neither names
-    a batch or announcement number the other lacks (a report naming "No. 18" is about
-    that announcement; one naming none may be about another event of its day)."""
-    if a.of_kind(ORDINAL) != b.of_kind(ORDINAL):
-        return False
-    if not shared:
-        return True
-    rough = approximated(shared, a.of_kind(ROUNDED)) | approximated(shared, b.of_kind(ROUNDED))
-    return len(rough) < len(shared)
+        pinned += days == other_days
+    return pinned / TRANSLATED
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
@@ -484,11 +436,8 @@ CONTRADICTING = (
     TONNAGE,
     SIGNAL_TYPE,
 )
-# Kinds of facts that make a joined item news: it is sent as an update of its story. A
-# story's first report in another script (`SCRIPT`) is news too: what it adds cannot be
-# told, since names, places and numbers in words are not compared across scripts, and a
-# duplicate alert is cheaper than a missed one.
-NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL, SCRIPT)
+# Kinds of facts that make a joined item news: it is sent as an update of its story.
+NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
@@ -960,10 +909,7 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     as digits. Their evidence is the pinning facts they share (`_translated`: days as
     calendar days, figures with their unit, batch and announcement numbers), so an item
     is filed under each of its `PINNING` facts tagged with its own script and looks up
-    the same facts tagged with every other script, and each pinning fact with each of its
-    signals (type and direction) as one more key (`_pinned_signal`): a report sharing
-    one day and the same signal with another in the other script shares two keys, the
-    shortlist's least, as `_translated` may join them. Items of one script never look up a
+    the same facts tagged with every other script. Items of one script never look up a
     key they file: a template's notes of one day (the same day, other figures) are not
     shortlisted against each other through these keys, and a lookup reads the other
     script's postings alone. An item without a `SCRIPT` fact has none.
@@ -972,17 +918,11 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     pinning = [f for kind in PINNING for f in sketch.of_kind(kind)]
     if not mine or not pinning:
         return _NONE, _NONE
-    pinning += [_pinned_signal(f, s) for f in pinning for s in sketch.of_kind(SIGNAL)]
     filed = frozenset(_script_key(script, f) for script in mine for f in pinning)
     looked_up = frozenset(
         _script_key(script, f) for script in SCRIPTS if script not in mine for f in pinning
     )
     return filed, looked_up
-
-
-def _pinned_signal(pinned: int, signal: int) -> int:
-    """A 32-bit value for a pinning fact and a signal (type and direction) together."""
-    return xxhash.xxh32_intdigest(struct.pack("<II", pinned, signal))
 
 
 def _script_key(script: int, value: int) -> int:
@@ -1085,7 +1025,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     shingles = _jaccard_bound(a.shingles, b.shingles)
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
-    corroborated = words / CORROBORATED if _corroborated(a, b) else 0.0
+    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
     return max(containment / COPY, words / REWRITE, corroborated, _translated(a, b))
 
 

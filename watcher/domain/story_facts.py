@@ -1043,11 +1043,4 @@ def described(
         for kind, value in fact_values(title, body, when, signals)
         if fact(kind, value) in chosen
     }
-    return "; ".join(
-        _SCRIPT_WORDS.get(value, value) if kind == SCRIPT else f"{KINDS[kind]} {value}"
-        for kind, value in sorted(found)
-    )
-
-
-# how `described` writes a `SCRIPT` fact, news when a story's first report in it joins
-_SCRIPT_WORDS = {"cjk": "in Chinese or Japanese", "latin": "in a Latin-script language"}
+    return "; ".join(f"{KINDS[kind]} {value}" for kind, value in sorted(found))
