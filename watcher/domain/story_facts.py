@@ -438,6 +438,11 @@ def _day_facts() -> dict[int, tuple[int, int]]:
     }
 
 
+def day_of(value: int) -> tuple[int, int] | None:
+    """The (month, day) a `DAY` fact names, or None for a fact of another kind."""
+    return _day_facts().get(value) if kind_of(value) == DAY else None
+
+
 def day_fact(day: date) -> int:
     """The `DAY` fact naming the calendar day of `day` (days carry no year)."""
     return fact(DAY, _day_value(day.month, day.day))
