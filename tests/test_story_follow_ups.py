@@ -111,3 +111,25 @@ def test_a_rewrite_adding_a_year_is_news() -> None:
     added = news(rewrite, first.facts)
     assert fact(YEAR, "2030") in added
     assert fact(YEAR, "2025") not in added
+
+
+def _notice(change: str) -> tuple[str, str]:
+    return (
+        "Pricing notice: amendment of Fastmarkets cobalt prices",
+        "Fastmarkets has amended its benchmark in-warehouse Rotterdam cobalt standard grade"
+        f" and cobalt alloy grade price assessments. {change}",
+    )
+
+
+def test_a_notice_dated_years_before_the_others_publication_is_another_event() -> None:
+    """One frame, two notices: one dated January 2, 2019, the other published in May 2023
+    naming no year. The year its date gives the second stands for the year it does not
+    write: two events. Beside a day both name, the past year is background: one event."""
+    old = sketch_text(*_notice("The names were changed on January 2, 2019."))
+    new = sketch_text(*_notice("The brands were clarified."), date(2023, 5, 23))
+    assert "past year" in contradictions(old, new)
+    assert not same_story(new, old)
+    dated = sketch_text(*_notice("The brands were clarified on January 2."), date(2023, 1, 2))
+    background = sketch_text(*_notice("It was amended on January 2, as in 2019."))
+    assert "past year" not in contradictions(background, dated)
+    assert same_story(dated, background)

@@ -72,6 +72,7 @@ from watcher.domain.story_facts import (
     text_facts,
     unit_of,
     without_kind,
+    year_of,
 )
 
 K = 128
@@ -709,6 +710,8 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[NAME]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
+    if _years_before(a, b) or _years_before(b, a):
+        yield PAST
 
 
 # Share of the shorter text's 3-shingles found in the other above which two items are one
@@ -807,6 +810,29 @@ def _day_number(value: int) -> int | None:
     """A `DAY` fact as the number of its day in a leap year (days carry no year)."""
     named = day_of(value)
     return date(2000, *named).toordinal() if named is not None else None
+
+
+PAST = "past year"  # the contradiction of `_years_before`
+PAST_YEARS = 2  # years named this many or more before the other's publication: the past
+
+
+def _years_before(a: Sketch, b: Sketch) -> bool:
+    """True when `a` names days, none of which `b` names, and years, every one
+    `PAST_YEARS` or more before the year `b` was published (dated by its source), and `b`
+    names no year: `b` reports its own year's news, `a` an event dated years before (a
+    notice of January 2, 2019 and one published in May 2023 in one frame). The year
+    `b`'s date gives it stands for the year it does not write; the previous year is left
+    out ("last year's output" in January's news), and so is a past year beside a day both
+    name (the event's day, with "since 2020" as background)."""
+    published = _published(b)
+    days = a.of_kind(DAY)
+    if not published or b.of_kind(YEAR) or not days or not days.isdisjoint(b.of_kind(DAY)):
+        return False
+    years = [year_of(f) for f in a.of_kind(YEAR)]
+    if not years or None in years:
+        return False
+    current = date.fromordinal(min(published)).year
+    return all(year is not None and current - year >= PAST_YEARS for year in years)
 
 
 LATER = "later day"  # the contradiction of `_later_development`
