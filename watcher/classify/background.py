@@ -44,7 +44,10 @@ _YEAR = re.compile(r"[12](?<!\d[12])(?<!\d[.,][12])(?:9[5-9]|0\d)\d(?![\d%]|[.,]
 _PRESENT = re.compile(
     r"\b(?i:now|currently|still|this (?:year|month|week|quarter)|so far|since|ongoing"
     r"|continu\w*|remain\w*|today|latest|recent\w*)\b"
-    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|以来|以來|本月|今年|近期|最新|早在|此后|此後"
+    # 以来 ("since …") but not 长期以来 / 一直以来 ("for a long time", "all along"):
+    # those date nothing to the present
+    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|(?<!长期)(?<!長期)(?<!一直)以[来來]"
+    r"|本月|今年|近期|最新|早在|此后|此後"
 )
 
 
