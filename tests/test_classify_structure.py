@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import ROOT
-from watcher.classify.background import is_dated_background
+from watcher.classify.background import follows_earlier, is_dated_background
 from watcher.classify.engine import Classifier
 from watcher.classify.text import Sentence
 from watcher.config.load import load_config
@@ -70,3 +70,41 @@ def test_only_a_since_that_runs_to_now_keeps_an_old_year_news(
     """An old year makes a sentence background unless a word carries it to the present:
     以来 after a date does, 长期以来 and 一直以来 ("for a long time") do not."""
     assert is_dated_background(sentence, Sentence(0, len(sentence)), 2025) is background
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the release named again after the quota, set after a wait: a late quota issued
+        (
+            "Beijing has issued its first 2026 rare earth mining quotas to state groups. "
+            "The quiet release follows months of delay.",
+            {"quota_delay": Direction.EASING},
+        ),
+        # a release with no quota before it refers to nothing
+        (
+            "The quiet release follows months of delay, rare earth traders said.",
+            {},
+        ),
+    ],
+)
+def test_the_release_named_again_after_a_wait_is_the_quota_issued_late(
+    classifier: Classifier, body: str, expected: dict[str, Direction]
+) -> None:
+    """ "The release" in a later sentence is the quota an earlier sentence names; set
+    after months of delay it reports the quota issued late (quota_delay, easing)."""
+    assert _found(classifier, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "earlier"),
+    [
+        ("The move follows months of talks with Beijing over export licences.", True),
+        ("The quiet release follows months of delay.", False),
+        ("The approval followed weeks of waiting by the smelters.", False),
+    ],
+)
+def test_a_wait_the_news_follows_is_no_earlier_event(sentence: str, earlier: bool) -> None:
+    """ "Follows months of delay" reports the news as late, not an earlier event as its
+    setting; a named earlier event still is one."""
+    assert follows_earlier(sentence, Sentence(0, len(sentence))) is earlier

@@ -307,11 +307,14 @@ def opens_with_bare_year(text: str, sentence: Sentence) -> bool:
 # decision") and sets it after an earlier event: "The move follows China's October 9
 # announcement of new export restrictions", "This comes weeks after Zimbabwe banned ...",
 # 此举是在…之后; or opens on "before this" (此前，…: what came before the news)
-# ("comes as" and "comes amid" set a simultaneous event: not these)
+# ("comes as" and "comes amid" set a simultaneous event: not these; nor does a wait it
+# follows, "the release follows months of delay", which reports the news as late)
 _FOLLOWS_HEAD = re.compile(
     r"\s*[\"'“‘]?(?i:(?:this|that|it|(?:the|this|that) (?:[a-z-]+\s+){0,2}?"
     r"(?:move|decision|development|announcement|step|action|measure|news|order|notice|approval|release|ruling|change"
-    r"|suspension|resumption|restart|lifting))\s+(?:follows|followed(?!\s+by)"
+    r"|suspension|resumption|restart|lifting))\s+(?:(?:follows|followed(?!\s+by))"
+    # a wait is no earlier event: "the release follows months of delay" is late news
+    r"(?!\s+(?:[a-z]+\s+)?(?:days|weeks|months|years)\s+of\s+(?:delays?|waiting|wait)\b)"
     r"|(?:comes|came)\s+(?:(?:just|only|shortly|barely|(?:[a-z0-9-]+\s+)?(?:hours?|days?"
     r"|weeks?|months?|years?))\s+)?(?:after|on the heels of))\b)"
     r"|\s*(?:此举是在|此舉是在|这是在|這是在|这一举措是在|這一舉措是在|此前|早前|先前)"
