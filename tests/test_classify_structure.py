@@ -108,3 +108,20 @@ def test_a_wait_the_news_follows_is_no_earlier_event(sentence: str, earlier: boo
     """ "Follows months of delay" reports the news as late, not an earlier event as its
     setting; a named earlier event still is one."""
     assert follows_earlier(sentence, Sentence(0, len(sentence))) is earlier
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("未来两年,该公司将对稀土矿区进行生态恢复和植被修复。", {}),
+        ("The miner will spend $20 million restoring the vegetation around its lithium mine.", {}),
+        # the near miss: output restored at the mine is a restart
+        ("该稀土矿本周恢复生产。", {"ore_supply_disruption": Direction.EASING}),
+    ],
+)
+def test_land_restored_at_a_mine_is_no_restart(
+    classifier: Classifier, body: str, expected: dict[str, Direction]
+) -> None:
+    """What 恢复 / restore takes decides: the land or vegetation restored is no signal,
+    production restored is ore_supply_disruption easing."""
+    assert _found(classifier, body) == expected
