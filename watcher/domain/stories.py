@@ -63,7 +63,6 @@ from watcher.domain.story_facts import (
     YEAR,
     approximated,
     day_fact,
-    day_of,
     fact,
     kind_of,
     named_dates,
@@ -72,7 +71,6 @@ from watcher.domain.story_facts import (
     text_facts,
     unit_of,
     without_kind,
-    year_of,
 )
 
 K = 128
@@ -400,25 +398,15 @@ def _translated(a: Sketch, b: Sketch) -> float:
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
     what happened to whom on it. Without a shared pinning fact it counts for nothing
     (every day's export controls on rare earths share it), nor when one names a day the
-    other does not (a press conference of August 22 on the controls of September 15).
-    A percentage pins only with that same signal about a shared actor: "10%" and "20%"
-    recur in every script's reports (a Yunnan power curb's 10% and 20% rounds, a tariff
-    cut from 20% to 10%), and across scripts no shared wording backs them up."""
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
-    shared = [f for f in a.facts & b.facts if kind_of(f) in PINNING]
-    actor = _same_signal_actor(a, b)
-    pinned = sum(1 for f in shared if actor or not _percentage(f))
-    if pinned and actor:
+    pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
+    if pinned and _same_signal_actor(a, b):
         days, other_days = _event_days(a, b)
         pinned += days == other_days
     return pinned / TRANSLATED
-
-
-def _percentage(value: int) -> bool:
-    """True for a `FIGURE` fact in percent."""
-    return kind_of(value) == FIGURE and unit_of(value) == PERCENT
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
@@ -448,9 +436,8 @@ CONTRADICTING = (
     TONNAGE,
     SIGNAL_TYPE,
 )
-# Kinds of facts that make a joined item news: it is sent as an update of its story. A
-# year is one ("the smelter will run until 2030" in a rewrite of "mines to close by 2025").
-NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, YEAR, ORDINAL)
+# Kinds of facts that make a joined item news: it is sent as an update of its story.
+NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
@@ -527,9 +514,7 @@ def contradictions(a: Sketch, b: Sketch) -> list[str]:
     `CONTRADICTING` kinds always count (signal types: both have some and share none;
     tonnages: unless an approximate one rounds the other's, `apart_kind`);
     signals of one type in other directions count unless both name one day, figure or
-    batch (`PINNING`) and neither names a day weeks after all of the other's
-    (`_later_own_day`: licences granted after the controls' day); days count when each
-    names one the other does not; figures
+    batch (`PINNING`); days count when each names one the other does not; figures
     count when each names two the other lacks (an approximate one that rounds the
     other's aside) and both do not name `MEASURES_SHARED` quantities (the event's
     sizes, which rewrites repeat), or one when one text is mostly a copy of the other
@@ -689,9 +674,7 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
     if _other_prices(a, b):
         yield PRICE
     other_places = _disjoint(a.of_kind(PLACE), b.of_kind(PLACE)) and not _share_measure(a, b)
-    if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and (
-        not _share(a, b, PINNING) or _later_own_day(a, b) or _later_own_day(b, a)
-    ):
+    if _disjoint(a.of_kind(SIGNAL), b.of_kind(SIGNAL)) and not _share(a, b, PINNING):
         yield KINDS[SIGNAL]
     if _each_has_own(*_event_days(a, b)):
         yield KINDS[DAY]
@@ -710,8 +693,6 @@ def _contradicting(a: Sketch, b: Sketch, tested: Collection[int] = ()) -> Iterat
         yield KINDS[NAME]
     if _later_development(a, b) or _later_development(b, a):
         yield LATER
-    if _years_before(a, b) or _years_before(b, a):
-        yield PAST
 
 
 # Share of the shorter text's 3-shingles found in the other above which two items are one
@@ -786,53 +767,6 @@ def _own_figures(a: Sketch, b: Sketch) -> frozenset[int]:
     `b`'s aside."""
     own = a.of_kind(FIGURE) - b.of_kind(FIGURE)
     return own - approximated(own, b.of_kind(ROUNDED)) if own else own
-
-
-def _later_own_day(a: Sketch, b: Sketch) -> bool:
-    """True when `a` names a day `b` does not, more than `LATER_DAYS` after every day `b`
-    names (which names some; days compared by month and day): `a` cites `b`'s day as
-    background and reports what came after it ("the first licences since controls were
-    introduced on August 1, the ministry said on September 21"). With the same signal
-    type read in the other direction, the shared day then pins no single event
-    (`_contradicting`)."""
-    theirs = [_day_number(f) for f in b.of_kind(DAY)]
-    if not theirs or None in theirs:
-        return False
-    last = max(day for day in theirs if day is not None)
-    own = (_day_number(f) for f in a.of_kind(DAY) - b.of_kind(DAY))
-    return any(day is not None and day - last > LATER_DAYS for day in own)
-
-
-LATER_DAYS = 7  # a day this many days or fewer after another's reports that day's news
-
-
-def _day_number(value: int) -> int | None:
-    """A `DAY` fact as the number of its day in a leap year (days carry no year)."""
-    named = day_of(value)
-    return date(2000, *named).toordinal() if named is not None else None
-
-
-PAST = "past year"  # the contradiction of `_years_before`
-PAST_YEARS = 2  # years named this many or more before the other's publication: the past
-
-
-def _years_before(a: Sketch, b: Sketch) -> bool:
-    """True when `a` names days, none of which `b` names, and years, every one
-    `PAST_YEARS` or more before the year `b` was published (dated by its source), and `b`
-    names no year: `b` reports its own year's news, `a` an event dated years before (a
-    notice of January 2, 2019 and one published in May 2023 in one frame). The year
-    `b`'s date gives it stands for the year it does not write; the previous year is left
-    out ("last year's output" in January's news), and so is a past year beside a day both
-    name (the event's day, with "since 2020" as background)."""
-    published = _published(b)
-    days = a.of_kind(DAY)
-    if not published or b.of_kind(YEAR) or not days or not days.isdisjoint(b.of_kind(DAY)):
-        return False
-    years = [year_of(f) for f in a.of_kind(YEAR)]
-    if not years or None in years:
-        return False
-    current = date.fromordinal(min(published)).year
-    return all(year is not None and current - year >= PAST_YEARS for year in years)
 
 
 LATER = "later day"  # the contradiction of `_later_development`

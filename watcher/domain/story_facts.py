@@ -438,22 +438,6 @@ def _day_facts() -> dict[int, tuple[int, int]]:
     }
 
 
-@cache
-def _year_facts() -> dict[int, int]:
-    """Every `YEAR` fact `_YEAR` can read (1900 to 2099) and the year it names."""
-    return {fact(YEAR, str(year)): year for year in range(1900, 2100)}
-
-
-def year_of(value: int) -> int | None:
-    """The year a `YEAR` fact names, or None for a fact of another kind."""
-    return _year_facts().get(value) if kind_of(value) == YEAR else None
-
-
-def day_of(value: int) -> tuple[int, int] | None:
-    """The (month, day) a `DAY` fact names, or None for a fact of another kind."""
-    return _day_facts().get(value) if kind_of(value) == DAY else None
-
-
 def day_fact(day: date) -> int:
     """The `DAY` fact naming the calendar day of `day` (days carry no year)."""
     return fact(DAY, _day_value(day.month, day.day))
