@@ -45,7 +45,7 @@ _RUN = (
     + """
 LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax",
         "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel", "alembic",
-        "watcher.classify.engine"}
+        "watcher.classify.engine", "typer"}
 from watcher.service.analysis import _classifiers
 print(len(_classifiers))
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
@@ -68,7 +68,8 @@ def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(
 ) -> None:
     """`run --once` on a round where every source answers 304 and nothing is due loads no
     template engine, SMTP client, table drawing or store listing, and neither imports the
-    rule engine nor builds a classifier; a round that classifies and mails does.
+    rule engine nor builds a classifier; a round that classifies and mails does. Neither
+    loads Typer: a plain `run` command line starts without it (`watcher.ops.startup`).
     On an SQLite file at the newest revision it loads no async engine (nor the ORM that
     SQLAlchemy's asyncio extension imports) and no SQLModel, nor does the first run, whose
     new database gets its schema from the Core tables.

@@ -96,6 +96,7 @@ BAD_AND_BORDERLINE = [
     "re:(unclosed", "re:a*", "re:(?-i:\\bUS\\b)", "re:x|", "暫停", "—", "— *",
     "{暫停,}", "{暫停,—}", "　", "Export-Control{s,} {Ban,HALT}", "ban*", "{ban}*",
     "{a,-}{-,b}", "{1..3}{-,}", "{-,}{x,y}", "{x,y}{,-}*", "{实施,生效}{后,之后}",
+    "!!!", "’’", "ban *", "* ban", "-*", "a-b*", "中国*", "中*国", "\tBan\n*", "a}b",
 ]  # fmt: skip
 
 

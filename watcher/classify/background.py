@@ -44,7 +44,10 @@ _YEAR = re.compile(r"[12](?<!\d[12])(?<!\d[.,][12])(?:9[5-9]|0\d)\d(?![\d%]|[.,]
 _PRESENT = re.compile(
     r"\b(?i:now|currently|still|this (?:year|month|week|quarter)|so far|since|ongoing"
     r"|continu\w*|remain\w*|today|latest|recent\w*)\b"
-    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|以来|以來|本月|今年|近期|最新|早在|此后|此後"
+    # 以来 ("since …") but not 长期以来 / 一直以来 ("for a long time", "all along"):
+    # those date nothing to the present
+    r"|目前|当前|當前|现在|現在|仍|至今|持续|持續|(?<!长期)(?<!長期)(?<!一直)以[来來]"
+    r"|本月|今年|近期|最新|早在|此后|此後"
 )
 
 
@@ -304,11 +307,14 @@ def opens_with_bare_year(text: str, sentence: Sentence) -> bool:
 # decision") and sets it after an earlier event: "The move follows China's October 9
 # announcement of new export restrictions", "This comes weeks after Zimbabwe banned ...",
 # 此举是在…之后; or opens on "before this" (此前，…: what came before the news)
-# ("comes as" and "comes amid" set a simultaneous event: not these)
+# ("comes as" and "comes amid" set a simultaneous event: not these; nor does a wait it
+# follows, "the release follows months of delay", which reports the news as late)
 _FOLLOWS_HEAD = re.compile(
     r"\s*[\"'“‘]?(?i:(?:this|that|it|(?:the|this|that) (?:[a-z-]+\s+){0,2}?"
     r"(?:move|decision|development|announcement|step|action|measure|news|order|notice|approval|release|ruling|change"
-    r"|suspension|resumption|restart|lifting))\s+(?:follows|followed(?!\s+by)"
+    r"|suspension|resumption|restart|lifting))\s+(?:(?:follows|followed(?!\s+by))"
+    # a wait is no earlier event: "the release follows months of delay" is late news
+    r"(?!\s+(?:[a-z]+\s+)?(?:days|weeks|months|years)\s+of\s+(?:delays?|waiting|wait)\b)"
     r"|(?:comes|came)\s+(?:(?:just|only|shortly|barely|(?:[a-z0-9-]+\s+)?(?:hours?|days?"
     r"|weeks?|months?|years?))\s+)?(?:after|on the heels of))\b)"
     r"|\s*(?:此举是在|此舉是在|这是在|這是在|这一举措是在|這一舉措是在|此前|早前|先前)"

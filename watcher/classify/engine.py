@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from functools import partial
 
+from watcher.classify.anaphora import ISSUED, quota_anaphors
 from watcher.classify.background import (
     follows_earlier,
     is_dated_background,
@@ -203,6 +204,8 @@ class Classifier:
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
         if QUOTA in item.labels:
             _add_quota_change(item, folded, sentences, lambda: _year(year, text, published))
+            if ISSUED in item.labels:
+                _add_quota_anaphors(item, lowered, sentences)
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}
 
@@ -473,6 +476,14 @@ def _add_quota_change(
         item.occurrences[change.sentence].append((change.start, change.end, (change.concept,)))
         item.keys[change.sentence].add(change.concept)
         item.labels.add(change.concept)
+
+
+def _add_quota_anaphors(item: _Sentences, lowered: str, sentences: list[Sentence]) -> None:
+    """Read a later sentence's "the release", "this allocation" as a mention of the
+    item's quota (see `anaphora`)."""
+    for index, start, end in quota_anaphors(lowered, sentences, item.keys, QUOTA):
+        item.occurrences[index].append((start, end, (QUOTA,)))
+        item.keys[index].add(QUOTA)
 
 
 def _year(cache: list[int | None], text: str, published: date | None) -> int | None:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from watcher.classify.lists import is_list_comma
 from watcher.domain.terms import (
     GAP_WORDS,
     MAX_EXPANSIONS,
@@ -66,6 +67,18 @@ _ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
 _ASCII_INSIDE = re.compile(r"(?<=[^\x00-\x7f])[\x00-\x7f]+(?=[^\x00-\x7f])")
 _JOIN = 8  # ASCII characters between two runs of other ones that `_OtherKeys` scans over
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _no_clause_mark(folded: str, start: int, end: int) -> bool:
+    """True when no clause ends in folded[start:end] (the gap of an `A ... B` term): no
+    clause mark there but commas joining a list of minerals ("bans gallium, germanium
+    exports", `lists.is_list_comma`)."""
+    mark = _CLAUSE_MARK.search(folded, start, end)
+    while mark is not None:
+        if not is_list_comma(folded, mark.start(), 0, len(folded)):
+            return False
+        mark = _CLAUSE_MARK.search(folded, mark.end(), end)
+    return True
 
 
 class Match(NamedTuple):
@@ -329,7 +342,7 @@ class TermMatcher:
                     if (
                         b_start >= a_end
                         and between.count(" ") + count_cjk(between) // 2 <= GAP_WORDS + 1
-                        and _CLAUSE_MARK.search(between) is None
+                        and _no_clause_mark(folded, a_end, b_start)
                     ):
                         found.append((a_start, b_end, (label,)))
                         labels.add(label)

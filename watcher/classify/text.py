@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from watcher.classify.lists import is_list_comma
+
 _ABBREVIATIONS = frozenset(
     {
         "mr",
@@ -173,6 +175,8 @@ def clause_breaks(text: str, start: int, end: int, lowered: str | None = None) -
     """Offsets (into `text`) where a clause of the sentence [start, end) ends, in order.
 
     `lowered` is the text lower-cased with its length kept, when the caller has it.
+    A comma that joins two minerals of a list ("bans gallium, germanium exports") ends
+    no clause (`lists.is_list_comma`).
     An ASCII text is searched with `str.find` for each mark and word, the same offsets
     as `_CLAUSE_MARK` and `_CLAUSE_WORD` find at a fifth of the cost.
     """
@@ -194,6 +198,9 @@ def clause_breaks(text: str, start: int, end: int, lowered: str | None = None) -
                 break
         else:
             words = []
+    if breaks and "," in lowered[start:end]:
+        # "bans gallium, germanium exports": a comma inside a list of minerals
+        breaks = [b for b in breaks if not is_list_comma(lowered, b, start, end)]
     if words:
         breaks.extend(words)
         breaks.sort()

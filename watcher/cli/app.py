@@ -16,7 +16,6 @@ watcher db upgrade | current   migrate the database, show its revision
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from importlib.metadata import PackageNotFoundError, version
@@ -28,10 +27,9 @@ import typer
 from watcher.cli import mail, rules, views
 from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit
 from watcher.cli.db import db_app
-from watcher.cli.progress import progress_bar
 from watcher.cli.subscribers import subscribers_app
 from watcher.config import WatcherConfig
-from watcher.ops.log import configure_logging
+from watcher.ops.startup import StartRefused, run_service
 
 app = typer.Typer(
     name="watcher",
@@ -82,28 +80,13 @@ def run(
     ] = False,
 ) -> None:
     """Run the watcher until SIGTERM/SIGINT (drains in-flight work, exits 0)."""
-    from watcher.domain.errors import ServiceError, StoreError
-    from watcher.ops.memory import collection_paused, settle_start_up
-
-    with collection_paused():  # start-up: what it makes lives on, then frozen
-        settings = load_or_exit(config)
-        configure_logging(settings.log.level, settings.log.format)
-        # each mode imports only what it runs: `--once` needs no scheduler, probes or metrics
-        if once:
-            from watcher.service.rounds import run_once
-        else:
-            from watcher.service.daemon import Daemon
-    settle_start_up()
+    # a plain `watcher run` command line starts in `watcher.ops.startup` without Typer;
+    # this command is the same service for every other spelling (and for tests)
     try:
-        if once:
-            enabled = sum(1 for source in settings.sources if source.enabled)
-            with progress_bar("Polling sources", enabled) as advance:
-                code = asyncio.run(run_once(settings, advance))
-        else:
-            code = asyncio.run(Daemon(settings, config).run())
-    except (ServiceError, StoreError) as exc:  # cannot start: one line, not a traceback
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        code = run_service(config, once)
+    except StartRefused as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(exc.code) from None
     raise typer.Exit(code)
 
 

@@ -17,14 +17,14 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from watcher.config import WatcherConfig, load_config
+from watcher.config import WatcherConfig
 from watcher.domain.durations import parse_duration
-from watcher.domain.errors import ConfigError, StoreError
+from watcher.domain.errors import StoreError
+from watcher.ops.startup import DEFAULT_CONFIG as DEFAULT_CONFIG  # the commands' default
+from watcher.ops.startup import StartRefused, load_settings
 from watcher.store.db import Database, open_database
 
 T = TypeVar("T")
-
-DEFAULT_CONFIG = Path("config/watcher.yaml")
 
 ConfigOption = Annotated[
     Path,
@@ -50,22 +50,16 @@ def load_or_exit(path: Path, *, look_further: bool = False) -> WatcherConfig:
     the default is first looked for above this folder and in the project this package
     was installed from (`find_config`).
     """
-    if path == DEFAULT_CONFIG and not path.exists():
-        found = find_config() if look_further else None
-        if found is None:
-            typer.echo(
-                f"error: no config file {DEFAULT_CONFIG} in {Path.cwd()}: run from the"
-                " project folder, give --config PATH, or set WATCHER_CONFIG",
-                err=True,
-            )
-            raise typer.Exit(2)
-        typer.echo(f"using {found}", err=True)
-        path = found
+    if look_further and path == DEFAULT_CONFIG and not path.exists():
+        found = find_config()
+        if found is not None:
+            typer.echo(f"using {found}", err=True)
+            path = found
     try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"error: invalid configuration\n{exc}", err=True)
-        raise typer.Exit(2) from None
+        return load_settings(path)
+    except StartRefused as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(exc.code) from None
 
 
 def find_config(start: Path | None = None) -> Path | None:

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from watcher.cli.common import DEFAULT_CONFIG, ConfigOption, load_or_exit, with_database
-from watcher.cli.progress import progress_bar
 from watcher.domain.durations import parse_duration
+from watcher.ops.progress import progress_bar
 
 
 def classify(

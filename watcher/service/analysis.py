@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 from watcher.classify.lint import log_rule_warnings
 from watcher.config import WatcherConfig
 from watcher.domain.items import Signal
-from watcher.domain.stories import encode_sketch, index_keys, sketch_text
+from watcher.domain.stories import index_keys, sketch_text
+from watcher.store.sketch_bytes import SketchBytes
 
 if TYPE_CHECKING:
     from watcher.classify.engine import Classifier
@@ -65,9 +66,10 @@ class Analysis:
     """What an item's text says: its signals, its story sketch and that sketch's story keys.
 
     The sketch travels encoded (`watcher.domain.stories.encode_sketch`), as the item row stores
-    it: bytes cost little to send back from a worker, and a poll decodes only the
-    sketches it compares (an item with no candidate story is never decoded). Both are
-    None when the item was not sketched (clustering off: `analyse(..., sketching=False)`).
+    it: bytes cost little to send back from a worker. Made on a parse thread of the
+    service's own process, the bytes also hold the sketch (`SketchBytes`), so the poll's
+    write does not decode it again. Both are None when the item was not sketched
+    (clustering off: `analyse(..., sketching=False)`).
     """
 
     signals: list[Signal]
@@ -129,7 +131,7 @@ def analyse(
         kinds = [(s.type, s.direction.value) for s in signals]
         sketch = sketch_text(title, body, when, kinds)
         keys = index_keys(sketch)
-        out.append(Analysis(signals, encode_sketch(sketch), keys))
+        out.append(Analysis(signals, SketchBytes.of(sketch), keys))
     return out
 
 

@@ -105,6 +105,23 @@ class Driver:
             params.append(values)
         self._cursor.executemany(sql, params)
 
+    def execute_rows(
+        self, statement: Executable, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """`statement` once per row of `rows` (the driver's executemany), each row the
+        values of the parameters `names` as the driver takes them: the caller converts
+        what needs it (`to_db`), once per distinct value, where `execute_many` calls a
+        converter for every row. `names` must be the statement's parameters in its own
+        order (ValueError otherwise): the story keys' 60,000 rows of a cold round were
+        built as mappings and read back name by name."""
+        compiled = self._compiled(statement)
+        if compiled.expanding:
+            raise ValueError("execute_rows takes no expanding IN parameters")
+        if tuple(names) != compiled.names:
+            raise ValueError(f"parameters {tuple(names)} are not {compiled.names}")
+        if rows:
+            self._cursor.executemany(self._numbered(compiled.sql), rows)
+
     def insert_rows(
         self,
         table: Table,
@@ -190,7 +207,8 @@ class Driver:
                 if not items:
                     raise ValueError(f"empty IN list for {name!r}")
                 sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({_marks(len(items))})", 1)
-                values.extend(convert(v) for v in items)
+                # a poll's IN lists are keys and ids (hundreds of values, none converted)
+                values.extend(items if convert is _same else map(convert, items))
             else:
                 values.append(convert(_value(compiled, params, name)))
         return self._numbered(sql), values

@@ -26,6 +26,7 @@ from watcher.domain.story_facts import described
 from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
+from watcher.store.sketch_bytes import sketch_of
 from watcher.store.source_state import Success, save_successes
 from watcher.store.story_index import Filing, Lookup, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
@@ -210,7 +211,7 @@ def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
     if not clustering:
         return _Prepared(plan.fingerprint, plan.keys or frozenset())
     fingerprint, keys = plan.sketched()
-    sketch = decode_sketch(fingerprint)
+    sketch = sketch_of(fingerprint)  # held, when the parse pool sketched it on a thread
     if sketch is None:
         return _Prepared(fingerprint, keys)
     return _Prepared(fingerprint, keys, sketch, script_keys(sketch), sketch.bars)

@@ -8,15 +8,14 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select, type_coerce
-from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.types import TypeDecorator
 
 from watcher.domain.stories import (
     CONTRADICTING,
@@ -32,7 +31,7 @@ from watcher.domain.stories import (
 )
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
-from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
+from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS, micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +50,6 @@ class Lookup:
 
 
 _K = STORY_KEYS.c
-
-
-class _AsStored(TypeDecorator[Any]):
-    """A column read as the driver returns it, no result converter: `UTCDateTime`'s
-    stored form (SQLite: fixed-width ISO text, whose order is the instants' order;
-    PostgreSQL: aware datetimes), compared only with values `Driver.to_db` converted
-    through the column's own type."""
-
-    impl = String
-    cache_ok = True
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
 
 
 # a key's postings as one row, its item ids joined by commas: a poll's lookup read about
@@ -105,10 +91,10 @@ KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
 # the items it shortlists first (a seek each, by primary key, a few bytes), and the rows
 # in `items` (each with its sketch) only of the items no mask bars.
 HEAD = -1
-# the moment as the database holds it (no converter: a poll reads about 500 head rows,
-# each of another moment, and converting them was two thirds of reading them); the
-# lookup compares it with window bounds converted once to that form (`Driver.to_db`)
-HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, _AsStored()), _K.bars).where(
+# the moment as the database holds it, microseconds (`micros`; no converter: a poll
+# reads about 500 head rows, each of another moment); the lookup compares it with
+# window bounds converted once to that form
+HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, BigInteger()), _K.bars).where(
     _K.key == HEAD, _K.item_id.in_(bindparam("ids", expanding=True))
 )
 SKETCHES = select(
@@ -188,18 +174,19 @@ def lookup(
             [{"key": key, "marked_at": now} for key in sorted(newly_hot)],
         )
         hot |= newly_hot
-    shortlists = [shortlist(keys, postings, hot) for keys, _ in wanted]
+        for key in newly_hot:  # the postings hold no hot key: shortlisted as if not asked
+            del postings[key]
+    shortlists = [shortlist(keys, postings) for keys, _ in wanted]
     heads = _heads(driver, sorted(set().union(*map(set, shortlists))))
     # first the stories barred by the masks of the items each window holds (a story
     # barred by one is barred whole); the rows of the other items are read, once
-    stored = driver.to_db(_K.moment)
     masked = [
         _masked(
             sketches[i] if sketches else None,
             ids,
             heads,
-            stored(when - window),
-            stored(when + window),
+            micros(when - window),
+            micros(when + window),
         )
         for i, ((_, when), ids) in enumerate(zip(wanted, shortlists, strict=True))
     ]
@@ -233,41 +220,35 @@ def lookup(
 
 
 _ByKind = Mapping[int, frozenset[int]]  # an item's facts by kind (`facts_by_kind`)
-# an item's story, moment (as stored, `HEADS`) and bar mask
-_Head = tuple[int, Any, int]
+# an item's story, moment (microseconds as stored, `HEADS`) and bar mask
+_Head = tuple[int, int, int]
 
 
 def _masked(
     sketch: Sketch | None,
     ids: Sequence[int],
     heads: Mapping[int, _Head],
-    first: Any,
-    last: Any,
+    first: int,
+    last: int,
 ) -> tuple[set[int], list[int]]:
     """The stories of the items of `ids` within [first, last] (bounds as the database
-    stores a moment, `Driver.to_db` of the column) that an item's bar mask
+    stores a moment, `micros`) that an item's bar mask
     bars against the new item's `sketch` (`mask_barring`: only where `_barred` would bar
     it by the item's facts), and the ids, in the order of `ids`, whose rows are still
     to read and test: those within [first, last] whose story none of these bars, and
     those without a head row (filed before migration 0012), wherever they stand."""
     barred: set[int] = set()
+    found = [(item_id, heads.get(item_id)) for item_id in ids]
+    # the heads within [first, last]; the others are neither tested nor read
+    near = [(item_id, head) for item_id, head in found if head is None or first <= head[1] <= last]
     if sketch is not None and not sketch.by_kind.keys().isdisjoint(CONTRADICTING):
         bars = mask_barring(sketch.bars)
-        for item_id in ids:
-            head = heads.get(item_id)
-            if (
-                head is not None
-                and head[0] not in barred
-                and first <= head[1] <= last
-                and bars(head[2])
-            ):
+        for _, head in near:
+            if head is not None and head[0] not in barred and bars(head[2]):
                 barred.add(head[0])
-    return barred, [
-        item_id
-        for item_id in ids
-        if (head := heads.get(item_id)) is None
-        or (head[0] not in barred and first <= head[1] <= last)
-    ]
+    if not barred:
+        return barred, [item_id for item_id, _ in near]
+    return barred, [item_id for item_id, head in near if head is None or head[0] not in barred]
 
 
 def _barred(
@@ -307,22 +288,26 @@ class Filing:
     bars: int
 
 
+_FILED = ("key", "item_id", "story_id", "source", "moment", "bars")  # `FILE_KEY`'s parameters
+
+
 def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
     """File each item of `source` under its keys and its `HEAD` row (`story_keys` rows,
-    one statement); the head row alone carries the bar mask."""
-    rows = [
-        {
-            "key": key,
-            "item_id": filing.item_id,
-            "story_id": filing.story_id,
-            "source": source,
-            "moment": filing.moment,
-            "bars": filing.bars if key == HEAD else None,
-        }
-        for filing in filings
-        for key in (HEAD, *filing.keys)
-    ]
-    driver.execute_many(FILE_KEY, rows)
+    one statement); the head row alone carries the bar mask.
+
+    The rows go in key order: the keys are hashes, so a poll's 700 rows land on as many
+    leaves of the table's key order, and in order each leaf is visited once."""
+    rows: list[tuple[Any, ...]] = []
+    for filing in filings:
+        # `micros` is the column's own converter (`UTCMicros`), called once per item
+        item_id, story_id, moment = filing.item_id, filing.story_id, micros(filing.moment)
+        rows.append((HEAD, item_id, story_id, source, moment, filing.bars))
+        rows.extend([(key, item_id, story_id, source, moment, None) for key in filing.keys])
+    rows.sort(key=_ROW_ORDER)
+    driver.execute_rows(FILE_KEY, _FILED, rows)
+
+
+_ROW_ORDER = operator.itemgetter(0, 1)  # a row's key and item: the table's primary key
 
 
 def _posted(
@@ -330,14 +315,17 @@ def _posted(
 ) -> list[int]:
     """`keys` less the script keys of each script under whose keys (`script_tag`) no
     other source filed an item within [start, end]: their postings are empty."""
-    tags = {tag for key in keys if (tag := script_tag(key)) is not None}
+    # a story key is a 32-bit hash (`index_keys`): only keys above are asked for a tag
+    tags = {tag for key in keys if key > _FACT and (tag := script_tag(key)) is not None}
     dates = {"source": source, "start": start, "end": end}
     empty = {
         tag
         for tag in tags
         if not driver.fetch(ANY_POSTED, {"low": tag << 32, "high": tag << 32 | _FACT} | dates)
     }
-    return [key for key in keys if script_tag(key) not in empty] if empty else keys
+    if not empty:
+        return keys
+    return [key for key in keys if key <= _FACT or script_tag(key) not in empty]
 
 
 _FACT = 2**32 - 1  # the fact's bits of a script key

@@ -9,7 +9,7 @@ schema's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -65,6 +65,34 @@ def unique_key(table: Table, name: str) -> UniqueConstraint:
         if isinstance(constraint, UniqueConstraint) and constraint.name == name:
             return constraint
     raise LookupError(f"{table.name} has no unique constraint {name}")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(value: datetime) -> int:
+    """An aware datetime as whole microseconds since the Unix epoch (`UTCMicros`' stored
+    form): exact, since a datetime holds whole microseconds, and ordered as the
+    instants are. A naive datetime raises ValueError."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use UTC-aware values")
+    return (value - _EPOCH) // _MICROSECOND
+
+
+class UTCMicros(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes stored as integer microseconds since the epoch
+    (`micros`), the same on every engine: 8 bytes where SQLite's text form takes 26, and
+    compared as integers. Read back as aware UTC datetimes."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> int | None:
+        return None if value is None else micros(value)
+
+    def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
+        return None if value is None else _EPOCH + value * _MICROSECOND
 
 
 METADATA = MetaData()
@@ -137,7 +165,9 @@ ITEMS = Table(
 # The index that finds the earlier items a new one may join without reading them all:
 # `moment` is the item's date (published, else first fetched), `source` and `story_id`
 # are copied from the item so a lookup needs no join. On SQLite the table is its primary
-# key's B-tree (WITHOUT ROWID): a lookup by key finds whole postings.
+# key's B-tree (WITHOUT ROWID): a lookup by key finds whole postings. The moment is an
+# integer (`UTCMicros`, migration 0013): the keys are hashes, so a poll's rows land on
+# hundreds of the tree's leaves, and a smaller row means fewer leaves to write back.
 STORY_KEYS = Table(
     "story_keys",
     METADATA,
@@ -145,7 +175,7 @@ STORY_KEYS = Table(
     Column("item_id", Integer, ForeignKey("items.id"), primary_key=True, index=True),
     Column("story_id", Integer, nullable=False),
     Column("source", String(64), nullable=False),
-    Column("moment", UTCDateTime(), nullable=False),
+    Column("moment", UTCMicros(), nullable=False),
     # the item's contradicting facts, folded (`watcher.domain.stories.bar_mask`): a lookup
     # bars most contradicting items by it before reading their rows; NULL: filed before
     # migration 0012, read and tested as before

@@ -1,4 +1,5 @@
-"""Progress bars for long operations, shown only when a person watches a terminal."""
+"""Progress bars for long operations, shown only when a person watches a terminal (outside
+`watcher.cli`, whose package loads Typer: `watcher.ops.startup` draws one without it)."""
 
 from __future__ import annotations
 
