@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from tests.cli import watcher
-from tests.conftest import WriteConfig
+from tests.conftest import ROOT, WriteConfig
 from watcher.cli import app
 from watcher.ops.startup import DEFAULT_CONFIG, run_arguments
 
@@ -107,9 +109,24 @@ def test_no_default_config_ends_as_the_typer_command_ends(tmp_path: Path) -> Non
     assert str(tmp_path) in direct.stderr
 
 
+def _typer_process(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The Typer app's command line in a child process: a round configures logging for
+    the whole process, so it must not run in the test's own."""
+    return subprocess.run(
+        [sys.executable, "-c", "from watcher.cli import app; app()", *argv],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_an_idle_round_through_both_doors_exits_0(write_config: WriteConfig) -> None:
     """A config with nothing to poll: one round, exit 0, by the script and by Typer."""
     path = str(write_config())
     direct = watcher("run", "--once", "--config", path)
     assert direct.returncode == 0, direct.stderr
-    assert _through_typer("run", "--once", "--config", path)[0] == 0
+    through_typer = _typer_process("run", "--once", "--config", path)
+    assert through_typer.returncode == 0, through_typer.stderr
