@@ -238,16 +238,18 @@ def _masked(
     to read and test: those within [first, last] whose story none of these bars, and
     those without a head row (filed before migration 0012), wherever they stand."""
     barred: set[int] = set()
-    found = [(item_id, heads.get(item_id)) for item_id in ids]
-    # the heads within [first, last]; the others are neither tested nor read
-    near = [(item_id, head) for item_id, head in found if head is None or first <= head[1] <= last]
+    # the heads within [first, last] (and the items without one); the others are neither
+    # tested nor read
+    near = [
+        (item_id, head)
+        for item_id in ids
+        if (head := heads.get(item_id)) is None or first <= head[1] <= last
+    ]
     if sketch is not None and not sketch.by_kind.keys().isdisjoint(CONTRADICTING):
         bars = mask_barring(sketch.bars)
         for _, head in near:
             if head is not None and head[0] not in barred and bars(head[2]):
                 barred.add(head[0])
-    if not barred:
-        return barred, [item_id for item_id, _ in near]
     return barred, [item_id for item_id, head in near if head is None or head[0] not in barred]
 
 
