@@ -1,0 +1,67 @@
+"""Quota and scrap readings of the default rules (issue 17, pass h30d), on sentences
+written for them: a quota's size cited in other news, the English of Chinese quota
+notices, and what scrap holders and recyclers do with their feed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.conftest import ROOT
+from watcher.classify.engine import Classifier
+from watcher.config.load import load_config
+from watcher.domain.items import Direction
+
+PUBLISHED = date(2025, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    """The classifier of config/watcher.yaml (default rules included)."""
+    return Classifier.from_config(load_config(ROOT / "config" / "watcher.yaml", environ={}))
+
+
+def _found(classifier: Classifier, title: str, body: str) -> dict[str, Direction]:
+    signals = classifier.classify(title, body, published=PUBLISHED)
+    return {s.type: s.direction for s in signals if not s.speculative}
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        # a price round-up citing the year's quota size further down: background
+        (
+            "Antimony ingot prices climb for a fifth week",
+            "Antimony ingot prices rose again this week as traders restocked. "
+            "Sellers pointed to the year's antimony mining quota, which was 8% lower "
+            "than last year's.",
+            {},
+        ),
+        (
+            "",
+            "北方某稀土企业发布半年度业绩预告,预计净利润同比下滑。"
+            "供给方面,今年第一批稀土开采指标同比增长,产品价格承压。",
+            {},
+        ),
+        # the same size named in the lead is the item's news
+        (
+            "Antimony mining quota cut",
+            "The year's antimony mining quota is 8% lower than last year's, traders said.",
+            {"quota_delay": Direction.TIGHTENING},
+        ),
+        # a quota still withheld is a state that holds, news wherever it is named
+        (
+            "Antimony ingot prices climb for a fifth week",
+            "Antimony ingot prices rose again this week as traders restocked. "
+            "Sellers said the year's antimony mining quota has still not been issued.",
+            {"quota_delay": Direction.TIGHTENING},
+        ),
+    ],
+)
+def test_a_quota_size_cited_in_other_news_is_background(
+    classifier: Classifier, title: str, body: str, expected: dict[str, Direction]
+) -> None:
+    """A quota's size against the prior period, named only after a lead about something
+    else, cites an earlier issue; a size in the lead, or a quota still late, is news."""
+    assert _found(classifier, title, body) == expected
