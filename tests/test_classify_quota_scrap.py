@@ -65,3 +65,37 @@ def test_a_quota_size_cited_in_other_news_is_background(
     """A quota's size against the prior period, named only after a lead about something
     else, cites an earlier issue; a size in the lead, or a quota still late, is news."""
     assert _found(classifier, title, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "The antimony output limitation sent to the provinces is increased by 1,500 "
+            "tons compared with last year.",
+            {"quota_delay": Direction.EASING},
+        ),
+        (
+            "The ministry said the targets for the separation and smelting of rare earths "
+            "were cut for the second half.",
+            {"quota_delay": Direction.TIGHTENING},
+        ),
+        (
+            "The ministry lowered the total control indicators for rare earth mining.",
+            {"quota_delay": Direction.TIGHTENING},
+        ),
+        # the notice's drafting aside ("下同") is no cut
+        (
+            "The first batch of antimony mining control indicators (antimony metal content, "
+            "the same below) is 40,000 tons.",
+            {},
+        ),
+    ],
+)
+def test_the_english_of_chinese_quota_notices_names_a_quota(
+    classifier: Classifier, body: str, expected: dict[str, Direction]
+) -> None:
+    """Translations of 总量控制指标 and 开采总量控制 ("control indicators", "output
+    limitation", "targets for separation and smelting") name a production quota, and a
+    notice's "the same below" says nothing about its size."""
+    assert _found(classifier, "", body) == expected
