@@ -99,3 +99,40 @@ def test_the_english_of_chinese_quota_notices_names_a_quota(
     limitation", "targets for separation and smelting") name a production quota, and a
     notice's "the same below" says nothing about its size."""
     assert _found(classifier, "", body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # holders dumping scrap: scrap made ample
+        (
+            "本周废钨市场持货商集中抛售,回收料价格走低。",
+            {"scrap_shortage": Direction.EASING},
+        ),
+        # recyclers outbidding each other for feed: recyclers short of it
+        (
+            "Magnet recyclers in Baotou are bidding higher just to secure feedstock, traders said.",
+            {"scrap_shortage": Direction.TIGHTENING},
+        ),
+        # an export ban on a Chinese-named scrap is a scrap curb, not an export control
+        (
+            "商务部宣布自下月起禁止出口废磁材,以保障国内稀土回收企业原料。",
+            {"scrap_shortage": Direction.TIGHTENING},
+        ),
+        # the near misses: a sell-off of something else, bidding for a mine
+        (
+            "钨精矿市场本周出现抛售,价格回落。",
+            {},
+        ),
+        (
+            "Two groups are bidding higher to secure the copper mine, bankers said.",
+            {},
+        ),
+    ],
+)
+def test_what_holders_and_recyclers_do_with_scrap(
+    classifier: Classifier, body: str, expected: dict[str, Direction]
+) -> None:
+    """Scrap named in Chinese by what it was (废钨, 废磁材), holders dumping it (抛售) and
+    recyclers outbidding each other for feed read as scrap_shortage, in their direction."""
+    assert _found(classifier, "", body) == expected
