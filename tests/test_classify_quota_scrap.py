@@ -57,6 +57,21 @@ def _found(classifier: Classifier, title: str, body: str) -> dict[str, Direction
             "Sellers said the year's antimony mining quota has still not been issued.",
             {"quota_delay": Direction.TIGHTENING},
         ),
+        # a permit made shorter-lived is a rule that holds, not a size
+        (
+            "Nickel pig iron prices climb",
+            "Nickel pig iron prices climbed again this week. "
+            "The government shortened the validity of nickel mining work plans from three "
+            "years to one, tightening supply.",
+            {"quota_delay": Direction.TIGHTENING},
+        ),
+        # another rule's hit in the quota's sentence is not the quota's to make background
+        (
+            "Tungsten prices soar",
+            "Tungsten prices soared this week. Mines in Jiangxi were halted, and the "
+            "tungsten mining quota is 5% lower than last year's.",
+            {"ore_supply_disruption": Direction.TIGHTENING},
+        ),
     ],
 )
 def test_a_quota_size_cited_in_other_news_is_background(

@@ -9,9 +9,9 @@ down cites an issue that came before: "钨价上涨的核心是供给端……20
 
 A quota still late or withheld is different: that is a state that holds while the item
 is written ("the RKABs are not issued yet, so nobody dares to start production"), and it
-stays news wherever it is named. So only a hit whose cues are all size changes, with no
-wait or withholding among them, is read as cited, and only when no sentence of the lead
-names a quota.
+stays news wherever it is named, and so does a permit made shorter-lived (a rule that
+holds from then on). So only a sentence that names a quota's size change and none of
+those states is read as cited, and only when no sentence of the lead names a quota.
 """
 
 from __future__ import annotations
@@ -24,28 +24,32 @@ from watcher.classify.rules import Hit
 QUOTA = "quota"
 # a change of the quota's size, in words or read from its figures (see `figures`)
 SIZE = frozenset({"change_up", "change_down", "quota_cut", "quota_raise"})
-# a quota late, withheld, awaited, issued after a wait or enforced: a state, not a size
-WAIT = frozenset(
+# a quota late, withheld, awaited, issued after a wait, enforced, or its permits made
+# shorter-lived: a state that holds, not a size
+STATE = frozenset(
     {
         "quota_late",
-        "not_yet",
-        "quota_issued",
         "quota_after_wait",
         "quota_enforced",
         "quota_crackdown",
+        "quota_shortened",
     }
 )
 
 
 def mark_cited_sizes(hits: Sequence[Hit], keys: Sequence[set[str]], lead: int) -> None:
-    """Make background each hit after the lead (`lead` is the first sentence after it)
-    that names a quota and only a change of its size, when no lead sentence names a
-    quota. `keys` are the concepts of each sentence of the item."""
+    """Make background each hit on a quota after the lead (`lead` is the first sentence
+    after it) whose sentence names a change of the quota's size and no state of it, when no
+    lead sentence names a quota. `keys` are the concepts of each sentence of the item."""
     if any(QUOTA in held for held in keys[:lead]):
         return
     for hit in hits:
         if hit.background or hit.sentence < lead:
             continue
-        labels = {span.label for span in hit.spans}
-        if QUOTA in labels and not labels.isdisjoint(SIZE) and labels.isdisjoint(WAIT):
+        held = keys[hit.sentence]
+        if (
+            not held.isdisjoint(SIZE)
+            and held.isdisjoint(STATE)
+            and any(span.label == QUOTA for span in hit.spans)
+        ):
             hit.background = True
