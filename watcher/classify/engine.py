@@ -25,7 +25,6 @@ from watcher.classify.background import (
     opens_with_bare_year,
     reference_year,
 )
-from watcher.classify.cited_quota import mark_cited_sizes
 from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
@@ -302,10 +301,8 @@ class Classifier:
                             )
                         hit.background = dated[index]
                     hits.append(hit)
-            lead = lead_end(has_title)
-            if QUOTA in labels:
-                mark_cited_sizes(hits, item.keys, lead)
             news = [h for h in hits if not h.background]
+            lead = lead_end(has_title)
             if hits and not news and compiled.lead_easing:
                 # the lead eases what only background sentences name ("宜春锂云母企业陆续
                 # 复产" over "此前，…停产整改"): the easing is the news, the background
