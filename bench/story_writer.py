@@ -30,17 +30,7 @@ from bench.control import ROOT, FarmProcess
 from bench.run import _common, _spec, parse_args
 
 _TIMED_POLL = ("lookup", "file_keys", "_insert_signals", "_queue", "_stored_ids")
-_TIMED_INDEX = (
-    "_heads",
-    "_sketch_rows",
-    "_posted",
-    "_known_hot",
-    "_masked",
-    "_barred",
-    "_candidate",
-    "shortlist",
-    "hot_keys",
-)
+_TIMED_INDEX = ("_heads", "_sketch_rows", "_posted", "_known_hot", "_masked", "_barred")
 
 
 def _timed(owner: Any, name: str, parts: dict[str, float]) -> None:
@@ -57,28 +47,8 @@ def _timed(owner: Any, name: str, parts: dict[str, float]) -> None:
     setattr(owner, name, timed)
 
 
-def _timed_statements(driver: Any, module: Any, parts: dict[str, float]) -> None:
-    """Replace `driver.fetch` by itself adding its thread CPU to `parts["fetch NAME"]`, NAME
-    the capitalised name `module` gives the statement (`POSTINGS`, `HEADS`, ...), else
-    "other"."""
-    names = {id(value): name for name, value in vars(module).items() if name.isupper()}
-    original: Callable[..., Any] = driver.fetch
-
-    def fetch(self: Any, statement: Any, params: Any = None) -> Any:
-        began = time.thread_time()
-        try:
-            return original(self, statement, params)
-        finally:
-            name = "fetch " + names.get(id(statement), "other")
-            parts[name] = parts.get(name, 0.0) + time.thread_time() - began
-
-    driver.fetch = fetch
-
-
 def worker(params_json: str, out: str) -> None:
     """In the worker process: the timers in place, then `stories_cold` as the bench runs it."""
-    from sqlalchemy.engine.default import DefaultDialect
-
     import bench.scenarios as scenarios
     import watcher.store.poll as poll
     import watcher.store.story_index as story_index
@@ -92,8 +62,6 @@ def worker(params_json: str, out: str) -> None:
     for name in _TIMED_INDEX:
         _timed(story_index, name, parts)
     _timed(Driver, "insert_ids", parts)
-    _timed(DefaultDialect, "do_commit", parts)
-    _timed_statements(Driver, story_index, parts)
     one_round = scenarios._round
 
     async def measured(config: Any, profiler: Any = None) -> dict[str, Any]:

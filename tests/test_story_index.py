@@ -38,8 +38,8 @@ from watcher.store.db import create_engine
 from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
-from watcher.store.story_index import HEAD, Lookup, _known_hot, _posted, lookup
-from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
+from watcher.store.story_index import HEAD, Lookup, _posted, lookup
+from watcher.store.tables import ITEMS, STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -327,36 +327,6 @@ async def test_a_lookup_asks_for_script_keys_only_of_a_script_another_source_fil
     assert before == index_keys(english)
     assert after == set(keys)
     assert own == index_keys(english)  # its own source's keys are no other source's
-
-
-async def test_the_known_hot_keys_are_the_keys_asked_marked_within_the_window(
-    make_config: MakeConfig, database_url: str
-) -> None:
-    """Of the keys asked, those marked hot at or after `since` are known hot; a key marked
-    before it (its window has passed) and a hot key not asked for are not."""
-    config = make_config(database={"url": database_url})
-    since = NOW - timedelta(days=7)
-    marks = {
-        1: since,  # marked at the window's first instant
-        2: NOW,
-        2**61 + 5: NOW - timedelta(days=1),  # a script key (above 32 bits)
-        3: since - timedelta(microseconds=1),  # its window has passed
-        4: NOW,  # hot, but not asked for
-    }
-
-    def mark(connection: Connection) -> None:
-        connection.execute(
-            HOT_STORY_KEYS.insert(), [{"key": k, "marked_at": at} for k, at in marks.items()]
-        )
-
-    def known(connection: Connection) -> set[int]:
-        return _known_hot(Driver(connection), [1, 2, 3, 2**61 + 5, 7], since)
-
-    async with Runtime(config) as rt:
-        assert await rt.db.run_read(known) == set()
-        await rt.db.run_write(mark)
-        found = await rt.db.run_read(known)
-    assert found == {1, 2, 2**61 + 5}
 
 
 async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_rows_back(

@@ -8,9 +8,8 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
-import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,10 +81,10 @@ ANY_POSTED = (
     )
     .limit(1)
 )
-# every key marked hot within the window, in one statement: a window holds a few hundred
-# (each stands for 64 or more postings), where a poll asks about 700 keys, and binding
-# and seeking each of them cost the writer's thread about 0.4 ms a poll
-KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(HOT_STORY_KEYS.c.marked_at >= bindparam("since"))
+KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
+    HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
+    HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
+)
 # The key of an item's head row: filed with its story keys, never looked up as one (story
 # keys are 32-bit hashes and `script_keys` above 2**60), it carries the item's story,
 # date and bar mask (`watcher.domain.stories.bar_mask`). A lookup reads the head rows of
@@ -161,13 +160,13 @@ def lookup(
     times = [when for _, when in wanted]
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
-    hot = _known_hot(driver, every, now - window)
+    hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     asked = _posted(driver, [k for k in every if k not in hot], source, start, end)
     for chunk in chunked(asked):
         rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
         for key, ids in rows:  # a key is in one chunk only: one row each
-            postings[key] = _IDS("[" + ids + "]")[0]
+            postings[key] = list(map(int, ids.split(",")))
     newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(
@@ -332,16 +331,13 @@ def _posted(
 
 
 _FACT = 2**32 - 1  # the fact's bits of a script key
-# a key's postings, "12,40,977" (`POSTINGS`), read as the JSON array of their ids: the
-# json module's C decoder makes the list of ints in one call, about a fifth faster than
-# splitting and converting each (a round reads about 373,000 ids); (list, end) returned
-_IDS: Callable[[str], tuple[list[int], int]] = json.JSONDecoder().raw_decode
 
 
-def _known_hot(driver: Driver, keys: list[int], since: datetime) -> set[int]:
-    """The keys of `keys` marked hot at or after `since`."""
-    marked = {row[0] for row in driver.fetch(KNOWN_HOT, {"since": since})}
-    return marked.intersection(keys)
+def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
+    found: list[int] = []
+    for chunk in chunked(keys):
+        found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
+    return found
 
 
 def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
