@@ -370,8 +370,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
     `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
-    scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
-    (`_translated`). Shared wording alone
+    scripts share hardly a word, and `TRANSLATED` shared days or figures, or one of them
+    and a shared proper name, are their evidence (`_translated`). Shared wording alone
     is weak evidence in trade press, whose templates and follow-ups reuse it; titles are
     not evidence (templated headlines repeat, and many items have none). The thresholds
     were chosen on the dev split of tests/data/stories/real (README.md there).
@@ -390,7 +390,10 @@ def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
     an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
-    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script. A proper name
+    both give (`_share_name`: 赣锋锂业 and "Ganfeng Lithium", 商务部 and "MOFCOM") counts as
+    one, as the name is part of the shared wording of two reports in one script; a name
+    alone is not enough (a company is named in every report of its series).
 
     When they share a pinning fact and name no other day (`_event_days`), the same signal
     (type and direction) about a shared actor (a material or a country both name,
@@ -406,7 +409,13 @@ def _translated(a: Sketch, b: Sketch) -> float:
     if pinned and _same_signal_actor(a, b):
         days, other_days = _event_days(a, b)
         pinned += days == other_days
-    return pinned / TRANSLATED
+    return (pinned + _share_name(a, b)) / TRANSLATED
+
+
+def _share_name(a: Sketch, b: Sketch) -> bool:
+    """True when both items give one proper name (`NAME`: a company, mine or agency, read
+    in either script with one key, `watcher.domain.story_names`)."""
+    return not a.of_kind(NAME).isdisjoint(b.of_kind(NAME))
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
