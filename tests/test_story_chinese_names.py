@@ -13,7 +13,13 @@ import pytest
 
 from watcher.domain.chinese_names import chinese_names_of, pinyin_key
 from watcher.domain.name_table import NAMES
-from watcher.domain.stories import contradictions, same_story, sketch_text
+from watcher.domain.stories import (
+    MIN_SHARED_KEYS,
+    contradictions,
+    same_story,
+    script_keys,
+    sketch_text,
+)
 from watcher.domain.story_facts import NAME, fact_values, normal_text
 from watcher.domain.story_names import names_of
 
@@ -107,3 +113,48 @@ def test_two_chinese_notices_of_one_frame_on_two_companies_are_two_events() -> N
     assert "name" in contradictions(lanfeng, cuiping)
     assert not same_story(lanfeng, cuiping)
     assert same_story(lanfeng, sketch_text(*CHINESE, when=when))
+
+
+def test_a_shared_name_counts_only_beside_a_shared_day_and_no_other_day() -> None:
+    """Across scripts a company's name is evidence only with a shared pinning fact and
+    when neither report names a day the other lacks: a later report recalling the day of
+    the halt, dated by its own day, is another event."""
+    when = date(2026, 3, 20)
+    english = sketch_text(*ENGLISH, when=when)
+    later = (
+        "岚峰锂业碳酸锂工厂复产",
+        "岚峰锂业3月18日公告称，3月3日停产的碳酸锂工厂已完成整改并恢复生产。",
+    )
+    assert "lanfeng" in _names(*later)
+    assert not same_story(english, sketch_text(*later, when=when))
+    undated = sketch_text(ENGLISH[0], ENGLISH[1].replace(" on March 3", ""), when=when)
+    assert not same_story(undated, sketch_text(*CHINESE, when=when))  # a name, no day
+
+
+def test_an_agency_named_by_both_is_no_evidence_of_one_event() -> None:
+    """A ministry is named in every one of its announcements: two reports in two scripts
+    sharing a day and MOFCOM (商务部) alone do not join; sharing a company's name do."""
+    when = date(2026, 3, 4)
+    english = sketch_text(
+        "Ministry statement",
+        "The Ministry of Commerce said on March 3 that it would review export licences.",
+        when=when,
+    )
+    chinese = sketch_text("商务部", "商务部3月3日表示，将审查出口许可证。", when=when)
+    assert "mofcom" in _names("商务部", "商务部3月3日表示，将审查出口许可证。")
+    assert not same_story(english, chinese)
+
+
+def test_names_are_filed_for_the_other_script_only_beside_a_pinning_fact() -> None:
+    """An item with a day files its company names for reports in the other script (and
+    looks them up), so a pair sharing a day and a name shares two keys; an agency's name
+    and an item with no pinning fact file none."""
+    when = date(2026, 3, 4)
+    english, chinese = sketch_text(*ENGLISH, when=when), sketch_text(*CHINESE, when=when)
+    filed, _ = script_keys(chinese)
+    _, looked_up = script_keys(english)
+    assert len(filed & looked_up) >= MIN_SHARED_KEYS  # the day and "lanfeng"
+    undated = sketch_text(ENGLISH[0], "Lanfeng Lithium said it had halted its plant.")
+    assert script_keys(undated) == (frozenset(), frozenset())
+    ministry = sketch_text("商务部", "商务部3月3日表示，将审查出口许可证。", when=when)
+    assert len(script_keys(ministry)[0]) == 1  # the day alone

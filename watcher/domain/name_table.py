@@ -21,45 +21,53 @@ from typing import NamedTuple
 
 class Name(NamedTuple):
     """One entry: `key` as `story_names.names_of` gives it, the English `phrases` (case
-    as written) that name it beyond that key, and the `chinese` forms (simplified)."""
+    as written) that name it beyond that key, the `chinese` forms (simplified), and
+    whether it is an `agency` (a government body, named in every report of its many
+    announcements: `AGENCIES`)."""
 
     key: str
     phrases: tuple[str, ...]
     chinese: tuple[str, ...]
+    agency: bool = False
+
+
+def _agency(key: str, phrases: tuple[str, ...], chinese: tuple[str, ...]) -> Name:
+    """A government body's entry (`Name.agency`)."""
+    return Name(key, phrases, chinese, agency=True)
 
 
 NAMES: tuple[Name, ...] = (
     # Chinese agencies (the short forms Chinese reports use, and the English long forms)
-    Name(
+    _agency(
         "mofcom",
         ("MOFCOM", "Ministry of Commerce", "Commerce Ministry", "commerce ministry"),
         ("商务部", "中国商务部"),
     ),
-    Name(
+    _agency(
         "miit",
         ("Ministry of Industry and Information Technology",),
         ("工信部", "工业和信息化部", "工业与信息化部"),
     ),
-    Name(
+    _agency(
         "gacc",
         ("General Administration of Customs", "customs administration"),
         ("海关总署",),
     ),
-    Name("mnr", ("Ministry of Natural Resources",), ("自然资源部", "国土资源部")),
-    Name(
+    _agency("mnr", ("Ministry of Natural Resources",), ("自然资源部", "国土资源部")),
+    _agency(
         "ndrc",
         ("National Development and Reform Commission",),
         ("国家发改委", "国家发展改革委", "国家发展和改革委员会", "发改委"),
     ),
-    Name("state council", ("State Council",), ("国务院",)),
+    _agency("state council", ("State Council",), ("国务院",)),
     # foreign agencies that Chinese reports name
-    Name(
+    _agency(
         "us commerce department",
         ("Commerce Department", "Department of Commerce"),
         ("美国商务部",),
     ),
-    Name("bis", ("Bureau of Industry and Security",), ("工业与安全局", "工业和安全局")),
-    Name("jogmec", ("JOGMEC",), ("日本能源金属矿产资源机构", "日本石油天然气金属矿产资源机构")),
+    _agency("bis", ("Bureau of Industry and Security",), ("工业与安全局", "工业和安全局")),
+    _agency("jogmec", ("JOGMEC",), ("日本能源金属矿产资源机构", "日本石油天然气金属矿产资源机构")),
     # Chinese companies named by translation or by an older spelling in English
     Name(
         "cmoc",
@@ -121,3 +129,7 @@ NAMES: tuple[Name, ...] = (
     Name("energy fuels", ("Energy Fuels",), ("能源燃料公司",)),
     Name("usa rare earth", ("USA Rare Earth",), ("美国稀土公司",)),
 )
+
+# The keys of agencies: every announcement, press conference and licence of a ministry
+# names it, so two reports sharing one are not thereby reports of one event
+AGENCIES = frozenset(name.key for name in NAMES if name.agency)

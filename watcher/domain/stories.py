@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, AnyStr
 import xxhash
 
 from watcher.domain.folding import is_simplified, simplify
+from watcher.domain.name_table import AGENCIES
 from watcher.domain.story_facts import (
     COUNT,
     COUNTRY,
@@ -390,32 +391,38 @@ def _translated(a: Sketch, b: Sketch) -> float:
     """The evidence of two items written in other scripts (`SCRIPT`: a Chinese wire and
     an English one), scaled like `similarity`: they share hardly a word, so the pinning facts
     they share (`PINNING`: days, figures, batch and announcement numbers) are the
-    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script. A proper name
-    both give (`_share_name`: 赣锋锂业 and "Ganfeng Lithium", 商务部 and "MOFCOM") counts as
-    one, as the name is part of the shared wording of two reports in one script; a name
-    alone is not enough (a company is named in every report of its series).
+    evidence, `TRANSLATED` of them enough; 0.0 for two items in one script.
 
     When they share a pinning fact and name no other day (`_event_days`), the same signal
     (type and direction) about a shared actor (a material or a country both name,
     `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
-    what happened to whom on it. Without a shared pinning fact it counts for nothing
-    (every day's export controls on rare earths share it), nor when one names a day the
-    other does not (a press conference of August 22 on the controls of September 15)."""
+    what happened to whom on it; so does a company or mine both name (`_share_name`:
+    赣锋锂业 and "Ganfeng Lithium"), the part of two reports' shared wording that
+    survives translation. Without a shared pinning fact neither counts (every day's
+    export controls on rare earths share the first, every report of a company's series
+    its name), nor when one names a day the other does not (a press conference of August
+    22 on the controls of September 15; a mine's later news recalling the day of its
+    accident)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
     pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
-    if pinned and _same_signal_actor(a, b):
+    if pinned:
         days, other_days = _event_days(a, b)
-        pinned += days == other_days
-    return (pinned + _share_name(a, b)) / TRANSLATED
+        if days == other_days:
+            pinned += _same_signal_actor(a, b) + _share_name(a, b)
+    return pinned / TRANSLATED
 
 
 def _share_name(a: Sketch, b: Sketch) -> bool:
-    """True when both items give one proper name (`NAME`: a company, mine or agency, read
-    in either script with one key, `watcher.domain.story_names`)."""
-    return not a.of_kind(NAME).isdisjoint(b.of_kind(NAME))
+    """True when both items give one proper name (`NAME`: a company or mine, read in
+    either script with one key, `watcher.domain.story_names`) that is no agency's
+    (`AGENCIES`: a ministry is named in every one of its announcements)."""
+    return not (a.of_kind(NAME) & b.of_kind(NAME)) <= _AGENCY_FACTS
+
+
+_AGENCY_FACTS = frozenset(fact(NAME, key) for key in AGENCIES)
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
@@ -921,12 +928,16 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     the same facts tagged with every other script. Items of one script never look up a
     key they file: a template's notes of one day (the same day, other figures) are not
     shortlisted against each other through these keys, and a lookup reads the other
-    script's postings alone. An item without a `SCRIPT` fact has none.
+    script's postings alone. An item with a pinning fact is filed under its company and
+    mine names (`NAME`, no agency's: `_share_name`) the same way, so that a pair sharing
+    one day and one name shares two keys (`MIN_SHARED_KEYS`). An item without a `SCRIPT`
+    fact or a pinning fact has none.
     """
     mine = sketch.of_kind(SCRIPT)
     pinning = [f for kind in PINNING for f in sketch.of_kind(kind)]
     if not mine or not pinning:
         return _NONE, _NONE
+    pinning += sketch.of_kind(NAME) - _AGENCY_FACTS
     filed = frozenset(_script_key(script, f) for script in mine for f in pinning)
     looked_up = frozenset(
         _script_key(script, f) for script in SCRIPTS if script not in mine for f in pinning
