@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, AnyStr
 import xxhash
 
 from watcher.domain.folding import is_simplified, simplify
-from watcher.domain.name_table import AGENCIES
 from watcher.domain.story_facts import (
     COUNT,
     COUNTRY,
@@ -371,8 +370,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
     `LISTED` or more materials: `_same_list`) or their sources dated
     them within `NEAR_DAYS` of each other (fetch times are not evidence); two items in other
-    scripts share hardly a word, and `TRANSLATED` shared days or figures, or one of them
-    and a shared proper name, are their evidence (`_translated`). Shared wording alone
+    scripts share hardly a word, and `TRANSLATED` shared days or figures are their evidence
+    (`_translated`). Shared wording alone
     is weak evidence in trade press, whose templates and follow-ups reuse it; titles are
     not evidence (templated headlines repeat, and many items have none). The thresholds
     were chosen on the dev split of tests/data/stories/real (README.md there).
@@ -397,32 +396,17 @@ def _translated(a: Sketch, b: Sketch) -> float:
     (type and direction) about a shared actor (a material or a country both name,
     `_same_signal_actor`) counts as one more: "津巴布韦 2月25日 暂停锂精矿出口" and
     "Zimbabwe suspended lithium concentrate exports on February 25" share one day, and
-    what happened to whom on it; so does a company or mine both name (`_share_name`:
-    赣锋锂业 and "Ganfeng Lithium"), the part of two reports' shared wording that
-    survives translation. Without a shared pinning fact neither counts (every day's
-    export controls on rare earths share the first, every report of a company's series
-    its name), nor when one names a day the other does not (a press conference of August
-    22 on the controls of September 15; a mine's later news recalling the day of its
-    accident)."""
+    what happened to whom on it. Without a shared pinning fact it counts for nothing
+    (every day's export controls on rare earths share it), nor when one names a day the
+    other does not (a press conference of August 22 on the controls of September 15)."""
     mine, theirs = a.of_kind(SCRIPT), b.of_kind(SCRIPT)
     if not mine or not theirs or mine == theirs:
         return 0.0
     pinned = sum(1 for f in a.facts & b.facts if kind_of(f) in PINNING)
-    if pinned:
+    if pinned and _same_signal_actor(a, b):
         days, other_days = _event_days(a, b)
-        if days == other_days:
-            pinned += _same_signal_actor(a, b) + _share_name(a, b)
+        pinned += days == other_days
     return pinned / TRANSLATED
-
-
-def _share_name(a: Sketch, b: Sketch) -> bool:
-    """True when both items give one proper name (`NAME`: a company or mine, read in
-    either script with one key, `watcher.domain.story_names`) that is no agency's
-    (`AGENCIES`: a ministry is named in every one of its announcements)."""
-    return not (a.of_kind(NAME) & b.of_kind(NAME)) <= _AGENCY_FACTS
-
-
-_AGENCY_FACTS = frozenset(fact(NAME, key) for key in AGENCIES)
 
 
 def _same_signal_actor(a: Sketch, b: Sketch) -> bool:
@@ -928,10 +912,7 @@ def script_keys(sketch: Sketch) -> tuple[frozenset[int], frozenset[int]]:
     the same facts tagged with every other script. Items of one script never look up a
     key they file: a template's notes of one day (the same day, other figures) are not
     shortlisted against each other through these keys, and a lookup reads the other
-    script's postings alone. An item without a `SCRIPT` fact or a pinning fact has none.
-    Names are not filed here: filed beside a pinning fact they shortlisted more reports
-    in two scripts (dev recall 0.490 → 0.499) but an English farm files them too (1.6
-    more key rows an item in scenario 7, CPU about 9 % higher in 10 noisy pairs).
+    script's postings alone. An item without a `SCRIPT` fact has none.
     """
     mine = sketch.of_kind(SCRIPT)
     pinning = [f for kind in PINNING for f in sketch.of_kind(kind)]

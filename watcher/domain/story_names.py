@@ -12,12 +12,8 @@ every event). Countries and materials are facts of their own
 (`watcher.domain.story_facts`) and are left out. Names are read from the body alone
 (title case capitalises every word, and another outlet retitles). A word in capitals is a
 name only among words that are not and as short as an acronym ("IREL", "CATL"), not
-in a shouted headline or a dateline ("KUALA LUMPUR", "KINSHASA -"). A name of the
-curated table (`watcher.domain.name_table`) is read by its English phrases too ("Ministry
-of Commerce", "MOFCOM": "mofcom"), and Chinese names are read by
-`watcher.domain.chinese_names` with the keys English gives them (赣锋锂业: "ganfeng",
-嘉能可: "glencore"), so the names of a report in either script compare as one set.
-Pure functions.
+in a shouted headline or a dateline ("KUALA LUMPUR", "KINSHASA -"). Chinese names
+are not read. Pure functions.
 """
 
 from __future__ import annotations
@@ -25,10 +21,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import ahocorasick
-
-from watcher.domain.chinese_names import chinese_names_of
-from watcher.domain.name_table import NAMES
 from watcher.domain.vocabulary import CASED_COUNTRIES, COUNTRIES, ELEMENTS, MINERALS
 
 # a capital not inside a word ("McLeod", "O'Brien", "x-Ray"): the capital first, the look
@@ -98,9 +90,7 @@ def _known_words() -> frozenset[str]:
 
 def names_of(text: str) -> set[str]:
     """The proper names `text` gives (lower-cased words: "alphamin", "bisie", "irel"),
-    each word of a multi-word name apart, common words, countries and materials left out;
-    the curated table's names by their keys ("mofcom"); Chinese names by the keys of
-    `chinese_names_of`."""
+    each word of a multi-word name apart, common words, countries and materials left out."""
     words = text
     known = _known_words()
     out: set[str] = set()
@@ -117,32 +107,6 @@ def names_of(text: str) -> set[str]:
                 key.endswith(_WORDLIKE) and _opens_sentence(words, match.start())
             )
         if keep:
-            out.add(key)
-    out.update(_table_names(text))
-    out.update(chinese_names_of(text))
-    return out
-
-
-@cache
-def _phrases() -> ahocorasick.Automaton:
-    """The curated table's English phrases (`NAMES`), each with (its length, its key)."""
-    automaton = ahocorasick.Automaton()
-    for name in NAMES:
-        for phrase in name.phrases:
-            automaton.add_word(phrase, (len(phrase), name.key))
-    automaton.make_automaton()
-    return automaton
-
-
-def _table_names(text: str) -> set[str]:
-    """The keys of the curated table's names whose English phrases `text` writes as
-    whole words, in their case ("Ministry of Commerce", "MOFCOM": "mofcom")."""
-    out: set[str] = set()
-    for end, (length, key) in _phrases().iter(text):
-        start = end - length + 1
-        if (start == 0 or not text[start - 1].isalnum()) and (
-            end + 1 == len(text) or not text[end + 1].isalnum()
-        ):
             out.add(key)
     return out
 
