@@ -311,28 +311,36 @@ class TermMatcher:
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
-                sides = self._sides
+                sides, firsts = self._sides, self._by_first.keys()
                 for index, labels in enumerate(keys):
                     if not sides.isdisjoint(labels):
-                        self._join_gaps(folded, found[index], labels)
+                        # the sides' labels leave `labels`; only a sentence holding some
+                        # A side can hold an `A ... B` term (most hold B sides alone)
+                        here = sides.intersection(labels)
+                        labels -= here
+                        if not firsts.isdisjoint(here):
+                            self._join_gaps(folded, found[index], labels, here)
         return found, keys
 
-    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
+    def _join_gaps(
+        self, folded: str, found: list[Occurrence], labels: set[str], here: set[str]
+    ) -> None:
         """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
-        words in the same clause) and take the sides' labels out of `labels`; the side
-        matches stay in `found` under their internal labels (`is_side` tells them)."""
-        here = self._sides.intersection(labels)
-        labels -= here
+        words in the same clause) to `found` and their labels to `labels`; `here` are the
+        sentence's side labels, already taken out of `labels` (the side matches stay in
+        `found` under their internal labels: `is_side` tells them)."""
         by_first = self._by_first
         present = [
             gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
         ]
         if not present:
             return
+        # where each side of the present terms stands (no other side is looked up)
+        wanted = {side for _, first, second in present for side in (first, second)}
         sides: dict[str, list[tuple[int, int]]] = {}
         for start, end, names in found:
             for name in names:
-                if name in self._sides:
+                if name in wanted:
                     sides.setdefault(name, []).append((start, end))
         added = False
         for label, first, second in present:
@@ -349,7 +357,7 @@ class TermMatcher:
                         added = True
                         break
         if added:
-            found.sort(key=lambda o: (o[1], o[0]))
+            found.sort(key=itemgetter(1, 0))
 
     def _bucket_regexes(
         self,
