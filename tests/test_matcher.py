@@ -8,7 +8,14 @@ import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.matcher import MAX_EXPANSIONS, Match, TermError, TermMatcher, expand_braces
+from watcher.classify.matcher import (
+    MAX_EXPANSIONS,
+    Match,
+    TermError,
+    TermMatcher,
+    expand_braces,
+    is_side,
+)
 from watcher.domain.folding import fold, fold_lower
 from watcher.domain.terms import Literal, parse_term
 
@@ -40,6 +47,27 @@ def test_sentences_bucket_matches_and_drop_ones_across_a_boundary() -> None:
     assert [(text[s:e], labels) for s, e, labels in occurrences[0]] == [("ban", ("ban",))]
     assert sorted(text[s:e] for s, e, _ in occurrences[1]) == ["ban", "ban on"]
     assert keys == [{"ban"}, {"ban", "ban_on"}]
+
+
+def test_sentences_join_gapped_terms_whose_sides_they_hold() -> None:
+    """`A ... B` terms are joined per sentence, in order of their ends: one holding only B
+    sides gets no term and no side label, one whose A side is another term's B side gets
+    both terms."""
+    matcher = TermMatcher()
+    matcher.add("ban ... {export,exports}", "ban")
+    matcher.add("{export,exports} ... halted", "halt")
+    matcher.add("halted", "stop")
+    text = "Output halted. Exports were halted after the ban on exports."
+    occurrences, keys = matcher.bucket(fold(text), fold_lower(text), [(0, 14), (15, len(text))])
+    assert keys == [{"stop"}, {"ban", "halt", "stop"}]
+    named = [
+        [(text[s:e], label) for s, e, labels in sentence for label in labels if not is_side(label)]
+        for sentence in occurrences
+    ]
+    assert named == [
+        [("halted", "stop")],
+        [("Exports were halted", "halt"), ("halted", "stop"), ("ban on exports", "ban")],
+    ]
 
 
 @pytest.mark.parametrize(
