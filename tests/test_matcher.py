@@ -240,7 +240,8 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
     """The ASCII keys and the others are two automata, the second scanned only around
     the text's non-ASCII characters: over texts of both scripts (and mixed keys that
     start, end or are broken by ASCII characters, farther apart than the windows join)
-    they give the matches one automaton of every key gives, in its order."""
+    they give the matches one automaton of every key gives, in its order, the stops
+    before the other keys (`_COMMON_MISSES`) included."""
     import random
 
     from watcher.classify import matcher as module
@@ -265,11 +266,12 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         matcher.add(term, label)
     matcher.add("US", "us", cased=True)
     pieces = [*terms, "US", " ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
+    pieces += ["的", "2025年", "。"]  # characters the automaton of other keys has stops for
     values: dict[bool, dict[str, Any]] = {}
     for cased, ascii_keys, other_keys in matcher._build():
         items = [] if ascii_keys is None else list(ascii_keys.items())
         items += [] if other_keys is None else list(other_keys._automaton.items())
-        values[cased] = dict(items)
+        values[cased] = {key: value for key, value in items if value is not None}  # no stops
     assert len(values[False]) == len(terms)  # every key in one of the two automata
     rng = random.Random(20)
     mixed = 0
@@ -290,6 +292,22 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         assert matcher.bucket(folded, lowered, sentences) == expected, text
         mixed += not text.isascii() and any(expected[0])
     assert mixed > 200
+
+
+def test_stops_of_the_other_keys_never_match() -> None:
+    """The automaton of non-ASCII keys holds a stop for each common character that starts
+    no key (its first children), and a text spelling a stop out matches no stop."""
+    matcher = TermMatcher()
+    matcher.add("稀土", "rare")
+    matcher.add("年产", "output")  # 年 starts a key: no stop for it
+    text = "的A 2025年。稀土"
+    assert matcher.find(fold(text), fold_lower(text)) == [Match(9, 11, "rare")]
+    ((_, _, other_keys),) = matcher._build()
+    assert other_keys is not None
+    stops = [key for key, value in other_keys.automaton.items() if value is None]
+    assert "的A" in stops
+    assert "年A" not in stops
+    assert " A" in stops
 
 
 def test_keys_go_into_an_automaton_common_characters_first_as_rank_lists_sort_them() -> None:

@@ -66,6 +66,9 @@ _ASCII_START = re.compile(r"[\x00-\x7f]*")
 _ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
 _ASCII_INSIDE = re.compile(r"(?<=[^\x00-\x7f])[\x00-\x7f]+(?=[^\x00-\x7f])")
 _JOIN = 8  # ASCII characters between two runs of other ones that `_OtherKeys` scans over
+# characters common in Chinese reports whatever their subject (white space, digits, the
+# marks, 的 and the parts of a date): `_OtherKeys` finds them among the root's first children
+_COMMON_MISSES = " 0123456789.%()、。的年月日"
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -241,7 +244,7 @@ class TermMatcher:
                 (
                     cased,
                     _automaton(ascii_keys, values) if ascii_keys else None,
-                    _OtherKeys(other_keys, values) if other_keys else None,
+                    _OtherKeys(other_keys, values, cased=cased) if other_keys else None,
                 )
             )
         return automata
@@ -257,7 +260,10 @@ class TermMatcher:
             for automaton in (ascii_keys, other):
                 if automaton is None:
                     continue
-                for key, (_, _, _, labels, wild) in automaton.items():
+                for key, value in automaton.items():
+                    if value is None:  # a stop of `_OtherKeys`, no key of a term
+                        continue
+                    _, _, _, labels, wild = value
                     wild_labels = wild[0] if wild is not None else ()
                     keys[key] = (labels[: len(labels) - len(wild_labels)], wild_labels)
         return table
@@ -418,10 +424,18 @@ class _Shared:
         return self._values.setdefault(value, value)
 
 
-def _automaton(keys: list[str], values: Mapping[str, _Value]) -> ahocorasick.Automaton:
+def _automaton(
+    keys: list[str], values: Mapping[str, _Value], stops: Sequence[str] = ()
+) -> ahocorasick.Automaton:
     """The automaton of `keys`, each yielding its value; a node's children are looked up
-    in the order they were added, so the keys go in with common characters first."""
+    in the order they were added, so the keys go in with common characters first.
+
+    `stops` go in before them, each yielding None: keys that can never match, which only
+    give the root a child for their first character (see `_OtherKeys`).
+    """
     automaton = ahocorasick.Automaton()
+    for stop in stops:
+        automaton.add_word(stop, None)
     for key in _common_first(keys):
         automaton.add_word(key, values[key])
     automaton.make_automaton()
@@ -453,12 +467,22 @@ class _OtherKeys:
     "é" or "€" costs a few characters of this automaton, not its whole length: its root
     has a child for each of some 330 first characters, and a character that is none of
     them (every space) is compared with each one.
+
+    The root's children are looked up one by one, so a character that starts no key
+    costs a comparison with each of them; in Chinese text that is two characters in
+    five (digits, spaces, 的, 年, 。 …). Over the lower-cased text the automaton starts
+    with a child for each of `_COMMON_MISSES` that starts no key, under a key that can
+    never match (the character then a capital ASCII letter, which lower-casing leaves
+    none of): such a character is found among the first children, and the next one is
+    looked up from the root as before. The keys' matches, and their order, stay the same.
     """
 
     __slots__ = ("_after", "_automaton", "_before", "_runs")
 
-    def __init__(self, keys: list[str], values: Mapping[str, _Value]) -> None:
-        self._automaton = _automaton(keys, values)
+    def __init__(self, keys: list[str], values: Mapping[str, _Value], *, cased: bool) -> None:
+        starts = {key[0] for key in keys}
+        stops = [] if cased else [f"{c}A" for c in _COMMON_MISSES if c not in starts]
+        self._automaton = _automaton(keys, values, stops)
         self._before = max(len(_ASCII_START.match(key)[0]) for key in keys)  # type: ignore[index]
         self._after = max(len(_ASCII_END.search(key)[0]) for key in keys)  # type: ignore[index]
         gap = max((len(run) for key in keys for run in _ASCII_INSIDE.findall(key)), default=0)
