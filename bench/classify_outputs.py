@@ -3,12 +3,10 @@
 A speed change to the classifier must not change what it outputs. This script runs the
 classifier over the labelled synthetic set (`tests/data/classify/*.jsonl`), the real-text
 corpus (`tests/data/realtext/corpus.jsonl`, with each item's `published` date as `watcher
-eval` passes it), the items of `bench_classify` (every mix), the seed reports (`seeds/`
-and, when present, `/work/shared/seeds/`, each as a heading and its body and as one
-untitled text) and `TEXTGEN_ITEMS` items of `bench.textgen`, and writes one JSON line
+eval` passes it) and the items of `bench_classify` (every mix), and writes one JSON line
 per item: its set and id, and per signal its type, direction, severity, score (as
-`repr`, so every bit counts), speculative and uncertain flags, the doubt, entities and
-each evidence sentence with its spans (offsets, concept, gloss).
+`repr`, so every bit counts), speculative and uncertain flags, entities and each
+evidence sentence with its spans (offsets, concept, gloss).
 
     python -m bench.classify_outputs --save out.jsonl    # the baseline, before a change
     python -m bench.classify_outputs --check out.jsonl   # after it: exit 1 on any difference
@@ -27,7 +25,6 @@ from pathlib import Path
 from bench.bench_classify import MIXES, build_items
 from bench.labelled import labelled_rows
 from bench.output_guard import guard_parser, save_or_check
-from bench.textgen import make_item
 from watcher.classify.engine import Classifier
 from watcher.config.load import load_config
 from watcher.domain.items import Signal
@@ -39,8 +36,6 @@ LABELLED = (
     ROOT / "tests" / "data" / "realtext" / "corpus.jsonl",
 )
 BENCH_ITEMS = 4_000
-SEED_FOLDERS = (ROOT / "seeds", Path("/work/shared/seeds"))
-TEXTGEN_ITEMS = 3_000
 
 
 def items() -> Iterator[tuple[str, str, str, date | None]]:
@@ -51,17 +46,6 @@ def items() -> Iterator[tuple[str, str, str, date | None]]:
     for name, share in MIXES:
         for number, (title, body) in enumerate(build_items(BENCH_ITEMS, signal_share=share)):
             yield f"bench {name}:{number}", title, body, None
-    for folder in SEED_FOLDERS:
-        for path in sorted(folder.glob("*")) if folder.is_dir() else ():
-            if path.suffix not in (".md", ".txt"):
-                continue
-            text = path.read_text(encoding="utf-8")
-            head, _, rest = text.partition("\n")
-            yield f"seed {path}", head.lstrip("# "), rest, None
-            yield f"seed {path} untitled", "", text, None
-    for number in range(TEXTGEN_ITEMS):
-        made = make_item(20261207, number % 7, number)
-        yield f"textgen {number}", made.title, made.body, None
 
 
 def describe(signal: Signal) -> dict[str, object]:
@@ -74,7 +58,6 @@ def describe(signal: Signal) -> dict[str, object]:
         "score": repr(signal.score),
         "speculative": signal.speculative,
         "direction_uncertain": signal.direction_uncertain,
-        "direction_doubt": signal.direction_doubt,
         "entities": signal.entities.as_dict(),
         "evidence": [
             {

@@ -8,14 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import DATA
-from watcher.classify.matcher import (
-    MAX_EXPANSIONS,
-    Match,
-    TermError,
-    TermMatcher,
-    expand_braces,
-    is_side,
-)
+from watcher.classify.matcher import MAX_EXPANSIONS, Match, TermError, TermMatcher, expand_braces
 from watcher.domain.folding import fold, fold_lower
 from watcher.domain.terms import Literal, parse_term
 
@@ -47,27 +40,6 @@ def test_sentences_bucket_matches_and_drop_ones_across_a_boundary() -> None:
     assert [(text[s:e], labels) for s, e, labels in occurrences[0]] == [("ban", ("ban",))]
     assert sorted(text[s:e] for s, e, _ in occurrences[1]) == ["ban", "ban on"]
     assert keys == [{"ban"}, {"ban", "ban_on"}]
-
-
-def test_sentences_join_gapped_terms_whose_sides_they_hold() -> None:
-    """`A ... B` terms are joined per sentence, in order of their ends: one holding only B
-    sides gets no term and no side label, one whose A side is another term's B side gets
-    both terms."""
-    matcher = TermMatcher()
-    matcher.add("ban ... {export,exports}", "ban")
-    matcher.add("{export,exports} ... halted", "halt")
-    matcher.add("halted", "stop")
-    text = "Output halted. Exports were halted after the ban on exports."
-    occurrences, keys = matcher.bucket(fold(text), fold_lower(text), [(0, 14), (15, len(text))])
-    assert keys == [{"stop"}, {"ban", "halt", "stop"}]
-    named = [
-        [(text[s:e], label) for s, e, labels in sentence for label in labels if not is_side(label)]
-        for sentence in occurrences
-    ]
-    assert named == [
-        [("halted", "stop")],
-        [("Exports were halted", "halt"), ("halted", "stop"), ("ban on exports", "ban")],
-    ]
 
 
 @pytest.mark.parametrize(
@@ -240,8 +212,7 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
     """The ASCII keys and the others are two automata, the second scanned only around
     the text's non-ASCII characters: over texts of both scripts (and mixed keys that
     start, end or are broken by ASCII characters, farther apart than the windows join)
-    they give the matches one automaton of every key gives, in its order, the stops
-    before the other keys (`_COMMON_MISSES`) included."""
+    they give the matches one automaton of every key gives, in its order."""
     import random
 
     from watcher.classify import matcher as module
@@ -266,12 +237,11 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         matcher.add(term, label)
     matcher.add("US", "us", cased=True)
     pieces = [*terms, "US", " ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
-    pieces += ["的", "2025年", "。"]  # characters the automaton of other keys has stops for
     values: dict[bool, dict[str, Any]] = {}
     for cased, ascii_keys, other_keys in matcher._build():
         items = [] if ascii_keys is None else list(ascii_keys.items())
         items += [] if other_keys is None else list(other_keys._automaton.items())
-        values[cased] = {key: value for key, value in items if value is not None}  # no stops
+        values[cased] = dict(items)
     assert len(values[False]) == len(terms)  # every key in one of the two automata
     rng = random.Random(20)
     mixed = 0
@@ -292,22 +262,6 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         assert matcher.bucket(folded, lowered, sentences) == expected, text
         mixed += not text.isascii() and any(expected[0])
     assert mixed > 200
-
-
-def test_stops_of_the_other_keys_never_match() -> None:
-    """The automaton of non-ASCII keys holds a stop for each common character that starts
-    no key (its first children), and a text spelling a stop out matches no stop."""
-    matcher = TermMatcher()
-    matcher.add("稀土", "rare")
-    matcher.add("年产", "output")  # 年 starts a key: no stop for it
-    text = "的A 2025年。稀土"
-    assert matcher.find(fold(text), fold_lower(text)) == [Match(9, 11, "rare")]
-    ((_, _, other_keys),) = matcher._build()
-    assert other_keys is not None
-    stops = [key for key, value in other_keys.automaton.items() if value is None]
-    assert "的A" in stops
-    assert "年A" not in stops
-    assert " A" in stops
 
 
 def test_keys_go_into_an_automaton_common_characters_first_as_rank_lists_sort_them() -> None:

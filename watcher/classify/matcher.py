@@ -66,9 +66,6 @@ _ASCII_START = re.compile(r"[\x00-\x7f]*")
 _ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
 _ASCII_INSIDE = re.compile(r"(?<=[^\x00-\x7f])[\x00-\x7f]+(?=[^\x00-\x7f])")
 _JOIN = 8  # ASCII characters between two runs of other ones that `_OtherKeys` scans over
-# characters common in Chinese reports whatever their subject (white space, digits, the
-# marks, 的 and the parts of a date): `_OtherKeys` finds them among the root's first children
-_COMMON_MISSES = " 0123456789.%()、。的年月日"
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -244,7 +241,7 @@ class TermMatcher:
                 (
                     cased,
                     _automaton(ascii_keys, values) if ascii_keys else None,
-                    _OtherKeys(other_keys, values, cased=cased) if other_keys else None,
+                    _OtherKeys(other_keys, values) if other_keys else None,
                 )
             )
         return automata
@@ -260,10 +257,7 @@ class TermMatcher:
             for automaton in (ascii_keys, other):
                 if automaton is None:
                     continue
-                for key, value in automaton.items():
-                    if value is None:  # a stop of `_OtherKeys`, no key of a term
-                        continue
-                    _, _, _, labels, wild = value
+                for key, (_, _, _, labels, wild) in automaton.items():
                     wild_labels = wild[0] if wild is not None else ()
                     keys[key] = (labels[: len(labels) - len(wild_labels)], wild_labels)
         return table
@@ -317,36 +311,28 @@ class TermMatcher:
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
-                sides, firsts = self._sides, self._by_first.keys()
+                sides = self._sides
                 for index, labels in enumerate(keys):
                     if not sides.isdisjoint(labels):
-                        # the sides' labels leave `labels`; only a sentence holding some
-                        # A side can hold an `A ... B` term (most hold B sides alone)
-                        here = sides.intersection(labels)
-                        labels -= here
-                        if not firsts.isdisjoint(here):
-                            self._join_gaps(folded, found[index], labels, here)
+                        self._join_gaps(folded, found[index], labels)
         return found, keys
 
-    def _join_gaps(
-        self, folded: str, found: list[Occurrence], labels: set[str], here: set[str]
-    ) -> None:
+    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
         """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
-        words in the same clause) to `found` and their labels to `labels`; `here` are the
-        sentence's side labels, already taken out of `labels` (the side matches stay in
-        `found` under their internal labels: `is_side` tells them)."""
+        words in the same clause) and take the sides' labels out of `labels`; the side
+        matches stay in `found` under their internal labels (`is_side` tells them)."""
+        here = self._sides.intersection(labels)
+        labels -= here
         by_first = self._by_first
         present = [
             gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
         ]
         if not present:
             return
-        # where each side of the present terms stands (no other side is looked up)
-        wanted = {side for _, first, second in present for side in (first, second)}
         sides: dict[str, list[tuple[int, int]]] = {}
         for start, end, names in found:
             for name in names:
-                if name in wanted:
+                if name in self._sides:
                     sides.setdefault(name, []).append((start, end))
         added = False
         for label, first, second in present:
@@ -363,7 +349,7 @@ class TermMatcher:
                         added = True
                         break
         if added:
-            found.sort(key=itemgetter(1, 0))
+            found.sort(key=lambda o: (o[1], o[0]))
 
     def _bucket_regexes(
         self,
@@ -424,18 +410,10 @@ class _Shared:
         return self._values.setdefault(value, value)
 
 
-def _automaton(
-    keys: list[str], values: Mapping[str, _Value], stops: Sequence[str] = ()
-) -> ahocorasick.Automaton:
+def _automaton(keys: list[str], values: Mapping[str, _Value]) -> ahocorasick.Automaton:
     """The automaton of `keys`, each yielding its value; a node's children are looked up
-    in the order they were added, so the keys go in with common characters first.
-
-    `stops` go in before them, each yielding None: keys that can never match, which only
-    give the root a child for their first character (see `_OtherKeys`).
-    """
+    in the order they were added, so the keys go in with common characters first."""
     automaton = ahocorasick.Automaton()
-    for stop in stops:
-        automaton.add_word(stop, None)
     for key in _common_first(keys):
         automaton.add_word(key, values[key])
     automaton.make_automaton()
@@ -467,22 +445,12 @@ class _OtherKeys:
     "é" or "€" costs a few characters of this automaton, not its whole length: its root
     has a child for each of some 330 first characters, and a character that is none of
     them (every space) is compared with each one.
-
-    The root's children are looked up one by one, so a character that starts no key
-    costs a comparison with each of them; in Chinese text that is two characters in
-    five (digits, spaces, 的, 年, 。 …). Over the lower-cased text the automaton starts
-    with a child for each of `_COMMON_MISSES` that starts no key, under a key that can
-    never match (the character then a capital ASCII letter, which lower-casing leaves
-    none of): such a character is found among the first children, and the next one is
-    looked up from the root as before. The keys' matches, and their order, stay the same.
     """
 
     __slots__ = ("_after", "_automaton", "_before", "_runs")
 
-    def __init__(self, keys: list[str], values: Mapping[str, _Value], *, cased: bool) -> None:
-        starts = {key[0] for key in keys}
-        stops = [] if cased else [f"{c}A" for c in _COMMON_MISSES if c not in starts]
-        self._automaton = _automaton(keys, values, stops)
+    def __init__(self, keys: list[str], values: Mapping[str, _Value]) -> None:
+        self._automaton = _automaton(keys, values)
         self._before = max(len(_ASCII_START.match(key)[0]) for key in keys)  # type: ignore[index]
         self._after = max(len(_ASCII_END.search(key)[0]) for key in keys)  # type: ignore[index]
         gap = max((len(run) for key in keys for run in _ASCII_INSIDE.findall(key)), default=0)
