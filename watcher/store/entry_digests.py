@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, bindparam, delete, select
 
-from watcher.store.db import Database, chunked, insert_ignoring
+from watcher.store.db import Database, insert_ignoring
 from watcher.store.lookup import KnownItem
 from watcher.store.tables import ENTRY_DIGESTS, ITEMS
 
@@ -52,28 +53,36 @@ class SeenEntries:
 NO_ENTRIES = SeenEntries()
 
 
+_D, _I = ENTRY_DIGESTS.c, ITEMS.c
+# built once: a poll runs each of them, and building a statement costs more than its run
+_SEEN = (
+    select(_D.digest, _D.identity, _D.link, _I.id, _I.content_hash)
+    .select_from(
+        ENTRY_DIGESTS.outerjoin(
+            ITEMS,
+            and_(
+                _I.source == _D.source,
+                _I.identity == _D.identity,
+                _I.content_hash == _D.content_hash,
+            ),
+        )
+    )
+    .where(_D.source == bindparam("source"))
+)
+_FORGET = delete(ENTRY_DIGESTS).where(
+    _D.source == bindparam("forget_source"), _D.digest == bindparam("forget_digest")
+)
+_RECORD: dict[str, Any] = {}  # by dialect: insert, a row already there left as it is
+
+
 async def load_seen(db: Database, source: str) -> SeenEntries:
     """The entries recorded for `source`; valid are those whose item is stored unchanged."""
-    d, i = ENTRY_DIGESTS.c, ITEMS.c
-    query = (
-        select(d.digest, d.identity, d.link, i.id, i.content_hash)
-        .select_from(
-            ENTRY_DIGESTS.outerjoin(
-                ITEMS,
-                and_(
-                    i.source == d.source,
-                    i.identity == d.identity,
-                    i.content_hash == d.content_hash,
-                ),
-            )
-        )
-        .where(d.source == source)
-    )
 
     def read(connection: Connection) -> SeenEntries:
         valid: dict[str, SeenEntry] = {}
         recorded = []
-        for digest, identity, link, item_id, content_hash in connection.execute(query):
+        rows = connection.execute(_SEEN, {"source": source})
+        for digest, identity, link, item_id, content_hash in rows:
             recorded.append(digest)
             if item_id is not None:
                 valid[digest] = SeenEntry(identity, link, KnownItem(item_id, content_hash))
@@ -92,10 +101,10 @@ def record_seen(
     """Replace `source`'s rows: keep the digests `kept`, add `fresh`, drop every other row
     of `before`. Called inside the poll's write transaction (`save_poll`'s `also`)."""
     kept_set = set(kept)
-    d = ENTRY_DIGESTS.c
     gone = sorted(before.recorded - kept_set)
-    for chunk in chunked(gone):
-        connection.execute(delete(ENTRY_DIGESTS).where(d.source == source, d.digest.in_(chunk)))
+    if gone:
+        forget = [{"forget_source": source, "forget_digest": digest} for digest in gone]
+        connection.execute(_FORGET, forget)
     rows = [
         {
             "source": source,
@@ -107,7 +116,10 @@ def record_seen(
         for r in {r.digest: r for r in fresh if r.digest not in kept_set}.values()
     ]
     if rows:
-        connection.execute(insert_ignoring(connection, ENTRY_DIGESTS, ["source", "digest"]), rows)
+        dialect = connection.dialect.name
+        if dialect not in _RECORD:
+            _RECORD[dialect] = insert_ignoring(connection, ENTRY_DIGESTS, ["source", "digest"])
+        connection.execute(_RECORD[dialect], rows)
 
 
 def recorder(
