@@ -73,9 +73,10 @@ class PollReport:
 async def poll_source(rt: Runtime, source: Source) -> PollReport:
     """Poll `source` once; a failure is recorded on its row and reported, never raised.
 
-    Reads the store twice (the source's state before fetching, the known items after)
-    and writes once: items, signals, outbox rows, the source's row and the admin notices
-    its health calls for, in one transaction.
+    Reads the store twice (the source's state before fetching, the known items after),
+    a feed that sent a document once more (the entries its last poll read, which are not
+    parsed again), and writes once: items, signals, outbox rows, the entries read, the
+    source's row and the admin notices its health calls for, in one transaction.
     """
     turn = _Turn(rt.storing)
     try:
