@@ -34,7 +34,6 @@ from watcher.service.runtime import Runtime
 from watcher.sources import fetch_source, wants_full_text
 from watcher.sources.fulltext import add_full_text
 from watcher.sources.result import FetchResult
-from watcher.store.entry_digests import NO_ENTRIES, load_seen, recorder
 from watcher.store.lookup import KnownItem, known
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import (
@@ -73,10 +72,9 @@ class PollReport:
 async def poll_source(rt: Runtime, source: Source) -> PollReport:
     """Poll `source` once; a failure is recorded on its row and reported, never raised.
 
-    Reads the store twice (the source's state before fetching, the known items after),
-    a feed that sent a document once more (the entries its last poll read, which are not
-    parsed again), and writes once: items, signals, outbox rows, the entries read, the
-    source's row and the admin notices its health calls for, in one transaction.
+    Reads the store twice (the source's state before fetching, the known items after)
+    and writes once: items, signals, outbox rows, the source's row and the admin notices
+    its health calls for, in one transaction.
     """
     turn = _Turn(rt.storing)
     try:
@@ -124,20 +122,9 @@ class _TakingTurns:
 async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     bound = log.bind(source=source.name, kind=source.kind)
     before = await load_state(rt.db, source.name)
-    # feed entries read by the last poll are not parsed again (`watcher.sources.sections`)
-    recording = source.kind == "feed" and not wants_full_text(source)
-    seen = NO_ENTRIES
-
-    async def offer() -> dict[str, tuple[str, str]]:
-        nonlocal seen
-        if not before.never_succeeded:
-            seen = await load_seen(rt.db, source.name)
-        return seen.offer()
-
     try:
         pool = _TakingTurns(rt.parsers, turn)
-        asked = offer if recording else None
-        result = await fetch_source(source, before.validators, rt.fetcher, pool, asked)
+        result = await fetch_source(source, before.validators, rt.fetcher, pool)
     except SourceError as exc:
         return await record_poll_failure(rt, source, before, exc)
     for warning in result.warnings:
@@ -150,10 +137,9 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
         return PollReport(source=source.name, not_modified=True)
 
     items = _unique(result.items)
-    skipped = {seen.valid[d].identity: seen.valid[d].item for d in result.skipped}
     known: Mapping[str, KnownItem] = {}
     if not before.never_succeeded:  # items are stored by successful polls only
-        items, known = await _known(rt, source, items, skipped)
+        items, known = await _known(rt, source, items)
     changed = [
         i
         for i in items
@@ -187,20 +173,11 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
         success=_success(rt, source, before, result, now, new_items=fresh),
         plans=plans,
         story_window=rt.config.polling.story_window,
-        also=recorder(
-            source.name,
-            seen,
-            result.skipped,
-            result.entries,
-            {i.identity: i.content_hash for i in items},
-        )
-        if recording
-        else None,
     )
     _log_notices(counts.notices)
     report = PollReport(
         source=source.name,
-        fetched=len(items) + len(skipped),
+        fetched=len(items),
         new=counts.new,
         revised=counts.revised,
         signals=counts.signals,
@@ -340,24 +317,20 @@ def _plan(
 
 
 async def _known(
-    rt: Runtime, source: Source, items: list[Item], skipped: Mapping[str, KnownItem]
+    rt: Runtime, source: Source, items: list[Item]
 ) -> tuple[list[Item], dict[str, KnownItem]]:
     """The stored items among `items` (one read), and `items` with churned guids undone.
 
     Some feeds mint a new guid for the same entry at every fetch: with `identity: auto`
     a known link under a new guid is the known item. Only links that one entry alone
     carries count: feeds that point every entry at the same page are left alone.
-    `skipped` are the stored items of the entries not parsed again (none of them shares
-    an identity or a link with `items`: the parser reads the whole feed when one does).
     """
-    if not items:
-        return items, dict(skipped)
     links: Counter[str] = Counter(i.link for i in items if i.link)
     unique = [link for link, count in links.items() if count == 1]
     if source.identity != "auto":
         unique = []
     found = await known(rt.db, source.name, [i.identity for i in items], unique)
-    stored = dict(skipped) | found.items
+    stored = dict(found.items)
     out = []
     for item in items:
         match = found.by_link.get(item.link or "") if links[item.link or ""] == 1 else None

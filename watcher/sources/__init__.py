@@ -60,22 +60,10 @@ def kind_of(source: Source) -> SourceKind[Any]:
 
 
 async def fetch_source(
-    source: Source,
-    validators: Validators,
-    fetcher: Fetcher,
-    pool: Runs,
-    seen: Callable[[], Awaitable[Mapping[str, tuple[str, str]]]] | None = None,
+    source: Source, validators: Validators, fetcher: Fetcher, pool: Runs
 ) -> FetchResult:
-    """Fetch one source's current items; raises `SourceError` when the source fails.
-
-    `seen` (asked once a document came: digest → identity and link of the entries the
-    last poll recorded) lets a feed skip parsing those entries and report the entries it
-    read (`fetch_feed`); the other kinds ignore it.
-    """
-    kind = kind_of(source)
-    if isinstance(source, FeedSource) and seen is not None:
-        return await fetch_feed(source, validators, fetcher, pool, seen)
-    return await kind.fetch(source, validators, fetcher, pool)
+    """Fetch one source's current items; raises `SourceError` when the source fails."""
+    return await kind_of(source).fetch(source, validators, fetcher, pool)
 
 
 def wants_full_text(source: Source) -> bool:

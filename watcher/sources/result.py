@@ -17,25 +17,16 @@ class Validators:
     last_modified: str | None = None
 
 
-# an entry's section digest and the item it gave: (digest, identity, link, content hash)
-EntrySeen = tuple[str, str, str | None, str]
-
-
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """What a parser made of one document (returned from a worker process, so picklable).
 
     `min_interval` is the document's own hint of how often to poll (RSS `ttl`).
-    `digests` is empty, or holds for each item the digest of the entry it came from
-    (`watcher.sources.sections`); `skipped` the digests of the entries seen before and
-    not parsed again.
     """
 
     items: list[Item] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     min_interval: timedelta | None = None
-    digests: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
 
     def identified(self, mode: str) -> Parsed:
         """The same, each item with its identity and content hash (`with_identity`).
@@ -43,15 +34,6 @@ class Parsed:
         Parsers call it in the worker, so the service's event loop does not hash.
         """
         return replace(self, items=[with_identity(item, mode) for item in self.items])
-
-    def seen(self) -> tuple[EntrySeen, ...]:
-        """The parsed entries as recorded for the next poll (none when not cut in entries)."""
-        if not self.digests:
-            return ()
-        return tuple(
-            (digest, item.identity, item.link, item.content_hash)
-            for digest, item in zip(self.digests, self.items, strict=True)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +44,7 @@ class FetchResult:
     mode (`watcher.domain.identity.with_identity`).
 
     `min_interval` is the longest of the server's hints (Cache-Control max-age, RSS ttl):
-    the scheduler polls no sooner than that. `entries` are the feed entries read, to be
-    recorded once the poll stored their items; `skipped` the digests of the entries seen
-    before and not read again (`watcher.sources.sections`).
+    the scheduler polls no sooner than that.
     """
 
     items: list[Item] = field(default_factory=list)
@@ -72,5 +52,3 @@ class FetchResult:
     validators: Validators = Validators()
     warnings: list[str] = field(default_factory=list)
     min_interval: timedelta | None = None
-    entries: tuple[EntrySeen, ...] = ()
-    skipped: tuple[str, ...] = ()

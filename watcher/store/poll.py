@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,12 +76,8 @@ async def save_poll(
     success: Success,
     plans: Sequence[ItemPlan],
     story_window: timedelta = timedelta(days=7),
-    also: Callable[[Connection], None] | None = None,
 ) -> SaveCounts:
     """Items, signals, deliveries, the source's success and its notices: one commit.
-
-    `also` writes in the same transaction, last (the feed entries the poll read,
-    `watcher.store.entry_digests.record_seen`).
 
     A new item joins the story of a near-duplicate from another source within
     `story_window` (`watcher.domain.stories`), else starts its own; a window of zero
@@ -129,8 +125,6 @@ async def save_poll(
             rows.extend(placed)
         queued = _queue(driver, rows, signal_ids, domain, now)
         notices = save_successes(connection, [replace(success, new_items=bool(fresh))])
-        if also is not None:
-            also(connection)
         return len(revised), queued, notices
 
     revised, queued, notices = await db.run_write(write)

@@ -326,17 +326,3 @@ OPTOUTS = Table(
     Column("how", String(64), nullable=False),
     Column("list", String(32), nullable=False, server_default="", default=""),
 )
-
-# A feed entry's bytes as a poll read them (`watcher.sources.sections`: a digest of the
-# entry and its document's context) and the item they gave. An entry whose digest is
-# here, and whose item is still stored under `content_hash`, is not parsed again
-# (`watcher.store.entry_digests`). Rows are replaced by each successful poll of the source.
-ENTRY_DIGESTS = Table(
-    "entry_digests",
-    METADATA,
-    Column("source", String(64), primary_key=True),
-    Column("digest", String(32), primary_key=True),
-    Column("identity", String(512), nullable=False),
-    Column("link", Text, nullable=True),
-    Column("content_hash", String(64), nullable=False),
-)
