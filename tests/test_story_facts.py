@@ -13,6 +13,7 @@ import itertools
 import random
 import re
 from datetime import date
+from operator import itemgetter
 
 import xxhash
 
@@ -60,13 +61,11 @@ def _fast_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
 
 def test_every_pattern_behind_a_lookahead_matches_what_its_plain_form_matches() -> None:
     patterns = _fast_patterns()
-    assert {"_MONTH_DAY", "_FIGURE", "_COUNT", "_WEEKDAY", "_QUARTER"} <= set(patterns)
+    assert {"_MONTH_DAY", "_FIGURE", "_WORD_COUNT", "_WEEKDAY", "_QUARTER"} <= set(patterns)
     for text in _texts(4000, seed=16):
-        folded = story_facts._folded(text, text.lower())
+        held = story_facts._held(story_facts._folded(text, text.lower()))
         for name, (fast, plain) in patterns.items():
-            if name == "_SIGNED_FIGURE" and story_facts._holds_any(
-                folded, story_facts._LETTER_CURRENCIES
-            ):
+            if name == "_SIGNED_FIGURE" and not held.isdisjoint(story_facts._LETTER_CURRENCIES):
                 continue  # read only where no currency is written in letters
             found = [(m.span(), m.groups()) for m in fast.finditer(text)]
             assert found == [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
@@ -134,12 +133,12 @@ def test_one_pass_for_materials_and_countries_names_what_the_two_tables_name() -
 def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_finds() -> None:
     """Where a text writes no currency in letters ("usd", "rmb"...), `_SIGNED_FIGURE` (tried
     at digits and currency signs alone) finds each figure `_FIGURE` finds; `_figures`
-    reads the same figures whether or not it is given the folded text."""
+    reads the same figures whether or not it is given the text's gate words."""
     skipped = 0
     for text in _texts(6000, seed=25):
-        folded = story_facts._folded(text, text.lower())
-        assert story_facts._figures(text, folded) == story_facts._figures(text), text
-        if not story_facts._holds_any(folded, story_facts._LETTER_CURRENCIES):
+        held = story_facts._held(story_facts._folded(text, text.lower()))
+        assert story_facts._figures(text, held) == story_facts._figures(text), text
+        if held.isdisjoint(story_facts._LETTER_CURRENCIES):
             skipped += 1
             found = [(m.span(), m.groups()) for m in story_facts._SIGNED_FIGURE.finditer(text)]
             expected = [(m.span(), m.groups()) for m in story_facts._FIGURE.finditer(text)]
@@ -148,9 +147,9 @@ def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_fin
 
 
 def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> None:
-    """`_COUNT` (one word boundary before a number and a number word) finds the matches of
-    its first form (a lookbehind before the number), and `_HEDGE` behind its lookahead
-    finds a hedge word before a figure where its plain form finds one."""
+    """`_DIGIT_COUNT` and `_WORD_COUNT`, two passes, find together the matches of their
+    first form (one alternation, a lookbehind before the number), and `_HEDGE` behind its
+    lookahead finds a hedge word before a figure where its plain form finds one."""
     words = "|".join(story_facts._NUMBER_WORDS)
     number = story_facts._NUMBER
     first = re.compile(rf"(?<![\w.,]){number}(?![\w.,]?\d)|\b(?:{words})\b", re.I)
@@ -163,7 +162,8 @@ def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> Non
         text = "".join(
             rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
         )
-        found = [(m.span(), m.group()) for m in story_facts._COUNT.finditer(text)]
+        passes = (story_facts._DIGIT_COUNT, story_facts._WORD_COUNT)
+        found = sorted((m.span(), m.group()) for p in passes for m in p.finditer(text))
         assert found == [(m.span(), m.group()) for m in first.finditer(text)], text
         counted += bool(found)
         for end in range(len(text) + 1):
@@ -410,7 +410,7 @@ def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
     assert actors("内蒙古稀土") == {"REE"}
 
 
-# `_holds_any` pre-checks: each skipped pattern, and the words one of which it must hold
+# `_held` pre-checks: each skipped pattern, and the words one of which it must hold
 _GATED = [
     ("_WEEKDAY", [story_facts._WEEKDAY_WORDS]),
     ("_DAY_MONTH", [story_facts._MONTH_STEMS]),
@@ -437,7 +437,8 @@ def test_a_pattern_is_skipped_only_where_it_can_match_nothing() -> None:
         folded = story_facts._folded(text, text.lower())
         for name, word_lists in _GATED:
             matches = list(getattr(story_facts, name).finditer(text))
-            if all(story_facts._holds_any(folded, words) for words in word_lists):
+            held = story_facts._held(folded)
+            if all(not held.isdisjoint(words) for words in word_lists):
                 found += bool(matches)
             else:
                 assert not matches, (name, text)
@@ -451,9 +452,9 @@ def test_a_dotted_capital_i_is_read_as_the_i_it_matches() -> None:
     ignoring case match, though "FİRST".lower() is "fi̇rst"."""
     for text in ("The FİRST BATCH of quotas", "the sıxth round"):
         assert story_facts._ORDINAL.search(text)
-        folded = story_facts._folded(text, text.lower())
-        assert story_facts._holds_any(folded, story_facts._ORDINAL_WORDS)
-        assert story_facts._holds_any(folded, story_facts._SERIES_WORDS)
+        held = story_facts._held(story_facts._folded(text, text.lower()))
+        assert not held.isdisjoint(story_facts._ORDINAL_WORDS)
+        assert not held.isdisjoint(story_facts._SERIES_WORDS)
 
 
 def test_a_word_is_found_where_a_word_boundary_search_finds_it() -> None:
@@ -511,3 +512,44 @@ def test_a_name_fact_is_its_own_kind_and_leaves_the_script_facts_as_they_were() 
     facts = story_facts.facts_of("", "Varnok Minerals halted the Tessaly pit.")
     named = {f for f in facts if story_facts.kind_of(f) == story_facts.NAME}
     assert named == {story_facts.fact(story_facts.NAME, n) for n in ("varnok", "tessaly")}
+
+
+def test_the_gate_words_held_are_those_a_search_per_word_finds() -> None:
+    """`_held` (one automaton pass) holds a gate's word exactly where `word in folded` is
+    true, for every gate word, on texts of glued pieces with case-folding characters."""
+    rng = random.Random(27)
+    pieces = [*_PIECES, *_CASE_PIECES, "around", "often", "us$"]
+    every = set(map(itemgetter(1), story_facts._gate_words().items()))
+    assert {"jan", "day", "q1", "first", "lot", "no.", "cny", "dozen"} <= every
+    held_some = 0
+    for _ in range(4000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 10))
+        )
+        folded = story_facts._folded(text, text.lower())
+        held = story_facts._held(folded)
+        assert held == {word for word in every if word in folded}, text
+        held_some += bool(held)
+    assert held_some > 1000
+
+
+def test_month_matches_are_what_each_pattern_finds_over_the_whole_text() -> None:
+    """`_month_matches` (the month names found once, each pattern tried where it can begin)
+    gives the spans and groups the three passes of `_DAY_MONTH`, `_MONTH_DAY` and
+    `_MONTH_ALONE` give, in their order, with spaces, tabs and line breaks between pieces."""
+    rng = random.Random(28)
+    pieces = [*_PIECES, *_CASE_PIECES, "1st", "22nd", "31", "123", "through", "until", "OF"]
+    pieces += ["Jun.", "SEPT", "may.", "12may", "x3", "in\t", "Decembers", "ſep", "\u2003"]
+    found = [0, 0, 0]
+    for _ in range(8000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ", "  ", "\n", "\t"))
+            for _ in range(rng.randint(1, 12))
+        )
+        fast = story_facts._month_matches(text)
+        passes = (story_facts._DAY_MONTH, story_facts._MONTH_DAY, story_facts._MONTH_ALONE)
+        for number, (pattern, matches) in enumerate(zip(passes, fast, strict=True)):
+            expected = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+            assert [(m.span(), m.groups()) for m in matches] == expected, (pattern, text)
+            found[number] += bool(expected)
+    assert min(found) > 100

@@ -54,7 +54,9 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from itertools import starmap
+from operator import itemgetter
 
 import ahocorasick
 import xxhash
@@ -199,6 +201,51 @@ _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上�
 _MONTH_ALONE = _starting(
     "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
 )
+# Every match of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` holds a month's name as a
+# whole word (`_MONTH_NAME`): found once, each name's matches are tried where they can
+# begin (`_month_matches`), instead of three passes over the whole text.
+_MONTH_NAME = _starting(_MONTH_FIRST, rf"\b({_MONTH})\b", re.I)
+_DAY_BEFORE = 4  # "21st": the most characters of a `_DAY_MONTH` match before its spaces
+_WORD_BEFORE = max(map(len, ("in", "during", "for", "since", "of", "through", "until", "from")))
+
+
+def _month_matches(
+    text: str,
+) -> tuple[list[re.Match[str]], list[re.Match[str]], list[re.Match[str]]]:
+    """The matches of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` in `text`, each list
+    what the pattern's `finditer` gives.
+
+    Each match holds a month's name whose start is a match of `_MONTH_NAME` (no two of
+    which overlap): a `_MONTH_DAY` match begins there, and a match of the others ends
+    there with spaces and, before them, at most `_DAY_BEFORE` (a day) or `_WORD_BEFORE`
+    (a preposition) characters, begun where a word begins; the leftmost such match is
+    the one `finditer` finds, and no two matches of one pattern overlap (a match holds
+    no month's name but its own, and none of its letters begins a word).
+    """
+    day_months: list[re.Match[str]] = []
+    month_days: list[re.Match[str]] = []
+    alone: list[re.Match[str]] = []
+    for name in _MONTH_NAME.finditer(text):
+        at = name.start()
+        if (found := _MONTH_DAY.match(text, at)) is not None:
+            month_days.append(found)
+        spaces = at
+        while spaces and text[spaces - 1].isspace():
+            spaces -= 1
+        if spaces == at:
+            continue
+        for pattern, reach, group, into in (
+            (_DAY_MONTH, _DAY_BEFORE, 2, day_months),
+            (_MONTH_ALONE, _WORD_BEFORE, 1, alone),
+        ):
+            for start in range(max(0, spaces - reach), spaces):
+                found = pattern.match(text, start)
+                if found is not None and found.start(group) == at:
+                    into.append(found)
+                    break
+    return day_months, month_days, alone
+
+
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
@@ -277,7 +324,7 @@ _FIGURE_BODY = (
 )
 _FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
 # A figure begins with a letter only where a currency is written in letters before it: in
-# a text naming none (`_holds_any`), the pass tries digits and currency signs alone, a
+# a text naming none (`_held`), the pass tries digits and currency signs alone, a
 # third of the positions of an English text.
 _LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
 _SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
@@ -346,9 +393,11 @@ _UNITS = {
 }
 
 
+@lru_cache(maxsize=1 << 16)
 def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
-    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
+    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`). Cached: most facts
+    (materials, months, roundings, signals) recur from item to item."""
     hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
     if kind == NAME:
         return (_NAMED << _NAME_SHIFT) | (hashed & ((1 << _NAME_SHIFT) - 1))
@@ -482,7 +531,7 @@ def text_facts(
     (lower-cased, in bytes), when the caller knows them: a pass whose every match names
     a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
     values = _text_values(text, title_lines, when, signals, words)
-    out = {fact(kind, value) for kind, value in values}
+    out = set(starmap(fact, values))
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
     return frozenset(out)
@@ -514,9 +563,10 @@ def _text_values(
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
     folded = _folded(text, lowered)
+    held = _held(folded)
     if when is not None:
         if words is None:
-            weekdays = _holds_any(folded, _WEEKDAY_WORDS)
+            weekdays = not held.isdisjoint(_WEEKDAY_WORDS)
         else:
             weekdays = not _NAMED_WORDS[_WEEKDAY].isdisjoint(words)
         for match in _WEEKDAY.finditer(text) if weekdays else ():
@@ -534,18 +584,17 @@ def _text_values(
     out.update((MATERIAL, name) for name in materials)
     out.update((COUNTRY, name) for name in countries)
     if words is None:
-        months = _holds_any(folded, _MONTH_STEMS)
+        months = not held.isdisjoint(_MONTH_STEMS)
     else:
         months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
-    day_months = list(_DAY_MONTH.finditer(text)) if months else []
-    month_days = list(_MONTH_DAY.finditer(text)) if months else []
+    day_months, month_days, alone = _month_matches(text) if months else ([], [], [])
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
-    for match in _MONTH_ALONE.finditer(text) if months else ():
+    for match in alone:
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[_word_key(match.group(1))]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
@@ -554,7 +603,7 @@ def _text_values(
     # an ASCII text without the word "quarter" can name one only as "Q1" to "Q4"
     quarterly = words is None or b"quarter" in words
     gate = _QUARTER_WORDS if quarterly else _QUARTER_WORDS[:4]
-    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, gate) else []
+    quarters = list(_QUARTER.finditer(text)) if not held.isdisjoint(gate) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -566,26 +615,26 @@ def _text_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
 
-    series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
+    series = not (held.isdisjoint(_ORDINAL_WORDS) or held.isdisjoint(_SERIES_WORDS))
     for match in _ORDINAL.finditer(text) if series else ():
         named = match.group(2).lower().rstrip("es") if match.group(2) else ""
         ordinal(f"{named}:{_ORDINALS[_word_key(match.group(1))]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
-    numbers = _NUMBERED.finditer(text) if _holds_any(folded, _NUMBERED_WORDS) else ()
+    numbers = _NUMBERED.finditer(text) if not held.isdisjoint(_NUMBERED_WORDS) else ()
     numbered = (*numbers, *_CJK_NUMBERED.finditer(text))
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
-    figures, roundings, figure_spans = _figures(text, folded)
+    figures, roundings, figure_spans = _figures(text, held)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
     # the numbers of days, years, quarters, announcement numbers and figures are not counts
     dated = (*day_months, *month_days, *iso_days, *cjk_days, *year_matches, *quarters)
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
-    out.update((COUNT, count) for count in _counts(text, taken))
+    out.update((COUNT, count) for count in _counts(text, taken, held))
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
@@ -623,7 +672,7 @@ _ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
 
 def _folded(text: str, lowered: str) -> str:
     """`text` lower-cased (`lowered`), each `_ASCII_FOLD` character in it first written as
-    the ASCII letter it matches: what `_holds_any` reads."""
+    the ASCII letter it matches: what `_held` reads."""
     if text.isascii() or not any(char in text for char in "İıſ"):
         return lowered
     return text.translate(_ASCII_FOLD).lower()
@@ -635,14 +684,38 @@ def _word_key(word: str) -> str:
     return word.translate(_ASCII_FOLD).lower()
 
 
-def _holds_any(folded: str, words: Iterable[str]) -> bool:
-    """True when `folded` holds one of `words`: then a pattern ignoring case, each of
-    whose matches holds one of `words`, may match the text.
+@cache
+def _gate_words() -> ahocorasick.Automaton:
+    """Every word of the gates of `_text_values`' passes (`_MONTH_STEMS`, `_WEEKDAY_WORDS`,
+    `_QUARTER_WORDS`, `_ORDINAL_WORDS`, `_SERIES_WORDS`, `_NUMBERED_WORDS`,
+    `_LETTER_CURRENCIES`, `_NUMBER_WORDS`) in one automaton, each the value of its own."""
+    automaton = ahocorasick.Automaton()
+    for words in (
+        _MONTH_STEMS,
+        _WEEKDAY_WORDS,
+        _QUARTER_WORDS,
+        _ORDINAL_WORDS,
+        _SERIES_WORDS,
+        _NUMBERED_WORDS,
+        _LETTER_CURRENCIES,
+        tuple(_NUMBER_WORDS),
+    ):
+        for word in words:
+            automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+def _held(folded: str) -> set[str]:
+    """The gate words (`_gate_words`) that `folded` holds, found in one pass: a pattern
+    ignoring case, each of whose matches holds one of a gate's words, may match the text
+    only when one of them is held.
 
     `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
-    ASCII letter it matches: so a match's span lower-cases to the words it holds.
+    ASCII letter it matches: so a match's span lower-cases to the words it holds. (One
+    pass, not one `in` per word: those were a tenth of an English item's facts.)
     """
-    return any(map(folded.__contains__, words))
+    return set(map(itemgetter(1), _gate_words().iter(folded)))
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -773,7 +846,7 @@ def _days(
 
 
 def _figures(
-    text: str, folded: str | None = None
+    text: str, held: AbstractSet[str] | None = None
 ) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
@@ -785,12 +858,12 @@ def _figures(
     significant digits as it was written with (at most 8), each marked "~", and a
     figure written without a scale word also rounds, unmarked, to fewer decimals than
     it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
-    of it (`approximated`). `folded` is `text` as `_holds_any` reads it, when known.
+    of it (`approximated`). `held` is the text's `_held` words, when known.
     """
     out: set[str] = set()
     roundings: set[str] = set()
     spans: list[tuple[int, int]] = []
-    lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
+    lettered = held is None or not held.isdisjoint(_LETTER_CURRENCIES)
     for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
         currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
@@ -798,29 +871,47 @@ def _figures(
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
-        number = match.group("num").replace(",", "")
-        try:
-            value = float(number)
-        except ValueError:
+        number = match.group("num")
+        read = _figure_read(number, (scale or "").lower(), unit or currency or "")
+        if read is None:
             continue
-        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
-        written = " ".join((unit or currency or "").lower().replace(".", "").split())
-        written = written.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
-        what = _UNITS.get(written, "")
-        scaled = bool(scale) or what == "kt"
-        if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
-            what, value = "t", value * 1e3
-        suffix = f"{'' if what in ('', '%') else ' '}{what}"
-        digits = len(number.replace(".", "").strip("0")) or 1
+        figure, its_roundings, digits = read
         approximate = _approximate(text, match.start("num"), digits, scale)
-        out.add(f"{'~' if approximate else ''}{_rounded(value, PRECISION)}{suffix}")
-        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1))
-        if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
-            decimals = len(number.partition(".")[2])
-            roundings.update(
-                f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)
-            )
+        out.add(f"~{figure}" if approximate else figure)
+        roundings.update(its_roundings)
     return out, roundings, spans
+
+
+@lru_cache(maxsize=1 << 14)
+def _figure_read(written: str, scale: str, unit: str) -> tuple[str, frozenset[str], int] | None:
+    """A figure as `_figures` reads it from its number as `written` ("18,125"), its scale
+    word lower-cased ("" without one) and its unit or currency as written ("tonnes",
+    "US$"): its value with its unit ("18125 t", not yet marked approximate), its
+    roundings, and the significant digits it was written with; None for a number that
+    is not one ("1.2.3").
+
+    Cached: templated notes repeat their prices, percentages and roundings, and each
+    figure's roundings format up to eight floats.
+    """
+    number = written.replace(",", "")
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    value *= 10.0 ** _SCALES.get(scale, 0)
+    said = " ".join(unit.lower().replace(".", "").split())
+    said = said.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
+    what = _UNITS.get(said, "")
+    scaled = bool(scale) or what == "kt"
+    if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
+        what, value = "t", value * 1e3
+    suffix = f"{'' if what in ('', '%') else ' '}{what}"
+    digits = len(number.replace(".", "").strip("0")) or 1
+    roundings = {f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1)}
+    if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
+        decimals = len(number.partition(".")[2])
+        roundings.update(f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals))
+    return f"{_rounded(value, PRECISION)}{suffix}", frozenset(roundings), digits
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
@@ -842,17 +933,26 @@ def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
     return _HEDGE.search(text, max(0, start - 20), start) is not None
 
 
-_COUNT = _starting(
-    r"\d" + "".join(sorted({word[0] for word in _NUMBER_WORDS})),
-    # one word boundary before both (it is "not after a word character" before a digit)
-    rf"\b(?:(?<![.,]){_NUMBER}(?![\w.,]?\d)|(?:{'|'.join(_NUMBER_WORDS)})\b)",
+# The counts in digits and in words, in two passes: a match of one holds only digits,
+# ".," and a match of the other only letters, so neither can begin inside the other's and
+# the two find what one alternation of both finds. The digits' pass tries only digits;
+# the words' runs only where the text holds a number word (`_held`), which most
+# notes do not.
+# A digit first, then what `\b(?<![.,])` says of the character before it: a pattern that
+# begins with a character class is searched for in C, position by position, about twice
+# as fast as one behind a lookahead (`_starting`); case is nothing to digits.
+_DIGIT_COUNT = re.compile(r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)*(?![\w.,]?\d)")
+_WORD_COUNT = _starting(
+    "".join(sorted({word[0] for word in _NUMBER_WORDS})),
+    rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b",
     re.I,
 )
 
 
-def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
+def _counts(text: str, taken: Iterable[tuple[int, int]], held: AbstractSet[str]) -> set[str]:
     """Every number the text names outside the spans `taken`: its days, years, quarters,
-    announcement numbers and figures, as `fact_values` found them.
+    announcement numbers and figures, as `fact_values` found them (`held`: the whole
+    text's `_held` words; a number word outside the spans is among them too).
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
@@ -864,8 +964,11 @@ def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
         at = max(at, end)
     text = "".join([*pieces, text[at:]])
     out = set()
-    for match in _COUNT.finditer(text):
-        word = match.group(0).lower()
+    found = _DIGIT_COUNT.findall(text)
+    if not held.isdisjoint(_NUMBER_WORDS):
+        found += _WORD_COUNT.findall(text)
+    for match in found:
+        word = match.lower()
         try:
             value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
         except ValueError:  # "1.2.3": a version or a reference, not a count
