@@ -210,10 +210,12 @@ _WORD_BEFORE = max(map(len, ("in", "during", "for", "since", "of", "through", "u
 
 
 def _month_matches(
-    text: str,
+    text: str, stems: Iterable[int] | None = None
 ) -> tuple[list[re.Match[str]], list[re.Match[str]], list[re.Match[str]]]:
     """The matches of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` in `text`, each list
-    what the pattern's `finditer` gives.
+    what the pattern's `finditer` gives. `stems`, when given, are the offsets in order
+    of every month's stem (`_MONTH_STEMS`) in the text as `_held` reads it, among which
+    every match of `_MONTH_NAME` begins: only those are tried.
 
     Each match holds a month's name whose start is a match of `_MONTH_NAME` (no two of
     which overlap): a `_MONTH_DAY` match begins there, and a match of the others ends
@@ -225,7 +227,11 @@ def _month_matches(
     day_months: list[re.Match[str]] = []
     month_days: list[re.Match[str]] = []
     alone: list[re.Match[str]] = []
-    for name in _MONTH_NAME.finditer(text):
+    if stems is None:
+        names = _MONTH_NAME.finditer(text)
+    else:
+        names = (name for at in stems if (name := _MONTH_NAME.match(text, at)) is not None)
+    for name in names:
         at = name.start()
         if (found := _MONTH_DAY.match(text, at)) is not None:
             month_days.append(found)
@@ -563,7 +569,8 @@ def _text_values(
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
     folded = _folded(text, lowered)
-    held = _held(folded)
+    hits = list(_gate_words().iter(folded))
+    held = set(map(itemgetter(1), hits))
     if when is not None:
         if words is None:
             weekdays = not held.isdisjoint(_WEEKDAY_WORDS)
@@ -587,7 +594,11 @@ def _text_values(
         months = not held.isdisjoint(_MONTH_STEMS)
     else:
         months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
-    day_months, month_days, alone = _month_matches(text) if months else ([], [], [])
+    if months:  # `folded` is as long as `text` (`_folded`): its offsets are the text's
+        stems = sorted(end - 2 for end, word in hits if word in _MONTH_STEM_SET)
+        day_months, month_days, alone = _month_matches(text, stems)
+    else:
+        day_months, month_days, alone = [], [], []
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
@@ -648,6 +659,7 @@ def _text_values(
 _MONTH_STEMS = tuple(
     sorted({name[:3] for name in _MONTHS})
 )  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
+_MONTH_STEM_SET = frozenset(_MONTH_STEMS)  # each three letters long
 _WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
 # In an ASCII text, the words one of which every match of a pattern holds as a whole word
 # (`text_facts` given the text's `words`): the months' names for `_DAY_MONTH`, `_MONTH_DAY`
@@ -715,7 +727,7 @@ def _held(folded: str) -> set[str]:
     ASCII letter it matches: so a match's span lower-cases to the words it holds. (One
     pass, not one `in` per word: those were a tenth of an English item's facts.)
     """
-    return set(map(itemgetter(1), _gate_words().iter(folded)))
+    return set(map(itemgetter(1), _gate_words().iter(folded)))  # (end, word) pairs
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
