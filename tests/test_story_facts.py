@@ -149,7 +149,8 @@ def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_fin
 def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> None:
     """`_DIGIT_COUNT` and `_WORD_COUNT`, two passes, find together the matches of their
     first form (one alternation, a lookbehind before the number), and `_HEDGE` behind its
-    lookahead finds a hedge word before a figure where its plain form finds one."""
+    lookahead finds a hedge word before a figure where its plain form finds one, in a
+    text whose `_held` words hold one of `_HEDGE_WORDS`."""
     words = "|".join(story_facts._NUMBER_WORDS)
     number = story_facts._NUMBER
     first = re.compile(rf"(?<![\w.,]){number}(?![\w.,]?\d)|\b(?:{words})\b", re.I)
@@ -166,11 +167,14 @@ def test_the_count_and_hedge_patterns_find_what_their_first_forms_found() -> Non
         found = sorted((m.span(), m.group()) for p in passes for m in p.finditer(text))
         assert found == [(m.span(), m.group()) for m in first.finditer(text)], text
         counted += bool(found)
+        held = story_facts._held(story_facts._folded(text, text.lower()))
         for end in range(len(text) + 1):
             start = max(0, end - 20)
             fast = story_facts._HEDGE.search(text, start, end)
             plain = hedge.search(text, start, end)
             assert (fast and fast.span()) == (plain and plain.span()), (text, end)
+            if plain is not None:  # the gate lets every hedge through
+                assert not held.isdisjoint(story_facts._HEDGE_WORDS), text
             hedged += plain is not None
     assert counted > 1000
     assert hedged > 1000
@@ -561,3 +565,29 @@ def test_month_matches_are_what_each_pattern_finds_over_the_whole_text() -> None
                 assert [(m.span(), m.groups()) for m in matches] == expected, (pattern, text)
                 found[number] += bool(expected)
     assert min(found) > 100
+
+
+def test_the_year_count_and_place_patterns_find_what_their_plain_forms_find() -> None:
+    """`_YEAR`, `_DIGIT_COUNT` and `_PLACE`, each begun with the characters it consumes
+    and a lookbehind after them, find the spans and groups of their plain forms (a
+    lookbehind or word boundary first) on texts of glued pieces."""
+    name = story_facts._NAME
+    plain = {
+        "_YEAR": re.compile(r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"),
+        "_DIGIT_COUNT": re.compile(rf"\b(?<![.,]){story_facts._NUMBER}(?![\w.,]?\d)"),
+        "_PLACE": re.compile(rf"\b(?:in|at|near|from)[ ]+({name})((?:, {name})*)"),
+    }
+    rng = random.Random(29)
+    pieces = [*_PIECES, "1920", "2019", "$2020", ".1999", "20", "19", "x", "_", "Mount Weld"]
+    pieces += ["in Ganzhou, Baotou", "within", "Format", "near", "thin", "at", "2025 tonnes"]
+    found = dict.fromkeys(plain, 0)
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ", ",")) for _ in range(rng.randint(1, 12))
+        )
+        for attribute, expected in plain.items():
+            fast = getattr(story_facts, attribute)
+            want = [(m.span(), m.groups()) for m in expected.finditer(text)]
+            assert [(m.span(), m.groups()) for m in fast.finditer(text)] == want, (attribute, text)
+            found[attribute] += bool(want)
+    assert min(found.values()) > 500
