@@ -591,3 +591,29 @@ def test_the_year_count_and_place_patterns_find_what_their_plain_forms_find() ->
             assert [(m.span(), m.groups()) for m in fast.finditer(text)] == want, (attribute, text)
             found[attribute] += bool(want)
     assert min(found.values()) > 500
+
+
+def test_passes_begun_near_the_first_digit_find_what_whole_passes_find() -> None:
+    """`_FIGURE` and `_SIGNED_FIGURE` begun `_BEFORE_NUMBER` characters before a text's
+    first digit, and `_YEAR` and `_ISO_DAY` begun at it, find what they find over the
+    whole text (their lookbehinds still read the characters before the offset)."""
+    rng = random.Random(30)
+    pieces = [*_PIECES, "US$ ", "rmb ", "cny", "usd 5", "$ 5", "a", "1", ".", ",", "-"]
+    found = 0
+    for _ in range(6000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 12))
+        )
+        digit = story_facts._DIGIT.search(text)
+        first = len(text) if digit is None else digit.start()
+        near = max(0, first - story_facts._BEFORE_NUMBER)
+        for pattern, start in (
+            (story_facts._FIGURE, near),
+            (story_facts._SIGNED_FIGURE, near),
+            (story_facts._YEAR, first),
+            (story_facts._ISO_DAY, first),
+        ):
+            whole = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+            assert [(m.span(), m.groups()) for m in pattern.finditer(text, start)] == whole, text
+            found += bool(whole)
+    assert found > 3000

@@ -342,6 +342,12 @@ _FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
 # third of the positions of an English text.
 _LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
 _SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
+# Where a text's first digit is, found in C: no match of `_FIGURE`, `_YEAR`, `_ISO_DAY` or
+# `_DIGIT_COUNT` begins more than `_BEFORE_NUMBER` characters before it ("us$ 5": a
+# currency and a space), so their passes begin there. (A pass begun at an offset still
+# reads the characters before it for its lookbehinds and word boundaries.)
+_DIGIT = re.compile(r"\d")
+_BEFORE_NUMBER = 4
 _SCALES = {
     "million": 6,
     "mln": 6,
@@ -607,7 +613,9 @@ def _text_values(
         day_months, month_days, alone = _month_matches(text, stems)
     else:
         day_months, month_days, alone = [], [], []
-    iso_days = list(_ISO_DAY.finditer(text)) if "-" in text else []
+    digit = _DIGIT.search(text)
+    first = len(text) if digit is None else digit.start()  # `_BEFORE_NUMBER`
+    iso_days = list(_ISO_DAY.finditer(text, first)) if "-" in text else []
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
@@ -626,7 +634,7 @@ def _text_values(
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
-    year_matches = list(_YEAR.finditer(text))
+    year_matches = list(_YEAR.finditer(text, first))
     years = [(match.start(1), match.group(1)) for match in year_matches]
 
     def ordinal(value: str, match: re.Match[str], reach: int = 0) -> None:
@@ -887,7 +895,12 @@ def _figures(
     spans: list[tuple[int, int]] = []
     lettered = held is None or not held.isdisjoint(_LETTER_CURRENCIES)
     hedged = held is None or not held.isdisjoint(_HEDGE_WORDS)
-    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
+    digit = _DIGIT.search(text)
+    if digit is None:  # every figure has a number
+        return out, roundings, spans
+    # a figure begins at most `_BEFORE_NUMBER` characters before its number's first digit
+    start = max(0, digit.start() - _BEFORE_NUMBER)
+    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text, start):
         currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
             continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
