@@ -110,8 +110,10 @@ def test_the_term_automaton_names_what_one_search_per_term_names() -> None:
 
 
 def test_one_pass_for_materials_and_countries_names_what_the_two_tables_name() -> None:
-    """`_actors` (one automaton for both tables) names the materials and the countries that
-    `_material_terms` and `_countries` name, a nested Chinese country name included."""
+    """`_actors_and_gates` (one automaton for both tables and the gate words) names the
+    materials and the countries that `_material_terms` and `_countries` name, a nested
+    Chinese country name and case-folding characters included, and finds the gate words'
+    occurrences that `_gate_words` finds."""
     words = [
         w.rstrip("*")
         for table in (story_facts.MATERIAL_TABLE, story_facts.COUNTRY_TABLE)
@@ -119,11 +121,15 @@ def test_one_pass_for_materials_and_countries_names_what_the_two_tables_name() -
         for w in ws
     ]
     rng = random.Random(23)
-    pieces = [*words, "印度尼西亚", "s", "es", " ", " ", "-", "y", "x"]
+    pieces = [*words, "印度尼西亚", "s", "es", " ", " ", "-", "y", "x", *_CASE_PIECES, "ten"]
     both = 0
     for text in [*_texts(1000, seed=24), *("".join(rng.choices(pieces, k=6)) for _ in range(3000))]:
         lowered = text.lower()
-        materials, countries = story_facts._actors(lowered)
+        folded = story_facts._folded(text, lowered)
+        marked, hits = story_facts._actors_and_gates(text, lowered, folded)
+        assert sorted(hits) == sorted(story_facts._gate_words().iter(folded)), text
+        materials = {mark[1:] for mark in marked if mark[0] == "m"}
+        countries = {mark[1:] for mark in marked if mark[0] == "c"}
         assert materials == story_facts._material_terms().named(lowered), text
         assert countries == story_facts._countries(lowered), text
         both += bool(materials and countries)

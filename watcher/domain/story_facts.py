@@ -583,7 +583,7 @@ def _text_values(
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
     folded = _folded(text, lowered)
-    hits = list(_gate_words().iter(folded))
+    marked, hits = _actors_and_gates(text, lowered, folded)
     held = set(map(itemgetter(1), hits))
     if when is not None:
         if words is None:
@@ -601,9 +601,7 @@ def _text_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    materials, countries = _actors(lowered)
-    out.update((MATERIAL, name) for name in materials)
-    out.update((COUNTRY, name) for name in countries)
+    out.update((MATERIAL if mark[0] == "m" else COUNTRY, mark[1:]) for mark in marked)
     if words is None:
         months = not held.isdisjoint(_MONTH_STEMS)
     else:
@@ -719,21 +717,25 @@ def _gate_words() -> ahocorasick.Automaton:
     `_LETTER_CURRENCIES`, `_NUMBER_WORDS`, `_HEDGE_WORDS`) in one automaton, each the
     value of its own."""
     automaton = ahocorasick.Automaton()
-    for words in (
-        _MONTH_STEMS,
-        _WEEKDAY_WORDS,
-        _QUARTER_WORDS,
-        _ORDINAL_WORDS,
-        _SERIES_WORDS,
-        _NUMBERED_WORDS,
-        _LETTER_CURRENCIES,
-        tuple(_NUMBER_WORDS),
-        _HEDGE_WORDS,
-    ):
-        for word in words:
-            automaton.add_word(word, word)
+    for word in _every_gate_word():
+        automaton.add_word(word, word)
     automaton.make_automaton()
     return automaton
+
+
+def _every_gate_word() -> set[str]:
+    """The words of every gate (`_gate_words`)."""
+    return {
+        *_MONTH_STEMS,
+        *_WEEKDAY_WORDS,
+        *_QUARTER_WORDS,
+        *_ORDINAL_WORDS,
+        *_SERIES_WORDS,
+        *_NUMBERED_WORDS,
+        *_LETTER_CURRENCIES,
+        *_NUMBER_WORDS,
+        *_HEDGE_WORDS,
+    }
 
 
 def _held(folded: str) -> set[str]:
@@ -1054,27 +1056,40 @@ class _Terms:
     the stem.
     """
 
-    def __init__(self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]]) -> None:
+    def __init__(
+        self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]], gates: Iterable[str] = ()
+    ) -> None:
+        """`gates`: words also found in the pass (`named_and_held`), none of them a term."""
         by_stem: dict[str, list[tuple[re.Pattern[str] | None, str]]] = {}
         for stem, pattern, name in terms:
             by_stem.setdefault(stem, []).append((pattern, name))
+        gated = set(gates)
         self._automaton = ahocorasick.Automaton()
-        for stem, entries in by_stem.items():
-            self._automaton.add_word(stem, (len(stem), tuple(entries)))
+        for key in by_stem.keys() | gated:
+            gate = key if key in gated else ""
+            self._automaton.add_word(key, (len(key), tuple(by_stem.get(key, ())), gate))
         self._automaton.make_automaton()
 
     def named(self, lowered: str) -> set[str]:
         """The names of the terms the lower-cased text `lowered` names."""
+        return self.named_and_held(lowered)[0]
+
+    def named_and_held(self, lowered: str) -> tuple[set[str], list[tuple[int, str]]]:
+        """The names of the terms the lower-cased text `lowered` names, and each occurrence
+        of a gate word in it as `_gate_words` gives it: (its last offset, the word)."""
         out: set[str] = set()
-        for end, (length, entries) in self._automaton.iter(lowered):
+        held = []
+        for end, (length, entries, gate) in self._automaton.iter(lowered):
+            if gate:
+                held.append((end, gate))
             start = end - length + 1
             for pattern, name in entries:
                 if name not in out and (pattern is None or pattern.match(lowered, start)):
                     out.add(name)
-        return out
+        return out, held
 
 
-def _terms(table: dict[str, list[str]]) -> _Terms:
+def _terms(table: dict[str, list[str]], gates: Iterable[str] = ()) -> _Terms:
     """Each of `table`'s words as a term of its name: a CJK stem as it is, any other between
     word boundaries, with any word characters after it if it ends in "*", else an optional
     plural "s"."""
@@ -1087,7 +1102,7 @@ def _terms(table: dict[str, list[str]]) -> _Terms:
             else:
                 tail = r"\w*" if word.endswith("*") else r"s?"
                 out.append((stem, re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
-    return _Terms(out)
+    return _Terms(out, gates)
 
 
 # The actors of supply news beyond the classifier's vocabulary (`watcher.domain.vocabulary`):
@@ -1162,21 +1177,26 @@ def _unnested(lowered: str) -> str:
 @cache
 def _actor_terms() -> _Terms:
     """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton, each name marked by its table's
-    letter ("mNi", "cChile"): one pass over a text instead of two."""
+    letter ("mNi", "cChile"), with the gate words (`_gate_words`): one pass over a text
+    instead of three."""
     tables = {"m": MATERIAL_TABLE, "c": COUNTRY_TABLE}
     return _terms(
-        {mark + name: words for mark, table in tables.items() for name, words in table.items()}
+        {mark + name: words for mark, table in tables.items() for name, words in table.items()},
+        _every_gate_word(),
     )
 
 
-def _actors(lowered: str) -> tuple[set[str], set[str]]:
-    """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
-    names, found in one pass (no material's name shares a character with a nested
-    country name's long form, so `_unnested` changes none)."""
-    found: dict[str, set[str]] = {"m": set(), "c": set()}
-    for marked in _actor_terms().named(_unnested(lowered)):
-        found[marked[0]].add(marked[1:])
-    return found["m"], found["c"]
+def _actors_and_gates(
+    text: str, lowered: str, folded: str
+) -> tuple[set[str], list[tuple[int, str]]]:
+    """The materials and countries `text` names, each marked by its table's letter
+    (`_actor_terms`), and its gate words' occurrences as `_gate_words` finds them in
+    `folded`; in one pass where the text the terms read (`_unnested`) is `folded`, as in
+    every text without a nested Chinese name or a character `_ASCII_FOLD` rewrites."""
+    unnested = _unnested(lowered)
+    if unnested is folded:
+        return _actor_terms().named_and_held(folded)
+    return _actor_terms().named(unnested), list(_gate_words().iter(folded))
 
 
 def described(
