@@ -1012,18 +1012,24 @@ def _counts(text: str, taken: Iterable[tuple[int, int]], held: AbstractSet[str])
             pieces += [text[at:start], " "]
         at = max(at, end)
     text = "".join([*pieces, text[at:]])
-    out = set()
     found = _DIGIT_COUNT.findall(text)
     if not held.isdisjoint(_NUMBER_WORDS):
         found += _WORD_COUNT.findall(text)
-    for match in found:
-        word = match.lower()
-        try:
-            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
-        except ValueError:  # "1.2.3": a version or a reference, not a count
-            continue
-        out.add(f"{value:g}")
+    out = set(map(_count, found))
+    out.discard("")
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _count(written: str) -> str:
+    """A count as `_counts` writes it: "1,200" is "1200", "Eight" is "8"; "" for a number
+    that is none ("1.2.3": a version or a reference). Cached: counts recur."""
+    word = written.lower()
+    try:
+        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+    except ValueError:
+        return ""
+    return f"{value:g}"
 
 
 # Figures are compared as written: 3,039 t and 3,038 t are two figures (at three
