@@ -108,7 +108,8 @@ def test_the_real_dev_split_keeps_the_figures_the_rules_were_chosen_on() -> None
     assert whole.missed <= 1
 
 
-FRESH_BATCHES = ("2026-12-07c", "2026-12-07d", "2026-12-07e")  # labelled after the bounds below were measured
+# labelled after the bounds below were measured
+FRESH_BATCHES = ("2026-12-07c", "2026-12-07d", "2026-12-07e")
 
 
 def _measured_ids() -> set[str]:
