@@ -54,9 +54,7 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
-from functools import cache, lru_cache
-from itertools import starmap
-from operator import itemgetter
+from functools import cache
 
 import ahocorasick
 import xxhash
@@ -173,19 +171,11 @@ _DAY_MONTH = _starting(r"\d", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?
 _MONTH_DAY = _starting(
     _MONTH_FIRST, rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\d)", re.I
 )
-# `_YEAR` and `_PLACE` begin with a branch of letters or digits, each followed by what
-# was a lookbehind before it (`(?<![\d.,$])`, `\b`), now behind the character it
-# consumed: a pattern that begins so is searched for in C, position by position, two to
-# three times as fast as one behind a lookahead (`_starting`); the matches are the same.
-_YEAR = re.compile(
-    r"((?:1(?<![\d.,$]1)9|2(?<![\d.,$]2)0)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"
-)
+_YEAR = _starting("12", r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAME = r"(?:[A-Z][a-z]{2,}[ ]?){1,3}"
-_PLACE = re.compile(
-    rf"(?:i(?<!\wi)n|a(?<!\wa)t|n(?<!\wn)ear|f(?<!\wf)rom)[ ]+({_NAME})((?:, {_NAME})*)"
-)
+_PLACE = _starting("ianf", rf"\b(?:in|at|near|from)[ ]+({_NAME})((?:, {_NAME})*)")
 _NOT_PLACES = frozenset(
     """
     the this that these those its their his her our a an all some
@@ -209,57 +199,6 @@ _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上�
 _MONTH_ALONE = _starting(
     "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
 )
-# Every match of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` holds a month's name as a
-# whole word (`_MONTH_NAME`): found once, each name's matches are tried where they can
-# begin (`_month_matches`), instead of three passes over the whole text.
-_MONTH_NAME = _starting(_MONTH_FIRST, rf"\b({_MONTH})\b", re.I)
-_DAY_BEFORE = 4  # "21st": the most characters of a `_DAY_MONTH` match before its spaces
-_WORD_BEFORE = max(map(len, ("in", "during", "for", "since", "of", "through", "until", "from")))
-
-
-def _month_matches(
-    text: str, stems: Iterable[int] | None = None
-) -> tuple[list[re.Match[str]], list[re.Match[str]], list[re.Match[str]]]:
-    """The matches of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` in `text`, each list
-    what the pattern's `finditer` gives. `stems`, when given, are the offsets in order
-    of every month's stem (`_MONTH_STEMS`) in the text as `_held` reads it, among which
-    every match of `_MONTH_NAME` begins: only those are tried.
-
-    Each match holds a month's name whose start is a match of `_MONTH_NAME` (no two of
-    which overlap): a `_MONTH_DAY` match begins there, and a match of the others ends
-    there with spaces and, before them, at most `_DAY_BEFORE` (a day) or `_WORD_BEFORE`
-    (a preposition) characters, begun where a word begins; the leftmost such match is
-    the one `finditer` finds, and no two matches of one pattern overlap (a match holds
-    no month's name but its own, and none of its letters begins a word).
-    """
-    day_months: list[re.Match[str]] = []
-    month_days: list[re.Match[str]] = []
-    alone: list[re.Match[str]] = []
-    if stems is None:
-        names = _MONTH_NAME.finditer(text)
-    else:
-        names = (name for at in stems if (name := _MONTH_NAME.match(text, at)) is not None)
-    for name in names:
-        at = name.start()
-        if (found := _MONTH_DAY.match(text, at)) is not None:
-            month_days.append(found)
-        spaces = at
-        while spaces and text[spaces - 1].isspace():
-            spaces -= 1
-        if spaces == at:
-            continue
-        for pattern, reach, group, into in (
-            (_DAY_MONTH, _DAY_BEFORE, 2, day_months),
-            (_MONTH_ALONE, _WORD_BEFORE, 1, alone),
-        ):
-            for start in range(max(0, spaces - reach), spaces):
-                found = pattern.match(text, start)
-                if found is not None and found.start(group) == at:
-                    into.append(found)
-                    break
-    return day_months, month_days, alone
-
-
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
@@ -338,16 +277,10 @@ _FIGURE_BODY = (
 )
 _FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
 # A figure begins with a letter only where a currency is written in letters before it: in
-# a text naming none (`_held`), the pass tries digits and currency signs alone, a
+# a text naming none (`_holds_any`), the pass tries digits and currency signs alone, a
 # third of the positions of an English text.
 _LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
 _SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
-# Where a text's first digit is, found in C: no match of `_FIGURE`, `_YEAR`, `_ISO_DAY` or
-# `_DIGIT_COUNT` begins more than `_BEFORE_NUMBER` characters before it ("us$ 5": a
-# currency and a space), so their passes begin there. (A pass begun at an offset still
-# reads the characters before it for its lookbehinds and word boundaries.)
-_DIGIT = re.compile(r"\d")
-_BEFORE_NUMBER = 4
 _SCALES = {
     "million": 6,
     "mln": 6,
@@ -413,11 +346,9 @@ _UNITS = {
 }
 
 
-@lru_cache(maxsize=1 << 16)
 def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
-    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`). Cached: most facts
-    (materials, months, roundings, signals) recur from item to item."""
+    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
     hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
     if kind == NAME:
         return (_NAMED << _NAME_SHIFT) | (hashed & ((1 << _NAME_SHIFT) - 1))
@@ -551,7 +482,7 @@ def text_facts(
     (lower-cased, in bytes), when the caller knows them: a pass whose every match names
     a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
     values = _text_values(text, title_lines, when, signals, words)
-    out = set(starmap(fact, values))
+    out = {fact(kind, value) for kind, value in values}
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
     return frozenset(out)
@@ -583,11 +514,9 @@ def _text_values(
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
     folded = _folded(text, lowered)
-    marked, hits = _actors_and_gates(text, lowered, folded)
-    held = set(map(itemgetter(1), hits))
     if when is not None:
         if words is None:
-            weekdays = not held.isdisjoint(_WEEKDAY_WORDS)
+            weekdays = _holds_any(folded, _WEEKDAY_WORDS)
         else:
             weekdays = not _NAMED_WORDS[_WEEKDAY].isdisjoint(words)
         for match in _WEEKDAY.finditer(text) if weekdays else ():
@@ -601,25 +530,22 @@ def _text_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    out.update((MATERIAL if mark[0] == "m" else COUNTRY, mark[1:]) for mark in marked)
+    materials, countries = _actors(lowered)
+    out.update((MATERIAL, name) for name in materials)
+    out.update((COUNTRY, name) for name in countries)
     if words is None:
-        months = not held.isdisjoint(_MONTH_STEMS)
+        months = _holds_any(folded, _MONTH_STEMS)
     else:
         months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
-    if months:  # `folded` is as long as `text` (`_folded`): its offsets are the text's
-        stems = sorted(end - 2 for end, word in hits if word in _MONTH_STEM_SET)
-        day_months, month_days, alone = _month_matches(text, stems)
-    else:
-        day_months, month_days, alone = [], [], []
-    digit = _DIGIT.search(text)
-    first = len(text) if digit is None else digit.start()  # `_BEFORE_NUMBER`
-    iso_days = list(_ISO_DAY.finditer(text, first)) if "-" in text else []
+    day_months = list(_DAY_MONTH.finditer(text)) if months else []
+    month_days = list(_MONTH_DAY.finditer(text)) if months else []
+    iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
-    for match in alone:
+    for match in _MONTH_ALONE.finditer(text) if months else ():
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[_word_key(match.group(1))]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
@@ -628,11 +554,11 @@ def _text_values(
     # an ASCII text without the word "quarter" can name one only as "Q1" to "Q4"
     quarterly = words is None or b"quarter" in words
     gate = _QUARTER_WORDS if quarterly else _QUARTER_WORDS[:4]
-    quarters = list(_QUARTER.finditer(text)) if not held.isdisjoint(gate) else []
+    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, gate) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
-    year_matches = list(_YEAR.finditer(text, first))
+    year_matches = list(_YEAR.finditer(text))
     years = [(match.start(1), match.group(1)) for match in year_matches]
 
     def ordinal(value: str, match: re.Match[str], reach: int = 0) -> None:
@@ -640,26 +566,26 @@ def _text_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
 
-    series = not (held.isdisjoint(_ORDINAL_WORDS) or held.isdisjoint(_SERIES_WORDS))
+    series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
     for match in _ORDINAL.finditer(text) if series else ():
         named = match.group(2).lower().rstrip("es") if match.group(2) else ""
         ordinal(f"{named}:{_ORDINALS[_word_key(match.group(1))]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
-    numbers = _NUMBERED.finditer(text) if not held.isdisjoint(_NUMBERED_WORDS) else ()
+    numbers = _NUMBERED.finditer(text) if _holds_any(folded, _NUMBERED_WORDS) else ()
     numbered = (*numbers, *_CJK_NUMBERED.finditer(text))
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
-    figures, roundings, figure_spans = _figures(text, held)
+    figures, roundings, figure_spans = _figures(text, folded)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
     # the numbers of days, years, quarters, announcement numbers and figures are not counts
     dated = (*day_months, *month_days, *iso_days, *cjk_days, *year_matches, *quarters)
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
-    out.update((COUNT, count) for count in _counts(text, taken, held))
+    out.update((COUNT, count) for count in _counts(text, taken))
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
@@ -673,7 +599,6 @@ def _text_values(
 _MONTH_STEMS = tuple(
     sorted({name[:3] for name in _MONTHS})
 )  # `_DAY_MONTH`, `_MONTH_DAY`, `_MONTH_ALONE`
-_MONTH_STEM_SET = frozenset(_MONTH_STEMS)  # each three letters long
 _WEEKDAY_WORDS = ("day", "周", "星期")  # `_WEEKDAY`
 # In an ASCII text, the words one of which every match of a pattern holds as a whole word
 # (`text_facts` given the text's `words`): the months' names for `_DAY_MONTH`, `_MONTH_DAY`
@@ -698,7 +623,7 @@ _ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
 
 def _folded(text: str, lowered: str) -> str:
     """`text` lower-cased (`lowered`), each `_ASCII_FOLD` character in it first written as
-    the ASCII letter it matches: what `_held` reads."""
+    the ASCII letter it matches: what `_holds_any` reads."""
     if text.isascii() or not any(char in text for char in "İıſ"):
         return lowered
     return text.translate(_ASCII_FOLD).lower()
@@ -710,44 +635,14 @@ def _word_key(word: str) -> str:
     return word.translate(_ASCII_FOLD).lower()
 
 
-@cache
-def _gate_words() -> ahocorasick.Automaton:
-    """Every word of the gates of `_text_values`' passes (`_MONTH_STEMS`, `_WEEKDAY_WORDS`,
-    `_QUARTER_WORDS`, `_ORDINAL_WORDS`, `_SERIES_WORDS`, `_NUMBERED_WORDS`,
-    `_LETTER_CURRENCIES`, `_NUMBER_WORDS`, `_HEDGE_WORDS`) in one automaton, each the
-    value of its own."""
-    automaton = ahocorasick.Automaton()
-    for word in _every_gate_word():
-        automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
-
-
-def _every_gate_word() -> set[str]:
-    """The words of every gate (`_gate_words`)."""
-    return {
-        *_MONTH_STEMS,
-        *_WEEKDAY_WORDS,
-        *_QUARTER_WORDS,
-        *_ORDINAL_WORDS,
-        *_SERIES_WORDS,
-        *_NUMBERED_WORDS,
-        *_LETTER_CURRENCIES,
-        *_NUMBER_WORDS,
-        *_HEDGE_WORDS,
-    }
-
-
-def _held(folded: str) -> set[str]:
-    """The gate words (`_gate_words`) that `folded` holds, found in one pass: a pattern
-    ignoring case, each of whose matches holds one of a gate's words, may match the text
-    only when one of them is held.
+def _holds_any(folded: str, words: Iterable[str]) -> bool:
+    """True when `folded` holds one of `words`: then a pattern ignoring case, each of
+    whose matches holds one of `words`, may match the text.
 
     `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
-    ASCII letter it matches: so a match's span lower-cases to the words it holds. (One
-    pass, not one `in` per word: those were a tenth of an English item's facts.)
+    ASCII letter it matches: so a match's span lower-cases to the words it holds.
     """
-    return set(map(itemgetter(1), _gate_words().iter(folded)))  # (end, word) pairs
+    return any(map(folded.__contains__, words))
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -878,7 +773,7 @@ def _days(
 
 
 def _figures(
-    text: str, held: AbstractSet[str] | None = None
+    text: str, folded: str | None = None
 ) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
@@ -890,66 +785,42 @@ def _figures(
     significant digits as it was written with (at most 8), each marked "~", and a
     figure written without a scale word also rounds, unmarked, to fewer decimals than
     it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
-    of it (`approximated`). `held` is the text's `_held` words, when known.
+    of it (`approximated`). `folded` is `text` as `_holds_any` reads it, when known.
     """
     out: set[str] = set()
     roundings: set[str] = set()
     spans: list[tuple[int, int]] = []
-    lettered = held is None or not held.isdisjoint(_LETTER_CURRENCIES)
-    hedged = held is None or not held.isdisjoint(_HEDGE_WORDS)
-    digit = _DIGIT.search(text)
-    if digit is None:  # every figure has a number
-        return out, roundings, spans
-    # a figure begins at most `_BEFORE_NUMBER` characters before its number's first digit
-    start = max(0, digit.start() - _BEFORE_NUMBER)
-    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text, start):
+    lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
+    for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
         currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
             continue  # "3 m" alone is metres or minutes; "$39m" and "12mn tonnes" are millions
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
-        number = match.group("num")
-        read = _figure_read(number, (scale or "").lower(), unit or currency or "")
-        if read is None:
+        number = match.group("num").replace(",", "")
+        try:
+            value = float(number)
+        except ValueError:
             continue
-        figure, its_roundings, digits = read
-        approximate = _approximate(text, match.start("num"), digits, scale, hedged)
-        out.add(f"~{figure}" if approximate else figure)
-        roundings.update(its_roundings)
+        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
+        written = " ".join((unit or currency or "").lower().replace(".", "").split())
+        written = written.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
+        what = _UNITS.get(written, "")
+        scaled = bool(scale) or what == "kt"
+        if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
+            what, value = "t", value * 1e3
+        suffix = f"{'' if what in ('', '%') else ' '}{what}"
+        digits = len(number.replace(".", "").strip("0")) or 1
+        approximate = _approximate(text, match.start("num"), digits, scale)
+        out.add(f"{'~' if approximate else ''}{_rounded(value, PRECISION)}{suffix}")
+        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1))
+        if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
+            decimals = len(number.partition(".")[2])
+            roundings.update(
+                f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)
+            )
     return out, roundings, spans
-
-
-@lru_cache(maxsize=1 << 14)
-def _figure_read(written: str, scale: str, unit: str) -> tuple[str, frozenset[str], int] | None:
-    """A figure as `_figures` reads it from its number as `written` ("18,125"), its scale
-    word lower-cased ("" without one) and its unit or currency as written ("tonnes",
-    "US$"): its value with its unit ("18125 t", not yet marked approximate), its
-    roundings, and the significant digits it was written with; None for a number that
-    is not one ("1.2.3").
-
-    Cached: templated notes repeat their prices, percentages and roundings, and each
-    figure's roundings format up to eight floats.
-    """
-    number = written.replace(",", "")
-    try:
-        value = float(number)
-    except ValueError:
-        return None
-    value *= 10.0 ** _SCALES.get(scale, 0)
-    said = " ".join(unit.lower().replace(".", "").split())
-    said = said.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
-    what = _UNITS.get(said, "")
-    scaled = bool(scale) or what == "kt"
-    if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
-        what, value = "t", value * 1e3
-    suffix = f"{'' if what in ('', '%') else ' '}{what}"
-    digits = len(number.replace(".", "").strip("0")) or 1
-    roundings = {f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1)}
-    if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
-        decimals = len(number.partition(".")[2])
-        roundings.update(f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals))
-    return f"{_rounded(value, PRECISION)}{suffix}", frozenset(roundings), digits
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
@@ -962,46 +833,26 @@ _HEDGE = _starting(
 )
 
 
-# Every match of `_HEDGE` holds one of these (`_held`); most templated notes hold none.
-_HEDGE_WORDS = (
-    *("about", "around", "approximately", "roughly", "nearly", "almost", "over", "some"),
-    *("more than", "less than", "close to", "just under", "just over"),
-    *("逾", "约", "近", "超过", "超", "大约", "将近"),
-)
-
-
-def _approximate(
-    text: str, start: int, digits: int, scale: str | None, hedged: bool = True
-) -> bool:
+def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
     """True when the figure whose number begins at `start` is given as approximate: a
     hedge word before it (`_HEDGE`), or a scale word after two significant digits
-    ("1.8万", "$1.2 billion": a rounded value). `hedged` False says the text holds no
-    hedge word (`_HEDGE_WORDS`): no search is needed."""
+    ("1.8万", "$1.2 billion": a rounded value)."""
     if scale and digits == 2:
         return True
-    return hedged and _HEDGE.search(text, max(0, start - 20), start) is not None
+    return _HEDGE.search(text, max(0, start - 20), start) is not None
 
 
-# The counts in digits and in words, in two passes: a match of one holds only digits,
-# ".," and a match of the other only letters, so neither can begin inside the other's and
-# the two find what one alternation of both finds. The digits' pass tries only digits;
-# the words' runs only where the text holds a number word (`_held`), which most
-# notes do not.
-# A digit first, then what `\b(?<![.,])` says of the character before it: a pattern that
-# begins with a character class is searched for in C, position by position, about twice
-# as fast as one behind a lookahead (`_starting`); case is nothing to digits.
-_DIGIT_COUNT = re.compile(r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)*(?![\w.,]?\d)")
-_WORD_COUNT = _starting(
-    "".join(sorted({word[0] for word in _NUMBER_WORDS})),
-    rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b",
+_COUNT = _starting(
+    r"\d" + "".join(sorted({word[0] for word in _NUMBER_WORDS})),
+    # one word boundary before both (it is "not after a word character" before a digit)
+    rf"\b(?:(?<![.,]){_NUMBER}(?![\w.,]?\d)|(?:{'|'.join(_NUMBER_WORDS)})\b)",
     re.I,
 )
 
 
-def _counts(text: str, taken: Iterable[tuple[int, int]], held: AbstractSet[str]) -> set[str]:
+def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
     """Every number the text names outside the spans `taken`: its days, years, quarters,
-    announcement numbers and figures, as `fact_values` found them (`held`: the whole
-    text's `_held` words; a number word outside the spans is among them too).
+    announcement numbers and figures, as `fact_values` found them.
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
@@ -1012,24 +863,15 @@ def _counts(text: str, taken: Iterable[tuple[int, int]], held: AbstractSet[str])
             pieces += [text[at:start], " "]
         at = max(at, end)
     text = "".join([*pieces, text[at:]])
-    found = _DIGIT_COUNT.findall(text)
-    if not held.isdisjoint(_NUMBER_WORDS):
-        found += _WORD_COUNT.findall(text)
-    out = set(map(_count, found))
-    out.discard("")
+    out = set()
+    for match in _COUNT.finditer(text):
+        word = match.group(0).lower()
+        try:
+            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+        except ValueError:  # "1.2.3": a version or a reference, not a count
+            continue
+        out.add(f"{value:g}")
     return out
-
-
-@lru_cache(maxsize=1 << 14)
-def _count(written: str) -> str:
-    """A count as `_counts` writes it: "1,200" is "1200", "Eight" is "8"; "" for a number
-    that is none ("1.2.3": a version or a reference). Cached: counts recur."""
-    word = written.lower()
-    try:
-        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
-    except ValueError:
-        return ""
-    return f"{value:g}"
 
 
 # Figures are compared as written: 3,039 t and 3,038 t are two figures (at three
@@ -1062,40 +904,27 @@ class _Terms:
     the stem.
     """
 
-    def __init__(
-        self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]], gates: Iterable[str] = ()
-    ) -> None:
-        """`gates`: words also found in the pass (`named_and_held`), none of them a term."""
+    def __init__(self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]]) -> None:
         by_stem: dict[str, list[tuple[re.Pattern[str] | None, str]]] = {}
         for stem, pattern, name in terms:
             by_stem.setdefault(stem, []).append((pattern, name))
-        gated = set(gates)
         self._automaton = ahocorasick.Automaton()
-        for key in by_stem.keys() | gated:
-            gate = key if key in gated else ""
-            self._automaton.add_word(key, (len(key), tuple(by_stem.get(key, ())), gate))
+        for stem, entries in by_stem.items():
+            self._automaton.add_word(stem, (len(stem), tuple(entries)))
         self._automaton.make_automaton()
 
     def named(self, lowered: str) -> set[str]:
         """The names of the terms the lower-cased text `lowered` names."""
-        return self.named_and_held(lowered)[0]
-
-    def named_and_held(self, lowered: str) -> tuple[set[str], list[tuple[int, str]]]:
-        """The names of the terms the lower-cased text `lowered` names, and each occurrence
-        of a gate word in it as `_gate_words` gives it: (its last offset, the word)."""
         out: set[str] = set()
-        held = []
-        for end, (length, entries, gate) in self._automaton.iter(lowered):
-            if gate:
-                held.append((end, gate))
+        for end, (length, entries) in self._automaton.iter(lowered):
             start = end - length + 1
             for pattern, name in entries:
                 if name not in out and (pattern is None or pattern.match(lowered, start)):
                     out.add(name)
-        return out, held
+        return out
 
 
-def _terms(table: dict[str, list[str]], gates: Iterable[str] = ()) -> _Terms:
+def _terms(table: dict[str, list[str]]) -> _Terms:
     """Each of `table`'s words as a term of its name: a CJK stem as it is, any other between
     word boundaries, with any word characters after it if it ends in "*", else an optional
     plural "s"."""
@@ -1108,7 +937,7 @@ def _terms(table: dict[str, list[str]], gates: Iterable[str] = ()) -> _Terms:
             else:
                 tail = r"\w*" if word.endswith("*") else r"s?"
                 out.append((stem, re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
-    return _Terms(out, gates)
+    return _Terms(out)
 
 
 # The actors of supply news beyond the classifier's vocabulary (`watcher.domain.vocabulary`):
@@ -1183,26 +1012,21 @@ def _unnested(lowered: str) -> str:
 @cache
 def _actor_terms() -> _Terms:
     """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton, each name marked by its table's
-    letter ("mNi", "cChile"), with the gate words (`_gate_words`): one pass over a text
-    instead of three."""
+    letter ("mNi", "cChile"): one pass over a text instead of two."""
     tables = {"m": MATERIAL_TABLE, "c": COUNTRY_TABLE}
     return _terms(
-        {mark + name: words for mark, table in tables.items() for name, words in table.items()},
-        _every_gate_word(),
+        {mark + name: words for mark, table in tables.items() for name, words in table.items()}
     )
 
 
-def _actors_and_gates(
-    text: str, lowered: str, folded: str
-) -> tuple[set[str], list[tuple[int, str]]]:
-    """The materials and countries `text` names, each marked by its table's letter
-    (`_actor_terms`), and its gate words' occurrences as `_gate_words` finds them in
-    `folded`; in one pass where the text the terms read (`_unnested`) is `folded`, as in
-    every text without a nested Chinese name or a character `_ASCII_FOLD` rewrites."""
-    unnested = _unnested(lowered)
-    if unnested is folded:
-        return _actor_terms().named_and_held(folded)
-    return _actor_terms().named(unnested), list(_gate_words().iter(folded))
+def _actors(lowered: str) -> tuple[set[str], set[str]]:
+    """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
+    names, found in one pass (no material's name shares a character with a nested
+    country name's long form, so `_unnested` changes none)."""
+    found: dict[str, set[str]] = {"m": set(), "c": set()}
+    for marked in _actor_terms().named(_unnested(lowered)):
+        found[marked[0]].add(marked[1:])
+    return found["m"], found["c"]
 
 
 def described(
