@@ -23,6 +23,10 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
 PHRASINGS: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "phrasings.yaml").read_text(encoding="utf-8")
 )
+# kinds of export-control and ore-disruption wording, one general mechanism each
+SUPPLY_KINDS: list[dict[str, Any]] = yaml.safe_load(
+    (DATA / "classify" / "supply_kinds.yaml").read_text(encoding="utf-8")
+)
 SEED_000 = SHARED / "seeds" / "000_2402a3fff184db4e.txt"
 SEED_01 = ROOT / "seeds" / "01-medium-heavy-oxide-output-may-2025.md"
 PUBLISHED = date(2025, 6, 2)  # "In 2010 …" is history to an item of this date
@@ -54,6 +58,13 @@ def test_phrasings_of_real_pages(classifier: Classifier, case: dict[str, Any]) -
     exactly the listed signals, read as of the item's date (default 2025-12-01)."""
     published = case.get("published", date(2025, 12, 1))
     signals = classifier.classify(case.get("title", ""), case["body"], published=published)
+    assert _summary(signals) == case["signals"]
+
+
+@pytest.mark.parametrize("case", SUPPLY_KINDS, ids=[c["kind"] for c in SUPPLY_KINDS])
+def test_kind_of_wording_gives_its_signals(classifier: Classifier, case: dict[str, Any]) -> None:
+    """The sentence, as an item published on 2025-12-01, gives exactly the listed signals."""
+    signals = classifier.classify("", case["text"], published=date(2025, 12, 1))
     assert _summary(signals) == case["signals"]
 
 
