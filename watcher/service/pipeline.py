@@ -200,6 +200,7 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     bound.info(
         "poll_finished",
         fetched=report.fetched,
+        skipped=len(result.skipped),
         new=report.new,
         revised=report.revised,
         signals=report.signals,
