@@ -176,13 +176,13 @@ async def test_fetching_a_feed_skips_the_marked_entries(feed_server: FeedServer)
     fetcher = Fetcher(HttpConfig(), "SupplyWatcher-test/1")
     pool = ThreadWorkers(1, deadline=5)
     try:
-        first = await fetch_source(source, Validators(), fetcher, pool, {})
+        first = await fetch_source(source, Validators(), fetcher, pool, dict)
         stored = {d: (i.identity, i.link) for d, i in zip(first.digests, first.items, strict=True)}
         offer = entry_marks.offered(
             entry_marks.next_marks((), (), stored, T0), T0, timedelta(days=30)
         )
         feed_server.routes["/feed"] = Route(_rss(_item("n", "N"), _item("a", "A"), _item("b", "B")))
-        second = await fetch_source(source, Validators(), fetcher, pool, offer)
+        second = await fetch_source(source, Validators(), fetcher, pool, lambda: offer)
         whole = await fetch_source(source, Validators(), fetcher, pool)
     finally:
         pool.close()

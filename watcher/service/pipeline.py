@@ -127,11 +127,16 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     before = await load_state(rt.db, source.name)
     # a feed whose items keep their text as parsed skips the entries its polls stored
     marking = source.kind == "feed" and not wants_full_text(source)
-    marks = entry_marks.unpack(before.entry_marks) if marking else ()
-    seen = entry_marks.offered(marks, rt.clock(), rt.config.retention.items) if marking else None
+
+    def offer() -> entry_marks.Offer:  # asked only when the feed sent a document
+        marks = entry_marks.unpack(before.entry_marks)
+        return entry_marks.offered(marks, rt.clock(), rt.config.retention.items)
+
     try:
         pool = _TakingTurns(rt.parsers, turn)
-        result = await fetch_source(source, before.validators, rt.fetcher, pool, seen)
+        result = await fetch_source(
+            source, before.validators, rt.fetcher, pool, offer if marking else None
+        )
     except SourceError as exc:
         return await record_poll_failure(rt, source, before, exc)
     for warning in result.warnings:
@@ -178,6 +183,7 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     success = _success(rt, source, before, result, now, new_items=fresh)
     if marking:
         stored = _stored_entries(result, itertools.compress(as_parsed, is_changed))
+        marks = entry_marks.unpack(before.entry_marks)
         kept = entry_marks.next_marks(marks, result.skipped, stored, now)
         success = replace(success, entry_marks=entry_marks.pack(kept))
     counts = await save_poll(

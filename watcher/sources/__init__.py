@@ -64,13 +64,13 @@ async def fetch_source(
     validators: Validators,
     fetcher: Fetcher,
     pool: Runs,
-    seen: Seen | None = None,
+    seen: Callable[[], Seen] | None = None,
 ) -> FetchResult:
     """Fetch one source's current items; raises `SourceError` when the source fails.
 
-    `seen` (the entries whose items are stored unchanged, `watcher.sources.entry_marks`)
-    lets a feed skip parsing them and report its entries (`fetch_feed`); the other kinds
-    ignore it.
+    `seen` (asked only when a document came: the entries whose items are stored
+    unchanged, `watcher.sources.entry_marks`) lets a feed skip parsing them and report
+    its entries (`fetch_feed`); the other kinds ignore it.
     """
     if seen is not None and isinstance(source, FeedSource):
         return await fetch_feed(source, validators, fetcher, pool, seen)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,6 @@ from watcher.sources.http import Fetcher, HttpResult
 from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
 from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
-from watcher.sources.sections import context_of, find_sections, without
 from watcher.sources.trim import trim_feed
 
 # digest of an entry → short hashes of the identity and link of its stored item
@@ -43,13 +42,14 @@ async def fetch_feed(
     validators: Validators,
     fetcher: Fetcher,
     pool: Runs,
-    seen: Seen | None = None,
+    seen: Callable[[], Seen] | None = None,
 ) -> FetchResult:
     """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse.
 
-    With `seen` (the entries whose items are stored unchanged, `watcher.sources.entry_marks`)
-    the parse cuts those entries out and reports the entry of each item it read
-    (`parse_document`); without it the document is read whole and no entry is reported.
+    With `seen` (asked once a document came: the entries whose items are stored
+    unchanged, `watcher.sources.entry_marks`) the parse cuts those entries out and
+    reports the entry of each item it read (`parse_document`); without it the document
+    is read whole and no entry is reported.
     """
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
     if answer.not_modified:
@@ -66,7 +66,7 @@ async def fetch_feed(
         answer.url,
         answer.headers,
         source.identity,
-        seen,
+        None if seen is None else seen(),
     )
     hints = [h for h in (answer.max_age, parsed.min_interval) if h is not None]
     return FetchResult(
@@ -155,8 +155,11 @@ def parse_feed(
             response_headers["content-type"] = (
                 f"{content_type or 'application/xml'}; charset={guess}"
             )
-    sections = None
+    sections, document = None, data
     if seen is not None:
+        # imported here: a round of 304s never cuts a document
+        from watcher.sources.sections import context_of, find_sections, without
+
         context = context_of(
             response_headers.get("content-location", ""),
             response_headers.get("content-type", ""),
@@ -164,8 +167,9 @@ def parse_feed(
         )
         sections = find_sections(data, context)
     skip = {d for d in sections.digests if d in seen} if sections and seen else set()
-    parsed = _read(without(data, sections, skip) if sections and skip else data, source,
-                   response_headers)  # fmt: skip
+    if sections and skip:
+        document = without(data, sections, skip)
+    parsed = _read(document, source, response_headers)
     entries = parsed.get("entries") or []
     read = [d for d in sections.digests if d not in skip] if sections else []
     if skip and (parsed.get("bozo") or len(entries) != len(read)):
