@@ -25,6 +25,7 @@ from watcher.classify.background import (
     opens_with_bare_year,
     reference_year,
 )
+from watcher.classify.denial import DENIABLE, is_denied
 from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
@@ -344,6 +345,15 @@ class Classifier:
                 lead_end(has_title),
                 lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
             )
+        if not DENIABLE.isdisjoint(name for name, *_ in fired):
+            # a disruption the item says elsewhere left the operation running (`denial`)
+            fired = [
+                f
+                for f in fired
+                if f[0] not in DENIABLE
+                or any(h.direction is Direction.EASING for h in f[2])
+                or not is_denied(text, sentences, [h.sentence for h in f[2]])
+            ]
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
         return [
