@@ -79,8 +79,11 @@ def denials(text: str) -> list[tuple[int, int]]:
 # an item that tells units apart ("other areas of the project continue to operate as
 # usual", "除了云湘矿冶之外已全部停产"): a denial of one unit leaves the others' disruption
 _OTHERS = re.compile(
-    r"\b(?i:others?|remaining|rest\s+of|except|apart\s+from|besides)\b"
-    r"|其他|其它|其余|其餘|除了|除[^，,。；]{1,12}[外以]|部分"
+    r"\b(?i:(?:other|remaining|rest\s+of\s+the)\s+(?:\w+\s+)?(?:areas?|mines?|sites?|pits?"
+    r"|operations|units?|plants?|projects?|companies|producers|smelters|parts|regions?"
+    r"|provinces?|deposits?|facilities|assets)|except|apart\s+from|besides)\b"
+    r"|(?:其他|其它|其余|其餘|部分)[^，,。；]{0,4}?(?:矿|礦|企业|企業|工厂|工廠|冶炼厂|冶煉廠|地区|地區"
+    r"|项目|項目|产区|產區|公司)|除了|除[^，,。；]{1,12}[外以]"
 )
 # the types whose disruption an item-level denial undoes (SIGNALS.md: a mine, a plant or a
 # border that keeps running is no disruption of primary feedstock)
