@@ -1,0 +1,50 @@
+"""Setting, not news: a measure named only below a lead that reports a market.
+
+SIGNALS.md: background is "an earlier event named only as context ('since controls took
+effect in April, prices have ...')". An item whose lead (its headline and first
+sentence, `direction.lead_end`) reports prices or a company's results ("稀土類價格的上漲
+依舊沒有緩和的跡象", "长江综合钨粉均价报630000元/吨", "北方稀土发布2023年半年度业绩
+预减公告") and does not name a rule's measure at all is a market report: a quota, a
+control or a disruption its body names is what moved the market, the setting of its
+news, not the news. A market word counts with a figure or a move in the lead ("prices surged", "均价报
+630000元/吨"): "to maximise its revenue" reports no market. Only a rule whose measure
+the rules let be named as a setting (one with `frame` cues: a control, a quota) is held
+to this; a supply state (scrap scarce, mines shut) a market report states is news.
+A lead that names the measure ("tungsten prices surged after China
+imposed export curbs and reduced quotas") makes the measure part of the item's news, and
+the rule's own cues (its `frame` phrases) decide whether it is news or setting there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.classify.text import Sentence
+
+# a price, a quotation or a company's results named in the lead
+_MARKET = re.compile(
+    r"\b(?i:prices?|priced|pricing|quotations?|quoted|futures|spot\s+market|profits?"
+    r"|earnings|revenues?|net\s+income|(?:half|full)[- ]year\s+results|quarterly\s+results"
+    r"|share\s+price|shares\s+(?:rose|fell|jumped|slumped|surged|dropped|climbed|tumbled))\b"
+    r"|价格|價格|均价|均價|报价|報價|价位|價位|涨价|漲價|期货|期貨|现货|現貨|利润|利潤|净利|淨利"
+    r"|业绩|業績|营收|營收|股价|股價"
+)
+
+
+# a figure or a move that makes a market word a report ("revenue" alone is no market)
+_REPORTED = re.compile(
+    r"\d|\b(?i:rose|rises?|rising|fell|falls?|falling|surg\w+|jump\w*|climb\w*|slump\w*"
+    r"|plung\w+|tumbl\w+|soar\w*|rall\w+|drop\w*|crash\w*|highs?|lows?|record)\b"
+    r"|上涨|上漲|下跌|下滑|上行|下行|走高|走低|走强|走強|走弱|新高|新低|回升|回落|涨幅|漲幅|跌幅|暴涨|暴漲|暴跌"
+    r"|大涨|大漲|大跌|飙升|飆升|攀升|预减|預減|预增|預增"
+)
+
+
+def market_lead(text: str, sentences: list[Sentence], lead: int) -> bool:
+    """True when the item's lead (`sentences[:lead]`) names a price or a company's
+    results: a market report, whose body's measures are its setting unless the lead
+    names them too (the engine checks that against the rule's measure terms)."""
+    if not sentences:
+        return False
+    end = sentences[min(lead, len(sentences)) - 1].end
+    return _MARKET.search(text, 0, end) is not None and _REPORTED.search(text, 0, end) is not None
