@@ -26,8 +26,8 @@ _EN_DENIAL = re.compile(
     r"\b(?i:"
     # "(production|operations|output|mining|supply) (was|were|has been|is) not
     # (materially|significantly) affected"; "no impact on production"
-    r"(?:production|operations?|output|mining|supply|supplies|shipments|the mine|the mines"
-    r"|the plant|the operation)\s+(?:(?:was|were|is|are|has|have|had|remains?|remained)\s+)?"
+    r"(?:production|operations?|output|mining|supply|supplies|shipments|mines?|plants?)"
+    r"(?:\s+[\w'-]+){0,4}?\s+(?:(?:was|were|is|are|has|have|had|remains?|remained)\s+)?"
     r"(?:been\s+)?(?:not|n't|largely|so far)?\s*(?:been\s+)?(?:materially\s+|significantly\s+"
     r"|seriously\s+)?(?:unaffected|not\s+(?:been\s+)?(?:materially\s+|significantly\s+)?"
     r"(?:affected|impacted|disrupted))"
@@ -99,7 +99,7 @@ def is_denied(text: str, sentences: Sequence[Sentence], hit_sentences: Iterable[
     if not found:
         return False
     for start, end in found:
-        head = max(text.rfind(".", 0, start), text.rfind("。", 0, start), text.rfind("\n", 0, start))
+        head = max(text.rfind(mark, 0, start) for mark in (".", "。", "\n"))
         if _OTHERS.search(text, head + 1, end) is not None:
             return False
     return not any(

@@ -1,18 +1,21 @@
-"""Setting, not news: a measure named only below a lead that reports a market.
+"""Setting, not news: a control or a quota named only below a lead that reports a market.
 
 SIGNALS.md: background is "an earlier event named only as context ('since controls took
 effect in April, prices have ...')". An item whose lead (its headline and first
 sentence, `direction.lead_end`) reports prices or a company's results ("稀土類價格的上漲
 依舊沒有緩和的跡象", "长江综合钨粉均价报630000元/吨", "北方稀土发布2023年半年度业绩
-预减公告") and does not name a rule's measure at all is a market report: a quota, a
-control or a disruption its body names is what moved the market, the setting of its
-news, not the news. A market word counts with a figure or a move in the lead ("prices surged", "均价报
-630000元/吨"): "to maximise its revenue" reports no market. Only a rule whose measure
-the rules let be named as a setting (one with `frame` cues: a control, a quota) is held
-to this; a supply state (scrap scarce, mines shut) a market report states is news.
-A lead that names the measure ("tungsten prices surged after China
-imposed export curbs and reduced quotas") makes the measure part of the item's news, and
-the rule's own cues (its `frame` phrases) decide whether it is news or setting there.
+预减公告") is a market report: a control or a quota that its body alone names is what
+moved the market, the setting of its news, not news (the engine drops that rule).
+
+A market word counts with a figure or a move in the lead ("prices surged", "均价报
+630000元/吨"); "to maximise its revenue" reports no market. The engine keeps the rule
+when the lead names the rule's measure ("prices hit a record as traders weighed the
+quota cut": the report is about it), when any rule's news stands in the lead (the lead
+is supply news, not a market report), when a body sentence states the measure's current
+effect (the rule's `effects` cues: "export controls cut shipments by half", news per
+SIGNALS.md), and for rules whose measure the rules never name as a setting (those with
+no `frame` cues: a supply state such as scrap scarce or a mine shut, which a market
+report states as news).
 """
 
 from __future__ import annotations
