@@ -101,6 +101,12 @@ def test_a_measure_named_only_below_a_market_lead_is_its_setting(
             "gallium cut shipments by half in October.",
             "export_control",
         ),
+        # a measure eased is an event, not the standing measure
+        (
+            "Gallium prices fell 5% on Tuesday. China suspended its export ban on gallium "
+            "to the United States.",
+            "export_control",
+        ),
         # a supply state is no measure named as a setting: the report states it now
         (
             "NdFeB scrap prices rose 4% this week. Recyclers are short of scrap as holders "
@@ -116,7 +122,8 @@ def test_a_measure_named_only_below_a_market_lead_is_its_setting(
     ],
 )
 def test_a_measure_that_is_news_is_kept(classifier: Classifier, body: str, kind: str) -> None:
-    assert _found(classifier, body).get(kind) is Direction.TIGHTENING
+    expected = Direction.EASING if "suspended" in body else Direction.TIGHTENING
+    assert _found(classifier, body).get(kind) is expected
 
 
 def test_a_lead_that_holds_another_rule_s_news_is_no_market_report(

@@ -315,8 +315,12 @@ class Classifier:
                 and news[0].sentence >= lead
                 and all(firsts.isdisjoint(keys) for keys in item.keys[:lead])
                 and _market(market, text, sentences, lead)
-                # a current effect of the measure ("1-8月出口量同比减少12.21%") is news
-                and all(self._effects[name].isdisjoint(item.keys[h.sentence]) for h in news)
+                # a measure eased, or its current effect ("1-8月出口量同比减少12.21%"), is news
+                and all(
+                    h.direction is not Direction.EASING
+                    and self._effects[name].isdisjoint(item.keys[h.sentence])
+                    for h in news
+                )
             ):
                 setting.add(name)  # a market report's setting, unless the lead is news
             if hits and not news and compiled.lead_easing:

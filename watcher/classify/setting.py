@@ -11,9 +11,10 @@ A market word counts with a figure or a move in the lead ("prices surged", "均�
 630000元/吨"); "to maximise its revenue" reports no market. The engine keeps the rule
 when the lead names the rule's measure ("prices hit a record as traders weighed the
 quota cut": the report is about it), when any rule's news stands in the lead (the lead
-is supply news, not a market report), when a body sentence states the measure's current
-effect (the rule's `effects` cues: "export controls cut shipments by half", news per
-SIGNALS.md), and for rules whose measure the rules never name as a setting (those with
+is supply news, not a market report), when a body sentence eases the measure (a change
+to it is an event: "China suspended the controls") or states its current effect (the
+rule's `effects` cues: "export controls cut shipments by half", news per SIGNALS.md),
+and for rules whose measure the rules never name as a setting (those with
 no `frame` cues: a supply state such as scrap scarce or a mine shut, which a market
 report states as news).
 """
