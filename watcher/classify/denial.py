@@ -62,13 +62,46 @@ _UNDONE = re.compile(
 _BEFORE = 24  # characters before a denial searched for what undoes it
 
 
+# a word every English (Chinese) denial holds: the regexes run only in a window around
+# one (most items hold none, and a regex tried at every position of a long item costs
+# more than the rest of the engine's work on it)
+_EN_HINTS = ("affected", "impacted", "disrupt", "impact", "effect", "interruption",
+             "operational", "in operation", "open for business", "normal", "usual",
+             "continu", "allowed", "offset")  # fmt: skip
+_ZH_HINTS = ("影响", "影響", "正常", "继续", "繼續", "照常")
+_BEFORE_HINT = 100  # characters: a subject and four words before "was not affected"
+_AFTER_HINT = 60
+
+
+def _windows(haystack: str, hints: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The stretches of `haystack` around each occurrence of a hint, merged, in order."""
+    spans = []
+    for hint in hints:
+        at = haystack.find(hint)
+        while at >= 0:
+            spans.append((max(0, at - _BEFORE_HINT), at + len(hint) + _AFTER_HINT))
+            at = haystack.find(hint, at + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def denials(text: str) -> list[tuple[int, int]]:
     """The spans of the item's statements that an operation runs normally or was not
     hit (see the module docstring), less those negated, doubted or of an earlier state."""
-    found = []
-    patterns = (_EN_DENIAL, _ZH_DENIAL) if not text.isascii() else (_EN_DENIAL,)
-    for pattern in patterns:
-        for match in pattern.finditer(text):
+    found: list[tuple[int, int]] = []
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text  # a rare character whose lower case is longer: offsets must hold
+    searches = [(_EN_DENIAL, window) for window in _windows(lowered, _EN_HINTS)]
+    if not text.isascii():
+        searches += [(_ZH_DENIAL, window) for window in _windows(text, _ZH_HINTS)]
+    for pattern, (start, end) in searches:
+        for match in pattern.finditer(text, start, min(end, len(text))):
             head = text.rfind(".", 0, match.start())
             head = max(head, text.rfind("。", 0, match.start()), match.start() - _BEFORE)
             if _UNDONE.search(text, head + 1, match.end()) is None:
