@@ -65,9 +65,10 @@ _BEFORE = 24  # characters before a denial searched for what undoes it
 # a word every English (Chinese) denial holds: the regexes run only in a window around
 # one (most items hold none, and a regex tried at every position of a long item costs
 # more than the rest of the engine's work on it)
-_EN_HINTS = ("affected", "impacted", "disrupt", "impact", "effect", "interruption",
-             "operational", "in operation", "open for business", "normal", "usual",
-             "continu", "allowed", "offset")  # fmt: skip
+_EN_HINTS = ("affected", "impact", "disrupt", "interruption", "effect", "operational",
+             "in operation", "open for business", "normally", "as normal", "as usual",
+             "to operate", "continue operating", "continues operating", "allowed to",
+             "offset the")  # fmt: skip
 _ZH_HINTS = ("影响", "影響", "正常", "继续", "繼續", "照常")
 _BEFORE_HINT = 100  # characters: a subject and four words before "was not affected"
 _AFTER_HINT = 60
