@@ -380,10 +380,11 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
-    """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`
-    (`_copied`): most of its own 3-shingles are in `earlier` (`COPY`), or their content
-    words overlap by `REWRITE`. A teaser copied from a report is a copy of it; the full
-    report after its teaser is not (most of its text is not in the teaser)."""
+    """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`:
+    `COPY` of its own 3-shingles are in `earlier`, or their content words overlap by
+    `REWRITE`; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is neither. A
+    teaser copied from a report is a copy of it; the full report after its teaser is not
+    (most of its text is not in the teaser) unless it shares `REWRITE` of its words."""
     if not earlier.shingle_count or not later.shingle_count:
         return 0.0, False
     words = _jaccard(earlier.words, later.words)
@@ -831,7 +832,7 @@ def best_story(
     were published `UNDATED_APART` or more apart are two events. The placement says
     what the new item adds to what the compared items of that story carry
     (`watcher.domain.story_updates.update`): the facts they lack, else its own wording
-    when no compared item of the story has it as a copy or rewrite (`_copied`).
+    when no compared item of the story has it as a copy or rewrite (`_evidence`).
     """
     scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
