@@ -25,7 +25,6 @@ from watcher.classify.background import (
     opens_with_bare_year,
     reference_year,
 )
-from watcher.classify.denial import DENIABLE, is_denied
 from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
@@ -44,7 +43,6 @@ from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_ch
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
-from watcher.classify.setting import market_lead
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
@@ -145,8 +143,6 @@ class Classifier:
         self._easing_events = frozenset(
             concept for rule in self.rules.values() for concept in rule.easing_events
         )
-        # each rule's `effects`: a measure's current effect stated beside it is news
-        self._effects = {name: frozenset(rule.effects) for name, rule in self.rules.items()}
         self._matcher = TermMatcher()
         self._glosses: dict[str, str] = {}
         self._term_glosses: dict[str, dict[str, str]] = {}
@@ -224,8 +220,6 @@ class Classifier:
             return found
 
         monthly: list[bool] = []  # whether the item may name a month, worked out once
-        market: list[bool] = []  # whether the lead reports a market, worked out once
-        setting: set[str] = set()  # rules named only below a market lead (`setting`)
         fired: list[Fired] = []
         body_eased: set[str] = set()  # undirected rules whose measure the body eases
         for name, compiled in self._compiled:
@@ -309,20 +303,6 @@ class Classifier:
                     hits.append(hit)
             news = [h for h in hits if not h.background]
             lead = lead_end(has_title)
-            if (
-                news
-                and compiled.frames
-                and news[0].sentence >= lead
-                and all(firsts.isdisjoint(keys) for keys in item.keys[:lead])
-                and _market(market, text, sentences, lead)
-                # a measure eased, or its current effect ("1-8月出口量同比减少12.21%"), is news
-                and all(
-                    h.direction is not Direction.EASING
-                    and self._effects[name].isdisjoint(item.keys[h.sentence])
-                    for h in news
-                )
-            ):
-                setting.add(name)  # a market report's setting, unless the lead is news
             if hits and not news and compiled.lead_easing:
                 # the lead eases what only background sentences name ("宜春锂云母企业陆续
                 # 复产" over "此前，…停产整改"): the easing is the news, the background
@@ -356,12 +336,6 @@ class Classifier:
                 ):
                     body_eased.add(name)
                 fired.append((name, compiled.rule, news, eased))
-        if setting and not any(
-            h.sentence < lead_end(has_title) for f in fired if f[0] not in setting for h in f[2]
-        ):
-            # a lead that reports a market and no rule's news: the measures named below
-            # it are its setting (`setting`)
-            fired = [f for f in fired if f[0] not in setting]
         if had and len(fired) > 1:
             fired = pluperfect_dropped(fired, lambda hit: is_pluperfect(hit, text))
         if len(fired) > 1:  # one rule alone cannot be another's context
@@ -370,15 +344,6 @@ class Classifier:
                 lead_end(has_title),
                 lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
             )
-        if not DENIABLE.isdisjoint(name for name, *_ in fired):
-            # a disruption the item says elsewhere left the operation running (`denial`)
-            fired = [
-                f
-                for f in fired
-                if f[0] not in DENIABLE
-                or any(h.direction is Direction.EASING for h in f[2])
-                or not is_denied(text, sentences, [h.sentence for h in f[2]])
-            ]
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
         return [
@@ -532,13 +497,6 @@ def _months_named(cache: list[bool], text: str) -> bool:
     """Whether the item may name a month (see `background`), computed once per item."""
     if not cache:
         cache.append(may_name_a_month(text))
-    return cache[0]
-
-
-def _market(cache: list[bool], text: str, sentences: list[Sentence], lead: int) -> bool:
-    """Whether the item's lead reports a market (see `setting`), computed once per item."""
-    if not cache:
-        cache.append(market_lead(text, sentences, lead))
     return cache[0]
 
 
