@@ -23,13 +23,10 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
 PHRASINGS: list[dict[str, Any]] = yaml.safe_load(
     (DATA / "classify" / "phrasings.yaml").read_text(encoding="utf-8")
 )
-# kinds of export-control and ore-disruption wording, one general mechanism each, and the
-# word families of the scrap and ore vocabulary written from industry glossaries
-SUPPLY_KINDS: list[dict[str, Any]] = [
-    case
-    for name in ("supply_kinds.yaml", "glossary.yaml")
-    for case in yaml.safe_load((DATA / "classify" / name).read_text(encoding="utf-8"))
-]
+# kinds of export-control and ore-disruption wording, one general mechanism each
+SUPPLY_KINDS: list[dict[str, Any]] = yaml.safe_load(
+    (DATA / "classify" / "supply_kinds.yaml").read_text(encoding="utf-8")
+)
 SEED_000 = SHARED / "seeds" / "000_2402a3fff184db4e.txt"
 SEED_01 = ROOT / "seeds" / "01-medium-heavy-oxide-output-may-2025.md"
 PUBLISHED = date(2025, 6, 2)  # "In 2010 …" is history to an item of this date
