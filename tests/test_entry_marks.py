@@ -125,11 +125,12 @@ def test_entries_are_cut_whole_and_digested_with_their_context() -> None:
         b"<rss><channel><item>unclosed</channel></rss>",
         b"<rss><channel><item>a</item></channel><channel><item>b</item></channel></rss>",
         b"<rss><channel><title>no entries</title></channel></rss>",
+        b'<?xml version="1.0" encoding="bogus"?><rss><channel><item>a</item></channel></rss>',
     ],
 )
 def test_documents_that_cannot_be_cut_are_read_whole(document: bytes) -> None:
     """Empty-element, nested or unclosed entries, a DOCTYPE, entries under several parents
-    or none: no sections, so nothing is ever skipped."""
+    or none, an encoding expat does not know: no sections, so nothing is ever skipped."""
     assert find_sections(document, b"") is None
 
 

@@ -135,6 +135,7 @@ def _entry_spans(data: bytes) -> list[tuple[int, int]] | None:
     parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(data, True)
-    except (expat.ExpatError, ValueError, _Unsafe):
+    except (expat.ExpatError, ValueError, LookupError, _Unsafe):
+        # LookupError: an encoding expat does not know; the document is read whole
         return None
     return spans if len(parents) == 1 else None
