@@ -350,7 +350,7 @@ async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_row
     config = make_config(database={"url": database_url})
     async with Runtime(config) as rt:
         await _save(rt, "wire", TITLE, BODY.format("1,200"))
-        filed = await rt.db.run_read(_keys)
+        filed = await rt.db.run_read(_filed_keys)
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
@@ -381,6 +381,13 @@ async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_row
 
 def _keys(connection: Connection) -> set[int]:
     return set(connection.execute(select(STORY_KEYS.c.key)).scalars())
+
+
+def _filed_keys(connection: Connection) -> set[int]:
+    """The keys in both tables (at the head revision)."""
+    return {
+        key for table in KEY_TABLES for key in connection.execute(select(table.c.key)).scalars()
+    }
 
 
 def _downgrade_to_0011(connection: Connection) -> None:
