@@ -46,6 +46,10 @@ class StoryKeyRow(MappedRow):
     """`story_keys`"""
 
 
+class RecentStoryKeyRow(MappedRow):
+    """`recent_story_keys`"""
+
+
 class HotStoryKeyRow(MappedRow):
     """`hot_story_keys`"""
 
@@ -75,6 +79,7 @@ _MAPPED: dict[type[MappedRow], Table] = {
     StoryRow: tables.STORIES,
     ItemRow: tables.ITEMS,
     StoryKeyRow: tables.STORY_KEYS,
+    RecentStoryKeyRow: tables.RECENT_STORY_KEYS,
     HotStoryKeyRow: tables.HOT_STORY_KEYS,
     SignalRow: tables.SIGNALS,
     DigestRow: tables.DIGESTS,
