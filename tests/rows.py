@@ -46,10 +46,6 @@ class StoryKeyRow(MappedRow):
     """`story_keys`"""
 
 
-class RecentStoryKeyRow(MappedRow):
-    """`recent_story_keys`"""
-
-
 class HotStoryKeyRow(MappedRow):
     """`hot_story_keys`"""
 
@@ -79,7 +75,6 @@ _MAPPED: dict[type[MappedRow], Table] = {
     StoryRow: tables.STORIES,
     ItemRow: tables.ITEMS,
     StoryKeyRow: tables.STORY_KEYS,
-    RecentStoryKeyRow: tables.RECENT_STORY_KEYS,
     HotStoryKeyRow: tables.HOT_STORY_KEYS,
     SignalRow: tables.SIGNALS,
     DigestRow: tables.DIGESTS,

@@ -11,14 +11,7 @@ from watcher.store import migrate
 from watcher.store.db import create_engine
 from watcher.store.tables import METADATA
 
-CHECKED_TABLES = {
-    "deliveries",
-    "digests",
-    "admin_notices",
-    "story_keys",
-    "recent_story_keys",
-    "hot_story_keys",
-}
+CHECKED_TABLES = {"deliveries", "digests", "admin_notices", "story_keys", "hot_story_keys"}
 
 
 async def test_migrations_build_the_delivery_tables_the_code_describes(database_url: str) -> None:

@@ -25,7 +25,7 @@ from bench.stories import (
 )
 from tests.clock import Clock
 from tests.orm import reading, writing
-from tests.rows import DeliveryRow, HotStoryKeyRow, ItemRow, RecentStoryKeyRow, StoryKeyRow
+from tests.rows import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 from tests.servers import FeedServer, Route
 from tests.test_render import html_part, outbound, text_part
 from watcher.classify.engine import Classifier
@@ -464,11 +464,9 @@ async def test_items_are_filed_under_their_keys_and_found_by_a_reprint(
         await _save(rt, _item("reprint", *REPRINT, "r1"))
         async with reading(rt.db) as session:
             items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
-            filed = [
-                row
-                for rows in (StoryKeyRow, RecentStoryKeyRow)
-                for row in (await session.exec(select(rows).where(rows.source == "wire"))).all()
-            ]
+            filed = (
+                await session.exec(select(StoryKeyRow).where(StoryKeyRow.source == "wire"))
+            ).all()
     assert {k.key for k in filed} == filing_keys(sketch_text(*LYNAS, NOW.date())) | {HEAD}
     assert {k.story_id for k in filed} == {items["wire"].story_id}
     assert items["reprint"].story_id == items["wire"].story_id
@@ -505,11 +503,7 @@ async def test_a_revised_item_is_filed_under_its_new_text(
         await _save(rt, first)
         await _save(rt, revised)
         async with reading(rt.db) as session:
-            keys = [
-                key
-                for rows in (StoryKeyRow, RecentStoryKeyRow)
-                for key in (await session.exec(select(rows.key))).all()
-            ]
+            keys = (await session.exec(select(StoryKeyRow.key))).all()
     assert set(keys) == filing_keys(sketch_text(*OTHER)) | {HEAD}
 
 
@@ -553,11 +547,9 @@ async def test_a_key_found_in_many_stories_is_marked_hot_and_no_longer_filed(
         await _save(rt, _item("wire", *LYNAS, "w1"))
         async with reading(rt.db) as session:
             hot = (await session.exec(select(HotStoryKeyRow.key))).all()
-            wire_keys = [
-                key
-                for rows in (StoryKeyRow, RecentStoryKeyRow)
-                for key in (await session.exec(select(rows.key).where(rows.source == "wire"))).all()
-            ]
+            wire_keys = (
+                await session.exec(select(StoryKeyRow.key).where(StoryKeyRow.source == "wire"))
+            ).all()
     assert hot == [common]
     assert set(wire_keys) == (filing_keys(sketch) - {common}) | {HEAD}
 

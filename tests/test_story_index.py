@@ -39,9 +39,7 @@ from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
 from watcher.store.story_index import HEAD, Lookup, _posted, lookup
-from watcher.store.tables import ITEMS, RECENT_STORY_KEYS, STORY_KEYS
-
-KEY_TABLES = (STORY_KEYS, RECENT_STORY_KEYS)  # a filed item's rows are in one of them
+from watcher.store.tables import ITEMS, STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -239,14 +237,11 @@ def test_a_bar_mask_bars_no_pair_of_the_real_story_items_that_barring_lets_throu
 
 async def _head_rows(rt: Runtime) -> dict[int, tuple[int, datetime, int | None]]:
     def read(connection: Connection) -> dict[int, tuple[int, datetime, int | None]]:
-        out = {}
-        for table in KEY_TABLES:
-            k = table.c
-            rows = connection.execute(
-                select(k.item_id, k.story_id, k.moment, k.bars).where(k.key == HEAD)
-            )
-            out.update({item: (story, moment, bars) for item, story, moment, bars in rows})
-        return out
+        k = STORY_KEYS.c
+        rows = connection.execute(
+            select(k.item_id, k.story_id, k.moment, k.bars).where(k.key == HEAD)
+        )
+        return {item_id: (story, moment, bars) for item_id, story, moment, bars in rows}
 
     return await rt.db.run_read(read)
 
@@ -263,14 +258,8 @@ async def test_a_filed_item_has_a_head_row_with_its_story_date_and_bar_mask(
         heads = await _head_rows(rt)
 
         def read(connection: Connection) -> tuple[list[int | None], list[tuple[int, int, bytes]]]:
-            i = ITEMS.c
-            masks = [
-                mask
-                for table in KEY_TABLES
-                for mask in connection.execute(select(table.c.bars).where(table.c.key != HEAD))
-                .scalars()
-                .all()
-            ]
+            i, k = ITEMS.c, STORY_KEYS.c
+            masks = connection.execute(select(k.bars).where(k.key != HEAD)).scalars().all()
             rows = connection.execute(select(i.id, i.story_id, i.fingerprint))
             return list(masks), [(item_id, story, data) for item_id, story, data in rows]
 
@@ -301,8 +290,7 @@ async def test_a_lookup_finds_the_same_candidates_with_head_rows_and_without(
         with_heads = [(await _lookup(rt, body, given=True))[0] for body in bodies]
 
         def drop_heads(connection: Connection) -> None:
-            for table in KEY_TABLES:
-                connection.execute(delete(table).where(table.c.key == HEAD))
+            connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.key == HEAD))
 
         await rt.db.run_write(drop_heads)
         assert await _head_rows(rt) == {}
@@ -350,7 +338,7 @@ async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_row
     config = make_config(database={"url": database_url})
     async with Runtime(config) as rt:
         await _save(rt, "wire", TITLE, BODY.format("1,200"))
-        filed = await rt.db.run_read(_filed_keys)
+        filed = await rt.db.run_read(_keys)
     engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
@@ -381,13 +369,6 @@ async def test_migration_0012_adds_the_mask_column_and_takes_it_and_the_head_row
 
 def _keys(connection: Connection) -> set[int]:
     return set(connection.execute(select(STORY_KEYS.c.key)).scalars())
-
-
-def _filed_keys(connection: Connection) -> set[int]:
-    """The keys in both tables (at the head revision)."""
-    return {
-        key for table in KEY_TABLES for key in connection.execute(select(table.c.key)).scalars()
-    }
 
 
 def _downgrade_to_0011(connection: Connection) -> None:

@@ -79,11 +79,6 @@ class Driver:
             out.append(tuple(values))
         return out
 
-    def execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> None:
-        """Run `statement` (one that returns no rows) for `params` (by bindparam name)."""
-        sql, values = self._bind(self._compiled(statement), params or {})
-        self._cursor.execute(sql, values)
-
     def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
         """`statement` once per mapping of parameters (the driver's executemany)."""
         if not rows:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from watcher.domain.items import Item, Recipient, Signal
 from watcher.domain.stories import (
@@ -28,15 +28,8 @@ from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
 from watcher.store.sketch_bytes import sketch_of
 from watcher.store.source_state import Success, save_successes
-from watcher.store.story_index import (
-    Filing,
-    Lookup,
-    file_keys,
-    forget_items,
-    lock_story_assignment,
-    lookup,
-)
-from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, unique_key
+from watcher.store.story_index import Filing, Lookup, file_keys, lock_story_assignment, lookup
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +388,7 @@ def _revise_items(
         if clustering and fingerprint is not None:  # always sketched when clustering
             filed, bars = _filed_for_other_scripts(fingerprint)
             filings.append(Filing(item_id, row.story_id, published or now, keys | filed, bars))
-    forget_items(driver, ids)
+    connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
     if clustering:
         file_keys(driver, source, filings)
     return out

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, delete, exists, or_, select
 
 from watcher.store.db import Database
 from watcher.store.outbox import CANCELLED, SENT
-from watcher.store.tables import DELIVERIES, ITEMS, RECENT_STORY_KEYS, SIGNALS, STORY_KEYS
+from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORY_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +48,9 @@ async def purge(
                 )
             )
         )
-        for keys in (STORY_KEYS, RECENT_STORY_KEYS):  # an item's story keys, in either
-            connection.execute(
-                delete(keys).where(keys.c.item_id.in_(select(ITEMS.c.id).where(*unread)))
-            )
+        connection.execute(
+            delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(select(ITEMS.c.id).where(*unread)))
+        )
         quiet = connection.execute(delete(ITEMS).where(*unread))
         return Purged(items=int(quiet.rowcount or 0), deliveries=int(sent.rowcount or 0))
 

@@ -8,27 +8,13 @@ the sketches of the few items they shortlist, not every item of the window.
 from __future__ import annotations
 
 import functools
-import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Select,
-    String,
-    Table,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    select,
-    text,
-    type_coerce,
-)
+from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select, type_coerce
 from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
@@ -45,7 +31,7 @@ from watcher.domain.stories import (
 )
 from watcher.store.db import chunked, upsert_insert
 from watcher.store.driver import Driver
-from watcher.store.tables import HOT_STORY_KEYS, ITEMS, RECENT_STORY_KEYS, STORY_KEYS, micros
+from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS, micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,77 +49,54 @@ class Lookup:
     hot: frozenset[int]
 
 
-# The postings live in two tables of one form: `story_keys`, and the rows the latest
-# polls filed, `recent_story_keys` (filing into a small B-tree dirties few pages; they
-# are moved into `story_keys` in key order in batches, `move_recent`). Each statement
-# of a lookup is made for both and asked of both, in this order.
-_TABLES = (STORY_KEYS, RECENT_STORY_KEYS)
+_K = STORY_KEYS.c
 
 
-def _postings(table: Table) -> Select[Any]:
-    """A key's postings in `table` as one row, its item ids joined by commas.
-
-    A poll's lookup read about 1,900 rows of a key and an id each in the bench's
-    templated round (373,000 in all), and reading a row costs the writer's thread a
-    step of the driver and a hold of the GIL; grouped, about 170 rows a poll, the ids
-    split and read in C."""
-    k = table.c
-    return (
-        select(k.key, func.aggregate_strings(cast(k.item_id, String), ","))
-        .where(
-            k.key.in_(bindparam("keys", expanding=True)),
-            k.source != bindparam("source"),
-            k.moment >= bindparam("start"),
-            k.moment <= bindparam("end"),
-        )
-        .group_by(k.key)
+# a key's postings as one row, its item ids joined by commas: a poll's lookup read about
+# 1,900 rows of a key and an id each in the bench's templated round (373,000 in all),
+# and reading a row costs the writer's thread a step of the driver and a hold of the
+# GIL; grouped, about 170 rows a poll, the ids split and read in C
+POSTINGS = (
+    select(_K.key, func.aggregate_strings(cast(_K.item_id, String), ","))
+    .where(
+        _K.key.in_(bindparam("keys", expanding=True)),
+        _K.source != bindparam("source"),
+        _K.moment >= bindparam("start"),
+        _K.moment <= bindparam("end"),
     )
-
-
-def _any_posted(table: Table) -> Select[Any]:
-    """Whether any other source filed a key from `low` to `high` in `table` (the keys of
-    one script's facts, `script_tag`) within the dates: an English-only store has none
-    of the keys an English item looks up to find Chinese reports, and asking for their
-    postings one by one was a third of the keys a poll asked for in the bench's
-    templated round."""
-    k = table.c
-    return (
-        select(k.key)
-        .where(
-            k.key >= bindparam("low"),
-            k.key <= bindparam("high"),
-            k.source != bindparam("source"),
-            k.moment >= bindparam("start"),
-            k.moment <= bindparam("end"),
-        )
-        .limit(1)
+    .group_by(_K.key)
+)
+# whether any other source filed a key from `low` to `high` (the keys of one script's
+# facts, `script_tag`) within the dates: an English-only store has none of the keys an
+# English item looks up to find Chinese reports, and asking for their postings one by
+# one was a third of the keys a poll asked for in the bench's templated round
+ANY_POSTED = (
+    select(_K.key)
+    .where(
+        _K.key >= bindparam("low"),
+        _K.key <= bindparam("high"),
+        _K.source != bindparam("source"),
+        _K.moment >= bindparam("start"),
+        _K.moment <= bindparam("end"),
     )
-
-
-def _heads_of(table: Table) -> Select[Any]:
-    """The head rows (`HEAD`) in `table` of the items `ids`: item, story, moment as the
-    database holds it (microseconds, `micros`; no converter: a poll reads about 500 head
-    rows, each of another moment, and compares them with window bounds converted once),
-    bar mask."""
-    k = table.c
-    return select(k.item_id, k.story_id, type_coerce(k.moment, BigInteger()), k.bars).where(
-        k.key == HEAD, k.item_id.in_(bindparam("ids", expanding=True))
-    )
-
-
-# every key marked hot within the window, in one statement: a window holds a few hundred
-# (each stands for 64 or more postings), where a poll asks about 700 keys, and binding
-# and seeking each of them cost the writer's thread about 0.5 ms a poll
-KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(HOT_STORY_KEYS.c.marked_at >= bindparam("since"))
+    .limit(1)
+)
+KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
+    HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
+    HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
+)
 # The key of an item's head row: filed with its story keys, never looked up as one (story
 # keys are 32-bit hashes and `script_keys` above 2**60), it carries the item's story,
 # date and bar mask (`watcher.domain.stories.bar_mask`). A lookup reads the head rows of
 # the items it shortlists first (a seek each, by primary key, a few bytes), and the rows
 # in `items` (each with its sketch) only of the items no mask bars.
 HEAD = -1
-POSTINGS = tuple(_postings(table) for table in _TABLES)
-ANY_POSTED = tuple(_any_posted(table) for table in _TABLES)
-HEADS = tuple(_heads_of(table) for table in _TABLES)
+# the moment as the database holds it, microseconds (`micros`; no converter: a poll
+# reads about 500 head rows, each of another moment); the lookup compares it with
+# window bounds converted once to that form
+HEADS = select(_K.item_id, _K.story_id, type_coerce(_K.moment, BigInteger()), _K.bars).where(
+    _K.key == HEAD, _K.item_id.in_(bindparam("ids", expanding=True))
+)
 SKETCHES = select(
     ITEMS.c.id,
     ITEMS.c.story_id,
@@ -141,38 +104,13 @@ SKETCHES = select(
     ITEMS.c.fingerprint,
     func.coalesce(ITEMS.c.published, ITEMS.c.fetched_at).label("moment"),
 ).where(ITEMS.c.id.in_(bindparam("ids", expanding=True)))
-_R = RECENT_STORY_KEYS.c
-FILE_KEY = insert(RECENT_STORY_KEYS).values(
+FILE_KEY = insert(STORY_KEYS).values(
     key=bindparam("key"),
     item_id=bindparam("item_id"),
     story_id=bindparam("story_id"),
     source=bindparam("source"),
     moment=bindparam("moment"),
     bars=bindparam("bars"),
-)
-# Rows in `recent_story_keys` that make a move into `story_keys` (`move_recent`): a
-# cold round's 20 polls or so. Fewer moves write fewer leaves of `story_keys` (each
-# move visits most of them); the small table's leaves, which every poll dirties and
-# every lookup reads, grow with it.
-MERGE_ROWS = 16_000
-RECENT_ROWS = select(func.count()).select_from(RECENT_STORY_KEYS)
-_MOVED_COLUMNS = ("key", "item_id", "story_id", "source", "moment", "bars")
-# SQLite: one writer, the two statements in one transaction move every row
-MOVE_SQLITE = (
-    insert(STORY_KEYS).from_select(
-        _MOVED_COLUMNS,
-        select(*(_R[name] for name in _MOVED_COLUMNS)).order_by(_R.key, _R.item_id),
-    ),
-    delete(RECENT_STORY_KEYS),
-)
-_NAMES = ", ".join(f'"{name}"' for name in _MOVED_COLUMNS)
-MOVE_POSTGRES = text(
-    f"WITH moved AS (DELETE FROM recent_story_keys RETURNING {_NAMES})"
-    f" INSERT INTO story_keys ({_NAMES}) SELECT {_NAMES} FROM moved"
-    ' ORDER BY "key", item_id ON CONFLICT DO NOTHING'
-)
-FORGET = tuple(
-    delete(table).where(table.c.item_id.in_(bindparam("ids", expanding=True))) for table in _TABLES
 )
 # An arbitrary constant naming the "assign stories" critical section (pg_advisory_xact_lock).
 STORY_LOCK_KEY = 0x5757_0001
@@ -222,18 +160,13 @@ def lookup(
     times = [when for _, when in wanted]
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
-    hot = _known_hot(driver, every, now - window)
+    hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     asked = _posted(driver, [k for k in every if k not in hot], source, start, end)
     for chunk in chunked(asked):
-        dates = {"keys": chunk, "source": source, "start": start, "end": end}
-        for statement in POSTINGS:  # a key is in one chunk only: a row in each table at most
-            for key, ids in driver.fetch(statement, dates):
-                found = _IDS("[" + ids + "]")[0]
-                if key in postings:
-                    postings[key].extend(found)
-                else:
-                    postings[key] = found
+        rows = driver.fetch(POSTINGS, {"keys": chunk, "source": source, "start": start, "end": end})
+        for key, ids in rows:  # a key is in one chunk only: one row each
+            postings[key] = list(map(int, ids.split(",")))
     newly_hot = hot_keys(postings)
     if newly_hot:
         driver.execute_many(
@@ -360,12 +293,9 @@ class Filing:
 _FILED = ("key", "item_id", "story_id", "source", "moment", "bars")  # `FILE_KEY`'s parameters
 
 
-def file_keys(
-    driver: Driver, source: str, filings: Sequence[Filing], *, merge_rows: int = MERGE_ROWS
-) -> None:
-    """File each item of `source` under its keys and its `HEAD` row (rows of
-    `recent_story_keys`, one statement); the head row alone carries the bar mask. Once
-    that table holds `merge_rows` rows, they are moved into `story_keys` (`move_recent`).
+def file_keys(driver: Driver, source: str, filings: Sequence[Filing]) -> None:
+    """File each item of `source` under its keys and its `HEAD` row (`story_keys` rows,
+    one statement); the head row alone carries the bar mask.
 
     The rows go in key order: the keys are hashes, so a poll's 700 rows land on as many
     leaves of the table's key order, and in order each leaf is visited once."""
@@ -377,34 +307,6 @@ def file_keys(
         rows.extend([(key, item_id, story_id, source, moment, None) for key in filing.keys])
     rows.sort(key=_ROW_ORDER)
     driver.execute_rows(FILE_KEY, _FILED, rows)
-    if rows and driver.fetch(RECENT_ROWS)[0][0] >= merge_rows:
-        move_recent(driver)
-
-
-def move_recent(driver: Driver) -> None:
-    """Move every row of `recent_story_keys` into `story_keys`, in key order (each leaf
-    of `story_keys` written once for the batch).
-
-    On PostgreSQL under the story lock (`lock_story_assignment`), as one statement that
-    deletes the rows it moves: two replicas moving at once move each row once, and a
-    row filed meanwhile by another transaction stays for the next move."""
-    if driver.dialect.name == "postgresql":
-        lock_story_assignment(driver)
-        driver.execute(MOVE_POSTGRES)
-        return
-    for statement in MOVE_SQLITE:
-        driver.execute(statement)
-
-
-def forget_items(driver: Driver, ids: Sequence[int]) -> None:
-    """Delete the story-key rows of the items `ids`, in both tables; on PostgreSQL under
-    the story lock, so that no move (`move_recent`) carries them over meanwhile."""
-    if not ids:
-        return
-    lock_story_assignment(driver)
-    for chunk in chunked(ids):
-        for statement in FORGET:
-            driver.execute(statement, {"ids": chunk})
 
 
 _ROW_ORDER = operator.itemgetter(0, 1)  # a row's key and item: the table's primary key
@@ -421,10 +323,7 @@ def _posted(
     empty = {
         tag
         for tag in tags
-        if not any(
-            driver.fetch(statement, {"low": tag << 32, "high": tag << 32 | _FACT} | dates)
-            for statement in ANY_POSTED
-        )
+        if not driver.fetch(ANY_POSTED, {"low": tag << 32, "high": tag << 32 | _FACT} | dates)
     }
     if not empty:
         return keys
@@ -432,16 +331,13 @@ def _posted(
 
 
 _FACT = 2**32 - 1  # the fact's bits of a script key
-# a key's postings, "12,40,977" (`POSTINGS`), read as the JSON array of their ids: the
-# json module's C decoder makes the list of ints in one call, about a fifth faster than
-# splitting and converting each (a round reads about 373,000 ids); (list, end) returned
-_IDS: Callable[[str], tuple[list[int], int]] = json.JSONDecoder().raw_decode
 
 
-def _known_hot(driver: Driver, keys: list[int], since: datetime) -> set[int]:
-    """The keys of `keys` marked hot at or after `since`."""
-    marked = {row[0] for row in driver.fetch(KNOWN_HOT, {"since": since})}
-    return marked.intersection(keys)
+def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
+    found: list[int] = []
+    for chunk in chunked(keys):
+        found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
+    return found
 
 
 def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
@@ -449,9 +345,8 @@ def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:
     by id."""
     out: dict[int, _Head] = {}
     for chunk in chunked(ids):
-        for statement in HEADS:  # an item's rows are in one of the tables
-            for item_id, story_id, moment, bars in driver.fetch(statement, {"ids": chunk}):
-                out[item_id] = (story_id, moment, bars)
+        for item_id, story_id, moment, bars in driver.fetch(HEADS, {"ids": chunk}):
+            out[item_id] = (story_id, moment, bars)
     return out
 
 

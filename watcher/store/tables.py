@@ -183,26 +183,6 @@ STORY_KEYS = Table(
     sqlite_with_rowid=False,
 )
 
-# The story keys the latest polls filed, in the form of `story_keys` (migration 0015),
-# moved into `story_keys` in key order once they are `watcher.store.story_index.MERGE_ROWS`
-# rows. A poll files about 700 rows under hashed keys: into the large table they land on
-# as many of its leaves, each written back at commit (most of the writer's commit); this
-# table stays a few hundred leaves, and a move writes each leaf of `story_keys` once for
-# dozens of polls. A lookup reads both. No foreign key: the item's rows here are deleted
-# with its rows in `story_keys` (revision, retention), and a small table needs no index
-# on `item_id` to find them.
-RECENT_STORY_KEYS = Table(
-    "recent_story_keys",
-    METADATA,
-    Column("key", BigInteger, primary_key=True, autoincrement=False),
-    Column("item_id", Integer, primary_key=True, autoincrement=False),
-    Column("story_id", Integer, nullable=False),
-    Column("source", String(64), nullable=False),
-    Column("moment", UTCMicros(), nullable=False),
-    Column("bars", BigInteger, nullable=True),
-    sqlite_with_rowid=False,
-)
-
 # A story key too common to tell stories apart (`watcher.domain.stories.hot_keys`).
 # Left out of lookups and filings until `marked_at` is a story window old; then it is
 # counted again.
