@@ -28,6 +28,7 @@ from watcher.classify.background import (
 from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
+    Doubt,
     Fired,
     after_easing,
     default_doubt,
@@ -39,6 +40,7 @@ from watcher.classify.direction import (
     pluperfect_dropped,
     undone_dropped,
 )
+from watcher.classify.easing import dates_earlier, easing_events, easing_guard
 from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
@@ -346,6 +348,29 @@ class Classifier:
             )
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
+        events: dict[int, list[Match]] = {}
+
+        def events_of(index: int) -> list[Match]:
+            """Sentence `index`'s easing events (see `easing`), worked out once."""
+            found = events.get(index)
+            if found is None:
+                found = events[index] = easing_events(lowered, *sentences[index])
+            return found
+
+        def guard(hits: list[Hit]) -> tuple[Direction, Doubt | None] | None:
+            """What the item's evidence of easing does to a tightening of these hits."""
+            return easing_guard(
+                hits,
+                lead_end(has_title),
+                item.keys,
+                events_of,
+                lambda i: dates_earlier(lowered, *sentences[i]),
+                ongoing=lambda i: (
+                    ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
+                ),
+                new_story=lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
+            )
+
         return [
             self._signal(
                 name,
@@ -357,6 +382,7 @@ class Classifier:
                 has_title,
                 eased or name in body_eased,
                 easing,
+                guard,
             )
             for name, rule, news, eased in fired
         ]
@@ -372,10 +398,12 @@ class Classifier:
         has_title: bool,
         lead_eased: bool = False,
         lead_easing: list[Match] | None = None,
+        guard: Callable[[list[Hit]], tuple[Direction, Doubt | None] | None] | None = None,
     ) -> Signal:
         """Fold a rule's hits into one signal with severity, score, evidence and entities.
         `lead_easing`: the easing cues other rules' hits have in the lead (see
-        `direction.default_doubt`)."""
+        `direction.default_doubt`); `guard`: what the item's evidence of easing does to a
+        firm tightening read from these hits (see `easing`)."""
         firm = [h for h in hits if not h.hedged]
         speculative = not firm
         chosen = firm or hits
@@ -403,6 +431,15 @@ class Classifier:
         if found is None and doubt is None and not speculative:
             doubt = undirected_doubt(chosen, rule.direction, text, sentences)
         direction = found or rule.direction
+        if (
+            guard is not None
+            and direction is Direction.TIGHTENING
+            and doubt is None
+            and not speculative
+        ):
+            guarded = guard(chosen)
+            if guarded is not None:
+                direction, doubt = guarded
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
         weight = Weight(

@@ -1,0 +1,221 @@
+"""Evidence of easing anywhere in an item: a safeguard on a signal read as tightening.
+
+SIGNALS.md: "an easing item is never sent at a tightening severity". The rules decide a
+signal's direction from their own cues near the match and from the lead
+(`direction`); an item whose news is easing but whose rules' words were not written for
+it ("CATL is expected to soon resume production at the mine. CATL suspended operations
+after a licence expired …") reads as tightening. This module looks for the easing
+**event** itself, in words of any rule or none, written from SIGNALS.md's definition of
+easing (controls lifted, suspended or relaxed; exemptions, general licences, licences
+approved or granted; a late quota issued or raised; mines restarting, borders reopening,
+held-back ore released; a strike over; a deadline extended) rather than from any rule:
+
+- `easing_events(text, start, end)`: the easing events a (folded, lowercased) sentence
+  states, less those it negates or defers ("not yet lifted", "has yet to resume", "no
+  date to reopen", 尚未恢复: SIGNALS.md, negated easing is tightening) and those a
+  hedge makes a possibility ("could lift");
+- `easing_guard(...)`: what such evidence does to a tightening signal. When the
+  headline or lead reports an easing event of the signal's own concept and every hit of
+  the signal lies after it, the tightening is what that event undoes: the direction is
+  easing. Otherwise, evidence of easing tied to the signal's concept (in a sentence
+  naming one of the concepts its hits matched on) makes the direction **uncertain**
+  (capped at the easing severity, the alert says why), unless the tightening is itself
+  the news by the rules' strongest evidence: a firm tightening hit in the headline or
+  lead, and no easing event there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from watcher.classify.direction import EASING, LEAD_BODY, Doubt
+from watcher.classify.matcher import Match
+from watcher.classify.rules import Hit
+from watcher.domain.items import Direction
+
+# a measure, as the object of a verb that ends or pauses it ("suspends the export ban")
+_MEASURE = (
+    r"(?:bans?|controls?|restrictions?|curbs?|measures?|tariffs?|dut(?:y|ies)|levy|levies"
+    r"|tax(?:es)?|quotas?|requirements?|moratori(?:um|a)|embargo(?:es)?|rules?|policy"
+    r"|policies|announcement|prohibitions?|suspension|blockade|strike|halt|freeze|limits?)"
+)
+_DEFINITE = r"(?:(?:the|its|their|a|an|this|that|these|those)\s+)?"
+_EN_EVENTS = (
+    # the measure ended, paused or loosened
+    r"lift(?:s|ed|ing)?|eas(?:e|es|ed|ing)|relax(?:es|ed|ing|ation)?|loosen(?:s|ed|ing)?",
+    r"exempt(?:s|ed|ing|ions?)?|waiv(?:e|es|ed|ing|ers?)|unblock(?:s|ed|ing)?",
+    r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)|drop(?:s|ped|ping)?"
+    r"|withdr(?:aw|aws|ew|awn|awing)|remov(?:e|es|ed|ing)|rescind(?:s|ed|ing)?"
+    r"|revok(?:e|es|ed|ing)|repeal(?:s|ed|ing)?|end(?:s|ed|ing)?|halt(?:s|ed|ing)?)\s+"
+    + _DEFINITE
+    + r"(?:[\w-]+\s+){0,3}?"
+    + _MEASURE,
+    r"(?:suspension|removal|lifting|repeal|end)\s+of\s+"
+    + _DEFINITE
+    + r"(?:[\w-]+\s+){0,3}?"
+    + _MEASURE,
+    r"(?:strike|blockade|protest|dispute)s?\s+(?:is\s+|was\s+|has\s+)?(?:\w+ly\s+)?"
+    r"(?:over|ended|ends|lifted)",
+    # a labour or community dispute settled
+    r"(?:reach|sign|accept|ratif)\w*\s+(?:[\w-]+\s+){0,4}?(?:agreement|deal|settlement"
+    r"|accord|contract)",
+    r"call(?:s|ed)?\s+off",
+    # licences, permits and quotas coming through
+    r"general\s+licen[cs]es?",
+    r"secur(?:e|es|ed|ing)\s+(?:\w+\s+){0,2}(?:licen[cs]es?|permits?|approvals?)",
+    r"issu(?:e|es|ed|ing)\s+(?:\w+\s+){0,3}(?:licen[cs]es|permits|quotas?)",
+    r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
+    r"(?:issued|renewed|raised|increased)",
+    r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:[\w-]+\s+){0,2}?quotas?",
+    r"extend(?:s|ed|ing)?\s+" + _DEFINITE + r"(?:[\w-]+\s+){0,2}?(?:deadline|grace\s+period"
+    r"|exemptions?|waivers?)",
+    r"clear(?:s|ed|ing)?\s+customs",
+    # supply coming back
+    r"resum(?:e|es|ed|ing|ption)|reopen(?:s|ed|ing)?|re-?start(?:s|ed|ing)?",
+    r"restor(?:e|es|ed|ing)|reinstat(?:e|es|ed|ing)",
+    r"releas(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,3}?(?:stocks?|stockpiles?|reserves?|ore|ores"
+    r"|shipments?|cargo(?:e?s)?|concentrates?|inventor(?:y|ies)|containers?|trucks?)",
+    r"(?:ore|shipments?|cargo(?:e?s)?|concentrates?|containers?|trucks?)\s+(?:were|was|have"
+    r"\s+been|has\s+been)\s+released",
+    r"ramp(?:s|ed|ing)?\s+(?:back\s+)?up|(?:back|return(?:s|ed|ing)?)\s+to\s+(?:normal|full"
+    r"|production|operations?|work)",
+)
+_EN = re.compile(r"\b(?:" + "|".join(_EN_EVENTS) + r")\b")
+# events that ease only when what they grant is no restriction: "approved export
+# licences", not "approved a moratorium on exporting"
+_EN_GRANTS = re.compile(
+    r"\b(?:approv(?:e|es|ed|ing)|grant(?:s|ed|ing)?|allow(?:s|ed|ing)?|permitted)\b"
+)
+_RESTRICTION_AFTER = re.compile(
+    r"^(?:\W*[\w-]+){0,4}?\W*(?:bans?|moratori(?:um|a)|controls?|restrictions?|curbs?"
+    r"|embargo(?:es)?|prohibitions?|tariffs?|dut(?:y|ies)|levy|levies|tax(?:es)?|limits?)\b"
+)
+# a grant in part: "approved the requests of about 120 companies out of 723"
+_PARTIAL_AFTER = re.compile(r"^(?:\W*[\w-]+){0,10}?\W*out\s+of\b")
+# a sentence dating its event before the news: the tightening a lead easing undoes
+# ("CATL suspended operations … after a licence expired on August 9", 此前…停产)
+_EARLIER = re.compile(
+    r"\b(?:had|since|after|earlier|previously|ago|last\s+(?:week|month|year)"
+    r"|(?:in|on|from|since|until)\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)\b"
+    r"|此前|之前|早前|先前|曾|去年|上月|上周|年初|\d+月"
+)
+_ZH = re.compile(
+    r"暂停实施|停止实施|暂缓实施|取消|放宽|放松|松绑|豁免|批准|获批|核准|恢复|复产|复工"
+    r"|解除|解禁|放开|重启|重新开放|重新开通|放行|通关|发放|颁发|宽限|结束罢工|罢工结束"
+    r"|(?:撤销|废止|废除)[^，。；,;]{0,6}(?:禁令|限制|管制|措施|规定|公告)"
+    r"|延长[^，。；,;]{0,6}(?:期限|宽限期|豁免)"
+    r"|(?:下达|上调|提高|增加)[^，。；,;]{0,6}(?:指标|配额|限额)"
+    r"|(?:指标|配额|限额)[^，。；,;]{0,8}(?:下达|上调|提高|增加)"
+)
+# a negation or deferral just before the event: "not yet lifted", "has yet to resume",
+# "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
+_EN_DENIED = re.compile(
+    r"\b(?:not|no|never|nor|yet\s+to|without|until|unless|before|once|if|whether|when"
+    r"|pending|refus\w*|fail\w*\s+to|unable\s+to|cannot|instead\s+of|rather\s+than)\b"
+    r"|n't\b"
+)
+# a hedge just before the event makes it a possibility, not news ("could lift")
+_EN_HEDGED = re.compile(
+    r"\b(?:could|may|might|would|should|expect\w*|consider\w*|mull\w*|hop\w*|seek\w*"
+    r"|sought|urg\w*|ask\w*|request\w*|call\w*\s+for|wants?|wanted|lobb\w*|plea\w*"
+    r"|demand\w*|aim\w*|propos\w*|negotiat\w*|talks?|push\w*\s+for|appl\w*\s+for"
+    r"|likely|possibly|potentially)\b"
+)
+_EN_CLAUSE = re.compile(r"[,;:]\s|\bbut\b|\bwhile\b|\bwhereas\b")
+_ZH_DENIED = re.compile(r"未|没|不|无|尚|待|直至|直到")
+# a wish, request, plan or possibility anywhere before the event in its clause
+_ZH_HEDGED = re.compile(
+    r"何时|能否|是否|或将|或许|可能|有望|预计|预期|拟|计划|要求|呼吁|希望|寻求|请求|申请|争取|谈判"
+    r"|若|如果|一旦|考虑|建议|敦促"
+)
+_ZH_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
+DENIAL_WORDS = 4  # words before an English event a negation or hedge reaches
+DENIAL_CHARS = 4  # characters before a Chinese event a negation reaches
+HEDGE_CHARS = 16  # characters before a Chinese event, in its clause, a hedge reaches
+
+
+def easing_events(text: str, start: int, end: int) -> list[Match]:
+    """The easing events the sentence `text[start:end]` (folded and lowercased) states as
+    fact: neither negated or deferred nor hedged just before (see the module's docstring)."""
+    found = [
+        match for match in _EN.finditer(text, start, end) if not _denied(text, start, match.start())
+    ]
+    for match in _EN_GRANTS.finditer(text, start, end):
+        after = text[match.end() : end]
+        if (
+            _RESTRICTION_AFTER.match(after) is None
+            and _PARTIAL_AFTER.match(after) is None
+            and not _denied(text, start, match.start())
+        ):
+            found.append(match)
+    events = [Match(m.start(), m.end(), EASING) for m in found]
+    if not text.isascii():
+        for match in _ZH.finditer(text, start, end):
+            at = match.start()
+            window = text[max(start, at - HEDGE_CHARS) : at]
+            clause = _ZH_CLAUSE.split(window)[-1]
+            if _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None and not _ZH_HEDGED.search(clause):
+                events.append(Match(match.start(), match.end(), EASING))
+    return events
+
+
+def _denied(text: str, start: int, at: int) -> bool:
+    """True when a negation or deferral stands in the words just before `at`, or a hedge
+    (a wish, request, plan or possibility) in its clause before it ("has requested the
+    government relax its export ban and allow …")."""
+    words = text[max(start, at - 60) : at].split()
+    if _EN_DENIED.search(" ".join(words[-DENIAL_WORDS:])) is not None:
+        return True
+    clause = _EN_CLAUSE.split(text[max(start, at - 120) : at])[-1]
+    return _EN_HEDGED.search(clause) is not None
+
+
+def dates_earlier(text: str, start: int, end: int) -> bool:
+    """True when the (lowercased) sentence dates its event before the item's news:
+    "after", "since", "had", "last year", "on August 9", 此前, 去年, 10月."""
+    return _EARLIER.search(text, start, end) is not None
+
+
+def trigger_concepts(hits: Sequence[Hit]) -> set[str]:
+    """The concepts the hits matched on, less their direction cues: what the signal names."""
+    return {span.label for h in hits for span in h.spans[: len(h.spans) - h.cues]}
+
+
+def easing_guard(
+    hits: Sequence[Hit],
+    lead: int,
+    keys: Sequence[set[str]],
+    events: Callable[[int], list[Match]],
+    earlier: Callable[[int], bool],
+    *,
+    ongoing: Callable[[int], bool],
+    new_story: Callable[[int], bool],
+) -> tuple[Direction, Doubt | None] | None:
+    """What evidence of easing does to a signal read as tightening from its firm `hits`
+    (see the module's docstring): (easing, doubt or None) when a lead easing event of
+    the signal's concept is its news, (tightening, doubt) when easing evidence of its
+    concept makes the direction uncertain, None when the tightening stands. `lead` is
+    `lead_end(...)`; `keys[i]` the concepts of sentence i; `events(i)` its easing events
+    (`easing_events`); `earlier(i)` whether it dates its event before the news
+    (`dates_earlier`); `ongoing(i)` and `new_story(i)` as in `direction`."""
+    named = trigger_concepts(hits)
+    tied = [i for i, held in enumerate(keys) if not named.isdisjoint(held)]
+    lead_events = [m for i in range(min(lead, len(keys))) for m in events(i)]
+    if not lead_events and any(
+        h.sentence < lead and h.direction is not Direction.EASING for h in hits
+    ):
+        return None  # the strongest evidence: a tightening reported in the lead, no easing there
+    lead_tied = [m for i in tied if i < lead for m in events(i)]
+    if lead_tied and all(
+        h.sentence >= lead and earlier(h.sentence) and not new_story(h.sentence) for h in hits
+    ):
+        # the lead's easing event is the news; the body's tightening what it undoes
+        for hit in hits:
+            if ongoing(hit.sentence):
+                return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
+        return Direction.EASING, None
+    evidence = lead_tied or [m for i in tied if i >= lead for m in events(i)]
+    if not evidence:
+        return None
+    return Direction.TIGHTENING, Doubt(EASING, evidence)
