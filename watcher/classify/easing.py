@@ -27,7 +27,7 @@ held-back ore released; a strike over; a deadline extended) rather than from any
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from watcher.classify.direction import EASING, LEAD_BODY, Doubt
 from watcher.classify.matcher import Match
@@ -43,45 +43,63 @@ _MEASURE = (
 _DEFINITE = r"(?:(?:the|its|their|a|an|this|that|these|those)\s+)?"
 _EN_EVENTS = (
     # the measure ended, paused or loosened
-    r"lift(?:s|ed|ing)?|eas(?:e|es|ed|ing)|relax(?:es|ed|ing|ation)?|loosen(?:s|ed|ing)?",
+    r"lift(?:s|ed|ing)?|relax(?:es|ed|ing|ation)?|loosen(?:s|ed|ing)?",
     r"exempt(?:s|ed|ing|ions?)?|waiv(?:e|es|ed|ing|ers?)|unblock(?:s|ed|ing)?",
     r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)|drop(?:s|ped|ping)?"
     r"|withdr(?:aw|aws|ew|awn|awing)|remov(?:e|es|ed|ing)|rescind(?:s|ed|ing)?"
-    r"|revok(?:e|es|ed|ing)|repeal(?:s|ed|ing)?|end(?:s|ed|ing)?|halt(?:s|ed|ing)?)\s+"
+    r"|revok(?:e|es|ed|ing)|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)?"
+    r"|halt(?:s|ed|ing)?)\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?" + _MEASURE,
+    r"(?:suspend|paus|defer|postpon)\w*\s+(?:the\s+)?(?:implementation|enforcement)",
+    r"(?:suspension|removal|lifting|repeal|abolition|end)\s+of\s+"
     + _DEFINITE
-    + r"(?:[\w-]+\s+){0,3}?"
-    + _MEASURE,
-    r"(?:suspension|removal|lifting|repeal|end)\s+of\s+"
-    + _DEFINITE
-    + r"(?:[\w-]+\s+){0,3}?"
+    + r"(?:\S+\s+){0,3}?"
     + _MEASURE,
     r"(?:strike|blockade|protest|dispute)s?\s+(?:is\s+|was\s+|has\s+)?(?:\w+ly\s+)?"
     r"(?:over|ended|ends|lifted)",
     # a labour or community dispute settled
-    r"(?:reach|sign|accept|ratif)\w*\s+(?:[\w-]+\s+){0,4}?(?:agreement|deal|settlement"
+    r"(?:reach|sign|accept|ratif)\w*\s+(?:\S+\s+){0,4}?(?:agreement|deal|settlement"
     r"|accord|contract)",
     r"call(?:s|ed)?\s+off",
-    # licences, permits and quotas coming through
+    # licences and permits coming through
     r"general\s+licen[cs]es?",
-    r"secur(?:e|es|ed|ing)\s+(?:\w+\s+){0,2}(?:licen[cs]es?|permits?|approvals?)",
-    r"issu(?:e|es|ed|ing)\s+(?:\w+\s+){0,3}(?:licen[cs]es|permits|quotas?)",
-    r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
-    r"(?:issued|renewed|raised|increased)",
-    r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:[\w-]+\s+){0,2}?quotas?",
-    r"extend(?:s|ed|ing)?\s+" + _DEFINITE + r"(?:[\w-]+\s+){0,2}?(?:deadline|grace\s+period"
-    r"|exemptions?|waivers?)",
+    r"extend(?:s|ed|ing)?\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?(?:deadline|grace\s+period"
+    r"|exemptions?|waivers?|permits?|licen[cs]es?)",
     r"clear(?:s|ed|ing)?\s+customs",
     # supply coming back
     r"resum(?:e|es|ed|ing|ption)|reopen(?:s|ed|ing)?|re-?start(?:s|ed|ing)?",
     r"restor(?:e|es|ed|ing)|reinstat(?:e|es|ed|ing)",
-    r"releas(?:e|es|ed|ing)\s+(?:[\w-]+\s+){0,3}?(?:stocks?|stockpiles?|reserves?|ore|ores"
+    r"releas(?:e|es|ed|ing)\s+(?:\S+\s+){0,3}?(?:stocks?|stockpiles?|reserves?|ore|ores"
     r"|shipments?|cargo(?:e?s)?|concentrates?|inventor(?:y|ies)|containers?|trucks?)",
     r"(?:ore|shipments?|cargo(?:e?s)?|concentrates?|containers?|trucks?)\s+(?:were|was|have"
     r"\s+been|has\s+been)\s+released",
+    r"(?:flow\w*|ship\w*|export\w*|deliver\w*|moving)\s+again",
     r"ramp(?:s|ed|ing)?\s+(?:back\s+)?up|(?:back|return(?:s|ed|ing)?)\s+to\s+(?:normal|full"
     r"|production|operations?|work)",
 )
+# signs of easing rather than events that undo a tightening: a quota issued or raised,
+# licences obtained, flows rising, feedstock ample (SIGNALS.md's easing column)
+_EN_SIGNS = (
+    r"eas(?:e|es|ed|ing)",
+    r"(?:secur|obtain|receiv|gain|win|won|got|get)\w*\s+(?:\S+\s+){0,3}?(?:licen[cs]es?"
+    r"|permits?|approvals?|authori[sz]ations?|quotas?|clearance)",
+    r"(?:issu|set|announc|publish|releas|allocat|grant|hik|boost)\w*\s+(?:\S+\s+){0,6}?"
+    r"(?:licen[cs]es|permits|quotas?)",
+    r"quotas?\s+(?:\S+\s+){0,3}?(?:ris(?:e|es|ing)|rose|rais\w+|increas\w+|boost\w*|hike\w*"
+    r"|higher|up\s+\d)",
+    r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
+    r"(?:issued|renewed|raised|increased)",
+    r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:\S+\s+){0,2}?quotas?",
+    r"(?:exports?|imports?|shipments?|supply|supplies|output|production|deliveries|flows?)"
+    r"\s+(?:\S+\s+){0,3}?(?:recover\w*|rebound\w*|ris(?:e|es|ing)|rose|jump\w*|surg\w*"
+    r"|climb\w*|increas\w*|pick\w*\s+up)",
+    r"recover(?:s|ed|ing)?|rebound(?:s|ed|ing)?",
+    r"(?:begin|began|begun|start)\w*\s+(?:to\s+)?(?:flow\w*|export\w*|ship\w*|deliver\w*)",
+    # scrap and feedstock ample (scrap_shortage easing)
+    r"(?:ample|abundant|plentiful|excess|surplus|steady|ampler)\s+(?:\S+\s+){0,2}?(?:supply"
+    r"|supplies|material|availability|flows?)|oversuppl\w*|supply\s+(?:\S+\s+)?outpac\w*",
+)
 _EN = re.compile(r"\b(?:" + "|".join(_EN_EVENTS) + r")\b")
+_EN_SIGN = re.compile(r"\b(?:" + "|".join(_EN_SIGNS) + r")\b")
 # events that ease only when what they grant is no restriction: "approved export
 # licences", not "approved a moratorium on exporting"
 _EN_GRANTS = re.compile(
@@ -102,12 +120,17 @@ _EARLIER = re.compile(
 )
 _ZH = re.compile(
     r"暂停实施|停止实施|暂缓实施|取消|放宽|放松|松绑|豁免|批准|获批|核准|恢复|复产|复工"
-    r"|解除|解禁|放开|重启|重新开放|重新开通|放行|通关|发放|颁发|宽限|结束罢工|罢工结束"
+    r"|解除|解禁|放开|重启|重新开放|重新开通|放行|通关|宽限|结束罢工|罢工结束"
     r"|(?:撤销|废止|废除)[^，。；,;]{0,6}(?:禁令|限制|管制|措施|规定|公告)"
     r"|延长[^，。；,;]{0,6}(?:期限|宽限期|豁免)"
-    r"|(?:下达|上调|提高|增加)[^，。；,;]{0,6}(?:指标|配额|限额)"
-    r"|(?:指标|配额|限额)[^，。；,;]{0,8}(?:下达|上调|提高|增加)"
 )
+_ZH_SIGN = re.compile(
+    r"发放|颁发|回升|反弹|获准|充足|充裕|宽松|过剩"
+    r"|获得[^，。；,;]{0,10}(?:许可|配额|批准|牌照|执照)"
+    r"|(?:下发|下达|公布|发布|上调|提高|增加)[^，。；,;]{0,16}(?:指标|配额|限额)"
+    r"|(?:指标|配额|限额)[^。；;]{0,30}(?:下达|增长|增加|上调|提高)"
+)
+SIGN = "easing_sign"  # the label of a sign of easing (`_EN_SIGNS`), not an event
 # a negation or deferral just before the event: "not yet lifted", "has yet to resume",
 # "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
 _EN_DENIED = re.compile(
@@ -138,8 +161,11 @@ HEDGE_CHARS = 16  # characters before a Chinese event, in its clause, a hedge re
 def easing_events(text: str, start: int, end: int) -> list[Match]:
     """The easing events the sentence `text[start:end]` (folded and lowercased) states as
     fact: neither negated or deferred nor hedged just before (see the module's docstring)."""
-    found = [
-        match for match in _EN.finditer(text, start, end) if not _denied(text, start, match.start())
+    events = [
+        Match(m.start(), m.end(), label)
+        for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN))
+        for m in pattern.finditer(text, start, end)
+        if not _denied(text, start, m.start())
     ]
     for match in _EN_GRANTS.finditer(text, start, end):
         after = text[match.end() : end]
@@ -148,15 +174,16 @@ def easing_events(text: str, start: int, end: int) -> list[Match]:
             and _PARTIAL_AFTER.match(after) is None
             and not _denied(text, start, match.start())
         ):
-            found.append(match)
-    events = [Match(m.start(), m.end(), EASING) for m in found]
+            events.append(Match(match.start(), match.end(), EASING))
     if not text.isascii():
-        for match in _ZH.finditer(text, start, end):
-            at = match.start()
-            window = text[max(start, at - HEDGE_CHARS) : at]
-            clause = _ZH_CLAUSE.split(window)[-1]
-            if _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None and not _ZH_HEDGED.search(clause):
-                events.append(Match(match.start(), match.end(), EASING))
+        for pattern, label in ((_ZH, EASING), (_ZH_SIGN, SIGN)):
+            for match in pattern.finditer(text, start, end):
+                at = match.start()
+                clause = _ZH_CLAUSE.split(text[max(start, at - HEDGE_CHARS) : at])[-1]
+                if _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None and not _ZH_HEDGED.search(
+                    clause
+                ):
+                    events.append(Match(at, match.end(), label))
     return events
 
 
@@ -188,6 +215,8 @@ def easing_guard(
     keys: Sequence[set[str]],
     events: Callable[[int], list[Match]],
     earlier: Callable[[int], bool],
+    new_measure: Callable[[int], bool],
+    concepts: Collection[str] = (),
     *,
     ongoing: Callable[[int], bool],
     new_story: Callable[[int], bool],
@@ -201,12 +230,15 @@ def easing_guard(
     (`dates_earlier`); `ongoing(i)` and `new_story(i)` as in `direction`."""
     named = trigger_concepts(hits)
     tied = [i for i, held in enumerate(keys) if not named.isdisjoint(held)]
+    measure = named.union(concepts)
+    related = [i for i, held in enumerate(keys) if not measure.isdisjoint(held)]
     lead_events = [m for i in range(min(lead, len(keys))) for m in events(i)]
     if not lead_events and any(
-        h.sentence < lead and h.direction is not Direction.EASING for h in hits
+        h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
+        for h in hits
     ):
         return None  # the strongest evidence: a tightening reported in the lead, no easing there
-    lead_tied = [m for i in tied if i < lead for m in events(i)]
+    lead_tied = [m for i in tied if i < lead for m in events(i) if m.label == EASING]
     if lead_tied and all(
         h.sentence >= lead and earlier(h.sentence) and not new_story(h.sentence) for h in hits
     ):
@@ -215,7 +247,7 @@ def easing_guard(
             if ongoing(hit.sentence):
                 return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
         return Direction.EASING, None
-    evidence = lead_tied or [m for i in tied if i >= lead for m in events(i)]
+    evidence = [m for i in related for m in events(i)]
     if not evidence:
         return None
     return Direction.TIGHTENING, Doubt(EASING, evidence)

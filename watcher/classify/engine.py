@@ -47,7 +47,7 @@ from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
-from watcher.classify.undirected import undirected_doubt
+from watcher.classify.undirected import reports_new_measure, undirected_doubt
 from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
@@ -357,7 +357,7 @@ class Classifier:
                 found = events[index] = easing_events(lowered, *sentences[index])
             return found
 
-        def guard(hits: list[Hit]) -> tuple[Direction, Doubt | None] | None:
+        def guard(hits: list[Hit], rule: SignalRule) -> tuple[Direction, Doubt | None] | None:
             """What the item's evidence of easing does to a tightening of these hits."""
             return easing_guard(
                 hits,
@@ -365,6 +365,8 @@ class Classifier:
                 item.keys,
                 events_of,
                 lambda i: dates_earlier(lowered, *sentences[i]),
+                lambda i: reports_new_measure(folded[sentences[i].start : sentences[i].end]),
+                [c for group in rule.match for c in group],
                 ongoing=lambda i: (
                     ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
                 ),
@@ -398,7 +400,8 @@ class Classifier:
         has_title: bool,
         lead_eased: bool = False,
         lead_easing: list[Match] | None = None,
-        guard: Callable[[list[Hit]], tuple[Direction, Doubt | None] | None] | None = None,
+        guard: Callable[[list[Hit], SignalRule], tuple[Direction, Doubt | None] | None]
+        | None = None,
     ) -> Signal:
         """Fold a rule's hits into one signal with severity, score, evidence and entities.
         `lead_easing`: the easing cues other rules' hits have in the lead (see
@@ -437,7 +440,7 @@ class Classifier:
             and doubt is None
             and not speculative
         ):
-            guarded = guard(chosen)
+            guarded = guard(chosen, rule)
             if guarded is not None:
                 direction, doubt = guarded
         # hits come one per sentence in text order: only the first can be the headline
