@@ -47,7 +47,7 @@ _EN_EVENTS = (
     r"exempt(?:s|ed|ing|ions?)?|waiv(?:e|es|ed|ing|ers?)|unblock(?:s|ed|ing)?",
     r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)|drop(?:s|ped|ping)?"
     r"|withdr(?:aw|aws|ew|awn|awing)|remov(?:e|es|ed|ing)|rescind(?:s|ed|ing)?"
-    r"|revok(?:e|es|ed|ing)|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)?"
+    r"|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)?"
     r"|halt(?:s|ed|ing)?)\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?" + _MEASURE,
     r"(?:suspend|paus|defer|postpon)\w*\s+(?:the\s+)?(?:implementation|enforcement)",
     r"(?:suspension|removal|lifting|repeal|abolition|end)\s+of\s+"
@@ -82,15 +82,16 @@ _EN_SIGNS = (
     r"eas(?:e|es|ed|ing)",
     r"(?:secur|obtain|receiv|gain|win|won|got|get)\w*\s+(?:\S+\s+){0,3}?(?:licen[cs]es?"
     r"|permits?|approvals?|authori[sz]ations?|quotas?|clearance)",
-    r"(?:issu|set|announc|publish|releas|allocat|grant|hik|boost)\w*\s+(?:\S+\s+){0,6}?"
-    r"(?:licen[cs]es|permits|quotas?)",
+    r"(?:issu|allocat|grant|hik|boost)\w*\s+(?:\S+\s+){0,6}?(?:licen[cs]es|permits|quotas?)",
+    r"(?:set|announc|publish|releas)\w*\s+(?:\S+\s+){0,6}?quotas?",
     r"quotas?\s+(?:\S+\s+){0,3}?(?:ris(?:e|es|ing)|rose|rais\w+|increas\w+|boost\w*|hike\w*"
     r"|higher|up\s+\d)",
     r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
     r"(?:issued|renewed|raised|increased)",
     r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:\S+\s+){0,2}?quotas?",
     r"(?:exports?|imports?|shipments?|supply|supplies|output|production|deliveries|flows?)"
-    r"\s+(?:\S+\s+){0,3}?(?:recover\w*|rebound\w*|ris(?:e|es|ing)|rose|jump\w*|surg\w*"
+    r"\s+(?:(?!(?:bans?|controls?|restrictions?|curbs?|dut(?:y|ies)|tax\w*|tariffs?|licen\w*"
+    r"|permits?|quotas?)\b)\S+\s+){0,3}?(?:recover\w*|rebound\w*|ris(?:e|es|ing)|rose|jump\w*|surg\w*"
     r"|climb\w*|increas\w*|pick\w*\s+up)",
     r"recover(?:s|ed|ing)?|rebound(?:s|ed|ing)?",
     r"(?:begin|began|begun|start)\w*\s+(?:to\s+)?(?:flow\w*|export\w*|ship\w*|deliver\w*)",
@@ -107,7 +108,10 @@ _EN_GRANTS = re.compile(
 )
 _RESTRICTION_AFTER = re.compile(
     r"^(?:\W*[\w-]+){0,4}?\W*(?:bans?|moratori(?:um|a)|controls?|restrictions?|curbs?"
-    r"|embargo(?:es)?|prohibitions?|tariffs?|dut(?:y|ies)|levy|levies|tax(?:es)?|limits?)\b"
+    r"|embargo(?:es)?|prohibitions?|tariffs?|dut(?:y|ies)|levy|levies|tax(?:es)?|limits?"
+    # a policy, plan or law approved says nothing of supply by itself
+    r"|polic(?:y|ies)|plans?|laws?|regulations?|rules?|bills?|decrees?|measures?"
+    r"|amendments?)\b"
 )
 # a grant in part: "approved the requests of about 120 companies out of 723"
 _PARTIAL_AFTER = re.compile(r"^(?:\W*[\w-]+){0,10}?\W*out\s+of\b")
@@ -135,7 +139,8 @@ SIGN = "easing_sign"  # the label of a sign of easing (`_EN_SIGNS`), not an even
 # "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
 _EN_DENIED = re.compile(
     r"\b(?:not|no|never|nor|yet\s+to|without|until|unless|before|once|if|whether|when"
-    r"|pending|refus\w*|fail\w*\s+to|unable\s+to|cannot|instead\s+of|rather\s+than)\b"
+    r"|pending|refus\w*|fail\w*\s+to|unable\s+to|cannot|instead\s+of|rather\s+than|only"
+    r"|await\w*|delay\w*|postpon\w*|rall(?:y|ies|ied)|protest\w*)\b"
     r"|n't\b"
 )
 # a hedge just before the event makes it a possibility, not news ("could lift")
@@ -151,6 +156,8 @@ _ZH_DENIED = re.compile(r"未|没|不|无|尚|待|直至|直到")
 _ZH_HEDGED = re.compile(
     r"何时|能否|是否|或将|或许|可能|有望|预计|预期|拟|计划|要求|呼吁|希望|寻求|请求|申请|争取|谈判"
     r"|若|如果|一旦|考虑|建议|敦促"
+    # a condition: 须经批准 (approval required), 验收合格方可恢复生产
+    r"|须|需|经|方可|才能|才可|凭"
 )
 _ZH_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
 DENIAL_WORDS = 4  # words before an English event a negation or hedge reaches
