@@ -114,7 +114,12 @@ _RESTRICTION_AFTER = re.compile(
     r"|amendments?)\b"
 )
 # a grant in part: "approved the requests of about 120 companies out of 723"
-_PARTIAL_AFTER = re.compile(r"^(?:\W*[\w-]+){0,10}?\W*out\s+of\b")
+# (SIGNALS.md: controls at work, not licences approved in volume), "approved some", 批准部分
+_PARTIAL_AFTER = re.compile(
+    r"^(?:(?:\W*[\w-]+){0,10}?\W*out\s+of\b|\W*(?:\w+\s+)?(?:some|a\s+few|a\s+handful|part"
+    r"|a\s+fraction|a\s+small\s+number|a\s+limited\s+number|several)\b)"
+)
+_ZH_PARTIAL_AFTER = re.compile(r"[了的]?(?:部分|少量|个别|少数|一些|小部分|其中)")
 # a sentence dating its event before the news: the tightening a lead easing undoes
 # ("CATL suspended operations … after a licence expired on August 9", 此前…停产)
 _EARLIER = re.compile(
@@ -187,8 +192,10 @@ def easing_events(text: str, start: int, end: int) -> list[Match]:
             for match in pattern.finditer(text, start, end):
                 at = match.start()
                 clause = _ZH_CLAUSE.split(text[max(start, at - HEDGE_CHARS) : at])[-1]
-                if _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None and not _ZH_HEDGED.search(
-                    clause
+                if (
+                    _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None
+                    and not _ZH_HEDGED.search(clause)
+                    and _ZH_PARTIAL_AFTER.match(text, match.end()) is None
                 ):
                     events.append(Match(at, match.end(), label))
     return events
@@ -209,6 +216,25 @@ def dates_earlier(text: str, start: int, end: int) -> bool:
     """True when the (lowercased) sentence dates its event before the item's news:
     "after", "since", "had", "last year", "on August 9", 此前, 去年, 10月."""
     return _EARLIER.search(text, start, end) is not None
+
+
+def _cues(hit: Hit) -> list[Match]:
+    return hit.spans[len(hit.spans) - hit.cues :] if hit.cues else []
+
+
+def _unread(
+    events: Callable[[int], list[Match]], read: set[tuple[int, int]]
+) -> Callable[[int], list[Match]]:
+    """`events` less those overlapping a span in `read`."""
+
+    def unread(index: int) -> list[Match]:
+        return [
+            m
+            for m in events(index)
+            if not any(m.start < end and start < m.end for start, end in read)
+        ]
+
+    return unread
 
 
 def trigger_concepts(hits: Sequence[Hit]) -> set[str]:
@@ -235,11 +261,18 @@ def easing_guard(
     `lead_end(...)`; `keys[i]` the concepts of sentence i; `events(i)` its easing events
     (`easing_events`); `earlier(i)` whether it dates its event before the news
     (`dates_earlier`); `ongoing(i)` and `new_story(i)` as in `direction`."""
+    # an easing word the rule read as a tightening cue it negates ("no time frame has
+    # been given for the reopening", `not_easing`) is no evidence of easing
+    read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
+    if read:
+        events = _unread(events, read)
     named = trigger_concepts(hits)
     tied = [i for i, held in enumerate(keys) if not named.isdisjoint(held)]
     measure = named.union(concepts)
     related = [i for i, held in enumerate(keys) if not measure.isdisjoint(held)]
     lead_events = [m for i in range(min(lead, len(keys))) for m in events(i)]
+    if any(h.sentence < lead and h.refuted for h in hits):
+        return None  # a lead denying an easing ("stops approving licences") is the news
     if not lead_events and any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
