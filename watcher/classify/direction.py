@@ -188,8 +188,8 @@ def doubt_text(doubt: Doubt, direction: Direction, text: str) -> str:
         )
     if doubt.kind == EASING:
         return (
-            f"the item also reports an easing of what this signal names ({words}), and no"
-            f" {direction.value} stands in its headline or lead"
+            f"the item also reports an easing of what this signal names ({words}), and no new"
+            f" measure in its headline or lead makes the {direction.value} its news"
         )
     if doubt.kind == LEAD_BODY:
         return f"the lead reports easing, a later sentence a tightening still going on ({words})"

@@ -72,7 +72,8 @@ _EN_EVENTS = (
     r"|shipments?|cargo(?:e?s)?|concentrates?|inventor(?:y|ies)|containers?|trucks?)",
     r"(?:ore|shipments?|cargo(?:e?s)?|concentrates?|containers?|trucks?)\s+(?:were|was|have"
     r"\s+been|has\s+been)\s+released",
-    r"(?:flow\w*|ship\w*|export\w*|deliver\w*|moving)\s+again",
+    r"(?:flow\w*|ship\w*|export\w*|deliver\w*|mov(?:e|es|ed|ing)|cross\w*)\s+(?:\S+\s+){0,2}?"
+    r"again",
     r"ramp(?:s|ed|ing)?\s+(?:back\s+)?up|(?:back|return(?:s|ed|ing)?)\s+to\s+(?:normal|full"
     r"|production|operations?|work)",
 )
@@ -98,6 +99,8 @@ _EN_SIGNS = (
     # scrap and feedstock ample (scrap_shortage easing)
     r"(?:ample|abundant|plentiful|excess|surplus|steady|ampler)\s+(?:\S+\s+){0,2}?(?:supply"
     r"|supplies|material|availability|flows?)|oversuppl\w*|supply\s+(?:\S+\s+)?outpac\w*",
+    r"(?:supply|supplies|availability|material|feed(?:stock)?)\s+(?:is|are|was|were|remains?"
+    r"|looks?|seems?)\s+(?:\w+\s+)?(?:ample|abundant|plentiful)",
 )
 _EN = re.compile(r"\b(?:" + "|".join(_EN_EVENTS) + r")\b")
 _EN_SIGN = re.compile(r"\b(?:" + "|".join(_EN_SIGNS) + r")\b")
@@ -163,9 +166,11 @@ _ZH_HEDGED = re.compile(
     r"|若|如果|一旦|考虑|建议|敦促"
     # a condition: 须经批准 (approval required), 验收合格方可恢复生产
     r"|须|需|经|方可|才能|才可|凭"
+    # a purpose: 以便解除管制 (so as to lift the controls)
+    r"|以便|为了|旨在|以求|用以|以$"
 )
 _ZH_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
-DENIAL_WORDS = 4  # words before an English event a negation or hedge reaches
+DENIAL_WORDS = 6  # words before an English event a negation or deferral reaches
 DENIAL_CHARS = 4  # characters before a Chinese event a negation reaches
 HEDGE_CHARS = 16  # characters before a Chinese event, in its clause, a hedge reaches
 
