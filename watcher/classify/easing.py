@@ -11,17 +11,27 @@ approved or granted; a late quota issued or raised; mines restarting, borders re
 held-back ore released; a strike over; a deadline extended) rather than from any rule:
 
 - `easing_events(text, start, end)`: the easing events a (folded, lowercased) sentence
-  states, less those it negates or defers ("not yet lifted", "has yet to resume", "no
-  date to reopen", 尚未恢复: SIGNALS.md, negated easing is tightening) and those a
-  hedge makes a possibility ("could lift");
-- `easing_guard(...)`: what such evidence does to a tightening signal. When the
-  headline or lead reports an easing event of the signal's own concept and every hit of
-  the signal lies after it, the tightening is what that event undoes: the direction is
-  easing. Otherwise, evidence of easing tied to the signal's concept (in a sentence
-  naming one of the concepts its hits matched on) makes the direction **uncertain**
-  (capped at the easing severity, the alert says why), unless the tightening is itself
-  the news by the rules' strongest evidence: a firm tightening hit in the headline or
-  lead, and no easing event there.
+  states (label `EASING`: something that undoes a measure or a disruption) and its signs
+  of easing (label `SIGN`: a quota issued or raised, licences obtained, flows rising,
+  feedstock ample), less those it negates or defers ("not yet lifted", "has yet to
+  resume", "no date to reopen", 尚未恢复: SIGNALS.md, negated easing is tightening),
+  those a wish, request, plan, condition or possibility makes no news ("requested the
+  government relax", "could lift", 须经批准), and grants of a restriction, a policy or a
+  part of the requests ("approved a moratorium", 批准部分);
+- `easing_guard(...)`: what that evidence does to a firm signal read as tightening.
+  1. A lead hit denying an easing ("stops approving licences"), or a new measure in a
+     lead hit's sentence (`undirected.reports_new_measure`) with no easing event or sign
+     anywhere in the lead, is the rules' strongest evidence: the tightening stands.
+  2. When the lead states an easing event in a sentence naming a concept the signal's
+     hits matched on, and every hit lies after the lead, dates its event earlier
+     (`dates_earlier`: "after", "had", "since", "on August 9", 此前) and opens no other
+     story, the tightening is what that event undoes: the direction is easing (uncertain
+     when a hit's sentence reports the tightening still going on, as `direction` does).
+  3. Otherwise an easing event or sign in any sentence naming a concept of the rule
+     makes the direction **uncertain**: capped at the easing severity, and the alert
+     quotes the words (`direction.doubt_text`).
+A word the rule itself read as a negated easing cue (`not_easing`: "no time frame for
+the reopening") is no evidence.
 """
 
 from __future__ import annotations
