@@ -57,7 +57,7 @@ _EN_EVENTS = (
     r"exempt(?:s|ed|ing|ions?)?|waiv(?:e|es|ed|ing|ers?)|unblock(?:s|ed|ing)?",
     r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)|drop(?:s|ped|ping)?"
     r"|withdr(?:aw|aws|ew|awn|awing)|remov(?:e|es|ed|ing)|rescind(?:s|ed|ing)?"
-    r"|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)?"
+    r"|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)"
     r"|halt(?:s|ed|ing)?)\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?" + _MEASURE,
     r"(?:suspend|paus|defer|postpon)\w*\s+(?:the\s+)?(?:implementation|enforcement)",
     r"(?:suspension|removal|lifting|repeal|abolition|end)\s+of\s+"
@@ -91,12 +91,12 @@ _EN_EVENTS = (
 # licences obtained, flows rising, feedstock ample (SIGNALS.md's easing column)
 _EN_SIGNS = (
     r"eas(?:e|es|ed|ing)",
-    r"(?:secur|obtain|receiv|gain|win|won|got|get)\w*\s+(?:\S+\s+){0,3}?(?:licen[cs]es?"
+    r"(?:secur|obtain|receiv|gain|win|won)\w*\s+(?:\S+\s+){0,3}?(?:licen[cs]es?"
     r"|permits?|approvals?|authori[sz]ations?|quotas?|clearance)",
     r"(?:issu|allocat|grant|hik|boost)\w*\s+(?:\S+\s+){0,6}?(?:licen[cs]es|permits|quotas?)",
     r"(?:set|announc|publish|releas)\w*\s+(?:\S+\s+){0,6}?quotas?",
     r"quotas?\s+(?:\S+\s+){0,3}?(?:ris(?:e|es|ing)|rose|rais\w+|increas\w+|boost\w*|hike\w*"
-    r"|higher|up\s+\d)",
+    r"|higher)",
     r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
     r"(?:issued|renewed|raised|increased)",
     r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:\S+\s+){0,2}?quotas?",
@@ -120,7 +120,7 @@ _EN_GRANTS = re.compile(
     r"\b(?:approv(?:e|es|ed|ing)|grant(?:s|ed|ing)?|allow(?:s|ed|ing)?|permitted)\b"
 )
 _RESTRICTION_AFTER = re.compile(
-    r"^(?:\W*[\w-]+){0,4}?\W*(?:bans?|moratori(?:um|a)|controls?|restrictions?|curbs?"
+    r"^\s*(?:\S+\s+){0,4}?\W*(?:bans?|moratori(?:um|a)|controls?|restrictions?|curbs?"
     r"|embargo(?:es)?|prohibitions?|tariffs?|dut(?:y|ies)|levy|levies|tax(?:es)?|limits?"
     # a policy, plan or law approved says nothing of supply by itself
     r"|polic(?:y|ies)|plans?|laws?|regulations?|rules?|bills?|decrees?|measures?"
@@ -129,7 +129,7 @@ _RESTRICTION_AFTER = re.compile(
 # a grant in part: "approved the requests of about 120 companies out of 723"
 # (SIGNALS.md: controls at work, not licences approved in volume), "approved some", 批准部分
 _PARTIAL_AFTER = re.compile(
-    r"^(?:(?:\W*[\w-]+){0,10}?\W*out\s+of\b|\W*(?:\w+\s+)?(?:some|a\s+few|a\s+handful|part"
+    r"^\s*(?:(?:\S+\s+){0,10}?out\s+of\b|(?:\S+\s+)?(?:some|a\s+few|a\s+handful|part"
     r"|a\s+fraction|a\s+small\s+number|a\s+limited\s+number|several)\b)"
 )
 _ZH_PARTIAL_AFTER = re.compile(r"[了的]?(?:部分|少量|个别|少数|一些|小部分|其中)")
@@ -153,6 +153,75 @@ _ZH_SIGN = re.compile(
     r"|(?:指标|配额|限额)[^。；;]{0,30}(?:下达|增长|增加|上调|提高)"
 )
 SIGN = "easing_sign"  # the label of a sign of easing (`_EN_SIGNS`), not an event
+
+# Every event or sign above holds one of these words. The engine adds them to its term
+# matcher under `ANCHOR` (matcher term syntax, `*` an ending): its one pass over the text
+# tells which sentences may hold evidence of easing, and only those are read with the
+# expressions above, which cost a scan of their own.
+ANCHOR = "easing:anchor"
+ANCHOR_TERMS = (
+    *("lift*", "relax*", "loosen*", "exempt*", "waiv*", "unblock*", "suspen*", "paus*"),
+    *("scrapped", "scrapping", "drop*", "withdraw*", "withdrew", "remov*", "rescind*"),
+    *("repeal*", "abolish*", "abolition", "ends", "ended", "ending", "end of", "halt*"),
+    *("defer*", "postpon*", "strike*", "blockade*", "protest*", "dispute*"),
+    *(
+        "agreement*",
+        "deal",
+        "deals",
+        "settlement*",
+        "accord",
+        "contract*",
+        "call off",
+        "calls off",
+        "called off",
+    ),
+    *(
+        "general licen*",
+        "extend*",
+        "clear customs",
+        "clears customs",
+        "cleared customs",
+        "resum*",
+        "reopen*",
+        "restart*",
+    ),
+    *("re start*", "restor*", "reinstat*", "releas*", "again", "ramp*", "back to"),
+    *(
+        "return to",
+        "returns to",
+        "returned to",
+        "returning to",
+        "ease",
+        "eases",
+        "eased",
+        "easing",
+        "secur*",
+        "obtain*",
+        "receiv*",
+    ),
+    *("gain*", "win", "won", "issu*", "allocat*", "grant*", "hike*", "hiking", "boost*"),
+    *("quota*", "renew*", "rais*", "increas*", "higher", "recover*", "rebound*", "rise"),
+    *(
+        "rises",
+        "rising",
+        "rose",
+        "risen",
+        "jump*",
+        "surg*",
+        "climb*",
+        "pick up",
+        "picks up",
+        "picked up",
+        "picking up",
+    ),
+    *("begin*", "began", "begun", "start*", "ample", "ampler", "abundant", "plentiful"),
+    *("excess", "surplus", "steady", "oversuppl*", "outpac*", "approv*", "allow*"),
+    "permitted",
+    *("暂停实施", "停止实施", "暂缓实施", "取消", "放宽", "放松", "松绑", "豁免", "批准"),
+    *("获批", "核准", "恢复", "复产", "复工", "解除", "解禁", "放开", "重启", "重新开"),
+    *("放行", "通关", "宽限", "罢工", "撤销", "废止", "废除", "延长", "发放", "颁发"),
+    *("回升", "反弹", "获准", "充足", "充裕", "宽松", "过剩", "获得", "指标", "配额", "限额"),
+)
 # a negation or deferral just before the event: "not yet lifted", "has yet to resume",
 # "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
 _EN_DENIED = re.compile(
@@ -185,16 +254,41 @@ DENIAL_CHARS = 4  # characters before a Chinese event a negation reaches
 HEDGE_CHARS = 16  # characters before a Chinese event, in its clause, a hedge reaches
 
 
-def easing_events(text: str, start: int, end: int) -> list[Match]:
+REACH = 90  # characters an event or sign may run before or after its `ANCHOR` word
+
+
+def easing_events(
+    text: str, start: int, end: int, anchors: Sequence[tuple[int, int]] | None = None
+) -> list[Match]:
     """The easing events the sentence `text[start:end]` (folded and lowercased) states as
-    fact: neither negated or deferred nor hedged just before (see the module's docstring)."""
+    fact: neither negated or deferred nor hedged just before (see the module's docstring).
+    `anchors`: where the sentence holds `ANCHOR` words, when known; only the text within
+    `REACH` of one is read (every event holds one)."""
+    if anchors is None:
+        return _events_in(text, start, end, start, end)
+    events: list[Match] = []
+    low, high = -1, -1
+    for left, right in sorted(anchors):
+        left, right = max(start, left - REACH), min(end, right + REACH)
+        if left > high:
+            if high > low:
+                events += _events_in(text, start, end, low, high)
+            low = left
+        high = max(high, right)
+    if high > low:
+        events += _events_in(text, start, end, low, high)
+    return events
+
+
+def _events_in(text: str, start: int, end: int, low: int, high: int) -> list[Match]:
+    """`easing_events` of the sentence `text[start:end]` that lie in `text[low:high]`."""
     events = [
         Match(m.start(), m.end(), label)
         for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN))
-        for m in pattern.finditer(text, start, end)
+        for m in pattern.finditer(text, low, high)
         if not _denied(text, start, m.start())
     ]
-    for match in _EN_GRANTS.finditer(text, start, end):
+    for match in _EN_GRANTS.finditer(text, low, high):
         after = text[match.end() : end]
         if (
             _RESTRICTION_AFTER.match(after) is None
@@ -204,7 +298,7 @@ def easing_events(text: str, start: int, end: int) -> list[Match]:
             events.append(Match(match.start(), match.end(), EASING))
     if not text.isascii():
         for pattern, label in ((_ZH, EASING), (_ZH_SIGN, SIGN)):
-            for match in pattern.finditer(text, start, end):
+            for match in pattern.finditer(text, low, high):
                 at = match.start()
                 clause = _ZH_CLAUSE.split(text[max(start, at - HEDGE_CHARS) : at])[-1]
                 if (
@@ -243,11 +337,10 @@ def _unread(
     """`events` less those overlapping a span in `read`."""
 
     def unread(index: int) -> list[Match]:
-        return [
-            m
-            for m in events(index)
-            if not any(m.start < end and start < m.end for start, end in read)
-        ]
+        found = events(index)
+        if not found:
+            return found
+        return [m for m in found if not any(m.start < e and s < m.end for s, e in read)]
 
     return unread
 
@@ -281,19 +374,22 @@ def easing_guard(
     read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
     if read:
         events = _unread(events, read)
-    named = trigger_concepts(hits)
-    tied = [i for i, held in enumerate(keys) if not named.isdisjoint(held)]
-    measure = named.union(concepts)
-    related = [i for i, held in enumerate(keys) if not measure.isdisjoint(held)]
-    lead_events = [m for i in range(min(lead, len(keys))) for m in events(i)]
     if any(h.sentence < lead and h.refuted for h in hits):
         return None  # a lead denying an easing ("stops approving licences") is the news
-    if not lead_events and any(
+    lead = min(lead, len(keys))
+    if not any(events(i) for i in range(lead)) and any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
     ):
         return None  # the strongest evidence: a tightening reported in the lead, no easing there
-    lead_tied = [m for i in tied if i < lead for m in events(i) if m.label == EASING]
+    named = trigger_concepts(hits)
+    lead_tied = [
+        m
+        for i in range(lead)
+        if not named.isdisjoint(keys[i])
+        for m in events(i)
+        if m.label == EASING
+    ]
     if lead_tied and all(
         h.sentence >= lead and earlier(h.sentence) and not new_story(h.sentence) for h in hits
     ):
@@ -302,7 +398,11 @@ def easing_guard(
             if ongoing(hit.sentence):
                 return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
         return Direction.EASING, None
-    evidence = [m for i in related for m in events(i)]
-    if not evidence:
-        return None
-    return Direction.TIGHTENING, Doubt(EASING, evidence)
+    # the first sentence naming a concept of the rule that holds evidence of easing
+    measure = named.union(concepts)
+    for index, held in enumerate(keys):
+        if not measure.isdisjoint(held):
+            evidence = events(index)
+            if evidence:
+                return Direction.TIGHTENING, Doubt(EASING, evidence)
+    return None

@@ -40,7 +40,13 @@ from watcher.classify.direction import (
     pluperfect_dropped,
     undone_dropped,
 )
-from watcher.classify.easing import dates_earlier, easing_events, easing_guard
+from watcher.classify.easing import (
+    ANCHOR,
+    ANCHOR_TERMS,
+    dates_earlier,
+    easing_events,
+    easing_guard,
+)
 from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
@@ -163,6 +169,8 @@ class Classifier:
                     self._term_glosses[name] = {
                         fold_lower(term): gloss for term, gloss in spec.glosses.items()
                     }
+        for term in ANCHOR_TERMS:  # the words of easing evidence (see `easing`)
+            self._matcher.add(term, ANCHOR)
         for kind, table, cased in _ENTITY_TABLES:
             for canonical, terms in table.items():
                 for term in terms:
@@ -354,7 +362,15 @@ class Classifier:
             """Sentence `index`'s easing events (see `easing`), worked out once."""
             found = events.get(index)
             if found is None:
-                found = events[index] = easing_events(lowered, *sentences[index])
+                found = events[index] = (
+                    easing_events(
+                        lowered,
+                        *sentences[index],
+                        [(s, e) for s, e, labels in item.occurrences[index] if ANCHOR in labels],
+                    )
+                    if ANCHOR in item.keys[index]
+                    else []
+                )
             return found
 
         def guard(hits: list[Hit], rule: SignalRule) -> tuple[Direction, Doubt | None] | None:
