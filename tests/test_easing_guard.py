@@ -50,7 +50,7 @@ def test_an_easing_event_is_found(sentence: str, words: str) -> None:
 @pytest.mark.parametrize(
     "sentence",
     [
-        "China set its first rare earth mining quota for the year.",
+        "China raised the rare earth mining quota by 20% this year.",
         "Scrap supply is ample, dealers say.",
         "Rare earth imports from Myanmar rose sharply in May.",
         "稀土开采总量控制指标较去年增长6.1%。",

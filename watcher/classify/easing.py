@@ -94,12 +94,11 @@ _EN_SIGNS = (
     r"(?:secur|obtain|receiv|gain|win|won)\w*\s+(?:\S+\s+){0,3}?(?:licen[cs]es?"
     r"|permits?|approvals?|authori[sz]ations?|quotas?|clearance)",
     r"(?:issu|allocat|grant|hik|boost)\w*\s+(?:\S+\s+){0,6}?(?:licen[cs]es|permits|quotas?)",
-    r"(?:set|announc|publish|releas)\w*\s+(?:\S+\s+){0,6}?quotas?",
     r"quotas?\s+(?:\S+\s+){0,3}?(?:ris(?:e|es|ing)|rose|rais\w+|increas\w+|boost\w*|hike\w*"
-    r"|higher)",
+    r")",
     r"(?:licen[cs]es?|permits?|quotas?)\s+(?:were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
     r"(?:issued|renewed|raised|increased)",
-    r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:\S+\s+){0,2}?quotas?",
+    r"rais(?:e|es|ed|ing)\s+" + _DEFINITE + r"(?:\S+\s+){0,4}?quotas?",
     r"(?:exports?|imports?|shipments?|supply|supplies|output|production|deliveries|flows?)"
     r"\s+(?:(?!(?:bans?|controls?|restrictions?|curbs?|dut(?:y|ies)|tax\w*|tariffs?|licen\w*"
     r"|permits?|quotas?)\b)\S+\s+){0,3}?(?:recover\w*|rebound\w*|ris(?:e|es|ing)|rose|jump\w*|surg\w*"
@@ -107,7 +106,7 @@ _EN_SIGNS = (
     r"recover(?:s|ed|ing)?|rebound(?:s|ed|ing)?",
     r"(?:begin|began|begun|start)\w*\s+(?:to\s+)?(?:flow\w*|export\w*|ship\w*|deliver\w*)",
     # scrap and feedstock ample (scrap_shortage easing)
-    r"(?:ample|abundant|plentiful|excess|surplus|steady|ampler)\s+(?:\S+\s+){0,2}?(?:supply"
+    r"(?:ample|abundant|plentiful|ampler)\s+(?:\S+\s+){0,2}?(?:supply"
     r"|supplies|material|availability|flows?)|oversuppl\w*|supply\s+(?:\S+\s+)?outpac\w*",
     r"(?:supply|supplies|availability|material|feed(?:stock)?)\s+(?:is|are|was|were|remains?"
     r"|looks?|seems?)\s+(?:\w+\s+)?(?:ample|abundant|plentiful)",
@@ -149,7 +148,7 @@ _ZH = re.compile(
 _ZH_SIGN = re.compile(
     r"发放|颁发|回升|反弹|获准|充足|充裕|宽松|过剩"
     r"|获得[^，。；,;]{0,10}(?:许可|配额|批准|牌照|执照)"
-    r"|(?:下发|下达|公布|发布|上调|提高|增加)[^，。；,;]{0,16}(?:指标|配额|限额)"
+    r"|(?:下发|下达|上调|提高|增加)[^，。；,;]{0,16}(?:指标|配额|限额)"
     r"|(?:指标|配额|限额)[^。；;]{0,30}(?:下达|增长|增加|上调|提高)"
 )
 SIGN = "easing_sign"  # the label of a sign of easing (`_EN_SIGNS`), not an event
@@ -163,64 +162,23 @@ ANCHOR_TERMS = (
     *("lift*", "relax*", "loosen*", "exempt*", "waiv*", "unblock*", "suspen*", "paus*"),
     *("scrapped", "scrapping", "drop*", "withdraw*", "withdrew", "remov*", "rescind*"),
     *("repeal*", "abolish*", "abolition", "ends", "ended", "ending", "end of", "halt*"),
-    *("defer*", "postpon*", "strike*", "blockade*", "protest*", "dispute*"),
-    *(
-        "agreement*",
-        "deal",
-        "deals",
-        "settlement*",
-        "accord",
-        "contract*",
-        "call off",
-        "calls off",
-        "called off",
-    ),
-    *(
-        "general licen*",
-        "extend*",
-        "clear customs",
-        "clears customs",
-        "cleared customs",
-        "resum*",
-        "reopen*",
-        "restart*",
-    ),
-    *("re start*", "restor*", "reinstat*", "releas*", "again", "ramp*", "back to"),
-    *(
-        "return to",
-        "returns to",
-        "returned to",
-        "returning to",
-        "ease",
-        "eases",
-        "eased",
-        "easing",
-        "secur*",
-        "obtain*",
-        "receiv*",
-    ),
-    *("gain*", "win", "won", "issu*", "allocat*", "grant*", "hike*", "hiking", "boost*"),
-    *("quota*", "renew*", "rais*", "increas*", "higher", "recover*", "rebound*", "rise"),
-    *(
-        "rises",
-        "rising",
-        "rose",
-        "risen",
-        "jump*",
-        "surg*",
-        "climb*",
-        "pick up",
-        "picks up",
-        "picked up",
-        "picking up",
-    ),
+    *("defer*", "postpon*", "strike*", "blockade*", "protest*", "dispute*", "reach"),
+    *("reached", "reaches", "reaching", "sign", "signs", "signed", "signing", "accept*"),
+    *("ratif*", "call off", "calls off", "called off", "general licen*", "extend*"),
+    *("clear customs", "clears customs", "cleared customs", "resum*", "reopen*"),
+    *("restart*", "re start*", "restor*", "reinstat*", "releas*", "again", "ramp*"),
+    *("back to", "return to", "returns to", "returned to", "returning to", "ease"),
+    *("eases", "eased", "easing", "secur*", "obtain*", "receiv*", "gain*", "win", "won"),
+    *("issu*", "allocat*", "grant*", "hike*", "hiking", "boost*", "renew*", "rais*"),
+    *("increas*", "recover*", "rebound*", "rise", "rises", "rising", "rose", "risen"),
+    *("jump*", "surg*", "climb*", "pick up", "picks up", "picked up", "picking up"),
     *("begin*", "began", "begun", "start*", "ample", "ampler", "abundant", "plentiful"),
-    *("excess", "surplus", "steady", "oversuppl*", "outpac*", "approv*", "allow*"),
-    "permitted",
+    *("oversuppl*", "outpac*", "approv*", "allow*", "permitted"),
     *("暂停实施", "停止实施", "暂缓实施", "取消", "放宽", "放松", "松绑", "豁免", "批准"),
     *("获批", "核准", "恢复", "复产", "复工", "解除", "解禁", "放开", "重启", "重新开"),
     *("放行", "通关", "宽限", "罢工", "撤销", "废止", "废除", "延长", "发放", "颁发"),
-    *("回升", "反弹", "获准", "充足", "充裕", "宽松", "过剩", "获得", "指标", "配额", "限额"),
+    *("回升", "反弹", "获准", "充足", "充裕", "宽松", "过剩", "获得", "下发", "下达"),
+    *("上调", "提高", "增加", "增长"),
 )
 # a negation or deferral just before the event: "not yet lifted", "has yet to resume",
 # "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
@@ -254,7 +212,17 @@ DENIAL_CHARS = 4  # characters before a Chinese event a negation reaches
 HEDGE_CHARS = 16  # characters before a Chinese event, in its clause, a hedge reaches
 
 
-REACH = 90  # characters an event or sign may run before or after its `ANCHOR` word
+REACH = 90  # characters a Chinese event or sign may run before or after its `ANCHOR` word
+LOOKBACK = 6  # words an English event or sign may start before its `ANCHOR` word
+_WORD_START = re.compile(r"\b\w")
+# the first words of the events and signs whose `ANCHOR` word comes last ("shipments
+# have been released", "exports rose", "supply is ample"): only a word starting so
+# before an anchor can start one
+_LEADING = (
+    *("ore", "shipment", "cargo", "concentrate", "container", "truck", "flow", "ship"),
+    *("export", "import", "deliver", "mov", "cross", "quota", "licen", "permit", "supp"),
+    *("output", "production", "availab", "material", "feed"),
+)
 
 
 def easing_events(
@@ -262,26 +230,68 @@ def easing_events(
 ) -> list[Match]:
     """The easing events the sentence `text[start:end]` (folded and lowercased) states as
     fact: neither negated or deferred nor hedged just before (see the module's docstring).
-    `anchors`: where the sentence holds `ANCHOR` words, when known; only the text within
-    `REACH` of one is read (every event holds one)."""
+    `anchors`: where the sentence holds `ANCHOR` words, when known. Every event holds
+    one, so only text near them is read: an English event starts at an anchor or at one
+    of the `LOOKBACK` words before it ("shipments have been released"), a Chinese one
+    lies within `REACH` of it."""
     if anchors is None:
-        return _events_in(text, start, end, start, end)
-    events: list[Match] = []
+        return _events_in(text, start, end, start, end) + _zh_events_in(text, start, start, end)
+    if text.isascii() or text[start:end].isascii():
+        return _events_at(text, start, end, anchors)
+    latin = [a for a in anchors if text[a[0] : a[1]].isascii()]
+    events = _events_at(text, start, end, latin) if latin else []
     low, high = -1, -1
-    for left, right in sorted(anchors):
+    for left, right in sorted(a for a in anchors if a not in latin):
         left, right = max(start, left - REACH), min(end, right + REACH)
         if left > high:
             if high > low:
-                events += _events_in(text, start, end, low, high)
+                events += _zh_events_in(text, start, low, high)
             low = left
         high = max(high, right)
     if high > low:
-        events += _events_in(text, start, end, low, high)
+        events += _zh_events_in(text, start, low, high)
     return events
 
 
+def _events_at(text: str, start: int, end: int, anchors: Sequence[tuple[int, int]]) -> list[Match]:
+    """`easing_events` of an English sentence starting at an anchor or a few words before
+    one: what `_events_in` finds there, at the cost of a few matches instead of a scan."""
+    starts = set()
+    for left, _ in anchors:
+        starts.add(left)
+        before = [m.start() for m in _WORD_START.finditer(text, max(start, left - 80), left)]
+        starts.update(at for at in before[-LOOKBACK:] if text.startswith(_LEADING, at))
+    events: list[Match] = []
+    for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN)):
+        reached = -1
+        for at in sorted(starts):
+            if at < reached:
+                continue
+            m = pattern.match(text, at, end)
+            if m is not None:
+                reached = m.end()
+                if not _denied(text, start, at):
+                    events.append(Match(at, m.end(), label))
+    for at in sorted(starts):
+        m = _EN_GRANTS.match(text, at, end)
+        if m is not None and _grants_easing(text, start, end, m):
+            events.append(Match(at, m.end(), EASING))
+    return events
+
+
+def _grants_easing(text: str, start: int, end: int, match: re.Match[str]) -> bool:
+    """True when a grant (approve, grant, allow) eases: it grants no restriction, policy
+    or part of the requests, and is neither negated nor hedged."""
+    after = text[match.end() : end]
+    return (
+        _RESTRICTION_AFTER.match(after) is None
+        and _PARTIAL_AFTER.match(after) is None
+        and not _denied(text, start, match.start())
+    )
+
+
 def _events_in(text: str, start: int, end: int, low: int, high: int) -> list[Match]:
-    """`easing_events` of the sentence `text[start:end]` that lie in `text[low:high]`."""
+    """The English `easing_events` of the sentence `text[start:end]` in `text[low:high]`."""
     events = [
         Match(m.start(), m.end(), label)
         for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN))
@@ -289,24 +299,26 @@ def _events_in(text: str, start: int, end: int, low: int, high: int) -> list[Mat
         if not _denied(text, start, m.start())
     ]
     for match in _EN_GRANTS.finditer(text, low, high):
-        after = text[match.end() : end]
-        if (
-            _RESTRICTION_AFTER.match(after) is None
-            and _PARTIAL_AFTER.match(after) is None
-            and not _denied(text, start, match.start())
-        ):
+        if _grants_easing(text, start, end, match):
             events.append(Match(match.start(), match.end(), EASING))
-    if not text.isascii():
-        for pattern, label in ((_ZH, EASING), (_ZH_SIGN, SIGN)):
-            for match in pattern.finditer(text, low, high):
-                at = match.start()
-                clause = _ZH_CLAUSE.split(text[max(start, at - HEDGE_CHARS) : at])[-1]
-                if (
-                    _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None
-                    and not _ZH_HEDGED.search(clause)
-                    and _ZH_PARTIAL_AFTER.match(text, match.end()) is None
-                ):
-                    events.append(Match(at, match.end(), label))
+    return events
+
+
+def _zh_events_in(text: str, start: int, low: int, high: int) -> list[Match]:
+    """The Chinese `easing_events` of the sentence starting at `start` in `text[low:high]`."""
+    events: list[Match] = []
+    if text.isascii():
+        return events
+    for pattern, label in ((_ZH, EASING), (_ZH_SIGN, SIGN)):
+        for match in pattern.finditer(text, low, high):
+            at = match.start()
+            clause = _ZH_CLAUSE.split(text[max(start, at - HEDGE_CHARS) : at])[-1]
+            if (
+                _ZH_DENIED.search(clause[-DENIAL_CHARS:]) is None
+                and not _ZH_HEDGED.search(clause)
+                and _ZH_PARTIAL_AFTER.match(text, match.end()) is None
+            ):
+                events.append(Match(at, match.end(), label))
     return events
 
 
@@ -371,13 +383,51 @@ def easing_guard(
     (`dates_earlier`); `ongoing(i)` and `new_story(i)` as in `direction`."""
     # an easing word the rule read as a tightening cue it negates ("no time frame has
     # been given for the reopening", `not_easing`) is no evidence of easing
-    read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
-    if read:
-        events = _unread(events, read)
     if any(h.sentence < lead and h.refuted for h in hits):
         return None  # a lead denying an easing ("stops approving licences") is the news
+    read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
+    if read:
+        # an easing word the rule read as a tightening cue it negates ("no time frame has
+        # been given for the reopening", `not_easing`) is no evidence of easing
+        events = _unread(events, read)
+    # the first sentence naming a concept of the rule that holds evidence of easing; only
+    # a sentence holding an `ANCHOR` word can (most hold none)
+    named = trigger_concepts(hits)
+    measure = named.union(concepts)
+    for index, held in enumerate(keys):
+        if ANCHOR in held and not measure.isdisjoint(held):
+            evidence = events(index)
+            if evidence:
+                break
+    else:
+        return None
     lead = min(lead, len(keys))
-    if not any(events(i) for i in range(lead)) and any(
+    if not any(ANCHOR in keys[i] and events(i) for i in range(lead)) and any(
+        h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
+        for h in hits
+    ):
+        return None  # the strongest evidence: a tightening reported in the lead, no easing there
+    lead_tied = [
+        m
+        for i in range(lead)
+        if ANCHOR in keys[i] and not named.isdisjoint(keys[i])
+        for m in events(i)
+        if m.label == EASING
+    ]
+    if lead_tied and all(
+        h.sentence >= lead and earlier(h.sentence) and not new_story(h.sentence) for h in hits
+    ):
+        # the lead's easing event is the news; the body's tightening what it undoes
+        for hit in hits:
+            if ongoing(hit.sentence):
+                return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
+        return Direction.EASING, None
+    return Direction.TIGHTENING, Doubt(
+        EASING, evidence
+    )  # a lead denying an easing ("stops approving licences") is the news
+    lead = min(lead, len(keys))
+    # only a sentence holding an `ANCHOR` word can hold evidence (most hold none)
+    if not any(ANCHOR in keys[i] and events(i) for i in range(lead)) and any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
     ):
@@ -386,7 +436,7 @@ def easing_guard(
     lead_tied = [
         m
         for i in range(lead)
-        if not named.isdisjoint(keys[i])
+        if ANCHOR in keys[i] and not named.isdisjoint(keys[i])
         for m in events(i)
         if m.label == EASING
     ]
@@ -401,7 +451,7 @@ def easing_guard(
     # the first sentence naming a concept of the rule that holds evidence of easing
     measure = named.union(concepts)
     for index, held in enumerate(keys):
-        if not measure.isdisjoint(held):
+        if ANCHOR in held and not measure.isdisjoint(held):
             evidence = events(index)
             if evidence:
                 return Direction.TIGHTENING, Doubt(EASING, evidence)

@@ -169,6 +169,12 @@ class Classifier:
                     self._term_glosses[name] = {
                         fold_lower(term): gloss for term, gloss in spec.glosses.items()
                     }
+        # each rule's match concepts: a sentence naming one may hold evidence of easing
+        # against the rule's tightening (see `easing`)
+        self._match_concepts = {
+            name: frozenset(c for group in rule.match for c in group)
+            for name, rule in self.rules.items()
+        }
         for term in ANCHOR_TERMS:  # the words of easing evidence (see `easing`)
             self._matcher.add(term, ANCHOR)
         for kind, table, cased in _ENTITY_TABLES:
@@ -373,8 +379,10 @@ class Classifier:
                 )
             return found
 
-        def guard(hits: list[Hit], rule: SignalRule) -> tuple[Direction, Doubt | None] | None:
+        def guard(hits: list[Hit], name: str) -> tuple[Direction, Doubt | None] | None:
             """What the item's evidence of easing does to a tightening of these hits."""
+            if ANCHOR not in item.labels:
+                return None  # no word of easing evidence anywhere (see `easing`)
             return easing_guard(
                 hits,
                 lead_end(has_title),
@@ -382,7 +390,7 @@ class Classifier:
                 events_of,
                 lambda i: dates_earlier(lowered, *sentences[i]),
                 lambda i: reports_new_measure(folded[sentences[i].start : sentences[i].end]),
-                [c for group in rule.match for c in group],
+                self._match_concepts[name],
                 ongoing=lambda i: (
                     ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
                 ),
@@ -416,8 +424,7 @@ class Classifier:
         has_title: bool,
         lead_eased: bool = False,
         lead_easing: list[Match] | None = None,
-        guard: Callable[[list[Hit], SignalRule], tuple[Direction, Doubt | None] | None]
-        | None = None,
+        guard: Callable[[list[Hit], str], tuple[Direction, Doubt | None] | None] | None = None,
     ) -> Signal:
         """Fold a rule's hits into one signal with severity, score, evidence and entities.
         `lead_easing`: the easing cues other rules' hits have in the lead (see
@@ -456,7 +463,7 @@ class Classifier:
             and doubt is None
             and not speculative
         ):
-            guarded = guard(chosen, rule)
+            guarded = guard(chosen, name)
             if guarded is not None:
                 direction, doubt = guarded
         # hits come one per sentence in text order: only the first can be the headline
