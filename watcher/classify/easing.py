@@ -365,7 +365,7 @@ def trigger_concepts(hits: Sequence[Hit]) -> set[str]:
 def easing_guard(
     hits: Sequence[Hit],
     lead: int,
-    keys: Sequence[set[str]],
+    anchored: Sequence[tuple[int, set[str]]],
     events: Callable[[int], list[Match]],
     earlier: Callable[[int], bool],
     new_measure: Callable[[int], bool],
@@ -378,11 +378,11 @@ def easing_guard(
     (see the module's docstring): (easing, doubt or None) when a lead easing event of
     the signal's concept is its news, (tightening, doubt) when easing evidence of its
     concept makes the direction uncertain, None when the tightening stands. `lead` is
-    `lead_end(...)`; `keys[i]` the concepts of sentence i; `events(i)` its easing events
-    (`easing_events`); `earlier(i)` whether it dates its event before the news
-    (`dates_earlier`); `ongoing(i)` and `new_story(i)` as in `direction`."""
-    # an easing word the rule read as a tightening cue it negates ("no time frame has
-    # been given for the reopening", `not_easing`) is no evidence of easing
+    `lead_end(...)`; `anchored` the (index, concepts) of the sentences holding an `ANCHOR`
+    word; `events(i)` the easing events of sentence i (`easing_events`); `earlier(i)`
+    whether it dates its event before the news (`dates_earlier`); `new_measure(i)` whether
+    it reports a new measure (`undirected.reports_new_measure`); `concepts` the rule's
+    match concepts; `ongoing(i)` and `new_story(i)` as in `direction`."""
     if any(h.sentence < lead and h.refuted for h in hits):
         return None  # a lead denying an easing ("stops approving licences") is the news
     read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
@@ -394,23 +394,22 @@ def easing_guard(
     # a sentence holding an `ANCHOR` word can (most hold none)
     named = trigger_concepts(hits)
     measure = named.union(concepts)
-    for index, held in enumerate(keys):
-        if ANCHOR in held and not measure.isdisjoint(held):
+    for index, held in anchored:
+        if not measure.isdisjoint(held):
             evidence = events(index)
             if evidence:
                 break
     else:
         return None
-    lead = min(lead, len(keys))
-    if not any(ANCHOR in keys[i] and events(i) for i in range(lead)) and any(
+    if not any(i < lead and events(i) for i, _ in anchored) and any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
     ):
         return None  # the strongest evidence: a tightening reported in the lead, no easing there
     lead_tied = [
         m
-        for i in range(lead)
-        if ANCHOR in keys[i] and not named.isdisjoint(keys[i])
+        for i, held in anchored
+        if i < lead and not named.isdisjoint(held)
         for m in events(i)
         if m.label == EASING
     ]
@@ -422,37 +421,4 @@ def easing_guard(
             if ongoing(hit.sentence):
                 return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
         return Direction.EASING, None
-    return Direction.TIGHTENING, Doubt(
-        EASING, evidence
-    )  # a lead denying an easing ("stops approving licences") is the news
-    lead = min(lead, len(keys))
-    # only a sentence holding an `ANCHOR` word can hold evidence (most hold none)
-    if not any(ANCHOR in keys[i] and events(i) for i in range(lead)) and any(
-        h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
-        for h in hits
-    ):
-        return None  # the strongest evidence: a tightening reported in the lead, no easing there
-    named = trigger_concepts(hits)
-    lead_tied = [
-        m
-        for i in range(lead)
-        if ANCHOR in keys[i] and not named.isdisjoint(keys[i])
-        for m in events(i)
-        if m.label == EASING
-    ]
-    if lead_tied and all(
-        h.sentence >= lead and earlier(h.sentence) and not new_story(h.sentence) for h in hits
-    ):
-        # the lead's easing event is the news; the body's tightening what it undoes
-        for hit in hits:
-            if ongoing(hit.sentence):
-                return Direction.EASING, Doubt(LEAD_BODY, hit.spans)
-        return Direction.EASING, None
-    # the first sentence naming a concept of the rule that holds evidence of easing
-    measure = named.union(concepts)
-    for index, held in enumerate(keys):
-        if ANCHOR in held and not measure.isdisjoint(held):
-            evidence = events(index)
-            if evidence:
-                return Direction.TIGHTENING, Doubt(EASING, evidence)
-    return None
+    return Direction.TIGHTENING, Doubt(EASING, evidence)

@@ -379,22 +379,36 @@ class Classifier:
                 )
             return found
 
+        anchored: list[list[tuple[int, set[str]]]] = []  # the sentences with an anchor word
+
+        def earlier(i: int) -> bool:
+            return dates_earlier(lowered, *sentences[i])
+
+        def new_measure(i: int) -> bool:
+            return reports_new_measure(folded[sentences[i].start : sentences[i].end])
+
+        def ongoing(i: int) -> bool:
+            return ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
+
+        def new_story(i: int) -> bool:
+            return NEW_STORY.match(text, sentences[i].start) is not None
+
         def guard(hits: list[Hit], name: str) -> tuple[Direction, Doubt | None] | None:
             """What the item's evidence of easing does to a tightening of these hits."""
             if ANCHOR not in item.labels:
                 return None  # no word of easing evidence anywhere (see `easing`)
+            if not anchored:
+                anchored.append([(i, k) for i, k in enumerate(item.keys) if ANCHOR in k])
             return easing_guard(
                 hits,
                 lead_end(has_title),
-                item.keys,
+                anchored[0],
                 events_of,
-                lambda i: dates_earlier(lowered, *sentences[i]),
-                lambda i: reports_new_measure(folded[sentences[i].start : sentences[i].end]),
+                earlier,
+                new_measure,
                 self._match_concepts[name],
-                ongoing=lambda i: (
-                    ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
-                ),
-                new_story=lambda i: NEW_STORY.match(text, sentences[i].start) is not None,
+                ongoing=ongoing,
+                new_story=new_story,
             )
 
         return [
