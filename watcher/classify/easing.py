@@ -37,7 +37,7 @@ the reopening") is no evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 
 from watcher.classify.direction import EASING, LEAD_BODY, Doubt
 from watcher.classify.matcher import Match
@@ -55,10 +55,10 @@ _EN_EVENTS = (
     # the measure ended, paused or loosened
     r"lift(?:s|ed|ing)?|relax(?:es|ed|ing|ation)?|loosen(?:s|ed|ing)?",
     r"exempt(?:s|ed|ing|ions?)?|waiv(?:e|es|ed|ing|ers?)|unblock(?:s|ed|ing)?",
-    r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)|drop(?:s|ped|ping)?"
+    r"(?:suspend(?:s|ed|ing)?|paus(?:e|es|ed|ing)|scrap(?:ped|ping)"
     r"|withdr(?:aw|aws|ew|awn|awing)|remov(?:e|es|ed|ing)|rescind(?:s|ed|ing)?"
     r"|repeal(?:s|ed|ing)?|abolish(?:es|ed|ing)?|end(?:s|ed|ing)"
-    r"|halt(?:s|ed|ing)?)\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?" + _MEASURE,
+    r")\s+" + _DEFINITE + r"(?:\S+\s+){0,3}?" + _MEASURE,
     r"(?:suspend|paus|defer|postpon)\w*\s+(?:the\s+)?(?:implementation|enforcement)",
     r"(?:suspension|removal|lifting|repeal|abolition|end)\s+of\s+"
     + _DEFINITE
@@ -160,8 +160,8 @@ SIGN = "easing_sign"  # the label of a sign of easing (`_EN_SIGNS`), not an even
 ANCHOR = "easing:anchor"
 ANCHOR_TERMS = (
     *("lift*", "relax*", "loosen*", "exempt*", "waiv*", "unblock*", "suspen*", "paus*"),
-    *("scrapped", "scrapping", "drop*", "withdraw*", "withdrew", "remov*", "rescind*"),
-    *("repeal*", "abolish*", "abolition", "ends", "ended", "ending", "end of", "halt*"),
+    *("scrapped", "scrapping", "withdraw*", "withdrew", "remov*", "rescind*"),
+    *("repeal*", "abolish*", "abolition", "ends", "ended", "ending", "end of"),
     *("defer*", "postpon*", "strike*", "blockade*", "protest*", "dispute*", "reach"),
     *("reached", "reaches", "reaching", "sign", "signs", "signed", "signing", "accept*"),
     *("ratif*", "call off", "calls off", "called off", "general licen*", "extend*"),
@@ -177,8 +177,8 @@ ANCHOR_TERMS = (
     *("暂停实施", "停止实施", "暂缓实施", "取消", "放宽", "放松", "松绑", "豁免", "批准"),
     *("获批", "核准", "恢复", "复产", "复工", "解除", "解禁", "放开", "重启", "重新开"),
     *("放行", "通关", "宽限", "罢工", "撤销", "废止", "废除", "延长", "发放", "颁发"),
-    *("回升", "反弹", "获准", "充足", "充裕", "宽松", "过剩", "获得", "下发", "下达"),
-    *("上调", "提高", "增加", "增长"),
+    *("回升", "反弹", "获准", "充足", "充裕", "宽松", "过剩", "获得", "指标", "配额"),
+    "限额",
 )
 # a negation or deferral just before the event: "not yet lifted", "has yet to resume",
 # "no date to reopen", "until controls are eased", 尚未恢复, 不再批准
@@ -344,15 +344,16 @@ def _cues(hit: Hit) -> list[Match]:
 
 
 def _unread(
-    events: Callable[[int], list[Match]], read: set[tuple[int, int]]
+    events: Callable[[int], list[Match]], hits: Sequence[Hit]
 ) -> Callable[[int], list[Match]]:
-    """`events` less those overlapping a span in `read`."""
+    """`events` less those overlapping a direction cue of a tightening hit."""
 
     def unread(index: int) -> list[Match]:
         found = events(index)
         if not found:
             return found
-        return [m for m in found if not any(m.start < e and s < m.end for s, e in read)]
+        read = [c for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)]
+        return [m for m in found if not any(m.start < c.end and c.start < m.end for c in read)]
 
     return unread
 
@@ -369,7 +370,7 @@ def easing_guard(
     events: Callable[[int], list[Match]],
     earlier: Callable[[int], bool],
     new_measure: Callable[[int], bool],
-    concepts: Collection[str] = (),
+    concepts: frozenset[str] = frozenset(),
     *,
     ongoing: Callable[[int], bool],
     new_story: Callable[[int], bool],
@@ -385,27 +386,24 @@ def easing_guard(
     match concepts; `ongoing(i)` and `new_story(i)` as in `direction`."""
     if any(h.sentence < lead and h.refuted for h in hits):
         return None  # a lead denying an easing ("stops approving licences") is the news
-    read = {(c.start, c.end) for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)}
-    if read:
-        # an easing word the rule read as a tightening cue it negates ("no time frame has
-        # been given for the reopening", `not_easing`) is no evidence of easing
-        events = _unread(events, read)
-    # the first sentence naming a concept of the rule that holds evidence of easing; only
-    # a sentence holding an `ANCHOR` word can (most hold none)
-    named = trigger_concepts(hits)
-    measure = named.union(concepts)
-    for index, held in anchored:
-        if not measure.isdisjoint(held):
-            evidence = events(index)
-            if evidence:
-                break
-    else:
-        return None
+    # an easing word the rule read as a tightening cue it negates ("no time frame has
+    # been given for the reopening", `not_easing`) is no evidence of easing
+    events = _unread(events, hits)
+    # only a sentence holding an `ANCHOR` word can hold evidence (most hold none)
     if not any(i < lead and events(i) for i, _ in anchored) and any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
     ):
         return None  # the strongest evidence: a tightening reported in the lead, no easing there
+    # the first sentence naming a concept of the rule that holds evidence of easing
+    named = trigger_concepts(hits)
+    for index, held in anchored:
+        if not (named.isdisjoint(held) and concepts.isdisjoint(held)):
+            evidence = events(index)
+            if evidence:
+                break
+    else:
+        return None
     lead_tied = [
         m
         for i, held in anchored
