@@ -196,18 +196,21 @@ def evaluate(examples: Sequence[Example], predictor: Predictor, split: str = "al
     types = sorted({label.type for example in examples for label in example.labels})
     chosen = [e for e in examples if split == "all" or e.split == split]
     outcomes = [(e, predictor.classify(e.title, e.body, published=e.published)) for e in chosen]
-    result = _score_all(split, types, outcomes)
+    result = score_outcomes(split, types, outcomes)
     languages = sorted({e.lang for e in chosen if e.lang})
     if len(languages) > 1:
         for lang in languages:
             mine = [(e, s) for e, s in outcomes if e.lang == lang]
-            result.languages[lang] = _score_all(split, types, mine)
+            result.languages[lang] = score_outcomes(split, types, mine)
     return result
 
 
-def _score_all(
+def score_outcomes(
     split: str, types: list[str], outcomes: Sequence[tuple[Example, list[Signal]]]
 ) -> Evaluation:
+    """Score already classified examples by `types` (no per-language scores): what
+    `evaluate` does after classifying, for callers that rescore one classification many
+    times (`bench.eval_noise`'s resamples)."""
     scores = {name: TypeScore(name) for name in types}
     result = Evaluation(split=split, items=len(outcomes), types=list(scores.values()))
     for example, found in outcomes:

@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, AnyStr
 
 import xxhash
 
+from watcher.domain import story_updates
 from watcher.domain.folding import is_simplified, simplify
 from watcher.domain.story_facts import (
-    COUNT,
     COUNTRY,
     DAY,
     FIGURE,
@@ -376,11 +376,26 @@ def similarity(a: Sketch, b: Sketch) -> float:
     not evidence (templated headlines repeat, and many items have none). The thresholds
     were chosen on the dev split of tests/data/stories/real (README.md there).
     """
-    if not a.shingle_count or not b.shingle_count:
-        return 0.0
-    words = _jaccard(a.words, b.words)
-    corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(_containment(a, b) / COPY, words / REWRITE, corroborated, _translated(a, b))
+    return _evidence(a, b)[0]
+
+
+def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
+    """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`:
+    `COPY` of its own 3-shingles are in `earlier`, or their content words overlap by
+    `REWRITE`; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is neither. A
+    teaser copied from a report is a copy of it; the full report after its teaser is not
+    (most of its text is not in the teaser) unless it shares `REWRITE` of its words."""
+    if not earlier.shingle_count or not later.shingle_count:
+        return 0.0, False
+    words = _jaccard(earlier.words, later.words)
+    shingles = _jaccard(earlier.shingles, later.shingles)
+    common = shingles / (1 + shingles) * (earlier.shingle_count + later.shingle_count)
+    least = max(1, min(earlier.shingle_count, later.shingle_count))
+    containment = min(1.0, common / least)
+    corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
+    score = max(containment / COPY, words / REWRITE, corroborated, _translated(earlier, later))
+    copied = words >= REWRITE or common / later.shingle_count >= COPY
+    return score, copied
 
 
 TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scripts share
@@ -436,8 +451,6 @@ CONTRADICTING = (
     TONNAGE,
     SIGNAL_TYPE,
 )
-# Kinds of facts that make a joined item news: it is sent as an update of its story.
-NEWS = (MATERIAL, COUNTRY, FIGURE, COUNT, SIGNAL, DAY, MONTH, ORDINAL)
 # Kinds of facts specific to one event: two items naming the same one corroborate each other.
 SPECIFIC = (DAY, FIGURE, ORDINAL, PLACE)
 
@@ -786,19 +799,19 @@ def _later_development(earlier: Sketch, later: Sketch) -> bool:
     return any(first < day < last for day in days)
 
 
-def news(sketch: Sketch, known: frozenset[int]) -> frozenset[int]:
-    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks; an
-    approximate figure that rounds a known one is not news."""
-    found = frozenset(f for f in sketch.facts if kind_of(f) in NEWS and f not in known)
-    figures = [f for f in found if kind_of(f) == FIGURE]
-    if not figures:
-        return found
-    return found - approximated(figures, (f for f in known if kind_of(f) == ROUNDED))
+def news(
+    sketch: Sketch, known: frozenset[int], written: frozenset[int] = frozenset()
+) -> frozenset[int]:
+    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks
+    (`watcher.domain.story_updates.news`: an approximate figure that rounds a known one is
+    not news, nor a name whose word is among the story's `written` words)."""
+    return story_updates.news(sketch.facts, known, written)
 
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """The story a new item joins, and the facts it adds to it (empty: nothing new)."""
+    """The story a new item joins, and what it adds to it (`story_updates.update`: the
+    facts its story lacked, or `REWORDED`; empty: a copy or rewrite that adds nothing)."""
 
     story_id: int
     adds: frozenset[int]
@@ -817,16 +830,21 @@ def best_story(
     none of whose compared items contradicts the new one: a teaser that names no
     figure must not chain Monday's note to Tuesday's. Two items that name no day and
     were published `UNDATED_APART` or more apart are two events. The placement says
-    which facts the new item adds to what the compared items of that story carry.
+    what the new item adds to what the compared items of that story carry
+    (`watcher.domain.story_updates.update`): the facts they lack, else its own wording
+    when no compared item of the story has it as a copy or rewrite (`_evidence`).
     """
     scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}
+    compared: dict[int, list[Sketch]] = {}
+    copied: set[int] = set()
     barred: set[int] = set()
     for candidate in candidates:
         if candidate.source == source or abs(candidate.when - when) > window:
             continue
         story = candidate.story_id
         known.setdefault(story, set()).update(candidate.sketch.facts)
+        compared.setdefault(story, []).append(candidate.sketch)
         if story in barred:
             continue
         apart = abs(candidate.when - when) >= UNDATED_APART
@@ -840,14 +858,21 @@ def best_story(
             continue
         if _bound(sketch, candidate.sketch) < JOIN:
             continue  # cannot reach the threshold: skip the exact estimate
-        score = similarity(sketch, candidate.sketch)
-        if score >= JOIN and score > scores.get(story, 0.0):
-            scores[story] = score
+        score, copy = _evidence(candidate.sketch, sketch)
+        if score >= JOIN:
+            if copy:
+                copied.add(story)
+            if score > scores.get(story, 0.0):
+                scores[story] = score
     eligible = [(score, story) for story, score in scores.items() if story not in barred]
     if not eligible:
         return None
     _, story = max(eligible)
-    return Placement(story, news(sketch, frozenset(known[story])))
+    written = story_updates.written_words(
+        itertools.chain.from_iterable(s.words for s in compared[story])
+    )
+    adds = story_updates.update(sketch.facts, frozenset(known[story]), written, story in copied)
+    return Placement(story, adds)
 
 
 UNDATED_APART = timedelta(days=2)  # items naming no day, this far apart: two events

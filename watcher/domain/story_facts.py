@@ -87,7 +87,14 @@ SCRIPT = 0  # the writing system of most of the text: "cjk" or "latin" (`script_
 # neither `SCRIPT` value has those bits, so stored sketches keep their meaning.
 NAME = 16
 _NAME_SHIFT = 26
+NAME_BITS = _NAME_SHIFT  # the bits of a name's hash: a word hashed alike, cut to them, matches
 _NAMED = 1
+# Not a fact of any text: what a joined item adds to its story when it names nothing new
+# but is no copy or rewrite of it (`watcher.domain.story_updates`). A kind-0 value with 10
+# in its bits 27-26 (a name has 01, neither `SCRIPT` value has 10 there), read as `SCRIPT`
+# by `kind_of`, so no comparison of facts ever counts it; `described` names it.
+REWORDED = 2 << _NAME_SHIFT
+REWORDED_TEXT = "an account in other words (no copy of the story's reports)"
 KINDS = {
     MATERIAL: "material",
     COUNTRY: "country",
@@ -1036,11 +1043,15 @@ def described(
     when: date | None = None,
     signals: Iterable[tuple[str, str]] = (),
 ) -> str:
-    """The facts among `wanted` of an item's text, readable: "figure 12%; material Ga"."""
+    """The facts among `wanted` of an item's text, readable: "figure 12%; material Ga";
+    `REWORDED` among them is named last (`REWORDED_TEXT`)."""
     chosen = set(wanted)
     found = {
         (kind, value)
         for kind, value in fact_values(title, body, when, signals)
         if fact(kind, value) in chosen
     }
-    return "; ".join(f"{KINDS[kind]} {value}" for kind, value in sorted(found))
+    out = [f"{KINDS[kind]} {value}" for kind, value in sorted(found)]
+    if REWORDED in chosen:
+        out.append(REWORDED_TEXT)
+    return "; ".join(out)

@@ -1,0 +1,145 @@
+"""How far a split's classifier figures move by chance: an event-level bootstrap.
+
+`python -m bench.eval_noise [--split heldout] [--config A] [--against B]` classifies the
+split of the real-text corpus once per configuration, then resamples its **events** with
+replacement (every passage of a drawn event comes with it: passages of one event are not
+independent) and rescores each resample. It prints the macro-F1, direction accuracy and
+easing-sent-as-tightening count of the split with their 95 % intervals, and, with
+`--against`, the paired difference A − B on the same resamples and how often it is above
+zero. A rule change whose difference interval straddles zero has not shown an effect on
+that split; a merge rule that asks for a smaller gain than the interval's half-width is a
+coin toss. Only aggregates are printed, never an item, so the held-back split can be read
+with it under the same rule as `watcher eval --no-errors`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from watcher.classify.evaluate import Evaluation, Example, load_examples, score_outcomes
+from watcher.domain.items import Signal
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "realtext" / "corpus.jsonl"
+CONFIG = ROOT / "config" / "watcher.yaml"
+
+Outcomes = list[tuple[Example, list[Signal]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A point estimate and the 2.5th and 97.5th percentiles of its resamples."""
+
+    point: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.point:.3f} [{self.low:.3f}, {self.high:.3f}]"
+
+
+def events_of(path: Path) -> dict[str, str]:
+    """Passage id → its event (the id itself where a row names no event)."""
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
+    return {str(row["id"]): str(row.get("event") or row["id"]) for row in rows}
+
+
+def classify(examples: Sequence[Example], config: Path) -> Outcomes:
+    """Each example with the signals the rules of `config` give it."""
+    from watcher.classify.engine import Classifier
+    from watcher.config import load_config
+
+    classifier = Classifier.from_config(load_config(config))
+    return [(e, classifier.classify(e.title, e.body, published=e.published)) for e in examples]
+
+
+def _figures(result: Evaluation) -> tuple[float, float, float]:
+    return result.macro_f1, result.direction_accuracy, float(len(result.easing_as_tightening))
+
+
+def _interval(point: float, draws: list[float]) -> Interval:
+    ordered = sorted(draws)
+    last = len(ordered) - 1
+    return Interval(point, ordered[round(0.025 * last)], ordered[round(0.975 * last)])
+
+
+def bootstrap(
+    runs: Sequence[Outcomes],
+    events: dict[str, str],
+    types: list[str],
+    *,
+    samples: int,
+    seed: int = 0,
+) -> list[list[tuple[float, float, float]]]:
+    """For each run (the same examples, classified by one configuration each), the
+    figures (macro-F1, direction accuracy, easing sent as tightening) of `samples`
+    event-level resamples; every run is scored on the same resamples (paired)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, (example, _) in enumerate(runs[0]):
+        groups[events.get(example.id, example.id)].append(index)
+    keys = sorted(groups)
+    rng = random.Random(seed)
+    draws: list[list[tuple[float, float, float]]] = [[] for _ in runs]
+    for _ in range(samples):
+        picked = [i for key in rng.choices(keys, k=len(keys)) for i in groups[key]]
+        for run, out in zip(runs, draws, strict=True):
+            out.append(_figures(score_outcomes("resample", types, [run[i] for i in picked])))
+    return draws
+
+
+def report(
+    names: Sequence[str], runs: Sequence[Outcomes], events: dict[str, str], samples: int
+) -> list[str]:
+    """The lines `main` prints: each run's figures with intervals, then the differences."""
+    types = sorted({label.type for example, _ in runs[0] for label in example.labels})
+    points = [_figures(score_outcomes("all", types, run)) for run in runs]
+    draws = bootstrap(runs, events, types, samples=samples)
+    lines = []
+    labels = ("macro-F1", "direction accuracy", "easing sent as tightening")
+    for name, point, drawn in zip(names, points, draws, strict=True):
+        parts = [
+            f"{label} {_interval(point[k], [d[k] for d in drawn])}"
+            for k, label in enumerate(labels)
+        ]
+        lines.append(f"{name}: " + " · ".join(parts))
+    if len(runs) == 2:
+        for k, label in enumerate(labels):
+            diffs = [a[k] - b[k] for a, b in zip(draws[0], draws[1], strict=True)]
+            above = sum(d > 0 for d in diffs) / len(diffs)
+            lines.append(
+                f"{names[0]} − {names[1]}, {label}: "
+                f"{_interval(points[0][k] - points[1][k], diffs)} · above zero in {above:.0%}"
+            )
+    return lines
+
+
+def main() -> None:
+    """Parse the command line, classify, resample, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="heldout")
+    parser.add_argument("--config", type=Path, default=CONFIG)
+    parser.add_argument("--against", type=Path, help="a second configuration, compared paired")
+    parser.add_argument("--samples", type=int, default=1000)
+    args = parser.parse_args()
+    examples = [e for e in load_examples(args.corpus) if args.split in ("all", e.split)]
+    configs = [args.config] + ([args.against] if args.against else [])
+    runs = [classify(examples, config) for config in configs]
+    events = events_of(args.corpus)
+    print(
+        f"{args.corpus.name}, split {args.split}: {len(examples)} passages on "
+        f"{len({events.get(e.id, e.id) for e in examples})} events, {args.samples} resamples"
+    )
+    names = ["A", "B"] if args.against else ["rules"]
+    for line in report(names, runs, events, args.samples):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
