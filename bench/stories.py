@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import random
 import re
 import sys
 from collections.abc import Callable
@@ -301,6 +302,51 @@ def score_pairs(
     return PairScore(len(pairs), gold, joined, true, missed, extra)
 
 
+def pair_intervals(
+    items: dict[str, RealItem],
+    sketches: dict[str, Sketch],
+    pairs: list[dict[str, str]],
+    *,
+    samples: int = 1000,
+    seed: int = 0,
+) -> dict[str, tuple[float, float, float]]:
+    """Precision, recall and missed alerts of `pairs` with 95 % bootstrap intervals.
+
+    Each pair is decided once (`score_pairs`); resamples draw the earlier item's
+    **events** with replacement, every pair of a drawn event with it (pairs of one
+    event are not independent). Returns name → (point, 2.5th, 97.5th percentile).
+    """
+    decided = [(pair, score_pairs(items, sketches, [pair])) for pair in pairs]
+    groups: dict[str, list[PairScore]] = {}
+    for pair, one in decided:
+        groups.setdefault(items[pair["a"]].event, []).append(one)
+    keys = sorted(groups)
+
+    def figures(scores: list[PairScore]) -> tuple[float, float, float]:
+        total = PairScore(
+            len(scores),
+            sum(s.gold_joins for s in scores),
+            sum(s.joined for s in scores),
+            sum(s.true_joins for s in scores),
+            sum(s.missed for s in scores),
+            sum(s.extra_updates for s in scores),
+        )
+        return total.precision, total.recall, float(total.missed)
+
+    point = figures([one for _, one in decided])
+    rng = random.Random(seed)
+    draws = [
+        figures([s for key in rng.choices(keys, k=len(keys)) for s in groups[key]])
+        for _ in range(samples)
+    ]
+    out = {}
+    for k, name in enumerate(("precision", "recall", "missed")):
+        ordered = sorted(d[k] for d in draws)
+        last = len(ordered) - 1
+        out[name] = (point[k], ordered[round(0.025 * last)], ordered[round(0.975 * last)])
+    return out
+
+
 def _moment(day: date | None) -> datetime:
     return datetime.combine(day or date(2000, 1, 1), time(12), tzinfo=UTC)
 
@@ -407,8 +453,9 @@ def main() -> int:
     the held-back split's: rules are written against dev only), `--dev` prints the dev
     split alone (for tuning: held-back figures are looked at rarely), `--dev-errors`
     its wrong decisions with the gate that decided each, `--dev-all` every pair of dev
-    events' items that joined across two events (`dev_events_pairs`). Then the
-    synthetic sets.
+    events' items that joined across two events (`dev_events_pairs`), `--noise` each
+    split's figures with 95 % intervals from resampling its events (`pair_intervals`).
+    Then the synthetic sets.
     """
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
@@ -424,6 +471,14 @@ def main() -> int:
     for split in splits:
         chosen = [p for p in pairs if p["split"] == split]
         _print_pairs(f"real set, {split}", score_pairs(items, sketches, chosen))
+        if "--noise" in sys.argv:  # how far these figures move by chance
+            spread = pair_intervals(items, sketches, chosen)
+            print(
+                "  95 % intervals (events resampled): "
+                + " · ".join(
+                    f"{k} {p:.3f} [{lo:.3f}, {hi:.3f}]" for k, (p, lo, hi) in spread.items()
+                )
+            )
         for batch in sorted({p["batch"] for p in chosen if "batch" in p}):
             fresh = [p for p in chosen if p.get("batch") == batch]
             _print_pairs(
