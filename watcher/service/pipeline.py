@@ -14,8 +14,9 @@ its items.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ from watcher.notify.route import route
 from watcher.service import health
 from watcher.service.analysis import Analysis, analyse, sketching
 from watcher.service.runtime import Runtime
-from watcher.sources import fetch_source, wants_full_text
+from watcher.sources import entry_marks, fetch_source, wants_full_text
 from watcher.sources.fulltext import add_full_text
 from watcher.sources.result import FetchResult
 from watcher.store.lookup import KnownItem, known
@@ -74,7 +75,9 @@ async def poll_source(rt: Runtime, source: Source) -> PollReport:
 
     Reads the store twice (the source's state before fetching, the known items after)
     and writes once: items, signals, outbox rows, the source's row and the admin notices
-    its health calls for, in one transaction.
+    its health calls for, in one transaction. A feed's entries whose items are stored
+    unchanged are not parsed again: their marks (`watcher.sources.entry_marks`) come with
+    the source's state and go back with its row.
     """
     turn = _Turn(rt.storing)
     try:
@@ -122,9 +125,18 @@ class _TakingTurns:
 async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     bound = log.bind(source=source.name, kind=source.kind)
     before = await load_state(rt.db, source.name)
+    # a feed whose items keep their text as parsed skips the entries its polls stored
+    marking = source.kind == "feed" and not wants_full_text(source)
+
+    def offer() -> entry_marks.Offer:  # asked only when the feed sent a document
+        marks = entry_marks.unpack(before.entry_marks)
+        return entry_marks.offered(marks, rt.clock(), rt.config.retention.items)
+
     try:
         pool = _TakingTurns(rt.parsers, turn)
-        result = await fetch_source(source, before.validators, rt.fetcher, pool)
+        result = await fetch_source(
+            source, before.validators, rt.fetcher, pool, offer if marking else None
+        )
     except SourceError as exc:
         return await record_poll_failure(rt, source, before, exc)
     for warning in result.warnings:
@@ -137,14 +149,14 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
         return PollReport(source=source.name, not_modified=True)
 
     items = _unique(result.items)
+    as_parsed = items
     known: Mapping[str, KnownItem] = {}
-    if not before.never_succeeded:  # items are stored by successful polls only
+    if not before.never_succeeded and items:  # items are stored by successful polls only
         items, known = await _known(rt, source, items)
-    changed = [
-        i
-        for i in items
-        if i.identity not in known or known[i.identity].content_hash != i.content_hash
+    is_changed = [
+        i.identity not in known or known[i.identity].content_hash != i.content_hash for i in items
     ]
+    changed = list(itertools.compress(items, is_changed))
     if changed and wants_full_text(source):
         turn.give_back()  # articles are fetched (network time) outside the few places
         changed, full = await add_full_text(
@@ -168,16 +180,22 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
         for item, analysis in zip(changed, analyses, strict=True)
     ]
     fresh = any(i.identity not in known for i in changed)
+    success = _success(rt, source, before, result, now, new_items=fresh)
+    if marking:
+        stored = _stored_entries(result, itertools.compress(as_parsed, is_changed))
+        marks = entry_marks.unpack(before.entry_marks)
+        kept = entry_marks.next_marks(marks, result.skipped, stored, now)
+        success = replace(success, entry_marks=entry_marks.pack(kept))
     counts = await save_poll(
         rt.db,
-        success=_success(rt, source, before, result, now, new_items=fresh),
+        success=success,
         plans=plans,
         story_window=rt.config.polling.story_window,
     )
     _log_notices(counts.notices)
     report = PollReport(
         source=source.name,
-        fetched=len(items),
+        fetched=len(items) + len(result.skipped),
         new=counts.new,
         revised=counts.revised,
         signals=counts.signals,
@@ -188,6 +206,7 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     bound.info(
         "poll_finished",
         fetched=report.fetched,
+        skipped=len(result.skipped),
         new=report.new,
         revised=report.revised,
         signals=report.signals,
@@ -340,6 +359,22 @@ async def _known(
             item = replace(item, identity=identity)
         out.append(item)
     return out, stored
+
+
+def _stored_entries(
+    result: FetchResult, stored: Iterable[Item]
+) -> dict[bytes, tuple[str, str | None]]:
+    """Digest → identity and link (as parsed) of the entries whose items are `stored`.
+
+    The entry of an identity is its first in the document, the one `_unique` kept; none
+    when the parse did not report its entries.
+    """
+    if not result.digests:
+        return {}
+    first: dict[str, bytes] = {}
+    for item, digest in zip(result.items, result.digests, strict=True):
+        first.setdefault(item.identity, digest)
+    return {first[i.identity]: (i.identity, i.link) for i in stored}
 
 
 def _unique(items: list[Item]) -> list[Item]:

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources import tls  # noqa: F401  (first: aiohttp, its CA stores loaded on demand)
-from watcher.sources.feed import fetch_feed
+from watcher.sources.feed import Seen, fetch_feed
 from watcher.sources.files import read_folder
 from watcher.sources.http import Fetcher
 from watcher.sources.page import fetch_page
@@ -60,9 +60,20 @@ def kind_of(source: Source) -> SourceKind[Any]:
 
 
 async def fetch_source(
-    source: Source, validators: Validators, fetcher: Fetcher, pool: Runs
+    source: Source,
+    validators: Validators,
+    fetcher: Fetcher,
+    pool: Runs,
+    seen: Callable[[], Seen] | None = None,
 ) -> FetchResult:
-    """Fetch one source's current items; raises `SourceError` when the source fails."""
+    """Fetch one source's current items; raises `SourceError` when the source fails.
+
+    `seen` (asked only when a document came: the entries whose items are stored
+    unchanged, `watcher.sources.entry_marks`) lets a feed skip parsing them and report
+    its entries (`fetch_feed`); the other kinds ignore it.
+    """
+    if seen is not None and isinstance(source, FeedSource):
+        return await fetch_feed(source, validators, fetcher, pool, seen)
     return await kind_of(source).fetch(source, validators, fetcher, pool)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import io
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +19,16 @@ from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
 from watcher.sources.charset import declared_in_document, guess_charset, header_charset
+from watcher.sources.entry_marks import NO_HASH, short_hash
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher, HttpResult
 from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
 from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
 from watcher.sources.trim import trim_feed
+
+# digest of an entry → short hashes of the identity and link of its stored item
+Seen = Mapping[bytes, tuple[bytes, bytes]]
 
 MAX_TITLE = 500
 ACCEPT = (
@@ -33,9 +38,19 @@ ACCEPT = (
 
 
 async def fetch_feed(
-    source: FeedSource, validators: Validators, fetcher: Fetcher, pool: Runs
+    source: FeedSource,
+    validators: Validators,
+    fetcher: Fetcher,
+    pool: Runs,
+    seen: Callable[[], Seen] | None = None,
 ) -> FetchResult:
-    """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse."""
+    """GET the feed (conditionally) and parse it; 304 gives `not_modified` and costs no parse.
+
+    With `seen` (asked once a document came: the entries whose items are stored
+    unchanged, `watcher.sources.entry_marks`) the parse cuts those entries out and
+    reports the entry of each item it read (`parse_document`); without it the document
+    is read whole and no entry is reported.
+    """
     answer = await fetcher.get(source.url, source.name, validators, accept=ACCEPT)
     if answer.not_modified:
         return FetchResult(
@@ -51,6 +66,7 @@ async def fetch_feed(
         answer.url,
         answer.headers,
         source.identity,
+        None if seen is None else seen(),
     )
     hints = [h for h in (answer.max_age, parsed.min_interval) if h is not None]
     return FetchResult(
@@ -58,6 +74,8 @@ async def fetch_feed(
         validators=answer.validators,
         warnings=parsed.warnings,
         min_interval=max(hints, default=None),
+        digests=parsed.digests,
+        skipped=parsed.skipped,
     )
 
 
@@ -75,21 +93,56 @@ def parse_document(
     base_url: str = "",
     headers: dict[str, str] | None = None,
     identity: str = "auto",
+    seen: Seen | None = None,
 ) -> Parsed:
     """A JSON Feed or an XML feed document as items identified by the `identity` mode.
 
-    Runs in a parser worker.
+    With `seen` (digest → identity and link hashes of the entries whose items a poll
+    stored), an XML document is cut into entries (`watcher.sources.sections`): those in
+    `seen` are not parsed (`skipped` names them) and `digests` gives the entry of each
+    item read. When an item read has the identity or the link of a skipped entry (the
+    poll tells such entries apart only by reading them all), the whole document is read,
+    still reporting its entries. Runs in a parser worker.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if looks_like_json(data, headers.get("content-type", "")):
         return parse_json_feed(data, source, base_url).identified(identity)
-    return parse_feed(data, source, base_url, headers).identified(identity)
+    if seen is None:
+        return parse_feed(data, source, base_url, headers).identified(identity)
+    parsed = parse_feed(data, source, base_url, headers, seen=seen, identity=identity)
+    parsed = parsed.identified(identity)
+    if parsed.skipped and _collides(parsed, seen):
+        parsed = parse_feed(data, source, base_url, headers, seen={}, identity=identity)
+        parsed = parsed.identified(identity)
+    return parsed
+
+
+def _collides(parsed: Parsed, seen: Seen) -> bool:
+    """True when an item read has the identity or the link of an entry skipped."""
+    identities = {seen[d][0] for d in parsed.skipped}
+    links = {seen[d][1] for d in parsed.skipped} - {NO_HASH}
+    return any(
+        short_hash(i.identity) in identities or (i.link and short_hash(i.link) in links)
+        for i in parsed.items
+    )
 
 
 def parse_feed(
-    data: bytes, source: str, base_url: str = "", headers: dict[str, str] | None = None
+    data: bytes,
+    source: str,
+    base_url: str = "",
+    headers: dict[str, str] | None = None,
+    *,
+    seen: Seen | None = None,
+    identity: str = "auto",
 ) -> Parsed:
-    """Items of an XML feed and its warnings; `ParseError` if nothing usable is in it."""
+    """Items of an XML feed and its warnings; `ParseError` if nothing usable is in it.
+
+    With `seen`, the entries are found and digested (the URL, content type and
+    `identity` mode are part of their context) and those in `seen` are cut out before
+    parsing, unless the cut document reads otherwise than its entries promise (then it
+    is read whole). `digests` is filled only when every entry read is accounted for.
+    """
     data, trimmed = trim_feed(data)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
@@ -102,6 +155,53 @@ def parse_feed(
             response_headers["content-type"] = (
                 f"{content_type or 'application/xml'}; charset={guess}"
             )
+    sections, document = None, data
+    if seen is not None:
+        # imported here: a round of 304s never cuts a document
+        from watcher.sources.sections import context_of, find_sections, without
+
+        context = context_of(
+            response_headers.get("content-location", ""),
+            response_headers.get("content-type", ""),
+            identity,
+        )
+        sections = find_sections(data, context)
+    skip = {d for d in sections.digests if d in seen} if sections and seen else set()
+    if sections and skip:
+        document = without(data, sections, skip)
+    parsed = _read(document, source, response_headers)
+    entries = parsed.get("entries") or []
+    read = [d for d in sections.digests if d not in skip] if sections else []
+    if skip and (parsed.get("bozo") or len(entries) != len(read)):
+        # the cut document does not read as its entries promise: read it whole
+        skip, read = set(), list(sections.digests) if sections else []
+        parsed = _read(data, source, response_headers)
+        entries = parsed.get("entries") or []
+    warnings = [trimmed] if trimmed else []
+    if parsed.get("bozo"):
+        problem = parsed.get("bozo_exception")
+        reason = f"{type(problem).__name__}: {problem}" if problem else "malformed document"
+        if not entries and not parsed.get("version"):
+            raise ParseError(source, f"not a feed ({reason})")
+        warnings.append(reason)
+    recorded = sections is not None and not parsed.get("bozo") and len(entries) == len(read)
+    items: list[Item] = []
+    digests: list[bytes] = []
+    for entry, digest in zip(entries, read if recorded else [b""] * len(entries), strict=True):
+        if (item := _entry_item(entry, source)) is not None:
+            items.append(item)
+            digests.append(digest)
+    return Parsed(
+        items=items,
+        warnings=warnings,
+        min_interval=_ttl(parsed.get("feed") or {}),
+        digests=tuple(digests) if recorded else (),
+        skipped=tuple(d for d in sections.digests if d in skip) if sections else (),
+    )
+
+
+def _read(data: bytes, source: str, response_headers: dict[str, str]) -> Any:
+    """feedparser's reading of `data`; `ParseError` when feedparser itself raises."""
     # imported here: a round of 304s never parses, so it never pays for the import
     # (the forkserver preloads feedparser for the worker processes)
     from watcher.sources.feedparsing import load_feedparser
@@ -113,7 +213,7 @@ def parse_feed(
         # dropped), and no link inside the markup is kept, so both passes, which run
         # feedparser's pure-Python HTML parser once more per entry, were a quarter of a
         # feed's parse for nothing. The entry's own link is made absolute all the same.
-        parsed = feedparser.parse(
+        return feedparser.parse(
             io.BytesIO(data),
             response_headers=response_headers,
             sanitize_html=False,
@@ -121,16 +221,6 @@ def parse_feed(
         )
     except Exception as exc:  # feedparser raises on some inputs instead of setting bozo
         raise ParseError(source, f"feedparser failed: {type(exc).__name__}: {exc}") from None
-    entries = parsed.get("entries") or []
-    warnings = [trimmed] if trimmed else []
-    if parsed.get("bozo"):
-        problem = parsed.get("bozo_exception")
-        reason = f"{type(problem).__name__}: {problem}" if problem else "malformed document"
-        if not entries and not parsed.get("version"):
-            raise ParseError(source, f"not a feed ({reason})")
-        warnings.append(reason)
-    items = [item for entry in entries if (item := _entry_item(entry, source)) is not None]
-    return Parsed(items=items, warnings=warnings, min_interval=_ttl(parsed.get("feed") or {}))
 
 
 def _ttl(feed: Any) -> timedelta | None:

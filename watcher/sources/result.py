@@ -22,11 +22,15 @@ class Parsed:
     """What a parser made of one document (returned from a worker process, so picklable).
 
     `min_interval` is the document's own hint of how often to poll (RSS `ttl`).
+    `digests` is empty, or holds for each item the digest of the feed entry it came from
+    (`watcher.sources.sections`); `skipped` the digests of the entries not parsed again.
     """
 
     items: list[Item] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     min_interval: timedelta | None = None
+    digests: tuple[bytes, ...] = ()
+    skipped: tuple[bytes, ...] = ()
 
     def identified(self, mode: str) -> Parsed:
         """The same, each item with its identity and content hash (`with_identity`).
@@ -44,7 +48,9 @@ class FetchResult:
     mode (`watcher.domain.identity.with_identity`).
 
     `min_interval` is the longest of the server's hints (Cache-Control max-age, RSS ttl):
-    the scheduler polls no sooner than that.
+    the scheduler polls no sooner than that. `digests` and `skipped` are a feed's entries
+    as its parse reported them (`Parsed`): the entry of each item, and the entries whose
+    items are stored unchanged and were not read again.
     """
 
     items: list[Item] = field(default_factory=list)
@@ -52,3 +58,5 @@ class FetchResult:
     validators: Validators = Validators()
     warnings: list[str] = field(default_factory=list)
     min_interval: timedelta | None = None
+    digests: tuple[bytes, ...] = ()
+    skipped: tuple[bytes, ...] = ()

@@ -11,12 +11,13 @@ one by one for connections and for SQLite's write lock.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, LargeBinary, bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.base import Executable
 
@@ -38,6 +39,7 @@ _STATE_COLUMNS = (
     SOURCES.c.last_success_at,
     SOURCES.c.last_new_item_at,
     SOURCES.c.added_at,
+    SOURCES.c.entry_marks,
 )
 
 
@@ -52,6 +54,7 @@ class SourceState:
     last_success_at: datetime | None = None
     last_new_item_at: datetime | None = None
     added_at: datetime | None = None
+    entry_marks: bytes | None = None  # packed `watcher.sources.entry_marks`
 
     @property
     def never_succeeded(self) -> bool:
@@ -92,6 +95,7 @@ def _state(row: Row[Any]) -> SourceState:
         last_success_at=row.last_success_at,
         last_new_item_at=row.last_new_item_at,
         added_at=row.added_at,
+        entry_marks=row.entry_marks,
     )
 
 
@@ -122,8 +126,9 @@ class Success:
     """A successful poll of `source`, as its row records it, with the notices it calls for.
 
     `validators` replace the stored ones when given (None: keep them); `new_items` moves
-    `last_new_item_at` to `now`. `notices` are queued in the same transaction, their
-    Message-IDs under `domain`.
+    `last_new_item_at` to `now`. `entry_marks` replace the row's feed entry marks when
+    given (None: keep them; `watcher.sources.entry_marks`). `notices` are queued in the
+    same transaction, their Message-IDs under `domain`.
     """
 
     source: str
@@ -134,13 +139,15 @@ class Success:
     new_items: bool = False
     notices: tuple[AdminNotice, ...] = ()
     domain: str = "localhost"
+    entry_marks: bytes | None = None
 
 
 @functools.cache
-def _success_upsert(dialect: str, validators: bool) -> Executable:
+def _success_upsert(dialect: str, validators: bool, marks: bool = False) -> Executable:
     """The upsert of a success: a new row, or the failure episode over on the stored one.
 
-    With `validators` the row takes the poll's cache validators, else keeps its own.
+    With `validators` the row takes the poll's cache validators, else keeps its own;
+    with `marks` its feed entry marks, else keeps its own.
     """
     insert_of = upsert_insert(dialect)
     c = SOURCES.c
@@ -158,9 +165,11 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
         etag=bindparam("etag"),
         last_modified=bindparam("last_modified"),
         last_new_item_at=bindparam("new_item_at", type_=UTCDateTime()),
+        entry_marks=bindparam("entry_marks", type_=LargeBinary()),
     )
     new = statement.excluded
     kept = new if validators else c
+    changes: dict[str, Any] = {"entry_marks": new.entry_marks} if marks else {}
     return statement.on_conflict_do_update(
         index_elements=[c.name],
         set_={
@@ -174,6 +183,7 @@ def _success_upsert(dialect: str, validators: bool) -> Executable:
             "etag": kept.etag,
             "last_modified": kept.last_modified,
             "last_new_item_at": func.coalesce(new.last_new_item_at, c.last_new_item_at),
+            **changes,
         },
     )
 
@@ -182,14 +192,16 @@ def save_successes(connection: Connection, successes: Sequence[Success]) -> list
     """Record each success on its source's row and queue its notices, in one transaction.
 
     The failure episode, if any, is over; a new source's row is created. Successes with
-    and without validators take one statement each. Returns the keys of the notices
-    queued now.
+    and without validators, with and without entry marks, take one statement each.
+    Returns the keys of the notices queued now.
     """
     driver = Driver(connection)
-    for validators in (True, False):
+    for validators, marks in itertools.product((True, False), repeat=2):
         rows = []
         for success in successes:
             if (success.validators is not None) != validators:
+                continue
+            if (success.entry_marks is not None) != marks:
                 continue
             kept = success.validators or Validators()
             rows.append(
@@ -201,9 +213,11 @@ def save_successes(connection: Connection, successes: Sequence[Success]) -> list
                     "etag": kept.etag,
                     "last_modified": kept.last_modified,
                     "new_item_at": success.now if success.new_items else None,
+                    "entry_marks": success.entry_marks or None,
                 }
             )
-        driver.execute_many(_success_upsert(driver.dialect.name, validators), rows)
+        if rows:
+            driver.execute_many(_success_upsert(driver.dialect.name, validators, marks), rows)
     queued: list[str] = []
     for success in successes:
         if success.notices:

@@ -124,6 +124,8 @@ SOURCES = Table(
     Column("failing_since", UTCDateTime(), nullable=True),
     Column("schedule", String(255), nullable=True),
     Column("added_at", UTCDateTime(), nullable=True),
+    # the feed entries whose items its polls stored (`watcher.sources.entry_marks`)
+    Column("entry_marks", LargeBinary, nullable=True),
 )
 
 # One news story; items from several sources may belong to it.
