@@ -403,9 +403,15 @@ def easing_guard(
     # an easing word the rule read as a tightening cue it negates ("no time frame has
     # been given for the reopening", `not_easing`) is no evidence of easing
     events = _unread(events, hits)
-    # the first sentence naming a concept of the rule that holds evidence of easing (only
-    # a sentence holding an `ANCHOR` word can hold any; most hold none): looked for before
-    # the lead's new measure, which matters only when there is evidence
+    # the strongest evidence: a tightening reported in the lead, no easing there (only a
+    # sentence holding an `ANCHOR` word can hold evidence; most hold none). The new
+    # measure is looked for first: it is cheaper than reading the lead for easing.
+    if any(
+        h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
+        for h in hits
+    ) and not any(i < lead and events(i) for i, _ in anchored):
+        return None
+    # the first sentence naming a concept of the rule that holds evidence of easing
     named = trigger_concepts(hits)
     for index, held in anchored:
         if not (named.isdisjoint(held) and concepts.isdisjoint(held)):
@@ -414,15 +420,6 @@ def easing_guard(
                 break
     else:
         return None
-    if (
-        index >= lead
-        and not any(i < lead and events(i) for i, _ in anchored)
-        and any(
-            h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
-            for h in hits
-        )
-    ):
-        return None  # the strongest evidence: a tightening reported in the lead, no easing there
     lead_tied = [
         m
         for i, held in anchored
