@@ -227,8 +227,6 @@ _LEADING = (
 # the word starts before them need not be found
 _LEADING_WORD = re.compile(r"\b(?:" + "|".join(_LEADING) + r")")
 _LONGEST_LEADING = max(map(len, _LEADING))
-# what matches where `_EN`, `_EN_SIGN` or `_EN_GRANTS` does
-_ANY_START = re.compile("|".join(f"(?:{p.pattern})" for p in (_EN, _EN_SIGN, _EN_GRANTS)))
 
 
 def easing_events(
@@ -272,8 +270,6 @@ def _events_at(text: str, start: int, end: int, anchors: Sequence[tuple[int, int
         before = [m.start() for m in _WORD_START.finditer(text, low, left)]
         starts.update(at for at in before[-LOOKBACK:] if text.startswith(_LEADING, at))
     events: list[Match] = []
-    if not any(_ANY_START.match(text, at, end) for at in starts):
-        return events  # most anchors start nothing: one match each tells
     for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN)):
         reached = -1
         for at in sorted(starts):
