@@ -223,6 +223,10 @@ _LEADING = (
     *("export", "import", "deliver", "mov", "cross", "quota", "licen", "permit", "supp"),
     *("output", "production", "availab", "material", "feed"),
 )
+# a word starting with one of `_LEADING`: most anchors have none before them, and then
+# the word starts before them need not be found
+_LEADING_WORD = re.compile(r"\b(?:" + "|".join(_LEADING) + r")")
+_LONGEST_LEADING = max(map(len, _LEADING))
 
 
 def easing_events(
@@ -259,7 +263,11 @@ def _events_at(text: str, start: int, end: int, anchors: Sequence[tuple[int, int
     starts = set()
     for left, _ in anchors:
         starts.add(left)
-        before = [m.start() for m in _WORD_START.finditer(text, max(start, left - 80), left)]
+        low = max(start, left - 80)
+        leading = _LEADING_WORD.search(text, low, left + _LONGEST_LEADING)
+        if leading is None or leading.start() >= left:
+            continue
+        before = [m.start() for m in _WORD_START.finditer(text, low, left)]
         starts.update(at for at in before[-LOOKBACK:] if text.startswith(_LEADING, at))
     events: list[Match] = []
     for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN)):
@@ -348,11 +356,17 @@ def _unread(
 ) -> Callable[[int], list[Match]]:
     """`events` less those overlapping a direction cue of a tightening hit."""
 
+    read: list[Match] | None = None
+
     def unread(index: int) -> list[Match]:
+        nonlocal read
         found = events(index)
         if not found:
             return found
-        read = [c for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)]
+        if read is None:
+            read = [c for h in hits if h.direction is Direction.TIGHTENING for c in _cues(h)]
+        if not read:
+            return found
         return [m for m in found if not any(m.start < c.end and c.start < m.end for c in read)]
 
     return unread
@@ -389,12 +403,14 @@ def easing_guard(
     # an easing word the rule read as a tightening cue it negates ("no time frame has
     # been given for the reopening", `not_easing`) is no evidence of easing
     events = _unread(events, hits)
-    # only a sentence holding an `ANCHOR` word can hold evidence (most hold none)
-    if not any(i < lead and events(i) for i, _ in anchored) and any(
+    # the strongest evidence: a tightening reported in the lead, no easing there (only a
+    # sentence holding an `ANCHOR` word can hold evidence; most hold none). The new
+    # measure is looked for first: it is cheaper than reading the lead for easing.
+    if any(
         h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
         for h in hits
-    ):
-        return None  # the strongest evidence: a tightening reported in the lead, no easing there
+    ) and not any(i < lead and events(i) for i, _ in anchored):
+        return None
     # the first sentence naming a concept of the rule that holds evidence of easing
     named = trigger_concepts(hits)
     for index, held in anchored:

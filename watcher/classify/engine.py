@@ -384,8 +384,16 @@ class Classifier:
         def earlier(i: int) -> bool:
             return dates_earlier(lowered, *sentences[i])
 
+        measures: dict[int, bool] = {}
+
         def new_measure(i: int) -> bool:
-            return reports_new_measure(folded[sentences[i].start : sentences[i].end])
+            """Whether sentence `i` reports a new measure, worked out once per item."""
+            found = measures.get(i)
+            if found is None:
+                found = measures[i] = reports_new_measure(
+                    folded[sentences[i].start : sentences[i].end]
+                )
+            return found
 
         def ongoing(i: int) -> bool:
             return ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
