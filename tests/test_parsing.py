@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -145,6 +146,28 @@ def test_a_long_feed_is_read_at_both_ends_with_a_warning() -> None:
 def test_a_feed_that_need_not_or_cannot_be_cut_is_left_whole(document: bytes, why: str) -> None:
     """No cut, and no warning, when the feed is short enough or cannot be cut safely."""
     assert trim_feed(document) == (document, None), why
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        _long_rss(MAX_ITEMS + 1),
+        _long_rss(MAX_ITEMS + 1, "<!DOCTYPE rss>"),
+        _long_rss(MAX_ITEMS + 1).replace(b"</channel>", b""),
+    ],
+    ids=["cut", "doctype", "unclosed"],
+)
+def test_trimming_a_feed_leaves_nothing_for_the_cyclic_collector(document: bytes) -> None:
+    """Cut or not, the trimming parser and its handlers are freed when it is done, not
+    left in a reference cycle for the collector, which the service runs seldom."""
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            trim_feed(document)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_a_long_json_feed_is_read_at_both_ends_with_a_warning() -> None:

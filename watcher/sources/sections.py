@@ -29,7 +29,7 @@ from typing import Any
 from xml.parsers import expat
 
 import watcher
-from watcher.sources.trim import ENTRY_NAMES
+from watcher.sources.trim import ENTRY_NAMES, unhook
 
 # raise when the way a section becomes an item changes without the package version doing so
 SECTION_FORMAT = b"1"
@@ -139,17 +139,5 @@ def _entry_spans(data: bytes) -> list[tuple[int, int]] | None:
         # LookupError: an encoding expat does not know; the document is read whole
         return None
     finally:
-        _unhook(parser)
+        unhook(parser)
     return spans if len(parents) == 1 else None
-
-
-def _unhook(parser: Any) -> None:
-    """Drop `parser`'s handlers, which hold it (and the document) in a reference cycle.
-
-    Left in place, each document's parser, handlers and bytes would wait for the cyclic
-    collector, which the service runs seldom (`watcher.ops.memory`): a first round's
-    documents piled up (about 4 MB of PSS) and were then traced at a collection.
-    """
-    parser.StartElementHandler = None
-    parser.EndElementHandler = None
-    parser.StartDoctypeDeclHandler = None
