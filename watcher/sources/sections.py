@@ -29,7 +29,7 @@ from typing import Any
 from xml.parsers import expat
 
 import watcher
-from watcher.sources.trim import ENTRY_NAMES, unhook
+from watcher.sources.trim import ENTRY_NAMES, Unsafe, scan_entries
 
 # raise when the way a section becomes an item changes without the package version doing so
 SECTION_FORMAT = b"1"
@@ -41,10 +41,6 @@ class Sections:
 
     spans: tuple[tuple[int, int], ...]
     digests: tuple[bytes, ...]
-
-
-class _Unsafe(Exception):
-    """The document declares a DOCTYPE, nests entries or keeps them under several parents."""
 
 
 def find_sections(data: bytes, context: bytes) -> Sections | None:
@@ -108,7 +104,7 @@ def _entry_spans(data: bytes) -> list[tuple[int, int]] | None:
         nonlocal inside, open_at
         if name.rpartition(":")[2] in ENTRY_NAMES:
             if inside:
-                raise _Unsafe
+                raise Unsafe
             parents.add(open_elements[-1] if open_elements else -1)
             inside, open_at = len(open_elements) + 1, parser.CurrentByteIndex
         open_elements.append(next(numbers))
@@ -122,22 +118,9 @@ def _entry_spans(data: bytes) -> list[tuple[int, int]] | None:
             # not this entry's end tag (an empty-element tag ends where the next tag starts)
             own = data[at : at + len(tag)] == tag and not data[at + len(tag) : close].strip()
             if close == -1 or not own:
-                raise _Unsafe
+                raise Unsafe
             spans.append((open_at, close + 1))
             inside = 0
         open_elements.pop()
 
-    def doctype(*args: Any) -> None:
-        raise _Unsafe
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.StartDoctypeDeclHandler = doctype
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError, LookupError, _Unsafe):
-        # LookupError: an encoding expat does not know; the document is read whole
-        return None
-    finally:
-        unhook(parser)
-    return spans if len(parents) == 1 else None
+    return spans if scan_entries(parser, data, start, end) and len(parents) == 1 else None

@@ -15,6 +15,7 @@ is as well-formed as before) and a warning says how many were taken.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
@@ -22,8 +23,9 @@ MAX_ITEMS = 5_000
 ENTRY_NAMES = frozenset({"item", "entry"})  # RSS 0.9x/1.0/2.0 and Atom, any prefix
 
 
-class _Unsafe(Exception):
-    """The document declares a DOCTYPE: left to feedparser's own handling of entities."""
+class Unsafe(Exception):
+    """Raised by an entry handler: the document cannot be cut safely (a DOCTYPE, left to
+    feedparser's own handling of entities; for `sections`, nested entries too)."""
 
 
 def trim_feed(data: bytes, limit: int = MAX_ITEMS) -> tuple[bytes, str | None]:
@@ -78,19 +80,29 @@ def _entry_starts(data: bytes) -> list[int] | None:
     def end(name: str) -> None:
         open_elements.pop()
 
+    return starts if scan_entries(parser, data, start, end) and len(parents) == 1 else None
+
+
+def scan_entries(
+    parser: Any, data: bytes, start: Callable[[str, Any], None], end: Callable[[str], None]
+) -> bool:
+    """Run expat's `parser` over `data` with these element handlers; False when the
+    document cannot be cut: malformed, an encoding expat does not know, a DOCTYPE, or a
+    handler raising `Unsafe`. The handlers are dropped afterwards (`unhook`) either way."""
+
     def doctype(*args: Any) -> None:
-        raise _Unsafe
+        raise Unsafe
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(data, True)
-    except (expat.ExpatError, ValueError, _Unsafe):
-        return None
+    except (expat.ExpatError, ValueError, LookupError, Unsafe):
+        return False
     finally:
         unhook(parser)
-    return starts if len(parents) == 1 else None
+    return True
 
 
 def unhook(parser: Any) -> None:
