@@ -43,6 +43,10 @@ class Interval:
     def __str__(self) -> str:
         return f"{self.point:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
+    def as_count(self) -> str:
+        """The interval of a count, in whole numbers."""
+        return f"{self.point:.0f} [{self.low:.0f}, {self.high:.0f}]"
+
 
 def events_of(path: Path) -> dict[str, str]:
     """Passage id → its event (the id itself where a row names no event)."""
@@ -103,19 +107,17 @@ def report(
     lines = []
     labels = ("macro-F1", "direction accuracy", "easing sent as tightening")
     for name, point, drawn in zip(names, points, draws, strict=True):
-        parts = [
-            f"{label} {_interval(point[k], [d[k] for d in drawn])}"
-            for k, label in enumerate(labels)
-        ]
+        spreads = [_interval(point[k], [d[k] for d in drawn]) for k in range(len(labels))]
+        parts = [f"{labels[0]} {spreads[0]}", f"{labels[1]} {spreads[1]}"]
+        parts.append(f"{labels[2]} {spreads[2].as_count()}")
         lines.append(f"{name}: " + " · ".join(parts))
     if len(runs) == 2:
         for k, label in enumerate(labels):
             diffs = [a[k] - b[k] for a, b in zip(draws[0], draws[1], strict=True)]
             above = sum(d > 0 for d in diffs) / len(diffs)
-            lines.append(
-                f"{names[0]} − {names[1]}, {label}: "
-                f"{_interval(points[0][k] - points[1][k], diffs)} · above zero in {above:.0%}"
-            )
+            spread = _interval(points[0][k] - points[1][k], diffs)
+            shown = spread.as_count() if k == 2 else str(spread)
+            lines.append(f"{names[0]} − {names[1]}, {label}: {shown} · above zero in {above:.0%}")
     return lines
 
 
