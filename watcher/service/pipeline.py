@@ -14,6 +14,7 @@ its items.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -128,9 +129,12 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     # a feed whose items keep their text as parsed skips the entries its polls stored
     marking = source.kind == "feed" and not wants_full_text(source)
 
-    def offer() -> entry_marks.Offer:  # asked only when the feed sent a document
-        marks = entry_marks.unpack(before.entry_marks)
-        return entry_marks.offered(marks, rt.clock(), rt.config.retention.items)
+    @functools.cache
+    def marks() -> tuple[entry_marks.EntryMark, ...]:  # unpacked once, when first needed
+        return entry_marks.unpack(before.entry_marks)
+
+    def offer() -> entry_marks.Seen:  # asked only when the feed sent a document
+        return entry_marks.offered(marks(), rt.clock(), rt.config.retention.items)
 
     try:
         pool = _TakingTurns(rt.parsers, turn)
@@ -183,8 +187,7 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     success = _success(rt, source, before, result, now, new_items=fresh)
     if marking:
         stored = _stored_entries(result, itertools.compress(as_parsed, is_changed))
-        marks = entry_marks.unpack(before.entry_marks)
-        kept = entry_marks.next_marks(marks, result.skipped, stored, now)
+        kept = entry_marks.next_marks(marks(), result.skipped, stored, now)
         success = replace(success, entry_marks=entry_marks.pack(kept))
     counts = await save_poll(
         rt.db,

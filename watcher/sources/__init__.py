@@ -14,7 +14,8 @@ from typing import Any, Generic, TypeVar
 from watcher.concurrency.pool import Runs
 from watcher.config import FeedSource, FilesSource, PageSource, Source
 from watcher.sources import tls  # noqa: F401  (first: aiohttp, its CA stores loaded on demand)
-from watcher.sources.feed import Seen, fetch_feed
+from watcher.sources.entry_marks import Seen
+from watcher.sources.feed import fetch_feed
 from watcher.sources.files import read_folder
 from watcher.sources.http import Fetcher
 from watcher.sources.page import fetch_page

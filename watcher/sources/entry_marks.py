@@ -25,7 +25,7 @@ _RECORD = struct.Struct(">16sH8s8s")
 _MARGIN_DAYS = 2  # a purge runs at any hour: never offer a mark this close to its window
 NO_HASH = bytes(8)  # the short hash of no text (an entry without a link)
 # what a parser is offered: digest → (identity hash, link hash) of the entries to skip
-Offer = dict[bytes, tuple[bytes, bytes]]
+Seen = Mapping[bytes, tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ def unpack(blob: bytes | None) -> tuple[EntryMark, ...]:
     return tuple(EntryMark(*fields) for fields in _RECORD.iter_unpack(blob))
 
 
-def offered(marks: Iterable[EntryMark], now: datetime, retention: timedelta) -> Offer:
+def offered(marks: Iterable[EntryMark], now: datetime, retention: timedelta) -> Seen:
     """Digest → (identity hash, link hash) of the marks a parser may skip at `now`.
 
     A mark whose day lies further back than `retention` less two days, or ahead of

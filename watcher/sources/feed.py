@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +19,13 @@ from watcher.config import FeedSource
 from watcher.domain.errors import ParseError
 from watcher.domain.items import Item
 from watcher.sources.charset import declared_in_document, guess_charset, header_charset
-from watcher.sources.entry_marks import NO_HASH, short_hash
+from watcher.sources.entry_marks import NO_HASH, Seen, short_hash
 from watcher.sources.html import html_to_text, one_line
 from watcher.sources.http import Fetcher, HttpResult
 from watcher.sources.jsonfeed import looks_like_json, parse_json_feed
 from watcher.sources.offload import parse_in_worker
 from watcher.sources.result import FetchResult, Parsed, Validators
 from watcher.sources.trim import trim_feed
-
-# digest of an entry → short hashes of the identity and link of its stored item
-Seen = Mapping[bytes, tuple[bytes, bytes]]
 
 MAX_TITLE = 500
 ACCEPT = (
