@@ -388,10 +388,8 @@ def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     if not earlier.shingle_count or not later.shingle_count:
         return 0.0, False
     words = _jaccard(earlier.words, later.words)
-    shingles = _jaccard(earlier.shingles, later.shingles)
-    common = shingles / (1 + shingles) * (earlier.shingle_count + later.shingle_count)
-    least = max(1, min(earlier.shingle_count, later.shingle_count))
-    containment = min(1.0, common / least)
+    common = _common_shingles(earlier, later)
+    containment = _containment(earlier, later, common)
     corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
     score = max(containment / COPY, words / REWRITE, corroborated, _translated(earlier, later))
     copied = words >= REWRITE or common / later.shingle_count >= COPY
@@ -1031,10 +1029,17 @@ def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return sum(1 for h in union if h in both) / len(union)
 
 
-def _containment(a: Sketch, b: Sketch) -> float:
-    """Share of the smaller shingle set found in the larger: |A∩B| / min(|A|, |B|)."""
+def _common_shingles(a: Sketch, b: Sketch) -> float:
+    """|A∩B| of the two items' 3-shingle sets, estimated from their sketches' Jaccard."""
     j = _jaccard(a.shingles, b.shingles)
-    common = j / (1 + j) * (a.shingle_count + b.shingle_count)
+    return j / (1 + j) * (a.shingle_count + b.shingle_count)
+
+
+def _containment(a: Sketch, b: Sketch, common: float | None = None) -> float:
+    """Share of the smaller shingle set found in the larger: |A∩B| / min(|A|, |B|)
+    (`common`: |A∩B| when the caller has it already)."""
+    if common is None:
+        common = _common_shingles(a, b)
     return min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
 
 
