@@ -18,9 +18,10 @@ import argparse
 import json
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from watcher.classify.evaluate import Evaluation, Example, load_examples, score_outcomes
 from watcher.domain.items import Signal
@@ -30,6 +31,7 @@ CORPUS = ROOT / "tests" / "data" / "realtext" / "corpus.jsonl"
 CONFIG = ROOT / "config" / "watcher.yaml"
 
 Outcomes = list[tuple[Example, list[Signal]]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +69,20 @@ def _figures(result: Evaluation) -> tuple[float, float, float]:
     return result.macro_f1, result.direction_accuracy, float(len(result.easing_as_tightening))
 
 
-def _interval(point: float, draws: list[float]) -> Interval:
+def interval(point: float, draws: Sequence[float]) -> Interval:
+    """`point` with the 2.5th and 97.5th percentiles of its resampled `draws`."""
     ordered = sorted(draws)
     last = len(ordered) - 1
     return Interval(point, ordered[round(0.025 * last)], ordered[round(0.975 * last)])
+
+
+def resamples(groups: Mapping[str, Sequence[T]], samples: int, seed: int = 0) -> Iterator[list[T]]:
+    """`samples` resamples of the groups (events) drawn with replacement, each as the
+    members of the groups drawn, in draw order; the same `seed` gives the same draws."""
+    keys = sorted(groups)
+    rng = random.Random(seed)
+    for _ in range(samples):
+        yield [member for key in rng.choices(keys, k=len(keys)) for member in groups[key]]
 
 
 def bootstrap(
@@ -87,11 +99,8 @@ def bootstrap(
     groups: dict[str, list[int]] = defaultdict(list)
     for index, (example, _) in enumerate(runs[0]):
         groups[events.get(example.id, example.id)].append(index)
-    keys = sorted(groups)
-    rng = random.Random(seed)
     draws: list[list[tuple[float, float, float]]] = [[] for _ in runs]
-    for _ in range(samples):
-        picked = [i for key in rng.choices(keys, k=len(keys)) for i in groups[key]]
+    for picked in resamples(groups, samples, seed):
         for run, out in zip(runs, draws, strict=True):
             out.append(_figures(score_outcomes("resample", types, [run[i] for i in picked])))
     return draws
@@ -107,7 +116,7 @@ def report(
     lines = []
     labels = ("macro-F1", "direction accuracy", "easing sent as tightening")
     for name, point, drawn in zip(names, points, draws, strict=True):
-        spreads = [_interval(point[k], [d[k] for d in drawn]) for k in range(len(labels))]
+        spreads = [interval(point[k], [d[k] for d in drawn]) for k in range(len(labels))]
         parts = [f"{labels[0]} {spreads[0]}", f"{labels[1]} {spreads[1]}"]
         parts.append(f"{labels[2]} {spreads[2].as_count()}")
         lines.append(f"{name}: " + " · ".join(parts))
@@ -115,7 +124,7 @@ def report(
         for k, label in enumerate(labels):
             diffs = [a[k] - b[k] for a, b in zip(draws[0], draws[1], strict=True)]
             above = sum(d > 0 for d in diffs) / len(diffs)
-            spread = _interval(points[0][k] - points[1][k], diffs)
+            spread = interval(points[0][k] - points[1][k], diffs)
             shown = spread.as_count() if k == 2 else str(spread)
             lines.append(f"{names[0]} − {names[1]}, {label}: {shown} · above zero in {above:.0%}")
     return lines

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import random
 import re
 import sys
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from bench.eval_noise import interval, resamples
 from watcher.classify.engine import Classifier
 from watcher.config import load_config
 from watcher.domain.items import Signal
@@ -320,7 +320,6 @@ def pair_intervals(
     groups: dict[str, list[PairScore]] = {}
     for pair, one in decided:
         groups.setdefault(items[pair["a"]].event, []).append(one)
-    keys = sorted(groups)
 
     def figures(scores: list[PairScore]) -> tuple[float, float, float]:
         total = PairScore(
@@ -334,17 +333,10 @@ def pair_intervals(
         return total.precision, total.recall, float(total.missed)
 
     point = figures([one for _, one in decided])
-    rng = random.Random(seed)
-    draws = [
-        figures([s for key in rng.choices(keys, k=len(keys)) for s in groups[key]])
-        for _ in range(samples)
-    ]
-    out = {}
-    for k, name in enumerate(("precision", "recall", "missed")):
-        ordered = sorted(d[k] for d in draws)
-        last = len(ordered) - 1
-        out[name] = (point[k], ordered[round(0.025 * last)], ordered[round(0.975 * last)])
-    return out
+    draws = [figures(drawn) for drawn in resamples(groups, samples, seed)]
+    names = ("precision", "recall", "missed")
+    spreads = {name: interval(point[k], [d[k] for d in draws]) for k, name in enumerate(names)}
+    return {name: (i.point, i.low, i.high) for name, i in spreads.items()}
 
 
 def _moment(day: date | None) -> datetime:
