@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
@@ -13,6 +14,8 @@ from tests.clock import Clock
 from tests.orm import reading
 from tests.rows import MappedRow
 from watcher.config import WatcherConfig
+from watcher.domain.items import Item, Signal
+from watcher.notify.route import route
 from watcher.notify.sender import DispatchReport
 from watcher.service.rounds import (
     dispatch_all,
@@ -21,7 +24,10 @@ from watcher.service.rounds import (
     produce_due_digests,
 )
 from watcher.service.runtime import Runtime
+from watcher.sources.result import Validators
 from watcher.store.db import open_database
+from watcher.store.poll import ItemPlan, save_poll
+from watcher.store.source_state import Success
 
 Row = TypeVar("Row", bound=MappedRow)
 
@@ -110,3 +116,21 @@ async def all_rows(config: WatcherConfig, table: type[Row]) -> list[Row]:
     """Every row of `table`, by id."""
     async with open_database(config.database_url) as db, reading(db) as session:
         return list((await session.exec(select(table))).all())
+
+
+async def save_routed(
+    rt: Runtime, config: WatcherConfig, item: Item, signals: list[Signal], now: datetime
+) -> None:
+    """Store `item` with `signals` as one successful poll of its source, each signal
+    routed to `config`'s subscribers, as the service's pipeline stores a poll."""
+    await save_poll(
+        rt.db,
+        success=Success(item.source, "feed", now, None, Validators(), domain="t.invalid"),
+        plans=[
+            ItemPlan(
+                item=item,
+                signals=signals,
+                recipients={s.type: route(config.subscribers, s, rt.channels) for s in signals},
+            )
+        ],
+    )

@@ -24,6 +24,7 @@ from bench.stories import (
     score_pairs,
 )
 from tests.clock import Clock
+from tests.delivery import save_routed
 from tests.orm import reading, writing
 from tests.rows import DeliveryRow, HotStoryKeyRow, ItemRow, StoryKeyRow
 from tests.servers import FeedServer, Route
@@ -57,7 +58,6 @@ from watcher.domain.stories import (
 )
 from watcher.domain.story_facts import described, normal_text
 from watcher.notify.channels.mail.alert import render_alert
-from watcher.notify.route import route
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import prepare_sources
 from watcher.service.runtime import Runtime
@@ -724,23 +724,12 @@ async def test_a_joined_item_with_a_new_figure_is_sent_as_an_update(
         "o1",
     )
     copy = _item("third", "Gallium ban", first.body, "t1")
+    classifier = Classifier.from_config(config, warn=False)
     async with Runtime(config) as rt:
-        subscribers = config.subscribers
-        signals = Classifier.from_config(config, warn=False).classify(first.title, first.body)
-        assert signals
+        assert classifier.classify(first.title, first.body)
         for item in (first, update, copy):
-            found = Classifier.from_config(config, warn=False).classify(item.title, item.body)
-            await save_poll(
-                rt.db,
-                success=Success(item.source, "feed", NOW, None, Validators(), domain="t.invalid"),
-                plans=[
-                    ItemPlan(
-                        item=item,
-                        signals=found,
-                        recipients={s.type: route(subscribers, s, rt.channels) for s in found},
-                    )
-                ],
-            )
+            found = classifier.classify(item.title, item.body)
+            await save_routed(rt, config, item, found, NOW)
         async with reading(rt.db) as session:
             items = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
             deliveries = (await session.exec(select(DeliveryRow))).all()

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from bench.stories import default_classifier, load_real, real_sketches, score_pairs
+from tests.delivery import save_routed
 from tests.orm import reading
 from tests.rows import DeliveryRow, ItemRow
 from watcher.classify.engine import Classifier
@@ -25,11 +26,7 @@ from watcher.domain.story_facts import (
     kind_of,
 )
 from watcher.domain.story_updates import NEWS, news, update, written_words
-from watcher.notify.route import route
 from watcher.service.runtime import Runtime
-from watcher.sources.result import Validators
-from watcher.store.poll import ItemPlan, save_poll
-from watcher.store.source_state import Success
 
 MakeConfig = Callable[..., WatcherConfig]
 DAY = date(2026, 3, 4)
@@ -136,19 +133,7 @@ async def test_an_item_in_its_own_words_is_queued_as_an_update(
         for item in items:
             found = classifier.classify(item.title, item.body)
             assert found  # every item carries a signal: each could be sent
-            await save_poll(
-                rt.db,
-                success=Success(item.source, "feed", NOW, None, Validators(), domain="t.invalid"),
-                plans=[
-                    ItemPlan(
-                        item=item,
-                        signals=found,
-                        recipients={
-                            s.type: route(config.subscribers, s, rt.channels) for s in found
-                        },
-                    )
-                ],
-            )
+            await save_routed(rt, config, item, found, NOW)
         async with reading(rt.db) as session:
             rows = {i.source: i for i in (await session.exec(select(ItemRow))).all()}
             deliveries = (await session.exec(select(DeliveryRow))).all()
