@@ -6,8 +6,10 @@ replacement (every passage of a drawn event comes with it: passages of one event
 independent) and rescores each resample. It prints the macro-F1, direction accuracy and
 easing-sent-as-tightening count of the split with their 95 % intervals, and, with
 `--against`, the paired difference A − B on the same resamples and how often it is above
-zero. A rule change whose difference interval straddles zero has not shown an effect on
-that split; a merge rule that asks for a smaller gain than the interval's half-width is a
+zero. A change of code rather than rules is compared the same way through a saved run:
+`--save FILE` writes each passage's signals (type, direction, severity, flags; no text)
+from one tree, and `--against-saved FILE` in another tree pairs its run with them. A
+change whose difference interval straddles zero has not shown an effect on that split; a merge rule that asks for a smaller gain than the interval's half-width is a
 coin toss. Only aggregates are printed, never an item, so the held-back split can be read
 with it under the same rule as `watcher eval --no-errors`.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from watcher.classify.evaluate import Evaluation, Example, load_examples, score_outcomes
-from watcher.domain.items import Signal
+from watcher.domain.items import Direction, Severity, Signal
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "realtext" / "corpus.jsonl"
@@ -63,6 +65,54 @@ def classify(examples: Sequence[Example], config: Path) -> Outcomes:
 
     classifier = Classifier.from_config(load_config(config))
     return [(e, classifier.classify(e.title, e.body, published=e.published)) for e in examples]
+
+
+def save(run: Outcomes, path: Path) -> None:
+    """Write each passage's signals, as far as scoring reads them, to `path` (JSON)."""
+    rows = {
+        example.id: [
+            {
+                "type": s.type,
+                "direction": s.direction.value,
+                "severity": s.severity.value,
+                "speculative": s.speculative,
+                "direction_uncertain": s.direction_uncertain,
+            }
+            for s in found
+        ]
+        for example, found in run
+    }
+    path.write_text(json.dumps(rows, sort_keys=True), encoding="utf-8")
+
+
+def load_saved(examples: Sequence[Example], path: Path) -> Outcomes:
+    """The run `save` wrote, paired with `examples`; raises ValueError when it was saved
+    for other passages (another split or corpus), so a pairing is never silently partial."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    missing = [e.id for e in examples if e.id not in rows]
+    if missing or len(rows) != len(examples):
+        raise ValueError(
+            f"{path}: saved for other passages ({len(rows)} saved, {len(missing)} missing)"
+        )
+    return [
+        (
+            e,
+            [
+                Signal(
+                    type=s["type"],
+                    direction=Direction(s["direction"]),
+                    severity=Severity(s["severity"]),
+                    score=0.0,
+                    rule=s["type"],
+                    evidence=(),
+                    speculative=s["speculative"],
+                    direction_uncertain=s["direction_uncertain"],
+                )
+                for s in rows[e.id]
+            ],
+        )
+        for e in examples
+    ]
 
 
 def _figures(result: Evaluation) -> tuple[float, float, float]:
@@ -137,17 +187,25 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "heldout", "all"), default="heldout")
     parser.add_argument("--config", type=Path, default=CONFIG)
     parser.add_argument("--against", type=Path, help="a second configuration, compared paired")
+    parser.add_argument("--save", type=Path, help="write the --config run's signals to this file")
+    parser.add_argument("--against-saved", type=Path, help="a run --save wrote (another tree)")
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
+    if args.against and args.against_saved:
+        parser.error("--against and --against-saved name the same B: give one")
     examples = [e for e in load_examples(args.corpus) if args.split in ("all", e.split)]
     configs = [args.config] + ([args.against] if args.against else [])
     runs = [classify(examples, config) for config in configs]
+    if args.save:
+        save(runs[0], args.save)
+    if args.against_saved:
+        runs.append(load_saved(examples, args.against_saved))
     events = events_of(args.corpus)
     print(
         f"{args.corpus.name}, split {args.split}: {len(examples)} passages on "
         f"{len({events.get(e.id, e.id) for e in examples})} events, {args.samples} resamples"
     )
-    names = ["A", "B"] if args.against else ["rules"]
+    names = ["A", "B"] if len(runs) == 2 else ["rules"]
     for line in report(names, runs, events, args.samples):
         print(line)
 

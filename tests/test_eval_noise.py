@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.eval_noise import Outcomes, bootstrap, report
+from bench.eval_noise import Outcomes, bootstrap, load_saved, report, save
 from tests.conftest import DATA
 from watcher.classify.engine import Classifier
 from watcher.classify.evaluate import evaluate, load_examples, score_outcomes
@@ -65,3 +67,26 @@ def test_passages_of_one_event_are_drawn_together(outcomes: Outcomes) -> None:
     (draws,) = bootstrap([outcomes], events, _types(outcomes), samples=100)
     assert len({d[0] for d in draws}) == 1
     assert draws[0][0] == score_outcomes("all", _types(outcomes), outcomes).macro_f1
+
+
+def test_a_saved_run_scores_as_the_run_it_saved(outcomes: Outcomes, tmp_path: Path) -> None:
+    """`--save` then `--against-saved` (another tree's run): the saved run read back pairs
+    with the live one at exactly zero difference, and a saved run of other passages is
+    refused rather than paired in part."""
+    path = tmp_path / "run.json"
+    save(outcomes, path)
+    examples = [example for example, _ in outcomes]
+    back = load_saved(examples, path)
+    lines = report(["A", "B"], [outcomes, back], {}, samples=200)
+    assert "A − B, macro-F1: 0.000 [0.000, 0.000] · above zero in 0%" in lines
+    live, read = (score_outcomes("all", _types(outcomes), run) for run in (outcomes, back))
+    assert [(e.id, e.kind, e.got) for e in read.errors] == [
+        (e.id, e.kind, e.got) for e in live.errors
+    ]
+    assert (read.macro_f1, read.direction_accuracy, read.uncertain) == (
+        live.macro_f1,
+        live.direction_accuracy,
+        live.uncertain,
+    )
+    with pytest.raises(ValueError, match="saved for other passages"):
+        load_saved(examples[1:], path)
