@@ -10,8 +10,9 @@ zero. A change of code rather than rules is compared the same way through a save
 `--save FILE` writes each passage's signals (type, direction, severity, flags; no text)
 from one tree, and `--against-saved FILE` in another tree pairs its run with them. A
 change whose difference interval straddles zero has not shown an effect on that split;
-a merge rule that asks for a smaller gain than the interval's half-width is a coin toss. Only aggregates are printed, never an item, so the held-back split can be read
-with it under the same rule as `watcher eval --no-errors`.
+a merge rule that asks for a smaller gain than the interval's half-width is a coin toss.
+Only aggregates are printed, never an item, so the held-back split can be read with it
+under the same rule as `watcher eval --no-errors`.
 """
 
 from __future__ import annotations
