@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import structlog
 
@@ -32,12 +33,15 @@ from watcher.domain.polling import schedule_key
 from watcher.notify.channel import Transport
 from watcher.notify.digest import produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_alert_rounds, dispatch_pass
+from watcher.notify.sender import UNMARKED_LIMIT
 from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
 from watcher.store.source_state import SourceState, load_state, load_states
 
 log = structlog.get_logger("watcher.service")
+# loops sending a round's alerts while its polls run (`_EarlySender`)
+CLAIMERS = 2
 
 
 async def poll_with_deadline(
@@ -80,35 +84,50 @@ async def dispatch_all(
 class _EarlySender:
     """Sends the alerts a `run_once` queues while its other polls still run.
 
-    `queued()` after a poll queued alerts wakes it; it sends batches of due alerts on
-    every channel until none is left, then waits for the next wake. `finish()` lets the
-    batch in progress end (a message is never cut off mid-send) and returns what was
-    sent; `run_once` then sends the rest as usual.
+    `queued()` after a poll queued alerts wakes it; `CLAIMERS` loops each send batches
+    of due alerts on every channel until none is left, then wait for the next wake. So
+    while one loop is between batches (marking the last one sent, claiming the next:
+    database round trips), the other's batch keeps the connections busy. The loops
+    share the run's transports (at most `dispatcher.connections` SMTP sends at once)
+    and pacer; a row is sent by the loop whose claim leased it, once, and each loop
+    leaves at most its share of `UNMARKED_LIMIT` accepted alerts unmarked, so a crash
+    resends no more than with one loop. `finish()` lets
+    the batches in progress end (a message is never cut off mid-send) and returns what
+    was sent; `run_once` then sends the rest as usual.
     """
 
     def __init__(self, rt: Runtime, transports: Mapping[str, Transport]) -> None:
         self._rt, self._transports = rt, transports
-        self._wake = asyncio.Event()
+        self._wakes = [asyncio.Event() for _ in range(CLAIMERS)]
         self._done = False
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._run(wake)) for wake in self._wakes]
 
     def queued(self) -> None:
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
 
     async def finish(self) -> DispatchReport:
         self._done = True
-        self._wake.set()
-        return await self._task
+        self.queued()
+        total = DispatchReport()
+        # every loop ends its batch before an error of one is raised
+        for report in await asyncio.gather(*self._tasks, return_exceptions=True):
+            if isinstance(report, BaseException):
+                raise report
+            total += report
+        return total
 
-    async def _run(self) -> DispatchReport:
+    async def _run(self, wake: asyncio.Event) -> DispatchReport:
         total = DispatchReport()
         while True:
-            await self._wake.wait()
-            self._wake.clear()
+            await wake.wait()
+            wake.clear()
             if self._done:
                 return total
             rt = self._rt
-            total += await dispatch_alert_rounds(rt.dispatcher(), rt.channels, self._transports)
+            # the loops share the crash window: `UNMARKED_LIMIT` accepted, unmarked alerts
+            dispatcher = replace(rt.dispatcher(), unmarked=max(1, UNMARKED_LIMIT // CLAIMERS))
+            total += await dispatch_alert_rounds(dispatcher, rt.channels, self._transports)
 
 
 async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
