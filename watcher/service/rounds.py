@@ -84,31 +84,37 @@ async def dispatch_all(
 class _EarlySender:
     """Sends the alerts a `run_once` queues while its other polls still run.
 
-    `queued()` after a poll queued alerts wakes it; `CLAIMERS` loops each send batches
-    of due alerts on every channel until none is left, then wait for the next wake. So
-    while one loop is between batches (marking the last one sent, claiming the next:
-    database round trips), the other's batch keeps the connections busy. The loops
-    share the run's transports (at most `dispatcher.connections` SMTP sends at once)
-    and pacer; a row is sent by the loop whose claim leased it, once, and each loop
-    leaves at most its share of `UNMARKED_LIMIT` accepted alerts unmarked, so a crash
-    resends no more than with one loop. `finish()` lets
-    the batches in progress end (a message is never cut off mid-send) and returns what
-    was sent; `run_once` then sends the rest as usual.
+    Up to `CLAIMERS` loops each send batches of due alerts on every channel until none
+    is left, then wait to be woken. `queued()`, after a poll queued alerts, wakes one
+    waiting loop; when none waits, every loop looks again after its batch. So while one
+    loop is between batches (marking the last one sent, claiming the next: database
+    round trips), another's batch keeps the connections busy, and a quiet stretch
+    claims no more often than one loop would. The loops share the run's transports (at
+    most `dispatcher.connections` SMTP sends at once) and pacer; a row goes out from
+    the loop whose claim leased it, once, and each loop leaves at most its share of
+    `UNMARKED_LIMIT` accepted alerts unmarked, so a crash resends no more than with
+    one loop. `finish()` lets the batches in progress end (a message is never cut off
+    mid-send) and returns what was sent; `run_once` then sends the rest as usual.
     """
 
     def __init__(self, rt: Runtime, transports: Mapping[str, Transport]) -> None:
         self._rt, self._transports = rt, transports
         self._wakes = [asyncio.Event() for _ in range(CLAIMERS)]
+        self._waiting: list[asyncio.Event] = []  # the loops waiting to be woken
         self._done = False
         self._tasks = [asyncio.create_task(self._run(wake)) for wake in self._wakes]
 
     def queued(self) -> None:
+        if self._waiting:
+            self._waiting.pop().set()
+            return
         for wake in self._wakes:
             wake.set()
 
     async def finish(self) -> DispatchReport:
         self._done = True
-        self.queued()
+        for wake in self._wakes:
+            wake.set()
         total = DispatchReport()
         # every loop ends its batch before an error of one is raised
         for report in await asyncio.gather(*self._tasks, return_exceptions=True):
@@ -119,12 +125,14 @@ class _EarlySender:
 
     async def _run(self, wake: asyncio.Event) -> DispatchReport:
         total = DispatchReport()
+        rt = self._rt
         while True:
-            await wake.wait()
+            if not wake.is_set():
+                self._waiting.append(wake)
+                await wake.wait()
             wake.clear()
             if self._done:
                 return total
-            rt = self._rt
             # the loops share the crash window: `UNMARKED_LIMIT` accepted, unmarked alerts
             dispatcher = replace(rt.dispatcher(), unmarked=max(1, UNMARKED_LIMIT // CLAIMERS))
             total += await dispatch_alert_rounds(dispatcher, rt.channels, self._transports)
