@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -46,7 +45,6 @@ PARSE_THREADS = 2  # parsing runs on this many threads first (`ElasticWorkers`)
 # polls classifying or storing their items at once, beyond what can run at once: a poll
 # waits for a place holding its parsed items, not their analyses and plans as well
 STORING_SPARE = 2
-SWITCH_INTERVAL = 0.001
 
 
 def worker_modules(config: WatcherConfig) -> tuple[str, ...]:
@@ -77,8 +75,6 @@ class Runtime:
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Self:
-        self._stack.callback(sys.setswitchinterval, sys.getswitchinterval())
-        sys.setswitchinterval(SWITCH_INTERVAL)
         limit_malloc_arenas()  # before the database and parser threads start
         self.rules = Rules.from_config(self.config)
         self.channels = channels_for(self.config, None, self.extra_channels)
