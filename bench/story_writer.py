@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"run {index + 1} {name}: process CPU {round_['cpu']:.2f} s, writer"
                         f" {writer.pop('_transaction', 0.0):.2f} s, stories"
-                        f" {round_['db']['stories']}; {writer}",
+                        f" {round_['db']['stories']} of {round_['db'].get('items_stored')} items;"
+                        f" {writer}",
                         flush=True,
                     )
                 for report in sorted(workdir.glob("profile-stories*.ranking.txt")):
