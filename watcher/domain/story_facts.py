@@ -54,7 +54,7 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import cache
 
 import ahocorasick
 import xxhash
@@ -353,9 +353,6 @@ _UNITS = {
 }
 
 
-# memoised (as `_rounded`): a poll's items name the same materials, countries, days and
-# figures again and again; a fact is a few hundred bytes of cache at most
-@lru_cache(maxsize=1 << 14)
 def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
     (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
@@ -891,9 +888,6 @@ def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
 PRECISION = 12
 
 
-# memoised: the same figures recur; a figure's value is never negative (its number is
-# unsigned digits), so 0.0 and -0.0, which the cache would take for one, never both reach it
-@lru_cache(maxsize=1 << 14)
 def _rounded(value: float, digits: int) -> str:
     """`value` to `digits` significant digits, readable: 18125 → "18100" (3 digits),
     8.5e9 → "8.5 billion"."""
