@@ -36,7 +36,7 @@ from watcher.notify.channel import EMAIL, Channel, RendersMany, Transport
 from watcher.notify.channels.mail.digest import render_digest
 from watcher.notify.channels.mail.notice import render_notice
 from watcher.notify.pace import Pacer
-from watcher.notify.sender import UNMARKED_LIMIT, Accepted, DispatchReport, Job, send_jobs
+from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
 from watcher.store import digests, notices, optouts, outbox
 from watcher.store.db import Database
 from watcher.store.outbox import DEAD, PENDING, SENT
@@ -52,17 +52,12 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True, slots=True)
 class Dispatcher:
-    """What every batch of a pass shares: the store, the config, the clock, the rate.
-
-    `unmarked` bounds the accepted alerts of one batch waiting for their "sent" mark
-    (`watcher.notify.sender.Marks`); dispatchers sending at once share `UNMARKED_LIMIT`.
-    """
+    """What every batch of a pass shares: the store, the config, the clock, the rate."""
 
     db: Database
     config: WatcherConfig
     clock: Clock
     pacer: Pacer
-    unmarked: int = UNMARKED_LIMIT
 
 
 async def dispatch_pass(
@@ -179,7 +174,6 @@ async def dispatch_alerts(
             pacer=d.pacer,
             send_timeout=channel.send_timeout,
             mark_sent=mark_sent,
-            unmarked=d.unmarked,
         )
     finally:
         if renders is not None:

@@ -109,7 +109,6 @@ async def send_jobs(
     pacer: Pacer,
     send_timeout: timedelta,
     mark_sent: MarkSent | None = None,
-    unmarked: int = UNMARKED_LIMIT,
 ) -> DispatchReport:
     """Send `jobs` while the lease lasts; unsent jobs are given back.
 
@@ -118,13 +117,13 @@ async def send_jobs(
 
     As many messages go out at once as `transport.connections` (each connection sends one
     after another; the next job goes to the first one free). Accepted messages are marked
-    by `mark_sent` in groups (see the module docstring), at most `unmarked` of them
-    waiting for their mark, or one by one with `Record.sent` without it. If the transport
-    cannot open a session, every job not yet tried is deferred for a retry.
+    by `mark_sent` in groups (see the module docstring), or one by one with `Record.sent`
+    without it. If the transport cannot open a session, every job not yet tried is
+    deferred for a retry.
     """
     margin = min(send_timeout * 2, (lease_until - clock()) / 2)
     pending = deque(jobs)
-    marks = Marks(mark_sent, unmarked)
+    marks = Marks(mark_sent)
     # every lane adds each outcome here as it happens: a lane that stops on a dead relay
     # keeps what it counted, and so do the lanes still running beside it
     report = DispatchReport()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 import structlog
 
@@ -33,15 +32,12 @@ from watcher.domain.polling import schedule_key
 from watcher.notify.channel import Transport
 from watcher.notify.digest import produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_alert_rounds, dispatch_pass
-from watcher.notify.sender import UNMARKED_LIMIT
 from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
 from watcher.store.source_state import SourceState, load_state, load_states
 
 log = structlog.get_logger("watcher.service")
-# loops sending a round's alerts while its polls run (`_EarlySender`)
-CLAIMERS = 2
 
 
 async def poll_with_deadline(
@@ -84,58 +80,35 @@ async def dispatch_all(
 class _EarlySender:
     """Sends the alerts a `run_once` queues while its other polls still run.
 
-    Up to `CLAIMERS` loops each send batches of due alerts on every channel until none
-    is left, then wait to be woken. `queued()`, after a poll queued alerts, wakes one
-    waiting loop; when none waits, every loop looks again after its batch. So while one
-    loop is between batches (marking the last one sent, claiming the next: database
-    round trips), another's batch keeps the connections busy, and a quiet stretch
-    claims no more often than one loop would. The loops share the run's transports (at
-    most `dispatcher.connections` SMTP sends at once) and pacer; a row goes out from
-    the loop whose claim leased it, once, and each loop leaves at most its share of
-    `UNMARKED_LIMIT` accepted alerts unmarked, so a crash resends no more than with
-    one loop. `finish()` lets the batches in progress end (a message is never cut off
-    mid-send) and returns what was sent; `run_once` then sends the rest as usual.
+    `queued()` after a poll queued alerts wakes it; it sends batches of due alerts on
+    every channel until none is left, then waits for the next wake. `finish()` lets the
+    batch in progress end (a message is never cut off mid-send) and returns what was
+    sent; `run_once` then sends the rest as usual.
     """
 
     def __init__(self, rt: Runtime, transports: Mapping[str, Transport]) -> None:
         self._rt, self._transports = rt, transports
-        self._wakes = [asyncio.Event() for _ in range(CLAIMERS)]
-        self._waiting: list[asyncio.Event] = []  # the loops waiting to be woken
+        self._wake = asyncio.Event()
         self._done = False
-        self._tasks = [asyncio.create_task(self._run(wake)) for wake in self._wakes]
+        self._task = asyncio.create_task(self._run())
 
     def queued(self) -> None:
-        if self._waiting:
-            self._waiting.pop().set()
-            return
-        for wake in self._wakes:
-            wake.set()
+        self._wake.set()
 
     async def finish(self) -> DispatchReport:
         self._done = True
-        for wake in self._wakes:
-            wake.set()
-        total = DispatchReport()
-        # every loop ends its batch before an error of one is raised
-        for report in await asyncio.gather(*self._tasks, return_exceptions=True):
-            if isinstance(report, BaseException):
-                raise report
-            total += report
-        return total
+        self._wake.set()
+        return await self._task
 
-    async def _run(self, wake: asyncio.Event) -> DispatchReport:
+    async def _run(self) -> DispatchReport:
         total = DispatchReport()
-        rt = self._rt
         while True:
-            if not wake.is_set():
-                self._waiting.append(wake)
-                await wake.wait()
-            wake.clear()
+            await self._wake.wait()
+            self._wake.clear()
             if self._done:
                 return total
-            # the loops share the crash window: `UNMARKED_LIMIT` accepted, unmarked alerts
-            dispatcher = replace(rt.dispatcher(), unmarked=max(1, UNMARKED_LIMIT // CLAIMERS))
-            total += await dispatch_alert_rounds(dispatcher, rt.channels, self._transports)
+            rt = self._rt
+            total += await dispatch_alert_rounds(rt.dispatcher(), rt.channels, self._transports)
 
 
 async def produce_due_digests(rt: Runtime, only: str | None = None) -> int:
