@@ -106,3 +106,16 @@ def test_a_pronoun_not_right_after_a_quota_sentence_names_no_quota(
         "It was 8% more than a year earlier, customs data showed for tungsten exports."
     )
     assert "quota_delay" not in _found(classifier, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "假设明年稀土开采指标增速继续下降，国内供应将趋紧。",
+        "Assuming the rare earth mining quota is cut again next year, supply would tighten.",
+    ],
+)
+def test_an_assumption_is_a_hypothetical(classifier: Classifier, body: str) -> None:
+    """ "Assuming …" (假设) states a hypothetical as "if" does: speculative, not news."""
+    signals = {s.type: s for s in classifier.classify("", body, published=PUBLISHED)}
+    assert signals["quota_delay"].speculative
