@@ -1,5 +1,5 @@
-"""The update decision: a joined item is swallowed only when it is a copy of its story's
-text and names nothing new (`watcher.domain.story_updates`)."""
+"""The update decision: a joined item is swallowed only when it is a copy or rewrite of
+its story and names nothing new (`watcher.domain.story_updates`)."""
 
 from __future__ import annotations
 
@@ -147,14 +147,13 @@ async def test_an_item_in_its_own_words_is_queued_as_an_update(
 
 
 def test_the_dev_split_misses_few_alerts_at_a_bounded_cost_in_updates() -> None:
-    """Real pairs, dev split (`python -m bench.stories`): no pair whose later item had to
-    be sent is swallowed (measured 0; 2 while a rewrite with no new fact was swallowed,
-    5 before a join on weak evidence and a new place or name were updates), and at most
-    167 pairs of plain copies are sent as updates (measured 164 of the 200 joined `same`
-    pairs; 146 while rewrites were swallowed, 115 before): the price."""
+    """Real pairs, dev split (`python -m bench.stories`): at most 2 pairs whose later item
+    had to be sent are swallowed (measured 2, 5 before a join on weak evidence and a new
+    place or name were updates), and at most 149 pairs of plain copies are sent as
+    updates (measured 146 of the 200 joined `same` pairs; 115 before): the price."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     dev = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
     assert dev.joined >= 260  # the joins themselves are unchanged
-    assert dev.missed == 0
-    assert dev.extra_updates <= 167
+    assert dev.missed <= 2
+    assert dev.extra_updates <= 149

@@ -380,13 +380,11 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 
 def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
-    """`similarity` of two items, and whether `later` is a copy of `earlier`: `COPY` of
-    its own 3-shingles are in `earlier`. A rewrite (`REWRITE` of their content words, in
-    other sentences) is no copy: its other sentences may carry what no fact names (the
-    company's confirmation of a union source's flash, who is affected), so it is sent
-    when it joins; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is no copy
-    either. A teaser copied from a report is a copy of it; the full report after its
-    teaser is not (most of its text is not in the teaser)."""
+    """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`:
+    `COPY` of its own 3-shingles are in `earlier`, or their content words overlap by
+    `REWRITE`; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is neither. A
+    teaser copied from a report is a copy of it; the full report after its teaser is not
+    (most of its text is not in the teaser) unless it shares `REWRITE` of its words."""
     if not earlier.shingle_count or not later.shingle_count:
         return 0.0, False
     words = _jaccard(earlier.words, later.words)
@@ -394,7 +392,8 @@ def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     containment = _containment(earlier, later, common)
     corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
     score = max(containment / COPY, words / REWRITE, corroborated, _translated(earlier, later))
-    return score, common / later.shingle_count >= COPY
+    copied = words >= REWRITE or common / later.shingle_count >= COPY
+    return score, copied
 
 
 TRANSLATED = 2  # pinning facts (days, figures, numbers) two items in other scripts share
@@ -810,7 +809,7 @@ def news(
 @dataclass(frozen=True, slots=True)
 class Placement:
     """The story a new item joins, and what it adds to it (`story_updates.update`: the
-    facts its story lacked, or `REWORDED`; empty: a copy that adds nothing)."""
+    facts its story lacked, or `REWORDED`; empty: a copy or rewrite that adds nothing)."""
 
     story_id: int
     adds: frozenset[int]
@@ -831,7 +830,7 @@ def best_story(
     were published `UNDATED_APART` or more apart are two events. The placement says
     what the new item adds to what the compared items of that story carry
     (`watcher.domain.story_updates.update`): the facts they lack, else its own wording
-    when no compared item of the story has it as a copy (`_evidence`).
+    when no compared item of the story has it as a copy or rewrite (`_evidence`).
     """
     scores: dict[int, float] = {}
     known: dict[int, set[int]] = {}

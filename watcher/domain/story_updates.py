@@ -1,10 +1,9 @@
 """The update decision: what a joined item tells the reader that its story did not.
 
 An item that joins a story (`watcher.domain.stories.best_story`) is swallowed only when
-it is, by evidence, a copy of what the story's items already said (half its 3-shingles
-in one of them: a reprint, a teaser) and names no fact they lack. Anything else is sent
-as an update of the story, and the update names what is new
-(`watcher.domain.story_facts.described`):
+it is, by evidence, a copy or a rewrite of what the story's items already said, and names
+no fact they lack. Anything else is sent as an update of the story, and the update names
+what is new (`watcher.domain.story_facts.described`):
 
 - a fact of a `NEWS` kind that no compared item of the story carries: a material, a
   country, a figure, a number, a day, a month, a batch or announcement number (and the
@@ -12,13 +11,11 @@ as an update of the story, and the update names what is new
   mine, an agency). A name is not news when an item of the story writes the same word
   in any case ("the catalogue" beside "Catalogue of Prohibited ..."): a word the story
   has is no new actor. An approximate figure that rounds a known one is not news;
-- when there is no such fact, the item's wording itself (`REWORDED`): it is no copy
-  (most of its 3-shingles found in an item of the story) but a rewrite in other
-  sentences (a word Jaccard of `REWRITE`) or a join on weaker evidence (a shared day or
-  figure and some shared words, a translation). A rewrite's other sentences may say
-  what no fact names (the company confirms what a union source said; who is affected),
-  and weak joins are where two events are most often taken for one, so the reader gets
-  the item rather than nothing: a duplicate is cheaper than a missed alert.
+- when there is no such fact, the item's wording itself (`REWORDED`): it joined on weaker
+  evidence than a copy (most of its 3-shingles found in an item of the story) or a
+  rewrite (a word Jaccard of `REWRITE` with one), say on a shared day or figure and some
+  shared words. Such a join is where two events are most often taken for one, so the
+  reader gets the item rather than nothing.
 
 A year is not news: a year alone holds every event of it, and background years
 ("since 2022") are common in every report. Pure functions over fact sets.
@@ -85,8 +82,7 @@ def update(
     facts: Iterable[int], known: frozenset[int], written: frozenset[int], copied: bool
 ) -> frozenset[int]:
     """What a joined item adds to its story: its `news`, else `REWORDED` when it is no
-    copy of an item of the story (`copied` false: a rewrite or a weaker join), else
-    nothing (swallowed)."""
+    copy or rewrite of an item of the story (`copied` false), else nothing (swallowed)."""
     found = news(facts, known, written)
     if found or copied:
         return found
