@@ -8,13 +8,6 @@ that release (a late quota issued). `quota_anaphors` finds such definite noun ph
 word and a `quota_after_wait` cue but no quota word, when an earlier sentence of the item
 names a quota; the engine reads their determiner as a mention of the quota concept.
 
-A sentence that gives the next sentence's quota its size against the prior period by a
-subject pronoun ("China has set its first 2026 mining quota. It amounts to 135,000 t,
-12.5 % more than a year earlier") names the same quota: `quota_anaphors` also finds such
-a pronoun ("it", "this", "the figure", "the total") as the subject of a verb of amount,
-in a sentence holding a change concept but no quota word, right after a sentence that
-names a quota; the change then is the quota's.
-
 Only the wait's end is read this way: "the release was delayed" alone does not say
 whether the quota has come out since, and a release with nothing before it that names a
 quota ("the release of stockpiles") refers to nothing; both stay unread.
@@ -29,18 +22,11 @@ from watcher.classify.text import Sentence
 
 ISSUED = "quota_issued"
 AFTER_WAIT = "quota_after_wait"
-CHANGES = frozenset({"change_up", "change_down"})
 
 # a determiner (and at most one modifier) opening a noun phrase whose head is the issue
 # of something; the match is the determiner and modifier, the head stays the issue word
 _ANAPHOR = re.compile(
     r"\b(?:the|this|that)(?:\s+(?!of\b|and\b)[a-z-]+)?\s+(?=(?:release|issuance|allocation)\b)"
-)
-
-# a subject pronoun before a verb that gives an amount; the match is the pronoun
-_SUBJECT = re.compile(
-    r"(?:^|(?<=[,;:]\s)|(?<=\.\s))(?:it|this|the figure|the total|the amount)"
-    r"(?=\s+(?:amounts|amounted|totals|totalled|totaled|stands|stood|comes|came|is|was)\b)"
 )
 
 
@@ -49,22 +35,13 @@ def quota_anaphors(
 ) -> list[tuple[int, int, int]]:
     """(sentence, start, end) of each definite phrase naming the item's quota again by
     its issue: in a sentence holding `quota_issued` and `quota_after_wait` but not
-    `quota`, after a sentence holding `quota`; and each subject pronoun giving the size
-    of the quota named in the sentence just before (`CHANGES` held, `quota` not). `text`
-    is the folded, lower-cased item text."""
+    `quota`, after a sentence holding `quota`. `text` is the folded, lower-cased item text."""
     out = []
     seen_quota = False
     for index, held in enumerate(keys):
         if quota in held:
             seen_quota = True
             continue
-        if index and quota in keys[index - 1] and not CHANGES.isdisjoint(held):
-            sentence = sentences[index]
-            subject = _SUBJECT.search(text[sentence.start : sentence.end])
-            if subject is not None:
-                start = sentence.start + subject.start()
-                out.append((index, start, start + len(subject.group())))
-                continue
         if not seen_quota or ISSUED not in held or AFTER_WAIT not in held:
             continue
         sentence = sentences[index]

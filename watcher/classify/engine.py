@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from functools import partial
 
-from watcher.classify.anaphora import CHANGES, ISSUED, quota_anaphors
+from watcher.classify.anaphora import ISSUED, quota_anaphors
 from watcher.classify.background import (
     follows_earlier,
     is_dated_background,
@@ -204,7 +204,7 @@ class Classifier:
         year: list[int | None] = []  # the item's year, worked out when a hit names a year
         if QUOTA in item.labels:
             _add_quota_change(item, folded, sentences, lambda: _year(year, text, published))
-            if ISSUED in item.labels or not CHANGES.isdisjoint(item.labels):
+            if ISSUED in item.labels:
                 _add_quota_anaphors(item, lowered, sentences)
         entities = _EntityIndex(item)
         clauses: dict[int, Clauses] = {}

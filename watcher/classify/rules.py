@@ -339,12 +339,6 @@ class CompiledRule:
         if clauses.questions:  # a cue in a question states nothing ("When will it recover?")
             tightening = [m for m in tightening if not clauses.asks(m)]
             easing = [m for m in easing if not clauses.asks(m)]
-        if (tightening or easing) and not self.negators.isdisjoint(keys):
-            # a cue inside an exemption ("except where licences were granted") is no news
-            exemptions = _exemptions(rule, found, text)
-            if exemptions:
-                tightening = _outside_exemptions(tightening, exemptions, text, clauses)
-                easing = _outside_exemptions(easing, exemptions, text, clauses)
         if easing and tightening:
             tightening, easing = _prior_dropped(tightening, easing, text, clauses)
         held = bool(easing) and clauses.mentions(_HELD_HINT)
@@ -917,57 +911,9 @@ def _negated(
             continue  # already read as "not eased" = tightening
         if _modifies_a_noun(text, neg, trigger):
             continue
-        exemption = _exemption(text, neg)
-        if exemption is not None:
-            if any(clauses.same(neg, t) and (t.end <= neg.start) == exemption for t in trigger):
-                return True  # the clause only leaves some out of the rule
-            continue
         if any(gap(text, neg, t) <= rule.negation_window and clauses.same(neg, t) for t in trigger):
             return True
     return False
-
-
-# An exemption ends its clause in Chinese (持有许可证的除外) and opens it in English ("except
-# where", "excluding"): its clause names a rule only to leave some out of it, at any length.
-_CLOSING_EXEMPTIONS = frozenset({"除外", "不在此列"})
-_OPENING_EXEMPTION = re.compile(r"(?i:except\b|excluding\b|other than\b|with the exception of\b)")
-
-
-def _exemptions(rule: SignalRule, found: Found, text: str) -> list[tuple[Match, bool]]:
-    """The sentence's exemption cues, each with whether it closes its clause."""
-    out = []
-    for concept in rule.negation:
-        for cue in found.get(concept, ()):
-            closing = _exemption(text, cue)
-            if closing is not None:
-                out.append((cue, closing))
-    return out
-
-
-def _outside_exemptions(
-    cues: list[Match], exemptions: list[tuple[Match, bool]], text: str, clauses: Clauses
-) -> list[Match]:
-    """`cues` without those an exemption of their clause covers: before a closing one,
-    after an opening one."""
-    return [
-        cue
-        for cue in cues
-        if not any(
-            clauses.same(cue, ex) and (cue.end <= ex.start if closing else ex.end <= cue.start)
-            for ex, closing in exemptions
-        )
-    ]
-
-
-def _exemption(text: str, neg: Match) -> bool | None:
-    """True when the cue `neg` is an exemption that closes its clause (it exempts what
-    stands before it), False when it is one that opens its clause (it exempts what
-    follows), None when it is no exemption."""
-    if text[neg.start : neg.end] in _CLOSING_EXEMPTIONS:
-        return True
-    if _OPENING_EXEMPTION.match(text, neg.start):
-        return False
-    return None
 
 
 def _modifies_a_noun(text: str, neg: Match, trigger: list[Match]) -> bool:
