@@ -164,8 +164,8 @@ class RecordingHandler:
 class SmtpSink:
     """aiosmtpd on 127.0.0.1:<free port>, running in its own thread."""
 
-    def __init__(self) -> None:
-        self.handler = RecordingHandler()
+    def __init__(self, handler: RecordingHandler | None = None) -> None:
+        self.handler = handler or RecordingHandler()
         self.port = free_port()
         self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
