@@ -55,19 +55,6 @@ POSTGRES_OVERFLOW = 10
 # (the daemon's memory bench). The texts that repeat are few; preparing the rest again
 # costs microseconds.
 SQLITE_CACHED_STATEMENTS = 16
-# Pages the WAL log may hold before a commit copies them back into the database file
-# (SQLite's default is 1,000). A poll dirties hundreds of scattered index pages (its
-# story keys), so with the default nearly every commit checkpointed, copying and syncing
-# pages the next polls dirtied again; at 16,384 pages (64 MB) a page dirtied by many
-# polls is copied back once per checkpoint. After a checkpoint the log file is cut back
-# to `SQLITE_WAL_KEEP_BYTES`.
-SQLITE_WAL_CHECKPOINT_PAGES = 16_384
-SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024
-# The writer thread's page cache (SQLite's default is 2 MB a connection). A poll's story
-# keys land on hundreds of scattered index leaves; with 2 MB most were read from the file
-# again at every poll. 4 MB on the one writer connection (not the readers' or the
-# async pool's) halves those reads, for 2 MB more at most.
-SQLITE_WRITER_CACHE_KIB = 4_096
 WRITE_OPTION = "watcher_write"
 IN_LIST = 500  # values per IN (...) list: well under every driver's parameter limit
 T = TypeVar("T")
@@ -97,9 +84,7 @@ class Database:
         sqlite = url.get_backend_name() == "sqlite"
         self._writers: Turns | None = Turns() if sqlite else None
         file = sqlite_file(url) is not None
-        self._writer = (
-            _threads(url, 1, "BEGIN IMMEDIATE", "sqlite-writer", _writer_pragmas) if file else None
-        )
+        self._writer = _threads(url, 1, "BEGIN IMMEDIATE", "sqlite-writer") if file else None
         self._readers = _threads(url, READER_THREADS, "BEGIN", "sqlite-reader") if file else None
         self._coalescers: dict[str, Coalescer[Any, Any]] = {}
 
@@ -233,21 +218,14 @@ def _use_wal(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-def _threads(
-    url: URL,
-    threads: int,
-    begin: str,
-    name: str,
-    on_connect: Callable[[Any, Any], None] | None = None,
-) -> SqliteThreads:
-    """`threads` threads with a connection each to the SQLite file at `url`, set up by
-    `on_connect` (the pool's pragmas by default)."""
+def _threads(url: URL, threads: int, begin: str, name: str) -> SqliteThreads:
+    """`threads` threads with a connection each to the SQLite file at `url`."""
     return SqliteThreads(
         url,
         threads=threads,
         begin=begin,
         connect_args=_connect_args(),
-        on_connect=on_connect or _sqlite_pragmas,
+        on_connect=_sqlite_pragmas,
         name=name,
     )
 
@@ -265,15 +243,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
-    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_KEEP_BYTES}")
     cursor.close()
-
-
-def _writer_pragmas(dbapi_connection: Any, record: Any) -> None:
-    """The pool's pragmas, and the writer's larger page cache (`SQLITE_WRITER_CACHE_KIB`)."""
-    _sqlite_pragmas(dbapi_connection, record)
-    dbapi_connection.execute(f"PRAGMA cache_size=-{SQLITE_WRITER_CACHE_KIB}")
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -12,8 +12,7 @@ the same hops.
 `Connection`, on one of its threads over a connection of its own to the same file (the
 standard library's sqlite3 driver): one hop to the thread and one back, however many
 statements. Its connections have the async pool's pragmas (WAL, busy timeout, foreign
-keys, checkpoint size; the writer's a larger page cache: `watcher.store.db`); a writer's
-transactions start with `BEGIN IMMEDIATE`, a reader's with `BEGIN`.
+keys); a writer's transactions start with `BEGIN IMMEDIATE`, a reader's with `BEGIN`.
 A connection is used by one thread at a time (the pool hands it out), so the sqlite3
 module's same-thread check is off.
 """
