@@ -18,7 +18,7 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from bench.eval_noise import interval, resamples
+from bench.eval_noise import Interval, interval, resamples
 from watcher.classify.engine import Classifier
 from watcher.config import load_config
 from watcher.domain.items import Signal
@@ -269,37 +269,59 @@ def real_sketches(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one labelled pair is decided: does the later item join the earlier one's
+    story, and is it then swallowed (joined and adds nothing: no alert, no update)?"""
+
+    joined: bool
+    swallowed: bool
+
+
+def decide(
+    items: dict[str, RealItem],
+    sketches: dict[str, Sketch],
+    pair: dict[str, str],
+    window: timedelta = WINDOW,
+) -> Outcome:
+    """Decide one pair as the store would: does the later item join the earlier's story?
+
+    An undated item's moment is unknown here (in the service it is its fetch time), so
+    the window is applied only when both are dated: undated pairs are always compared.
+    """
+    a, b = items[pair["a"]], items[pair["b"]]
+    first, later = sketches[a.id], sketches[b.id]
+    when_a = _moment(a.published or b.published)
+    when_b = _moment(b.published or a.published)
+    postings = {key: [0] for key in filing_keys(first)}
+    candidates = [Candidate(1, a.source + "#a", when_a, first)]
+    found = None
+    if shortlist(lookup_keys(later), postings):
+        found = best_story(later, b.source + "#b", when_b, window, candidates)
+    return Outcome(found is not None, found is not None and not found.adds)
+
+
+def tally(pairs: list[dict[str, str]], outcomes: list[Outcome]) -> PairScore:
+    """The figures of `pairs` decided as `outcomes` (one each, in order)."""
+    gold = joined = true = missed = extra = 0
+    for pair, outcome in zip(pairs, outcomes, strict=True):
+        same = pair["relation"] != "different"
+        gold += same
+        joined += outcome.joined
+        true += same and outcome.joined
+        missed += outcome.swallowed and pair["relation"] != "same"
+        extra += outcome.joined and not outcome.swallowed and pair["relation"] == "same"
+    return PairScore(len(pairs), gold, joined, true, missed, extra)
+
+
 def score_pairs(
     items: dict[str, RealItem],
     sketches: dict[str, Sketch],
     pairs: list[dict[str, str]],
     window: timedelta = WINDOW,
 ) -> PairScore:
-    """Decide every pair as the store would: does the later item join the earlier's story?
-
-    An undated item's moment is unknown here (in the service it is its fetch time), so
-    the window is applied only when both are dated: undated pairs are always compared.
-    """
-    gold = joined = true = missed = extra = 0
-    for pair in pairs:
-        a, b = items[pair["a"]], items[pair["b"]]
-        first, later = sketches[a.id], sketches[b.id]
-        same = pair["relation"] != "different"
-        when_a = _moment(a.published or b.published)
-        when_b = _moment(b.published or a.published)
-        postings = {key: [0] for key in filing_keys(first)}
-        candidates = [Candidate(1, a.source + "#a", when_a, first)]
-        found = None
-        if shortlist(lookup_keys(later), postings):
-            found = best_story(later, b.source + "#b", when_b, window, candidates)
-        gold += same
-        joined += found is not None
-        true += same and found is not None
-        if found is not None and not found.adds:
-            missed += pair["relation"] != "same"
-        if found is not None and found.adds:
-            extra += pair["relation"] == "same"
-    return PairScore(len(pairs), gold, joined, true, missed, extra)
+    """Decide every pair as the store would (`decide`) and count (`tally`)."""
+    return tally(pairs, [decide(items, sketches, pair, window) for pair in pairs])
 
 
 def pair_intervals(
@@ -312,31 +334,125 @@ def pair_intervals(
 ) -> dict[str, tuple[float, float, float]]:
     """Precision, recall and missed alerts of `pairs` with 95 % bootstrap intervals.
 
-    Each pair is decided once (`score_pairs`); resamples draw the earlier item's
+    Each pair is decided once (`decide`); resamples draw the earlier item's
     **events** with replacement, every pair of a drawn event with it (pairs of one
-    event are not independent). Returns name → (point, 2.5th, 97.5th percentile).
+    event are not independent: `event_groups`). Returns name → (point, 2.5th, 97.5th
+    percentile).
     """
-    decided = [(pair, score_pairs(items, sketches, [pair])) for pair in pairs]
-    groups: dict[str, list[PairScore]] = {}
-    for pair, one in decided:
-        groups.setdefault(items[pair["a"]].event, []).append(one)
-
-    def figures(scores: list[PairScore]) -> tuple[float, float, float]:
-        total = PairScore(
-            len(scores),
-            sum(s.gold_joins for s in scores),
-            sum(s.joined for s in scores),
-            sum(s.true_joins for s in scores),
-            sum(s.missed for s in scores),
-            sum(s.extra_updates for s in scores),
-        )
-        return total.precision, total.recall, float(total.missed)
-
-    point = figures([one for _, one in decided])
-    draws = [figures(drawn) for drawn in resamples(groups, samples, seed)]
-    names = ("precision", "recall", "missed")
-    spreads = {name: interval(point[k], [d[k] for d in draws]) for k, name in enumerate(names)}
+    outcomes = [decide(items, sketches, pair) for pair in pairs]
+    groups = event_groups(items, pairs)
+    point = _figures(pairs, outcomes, range(len(pairs)))
+    draws = [_figures(pairs, outcomes, drawn) for drawn in resamples(groups, samples, seed)]
+    spreads = {name: interval(point[k], [d[k] for d in draws]) for k, name in enumerate(FIGURES)}
     return {name: (i.point, i.low, i.high) for name, i in spreads.items()}
+
+
+FIGURES = ("precision", "recall", "missed")
+
+
+def event_groups(items: dict[str, RealItem], pairs: list[dict[str, str]]) -> dict[str, list[int]]:
+    """The resampling unit of the pair figures: each earlier item's event → the indices
+    of its pairs in `pairs`."""
+    groups: dict[str, list[int]] = {}
+    for index, pair in enumerate(pairs):
+        groups.setdefault(items[pair["a"]].event, []).append(index)
+    return groups
+
+
+def _figures(
+    pairs: list[dict[str, str]], outcomes: list[Outcome], picked: Iterable[int]
+) -> tuple[float, float, float]:
+    """Precision, recall and missed alerts of the pairs at `picked` (repeats count again)."""
+    chosen = list(picked)
+    total = tally([pairs[i] for i in chosen], [outcomes[i] for i in chosen])
+    return total.precision, total.recall, float(total.missed)
+
+
+def _pair_key(pair: dict[str, str]) -> str:
+    return f"{pair['a']} {pair['b']}"
+
+
+def save_outcomes(pairs: list[dict[str, str]], outcomes: list[Outcome], path: Path) -> None:
+    """Write each pair's outcome (joined, swallowed; ids only, no text) to `path` (JSON),
+    for `--against-saved` in another tree."""
+    rows = {
+        _pair_key(pair): [outcome.joined, outcome.swallowed]
+        for pair, outcome in zip(pairs, outcomes, strict=True)
+    }
+    path.write_text(json.dumps(rows, sort_keys=True), encoding="utf-8")
+
+
+def load_outcomes(pairs: list[dict[str, str]], path: Path) -> list[Outcome]:
+    """The outcomes `save_outcomes` wrote, in the order of `pairs`; raises ValueError when
+    a pair is missing from the file, so a pairing is never silently partial."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    missing = [pair for pair in pairs if _pair_key(pair) not in rows]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} of {len(pairs)} pairs not saved")
+    return [Outcome(*map(bool, rows[_pair_key(pair)])) for pair in pairs]
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """One figure of two runs on the same pairs: each run's value with its interval, the
+    difference A − B with its interval (the same event resamples for both runs), and the
+    share of resamples in which the difference is above zero."""
+
+    name: str
+    a: Interval
+    b: Interval
+    difference: Interval
+    above: float
+
+
+def paired_differences(
+    items: dict[str, RealItem],
+    pairs: list[dict[str, str]],
+    runs: tuple[list[Outcome], list[Outcome]],
+    *,
+    samples: int = 1000,
+    seed: int = 0,
+) -> list[PairedDifference]:
+    """Precision, recall and missed alerts of two runs (A, B) over the same `pairs`, and
+    their differences A − B, with 95 % intervals from resampling events (`event_groups`,
+    as `pair_intervals` does); both runs are scored on every same resample (paired)."""
+    first, second = runs
+    points = [_figures(pairs, run, range(len(pairs))) for run in runs]
+    draws: list[tuple[tuple[float, ...], tuple[float, ...]]] = [
+        (_figures(pairs, first, drawn), _figures(pairs, second, drawn))
+        for drawn in resamples(event_groups(items, pairs), samples, seed)
+    ]
+    out = []
+    for k, name in enumerate(FIGURES):
+        diffs = [a[k] - b[k] for a, b in draws]
+        out.append(
+            PairedDifference(
+                name,
+                interval(points[0][k], [a[k] for a, _ in draws]),
+                interval(points[1][k], [b[k] for _, b in draws]),
+                interval(points[0][k] - points[1][k], diffs),
+                sum(d > 0 for d in diffs) / len(diffs),
+            )
+        )
+    return out
+
+
+def _print_paired(name: str, differences: list[PairedDifference]) -> None:
+    """Each run's figures with intervals, then the paired differences A − B."""
+
+    def shown(figure: str, spread: Interval) -> str:
+        return spread.as_count() if figure == "missed" else str(spread)
+
+    for label, pick in (("A (this tree)", 0), ("B (saved)", 1)):
+        print(
+            f"story pairs, {name}, {label}: "
+            + " · ".join(f"{d.name} {shown(d.name, (d.a, d.b)[pick])}" for d in differences)
+        )
+    for d in differences:
+        print(
+            f"story pairs, {name}, A − B, {d.name}: {shown(d.name, d.difference)}"
+            f" · above zero in {d.above:.0%}"
+        )
 
 
 def _moment(day: date | None) -> datetime:
@@ -438,6 +554,43 @@ def _print_pairs(name: str, result: PairScore) -> None:
     )
 
 
+def _path_option(name: str) -> Path | None:
+    """The path given after `name` on the command line, if any."""
+    if name not in sys.argv:
+        return None
+    at = sys.argv.index(name) + 1
+    if at >= len(sys.argv):
+        raise SystemExit(f"{name} needs a file")
+    return Path(sys.argv[at])
+
+
+def _compare(
+    items: dict[str, RealItem],
+    sketches: dict[str, Sketch],
+    pairs: list[dict[str, str]],
+    splits: tuple[str, ...],
+    saving: Path | None,
+    against: Path | None,
+) -> int:
+    """`--save` and `--against-saved`: this tree's outcomes of the splits' pairs saved,
+    or compared paired with a saved run (figures and differences, never a pair)."""
+    chosen = [p for p in pairs if p["split"] in splits]
+    outcomes = [decide(items, sketches, pair) for pair in chosen]
+    if saving:
+        save_outcomes(chosen, outcomes, saving)
+        print(f"saved {len(chosen)} pairs' outcomes ({', '.join(splits)}) to {saving}")
+    if against:
+        saved = load_outcomes(chosen, against)
+        for split in splits:
+            at = [i for i, pair in enumerate(chosen) if pair["split"] == split]
+            mine, theirs = [outcomes[i] for i in at], [saved[i] for i in at]
+            subset = [chosen[i] for i in at]
+            _print_pairs(f"real set, {split}, A (this tree)", tally(subset, mine))
+            _print_pairs(f"real set, {split}, B (saved)", tally(subset, theirs))
+            _print_paired(split, paired_differences(items, subset, (mine, theirs)))
+    return 0
+
+
 def main() -> int:
     """Print held-back pair precision, recall and missed alerts with their targets.
 
@@ -448,6 +601,12 @@ def main() -> int:
     events' items that joined across two events (`dev_events_pairs`), `--noise` each
     split's figures with 95 % intervals from resampling its events (`pair_intervals`).
     Then the synthetic sets.
+
+    `--save FILE` writes each pair's outcome (`save_outcomes`: joined, swallowed; no
+    text) of the splits printed, and `--against-saved FILE` (a save made in another
+    tree) prints each split's figures of both runs and their paired differences
+    (`paired_differences`): aggregates only, so the held-back split can be compared
+    under the set's rule. Either prints the pair figures alone.
     """
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
@@ -460,6 +619,9 @@ def main() -> int:
         print("\n".join(wrong))
         return 0
     splits = ("dev",) if "--dev" in sys.argv else ("dev", "heldout")
+    saving, against = _path_option("--save"), _path_option("--against-saved")
+    if saving or against:
+        return _compare(items, sketches, pairs, splits, saving, against)
     for split in splits:
         chosen = [p for p in pairs if p["split"] == split]
         _print_pairs(f"real set, {split}", score_pairs(items, sketches, chosen))

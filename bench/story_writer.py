@@ -10,6 +10,7 @@ it, `file_keys`, the inserts), each summed over the round's polls.
 
     python -m bench.story_writer            # one run: both rounds, off first
     python -m bench.story_writer --runs 3   # three, alternating which round goes first
+    python -m bench.story_writer --profile py-spy-gil   # and the clustered round's ranking
 
 The figures are CPU seconds of one thread; the timers themselves cost a little.
 """
@@ -30,7 +31,17 @@ from bench.control import ROOT, FarmProcess
 from bench.run import _common, _spec, parse_args
 
 _TIMED_POLL = ("lookup", "file_keys", "_insert_signals", "_queue", "_stored_ids")
-_TIMED_INDEX = ("_heads", "_sketch_rows", "_posted", "_known_hot", "_masked", "_barred")
+_TIMED_INDEX = (
+    "_heads",
+    "_sketch_rows",
+    "_posted",
+    "_known_hot",
+    "_masked",
+    "_barred",
+    "_candidate",
+    "shortlist",
+    "hot_keys",
+)
 
 
 def _timed(owner: Any, name: str, parts: dict[str, float]) -> None:
@@ -78,6 +89,11 @@ def worker(params_json: str, out: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--profile",
+        choices=("py-spy", "py-spy-gil", "pyinstrument"),
+        help="profile each run's clustered round (`bench.profiling`) and print its ranking",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -96,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     "m": bench_args.m,
                     "index": index,
                     "workdir": str(workdir),
+                    "profile": args.profile,
                 }
                 out = tmp / f"result-{index + 1}.json"
                 command = [sys.executable, "-m", "bench.story_writer", "--worker"]
@@ -107,9 +124,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"run {index + 1} {name}: process CPU {round_['cpu']:.2f} s, writer"
                         f" {writer.pop('_transaction', 0.0):.2f} s, stories"
-                        f" {round_['db']['stories']}; {writer}",
+                        f" {round_['db']['stories']} of {round_['db'].get('items_stored')} items;"
+                        f" {writer}",
                         flush=True,
                     )
+                for report in sorted(workdir.glob("profile-stories*.ranking.txt")):
+                    print(report.read_text(), flush=True)
     return 0
 
 
