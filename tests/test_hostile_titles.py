@@ -149,3 +149,21 @@ def test_the_check_refuses_a_body_that_forges_a_mime_part() -> None:
     with pytest.raises(UnsafeMessageError, match="MIME parts"):
         check_headers(message, SUBSCRIBER)
     assert WITHHELD_TITLE.isprintable()
+
+
+PRINTABLE_WITHOUT_WORD_START = [
+    "?= Gallium ?= quota",
+    "= ? not an encoded word = ?",
+    '"quoted" (comment) <angle> [bracket] \\ back:slash; semi, comma @ at',
+    "  leading and  doubled   spaces ",
+    "trailing space ",
+    "稀土出口管制 镝和铽 Zoë – naïve €5,000 …",
+]
+
+
+@pytest.mark.parametrize("value", PRINTABLE_WITHOUT_WORD_START)
+def test_a_printable_value_without_an_encoded_word_start_is_kept_by_the_parser(
+    value: str,
+) -> None:
+    """What `clean_title` trusts without parsing: such a Subject reads back as itself."""
+    assert str(MAIL_POLICY.header_factory("Subject", value)) == value

@@ -39,7 +39,7 @@ from watcher.notify.pace import Pacer
 
 log = structlog.get_logger("watcher.dispatch")
 UNMARKED_LIMIT = 10  # accepted messages whose "sent" mark may still be on its way
-HOLD_SECONDS = 0.05  # longest an accepted message waits for its group to fill
+HOLD_SECONDS = 0.25  # longest an accepted message waits for its group to fill
 _jitter = random.SystemRandom()
 
 

@@ -152,15 +152,40 @@ def clean_title(text: str, limit: int = MAX_TITLE) -> str:
     return cut if _reads_back(cut) else WITHHELD_TITLE
 
 
-@functools.lru_cache(maxsize=1024)
 def _reads_back(value: str) -> bool:
-    """Whether the `email` package keeps `value` as it is when it parses a Subject."""
+    """Whether the `email` package keeps `value` as it is when it parses a Subject.
+
+    A printable value without `=?` is, without parsing it: an unstructured header's
+    parser (`_header_value_parser.get_unstructured`) joins its words and white space
+    back as they are and changes only encoded words, which start with `=?`, and lone
+    surrogates, which are not printable. Every title of a round is new, so parsing each
+    once was a round's largest part of cleaning its titles.
+    """
+    if "=?" not in value and value.isprintable():
+        return True
+    return _parsed_reads_back(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_reads_back(value: str) -> bool:
+    """`_reads_back` by parsing `value` as a Subject header."""
     return str(MAIL_POLICY.header_factory("Subject", value)) == value
 
 
 def recipient(subscriber: Subscriber) -> Address:
     """The `To` address: the subscriber's bare address with their configured name."""
     return _recipient(subscriber.name, subscriber.address)
+
+
+def recipient_address(subscriber: Subscriber) -> str:
+    """The envelope recipient: `recipient(subscriber).addr_spec`, worked out once per
+    subscriber, not once per email."""
+    return _recipient_address(subscriber.name, subscriber.address)
+
+
+@functools.lru_cache(maxsize=1024)
+def _recipient_address(name: str, address: str) -> str:
+    return _recipient(name, address).addr_spec
 
 
 @functools.lru_cache(maxsize=1024)
