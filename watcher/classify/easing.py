@@ -67,7 +67,8 @@ _EN_EVENTS = (
     r"(?:strike|blockade|protest|dispute)s?\s+(?:is\s+|was\s+|has\s+)?(?:\w+ly\s+)?"
     r"(?:over|ended|ends|lifted)",
     # a labour or community dispute settled
-    r"(?:reach|sign|accept|ratif)\w*\s+(?:\S+\s+){0,4}?(?:agreement|deal|settlement"
+    r"(?:reach(?:es|ed|ing)?|sign(?:s|ed|ing)?|accept\w*|ratif\w*)\s+(?:\S+\s+){0,4}?"
+    r"(?:agreement|deal|settlement"
     r"|accord|contract)",
     r"call(?:s|ed)?\s+off",
     # licences and permits coming through
@@ -167,6 +168,7 @@ ANCHOR_TERMS = (
     *("ratif*", "call off", "calls off", "called off", "general licen*", "extend*"),
     *("clear customs", "clears customs", "cleared customs", "resum*", "reopen*"),
     *("restart*", "re start*", "restor*", "reinstat*", "releas*", "again", "ramp*"),
+    *("resumption", "resumptions", "relaxation", "relaxations"),
     *("back to", "return to", "returns to", "returned to", "returning to", "ease"),
     *("eases", "eased", "easing", "secur*", "obtain*", "receiv*", "gain*", "win", "won"),
     *("issu*", "allocat*", "grant*", "hike*", "hiking", "boost*", "renew*", "rais*"),
@@ -398,6 +400,16 @@ def easing_guard(
     whether it dates its event before the news (`dates_earlier`); `new_measure(i)` whether
     it reports a new measure (`undirected.reports_new_measure`); `concepts` the rule's
     match concepts; `ongoing(i)` and `new_story(i)` as in `direction`."""
+    # only a sentence holding an `ANCHOR` word and naming a concept of the rule can hold
+    # the evidence: without one the tightening stands, whatever else the item says
+    named = trigger_concepts(hits)
+    candidates = [
+        index
+        for index, held in anchored
+        if not (named.isdisjoint(held) and concepts.isdisjoint(held))
+    ]
+    if not candidates:
+        return None
     if any(h.sentence < lead and h.refuted for h in hits):
         return None  # a lead denying an easing ("stops approving licences") is the news
     # an easing word the rule read as a tightening cue it negates ("no time frame has
@@ -412,12 +424,10 @@ def easing_guard(
     ) and not any(i < lead and events(i) for i, _ in anchored):
         return None
     # the first sentence naming a concept of the rule that holds evidence of easing
-    named = trigger_concepts(hits)
-    for index, held in anchored:
-        if not (named.isdisjoint(held) and concepts.isdisjoint(held)):
-            evidence = events(index)
-            if evidence:
-                break
+    for index in candidates:
+        evidence = events(index)
+        if evidence:
+            break
     else:
         return None
     lead_tied = [
