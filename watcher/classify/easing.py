@@ -415,20 +415,25 @@ def easing_guard(
     # an easing word the rule read as a tightening cue it negates ("no time frame has
     # been given for the reopening", `not_easing`) is no evidence of easing
     events = _unread(events, hits)
-    # the strongest evidence: a tightening reported in the lead, no easing there (only a
-    # sentence holding an `ANCHOR` word can hold evidence; most hold none). The new
-    # measure is looked for first: it is cheaper than reading the lead for easing.
-    if any(
-        h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
-        for h in hits
-    ) and not any(i < lead and events(i) for i, _ in anchored):
-        return None
     # the first sentence naming a concept of the rule that holds evidence of easing
     for index in candidates:
         evidence = events(index)
         if evidence:
             break
     else:
+        return None
+    # the strongest evidence: a tightening reported in the lead, no easing there (only a
+    # sentence holding an `ANCHOR` word can hold evidence; most hold none). Evidence in a
+    # lead sentence is easing there; else the new measure is looked for first: it is
+    # cheaper than reading the lead for easing.
+    if (
+        index >= lead
+        and any(
+            h.sentence < lead and h.direction is not Direction.EASING and new_measure(h.sentence)
+            for h in hits
+        )
+        and not any(i < lead and events(i) for i, _ in anchored)
+    ):
         return None
     lead_tied = [
         m
