@@ -80,6 +80,7 @@ def test_a_sign_of_easing_is_found_apart_from_events(sentence: str) -> None:
         "出口须经商务部批准。",
         "商务部已批准部分锑出口许可。",
         "企业将与政府谈判，以解除管制措施。",
+        "The ministry reinstated the licensing requirement for gallium exports.",
     ],
 )
 def test_a_negated_hedged_or_restrictive_easing_is_no_event(sentence: str) -> None:

@@ -78,7 +78,8 @@ _EN_EVENTS = (
     r"clear(?:s|ed|ing)?\s+customs",
     # supply coming back
     r"resum(?:e|es|ed|ing|ption)|reopen(?:s|ed|ing)?|re-?start(?:s|ed|ing)?",
-    r"restor(?:e|es|ed|ing)|reinstat(?:e|es|ed|ing)",
+    # (not "reinstated": a measure put back is a tightening, as the rules read it)
+    r"restor(?:e|es|ed|ing)",
     r"releas(?:e|es|ed|ing)\s+(?:\S+\s+){0,3}?(?:stocks?|stockpiles?|reserves?|ore|ores"
     r"|shipments?|cargo(?:e?s)?|concentrates?|inventor(?:y|ies)|containers?|trucks?)",
     r"(?:ore|shipments?|cargo(?:e?s)?|concentrates?|containers?|trucks?)\s+(?:were|was|have"
@@ -167,7 +168,7 @@ ANCHOR_TERMS = (
     *("reached", "reaches", "reaching", "sign", "signs", "signed", "signing", "accept*"),
     *("ratif*", "call off", "calls off", "called off", "general licen*", "extend*"),
     *("clear customs", "clears customs", "cleared customs", "resum*", "reopen*"),
-    *("restart*", "re start*", "restor*", "reinstat*", "releas*", "again", "ramp*"),
+    *("restart*", "re start*", "restor*", "releas*", "again", "ramp*"),
     *("resumption", "resumptions", "relaxation", "relaxations"),
     *("back to", "return to", "returns to", "returned to", "returning to", "ease"),
     *("eases", "eased", "easing", "secur*", "obtain*", "receiv*", "gain*", "win", "won"),
