@@ -6,20 +6,14 @@ from collections import Counter
 
 import pytest
 
-from bench.stories import PairScore, RealItem, load_real, pair_intervals, real_sketches, score_pairs
-from watcher.domain.stories import Sketch
-
-Real = tuple[dict[str, RealItem], dict[str, Sketch], list[dict[str, str]]]
+from bench.stories import PairScore, pair_intervals, score_pairs
+from tests.story_pairs import Real, first_dev_pairs
 
 
 @pytest.fixture(scope="module")
 def real() -> Real:
     """The first 120 dev pairs of the real set, their items sketched without signals."""
-    items, pairs = load_real()
-    chosen = [p for p in pairs if p["split"] == "dev"][:120]
-    needed = {p[k] for p in chosen for k in ("a", "b")}
-    mine = {key: item for key, item in items.items() if key in needed}
-    return mine, real_sketches(mine), chosen
+    return first_dev_pairs(120)
 
 
 def test_point_estimates_are_score_pairs_figures(real: Real) -> None:

@@ -9,28 +9,19 @@ import pytest
 
 from bench.stories import (
     Outcome,
-    RealItem,
     decide,
     load_outcomes,
-    load_real,
     paired_differences,
-    real_sketches,
     save_outcomes,
     tally,
 )
-from watcher.domain.stories import Sketch
-
-Real = tuple[dict[str, RealItem], dict[str, Sketch], list[dict[str, str]]]
+from tests.story_pairs import Real, first_dev_pairs
 
 
 @pytest.fixture(scope="module")
 def real() -> Real:
     """The first 120 dev pairs of the real set, their items sketched without signals."""
-    items, pairs = load_real()
-    chosen = [p for p in pairs if p["split"] == "dev"][:120]
-    needed = {p[k] for p in chosen for k in ("a", "b")}
-    mine = {key: item for key, item in items.items() if key in needed}
-    return mine, real_sketches(mine), chosen
+    return first_dev_pairs(120)
 
 
 def test_saved_outcomes_load_back_in_pair_order(real: Real, tmp_path: Path) -> None:
