@@ -49,7 +49,6 @@ from watcher.domain.stories import (
     hot_keys,
     index_keys,
     lookup_keys,
-    news,
     same_story,
     script_keys,
     shortlist,
@@ -57,6 +56,7 @@ from watcher.domain.stories import (
     tokens,
 )
 from watcher.domain.story_facts import described, normal_text
+from watcher.domain.story_updates import news
 from watcher.notify.channels.mail.alert import render_alert
 from watcher.service.pipeline import poll_source
 from watcher.service.rounds import prepare_sources
@@ -231,11 +231,11 @@ def test_a_number_the_story_lacked_is_news() -> None:
     longer = body + " The list covers eight tungsten products and 25 technologies."
     story, item = sketch_text(title, body), sketch_text(title, longer)
     assert same_story(story, item)
-    added = news(item, story.facts)
+    added = news(item.facts, story.facts)
     assert described(title, longer, added) == "number 25; number 8"
-    assert not news(sketch_text(title, body), story.facts)
+    assert not news(sketch_text(title, body).facts, story.facts)
     versioned = sketch_text(title, body + " Rules 1.2.3 and 4.5.6 apply.")  # no count
-    assert not news(versioned, story.facts)
+    assert not news(versioned.facts, story.facts)
 
 
 def test_a_batch_of_another_year_is_another_event() -> None:

@@ -12,7 +12,6 @@ from datetime import date
 from watcher.domain.stories import (
     Sketch,
     contradictions,
-    news,
     same_story,
     sketch_text,
 )
@@ -26,6 +25,7 @@ from watcher.domain.story_facts import (
     TONNAGE,
     fact_values,
 )
+from watcher.domain.story_updates import news
 
 QUOTA = (
     "Congo replaces its cobalt export ban with quotas",
@@ -69,7 +69,7 @@ def test_an_approximate_tonnage_joins_the_precise_one_it_rounds() -> None:
     assert "tonnage" not in contradictions(precise, rounded)
     assert "tonnage" not in contradictions(rounded, precise)
     assert same_story(precise, rounded)
-    assert not news(rounded, precise.facts)
+    assert not news(rounded.facts, precise.facts)
     assert "tonnage" in contradictions(precise, sketch_text(*_quota("up to 17,760 tonnes")))
     assert "tonnage" in contradictions(rounded, sketch_text(*_quota("over 25,000 tons")))
 

@@ -797,15 +797,6 @@ def _later_development(earlier: Sketch, later: Sketch) -> bool:
     return any(first < day < last for day in days)
 
 
-def news(
-    sketch: Sketch, known: frozenset[int], written: frozenset[int] = frozenset()
-) -> frozenset[int]:
-    """The facts of `sketch` of a `NEWS` kind that `known` (its story's facts) lacks
-    (`watcher.domain.story_updates.news`: an approximate figure that rounds a known one is
-    not news, nor a name whose word is among the story's `written` words)."""
-    return story_updates.news(sketch.facts, known, written)
-
-
 @dataclass(frozen=True, slots=True)
 class Placement:
     """The story a new item joins, and what it adds to it (`story_updates.update`: the
