@@ -6,12 +6,13 @@
 The peer scenario's rounds (`bench.peer`: a farm of N feeds × M supply-shock items, one
 SMTP sink, story clustering off) for the watcher alone, each tree run as cron runs it:
 its own `.venv/bin/watcher run --once` with `PYTHONPATH` set to that tree (never this
-checkout's, the mistake `bench.peer` invites) and its own bytecode cache. Every pair is
-a fresh farm and two fresh data folders; in each round the two trees run one after the
-other, the order alternating from pair to pair. Each run is measured by
-`bench.treerun` (wall from start to exit, CPU of the whole process tree) and must
-leave exactly the expected emails at the sink, each Message-ID once; the sink's first
-and last accepted message give the run's delivery span relative to its start.
+checkout's, the mistake `bench.peer`'s defaults invite), its watcher modules compiled in
+place first, as an install compiles them. Every pair is a fresh farm and two fresh data
+folders; in each round the two trees run one after the other, the order alternating
+from pair to pair. Each run is measured as `bench.peer` measures one (`measured`: wall
+from start to exit and CPU of the whole process tree by `bench.treerun`, peak tree PSS)
+and must leave exactly the expected emails at the sink, each Message-ID once; the
+sink's first and last accepted message give the run's delivery span from its start.
 
 Prints one line a run and, per round, the median and range of the B ÷ A ratios of wall
 and CPU over the pairs.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -33,44 +33,30 @@ from typing import Any
 from bench.configs import bench_config
 from bench.control import FarmProcess
 from bench.feeds import FarmSpec
+from bench.peer import measured
 from bench.sink import SmtpSink
 
 Result = dict[str, Any]
 TREES = ("A", "B")
 
 
-def _env(tree: Path, cache: Path) -> dict[str, str]:
-    """The environment a tree's watcher runs in: its own path and bytecode cache."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env | {"PYTHONPATH": str(tree), "PYTHONPYCACHEPREFIX": str(cache)}
+def compile_tree(tree: Path) -> None:
+    """Write the bytecode of the tree's watcher modules in place, as an install would
+    (`bench.peer.compile_watcher`); the venv's libraries were compiled at install."""
+    python = str(tree / ".venv/bin/python")
+    command = [python, "-m", "compileall", "-q", str(tree / "watcher")]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
 
-def compile_tree(tree: Path, cache: Path) -> None:
-    """Write the tree's bytecode into its cache, as an install would (`bench.peer`)."""
-    subprocess.run(
-        [str(tree / ".venv/bin/python"), "-m", "compileall", "-q", str(tree / "watcher")],
-        env=_env(tree, cache), check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def run_once(tree: Path, cache: Path, config: Path, workdir: Path, label: str) -> Result:
-    """`watcher run --once` of `tree` under `bench.treerun`; its figures and start time."""
-    out = workdir / f"{label}.json"
+def run_once(tree: Path, config: Path, workdir: Path, label: str) -> Result:
+    """`watcher run --once` of `tree`, measured (`bench.peer.measured`); with its start."""
     command = [str(tree / ".venv/bin/watcher"), "run", "--once", "--config", str(config)]
-    tree_run = [str(tree / ".venv/bin/python"), "-m", "bench.treerun", str(out), "--", *command]
     started = time.time()
-    with (workdir / f"{label}.log").open("wb") as log:
-        subprocess.run(
-            tree_run, cwd=workdir, env=_env(tree, cache), stdout=log,
-            stderr=subprocess.STDOUT, check=True, timeout=600,
-        )  # fmt: skip
-    figures: Result = json.loads(out.read_text(encoding="utf-8"))
-    return figures | {"started": started}
+    return measured(command, workdir, label, tree=tree) | {"started": started}
 
 
 def one_pair(args: argparse.Namespace, index: int, trees: dict[str, Path], tmp: Path,
-             sink: SmtpSink, caches: dict[str, Path]) -> list[Result]:  # fmt: skip
+             sink: SmtpSink) -> list[Result]:  # fmt: skip
     """One farm, both trees, every round asked for; one result a run."""
     spec = FarmSpec(
         n=args.n, m=args.m, seed=args.seed + index, epoch=int(time.time()),
@@ -95,9 +81,7 @@ def one_pair(args: argparse.Namespace, index: int, trees: dict[str, Path], tmp: 
             order = TREES if index % 2 == 0 else TREES[::-1]
             for name in order:
                 sink.reset()
-                figures = run_once(
-                    trees[name], caches[name], configs[name], workdir / name, f"{round_}"
-                )
+                figures = run_once(trees[name], configs[name], workdir / name, round_)
                 counts = sink.snapshot()
                 start = figures.pop("started")
                 figures |= {
@@ -162,12 +146,11 @@ def main(argv: list[str]) -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="once-ab-") as scratch:
         tmp = Path(scratch)
-        caches = {name: tmp / f"pyc-{name}" for name in TREES}
-        for name in TREES:
-            compile_tree(trees[name], caches[name])
+        for tree in trees.values():
+            compile_tree(tree)
         with SmtpSink() as sink:
             for index in range(args.pairs):
-                results += one_pair(args, index, trees, tmp, sink, caches)
+                results += one_pair(args, index, trees, tmp, sink)
     if args.out:
         args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(summary(results))

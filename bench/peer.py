@@ -119,10 +119,14 @@ def burners(count: int) -> Iterator[None]:
             process.wait()
 
 
-def measured(command: list[str], workdir: Path, label: str) -> Result:
-    """Run `command` under `bench.treerun`; its figures plus the tree's peak PSS (MB)."""
+def measured(command: list[str], workdir: Path, label: str, tree: Path = ROOT) -> Result:
+    """Run `command` under `bench.treerun`; its figures plus the tree's peak PSS (MB).
+
+    `tree` is the checkout on `PYTHONPATH` (this one by default): a command of another
+    checkout (`bench.once_ab`) must run with its own, or it would import this one's code.
+    """
     out = workdir / f"{label}.json"
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    env = os.environ | {"PYTHONPATH": str(tree)}
     tree = [sys.executable, "-m", "bench.treerun", str(out), "--", *command]
     with (workdir / f"{label}.log").open("wb") as log:
         process = subprocess.Popen(

@@ -63,6 +63,7 @@ def contents(path: Path) -> dict[str, Rows]:
         stories = {r["id"]: r for r in _rows(conn, "stories")}
         signals = _rows(conn, "signals")
         signal_of = {r["id"]: (key_of[r["item_id"]], r["type"]) for r in signals}
+        deliveries = _rows(conn, "deliveries")
         out: dict[str, Rows] = {
             "items": Counter(
                 (key_of[r["id"]], story_of[r["story_id"]], _values(r, _ITEM_SKIP)) for r in items
@@ -80,12 +81,12 @@ def contents(path: Path) -> dict[str, Rows]:
                     key_of[r["edition"]] if r["edition"] else 0,
                     _values(r, _DELIVERY_SKIP),
                 )
-                for r in _rows(conn, "deliveries")
+                for r in deliveries
             ),
         }
         # one message per (recipient, item): which outbox rows share a message ID
         groups: dict[str, list[Hashable]] = defaultdict(list)
-        for r in _rows(conn, "deliveries"):
+        for r in deliveries:
             groups[r["message_id"]].append((key_of[r["item_id"]], r["signal_type"]))
         out["messages"] = Counter(tuple(sorted(g)) for g in groups.values())  # type: ignore[type-var]
         return out
