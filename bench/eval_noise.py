@@ -127,6 +127,15 @@ def interval(point: float, draws: Sequence[float]) -> Interval:
     return Interval(point, ordered[round(0.025 * last)], ordered[round(0.975 * last)])
 
 
+def paired_difference(
+    a: float, b: float, draws_a: Sequence[float], draws_b: Sequence[float]
+) -> tuple[Interval, float]:
+    """A − B of two runs' figure with its interval over their paired draws (the same
+    resamples, in order), and the share of draws in which it is above zero."""
+    diffs = [x - y for x, y in zip(draws_a, draws_b, strict=True)]
+    return interval(a - b, diffs), sum(d > 0 for d in diffs) / len(diffs)
+
+
 def resamples(groups: Mapping[str, Sequence[T]], samples: int, seed: int = 0) -> Iterator[list[T]]:
     """`samples` resamples of the groups (events) drawn with replacement, each as the
     members of the groups drawn, in draw order; the same `seed` gives the same draws."""
@@ -173,9 +182,9 @@ def report(
         lines.append(f"{name}: " + " · ".join(parts))
     if len(runs) == 2:
         for k, label in enumerate(labels):
-            diffs = [a[k] - b[k] for a, b in zip(draws[0], draws[1], strict=True)]
-            above = sum(d > 0 for d in diffs) / len(diffs)
-            spread = interval(points[0][k] - points[1][k], diffs)
+            spread, above = paired_difference(
+                points[0][k], points[1][k], [d[k] for d in draws[0]], [d[k] for d in draws[1]]
+            )
             shown = spread.as_count() if k == 2 else str(spread)
             lines.append(f"{names[0]} − {names[1]}, {label}: {shown} · above zero in {above:.0%}")
     return lines

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from bench.eval_noise import Interval, interval, resamples
+from bench.eval_noise import Interval, interval, paired_difference, resamples
 from watcher.classify.engine import Classifier
 from watcher.config import load_config
 from watcher.domain.items import Signal
@@ -424,14 +424,15 @@ def paired_differences(
     ]
     out = []
     for k, name in enumerate(FIGURES):
-        diffs = [a[k] - b[k] for a, b in draws]
+        drawn_a, drawn_b = [a[k] for a, _ in draws], [b[k] for _, b in draws]
+        difference, above = paired_difference(points[0][k], points[1][k], drawn_a, drawn_b)
         out.append(
             PairedDifference(
                 name,
-                interval(points[0][k], [a[k] for a, _ in draws]),
-                interval(points[1][k], [b[k] for _, b in draws]),
-                interval(points[0][k] - points[1][k], diffs),
-                sum(d > 0 for d in diffs) / len(diffs),
+                interval(points[0][k], drawn_a),
+                interval(points[1][k], drawn_b),
+                difference,
+                above,
             )
         )
     return out
