@@ -43,7 +43,6 @@ from watcher.notify.channels.mail.headers import (
     clean_title,
     list_headers,
     recipient,
-    recipient_address,
     reused_header,
 )
 from watcher.notify.channels.mail.mime import Assembled, Part, assemble, encode_text, wordwrap
@@ -184,20 +183,13 @@ def outgoing(
     assembled: Assembled, message_id: str, config: MailSettings, subscriber: Subscriber
 ) -> Outgoing:
     """`assembled` with its envelope: from `mail.sender`'s address, to the subscriber's."""
+    senders = getattr(reused_header("From", config.mail.sender), "addresses", ())
     return Outgoing(
         message_id=message_id,
-        sender=_sender_address(config.mail.sender),
-        recipients=(recipient_address(subscriber),),
+        sender=senders[0].addr_spec if senders else "",
+        recipients=(recipient(subscriber).addr_spec,),
         data=assembled.data,
     )
-
-
-@functools.lru_cache(maxsize=64)
-def _sender_address(sender: str) -> str:
-    """The envelope sender: the address of `mail.sender` ("" if it has none), worked out
-    once per sender, not once per email."""
-    senders = getattr(reused_header("From", sender), "addresses", ())
-    return senders[0].addr_spec if senders else ""
 
 
 def assemble_alert(

@@ -177,17 +177,6 @@ def recipient(subscriber: Subscriber) -> Address:
     return _recipient(subscriber.name, subscriber.address)
 
 
-def recipient_address(subscriber: Subscriber) -> str:
-    """The envelope recipient: `recipient(subscriber).addr_spec`, worked out once per
-    subscriber, not once per email."""
-    return _recipient_address(subscriber.name, subscriber.address)
-
-
-@functools.lru_cache(maxsize=1024)
-def _recipient_address(name: str, address: str) -> str:
-    return _recipient(name, address).addr_spec
-
-
 @functools.lru_cache(maxsize=1024)
 def _recipient(name: str, address: str) -> Address:
     """`recipient`, built once per subscriber (an `Address` is immutable)."""
