@@ -80,21 +80,11 @@ class ScriptedHandler:
     peers: list[Any] = field(default_factory=list)  # the client end of each message's connection
     data_replies: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
-    refuse_mail: dict[str, str] = field(default_factory=dict)  # MAIL FROM address → reply
     go_on: threading.Event = field(default_factory=threading.Event)
     received: threading.Event = field(default_factory=threading.Event)
     logins: list[str] = field(default_factory=list)
     fail_after: int | None = None
     listener: Any = None  # the asyncio server, closed by `fail_after`
-
-    async def handle_MAIL(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address.lower() in self.refuse_mail:
-            return self.refuse_mail[address.lower()]
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any

@@ -17,7 +17,7 @@ from watcher.cli import app
 from watcher.config import WatcherConfig
 from watcher.config.load import load_config
 from watcher.domain.errors import ConfigError, TransientDeliveryError
-from watcher.notify.channels.mail.transport import SmtpTransport, envelope_command
+from watcher.notify.channels.mail.transport import SmtpTransport
 from watcher.notify.pace import Pacer
 
 MakeConfig = Callable[..., WatcherConfig]
@@ -260,41 +260,3 @@ async def test_the_relay_is_told_each_alerts_true_size(
     [options] = mail_server.handler.mail_options
     [raw] = mail_server.handler.raw
     assert options == [f"SIZE={len(raw)}"]
-
-
-async def test_envelope_commands_say_and_raise_what_mail_and_rcpt_do(
-    mail_server: MailServer,
-) -> None:
-    """MAIL and RCPT with a once-quoted address: aiosmtplib's replies, refusals and errors."""
-    import aiosmtplib
-
-    mail_server.handler.refuse_mail["bounce@example.com"] = "553 5.7.1 sender not allowed"
-    mail_server.handler.refuse_rcpt["gone@example.com"] = "550 5.1.1 no such user"
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=mail_server.port, timeout=5)
-    await client.connect()
-    try:
-        await client.ehlo()
-        refusals = [("MAIL", "Bounce <bounce@example.com>"), ("RCPT", "gone@example.com")]
-        for verb, address in refusals:
-            if verb == "RCPT":  # within a transaction, so that the refusal is the address's
-                sent = await envelope_command(
-                    client, "MAIL", "Watch <watch@example.com>", ["SIZE=10"]
-                )
-                assert sent.code == 250
-            method = client.mail if verb == "MAIL" else client.rcpt
-            with pytest.raises(aiosmtplib.SMTPResponseException) as theirs:
-                await method(address)
-            with pytest.raises(aiosmtplib.SMTPResponseException) as ours:
-                await envelope_command(client, verb, address)
-            assert type(ours.value) is type(theirs.value)
-            assert ours.value.args == theirs.value.args
-            assert (ours.value.code, verb) in {(553, "MAIL"), (550, "RCPT")}
-        for _ in range(2):  # the second time past the cached quoting: raised again
-            with pytest.raises(UnicodeEncodeError, match="ascii"):
-                await envelope_command(client, "RCPT", "zoë@example.com")
-        assert (await envelope_command(client, "RCPT", "analyst@example.com")).code == 250
-        await client.data(b"Subject: x\r\n\r\nbody\r\n")
-    finally:
-        await client.quit()
-    assert mail_server.handler.envelopes[-1] == ("watch@example.com", ["analyst@example.com"])
-    assert mail_server.handler.mail_options[-1] == ["SIZE=10"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -252,9 +251,7 @@ async def mail_transaction(
     envelope is reset (RSET). The one difference is the SIZE declared to a server that
     asks for it: counted from the bytes (`wire_size`) instead of converting the whole
     message's line endings once more only to measure it (`sendmail` converts twice, for
-    the size and for the data); and MAIL and RCPT are written as `mail` and `rcpt`
-    write them (`envelope_command`), with each address quoted once per process
-    instead of parsed again for every email.
+    the size and for the data).
     """
     import aiosmtplib
 
@@ -262,10 +259,10 @@ async def mail_transaction(
     try:
         await _greeted(client)  # the server's extensions (SIZE) are known after EHLO
         options = [f"size={wire_size(data)}"] if client.supports_extension("size") else []
-        await envelope_command(client, "MAIL", sender, options)
+        await client.mail(sender, options=options)
         for address in recipients:
             try:
-                await envelope_command(client, "RCPT", address)
+                await client.rcpt(address)
             except aiosmtplib.SMTPRecipientRefused as exc:
                 refused.append(exc)
         if len(refused) == len(recipients):
@@ -279,40 +276,6 @@ async def mail_transaction(
         raise
     errors = {r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in refused}
     return errors, response.message
-
-
-async def envelope_command(
-    client: aiosmtplib.SMTP, verb: str, address: str, options: Sequence[str] = ()
-) -> aiosmtplib.SMTPResponse:
-    """`client.mail(address, options=options)` (verb MAIL) or `client.rcpt(address)`
-    (RCPT) on a greeted session: the same command line, the same exceptions.
-
-    The address is quoted as those methods quote it (`quoted_address`), once per process:
-    a round sends every email from one sender to a few subscribers.
-    """
-    import aiosmtplib
-
-    mail = verb == "MAIL"
-    prefix = b"FROM:" if mail else b"TO:"
-    line = [prefix + quoted_address(address), *(option.encode("ascii") for option in options)]
-    response = await client.execute_command(verb.encode("ascii"), *line)
-    if mail and response.code != aiosmtplib.SMTPStatus.completed:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, address)
-    if not mail and response.code not in (
-        aiosmtplib.SMTPStatus.completed,
-        aiosmtplib.SMTPStatus.will_forward,
-    ):
-        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
-    return response
-
-
-@functools.lru_cache(maxsize=256)
-def quoted_address(address: str) -> bytes:
-    """`<address>` as aiosmtplib's `mail` and `rcpt` put it on the command line (ASCII);
-    `ValueError` for an address they would refuse (not cached: raised at every call)."""
-    from aiosmtplib.email import quote_address
-
-    return quote_address(address).encode("ascii")
 
 
 async def _greeted(client: aiosmtplib.SMTP) -> None:
