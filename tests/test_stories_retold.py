@@ -1,4 +1,5 @@
-"""One event retold: a quarter of the words and an actor in common, nothing contradicting.
+"""One event retold: a quarter of the words and an actor in common, nothing contradicting;
+one event in two scripts: a shared day found through one script key.
 
 The dev split of tests/data/stories/real held 69 pairs of one event (42 events) whose
 reports shared a fifth to three tenths of their content words and no day, figure or
@@ -10,16 +11,22 @@ fact by its words: it is sent as an account in other words.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from watcher.domain.stories import (
+    MIN_SHARED_KEYS,
     RETOLD,
     REWRITE,
     Candidate,
     Sketch,
     best_story,
     contradictions,
+    filing_keys,
+    index_keys,
+    lookup_keys,
     same_story,
+    script_keys,
+    shortlist,
     similarity,
     sketch_text,
 )
@@ -113,3 +120,31 @@ def test_less_than_a_quarter_of_the_words_is_not_enough_with_actors_alone() -> N
     assert _overlap(first, later) < RETOLD
     assert not contradictions(first, later)
     assert not same_story(first, later)
+
+
+ZIMBABWE_EN = (
+    "Zimbabwe halts lithium concentrate exports",
+    "Zimbabwe has suspended all exports of raw minerals and lithium concentrates with"
+    " immediate effect, the mines ministry said on February 25, to tighten oversight of"
+    " the sector.",
+)
+ZIMBABWE_ZH = ("", "津巴布韦矿业部2月25日宣布立即暂停所有原矿及锂精矿出口,以加强矿产监管。")
+
+
+def test_one_shared_script_key_shortlists_a_report_in_the_other_script() -> None:
+    """A Chinese and an English report of one event that share one day, what happened
+    (a suspension of exports) and to whom (lithium, Zimbabwe) are one event by their
+    evidence (`_translated`); a script key counts as two keys, so the lookup compares
+    them in either order. A word key shared alone shortlists nothing."""
+    signals = [("export_control", "tightening")]
+    en = sketch_text(*ZIMBABWE_EN, date(2026, 2, 26), signals)
+    zh = sketch_text(*ZIMBABWE_ZH, date(2026, 2, 26), signals)
+    (en_filed, en_looked_up), (zh_filed, _) = script_keys(en), script_keys(zh)
+    assert len(en_looked_up & zh_filed) == 1  # February 25
+    assert len(index_keys(en) & index_keys(zh)) < MIN_SHARED_KEYS
+    assert same_story(en, zh)
+    assert shortlist(lookup_keys(zh), {key: [1] for key in filing_keys(en)}) == [1]
+    assert shortlist(lookup_keys(en), {key: [1] for key in filing_keys(zh)}) == [1]
+    word = min(index_keys(en))
+    assert shortlist([word], {word: [1]}) == []
+    assert not en_filed & en_looked_up

@@ -1006,13 +1006,19 @@ def shortlist(
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
     `postings` maps a key to the ids of the earlier items filed under it, each once
-    (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
-    the latest item first); each id once.
+    (missing: none). A script key (`script_keys`: a day, figure or number of a report
+    in another script) counts as `MIN_SHARED_KEYS` keys: a Chinese and an English report
+    of one event share hardly a word key, and one shared pinning fact with the same
+    signal about a shared actor is their evidence (`_translated`), which a shortlist
+    asking for two keys never let them be compared on. At most `SHORTLIST` ids, those
+    sharing the most keys first (ties: the latest item first); each id once.
     """
     # counted in one pass over every posting (about 130 ids a new item in the bench's
     # templated round), not key by key, the postings gathered by `map` (no Python step
     # per key when no key is hot: a lookup leaves hot keys out of its postings)
-    wanted = [key for key in keys if key not in hot] if hot else keys
+    wanted = [key for key in keys if key not in hot] if hot else list(keys)
+    # script keys are above every other key: counted once more each (MIN_SHARED_KEYS 2)
+    wanted += [key for key in wanted if key >= _SCRIPT_KEY]
     shared = Counter(itertools.chain.from_iterable(map(postings.get, wanted, itertools.repeat(()))))
     found = [(count, item_id) for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
     found.sort(reverse=True)
