@@ -565,6 +565,24 @@ def _path_option(name: str) -> Path | None:
     return Path(sys.argv[at])
 
 
+FLAGS = frozenset({"--dev", "--dev-errors", "--dev-all", "--noise", "-v"})
+PATH_OPTIONS = frozenset({"--save", "--against-saved"})
+
+
+def _check_options(args: list[str]) -> None:
+    """Refuse an option `main` does not know (`--help` among them), printing its
+    docstring: an unknown option must not fall through to the run that prints the
+    held-back split."""
+    at = 0
+    while at < len(args):
+        if args[at] in PATH_OPTIONS:
+            at += 2
+            continue
+        if args[at] not in FLAGS:
+            raise SystemExit(f"{main.__doc__}\nunknown option: {args[at]}")
+        at += 1
+
+
 def _compare(
     items: dict[str, RealItem],
     sketches: dict[str, Sketch],
@@ -609,6 +627,7 @@ def main() -> int:
     (`paired_differences`): aggregates only, so the held-back split can be compared
     under the set's rule. Either prints the pair figures alone.
     """
+    _check_options(sys.argv[1:])
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     if "--dev-errors" in sys.argv:  # the dev split's wrong decisions and why, alone

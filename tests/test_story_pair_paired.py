@@ -9,6 +9,7 @@ import pytest
 
 from bench.stories import (
     Outcome,
+    _check_options,
     decide,
     load_outcomes,
     paired_differences,
@@ -95,3 +96,13 @@ def test_a_swallowed_update_is_a_paired_missed_alert(real: Real) -> None:
     assert found["missed"].difference.point == 1.0
     assert found["missed"].difference.low >= 0.0
     assert found["missed"].a.point == found["missed"].b.point + 1
+
+
+def test_an_unknown_option_is_refused_before_any_split_is_scored() -> None:
+    """`--help` or a misspelt `--dev` stops with the usage instead of falling through
+    to the run that prints the held-back split; known options and their files pass."""
+    for wrong in (["--help"], ["--dve"], ["--dev", "-x"]):
+        with pytest.raises(SystemExit, match="unknown option"):
+            _check_options(wrong)
+    _check_options(["--dev", "-v", "--noise", "--save", "a.json", "--against-saved", "b.json"])
+    _check_options([])
