@@ -266,24 +266,27 @@ def _events_at(text: str, start: int, end: int, anchors: Sequence[tuple[int, int
     starts = set()
     for left, _ in anchors:
         starts.add(left)
-        low = max(start, left - 80)
-        leading = _LEADING_WORD.search(text, low, left + _LONGEST_LEADING)
+        leading = _LEADING_WORD.search(text, max(start, left - 80), left + _LONGEST_LEADING)
         if leading is None or leading.start() >= left:
             continue
-        before = [m.start() for m in _WORD_START.finditer(text, low, left)]
+        # the word starts from the first leading word on (`\b` reads the character before
+        # the search's start, so these are the word starts a search from further back
+        # finds there; those before it start no leading word)
+        before = [m.start() for m in _WORD_START.finditer(text, leading.start(), left)]
         starts.update(at for at in before[-LOOKBACK:] if text.startswith(_LEADING, at))
+    ordered = sorted(starts) if len(starts) > 1 else list(starts)
     events: list[Match] = []
     for pattern, label in ((_EN, EASING), (_EN_SIGN, SIGN)):
         reached = -1
-        for at in sorted(starts):
+        for at in ordered:
             if at < reached:
                 continue
             m = pattern.match(text, at, end)
             if m is not None:
                 reached = m.end()
                 if not _denied(text, start, at):
-                    events.append(Match(at, m.end(), label))
-    for at in sorted(starts):
+                    events.append(Match(at, reached, label))
+    for at in ordered:
         m = _EN_GRANTS.match(text, at, end)
         if m is not None and _grants_easing(text, start, end, m):
             events.append(Match(at, m.end(), EASING))
@@ -375,11 +378,6 @@ def _unread(
     return unread
 
 
-def trigger_concepts(hits: Sequence[Hit]) -> set[str]:
-    """The concepts the hits matched on, less their direction cues: what the signal names."""
-    return {span.label for h in hits for span in h.spans[: len(h.spans) - h.cues]}
-
-
 def easing_guard(
     hits: Sequence[Hit],
     lead: int,
@@ -403,24 +401,28 @@ def easing_guard(
     match concepts; `ongoing(i)` and `new_story(i)` as in `direction`."""
     # only a sentence holding an `ANCHOR` word and naming a concept of the rule can hold
     # the evidence: without one the tightening stands, whatever else the item says
-    named = trigger_concepts(hits)
+    # the concepts the hits matched on, less their direction cues: what the signal names
+    named = {span.label for h in hits for span in h.spans[: len(h.spans) - h.cues]}
     candidates = [
         index
         for index, held in anchored
-        if not (named.isdisjoint(held) and concepts.isdisjoint(held))
+        if not (concepts.isdisjoint(held) and named.isdisjoint(held))
     ]
     if not candidates:
         return None
-    if any(h.sentence < lead and h.refuted for h in hits):
-        return None  # a lead denying an easing ("stops approving licences") is the news
-    # an easing word the rule read as a tightening cue it negates ("no time frame has
-    # been given for the reopening", `not_easing`) is no evidence of easing
-    events = _unread(events, hits)
+    for h in hits:
+        if h.refuted and h.sentence < lead:
+            return None  # a lead denying an easing ("stops approving licences") is the news
     # the first sentence naming a concept of the rule that holds evidence of easing
+    read = events
     for index in candidates:
-        evidence = events(index)
-        if evidence:
-            break
+        if read(index):
+            # an easing word the rule read as a tightening cue it negates ("no time
+            # frame has been given for the reopening", `not_easing`) is no evidence
+            events = _unread(read, hits)
+            evidence = events(index)
+            if evidence:
+                break
     else:
         return None
     # the strongest evidence: a tightening reported in the lead, no easing there (only a

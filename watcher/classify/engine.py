@@ -362,7 +362,42 @@ class Classifier:
             )
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
+        # the easing guard reads only items holding a word of easing evidence (see `easing`)
+        guard = (
+            self._guard(item, text, folded, lowered, sentences, has_title)
+            if fired and ANCHOR in item.labels
+            else None
+        )
+        return [
+            self._signal(
+                name,
+                rule,
+                news,
+                text,
+                sentences,
+                entities,
+                has_title,
+                eased or name in body_eased,
+                easing,
+                guard,
+            )
+            for name, rule, news, eased in fired
+        ]
+
+    def _guard(
+        self,
+        item: _Sentences,
+        text: str,
+        folded: str,
+        lowered: str,
+        sentences: list[Sentence],
+        has_title: bool,
+    ) -> Callable[[list[Hit], str], tuple[Direction, Doubt | None] | None]:
+        """What the item's evidence of easing does to a tightening of a rule's hits (see
+        `easing.easing_guard`), each sentence read at most once. For an item holding an
+        `ANCHOR` word."""
         events: dict[int, list[Match]] = {}
+        occurrences, keys = item.occurrences, item.keys
 
         def events_of(index: int) -> list[Match]:
             """Sentence `index`'s easing events (see `easing`), worked out once."""
@@ -372,14 +407,15 @@ class Classifier:
                     easing_events(
                         lowered,
                         *sentences[index],
-                        [(s, e) for s, e, labels in item.occurrences[index] if ANCHOR in labels],
+                        [(s, e) for s, e, labels in occurrences[index] if ANCHOR in labels],
                     )
-                    if ANCHOR in item.keys[index]
+                    if ANCHOR in keys[index]
                     else []
                 )
             return found
 
-        anchored: list[list[tuple[int, set[str]]]] = []  # the sentences with an anchor word
+        anchored = [(i, k) for i, k in enumerate(keys) if ANCHOR in k]
+        lead = lead_end(has_title)
 
         def earlier(i: int) -> bool:
             return dates_earlier(lowered, *sentences[i])
@@ -402,15 +438,10 @@ class Classifier:
             return NEW_STORY.match(text, sentences[i].start) is not None
 
         def guard(hits: list[Hit], name: str) -> tuple[Direction, Doubt | None] | None:
-            """What the item's evidence of easing does to a tightening of these hits."""
-            if ANCHOR not in item.labels:
-                return None  # no word of easing evidence anywhere (see `easing`)
-            if not anchored:
-                anchored.append([(i, k) for i, k in enumerate(item.keys) if ANCHOR in k])
             return easing_guard(
                 hits,
-                lead_end(has_title),
-                anchored[0],
+                lead,
+                anchored,
                 events_of,
                 earlier,
                 new_measure,
@@ -419,21 +450,7 @@ class Classifier:
                 new_story=new_story,
             )
 
-        return [
-            self._signal(
-                name,
-                rule,
-                news,
-                text,
-                sentences,
-                entities,
-                has_title,
-                eased or name in body_eased,
-                easing,
-                guard,
-            )
-            for name, rule, news, eased in fired
-        ]
+        return guard
 
     def _signal(
         self,
