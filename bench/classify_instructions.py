@@ -27,11 +27,14 @@ import sys
 from bench.bench_classify import MIXES, build_items
 from watcher.classify.engine import Classifier
 from watcher.config.load import load_config
-count = int(sys.argv[1])
+count, settle = int(sys.argv[1]), sys.argv[2] == "settle"
 classifier = Classifier.from_config(load_config("config/watcher.yaml"))
 warm = build_items(50)
 for title, body in warm:
     classifier.classify(title, body)
+if settle:
+    from watcher.ops.memory import settle_start_up
+    settle_start_up()
 for _, share in MIXES:
     items = build_items(max(count, 1), signal_share=share)[:count]
     for title, body in items:
@@ -40,7 +43,7 @@ for _, share in MIXES:
 _TOTAL = re.compile(r"Collected\s*:\s*(\d+)")
 
 
-def instructions(tree: Path, items: int) -> int:
+def instructions(tree: Path, items: int, *, settle: bool = True) -> int:
     """Callgrind's instruction count of the child classifying `items` items per mix."""
     python = tree / ".venv" / "bin" / "python"
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
@@ -55,6 +58,7 @@ def instructions(tree: Path, items: int) -> int:
                 "-c",
                 _CHILD,
                 str(items),
+                "settle" if settle else "unsettled",
             ],
             cwd=tree,
             env=env,
@@ -68,7 +72,7 @@ def instructions(tree: Path, items: int) -> int:
         return int(found.group(1))
 
 
-def classification_instructions(tree: Path, items: int) -> int:
+def classification_instructions(tree: Path, items: int, *, settle: bool = True) -> int:
     """Instructions of classifying `items` items per mix, start-up subtracted."""
     subprocess.run(
         [str(tree / ".venv" / "bin" / "python"), "-m", "compileall", "-q", "watcher", "bench"],
@@ -76,7 +80,7 @@ def classification_instructions(tree: Path, items: int) -> int:
         env={**os.environ, "PYTHONPATH": str(tree)},
         check=True,
     )
-    return instructions(tree, items) - instructions(tree, 0)
+    return instructions(tree, items, settle=settle) - instructions(tree, 0, settle=settle)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,9 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--a", type=Path, required=True, help="the reference tree")
     parser.add_argument("--b", type=Path, required=True, help="the tree compared with it")
     parser.add_argument("--items", type=int, default=1_000, help="items per mix")
+    parser.add_argument(
+        "--unsettled", action="store_true", help="leave the cyclic collector as it starts"
+    )
     args = parser.parse_args(argv)
-    a = classification_instructions(args.a.resolve(), args.items)
-    b = classification_instructions(args.b.resolve(), args.items)
+    settle = not args.unsettled
+    a = classification_instructions(args.a.resolve(), args.items, settle=settle)
+    b = classification_instructions(args.b.resolve(), args.items, settle=settle)
     print(f"a {args.a}: {a:,} instructions for {args.items:,} items per mix")
     print(f"b {args.b}: {b:,} instructions")
     print(f"b / a = {b / a:.4f}")
