@@ -65,7 +65,6 @@ _FLAGS = bytes(
 _ASCII_START = re.compile(r"[\x00-\x7f]*")
 _ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
 _ASCII_INSIDE = re.compile(r"(?<=[^\x00-\x7f])[\x00-\x7f]+(?=[^\x00-\x7f])")
-_LABELS = itemgetter(2)  # an occurrence's labels
 _JOIN = 8  # ASCII characters between two runs of other ones that `_OtherKeys` scans over
 _CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -312,23 +311,18 @@ class TermMatcher:
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
-                sides, firsts = self._sides, self._by_first.keys()
+                sides = self._sides
                 for index, labels in enumerate(keys):
                     if not sides.isdisjoint(labels):
-                        here = sides.intersection(labels)
-                        labels -= here
-                        # no `A ... B` term can join without its first side
-                        if not firsts.isdisjoint(here):
-                            self._join_gaps(folded, found[index], labels, here)
+                        self._join_gaps(folded, found[index], labels)
         return found, keys
 
-    def _join_gaps(
-        self, folded: str, found: list[Occurrence], labels: set[str], here: set[str]
-    ) -> None:
+    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
         """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
-        words in the same clause) to `found` and their labels to `labels`; `here` is the
-        sides' labels the sentence held (the caller has taken them out of `labels`). The
-        side matches stay in `found` under their internal labels (`is_side` tells them)."""
+        words in the same clause) and take the sides' labels out of `labels`; the side
+        matches stay in `found` under their internal labels (`is_side` tells them)."""
+        here = self._sides.intersection(labels)
+        labels -= here
         by_first = self._by_first
         present = [
             gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
@@ -517,11 +511,7 @@ def _scan_into(
     index = 0
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
-    here = found[0]
-    add = here.append
-    # a sentence's labels are added from its new occurrences when the scan leaves it:
-    # one `set.update` a sentence rather than one an occurrence
-    first = len(here)
+    add, update = found[0].append, keys[0].update
     for last, (length, left_bound, right_bound, labels, wild) in matches:
         start = last + 1 - length
         if left_bound:
@@ -540,16 +530,11 @@ def _scan_into(
                 if stop - end > ending:
                     continue  # another word: `cap*` is not "capacity", `ceas*` not "ceasefire"
         if last >= next_start:
-            if len(here) > first:
-                keys[index].update(*map(_LABELS, here[first:]))
             while last >= next_start:
                 index += 1
                 next_start = sentences[index + 1][0] if index + 1 < count else size + 1
             sentence_start, sentence_end = sentences[index]
-            here = found[index]
-            add = here.append
-            first = len(here)
+            add, update = found[index].append, keys[index].update
         if sentence_start <= start and stop <= sentence_end:
             add((start, stop, labels))
-    if len(here) > first:
-        keys[index].update(*map(_LABELS, here[first:]))
+            update(labels)
