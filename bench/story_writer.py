@@ -18,6 +18,7 @@ The figures are CPU seconds of one thread; the timers themselves cost a little.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import subprocess
 import sys
@@ -58,8 +59,69 @@ def _timed(owner: Any, name: str, parts: dict[str, float]) -> None:
     setattr(owner, name, timed)
 
 
+def _timed_statements(driver: Any, story_index: Any, parts: dict[str, float]) -> None:
+    """Add the thread CPU of each of `story_index`'s statements (`Driver.fetch` and
+    `execute_rows` of the module's upper-case statements) to `parts["sql NAME"]`."""
+    names = {
+        id(value): name
+        for name, value in vars(story_index).items()
+        if name.isupper() and hasattr(value, "compile")
+    }
+    for method in ("fetch", "execute_rows", "execute_many"):
+        original: Callable[..., Any] = getattr(driver, method)
+
+        def timed(self: Any, statement: Any, *args: Any, _original: Any = original) -> Any:
+            began = time.thread_time()
+            try:
+                return _original(self, statement, *args)
+            finally:
+                name = names.get(id(statement))
+                if name is not None:
+                    key = f"sql {name}"
+                    parts[key] = parts.get(key, 0.0) + time.thread_time() - began
+
+        setattr(driver, method, timed)
+
+
+def _profile_writer(threads: Any, scenarios: Any) -> None:
+    """cProfile the writer thread's transactions (`threads._transaction`) of the clustered
+    round ("default") and print its 30 costliest functions by own time when it ends: the
+    writer's own ranking, where a sampling profiler's (`--profile`) mixes every thread."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile(time.thread_time)
+    transaction: Callable[..., Any] = threads._transaction
+    on = [False]
+
+    def profiled(self: Any, work: Any) -> Any:
+        if not on[0]:
+            return transaction(self, work)
+        profile.enable()
+        try:
+            return transaction(self, work)
+        finally:
+            profile.disable()
+
+    threads._transaction = profiled
+    one_round = scenarios._round
+
+    async def measured(config: Any, profiler: Any = None) -> dict[str, Any]:
+        on[0] = config.polling.story_window.total_seconds() > 0
+        try:
+            result: dict[str, Any] = await one_round(config, profiler)
+        finally:
+            on[0] = False
+        return result
+
+    scenarios._round = measured
+    atexit.register(lambda: pstats.Stats(profile).sort_stats("tottime").print_stats(30))
+
+
 def worker(params_json: str, out: str) -> None:
     """In the worker process: the timers in place, then `stories_cold` as the bench runs it."""
+    from sqlalchemy.engine.default import DefaultDialect
+
     import bench.scenarios as scenarios
     import watcher.store.poll as poll
     import watcher.store.story_index as story_index
@@ -73,6 +135,8 @@ def worker(params_json: str, out: str) -> None:
     for name in _TIMED_INDEX:
         _timed(story_index, name, parts)
     _timed(Driver, "insert_ids", parts)
+    _timed_statements(Driver, story_index, parts)
+    _timed(DefaultDialect, "do_commit", parts)
     one_round = scenarios._round
 
     async def measured(config: Any, profiler: Any = None) -> dict[str, Any]:
@@ -82,6 +146,8 @@ def worker(params_json: str, out: str) -> None:
         return result
 
     scenarios._round = measured
+    if json.loads(params_json).get("writer_profile"):
+        _profile_writer(SqliteThreads, scenarios)
     sys.argv = [sys.argv[0], "stories_cold", params_json, out]
     scenarios.main()
 
@@ -94,6 +160,18 @@ def main(argv: list[str] | None = None) -> int:
         choices=("py-spy", "py-spy-gil", "pyinstrument"),
         help="profile each run's clustered round (`bench.profiling`) and print its ranking",
     )
+    parser.add_argument(
+        "--writer-profile",
+        action="store_true",
+        help="cProfile the writer thread's transactions of the clustered round and print"
+        " its ranking by own time (the timers above stay on)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each run's folder (databases, logs) under this new folder:"
+        " KEEP/run-N/default/ holds the clustered round's database",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -102,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     bench_args = parse_args(["--only", "stories"])
     with tempfile.TemporaryDirectory(prefix="story-writer-") as folder:
         tmp = Path(folder)
+        if args.keep is not None:
+            args.keep.mkdir(parents=True)
+            tmp = args.keep
         spec = _spec(bench_args, int(time.time()), n=bench_args.stories_n, template=True)
         with FarmProcess(spec, tmp / "farm.log") as farm:
             for index in range(args.runs):
@@ -113,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                     "index": index,
                     "workdir": str(workdir),
                     "profile": args.profile,
+                    "writer_profile": args.writer_profile,
                 }
                 out = tmp / f"result-{index + 1}.json"
                 command = [sys.executable, "-m", "bench.story_writer", "--worker"]
