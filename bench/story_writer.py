@@ -6,11 +6,14 @@ items save. This runs the same two rounds (`bench.scenarios.stories_cold`: the
 templated farm, clustering off and on) and reports, per round, the CPU the writer
 thread spent in its transactions (commits included, `time.thread_time`) and how much
 of it went to the story index's steps (`lookup` and the statements and functions under
-it, `file_keys`, the inserts), each summed over the round's polls.
+it, `file_keys`, the inserts), each summed over the round's polls, "sql NAME" the
+thread CPU of each `watcher.store.story_index` statement (its driver call: the
+database's work, and the binding and reading of rows) and `do_commit` the commits.
 
     python -m bench.story_writer            # one run: both rounds, off first
     python -m bench.story_writer --runs 3   # three, alternating which round goes first
     python -m bench.story_writer --profile py-spy-gil   # and the clustered round's ranking
+    python -m bench.story_writer --keep DIR  # keep the databases (`bench.same_db`)
 
 The figures are CPU seconds of one thread; the timers themselves cost a little.
 """
@@ -18,7 +21,6 @@ The figures are CPU seconds of one thread; the timers themselves cost a little.
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import subprocess
 import sys
@@ -83,41 +85,6 @@ def _timed_statements(driver: Any, story_index: Any, parts: dict[str, float]) ->
         setattr(driver, method, timed)
 
 
-def _profile_writer(threads: Any, scenarios: Any) -> None:
-    """cProfile the writer thread's transactions (`threads._transaction`) of the clustered
-    round ("default") and print its 30 costliest functions by own time when it ends: the
-    writer's own ranking, where a sampling profiler's (`--profile`) mixes every thread."""
-    import cProfile
-    import pstats
-
-    profile = cProfile.Profile(time.thread_time)
-    transaction: Callable[..., Any] = threads._transaction
-    on = [False]
-
-    def profiled(self: Any, work: Any) -> Any:
-        if not on[0]:
-            return transaction(self, work)
-        profile.enable()
-        try:
-            return transaction(self, work)
-        finally:
-            profile.disable()
-
-    threads._transaction = profiled
-    one_round = scenarios._round
-
-    async def measured(config: Any, profiler: Any = None) -> dict[str, Any]:
-        on[0] = config.polling.story_window.total_seconds() > 0
-        try:
-            result: dict[str, Any] = await one_round(config, profiler)
-        finally:
-            on[0] = False
-        return result
-
-    scenarios._round = measured
-    atexit.register(lambda: pstats.Stats(profile).sort_stats("tottime").print_stats(30))
-
-
 def worker(params_json: str, out: str) -> None:
     """In the worker process: the timers in place, then `stories_cold` as the bench runs it."""
     from sqlalchemy.engine.default import DefaultDialect
@@ -146,8 +113,6 @@ def worker(params_json: str, out: str) -> None:
         return result
 
     scenarios._round = measured
-    if json.loads(params_json).get("writer_profile"):
-        _profile_writer(SqliteThreads, scenarios)
     sys.argv = [sys.argv[0], "stories_cold", params_json, out]
     scenarios.main()
 
@@ -159,12 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         choices=("py-spy", "py-spy-gil", "pyinstrument"),
         help="profile each run's clustered round (`bench.profiling`) and print its ranking",
-    )
-    parser.add_argument(
-        "--writer-profile",
-        action="store_true",
-        help="cProfile the writer thread's transactions of the clustered round and print"
-        " its ranking by own time (the timers above stay on)",
     )
     parser.add_argument(
         "--keep",
@@ -194,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
                     "index": index,
                     "workdir": str(workdir),
                     "profile": args.profile,
-                    "writer_profile": args.writer_profile,
                 }
                 out = tmp / f"result-{index + 1}.json"
                 command = [sys.executable, "-m", "bench.story_writer", "--worker"]
