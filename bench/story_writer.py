@@ -6,11 +6,14 @@ items save. This runs the same two rounds (`bench.scenarios.stories_cold`: the
 templated farm, clustering off and on) and reports, per round, the CPU the writer
 thread spent in its transactions (commits included, `time.thread_time`) and how much
 of it went to the story index's steps (`lookup` and the statements and functions under
-it, `file_keys`, the inserts), each summed over the round's polls.
+it, `file_keys`, the inserts), each summed over the round's polls, "sql NAME" the
+thread CPU of each `watcher.store.story_index` statement (its driver call: the
+database's work, and the binding and reading of rows) and `do_commit` the commits.
 
     python -m bench.story_writer            # one run: both rounds, off first
     python -m bench.story_writer --runs 3   # three, alternating which round goes first
     python -m bench.story_writer --profile py-spy-gil   # and the clustered round's ranking
+    python -m bench.story_writer --keep DIR  # keep the databases (`bench.same_db`)
 
 The figures are CPU seconds of one thread; the timers themselves cost a little.
 """
@@ -58,8 +61,34 @@ def _timed(owner: Any, name: str, parts: dict[str, float]) -> None:
     setattr(owner, name, timed)
 
 
+def _timed_statements(driver: Any, story_index: Any, parts: dict[str, float]) -> None:
+    """Add the thread CPU of each of `story_index`'s statements (`Driver.fetch` and
+    `execute_rows` of the module's upper-case statements) to `parts["sql NAME"]`."""
+    names = {
+        id(value): name
+        for name, value in vars(story_index).items()
+        if name.isupper() and hasattr(value, "compile")
+    }
+    for method in ("fetch", "execute_rows", "execute_many"):
+        original: Callable[..., Any] = getattr(driver, method)
+
+        def timed(self: Any, statement: Any, *args: Any, _original: Any = original) -> Any:
+            began = time.thread_time()
+            try:
+                return _original(self, statement, *args)
+            finally:
+                name = names.get(id(statement))
+                if name is not None:
+                    key = f"sql {name}"
+                    parts[key] = parts.get(key, 0.0) + time.thread_time() - began
+
+        setattr(driver, method, timed)
+
+
 def worker(params_json: str, out: str) -> None:
     """In the worker process: the timers in place, then `stories_cold` as the bench runs it."""
+    from sqlalchemy.engine.default import DefaultDialect
+
     import bench.scenarios as scenarios
     import watcher.store.poll as poll
     import watcher.store.story_index as story_index
@@ -73,6 +102,8 @@ def worker(params_json: str, out: str) -> None:
     for name in _TIMED_INDEX:
         _timed(story_index, name, parts)
     _timed(Driver, "insert_ids", parts)
+    _timed_statements(Driver, story_index, parts)
+    _timed(DefaultDialect, "do_commit", parts)
     one_round = scenarios._round
 
     async def measured(config: Any, profiler: Any = None) -> dict[str, Any]:
@@ -94,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("py-spy", "py-spy-gil", "pyinstrument"),
         help="profile each run's clustered round (`bench.profiling`) and print its ranking",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each run's folder (databases, logs) under this new folder:"
+        " KEEP/run-N/default/ holds the clustered round's database",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -102,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     bench_args = parse_args(["--only", "stories"])
     with tempfile.TemporaryDirectory(prefix="story-writer-") as folder:
         tmp = Path(folder)
+        if args.keep is not None:
+            args.keep.mkdir(parents=True)
+            tmp = args.keep
         spec = _spec(bench_args, int(time.time()), n=bench_args.stories_n, template=True)
         with FarmProcess(spec, tmp / "farm.log") as farm:
             for index in range(args.runs):
