@@ -14,17 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Integer,
-    String,
-    bindparam,
-    cast,
-    func,
-    insert,
-    select,
-    type_coerce,
-)
+from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select, type_coerce
 from sqlalchemy.sql.base import Executable
 
 from watcher.domain.stories import (
@@ -95,14 +85,6 @@ KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
     HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
     HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
 )
-# the first `limit` hot keys, each with whether it is still hot: while the table holds
-# fewer rows than a poll asks keys (204 hot keys against 700 keys a poll in the bench's
-# templated round), one scan of it answers `KNOWN_HOT` for every key at once, where the
-# IN list cost a bound parameter and a seek per key asked
-HOT_ROWS = select(
-    HOT_STORY_KEYS.c.key,
-    type_coerce(HOT_STORY_KEYS.c.marked_at >= bindparam("since"), Integer()),
-).limit(bindparam("limit"))
 # The key of an item's head row: filed with its story keys, never looked up as one (story
 # keys are 32-bit hashes and `script_keys` above 2**60), it carries the item's story,
 # date and bar mask (`watcher.domain.stories.bar_mask`). A lookup reads the head rows of
@@ -352,17 +334,6 @@ _FACT = 2**32 - 1  # the fact's bits of a script key
 
 
 def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
-    """The keys of `keys` marked hot at `since` or later (`HOT_STORY_KEYS`).
-
-    Read from the whole table when it holds no more rows than `keys` (one scan, as many
-    rows as keys at most: `HOT_ROWS`), else asked key by key (`KNOWN_HOT`); the same
-    keys either way."""
-    if not keys:
-        return []
-    rows = driver.fetch(HOT_ROWS, {"since": since, "limit": len(keys) + 1})
-    if len(rows) <= len(keys):  # the whole table
-        asked = set(keys)
-        return [key for key, hot in rows if hot and key in asked]
     found: list[int] = []
     for chunk in chunked(keys):
         found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
