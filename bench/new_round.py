@@ -1,7 +1,7 @@
 """The new-items round alone, repeated from one saved state: `python -m bench.new_round`.
 
-    python -m bench.new_round --a TREE [--b TREE] [--pairs 6] [--idle] [--spy OUT [--gil]
-        [--script FILE]] [--logs DIR] [--n 200] [--m 20] [--k 2] [--latency-ms 100]
+    python -m bench.new_round --a TREE [--b TREE] [--pairs 6] [--idle] [--spy OUT [--gil]]
+        [--script FILE] [--logs DIR] [--n 200] [--m 20] [--k 2] [--latency-ms 100]
 
 One farm (the peer's: N feeds x M supply-shock items, 100 ms latency) and one SMTP
 sink. Each tree runs the first round once in its own data folder, which is saved, then
@@ -13,9 +13,10 @@ median and range of wall and tree CPU are printed, each run measured as
 email once. With `--idle`, each tree's new round is followed by an idle one (all 304)
 and the idle CPU ratio is printed too. With `--spy OUT`, tree A's round runs once under
 `py-spy record --format raw --rate 200` instead (`--gil`: only the thread holding the
-GIL; `--script FILE`: `python FILE CONFIG` instead of the console script), its samples
-written to OUT. `--logs DIR` keeps every run's output (with `PYTHONPROFILEIMPORTTIME=1`
-set, the imports of each).
+GIL), its samples written to OUT. `--script FILE` runs `python FILE CONFIG` in the new
+rounds instead of the console script (a probe that wraps `watcher.ops.startup.start`).
+`--logs DIR` keeps every run's output (with `PYTHONPROFILEIMPORTTIME=1` set, the
+imports of each).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     p.add_argument(
         "--script",
         type=Path,
-        help="with --spy: run `python SCRIPT CONFIG` in the new round instead",
+        help="run `python SCRIPT CONFIG` in the new round instead of the console script",
     )
     p.add_argument("--idle", action="store_true", help="after each new round, an idle one")
     p.add_argument("--logs", type=Path, help="copy every run's log here (e.g. -X importtime)")
@@ -119,6 +120,9 @@ def main(argv: list[str]) -> int:
                     sink.reset()
                     command = [str(trees[name] / ".venv/bin/watcher"), "run", "--once",
                                "--config", str(config[name])]  # fmt: skip
+                    if args.script:
+                        command = [str(trees[name] / ".venv/bin/python"),
+                                   str(args.script.resolve()), str(config[name])]  # fmt: skip
                     run = measured(command, work, f"{name}-{index}", tree=trees[name])
                     counts = sink.snapshot()
                     ok = (counts.messages == expected and not counts.duplicate_message_ids
