@@ -16,29 +16,23 @@ on its first call. The service's own process builds it on its parse threads, whe
 first item needs classifying (a task that overruns there is re-run in a warm worker
 process): a round with nothing new (every source 304) never builds it nor imports the
 engine (measured: about 40 ms of CPU and 2 MB less). `classifier_for` builds at most
-one per digest, under a lock. With `Rules.cache` set (`Runtime` sets it to
-`<data_dir>/cache`), it first loads the warm classifier an earlier `run --once` process
-saved (`save_built`, `watcher.service.classifier_cache`): about 35 ms of CPU instead of
-about 0.27 s for the build and the first item's one-off costs.
+one per digest, under a lock.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.classify.lint import log_rule_warnings
 from watcher.config import WatcherConfig
 from watcher.domain.items import Signal
 from watcher.domain.stories import index_keys, sketch_text
-from watcher.service import classifier_cache
 from watcher.store.sketch_bytes import SketchBytes
 
 if TYPE_CHECKING:
@@ -47,25 +41,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """The classification rules of a config, ready to send to a worker.
-
-    `cache` is the folder of cached classifiers (`watcher.service.classifier_cache`), or
-    None to build the classifier every time; `content` (set with `cache`) a digest of the
-    rules that every process computes alike, which `digest` is not (the pickled payload's
-    bytes vary with the process's string hashing): the cached file's key.
-    """
+    """The classification rules of a config, ready to send to a worker."""
 
     digest: str
     payload: bytes
-    cache: Path | None = None
-    content: str = ""
 
     @classmethod
-    def from_config(
-        cls, config: WatcherConfig, *, warn: bool = True, cache: Path | None = None
-    ) -> Rules:
+    def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Rules:
         """The rules (concepts and signals) of a validated config; logs the rules'
-        warnings unless `warn` is False. `cache`: see the class.
+        warnings unless `warn` is False.
 
         Builds no classifier: loading the config has checked every term and every concept
         a rule names (`watcher.config.references`), which is all a build could refuse, so
@@ -74,12 +58,7 @@ class Rules:
         payload = pickle.dumps((config.concepts, config.signals), protocol=pickle.HIGHEST_PROTOCOL)
         if warn:
             log_rule_warnings(config)
-        content = ""
-        if cache is not None:  # the config's JSON form: no sets, keys sorted
-            rules = config.model_dump(mode="json", include={"concepts", "signals"})
-            text = json.dumps(rules, sort_keys=True, ensure_ascii=False)
-            content = hashlib.sha256(text.encode()).hexdigest()
-        return cls(hashlib.sha256(payload).hexdigest(), payload, cache, content)
+        return cls(hashlib.sha256(payload).hexdigest(), payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +82,12 @@ class Analysis:
 _classifiers: dict[str, Classifier] = {}
 _classifiers_lock = threading.Lock()
 _KEEP = 2
-# digests of the classifiers this process built (not loaded from the cache)
-_built: set[str] = set()
 
 
 def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) -> Classifier:
     """This process's classifier for `rules`, built once (by `build`, else from the payload).
 
-    Threads asking at once for rules not built yet wait for the one build. Without
-    `build`, a classifier cached in `rules.cache` is loaded instead when there is one.
+    Threads asking at once for rules not built yet wait for the one build.
     """
     classifier = _classifiers.get(rules.digest)
     if classifier is not None:
@@ -122,36 +98,14 @@ def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) 
             if build is None:
                 from watcher.classify.engine import Classifier  # not on a round with no item
 
-                if rules.cache is not None:
-                    classifier = classifier_cache.load(rules.cache, rules.content)
-                if classifier is None:
-                    concepts, signals = pickle.loads(rules.payload)
-                    classifier = Classifier(concepts, signals)
-                    _built.add(rules.digest)
+                concepts, signals = pickle.loads(rules.payload)
+                classifier = Classifier(concepts, signals)
             else:
                 classifier = build()
             while len(_classifiers) >= _KEEP:
-                _built.discard(next(iter(_classifiers)))
                 del _classifiers[next(iter(_classifiers))]
             _classifiers[rules.digest] = classifier
     return classifier
-
-
-def save_built(rules: Rules) -> None:
-    """Cache the classifier this process built for `rules` (`classifier_cache.save`).
-
-    Only when nothing classifies meanwhile: `run_once` calls it once its round's polls
-    have all ended. Does nothing without `rules.cache`, or when this process did not
-    build the classifier (it loaded it, or no item needed one).
-    """
-    if rules.cache is None:
-        return
-    with _classifiers_lock:
-        classifier = _classifiers.get(rules.digest)
-        if classifier is None or rules.digest not in _built:
-            return
-        classifier_cache.save(rules.cache, rules.content, classifier)
-        _built.discard(rules.digest)
 
 
 def analyse(

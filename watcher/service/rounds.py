@@ -32,7 +32,6 @@ from watcher.domain.polling import schedule_key
 from watcher.notify.channel import Transport
 from watcher.notify.digest import produce_digests
 from watcher.notify.dispatch import DispatchReport, dispatch_alert_rounds, dispatch_pass
-from watcher.service.analysis import save_built
 from watcher.service.pipeline import PollReport, poll_source, record_poll_failure
 from watcher.service.runtime import Runtime
 from watcher.store.due import sync_sources
@@ -128,15 +127,11 @@ async def run_once(config: WatcherConfig, advance: Callable[[int], None] | None 
 
     Alerts go out as their polls queue them, over the run's transports (for email up to
     `dispatcher.connections` SMTP connections), while the other polls go on; digests and
-    admin notices once every poll has ended. A classifier the round built is then
-    cached for the next process (`watcher.service.analysis.save_built`).
+    admin notices once every poll has ended.
     `advance(1)` is called as each source's poll ends (for a progress bar).
     """
     async with Runtime(config) as rt:
-        code = await one_round(rt, advance)
-        # every poll has ended: nothing classifies while the classifier is pickled
-        save_built(rt.rules)
-        return code
+        return await one_round(rt, advance)
 
 
 async def one_round(rt: Runtime, advance: Callable[[int], None] | None = None) -> int:

@@ -19,7 +19,6 @@ from watcher.notify.channel import Channel, ChannelKind, channels_for
 from watcher.notify.dispatch import Dispatcher
 from watcher.notify.pace import Pacer
 from watcher.ops.memory import limit_malloc_arenas
-from watcher.service import classifier_cache
 from watcher.service.analysis import Rules, sketching, warm_up
 from watcher.sources.http import Fetcher
 from watcher.store.db import Database, open_database
@@ -77,9 +76,7 @@ class Runtime:
 
     async def __aenter__(self) -> Self:
         limit_malloc_arenas()  # before the database and parser threads start
-        self.rules = Rules.from_config(
-            self.config, cache=classifier_cache.folder(self.config.data_dir)
-        )
+        self.rules = Rules.from_config(self.config)
         self.channels = channels_for(self.config, None, self.extra_channels)
         self.pacer = Pacer(self.config.dispatcher.rate_per_minute)
         # every poll in flight may hold a connection, plus the dispatcher and probes

@@ -9,7 +9,7 @@ then hands its SQL to the connection's DBAPI cursor: the parameters' own type
 converters run once per value that needs one, and rows come back as the driver's
 tuples, with the selected columns' converters applied.
 
-Private to the few store functions on a poll's hot path (`poll`, `lookup`, `story_index`,
+Private to the few store functions on a poll's hot path (`poll`, `story_index`,
 `source_state`); the rest of the store runs Core statements on the connection. Make a
 `Driver` of the connection `Database.run_write` or `run_read` hands its work, and use it
 inside that transaction only.

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
 from watcher.store.db import Database, chunked
-from watcher.store.driver import Driver
 from watcher.store.tables import ITEMS
 
 
@@ -32,33 +31,28 @@ class Known:
     by_link: dict[str, tuple[str, KnownItem]] = field(default_factory=dict)
 
 
-_i = ITEMS.c
-# built once: a poll's lookup binds its values (`Driver`), where building and caching a
-# Core statement per call was most of the lookup's time
-BY_IDENTITY = select(_i.identity, _i.id, _i.content_hash).where(
-    _i.source == bindparam("source"), _i.identity.in_(bindparam("values", expanding=True))
-)
-BY_LINK = (
-    select(_i.link, _i.identity, _i.id, _i.content_hash)
-    .where(_i.source == bindparam("source"), _i.link.in_(bindparam("values", expanding=True)))
-    .order_by(_i.id)
-)
-
-
 async def known(
     db: Database, source: str, identities: Sequence[str], links: Sequence[str] = ()
 ) -> Known:
     """The stored items of `source` among `identities`, and among `links`: one snapshot."""
+    i = ITEMS.c
 
     def read(connection: Connection) -> Known:
         found = Known()
-        driver = Driver(connection)
         for chunk in chunked(identities):
-            rows = driver.fetch(BY_IDENTITY, {"source": source, "values": chunk})
+            rows = connection.execute(
+                select(i.identity, i.id, i.content_hash).where(
+                    i.source == source, i.identity.in_(chunk)
+                )
+            )
             for identity, item_id, digest in rows:
                 found.items[identity] = KnownItem(item_id, digest)
         for chunk in chunked(links):
-            rows = driver.fetch(BY_LINK, {"source": source, "values": chunk})
+            rows = connection.execute(
+                select(i.link, i.identity, i.id, i.content_hash)
+                .where(i.source == source, i.link.in_(chunk))
+                .order_by(i.id)
+            )
             for link, identity, item_id, digest in rows:
                 if link is not None:
                     found.by_link.setdefault(link, (identity, KnownItem(item_id, digest)))
