@@ -1,4 +1,4 @@
-"""py-spy over one `watcher run --once` first round on the peer farm: `python -m bench.once_profile`.
+"""py-spy over `watcher run --once` rounds on the peer farm: `python -m bench.once_profile`.
 
     python -m bench.once_profile OUT_STEM [--tree TREE] [--n 200] [--m 20] [--gil]
         [--rate 250] [--rounds first]
@@ -28,6 +28,15 @@ from bench.feeds import FarmSpec
 from bench.once_ab import compile_tree
 from bench.profiling import format_ranking, rank_stacks, read_collapsed
 from bench.sink import SmtpSink
+
+
+def _run(command: list[str], cwd: Path, tree: Path) -> None:
+    """`command` in `cwd` with `tree` on `PYTHONPATH`, its output dropped; it must succeed."""
+    env = os.environ | {"PYTHONPATH": str(tree)}
+    subprocess.run(
+        command, cwd=cwd, env=env, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
@@ -69,9 +78,7 @@ def main(argv: list[str]) -> int:
                            str(config)]  # fmt: skip
                 sink.reset()
                 if round_ not in rounds:
-                    subprocess.run(watcher, cwd=workdir / "w", check=True,
-                                   env=os.environ | {"PYTHONPATH": str(tree)},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                    _run(watcher, workdir / "w", tree)
                     continue
                 raw = args.out.with_name(f"{args.out.name}-{round_}.collapsed.txt")
                 command = [
@@ -79,14 +86,14 @@ def main(argv: list[str]) -> int:
                     "--subprocesses", "--rate", str(args.rate), "--format", "raw",
                     "--output", str(raw), "--", *watcher,
                 ]  # fmt: skip
-                subprocess.run(command, cwd=workdir / "w", check=True,
-                               env=os.environ | {"PYTHONPATH": str(tree)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                _run(command, workdir / "w", tree)
                 counts = sink.snapshot()
                 text = format_ranking(rank_stacks(read_collapsed(raw)))
                 raw.with_name(raw.name.replace(".collapsed.txt", ".ranking.txt")).write_text(text)
-                print(f"== {round_}: emails {counts.messages}/{expected[round_]}, "
-                      f"duplicates {counts.duplicate_message_ids}")
+                print(
+                    f"== {round_}: emails {counts.messages}/{expected[round_]}, "
+                    f"duplicates {counts.duplicate_message_ids}"
+                )
                 print(text)
                 ok = ok and counts.messages == expected[round_]
     return 0 if ok else 1
