@@ -425,17 +425,43 @@ class Assembled:
         return self.data
 
 
+@dataclass(frozen=True, slots=True)
+class FoldedHeaders:
+    """Header lines written once for several messages: (name, value) each, as set, and
+    their bytes as `folded` writes them (a value with a line break is refused there)."""
+
+    headers: tuple[tuple[str, str], ...]
+    data: bytes
+
+    @classmethod
+    def of(cls, headers: Sequence[tuple[str, str, bool]]) -> FoldedHeaders:
+        """`headers` (name, value, reused) folded in order."""
+        return cls(
+            tuple((name, value) for name, value, _ in headers),
+            b"".join(folded(name, value, reused=reused) for name, value, reused in headers),
+        )
+
+
+NO_HEADERS = FoldedHeaders((), b"")
+
+
 def assemble(
-    headers: Sequence[tuple[str, str, bool]], parts: Sequence[Part], boundary: str
+    headers: Sequence[tuple[str, str, bool]],
+    parts: Sequence[Part],
+    boundary: str,
+    head: FoldedHeaders = NO_HEADERS,
 ) -> Assembled:
-    """A multipart/alternative message: `headers` (name, value, reused) then `parts`.
+    """A multipart/alternative message: `head`, then `headers` (name, value, reused), then
+    `parts`.
 
     MIME-Version and the Content-Type with `boundary` are added after `headers`; no
-    part's payload may contain `--boundary` (the caller picks the boundary).
+    part's payload may contain `--boundary` (the caller picks the boundary). The same
+    bytes as `assemble([*head's headers, *headers], ...)`.
     """
     content_type = f'multipart/alternative; boundary="{boundary}"'
     every = [*headers, ("MIME-Version", "1.0", True), ("Content-Type", content_type, True)]
-    out = [folded(name, value, reused=reused) for name, value, reused in every]
+    out = [head.data]
+    out += [folded(name, value, reused=reused) for name, value, reused in every]
     delimiter = b"--" + boundary.encode("ascii")
     for part in parts:
         out.append(CRLF + delimiter + CRLF)
@@ -445,7 +471,10 @@ def assemble(
         out.append(part.data)
     out.append(CRLF + delimiter + b"--" + CRLF)
     return Assembled(
-        tuple((name, value) for name, value, _ in every), tuple(parts), boundary, b"".join(out)
+        head.headers + tuple((name, value) for name, value, _ in every),
+        tuple(parts),
+        boundary,
+        b"".join(out),
     )
 
 

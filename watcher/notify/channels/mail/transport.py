@@ -251,14 +251,21 @@ async def mail_transaction(
     envelope is reset (RSET). The one difference is the SIZE declared to a server that
     asks for it: counted from the bytes (`wire_size`) instead of converting the whole
     message's line endings once more only to measure it (`sendmail` converts twice, for
-    the size and for the data).
+    the size and for the data). Data whose every line ends with CRLF, as the watcher's
+    own emails do, goes out through `send_transmitted`: the same bytes on the wire as
+    `client.data` sends, without its two regular-expression passes over the message.
     """
     import aiosmtplib
 
     refused: list[aiosmtplib.SMTPRecipientRefused] = []
     try:
         await _greeted(client)  # the server's extensions (SIZE) are known after EHLO
-        options = [f"size={wire_size(data)}"] if client.supports_extension("size") else []
+        transmitted = as_transmitted(data)
+        if client.supports_extension("size"):
+            size = len(data) if transmitted is not None else wire_size(data)
+            options = [f"size={size}"]
+        else:
+            options = []
         await client.mail(sender, options=options)
         for address in recipients:
             try:
@@ -267,7 +274,10 @@ async def mail_transaction(
                 refused.append(exc)
         if len(refused) == len(recipients):
             raise aiosmtplib.SMTPRecipientsRefused(refused)
-        response = await client.data(data)
+        if transmitted is None:
+            response = await client.data(data)
+        else:
+            response = await send_transmitted(client, transmitted)
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused, ValueError):
         # ValueError: an address aiosmtplib will not put on a command line (`sendmail`
         # checks every one before MAIL; here a recipient's check may follow it)
@@ -291,6 +301,61 @@ async def _greeted(client: aiosmtplib.SMTP) -> None:
         if not client.is_connected:
             raise
         await client.helo()
+
+
+def as_transmitted(data: bytes) -> bytes | None:
+    """`data` as aiosmtplib's DATA transmits it, when every line of `data` already ends
+    with CRLF (no lone CR or LF, and a CRLF at the end); None otherwise.
+
+    aiosmtplib converts every line ending to CRLF and doubles a period that starts a
+    line (RFC 5321's transparency: its `(?m)^\\.`, which begins a line at the start
+    and after each LF), then appends the end-of-data mark `.CRLF`. With every line
+    ended by CRLF already the conversion changes nothing, and the periods to double
+    are the first byte's and those after an LF: found with `bytes.replace` and
+    `bytes.count` instead of two regular-expression passes over the whole message,
+    which cost about a fifth of a millisecond per 9 KB alert.
+    """
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf or not data.endswith(b"\r\n"):
+        return None
+    stuffed = data.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    return stuffed + b".\r\n"
+
+
+async def send_transmitted(client: aiosmtplib.SMTP, transmitted: bytes) -> aiosmtplib.SMTPResponse:
+    """DATA, then `transmitted` (`as_transmitted`'s bytes) as they are: what aiosmtplib's
+    `SMTP.data` does after its own conversion, with the same outcomes.
+
+    DATA must be answered 354 and the message 250, else `SMTPDataError` with the reply;
+    a lost connection or a timeout closes the client (as `SMTP.data` does) and raises
+    `SMTPServerDisconnected` or `SMTPTimeoutError`. The connection must not carry another
+    command meanwhile: a `SmtpTransport` sends one email at a time on its connection.
+    Each reply is awaited right after its write, so aiosmtplib's protocol expects it
+    before it can arrive (`read_response` arms its reader).
+    """
+    import aiosmtplib
+
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    timeout = client.timeout
+    try:
+        if not protocol.is_connected:
+            raise aiosmtplib.SMTPServerDisconnected("Server not connected")
+        protocol.write(b"DATA\r\n")
+        start = await protocol.read_response(timeout=timeout)
+        if start.code != aiosmtplib.SMTPStatus.start_input:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol.write(transmitted)
+        response = await protocol.read_response(timeout=timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()
+        raise
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    return response
 
 
 def wire_size(data: bytes) -> int:
