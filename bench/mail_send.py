@@ -28,16 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.configs import bench_config
+from bench.sink import free_port
 
 CHUNK = 16
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def save(path: Path, n: int) -> None:
@@ -83,7 +77,7 @@ def main(argv: list[str]) -> int:
     if args.save:
         save(args.save, args.n)
         return 0
-    port = _free_port()
+    port = free_port()
     sink = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
          "-l", f"127.0.0.1:{port}"],

@@ -127,10 +127,10 @@ def measured(command: list[str], workdir: Path, label: str, tree: Path = ROOT) -
     """
     out = workdir / f"{label}.json"
     env = os.environ | {"PYTHONPATH": str(tree)}
-    tree = [sys.executable, "-m", "bench.treerun", str(out), "--", *command]
+    wrapped = [sys.executable, "-m", "bench.treerun", str(out), "--", *command]
     with (workdir / f"{label}.log").open("wb") as log:
         process = subprocess.Popen(
-            tree, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            wrapped, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         peak = 0

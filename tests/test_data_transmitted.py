@@ -10,6 +10,7 @@ whichever path the message takes, and refusals must come back as `sendmail`'s do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -73,12 +74,22 @@ async def raw_server() -> AsyncIterator[RawServer]:
         await listening.wait_closed()
 
 
-async def _session(server: RawServer, data: bytes, *, ours: bool) -> bytes:
-    """One connection sending `data` by `mail_transaction` (ours) or `sendmail`; its bytes
-    from MAIL on (EHLO names the client's host, the same either way)."""
+@contextlib.asynccontextmanager
+async def connected(server: RawServer) -> AsyncIterator[aiosmtplib.SMTP]:
+    """A client connected to `server`, closed however the block ends."""
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=server.port, timeout=5)
     await client.connect()
     try:
+        yield client
+    finally:
+        client.close()
+
+
+async def _session(server: RawServer, data: bytes, *, ours: bool) -> bytes:
+    """One connection sending `data` by `mail_transaction` (ours) or `sendmail`; its bytes
+    from MAIL on (EHLO names the client's host, the same either way). The server records
+    a line before it answers, so QUIT's answer means the session's bytes are all there."""
+    async with connected(server) as client:
         if ours:
             errors, reply = await mail_transaction(client, SENDER, [RECIPIENT], data)
             assert (errors, reply) == ({}, "2.0.0 queued")
@@ -86,9 +97,6 @@ async def _session(server: RawServer, data: bytes, *, ours: bool) -> bytes:
             errors2, reply2 = await client.sendmail(SENDER, [RECIPIENT], data)
             assert (errors2, reply2) == ({}, "2.0.0 queued")
         await client.quit()
-    finally:
-        client.close()
-    await asyncio.sleep(0.05)  # the server has read the QUIT
     sent = bytes(server.sessions[-1])
     return sent[sent.index(b"MAIL FROM") :]
 
@@ -153,21 +161,15 @@ def test_transmitted_bytes_are_aiosmtplibs_conversion() -> None:
 
 async def test_a_refused_data_command_raises_as_sendmail_does(raw_server: RawServer) -> None:
     raw_server.start_reply = b"451 4.3.0 try later"
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=raw_server.port, timeout=5)
-    await client.connect()
-    try:
+    async with connected(raw_server) as client:
         with pytest.raises(aiosmtplib.SMTPDataError) as caught:
             await mail_transaction(client, SENDER, [RECIPIENT], b"body\r\n")
         assert (caught.value.code, caught.value.message) == (451, "4.3.0 try later")
-    finally:
-        client.close()
 
 
 async def test_refused_content_raises_with_the_servers_reply(raw_server: RawServer) -> None:
     raw_server.data_reply = b"554 5.6.0 rejected"
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=raw_server.port, timeout=5)
-    await client.connect()
-    try:
+    async with connected(raw_server) as client:
         with pytest.raises(aiosmtplib.SMTPDataError) as caught:
             await mail_transaction(client, SENDER, [RECIPIENT], b"body\r\n")
         assert (caught.value.code, caught.value.message) == (554, "5.6.0 rejected")
@@ -177,20 +179,14 @@ async def test_refused_content_raises_with_the_servers_reply(raw_server: RawServ
             {},
             "2.0.0 queued",
         )
-    finally:
-        client.close()
 
 
 async def test_a_server_that_hangs_up_at_data_closes_the_client(
     raw_server: RawServer,
 ) -> None:
     raw_server.hang_up_on_data = True
-    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=raw_server.port, timeout=5)
-    await client.connect()
-    try:
+    async with connected(raw_server) as client:
         with pytest.raises(aiosmtplib.SMTPServerDisconnected):
             await mail_transaction(client, SENDER, [RECIPIENT], b"body\r\n")
         assert not client.is_connected
         assert client.protocol is None  # closed, as `SMTP.data` closes it
-    finally:
-        client.close()

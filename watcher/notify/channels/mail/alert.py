@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -352,9 +352,8 @@ def assemble_message(
     before sending."""
     link, text, html = bodies
     head = shared_head(config, subscriber, headers, link, now)
-    own = [(name, value, name in REPEATING) for name, value in headers.items()]
     parts = [Part.of(text, "plain"), Part.of(html, "html")]
-    return assemble(own, parts, _boundary([p.data for p in parts]), head)
+    return assemble(_own_lines(headers), parts, _boundary([p.data for p in parts]), head)
 
 
 def shared_head(
@@ -364,32 +363,28 @@ def shared_head(
     link: str | None,
     now: datetime,
 ) -> FoldedHeaders:
-    """`_header_lines` before `headers`' own (From, To, Date, Auto-Submitted, List-*),
-    folded: the lines every email to `subscriber` rendered at `now` with `link` shares.
+    """`_shared_lines` folded: the lines before `headers`' own that every email to
+    `subscriber` rendered at `now` with `link` shares.
 
     The alerts of one `render_many` call share their `now`, and mostly their subscriber
     and link: the last head made is kept (`_LAST_HEAD`) and reused while all of these are
     the same (the config's mail section by identity, held by the entry), not built,
     converted to text and looked up header by header again for each email.
     """
+    global _LAST_HEAD
     mail = config.mail
-    key = (id(mail), subscriber.name, subscriber.address, now, link, tuple(headers))
+    key = (subscriber.name, subscriber.address, now, link, tuple(headers))
     last = _LAST_HEAD
     if last is not None and last[0] is mail and last[1] == key:
         return last[2]
-    lines = _header_lines(config, subscriber, headers, link, now)[: -len(headers) or None]
+    lines = _shared_lines(config, subscriber, headers, link, now)
     head = FoldedHeaders.of([(name, str(value), reused) for name, value, reused in lines])
-    _set_last_head((mail, key, head))
+    _LAST_HEAD = (mail, key, head)
     return head
 
 
 _LAST_HEAD: tuple[MailConfig, tuple[object, ...], FoldedHeaders] | None = None
 """`shared_head`'s last head: (the mail section it was made from, its key, the head)."""
-
-
-def _set_last_head(entry: tuple[MailConfig, tuple[object, ...], FoldedHeaders]) -> None:
-    global _LAST_HEAD
-    _LAST_HEAD = entry
 
 
 def compose_message(
@@ -428,13 +423,26 @@ def _header_lines(
     link: str | None,
     now: datetime,
 ) -> list[tuple[str, object, bool]]:
-    """The email's headers before MIME-Version, in order, as (name, value, reused).
+    """The email's headers before MIME-Version, in order, as (name, value, reused):
+    `_shared_lines`, then `headers`' own (`_own_lines`).
 
     `reused`: the value repeats from email to email (From, To, List-*, the Date to the
     second, and `headers` named in `REPEATING`), so it is parsed and folded once
     (`headers.reused_header`); a signed unsubscribe link differs from email to email,
-    and so do Subject and Message-ID. A list header `headers` also sets is left out.
+    and so do Subject and Message-ID.
     """
+    return [*_shared_lines(config, subscriber, headers, link, now), *_own_lines(headers)]
+
+
+def _shared_lines(
+    config: MailSettings,
+    subscriber: Subscriber,
+    headers: dict[str, str],
+    link: str | None,
+    now: datetime,
+) -> list[tuple[str, object, bool]]:
+    """From, To, Date, Auto-Submitted and the list headers, as (name, value, reused); a
+    list header `headers` also sets is left out."""
     lines: list[tuple[str, object, bool]] = [
         ("From", config.mail.sender, True),
         ("To", recipient(subscriber), True),
@@ -444,8 +452,12 @@ def _header_lines(
     for name, value in list_headers(config.mail, subscriber.address, link).items():
         if name not in headers:
             lines.append((name, value, not (link and name == "List-Unsubscribe")))
-    lines.extend((name, value, name in REPEATING) for name, value in headers.items())
     return lines
+
+
+def _own_lines(headers: dict[str, str]) -> list[tuple[str, str, bool]]:
+    """`headers` as (name, value, reused): reused for those named in `REPEATING`."""
+    return [(name, value, name in REPEATING) for name, value in headers.items()]
 
 
 def _bodies(
@@ -634,16 +646,13 @@ def _summary_cleaner() -> Callable[[str], str]:
     """
     import nh3
 
-    options: dict[str, Any] = {
-        "tags": _SUMMARY_TAGS,
-        "attributes": {"a": {"href"}},
-        "url_schemes": {"http", "https"},
-        "link_rel": "noopener noreferrer nofollow",
-    }
-    cleaner = getattr(nh3, "Cleaner", None)
-    if cleaner is None:
-        return functools.partial(nh3.clean, **options)
-    clean: Callable[[str], str] = cleaner(**options).clean
+    cleaner = nh3.Cleaner(
+        tags=_SUMMARY_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    clean: Callable[[str], str] = cleaner.clean
     return clean
 
 
