@@ -357,6 +357,10 @@ def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
 REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
 CORROBORATED = 0.15  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
+# Jaccard of content words that is enough when both name one actor (`_share_actor`): a
+# retelling of one event (its wording, not its sentences), which is not a copy or rewrite
+# (`REWRITE`) and so is never swallowed: sent as an account in other words
+RETOLD = 0.25
 NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
@@ -365,7 +369,9 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
     Evidence is positive, never the mere absence of a difference: the shorter text is
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
-    overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
+    overlap a lot (`REWRITE`: the same facts in other sentences), or a quarter
+    (`RETOLD`) and both name one actor (a material, country or proper name:
+    `_share_actor`), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
     `LISTED` or more materials: `_same_list`) or their sources dated
@@ -382,7 +388,8 @@ def similarity(a: Sketch, b: Sketch) -> float:
 def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`:
     `COPY` of its own 3-shingles are in `earlier`, or their content words overlap by
-    `REWRITE`; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is neither. A
+    `REWRITE`; a join on weaker evidence (`RETOLD`, `CORROBORATED`, `TRANSLATED`) is
+    neither. A
     teaser copied from a report is a copy of it; the full report after its teaser is not
     (most of its text is not in the teaser) unless it shares `REWRITE` of its words."""
     if not earlier.shingle_count or not later.shingle_count:
@@ -391,7 +398,10 @@ def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     common = _common_shingles(earlier, later)
     containment = _containment(earlier, later, common)
     corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
-    score = max(containment / COPY, words / REWRITE, corroborated, _translated(earlier, later))
+    retold = words / RETOLD if words >= RETOLD and _share_actor(earlier, later) else 0.0
+    score = max(
+        containment / COPY, words / REWRITE, retold, corroborated, _translated(earlier, later)
+    )
     copied = words >= REWRITE or common / later.shingle_count >= COPY
     return score, copied
 
@@ -466,6 +476,21 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _share_actor(a: Sketch, b: Sketch) -> bool:
+    """True when both items name one actor of the event: a material, a country or a
+    proper name (`NAME`). With a `RETOLD` overlap of their words and no contradiction
+    (other actors, signal, days, figures: `contradictions`) that is the issue's one
+    event, retold: "Malaysia's Prime Minister, Anwar Ibrahim, ... halt its exports of
+    rare earth raw materials" and "Malaysia plans to ban export of rare earths, Prime
+    Minister Anwar Ibrahim said". A weaker overlap with shared actors alone is not
+    evidence: a company's, a country's or a material's follow-ups share them."""
+    return bool(
+        a.of_kind(MATERIAL) & b.of_kind(MATERIAL)
+        or a.of_kind(COUNTRY) & b.of_kind(COUNTRY)
+        or a.of_kind(NAME) & b.of_kind(NAME)
+    )
 
 
 def _same_period(a: Sketch, b: Sketch) -> bool:
@@ -981,13 +1006,19 @@ def shortlist(
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
     `postings` maps a key to the ids of the earlier items filed under it, each once
-    (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
-    the latest item first); each id once.
+    (missing: none). A script key (`script_keys`: a day, figure or number of a report
+    in another script) counts as `MIN_SHARED_KEYS` keys: a Chinese and an English report
+    of one event share hardly a word key, and one shared pinning fact with the same
+    signal about a shared actor is their evidence (`_translated`), which a shortlist
+    asking for two keys never let them be compared on. At most `SHORTLIST` ids, those
+    sharing the most keys first (ties: the latest item first); each id once.
     """
     # counted in one pass over every posting (about 130 ids a new item in the bench's
     # templated round), not key by key, the postings gathered by `map` (no Python step
     # per key when no key is hot: a lookup leaves hot keys out of its postings)
-    wanted = [key for key in keys if key not in hot] if hot else keys
+    wanted = [key for key in keys if key not in hot] if hot else list(keys)
+    # script keys are above every other key: counted once more each (MIN_SHARED_KEYS 2)
+    wanted += [key for key in wanted if key >= _SCRIPT_KEY]
     shared = Counter(itertools.chain.from_iterable(map(postings.get, wanted, itertools.repeat(()))))
     found = [(count, item_id) for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
     found.sort(reverse=True)
@@ -1047,7 +1078,8 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    return max(containment / COPY, words / REWRITE, corroborated, _translated(a, b))
+    retold = words / RETOLD if words >= RETOLD and _share_actor(a, b) else 0.0
+    return max(containment / COPY, words / REWRITE, retold, corroborated, _translated(a, b))
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
