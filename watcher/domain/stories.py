@@ -398,7 +398,7 @@ def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     common = _common_shingles(earlier, later)
     containment = _containment(earlier, later, common)
     corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
-    retold = words / RETOLD if words >= RETOLD and _share_actor(earlier, later) else 0.0
+    retold = _retold(earlier, later, words)
     score = max(
         containment / COPY, words / REWRITE, retold, corroborated, _translated(earlier, later)
     )
@@ -476,6 +476,83 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
+
+
+def _retold(a: Sketch, b: Sketch, words: float) -> float:
+    """The `RETOLD` evidence of two items whose content words overlap by `words`,
+    scaled like `similarity`: enough when the overlap reaches `RETOLD`, both name one
+    actor (`_share_actor`) and neither reports a development of the other's event
+    (`_follow_up`); 0.0 otherwise."""
+    if words < RETOLD or not _share_actor(a, b) or _follow_up(a, b):
+        return 0.0
+    return words / RETOLD
+
+
+def _follow_up(a: Sketch, b: Sketch) -> bool:
+    """True when one item reads as a later development of the other's event rather than
+    its retelling: it was written two days or more after a day the other names and does
+    not name that day (`_reported_after`), or one names a kind of development the other
+    does not (`_developed`: an extension, a clarification, an amendment, a lifting).
+
+    A follow-up reuses its original's actors and much of its wording ("the suspension of
+    cobalt exports" in both), and SIGNALS.md makes a later development a new fact, so
+    the actors and a quarter of the words (`RETOLD`) are not evidence of one event then;
+    stronger evidence (a copy, a rewrite, a shared specific) still joins them."""
+    return _reported_after(a, b) or _reported_after(b, a) or _developed(a, b)
+
+
+REPORTED_AFTER = 2  # days between a named day and a report that leaves it out: a follow-up
+
+
+def _reported_after(named: Sketch, dated: Sketch) -> bool:
+    """True when `dated`, dated by its source, was published `REPORTED_AFTER` days or
+    more after a day that `named` names and `dated` does not: it was written after that
+    day's event without dating it, as a follow-up is (a ban announced on January 6 and
+    a spokesman's remarks on it of January 8), where a retelling names the event's day.
+    It mirrors `_later_development`, which needs both items dated; here only `dated` is.
+    A day named as ahead of `dated` (an effective date) says nothing."""
+    own = _published(dated)
+    if not own:
+        return False
+    written = date.fromordinal(min(own))
+    days = named_dates(named.of_kind(DAY) - dated.of_kind(DAY), written)
+    return any((written - day).days >= REPORTED_AFTER for day in days)
+
+
+# Words that say an item reports a development of an earlier measure, by kind: its
+# extension, renewal, clarification, amendment or revision, lifting, resumption (forms of
+# each, and the Chinese words for it, which are content words as character bigrams)
+DEVELOPMENTS = {
+    "extension": "extend extends extended extending extension extensions 延长 延期 展期",
+    "renewal": "renew renews renewed renewing renewal 续期",
+    "clarification": "clarify clarifies clarified clarifying clarification 澄清",
+    "amendment": (
+        "amend amends amended amending amendment amendments revise revises revised"
+        " revision 修订 修改 修正"
+    ),
+    "lifting": "lift lifts lifted lifting 解除",
+    "resumption": "resume resumes resumed resuming resumption 恢复",
+}
+_DEVELOPMENT_HASHES = tuple(
+    (kind, frozenset(xxhash.xxh32_intdigest(word.encode()) for word in words.split()))
+    for kind, words in DEVELOPMENTS.items()
+)
+
+
+def _developments(sketch: Sketch) -> frozenset[str]:
+    """The kinds of development (`DEVELOPMENTS`) whose words are among the item's
+    content words, as far as its sketch holds them (the `K` smallest hashes)."""
+    words = sketch.words
+    return frozenset(kind for kind, hashes in _DEVELOPMENT_HASHES if not hashes.isdisjoint(words))
+
+
+def _developed(a: Sketch, b: Sketch) -> bool:
+    """True when one item names a kind of development (`DEVELOPMENTS`) the other does not:
+    "has extended its suspension of cobalt exports" beside the suspension's report. The
+    other's lack of it is read only from a sketch that holds all its content words (`K`
+    or fewer): a longer text's sketch keeps a sample of them."""
+    mine, theirs = _developments(a), _developments(b)
+    return bool((mine - theirs and b.word_count <= K) or (theirs - mine and a.word_count <= K))
 
 
 def _share_actor(a: Sketch, b: Sketch) -> bool:
@@ -1078,7 +1155,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    retold = words / RETOLD if words >= RETOLD and _share_actor(a, b) else 0.0
+    retold = _retold(a, b, words)
     return max(containment / COPY, words / REWRITE, retold, corroborated, _translated(a, b))
 
 
