@@ -526,11 +526,11 @@ def _reported_after(named: Sketch, dated: Sketch) -> bool:
 # for it, which are content words as character bigrams). A lifting or a resumption is
 # the measure's other direction, which the classifier's signals already set apart
 # (`contradictions`), and their words are common in other senses ("lift output",
-# "production to resume"), as "renew" is ("renew the permit"): on the dev split's
-# labelled pairs each of those was named by one item only about as often in pairs of one
-# event as in pairs of two (an extension 1.6 % against 4.7 %, a clarification 0 against
-# 1.6 %, an amendment 2.2 % against 3.5 %; a resumption 6.5 % against 10.5 %, a
-# lifting 3.9 % against 5.6 %, a renewal 1.3 % against 0.9 %)
+# "production to resume"), as "renew" is ("renew the permit"). Share of the dev split's
+# labelled pairs of one event against pairs of two events in which one item only names
+# a kind: an extension 1.6 % against 4.7 %, a clarification 0 against 1.6 %, an
+# amendment 2.2 % against 3.5 %; a resumption 6.5 % against 10.5 %, a lifting 3.9 %
+# against 5.6 %, a renewal 1.3 % against 0.9 %
 DEVELOPMENTS = {
     "extension": "extend extends extended extending extension extensions 延长 延期 展期",
     "clarification": "clarify clarifies clarified clarifying clarification 澄清",
