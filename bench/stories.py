@@ -37,9 +37,7 @@ from watcher.domain.stories import (
     Candidate,
     Sketch,
     _containment,
-    _follow_up,
     _jaccard,
-    _retold,
     _share_specific,
     _translated,
     best_story,
@@ -464,9 +462,8 @@ def _moment(day: date | None) -> datetime:
 
 def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     """Which gate decides the pair: not shortlisted, the contradicting kinds, or the
-    evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, over
-    `RETOLD` with a shared actor and no follow-up, and over `CORROBORATED` with a shared
-    specific), and "follow-up" when `_follow_up` reads one as a development of the other."""
+    evidence figures (containment over `COPY`, word Jaccard over `REWRITE`, and over
+    `CORROBORATED` with a shared specific)."""
     gates = []
     if not shortlist(lookup_keys(later), {key: [0] for key in filing_keys(first)}):
         gates.append("not shortlisted")
@@ -476,12 +473,9 @@ def why(a: RealItem, b: RealItem, first: Sketch, later: Sketch) -> str:
     words = _jaccard(first.words, later.words)
     gates.append(
         f"copy {_containment(first, later) / COPY:.2f} rewrite {words / REWRITE:.2f}"
-        f" retold {_retold(first, later, words):.2f}"
         f" corroborated {words / CORROBORATED if _share_specific(first, later) else 0.0:.2f}"
         f" translated {_translated(first, later):.2f}"
     )
-    if _follow_up(first, later):
-        gates.append("follow-up")
     return "; ".join(gates)
 
 

@@ -122,23 +122,18 @@ def _measured_ids() -> set[str]:
 
 def test_few_items_of_two_dev_events_join_labelled_or_not() -> None:
     """Every pair of the dev events' items (labelled or not) of the batches it was
-    measured on: at most 12 of two events join, each a follow-up of an announcement or one
-    notice of a series (measured 12, with 341 pairs of one event joined; 5 and 301 before
-    `RETOLD` joined retellings with a quarter of their words and an actor in common (a
-    cobalt suspension and its extension, a ban and its clarification, two notices of one
-    price series) and a script key shortlisted reports in two scripts (a halt of
-    shipments and the announcement of the same day, a nickel quota cut and a mine's
-    cut); 6 and 302 before a name each of two notices of one frame lacks set them
-    apart), and no held-back event is listed. Fresh batches are scored alone, as their
-    labelled pairs are."""
+    measured on: at most 5 of two events join, each a follow-up of an announcement or one
+    notice of a series (measured 5, with 301 pairs of one event joined; 6 and 302 before
+    a name each of two notices of one frame lacks set them apart), and no held-back event
+    is listed. Fresh batches are scored alone, as their labelled pairs are."""
     everything, pairs = load_real()
     measured = _measured_ids()
     items = {key: item for key, item in everything.items() if key in measured}
     assert len(items) >= 927
     sketches = real_sketches(items, default_classifier())
     right, wrong = dev_events_pairs(items, sketches)
-    assert right >= 335
-    assert len(wrong) <= 12
+    assert right >= 295
+    assert len(wrong) <= 5
     split = {(p["a"], p["b"]): p["split"] for p in pairs}
     listed = [tuple(line.split()[1:3]) for line in wrong]
     assert all(split.get(pair, "dev") == "dev" for pair in listed)

@@ -149,13 +149,11 @@ async def test_an_item_in_its_own_words_is_queued_as_an_update(
 def test_the_dev_split_misses_few_alerts_at_a_bounded_cost_in_updates() -> None:
     """Real pairs, dev split (`python -m bench.stories`): at most 2 pairs whose later item
     had to be sent are swallowed (measured 2, 5 before a join on weak evidence and a new
-    place or name were updates), and at most 173 pairs of plain copies are sent as
-    updates (measured 170 of the 224 joined `same` pairs; 146 before `RETOLD` and script
-    keys counted as two joined 24 more such pairs, each sent before as an alert of its
-    own, so no more mail; 115 before the update rule): the price."""
+    place or name were updates), and at most 149 pairs of plain copies are sent as
+    updates (measured 146 of the 200 joined `same` pairs; 115 before): the price."""
     items, pairs = load_real()
     sketches = real_sketches(items, default_classifier())
     dev = score_pairs(items, sketches, [p for p in pairs if p["split"] == "dev"])
-    assert dev.joined >= 295  # 269 before `RETOLD` and script keys (32 more, all one event)
+    assert dev.joined >= 260  # the joins themselves are unchanged
     assert dev.missed <= 2
-    assert dev.extra_updates <= 173
+    assert dev.extra_updates <= 149

@@ -357,10 +357,6 @@ def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:
 COPY = 0.5  # share of the shorter text's 3-shingles found in the other: a copy or teaser
 REWRITE = 0.3  # Jaccard of content words: the same facts in other sentences
 CORROBORATED = 0.15  # a looser word Jaccard is enough when both name one specific (`SPECIFIC`)
-# Jaccard of content words that is enough when both name one actor (`_share_actor`): a
-# retelling of one event (its wording, not its sentences), which is not a copy or rewrite
-# (`REWRITE`) and so is never swallowed: sent as an account in other words
-RETOLD = 0.25
 NEAR_DAYS = 1  # items whose sources dated them this many days apart or less: published together
 
 
@@ -369,11 +365,7 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
     Evidence is positive, never the mere absence of a difference: the shorter text is
     mostly contained in the other (`COPY`: a reprint or teaser), or their content words
-    overlap a lot (`REWRITE`: the same facts in other sentences), or a quarter
-    (`RETOLD`) and both name one actor (a material, country or proper name:
-    `_share_actor`) and neither reads as a later development of the other's event
-    (`_follow_up`: an extension, a clarification, a report days after the other's day
-    that leaves it out), or they overlap less
+    overlap a lot (`REWRITE`: the same facts in other sentences), or they overlap less
     (`CORROBORATED`) and both name the same specific of the event (a calendar day, a
     figure, an announcement or batch number, a place: `SPECIFIC`; the same list of
     `LISTED` or more materials: `_same_list`) or their sources dated
@@ -390,8 +382,7 @@ def similarity(a: Sketch, b: Sketch) -> float:
 def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     """`similarity` of two items, and whether `later` is a copy or rewrite of `earlier`:
     `COPY` of its own 3-shingles are in `earlier`, or their content words overlap by
-    `REWRITE`; a join on weaker evidence (`RETOLD`, `CORROBORATED`, `TRANSLATED`) is
-    neither. A
+    `REWRITE`; a join on weaker evidence (`CORROBORATED`, `TRANSLATED`) is neither. A
     teaser copied from a report is a copy of it; the full report after its teaser is not
     (most of its text is not in the teaser) unless it shares `REWRITE` of its words."""
     if not earlier.shingle_count or not later.shingle_count:
@@ -400,10 +391,7 @@ def _evidence(earlier: Sketch, later: Sketch) -> tuple[float, bool]:
     common = _common_shingles(earlier, later)
     containment = _containment(earlier, later, common)
     corroborated = words / CORROBORATED if _share_specific(earlier, later) else 0.0
-    retold = _retold(earlier, later, words)
-    score = max(
-        containment / COPY, words / REWRITE, retold, corroborated, _translated(earlier, later)
-    )
+    score = max(containment / COPY, words / REWRITE, corroborated, _translated(earlier, later))
     copied = words >= REWRITE or common / later.shingle_count >= COPY
     return score, copied
 
@@ -478,102 +466,6 @@ def _share_specific(a: Sketch, b: Sketch) -> bool:
         return True
     theirs = _published(b)
     return any(abs(x - y) <= NEAR_DAYS for x in _published(a) for y in theirs)
-
-
-def _retold(a: Sketch, b: Sketch, words: float) -> float:
-    """The `RETOLD` evidence of two items whose content words overlap by `words`,
-    scaled like `similarity`: enough when the overlap reaches `RETOLD`, both name one
-    actor (`_share_actor`) and neither reports a development of the other's event
-    (`_follow_up`); 0.0 otherwise."""
-    if words < RETOLD or not _share_actor(a, b) or _follow_up(a, b):
-        return 0.0
-    return words / RETOLD
-
-
-def _follow_up(a: Sketch, b: Sketch) -> bool:
-    """True when one item reads as a later development of the other's event rather than
-    its retelling: it was written two days or more after a day the other names and does
-    not name that day (`_reported_after`), or one names a kind of development the other
-    does not (`_developed`: an extension, a clarification, an amendment).
-
-    A follow-up reuses its original's actors and much of its wording ("the suspension of
-    cobalt exports" in both), and SIGNALS.md makes a later development a new fact, so
-    the actors and a quarter of the words (`RETOLD`) are not evidence of one event then;
-    stronger evidence (a copy, a rewrite, a shared specific) still joins them."""
-    return _reported_after(a, b) or _reported_after(b, a) or _developed(a, b)
-
-
-REPORTED_AFTER = 2  # days between a named day and a report that leaves it out: a follow-up
-
-
-def _reported_after(named: Sketch, dated: Sketch) -> bool:
-    """True when `dated`, dated by its source, was published `REPORTED_AFTER` days or
-    more after a day that `named` names and `dated` does not: it was written after that
-    day's event without dating it, as a follow-up is (a ban announced on January 6 and
-    a spokesman's remarks on it of January 8), where a retelling names the event's day.
-    It mirrors `_later_development`, which needs both items dated; here only `dated` is.
-    A day named as ahead of `dated` (an effective date) says nothing."""
-    own = _published(dated)
-    if not own:
-        return False
-    written = date.fromordinal(min(own))
-    days = named_dates(named.of_kind(DAY) - dated.of_kind(DAY), written)
-    return any((written - day).days >= REPORTED_AFTER for day in days)
-
-
-# Words that say an item reports a development of an earlier measure, by kind: its
-# extension, clarification, amendment or revision (forms of each, and the Chinese words
-# for it, which are content words as character bigrams). A lifting or a resumption is
-# the measure's other direction, which the classifier's signals already set apart
-# (`contradictions`), and their words are common in other senses ("lift output",
-# "production to resume"), as "renew" is ("renew the permit"). Share of the dev split's
-# labelled pairs of one event against pairs of two events in which one item only names
-# a kind: an extension 1.6 % against 4.7 %, a clarification 0 against 1.6 %, an
-# amendment 2.2 % against 3.5 %; a resumption 6.5 % against 10.5 %, a lifting 3.9 %
-# against 5.6 %, a renewal 1.3 % against 0.9 %
-DEVELOPMENTS = {
-    "extension": "extend extends extended extending extension extensions 延长 延期 展期",
-    "clarification": "clarify clarifies clarified clarifying clarification 澄清",
-    "amendment": (
-        "amend amends amended amending amendment amendments revise revises revised"
-        " revision 修订 修改 修正"
-    ),
-}
-_DEVELOPMENT_HASHES = tuple(
-    (kind, frozenset(xxhash.xxh32_intdigest(word.encode()) for word in words.split()))
-    for kind, words in DEVELOPMENTS.items()
-)
-
-
-def _developments(sketch: Sketch) -> frozenset[str]:
-    """The kinds of development (`DEVELOPMENTS`) whose words are among the item's
-    content words, as far as its sketch holds them (the `K` smallest hashes)."""
-    words = sketch.words
-    return frozenset(kind for kind, hashes in _DEVELOPMENT_HASHES if not hashes.isdisjoint(words))
-
-
-def _developed(a: Sketch, b: Sketch) -> bool:
-    """True when one item names a kind of development (`DEVELOPMENTS`) the other does not:
-    "has extended its suspension of cobalt exports" beside the suspension's report. The
-    other's lack of it is read only from a sketch that holds all its content words (`K`
-    or fewer): a longer text's sketch keeps a sample of them."""
-    mine, theirs = _developments(a), _developments(b)
-    return bool((mine - theirs and b.word_count <= K) or (theirs - mine and a.word_count <= K))
-
-
-def _share_actor(a: Sketch, b: Sketch) -> bool:
-    """True when both items name one actor of the event: a material, a country or a
-    proper name (`NAME`). With a `RETOLD` overlap of their words and no contradiction
-    (other actors, signal, days, figures: `contradictions`) that is the issue's one
-    event, retold: "Malaysia's Prime Minister, Anwar Ibrahim, ... halt its exports of
-    rare earth raw materials" and "Malaysia plans to ban export of rare earths, Prime
-    Minister Anwar Ibrahim said". A weaker overlap with shared actors alone is not
-    evidence: a company's, a country's or a material's follow-ups share them."""
-    return bool(
-        a.of_kind(MATERIAL) & b.of_kind(MATERIAL)
-        or a.of_kind(COUNTRY) & b.of_kind(COUNTRY)
-        or a.of_kind(NAME) & b.of_kind(NAME)
-    )
 
 
 def _same_period(a: Sketch, b: Sketch) -> bool:
@@ -1089,19 +981,13 @@ def shortlist(
     """Ids of the earlier items that share at least `MIN_SHARED_KEYS` of `keys`, hot ones aside.
 
     `postings` maps a key to the ids of the earlier items filed under it, each once
-    (missing: none). A script key (`script_keys`: a day, figure or number of a report
-    in another script) counts as `MIN_SHARED_KEYS` keys: a Chinese and an English report
-    of one event share hardly a word key, and one shared pinning fact with the same
-    signal about a shared actor is their evidence (`_translated`), which a shortlist
-    asking for two keys never let them be compared on. At most `SHORTLIST` ids, those
-    sharing the most keys first (ties: the latest item first); each id once.
+    (missing: none). At most `SHORTLIST` ids, those sharing the most keys first (ties:
+    the latest item first); each id once.
     """
     # counted in one pass over every posting (about 130 ids a new item in the bench's
     # templated round), not key by key, the postings gathered by `map` (no Python step
     # per key when no key is hot: a lookup leaves hot keys out of its postings)
-    wanted = [key for key in keys if key not in hot] if hot else list(keys)
-    # script keys are above every other key: counted once more each (MIN_SHARED_KEYS 2)
-    wanted += [key for key in wanted if key >= _SCRIPT_KEY]
+    wanted = [key for key in keys if key not in hot] if hot else keys
     shared = Counter(itertools.chain.from_iterable(map(postings.get, wanted, itertools.repeat(()))))
     found = [(count, item_id) for item_id, count in shared.items() if count >= MIN_SHARED_KEYS]
     found.sort(reverse=True)
@@ -1161,8 +1047,7 @@ def _bound(a: Sketch, b: Sketch) -> float:
     common = shingles / (1 + shingles) * (a.shingle_count + b.shingle_count)
     containment = min(1.0, common / max(1, min(a.shingle_count, b.shingle_count)))
     corroborated = words / CORROBORATED if _share_specific(a, b) else 0.0
-    retold = _retold(a, b, words)
-    return max(containment / COPY, words / REWRITE, retold, corroborated, _translated(a, b))
+    return max(containment / COPY, words / REWRITE, corroborated, _translated(a, b))
 
 
 def _jaccard_bound(a: frozenset[int], b: frozenset[int]) -> float:
