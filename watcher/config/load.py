@@ -29,7 +29,6 @@ from pydantic import BaseModel, ValidationError
 
 from watcher.config.references import reference_problems
 from watcher.config.schema import REFERENCES_CHECKED, Source, WatcherConfig
-from watcher.config.yaml_tree import construct_data
 from watcher.domain.errors import ConfigError
 from watcher.domain.spelling import did_you_mean, nearest
 
@@ -93,14 +92,12 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
     """One YAML parse giving both the node tree (for line numbers) and the data.
 
     libyaml's loader when PyYAML was built with it (about 15× faster on the rule files),
-    else PyYAML's own; both are the safe loader: plain data, no Python objects. The data
-    is built from the nodes by `construct_data` (the safe constructor's data, with less
-    work).
+    else PyYAML's own; both are the safe loader: plain data, no Python objects.
     """
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
-        data = construct_data(loader, node) if node is not None else None
+        data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return node, data
