@@ -67,6 +67,7 @@ async def test_one_click_in_a_real_alert_stops_email_webhook_and_chat(
             }
         ],
         dispatcher={"every": "1s"},
+        polling={"tick": "0.5s"},  # the second file is claimed when due, not up to 5 s later
         public={
             "enabled": True,
             "host": "127.0.0.1",
