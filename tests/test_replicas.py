@@ -130,7 +130,9 @@ def test_three_replicas_deliver_each_alert_once_even_when_one_is_killed(
         log={"level": "info", "format": "json"},
         smtp={"host": "127.0.0.1", "port": smtp_sink.port, "tls": "none", "timeout": "10s"},
         http={"per_host": 8, "max_connections": 40},
-        polling={"tick": "0.5s", "story_window": "1m", "parse_workers": 1},
+        # a killed replica's claimed sources are free again after timeout (10 s) + margin:
+        # 3 s here, not the default 30 s that the test would otherwise sit through
+        polling={"tick": "0.5s", "story_window": "1m", "parse_workers": 1, "lease_margin": "3s"},
         dispatcher={"every": "1s", "lease": "10s", "batch": 50},
         sources=[
             {
