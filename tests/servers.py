@@ -122,7 +122,11 @@ class FeedServer:
             context.load_cert_chain(*tls)
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # serve_forever checks for shutdown() every poll_interval: its default 0.5 s made
+        # every stop() wait 0.25 s on average (0.5 s right after start), per test
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{path}"
@@ -138,19 +142,27 @@ class FeedServer:
 
 
 class RecordingHandler:
-    """aiosmtpd handler that keeps every accepted message; can be told to refuse."""
+    """aiosmtpd handler that keeps every accepted message; can be told to refuse.
+
+    `hold` cleared keeps every DATA exchange open (up to `HOLD_LIMIT` s) after the client
+    has sent the message, until a test sets it: a send in progress for as long as the test
+    needs, however fast or slow the machine.
+    """
+
+    HOLD_LIMIT = 60.0
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse_with: str | None = None
-        self.delay = 0.0
+        self.hold = threading.Event()
+        self.hold.set()
         self.data_started = 0
         self.accepted = threading.Event()  # set by the first accepted message
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.data_started += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if not self.hold.is_set():
+            await asyncio.to_thread(self.hold.wait, self.HOLD_LIMIT)
         if self.refuse_with:
             return self.refuse_with
         data = envelope.original_content or b""
@@ -178,4 +190,5 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
+        self.handler.hold.set()
         self._controller.stop()

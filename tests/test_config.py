@@ -63,6 +63,15 @@ def test_too_short_interval_is_refused(write_config: WriteConfig) -> None:
     assert "at least 10s" in _error(path)
 
 
+def test_a_poll_lease_margin_under_a_second_is_refused(write_config: WriteConfig) -> None:
+    """polling.lease_margin below 1 s is refused with its key path; 1 s is accepted."""
+    message = _error(write_config(polling={"lease_margin": "0.5s"}))
+    assert "polling.lease_margin" in message
+    assert "at least 1s" in message
+    config = load_config(write_config(polling={"lease_margin": "1s"}), environ={})
+    assert config.polling.lease_margin.total_seconds() == 1
+
+
 def test_unknown_source_kind_lists_the_kinds(write_config: WriteConfig) -> None:
     """A source of unknown kind says which kinds exist."""
     path = write_config(sources=[{"name": "a", "kind": "telnet", "url": "https://x.test/"}])

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def _wait_for(
         assert process.poll() is None, f"the daemon exited with {process.returncode}"
 
     wait_while_progressing(done, progress, stall=STALL, what="the daemon", check=alive)
+
+
+def _read_lines(process: subprocess.Popen[str], lines: list[str]) -> None:
+    """Append the daemon's output lines to `lines` as they come, until it closes."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
 
 
 def _events(output: str) -> list[dict[str, object]]:
@@ -87,20 +95,33 @@ def test_sigterm_waits_for_an_in_flight_poll(
     write_config: WriteConfig, feed_server: FeedServer, tmp_path: Path
 ) -> None:
     """A poll still waiting on a slow server finishes (within the grace) before the exit."""
-    feed_server.routes["/slow.xml"] = Route(SAMPLE_FEED, delay=3.0)
+    # the server answers only once the daemon drains: the poll is in flight at SIGTERM
+    draining = threading.Event()
+    feed_server.routes["/slow.xml"] = Route(SAMPLE_FEED, after=draining, after_timeout=STALL)
     config = write_config(
         sources=[{"name": "slow", "kind": "feed", "url": feed_server.url("/slow.xml")}],
         log={"level": "info", "format": "json"},
         service={"shutdown_grace": "20s"},
     )
     process = _start(config)
+    lines: list[str] = []
+    reader = threading.Thread(target=_read_lines, args=(process, lines), daemon=True)
+    reader.start()
     try:
         _wait_for(lambda: bool(feed_server.requests), process, lambda: len(feed_server.requests))
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=STALL)
+        _wait_for(lambda: any('"draining"' in line for line in lines), process, lambda: len(lines))
+        draining.set()
+        process.wait(timeout=STALL)
     finally:
         process.kill()
+        reader.join(timeout=STALL)  # the output ends when the process has gone
+        assert process.stdout is not None
+        process.stdout.close()
+        process.wait()
+    output = "".join(lines)
     assert process.returncode == 0, output
+    assert feed_server.routes["/slow.xml"].released is True  # answered while draining
     events = _events(output)
     names = [e["event"] for e in events]
     assert "draining" in names

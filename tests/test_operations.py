@@ -83,6 +83,7 @@ async def test_a_config_edit_is_applied_without_restart(
     path = write_config(
         sources=[{"name": "first", "kind": "files", "path": str(first), "backfill": "3650d"}],
         service={"reload_check": "0.2s"},
+        polling={"tick": "0.5s"},  # the added source is claimed when due, not up to 5 s later
     )
     daemon = Daemon(load_config(path, environ={}), path)
     task = asyncio.create_task(daemon.run())
@@ -136,7 +137,7 @@ async def test_stopping_while_a_send_is_slow_finishes_the_send(
     write_config: WriteConfig, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     """Stop during a slow SMTP exchange: the drain lets it finish and records it as sent."""
-    smtp_sink.handler.delay = 1.5
+    smtp_sink.handler.hold.clear()  # every DATA exchange stays open until released below
     path = write_config(
         sources=[
             {"name": "seeds", "kind": "files", "path": str(ROOT / "seeds"), "backfill": "3650d"}
@@ -146,7 +147,8 @@ async def test_stopping_while_a_send_is_slow_finishes_the_send(
     daemon = Daemon(load_config(path, environ={}), path)
     task = asyncio.create_task(daemon.run())
     await _until(lambda: smtp_sink.handler.data_started >= 2)
-    daemon.stop()  # the dispatcher is inside a slow DATA exchange right now
+    daemon.stop()  # the dispatcher is inside held DATA exchanges right now
+    smtp_sink.handler.hold.set()  # the server answers them only once the stop was asked
     assert await task == 0
     async with Runtime(daemon.config) as rt, reading(rt.db) as session:
         rows = (await session.exec(select(DeliveryRow))).all()

@@ -55,6 +55,7 @@ async def test_one_click_in_a_real_alert_stops_email_webhook_and_chat(
                 "path": str(inbox),
                 "backfill": "3650d",
                 "every": "10s",
+                "jitter": "0s",  # the second file is read 10 s after the first, not up to 40 s
             }
         ],
         subscribers=[
@@ -67,6 +68,7 @@ async def test_one_click_in_a_real_alert_stops_email_webhook_and_chat(
             }
         ],
         dispatcher={"every": "1s"},
+        polling={"tick": "0.5s"},  # the second file is claimed when due, not up to 5 s later
         public={
             "enabled": True,
             "host": "127.0.0.1",

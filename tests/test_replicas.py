@@ -130,14 +130,19 @@ def test_three_replicas_deliver_each_alert_once_even_when_one_is_killed(
         log={"level": "info", "format": "json"},
         smtp={"host": "127.0.0.1", "port": smtp_sink.port, "tls": "none", "timeout": "10s"},
         http={"per_host": 8, "max_connections": 40},
-        polling={"tick": "0.5s", "story_window": "1m", "parse_workers": 1},
+        # a killed replica's claimed sources are free again after timeout (10 s) + margin:
+        # 3 s here, not the default 30 s that the test would otherwise sit through
+        polling={"tick": "0.5s", "story_window": "1m", "parse_workers": 1, "lease_margin": "3s"},
         dispatcher={"every": "1s", "lease": "10s", "batch": 50},
         sources=[
             {
                 "name": f"feed{f:03d}",
                 "kind": "feed",
                 "url": feed_server.url(f"/f{f}.xml"),
-                "every": "30s",
+                # the second round starts on the next poll: 10 s keeps the test from
+                # idling through a 30 s interval (the killed replica's leases still
+                # run out on their own timeout + margin, which is what is tested)
+                "every": "10s",
                 "jitter": "0s",
                 "timeout": "10s",
                 "backfill": "3650d",

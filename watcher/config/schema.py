@@ -701,6 +701,12 @@ class PollingConfig(Model):
     tick: Duration = Field(
         default=timedelta(seconds=5), description="how often the scheduler looks for due sources"
     )
+    lease_margin: Duration = Field(
+        default=timedelta(seconds=30),
+        description="a claimed source stays reserved for its poll's `timeout` plus this margin"
+        " (time to record the poll's outcome); a source whose replica died is polled by"
+        " another once it has passed",
+    )
     backoff: Duration = Field(default=timedelta(minutes=1), description="delay after a failure")
     backoff_max: Duration = Field(
         default=timedelta(hours=6), description="the doubling delay stops growing here"
@@ -742,6 +748,13 @@ class PollingConfig(Model):
         description="near-duplicates this close in time share a story; 0s turns story"
         " clustering off (every item its own story)",
     )
+
+    @field_validator("lease_margin")
+    @classmethod
+    def _margin_is_sane(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s (a poll's outcome is written after its timeout)")
+        return value
 
 
 class DatabaseConfig(Model):

@@ -66,7 +66,6 @@ DISPATCHER_JOB = "dispatcher"
 POLLER_JOB = "poller"
 RELOAD_JOB = "reload-check"
 RETENTION_JOB = "retention"
-POLL_LEASE_MARGIN = timedelta(seconds=30)
 
 
 class Daemon:
@@ -292,7 +291,8 @@ class Daemon:
         now = rt.clock()
         room = self.config.http.max_connections - len(self._polling)
         idle = [name for name in self._sources if name not in self._polling]
-        leases = {name: now + self._sources[name].timeout + POLL_LEASE_MARGIN for name in idle}
+        margin = self.config.polling.lease_margin
+        leases = {name: now + self._sources[name].timeout + margin for name in idle}
         for name in await claim_due_sources(rt.db, idle, now, leases, room):
             job = self._tracked(functools.partial(self._poll, rt, self._sources[name]))
             self._polling[name] = asyncio.ensure_future(job())
