@@ -98,3 +98,26 @@ def test_content_words_by_set_differences_are_those_of_the_length_and_stop_test(
         assert stories._ascii_content_words(toks) == plain, text
         words = {t.decode() for t in plain}
         assert stories.content_words([t.decode() for t in toks]) == words, text
+
+
+_CASE_PIECES = ["ı", "İ", "ſ", "fİrst", "FIRST", "aprıl", "ſome", "ALMOST", "ten", "约", "超过"]
+
+
+def test_the_gate_words_held_are_those_each_pre_check_finds() -> None:
+    """`_held` finds, in one pass, a word of each pre-check's list (`_GATES`) exactly where
+    `_holds_any` finds one; and where a text holds no hedge word, `_HEDGE` finds nothing
+    before any of its offsets (where `_approximate` skips the search)."""
+    rng = random.Random(59)
+    pieces = [*_PIECES, *_CASE_PIECES, *story_facts._HEDGE_WORDS, "Q3", "No.", "batch"]
+    unhedged = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) + rng.choice(("", " ")) for _ in range(rng.randint(1, 9)))
+        folded = story_facts._folded(text, text.lower())
+        held = story_facts._held(folded)
+        for words in story_facts._GATES:
+            assert (not held.isdisjoint(words)) == story_facts._holds_any(folded, words), text
+        if held.isdisjoint(story_facts._HEDGE_WORDS):
+            unhedged += 1
+            for end in range(len(text) + 1):
+                assert story_facts._HEDGE.search(text, max(0, end - 20), end) is None, text
+    assert unhedged > 500

@@ -66,7 +66,6 @@ from watcher.domain.story_facts import (
     fact,
     kind_of,
     named_dates,
-    normal_text,
     published_days,
     text_facts,
     unit_of,
@@ -322,11 +321,12 @@ def sketch_text(
     `when` is its publication date (weekdays it names become days), `signals` the
     (type, direction) pairs the classifier found in it.
     """
-    text = normal_text(title, body)
     # The title and body a line apart, not a space apart, give the same tokens: neither
     # separator is a token, nor composes with a neighbour in NFKC. Simplifying (OpenCC)
     # reads phrases across the separator, so a text that needs it is tokenised apart.
     joined = f"{title}\n{body}"
+    simple = is_simplified(joined)  # one scan for traditional characters, not two
+    text = unicodedata.normalize("NFKC", joined if simple else simplify(joined))  # normal_text
     if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
         ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
         ascii_shingles = _shingled(ascii_toks, b" ")
@@ -335,7 +335,7 @@ def sketch_text(
         hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
     else:
         ascii_words = None
-        toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
+        toks = _normal_tokens(text) if simple else tokens(f"{title} {body}")
         shingles, words = _shingled(toks, " "), content_words(toks)
         counts = (len(shingles), len(words))
         hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
