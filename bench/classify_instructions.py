@@ -15,12 +15,10 @@ compiled in place first. Prints each tree's instructions and b / a.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from bench.callgrind import child_instructions, compile_in_place
 
 _CHILD = """
 import sys
@@ -40,46 +38,17 @@ for _, share in MIXES:
     for title, body in items:
         classifier.classify(title, body)
 """
-_TOTAL = re.compile(r"Collected\s*:\s*(\d+)")
 
 
 def instructions(tree: Path, items: int, *, settle: bool = True) -> int:
     """Callgrind's instruction count of the child classifying `items` items per mix."""
-    python = tree / ".venv" / "bin" / "python"
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "callgrind.out"
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                str(python),
-                "-c",
-                _CHILD,
-                str(items),
-                "settle" if settle else "unsettled",
-            ],
-            cwd=tree,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        found = _TOTAL.search(done.stderr)
-        if found is None:
-            raise RuntimeError(f"no instruction count from callgrind: {done.stderr[-500:]}")
-        return int(found.group(1))
+    count, _ = child_instructions(tree, _CHILD, str(items), "settle" if settle else "unsettled")
+    return count
 
 
 def classification_instructions(tree: Path, items: int, *, settle: bool = True) -> int:
     """Instructions of classifying `items` items per mix, start-up subtracted."""
-    subprocess.run(
-        [str(tree / ".venv" / "bin" / "python"), "-m", "compileall", "-q", "watcher", "bench"],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        check=True,
-    )
+    compile_in_place(tree)
     return instructions(tree, items, settle=settle) - instructions(tree, 0, settle=settle)
 
 

@@ -18,12 +18,10 @@ is compiled in place first. Prints each tree's instructions, per item, and b / a
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from bench.callgrind import child_instructions, compile_in_place
 
 WARM = 50  # items sketched before the count, in both runs (caches and automata built)
 
@@ -53,7 +51,6 @@ for _, title, body, when, signals in chosen if busy else ():
     sketched(title, body, when, signals)
 print(len(chosen))
 """
-_TOTAL = re.compile(r"Collected\s*:\s*(\d+)")
 
 
 def instructions(
@@ -61,33 +58,15 @@ def instructions(
 ) -> tuple[int, int]:
     """Callgrind's instruction count of the child sketching the `items` chosen (none
     unless `busy`), and how many it chose."""
-    python = tree / ".venv" / "bin" / "python"
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "callgrind.out"
-        done = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                str(python),
-                "-c",
-                _CHILD,
-                str(items),
-                only,
-                "settle" if settle else "unsettled",
-                "busy" if busy else "idle",
-            ],
-            cwd=tree,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        found = _TOTAL.search(done.stderr)
-        if found is None:
-            raise RuntimeError(f"no instruction count from callgrind: {done.stderr[-500:]}")
-        return int(found.group(1)), int(done.stdout.split()[-1])
+    count, out = child_instructions(
+        tree,
+        _CHILD,
+        str(items),
+        only,
+        "settle" if settle else "unsettled",
+        "busy" if busy else "idle",
+    )
+    return count, int(out.split()[-1])
 
 
 def sketch_instructions(
@@ -95,12 +74,7 @@ def sketch_instructions(
 ) -> tuple[int, int]:
     """Instructions of sketching `items` items of the corpus, start-up subtracted, and
     how many items were sketched."""
-    subprocess.run(
-        [str(tree / ".venv" / "bin" / "python"), "-m", "compileall", "-q", "watcher", "bench"],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        check=True,
-    )
+    compile_in_place(tree)
     busy, chosen = instructions(tree, items, only, busy=True, settle=settle)
     idle, _ = instructions(tree, items, only, busy=False, settle=settle)
     return busy - idle, chosen
