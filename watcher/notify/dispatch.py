@@ -10,6 +10,9 @@ time, the next chunk while the one before is sent (`_Renders`); accepted alerts 
 marked sent in the background while the next goes out (`outbox.mark_sent_many`). A
 crash between send and mark leaves the rows leased; once the lease expires they are
 due again and the alert goes out again with the same ID.
+
+Mail rendering is imported when a digest or notice is first built: a pass with nothing
+due never loads it (issue 20).
 """
 
 from __future__ import annotations
@@ -33,8 +36,6 @@ from watcher.domain.items import DigestOutbound, Outbound
 from watcher.domain.notices import GROUP_MARK, notice_group
 from watcher.notify.admin import notify_admins
 from watcher.notify.channel import EMAIL, Channel, RendersMany, Transport
-from watcher.notify.channels.mail.digest import render_digest
-from watcher.notify.channels.mail.notice import render_notice
 from watcher.notify.pace import Pacer
 from watcher.notify.sender import Accepted, DispatchReport, Job, send_jobs
 from watcher.store import digests, notices, optouts, outbox
@@ -372,6 +373,8 @@ def _digest_job(
     d: Dispatcher, digest: DigestOutbound, subscriber: Subscriber, record: _DigestRecord
 ) -> Job:
     async def build(now: datetime) -> object:
+        from watcher.notify.channels.mail.digest import render_digest
+
         return render_digest(digest, d.config, subscriber, now)
 
     return Job(
@@ -504,6 +507,8 @@ def _notice_builder(
     d: Dispatcher, notice: notices.Notice
 ) -> Callable[[datetime], Awaitable[object]]:
     async def build(now: datetime) -> object:
+        from watcher.notify.channels.mail.notice import render_notice
+
         return render_notice(notice, d.config, now)
 
     return build

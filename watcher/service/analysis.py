@@ -15,8 +15,8 @@ one item's deadline; a worker started before a reload builds the new rules' clas
 on its first call. The service's own process builds it on its parse threads, when its
 first item needs classifying (a task that overruns there is re-run in a warm worker
 process): a round with nothing new (every source 304) never builds it nor imports the
-engine (measured: about 40 ms of CPU and 2 MB less). `classifier_for` builds at most
-one per digest, under a lock.
+engine (measured: about 40 ms of CPU and 2 MB less), nor imports story sketching and
+story facts. `classifier_for` builds at most one per digest, under a lock.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from typing import TYPE_CHECKING
 from watcher.classify.lint import log_rule_warnings
 from watcher.config import WatcherConfig
 from watcher.domain.items import Signal
-from watcher.domain.stories import index_keys, sketch_text
-from watcher.store.sketch_bytes import SketchBytes
 
 if TYPE_CHECKING:
     from watcher.classify.engine import Classifier
@@ -121,6 +119,11 @@ def analyse(
     Runs in a worker process; `rules.payload` is unpickled only from this package's own
     `Rules.from_config`, never from outside input.
     """
+    # story sketching is imported here, on first use: a round with nothing new never
+    # analyses an item and so never loads it (issue 20)
+    from watcher.domain.stories import index_keys, sketch_text
+    from watcher.store.sketch_bytes import SketchBytes
+
     classifier = classifier_for(rules)
     out = []
     for title, body, when in texts:

@@ -9,6 +9,10 @@ decide when it runs. Whatever happens, the poll ends by writing the source's row
 health and when it is due next, `watcher.domain.polling`) together with the admin
 notices its health calls for (`watcher.service.health`), in the same transaction as
 its items.
+
+What only a poll with a document needs (storing items and their stories, looking up
+known items, routing, full text) is imported on first use: a round of 304s never loads
+it (issue 20).
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
@@ -29,15 +33,11 @@ from watcher.config import Source
 from watcher.domain import polling
 from watcher.domain.errors import FetchError, PageChangedError, ParseError, SourceError, WorkerError
 from watcher.domain.items import Item
-from watcher.notify.route import route
 from watcher.service import health
 from watcher.service.analysis import Analysis, analyse, sketching
 from watcher.service.runtime import Runtime
 from watcher.sources import entry_marks, fetch_source, wants_full_text
-from watcher.sources.fulltext import add_full_text
 from watcher.sources.result import FetchResult
-from watcher.store.lookup import KnownItem, known
-from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import (
     SourceState,
     Success,
@@ -45,6 +45,11 @@ from watcher.store.source_state import (
     record_failure,
     record_success,
 )
+
+if TYPE_CHECKING:
+    from watcher.store.db import Database
+    from watcher.store.lookup import KnownItem
+    from watcher.store.poll import ItemPlan, SaveCounts
 
 log = structlog.get_logger("watcher.pipeline")
 T = TypeVar("T")
@@ -162,6 +167,8 @@ async def _poll(rt: Runtime, source: Source, turn: _Turn) -> PollReport:
     ]
     changed = list(itertools.compress(items, is_changed))
     if changed and wants_full_text(source):
+        from watcher.sources.fulltext import add_full_text
+
         turn.give_back()  # articles are fetched (network time) outside the few places
         changed, full = await add_full_text(
             changed, source.name, rt.fetcher, rt.parsers, rt.config.polling.full_text_items
@@ -293,6 +300,16 @@ def _log_notices(keys: Sequence[str]) -> None:
         log.info("admin_notice_queued", key=key)
 
 
+async def save_poll(
+    db: Database, *, success: Success, plans: Sequence[ItemPlan], story_window: timedelta
+) -> SaveCounts:
+    """`watcher.store.poll.save_poll`, its module (with the story index and story facts)
+    imported when a poll first has a document to store, not by a round of 304s."""
+    from watcher.store import poll
+
+    return await poll.save_poll(db, success=success, plans=plans, story_window=story_window)
+
+
 async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analysis]:
     """Signals and story sketches of `items`, worked out in a worker; `ParseError` if it fails.
 
@@ -325,6 +342,9 @@ def _plan(
     On a source's first successful poll everything is stored, but only items published
     within `backfill` alert (an undated item counts as published now).
     """
+    from watcher.notify.route import route
+    from watcher.store.poll import ItemPlan
+
     old = item.published is not None and now - item.published > source.backfill
     alerts = not (before.never_succeeded and old)
     return ItemPlan(
@@ -351,6 +371,8 @@ async def _known(
     unique = [link for link, count in links.items() if count == 1]
     if source.identity != "auto":
         unique = []
+    from watcher.store.lookup import known
+
     found = await known(rt.db, source.name, [i.identity for i in items], unique)
     stored = dict(found.items)
     out = []

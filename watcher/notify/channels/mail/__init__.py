@@ -4,24 +4,30 @@ Every subscriber is on it, at its address. Alerts are rendered in the parse pool
 threads, or its worker processes once started; from an `AlertStyle`, small to send),
 several per hop to the pool (`render_many`), and sent over up to
 `dispatcher.connections` SMTP connections per dispatch pass, or written to the
-mail-drop folder when no SMTP host is set.
+mail-drop folder when no SMTP host is set. The alert renderer and its style are loaded
+when the first alert is rendered: a round with nothing to send never imports them
+(issue 20).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from watcher.concurrency.pool import Runs
 from watcher.config import Subscriber, WatcherConfig
 from watcher.domain.errors import DeliveryError, TransientDeliveryError, WorkerError
 from watcher.domain.items import Outbound
 from watcher.notify.channel import EMAIL
-from watcher.notify.channels.mail.alert import AlertStyle, MailSettings, render_alert_mail
-from watcher.notify.channels.mail.outgoing import Outgoing
 from watcher.notify.channels.mail.transport import SharedTransport, transport_for
 
-Renderer = Callable[..., Outgoing]  # (outbound, settings, subscriber, now): picklable by name
+if TYPE_CHECKING:
+    from watcher.notify.channels.mail.alert import AlertStyle, MailSettings
+    from watcher.notify.channels.mail.outgoing import Outgoing
+
+Renderer = Callable[..., "Outgoing"]  # (outbound, settings, subscriber, now): picklable by name
 
 
 class MailChannel:
@@ -33,13 +39,29 @@ class MailChannel:
         self,
         config: WatcherConfig,
         workers: Runs | None,
-        renderer: Renderer = render_alert_mail,
+        renderer: Renderer | None = None,
     ) -> None:
+        """`renderer` defaults to `watcher.notify.channels.mail.alert.render_alert_mail`."""
         self.config = config
         self.workers = workers
-        self.renderer = renderer
-        self.style = AlertStyle.of(config)
+        self._renderer = renderer
         self.send_timeout: timedelta = config.smtp.timeout
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The alert renderer, the default imported when first asked for."""
+        if self._renderer is not None:
+            return self._renderer
+        from watcher.notify.channels.mail.alert import render_alert_mail
+
+        return render_alert_mail
+
+    @cached_property
+    def style(self) -> AlertStyle:
+        """What the renderer needs of the config (`AlertStyle.of`), made when first asked for."""
+        from watcher.notify.channels.mail.alert import AlertStyle
+
+        return AlertStyle.of(self.config)
 
     def targets(self, subscriber: Subscriber) -> Mapping[str, str]:
         """One target: the subscriber's address."""
