@@ -238,7 +238,7 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
     matcher.add("US", "us", cased=True)
     pieces = [*terms, "US", " ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
     values: dict[bool, dict[str, Any]] = {}
-    for cased, ascii_keys, other_keys, _ in matcher._build():
+    for cased, ascii_keys, other_keys in matcher._build():
         items = [] if ascii_keys is None else list(ascii_keys.items())
         items += [] if other_keys is None else list(other_keys._automaton.items())
         values[cased] = dict(items)
@@ -262,61 +262,6 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         assert matcher.bucket(folded, lowered, sentences) == expected, text
         mixed += not text.isascii() and any(expected[0])
     assert mixed > 200
-
-
-def test_an_ascii_text_yields_no_hit_starting_inside_a_word_and_the_same_matches() -> None:
-    """An ASCII text is scanned marked at its word starts (`_marked`): no hit of a key
-    that starts with a letter or digit starts inside a word ("rice" in "price", "on" in
-    "among", "erbium" in "terbium", "5" in "25"), keys that start with a mark or hold
-    several words still match, and the matches are those of the unmarked automaton."""
-    import random
-
-    from watcher.classify import matcher as module
-
-    matcher = TermMatcher()
-    terms = {
-        "rice": "rice",
-        "on": "on",
-        "erbium": "erbium",
-        "terbium": "terbium",
-        "5 %": "five",
-        "rare earth*": "rare",
-        "-ion": "ion",
-        "u.s.": "us",
-        "ban*": "ban",
-        "export ban": "ban",
-        "?!": "mark",
-    }
-    for term, label in terms.items():
-        matcher.add(term, label)
-    matcher.add("Dy", "dy", cased=True)
-    pieces = [*terms, "Dy", "price", "among", "25", "Dynamic", " ", "-", "?", ".", "x", "s"]
-    rng = random.Random(37)
-    inside = 0
-    for _ in range(400):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 20)))
-        folded, lowered = fold(text), fold_lower(text)
-        sentences = [(0, len(text))]
-        expected: tuple[list[list[Any]], list[set[str]]] = ([[]], [set()])
-        flags = module._flags(lowered)
-        starts = module._word_starts(lowered, flags)
-        for cased, ascii_keys, _, marked_keys in matcher._build():
-            assert ascii_keys is not None
-            assert marked_keys is not None
-            scanned = folded if cased else lowered
-            module._scan_into(ascii_keys.iter(scanned), scanned, flags, sentences, *expected)
-            for last, (length, *_) in marked_keys.iter(module._marked(scanned, starts)):
-                start = last + 1 - length
-                assert start == 0 or not (scanned[start].isalnum() and scanned[start - 1].isalnum())
-            inside += sum(
-                1
-                for last, (length, *_) in ascii_keys.iter(scanned)
-                if last + 1 - length > 0
-                and scanned[last + 1 - length].isalnum()
-                and scanned[last - length].isalnum()
-            )
-        assert matcher.bucket(folded, lowered, sentences) == expected, text
-    assert inside > 100  # the unmarked automaton did yield hits inside words
 
 
 def test_keys_go_into_an_automaton_common_characters_first_as_rank_lists_sort_them() -> None:

@@ -61,8 +61,6 @@ _CLAUSE_MARK = re.compile(r"[,:](?=\s|[\u4e00-\u9fff])|[;，；：]")
 _FLAGS = bytes(
     2 if chr(byte) == "?" else int(chr(byte).isalnum()) if byte < 128 else 0 for byte in range(256)
 )
-# `_flags`' flags with only the word characters left at 1 (for an ASCII text, see `_marked`)
-_WORD_ONLY = bytes(int(flag == 1) for flag in range(256))
 # a key's leading, trailing and inner runs of ASCII characters (see `_OtherKeys`)
 _ASCII_START = re.compile(r"[\x00-\x7f]*")
 _ASCII_END = re.compile(r"[\x00-\x7f]*\Z")
@@ -125,12 +123,9 @@ Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
 # after it, its labels, and for `*` keys (labels of `*` terms, longest ending) or None
 _Value = tuple[int, bool, bool, tuple[str, ...], tuple[tuple[str, ...], int] | None]
 _Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its value
-# per case sensitivity: whether it is the cased one, the automaton of the ASCII keys, the
-# other keys, and the automaton of the ASCII keys marked at their word starts (`_marked`);
-# None for none
-_Automata = list[
-    tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None", ahocorasick.Automaton | None]
-]
+# per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
+# the other keys (None for none)
+_Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
 # per case sensitivity: key -> (labels of exact terms, labels of `*` terms)
 _Keys = dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]
 # one build at a time (of any matcher): a build drops the keys it read (`TermMatcher._build`)
@@ -247,7 +242,6 @@ class TermMatcher:
                     cased,
                     _automaton(ascii_keys, values) if ascii_keys else None,
                     _OtherKeys(other_keys, values) if other_keys else None,
-                    _marked_automaton(ascii_keys, values, shared) if ascii_keys else None,
                 )
             )
         return automata
@@ -257,7 +251,7 @@ class TermMatcher:
         automata = self._automata
         assert automata is not None  # the keys are dropped only once the automata are built
         table: _Keys = {False: {}, True: {}}
-        for cased, ascii_keys, other_keys, _ in automata:
+        for cased, ascii_keys, other_keys in automata:
             keys = table[cased]
             other = other_keys.automaton if other_keys is not None else None
             for automaton in (ascii_keys, other):
@@ -303,15 +297,8 @@ class TermMatcher:
             # the two texts have the same length and the same word characters, so one
             # table of flags serves both (see `_scan_into`)
             flags = _flags(lowered)
-            starts = _word_starts(lowered, flags) if lowered.isascii() else None
-            for cased, ascii_keys, other_keys, marked_keys in automata:
+            for cased, ascii_keys, other_keys in automata:
                 text = folded if cased else lowered
-                if starts is not None and marked_keys is not None and text.isascii():
-                    # an ASCII text: no hit starts inside a word (see `_marked`)
-                    _scan_into(
-                        marked_keys.iter(_marked(text, starts)), text, flags, sentences, found, keys
-                    )
-                    continue
                 other = [] if other_keys is None or text.isascii() else other_keys.hits(text)
                 matches: Iterable[_Hit] = other
                 if ascii_keys is not None:
@@ -496,43 +483,6 @@ def _merged(other: list[_Hit], ascii_hits: list[_Hit]) -> list[_Hit]:
     the ASCII key is all ASCII), so a stable sort by last character that puts `other`
     first gives that order."""
     return sorted(other + ascii_hits, key=itemgetter(0)) if ascii_hits else other
-
-
-def _marked_automaton(
-    keys: list[str], values: Mapping[str, _Value], shared: _Shared
-) -> ahocorasick.Automaton:
-    """The automaton of `keys` as `_marked` spells them, a key that must start a word with
-    its first character marked; each yields its value with no word boundary due before
-    it, for the automaton checks that one."""
-    marked = {}
-    for key in keys:
-        length, _, right_bound, labels, wild = values[key]
-        marked[_marked(key, _word_starts(key, _flags(key)))] = shared(
-            (length, False, right_bound, labels, wild)
-        )
-    return _automaton(list(marked), marked)
-
-
-def _word_starts(text: str, flags: bytes) -> int:
-    """Of an ASCII `text` (`flags` is `_flags(text)`): as an integer of one byte per
-    character, big-endian, 128 where a word starts (a letter or digit after none, or
-    first) and 0 else; "?", flagged 2, is no word character."""
-    words = int.from_bytes(flags.translate(_WORD_ONLY), "big")
-    return ((words & ~(words >> 8)) >> 8) << 7
-
-
-def _marked(text: str, starts: int) -> str:
-    """An ASCII `text` with the first character of each word moved up by 128 (out of
-    ASCII: "a" is "\xe1", "0" "\xb0"); `starts` is `_word_starts` of it or of a text with
-    the same word characters (its lower-cased form). A key marked alike matches the
-    marked text just where the key matches the text and, if it starts with a word
-    character, starts a word; its positions are those of the text."""
-    size = len(text)
-    return (
-        (int.from_bytes(text.encode("ascii"), "big") + starts)
-        .to_bytes(size, "big")
-        .decode("latin-1")
-    )
 
 
 def _flags(text: str) -> bytes:
