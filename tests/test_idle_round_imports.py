@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, WriteConfig
+from tests.conftest import WriteConfig
 from tests.delivery import BAN, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
-from tests.run_once import RUN_ONCE
+from tests.run_once import run_once
 from tests.servers import FeedServer, Route
 
 # what only a poll with a document or a message to send needs (issue 20)
@@ -31,23 +29,14 @@ UNUSED_WHEN_IDLE = (
     "watcher.notify.channels.mail.notice",
 )
 
-# `watcher run --once --config PATH` in this process, then which of those it loaded
-_RUN = (
-    RUN_ONCE
-    + f"""
+# printed after `watcher run --once`: its exit code and which of those it loaded
+_PROBE = f"""
 print(code, sorted(m for m in {UNUSED_WHEN_IDLE!r} if m in sys.modules))
 """
-)
 
 
 def _run_once(config: Path) -> str:
-    return subprocess.run(
-        [sys.executable, "-c", _RUN, str(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    return run_once(config, _PROBE).strip()
 
 
 def test_an_idle_run_once_imports_no_story_or_mail_rendering_module(

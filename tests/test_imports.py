@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT, WriteConfig
 from tests.delivery import BAN, entries, feed_source, feed_xml
 from tests.mailserver import MailServer
-from tests.run_once import RUN_ONCE
+from tests.run_once import run_once
 from tests.servers import FeedServer, Route
 from watcher.ops.log import rich_traceback
 
@@ -39,10 +39,9 @@ def test_the_service_and_its_logging_start_without_rich() -> None:
     assert out == ["[]", "Console"]
 
 
-# `watcher run --once --config PATH` in this process, then what it loaded of `IDLE_LAZY`
-_RUN = (
-    RUN_ONCE
-    + """
+# printed after `watcher run --once`: the classifiers built, its exit code and what it
+# loaded of `LAZY`
+_LOADED = """
 LAZY = {"rich", "pygments", "jinja2", "aiosmtplib", "pebble", "watcher.store.listing", "selectolax",
         "sqlalchemy.orm", "sqlalchemy.ext.asyncio", "aiosqlite", "sqlmodel", "alembic",
         "watcher.classify.engine", "typer"}
@@ -50,17 +49,10 @@ from watcher.service.analysis import _classifiers
 print(len(_classifiers))
 print(code, sorted(m for m in sys.modules if m in LAZY or m.split(".")[0] in LAZY))
 """
-)
 
 
 def _run_once(config: Path) -> str:
-    return subprocess.run(
-        [sys.executable, "-c", _RUN, str(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    return run_once(config, _LOADED).strip()
 
 
 def test_an_idle_run_once_imports_no_mail_rendering_smtp_or_listing(

@@ -8,44 +8,32 @@ whose self-signed certificate is the system's only CA when `SSL_CERT_FILE` names
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, WriteConfig
+from tests.conftest import WriteConfig
 from tests.delivery import BAN, entries, feed_source, feed_xml
 from tests.mailserver import MailServer, make_certificate
-from tests.run_once import RUN_ONCE
+from tests.run_once import run_once
 from tests.servers import FeedServer, Route
 
-# `watcher run --once --config PATH` in this process; then its exit code, whether the CA
-# stores are still pending and how many CA certificates aiohttp's verifying context holds
-_RUN = (
-    RUN_ONCE
-    + """
+# printed after `watcher run --once`: its exit code, whether the CA stores are still
+# pending and how many CA certificates aiohttp's verifying context holds
+_CA_STATE = """
 import aiohttp.connector
 from watcher.sources.tls import ca_stores_pending
 cas = aiohttp.connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"]
 print(code, ca_stores_pending(), cas)
 """
-)
 
 
 def _run_once(config: Path, ca_file: Path | None = None) -> list[str]:
     env = dict(os.environ)
     if ca_file is not None:
         env["SSL_CERT_FILE"] = str(ca_file)
-    out = subprocess.run(
-        [sys.executable, "-c", _RUN, str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = run_once(config, _CA_STATE, env)
     return out.splitlines()[-1].split()  # the probe's line, after what the command printed
 
 

@@ -404,7 +404,8 @@ def compose_message(
     """
     link, text, html = _bodies(config, subscriber, template, context, now)
     message = EmailMessage(policy=MAIL_POLICY)
-    for name, value, reused in _header_lines(config, subscriber, headers, link, now):
+    lines = [*_shared_lines(config, subscriber, headers, link, now), *_own_lines(headers)]
+    for name, value, reused in lines:
         message[name] = reused_header(name, value) if reused else value
     parts = [text_part(text, "plain"), text_part(html, "html")]
     message["MIME-Version"] = reused_header("MIME-Version", "1.0")
@@ -416,24 +417,6 @@ def compose_message(
     return message
 
 
-def _header_lines(
-    config: MailSettings,
-    subscriber: Subscriber,
-    headers: dict[str, str],
-    link: str | None,
-    now: datetime,
-) -> list[tuple[str, object, bool]]:
-    """The email's headers before MIME-Version, in order, as (name, value, reused):
-    `_shared_lines`, then `headers`' own (`_own_lines`).
-
-    `reused`: the value repeats from email to email (From, To, List-*, the Date to the
-    second, and `headers` named in `REPEATING`), so it is parsed and folded once
-    (`headers.reused_header`); a signed unsubscribe link differs from email to email,
-    and so do Subject and Message-ID.
-    """
-    return [*_shared_lines(config, subscriber, headers, link, now), *_own_lines(headers)]
-
-
 def _shared_lines(
     config: MailSettings,
     subscriber: Subscriber,
@@ -441,8 +424,14 @@ def _shared_lines(
     link: str | None,
     now: datetime,
 ) -> list[tuple[str, object, bool]]:
-    """From, To, Date, Auto-Submitted and the list headers, as (name, value, reused); a
-    list header `headers` also sets is left out."""
+    """The email's headers before `headers`' own (`_own_lines`), in order: From, To, Date,
+    Auto-Submitted and the list headers, as (name, value, reused); a list header
+    `headers` also sets is left out.
+
+    `reused`: the value repeats from email to email (From, To, List-*, the Date to the
+    second), so it is parsed and folded once (`headers.reused_header`); a signed
+    unsubscribe link differs from email to email, as Subject and Message-ID do.
+    """
     lines: list[tuple[str, object, bool]] = [
         ("From", config.mail.sender, True),
         ("To", recipient(subscriber), True),
