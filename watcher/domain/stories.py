@@ -66,7 +66,6 @@ from watcher.domain.story_facts import (
     fact,
     kind_of,
     named_dates,
-    normal_text,
     published_days,
     text_facts,
     unit_of,
@@ -99,6 +98,14 @@ _STOP = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _STOP_BYTES = frozenset(word.encode() for word in _STOP)
+# Every ASCII token of one or two letters (`_ASCII_BYTES_TOKEN`): what `content_words`
+# leaves out of an ASCII text beside its stop words (its numbers are all kept)
+_SHORT_BYTES = frozenset(
+    bytes(letters)
+    for first in range(ord("a"), ord("z") + 1)
+    for letters in ((first,), *((first, second) for second in range(ord("a"), ord("z") + 1)))
+)
+_LEFT_OUT_BYTES = _STOP_BYTES | _SHORT_BYTES
 
 
 class Sketch:
@@ -297,7 +304,8 @@ def content_words(toks: list[str]) -> set[str]:
     """Words that carry meaning (no stop words, no 1–2 letter words); CJK as bigrams."""
     # A CJK token is one character, so the length test already leaves it out here (a
     # Latin run that took in CJK characters, "abc中", is kept as the word it is).
-    out = {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP}
+    # each distinct token tested once (a text repeats its words)
+    out = {t for t in set(toks) if (len(t) > 2 or t.isdigit()) and t not in _STOP}
     joined = "\x00".join(toks)  # no token holds "\x00"
     for run in _CJK_RUN.findall(joined) if not joined.isascii() else ():
         characters = run[::2]  # a run of CJK tokens, "\x00" apart
@@ -313,11 +321,12 @@ def sketch_text(
     `when` is its publication date (weekdays it names become days), `signals` the
     (type, direction) pairs the classifier found in it.
     """
-    text = normal_text(title, body)
     # The title and body a line apart, not a space apart, give the same tokens: neither
     # separator is a token, nor composes with a neighbour in NFKC. Simplifying (OpenCC)
     # reads phrases across the separator, so a text that needs it is tokenised apart.
     joined = f"{title}\n{body}"
+    simple = is_simplified(joined)  # one scan for traditional characters, not two
+    text = unicodedata.normalize("NFKC", joined if simple else simplify(joined))  # normal_text
     if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
         ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
         ascii_shingles = _shingled(ascii_toks, b" ")
@@ -326,7 +335,7 @@ def sketch_text(
         hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
     else:
         ascii_words = None
-        toks = _normal_tokens(text) if is_simplified(joined) else tokens(f"{title} {body}")
+        toks = _normal_tokens(text) if simple else tokens(f"{title} {body}")
         shingles, words = _shingled(toks, " "), content_words(toks)
         counts = (len(shingles), len(words))
         hashed = (_bottom_sorted(shingles), _bottom_sorted(words))
@@ -341,8 +350,10 @@ def sketch_text(
 
 
 def _ascii_content_words(toks: list[bytes]) -> set[bytes]:
-    """`content_words` of an ASCII text's tokens in bytes (it has no CJK bigrams)."""
-    return {t for t in toks if (len(t) > 2 or t.isdigit()) and t not in _STOP_BYTES}
+    """`content_words` of an ASCII text's tokens in bytes (it has no CJK bigrams): a token
+    of digits is at least three characters long or all digits, one of letters is kept
+    when longer than two letters, so set differences alone leave out what it leaves out."""
+    return set(toks).difference(_LEFT_OUT_BYTES)
 
 
 def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:

@@ -55,6 +55,7 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from functools import cache
+from operator import itemgetter
 
 import ahocorasick
 import xxhash
@@ -178,11 +179,22 @@ _DAY_MONTH = _starting(r"\d", rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\b\.?
 _MONTH_DAY = _starting(
     _MONTH_FIRST, rf"\b({_MONTH})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]?\d)", re.I
 )
-_YEAR = _starting("12", r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))")
+# `_YEAR` and `_PLACE` begin with a branch of letters or digits, each followed by what
+# was a lookbehind or a word boundary before it (`(?<![\d.,$])`, `\b`), now behind the
+# character it consumed: a pattern that begins so is searched for in C, position by
+# position, two to three times as fast as one behind a lookahead (`_starting`); the
+# matches are the same (`_YEAR_PLAIN`, `_PLACE_PLAIN`: the forms they replace).
+_YEAR_PLAIN = r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"
+_YEAR = re.compile(
+    r"((?:1(?<![\d.,$]1)9|2(?<![\d.,$]2)0)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"
+)
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAME = r"(?:[A-Z][a-z]{2,}[ ]?){1,3}"
-_PLACE = _starting("ianf", rf"\b(?:in|at|near|from)[ ]+({_NAME})((?:, {_NAME})*)")
+_PLACE_PLAIN = rf"\b(?:in|at|near|from)[ ]+({_NAME})((?:, {_NAME})*)"
+_PLACE = re.compile(
+    rf"(?:i(?<!\wi)n|a(?<!\wa)t|n(?<!\wn)ear|f(?<!\wf)rom)[ ]+({_NAME})((?:, {_NAME})*)"
+)
 _NOT_PLACES = frozenset(
     """
     the this that these those its their his her our a an all some
@@ -206,6 +218,51 @@ _CJK_MONTH = re.compile(r"(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)(?:份|中旬|上�
 _MONTH_ALONE = _starting(
     "idfsotu", rf"\b(?:in|during|for|since|of|through|until|from)\s+({_MONTH})\b", re.I
 )
+# Every match of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` holds a month's name as a
+# whole word (`_MONTH_NAME`): found once, each name's matches are tried where they can
+# begin (`_month_matches`), instead of three passes over the whole text.
+_MONTH_NAME = _starting(_MONTH_FIRST, rf"\b({_MONTH})\b", re.I)
+_DAY_BEFORE = 4  # "21st": the most characters of a `_DAY_MONTH` match before its spaces
+_WORD_BEFORE = max(map(len, ("in", "during", "for", "since", "of", "through", "until", "from")))
+
+
+def _month_matches(
+    text: str,
+) -> tuple[list[re.Match[str]], list[re.Match[str]], list[re.Match[str]]]:
+    """The matches of `_DAY_MONTH`, `_MONTH_DAY` and `_MONTH_ALONE` in `text`, each list
+    what the pattern's `finditer` gives, from one pass over the text.
+
+    Each match holds a month's name whose start is a match of `_MONTH_NAME` (no two of
+    which overlap): a `_MONTH_DAY` match begins there, and a match of the others ends
+    there with spaces and, before them, at most `_DAY_BEFORE` (a day) or `_WORD_BEFORE`
+    (a preposition) characters, begun where a word begins; the leftmost such match is
+    the one `finditer` finds, and no two matches of one pattern overlap (a match holds
+    no month's name but its own, and none of its other letters begins a word).
+    """
+    day_months: list[re.Match[str]] = []
+    month_days: list[re.Match[str]] = []
+    alone: list[re.Match[str]] = []
+    for name in _MONTH_NAME.finditer(text):
+        at = name.start()
+        if (found := _MONTH_DAY.match(text, at)) is not None:
+            month_days.append(found)
+        spaces = at
+        while spaces and text[spaces - 1].isspace():  # `\s` is `str.isspace`
+            spaces -= 1
+        if spaces == at:
+            continue
+        for pattern, reach, group, into in (
+            (_DAY_MONTH, _DAY_BEFORE, 2, day_months),
+            (_MONTH_ALONE, _WORD_BEFORE, 1, alone),
+        ):
+            for start in range(max(0, spaces - reach), spaces):
+                found = pattern.match(text, start)
+                if found is not None and found.start(group) == at:
+                    into.append(found)
+                    break
+    return day_months, month_days, alone
+
+
 _QUARTER = _starting(
     "qfst第", r"\b(?:q([1-4])|(first|second|third|fourth)[- ]quarter)\b|第([一二三四1-4])季度", re.I
 )
@@ -521,9 +578,10 @@ def _text_values(
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
     folded = _folded(text, lowered)
+    held = _held(folded)
     if when is not None:
         if words is None:
-            weekdays = _holds_any(folded, _WEEKDAY_WORDS)
+            weekdays = not held.isdisjoint(_WEEKDAY_WORDS)
         else:
             weekdays = not _NAMED_WORDS[_WEEKDAY].isdisjoint(words)
         for match in _WEEKDAY.finditer(text) if weekdays else ():
@@ -541,18 +599,17 @@ def _text_values(
     out.update((MATERIAL, name) for name in materials)
     out.update((COUNTRY, name) for name in countries)
     if words is None:
-        months = _holds_any(folded, _MONTH_STEMS)
+        months = not held.isdisjoint(_MONTH_STEMS)
     else:
         months = not _NAMED_WORDS[_MONTH_DAY].isdisjoint(words)
-    day_months = list(_DAY_MONTH.finditer(text)) if months else []
-    month_days = list(_MONTH_DAY.finditer(text)) if months else []
+    day_months, month_days, alone = _month_matches(text) if months else ([], [], [])
     iso_days = list(_ISO_DAY.finditer(text))
     cjk_days = list(_CJK_DAY.finditer(text)) if _CJK_MONTH_MARK in text else []
     days = _days(day_months, month_days, iso_days, cjk_days)
     out.update((DAY, _day_value(m, d)) for m, d in days)
     out.update((MONTH, f"{m:02d}") for m, _ in days)  # a calendar day names its month
     day_spans = [m.span() for m in (*day_months, *month_days)]
-    for match in _MONTH_ALONE.finditer(text) if months else ():
+    for match in alone:
         if not any(a <= match.start(1) < b for a, b in day_spans):
             out.add((MONTH, f"{_MONTHS[_word_key(match.group(1))]:02d}"))
     for match in _CJK_MONTH.finditer(text) if _CJK_MONTH_MARK in text else ():
@@ -561,7 +618,7 @@ def _text_values(
     # an ASCII text without the word "quarter" can name one only as "Q1" to "Q4"
     quarterly = words is None or b"quarter" in words
     gate = _QUARTER_WORDS if quarterly else _QUARTER_WORDS[:4]
-    quarters = list(_QUARTER.finditer(text)) if _holds_any(folded, gate) else []
+    quarters = list(_QUARTER.finditer(text)) if not held.isdisjoint(gate) else []
     for match in quarters:
         number = match.group(1) or match.group(2) or match.group(3)
         out.add((MONTH, f"q{_ORDINALS.get(number.lower(), number)}"))
@@ -573,26 +630,26 @@ def _text_values(
         out.add((ORDINAL, value))
         out.update((ORDINAL_YEAR, f"{value}@{y}") for y in _year_of(text, match, years, reach))
 
-    series = _holds_any(folded, _ORDINAL_WORDS) and _holds_any(folded, _SERIES_WORDS)
+    series = not (held.isdisjoint(_ORDINAL_WORDS) or held.isdisjoint(_SERIES_WORDS))
     for match in _ORDINAL.finditer(text) if series else ():
         named = match.group(2).lower().rstrip("es") if match.group(2) else ""
         ordinal(f"{named}:{_ORDINALS[_word_key(match.group(1))]}", match)
     for match in _CJK_ORDINAL.finditer(text):
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"batch:{number}", match)
-    numbers = _NUMBERED.finditer(text) if _holds_any(folded, _NUMBERED_WORDS) else ()
+    numbers = _NUMBERED.finditer(text) if not held.isdisjoint(_NUMBERED_WORDS) else ()
     numbered = (*numbers, *_CJK_NUMBERED.finditer(text))
     for match in numbered:
         if (number := _numeral(match.group(1))) is not None:
             ordinal(f"no:{number}", match, NUMBER_YEAR_REACH)
-    figures, roundings, figure_spans = _figures(text, folded)
+    figures, roundings, figure_spans = _figures(text, held)
     out.update((FIGURE, figure) for figure in figures)
     out.update((TONNAGE, figure) for figure in figures if figure.endswith(" t"))
     out.update((ROUNDED, rounding) for rounding in roundings)
     # the numbers of days, years, quarters, announcement numbers and figures are not counts
     dated = (*day_months, *month_days, *iso_days, *cjk_days, *year_matches, *quarters)
     taken = [match.span() for match in (*dated, *numbered)] + figure_spans
-    out.update((COUNT, count) for count in _counts(text, taken))
+    out.update((COUNT, count) for count in _counts(text, taken, held))
     out.update((YEAR, year) for _, year in years)
     body_text = text.split("\n", title_lines + 1)[-1]
     out.update((PLACE, place) for place in _places(body_text))
@@ -650,6 +707,25 @@ def _holds_any(folded: str, words: Iterable[str]) -> bool:
     ASCII letter it matches: so a match's span lower-cases to the words it holds.
     """
     return any(map(folded.__contains__, words))
+
+
+def _held(folded: str) -> set[str]:
+    """The words of every pre-check (`_GATES`) that `folded` holds, found in one pass:
+    `_holds_any(folded, words)` is `not _held(folded).isdisjoint(words)` for each of
+    them. (One automaton pass, not one `in` per word: those were about a twentieth of
+    an item's sketch.)"""
+    return set(map(itemgetter(1), _gate_words().iter(folded)))  # (end, word) pairs
+
+
+@cache
+def _gate_words() -> ahocorasick.Automaton:
+    """Every word of `_GATES` in one automaton, each the value of its own."""
+    automaton = ahocorasick.Automaton()
+    for words in _GATES:
+        for word in words:
+            automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -780,7 +856,7 @@ def _days(
 
 
 def _figures(
-    text: str, folded: str | None = None
+    text: str, held: AbstractSet[str] | None = None
 ) -> tuple[set[str], set[str], list[tuple[int, int]]]:
     """Numbers that count something (a unit, a currency or a scale), normalised, their
     roundings (`ROUNDED`), and the spans of `text` they were read from.
@@ -792,12 +868,15 @@ def _figures(
     significant digits as it was written with (at most 8), each marked "~", and a
     figure written without a scale word also rounds, unmarked, to fewer decimals than
     it was written with ("7742.2 t" to "7742 t", "8.7%" to "9%"): an outlet's rounding
-    of it (`approximated`). `folded` is `text` as `_holds_any` reads it, when known.
+    of it (`approximated`). `held` is the text's gate words (`_held`), when known.
     """
     out: set[str] = set()
     roundings: set[str] = set()
     spans: list[tuple[int, int]] = []
-    lettered = folded is None or _holds_any(folded, _LETTER_CURRENCIES)
+    lettered = held is None or not held.isdisjoint(_LETTER_CURRENCIES)
+    hedged = held is None or not held.isdisjoint(_HEDGE_WORDS)
+    # a figure written twice (a headline's figure in the body) is read once
+    read: dict[tuple[str, str, str], tuple[str, list[str], int] | None] = {}
     for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
         currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
@@ -805,29 +884,42 @@ def _figures(
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
-        number = match.group("num").replace(",", "")
-        try:
-            value = float(number)
-        except ValueError:
+        key = (match.group("num"), scale or "", unit or currency or "")
+        if key not in read:
+            read[key] = _figure_read(*key)
+        if (figure := read[key]) is None:
             continue
-        value *= 10.0 ** _SCALES.get((scale or "").lower(), 0)
-        written = " ".join((unit or currency or "").lower().replace(".", "").split())
-        written = written.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
-        what = _UNITS.get(written, "")
-        scaled = bool(scale) or what == "kt"
-        if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
-            what, value = "t", value * 1e3
-        suffix = f"{'' if what in ('', '%') else ' '}{what}"
-        digits = len(number.replace(".", "").strip("0")) or 1
-        approximate = _approximate(text, match.start("num"), digits, scale)
-        out.add(f"{'~' if approximate else ''}{_rounded(value, PRECISION)}{suffix}")
-        roundings.update(f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1))
-        if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
-            decimals = len(number.partition(".")[2])
-            roundings.update(
-                f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)
-            )
+        value, its_roundings, digits = figure
+        approximate = _approximate(text, match.start("num"), digits, scale, hedged)
+        out.add(f"~{value}" if approximate else value)
+        roundings.update(its_roundings)
     return out, roundings, spans
+
+
+def _figure_read(written: str, scale: str, unit: str) -> tuple[str, list[str], int] | None:
+    """A figure as `_figures` reads it from its number as `written` ("18,125"), its scale
+    word ("" without one) and its unit or currency as written ("tonnes", "US$"): its
+    value with its unit ("18125 t", not marked approximate), its roundings, and the
+    significant digits it was written with; None for a number that is none ("1.2.3")."""
+    number = written.replace(",", "")
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    value *= 10.0 ** _SCALES.get(scale.lower(), 0)
+    said = " ".join(unit.lower().replace(".", "").split())
+    said = said.removeprefix("wet ").removeprefix("dry ")  # "wet metric tonnes"
+    what = _UNITS.get(said, "")
+    scaled = bool(scale) or what == "kt"
+    if what == "kt":  # thousands of tonnes: "100.8 kt" is "100,800 t"
+        what, value = "t", value * 1e3
+    suffix = f"{'' if what in ('', '%') else ' '}{what}"
+    digits = len(number.replace(".", "").strip("0")) or 1
+    roundings = [f"~{_rounded(value, q)}{suffix}" for q in range(1, min(digits, 8) + 1)]
+    if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
+        decimals = len(number.partition(".")[2])
+        roundings += [f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)]
+    return f"{_rounded(value, PRECISION)}{suffix}", roundings, digits
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
@@ -840,13 +932,39 @@ _HEDGE = _starting(
 )
 
 
-def _approximate(text: str, start: int, digits: int, scale: str | None) -> bool:
+# Every match of `_HEDGE` holds one of these: a text holding none (`_held`) needs no
+# search before each of its figures (most templated notes hedge none).
+_HEDGE_WORDS = (
+    *("about", "around", "approximately", "roughly", "nearly", "almost", "over", "some"),
+    *("more than", "less than", "close to", "just under", "just over"),
+    *("逾", "约", "近", "超过", "超", "大约", "将近"),
+)
+# The word lists of the pre-checks that `_held` finds in one pass: a pattern ignoring
+# case, each of whose matches holds one of a list's words, is run only where the text
+# holds one of them.
+_GATES = (
+    _WEEKDAY_WORDS,
+    _MONTH_STEMS,
+    _QUARTER_WORDS,
+    _ORDINAL_WORDS,
+    _SERIES_WORDS,
+    _NUMBERED_WORDS,
+    _LETTER_CURRENCIES,
+    tuple(_NUMBER_WORDS),
+    _HEDGE_WORDS,
+)
+
+
+def _approximate(
+    text: str, start: int, digits: int, scale: str | None, hedged: bool = True
+) -> bool:
     """True when the figure whose number begins at `start` is given as approximate: a
     hedge word before it (`_HEDGE`), or a scale word after two significant digits
-    ("1.8万", "$1.2 billion": a rounded value)."""
+    ("1.8万", "$1.2 billion": a rounded value). `hedged` False says the text holds no
+    hedge word (`_HEDGE_WORDS`): no search is needed."""
     if scale and digits == 2:
         return True
-    return _HEDGE.search(text, max(0, start - 20), start) is not None
+    return hedged and _HEDGE.search(text, max(0, start - 20), start) is not None
 
 
 _COUNT = _starting(
@@ -857,9 +975,27 @@ _COUNT = _starting(
 )
 
 
-def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
+# `_COUNT` in two passes: a match of one holds only digits and ".," and a match of the
+# other only letters, so neither can begin inside the other's and the two find what the
+# one alternation finds. The digits' pass tries only digits (a digit first, then what
+# `\b(?<![.,])` says of the character before it: a pattern beginning with a character
+# class is searched for in C, about twice as fast as one behind a lookahead); the
+# words' runs only where the text holds a number word (`_holds_any`; "e", "n", "s" and
+# "t", where a word may begin, are a third of an English text's letters).
+_DIGIT_COUNT = re.compile(r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)*(?![\w.,]?\d)")
+_WORD_COUNT = _starting(
+    "".join(sorted({word[0] for word in _NUMBER_WORDS})),
+    rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b",
+    re.I,
+)
+
+
+def _counts(
+    text: str, taken: Iterable[tuple[int, int]], held: AbstractSet[str] | None = None
+) -> set[str]:
     """Every number the text names outside the spans `taken`: its days, years, quarters,
-    announcement numbers and figures, as `fact_values` found them.
+    announcement numbers and figures, as `fact_values` found them (`held`: the whole
+    text's gate words, `_held`, when known).
 
     Digits or the English number words ("eight", "dozen"), normalised ("1,200" is
     "1200", "eight" is "8"); not the numbers of figures ("12%", "3,000 tonnes": `FIGURE`).
@@ -870,9 +1006,13 @@ def _counts(text: str, taken: Iterable[tuple[int, int]]) -> set[str]:
             pieces += [text[at:start], " "]
         at = max(at, end)
     text = "".join([*pieces, text[at:]])
+    found = _DIGIT_COUNT.findall(text)
+    # a number word outside the spans is in the whole text too
+    if held is None or not held.isdisjoint(_NUMBER_WORDS):
+        found += _WORD_COUNT.findall(text)
     out = set()
-    for match in _COUNT.finditer(text):
-        word = match.group(0).lower()
+    for written in found:
+        word = written.lower()
         try:
             value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
         except ValueError:  # "1.2.3": a version or a reference, not a count
