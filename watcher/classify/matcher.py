@@ -151,7 +151,7 @@ class TermMatcher:
         # are matched as literals under those internal labels and joined per sentence
         self._gaps: list[tuple[str, str, str]] = []
         self._sides: set[str] = set()
-        self._by_first: dict[str, list[tuple[str, str, str]]] = {}
+        self._gap_of: dict[str, tuple[str, str, str]] = {}  # A side's label -> its term
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
         """Add `term` under `label`; raise `TermError` if it cannot match anything."""
@@ -168,7 +168,7 @@ class TermMatcher:
             elif isinstance(form, Gapped):
                 first, second = f"\x00{len(self._gaps)}<", f"\x00{len(self._gaps)}>"
                 self._gaps.append((label, first, second))
-                self._by_first[first] = [(label, first, second)]
+                self._gap_of[first] = (label, first, second)
                 self._sides.update((first, second))
                 self._add_literals(form.first, first)
                 self._add_literals(form.second, second)
@@ -311,24 +311,38 @@ class TermMatcher:
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
-                sides = self._sides
-                for index, labels in enumerate(keys):
-                    if not sides.isdisjoint(labels):
-                        self._join_gaps(folded, found[index], labels)
+                self._join_all_gaps(folded, found, keys)
         return found, keys
 
-    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
-        """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
-        words in the same clause) and take the sides' labels out of `labels`; the side
-        matches stay in `found` under their internal labels (`is_side` tells them)."""
-        here = self._sides.intersection(labels)
-        labels -= here
-        by_first = self._by_first
-        present = [
-            gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
-        ]
-        if not present:
-            return
+    def _join_all_gaps(
+        self, folded: str, found: list[list[Occurrence]], keys: list[set[str]]
+    ) -> None:
+        """Add the matches of `A ... B` terms to each sentence (A, then B within
+        `GAP_WORDS` words in the same clause) and take the sides' labels out of its
+        labels; the side matches stay in `found` under their internal labels (`is_side`
+        tells them). Few sentences that hold a side hold both of one term's."""
+        sides, gap_of = self._sides, self._gap_of
+        for index, labels in enumerate(keys):
+            if sides.isdisjoint(labels):
+                continue
+            here = sides.intersection(labels)
+            labels -= here
+            present = [
+                gap for side in here if (gap := gap_of.get(side)) is not None and gap[2] in here
+            ]
+            if present:
+                self._join_gaps(folded, found[index], labels, present)
+
+    def _join_gaps(
+        self,
+        folded: str,
+        found: list[Occurrence],
+        labels: set[str],
+        present: list[tuple[str, str, str]],
+    ) -> None:
+        """Add to one sentence's matches (`found`) and `labels` the `A ... B` terms of
+        `present` (label, A side, B side: both sides matched in the sentence) whose B
+        follows its A closely enough."""
         sides: dict[str, list[tuple[int, int]]] = {}
         for start, end, names in found:
             for name in names:
