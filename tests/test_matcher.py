@@ -211,9 +211,8 @@ def test_parse_term_gives_each_caller_its_own_list_and_raises_every_time() -> No
 def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
     """The ASCII keys and the others are two automata, the second scanned only around
     the text's non-ASCII characters: over texts of both scripts (and mixed keys that
-    start, end or are broken by ASCII characters, farther apart than the windows join;
-    case-sensitive ASCII keys, which ride in the first as their lower-cased forms) they
-    give the matches one automaton of every key gives, in its order."""
+    start, end or are broken by ASCII characters, farther apart than the windows join)
+    they give the matches one automaton of every key gives, in its order."""
     import random
 
     from watcher.classify import matcher as module
@@ -236,21 +235,14 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
     }
     for term, label in terms.items():
         matcher.add(term, label)
-    # case-sensitive keys: alone, two under one lower-cased form, one whose lower-cased
-    # form is an uncased key's, one with a space, and one with a non-ASCII character
-    cased_terms = {"US": "us", "Eu": "eu", "EU": "union", "NdPr": "ndpr", "Nd Pr": "ndpr"}
-    cased_terms |= {"may": "may", "A股": "cased_shares"}
-    for term, label in cased_terms.items():
-        matcher.add(term, label, cased=True)
-    matcher.add("ndpr", "alloy")
-    pieces = [*terms, *cased_terms, "ndpr", "NDPR", "eu", "us", "May", "Nd", "Pr", "xUS"]
-    pieces += [" ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
-    assert matcher._keys is not None
-    values: dict[bool, dict[str, Any]] = {
-        cased: {key: TermMatcher._value(key, *labels) for key, labels in keys.items()}
-        for cased, keys in matcher._keys.items()
-    }
-    assert len(values[False]) == len(terms) + 1
+    matcher.add("US", "us", cased=True)
+    pieces = [*terms, "US", " ", " ", ", ", "; ", "é", "€", "管", "出口", "x", "bans", "稀"]
+    values: dict[bool, dict[str, Any]] = {}
+    for cased, ascii_keys, other_keys in matcher._build():
+        items = [] if ascii_keys is None else list(ascii_keys.items())
+        items += [] if other_keys is None else list(other_keys._automaton.items())
+        values[cased] = dict(items)
+    assert len(values[False]) == len(terms)  # every key in one of the two automata
     rng = random.Random(20)
     mixed = 0
     for _ in range(400):
@@ -266,7 +258,7 @@ def test_split_automata_find_what_one_automaton_of_every_key_finds() -> None:
         for cased, keys in values.items():
             every = module._automaton(list(keys), keys)
             scanned = folded if cased else lowered
-            module._scan_into(every.iter(scanned), scanned, flags, sentences, *expected, [])
+            module._scan_into(every.iter(scanned), scanned, flags, sentences, *expected)
         assert matcher.bucket(folded, lowered, sentences) == expected, text
         mixed += not text.isascii() and any(expected[0])
     assert mixed > 200

@@ -218,7 +218,11 @@ def undone_dropped(fired: list[Fired], lead: int, new_story: Callable[[int], boo
     """`fired` less the tightening of other rules that a lead easing event undoes (see
     the module's docstring). `lead` is `lead_end(...)`; `new_story(i)` says whether
     sentence i opens another story."""
-    easing_lead = [eased or _eases_in_lead(hits, lead) for _, _, hits, eased in fired]
+    easing_lead = [
+        eased
+        or any(h.sentence < lead and h.direction is Direction.EASING and not h.hedged for h in hits)
+        for _, _, hits, eased in fired
+    ]
     if not any(easing_lead):
         return fired
     kept = []
@@ -231,15 +235,6 @@ def undone_dropped(fired: list[Fired], lead: int, new_story: Callable[[int], boo
             continue
         kept.append((name, rule, hits, eased))
     return kept
-
-
-def _eases_in_lead(hits: Sequence[Hit], lead: int) -> bool:
-    """True when one of the hits is a firm easing in the lead (before sentence `lead`)."""
-    # a plain loop: `any` over a generator costs more than the test on a hit or two
-    for h in hits:  # noqa: SIM110
-        if h.sentence < lead and h.direction is Direction.EASING and not h.hedged:
-            return True
-    return False
 
 
 def _body_tightening(hits: Sequence[Hit], lead: int, rule: SignalRule) -> bool:

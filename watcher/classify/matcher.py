@@ -120,19 +120,9 @@ Occurrence = tuple[int, int, tuple[str, ...]]
 
 Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
 # an automaton's value for a key: its length, whether a word boundary is due before and
-# after it, its labels, for `*` keys (labels of `*` terms, longest ending) or None, and
-# for a lower-cased ASCII key of case-sensitive terms (`TermMatcher._build_from`) those
-# keys as written with their values, or None
-_Value = tuple[
-    int,
-    bool,
-    bool,
-    tuple[str, ...],
-    tuple[tuple[str, ...], int] | None,
-    "tuple[tuple[str, _Value], ...] | None",
-]
+# after it, its labels, and for `*` keys (labels of `*` terms, longest ending) or None
+_Value = tuple[int, bool, bool, tuple[str, ...], tuple[tuple[str, ...], int] | None]
 _Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its value
-_CasedKeys = tuple[tuple[str, _Value], ...]  # case-sensitive keys as written, their values
 # per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
 # the other keys (None for none)
 _Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
@@ -161,7 +151,7 @@ class TermMatcher:
         # are matched as literals under those internal labels and joined per sentence
         self._gaps: list[tuple[str, str, str]] = []
         self._sides: set[str] = set()
-        self._gap_of: dict[str, tuple[str, str, str]] = {}  # A side's label -> its term
+        self._by_first: dict[str, list[tuple[str, str, str]]] = {}
 
     def add(self, term: str, label: str, *, cased: bool = False) -> None:
         """Add `term` under `label`; raise `TermError` if it cannot match anything."""
@@ -178,7 +168,7 @@ class TermMatcher:
             elif isinstance(form, Gapped):
                 first, second = f"\x00{len(self._gaps)}<", f"\x00{len(self._gaps)}>"
                 self._gaps.append((label, first, second))
-                self._gap_of[first] = (label, first, second)
+                self._by_first[first] = [(label, first, second)]
                 self._sides.update((first, second))
                 self._add_literals(form.first, first)
                 self._add_literals(form.second, second)
@@ -237,36 +227,22 @@ class TermMatcher:
         return automata
 
     def _build_from(self, table: _Keys) -> _Automata:
-        """The automata of `table` (see `_build`). The ASCII case-sensitive keys ride in
-        the automaton of the lower-cased text as their lower-cased forms, each carrying
-        the keys as written (see `_with_cased`): the folded text, which they are matched
-        on, is then scanned only around its non-ASCII characters, for the other
-        case-sensitive keys. A scan of the whole text for two dozen keys ("US", "Dy",
-        "may") cost more than checking the few word-initial occurrences of their
-        lower-cased forms against the folded text."""
-        # equal values (and equal label tuples inside them) as one object each: the scan
-        # then touches a few hundred objects, not one per key, and they stay in cache
-        shared = _Shared()
-        values = {
-            cased: {key: shared(self._value(key, e, w)) for key, (e, w) in keys.items()}
-            for cased, keys in table.items()
-        }
-        uncased = _with_cased(values[False], values[True])
         automata: _Automata = []
-        ascii_keys = [key for key in uncased if key.isascii()]
-        other_keys = [key for key in uncased if not key.isascii()]
-        if uncased:
+        for cased, keys in table.items():
+            if not keys:
+                continue
+            # equal values (and equal label tuples inside them) as one object each: the scan
+            # then touches a few hundred objects, not one per key, and they stay in cache
+            shared = _Shared()
+            values = {key: shared(self._value(key, e, w)) for key, (e, w) in keys.items()}
+            ascii_keys = [key for key in values if key.isascii()]
+            other_keys = [key for key in values if not key.isascii()]
             automata.append(
                 (
-                    False,
-                    _automaton(ascii_keys, uncased) if ascii_keys else None,
-                    _OtherKeys(other_keys, uncased) if other_keys else None,
+                    cased,
+                    _automaton(ascii_keys, values) if ascii_keys else None,
+                    _OtherKeys(other_keys, values) if other_keys else None,
                 )
-            )
-        if values[True]:
-            cased_other = [key for key in values[True] if not key.isascii()]
-            automata.append(
-                (True, None, _OtherKeys(cased_other, values[True]) if cased_other else None)
             )
         return automata
 
@@ -281,12 +257,9 @@ class TermMatcher:
             for automaton in (ascii_keys, other):
                 if automaton is None:
                     continue
-                for key, value in automaton.items():
-                    if value[5] is not None:  # case-sensitive keys, lower-cased
-                        for cased_key, cased_value in value[5]:
-                            table[True][cased_key] = _labels_of(cased_value)
-                    if value[3]:  # not a lower-cased form alone, which holds no labels
-                        keys[key] = _labels_of(value)
+                for key, (_, _, _, labels, wild) in automaton.items():
+                    wild_labels = wild[0] if wild is not None else ()
+                    keys[key] = (labels[: len(labels) - len(wild_labels)], wild_labels)
         return table
 
     @staticmethod
@@ -307,7 +280,6 @@ class TermMatcher:
             (wild, MAX_LONG_ENDING if len(key.split()[-1]) >= LONG_STEM else MAX_ENDING)
             if wild
             else None,
-            None,
         )
 
     def bucket(
@@ -325,57 +297,38 @@ class TermMatcher:
             # the two texts have the same length and the same word characters, so one
             # table of flags serves both (see `_scan_into`)
             flags = _flags(lowered)
-            # the lower-cased case-sensitive keys the scan of `lowered` meets, for the
-            # scan of `folded` (the uncased automata come first, see `_build_from`)
-            pending: list[tuple[int, _CasedKeys]] = []
             for cased, ascii_keys, other_keys in automata:
                 text = folded if cased else lowered
                 other = [] if other_keys is None or text.isascii() else other_keys.hits(text)
                 matches: Iterable[_Hit] = other
-                if cased:
-                    matches = _merged(other, _cased_hits(folded, pending))
-                elif ascii_keys is not None:
+                if ascii_keys is not None:
                     if other:
                         matches = _merged(other, list(ascii_keys.iter(text)))
                     else:
                         matches = ascii_keys.iter(text)
                 if matches:
-                    _scan_into(matches, text, flags, sentences, found, keys, pending)
+                    _scan_into(matches, text, flags, sentences, found, keys)
             if self._regexes:
                 self._bucket_regexes(folded, lowered, sentences, found, keys)
             if self._gaps:
-                self._join_all_gaps(folded, found, keys)
+                sides = self._sides
+                for index, labels in enumerate(keys):
+                    if not sides.isdisjoint(labels):
+                        self._join_gaps(folded, found[index], labels)
         return found, keys
 
-    def _join_all_gaps(
-        self, folded: str, found: list[list[Occurrence]], keys: list[set[str]]
-    ) -> None:
-        """Add the matches of `A ... B` terms to each sentence (A, then B within
-        `GAP_WORDS` words in the same clause) and take the sides' labels out of its
-        labels; the side matches stay in `found` under their internal labels (`is_side`
-        tells them). Few sentences that hold a side hold both of one term's."""
-        sides, gap_of = self._sides, self._gap_of
-        for index, labels in enumerate(keys):
-            if sides.isdisjoint(labels):
-                continue
-            here = sides.intersection(labels)
-            labels -= here
-            present = [
-                gap for side in here if (gap := gap_of.get(side)) is not None and gap[2] in here
-            ]
-            if present:
-                self._join_gaps(folded, found[index], labels, present)
-
-    def _join_gaps(
-        self,
-        folded: str,
-        found: list[Occurrence],
-        labels: set[str],
-        present: list[tuple[str, str, str]],
-    ) -> None:
-        """Add to one sentence's matches (`found`) and `labels` the `A ... B` terms of
-        `present` (label, A side, B side: both sides matched in the sentence) whose B
-        follows its A closely enough."""
+    def _join_gaps(self, folded: str, found: list[Occurrence], labels: set[str]) -> None:
+        """Add the matches of `A ... B` terms in one sentence (A, then B within `GAP_WORDS`
+        words in the same clause) and take the sides' labels out of `labels`; the side
+        matches stay in `found` under their internal labels (`is_side` tells them)."""
+        here = self._sides.intersection(labels)
+        labels -= here
+        by_first = self._by_first
+        present = [
+            gap for side in here if side in by_first for gap in by_first[side] if gap[2] in here
+        ]
+        if not present:
+            return
         sides: dict[str, list[tuple[int, int]]] = {}
         for start, end, names in found:
             for name in names:
@@ -448,12 +401,12 @@ class _Shared:
 
     def __call__(self, value: _Value) -> _Value:
         """`value`, or the equal value handed out before, its tuples shared likewise."""
-        length, left_bound, right_bound, labels, wild, cased = value
+        length, left_bound, right_bound, labels, wild = value
         labels = self._labels.setdefault(labels, labels)
         if wild is not None:
             wild_labels = self._labels.setdefault(wild[0], wild[0])
             wild = self._wild.setdefault((wild_labels, wild[1]), (wild_labels, wild[1]))
-        value = (length, left_bound, right_bound, labels, wild, cased)
+        value = (length, left_bound, right_bound, labels, wild)
         return self._values.setdefault(value, value)
 
 
@@ -523,43 +476,6 @@ class _OtherKeys:
         return hits
 
 
-def _with_cased(uncased: dict[str, _Value], cased: dict[str, _Value]) -> dict[str, _Value]:
-    """`uncased`, with each ASCII key of `cased` filed under its lower-cased form: that
-    key's value (or, for a form no uncased term has, a value without labels) carries the
-    keys as written and their values. Lower-casing keeps an ASCII key's length and its
-    word boundaries (whether its first and last characters are letters or digits)."""
-    by_form: dict[str, list[tuple[str, _Value]]] = {}
-    for key, value in cased.items():
-        if key.isascii():
-            by_form.setdefault(key.lower(), []).append((key, value))
-    merged = dict(uncased)
-    for form, keys in by_form.items():
-        length, left_bound, right_bound, labels, wild, _ = merged.get(form) or keys[0][1]
-        if form not in merged:
-            labels, wild = (), None
-        merged[form] = (length, left_bound, right_bound, labels, wild, tuple(keys))
-    return merged
-
-
-def _labels_of(value: _Value) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The labels of a key's exact terms and of its `*` terms, from its automaton value."""
-    labels, wild = value[3], value[4]
-    wild_labels = wild[0] if wild is not None else ()
-    return labels[: len(labels) - len(wild_labels)], wild_labels
-
-
-def _cased_hits(folded: str, pending: list[tuple[int, _CasedKeys]]) -> list[_Hit]:
-    """What an automaton of the ASCII case-sensitive keys yields over `folded`, in its
-    order, from the occurrences of their lower-cased forms (`pending`: each one's last
-    index and keys) that start a word: only those can be a match (`_scan_into`)."""
-    return [
-        (last, value)
-        for last, keys in pending
-        for key, value in keys
-        if folded.startswith(key, last + 1 - value[0])
-    ]
-
-
 def _merged(other: list[_Hit], ascii_hits: list[_Hit]) -> list[_Hit]:
     """The hits of both automata in the order one automaton of every key yields them: by
     last character, and at one character longest first. Where two hits end at one
@@ -587,27 +503,20 @@ def _scan_into(
     sentences: Sequence[Span],
     found: list[list[Occurrence]],
     keys: list[set[str]],
-    pending: list[tuple[int, _CasedKeys]],
 ) -> None:
     """Add the automaton matches (`matches`, over `text`) that respect word boundaries to
-    their sentences (`flags` is `_flags(text)`). A match of a lower-cased form of
-    case-sensitive keys whose start is a word's goes to `pending` (its last index, the
-    keys), for `_cased_hits`."""
+    their sentences (`flags` is `_flags(text)`)."""
     size = len(text)
     count = len(sentences)
     index = 0
     sentence_start, sentence_end = sentences[0]
     next_start = sentences[1][0] if count > 1 else size + 1
     add, update = found[0].append, keys[0].update
-    for last, (length, left_bound, right_bound, labels, wild, cased) in matches:
+    for last, (length, left_bound, right_bound, labels, wild) in matches:
         start = last + 1 - length
         if left_bound:
             flag = flags[start - 1]
             if flag and (flag == 1 or _is_word_char(text[start - 1])):
-                continue
-        if cased is not None:
-            pending.append((last, cased))
-            if not labels:
                 continue
         stop = last + 1
         if right_bound:
