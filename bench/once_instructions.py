@@ -18,9 +18,10 @@ usual, then the farm publishes K signal items into every feed (as `bench.new_rou
 does) and each tree's new-items round runs under callgrind, one tree after the other;
 it must exit 0 and leave exactly N x K emails at the sink, each Message-ID once. Both
 trees read the same new items. Both rounds run with `SLOW_ROUND`'s settings (deadlines
-of an hour, no parse process), else the slowed round times out. Its count moves a little from run to run (threads run
-one at a time under valgrind, and how many hand-offs and waits a round makes depends on
-timing), so run it twice on one tree to see the spread before reading a B / A ratio.
+of an hour, no parse process), else the slowed round times out. Its count moves a
+little from run to run (threads run one at a time under valgrind, and how many
+hand-offs and waits a round makes depends on timing), so run it twice on one tree to
+see the spread before reading a B / A ratio.
 
 With `--imports`, also the instructions of importing the service's modules as the round
 does, one group more at a time (garbage collection off, as `watcher.ops.memory` has it

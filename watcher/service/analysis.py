@@ -86,7 +86,8 @@ _KEEP = 2
 
 
 def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) -> Classifier:
-    """This process's classifier for `rules`, built once (by `build`, else from the payload).
+    """This process's classifier for `rules`, made once: by `build`, else loaded from
+    `rules.saved_in` or built from the payload and saved there (`watcher.classify.saved`).
 
     Threads asking at once for rules not built yet wait for the one build.
     """
