@@ -61,7 +61,8 @@ def saved_key(concepts: Concepts, signals: Signals) -> bytes:
     each model's set of fields given, whose order changes from process to process.
     """
     parts = [pydantic_core.to_json([concepts, signals]).decode(), sys.version]
-    parts.append(_stamp(Path(ahocorasick.__file__)))
+    # resolved: the same file reached through a symbolic link (a venv's) is the same
+    parts.append(_stamp(Path(ahocorasick.__file__).resolve()))
     parts += sorted(_stamp(path) for path in _PACKAGE.rglob("*.py"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest().encode()
 
