@@ -97,11 +97,10 @@ def saved_classifier(
 def _load(path: Path, key: bytes) -> Classifier | None:
     """The classifier in `path` when it was saved under `key`; None for any other file."""
     try:
-        # whole, then unpickled from memory: unpickling from the file is ten times slower
-        data = path.read_bytes()
-        if not data.startswith(key + b"\n"):
-            return None
-        classifier: Classifier = pickle.loads(memoryview(data)[len(key) + 1 :])
+        with path.open("rb") as file:  # streamed: the file's bytes are never held whole
+            if file.readline() != key + b"\n":
+                return None
+            classifier: Classifier = pickle.load(file)
     except FileNotFoundError:
         return None
     except _UNREADABLE as exc:
