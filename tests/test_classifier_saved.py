@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -135,6 +136,7 @@ def test_analysing_saves_the_classifier_in_the_data_folder(make_config: MakeConf
     config.data_dir.mkdir(parents=True)
     rules = Rules.from_config(config, warn=False)
     assert rules.saved_in == config.data_dir
-    analyse(rules, [("China halts gallium exports", "Exports stopped.", TODAY)], False)
+    fresh = Rules(f"fresh-{uuid.uuid4().hex}", rules.payload, rules.saved_in)  # none held yet
+    analyse(fresh, [("China halts gallium exports", "Exports stopped.", TODAY)], False)
     saved = (config.data_dir / SAVED_NAME).read_bytes()
     assert saved.startswith(saved_key(config.concepts, config.signals) + b"\n")
