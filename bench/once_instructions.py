@@ -1,6 +1,7 @@
-"""Instructions of an idle `watcher run --once` and of its imports, load-independent.
+"""Instructions of a `watcher run --once` round and of its imports, load-independent.
 
     python -m bench.once_instructions [--a TREE] [--b TREE] [--n 200] [--m 20] [--imports]
+        [--new [--k 2]]
 
 CPU time of a cron round moves by ±20 % with the machine's load; the instructions a
 process runs do not. For each tree (its own `.venv/bin/watcher`, `PYTHONPATH` set to it,
@@ -11,6 +12,16 @@ nothing due) runs under `valgrind --tool=callgrind` and its instructions (Ir) ar
 printed. The idle round must exit 0 and send nothing. Valgrind runs the threads one at a
 time and about 50 times slower; an idle round has no parse or mail work whose timing
 could change what it does, so its count is the round's own (about a minute a run).
+
+With `--new`, the new-items round is counted instead: every tree runs its first round as
+usual, then the farm publishes K signal items into every feed (as `bench.new_round`
+does) and each tree's new-items round runs under callgrind, one tree after the other;
+it must exit 0 and leave exactly N x K emails at the sink, each Message-ID once. Both
+trees read the same new items. Both rounds run with `SLOW_ROUND`'s settings (deadlines
+of an hour, no parse process), else the slowed round times out. Its count moves a
+little from run to run (threads run one at a time under valgrind, and how many
+hand-offs and waits a round makes depends on timing), so run it twice on one tree to
+see the spread before reading a B / A ratio.
 
 With `--imports`, also the instructions of importing the service's modules as the round
 does, one group more at a time (garbage collection off, as `watcher.ops.memory` has it
@@ -30,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.configs import bench_config
+from bench.configs import bench_config, merge
 from bench.control import FarmProcess
 from bench.feeds import FarmSpec
 from bench.once_ab import compile_tree
@@ -54,10 +65,13 @@ _TOTALS = re.compile(rb"^(?:summary|totals): (\d+)", re.MULTILINE)
 
 
 def callgrind_ir(command: list[str], cwd: Path, tree: Path, out: Path) -> tuple[int, int]:
-    """`command` under callgrind with `tree` on `PYTHONPATH`: (instructions, exit status)."""
-    env = os.environ | {"PYTHONPATH": str(tree)}
+    """`command` under callgrind with `tree` on `PYTHONPATH` and a fixed hash seed (so set
+    orders do not move the count): (instructions, exit status). Its stdout and stderr go
+    to `out` with the suffix `.log`."""
+    env = os.environ | {"PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
     wrapped = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "-q", *command]
     done = subprocess.run(wrapped, cwd=cwd, env=env, capture_output=True, check=False)
+    out.with_suffix(".log").write_bytes(done.stdout + done.stderr)
     found = _TOTALS.search(out.read_bytes())
     if found is None:
         raise RuntimeError(f"no totals in {out}: {done.stderr[-2000:]!r}")
@@ -80,24 +94,81 @@ def import_counts(tree: Path, work: Path) -> list[tuple[str, int]]:
     return counts
 
 
-def idle_round(tree: Path, name: str, work: Path, urls: list[str], sink: SmtpSink) -> int:
-    """The tree's first round as usual, then its idle round under callgrind: its Ir."""
+def once_command(tree: Path, folder: Path) -> list[str]:
+    """The tree's `watcher run --once` on the config in `folder`."""
+    return [
+        str(tree / ".venv/bin/watcher"),
+        "run",
+        "--once",
+        "--config",
+        str(folder / "watcher.yaml"),
+    ]
+
+
+# `--new`: the deadlines of a round that runs some 50 times slower under valgrind, and no
+# parse process (none starts at N=200 outside valgrind; one would start here when the
+# threads seem to fall behind, and callgrind counts only the service's own process)
+SLOW_ROUND = {
+    "polling": {"parse_timeout": "1h", "parse_workers": 0},
+    "http": {"timeout": "1h", "connect_timeout": "1h", "read_timeout": "1h"},
+    "smtp": {"timeout": "1h"},
+}
+SLOW_SOURCE = {"timeout": "1h"}
+
+
+def first_round(
+    tree: Path, name: str, work: Path, urls: list[str], sink: SmtpSink, slow: bool
+) -> Path:
+    """The tree's config in `work / name` (with `slow`, `SLOW_ROUND`'s settings too) and
+    its first round, run as usual: the folder."""
     folder = work / name
+    override = merge({"polling": {"story_window": "0s"}}, SLOW_ROUND if slow else {})
     bench_config(
-        folder, urls, smtp_port=sink.port, subscribed=True,
-        override={"polling": {"story_window": "0s"}},
+        folder, urls, smtp_port=sink.port, subscribed=True, override=override,
+        source_override=SLOW_SOURCE if slow else None,
     )  # fmt: skip
-    command = [str(tree / ".venv/bin/watcher"), "run", "--once", "--config"]
-    command.append(str(folder / "watcher.yaml"))
     env = os.environ | {"PYTHONPATH": str(tree)}
-    subprocess.run(command, cwd=folder, env=env, check=True, capture_output=True)
+    subprocess.run(once_command(tree, folder), cwd=folder, env=env, check=True, capture_output=True)
+    return folder
+
+
+def counted_round(tree: Path, name: str, folder: Path, sink: SmtpSink, expected: int) -> int:
+    """The tree's next round under callgrind: its Ir. It must exit 0 and leave exactly
+    `expected` emails at the sink, each Message-ID once (else `RuntimeError`)."""
     sink.reset()
     python = str(tree / ".venv/bin/python")
-    total, code = callgrind_ir([python, *command], folder, tree, folder / "idle.out")
-    sent = sink.snapshot().messages
-    if code != 0 or sent:
-        raise RuntimeError(f"{name}: the idle round exited {code} and sent {sent} emails")
+    command = [python, *once_command(tree, folder)]
+    total, code = callgrind_ir(command, folder, tree, folder / "round.out")
+    counts = sink.snapshot()
+    if code != 0 or counts.messages != expected or counts.duplicate_message_ids:
+        raise RuntimeError(
+            f"{name}: the round exited {code} and left {counts.messages} emails"
+            f" ({counts.duplicate_message_ids} duplicate Message-IDs); expected {expected}:\n"
+            + (folder / "round.log").read_text(errors="replace")[-3000:]
+        )
     return total
+
+
+def counted_rounds(
+    trees: dict[str, Path], work: Path, farm: FarmProcess, sink: SmtpSink, new: int | None
+) -> dict[str, int]:
+    """Each tree's first round, then (`new` items a feed published first, when given) its
+    next round under callgrind: the Ir of each tree's counted round."""
+    n = farm.spec.n
+    urls = [farm.control.url(i) for i in range(n)]
+    counts: dict[str, int] = {}
+    if new is None:
+        for name, tree in trees.items():
+            folder = first_round(tree, name, work, urls, sink, slow=False)
+            counts[name] = counted_round(tree, name, folder, sink, 0)
+        return counts
+    folders = {
+        name: first_round(tree, name, work, urls, sink, slow=True) for name, tree in trees.items()
+    }
+    farm.control.publish(new)
+    for name, tree in trees.items():
+        counts[name] = counted_round(tree, name, folders[name], sink, n * new)
+    return counts
 
 
 def main(argv: list[str]) -> int:
@@ -108,6 +179,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--m", type=int, default=20)
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--imports", action="store_true", help="also count the imports, by group")
+    p.add_argument("--new", action="store_true", help="count the new-items round, not the idle")
+    p.add_argument("--k", type=int, default=2, help="with --new: new items a feed")
     args = p.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed", file=sys.stderr)
@@ -119,20 +192,19 @@ def main(argv: list[str]) -> int:
         n=args.n, m=args.m, seed=args.seed, epoch=int(time.time()),
         signal_fraction=1.0, latency=0.0,
     )  # fmt: skip
-    idle: dict[str, int] = {}
+    label = "new-items" if args.new else "idle"
     imports: dict[str, list[tuple[str, int]]] = {}
     with tempfile.TemporaryDirectory(prefix="once-ir-") as scratch, SmtpSink() as sink:
         work = Path(scratch)
         with FarmProcess(spec, work / "farm.log") as farm:
-            urls = [farm.control.url(i) for i in range(spec.n)]
-            for name, tree in trees.items():
-                idle[name] = idle_round(tree, name, work, urls, sink)
-                print(f"{name} idle round: {idle[name] / 1e6:,.1f} M instructions", flush=True)
+            rounds = counted_rounds(trees, work, farm, sink, args.k if args.new else None)
+        for name, total in rounds.items():
+            print(f"{name} {label} round: {total / 1e6:,.1f} M instructions", flush=True)
         if args.imports:
             for name, tree in trees.items():
                 imports[name] = import_counts(tree, work)
-    if "B" in idle:
-        print(f"idle round B / A: {idle['B'] / idle['A']:.4f}")
+    if "B" in rounds:
+        print(f"{label} round B / A: {rounds['B'] / rounds['A']:.4f}")
     for name, counts in imports.items():
         print(f"imports of {name} ({sum(c for _, c in counts) / 1e6:,.1f} M in all):")
         other = dict(imports.get("A", [])) if name == "B" else {}

@@ -27,10 +27,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.classify.lint import log_rule_warnings
-from watcher.config import WatcherConfig
+from watcher.config import SignalRule, WatcherConfig
+from watcher.config.schema import ConceptSpec
 from watcher.domain.items import Signal
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class Rules:
 
     digest: str
     payload: bytes
+    saved_in: Path | None = None  # where the built classifier is kept (`watcher.classify.saved`)
 
     @classmethod
     def from_config(cls, config: WatcherConfig, *, warn: bool = True) -> Rules:
@@ -56,7 +59,7 @@ class Rules:
         payload = pickle.dumps((config.concepts, config.signals), protocol=pickle.HIGHEST_PROTOCOL)
         if warn:
             log_rule_warnings(config)
-        return cls(hashlib.sha256(payload).hexdigest(), payload)
+        return cls(hashlib.sha256(payload).hexdigest(), payload, config.data_dir)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,8 @@ _KEEP = 2
 
 
 def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) -> Classifier:
-    """This process's classifier for `rules`, built once (by `build`, else from the payload).
+    """This process's classifier for `rules`, made once: by `build`, else loaded from
+    `rules.saved_in` or built from the payload and saved there (`watcher.classify.saved`).
 
     Threads asking at once for rules not built yet wait for the one build.
     """
@@ -94,15 +98,25 @@ def classifier_for(rules: Rules, build: Callable[[], Classifier] | None = None) 
         classifier = _classifiers.get(rules.digest)
         if classifier is None:
             if build is None:
-                from watcher.classify.engine import Classifier  # not on a round with no item
+                from watcher.classify.saved import saved_classifier  # not on a round with no item
 
                 concepts, signals = pickle.loads(rules.payload)
-                classifier = Classifier(concepts, signals)
+                classifier = saved_classifier(rules.saved_in, concepts, signals, _built)
             else:
                 classifier = build()
             while len(_classifiers) >= _KEEP:
                 del _classifiers[next(iter(_classifiers))]
             _classifiers[rules.digest] = classifier
+    return classifier
+
+
+def _built(concepts: dict[str, ConceptSpec], signals: dict[str, SignalRule]) -> Classifier:
+    """The rules' classifier, built and its automata made (by classifying `_WARM_UP_TEXTS`)."""
+    from watcher.classify.engine import Classifier
+
+    classifier = Classifier(concepts, signals)
+    for text in _WARM_UP_TEXTS:
+        classifier.classify(*text)
     return classifier
 
 

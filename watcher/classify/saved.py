@@ -1,0 +1,128 @@
+"""A built classifier kept in the data folder, so that the next process loads it.
+
+Every `watcher run --once` is a fresh process, and the first item it classifies used to
+build the rules' classifier: its term automata and their tables, about 0.3 s of CPU, a
+tenth of a round with new items on the peer farm (issue 20). Unpickling the classifier
+built by an earlier round costs about 0.03 s. The file (`SAVED_NAME` in `data_dir`)
+starts with one line, the key it was saved under, then the pickle; it is loaded only
+under the same key, which covers everything the built object depends on: the rules
+(as JSON), the interpreter's version, and the size and modification time of pyahocorasick's
+extension and of every module of the `watcher` package (as the interpreter's bytecode
+cache trusts a source's size and time). Any other file, a truncated or unreadable one
+among them, is rebuilt and saved again. A folder that does not exist is not created:
+such a service (PostgreSQL, no data folder) builds its classifier each time, as before.
+
+The file is a pickle, read back only from the service's own data folder, which holds
+its database and is written only by the service's user: whoever can write that folder
+can already change what the service sends. It is written under a temporary name and
+renamed into place, so a reader sees a whole file or the one before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ahocorasick
+import pydantic_core
+import structlog
+
+from watcher.config import SignalRule
+from watcher.config.schema import ConceptSpec
+
+if TYPE_CHECKING:
+    from watcher.classify.engine import Classifier
+
+Concepts = dict[str, ConceptSpec]
+Signals = dict[str, SignalRule]
+Build = Callable[[Concepts, Signals], "Classifier"]
+
+SAVED_NAME = "classifier.pickle"
+_PACKAGE = Path(__file__).resolve().parent.parent  # the `watcher` package
+# what reading a damaged, stale or foreign file may raise (unpickling runs no code of
+# ours but class lookups, so these are its failures)
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+               IndexError, TypeError, ValueError)  # fmt: skip
+
+log = structlog.get_logger(__name__)
+
+
+def saved_key(concepts: Concepts, signals: Signals) -> bytes:
+    """The key the classifier of these rules is saved under, as this process's code
+    would build it (see the module's docstring); hex digits.
+
+    The rules go in as JSON, in the config's order: their pickle (`Rules.digest`) holds
+    each model's set of fields given, whose order changes from process to process.
+    """
+    parts = [pydantic_core.to_json([concepts, signals]).decode(), sys.version]
+    # resolved: the same file reached through a symbolic link (a venv's) is the same
+    parts.append(_stamp(Path(ahocorasick.__file__).resolve()))
+    parts += sorted(_stamp(path) for path in _PACKAGE.rglob("*.py"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest().encode()
+
+
+def _stamp(path: Path) -> str:
+    status = path.stat()
+    return f"{path} {status.st_size} {status.st_mtime_ns}"
+
+
+def saved_classifier(
+    folder: Path | None, concepts: Concepts, signals: Signals, build: Build
+) -> Classifier:
+    """The classifier of these rules saved in `folder` by this code, else
+    `build(concepts, signals)`, saved there for the next process (when `folder` exists).
+
+    `build` must return the classifier fully built (its automata made: classify
+    something first), since it is saved as it is.
+    """
+    if folder is None:
+        return build(concepts, signals)
+    path = folder / SAVED_NAME
+    key = saved_key(concepts, signals)
+    loaded = _load(path, key)
+    if loaded is not None:
+        return loaded
+    classifier = build(concepts, signals)
+    if folder.is_dir():
+        _save(path, key, classifier)
+    return classifier
+
+
+def _load(path: Path, key: bytes) -> Classifier | None:
+    """The classifier in `path` when it was saved under `key`; None for any other file."""
+    try:
+        with path.open("rb") as file:  # streamed: the file's bytes are never held whole
+            if file.readline() != key + b"\n":
+                return None
+            classifier: Classifier = pickle.load(file)
+    except FileNotFoundError:
+        return None
+    except _UNREADABLE as exc:
+        log.warning("saved_classifier_unreadable", path=str(path), error=repr(exc))
+        return None
+    return classifier
+
+
+def _save(path: Path, key: bytes, classifier: Classifier) -> None:
+    """`classifier` into `path` under `key`, whole or not at all; a failure is logged."""
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}-", delete=False
+        ) as file:
+            temporary = Path(file.name)
+            try:
+                file.write(key + b"\n")
+                pickle.dump(classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                file.close()
+                temporary.unlink(missing_ok=True)
+                raise
+        os.replace(temporary, path)
+    except (OSError, pickle.PicklingError, TypeError) as exc:
+        log.warning("saved_classifier_not_written", path=str(path), error=repr(exc))
