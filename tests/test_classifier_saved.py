@@ -97,6 +97,43 @@ def test_a_damaged_file_is_built_again(
     assert builds.calls == 2  # saved whole again: the next call loads it
 
 
+class _Planted:
+    """Unpickled, it leaves a mark: what a file planted by another user could do."""
+
+    def __init__(self, mark: Path) -> None:
+        self.mark = mark
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Path.touch, (self.mark,))
+
+
+def test_a_file_others_may_write_is_never_unpickled(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """A file under the right key that the group or others may write is not loaded (its
+    code does not run): the classifier is built and saved over it, readable by its owner
+    alone."""
+    import pickle
+
+    config = make_config()
+    builds = Builds()
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    path = tmp_path / SAVED_NAME
+    assert path.stat().st_mode & 0o077 == 0
+    mark = tmp_path / "ran"
+    key = saved_key(config.concepts, config.signals)
+    path.write_bytes(key + b"\n" + pickle.dumps(_Planted(mark)))
+    path.chmod(0o666)
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    assert not mark.exists()
+    assert builds.calls == 2
+    assert path.stat().st_mode & 0o077 == 0
+    path.write_bytes(key + b"\n" + pickle.dumps(_Planted(mark)))  # the owner's own file
+    path.chmod(0o600)
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    assert mark.exists()  # the check above is the only guard: a trusted file is loaded
+
+
 def test_a_missing_folder_is_not_created(make_config: MakeConfig, tmp_path: Path) -> None:
     """Without its folder the classifier is built each time and nothing is written."""
     config = make_config()

@@ -12,10 +12,12 @@ cache trusts a source's size and time). Any other file, a truncated or unreadabl
 among them, is rebuilt and saved again. A folder that does not exist is not created:
 such a service (PostgreSQL, no data folder) builds its classifier each time, as before.
 
-The file is a pickle, read back only from the service's own data folder, which holds
-its database and is written only by the service's user: whoever can write that folder
-can already change what the service sends. It is written under a temporary name and
-renamed into place, so a reader sees a whole file or the one before it.
+The file is a pickle, and unpickling can run code, so it is trusted only as the
+service's own: it is read back only from the service's data folder (which holds its
+database), only when this process's user owns it and no other user may write it (as
+OpenSSH treats its key files); any other file is left alone, logged and rebuilt in
+memory. It is written with mode 0600 under a temporary name and renamed into place, so
+a reader sees a whole file or the one before it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -98,6 +101,10 @@ def _load(path: Path, key: bytes) -> Classifier | None:
     """The classifier in `path` when it was saved under `key`; None for any other file."""
     try:
         with path.open("rb") as file:  # streamed: the file's bytes are never held whole
+            refusal = _untrusted(os.fstat(file.fileno()))
+            if refusal:
+                log.warning("saved_classifier_refused", path=str(path), reason=refusal)
+                return None
             if file.readline() != key + b"\n":
                 return None
             classifier: Classifier = pickle.load(file)
@@ -107,6 +114,18 @@ def _load(path: Path, key: bytes) -> Classifier | None:
         log.warning("saved_classifier_unreadable", path=str(path), error=repr(exc))
         return None
     return classifier
+
+
+def _untrusted(status: os.stat_result) -> str | None:
+    """Why a file with this status must not be unpickled, or None: it must be a regular
+    file owned by this process's user that neither its group nor others may write."""
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file"
+    if status.st_uid != os.geteuid():
+        return f"owned by uid {status.st_uid}, not {os.geteuid()}"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by other users (mode {stat.S_IMODE(status.st_mode):o})"
+    return None
 
 
 def _save(path: Path, key: bytes, classifier: Classifier) -> None:
