@@ -410,9 +410,16 @@ _UNITS = {
 }
 
 
+# Facts made lately, kept (`fact`): items repeat most of theirs (their script, countries,
+# materials, the days and figures of a week's notes, a figure's roundings).
+FACTS_KEPT = 16384
+
+
+@lru_cache(maxsize=FACTS_KEPT)
 def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
-    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
+    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`). Remembered
+    (`FACTS_KEPT`): a pure function of its arguments."""
     hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
     if kind == NAME:
         return (_NAMED << _NAME_SHIFT) | (hashed & ((1 << _NAME_SHIFT) - 1))
