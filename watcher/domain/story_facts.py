@@ -734,13 +734,16 @@ def _gate_words() -> ahocorasick.Automaton:
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# runs of `_CJK_CHAR`: their lengths add up to its matches, found half as dearly (one
+# string a run, not one a character)
+_CJK_RUN = re.compile(_CJK_CHAR.pattern + "+")
 _LATIN_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 def script_of(text: str) -> str:
     """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
     two items in other scripts share facts (days, figures, numbers), not words."""
-    cjk = 0 if text.isascii() else len(_CJK_CHAR.findall(text))
+    cjk = 0 if text.isascii() else sum(map(len, _CJK_RUN.findall(text)))
     if not cjk:
         return "latin"
     # Latin letters counted in bytes: the ASCII alone, less its letters (a tenth of
