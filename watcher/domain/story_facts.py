@@ -817,7 +817,7 @@ def _places(body: str) -> set[str]:
                 continue
             if _written_as_word(first, body):  # a common noun
                 continue
-            if _actor_terms(ascii=True).named(lowered):  # a country or a material (ASCII)
+            if _actor_terms(latin=True).named(lowered):  # a country or a material (ASCII)
                 continue
             out.add(lowered)
     return out
@@ -1183,28 +1183,29 @@ def _actor_table() -> dict[str, list[str]]:
 
 
 @cache
-def _actor_terms(ascii: bool = False) -> _Terms:
+def _actor_terms(latin: bool = False) -> _Terms:
     """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton (`_actor_table`): one pass
-    over a text instead of two. `ascii`: the terms of an ASCII text alone (`_ascii_terms`)."""
-    return _Terms(_ascii_terms(_term_list(_actor_table()), ascii))
+    over a text instead of two. `latin`: those a text without CJK can name (`_latin_terms`)."""
+    return _Terms(_latin_terms(_term_list(_actor_table()), latin))
 
 
 @cache
-def _scanned_terms(ascii: bool) -> _Terms:
+def _scanned_terms(latin: bool) -> _Terms:
     """`_actor_terms` and the gate words (`_GATES`) in one automaton, each gate word a
     term of its own, marked "g", found wherever the text holds it (as `_held` finds
-    it): the text's actors and gate words in one pass (`_actors_held`). `ascii`: the
-    terms of an ASCII text alone (`_ascii_terms`)."""
+    it): the text's actors and gate words in one pass (`_actors_held`). `latin`: those
+    a text without CJK can name (`_latin_terms`)."""
     gates = [(word, None, "g" + word) for words in _GATES for word in words]
-    return _Terms(_ascii_terms([*_term_list(_actor_table()), *gates], ascii))
+    return _Terms(_latin_terms([*_term_list(_actor_table()), *gates], latin))
 
 
-def _ascii_terms(terms: list[Term], ascii: bool) -> list[Term]:
-    """`terms`, only those with an ASCII stem when `ascii` (all the terms an ASCII text
-    can name): an automaton tries each of a state's next characters in turn, and the
-    CJK stems' first characters were most of its first state's (a third of an English
-    item's story facts went on the two passes for actors and gate words)."""
-    return [term for term in terms if term[0].isascii()] if ascii else terms
+def _latin_terms(terms: list[Term], latin: bool) -> list[Term]:
+    """`terms`, only those whose stem holds no CJK character (`_CJK_CHAR`) when `latin`:
+    all the terms a text without CJK can name. An automaton tries each of a state's next
+    characters in turn, and the CJK stems' first characters were most of its first
+    state's (a third of an English item's story facts went on the two passes for actors
+    and gate words)."""
+    return [term for term in terms if not _CJK_CHAR.search(term[0])] if latin else terms
 
 
 def _actors(lowered: str) -> tuple[set[str], set[str]]:
@@ -1220,7 +1221,8 @@ def _actors_held(lowered: str, folded: str) -> tuple[set[str], set[str], set[str
     read one text (`folded` is `lowered`, which names no nested country: most texts)."""
     if folded is not lowered or _unnested(lowered) is not lowered:
         return (*_actors(lowered), _held(folded))
-    found = _by_mark(_scanned_terms(lowered.isascii()).named(lowered))
+    latin = lowered.isascii() or _CJK_CHAR.search(lowered) is None
+    found = _by_mark(_scanned_terms(latin).named(lowered))
     return found["m"], found["c"], found["g"]
 
 
