@@ -55,6 +55,7 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from functools import cache, lru_cache
+from itertools import starmap
 from operator import itemgetter
 
 import ahocorasick
@@ -553,7 +554,7 @@ def text_facts(
     (lower-cased, in bytes), when the caller knows them: a pass whose every match names
     a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
     values = _text_values(text, title_lines, when, signals, words)
-    out = {fact(kind, value) for kind, value in values}
+    out = set(starmap(fact, values))  # no Python step a fact: `fact` is remembered, in C
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
     return frozenset(out)
