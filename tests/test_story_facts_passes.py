@@ -121,3 +121,45 @@ def test_the_gate_words_held_are_those_each_pre_check_finds() -> None:
             for end in range(len(text) + 1):
                 assert story_facts._HEDGE.search(text, max(0, end - 20), end) is None, text
     assert unhedged > 500
+
+
+_ACTOR_PIECES = [
+    *"""
+    China chinese tin Tint continued Mali somali rare earths earthly nickel Indonesia
+    day today about over quarter ten often first batch no. announcement usd
+    稀土 中国 印度尼西亚 印度 镍 周三 约 逾 — é ’ İ ſ ı
+    """.split(),  # noqa: SIM905 (a word list reads better as text)
+    *[" ", ", ", "\n"],
+]
+
+
+def test_the_actors_and_gate_words_in_one_pass_are_those_of_two() -> None:
+    """`_actors_held` (one automaton, its Latin terms alone for a text without CJK) finds
+    the materials, countries and gate words `_actors` and `_held` find apart."""
+    rng = random.Random(38)
+    for _ in range(3000):
+        pieces = (rng.choice(_ACTOR_PIECES) for _ in range(rng.randint(1, 12)))
+        text = "".join(piece + rng.choice(("", " ")) for piece in pieces)
+        lowered = text.lower()
+        folded = story_facts._folded(text, lowered)
+        expected = (*story_facts._actors(lowered), story_facts._held(folded))
+        assert story_facts._actors_held(lowered, folded) == expected, text
+
+
+def test_the_latin_automaton_leaves_out_only_the_stems_holding_cjk() -> None:
+    """A text without CJK characters can name every term of the Latin automaton's and no
+    other: those left out each hold a CJK character."""
+    everything = story_facts._scanned_terms(latin=False)._automaton
+    latin = set(story_facts._scanned_terms(latin=True)._automaton.keys())
+    left_out = set(everything.keys()) - latin
+    assert left_out and latin
+    assert all(story_facts._CJK_CHAR.search(stem) for stem in left_out)
+    assert not any(story_facts._CJK_CHAR.search(stem) for stem in latin)
+
+
+def test_the_script_counts_cjk_characters_by_runs() -> None:
+    """`script_of` counts CJK characters in runs: what one match a character counts."""
+    for text in ["稀土 rare earths", "中国稀土集团 said", "ab中c", "ſ中文 text é", "中 a b c"]:
+        cjk = len(story_facts._CJK_CHAR.findall(text))
+        latin = sum(char.isascii() and char.isalpha() for char in text)
+        assert story_facts.script_of(text) == ("cjk" if cjk > latin else "latin"), text
