@@ -1022,15 +1022,26 @@ def _counts(
     # a number word outside the spans is in the whole text too
     if held is None or not held.isdisjoint(_NUMBER_WORDS):
         found += _WORD_COUNT.findall(text)
-    out = set()
-    for written in found:
-        word = written.lower()
-        try:
-            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
-        except ValueError:  # "1.2.3": a version or a reference, not a count
-            continue
-        out.add(f"{value:g}")
+    out = set(map(_count_value, found))
+    out.discard("")
     return out
+
+
+# Counts read lately, kept (`_count_value`): items repeat their small numbers.
+COUNTS_READ = 4096
+
+
+@lru_cache(maxsize=COUNTS_READ)
+def _count_value(written: str) -> str:
+    """A number `_counts` found as `written` ("1,200", "Eight"), normalised ("1200",
+    "8"); "" for one that is none ("1.2.3": a version or a reference, not a count).
+    Remembered (`COUNTS_READ`): a pure function of its argument."""
+    word = written.lower()
+    try:
+        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+    except ValueError:
+        return ""
+    return f"{value:g}"
 
 
 # Figures are compared as written: 3,039 t and 3,038 t are two figures (at three
