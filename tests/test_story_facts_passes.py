@@ -17,6 +17,7 @@ import watcher.domain.story_facts as story_facts
 _PIECES = [
     *"""
     Jan. July sept Sep May march mar 3rd 21 21st 12 2025 2025-02-04 1999 1,200 3.5 0 07 19
+    2025-11- 02-04 -12 x2024-01-31 _2023-07-07 2026-1-1
     20 2020% 2019t 1998tonnes 2024.5 $2025 .2021 ,2022 $ us$ tonnes t kg % in on at near
     from In At Near From during since of through until for Tianjin Ganzhou Mount Weld
     Gebeng Kuantan The Baotou dozen eight Two eleven ten Ten often tent sixty six a _
@@ -38,11 +39,12 @@ def _texts(count: int, seed: int) -> list[str]:
 
 
 def test_the_year_and_place_patterns_match_what_their_plain_forms_match() -> None:
-    """`_YEAR` and `_PLACE`, begun with the character they consume, find the matches of
-    their forms with a lookbehind or word boundary first."""
+    """`_YEAR`, `_PLACE` and `_ISO_DAY`, begun with the character they consume, find the
+    matches of their forms with a lookbehind or word boundary first."""
     pairs = [
         (story_facts._YEAR, re.compile(story_facts._YEAR_PLAIN)),
         (story_facts._PLACE, re.compile(story_facts._PLACE_PLAIN)),
+        (story_facts._ISO_DAY, re.compile(story_facts._ISO_DAY_PLAIN)),
     ]
     found = 0
     for text in _texts(6000, seed=41):
@@ -152,7 +154,8 @@ def test_the_latin_automaton_leaves_out_only_the_stems_holding_cjk() -> None:
     everything = story_facts._scanned_terms(latin=False)._automaton
     latin = set(story_facts._scanned_terms(latin=True)._automaton.keys())
     left_out = set(everything.keys()) - latin
-    assert left_out and latin
+    assert left_out
+    assert latin
     assert all(story_facts._CJK_CHAR.search(stem) for stem in left_out)
     assert not any(story_facts._CJK_CHAR.search(stem) for stem in latin)
 

@@ -208,7 +208,10 @@ _WEEKDAY = _starting(
     r"|(?:周|星期)([一二三四五六日])",
     re.I,
 )
-_ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+# begun with the "2" it consumes, its word boundary behind it (as `_YEAR`): the same
+# matches as `_ISO_DAY_PLAIN` behind a lookahead, found by a search for "2" in C
+_ISO_DAY_PLAIN = r"\b(20\d\d)-(\d\d)-(\d\d)\b"
+_ISO_DAY = re.compile(r"(2(?<!\w2)0\d\d)-(\d\d)-(\d\d)\b")
 _CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _CJK_DAY_MARK = "日"  # in every match of `_CJK_BARE_DAY`
