@@ -17,6 +17,7 @@ import watcher.domain.story_facts as story_facts
 _PIECES = [
     *"""
     Jan. July sept Sep May march mar 3rd 21 21st 12 2025 2025-02-04 1999 1,200 3.5 0 07 19
+    2025-11- 02-04 -12 x2024-01-31 _2023-07-07 2026-1-1
     20 2020% 2019t 1998tonnes 2024.5 $2025 .2021 ,2022 $ us$ tonnes t kg % in on at near
     from In At Near From during since of through until for Tianjin Ganzhou Mount Weld
     Gebeng Kuantan The Baotou dozen eight Two eleven ten Ten often tent sixty six a _
@@ -38,11 +39,12 @@ def _texts(count: int, seed: int) -> list[str]:
 
 
 def test_the_year_and_place_patterns_match_what_their_plain_forms_match() -> None:
-    """`_YEAR` and `_PLACE`, begun with the character they consume, find the matches of
-    their forms with a lookbehind or word boundary first."""
+    """`_YEAR`, `_PLACE` and `_ISO_DAY`, begun with the character they consume, find the
+    matches of their forms with a lookbehind or word boundary first."""
     pairs = [
         (story_facts._YEAR, re.compile(story_facts._YEAR_PLAIN)),
         (story_facts._PLACE, re.compile(story_facts._PLACE_PLAIN)),
+        (story_facts._ISO_DAY, re.compile(story_facts._ISO_DAY_PLAIN)),
     ]
     found = 0
     for text in _texts(6000, seed=41):
@@ -121,3 +123,46 @@ def test_the_gate_words_held_are_those_each_pre_check_finds() -> None:
             for end in range(len(text) + 1):
                 assert story_facts._HEDGE.search(text, max(0, end - 20), end) is None, text
     assert unhedged > 500
+
+
+_ACTOR_PIECES = [
+    *"""
+    China chinese tin Tint continued Mali somali rare earths earthly nickel Indonesia
+    day today about over quarter ten often first batch no. announcement usd
+    稀土 中国 印度尼西亚 印度 镍 周三 约 逾 — é ’ İ ſ ı
+    """.split(),  # noqa: SIM905 (a word list reads better as text)
+    *[" ", ", ", "\n"],
+]
+
+
+def test_the_actors_and_gate_words_in_one_pass_are_those_of_two() -> None:
+    """`_actors_held` (one automaton, its Latin terms alone for a text without CJK) finds
+    the materials, countries and gate words `_actors` and `_held` find apart."""
+    rng = random.Random(38)
+    for _ in range(3000):
+        pieces = (rng.choice(_ACTOR_PIECES) for _ in range(rng.randint(1, 12)))
+        text = "".join(piece + rng.choice(("", " ")) for piece in pieces)
+        lowered = text.lower()
+        folded = story_facts._folded(text, lowered)
+        expected = (*story_facts._actors(lowered), story_facts._held(folded))
+        assert story_facts._actors_held(lowered, folded) == expected, text
+
+
+def test_the_latin_automaton_leaves_out_only_the_stems_holding_cjk() -> None:
+    """A text without CJK characters can name every term of the Latin automaton's and no
+    other: those left out each hold a CJK character."""
+    everything = story_facts._scanned_terms(latin=False)._automaton
+    latin = set(story_facts._scanned_terms(latin=True)._automaton.keys())
+    left_out = set(everything.keys()) - latin
+    assert left_out
+    assert latin
+    assert all(story_facts._CJK_CHAR.search(stem) for stem in left_out)
+    assert not any(story_facts._CJK_CHAR.search(stem) for stem in latin)
+
+
+def test_the_script_counts_cjk_characters_by_runs() -> None:
+    """`script_of` counts CJK characters in runs: what one match a character counts."""
+    for text in ["稀土 rare earths", "中国稀土集团 said", "ab中c", "ſ中文 text é", "中 a b c"]:
+        cjk = len(story_facts._CJK_CHAR.findall(text))
+        latin = sum(char.isascii() and char.isalpha() for char in text)
+        assert story_facts.script_of(text) == ("cjk" if cjk > latin else "latin"), text

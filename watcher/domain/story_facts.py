@@ -54,7 +54,8 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from itertools import starmap
 from operator import itemgetter
 
 import ahocorasick
@@ -207,7 +208,10 @@ _WEEKDAY = _starting(
     r"|(?:周|星期)([一二三四五六日])",
     re.I,
 )
-_ISO_DAY = _starting("2", r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+# begun with the "2" it consumes, its word boundary behind it (as `_YEAR`): the same
+# matches as `_ISO_DAY_PLAIN` behind a lookahead, found by a search for "2" in C
+_ISO_DAY_PLAIN = r"\b(20\d\d)-(\d\d)-(\d\d)\b"
+_ISO_DAY = re.compile(r"(2(?<!\w2)0\d\d)-(\d\d)-(\d\d)\b")
 _CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _CJK_DAY_MARK = "日"  # in every match of `_CJK_BARE_DAY`
@@ -410,9 +414,16 @@ _UNITS = {
 }
 
 
+# Facts made lately, kept (`fact`): items repeat most of theirs (their script, countries,
+# materials, the days and figures of a week's notes, a figure's roundings).
+FACTS_KEPT = 16384
+
+
+@lru_cache(maxsize=FACTS_KEPT)
 def fact(kind: int, value: str) -> int:
     """The 32-bit fact: `kind` in the top bits, a hash of `value` below; a figure's
-    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`)."""
+    (`FIGURE`, `TONNAGE`, `ROUNDED`) also says its unit (`unit_of`). Remembered
+    (`FACTS_KEPT`): a pure function of its arguments."""
     hashed = xxhash.xxh32_intdigest(value.encode("utf-8"))
     if kind == NAME:
         return (_NAMED << _NAME_SHIFT) | (hashed & ((1 << _NAME_SHIFT) - 1))
@@ -546,7 +557,7 @@ def text_facts(
     (lower-cased, in bytes), when the caller knows them: a pass whose every match names
     a month or a weekday is skipped where none of them is one (`_NAMED_WORDS`)."""
     values = _text_values(text, title_lines, when, signals, words)
-    out = {fact(kind, value) for kind, value in values}
+    out = set(starmap(fact, values))  # no Python step a fact: `fact` is remembered, in C
     if when is not None:
         out.add((PUBLISHED << _SHIFT) | when.toordinal())
     return frozenset(out)
@@ -577,8 +588,7 @@ def _text_values(
     out.update((SIGNAL_TYPE, kind) for kind, _ in signals)
     out.add((SCRIPT, script_of(text)))
     lowered = text.lower()
-    folded = _folded(text, lowered)
-    held = _held(folded)
+    materials, countries, held = _actors_held(lowered, _folded(text, lowered))
     if when is not None:
         if words is None:
             weekdays = not held.isdisjoint(_WEEKDAY_WORDS)
@@ -595,7 +605,6 @@ def _text_values(
             day = when - timedelta(days=back)
             out.add((DAY, _day_value(day.month, day.day)))
         out.update((DAY, day) for day in _bare_days(text, when))
-    materials, countries = _actors(lowered)
     out.update((MATERIAL, name) for name in materials)
     out.update((COUNTRY, name) for name in countries)
     if words is None:
@@ -729,13 +738,16 @@ def _gate_words() -> ahocorasick.Automaton:
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# runs of `_CJK_CHAR`: their lengths add up to its matches, found half as dearly (one
+# string a run, not one a character)
+_CJK_RUN = re.compile(_CJK_CHAR.pattern + "+")
 _LATIN_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 def script_of(text: str) -> str:
     """ "cjk" when the text holds more CJK characters than Latin letters, else "latin":
     two items in other scripts share facts (days, figures, numbers), not words."""
-    cjk = 0 if text.isascii() else len(_CJK_CHAR.findall(text))
+    cjk = 0 if text.isascii() else sum(map(len, _CJK_RUN.findall(text)))
     if not cjk:
         return "latin"
     # Latin letters counted in bytes: the ASCII alone, less its letters (a tenth of
@@ -809,7 +821,7 @@ def _places(body: str) -> set[str]:
                 continue
             if _written_as_word(first, body):  # a common noun
                 continue
-            if _actor_terms().named(lowered):  # a country or a material
+            if _actor_terms(latin=True).named(lowered):  # a country or a material (ASCII)
                 continue
             out.add(lowered)
     return out
@@ -875,8 +887,6 @@ def _figures(
     spans: list[tuple[int, int]] = []
     lettered = held is None or not held.isdisjoint(_LETTER_CURRENCIES)
     hedged = held is None or not held.isdisjoint(_HEDGE_WORDS)
-    # a figure written twice (a headline's figure in the body) is read once
-    read: dict[tuple[str, str, str], tuple[str, list[str], int] | None] = {}
     for match in (_FIGURE if lettered else _SIGNED_FIGURE).finditer(text):
         currency, unit, scale = match.group("cur", "unit", "scale")
         if scale and scale.lower() in _BARE_MILLION and not (currency or unit):
@@ -884,10 +894,8 @@ def _figures(
         if not (currency or unit or scale):
             continue
         spans.append(match.span())
-        key = (match.group("num"), scale or "", unit or currency or "")
-        if key not in read:
-            read[key] = _figure_read(*key)
-        if (figure := read[key]) is None:
+        figure = _figure_read(match.group("num"), scale or "", unit or currency or "")
+        if figure is None:
             continue
         value, its_roundings, digits = figure
         approximate = _approximate(text, match.start("num"), digits, scale, hedged)
@@ -896,11 +904,18 @@ def _figures(
     return out, roundings, spans
 
 
-def _figure_read(written: str, scale: str, unit: str) -> tuple[str, list[str], int] | None:
+# Figures read lately, kept (`_figure_read`): a figure written twice (a headline's in the
+# body) is read once, and so is one that items repeat (a template's "10%", "$1 billion").
+FIGURES_READ = 4096
+
+
+@lru_cache(maxsize=FIGURES_READ)
+def _figure_read(written: str, scale: str, unit: str) -> tuple[str, tuple[str, ...], int] | None:
     """A figure as `_figures` reads it from its number as `written` ("18,125"), its scale
     word ("" without one) and its unit or currency as written ("tonnes", "US$"): its
     value with its unit ("18125 t", not marked approximate), its roundings, and the
-    significant digits it was written with; None for a number that is none ("1.2.3")."""
+    significant digits it was written with; None for a number that is none ("1.2.3").
+    Remembered (`FIGURES_READ`): a pure function of its arguments."""
     number = written.replace(",", "")
     try:
         value = float(number)
@@ -919,7 +934,7 @@ def _figure_read(written: str, scale: str, unit: str) -> tuple[str, list[str], i
     if not scaled:  # "7,742.2 t" is "7,742 t" and "8.7%" "9%" written with fewer decimals
         decimals = len(number.partition(".")[2])
         roundings += [f"{_rounded(round(value, d), PRECISION)}{suffix}" for d in range(decimals)]
-    return f"{_rounded(value, PRECISION)}{suffix}", roundings, digits
+    return f"{_rounded(value, PRECISION)}{suffix}", tuple(roundings), digits
 
 
 # Words before a figure that make it approximate: "over 18,000 tonnes", "约1.8万吨".
@@ -1010,15 +1025,26 @@ def _counts(
     # a number word outside the spans is in the whole text too
     if held is None or not held.isdisjoint(_NUMBER_WORDS):
         found += _WORD_COUNT.findall(text)
-    out = set()
-    for written in found:
-        word = written.lower()
-        try:
-            value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
-        except ValueError:  # "1.2.3": a version or a reference, not a count
-            continue
-        out.add(f"{value:g}")
+    out = set(map(_count_value, found))
+    out.discard("")
     return out
+
+
+# Counts read lately, kept (`_count_value`): items repeat their small numbers.
+COUNTS_READ = 4096
+
+
+@lru_cache(maxsize=COUNTS_READ)
+def _count_value(written: str) -> str:
+    """A number `_counts` found as `written` ("1,200", "Eight"), normalised ("1200",
+    "8"); "" for one that is none ("1.2.3": a version or a reference, not a count).
+    Remembered (`COUNTS_READ`): a pure function of its argument."""
+    word = written.lower()
+    try:
+        value = _NUMBER_WORDS.get(word) or float(word.replace(",", ""))
+    except ValueError:
+        return ""
+    return f"{value:g}"
 
 
 # Figures are compared as written: 3,039 t and 3,038 t are two figures (at three
@@ -1040,6 +1066,9 @@ def _rounded(value: float, digits: int) -> str:
     return f"{rounded:.{PRECISION}g}"
 
 
+Term = tuple[str, re.Pattern[str] | None, str]  # a stem, its pattern, its name (`_Terms`)
+
+
 class _Terms:
     """A table's terms (`_terms`), found in one pass over a text.
 
@@ -1051,7 +1080,7 @@ class _Terms:
     the stem.
     """
 
-    def __init__(self, terms: Iterable[tuple[str, re.Pattern[str] | None, str]]) -> None:
+    def __init__(self, terms: Iterable[Term]) -> None:
         by_stem: dict[str, list[tuple[re.Pattern[str] | None, str]]] = {}
         for stem, pattern, name in terms:
             by_stem.setdefault(stem, []).append((pattern, name))
@@ -1072,10 +1101,15 @@ class _Terms:
 
 
 def _terms(table: dict[str, list[str]]) -> _Terms:
-    """Each of `table`'s words as a term of its name: a CJK stem as it is, any other between
-    word boundaries, with any word characters after it if it ends in "*", else an optional
-    plural "s"."""
-    out: list[tuple[str, re.Pattern[str] | None, str]] = []
+    """Each of `table`'s words as a term of its name (`_term_list`)."""
+    return _Terms(_term_list(table))
+
+
+def _term_list(table: dict[str, list[str]]) -> list[Term]:
+    """Each of `table`'s words as a (stem, pattern, name) term of its name: a CJK stem as
+    it is, any other between word boundaries, with any word characters after it if it
+    ends in "*", else an optional plural "s"."""
+    out: list[Term] = []
     for name, words in table.items():
         for word in words:
             stem = word.rstrip("*")
@@ -1084,7 +1118,7 @@ def _terms(table: dict[str, list[str]]) -> _Terms:
             else:
                 tail = r"\w*" if word.endswith("*") else r"s?"
                 out.append((stem, re.compile(rf"\b{re.escape(stem)}{tail}\b"), name))
-    return _Terms(out)
+    return out
 
 
 # The actors of supply news beyond the classifier's vocabulary (`watcher.domain.vocabulary`):
@@ -1156,24 +1190,64 @@ def _unnested(lowered: str) -> str:
     return lowered
 
 
-@cache
-def _actor_terms() -> _Terms:
-    """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton, each name marked by its table's
-    letter ("mNi", "cChile"): one pass over a text instead of two."""
+def _actor_table() -> dict[str, list[str]]:
+    """`MATERIAL_TABLE` and `COUNTRY_TABLE` as one table, each name marked by its table's
+    letter ("mNi", "cChile")."""
     tables = {"m": MATERIAL_TABLE, "c": COUNTRY_TABLE}
-    return _terms(
-        {mark + name: words for mark, table in tables.items() for name, words in table.items()}
-    )
+    return {mark + name: words for mark, table in tables.items() for name, words in table.items()}
+
+
+@cache
+def _actor_terms(latin: bool = False) -> _Terms:
+    """`MATERIAL_TABLE` and `COUNTRY_TABLE` in one automaton (`_actor_table`): one pass
+    over a text instead of two. `latin`: those a text without CJK can name (`_latin_terms`)."""
+    return _Terms(_latin_terms(_term_list(_actor_table()), latin))
+
+
+@cache
+def _scanned_terms(latin: bool) -> _Terms:
+    """`_actor_terms` and the gate words (`_GATES`) in one automaton, each gate word a
+    term of its own, marked "g", found wherever the text holds it (as `_held` finds
+    it): the text's actors and gate words in one pass (`_actors_held`). `latin`: those
+    a text without CJK can name (`_latin_terms`)."""
+    gates = [(word, None, "g" + word) for words in _GATES for word in words]
+    return _Terms(_latin_terms([*_term_list(_actor_table()), *gates], latin))
+
+
+def _latin_terms(terms: list[Term], latin: bool) -> list[Term]:
+    """`terms`, only those whose stem holds no CJK character (`_CJK_CHAR`) when `latin`:
+    all the terms a text without CJK can name. An automaton tries each of a state's next
+    characters in turn, and the CJK stems' first characters were most of its first
+    state's (a third of an English item's story facts went on the two passes for actors
+    and gate words)."""
+    return [term for term in terms if not _CJK_CHAR.search(term[0])] if latin else terms
 
 
 def _actors(lowered: str) -> tuple[set[str], set[str]]:
     """The materials (`MATERIAL_TABLE`) and the countries (`_countries`) a lower-cased text
     names, found in one pass (no material's name shares a character with a nested
     country name's long form, so `_unnested` changes none)."""
-    found: dict[str, set[str]] = {"m": set(), "c": set()}
-    for marked in _actor_terms().named(_unnested(lowered)):
-        found[marked[0]].add(marked[1:])
+    found = _by_mark(_actor_terms().named(_unnested(lowered)))
     return found["m"], found["c"]
+
+
+def _actors_held(lowered: str, folded: str) -> tuple[set[str], set[str], set[str]]:
+    """`_actors(lowered)` and `_held(folded)`: in one pass (`_scanned_terms`) where both
+    read one text (`folded` is `lowered`, which names no nested country: most texts)."""
+    if folded is not lowered or _unnested(lowered) is not lowered:
+        return (*_actors(lowered), _held(folded))
+    latin = lowered.isascii() or _CJK_CHAR.search(lowered) is None
+    found = _by_mark(_scanned_terms(latin).named(lowered))
+    return found["m"], found["c"], found["g"]
+
+
+def _by_mark(marked: Iterable[str]) -> dict[str, set[str]]:
+    """Names marked by their first letter ("mNi", "cChile", "gday"), unmarked, by mark
+    ("m", "c" and "g" always there)."""
+    found: dict[str, set[str]] = {"m": set(), "c": set(), "g": set()}
+    for name in marked:
+        found[name[0]].add(name[1:])
+    return found
 
 
 def described(
