@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from watcher.classify.engine import Classifier
-from watcher.classify.saved import SAVED_NAME, saved_classifier, saved_key
+from watcher.classify.saved import SAVED_NAME, _save, saved_classifier, saved_key
 from watcher.config import WatcherConfig
 from watcher.service.analysis import Rules, _built, analyse
 
@@ -177,3 +177,47 @@ def test_analysing_saves_the_classifier_in_the_data_folder(make_config: MakeConf
     analyse(fresh, [("China halts gallium exports", "Exports stopped.", TODAY)], False)
     saved = (config.data_dir / SAVED_NAME).read_bytes()
     assert saved.startswith(saved_key(config.concepts, config.signals) + b"\n")
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+def test_saving_keeps_no_copy_of_the_automata(make_config: MakeConfig, tmp_path: Path) -> None:
+    """Saving three times grows the process by less than one copy of the term automata
+    (pickling an automaton itself kept about 8 MB each time), and each automaton is its
+    own file beside the classifier's, readable by its owner alone."""
+    config = make_config()
+    classifier = _built(config.concepts, config.signals)
+    key = saved_key(config.concepts, config.signals)
+    path = tmp_path / SAVED_NAME
+    _save(path, key, classifier)  # the first call's imports and buffers are not counted
+    before = _rss_kib()
+    for _ in range(3):
+        _save(path, key, classifier)
+    assert _rss_kib() - before < 4 * 1024
+    automata = sorted(tmp_path.glob(f"{SAVED_NAME}.*.automaton"))
+    assert len(automata) >= 1
+    assert all(each.stat().st_mode & 0o077 == 0 for each in automata)
+
+
+def test_an_automaton_file_is_trusted_as_the_classifier_file(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """An automaton file that others may write makes the saved classifier untrusted: it is
+    built again and saved over; the automata of other rules are removed at that save."""
+    config = make_config()
+    builds = Builds()
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    (automaton,) = tmp_path.glob(f"{SAVED_NAME}.*.0.automaton")
+    stale = tmp_path / f"{SAVED_NAME}.0123456789abcdef.0.automaton"
+    stale.write_bytes(b"left by other rules")
+    automaton.chmod(0o666)
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    assert builds.calls == 2
+    assert not stale.exists()
+    assert automaton.stat().st_mode & 0o077 == 0
+    saved_classifier(tmp_path, config.concepts, config.signals, builds)
+    assert builds.calls == 2

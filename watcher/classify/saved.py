@@ -30,7 +30,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import ahocorasick
 import pydantic_core
@@ -107,13 +107,73 @@ def _load(path: Path, key: bytes) -> Classifier | None:
                 return None
             if file.readline() != key + b"\n":
                 return None
-            classifier: Classifier = pickle.load(file)
+            classifier: Classifier = _Unpickler(file, path, key).load()
     except FileNotFoundError:
+        return None
+    except _Refused as exc:
+        log.warning("saved_classifier_refused", path=str(exc.path), reason=exc.reason)
         return None
     except _UNREADABLE as exc:
         log.warning("saved_classifier_unreadable", path=str(path), error=repr(exc))
         return None
     return classifier
+
+
+class _Refused(Exception):
+    """A file of the saved classifier that is not to be trusted (`_untrusted`)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+
+def _automaton_path(path: Path, key: bytes, index: int) -> Path:
+    """Where the `index`-th term automaton of the classifier saved in `path` under `key`
+    is kept: beside it, named by the key, so that files of different keys never mix."""
+    return path.with_name(f"{path.name}.{key[:16].decode()}.{index}.automaton")
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a classifier with each term automaton saved beside it by the automaton's
+    own `save`, streamed to its file: pickling an automaton (pyahocorasick 2.x) builds a
+    copy of the whole trie and does not give back about 8 MB of it (`tests/
+    test_classifier_saved.py` measures it), which a small container cannot spare."""
+
+    def __init__(self, file: IO[bytes], path: Path, key: bytes) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.path, self.key, self.automata = path, key, 0
+
+    def persistent_id(self, obj: object) -> tuple[str, int] | None:
+        if not isinstance(obj, ahocorasick.Automaton):
+            return None
+        index, self.automata = self.automata, self.automata + 1
+        target = _automaton_path(self.path, self.key, index)
+        temporary = target.with_name(f".{target.name}-{os.getpid()}")
+        try:
+            obj.save(str(temporary), pickle.dumps)
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return ("automaton", index)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads what `_Pickler` wrote, each automaton from its file, trusted as the
+    classifier's own file is (`_untrusted`)."""
+
+    def __init__(self, file: IO[bytes], path: Path, key: bytes) -> None:
+        super().__init__(file)
+        self.path, self.key = path, key
+
+    def persistent_load(self, pid: object) -> ahocorasick.Automaton:
+        if not (isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "automaton"):
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        target = _automaton_path(self.path, self.key, int(pid[1]))
+        refusal = _untrusted(target.stat())
+        if refusal:
+            raise _Refused(target, refusal)
+        return ahocorasick.load(str(target), pickle.loads)
 
 
 def _untrusted(status: os.stat_result) -> str | None:
@@ -129,7 +189,8 @@ def _untrusted(status: os.stat_result) -> str | None:
 
 
 def _save(path: Path, key: bytes, classifier: Classifier) -> None:
-    """`classifier` into `path` under `key`, whole or not at all; a failure is logged."""
+    """`classifier` into `path` under `key` (its automata beside it), whole or not at all;
+    the automata of other keys are removed. A failure is logged."""
     try:
         with tempfile.NamedTemporaryFile(
             dir=path.parent, prefix=f".{path.name}-", delete=False
@@ -137,11 +198,15 @@ def _save(path: Path, key: bytes, classifier: Classifier) -> None:
             temporary = Path(file.name)
             try:
                 file.write(key + b"\n")
-                pickle.dump(classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+                _Pickler(file, path, key).dump(classifier)
             except BaseException:
                 file.close()
                 temporary.unlink(missing_ok=True)
                 raise
         os.replace(temporary, path)
+        ours = _automaton_path(path, key, 0).name.rsplit(".", 2)[0]
+        for other in path.parent.glob(f"{path.name}.*.automaton"):
+            if other.name.rsplit(".", 2)[0] != ours:
+                other.unlink(missing_ok=True)
     except (OSError, pickle.PicklingError, TypeError) as exc:
         log.warning("saved_classifier_not_written", path=str(path), error=repr(exc))
