@@ -135,9 +135,10 @@ def _automaton_path(path: Path, key: bytes, index: int) -> Path:
 
 class _Pickler(pickle.Pickler):
     """Pickles a classifier with each term automaton saved beside it by the automaton's
-    own `save`, streamed to its file: pickling an automaton (pyahocorasick 2.x) builds a
-    copy of the whole trie and does not give back about 8 MB of it (`tests/
-    test_classifier_saved.py` measures it), which a small container cannot spare."""
+    own `save`, streamed to its file: pickling an automaton (pyahocorasick 2.3.1) leaks the
+    whole serialised trie, about 8 MB of this one, at every dump (pyahocorasick issue 219,
+    its fix unreleased; `tests/test_classifier_saved.py` measures it), which a small
+    container cannot spare."""
 
     def __init__(self, file: IO[bytes], path: Path, key: bytes) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
