@@ -103,8 +103,7 @@ def _load(path: Path, key: bytes) -> Classifier | None:
         with path.open("rb") as file:  # streamed: the file's bytes are never held whole
             refusal = _untrusted(os.fstat(file.fileno()))
             if refusal:
-                log.warning("saved_classifier_refused", path=str(path), reason=refusal)
-                return None
+                raise _Refused(path, refusal)
             if file.readline() != key + b"\n":
                 return None
             classifier: Classifier = _Unpickler(file, path, key).load()
@@ -127,10 +126,16 @@ class _Refused(Exception):
         self.path, self.reason = path, reason
 
 
+def _automata_prefix(path: Path, key: bytes) -> str:
+    """How the names of the automata files of the classifier saved in `path` under `key`
+    begin: beside it, named by the key, so that files of different keys never mix."""
+    return f"{path.name}.{key[:16].decode()}."
+
+
 def _automaton_path(path: Path, key: bytes, index: int) -> Path:
     """Where the `index`-th term automaton of the classifier saved in `path` under `key`
-    is kept: beside it, named by the key, so that files of different keys never mix."""
-    return path.with_name(f"{path.name}.{key[:16].decode()}.{index}.automaton")
+    is kept (`_automata_prefix`)."""
+    return path.with_name(f"{_automata_prefix(path, key)}{index}.automaton")
 
 
 class _Pickler(pickle.Pickler):
@@ -205,9 +210,9 @@ def _save(path: Path, key: bytes, classifier: Classifier) -> None:
                 temporary.unlink(missing_ok=True)
                 raise
         os.replace(temporary, path)
-        ours = _automaton_path(path, key, 0).name.rsplit(".", 2)[0]
+        ours = _automata_prefix(path, key)
         for other in path.parent.glob(f"{path.name}.*.automaton"):
-            if other.name.rsplit(".", 2)[0] != ours:
+            if not other.name.startswith(ours):
                 other.unlink(missing_ok=True)
     except (OSError, pickle.PicklingError, TypeError) as exc:
         log.warning("saved_classifier_not_written", path=str(path), error=repr(exc))
