@@ -18,6 +18,7 @@ import xxhash
 
 import watcher.domain.stories as stories
 import watcher.domain.story_facts as story_facts
+from tests.story_facts_plain import holds_any
 from watcher.domain.story_names import names_of
 
 _PIECES = [
@@ -64,9 +65,7 @@ def test_every_pattern_behind_a_lookahead_matches_what_its_plain_form_matches() 
     for text in _texts(4000, seed=16):
         folded = story_facts._folded(text, text.lower())
         for name, (fast, plain) in patterns.items():
-            if name == "_SIGNED_FIGURE" and story_facts._holds_any(
-                folded, story_facts._LETTER_CURRENCIES
-            ):
+            if name == "_SIGNED_FIGURE" and holds_any(folded, story_facts._LETTER_CURRENCIES):
                 continue  # read only where no currency is written in letters
             found = [(m.span(), m.groups()) for m in fast.finditer(text)]
             assert found == [(m.span(), m.groups()) for m in plain.finditer(text)], (name, text)
@@ -140,7 +139,7 @@ def test_the_figure_pass_without_lettered_currencies_finds_what_the_full_one_fin
         folded = story_facts._folded(text, text.lower())
         held = story_facts._held(folded)
         assert story_facts._figures(text, held) == story_facts._figures(text), text
-        if not story_facts._holds_any(folded, story_facts._LETTER_CURRENCIES):
+        if not holds_any(folded, story_facts._LETTER_CURRENCIES):
             skipped += 1
             found = [(m.span(), m.groups()) for m in story_facts._SIGNED_FIGURE.finditer(text)]
             expected = [(m.span(), m.groups()) for m in story_facts._FIGURE.finditer(text)]
@@ -411,7 +410,7 @@ def test_the_actors_of_supply_news_beyond_rare_earths_are_named() -> None:
     assert actors("内蒙古稀土") == {"REE"}
 
 
-# `_holds_any` pre-checks: each skipped pattern, and the words one of which it must hold
+# `holds_any` pre-checks: each skipped pattern, and the words one of which it must hold
 _GATED = [
     ("_WEEKDAY", [story_facts._WEEKDAY_WORDS]),
     ("_DAY_MONTH", [story_facts._MONTH_STEMS]),
@@ -438,7 +437,7 @@ def test_a_pattern_is_skipped_only_where_it_can_match_nothing() -> None:
         folded = story_facts._folded(text, text.lower())
         for name, word_lists in _GATED:
             matches = list(getattr(story_facts, name).finditer(text))
-            if all(story_facts._holds_any(folded, words) for words in word_lists):
+            if all(holds_any(folded, words) for words in word_lists):
                 found += bool(matches)
             else:
                 assert not matches, (name, text)
@@ -453,8 +452,8 @@ def test_a_dotted_capital_i_is_read_as_the_i_it_matches() -> None:
     for text in ("The FİRST BATCH of quotas", "the sıxth round"):
         assert story_facts._ORDINAL.search(text)
         folded = story_facts._folded(text, text.lower())
-        assert story_facts._holds_any(folded, story_facts._ORDINAL_WORDS)
-        assert story_facts._holds_any(folded, story_facts._SERIES_WORDS)
+        assert holds_any(folded, story_facts._ORDINAL_WORDS)
+        assert holds_any(folded, story_facts._SERIES_WORDS)
 
 
 def test_a_word_is_found_where_a_word_boundary_search_finds_it() -> None:

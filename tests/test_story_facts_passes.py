@@ -13,6 +13,7 @@ import re
 
 import watcher.domain.stories as stories
 import watcher.domain.story_facts as story_facts
+from tests.story_facts_plain import ISO_DAY_PLAIN, PLACE_PLAIN, YEAR_PLAIN, holds_any
 
 _PIECES = [
     *"""
@@ -42,9 +43,9 @@ def test_the_year_and_place_patterns_match_what_their_plain_forms_match() -> Non
     """`_YEAR`, `_PLACE` and `_ISO_DAY`, begun with the character they consume, find the
     matches of their forms with a lookbehind or word boundary first."""
     pairs = [
-        (story_facts._YEAR, re.compile(story_facts._YEAR_PLAIN)),
-        (story_facts._PLACE, re.compile(story_facts._PLACE_PLAIN)),
-        (story_facts._ISO_DAY, re.compile(story_facts._ISO_DAY_PLAIN)),
+        (story_facts._YEAR, re.compile(YEAR_PLAIN)),
+        (story_facts._PLACE, re.compile(PLACE_PLAIN)),
+        (story_facts._ISO_DAY, re.compile(ISO_DAY_PLAIN)),
     ]
     found = 0
     for text in _texts(6000, seed=41):
@@ -79,7 +80,7 @@ def test_the_counts_in_two_passes_are_those_of_the_one_count_pattern() -> None:
         named = [(m.span(), m.group()) for m in story_facts._WORD_COUNT.finditer(text)]
         assert sorted(digits + named) == expected, text
         folded = story_facts._folded(text, text.lower())
-        if not story_facts._holds_any(folded, story_facts._NUMBER_WORDS):
+        if not holds_any(folded, story_facts._NUMBER_WORDS):
             assert not named, text
             skipped += 1
         words += bool(named)
@@ -107,7 +108,7 @@ _CASE_PIECES = ["ı", "İ", "ſ", "fİrst", "FIRST", "aprıl", "ſome", "ALMOST"
 
 def test_the_gate_words_held_are_those_each_pre_check_finds() -> None:
     """`_held` finds, in one pass, a word of each pre-check's list (`_GATES`) exactly where
-    `_holds_any` finds one; and where a text holds no hedge word, `_HEDGE` finds nothing
+    `holds_any` finds one; and where a text holds no hedge word, `_HEDGE` finds nothing
     before any of its offsets (where `_approximate` skips the search)."""
     rng = random.Random(59)
     pieces = [*_PIECES, *_CASE_PIECES, *story_facts._HEDGE_WORDS, "Q3", "No.", "batch"]
@@ -117,7 +118,7 @@ def test_the_gate_words_held_are_those_each_pre_check_finds() -> None:
         folded = story_facts._folded(text, text.lower())
         held = story_facts._held(folded)
         for words in story_facts._GATES:
-            assert (not held.isdisjoint(words)) == story_facts._holds_any(folded, words), text
+            assert (not held.isdisjoint(words)) == holds_any(folded, words), text
         if held.isdisjoint(story_facts._HEDGE_WORDS):
             unhedged += 1
             for end in range(len(text) + 1):

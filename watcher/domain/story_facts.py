@@ -184,15 +184,13 @@ _MONTH_DAY = _starting(
 # was a lookbehind or a word boundary before it (`(?<![\d.,$])`, `\b`), now behind the
 # character it consumed: a pattern that begins so is searched for in C, position by
 # position, two to three times as fast as one behind a lookahead (`_starting`); the
-# matches are the same (`_YEAR_PLAIN`, `_PLACE_PLAIN`: the forms they replace).
-_YEAR_PLAIN = r"(?<![\d.,$])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"
+# matches are the same as those of the forms they replace (tests/test_story_facts_passes.py).
 _YEAR = re.compile(
     r"((?:1(?<![\d.,$]1)9|2(?<![\d.,$]2)0)\d\d)(?![\d.,]\d|\s?(?:%|tonnes?|tons?|t\\b))"
 )
 _CJK_WEEKDAYS = "一二三四五六日"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAME = r"(?:[A-Z][a-z]{2,}[ ]?){1,3}"
-_PLACE_PLAIN = rf"\b(?:in|at|near|from)[ ]+({_NAME})((?:, {_NAME})*)"
 _PLACE = re.compile(
     rf"(?:i(?<!\wi)n|a(?<!\wa)t|n(?<!\wn)ear|f(?<!\wf)rom)[ ]+({_NAME})((?:, {_NAME})*)"
 )
@@ -209,8 +207,7 @@ _WEEKDAY = _starting(
     re.I,
 )
 # begun with the "2" it consumes, its word boundary behind it (as `_YEAR`): the same
-# matches as `_ISO_DAY_PLAIN` behind a lookahead, found by a search for "2" in C
-_ISO_DAY_PLAIN = r"\b(20\d\d)-(\d\d)-(\d\d)\b"
+# matches as `\b(20\d\d)-(\d\d)-(\d\d)\b` behind a lookahead, found by a search for "2" in C
 _ISO_DAY = re.compile(r"(2(?<!\w2)0\d\d)-(\d\d)-(\d\d)\b")
 _CJK_MONTH_MARK = "月"  # in every match of `_CJK_DAY` and `_CJK_MONTH`: none without it
 _CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -345,7 +342,7 @@ _FIGURE_BODY = (
 )
 _FIGURE = _starting(r"$¥€£urc\d", _FIGURE_BODY, re.I)
 # A figure begins with a letter only where a currency is written in letters before it: in
-# a text naming none (`_holds_any`), the pass tries digits and currency signs alone, a
+# a text naming none (`_held`), the pass tries digits and currency signs alone, a
 # third of the positions of an English text.
 _LETTER_CURRENCIES = ("us$", "rmb", "usd", "cny")
 _SIGNED_FIGURE = _starting(r"$¥€£\d", _FIGURE_BODY, re.I)
@@ -696,7 +693,7 @@ _ASCII_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
 
 def _folded(text: str, lowered: str) -> str:
     """`text` lower-cased (`lowered`), each `_ASCII_FOLD` character in it first written as
-    the ASCII letter it matches: what `_holds_any` reads."""
+    the ASCII letter it matches: what `_held` reads."""
     if text.isascii() or not any(char in text for char in "İıſ"):
         return lowered
     return text.translate(_ASCII_FOLD).lower()
@@ -708,21 +705,14 @@ def _word_key(word: str) -> str:
     return word.translate(_ASCII_FOLD).lower()
 
 
-def _holds_any(folded: str, words: Iterable[str]) -> bool:
-    """True when `folded` holds one of `words`: then a pattern ignoring case, each of
-    whose matches holds one of `words`, may match the text.
-
-    `folded` is the text lower-cased, each `_ASCII_FOLD` character first written as the
-    ASCII letter it matches: so a match's span lower-cases to the words it holds.
-    """
-    return any(map(folded.__contains__, words))
-
-
 def _held(folded: str) -> set[str]:
-    """The words of every pre-check (`_GATES`) that `folded` holds, found in one pass:
-    `_holds_any(folded, words)` is `not _held(folded).isdisjoint(words)` for each of
-    them. (One automaton pass, not one `in` per word: those were about a twentieth of
-    an item's sketch.)"""
+    """The words of every pre-check (`_GATES`) that `folded` holds, found in one pass: a
+    pattern ignoring case, each of whose matches holds one of a list's words, may match
+    the text only when `not _held(folded).isdisjoint(words)`. `folded` is the text
+    lower-cased, each `_ASCII_FOLD` character first written as the ASCII letter it
+    matches (`_folded`): so a match's span lower-cases to the words it holds. (One
+    automaton pass, not one `in` per word: those were about a twentieth of an item's
+    sketch.)"""
     return set(map(itemgetter(1), _gate_words().iter(folded)))  # (end, word) pairs
 
 
@@ -995,7 +985,7 @@ _COUNT = _starting(
 # one alternation finds. The digits' pass tries only digits (a digit first, then what
 # `\b(?<![.,])` says of the character before it: a pattern beginning with a character
 # class is searched for in C, about twice as fast as one behind a lookahead); the
-# words' runs only where the text holds a number word (`_holds_any`; "e", "n", "s" and
+# words' runs only where the text holds a number word (`_held`; "e", "n", "s" and
 # "t", where a word may begin, are a third of an English text's letters).
 _DIGIT_COUNT = re.compile(r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)*(?![\w.,]?\d)")
 _WORD_COUNT = _starting(
