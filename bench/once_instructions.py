@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.callgrind import command_instructions
 from bench.configs import bench_config, merge
 from bench.control import FarmProcess
 from bench.feeds import FarmSpec
@@ -61,21 +61,6 @@ IMPORT_GROUPS = (
     ("dispatch, digests", "watcher.notify.dispatch, watcher.notify.digest"),
     ("runtime, rounds", "watcher.service.runtime, watcher.service.rounds"),
 )
-_TOTALS = re.compile(rb"^(?:summary|totals): (\d+)", re.MULTILINE)
-
-
-def callgrind_ir(command: list[str], cwd: Path, tree: Path, out: Path) -> tuple[int, int]:
-    """`command` under callgrind with `tree` on `PYTHONPATH` and a fixed hash seed (so set
-    orders do not move the count): (instructions, exit status). Its stdout and stderr go
-    to `out` with the suffix `.log`."""
-    env = os.environ | {"PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
-    wrapped = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "-q", *command]
-    done = subprocess.run(wrapped, cwd=cwd, env=env, capture_output=True, check=False)
-    out.with_suffix(".log").write_bytes(done.stdout + done.stderr)
-    found = _TOTALS.search(out.read_bytes())
-    if found is None:
-        raise RuntimeError(f"no totals in {out}: {done.stderr[-2000:]!r}")
-    return int(found.group(1)), done.returncode
 
 
 def import_counts(tree: Path, work: Path) -> list[tuple[str, int]]:
@@ -86,9 +71,9 @@ def import_counts(tree: Path, work: Path) -> list[tuple[str, int]]:
     for label, group in IMPORT_GROUPS:
         modules.append(group)
         script = f"import gc; gc.disable(); import {', '.join(modules)}"
-        total, code = callgrind_ir([python, "-c", script], work, tree, work / "imports.out")
-        if code != 0:
-            raise RuntimeError(f"{tree}: `{script}` exited {code}")
+        total, done = command_instructions([python, "-c", script], work, tree, work / "imports.out")
+        if done.returncode != 0:
+            raise RuntimeError(f"{tree}: `{script}` exited {done.returncode}")
         counts.append((label, total - before))
         before = total
     return counts
@@ -138,7 +123,8 @@ def counted_round(tree: Path, name: str, folder: Path, sink: SmtpSink, expected:
     sink.reset()
     python = str(tree / ".venv/bin/python")
     command = [python, *once_command(tree, folder)]
-    total, code = callgrind_ir(command, folder, tree, folder / "round.out")
+    total, done = command_instructions(command, folder, tree, folder / "round.out")
+    code = done.returncode
     counts = sink.snapshot()
     if code != 0 or counts.messages != expected or counts.duplicate_message_ids:
         raise RuntimeError(
