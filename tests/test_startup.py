@@ -137,11 +137,16 @@ def test_a_finished_round_ends_at_once_after_its_exit_handlers(
 ) -> None:
     """A round's process ends with the round's status once the round is over: the `atexit`
     callbacks run and the output is flushed, and a thread still running (a document that
-    overran its deadline on a parse thread) is not waited for."""
+    overran its deadline on a parse thread) is not waited for. On the way, pydantic never
+    searched the installed distributions for plugins."""
     path = str(write_config())
     script = (
         "import atexit, sys, threading\n"
-        "atexit.register(lambda: print('exit handlers ran', flush=False))\n"
+        "def report():\n"
+        "    from pydantic.plugin import _loader\n"
+        "    print('plugins searched:', _loader._plugins is not None)\n"
+        "    print('exit handlers ran', flush=False)\n"
+        "atexit.register(report)\n"
         "never = threading.Event()\n"
         "threading.Thread(target=never.wait, name='overrun-parse').start()\n"
         "sys.argv = ['watcher', 'run', '--once', '--config', sys.argv[1]]\n"
@@ -158,4 +163,4 @@ def test_a_finished_round_ends_at_once_after_its_exit_handlers(
         check=False,
     )
     assert ended.returncode == 0, ended.stderr
-    assert ended.stdout.splitlines()[-1] == "exit handlers ran"
+    assert ended.stdout.splitlines()[-2:] == ["plugins searched: False", "exit handlers ran"]

@@ -18,7 +18,9 @@ store and the service load when `run_service` runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -71,6 +73,10 @@ def run_service(config: Path, once: bool) -> int:
     from watcher.ops.memory import collection_paused, settle_start_up
     from watcher.ops.progress import progress_bar
 
+    # pydantic looks for plugins in every installed distribution's entry points when it
+    # builds its first model (the config's): milliseconds of every cron round, for
+    # plugins the service has none of (an explicit setting, even empty, is kept)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     with collection_paused():  # start-up: what it makes lives on, then frozen
         settings = load_settings(config)
         configure_logging(settings.log.level, settings.log.format)
@@ -159,14 +165,12 @@ def _end_round_process(code: int) -> NoReturn:
     was already dropped.
     """
     import atexit
-    import os
 
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # a closed pipe, a closed stream: nothing left to keep
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe, a closed stream: nothing to keep
-            pass
     os._exit(code)
 
 
