@@ -5,11 +5,10 @@ from __future__ import annotations
 import gc
 import json
 from datetime import UTC, datetime, timedelta
-from types import FunctionType
-from xml.parsers.expat import XMLParserType
 
 import pytest
 
+from tests.collector import cyclic_garbage_of
 from tests.servers import FeedServer, Route
 from watcher.concurrency.pool import WorkerPool
 from watcher.config import FeedSource, HttpConfig
@@ -163,35 +162,16 @@ def test_trimming_a_feed_leaves_nothing_for_the_cyclic_collector(document: bytes
     """Cut or not, the trimming parser and its handlers are freed when it is done, not
     left in a reference cycle for the collector, which the service runs seldom.
 
-    Only the trimming's own objects are looked for among what the collector finds (expat
-    parsers, functions of `watcher.sources.trim`): a thread an earlier test left winding
-    down may make cyclic garbage of its own meanwhile, and that is not this test's business.
+    Only the trimming's own kinds of object are looked for (`tests.collector`).
     """
     gc.collect()
     gc.disable()
     try:
         for _ in range(3):
             trim_feed(document)
-        assert _trimming_garbage() == []
+        assert cyclic_garbage_of(trim) == []
     finally:
         gc.enable()
-
-
-def _trimming_garbage() -> list[object]:
-    """What a collection now would free that the trimming made: expat parsers, the
-    handlers defined in `watcher.sources.trim` (collected with gc's DEBUG_SAVEALL)."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        return [
-            found
-            for found in gc.garbage
-            if isinstance(found, XMLParserType)
-            or (isinstance(found, FunctionType) and found.__module__ == trim.__name__)
-        ]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
 
 
 def test_a_long_json_feed_is_read_at_both_ends_with_a_warning() -> None:
