@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--b", type=Path, required=True, help="the tree measured against it")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--keep", type=Path, help="keep each run's folders under this folder")
+    parser.add_argument(
+        "--b-override", type=json.loads, help="JSON merged over tree B's config (both rounds)"
+    )
     args = parser.parse_args(argv)
     bench_args = parse_args(["--only", "stories"])
     runs: dict[str, list[dict[str, float]]] = {"a": [], "b": []}
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                         "m": bench_args.m,
                         "index": pair,  # which round goes first alternates by pair
                     }
+                    if name == "b" and args.b_override:
+                        params["override"] = (params.get("override") or {}) | args.b_override
                     load = _load()
                     found = one_run(tree, params, tmp / f"{name}-{pair + 1}")
                     runs[name].append(found)
