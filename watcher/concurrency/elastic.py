@@ -142,14 +142,6 @@ class ElasticWorkers:
         log.warning("parse_moved_to_worker", what=what, reason="deadline", moved=self.moved)
         return await self._in_process(what, fn, args, "deadline")
 
-    async def run_in_process(self, what: str, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in a worker process, starting them if they are not up: for a task
-        that would hold the service's GIL long (a poll's many items to sketch), which a
-        thread would make every other thread of the service wait for. Errors as `run`."""
-        if self._closed:
-            raise WorkerError(what, f"{what}: the worker pool is closed")
-        return await self._in_process(what, fn, args, "asked")
-
     async def _thread_slot(self, what: str) -> bool:
         """Take a thread: True once held; False when the task should go to a process.
 

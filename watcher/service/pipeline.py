@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
-from watcher.concurrency.elastic import ElasticWorkers
 from watcher.concurrency.pool import Runs
 from watcher.config import Source
 from watcher.domain import polling
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("watcher.pipeline")
 T = TypeVar("T")
-# a poll with this many items to sketch analyses them in a worker process
-SKETCHED_AWAY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,13 +320,8 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     today = rt.clock().date()
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     sketches = sketching(rt.config)
-    parsers = rt.parsers
     try:
-        if sketches and len(items) >= SKETCHED_AWAY and isinstance(parsers, ElasticWorkers):
-            return await parsers.run_in_process(
-                "classifying its items", analyse, rt.rules, texts, sketches
-            )
-        return await parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
+        return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
 
