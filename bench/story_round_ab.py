@@ -55,6 +55,27 @@ def one_run(tree: Path, params: dict[str, object], workdir: Path) -> dict[str, f
     return found
 
 
+def summary(a_runs: list[dict[str, float]], b_runs: list[dict[str, float]]) -> list[str]:
+    """Lines of medians and B ÷ A (overall and per pair) of each figure, then each tree's
+    clustered ÷ unclustered wall ratio (median, range)."""
+    lines = []
+    for figure in _FIGURES:
+        a = statistics.median(run[figure] for run in a_runs)
+        b = statistics.median(run[figure] for run in b_runs)
+        pairs = [y[figure] / x[figure] for x, y in zip(a_runs, b_runs, strict=True)]
+        lines.append(
+            f"{figure.replace('default', 'clustered')}: median A {a:.2f} s, B {b:.2f} s,"
+            f" B/A {b / a:.3f} (per pair {', '.join(f'{r:.3f}' for r in pairs)})"
+        )
+    for name, runs in (("A", a_runs), ("B", b_runs)):
+        ratios = [run["default wall"] / run["off wall"] for run in runs]
+        lines.append(
+            f"{name} on/off wall ratio: median {statistics.median(ratios):.2f}"
+            f" ({min(ratios):.2f}-{max(ratios):.2f})"
+        )
+    return lines
+
+
 def _load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -97,18 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                         f" {found['default wall'] / found['off wall']:.2f} (load {load})",
                         flush=True,
                     )
-    for figure in _FIGURES:
-        a = statistics.median(run[figure] for run in runs["a"])
-        b = statistics.median(run[figure] for run in runs["b"])
-        pairs = [y[figure] / x[figure] for x, y in zip(runs["a"], runs["b"], strict=True)]
-        print(
-            f"{figure.replace('default', 'clustered')}: median A {a:.2f} s, B {b:.2f} s,"
-            f" B/A {b / a:.3f} (per pair {', '.join(f'{r:.3f}' for r in pairs)})"
-        )
-    for name in ("a", "b"):
-        ratios = [run["default wall"] / run["off wall"] for run in runs[name]]
-        print(f"{name.upper()} on/off wall ratio: median {statistics.median(ratios):.2f}"
-              f" ({min(ratios):.2f}-{max(ratios):.2f})")
+    for line in summary(runs["a"], runs["b"]):
+        print(line)
     return 0
 
 
