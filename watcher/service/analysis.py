@@ -120,6 +120,64 @@ def _built(concepts: dict[str, ConceptSpec], signals: dict[str, SignalRule]) -> 
     return classifier
 
 
+def classified(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list[list[Signal]]:
+    """The signals of every (title, body, date), in order (`analyse` without sketching)."""
+    classifier = classifier_for(rules)
+    return [classifier.classify(title, body, when) for title, body, when in texts]
+
+
+def sketched(
+    texts: Sequence[tuple[str, str, date | None, list[tuple[str, str]]]],
+) -> list[tuple[bytes, frozenset[int]]]:
+    """The encoded sketch and story keys of every (title, body, date, signal kinds)."""
+    from watcher.domain.stories import encode_sketch, index_keys, sketch_text
+
+    out = []
+    for title, body, when, kinds in texts:
+        sketch = sketch_text(title, body, when, kinds)
+        out.append((encode_sketch(sketch), index_keys(sketch)))
+    return out
+
+
+def _sketcher_ready() -> bool:
+    """Run in a new sketcher process: sketch `_WARM_UP_TEXTS` (imports, patterns)."""
+    sketched([(title, body, when, []) for title, body, when in _WARM_UP_TEXTS])
+    return True
+
+
+class Sketcher:
+    """One spawned process that sketches items, off the service's GIL."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._executor = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_sketcher_ready
+        )
+
+    async def sketch(
+        self, texts: list[tuple[str, str, date | None, list[tuple[str, str]]]]
+    ) -> list[tuple[bytes, frozenset[int]]]:
+        import asyncio
+
+        return await asyncio.wrap_future(self._executor.submit(sketched, texts))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+_sketcher: Sketcher | None = None
+
+
+def sketcher() -> Sketcher:
+    """This process's sketcher, started on first use."""
+    global _sketcher
+    if _sketcher is None:
+        _sketcher = Sketcher()
+    return _sketcher
+
+
 def analyse(
     rules: Rules, texts: Sequence[tuple[str, str, date | None]], sketching: bool = True
 ) -> list[Analysis]:

@@ -34,7 +34,7 @@ from watcher.domain import polling
 from watcher.domain.errors import FetchError, PageChangedError, ParseError, SourceError, WorkerError
 from watcher.domain.items import Item
 from watcher.service import health
-from watcher.service.analysis import Analysis, analyse, sketching
+from watcher.service.analysis import Analysis, analyse, classified, sketcher, sketching
 from watcher.service.runtime import Runtime
 from watcher.sources import entry_marks, fetch_source, wants_full_text
 from watcher.sources.result import FetchResult
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("watcher.pipeline")
 T = TypeVar("T")
+SKETCHER = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +322,18 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     sketches = sketching(rt.config)
     try:
+        if sketches and SKETCHER:
+            signals = await rt.parsers.run("classifying its items", classified, rt.rules, texts)
+            done = await sketcher().sketch(
+                [
+                    (title, body, when, [(s.type, s.direction.value) for s in found])
+                    for (title, body, when), found in zip(texts, signals, strict=True)
+                ]
+            )
+            return [
+                Analysis(found, fingerprint, keys)
+                for found, (fingerprint, keys) in zip(signals, done, strict=True)
+            ]
         return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
