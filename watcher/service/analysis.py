@@ -21,6 +21,7 @@ story facts. `classifier_for` builds at most one per digest, under a lock.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import pickle
 import threading
@@ -28,7 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from watcher.classify.lint import log_rule_warnings
 from watcher.config import SignalRule, WatcherConfig
@@ -37,6 +40,8 @@ from watcher.domain.items import Signal
 
 if TYPE_CHECKING:
     from watcher.classify.engine import Classifier
+
+log = structlog.get_logger("watcher.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,43 +144,110 @@ def sketched(
     return out
 
 
-def _sketcher_ready() -> bool:
-    """Run in a new sketcher process: sketch `_WARM_UP_TEXTS` (imports, patterns)."""
+def _sketcher_ready() -> None:
+    """A new sketcher process's initializer: die with the service, leave Ctrl-C to it
+    (the terminal sends SIGINT to the whole process group), and pay the one-off costs
+    (imports, the story facts' patterns) before the first poll's items."""
+    import signal
+
+    from watcher.concurrency.pool import _die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     sketched([(title, body, when, []) for title, body, when in _WARM_UP_TEXTS])
-    return True
+
+
+Sketchable = tuple[str, str, "date | None", list[tuple[str, str]]]
 
 
 class Sketcher:
-    """One spawned process that sketches items, off the service's GIL."""
+    """One worker process that sketches items (`sketched`), off the service's GIL.
 
-    def __init__(self) -> None:
+    Scenario 7 (the cold round of 200 templated feeds) spends about 2 s of its 5 s of
+    CPU sketching, on parse threads that share one GIL with the event loop and the
+    SQLite writer. The parse pool's worker processes (`ElasticWorkers`) would take it,
+    but start a forkserver that imports every parser first (about 1 s of CPU, 1.7 s
+    with two warm workers) and pickle each task's rules: with the whole analysis sent
+    to them (parse threads, 8+ items a poll) the round's wall was 1.52 × and its CPU
+    1.47 × main's (4 alternated pairs, 2026-12-08), everything in them 1.08 × and
+    1.29 ×. This process is spawned with story sketching alone (about 0.2 s of CPU
+    from its start to its first sketch), started when a poll first has `AWAY` items or
+    more to sketch, and it stops after `idle` seconds with nothing to do (a daemon's
+    backfill is over), or with the `Runtime` (`close`).
+
+    The items are classified on the parse pool as before; their signal kinds come
+    here with the text. A sketcher that fails (it died, or did not answer within the
+    deadline) is stopped and the poll's items are sketched on the parse pool, as
+    without it; the next big poll starts another.
+    """
+
+    AWAY = 8  # a poll with this many items to sketch sends them here
+
+    def __init__(self, deadline: float, idle: float) -> None:
+        self.deadline = deadline
+        self.idle = idle
+        self.failures = 0
+        self._executor: Any = None  # a ProcessPoolExecutor while the process is up
+        self._busy = 0
+        self._retire: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    @property
+    def up(self) -> bool:
+        """True while the process is started (from its first poll until it retires)."""
+        return self._executor is not None
+
+    def wanted(self, items: int) -> bool:
+        """Whether `items` items of a poll should be sketched here."""
+        return not self._closed and (self.up or items >= self.AWAY)
+
+    async def sketch(self, texts: list[Sketchable]) -> list[tuple[bytes, frozenset[int]]] | None:
+        """`sketched(texts)` in the process (started if need be); None when it failed."""
+        import concurrent.futures
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        self._executor = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_sketcher_ready
-        )
+        if self._retire is not None:
+            self._retire.cancel()
+            self._retire = None
+        if self._executor is None:
+            self._executor = concurrent.futures.ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_sketcher_ready
+            )
+        executor = self._executor
+        self._busy += 1
+        try:
+            future = executor.submit(sketched, texts)
+            done: list[tuple[bytes, frozenset[int]]] = await asyncio.wait_for(
+                asyncio.wrap_future(future), 2 * self.deadline
+            )
+            return done
+        except Exception as exc:  # a dead process, a timeout: sketched on the parse pool
+            self.failures += 1
+            log.warning("sketcher_failed", error=repr(exc)[:200], failures=self.failures)
+            if self._executor is executor:
+                self._stop()
+            return None
+        finally:
+            self._busy -= 1
+            if not self._busy and self._executor is not None and not self._closed:
+                self._retire = asyncio.get_running_loop().call_later(self.idle, self._stop)
 
-    async def sketch(
-        self, texts: list[tuple[str, str, date | None, list[tuple[str, str]]]]
-    ) -> list[tuple[bytes, frozenset[int]]]:
-        import asyncio
-
-        return await asyncio.wrap_future(self._executor.submit(sketched, texts))
+    def _stop(self) -> None:
+        """Stop the process now (killed: its work is pure, nothing is lost)."""
+        if self._retire is not None:
+            self._retire.cancel()
+            self._retire = None
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-_sketcher: Sketcher | None = None
-
-
-def sketcher() -> Sketcher:
-    """This process's sketcher, started on first use."""
-    global _sketcher
-    if _sketcher is None:
-        _sketcher = Sketcher()
-    return _sketcher
+        """Stop the process and sketch nothing more here."""
+        self._closed = True
+        self._stop()
 
 
 def analyse(
