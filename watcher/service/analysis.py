@@ -131,9 +131,11 @@ def classified(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> l
     return [classifier.classify(title, body, when) for title, body, when in texts]
 
 
-def sketched(
-    texts: Sequence[tuple[str, str, date | None, list[tuple[str, str]]]],
-) -> list[tuple[bytes, frozenset[int]]]:
+# an item to sketch: its title, body, date and the (type, direction) of its signals
+Sketchable = tuple[str, str, date | None, list[tuple[str, str]]]
+
+
+def sketched(texts: Sequence[Sketchable]) -> list[tuple[bytes, frozenset[int]]]:
     """The encoded sketch and story keys of every (title, body, date, signal kinds)."""
     from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 
@@ -155,9 +157,6 @@ def _sketcher_ready() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     sketched([(title, body, when, []) for title, body, when in _WARM_UP_TEXTS])
-
-
-Sketchable = tuple[str, str, "date | None", list[tuple[str, str]]]
 
 
 class Sketcher:
@@ -201,7 +200,7 @@ class Sketcher:
         """Whether `items` items of a poll should be sketched here."""
         return not self._closed and (self.up or items >= self.AWAY)
 
-    async def sketch(self, texts: list[Sketchable]) -> list[tuple[bytes, frozenset[int]]] | None:
+    async def sketch(self, texts: Sequence[Sketchable]) -> list[tuple[bytes, frozenset[int]]] | None:
         """`sketched(texts)` in the process (started if need be); None when it failed."""
         import concurrent.futures
         import multiprocessing
