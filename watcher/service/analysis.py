@@ -135,7 +135,11 @@ def classified(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> l
 Sketchable = tuple[str, str, date | None, list[tuple[str, str]]]
 
 
-def sketched(texts: Sequence[Sketchable]) -> list[tuple[bytes, frozenset[int]]]:
+# an item's sketch encoded (`encode_sketch`) and its story keys (`index_keys`)
+Sketched = tuple[bytes, frozenset[int]]
+
+
+def sketched(texts: Sequence[Sketchable]) -> list[Sketched]:
     """The encoded sketch and story keys of every (title, body, date, signal kinds)."""
     from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 
@@ -200,7 +204,7 @@ class Sketcher:
         """Whether `items` items of a poll should be sketched here."""
         return not self._closed and (self.up or items >= self.AWAY)
 
-    async def sketch(self, texts: Sequence[Sketchable]) -> list[tuple[bytes, frozenset[int]]] | None:
+    async def sketch(self, texts: Sequence[Sketchable]) -> list[Sketched] | None:
         """`sketched(texts)` in the process (started if need be); None when it failed."""
         import concurrent.futures
         import multiprocessing
@@ -216,7 +220,7 @@ class Sketcher:
         self._busy += 1
         try:
             future = executor.submit(sketched, texts)
-            done: list[tuple[bytes, frozenset[int]]] = await asyncio.wait_for(
+            done: list[Sketched] = await asyncio.wait_for(
                 asyncio.wrap_future(future), 2 * self.deadline
             )
             return done
