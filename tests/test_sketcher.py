@@ -54,10 +54,11 @@ async def test_a_poll_with_many_items_is_sketched_away_and_a_small_one_is_not() 
         assert not sketcher.wanted(Sketcher.AWAY - 1)
         assert sketcher.wanted(Sketcher.AWAY)
         await sketcher.sketch(ITEMS[:1])
-        assert sketcher.wanted(1)  # once up, every poll's items go there
+        assert not sketcher.wanted(1)  # small polls stay in the parse pool: it can retire
     finally:
         sketcher.close()
     assert not sketcher.wanted(Sketcher.AWAY)  # closed: nothing more
+    assert not Sketcher(20.0, 60.0, enabled=False).wanted(Sketcher.AWAY)  # parse_workers: 0
 
 
 async def test_a_dead_sketcher_answers_none_and_the_next_poll_starts_another() -> None:
@@ -73,6 +74,16 @@ async def test_a_dead_sketcher_answers_none_and_the_next_poll_starts_another() -
         assert await sketcher.sketch(ITEMS) == _here(ITEMS)
         second = next(iter(sketcher._executor._processes.values()))
         assert second.pid != first.pid
+    finally:
+        sketcher.close()
+
+
+async def test_a_sketcher_with_no_idle_time_is_never_set_to_retire() -> None:
+    sketcher = Sketcher(deadline=20.0, idle=0.0)
+    try:
+        await sketcher.sketch(ITEMS[:1])
+        assert sketcher._retire is None
+        assert sketcher.up
     finally:
         sketcher.close()
 

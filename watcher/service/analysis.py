@@ -175,8 +175,10 @@ class Sketcher:
     1.47 × main's (4 alternated pairs, 2026-12-08), everything in them 1.08 × and
     1.29 ×. This process is spawned with story sketching alone (about 0.2 s of CPU
     from its start to its first sketch), started when a poll first has `AWAY` items or
-    more to sketch, and it stops after `idle` seconds with nothing to do (a daemon's
-    backfill is over), or with the `Runtime` (`close`).
+    more to sketch (smaller polls are analysed in the parse pool, as before), and it
+    stops after `idle` seconds with nothing to do (a daemon's backfill is over), or
+    with the `Runtime` (`close`). Not `enabled` (`parse_workers: 0`: no worker
+    processes), it is never started.
 
     The items are classified on the parse pool as before; their signal kinds come
     here with the text. A sketcher that fails (it died, or did not answer within the
@@ -186,9 +188,10 @@ class Sketcher:
 
     AWAY = 8  # a poll with this many items to sketch sends them here
 
-    def __init__(self, deadline: float, idle: float) -> None:
+    def __init__(self, deadline: float, idle: float, *, enabled: bool = True) -> None:
         self.deadline = deadline
-        self.idle = idle
+        self.idle = idle  # 0 or less: up until `close`
+        self.enabled = enabled
         self.failures = 0
         self._executor: Any = None  # a ProcessPoolExecutor while the process is up
         self._busy = 0
@@ -201,8 +204,9 @@ class Sketcher:
         return self._executor is not None
 
     def wanted(self, items: int) -> bool:
-        """Whether `items` items of a poll should be sketched here."""
-        return not self._closed and (self.up or items >= self.AWAY)
+        """Whether `items` items of a poll should be sketched here (a small poll's are
+        not, so that a daemon's sketcher retires once its backfill is over)."""
+        return self.enabled and not self._closed and items >= self.AWAY
 
     async def sketch(self, texts: Sequence[Sketchable]) -> list[Sketched] | None:
         """`sketched(texts)` in the process (started if need be); None when it failed."""
@@ -232,7 +236,7 @@ class Sketcher:
             return None
         finally:
             self._busy -= 1
-            if not self._busy and self._executor is not None and not self._closed:
+            if not self._busy and self._executor is not None and self.idle > 0:
                 self._retire = asyncio.get_running_loop().call_later(self.idle, self._stop)
 
     def _stop(self) -> None:

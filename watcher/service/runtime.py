@@ -107,7 +107,9 @@ class Runtime:
             else ThreadWorkers(PARSE_THREADS, deadline)
         )
         self._stack.callback(self.parsers.close)
-        self.sketcher = Sketcher(deadline, polling.parse_idle.total_seconds())
+        self.sketcher = Sketcher(
+            deadline, polling.parse_idle.total_seconds(), enabled=polling.parse_workers > 0
+        )
         self._stack.callback(self.sketcher.close)
         self.storing = asyncio.Semaphore(PARSE_THREADS + polling.parse_workers + STORING_SPARE)
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)
