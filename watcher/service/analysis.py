@@ -17,6 +17,10 @@ first item needs classifying (a task that overruns there is re-run in a warm wor
 process): a round with nothing new (every source 304) never builds it nor imports the
 engine (measured: about 40 ms of CPU and 2 MB less), nor imports story sketching and
 story facts. `classifier_for` builds at most one per digest, under a lock.
+
+With story clustering on, a poll with `Sketcher.AWAY` items or more (a first poll, a
+backfill) is classified in the parse pool and sketched in the `Sketcher`'s own process,
+off the service's GIL (`watcher.service.pipeline`); the sketches are the same bytes.
 """
 
 from __future__ import annotations
