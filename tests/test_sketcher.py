@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
+from tests.procs import alive
 from watcher.config import WatcherConfig
 from watcher.domain.stories import encode_sketch, index_keys, sketch_text
 from watcher.service.analysis import Sketchable, Sketcher, analyse, sketched
@@ -12,6 +17,7 @@ from watcher.service.pipeline import _sketched_away
 from watcher.service.runtime import Runtime
 
 MakeConfig = Callable[..., WatcherConfig]
+ROOT = Path(__file__).resolve().parent.parent
 
 DAY = date(2026, 12, 4)
 ITEMS: list[Sketchable] = [
@@ -120,3 +126,32 @@ async def test_sketched_away_gives_what_analyse_gives_and_falls_back_to_the_pool
             bytes(a.fingerprint or b"") for a in here
         ]
         assert [a.keys for a in got] == [a.keys for a in here]
+
+
+async def test_sigkill_of_the_owner_takes_the_sketcher_with_it() -> None:
+    """The sketcher's process dies with the service, however the service dies."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.sketcherowner",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        seen: dict[str, list[str]] = {}
+        while "READY" not in seen:
+            line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
+            assert line, "the owner ended before READY"
+            seen[line[0]] = line[1:]
+        sketcher = [int(p) for p in seen["SKETCHER"]]
+        assert len(sketcher) == 1
+        assert set(sketcher) <= {int(p) for p in seen["DESCENDANTS"]}
+        child.send_signal(signal.SIGKILL)
+        assert await asyncio.wait_for(child.wait(), 10) == -signal.SIGKILL
+        for _ in range(3000):  # up to 30 s, looking every 10 ms
+            if not alive(sketcher[0]):
+                break
+            await asyncio.sleep(0.01)
+        assert not alive(sketcher[0])
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
