@@ -243,8 +243,9 @@ class Sketcher:
             if not self._busy and self._executor is not None and self.idle > 0:
                 self._retire = asyncio.get_running_loop().call_later(self.idle, self._stop)
 
-    def _stop(self) -> None:
-        """Stop the process now (killed: its work is pure, nothing is lost)."""
+    def _stop(self, wait: bool = False) -> None:
+        """Stop the process now (killed: its work is pure, nothing is lost); with `wait`,
+        return once the executor's threads have ended (`close`: none is left behind)."""
         if self._retire is not None:
             self._retire.cancel()
             self._retire = None
@@ -253,12 +254,12 @@ class Sketcher:
             return
         for process in list(getattr(executor, "_processes", {}).values()):
             process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=wait, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the process and sketch nothing more here."""
         self._closed = True
-        self._stop()
+        self._stop(wait=True)
 
 
 def analyse(
