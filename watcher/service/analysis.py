@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from watcher.classify.engine import Classifier
 
 log = structlog.get_logger("watcher.worker")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +154,6 @@ def sketched(texts: Sequence[Sketchable]) -> list[Sketched]:
     return out
 
 
-def _analyser_ready(rules: Rules) -> None:
-    """As `_sketcher_ready`, and the rules' classifier built (`warm_up`)."""
-    import signal
-
-    from watcher.concurrency.pool import _die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    warm_up(rules, True)
-
-
 def _sketcher_ready() -> None:
     """A new sketcher process's initializer: die with the service, leave Ctrl-C to it
     (the terminal sends SIGINT to the whole process group), and pay the one-off costs
@@ -226,15 +214,6 @@ class Sketcher:
 
     async def sketch(self, texts: Sequence[Sketchable]) -> list[Sketched] | None:
         """`sketched(texts)` in the process (started if need be); None when it failed."""
-        return await self._run(None, sketched, texts)
-
-    async def analyse(
-        self, rules: Rules, texts: Sequence[tuple[str, str, date | None]]
-    ) -> list[Analysis] | None:
-        """`analyse(rules, texts)` in the process (started if need be); None when it failed."""
-        return await self._run(rules, analyse, rules, texts)
-
-    async def _run(self, rules: Rules | None, fn: Callable[..., T], *args: Any) -> T | None:
         import concurrent.futures
         import multiprocessing
 
@@ -242,20 +221,14 @@ class Sketcher:
             self._retire.cancel()
             self._retire = None
         if self._executor is None:
-            ready: tuple[Callable[..., None], tuple[Any, ...]] = (
-                (_sketcher_ready, ()) if rules is None else (_analyser_ready, (rules,))
-            )
             self._executor = concurrent.futures.ProcessPoolExecutor(
-                1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=ready[0],
-                initargs=ready[1],
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_sketcher_ready
             )
         executor = self._executor
         self._busy += 1
         try:
-            future = executor.submit(fn, *args)
-            done: T = await asyncio.wait_for(
+            future = executor.submit(sketched, texts)
+            done: list[Sketched] = await asyncio.wait_for(
                 asyncio.wrap_future(future), 2 * self.deadline
             )
             return done

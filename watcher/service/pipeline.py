@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("watcher.pipeline")
 T = TypeVar("T")
-ANALYSER = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,10 +331,6 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
 async def _sketched_away(rt: Runtime, texts: list[tuple[str, str, date]]) -> list[Analysis]:
     """`analyse`, the items classified in the parse pool and sketched in the sketcher's
     process (`Sketcher`: off the service's GIL), or in the parse pool when it failed."""
-    if ANALYSER:
-        analysed = await rt.sketcher.analyse(rt.rules, texts)
-        if analysed is not None:
-            return analysed
     signals = await rt.parsers.run("classifying its items", classified, rt.rules, texts)
     kinds = [[(s.type, s.direction.value) for s in found] for found in signals]
     wanted = [(title, body, when, k) for (title, body, when), k in zip(texts, kinds, strict=True)]
