@@ -126,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         help="profile each run's clustered round (`bench.profiling`) and print its ranking",
     )
     parser.add_argument(
+        "--profile-round",
+        choices=("default", "off"),
+        default="default",
+        help="the round `--profile` profiles (default: the clustered one)",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         help="keep each run's folder (databases, logs) under this new folder:"
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                     "index": index,
                     "workdir": str(workdir),
                     "profile": args.profile,
+                    "profile_round": args.profile_round,
                 }
                 out = tmp / f"result-{index + 1}.json"
                 command = [sys.executable, "-m", "bench.story_writer", "--worker"]
