@@ -17,15 +17,10 @@ first item needs classifying (a task that overruns there is re-run in a warm wor
 process): a round with nothing new (every source 304) never builds it nor imports the
 engine (measured: about 40 ms of CPU and 2 MB less), nor imports story sketching and
 story facts. `classifier_for` builds at most one per digest, under a lock.
-
-With story clustering on, a poll with `Sketcher.AWAY` items or more (a first poll, a
-backfill) is classified in the parse pool and sketched in the `Sketcher`'s own process,
-off the service's GIL (`watcher.service.pipeline`); the sketches are the same bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import pickle
 import threading
@@ -33,9 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import structlog
+from typing import TYPE_CHECKING
 
 from watcher.classify.lint import log_rule_warnings
 from watcher.config import SignalRule, WatcherConfig
@@ -44,8 +37,6 @@ from watcher.domain.items import Signal
 
 if TYPE_CHECKING:
     from watcher.classify.engine import Classifier
-
-log = structlog.get_logger("watcher.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,139 +118,6 @@ def _built(concepts: dict[str, ConceptSpec], signals: dict[str, SignalRule]) -> 
     for text in _WARM_UP_TEXTS:
         classifier.classify(*text)
     return classifier
-
-
-def classified(rules: Rules, texts: Sequence[tuple[str, str, date | None]]) -> list[list[Signal]]:
-    """The signals of every (title, body, date), in order (`analyse` without sketching)."""
-    classifier = classifier_for(rules)
-    return [classifier.classify(title, body, when) for title, body, when in texts]
-
-
-# an item to sketch: its title, body, date and the (type, direction) of its signals
-Sketchable = tuple[str, str, date | None, list[tuple[str, str]]]
-
-
-# an item's sketch encoded (`encode_sketch`) and its story keys (`index_keys`)
-Sketched = tuple[bytes, frozenset[int]]
-
-
-def sketched(texts: Sequence[Sketchable]) -> list[Sketched]:
-    """The encoded sketch and story keys of every (title, body, date, signal kinds)."""
-    from watcher.domain.stories import encode_sketch, index_keys, sketch_text
-
-    out = []
-    for title, body, when, kinds in texts:
-        sketch = sketch_text(title, body, when, kinds)
-        out.append((encode_sketch(sketch), index_keys(sketch)))
-    return out
-
-
-def _sketcher_ready() -> None:
-    """A new sketcher process's initializer: die with the service, leave Ctrl-C to it
-    (the terminal sends SIGINT to the whole process group), and pay the one-off costs
-    (imports, the story facts' patterns) before the first poll's items."""
-    import signal
-
-    from watcher.concurrency.pool import _die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    sketched([(title, body, when, []) for title, body, when in _WARM_UP_TEXTS])
-
-
-class Sketcher:
-    """One worker process that sketches items (`sketched`), off the service's GIL.
-
-    Scenario 7 (the cold round of 200 templated feeds) spends about 2 s of its 5 s of
-    CPU sketching, on parse threads that share one GIL with the event loop and the
-    SQLite writer. The parse pool's worker processes (`ElasticWorkers`) would take it,
-    but start a forkserver that imports every parser first (about 1 s of CPU, 1.7 s
-    with two warm workers) and pickle each task's rules: with the whole analysis sent
-    to them (parse threads, 8+ items a poll) the round's wall was 1.52 × and its CPU
-    1.47 × main's (4 alternated pairs, 2026-12-08), everything in them 1.08 × and
-    1.29 ×. This process is spawned with story sketching alone (about 0.2 s of CPU
-    from its start to its first sketch), started when a poll first has `AWAY` items or
-    more to sketch (smaller polls are analysed in the parse pool, as before), and it
-    stops after `idle` seconds with nothing to do (a daemon's backfill is over), or
-    with the `Runtime` (`close`). Not `enabled` (`parse_workers: 0`: no worker
-    processes), it is never started.
-
-    The items are classified on the parse pool as before; their signal kinds come
-    here with the text. A sketcher that fails (it died, or did not answer within the
-    deadline) is stopped and the poll's items are sketched on the parse pool, as
-    without it; the next big poll starts another.
-    """
-
-    AWAY = 8  # a poll with this many items to sketch sends them here
-
-    def __init__(self, deadline: float, idle: float, *, enabled: bool = True) -> None:
-        self.deadline = deadline
-        self.idle = idle  # 0 or less: up until `close`
-        self.enabled = enabled
-        self.failures = 0
-        self._executor: Any = None  # a ProcessPoolExecutor while the process is up
-        self._busy = 0
-        self._retire: asyncio.TimerHandle | None = None
-        self._closed = False
-
-    @property
-    def up(self) -> bool:
-        """True while the process is started (from its first poll until it retires)."""
-        return self._executor is not None
-
-    def wanted(self, items: int) -> bool:
-        """Whether `items` items of a poll should be sketched here (a small poll's are
-        not, so that a daemon's sketcher retires once its backfill is over)."""
-        return self.enabled and not self._closed and items >= self.AWAY
-
-    async def sketch(self, texts: Sequence[Sketchable]) -> list[Sketched] | None:
-        """`sketched(texts)` in the process (started if need be); None when it failed."""
-        import concurrent.futures
-        import multiprocessing
-
-        if self._retire is not None:
-            self._retire.cancel()
-            self._retire = None
-        if self._executor is None:
-            self._executor = concurrent.futures.ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_sketcher_ready
-            )
-        executor = self._executor
-        self._busy += 1
-        try:
-            future = executor.submit(sketched, texts)
-            done: list[Sketched] = await asyncio.wait_for(
-                asyncio.wrap_future(future), 2 * self.deadline
-            )
-            return done
-        except Exception as exc:  # a dead process, a timeout: sketched on the parse pool
-            self.failures += 1
-            log.warning("sketcher_failed", error=repr(exc)[:200], failures=self.failures)
-            if self._executor is executor:
-                self._stop()
-            return None
-        finally:
-            self._busy -= 1
-            if not self._busy and self._executor is not None and self.idle > 0:
-                self._retire = asyncio.get_running_loop().call_later(self.idle, self._stop)
-
-    def _stop(self, wait: bool = False) -> None:
-        """Stop the process now (killed: its work is pure, nothing is lost); with `wait`,
-        return once the executor's threads have ended (`close`: none is left behind)."""
-        if self._retire is not None:
-            self._retire.cancel()
-            self._retire = None
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
-        executor.shutdown(wait=wait, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop the process and sketch nothing more here."""
-        self._closed = True
-        self._stop(wait=True)
 
 
 def analyse(

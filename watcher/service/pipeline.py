@@ -34,7 +34,7 @@ from watcher.domain import polling
 from watcher.domain.errors import FetchError, PageChangedError, ParseError, SourceError, WorkerError
 from watcher.domain.items import Item
 from watcher.service import health
-from watcher.service.analysis import Analysis, analyse, classified, sketched, sketching
+from watcher.service.analysis import Analysis, analyse, sketching
 from watcher.service.runtime import Runtime
 from watcher.sources import entry_marks, fetch_source, wants_full_text
 from watcher.sources.result import FetchResult
@@ -321,26 +321,9 @@ async def _analyse(rt: Runtime, source: Source, items: list[Item]) -> list[Analy
     texts = [(i.title, i.body, _day_of(i, today)) for i in items]
     sketches = sketching(rt.config)
     try:
-        if sketches and rt.sketcher.wanted(len(texts)):
-            return await _sketched_away(rt, texts)
         return await rt.parsers.run("classifying its items", analyse, rt.rules, texts, sketches)
     except WorkerError as exc:
         raise ParseError(source.name, str(exc)) from exc
-
-
-async def _sketched_away(rt: Runtime, texts: list[tuple[str, str, date]]) -> list[Analysis]:
-    """`analyse`, the items classified in the parse pool and sketched in the sketcher's
-    process (`Sketcher`: off the service's GIL), or in the parse pool when it failed."""
-    signals = await rt.parsers.run("classifying its items", classified, rt.rules, texts)
-    kinds = [[(s.type, s.direction.value) for s in found] for found in signals]
-    wanted = [(title, body, when, k) for (title, body, when), k in zip(texts, kinds, strict=True)]
-    done = await rt.sketcher.sketch(wanted)
-    if done is None:
-        done = await rt.parsers.run("sketching its items", sketched, wanted)
-    return [
-        Analysis(found, fingerprint, keys)
-        for found, (fingerprint, keys) in zip(signals, done, strict=True)
-    ]
 
 
 def _day_of(item: Item, today: date) -> date:

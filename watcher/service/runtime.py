@@ -19,7 +19,7 @@ from watcher.notify.channel import Channel, ChannelKind, channels_for
 from watcher.notify.dispatch import Dispatcher
 from watcher.notify.pace import Pacer
 from watcher.ops.memory import limit_malloc_arenas
-from watcher.service.analysis import Rules, Sketcher, sketching, warm_up
+from watcher.service.analysis import Rules, sketching, warm_up
 from watcher.sources.http import Fetcher
 from watcher.store.db import Database, open_database
 
@@ -70,7 +70,6 @@ class Runtime:
     db: Database = field(init=False)
     fetcher: Fetcher = field(init=False)
     parsers: Workers = field(init=False)  # parsing, classifying, rendering (threads first)
-    sketcher: Sketcher = field(init=False)  # a big poll's story sketches, in a process
     pacer: Pacer = field(init=False)
     storing: asyncio.Semaphore = field(init=False)  # see `STORING_SPARE`
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
@@ -107,10 +106,6 @@ class Runtime:
             else ThreadWorkers(PARSE_THREADS, deadline)
         )
         self._stack.callback(self.parsers.close)
-        self.sketcher = Sketcher(
-            deadline, polling.parse_idle.total_seconds(), enabled=polling.parse_workers > 0
-        )
-        self._stack.callback(self.sketcher.close)
         self.storing = asyncio.Semaphore(PARSE_THREADS + polling.parse_workers + STORING_SPARE)
         self.channels = channels_for(self.config, self.parsers, self.extra_channels)
         return self
