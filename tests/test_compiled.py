@@ -113,7 +113,12 @@ def test_the_saved_classifier_key_covers_the_extensions(tree: Path) -> None:
             "print(saved_key(config.concepts, config.signals).decode())\n"
         ).format(str(ROOT / "config" / "watcher.yaml"))
         done = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+            [sys.executable, "-c", code],
+            cwd=tree,  # `-c` puts the working folder first on the path
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
