@@ -130,8 +130,10 @@ _Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its
 # per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
 # the other keys (None for none)
 _Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
-# per case sensitivity: key -> (labels of exact terms, labels of `*` terms)
-_Keys = dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]
+# per case sensitivity: key -> (labels of exact terms, labels of `*` terms); the pair typed
+# as a tuple of any length, which compiled code (mypyc) keeps as the one object shared by
+# most keys rather than rebuilding it per key (watcher.compiled)
+_Keys = dict[bool, dict[str, tuple[tuple[str, ...], ...]]]
 # one build at a time (of any matcher): a build drops the keys it read (`TermMatcher._build`)
 _BUILDING = threading.Lock()
 
@@ -186,7 +188,9 @@ class TermMatcher:
         tables = self._keys
         assert tables is not None  # restored by `add`
         alone = (label,)  # one tuple for every key new to the table
-        new_exact, new_wild = (alone, ()), ((), alone)
+        # annotated, so compiled code keeps these two pairs as objects, not one per key
+        new_exact: tuple[tuple[str, ...], ...] = (alone, ())
+        new_wild: tuple[tuple[str, ...], ...] = ((), alone)
         for form in forms:
             keys = tables[form.cased]
             key = form.key
