@@ -16,23 +16,34 @@ $(BIN)/python:
 # project itself without re-resolving its dependencies. A local install has the optional
 # full-text extraction too (requirements-fulltext.lock); the image leaves it out unless
 # asked (make image EXTRAS=fulltext).
-$(VENV)/.installed: pyproject.toml requirements-fulltext.lock | $(BIN)/python
+# Installing the project (setup.py) compiles the classifier's hot modules with mypyc
+# (watcher/compiled.py lists them), so both stamps stand for the extensions too.
+$(VENV)/.installed: pyproject.toml setup.py requirements-fulltext.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-fulltext.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.compiled
+
+$(VENV)/.installed-dev: pyproject.toml setup.py requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(VENV)/.installed $(VENV)/.compiled $@
+
+# The extensions again when a compiled module's source (or the list) changed since they
+# were built: an extension older than its source is never imported (watcher/compiled.py
+# falls back to the sources), so an edit is never shadowed, only slower until this runs.
+COMPILED_SOURCES := watcher/compiled.py $(shell sed -n 's/^    "\(watcher\.[a-z_.]*\)",$$/\1/p' \
+	watcher/compiled.py | tr . / | sed 's/$$/.py/')
+$(VENV)/.compiled: $(COMPILED_SOURCES) | $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(VENV)/.installed $@
-
-run: $(VENV)/.installed  ## set up and run the daemon on config/watcher.yaml (Ctrl-C stops it)
+run: $(VENV)/.installed $(VENV)/.compiled  ## set up and run the daemon on config/watcher.yaml (Ctrl-C stops it)
 	$(BIN)/watcher run --config $(CONFIG)
 
-run-once: $(VENV)/.installed  ## poll every source once, deliver what is due, exit
+run-once: $(VENV)/.installed $(VENV)/.compiled  ## poll every source once, deliver what is due, exit
 	$(BIN)/watcher run --once --config $(CONFIG)
 
-test: $(VENV)/.installed-dev  ## set up and run the whole test suite
+test: $(VENV)/.installed-dev $(VENV)/.compiled  ## set up and run the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -83,4 +94,5 @@ eval: $(VENV)/.installed  ## macro-F1, per-type P/R/F1, direction, easing-as-tig
 	@$(BIN)/watcher eval $(REALTEXT) --config $(CONFIG) --split heldout --no-errors
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build watcher_compiled__mypyc*.so
+	find watcher -name '*.so' -delete

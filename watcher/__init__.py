@@ -1,6 +1,9 @@
 """Supply Watcher: supply-shock signals in rare earths and critical minerals, by email."""
 
+from watcher.compiled import use_source_if_stale
 from watcher.imports import import_hiding
+
+use_source_if_stale()  # before any compiled module is imported (watcher.compiled)
 
 __version__ = "0.1.0"
 

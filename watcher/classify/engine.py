@@ -46,6 +46,7 @@ from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, 
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
 from watcher.classify.undirected import undirected_doubt
+from watcher.compiled import mypyc_attr
 from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
 from watcher.domain.folding import fold, fold_lower, lower_folded
@@ -119,6 +120,7 @@ _SET_EVIDENCE = _setters(Evidence, ("sentence", "spans", "in_title"))
 _SET_ENTITIES = _setters(Entities, ("elements", "products", "countries"))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # pickled: watcher.compiled
 class Classifier:
     """Compiled concepts and rules; `classify` is pure and safe to share across tasks."""
 
@@ -380,6 +382,7 @@ class Classifier:
         speculative = not firm
         chosen = firm or hits
         lead = lead_end(has_title)
+        found: Direction | None
         found, doubt = item_direction(
             chosen,
             lead,

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from watcher.classify.lists import is_list_comma
+from watcher.compiled import mypyc_attr
 from watcher.domain.terms import (
     GAP_WORDS,
     MAX_EXPANSIONS,
@@ -122,16 +123,22 @@ Span = tuple[int, int]  # [start, end) of a sentence, like `text.Sentence`
 # an automaton's value for a key: its length, whether a word boundary is due before and
 # after it, its labels, and for `*` keys (labels of `*` terms, longest ending) or None
 _Value = tuple[int, bool, bool, tuple[str, ...], tuple[tuple[str, ...], int] | None]
+# a `_Value` handed out by `_Shared`, typed as an object so that compiled code (mypyc) keeps
+# the one tuple object rather than unpacking and rebuilding it (watcher.compiled)
+_SharedValue = object
 _Hit = tuple[int, _Value]  # what an automaton yields: the key's last index, its value
 # per case sensitivity: whether it is the cased one, the automaton of the ASCII keys and
 # the other keys (None for none)
 _Automata = list[tuple[bool, ahocorasick.Automaton | None, "_OtherKeys | None"]]
-# per case sensitivity: key -> (labels of exact terms, labels of `*` terms)
-_Keys = dict[bool, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]]
+# per case sensitivity: key -> (labels of exact terms, labels of `*` terms); the pair typed
+# as a tuple of any length, which compiled code (mypyc) keeps as the one object shared by
+# most keys rather than rebuilding it per key (watcher.compiled)
+_Keys = dict[bool, dict[str, tuple[tuple[str, ...], ...]]]
 # one build at a time (of any matcher): a build drops the keys it read (`TermMatcher._build`)
 _BUILDING = threading.Lock()
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # pickled: watcher.compiled
 class TermMatcher:
     """Compiled terms of many labels; `find` returns every match in document order.
 
@@ -181,7 +188,9 @@ class TermMatcher:
         tables = self._keys
         assert tables is not None  # restored by `add`
         alone = (label,)  # one tuple for every key new to the table
-        new_exact, new_wild = (alone, ()), ((), alone)
+        # annotated, so compiled code keeps these two pairs as objects, not one per key
+        new_exact: tuple[tuple[str, ...], ...] = (alone, ())
+        new_wild: tuple[tuple[str, ...], ...] = ((), alone)
         for form in forms:
             keys = tables[form.cased]
             key = form.key
@@ -397,9 +406,9 @@ class _Shared:
     def __init__(self) -> None:
         self._labels: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._wild: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], int]] = {}
-        self._values: dict[_Value, _Value] = {}
+        self._values: dict[_Value, _SharedValue] = {}
 
-    def __call__(self, value: _Value) -> _Value:
+    def __call__(self, value: _Value) -> _SharedValue:
         """`value`, or the equal value handed out before, its tuples shared likewise."""
         length, left_bound, right_bound, labels, wild = value
         labels = self._labels.setdefault(labels, labels)
@@ -410,7 +419,7 @@ class _Shared:
         return self._values.setdefault(value, value)
 
 
-def _automaton(keys: list[str], values: Mapping[str, _Value]) -> ahocorasick.Automaton:
+def _automaton(keys: list[str], values: Mapping[str, _SharedValue]) -> ahocorasick.Automaton:
     """The automaton of `keys`, each yielding its value; a node's children are looked up
     in the order they were added, so the keys go in with common characters first."""
     automaton = ahocorasick.Automaton()
@@ -435,6 +444,7 @@ def _common_first(keys: list[str]) -> list[str]:
     return sorted(keys, key=lambda key: key.translate(ranks))
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # pickled: watcher.compiled
 class _OtherKeys:
     """The keys with a character outside ASCII, scanned for only around such characters.
 
@@ -449,7 +459,7 @@ class _OtherKeys:
 
     __slots__ = ("_after", "_automaton", "_before", "_runs")
 
-    def __init__(self, keys: list[str], values: Mapping[str, _Value]) -> None:
+    def __init__(self, keys: list[str], values: Mapping[str, _SharedValue]) -> None:
         self._automaton = _automaton(keys, values)
         self._before = max(len(_ASCII_START.match(key)[0]) for key in keys)  # type: ignore[index]
         self._after = max(len(_ASCII_END.search(key)[0]) for key in keys)  # type: ignore[index]

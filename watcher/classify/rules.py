@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 from watcher.classify.matcher import Match, count_cjk
 from watcher.classify.text import clause_breaks
+from watcher.compiled import mypyc_attr
 from watcher.config import SignalRule
 from watcher.domain.items import Direction
 
@@ -177,6 +178,7 @@ class Clauses:
         return self.of(match.start) in self.questions
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # pickled: watcher.compiled
 class CompiledRule:
     """A `SignalRule` with its concept lists as sets, for quick rejection of sentences."""
 

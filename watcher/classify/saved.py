@@ -7,10 +7,14 @@ built by an earlier round costs about 0.03 s. The file (`SAVED_NAME` in `data_di
 starts with one line, the key it was saved under, then the pickle; it is loaded only
 under the same key, which covers everything the built object depends on: the rules
 (as JSON), the interpreter's version, and the size and modification time of pyahocorasick's
-extension and of every module of the `watcher` package (as the interpreter's bytecode
-cache trusts a source's size and time). Any other file, a truncated or unreadable one
-among them, is rebuilt and saved again. A folder that does not exist is not created:
-such a service (PostgreSQL, no data folder) builds its classifier each time, as before.
+extension, of every module of the `watcher` package (as the interpreter's bytecode
+cache trusts a source's size and time) and of the files the compiled modules run from
+(`watcher.compiled.in_use`: their mypyc extensions and shared library, or their sources
+when `WATCHER_PURE=1` or a stale extension leaves them out), so a rebuilt extension, or
+a switch between compiled and source modules, rebuilds the classifier. Any other
+file, a truncated or unreadable one among them, is rebuilt and saved again. A folder
+that does not exist is not created: such a service (PostgreSQL, no data folder) builds
+its classifier each time, as before.
 
 The file is a pickle, and unpickling can run code, so it is trusted only as the
 service's own: it is read back only from the service's data folder (which holds its
@@ -36,6 +40,7 @@ import ahocorasick
 import pydantic_core
 import structlog
 
+from watcher.compiled import in_use
 from watcher.config import SignalRule
 from watcher.config.schema import ConceptSpec
 
@@ -67,6 +72,7 @@ def saved_key(concepts: Concepts, signals: Signals) -> bytes:
     # resolved: the same file reached through a symbolic link (a venv's) is the same
     parts.append(_stamp(Path(ahocorasick.__file__).resolve()))
     parts += sorted(_stamp(path) for path in _PACKAGE.rglob("*.py"))
+    parts += ["compiled modules:", *(_stamp(Path(path)) for path in in_use())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest().encode()
 
 

@@ -33,7 +33,7 @@ from watcher.domain.errors import ConfigError
 from watcher.domain.spelling import did_you_mean, nearest
 
 ENV_PREFIX = "WATCHER_"
-_ENV_NOT_KEYS = {"WATCHER_CONFIG"}
+_ENV_NOT_KEYS = {"WATCHER_CONFIG", "WATCHER_PURE"}  # WATCHER_PURE: watcher/compiled.py
 _ENV_ALIASES = {"WATCHER_DATABASE_URL": ("database", "url")}
 _SECRET_KEYS = {
     ("smtp", "password"),
