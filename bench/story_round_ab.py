@@ -19,7 +19,6 @@ round's database in DIR/a-N/default/data/watcher.db), for `bench.same_db`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from bench.control import FarmProcess
 from bench.run import _common, _spec, parse_args
+from bench.story_writer_ab import load_averages, tree_pairs_parser
 
 _FIGURES = ("default wall", "off wall", "default cpu", "off cpu")
 
@@ -76,16 +76,8 @@ def summary(a_runs: list[dict[str, float]], b_runs: list[dict[str, float]]) -> l
     return lines
 
 
-def _load() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--a", type=Path, required=True, help="the baseline tree")
-    parser.add_argument("--b", type=Path, required=True, help="the tree measured against it")
-    parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("--keep", type=Path, help="keep each run's folders under this folder")
+    parser = tree_pairs_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--b-override", type=json.loads, help="JSON merged over tree B's config (both rounds)"
     )
@@ -108,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     if name == "b" and args.b_override:
                         params["override"] = (params.get("override") or {}) | args.b_override
-                    load = _load()
+                    load = load_averages()
                     found = one_run(tree, params, tmp / f"{name}-{pair + 1}")
                     runs[name].append(found)
                     print(

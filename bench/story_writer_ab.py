@@ -49,23 +49,29 @@ def one_run(tree: Path, keep: Path | None) -> dict[str, float]:
     return found
 
 
-def _load() -> str:
+def load_averages() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def tree_pairs_parser(description: str) -> argparse.ArgumentParser:
+    """The options of an A/B of two trees' rounds: --a, --b, --pairs, --keep."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--a", type=Path, required=True, help="the baseline tree")
     parser.add_argument("--b", type=Path, required=True, help="the tree measured against it")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--keep", type=Path, help="keep each run's folders under this folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = tree_pairs_parser(__doc__.split("\n\n")[0])
     args = parser.parse_args(argv)
     runs: dict[str, list[dict[str, float]]] = {"a": [], "b": []}
     for pair in range(args.pairs):
         for name in ("a", "b"):
             tree = getattr(args, name).resolve()
             keep = None if args.keep is None else args.keep / f"{name}-{pair + 1}"
-            load = _load()
+            load = load_averages()
             found = one_run(tree, keep)
             runs[name].append(found)
             print(

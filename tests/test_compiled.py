@@ -24,12 +24,18 @@ PURE = os.environ.get(compiled.PURE_ENV) == "1"
 needs_extensions = pytest.mark.skipif(not BUILT, reason="no compiled extensions (WATCHER_PURE=1)")
 
 
-def _files(tree: Path, *, pure: bool = False) -> dict[str, str]:
-    """Each compiled module's file as a fresh interpreter imports it from `tree`."""
+def _env(tree: Path, *, pure: bool) -> dict[str, str]:
+    """This environment with `tree` first on the path, and `WATCHER_PURE=1` only if `pure`."""
     env = {k: v for k, v in os.environ.items() if k != compiled.PURE_ENV}
     env["PYTHONPATH"] = str(tree)
     if pure:
         env[compiled.PURE_ENV] = "1"
+    return env
+
+
+def _files(tree: Path, *, pure: bool = False) -> dict[str, str]:
+    """Each compiled module's file as a fresh interpreter imports it from `tree`."""
+    env = _env(tree, pure=pure)
     code = (
         "import importlib, sys\n"
         "for name in sys.argv[1:]:\n"
@@ -102,10 +108,7 @@ def test_the_saved_classifier_key_covers_the_extensions(tree: Path) -> None:
     compiled and source modules, so neither loads a classifier pickled by the other."""
 
     def key(*, pure: bool = False) -> str:
-        env = {k: v for k, v in os.environ.items() if k != compiled.PURE_ENV}
-        env["PYTHONPATH"] = str(tree)
-        if pure:
-            env[compiled.PURE_ENV] = "1"
+        env = _env(tree, pure=pure)
         code = (
             "from watcher.classify.saved import saved_key\n"
             "from watcher.config.load import load_config\n"
