@@ -2,8 +2,9 @@
 
 Every `watcher run --once` is a fresh process, and the first item it classifies used to
 build the rules' classifier: its term automata and their tables, about 0.3 s of CPU, a
-tenth of a round with new items on the peer farm (issue 20). Unpickling the classifier
-built by an earlier round costs about 0.03 s. The file (`SAVED_NAME` in `data_dir`)
+tenth of a round with new items on the peer farm (issue 20). Loading the classifier
+built by an earlier round costs about 0.1 s (its automata read by pyahocorasick's own
+`load`, about 0.09 s: see `_Pickler`). The file (`SAVED_NAME` in `data_dir`)
 starts with one line, the key it was saved under, then the pickle; it is loaded only
 under the same key, which covers everything the built object depends on: the rules
 (as JSON), the interpreter's version, and the size and modification time of pyahocorasick's

@@ -66,6 +66,7 @@ from watcher.domain.story_facts import (
     fact,
     kind_of,
     named_dates,
+    normal_of,
     published_days,
     text_facts,
     unit_of,
@@ -326,7 +327,7 @@ def sketch_text(
     # reads phrases across the separator, so a text that needs it is tokenised apart.
     joined = f"{title}\n{body}"
     simple = is_simplified(joined)  # one scan for traditional characters, not two
-    text = unicodedata.normalize("NFKC", joined if simple else simplify(joined))  # normal_text
+    text = normal_of(joined, simple)
     if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
         ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
         ascii_shingles = _shingled(ascii_toks, b" ")

@@ -56,12 +56,11 @@ from collections.abc import Set as AbstractSet
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from itertools import starmap
-from operator import itemgetter
 
 import ahocorasick
 import xxhash
 
-from watcher.domain.folding import simplify
+from watcher.domain.folding import is_simplified, simplify
 from watcher.domain.story_names import names_of
 from watcher.domain.vocabulary import COUNTRIES, ELEMENTS, MINERALS
 
@@ -537,7 +536,15 @@ def named_dates(facts: Iterable[int], around: date) -> set[date]:
 def normal_text(title: str, body: str) -> str:
     """The text `fact_values` reads: the title and the body a line apart, traditional
     Chinese simplified (`watcher.domain.folding`), then NFKC-normalised."""
-    return unicodedata.normalize("NFKC", simplify(f"{title}\n{body}"))
+    joined = f"{title}\n{body}"
+    return normal_of(joined, is_simplified(joined))
+
+
+def normal_of(joined: str, simple: bool) -> str:
+    """`normal_text` of a title and body already `joined` a line apart, `simple` saying
+    whether it holds no traditional character (`is_simplified`): for a caller that has
+    asked that already."""
+    return unicodedata.normalize("NFKC", joined if simple else simplify(joined))
 
 
 def text_facts(
@@ -711,20 +718,9 @@ def _held(folded: str) -> set[str]:
     the text only when `not _held(folded).isdisjoint(words)`. `folded` is the text
     lower-cased, each `_ASCII_FOLD` character first written as the ASCII letter it
     matches (`_folded`): so a match's span lower-cases to the words it holds. (One
-    automaton pass, not one `in` per word: those were about a twentieth of an item's
-    sketch.)"""
-    return set(map(itemgetter(1), _gate_words().iter(folded)))  # (end, word) pairs
-
-
-@cache
-def _gate_words() -> ahocorasick.Automaton:
-    """Every word of `_GATES` in one automaton, each the value of its own."""
-    automaton = ahocorasick.Automaton()
-    for words in _GATES:
-        for word in words:
-            automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
+    automaton pass, `_scanned_terms`, not one `in` per word: those were about a
+    twentieth of an item's sketch.)"""
+    return _by_mark(_scanned_terms(False).named(folded))["g"]
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
