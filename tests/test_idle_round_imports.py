@@ -65,3 +65,41 @@ def test_an_idle_run_once_imports_no_story_or_mail_rendering_module(
     assert _run_once(path) == "0 []"
     assert feed_server.requests[-1][1].get("If-None-Match") == '"v1"'  # the idle round's 304
     assert len(mail_server.messages) == 1
+
+
+STORY_MODULES = (
+    "watcher.domain.stories",
+    "watcher.domain.story_facts",
+    "watcher.store.story_index",
+    "watcher.store.sketch_bytes",
+)
+
+# printed after `watcher run --once`: its exit code, which story modules it loaded, and
+# whether it stored and mailed (the poll store and the alert's rendering loaded)
+_STORY_PROBE = f"""
+print(code, sorted(m for m in {STORY_MODULES!r} if m in sys.modules),
+      'watcher.store.poll' in sys.modules, 'watcher.notify.channels.mail.alert' in sys.modules)
+"""
+
+
+def test_a_round_with_clustering_off_imports_no_story_sketching(
+    feed_server: FeedServer, mail_server: MailServer, write_config: WriteConfig
+) -> None:
+    """With `polling.story_window: 0s` a round that stores a new item and mails its alert
+    loads no story sketching, story facts or story index (their import compiles many
+    patterns); the same round with clustering on loads them."""
+    feed_server.routes["/f"] = Route(
+        feed_xml(entries(BAN)), headers={"Content-Type": "application/xml"}
+    )
+    source = feed_source(feed_server.url("/f"))
+    path = write_config(
+        sources=[source], smtp=mail_server.smtp_config(), polling={"story_window": "0s"}
+    )
+    assert run_once(path, _STORY_PROBE).strip() == "0 [] True True"
+    assert len(mail_server.messages) == 1
+
+    on = write_config(
+        sources=[source], smtp=mail_server.smtp_config(), data_dir=str(path.parent / "on")
+    )
+    assert run_once(on, _STORY_PROBE).strip() == f"0 {sorted(STORY_MODULES)!r} True True"
+    assert len(mail_server.messages) == 2
