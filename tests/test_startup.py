@@ -130,37 +130,3 @@ def test_an_idle_round_through_both_doors_exits_0(write_config: WriteConfig) -> 
     assert direct.returncode == 0, direct.stderr
     through_typer = _typer_process("run", "--once", "--config", path)
     assert through_typer.returncode == 0, through_typer.stderr
-
-
-def test_a_finished_round_ends_at_once_after_its_exit_handlers(
-    write_config: WriteConfig,
-) -> None:
-    """A round's process ends with the round's status once the round is over: the `atexit`
-    callbacks run and the output is flushed, and a thread still running (a document that
-    overran its deadline on a parse thread) is not waited for. On the way, pydantic never
-    searched the installed distributions for plugins."""
-    path = str(write_config())
-    script = (
-        "import atexit, sys, threading\n"
-        "def report():\n"
-        "    from pydantic.plugin import _loader\n"
-        "    print('plugins searched:', _loader._plugins is not None)\n"
-        "    print('exit handlers ran', flush=False)\n"
-        "atexit.register(report)\n"
-        "never = threading.Event()\n"
-        "threading.Thread(target=never.wait, name='overrun-parse').start()\n"
-        "sys.argv = ['watcher', 'run', '--once', '--config', sys.argv[1]]\n"
-        "from watcher.__main__ import main\n"
-        "main()\n"
-    )
-    ended = subprocess.run(
-        [sys.executable, "-c", script, path],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
-        capture_output=True,
-        text=True,
-        timeout=60,  # without the early end the process waits for the thread for ever
-        check=False,
-    )
-    assert ended.returncode == 0, ended.stderr
-    assert ended.stdout.splitlines()[-2:] == ["plugins searched: False", "exit handlers ran"]

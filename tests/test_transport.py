@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -262,39 +260,3 @@ async def test_the_relay_is_told_each_alerts_true_size(
     [options] = mail_server.handler.mail_options
     [raw] = mail_server.handler.raw
     assert options == [f"SIZE={len(raw)}"]
-
-
-async def test_a_pass_closes_its_connections_together(
-    mail_server: MailServer, make_config: MakeConfig
-) -> None:
-    """Each connection's close waits for its QUIT's reply; no close waits for another's."""
-    from email.message import EmailMessage
-
-    from watcher.notify.channels.mail.transport import SharedTransport
-
-    config = make_config(smtp=mail_server.smtp_config())
-    events: list[str] = []
-
-    class Watched(SmtpTransport):
-        async def __aexit__(self, *exc: Any) -> None:
-            events.append("closing")
-            await super().__aexit__(*exc)
-            assert self._client is None
-            events.append("closed")
-
-    def message(index: int) -> EmailMessage:
-        mail = EmailMessage()
-        mail["From"], mail["To"] = "watcher@example.com", "analyst@example.com"
-        mail["Subject"], mail["Message-ID"] = f"alert {index}", f"<alert-{index}@example.com>"
-        mail.set_content("body")
-        return mail
-
-    shared = SharedTransport(lambda: Watched(config.smtp), connections=3)
-    async with shared:  # three sends at once: three connections
-        await asyncio.gather(*(shared.send(message(i)) for i in range(3)))
-    assert events == ["closing"] * 3 + ["closed"] * 3
-    assert sorted(str(m["Subject"]) for m in mail_server.messages) == [
-        "alert 0",
-        "alert 1",
-        "alert 2",
-    ]

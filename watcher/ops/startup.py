@@ -18,9 +18,7 @@ store and the service load when `run_service` runs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -73,10 +71,6 @@ def run_service(config: Path, once: bool) -> int:
     from watcher.ops.memory import collection_paused, settle_start_up
     from watcher.ops.progress import progress_bar
 
-    # pydantic looks for plugins in every installed distribution's entry points when it
-    # builds its first model (the config's): milliseconds of every cron round, for
-    # plugins the service has none of (an explicit setting, even empty, is kept)
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     with collection_paused():  # start-up: what it makes lives on, then frozen
         settings = load_settings(config)
         configure_logging(settings.log.level, settings.log.format)
@@ -146,32 +140,7 @@ def start(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     config, once = request
     with _as_the_command_line_ends():
         code = run_service(config, once)
-    if once:
-        _end_round_process(code)
     sys.exit(code)
-
-
-def _end_round_process(code: int) -> NoReturn:
-    """End a finished `run --once` process with `code`, without the interpreter's teardown.
-
-    By now the round has closed what it opened (the runtime: database, HTTP client,
-    parse pool; the SMTP connections), so what the teardown would still do is free every
-    module's objects one by one and join the parse threads: tens of milliseconds of CPU
-    and wall in every cron round, for memory the kernel takes back at once. What must
-    still run runs first: the `atexit` callbacks (logging's final flush, multiprocessing's
-    clean-up of its helpers) and the flush of stdout and stderr (a closed pipe is
-    ignored there, as `_QuietFlush` does). A parse thread still running a document that
-    overran its deadline (`watcher.concurrency.elastic`) is not waited for; its outcome
-    was already dropped.
-    """
-    import atexit
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # a closed pipe, a closed stream: nothing left to keep
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(code)
 
 
 @contextmanager

@@ -133,17 +133,18 @@ def analyse(
     Runs in a worker process; `rules.payload` is unpickled only from this package's own
     `Rules.from_config`, never from outside input.
     """
-    classifier = classifier_for(rules)
-    if not sketching:
-        return [Analysis(classifier.classify(*text), None, None) for text in texts]
-    # story sketching is imported here, on first use: a round with nothing new, or with
-    # story clustering off, never sketches an item and so never loads it (issue 20)
+    # story sketching is imported here, on first use: a round with nothing new never
+    # analyses an item and so never loads it (issue 20)
     from watcher.domain.stories import index_keys, sketch_text
     from watcher.store.sketch_bytes import SketchBytes
 
+    classifier = classifier_for(rules)
     out = []
     for title, body, when in texts:
         signals = classifier.classify(title, body, when)
+        if not sketching:
+            out.append(Analysis(signals, None, None))
+            continue
         kinds = [(s.type, s.direction.value) for s in signals]
         sketch = sketch_text(title, body, when, kinds)
         keys = index_keys(sketch)

@@ -73,7 +73,6 @@ class Runtime:
     pacer: Pacer = field(init=False)
     storing: asyncio.Semaphore = field(init=False)  # see `STORING_SPARE`
     _stack: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
-    _fetcher_closing: asyncio.Future[None] | None = field(init=False, default=None)
 
     async def __aenter__(self) -> Self:
         limit_malloc_arenas()  # before the database and parser threads start
@@ -89,7 +88,7 @@ class Runtime:
             )
         )
         self.fetcher = Fetcher(self.config.http, self.config.user_agent)
-        self._stack.callback(self._start_closing_fetcher)
+        self._stack.push_async_callback(self.fetcher.aclose)
         polling = self.config.polling
         deadline = polling.parse_timeout.total_seconds()
         # on threads; worker processes start when the threads fall behind or a parse hangs
@@ -122,18 +121,7 @@ class Runtime:
         """What a dispatch pass needs: the store, the config, the clock and the rate."""
         return Dispatcher(self.db, self.config, self.clock, self.pacer)
 
-    def _start_closing_fetcher(self) -> None:
-        """Start closing the HTTP client; the database closes meanwhile (`__aexit__`)."""
-        self._fetcher_closing = asyncio.ensure_future(self.fetcher.aclose())
-
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # the HTTP client's sockets and the database's threads close side by side: neither
-        # waits for the other (a round's last milliseconds, in every `run --once`)
-        try:
-            await self._stack.aclose()
-        finally:
-            if self._fetcher_closing is not None:
-                closing, self._fetcher_closing = self._fetcher_closing, None
-                await closing
+        await self._stack.aclose()

@@ -6,23 +6,30 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from watcher.domain.items import Item, Recipient, Signal
+from watcher.domain.stories import (
+    Candidate,
+    Placement,
+    Sketch,
+    best_story,
+    decode_sketch,
+    encode_sketch,
+    index_keys,
+    script_keys,
+    sketch_text,
+)
+from watcher.domain.story_facts import described
 from watcher.store.db import Database, chunked
 from watcher.store.driver import Driver
 from watcher.store.outbox import PENDING
+from watcher.store.sketch_bytes import sketch_of
 from watcher.store.source_state import Success, save_successes
+from watcher.store.story_index import Filing, Lookup, file_keys, lock_story_assignment, lookup
 from watcher.store.tables import DELIVERIES, ITEMS, SIGNALS, STORIES, STORY_KEYS, unique_key
-
-# story sketching, facts and the story index are imported where a poll first uses them:
-# with clustering off (`story_window` of zero) a round never loads them (issue 20: their
-# patterns cost about 170 M instructions to compile at import)
-if TYPE_CHECKING:
-    from watcher.domain.stories import Candidate, Placement, Sketch
-    from watcher.store.story_index import Filing
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +64,6 @@ class ItemPlan:
         """The item's fingerprint and story keys, made here if the caller did not."""
         if self.fingerprint is not None and self.keys is not None:
             return self.fingerprint, self.keys
-        from watcher.domain.stories import encode_sketch, index_keys, sketch_text
-
         published = self.item.published.date() if self.item.published else None
         kinds = [(s.type, s.direction.value) for s in self.signals]
         sketch = sketch_text(self.item.title, self.item.body, published, kinds)
@@ -102,8 +107,6 @@ async def save_poll(
         signal_ids: dict[tuple[int, str], int] = {}
         if fresh:
             if clustering:
-                from watcher.store.story_index import lock_story_assignment
-
                 lock_story_assignment(driver)
             rows, signal_ids = _insert_fresh(
                 driver,
@@ -158,11 +161,11 @@ def _story_of(
     candidates: Sequence[Candidate],
 ) -> Placement | None:
     """The story the item joins (`best_story`); none when its sketch is unreadable."""
-    if sketch is None or not candidates:
-        return None
-    from watcher.domain.stories import best_story
-
-    return best_story(sketch, source, when, window, candidates)
+    return (
+        None
+        if sketch is None or not candidates
+        else best_story(sketch, source, when, window, candidates)
+    )
 
 
 STORED_IDS = select(ITEMS.c.identity, ITEMS.c.id).where(
@@ -207,9 +210,6 @@ def _prepare(plan: ItemPlan, clustering: bool) -> _Prepared:
     it, nothing is sketched that the plan does not carry)."""
     if not clustering:
         return _Prepared(plan.fingerprint, plan.keys or frozenset())
-    from watcher.domain.stories import script_keys
-    from watcher.store.sketch_bytes import sketch_of
-
     fingerprint, keys = plan.sketched()
     sketch = sketch_of(fingerprint)  # held, when the parse pool sketched it on a thread
     if sketch is None:
@@ -235,10 +235,8 @@ def _insert_fresh(
     clustering = window > timedelta(0)
     sketches = [p.sketch for p in prepared]
     scripts = [p.scripts for p in prepared]
-    if clustering:
-        from watcher.store.story_index import Filing, file_keys, lookup
-
-        found = lookup(
+    found = (
+        lookup(
             driver,
             source=source,
             wanted=[
@@ -249,12 +247,13 @@ def _insert_fresh(
             now=now,
             sketches=sketches,
         )
-        placements: list[Placement | None] = [
-            _story_of(sketch, source, when, window, candidates)
-            for sketch, when, candidates in zip(sketches, moments, found.candidates, strict=True)
-        ]
-    else:  # every item is its own story
-        placements = [None] * len(plans)
+        if clustering
+        else Lookup([[] for _ in plans], frozenset())
+    )
+    placements = [
+        _story_of(sketch, source, when, window, candidates)
+        for sketch, when, candidates in zip(sketches, moments, found.candidates, strict=True)
+    ]
     story_ids = [None if p is None else p.story_id for p in placements]
     starting = [i for i, story in enumerate(story_ids) if story is None]
     if starting:
@@ -301,8 +300,6 @@ def _insert_fresh(
 def _filed_for_other_scripts(fingerprint: bytes) -> tuple[frozenset[int], int]:
     """The script keys a revised item is filed under (`script_keys`) and its `bar_mask`;
     none and 0 (bars nothing) if its sketch is unreadable."""
-    from watcher.domain.stories import decode_sketch, script_keys
-
     sketch = decode_sketch(fingerprint)
     if sketch is None:
         return frozenset(), 0
@@ -313,8 +310,6 @@ def _news(plan: ItemPlan, placement: Placement | None) -> str | None:
     """What a joined item adds to its story, readable; None when it adds nothing or is new."""
     if placement is None or not placement.adds:
         return None
-    from watcher.domain.story_facts import described
-
     item = plan.item
     published = item.published.date() if item.published else None
     kinds = [(s.type, s.direction.value) for s in plan.signals]
@@ -391,14 +386,10 @@ def _revise_items(
         )
         out.append((plan, _Stored(item_id, row.story_id)))
         if clustering and fingerprint is not None:  # always sketched when clustering
-            from watcher.store.story_index import Filing
-
             filed, bars = _filed_for_other_scripts(fingerprint)
             filings.append(Filing(item_id, row.story_id, published or now, keys | filed, bars))
     connection.execute(delete(STORY_KEYS).where(STORY_KEYS.c.item_id.in_(list(ids))))
     if clustering:
-        from watcher.store.story_index import file_keys
-
         file_keys(driver, source, filings)
     return out
 

@@ -205,14 +205,8 @@ class SharedTransport:
         if self._depth == 0:
             open_ones = self._idle + self._spoilt
             self._idle, self._spoilt = [], []
-            # closed together: each close waits for its QUIT's reply, and none needs another's
-            outcomes = await asyncio.gather(
-                *(inner.__aexit__(None, None, None) for inner in open_ones),
-                return_exceptions=True,
-            )
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            for inner in open_ones:
+                await inner.__aexit__(None, None, None)
 
     async def send(self, message: EmailMessage | Outgoing) -> str:
         """Send over a free connection of the pass, opening one first if none is idle."""
@@ -393,14 +387,11 @@ async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
         pass
     client.close()
     deadline = asyncio.get_running_loop().time() + CLOSE_WAIT_SECONDS
-    # aiosmtplib's protocol drops its transport in connection_lost; a plain socket's
-    # close calls that on the loop's next pass, so look once after that pass first
-    pause = 0.0
+    # aiosmtplib's protocol drops its transport in connection_lost
     while protocol is not None and protocol.transport is not None:
         if asyncio.get_running_loop().time() > deadline:
             break
-        await asyncio.sleep(pause)
-        pause = 0.01
+        await asyncio.sleep(0.01)
 
 
 def _classify(
