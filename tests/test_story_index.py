@@ -39,7 +39,7 @@ from watcher.store.driver import Driver
 from watcher.store.poll import ItemPlan, save_poll
 from watcher.store.source_state import Success
 from watcher.store.story_index import HEAD, Lookup, _posted, lookup
-from watcher.store.tables import HOT_STORY_KEYS, ITEMS, STORY_KEYS
+from watcher.store.tables import ITEMS, STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -377,86 +377,3 @@ def _downgrade_to_0011(connection: Connection) -> None:
     config = migrate.alembic_config()
     config.attributes["connection"] = connection
     command.downgrade(config, "0011")
-
-
-async def test_a_lookup_skips_the_keys_marked_hot_within_its_window_and_only_those(
-    make_config: MakeConfig, database_url: str
-) -> None:
-    """`Lookup.hot` holds the keys it looks up that were marked within the window: not a
-    key marked before it (counted again: its postings are read), nor a marked key it
-    does not look up (a key an item files without looking it up stays filed)."""
-    config = make_config(database={"url": database_url})
-    window = timedelta(days=7)
-    keys = sorted(index_keys(sketch_text(TITLE, BODY.format("1,200"), NOW.date())))
-    fresh, expired, elsewhere = keys[0], keys[1], 2**31 + 12_345
-    assert elsewhere not in keys
-    async with Runtime(config) as rt:
-        await _save(rt, "wire", TITLE, BODY.format("1,200"))
-        await rt.db.run_write(
-            lambda connection: connection.execute(
-                HOT_STORY_KEYS.insert(),
-                [
-                    {"key": fresh, "marked_at": NOW - window},
-                    {"key": expired, "marked_at": NOW - window - timedelta(seconds=1)},
-                    {"key": elsewhere, "marked_at": NOW},
-                ],
-            )
-        )
-        found = await rt.db.run_write(
-            lambda connection: lookup(
-                Driver(connection),
-                source="desk",
-                wanted=[(frozenset(keys), NOW)],
-                window=window,
-                now=NOW,
-            )
-        )
-        with_fresh = await rt.db.run_write(
-            lambda connection: lookup(
-                Driver(connection),
-                source="desk",
-                wanted=[(frozenset({fresh}), NOW)],
-                window=window,
-                now=NOW,
-            )
-        )
-    assert found.hot == {fresh}
-    assert [c.source for c in found.candidates[0]] == ["wire"]  # `expired` counted again
-    assert with_fresh.hot == {fresh}
-
-
-async def test_migration_0015_adds_and_takes_back_the_index_of_hot_key_marks(
-    database_url: str,
-) -> None:
-    """Downgraded to 0014, `hot_story_keys` has no index on `marked_at`; upgraded again,
-    it has it back, under the name the tables give it."""
-    engine = create_engine(database_url)
-
-    def indexes(connection: Connection) -> dict[str, list[str | None]]:
-        found = inspect(connection).get_indexes("hot_story_keys")
-        return {str(index["name"]): list(index["column_names"]) for index in found}
-
-    try:
-        await migrate.upgrade(engine)
-        async with engine.connect() as conn:
-            at_head = await conn.run_sync(indexes)
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda sync: _downgrade(sync, "0014"))
-        async with engine.connect() as conn:
-            before = await conn.run_sync(indexes)
-        await migrate.upgrade(engine)
-        async with engine.connect() as conn:
-            again = await conn.run_sync(indexes)
-    finally:
-        await engine.dispose()
-    name = next(iter(HOT_STORY_KEYS.c.marked_at.table.indexes)).name
-    assert at_head == again == {name: ["marked_at"]}
-    assert before == {}
-
-
-def _downgrade(connection: Connection, revision: str) -> None:
-    from alembic import command
-
-    config = migrate.alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)

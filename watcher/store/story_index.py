@@ -81,10 +81,10 @@ ANY_POSTED = (
     )
     .limit(1)
 )
-# the keys marked hot within a window (a range of the `marked_at` index): a few hundred
-# at most in the bench's templated round, where asking for each of a poll's 700 keys
-# bound and sought every one of them
-KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(HOT_STORY_KEYS.c.marked_at >= bindparam("since"))
+KNOWN_HOT = select(HOT_STORY_KEYS.c.key).where(
+    HOT_STORY_KEYS.c.key.in_(bindparam("keys", expanding=True)),
+    HOT_STORY_KEYS.c.marked_at >= bindparam("since"),
+)
 # The key of an item's head row: filed with its story keys, never looked up as one (story
 # keys are 32-bit hashes and `script_keys` above 2**60), it carries the item's story,
 # date and bar mask (`watcher.domain.stories.bar_mask`). A lookup reads the head rows of
@@ -160,7 +160,7 @@ def lookup(
     times = [when for _, when in wanted]
     start, end = min(times) - window, max(times) + window
     every = sorted(set().union(*(keys for keys, _ in wanted)))
-    hot = _known_hot(driver, now - window).intersection(every)
+    hot = set(_known_hot(driver, every, now - window))
     postings: dict[int, list[int]] = {}  # key -> the ids of the items filed under it
     asked = _posted(driver, [k for k in every if k not in hot], source, start, end)
     for chunk in chunked(asked):
@@ -333,9 +333,11 @@ def _posted(
 _FACT = 2**32 - 1  # the fact's bits of a script key
 
 
-def _known_hot(driver: Driver, since: datetime) -> set[int]:
-    """The keys marked hot at `since` or later, whichever keys a poll looks up."""
-    return {row[0] for row in driver.fetch(KNOWN_HOT, {"since": since})}
+def _known_hot(driver: Driver, keys: list[int], since: datetime) -> list[int]:
+    found: list[int] = []
+    for chunk in chunked(keys):
+        found.extend(row[0] for row in driver.fetch(KNOWN_HOT, {"keys": chunk, "since": since}))
+    return found
 
 
 def _heads(driver: Driver, ids: list[int]) -> dict[int, _Head]:

@@ -187,12 +187,12 @@ STORY_KEYS = Table(
 
 # A story key too common to tell stories apart (`watcher.domain.stories.hot_keys`).
 # Left out of lookups and filings until `marked_at` is a story window old; then it is
-# counted again. A lookup reads the marks of the window by `marked_at` (migration 0015).
+# counted again.
 HOT_STORY_KEYS = Table(
     "hot_story_keys",
     METADATA,
     Column("key", BigInteger, primary_key=True, autoincrement=False),
-    Column("marked_at", UTCDateTime(), nullable=False, index=True),
+    Column("marked_at", UTCDateTime(), nullable=False),
 )
 
 # A signal found in an item (one per item and type), with its explanation.
