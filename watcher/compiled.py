@@ -45,6 +45,7 @@ COMPILED: tuple[str, ...] = (
     # after parsing), and what they call per item
     "watcher.domain.stories",
     "watcher.domain.story_facts",
+    "watcher.domain.story_names",
 )
 GROUP = "watcher_compiled"  # the shared library's name: GROUP__mypyc.<suffix>
 PURE_ENV = "WATCHER_PURE"  # "1": import every COMPILED module from its source
