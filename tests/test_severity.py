@@ -106,6 +106,24 @@ def test_an_easing_item_is_never_graded_above_medium() -> None:
     assert for_sources(signal, sources=4).severity is Severity.MEDIUM
 
 
+def test_a_tightening_doubted_by_evidence_of_easing_stays_at_medium_for_any_sources() -> None:
+    """A halt reported in three sentences (high, from a medium rule) that the item also
+    reports settled in words no rule's cue names is uncertain: held at medium, also when
+    several sources carry its story (issue 17)."""
+    config = load_config(ROOT / "config" / "watcher.yaml", environ={})
+    classifier = Classifier.from_config(config)
+    body = (
+        "Kachin state supplies much of the heavy rare earth feed for southern China. A strike"
+        " halted two rare earth mines there in early June. A third rare earth mine was also"
+        " halted by the strike. The union at the mines accepted a new wage agreement on Friday."
+    )
+    (signal,) = classifier.classify("", body)
+    assert (signal.direction, signal.direction_uncertain) == (Direction.TIGHTENING, True)
+    assert "'accepted a new wage agreement'" in signal.direction_doubt
+    assert signal.severity is Severity.MEDIUM
+    assert for_sources(signal, sources=3).severity is Severity.MEDIUM
+
+
 def test_an_alert_is_graded_for_the_sources_its_story_has_when_sent() -> None:
     """The dispatcher raises an alert's signal one step when clustering lists another
     source for its story, and leaves a story of one source as classified."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 COMPILED: tuple[str, ...] = (
     "watcher.classify.background",
     "watcher.classify.direction",
+    "watcher.classify.easing",
     "watcher.classify.engine",
     "watcher.classify.figures",
     "watcher.classify.matcher",

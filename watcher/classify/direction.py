@@ -88,6 +88,7 @@ LEAD_BODY = "lead_body"  # a lead easing, a body sentence on a tightening still 
 BODY = "body"  # no lead direction, and the body's sentences disagree
 DEFAULT = "default"  # no cue of the rule's own: its default direction against a lead easing
 UNDIRECTED = "undirected"  # no cue of the rule's own, and no new measure (see `undirected`)
+EASING = "easing"  # the item reports an easing of what the signal names (see `easing`)
 
 
 def item_direction(
@@ -184,6 +185,11 @@ def doubt_text(doubt: Doubt, direction: Direction, text: str) -> str:
         return (
             f"no word of this signal gives its direction nor reports a new measure ({words}):"
             f" {direction.value} is the rule's default"
+        )
+    if doubt.kind == EASING:
+        return (
+            f"the item also reports an easing of what this signal names ({words}), and no new"
+            f" measure in its headline or lead makes the {direction.value} its news"
         )
     if doubt.kind == LEAD_BODY:
         return f"the lead reports easing, a later sentence a tightening still going on ({words})"

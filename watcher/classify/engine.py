@@ -28,6 +28,7 @@ from watcher.classify.background import (
 from watcher.classify.direction import (
     NEW_STORY,
     ONGOING,
+    Doubt,
     Fired,
     after_easing,
     default_doubt,
@@ -39,13 +40,20 @@ from watcher.classify.direction import (
     pluperfect_dropped,
     undone_dropped,
 )
+from watcher.classify.easing import (
+    ANCHOR,
+    ANCHOR_TERMS,
+    dates_earlier,
+    easing_events,
+    easing_guard,
+)
 from watcher.classify.figures import QUOTA, names_quota, quota_change, stated_change
 from watcher.classify.lint import log_rule_warnings
 from watcher.classify.matcher import Match, Occurrence, TermMatcher, count_cjk
 from watcher.classify.rules import Clauses, CompiledRule, Found, Hit, distance, recounted
 from watcher.classify.severity import Weight, grade, is_capped, score
 from watcher.classify.text import Sentence, split_sentences
-from watcher.classify.undirected import undirected_doubt
+from watcher.classify.undirected import reports_new_measure, undirected_doubt
 from watcher.compiled import mypyc_attr
 from watcher.config import SignalRule, WatcherConfig
 from watcher.config.schema import Concept, ConceptSpec, concept_terms
@@ -163,6 +171,14 @@ class Classifier:
                     self._term_glosses[name] = {
                         fold_lower(term): gloss for term, gloss in spec.glosses.items()
                     }
+        # each rule's match concepts: a sentence naming one may hold evidence of easing
+        # against the rule's tightening (see `easing`)
+        self._match_concepts = {
+            name: frozenset(c for group in rule.match for c in group)
+            for name, rule in self.rules.items()
+        }
+        for term in ANCHOR_TERMS:  # the words of easing evidence (see `easing`)
+            self._matcher.add(term, ANCHOR)
         for kind, table, cased in _ENTITY_TABLES:
             for canonical, terms in table.items():
                 for term in terms:
@@ -348,6 +364,12 @@ class Classifier:
             )
         # the lead's easing events, against which a rule's default tightening is a guess
         easing = lead_easing_cues(fired, lead_end(has_title)) if len(fired) > 1 else []
+        # the easing guard reads only items holding a word of easing evidence (see `easing`)
+        guard = (
+            self._guard(item, text, folded, lowered, sentences, has_title)
+            if fired and ANCHOR in item.labels
+            else None
+        )
         return [
             self._signal(
                 name,
@@ -359,9 +381,78 @@ class Classifier:
                 has_title,
                 eased or name in body_eased,
                 easing,
+                guard,
             )
             for name, rule, news, eased in fired
         ]
+
+    def _guard(
+        self,
+        item: _Sentences,
+        text: str,
+        folded: str,
+        lowered: str,
+        sentences: list[Sentence],
+        has_title: bool,
+    ) -> Callable[[list[Hit], str], tuple[Direction, Doubt | None] | None]:
+        """What the item's evidence of easing does to a tightening of a rule's hits (see
+        `easing.easing_guard`), each sentence read at most once. For an item holding an
+        `ANCHOR` word."""
+        events: dict[int, list[Match]] = {}
+        occurrences, keys = item.occurrences, item.keys
+
+        def events_of(index: int) -> list[Match]:
+            """Sentence `index`'s easing events (see `easing`), worked out once."""
+            found = events.get(index)
+            if found is None:
+                found = events[index] = (
+                    easing_events(
+                        lowered,
+                        *sentences[index],
+                        [(s, e) for s, e, labels in occurrences[index] if ANCHOR in labels],
+                    )
+                    if ANCHOR in keys[index]
+                    else []
+                )
+            return found
+
+        anchored = [(i, k) for i, k in enumerate(keys) if ANCHOR in k]
+        lead = lead_end(has_title)
+
+        def earlier(i: int) -> bool:
+            return dates_earlier(lowered, *sentences[i])
+
+        measures: dict[int, bool] = {}
+
+        def new_measure(i: int) -> bool:
+            """Whether sentence `i` reports a new measure, worked out once per item."""
+            found = measures.get(i)
+            if found is None:
+                found = measures[i] = reports_new_measure(
+                    folded[sentences[i].start : sentences[i].end]
+                )
+            return found
+
+        def ongoing(i: int) -> bool:
+            return ONGOING.search(text, sentences[i].start, sentences[i].end) is not None
+
+        def new_story(i: int) -> bool:
+            return NEW_STORY.match(text, sentences[i].start) is not None
+
+        def guard(hits: list[Hit], name: str) -> tuple[Direction, Doubt | None] | None:
+            return easing_guard(
+                hits,
+                lead,
+                anchored,
+                events_of,
+                earlier,
+                new_measure,
+                self._match_concepts[name],
+                ongoing=ongoing,
+                new_story=new_story,
+            )
+
+        return guard
 
     def _signal(
         self,
@@ -374,10 +465,12 @@ class Classifier:
         has_title: bool,
         lead_eased: bool = False,
         lead_easing: list[Match] | None = None,
+        guard: Callable[[list[Hit], str], tuple[Direction, Doubt | None] | None] | None = None,
     ) -> Signal:
         """Fold a rule's hits into one signal with severity, score, evidence and entities.
         `lead_easing`: the easing cues other rules' hits have in the lead (see
-        `direction.default_doubt`)."""
+        `direction.default_doubt`); `guard`: what the item's evidence of easing does to a
+        firm tightening read from these hits (see `easing`)."""
         firm = [h for h in hits if not h.hedged]
         speculative = not firm
         chosen = firm or hits
@@ -406,6 +499,15 @@ class Classifier:
         if found is None and doubt is None and not speculative:
             doubt = undirected_doubt(chosen, rule.direction, text, sentences)
         direction = found or rule.direction
+        if (
+            guard is not None
+            and direction is Direction.TIGHTENING
+            and doubt is None
+            and not speculative
+        ):
+            guarded = guard(chosen, name)
+            if guarded is not None:
+                direction, doubt = guarded
         # hits come one per sentence in text order: only the first can be the headline
         in_title = has_title and chosen[0].sentence == 0
         weight = Weight(
