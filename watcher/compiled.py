@@ -42,11 +42,6 @@ COMPILED: tuple[str, ...] = (
     "watcher.classify.matcher",
     "watcher.classify.rules",
     "watcher.classify.text",
-    # story clustering: an item's story facts and sketch (a cold round's largest share
-    # after parsing), and what they call per item
-    "watcher.domain.stories",
-    "watcher.domain.story_facts",
-    "watcher.domain.story_names",
 )
 GROUP = "watcher_compiled"  # the shared library's name: GROUP__mypyc.<suffix>
 PURE_ENV = "WATCHER_PURE"  # "1": import every COMPILED module from its source

@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, AnyStr
 
 import xxhash
 
@@ -120,10 +121,10 @@ class Sketch:
 
     __slots__ = (
         "_bars",
-        "_by_kind",
         "_ordered",
         "_packed",
         "_sets",
+        "by_kind",
         "facts",
         "shingle_count",
         "word_count",
@@ -131,24 +132,22 @@ class Sketch:
 
     def __init__(
         self,
-        counts: tuple[int, int],
-        facts: frozenset[int],
-        ordered: tuple[tuple[int, ...], ...] | None = None,
-        packed: tuple[bytes, tuple[int, int, int, int]] | None = None,
-        by_kind: Mapping[int, frozenset[int]] | None = None,
+        shingles: frozenset[int],
+        shingle_count: int,
+        words: frozenset[int],
+        word_count: int,
+        title_words: frozenset[int],  # kept in the stored format; titles are not evidence
+        facts: frozenset[int] = frozenset(),
     ) -> None:
-        """A sketch of its (shingle, word) `counts` and `facts` whose four sets (shingles,
-        words, title words, facts) are either `ordered`, each a tuple of distinct values
-        in order (`_sorted_in`), or `packed`, stored bytes and where each set ends in
-        them (`_packed_in`); `by_kind`: `facts` by kind, when the caller has it (else
-        made on first use). Build one through `sketch_text` or `decode_sketch`."""
-        self.shingle_count, self.word_count = counts
+        self.shingle_count = shingle_count
+        self.word_count = word_count
         self.facts = facts
-        self._sets: list[frozenset[int] | None] = [None, None, None]
-        self._packed = packed
-        self._by_kind = by_kind
+        self._sets: list[frozenset[int] | None] = [shingles, words, title_words]
+        self._packed: tuple[bytes, tuple[int, int, int, int]] | None = None
+        self.by_kind: Mapping[int, frozenset[int]] = facts_by_kind(facts)
+        """`facts` by kind (`kind_of`), made once: comparisons ask for one kind at a time."""
         self._bars: int | None = None
-        self._ordered = ordered
+        self._ordered: tuple[tuple[int, ...], ...] | None = None
 
     @classmethod
     def _sorted_in(
@@ -161,17 +160,26 @@ class Sketch:
         tuple of distinct values in order, and its (shingle, word) counts: kept in order
         for `index_keys` and `encode_sketch`, which would sort them again (`facts`: the
         facts as a set, when the caller has it). Its hash sets and `by_kind` are made on
-        first use: an item's own sketch is mostly only keyed and encoded."""
-        return cls(counts, frozenset(ordered[3]) if facts is None else facts, ordered)
+        first use (`__getattr__`): an item's own sketch is mostly only keyed and encoded."""
+        sketch = cls.__new__(cls)
+        sketch.shingle_count, sketch.word_count = counts
+        sketch.facts = frozenset(ordered[3]) if facts is None else facts
+        sketch._sets = [None, None, None]
+        sketch._packed = None
+        sketch._bars = None
+        sketch._ordered = ordered
+        return sketch
 
-    @property
-    def by_kind(self) -> Mapping[int, frozenset[int]]:
-        """`facts` by kind (`kind_of`), made once (a made sketch's, `_sorted_in`, when
-        first read): comparisons ask for one kind at a time."""
-        by_kind = self._by_kind
-        if by_kind is None:
-            by_kind = self._by_kind = facts_by_kind(self._in_order(3))
-        return by_kind
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name
+
+        def __getattr__(self, name: str) -> Mapping[int, frozenset[int]]:
+            """`by_kind` of a made sketch (`_sorted_in`), grouped when first read; called
+            only while that slot is unset, so reading a set slot costs nothing more."""
+            if name != "by_kind":
+                raise AttributeError(name)
+            by_kind = facts_by_kind(self._in_order(3))
+            self.by_kind = by_kind
+            return by_kind
 
     def _in_order(self, which: int) -> Sequence[int]:
         """Set `which` (0 shingles, 1 words, 2 title words, 3 facts) sorted."""
@@ -187,9 +195,17 @@ class Sketch:
         little-endian 32-bit values of `data` after `_HEADER`, ending at `bounds`
         (counted in values; `data` holds them all); the facts are read now, the rest on
         first use."""
+        sketch = cls.__new__(cls)
+        sketch.shingle_count = shingle_count
+        sketch.word_count = word_count
         facts = _values(data, bounds[2], bounds[3])  # stored in order (`encode_sketch`)
-        counts = (shingle_count, word_count)
-        return cls(counts, frozenset(facts), None, (data, bounds), facts_by_kind(facts))
+        sketch.facts = frozenset(facts)
+        sketch._sets = [None, None, None]
+        sketch._packed = (data, bounds)
+        sketch.by_kind = facts_by_kind(facts)
+        sketch._bars = None
+        sketch._ordered = None
+        return sketch
 
     @property
     def bars(self) -> int:
@@ -314,7 +330,7 @@ def sketch_text(
     text = normal_of(joined, simple)
     if text.isascii():  # `_normal_tokens` in bytes: each shingle and word hashed unencoded
         ascii_toks = _ASCII_BYTES_TOKEN.findall(_THOUSANDS.sub("", text.lower()).encode())
-        ascii_shingles = _shingled_bytes(ascii_toks, b" ")
+        ascii_shingles = _shingled(ascii_toks, b" ")
         ascii_words = _ascii_content_words(ascii_toks)
         counts = (len(ascii_shingles), len(ascii_words))
         hashed = (_bottom_of_bytes(ascii_shingles), _bottom_of_bytes(ascii_words))
@@ -341,18 +357,9 @@ def _ascii_content_words(toks: list[bytes]) -> set[bytes]:
     return set(toks).difference(_LEFT_OUT_BYTES)
 
 
-def _shingled(toks: list[str], space: str) -> set[str]:
+def _shingled(toks: list[AnyStr], space: AnyStr) -> set[AnyStr]:
     """The word 3-shingles of `toks`, each its tokens a space apart (one shingle of all
     of them when there are fewer than three)."""
-    if len(toks) >= 3:
-        triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
-        return set(map(space.join, triples))
-    return {space.join(toks)} if toks else set()
-
-
-def _shingled_bytes(toks: list[bytes], space: bytes) -> set[bytes]:
-    """`_shingled` of tokens in bytes (one function for both is generic, which mypyc
-    compiles to untyped calls)."""
     if len(toks) >= 3:
         triples = zip(toks, toks[1:], toks[2:], strict=False)  # the shorter ones end it
         return set(map(space.join, triples))
