@@ -20,8 +20,9 @@ import yaml
 
 from tests.conftest import ROOT
 from watcher.classify.easing import ANCHOR, ANCHOR_TERMS, easing_events
+from watcher.classify.engine import _layout  # the classifier's own layout of an item
 from watcher.classify.matcher import TermMatcher
-from watcher.classify.text import Sentence, split_sentences
+from watcher.classify.text import split_sentences
 from watcher.domain.folding import fold, lower_folded
 
 DATA = ROOT / "tests" / "data"
@@ -45,15 +46,6 @@ def _dev_items() -> Iterator[tuple[str, str]]:
                         yield row.get("title") or "", row.get("body") or ""
     for case in yaml.safe_load(CASES.read_text(encoding="utf-8")):
         yield case.get("title") or "", case.get("body") or ""
-
-
-def _layout(title: str, body: str) -> tuple[str, list[Sentence]]:
-    """Title and body as the classifier lays them out: the title a sentence of its own."""
-    title = " ".join(title.split())
-    if not title:
-        return body, split_sentences(body)
-    text = f"{title}\n\n{body}"
-    return text, [Sentence(0, len(title)), *split_sentences(body, offset=len(title) + 2)]
 
 
 @pytest.fixture(scope="module")
