@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection, insert
 from sqlmodel import func, select
 
 from tests.conftest import ROOT
@@ -14,6 +15,7 @@ from watcher.config import WatcherConfig
 from watcher.service.rounds import run_once
 from watcher.service.runtime import Runtime
 from watcher.store.retention import purge
+from watcher.store.tables import HOT_STORY_KEYS
 
 MakeConfig = Callable[..., WatcherConfig]
 
@@ -55,3 +57,47 @@ async def test_purge_keeps_signals_stories_and_recent_rows(
     assert after[SignalRow] == before[SignalRow]
     assert after[StoryRow] == before[StoryRow]
     assert after[DeliveryRow] == 0
+
+
+async def test_purge_drops_hot_key_marks_older_than_the_story_window(
+    make_config: MakeConfig, database_url: str
+) -> None:
+    """Marks past the window (which lookups ignore already) go; marks in force stay."""
+    config = make_config(database={"url": database_url}, sources=[])
+    window = timedelta(days=7)
+    now = datetime.now(UTC)
+    marks = {11: now - timedelta(days=8), 12: now - timedelta(days=6), 13: now}
+
+    def mark(connection: Connection) -> None:
+        connection.execute(
+            insert(HOT_STORY_KEYS),
+            [{"key": key, "marked_at": at} for key, at in marks.items()],
+        )
+
+    def in_force(connection: Connection) -> set[int]:
+        rows = connection.execute(
+            select(HOT_STORY_KEYS.c.key).where(HOT_STORY_KEYS.c.marked_at >= now - window)
+        )
+        return {int(row[0]) for row in rows}
+
+    def every_mark(connection: Connection) -> set[int]:
+        return {int(row[0]) for row in connection.execute(select(HOT_STORY_KEYS.c.key))}
+
+    async with Runtime(config) as rt:
+        await rt.db.run_write(mark)
+        before = await rt.db.run_read(in_force)
+        kept = await purge(
+            rt.db, now=now, items_after=timedelta(days=1), deliveries_after=timedelta(days=1)
+        )
+        assert kept.hot_marks == 0
+        assert await rt.db.run_read(every_mark) == {11, 12, 13}
+        purged = await purge(
+            rt.db,
+            now=now,
+            items_after=timedelta(days=1),
+            deliveries_after=timedelta(days=1),
+            hot_marks_after=window,
+        )
+        assert purged.hot_marks == 1
+        assert await rt.db.run_read(every_mark) == {12, 13}
+        assert await rt.db.run_read(in_force) == before == {12, 13}

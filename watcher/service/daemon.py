@@ -359,8 +359,14 @@ class Daemon:
             now=rt.clock(),
             items_after=retention.items,
             deliveries_after=retention.deliveries,
+            hot_marks_after=self.config.polling.story_window,
         )
-        log.info("retention_purged", items=purged.items, deliveries=purged.deliveries)
+        log.info(
+            "retention_purged",
+            items=purged.items,
+            deliveries=purged.deliveries,
+            hot_marks=purged.hot_marks,
+        )
 
     # --- hot reload ----------------------------------------------------------------------
 
