@@ -47,7 +47,7 @@ COPY config/container.yaml config/rules.yaml ./config/
 # imports get none (-9 MB). OpenCC converts with what is left of it (its t2s tables).
 RUN pip install --no-compile --no-deps . \
     && cd /opt/venv/lib/python3*/site-packages \
-    && strip --strip-unneeded watcher_compiled__mypyc*.so watcher/classify/*.so \
+    && find watcher_compiled__mypyc*.so watcher -name '*.so' -exec strip --strip-unneeded {} + \
     && python -c 'import watcher.classify.engine as e; assert e.__file__.endswith(".so"), e.__file__' \
     && cd /src \
     && pip uninstall --quiet -y pip \
