@@ -28,7 +28,7 @@ class Purged:
 
     items: int
     deliveries: int
-    hot_marks: int = 0
+    hot_marks: int
 
 
 async def purge(
