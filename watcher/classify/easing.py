@@ -399,9 +399,9 @@ def easing_guard(
     whether it dates its event before the news (`dates_earlier`); `new_measure(i)` whether
     it reports a new measure (`undirected.reports_new_measure`); `concepts` the rule's
     match concepts; `ongoing(i)` and `new_story(i)` as in `direction`."""
-    # only a sentence holding an `ANCHOR` word and naming a concept of the rule can hold
-    # the evidence: without one the tightening stands, whatever else the item says
-    # the concepts the hits matched on, less their direction cues: what the signal names
+    # the concepts the hits matched on, less their direction cues: what the signal names;
+    # only a sentence holding an `ANCHOR` word and naming one of them or of the rule's
+    # concepts can hold the evidence: without one the tightening stands
     named = {span.label for h in hits for span in h.spans[: len(h.spans) - h.cues]}
     candidates = [
         index
@@ -413,16 +413,14 @@ def easing_guard(
     for h in hits:
         if h.refuted and h.sentence < lead:
             return None  # a lead denying an easing ("stops approving licences") is the news
-    # the first sentence naming a concept of the rule that holds evidence of easing
-    read = events
+    # the first sentence naming a concept of the rule that holds evidence of easing; an
+    # easing word the rule read as a tightening cue it negates ("no time frame has been
+    # given for the reopening", `not_easing`) is no evidence
+    events = _unread(events, hits)
     for index in candidates:
-        if read(index):
-            # an easing word the rule read as a tightening cue it negates ("no time
-            # frame has been given for the reopening", `not_easing`) is no evidence
-            events = _unread(read, hits)
-            evidence = events(index)
-            if evidence:
-                break
+        evidence = events(index)
+        if evidence:
+            break
     else:
         return None
     # the strongest evidence: a tightening reported in the lead, no easing there (only a
